@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+
+from juki.core.errors import DomainError, ErrorCode
+
+from .models import ApiToken, Staff
+from .permissions import ROLES
+
+
+def staff_create(*, username: str, password: str, role: str = "clerk", full_name: str = "") -> Staff:
+    if role not in ROLES:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"事務分担 {role} は登録されていません。", field="role")
+    user = Staff(username=username, role=role, full_name=full_name)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def staff_set_password(*, user: Staff, password: str) -> None:
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@transaction.atomic
+def token_issue(*, username: str, password: str) -> tuple[str, ApiToken] | None:
+    user = authenticate(username=username, password=password)
+    if user is None:
+        return None
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=ApiToken.hash_key(key),
+        expires_at=timezone.now() + dt.timedelta(hours=settings.JUKI_API_TOKEN_HOURS),
+    )
+    return key, token

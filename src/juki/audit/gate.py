@@ -1,0 +1,153 @@
+"""The access gate: the one door to personal data.
+
+Every read of a person and every change passes `gate.open(...)`, which
+1. checks that the actor holds the permission for the function (refusals are logged too),
+2. opens the guarded managers of the register models for the duration of the block, and
+3. writes one AccessLog row (+ one AccessLogSubject per person touched) — in the same
+   transaction as a change when it succeeds, and after the rollback when it fails, so a
+   refused or failed attempt is never lost.
+
+Querying a guarded model outside an open gate raises `UngatedAccess`: a new view or
+selector that forgets the gate fails its first test instead of silently reading data.
+"""
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from django.db import models
+
+from juki.accounts.permissions import Perm
+from juki.core.errors import AccessDenied, DomainError, ErrorCode
+
+from .models import AccessLog, AccessLogSubject
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a staff user on a terminal, or a named batch/system job."""
+
+    user: Any = None
+    terminal: Any = None
+    system: str = ""
+
+    def can(self, perm: Perm) -> bool:
+        if self.system and self.user is None:
+            return True  # batch jobs are started by an operator with shell access to the server
+        return self.user is not None and self.user.has_juki_perm(perm)
+
+    @classmethod
+    def batch(cls, name: str) -> "Actor":
+        return cls(system=name)
+
+
+class UngatedAccess(DomainError):
+    status = 500
+
+    def __init__(self, model: str):
+        super().__init__(ErrorCode.UNGATED_ACCESS, f"{model} was queried outside the access gate")
+
+
+_SENSITIVE_KEYS = {"my_number", "my_numbers", "individual_number"}
+
+
+def _sanitize(value):
+    if isinstance(value, dict):
+        return {k: ("***" if k in _SENSITIVE_KEYS and v else _sanitize(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sanitize(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+@dataclass
+class GateSession:
+    actor: Actor
+    function: str
+    criteria: dict = field(default_factory=dict)
+    person_ids: set[int] = field(default_factory=set)
+    my_number_accessed: bool = False
+    logged: bool = False
+
+    def record(self, ids: Iterable[int]) -> None:
+        self.person_ids.update(int(i) for i in ids)
+
+    def reveal_my_number(self) -> None:
+        """Call before putting a plain 個人番号 in a response; refuses without the right."""
+        if not self.actor.can(Perm.MY_NUMBER_VIEW):
+            raise AccessDenied("個人番号を表示する権限がありません。")
+        self.my_number_accessed = True
+
+    def write_log(self, outcome: str = AccessLog.OK) -> AccessLog:
+        if outcome == AccessLog.OK and not self.person_ids:
+            outcome = AccessLog.EMPTY
+        entry = AccessLog.objects.create(
+            user=self.actor.user,
+            system=self.actor.system,
+            terminal=self.actor.terminal,
+            function=self.function,
+            outcome=outcome,
+            person_count=len(self.person_ids),
+            my_number_accessed=self.my_number_accessed,
+            criteria=_sanitize(self.criteria),
+        )
+        if self.person_ids:
+            AccessLogSubject.objects.bulk_create(
+                [AccessLogSubject(log=entry, person_id=pid) for pid in sorted(self.person_ids)], batch_size=2000
+            )
+        self.logged = True
+        return entry
+
+
+_current: contextvars.ContextVar[GateSession | None] = contextvars.ContextVar("juki_gate", default=None)
+
+
+def current() -> GateSession | None:
+    return _current.get()
+
+
+@contextmanager
+def open(actor: Actor, *, function: str, perm: Perm, criteria: dict | None = None) -> Iterator[GateSession]:  # noqa: A001
+    session = GateSession(actor=actor, function=function, criteria=dict(criteria or {}))
+    if not actor.can(perm):
+        session.write_log(AccessLog.DENIED)
+        raise AccessDenied()
+    token = _current.set(session)
+    try:
+        yield session
+    except DomainError as exc:
+        _current.reset(token)
+        token = None
+        session.write_log(str(exc.code))
+        raise
+    except Exception:
+        _current.reset(token)
+        token = None
+        session.write_log("error")
+        raise
+    else:
+        if not session.logged:
+            _current.reset(token)
+            token = None
+            session.write_log()
+    finally:
+        if token is not None:
+            _current.reset(token)
+
+
+class GuardedQuerySet(models.QuerySet):
+    pass
+
+
+class GuardedManager(models.Manager.from_queryset(GuardedQuerySet)):
+    """Default and base manager of every model holding personal data."""
+
+    use_in_migrations = False
+
+    def get_queryset(self):
+        if _current.get() is None:
+            raise UngatedAccess(self.model.__name__)
+        return super().get_queryset()

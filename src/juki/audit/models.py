@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.db import models
+
+
+class AccessLog(models.Model):
+    """One row per use of personal data (C06, [1370] 操作ログ), written by the gate only.
+
+    Rows are never updated or deleted by the application. `criteria` holds what was asked
+    (search terms, operation parameters) with 個人番号 replaced by a marker.
+    """
+
+    OK = "ok"
+    DENIED = "denied"
+    EMPTY = "empty"
+
+    at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作者", null=True, on_delete=models.PROTECT)
+    system = models.CharField("バッチ・システム名", max_length=40, blank=True)
+    terminal = models.ForeignKey("accounts.Terminal", verbose_name="端末", null=True, on_delete=models.PROTECT)
+    function = models.CharField("機能", max_length=60)
+    outcome = models.CharField("結果", max_length=40)
+    person_count = models.IntegerField("対象者数", default=0)
+    my_number_accessed = models.BooleanField("個人番号へのアクセス", default=False)
+    criteria = models.JSONField("条件", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "アクセスログ"
+        verbose_name_plural = "アクセスログ"
+        indexes = [models.Index(fields=["user", "at"])]
+
+
+class AccessLogSubject(models.Model):
+    """Which persons a log row touched; kept apart so 'every access to person X' is an index scan."""
+
+    log = models.ForeignKey(AccessLog, on_delete=models.PROTECT, related_name="subjects")
+    person_id = models.BigIntegerField(db_index=True)

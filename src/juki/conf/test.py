@@ -1,0 +1,12 @@
+"""Test settings: throwaway random keys per run, fast hashing is NOT used (Argon2 stays)."""
+import base64
+import secrets
+
+from .base import *  # noqa: F401,F403
+
+SECRET_KEY = secrets.token_urlsafe(50)
+JUKI_MYNUMBER_KEYS = "t2:" + base64.b64encode(secrets.token_bytes(32)).decode() + ",t1:" + base64.b64encode(
+    secrets.token_bytes(32)
+).decode()
+JUKI_MYNUMBER_HMAC_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]

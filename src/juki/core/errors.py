@@ -1,0 +1,84 @@
+"""One exception family for every rule the domain enforces.
+
+Each error carries a stable machine code (used in the API's problem+json `code`) and a
+Japanese message for the clerk. Messages never contain personal data: they name fields and
+rules, not values.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    INVALID_INPUT = "invalid_input"
+    UNKNOWN_FIELD = "unknown_field"
+    INVALID_MY_NUMBER = "invalid_my_number"
+    INVALID_RESIDENT_CODE = "invalid_resident_code"
+    INVALID_LOCAL_GOVERNMENT_CODE = "invalid_local_government_code"
+    INVALID_RELATIONSHIP = "invalid_relationship"
+    INVALID_DATE = "invalid_date"
+    EVENT_DATE_IN_FUTURE = "event_date_in_future"
+    NOTIFIED_DATE_IN_FUTURE = "notified_date_in_future"
+    ALREADY_RESIDENT = "already_resident"
+    RETURNING_RESIDENT_FOUND = "returning_resident_found"
+    POSSIBLE_RETURNING_RESIDENT = "possible_returning_resident"
+    NOT_RESIDENT = "not_resident"
+    NOT_REMOVED = "not_removed"
+    FIELD_NOT_CHANGEABLE = "field_not_changeable"
+    ADDRESS_CHANGE_NOT_ALLOWED = "address_change_not_allowed"
+    ADDRESS_UNCHANGED = "address_unchanged"
+    HOUSEHOLD_MISMATCH = "household_mismatch"
+    HEAD_REQUIRED = "head_required"
+    HEAD_CHANGE_REQUIRED = "head_change_required"
+    RELATIONSHIP_REQUIRED = "relationship_required"
+    DUPLICATE_MY_NUMBER = "duplicate_my_number"
+    DUPLICATE_RESIDENT_CODE = "duplicate_resident_code"
+    RESIDENT_CODE_STOCK_EMPTY = "resident_code_stock_empty"
+    NOT_FOREIGN_RESIDENT = "not_foreign_resident"
+    NOT_JAPANESE_RESIDENT = "not_japanese_resident"
+    FOREIGN_DATA_REQUIRED = "foreign_data_required"
+    MINOR_CORRECTION_FIELDS = "minor_correction_fields"
+    CANNOT_CANCEL = "cannot_cancel"
+    NOTHING_CHANGED = "nothing_changed"
+    UNKNOWN_TOWN = "unknown_town"
+    TOWN_FILE_INVALID = "town_file_invalid"
+    CONFLICT = "conflict"
+    NOT_FOUND = "not_found"
+    PERMISSION_DENIED = "permission_denied"
+    TERMINAL_REQUIRED = "terminal_required"
+    NOT_AUTHENTICATED = "not_authenticated"
+    UNGATED_ACCESS = "ungated_access"
+
+
+class DomainError(Exception):
+    """A rule of the register refused the request; nothing was written."""
+
+    status = 400
+
+    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None, details: dict | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.field = field
+        self.details = details or {}
+
+
+class ConflictError(DomainError):
+    status = 409
+
+    def __init__(self, message: str = "他の職員が同じ世帯または住民の記録を先に更新しました。最新の内容を確認してから、もう一度入力してください。", **kw):
+        super().__init__(ErrorCode.CONFLICT, message, **kw)
+
+
+class NotFoundError(DomainError):
+    status = 404
+
+    def __init__(self, message: str = "該当する記録がありません。", **kw):
+        super().__init__(ErrorCode.NOT_FOUND, message, **kw)
+
+
+class AccessDenied(DomainError):
+    status = 403
+
+    def __init__(self, message: str = "この操作を行う権限がありません。", **kw):
+        super().__init__(ErrorCode.PERMISSION_DENIED, message, **kw)

@@ -1,0 +1,89 @@
+"""個人番号 protection: AES-GCM encryption with key ids, plus an HMAC for exact look-up.
+
+The plain number exists only in memory while a request needs it. The database holds
+(key_id, nonce+ciphertext) and an HMAC-SHA256 under a separate key, so equality search works
+without decrypting and a leaked table reveals neither the numbers nor a brute-forceable hash
+(the 10^11 space would fall to a plain hash in minutes).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .checkdigits import is_valid_my_number
+from .errors import DomainError, ErrorCode
+
+_AAD = b"juki:my_number:v1"
+
+
+@dataclass(frozen=True)
+class SealedMyNumber:
+    key_id: str
+    ciphertext: bytes  # 12-byte nonce + AES-GCM ciphertext and tag
+    digest: str  # hex HMAC-SHA256 for exact look-up
+
+
+@lru_cache(maxsize=4)
+def _keys(spec: str) -> tuple[str, dict[str, AESGCM]]:
+    if not spec:
+        raise ImproperlyConfigured("JUKI_MYNUMBER_KEYS is not set")
+    keys: dict[str, AESGCM] = {}
+    active = ""
+    for part in spec.split(","):
+        kid, _, b64 = part.strip().partition(":")
+        raw = base64.b64decode(b64)
+        if len(raw) != 32 or not kid:
+            raise ImproperlyConfigured("each JUKI_MYNUMBER_KEYS entry must be kid:base64(32 bytes)")
+        keys[kid] = AESGCM(raw)
+        active = active or kid
+    return active, keys
+
+
+def _hmac_key() -> bytes:
+    if not settings.JUKI_MYNUMBER_HMAC_KEY:
+        raise ImproperlyConfigured("JUKI_MYNUMBER_HMAC_KEY is not set")
+    return base64.b64decode(settings.JUKI_MYNUMBER_HMAC_KEY)
+
+
+def validate(number: str) -> str:
+    if not is_valid_my_number(number):
+        raise DomainError(
+            ErrorCode.INVALID_MY_NUMBER,
+            "個人番号が正しくありません。12桁の数字で、検査用数字が一致する番号を入力してください。",
+            field="my_number",
+        )
+    return number
+
+
+def digest(number: str) -> str:
+    return hmac.new(_hmac_key(), number.encode(), hashlib.sha256).hexdigest()
+
+
+def seal(number: str) -> SealedMyNumber:
+    validate(number)
+    active, keys = _keys(settings.JUKI_MYNUMBER_KEYS)
+    nonce = os.urandom(12)
+    ct = keys[active].encrypt(nonce, number.encode(), _AAD)
+    return SealedMyNumber(key_id=active, ciphertext=nonce + ct, digest=digest(number))
+
+
+def unseal(key_id: str, ciphertext: bytes) -> str:
+    _, keys = _keys(settings.JUKI_MYNUMBER_KEYS)
+    try:
+        aes = keys[key_id]
+    except KeyError:
+        raise ImproperlyConfigured("個人番号 key id not configured (key rotation incomplete)") from None
+    data = bytes(ciphertext)
+    return aes.decrypt(data[:12], data[12:], _AAD).decode()
+
+
+def mask(number: str | None) -> str:
+    return "" if not number else "*" * 8 + number[-4:]

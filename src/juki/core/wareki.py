@@ -1,0 +1,71 @@
+"""和暦 (Japanese era) display and parsing [90][280].
+
+The era table is data, not logic, so a new era is one line (or JUKI_ERAS in settings).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import jaconv
+
+
+@dataclass(frozen=True)
+class Era:
+    name: str
+    letter: str
+    start: dt.date
+
+
+DEFAULT_ERAS = (
+    Era("令和", "R", dt.date(2019, 5, 1)),
+    Era("平成", "H", dt.date(1989, 1, 8)),
+    Era("昭和", "S", dt.date(1926, 12, 25)),
+    Era("大正", "T", dt.date(1912, 7, 30)),
+    Era("明治", "M", dt.date(1868, 10, 23)),
+)
+
+
+def eras() -> tuple[Era, ...]:
+    from django.conf import settings
+
+    extra = getattr(settings, "JUKI_ERAS", None)
+    return tuple(extra) if extra else DEFAULT_ERAS
+
+
+def era_of(date: dt.date) -> tuple[Era, int]:
+    for era in eras():
+        if date >= era.start:
+            return era, date.year - era.start.year + 1
+    raise ValueError("date before 明治")
+
+
+def to_wareki(date: dt.date | None) -> str:
+    """2025-11-26 → 令和7年11月26日; the first year reads 元年."""
+    if date is None:
+        return ""
+    era, year = era_of(date)
+    year_text = "元" if year == 1 else str(year)
+    return f"{era.name}{year_text}年{date.month}月{date.day}日"
+
+
+_WAREKI_RE = re.compile(r"^(?P<era>[^\d元]+?)\s*(?P<y>元|\d{1,2})[年.\-/](?P<m>\d{1,2})[月.\-/](?P<d>\d{1,2})日?$")
+
+
+def parse_date(text: str) -> dt.date:
+    """Accepts 西暦 (2025-11-26, 2025/11/26, 20251126) and 和暦 (令和7年11月26日, R7.11.26, 令和元年…)."""
+    t = jaconv.z2h(text.strip(), kana=False, digit=True, ascii=True).replace(" ", "")
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"):
+        try:
+            return dt.datetime.strptime(t, fmt).date()
+        except ValueError:
+            pass
+    m = _WAREKI_RE.match(t)
+    if m:
+        era_text = m.group("era").upper()
+        for era in eras():
+            if era_text in (era.name, era.letter, era.name[0]):
+                year = 1 if m.group("y") == "元" else int(m.group("y"))
+                return dt.date(era.start.year + year - 1, int(m.group("m")), int(m.group("d")))
+    raise ValueError(f"unrecognised date: {text!r}")

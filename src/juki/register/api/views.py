@@ -1,0 +1,259 @@
+"""Thin HTTP callers of the register's services and selectors."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from juki.accounts import services as account_services
+from juki.audit import selectors as audit_selectors
+from juki.audit.gate import Actor
+from juki.core.api import problem
+from juki.core.errors import DomainError, ErrorCode
+
+from .. import selectors
+from ..models import Building, Town, Ward
+from ..reasons import Operation
+from ..services import changes, outbox
+from . import serializers as s
+
+
+def actor_of(request) -> Actor:
+    return Actor(user=request.user, terminal=getattr(request, "terminal", None))
+
+
+def _as_of(request) -> dt.date | None:
+    raw = request.query_params.get("as_of")
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_DATE, "as_of は YYYY-MM-DD の形式で指定してください。", field="as_of") from None
+
+
+AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="この日時点の状態（省略時は現在）")
+
+
+class TokenView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.TokenSerializer, responses={201: OpenApiTypes.OBJECT}, summary="アクセストークンの発行")
+    def post(self, request):
+        data = s.TokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = account_services.token_issue(**data.validated_data)
+        if issued is None:
+            return problem(401, "invalid_credentials", "ユーザIDまたはパスワードが正しくありません。")
+        key, token = issued
+        return Response({"token": key, "token_type": "Bearer", "expires_at": token.expires_at.isoformat()}, status=201)
+
+
+class PersonView(APIView):
+    @extend_schema(parameters=[AS_OF, OpenApiParameter("reveal_my_number", OpenApiTypes.BOOL)],
+                   responses=OpenApiTypes.OBJECT, summary="住民票（個人）の照会")
+    def get(self, request, person_id: int):
+        reveal = request.query_params.get("reveal_my_number") in ("1", "true")
+        return Response(selectors.person_get(actor=actor_of(request), person_id=person_id, as_of=_as_of(request),
+                                             reveal_my_number=reveal))
+
+
+class PersonHistoryView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="異動履歴")
+    def get(self, request, person_id: int):
+        return Response({"versions": selectors.person_history(actor=actor_of(request), person_id=person_id)})
+
+
+class HouseholdView(APIView):
+    @extend_schema(parameters=[AS_OF], responses=OpenApiTypes.OBJECT, summary="世帯の照会")
+    def get(self, request, household_id: int):
+        return Response(selectors.household_get(actor=actor_of(request), household_id=household_id, as_of=_as_of(request)))
+
+
+class HouseholdsWithoutHeadView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="世帯主変更依頼の対象世帯（世帯主不在）")
+    def get(self, request):
+        return Response({"households": selectors.households_without_head(actor=actor_of(request))})
+
+
+class LateNotificationsView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="届出期間経過の一覧")
+    def get(self, request):
+        return Response({"changes": selectors.late_notifications(actor=actor_of(request))})
+
+
+class AccessLogView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("person", OpenApiTypes.INT, required=True)],
+                   responses=OpenApiTypes.OBJECT, summary="住民ごとのアクセスログ")
+    def get(self, request):
+        try:
+            person_id = int(request.query_params["person"])
+        except (KeyError, ValueError):
+            raise DomainError(ErrorCode.INVALID_INPUT, "person（住民ID）を指定してください。", field="person") from None
+        return Response({"entries": audit_selectors.access_log_for_person(actor=actor_of(request), person_id=person_id)})
+
+
+class OutboxView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("consumer", str, required=True), OpenApiParameter("limit", int)],
+                   responses=OpenApiTypes.OBJECT, summary="異動イベントの取得（連携システム用）")
+    def get(self, request):
+        consumer = request.query_params.get("consumer", "")
+        if not consumer:
+            raise DomainError(ErrorCode.INVALID_INPUT, "consumer を指定してください。", field="consumer")
+        limit = int(request.query_params.get("limit", "100") or 100)
+        return Response(outbox.outbox_read(actor=actor_of(request), consumer=consumer, limit=limit))
+
+
+class OutboxAckView(GenericAPIView):
+    serializer_class = s.OutboxAckSerializer
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="異動イベントの処理済み位置の記録")
+    def post(self, request):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(outbox.outbox_ack(actor=actor_of(request), **data.validated_data))
+
+
+# --- master data (not personal: no gate, but authenticated) -------------------------------------
+
+
+class WardListView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="行政区の一覧")
+    def get(self, request):
+        return Response({"wards": [{"code": w.code, "name": w.name, "municipality": w.municipality.name}
+                                   for w in Ward.objects.select_related("municipality")]})
+
+
+class TownListView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("ward", str), OpenApiParameter("kana", str, description="カナの先頭"),
+                               OpenApiParameter("postal_code", str)],
+                   responses=OpenApiTypes.OBJECT, summary="住所辞書（町字）の検索")
+    def get(self, request):
+        qs = Town.objects.select_related("ward").filter(is_active=True)
+        if ward := request.query_params.get("ward"):
+            qs = qs.filter(ward__code=ward)
+        if kana := request.query_params.get("kana"):
+            from ..services.people import kana as to_kana
+
+            qs = qs.filter(kana__startswith=to_kana(kana))
+        if postal := request.query_params.get("postal_code"):
+            qs = qs.filter(postal_code=postal.replace("-", ""))
+        return Response({"towns": [
+            {"code": t.code, "ward": t.ward.name, "name": t.name, "kana": t.kana, "postal_code": t.postal_code,
+             "elementary_school_district": t.elementary_school_district,
+             "junior_high_school_district": t.junior_high_school_district, "voting_district": t.voting_district}
+            for t in qs[:200]]})
+
+
+class BuildingListView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("town", str, required=True), OpenApiParameter("banchi", str)],
+                   responses=OpenApiTypes.OBJECT, summary="方書の候補 [520]")
+    def get(self, request):
+        qs = Building.objects.filter(town__code=request.query_params.get("town", ""))
+        if banchi := request.query_params.get("banchi"):
+            qs = qs.filter(banchi=banchi)
+        return Response({"buildings": [{"banchi": b.banchi, "name": b.name, "kana": b.kana} for b in qs[:200]]})
+
+
+# --- change operations -------------------------------------------------------------------------
+
+
+def _pass(data: dict) -> dict:
+    return data
+
+
+def _relmap(value: dict) -> dict:
+    return {int(k): v for k, v in (value or {}).items()}
+
+
+def _int_keys(*names):
+    def adapt(data: dict) -> dict:
+        for name in names:
+            if name in data:
+                data[name] = _relmap(data[name])
+        return data
+
+    return adapt
+
+
+_HEAD_ALONG = ("new_head_relationships",)
+
+# operation → (serializer, service, adapt validated data → service kwargs, summary)
+OPERATIONS = {
+    Operation.MOVE_IN: (s.MoveInSerializer, changes.move_in, _pass, "転入（国内・国外・再転入）"),
+    Operation.EX_OFFICIO_ENTRY: (s.EntrySerializer, changes.ex_officio_entry, _pass, "職権記載"),
+    Operation.FOREIGN_MOVE_IN: (s.EntrySerializer, changes.foreign_move_in, _pass, "法第30条の46転入"),
+    Operation.FOREIGN_REGISTRATION: (s.EntrySerializer, changes.foreign_registration, _pass, "法第30条の47届出"),
+    Operation.BIRTH: (s.BirthSerializer, changes.birth, _pass, "出生"),
+    Operation.MOVE_WITHIN_CITY: (s.MoveWithinCitySerializer, changes.move_within_city,
+                                 _int_keys("relationships_in_destination", *_HEAD_ALONG), "転居"),
+    Operation.MOVE_OUT: (s.MoveOutSerializer, changes.move_out, _int_keys(*_HEAD_ALONG), "転出（予定）"),
+    Operation.MOVE_OUT_CONFIRM: (s.MoveOutConfirmSerializer, changes.move_out_confirm, _pass, "転出確定（転入通知の受理）"),
+    Operation.DEATH: (s.RemovalSerializer, changes.death, _int_keys(*_HEAD_ALONG), "死亡"),
+    Operation.DISAPPEARANCE: (s.RemovalSerializer, changes.disappearance, _int_keys(*_HEAD_ALONG), "失踪"),
+    Operation.EX_OFFICIO_REMOVAL: (s.RemovalSerializer, changes.ex_officio_removal, _int_keys(*_HEAD_ALONG), "職権消除"),
+    Operation.HOUSEHOLD_SPLIT: (s.HouseholdSplitSerializer, changes.household_split,
+                                _int_keys("relationships_in_new", *_HEAD_ALONG), "世帯分離"),
+    Operation.HOUSEHOLD_MERGE: (s.HouseholdJoinSerializer, changes.household_merge,
+                                _int_keys("relationships_in_target", *_HEAD_ALONG), "世帯合併"),
+    Operation.HOUSEHOLD_CHANGE: (s.HouseholdJoinSerializer, changes.household_change,
+                                 _int_keys("relationships_in_target", *_HEAD_ALONG), "世帯変更"),
+    Operation.HEAD_CHANGE: (s.HeadChangeSerializer, changes.head_change, _int_keys("relationships_after"), "世帯主変更"),
+    Operation.EX_OFFICIO_CORRECTION: (s.CorrectionSerializer, changes.ex_officio_correction, _pass, "職権修正"),
+    Operation.MINOR_CORRECTION: (s.CorrectionSerializer, changes.minor_correction, _pass, "軽微な修正"),
+    Operation.ERRATUM_CORRECTION: (s.CorrectionSerializer, changes.erratum_correction, _pass, "誤記修正"),
+    Operation.RESIDENT_CODE_ASSIGN: (s.ResidentCodeSerializer, changes.resident_code_assign, _pass, "住民票コード付番"),
+    Operation.RESIDENT_CODE_CHANGE: (s.ResidentCodeSerializer, changes.resident_code_assign,
+                                     lambda d: {**d, "change_request": True}, "住民票コード変更請求"),
+    Operation.MY_NUMBER: (s.MyNumberSerializer, changes.my_number_record, _pass, "個人番号の記載・変更請求・職権修正"),
+    Operation.NATURALIZATION: (s.NationalitySerializer, changes.naturalization, _pass, "帰化"),
+    Operation.NATIONALITY_ACQUISITION: (s.NationalitySerializer, changes.nationality_acquisition, _pass, "国籍取得"),
+    Operation.NATIONALITY_LOSS: (s.NationalitySerializer, changes.nationality_loss, _pass, "国籍喪失"),
+    Operation.CANCEL: (s.CancelSerializer, changes.cancel, _pass, "異動の取消し"),
+}
+
+CHANGE_RESULT = inline_serializer(
+    "ChangeResult",
+    {
+        "change_id": serializers.IntegerField(),
+        "operation": serializers.CharField(),
+        "persons": serializers.ListField(child=serializers.DictField()),
+        "households": serializers.ListField(child=serializers.DictField()),
+        "warnings": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class ChangeView(GenericAPIView):
+    operation: Operation
+    service = None
+    adapt = None
+
+    def post(self, request):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        kwargs = type(self).adapt(dict(data.validated_data))
+        result = type(self).service(actor=actor_of(request), **kwargs)
+        return Response(dataclasses.asdict(result), status=status.HTTP_201_CREATED)
+
+
+def change_views():
+    views = {}
+    for op, (serializer, service, adapt, summary) in OPERATIONS.items():
+        cls = type(
+            f"{''.join(p.title() for p in op.split('_'))}ChangeView",
+            (ChangeView,),
+            {"serializer_class": serializer, "operation": op, "service": staticmethod(service),
+             "adapt": staticmethod(adapt)},
+        )
+        cls.post = extend_schema(responses={201: CHANGE_RESULT}, summary=summary, operation_id=f"change_{op}")(cls.post)
+        views[op] = cls
+    return views

@@ -1,0 +1,286 @@
+"""Reads of the register. Every function opens the access gate: permission check + access log.
+
+"As of date D" (ADR 0001): for each person, the version with the highest 履歴番号 among those
+whose 異動日 is on or before D. A household as of D is every person whose version as of D
+is a resident of that household.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Q
+
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor, GateSession
+from juki.core import mynumber
+from juki.core.errors import NotFoundError
+from juki.core.wareki import to_wareki
+
+from . import relationships, reasons
+from .models import Change, Household, Person, PersonVersion, ResidentKind, Sex, Status, Town
+from .services.writer import today
+
+
+# --- presentation of a version ------------------------------------------------------------------
+
+
+def _date(value: dt.date | None, *, western: bool = False) -> dict | None:
+    if value is None:
+        return None
+    # [90]: 和暦 on screen, except a foreign resident's birth date and 満了日 (西暦).
+    return {"date": value.isoformat(), "display": value.strftime("%Y年%-m月%-d日") if western else to_wareki(value)}
+
+
+def status_label(version: PersonVersion, on: dt.date) -> str:
+    if version.status == Status.RESIDENT:
+        return "住民"
+    if version.removed_on and version.removed_on > on:
+        return "転出予定" if version.reason in (reasons.Reason.DOMESTIC_MOVE_OUT, reasons.Reason.ABROAD_MOVE_OUT) else "消除予定"
+    return "消除（除票）"
+
+
+def version_dict(version: PersonVersion, *, session: GateSession, reveal_my_number: bool = False, on: dt.date | None = None) -> dict:
+    town: Town = version.town
+    foreign = version.resident_kind == ResidentKind.FOREIGN
+    out = {
+        "person_id": version.person_id,
+        "atena_number": version.person.atena_number,
+        "version": version.seq,
+        "change_id": version.change_id,
+        "reason": version.reason,
+        "reason_label": reasons.label(version.reason),
+        "event_date": _date(version.event_date),
+        "status": version.status,
+        "status_label": status_label(version, on or today()),
+        "resident_kind": version.resident_kind,
+        "removal_reason": version.removal_reason,
+        "removed_on": _date(version.removed_on),
+        "name": {
+            "family_name": version.family_name,
+            "given_name": version.given_name,
+            "family_name_kana": version.family_name_kana,
+            "given_name_kana": version.given_name_kana,
+            "kana_confirmed": version.kana_confirmed,
+            "former_surname": version.former_surname,
+            "former_surname_kana": version.former_surname_kana,
+        },
+        "birth_date": _date(version.birth_date, western=foreign),
+        "sex": version.sex,
+        "sex_label": Sex(version.sex).label,
+        "household_id": version.household_id,
+        "household_number": version.household.number,
+        "relationship": version.relationship,
+        "domicile": version.domicile,
+        "domicile_head": version.domicile_head,
+        "address": {
+            "town_code": town.code,
+            "ward": town.ward.name,
+            "town": town.name,
+            "banchi": version.banchi,
+            "katagaki": version.katagaki,
+            "postal_code": town.postal_code,
+            "display": f"{town.ward.municipality.name}{town.ward.name}{town.name}{version.banchi}"
+            + (f"　{version.katagaki}" if version.katagaki else ""),
+        },
+        "became_resident_on": _date(version.became_resident_on),
+        "address_set_on": _date(version.address_set_on),
+        "notified_on": _date(version.notified_on),
+        "previous_address": version.previous_address,
+        "move_out": {
+            "planned_address": version.move_out_address,
+            "planned_on": _date(version.move_out_planned_on),
+            "confirmed_address": version.move_out_confirmed_address,
+            "confirmed_on": _date(version.move_out_confirmed_on),
+            "notice_on": _date(version.move_in_notice_on),
+        },
+        "resident_code": version.resident_code,
+        "has_my_number": bool(version.my_number_digest),
+    }
+    if reveal_my_number and version.my_number_cipher:
+        session.reveal_my_number()
+        out["my_number"] = mynumber.unseal(version.my_number_key_id, version.my_number_cipher)
+    if foreign:
+        out["foreign"] = {
+            "nationality": version.nationality,
+            "kanji_name": version.kanji_name,
+            "alias_name": version.alias_name,
+            "alias_name_kana": version.alias_name_kana,
+            "article_30_45_category": version.article_30_45_category,
+            "residence_status": version.residence_status,
+            "period_of_stay": version.period_of_stay,
+            "stay_expires_on": _date(version.stay_expires_on, western=True),
+            "residence_card_number": version.residence_card_number,
+            "became_foreign_resident_on": _date(version.became_foreign_resident_on),
+        }
+    return out
+
+
+_VERSION_RELATED = ("person", "household", "town__ward__municipality")
+
+
+def _as_of(person_ids, on: dt.date) -> dict[int, PersonVersion]:
+    best: dict[int, PersonVersion] = {}
+    rows = PersonVersion.objects.select_related(*_VERSION_RELATED).filter(person_id__in=list(person_ids), event_date__lte=on)
+    for v in rows:
+        if v.person_id not in best or v.seq > best[v.person_id].seq:
+            best[v.person_id] = v
+    return best
+
+
+# --- member order [1010] ----------------------------------------------------------------------
+
+
+def member_sort_key(v: PersonVersion) -> tuple:
+    """世帯員の並び順 [1010]: 世帯主, 配偶者, 子, 子の家族, 父母, 兄弟姉妹, 祖父母, 親族, 縁故者, 同居人.
+
+    Within a rank by birth date, then 宛名番号. Known simplification: the 2nd rank (a child's
+    family) is not grouped family by family — that needs a parent link the register does not
+    keep yet; it is ordered 子の配偶者 before 子の子, each by birth date.
+    """
+    r = v.relationship
+    parts = relationships.links(r)
+    if r == relationships.HEAD:
+        rank = (0,)
+    elif r in relationships.SPOUSES:
+        rank = (1,)
+    elif r == "子":
+        rank = (2,)
+    elif parts[0] == "子" and parts[1:2] and parts[1] in relationships.SPOUSES:
+        rank = (3, 0)
+    elif parts[0] == "子":
+        rank = (3, len(parts))
+    elif r in ("父", "母"):
+        rank = (4, 0 if v.domicile_head and v.domicile_head == f"{v.family_name}{v.given_name}" else 1)
+    elif r in ("兄", "姉", "弟", "妹"):
+        rank = (5,)
+    elif len(parts) == 2 and parts[0] in ("父", "母") and parts[1] in ("父", "母"):
+        rank = (6,)
+    elif r == relationships.RELATIVE_BY_FACT:
+        rank = (8,)
+    elif r == relationships.LODGER:
+        rank = (9,)
+    else:
+        rank = (7, len(parts))
+    return (*rank, v.birth_date, v.person.atena_number)
+
+
+# --- selectors ----------------------------------------------------------------------------------
+
+
+def person_get(*, actor: Actor, person_id: int, as_of: dt.date | None = None, reveal_my_number: bool = False) -> dict:
+    with gate.open(actor, function="person.view", perm=Perm.PERSON_VIEW,
+                   criteria={"person_id": person_id, "as_of": as_of.isoformat() if as_of else None,
+                             "reveal_my_number": reveal_my_number}) as session:
+        person = Person.objects.filter(pk=person_id).first()
+        if person is None:
+            raise NotFoundError("指定された住民が見つかりません。")
+        session.record([person.id])
+        if as_of is None:
+            version = PersonVersion.objects.select_related(*_VERSION_RELATED).get(pk=person.current_id)
+        else:
+            version = _as_of([person.id], as_of).get(person.id)
+            if version is None:
+                raise NotFoundError("指定された日には、この方は記録されていません。")
+        out = version_dict(version, session=session, reveal_my_number=reveal_my_number, on=as_of)
+        out["latest_version"] = person.latest_seq
+        out["household_version"] = version.household.lock_version
+        return out
+
+
+def person_history(*, actor: Actor, person_id: int) -> list[dict]:
+    """異動履歴: every version with its change bookkeeping, oldest first."""
+    with gate.open(actor, function="person.history", perm=Perm.PERSON_VIEW, criteria={"person_id": person_id}) as session:
+        if not Person.objects.filter(pk=person_id).exists():
+            raise NotFoundError("指定された住民が見つかりません。")
+        session.record([person_id])
+        versions = (
+            PersonVersion.objects.select_related(*_VERSION_RELATED, "change__operator", "change__terminal")
+            .filter(person_id=person_id)
+            .order_by("seq")
+        )
+        out = []
+        for v in versions:
+            item = version_dict(v, session=session)
+            c: Change = v.change
+            item["change"] = {
+                "id": c.id,
+                "operation": c.operation,
+                "operation_label": reasons.OPERATION_LABELS.get(reasons.Operation(c.operation), c.operation),
+                "notified_on": _date(c.notified_on),
+                "processed_at": c.processed_at.isoformat(),
+                "operator": c.operator.username if c.operator else c.system,
+                "terminal": c.terminal.code if c.terminal else "",
+                "late_notification": c.late_notification,
+                "cancels_change_id": c.cancels_id,
+            }
+            out.append(item)
+        return out
+
+
+def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = None) -> dict:
+    with gate.open(actor, function="household.view", perm=Perm.PERSON_VIEW,
+                   criteria={"household_id": household_id, "as_of": as_of.isoformat() if as_of else None}) as session:
+        household = Household.objects.filter(pk=household_id).first()
+        if household is None:
+            raise NotFoundError("指定された世帯が見つかりません。")
+        on = as_of or today()
+        if as_of is None:
+            people = Person.objects.filter(household=household).filter(
+                Q(status=Status.RESIDENT) | Q(removed_on__gt=on)
+            )
+            ids = [p.current_id for p in people]
+            versions = list(PersonVersion.objects.select_related(*_VERSION_RELATED).filter(pk__in=ids))
+        else:
+            candidates = set(PersonVersion.objects.filter(household=household).values_list("person_id", flat=True))
+            versions = [
+                v for v in _as_of(candidates, on).values()
+                if v.household_id == household.id and v.status == Status.RESIDENT
+            ]
+        versions.sort(key=member_sort_key)
+        session.record(v.person_id for v in versions)
+        head = next((v for v in versions if v.relationship == relationships.HEAD), None)
+        address = version_dict(versions[0], session=session)["address"] if versions else None
+        return {
+            "household_id": household.id,
+            "number": household.number,
+            "version": household.lock_version,
+            "as_of": on.isoformat(),
+            "head_absent_since": _date(household.head_absent_since),
+            "head": {"person_id": head.person_id, "name": f"{head.family_name}　{head.given_name}".strip()} if head else None,
+            "address": address,
+            "members": [version_dict(v, session=session, on=on) for v in versions],
+        }
+
+
+def households_without_head(*, actor: Actor, limit: int = 200) -> list[dict]:
+    """世帯主変更依頼の対象: households with members but no 世帯主 [490][500]."""
+    with gate.open(actor, function="household.head_absent_list", perm=Perm.PERSON_VIEW) as session:
+        rows = list(
+            Household.objects.filter(head_absent_since__isnull=False).order_by("head_absent_since", "id")[:limit]
+        )
+        members = defaultdict(list)
+        for p in Person.objects.filter(household__in=rows, status=Status.RESIDENT).values("id", "household_id"):
+            members[p["household_id"]].append(p["id"])
+        session.record(pid for ids in members.values() for pid in ids)
+        return [
+            {"household_id": h.id, "number": h.number, "version": h.lock_version,
+             "head_absent_since": _date(h.head_absent_since), "member_ids": members[h.id]}
+            for h in rows
+        ]
+
+
+def late_notifications(*, actor: Actor, limit: int = 200) -> list[dict]:
+    """届出期間経過: changes notified more than the statutory period after the event."""
+    with gate.open(actor, function="change.late_list", perm=Perm.PERSON_VIEW) as session:
+        changes = list(Change.objects.filter(late_notification=True).order_by("-id")[:limit])
+        by_change = defaultdict(list)
+        for cid, pid in PersonVersion.objects.filter(change__in=changes).values_list("change_id", "person_id"):
+            by_change[cid].append(pid)
+        session.record(pid for ids in by_change.values() for pid in ids)
+        return [
+            {"change_id": c.id, "operation": c.operation, "event_date": _date(c.event_date),
+             "notified_on": _date(c.notified_on), "person_ids": by_change[c.id]}
+            for c in changes
+        ]

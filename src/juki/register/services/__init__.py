@@ -1,0 +1,1 @@
+"""Domain services of the register: every write to a resident goes through here."""

@@ -1,0 +1,175 @@
+"""Building and checking the data of a person's version (shared by the operations)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import jaconv
+
+from juki.core import mynumber
+from juki.core.checkdigits import is_valid_resident_code
+from juki.core.errors import DomainError, ErrorCode
+
+from .. import relationships
+from ..models import DATA_FIELDS, Person, PersonVersion, ResidentKind, Sex, Status, Town
+from ..reasons import ARTICLE_30_45
+
+
+@dataclass(frozen=True)
+class Address:
+    town_code: str
+    banchi: str
+    katagaki: str = ""
+
+
+def resolve_town(town_code: str) -> Town:
+    town = Town.objects.select_related("ward").filter(code=town_code, is_active=True).first()
+    if town is None:
+        raise DomainError(ErrorCode.UNKNOWN_TOWN, "住所の町字が住所辞書にありません。町字を辞書から選んでください。", field="town_code")
+    return town
+
+
+def address_fields(address: Address) -> dict:
+    town = resolve_town(address.town_code)
+    banchi = (address.banchi or "").strip()
+    if not banchi:
+        raise DomainError(ErrorCode.INVALID_INPUT, "番地を入力してください。", field="banchi")
+    return {"town_id": town.id, "banchi": banchi, "katagaki": (address.katagaki or "").strip()}
+
+
+def kana(text: str | None) -> str:
+    """フリガナ is kept in full-width katakana [180], whatever the clerk typed."""
+    if not text:
+        return ""
+    return jaconv.hira2kata(jaconv.h2z(text.strip(), kana=True, ascii=False, digit=False))
+
+
+def check_resident_code(code: str, *, exclude_person: int | None = None) -> str:
+    if not is_valid_resident_code(code):
+        raise DomainError(
+            ErrorCode.INVALID_RESIDENT_CODE,
+            "住民票コードが正しくありません。11桁の数字で、検査用数字が一致するコードを入力してください。",
+            field="resident_code",
+        )
+    clash = Person.objects.filter(current__resident_code=code)
+    if exclude_person:
+        clash = clash.exclude(pk=exclude_person)
+    if clash.exists():
+        raise DomainError(ErrorCode.DUPLICATE_RESIDENT_CODE, "この住民票コードは他の方に記載されています。", field="resident_code")
+    return code
+
+
+def seal_my_number(number: str, *, exclude_person: int | None = None) -> dict:
+    sealed = mynumber.seal(number)
+    clash = Person.objects.filter(current__my_number_digest=sealed.digest)
+    if exclude_person:
+        clash = clash.exclude(pk=exclude_person)
+    if clash.exists():
+        raise DomainError(ErrorCode.DUPLICATE_MY_NUMBER, "この個人番号は他の方に記載されています。", field="my_number")
+    return {"my_number_key_id": sealed.key_id, "my_number_cipher": sealed.ciphertext, "my_number_digest": sealed.digest}
+
+
+FOREIGN_FIELDS = (
+    "nationality", "kanji_name", "alias_name", "alias_name_kana", "article_30_45_category", "residence_status",
+    "period_of_stay", "stay_expires_on", "residence_card_number", "became_foreign_resident_on",
+)
+
+# Fields a clerk may type for a new person (the rest are derived or set by the operation).
+PERSON_INPUT_FIELDS = (
+    "family_name", "given_name", "family_name_kana", "given_name_kana", "kana_confirmed", "former_surname",
+    "former_surname_kana", "birth_date", "sex", "relationship", "domicile", "domicile_head", "resident_kind",
+    "resident_code", "my_number", *FOREIGN_FIELDS,
+)
+
+
+def check_foreign(data: dict) -> None:
+    if data["resident_kind"] != ResidentKind.FOREIGN:
+        return
+    missing = [f for f in ("nationality", "article_30_45_category") if not data.get(f)]
+    category = data.get("article_30_45_category") or ""
+    if category and category not in ARTICLE_30_45:
+        raise DomainError(
+            ErrorCode.FOREIGN_DATA_REQUIRED,
+            "第30条の45区分は、中長期在留者・特別永住者・一時庇護許可者・仮滞在許可者・出生による経過滞在者・国籍喪失による経過滞在者のいずれかです。",
+            field="article_30_45_category",
+        )
+    missing += [f for f in ARTICLE_30_45.get(category, ()) if not data.get(f)]
+    if missing:
+        raise DomainError(
+            ErrorCode.FOREIGN_DATA_REQUIRED,
+            "外国人住民の記載に必要な項目（国籍・地域、第30条の45区分、在留資格・在留期間・満了日・在留カード等番号など）が不足しています。",
+            details={"fields": missing},
+        )
+
+
+def build_new(inp: dict, *, base: dict | None = None) -> dict:
+    """Data of a version for a person entering the register, from typed input (+ a prior version)."""
+    data = dict(base) if base else {name: None for name in DATA_FIELDS}
+    fields = {f.attname: f for f in PersonVersion._meta.concrete_fields}
+    for name in DATA_FIELDS:
+        if data.get(name) is None:
+            field = fields[name]
+            data[name] = field.get_default() if not field.null else None
+    for name in PERSON_INPUT_FIELDS:
+        if name in inp and name not in ("my_number", "resident_code", "relationship"):
+            data[name] = inp[name]
+    if not data.get("family_name"):
+        raise DomainError(ErrorCode.INVALID_INPUT, "氏名（氏）を入力してください。", field="family_name")
+    if not data.get("birth_date"):
+        raise DomainError(ErrorCode.INVALID_INPUT, "生年月日を入力してください。", field="birth_date")
+    if data["birth_date"] > dt.date.today() + dt.timedelta(days=1):
+        raise DomainError(ErrorCode.INVALID_DATE, "生年月日に未来の日付は入力できません。", field="birth_date")
+    if data.get("sex") not in (Sex.MALE, Sex.FEMALE):
+        raise DomainError(ErrorCode.INVALID_INPUT, "性別を選んでください。", field="sex")
+    data["resident_kind"] = data.get("resident_kind") or ResidentKind.JAPANESE
+    for name in ("family_name_kana", "given_name_kana", "former_surname_kana", "alias_name_kana"):
+        data[name] = kana(data.get(name))
+    if "relationship" in inp:
+        data["relationship"] = relationships.validate(inp["relationship"])
+    if not data.get("relationship"):
+        raise DomainError(ErrorCode.RELATIONSHIP_REQUIRED, "世帯主との続柄を入力してください。", field="relationship")
+    if data["resident_kind"] == ResidentKind.JAPANESE:
+        for name in FOREIGN_FIELDS:
+            data[name] = None if name in ("stay_expires_on", "became_foreign_resident_on") else ""
+        if not data.get("domicile"):
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, "本籍を入力してください（不明の場合は「不明」、ない場合は「なし」）。", field="domicile"
+            )
+    check_foreign(data)
+    data["status"] = Status.RESIDENT
+    data["removal_reason"] = ""
+    data["removed_on"] = None
+    for name in ("move_out_address", "move_out_confirmed_address"):
+        data[name] = ""
+    for name in ("move_out_planned_on", "move_out_confirmed_on", "move_in_notice_on"):
+        data[name] = None
+    return data
+
+
+def identify_existing(inp: dict) -> tuple[Person | None, str]:
+    """Look for this person among current and removed records by their identifiers [600]."""
+    candidates = []
+    if inp.get("my_number"):
+        mynumber.validate(inp["my_number"])
+        candidates.append(("my_number_digest", mynumber.digest(inp["my_number"]), "個人番号"))
+    if inp.get("resident_code"):
+        candidates.append(("resident_code", inp["resident_code"], "住民票コード"))
+    if inp.get("residence_card_number"):
+        candidates.append(("residence_card_number", inp["residence_card_number"], "在留カード等番号"))
+    for field, value, label in candidates:
+        person = Person.objects.filter(**{f"current__{field}": value}).first()
+        if person is not None:
+            return person, label
+    return None, ""
+
+
+def three_info_matches(inp: dict) -> list[Person]:
+    """Persons with the same 氏名・性別・生年月日 (the 3 情報 of [600])."""
+    return list(
+        Person.objects.filter(
+            current__birth_date=inp.get("birth_date"),
+            current__family_name=inp.get("family_name"),
+            current__given_name=inp.get("given_name") or "",
+            current__sex=inp.get("sex"),
+        )[:5]
+    )

@@ -1,0 +1,397 @@
+"""A deterministic synthetic city for demos, tests and benchmarks (`juki seed`).
+
+Same --seed, same --today and the same 町字 dictionary give the same city. Names come from
+Faker's ja_JP provider tables — the data behind `last_name_pair()` /
+`first_name_male_pair()` / `first_name_female_pair()` — drawn with our own seeded RNG, because
+calling Faker per person would cost more than everything else together at 1 M persons.
+
+Rows are written with explicit ids in bulk (COPY on PostgreSQL, executemany on SQLite) in
+committed chunks, so memory stays flat. It is a migration-style batch, not a 異動: it writes
+versions under a `seed` change ("移行データ") and no outbox events, and it runs inside one
+access-gate session logged as `batch.seed`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import Callable
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from faker.providers.person.ja_JP import Provider as JaNames
+
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.core import mynumber
+from juki.core.checkdigits import mod11_check_digit, with_check_digit
+
+from ..models import (
+    Change, Household, NumberSequence, Person, PersonVersion, ResidentCodeStock, ResidentKind, Status, Town,
+)
+from ..reasons import Operation, Reason, label
+from . import numbers
+
+LAST_NAMES = list(JaNames.last_name_pairs.keys()) if isinstance(JaNames.last_name_pairs, dict) else list(JaNames.last_name_pairs)
+MALE_NAMES = list(JaNames.first_name_male_pairs)
+FEMALE_NAMES = list(JaNames.first_name_female_pairs)
+
+FOREIGN = [
+    # nationality, family names, given names (alphabet), kana readings are built from them
+    ("中国", ["WANG", "LI", "ZHANG", "LIU", "CHEN"], ["WEI", "FANG", "JING", "LEI", "MIN"]),
+    ("韓国", ["KIM", "LEE", "PARK", "CHOI", "JUNG"], ["MINJUN", "SEOYEON", "JIHO", "HAEUN", "DOYUN"]),
+    ("ベトナム", ["NGUYEN", "TRAN", "LE", "PHAM", "HOANG"], ["VAN AN", "THI LAN", "DUC MINH", "THI HOA", "QUANG HUY"]),
+    ("フィリピン", ["SANTOS", "REYES", "CRUZ", "BAUTISTA", "GARCIA"], ["MARIA", "JOSE", "ANGELICA", "MARK", "JOY"]),
+    ("ネパール", ["SHRESTHA", "GURUNG", "TAMANG", "RAI", "THAPA"], ["SUNITA", "RAM", "BIKASH", "ANITA", "SAROJ"]),
+    ("米国", ["SMITH", "JOHNSON", "BROWN", "MILLER", "DAVIS"], ["JOHN", "EMILY", "MICHAEL", "SARAH", "DAVID"]),
+]
+
+STATUSES = [("技術・人文知識・国際業務", "5年"), ("留学", "4年3月"), ("技能実習第2号ロ", "1年"),
+            ("永住者", "無期限"), ("家族滞在", "3年"), ("特定技能1号", "1年")]
+ORIGINS = ["福岡県福岡市博多区博多駅前二丁目1番1号", "山口県下関市竹崎町4丁目1番", "東京都千代田区丸の内一丁目9番",
+           "大阪府大阪市北区梅田三丁目1番", "福岡県行橋市中央一丁目1番1号", "熊本県熊本市中央区手取本町1番1号"]
+DOMICILES = ["東京都千代田区千代田1番", "福岡県福岡市中央区天神一丁目8番", "大分県中津市豊田町14番地",
+             "山口県下関市南部町1番1号", "佐賀県佐賀市栄町1番1号"]
+BUILDINGS = ["サンハイツ", "コーポ", "メゾン", "グランドパレス", "レジデンス", "ハイム"]
+HOUSEHOLD_SIZES = [(1, 38), (2, 28), (3, 16), (4, 12), (5, 5), (6, 1)]
+
+
+@dataclass
+class SeedSummary:
+    persons: int
+    removed: int
+    households: int
+    versions: int
+    foreign: int
+    seconds: float
+
+
+def _bijection(index: int, modulus: int, a: int, b: int) -> int:
+    # a is coprime to the modulus (a power of ten): i ↦ (a·i + b) mod m never repeats.
+    return (a * index + b) % modulus
+
+
+def my_number_for(index: int, salt: int) -> str:
+    body = str(_bijection(index, 10**11, 7_919_393_117, 13_579 + salt)).zfill(11)
+    return body + str(mod11_check_digit(body))
+
+
+def resident_code_for(index: int, salt: int) -> str:
+    body = str(_bijection(index, 10**10, 2_718_281_829, 31_415 + salt)).zfill(10)
+    return body + str(mod11_check_digit(body))
+
+
+class _Sink:
+    """Buffers rows per table and writes them with the engine's bulk path."""
+
+    def __init__(self):
+        self.rows: dict[str, tuple[list[str], list[tuple]]] = {}
+
+    def add(self, table: str, columns: list[str], row: tuple) -> None:
+        self.rows.setdefault(table, (columns, []))[1].append(row)
+
+    def flush(self) -> None:
+        order = ["register_household", "register_change", "register_person", "register_personversion",
+                 "register_residentcodestock"]
+        raw = connection.connection
+        for table in order:
+            if table not in self.rows:
+                continue
+            columns, rows = self.rows[table]
+            if not rows:
+                continue
+            cols = ", ".join(columns)
+            if connection.vendor == "postgresql":
+                with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" for _ in columns)
+                raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", [_sqlite_row(r) for r in rows])
+            rows.clear()
+
+
+def _sqlite_row(row: tuple) -> tuple:
+    out = []
+    for v in row:
+        if isinstance(v, dt.datetime):
+            out.append(v.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" "))
+        elif isinstance(v, dt.date):
+            out.append(v.isoformat())
+        elif isinstance(v, bool):
+            out.append(int(v))
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def _columns(model) -> list[str]:
+    return [f.column for f in model._meta.concrete_fields]
+
+
+class CityGenerator:
+    def __init__(self, *, seed: int, today: dt.date, towns: list[Town], start_ids: dict[str, int]):
+        self.rng = random.Random(seed)
+        self.salt = seed % 1000
+        self.today = today
+        self.towns = towns
+        self.ids = dict(start_ids)
+        self.person_index = start_ids["person_index"]
+        self.sink = _Sink()
+        self.pv_cols = _columns(PersonVersion)
+        self.pv_attnames = [f.attname for f in PersonVersion._meta.concrete_fields]
+        self.counts = {"persons": 0, "removed": 0, "households": 0, "versions": 0, "foreign": 0}
+
+    # --- ids and numbers -----------------------------------------------------------------------
+    def _next(self, key: str) -> int:
+        self.ids[key] += 1
+        return self.ids[key]
+
+    def _date_between(self, start: dt.date, end: dt.date) -> dt.date:
+        if end <= start:
+            return start
+        return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
+
+    def _birth(self, age: int) -> dt.date:
+        year_start = self.today - dt.timedelta(days=int((age + 1) * 365.25) - 1)
+        return self._date_between(year_start, year_start + dt.timedelta(days=364))
+
+    def _address(self) -> dict:
+        town = self.rng.choice(self.towns)
+        banchi = f"{self.rng.randint(1, 30)}番{self.rng.randint(1, 25)}号"
+        katagaki = ""
+        if self.rng.random() < 0.3:
+            katagaki = f"{self.rng.choice(BUILDINGS)}{town.name[:2]}{self.rng.randint(1, 9)}{self.rng.randint(0, 1)}{self.rng.randint(1, 9)}号室"
+        return {"town_id": town.id, "banchi": banchi, "katagaki": katagaki}
+
+    # --- rows ----------------------------------------------------------------------------------
+    def _change(self, event_date: dt.date) -> int:
+        cid = self._next("change")
+        processed = timezone.make_aware(dt.datetime.combine(event_date, dt.time(10, 0)))
+        self.sink.add("register_change",
+                      ["id", "operation", "event_date", "notified_on", "processed_at", "operator_id", "system",
+                       "terminal_id", "late_notification", "cancels_id", "note"],
+                      (cid, Operation.SEED, event_date, event_date, processed, None, "seed", None, False, None, ""))
+        return cid
+
+    def _version(self, person_id: int, seq: int, change_id: int, reason: Reason, event_date: dt.date, data: dict) -> int:
+        vid = self._next("version")
+        row = dict(data, id=vid, person_id=person_id, seq=seq, change_id=change_id, reason=reason, event_date=event_date)
+        self.sink.add("register_personversion", self.pv_cols, tuple(row.get(a) for a in self.pv_attnames))
+        self.counts["versions"] += 1
+        return vid
+
+    def _person_rows(self, pid: int, atena: str, seq: int, current: int, data: dict, household_id: int) -> None:
+        self.sink.add("register_person",
+                      ["id", "atena_number", "latest_seq", "status", "removed_on", "household_id", "current_id", "created_at"],
+                      (pid, atena, seq, data["status"], data["removed_on"], household_id, current, timezone.now()))
+
+    # --- a household ---------------------------------------------------------------------------
+    def _members(self, size: int, foreign: bool) -> list[dict]:
+        rng = self.rng
+        nat, families, givens = rng.choice(FOREIGN) if foreign else (None, None, None)
+        if foreign:
+            surname = (rng.choice(families), "")
+        else:
+            s = rng.choice(LAST_NAMES)
+            surname = (s[0], s[1])
+
+        def person(rel: str, sex: int, age: int) -> dict:
+            if foreign:
+                given = (rng.choice(givens), "")
+            else:
+                g = rng.choice(MALE_NAMES if sex == 1 else FEMALE_NAMES)
+                given = (g[0], g[1])
+            return {"relationship": rel, "sex": sex, "age": max(0, age), "family": surname, "given": given}
+
+        head_age = rng.choices([rng.randint(20, 34), rng.randint(35, 54), rng.randint(55, 74), rng.randint(75, 95)],
+                               weights=[22, 34, 29, 15])[0]
+        if size == 1:
+            return [person("世帯主", rng.choice((1, 2)), head_age)], nat
+        head_sex = 1 if rng.random() < 0.75 else 2
+        out = [person("世帯主", head_sex, max(head_age, 24))]
+        kind = rng.random()
+        if size == 2 and kind < 0.2:
+            out.append(person("子", rng.choice((1, 2)), max(0, head_age - rng.randint(22, 38))))
+            return out, nat
+        if size == 2 and kind < 0.35:
+            out.append(person("母" if rng.random() < 0.7 else "父", 2 if rng.random() < 0.7 else 1, head_age + rng.randint(22, 34)))
+            return out, nat
+        out.append(person("妻" if head_sex == 1 else "夫", 2 if head_sex == 1 else 1, head_age + rng.randint(-5, 5)))
+        remaining = size - 2
+        if remaining and size >= 5 and rng.random() < 0.4:
+            out.append(person("母", 2, head_age + rng.randint(24, 34)))
+            remaining -= 1
+        for _ in range(remaining):
+            out.append(person("子", rng.choice((1, 2)), max(0, head_age - rng.randint(22, 40))))
+        return out, nat
+
+    def _base(self, m: dict, birth: dt.date, household_id: int, addr: dict, nat: str | None, since: dt.date,
+              prev: str, domicile: str, domicile_head: str, index: int) -> dict:
+        number = my_number_for(index, self.salt)
+        sealed = mynumber.seal(number)
+        data = {
+            "status": Status.RESIDENT, "resident_kind": ResidentKind.FOREIGN if nat else ResidentKind.JAPANESE,
+            "removal_reason": "", "removed_on": None,
+            "family_name": m["family"][0], "given_name": m["given"][0],
+            "family_name_kana": m["family"][1], "given_name_kana": m["given"][1], "kana_confirmed": not nat,
+            "former_surname": "", "former_surname_kana": "",
+            "birth_date": birth, "sex": m["sex"], "household_id": household_id, "relationship": m["relationship"],
+            "domicile": "" if nat else domicile, "domicile_head": "" if nat else domicile_head,
+            **addr,
+            "became_resident_on": since, "address_set_on": since, "notified_on": since,
+            "previous_address": prev, "previous_postal_code": "",
+            "move_out_address": "", "move_out_planned_on": None, "move_out_confirmed_address": "",
+            "move_out_confirmed_on": None, "move_in_notice_on": None,
+            "resident_code": resident_code_for(index, self.salt),
+            "my_number_key_id": sealed.key_id, "my_number_cipher": sealed.ciphertext, "my_number_digest": sealed.digest,
+            "nationality": nat or "", "kanji_name": "", "alias_name": "", "alias_name_kana": "",
+            "article_30_45_category": "", "residence_status": "", "period_of_stay": "", "stay_expires_on": None,
+            "residence_card_number": "", "became_foreign_resident_on": None,
+        }
+        if nat:
+            status, period = self.rng.choice(STATUSES)
+            data.update({
+                "article_30_45_category": "中長期在留者", "residence_status": status, "period_of_stay": period,
+                "stay_expires_on": None if period == "無期限" else self.today + dt.timedelta(days=self.rng.randint(30, 1500)),
+                "residence_card_number": f"{chr(65 + index % 26)}{chr(65 + index // 26 % 26)}{index % 10**8:08d}"
+                                         f"{chr(65 + index // 676 % 26)}{chr(65 + index // 17576 % 26)}",
+                "became_foreign_resident_on": since,
+            })
+        return data
+
+    def household(self) -> int:
+        rng = self.rng
+        size = rng.choices([s for s, _ in HOUSEHOLD_SIZES], weights=[w for _, w in HOUSEHOLD_SIZES])[0]
+        foreign = rng.random() < 0.02
+        members, nat = self._members(size, foreign)
+        hid = self._next("household")
+        hnum = with_check_digit(self._next("household_serial"))
+        self.sink.add("register_household", ["id", "number", "lock_version", "head_absent_since", "created_at"],
+                      (hid, hnum, 1, None, timezone.now()))
+        self.counts["households"] += 1
+        addr = self._address()
+        oldest = max(m["age"] for m in members)
+        moved_in = self._date_between(self.today - dt.timedelta(days=365 * min(30, max(1, oldest - 18))),
+                                      self.today - dt.timedelta(days=30))
+        head = members[0]
+        domicile = f"福岡県北九州市{rng.choice(self.towns).name}{rng.randint(1, 40)}番地" if rng.random() < 0.6 else rng.choice(DOMICILES)
+        domicile_head = f"{head['family'][0]}　{head['given'][0]}"
+        entry_change = self._change(moved_in)
+        moved = rng.random() < 0.3
+        move_date = self._date_between(moved_in + dt.timedelta(days=60), self.today - dt.timedelta(days=7)) if moved else None
+        move_change = self._change(move_date) if moved else None
+        new_addr = self._address() if moved else None
+        prev = rng.choice(ORIGINS)
+        written = 0
+        for m in members:
+            birth = self._birth(m["age"])
+            born_here = birth > moved_in
+            pid = self._next("person")
+            self.person_index += 1
+            atena = with_check_digit(self._next("atena_serial"))
+            since = birth if born_here else moved_in
+            data = self._base(m, birth, hid, addr, nat, since, "" if born_here else prev, domicile, domicile_head,
+                              self.person_index)
+            if born_here:
+                cid, reason, ev = self._change(birth), Reason.BIRTH, birth
+            else:
+                cid, reason = entry_change, (Reason.ABROAD_MOVE_IN if nat else Reason.DOMESTIC_MOVE_IN)
+                ev = moved_in
+            seq = 1
+            vid = self._version(pid, seq, cid, reason, ev, data)
+            if moved and (not born_here or birth < move_date):
+                seq += 1
+                data = dict(data, **new_addr, address_set_on=move_date, notified_on=move_date)
+                vid = self._version(pid, seq, move_change, Reason.MOVE_WITHIN_CITY, move_date, data)
+            self._person_rows(pid, atena, seq, vid, data, hid)
+            self.counts["persons"] += 1
+            self.counts["foreign"] += bool(nat)
+            written += 1
+        # About one household in twelve keeps a 除票: a member who died or moved away.
+        if rng.random() < 0.08:
+            written += self._removed_member(hid, members, addr if not moved else new_addr, nat, moved_in,
+                                            domicile, domicile_head, prev)
+        return written
+
+    def _removed_member(self, hid, members, addr, nat, moved_in, domicile, domicile_head, prev) -> int:
+        rng = self.rng
+        head = members[0]
+        died = rng.random() < 0.5
+        m = {"relationship": "母" if died else "子", "sex": 2 if died else rng.choice((1, 2)),
+             "age": head["age"] + 28 if died else max(18, head["age"] - 25), "family": head["family"],
+             "given": (rng.choice(FEMALE_NAMES)[:2] if not nat else (head["given"][0], ""))}
+        pid = self._next("person")
+        self.person_index += 1
+        atena = with_check_digit(self._next("atena_serial"))
+        birth = self._birth(m["age"])
+        data = self._base(m, birth, hid, addr, nat, moved_in, prev, domicile, domicile_head, self.person_index)
+        self._version(pid, 1, self._change(moved_in), Reason.ABROAD_MOVE_IN if nat else Reason.DOMESTIC_MOVE_IN,
+                           moved_in, data)
+        when = self._date_between(moved_in + dt.timedelta(days=30), self.today - dt.timedelta(days=1))
+        reason = Reason.DEATH if died else Reason.DOMESTIC_MOVE_OUT
+        removed = dict(data, status=Status.REMOVED, removal_reason=label(reason), removed_on=when)
+        if not died:
+            removed.update(move_out_address=rng.choice(ORIGINS), move_out_planned_on=when)
+        v2 = self._version(pid, 2, self._change(when), reason, when, removed)
+        self._person_rows(pid, atena, 2, v2, removed, hid)
+        self.counts["persons"] += 1
+        self.counts["removed"] += 1
+        return 1
+
+
+def _start_ids() -> dict[str, int]:
+    seqs = {s.name: s.next_value - 1 for s in NumberSequence.objects.all()}
+    return {
+        "person": Person.objects.aggregate(m=Max("id"))["m"] or 0,
+        "version": PersonVersion.objects.aggregate(m=Max("id"))["m"] or 0,
+        "household": Household.objects.aggregate(m=Max("id"))["m"] or 0,
+        "change": Change.objects.aggregate(m=Max("id"))["m"] or 0,
+        "atena_serial": seqs.get(numbers.ATENA, 0),
+        "household_serial": seqs.get(numbers.HOUSEHOLD, 0),
+        "person_index": Person.objects.count(),
+    }
+
+
+def _reset_sequences() -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        for model in (Household, Change, Person, PersonVersion, ResidentCodeStock):
+            table = model._meta.db_table
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}")
+
+
+def seed_city(*, persons: int, seed: int, today: dt.date, chunk: int = 20000,
+              progress: Callable[[int], None] | None = None, stock: int | None = None) -> SeedSummary:
+    import time
+
+    started = time.perf_counter()
+    towns = list(Town.objects.filter(is_active=True).order_by("code"))
+    if not towns:
+        raise RuntimeError("町字がありません。先に juki load-towns で住所辞書を読み込んでください。")
+    with gate.open(Actor.batch("seed"), function="batch.seed", perm=Perm.BATCH_RUN,
+                   criteria={"persons": persons, "seed": seed, "today": today.isoformat()}):
+        gen = CityGenerator(seed=seed, today=today, towns=towns, start_ids=_start_ids())
+        done = 0
+        while done < persons:
+            with transaction.atomic():
+                target = min(persons, done + chunk)
+                while done < target:
+                    done += gen.household()
+                gen.sink.flush()
+            if progress:
+                progress(done)
+        with transaction.atomic():
+            for name, key in ((numbers.ATENA, "atena_serial"), (numbers.HOUSEHOLD, "household_serial")):
+                NumberSequence.objects.update_or_create(name=name, defaults={"next_value": gen.ids[key] + 1})
+            stock = stock if stock is not None else max(2000, persons // 50)
+            have = ResidentCodeStock.objects.count()
+            codes = [ResidentCodeStock(code=resident_code_for(10**9 + have + i, gen.salt)) for i in range(stock)]
+            ResidentCodeStock.objects.bulk_create(codes, batch_size=5000, ignore_conflicts=True)
+            _reset_sequences()
+        c = gen.counts
+        return SeedSummary(persons=c["persons"], removed=c["removed"], households=c["households"],
+                           versions=c["versions"], foreign=c["foreign"], seconds=time.perf_counter() - started)

@@ -1,0 +1,340 @@
+"""The one path by which versions are written.
+
+`change_scope(...)` opens the access gate for the operation, starts one transaction and
+hands the operation a `ChangeWriter`. When the operation returns, the writer re-derives
+household flags, appends the outbox event and writes the access-log row — all before the
+commit, so the new versions, the audit record and the outbound message land together or
+not at all (and a refusal is still logged, by the gate, after the rollback).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor, GateSession
+from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
+
+from .. import reasons
+from ..models import DATA_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status
+from ..relationships import HEAD
+from . import numbers
+
+OUTBOX_SCHEMA = "juki.change.v1"
+_OUTBOX_LOCK_KEY = 0x6A756B69  # "juki": serialises outbox inserts so ids commit in order (PostgreSQL)
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A person as the clerk saw it: id and the version (履歴番号) on screen."""
+
+    id: int
+    version: int
+
+
+@dataclass(frozen=True)
+class HouseholdRef:
+    id: int
+    version: int
+
+
+@dataclass
+class ChangeResult:
+    change_id: int
+    operation: str
+    persons: list[dict] = field(default_factory=list)
+    households: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def version_data(version: PersonVersion) -> dict:
+    return {name: getattr(version, name) for name in DATA_FIELDS}
+
+
+def _changed_fields(old: dict, new: dict) -> set[str]:
+    def norm(v):
+        return bytes(v) if isinstance(v, memoryview) else v
+
+    return {k for k in DATA_FIELDS if norm(old.get(k)) != norm(new.get(k))}
+
+
+class ChangeWriter:
+    def __init__(self, *, session: GateSession, operation: reasons.Operation, change: Change):
+        self.session = session
+        self.operation = operation
+        self.change = change
+        self.warnings: list[dict] = []
+        self._persons: dict[int, Person] = {}
+        self._touched_households: dict[int, Household] = {}
+        self._bumped: set[int] = set()
+        self._events: list[dict] = []
+
+    @property
+    def event_date(self) -> dt.date:
+        return self.change.event_date
+
+    def warn(self, code: str, message: str) -> None:
+        self.warnings.append({"code": code, "message": message})
+
+    # --- reading what the change starts from -------------------------------------------------
+
+    def person(self, ref: PersonRef, *, require: Status | None = Status.RESIDENT) -> tuple[Person, PersonVersion]:
+        person = Person.objects.select_for_update().select_related("current").filter(pk=ref.id).first()
+        if person is None:
+            raise NotFoundError("指定された住民が見つかりません。")
+        self.session.record([person.id])
+        if person.latest_seq != ref.version:
+            raise ConflictError()
+        if require is Status.RESIDENT and person.status != Status.RESIDENT:
+            raise DomainError(ErrorCode.NOT_RESIDENT, "この方は現在住民ではありません（除票）。", field="persons")
+        if require is Status.REMOVED and person.status != Status.REMOVED:
+            raise DomainError(ErrorCode.NOT_REMOVED, "この方は消除されていません（現存者）。", field="persons")
+        self._persons[person.id] = person
+        return person, person.current
+
+    def household(self, ref: HouseholdRef) -> Household:
+        """An existing household the clerk chose as destination; its version must be current."""
+        household = Household.objects.filter(pk=ref.id).first()
+        if household is None:
+            raise NotFoundError("指定された世帯が見つかりません。")
+        self.bump(household, expected=ref.version)
+        return household
+
+    def bump(self, household: Household, *, expected: int | None = None) -> None:
+        """Advance the household's lock version once per change (optimistic concurrency)."""
+        if household.id in self._bumped:
+            if expected is not None and household.lock_version != expected + 1:
+                raise ConflictError()
+            return
+        qs = Household.objects.filter(pk=household.id)
+        if expected is not None:
+            qs = qs.filter(lock_version=expected)
+        if qs.update(lock_version=F("lock_version") + 1) != 1:
+            raise ConflictError()
+        household.lock_version = (expected if expected is not None else household.lock_version) + 1
+        if expected is None:
+            household.refresh_from_db(fields=["lock_version"])
+        self._bumped.add(household.id)
+        self._touched_households[household.id] = household
+
+    def current_members(self, household: Household) -> list[tuple[Person, PersonVersion]]:
+        people = (
+            Person.objects.select_related("current")
+            .filter(household=household, status=Status.RESIDENT)
+            .order_by("id")
+        )
+        out = [(p, p.current) for p in people]
+        self.session.record(p.id for p, _ in out)
+        return out
+
+    def household_address(self, household: Household) -> PersonVersion:
+        members = self.current_members(household)
+        if not members:
+            raise DomainError(ErrorCode.HOUSEHOLD_MISMATCH, "指定された世帯には現在の世帯員がいません。", field="household")
+        return members[0][1]
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def new_household(self) -> Household:
+        household = Household.objects.create(number=numbers.allocate(numbers.HOUSEHOLD)[0])
+        self._bumped.add(household.id)
+        self._touched_households[household.id] = household
+        return household
+
+    def new_person(self) -> Person:
+        person = Person.objects.create(atena_number=numbers.allocate(numbers.ATENA)[0], status=Status.RESIDENT)
+        self.session.record([person.id])
+        self._persons[person.id] = person
+        return person
+
+    def write(
+        self,
+        person: Person,
+        data: dict,
+        reason: reasons.Reason,
+        *,
+        allowed: set[str] | None = None,
+        event_date: dt.date | None = None,
+    ) -> PersonVersion:
+        old = person.current
+        if old is not None and allowed is not None:
+            extra = _changed_fields(version_data(old), data) - allowed
+            if extra:
+                raise DomainError(
+                    ErrorCode.FIELD_NOT_CHANGEABLE,
+                    f"{reasons.OPERATION_LABELS[self.operation]}では変更できない項目が含まれています。",
+                    details={"fields": sorted(extra)},
+                )
+        version = PersonVersion.objects.create(
+            person=person,
+            seq=person.latest_seq + 1,
+            change=self.change,
+            reason=reason,
+            event_date=event_date or self.event_date,
+            **data,
+        )
+        updated = Person.objects.filter(pk=person.pk, latest_seq=person.latest_seq).update(
+            latest_seq=version.seq,
+            current=version,
+            status=version.status,
+            removed_on=version.removed_on,
+            household_id=version.household_id,
+        )
+        if updated != 1:
+            raise ConflictError()
+        before_household = old.household_id if old else None
+        person.latest_seq, person.current, person.status = version.seq, version, version.status
+        person.removed_on, person.household_id = version.removed_on, version.household_id
+        for hid in {before_household, version.household_id} - {None}:
+            if hid not in self._touched_households:
+                self.bump(Household.objects.get(pk=hid))
+        self._events.append(
+            {
+                "person_id": person.id,
+                "atena_number": person.atena_number,
+                "reason": str(reason),
+                "reason_label": reasons.label(reason),
+                "reason_category": str(reasons.category(reason)),
+                "event_date": version.event_date.isoformat(),
+                "version_before": old.seq if old else None,
+                "version_after": version.seq,
+                "household_before": before_household,
+                "household_after": version.household_id,
+                "status_after": version.status,
+                "my_number_changed": bool(old is None and version.my_number_digest)
+                or bool(old is not None and old.my_number_digest != version.my_number_digest),
+                "resident_code_changed": (old.resident_code if old else "") != version.resident_code,
+            }
+        )
+        return version
+
+    # --- closing -----------------------------------------------------------------------------
+
+    def _refresh_head_flags(self) -> None:
+        for household in self._touched_households.values():
+            members = list(
+                Person.objects.filter(household=household, status=Status.RESIDENT).values_list(
+                    "current__relationship", flat=True
+                )
+            )
+            absent = bool(members) and HEAD not in members
+            if absent and household.head_absent_since is None:
+                Household.objects.filter(pk=household.pk).update(head_absent_since=self.event_date)
+                household.head_absent_since = self.event_date
+                self.warn(
+                    "head_absent",
+                    "世帯主が不在の世帯があります。世帯主変更の届出を依頼してください（世帯主変更依頼の対象として一覧に載ります）。",
+                )
+            elif not absent and household.head_absent_since is not None:
+                Household.objects.filter(pk=household.pk).update(head_absent_since=None)
+                household.head_absent_since = None
+
+    def finish(self) -> ChangeResult:
+        if not self._events:
+            raise DomainError(ErrorCode.NOTHING_CHANGED, "変更する内容がありません。")
+        self._refresh_head_flags()
+        households = sorted(self._touched_households.values(), key=lambda h: h.id)
+        payload = {
+            "schema": OUTBOX_SCHEMA,
+            "change_id": self.change.id,
+            "operation": str(self.operation),
+            "processed_at": self.change.processed_at.isoformat(),
+            "event_date": self.change.event_date.isoformat(),
+            "notified_on": self.change.notified_on.isoformat() if self.change.notified_on else None,
+            "late_notification": self.change.late_notification,
+            "cancels_change_id": self.change.cancels_id,
+            "persons": self._events,
+            "households": [
+                {"household_id": h.id, "number": h.number, "version": h.lock_version,
+                 "head_absent": h.head_absent_since is not None}
+                for h in households
+            ],
+        }
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_OUTBOX_LOCK_KEY])
+        OutboxEvent.objects.create(change=self.change, payload=payload)
+        self.session.write_log()
+        return ChangeResult(
+            change_id=self.change.id,
+            operation=str(self.operation),
+            persons=[
+                {"id": e["person_id"], "atena_number": e["atena_number"], "version": e["version_after"],
+                 "reason": e["reason"], "reason_label": e["reason_label"]}
+                for e in self._events
+            ],
+            households=[{"id": h.id, "number": h.number, "version": h.lock_version} for h in households],
+            warnings=self.warnings,
+        )
+
+
+def _check_dates(event_date: dt.date, notified_on: dt.date | None, *, allow_future: bool) -> None:
+    now = today()
+    if event_date > now and not allow_future:
+        raise DomainError(
+            ErrorCode.EVENT_DATE_IN_FUTURE, "異動日には本日以前の日付を入力してください（転出予定日を除く）。", field="event_date"
+        )
+    if notified_on is not None and notified_on > now:
+        raise DomainError(ErrorCode.NOTIFIED_DATE_IN_FUTURE, "届出日には本日以前の日付を入力してください。", field="notified_on")
+
+
+@contextmanager
+def change_scope(
+    *,
+    actor: Actor,
+    operation: reasons.Operation,
+    event_date: dt.date,
+    notified_on: dt.date | None = None,
+    note: str = "",
+    criteria: dict | None = None,
+    allow_future: bool = False,
+    late_after: dt.date | None = None,
+    cancels: Change | None = None,
+    perm: Perm = Perm.PERSON_CHANGE,
+) -> Iterator[ChangeWriter]:
+    """Gate + transaction + writer. The block must call `writer.finish()` as its last step."""
+    criteria = {"operation": str(operation), "event_date": event_date.isoformat(), **(criteria or {})}
+    with gate.open(actor, function=f"change.{operation}", perm=perm, criteria=criteria) as session:
+        _check_dates(event_date, notified_on, allow_future=allow_future)
+        late = False
+        if notified_on is not None:
+            start = late_after or event_date
+            late = (notified_on - start).days > settings.JUKI_NOTIFICATION_PERIOD_DAYS
+        try:
+            with transaction.atomic():
+                change = Change.objects.create(
+                    operation=operation,
+                    event_date=event_date,
+                    notified_on=notified_on,
+                    operator=actor.user,
+                    system=actor.system,
+                    terminal=actor.terminal,
+                    late_notification=late,
+                    cancels=cancels,
+                    note=note,
+                )
+                writer = ChangeWriter(session=session, operation=operation, change=change)
+                if late:
+                    writer.warn(
+                        "late_notification",
+                        f"届出期間（{settings.JUKI_NOTIFICATION_PERIOD_DAYS}日）を経過した届出です。届出期間経過として一覧に載ります。",
+                    )
+                yield writer
+                if not session.logged:
+                    raise RuntimeError("change_scope block ended without writer.finish()")
+        except OperationalError as exc:  # deadlock / serialization failure between two clerks
+            if "deadlock" in str(exc).lower() or "could not serialize" in str(exc).lower():
+                raise ConflictError() from None
+            raise
