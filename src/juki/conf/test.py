@@ -10,3 +10,11 @@ JUKI_MYNUMBER_KEYS = "t2:" + base64.b64encode(secrets.token_bytes(32)).decode() 
 ).decode()
 JUKI_MYNUMBER_HMAC_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+import os
+import tempfile
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not :memory:, so that tests with real threads get separate connections to one
+    # database and SQLite's locking behaves as it does in production.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"juki-test-{os.getpid()}.sqlite3")}  # noqa: F405

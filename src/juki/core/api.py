@@ -31,6 +31,17 @@ def problem(status_code: int, code: str, detail: str, **extra) -> Response:
     return Response(body, status=status_code, content_type=PROBLEM)
 
 
+def _error_codes(detail):
+    if isinstance(detail, dict):
+        for value in detail.values():
+            yield from _error_codes(value)
+    elif isinstance(detail, list):
+        for value in detail:
+            yield from _error_codes(value)
+    else:
+        yield getattr(detail, "code", None)
+
+
 def problem_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         extra = {}
@@ -40,9 +51,10 @@ def problem_exception_handler(exc, context):
             extra["details"] = exc.details
         return problem(exc.status, exc.code, exc.message, **extra)
     if isinstance(exc, exceptions.ValidationError):
+        codes = set(_error_codes(exc.detail))
         return problem(
             status.HTTP_400_BAD_REQUEST,
-            getattr(exc, "juki_code", ErrorCode.INVALID_INPUT),
+            ErrorCode.UNKNOWN_FIELD if ErrorCode.UNKNOWN_FIELD in codes else ErrorCode.INVALID_INPUT,
             "入力内容に誤りがあります。各項目の指摘を確認してください。",
             errors=exc.detail,
         )
@@ -68,7 +80,7 @@ class StrictSerializer(serializers.Serializer):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
-                err = exceptions.ValidationError({name: ["この操作では入力できない項目です。"] for name in unknown})
-                err.juki_code = ErrorCode.UNKNOWN_FIELD
-                raise err
+                raise exceptions.ValidationError(
+                    {name: ["この操作では入力できない項目です。"] for name in unknown}, code=ErrorCode.UNKNOWN_FIELD
+                )
         return super().to_internal_value(data)

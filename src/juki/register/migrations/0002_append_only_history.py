@@ -21,7 +21,8 @@ def forwards(apps, schema_editor):
                 END; $$ LANGUAGE plpgsql;
                 CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
                     FOR EACH ROW EXECUTE FUNCTION juki_append_only();
-                """
+                """,
+                params=None,  # the body contains % placeholders of RAISE, not query parameters
             )
         elif vendor == "sqlite":
             schema_editor.execute(

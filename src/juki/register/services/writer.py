@@ -91,7 +91,7 @@ class ChangeWriter:
     # --- reading what the change starts from -------------------------------------------------
 
     def person(self, ref: PersonRef, *, require: Status | None = Status.RESIDENT) -> tuple[Person, PersonVersion]:
-        person = Person.objects.select_for_update().select_related("current").filter(pk=ref.id).first()
+        person = Person.objects.select_for_update(of=("self",)).select_related("current").filter(pk=ref.id).first()
         if person is None:
             raise NotFoundError("指定された住民が見つかりません。")
         self.session.record([person.id])

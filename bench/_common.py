@@ -1,0 +1,105 @@
+"""Shared helpers of the benchmark scripts (not part of the test suite)."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH_ROOT = Path(os.environ.get("BENCH_ROOT", "/tmp/juki-bench"))
+RESULTS = BENCH_ROOT / "results"
+
+BENCH_USER = "bench-clerk"
+BENCH_PASSWORD = "bench-Clerk-pw-2026!"  # throwaway benchmark database only
+BENCH_TERMINAL = "BENCH-01"
+
+
+def setup_django(database_url: str | None) -> None:
+    """Point juki at the benchmark database (local secrets under /tmp, not the repo) and set up Django."""
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("JUKI_VAR_DIR", str(BENCH_ROOT / "var"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "juki.conf.dev")
+    src = Path(__file__).resolve().parent.parent / "src"
+    if str(src) not in sys.path:
+        sys.path.insert(0, str(src))
+    import django
+
+    django.setup()
+
+
+def bench_actor():
+    """A clerk on a terminal (created once per database)."""
+    from juki.accounts.models import Staff, Terminal
+    from juki.accounts.services import staff_create, staff_set_password
+    from juki.audit.gate import Actor
+
+    terminal, _ = Terminal.objects.get_or_create(code=BENCH_TERMINAL, defaults={"name": "ベンチ端末", "location": "ベンチマーク"})
+    user = Staff.objects.filter(username=BENCH_USER).first()
+    if user is None:
+        user = staff_create(username=BENCH_USER, password=BENCH_PASSWORD, role="clerk", full_name="ベンチ 太郎")
+    else:
+        staff_set_password(user=user, password=BENCH_PASSWORD)
+    return Actor(user=user, terminal=terminal)
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def summary_ms(seconds: list[float]) -> dict:
+    ms = [x * 1000 for x in seconds]
+    return {
+        "n": len(ms),
+        "mean_ms": round(statistics.fmean(ms), 2) if ms else None,
+        "p50_ms": round(pct(ms, 50), 2),
+        "p95_ms": round(pct(ms, 95), 2),
+        "p99_ms": round(pct(ms, 99), 2),
+        "max_ms": round(max(ms), 2) if ms else None,
+    }
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "loadavg": os.getloadavg()}
+
+
+def record(name: str, data: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS / f"{name}.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(data, ensure_ascii=False) + "\n")
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def pg_conn_args(database_url: str) -> dict:
+    from urllib.parse import urlparse
+
+    u = urlparse(database_url)
+    return {"host": u.hostname or "127.0.0.1", "port": str(u.port or 5432), "user": u.username or "postgres"}
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)

@@ -1,0 +1,35 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.accounts.permissions import Perm
+
+from ...models import Person, Town
+from ...services.master import towns_load
+from ...services.seed import seed_city
+
+DEMO_TOWNS = Path(__file__).resolve().parents[2] / "data" / "demo-towns.csv"
+
+
+class Command(BaseCommand):
+    help = "デモ用の住所辞書と合成データの市を、まだなければ用意します。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--persons", type=int, default=20000)
+
+    def handle(self, *args, **opts):
+        if not Town.objects.exists():
+            towns_load(text=DEMO_TOWNS.read_text(encoding="utf-8"), municipality_code="401005",
+                       municipality_name="北九州市", prefecture="福岡県")
+            self.stdout.write("デモ用の住所辞書を読み込みました。")
+        with gate.open(Actor.batch("demo_setup"), function="batch.demo_setup", perm=Perm.BATCH_RUN):
+            empty = not Person.objects.exists()
+        if empty:
+            import datetime as dt
+
+            summary = seed_city(persons=opts["persons"], seed=1, today=dt.date(2026, 11, 1))
+            self.stdout.write(f"デモの市を作成しました（住民 {summary.persons:,} 人、世帯 {summary.households:,}）。")
+        else:
+            self.stdout.write("デモの市はすでにあります。")

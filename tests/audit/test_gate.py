@@ -1,0 +1,87 @@
+import pytest
+
+from juki.audit.gate import Actor, UngatedAccess
+from juki.audit.models import AccessLog, AccessLogSubject
+from juki.core.errors import AccessDenied, NotFoundError
+from juki.register import selectors
+from juki.register.models import Household, OutboxEvent, Person, PersonVersion
+
+from ..conftest import move_in_family
+from ..register.helpers import ids
+
+
+@pytest.mark.parametrize("model", [Person, PersonVersion, Household, OutboxEvent])
+def test_personal_data_cannot_be_queried_outside_the_gate(db, model):
+    with pytest.raises(UngatedAccess):
+        list(model.objects.all())
+
+
+def test_related_access_is_guarded_too(world, family):
+    from juki.audit import gate
+    from juki.accounts.permissions import Perm
+
+    with gate.open(world, function="test", perm=Perm.PERSON_VIEW):
+        version = PersonVersion.objects.first()
+    version = PersonVersion(person_id=version.person_id)  # a fresh instance: nothing cached
+    with pytest.raises(UngatedAccess):
+        _ = version.person
+
+
+def _logs(function):
+    return list(AccessLog.objects.filter(function=function).order_by("id"))
+
+
+def test_every_read_writes_an_access_log_row_with_the_persons(world, family):
+    head, wife, child = ids(family)
+    selectors.person_get(actor=world, person_id=head)
+    (log,) = _logs("person.view")
+    assert log.user == world.user and log.terminal == world.terminal and log.outcome == "ok"
+    assert list(log.subjects.values_list("person_id", flat=True)) == [head]
+    assert not log.my_number_accessed
+    selectors.household_get(actor=world, household_id=family.households[0]["id"])
+    (hlog,) = _logs("household.view")
+    assert sorted(hlog.subjects.values_list("person_id", flat=True)) == sorted([head, wife, child])
+    selectors.person_history(actor=world, person_id=head)
+    assert _logs("person.history")[0].person_count == 1
+
+
+def test_not_found_and_empty_results_are_logged(world):
+    with pytest.raises(NotFoundError):
+        selectors.person_get(actor=world, person_id=999999)
+    (log,) = _logs("person.view")
+    assert log.outcome == "not_found" and log.criteria["person_id"] == 999999
+    selectors.households_without_head(actor=world)
+    assert _logs("household.head_absent_list")[0].outcome == "empty"
+
+
+def test_refused_reads_are_logged(world, family, auditor, terminal):
+    nosy = Actor(user=auditor, terminal=terminal)  # auditors read logs, not residents
+    with pytest.raises(AccessDenied):
+        selectors.person_get(actor=nosy, person_id=ids(family)[0])
+    (log,) = _logs("person.view")
+    assert log.outcome == "denied" and log.user == auditor
+
+
+def test_refused_change_is_logged_after_the_rollback(world, family):
+    from juki.core.errors import DomainError
+    from ..conftest import person_input
+
+    with pytest.raises(DomainError):
+        move_in_family(world, members=[person_input(relationship="祖父")])
+    failed = _logs("change.move_in")[-1]
+    assert failed.outcome == "invalid_relationship" and failed.user == world.user
+
+
+def test_successful_change_log_is_in_the_same_transaction(world, family):
+    log = _logs("change.move_in")[0]
+    assert log.outcome == "ok" and log.person_count == 3
+    assert AccessLogSubject.objects.filter(log=log).count() == 3
+
+
+def test_access_log_criteria_never_hold_a_my_number(world):
+    from juki.audit import gate
+    from juki.accounts.permissions import Perm
+
+    with gate.open(world, function="test.criteria", perm=Perm.PERSON_VIEW, criteria={"my_number": "123456789018"}):
+        pass
+    assert _logs("test.criteria")[0].criteria == {"my_number": "***"}

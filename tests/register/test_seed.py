@@ -1,0 +1,77 @@
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from juki.audit import gate
+from juki.accounts.permissions import Perm
+from juki.core.checkdigits import is_valid_my_number, is_valid_resident_code
+from juki.core import mynumber
+from juki.register import selectors
+from juki.register.models import Household, Person, PersonVersion, Town
+from juki.register.services.seed import CityGenerator, my_number_for, resident_code_for, seed_city
+
+from .helpers import TEST
+
+REF = dt.date(2026, 11, 1)
+
+
+def _rows(seed):
+    towns = list(Town.objects.order_by("code"))
+    gen = CityGenerator(seed=seed, today=REF, towns=towns, start_ids={
+        "person": 0, "version": 0, "household": 0, "change": 0, "atena_serial": 0, "household_serial": 0,
+        "person_index": 0})
+    for _ in range(200):
+        gen.household()
+    cols, rows = gen.sink.rows["register_personversion"]
+    skip = {cols.index("my_number_cipher")}  # random nonce per encryption
+    return [tuple(v for i, v in enumerate(r) if i not in skip) for r in rows]
+
+
+def test_same_seed_same_city_other_seed_other_city(towns):
+    assert _rows(7) == _rows(7)
+    assert _rows(7) != _rows(8)
+
+
+def test_identifier_generators_are_valid_and_unique():
+    numbers = [my_number_for(i, 3) for i in range(20000)]
+    codes = [resident_code_for(i, 3) for i in range(20000)]
+    assert all(map(is_valid_my_number, numbers)) and len(set(numbers)) == 20000
+    assert all(map(is_valid_resident_code, codes)) and len(set(codes)) == 20000
+
+
+def test_seeded_city_is_realistic(towns):
+    summary = seed_city(persons=3000, seed=5, today=REF)
+    assert summary.persons >= 3000
+    with gate.open(TEST, function="test.read", perm=Perm.PERSON_VIEW):
+        versions = list(PersonVersion.objects.filter(person__current_id=models_f("id")).select_related("person"))
+        assert len(versions) == summary.persons
+        digests = [v.my_number_digest for v in versions]
+        assert len(set(digests)) == len(digests)
+        sample = versions[:50]
+        assert all(is_valid_my_number(mynumber.unseal(v.my_number_key_id, v.my_number_cipher)) for v in sample)
+        codes = [v.resident_code for v in versions]
+        assert len(set(codes)) == len(codes) and all(map(is_valid_resident_code, codes))
+        removed = [v for v in versions if v.status == "removed"]
+        foreign = [v for v in versions if v.resident_kind == "F"]
+        assert 0.01 < len(removed) / len(versions) < 0.08
+        assert 0.005 < len(foreign) / len(versions) < 0.04
+        assert all(v.residence_card_number and v.nationality for v in foreign)
+        assert PersonVersion.objects.filter(seq=2, reason="move_within_city").count() > 200
+        sizes = Counter(Person.objects.filter(status="resident").values_list("household_id", flat=True)).values()
+        assert 2.0 < sum(sizes) / len(sizes) < 2.8  # persons per household, as in the census
+        ages = [(REF - v.birth_date).days // 365 for v in versions if v.status == "resident"]
+        assert min(ages) == 0 and max(ages) > 90
+        assert sum(1 for a in ages if a >= 65) / len(ages) > 0.2
+        assert Counter(v.sex for v in versions)[2] / len(versions) > 0.4
+        name = versions[0]
+        assert name.family_name and name.family_name_kana.isprintable()
+        assert Household.objects.count() == summary.households
+    one = selectors.household_get(actor=TEST, household_id=versions[0].household_id)
+    assert one["members"][0]["relationship"] == "世帯主"
+
+
+def models_f(name):
+    from django.db.models import F
+
+    return F(name)
