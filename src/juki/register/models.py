@@ -170,8 +170,11 @@ class Change(models.Model):
     cancels = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="cancelled_by")
     note = models.TextField("留意事項・職権記録", blank=True)
 
+    objects = GuardedManager()  # joins from here reach persons' versions
+
     class Meta:
         verbose_name = verbose_name_plural = "異動"
+        base_manager_name = "objects"
 
 
 class PersonVersion(models.Model):

@@ -63,7 +63,8 @@ LABELS: dict[Reason, tuple[str, Category]] = {
     Reason.EX_OFFICIO_REMOVAL_NATIONALITY_LOSS: ("職権消除（国籍喪失）", Category.REMOVAL),
     Reason.EX_OFFICIO_REMOVAL: ("職権消除", Category.REMOVAL),
     Reason.CANCEL_DECREASE: ("異動の取消し（減）", Category.REMOVAL),
-    Reason.MOVE_OUT_CONFIRMED: ("転出確定（転入通知受理）", Category.REMOVAL),
+    # Completes an existing 除票 (no second removal): counted as a 修正 so totals stay right.
+    Reason.MOVE_OUT_CONFIRMED: ("転出確定（転入通知受理）", Category.CORRECTION),
     Reason.MOVE_WITHIN_CITY: ("転居", Category.CORRECTION),
     Reason.MINOR_CORRECTION: ("軽微な修正", Category.CORRECTION),
     Reason.EX_OFFICIO_CORRECTION: ("職権修正", Category.CORRECTION),
@@ -148,6 +149,14 @@ OPERATION_LABELS = {
     Operation.CANCEL: "異動の取消し",
     Operation.SEED: "移行データ",
 }
+
+# Operations that follow a resident's 届出 with a statutory period (住基法22条–25条, 30条の46・47,
+# 戸籍法49条): a notification later than the period is accepted and listed as 届出期間経過.
+NOTIFIED_OPERATIONS = frozenset({
+    Operation.MOVE_IN, Operation.MOVE_WITHIN_CITY, Operation.MOVE_OUT, Operation.HOUSEHOLD_SPLIT,
+    Operation.HOUSEHOLD_MERGE, Operation.HOUSEHOLD_CHANGE, Operation.HEAD_CHANGE, Operation.FOREIGN_MOVE_IN,
+    Operation.FOREIGN_REGISTRATION, Operation.BIRTH,
+})
 
 ARTICLE_30_45 = {
     "中長期在留者": ("residence_status", "period_of_stay", "stay_expires_on", "residence_card_number"),

@@ -152,7 +152,8 @@ def member_sort_key(v: PersonVersion) -> tuple:
     elif parts[0] == "子":
         rank = (3, len(parts))
     elif r in ("父", "母"):
-        rank = (4, 0 if v.domicile_head and v.domicile_head == f"{v.family_name}{v.given_name}" else 1)
+        koseki_head = (v.domicile_head or "").replace("　", "").replace(" ", "")
+        rank = (4, 0 if koseki_head and koseki_head == f"{v.family_name}{v.given_name}" else 1)
     elif r in ("兄", "姉", "弟", "妹"):
         rank = (5,)
     elif len(parts) == 2 and parts[0] in ("父", "母") and parts[1] in ("父", "母"):

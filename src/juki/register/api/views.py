@@ -108,7 +108,10 @@ class OutboxView(APIView):
         consumer = request.query_params.get("consumer", "")
         if not consumer:
             raise DomainError(ErrorCode.INVALID_INPUT, "consumer を指定してください。", field="consumer")
-        limit = int(request.query_params.get("limit", "100") or 100)
+        try:
+            limit = int(request.query_params.get("limit") or 100)
+        except ValueError:
+            raise DomainError(ErrorCode.INVALID_INPUT, "limit は整数で指定してください。", field="limit") from None
         return Response(outbox.outbox_read(actor=actor_of(request), consumer=consumer, limit=limit))
 
 

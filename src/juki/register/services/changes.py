@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
@@ -50,7 +51,9 @@ def _load_movers(w: ChangeWriter, refs: list[PersonRef]) -> tuple[Household, lis
     households = {v.household_id for _, v in movers}
     if len(households) != 1:
         raise DomainError(ErrorCode.HOUSEHOLD_MISMATCH, "異動者は同じ世帯の方から選んでください。", field="persons")
-    return Household.objects.get(pk=households.pop()), movers
+    source = Household.objects.get(pk=households.pop())
+    w.bump(source)  # lock the source household before its members are counted
+    return source, movers
 
 
 def _relationship_map(values: dict[int, str] | None) -> dict[int, str]:
@@ -167,16 +170,19 @@ def _enter(
         found, by = people.identify_existing(inp)
         if found is not None:
             w.session.record([found.id])
+            # Who holds a given 個人番号 is not disclosed through this path; other identifiers
+            # point the clerk to the record to use.
+            details = {} if by == "個人番号" else {"person_id": found.id}
             if found.status == Status.RESIDENT:
                 raise DomainError(
                     ErrorCode.ALREADY_RESIDENT,
                     f"同じ{by}の方がすでに住民として記録されています。転入として記載することはできません。",
-                    details={"person_id": found.id},
+                    details=details,
                 )
             raise DomainError(
                 ErrorCode.RETURNING_RESIDENT_FOUND,
-                f"同じ{by}の除票があります。再転入として、その方を選んで処理してください。",
-                details={"person_id": found.id},
+                f"同じ{by}の除票があります。再転入として、その方の除票を検索して選んでください。",
+                details=details,
             )
         if not confirmed_new_person:
             matches = people.three_info_matches(inp)
@@ -279,6 +285,12 @@ def birth(
     address: Address | None = None,
 ) -> ChangeResult:
     """出生 [810]: the child enters a household (usually a parent's) on the day of birth."""
+    if child.get("my_number"):
+        raise DomainError(
+            ErrorCode.MY_NUMBER_AT_BIRTH,
+            "出生者の個人番号は、J-LISから通知された後に「個人番号の記載」で記載します（C12）。",
+            field="my_number",
+        )
     child = dict(child, birth_date=child.get("birth_date") or event_date)
     if child["birth_date"] != event_date:
         raise DomainError(ErrorCode.INVALID_DATE, "出生の異動日は生年月日と同じ日です。", field="event_date")
@@ -572,6 +584,9 @@ def _correction(operation: Operation, reason: Reason, allowed: set[str]):
                           note=note, criteria={"fields": sorted(changes)}) as w:
             p, version = w.person(person, require=None)
             values = dict(changes)
+            if "town_id" in values:
+                raise DomainError(ErrorCode.FIELD_NOT_CHANGEABLE, "住所は町字コード（town_code）で指定してください。",
+                                  details={"fields": ["town_id"]})
             if "town_code" in values or "banchi" in values or "katagaki" in values:
                 values.update(people.address_fields(Address(
                     values.pop("town_code", None) or version.town.code,
@@ -708,9 +723,10 @@ def cancel(
     The restoring versions take the cancelled change's 異動日, so "as of" any date after it the
     register reads as if the cancelled change had never been made.
     """
-    target = Change.objects.filter(pk=change_id).first()
-    if target is None:
-        raise NotFoundError("取り消す異動が見つかりません。")
+    with gate.open(actor, function="change.cancel_lookup", perm=Perm.PERSON_CHANGE, criteria={"change_id": change_id}):
+        target = Change.objects.filter(pk=change_id).first()
+        if target is None:
+            raise NotFoundError("取り消す異動が見つかりません。")
     with change_scope(actor=actor, operation=Operation.CANCEL, event_date=event_date, notified_on=notified_on,
                       note=note, cancels=target, criteria={"change_id": change_id}) as w:
         refs = _distinct_people(persons)

@@ -33,9 +33,15 @@ def take_resident_code() -> tuple[str, list[dict]]:
             ErrorCode.RESIDENT_CODE_STOCK_EMPTY,
             "付番用の住民票コードがありません。CSから住民票コードを取得してください。",
         )
-    # Random pick without loading the stock: a random offset into the unused codes.
-    row = free.order_by("id")[random.SystemRandom().randrange(remaining)]
-    ResidentCodeStock.objects.filter(pk=row.pk).update(used=True)
+    # Random pick without loading the stock: a random offset into the unused codes. The
+    # conditional update makes two concurrent changes unable to take the same code.
+    for _ in range(20):
+        row = free.order_by("id")[random.SystemRandom().randrange(remaining)]
+        if ResidentCodeStock.objects.filter(pk=row.pk, used=False).update(used=True) == 1:
+            break
+        remaining = max(1, free.count())
+    else:
+        raise DomainError(ErrorCode.RESIDENT_CODE_STOCK_EMPTY, "住民票コードを確保できませんでした。もう一度処理してください。")
     warnings = []
     if remaining - 1 < settings.JUKI_RESIDENT_CODE_STOCK_ALERT:
         warnings.append(

@@ -5,7 +5,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import jaconv
+from django.utils import timezone
 
+from juki.audit import gate
 from juki.core import mynumber
 from juki.core.checkdigits import is_valid_resident_code
 from juki.core.errors import DomainError, ErrorCode
@@ -102,6 +104,30 @@ def check_foreign(data: dict) -> None:
         )
 
 
+def check_items(data: dict) -> None:
+    """Items that may never be blank or out of range [60], checked on every new version."""
+    if not data.get("family_name"):
+        raise DomainError(ErrorCode.INVALID_INPUT, "氏名（氏）を入力してください。", field="family_name")
+    if not data.get("birth_date"):
+        raise DomainError(ErrorCode.INVALID_INPUT, "生年月日を入力してください。", field="birth_date")
+    if data["birth_date"] > timezone.localdate():
+        raise DomainError(ErrorCode.INVALID_DATE, "生年月日に未来の日付は入力できません。", field="birth_date")
+    if data.get("sex") not in (Sex.MALE, Sex.FEMALE):
+        raise DomainError(ErrorCode.INVALID_INPUT, "性別を選んでください。", field="sex")
+    if not data.get("relationship"):
+        raise DomainError(ErrorCode.RELATIONSHIP_REQUIRED, "世帯主との続柄を入力してください。", field="relationship")
+    relationships.validate(data["relationship"])
+    if not data.get("became_resident_on") and data.get("status") == Status.RESIDENT and data.get("town_id"):
+        raise DomainError(ErrorCode.INVALID_INPUT, "住民となった年月日を入力してください。", field="became_resident_on")
+    if data.get("resident_kind") == ResidentKind.JAPANESE and not data.get("domicile"):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "本籍を入力してください（不明の場合は「不明」、ない場合は「なし」）。", field="domicile"
+        )
+    if data.get("town_id") is not None and not Town.objects.filter(pk=data["town_id"], is_active=True).exists():
+        raise DomainError(ErrorCode.UNKNOWN_TOWN, "住所の町字が住所辞書にありません。", field="town_code")
+    check_foreign(data)
+
+
 def build_new(inp: dict, *, base: dict | None = None) -> dict:
     """Data of a version for a person entering the register, from typed input (+ a prior version)."""
     data = dict(base) if base else {name: None for name in DATA_FIELDS}
@@ -113,29 +139,14 @@ def build_new(inp: dict, *, base: dict | None = None) -> dict:
     for name in PERSON_INPUT_FIELDS:
         if name in inp and name not in ("my_number", "resident_code", "relationship"):
             data[name] = inp[name]
-    if not data.get("family_name"):
-        raise DomainError(ErrorCode.INVALID_INPUT, "氏名（氏）を入力してください。", field="family_name")
-    if not data.get("birth_date"):
-        raise DomainError(ErrorCode.INVALID_INPUT, "生年月日を入力してください。", field="birth_date")
-    if data["birth_date"] > dt.date.today() + dt.timedelta(days=1):
-        raise DomainError(ErrorCode.INVALID_DATE, "生年月日に未来の日付は入力できません。", field="birth_date")
-    if data.get("sex") not in (Sex.MALE, Sex.FEMALE):
-        raise DomainError(ErrorCode.INVALID_INPUT, "性別を選んでください。", field="sex")
     data["resident_kind"] = data.get("resident_kind") or ResidentKind.JAPANESE
     for name in ("family_name_kana", "given_name_kana", "former_surname_kana", "alias_name_kana"):
         data[name] = kana(data.get(name))
     if "relationship" in inp:
         data["relationship"] = relationships.validate(inp["relationship"])
-    if not data.get("relationship"):
-        raise DomainError(ErrorCode.RELATIONSHIP_REQUIRED, "世帯主との続柄を入力してください。", field="relationship")
     if data["resident_kind"] == ResidentKind.JAPANESE:
         for name in FOREIGN_FIELDS:
             data[name] = None if name in ("stay_expires_on", "became_foreign_resident_on") else ""
-        if not data.get("domicile"):
-            raise DomainError(
-                ErrorCode.INVALID_INPUT, "本籍を入力してください（不明の場合は「不明」、ない場合は「なし」）。", field="domicile"
-            )
-    check_foreign(data)
     data["status"] = Status.RESIDENT
     data["removal_reason"] = ""
     data["removed_on"] = None
@@ -151,6 +162,9 @@ def identify_existing(inp: dict) -> tuple[Person | None, str]:
     candidates = []
     if inp.get("my_number"):
         mynumber.validate(inp["my_number"])
+        session = gate.current()
+        if session is not None:
+            session.my_number_accessed = True  # a look-up by 個人番号 is an access to it
         candidates.append(("my_number_digest", mynumber.digest(inp["my_number"]), "個人番号"))
     if inp.get("resident_code"):
         candidates.append(("resident_code", inp["resident_code"], "住民票コード"))

@@ -26,10 +26,18 @@ from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundErro
 from .. import reasons
 from ..models import DATA_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status
 from ..relationships import HEAD
-from . import numbers
+from . import numbers, people
 
 OUTBOX_SCHEMA = "juki.change.v1"
 _OUTBOX_LOCK_KEY = 0x6A756B69  # "juki": serialises outbox inserts so ids commit in order (PostgreSQL)
+
+
+# Versions that may be dated before the latest: the 転入通知 completes a removal as of the
+# earlier actual date [50], and a cancellation takes the cancelled change's date [980].
+_MAY_PRECEDE_LATEST = {
+    reasons.Reason.MOVE_OUT_CONFIRMED, reasons.Reason.CANCEL_INCREASE, reasons.Reason.CANCEL_DECREASE,
+    reasons.Reason.CANCEL_CORRECTION,
+}
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,16 @@ class ChangeWriter:
         event_date: dt.date | None = None,
     ) -> PersonVersion:
         old = person.current
+        event_date = event_date or self.event_date
+        if old is not None and event_date < old.event_date and reason not in _MAY_PRECEDE_LATEST:
+            # A full-row version dated before the latest one would carry the later state back
+            # in time for "as of" reads (ADR 0001): the later change must be cancelled first.
+            raise DomainError(
+                ErrorCode.EVENT_DATE_BEFORE_LATEST,
+                "この方には、入力された異動日より後の日付の異動が記録されています。後の異動を取り消してから処理してください。",
+                field="event_date",
+            )
+        people.check_items(data)
         if old is not None and allowed is not None:
             extra = _changed_fields(version_data(old), data) - allowed
             if extra:
@@ -182,7 +200,7 @@ class ChangeWriter:
             seq=person.latest_seq + 1,
             change=self.change,
             reason=reason,
-            event_date=event_date or self.event_date,
+            event_date=event_date,
             **data,
         )
         updated = Person.objects.filter(pk=person.pk, latest_seq=person.latest_seq).update(
@@ -229,6 +247,9 @@ class ChangeWriter:
                     "current__relationship", flat=True
                 )
             )
+            if members.count(HEAD) > 1:
+                raise DomainError(ErrorCode.INVALID_RELATIONSHIP, "この異動の結果、世帯主が2人になる世帯があります。",
+                                  details={"household_id": household.id})
             absent = bool(members) and HEAD not in members
             if absent and household.head_absent_since is None:
                 Household.objects.filter(pk=household.pk).update(head_absent_since=self.event_date)
@@ -309,7 +330,7 @@ def change_scope(
     with gate.open(actor, function=f"change.{operation}", perm=perm, criteria=criteria) as session:
         _check_dates(event_date, notified_on, allow_future=allow_future)
         late = False
-        if notified_on is not None:
+        if notified_on is not None and operation in reasons.NOTIFIED_OPERATIONS:
             start = late_after or event_date
             late = (notified_on - start).days > settings.JUKI_NOTIFICATION_PERIOD_DAYS
         try:
