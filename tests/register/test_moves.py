@@ -130,3 +130,30 @@ def test_movers_from_different_households_refused(world, family):
         changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=None,
                                  persons=[ref(ids(family)[0]), ref(ids(other)[0])], address=Address(UOMACHI, "1番"))
     assert err.value.code == ErrorCode.HOUSEHOLD_MISMATCH
+
+
+KUROSAKI = "40109001000"  # 八幡西区黒崎一丁目
+
+
+def test_move_to_another_ward_is_a_ward_move_with_a_new_household_number(world, family):
+    """指定都市の区間異動 [130][470]: 除票 in the old ward, entry in the new, same 宛名番号."""
+    head, wife, child = ids(family)
+    old_hid = family.households[0]["id"]
+    before = person(head)
+    result = changes.move_within_city(actor=world, event_date=days_ago(3), notified_on=days_ago(2),
+                                      persons=[ref(head), ref(wife), ref(child)], address=Address(KUROSAKI, "3番4号"))
+    after = person(head)
+    assert after["household_id"] != old_hid and after["household_number"] != before["household_number"]
+    assert after["atena_number"] == before["atena_number"]
+    assert after["address"]["ward"] == "八幡西区" and after["status"] == "resident"
+    assert after["previous_address"] == "福岡県北九州市小倉北区城内1番1号"
+    assert after["became_resident_on"] == before["became_resident_on"]
+    assert [v["reason_label"] for v in history(head)] == ["国内転入", "区間転出", "区間転入"]
+    removed = history(head)[1]
+    assert removed["status"] == "removed" and removed["household_id"] == old_hid
+    assert removed["move_out"]["planned_address"] == "福岡県北九州市八幡西区黒崎一丁目3番4号"
+    new_view = household(after["household_id"])
+    assert [m["relationship"] for m in new_view["members"]] == ["世帯主", "妻", "子"]
+    assert household(old_hid)["members"] == []
+    assert len(household(old_hid, as_of=days_ago(4))["members"]) == 3
+    assert {h["id"] for h in result.households} == {old_hid, after["household_id"]}

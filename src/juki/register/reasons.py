@@ -46,6 +46,9 @@ class Reason(StrEnum):
     HOUSEHOLD_CHANGE = "household_change"
     HEAD_CHANGE = "head_change"
     CANCEL_CORRECTION = "cancel_correction"
+    # 指定都市の区間異動 [130][470]: a 除票 in the old ward, an entry in the new one.
+    WARD_MOVE_OUT = "ward_move_out"
+    WARD_MOVE_IN = "ward_move_in"
 
 
 LABELS: dict[Reason, tuple[str, Category]] = {
@@ -79,6 +82,9 @@ LABELS: dict[Reason, tuple[str, Category]] = {
     Reason.HOUSEHOLD_CHANGE: ("世帯変更", Category.CORRECTION),
     Reason.HEAD_CHANGE: ("世帯主変更", Category.CORRECTION),
     Reason.CANCEL_CORRECTION: ("異動の取消し（修正）", Category.CORRECTION),
+    # City-wide a 区間異動 is a 転居 (修正): the city's population does not change.
+    Reason.WARD_MOVE_OUT: ("区間転出", Category.CORRECTION),
+    Reason.WARD_MOVE_IN: ("区間転入", Category.CORRECTION),
 }
 
 

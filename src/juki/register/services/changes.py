@@ -14,7 +14,7 @@ from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 
 from .. import relationships
-from ..models import DATA_FIELDS, Change, Household, Person, PersonVersion, ResidentKind, Status
+from ..models import DATA_FIELDS, Change, Household, Person, PersonVersion, ResidentKind, Status, Town
 from ..reasons import Category, Operation, Reason, category, label
 from . import numbers, people
 from .people import Address
@@ -331,6 +331,9 @@ def move_within_city(
 
     The whole household moves: it keeps its 世帯番号. Part of it moves: `destination` is NEW
     (a new household at the new address) or an existing household there.
+    Into another ward of a 指定都市 (区間異動 [130][470]): each mover gets a 除票 in the old
+    ward and an entry in the new one, keeping the 宛名番号; a whole household gets a new
+    世帯番号.
     """
     with change_scope(actor=actor, operation=Operation.MOVE_WITHIN_CITY, event_date=event_date,
                       notified_on=notified_on, criteria={"persons": len(persons)}) as w:
@@ -343,10 +346,32 @@ def move_within_city(
             raise DomainError(ErrorCode.ADDRESS_UNCHANGED, "転居先の住所が現在の住所と同じです。", field="address")
         common = addr | {"address_set_on": event_date, "notified_on": notified_on}
         allowed = ADDRESS_FIELDS | {"address_set_on", "notified_on"}
+        new_town = Town.objects.select_related("ward__municipality").get(pk=addr["town_id"])
+        cross_ward = first.town.ward_id != new_town.ward_id
+
+        def move(person, version, data, allowed_fields):
+            if not cross_ward:
+                w.write(person, data, Reason.MOVE_WITHIN_CITY, allowed=allowed_fields)
+                return
+            old_town = version.town
+            w.write(person, version_data(version) | {
+                "status": Status.REMOVED, "removal_reason": label(Reason.WARD_MOVE_OUT), "removed_on": event_date,
+                "move_out_address": people.address_text(new_town, addr["banchi"], addr["katagaki"]),
+                "move_out_planned_on": event_date, "notified_on": notified_on,
+            }, Reason.WARD_MOVE_OUT)
+            w.write(person, data | {
+                "previous_address": people.address_text(old_town, version.banchi, version.katagaki),
+                "previous_postal_code": old_town.postal_code,
+            }, Reason.WARD_MOVE_IN)
+
         if whole and destination is None:
-            w.bump(source)
-            for person, version in movers:
-                w.write(person, version_data(version) | common, Reason.MOVE_WITHIN_CITY, allowed=allowed)
+            if cross_ward:
+                target = w.new_household()
+                for person, version in movers:
+                    move(person, version, version_data(version) | common | {"household_id": target.id}, None)
+            else:
+                for person, version in movers:
+                    move(person, version, version_data(version) | common, allowed)
             return w.finish()
         if destination is None:
             raise DomainError(
@@ -368,7 +393,7 @@ def move_within_city(
                 raise DomainError(ErrorCode.INVALID_RELATIONSHIP, "転居先の世帯にはすでに世帯主がいます。", field="relationship")
         for person, version in movers:
             data = version_data(version) | common | {"household_id": target.id, "relationship": rels[person.id]}
-            w.write(person, data, Reason.MOVE_WITHIN_CITY, allowed=allowed | HOUSEHOLD_FIELDS)
+            move(person, version, data, allowed | HOUSEHOLD_FIELDS)
         _maybe_new_head(w, source, new_head, new_head_relationships, movers)
         return w.finish()
 

@@ -31,6 +31,11 @@ def resolve_town(town_code: str) -> Town:
     return town
 
 
+def address_text(town: Town, banchi: str, katagaki: str = "") -> str:
+    text = f"{town.ward.municipality.prefecture}{town.ward.municipality.name}{town.ward.name}{town.name}{banchi}"
+    return f"{text}　{katagaki}" if katagaki else text
+
+
 def address_fields(address: Address) -> dict:
     town = resolve_town(address.town_code)
     banchi = (address.banchi or "").strip()
