@@ -324,3 +324,16 @@ def test_unknown_operation_and_pages_do_not_echo_the_path(api):
     assert r.status_code == 404 and "山田" not in r.content.decode()
     r = APIClient().get("/no/such/page/山田太郎")
     assert r.status_code == 404 and "山田" not in r.content.decode()
+
+
+def test_api_docs_page_serves_its_assets_locally(db):
+    r = APIClient().get("/api/v1/docs/")
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "cdn." not in page and "/static/drf_spectacular_sidecar/" in page
+
+
+def test_home_page_is_japanese_and_not_cached(db):
+    r = APIClient().get("/")
+    assert r.status_code == 200 and "住民記録システム" in r.content.decode()
+    assert "no-store" in r["Cache-Control"]
