@@ -337,3 +337,15 @@ def test_home_page_is_japanese_and_not_cached(db):
     r = APIClient().get("/")
     assert r.status_code == 200 and "住民記録システム" in r.content.decode()
     assert "no-store" in r["Cache-Control"]
+
+
+def test_each_change_endpoint_documents_its_own_operation(db):
+    import yaml
+
+    from juki.register.api.views import OPERATIONS
+
+    paths = yaml.safe_load(APIClient().get("/api/v1/schema/").content)["paths"]
+    summaries = {op: paths[f"/api/v1/changes/{op.replace('_', '-')}"]["post"]["summary"] for op in OPERATIONS}
+    assert summaries["move_within_city"] == "転居" and summaries["birth"] == "出生"
+    assert len(set(summaries.values())) == len(OPERATIONS)
+    assert "MoveWithinCityRequest" in str(paths["/api/v1/changes/move-within-city"]["post"]["requestBody"])

@@ -16,6 +16,27 @@ class Staff(AbstractUser):
         verbose_name = "職員"
         verbose_name_plural = "職員"
 
+    # Models the Django admin may edit, and the juki right that allows it. Resident records
+    # are not among them: they change only through the change services.
+    ADMIN_MODELS = {
+        "register.municipality": Perm.MASTER_EDIT, "register.ward": Perm.MASTER_EDIT,
+        "register.town": Perm.MASTER_EDIT, "register.building": Perm.MASTER_EDIT,
+        "accounts.terminal": Perm.MASTER_EDIT,
+    }
+
+    def has_perm(self, perm, obj=None):
+        app_label, _, codename = perm.partition(".")
+        model = codename.split("_", 1)[-1]
+        right = self.ADMIN_MODELS.get(f"{app_label}.{model}")
+        if right is not None and self.is_staff and self.has_juki_perm(right):
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label):
+        if self.is_staff and any(k.startswith(f"{app_label}.") and self.has_juki_perm(v) for k, v in self.ADMIN_MODELS.items()):
+            return True
+        return super().has_module_perms(app_label)
+
     def has_juki_perm(self, perm: Perm | str) -> bool:
         if not self.is_active:
             return False

@@ -251,12 +251,16 @@ class ChangeView(GenericAPIView):
 def change_views():
     views = {}
     for op, (serializer, service, adapt, summary) in OPERATIONS.items():
-        cls = type(
+
+        def post(self, request):  # a function of its own per view, so each gets its own schema
+            return ChangeView.post(self, request)
+
+        post = extend_schema(responses={201: CHANGE_RESULT}, summary=summary, operation_id=f"change_{op}",
+                             tags=["changes"])(post)
+        views[op] = type(
             f"{''.join(p.title() for p in op.split('_'))}ChangeView",
             (ChangeView,),
             {"serializer_class": serializer, "operation": op, "service": staticmethod(service),
-             "adapt": staticmethod(adapt)},
+             "adapt": staticmethod(adapt), "post": post},
         )
-        cls.post = extend_schema(responses={201: CHANGE_RESULT}, summary=summary, operation_id=f"change_{op}")(cls.post)
-        views[op] = cls
     return views
