@@ -1,0 +1,62 @@
+"""Every API route either writes an access-log row or is declared free of personal data.
+
+A new route that is in neither list fails here, so nobody can add a read path that forgets
+the gate without also changing this file, in review.
+"""
+import pytest
+from django.urls import get_resolver
+
+from juki.audit.models import AccessLog
+
+from ..conftest import api_for
+from .test_api import fam, move_in  # noqa: F401 - fixtures
+
+NO_PERSONAL_DATA = {"api-token", "api-wards", "api-towns", "api-buildings", "api-schema", "api-docs"}
+
+
+def _api_route_names():
+    names = set()
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif (prefix + str(p.pattern)).startswith("api/v1/") and p.name:
+                names.add(p.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_route_is_classified():
+    from juki.register.api.views import OPERATIONS
+
+    names = _api_route_names()
+    changes = {f"api-change-{op}" for op in OPERATIONS}
+    reads = {"api-person", "api-person-history", "api-household", "api-households-without-head",
+             "api-late-notifications", "api-access-log", "api-outbox", "api-outbox-ack"}
+    assert names == NO_PERSONAL_DATA | changes | reads
+
+
+@pytest.mark.parametrize(
+    "path, role",
+    [
+        ("/api/v1/persons/{pid}", "clerk"),
+        ("/api/v1/persons/{pid}/history", "clerk"),
+        ("/api/v1/households/{hid}", "clerk"),
+        ("/api/v1/households/without-head", "clerk"),
+        ("/api/v1/changes/late-notifications", "clerk"),
+        ("/api/v1/access-log?person={pid}", "auditor"),
+        ("/api/v1/outbox?consumer=t", "linkage"),
+        ("/api/v1/persons/{pid}", "auditor"),  # refused reads are logged too
+        ("/api/v1/outbox?consumer=t", "clerk"),
+    ],
+)
+def test_each_read_route_writes_an_access_log_row(fam, api, clerk, auditor, linkage_user, terminal, path, role):  # noqa: F811
+    user = {"clerk": clerk, "auditor": auditor, "linkage": linkage_user}[role]
+    client = api_for(user, terminal)
+    url = path.format(pid=fam["persons"][0]["id"], hid=fam["households"][0]["id"])
+    before = AccessLog.objects.filter(user=user).count()
+    response = client.get(url)
+    assert response.status_code in (200, 403)
+    assert AccessLog.objects.filter(user=user).count() == before + 1

@@ -1,0 +1,30 @@
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from juki.accounts.models import Staff
+
+
+def test_createstaff_takes_the_password_from_the_environment(db, monkeypatch, capsys):
+    monkeypatch.setenv("JUKI_PASSWORD", "correct-horse-battery-9")
+    call_command("createstaff", "tanaka", "--role", "supervisor")
+    user = Staff.objects.get(username="tanaka")
+    assert user.role == "supervisor" and user.check_password("correct-horse-battery-9")
+    assert user.password.startswith("argon2")  # Argon2 hashes only
+    assert "係長" in capsys.readouterr().out
+
+
+def test_createstaff_refuses_a_weak_password(db, monkeypatch):
+    monkeypatch.setenv("JUKI_PASSWORD", "12345678")
+    with pytest.raises(CommandError):
+        call_command("createstaff", "weak")
+    assert not Staff.objects.filter(username="weak").exists()
+
+
+def test_juki_console_script_accepts_hyphenated_commands():
+    out = subprocess.run([sys.executable, "-m", "juki.cli", "load-towns", "--help"], capture_output=True, text=True,
+                         env={"DJANGO_SETTINGS_MODULE": "juki.conf.test", "PATH": ""})
+    assert out.returncode == 0 and "町字" in out.stdout
