@@ -6,7 +6,6 @@ from rest_framework.test import APIClient
 from juki.audit.models import AccessLog
 
 from ..conftest import KOKURA_JOUNAI, api_for, days_ago
-from ..register.helpers import ids
 
 PROBLEM = "application/problem+json"
 UOMACHI = "40106002000"

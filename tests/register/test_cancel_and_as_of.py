@@ -6,7 +6,7 @@ from juki.core.errors import DomainError, ErrorCode
 from juki.register.services import changes
 from juki.register.services.people import Address
 
-from ..conftest import KOKURA_JOUNAI, days_ago, move_in_family, person_input
+from ..conftest import days_ago, move_in_family, person_input
 from .helpers import history, household, href, ids, person, ref
 
 UOMACHI = "40106002000"

@@ -5,7 +5,7 @@ import pytest
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.register.services import changes
 
-from ..conftest import days_ago, move_in_family, person_input
+from ..conftest import days_ago
 from .helpers import count_versions, history, ids, person, ref
 
 MY_NUMBER = "123456789018"

@@ -1,5 +1,3 @@
-import subprocess
-import sys
 
 import pytest
 from django.core.management import call_command

@@ -7,7 +7,7 @@ from juki.register.services import changes
 from juki.register.services.people import Address
 
 from ..conftest import KOKURA_JOUNAI, days_ago
-from .helpers import TEST, count_versions, history, household, href, ids, person, ref
+from .helpers import count_versions, history, household, ids, person, ref
 
 UOMACHI = "40106002000"  # 小倉北区魚町一丁目
 WAKAMATSU_HONMACHI = "40102001000"
@@ -45,7 +45,7 @@ def test_move_to_the_same_address_is_refused(world, family):
 def test_part_of_household_moves_into_a_new_household(world, family):
     head, wife, child = ids(family)
     old_hid = family.households[0]["id"]
-    result = changes.move_within_city(actor=world, event_date=days_ago(5), notified_on=None,
+    changes.move_within_city(actor=world, event_date=days_ago(5), notified_on=None,
                                       persons=[ref(child)], address=Address(UOMACHI, "9番"), destination=changes.NEW,
                                       relationships_in_destination={child: "世帯主"})
     new = person(child)
@@ -62,7 +62,6 @@ def test_part_of_household_move_needs_a_destination(world, family):
 
 def test_move_that_would_change_other_items_is_refused_c13(world, family):
     """The writer compares the new version with the old: a 転居 may change the address only."""
-    from juki.audit.gate import Actor
     from juki.register.reasons import Operation, Reason
     from juki.register.services.writer import change_scope, version_data
 

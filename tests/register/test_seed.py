@@ -1,7 +1,6 @@
 import datetime as dt
 from collections import Counter
 
-import pytest
 
 from juki.audit import gate
 from juki.accounts.permissions import Perm

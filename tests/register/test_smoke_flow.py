@@ -1,5 +1,4 @@
 from juki.register import selectors
-from juki.register.models import Person, PersonVersion
 
 from ..conftest import move_in_family
 

@@ -1,7 +1,6 @@
 """Building and checking the data of a person's version (shared by the operations)."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import jaconv
