@@ -24,7 +24,6 @@ NEW = "new"  # destination household: a new one
 
 ADDRESS_FIELDS = {"town_id", "banchi", "katagaki"}
 HOUSEHOLD_FIELDS = {"household_id", "relationship"}
-REMOVAL_FIELDS = {"status", "removal_reason", "removed_on"}
 MINOR_CORRECTION_FIELDS = {
     "family_name", "given_name", "family_name_kana", "given_name_kana", "kanji_name", "alias_name", *ADDRESS_FIELDS,
 }
