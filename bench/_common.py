@@ -17,18 +17,55 @@ BENCH_PASSWORD = "bench-Clerk-pw-2026!"  # throwaway benchmark database only
 BENCH_TERMINAL = "BENCH-01"
 
 
-def setup_django(database_url: str | None) -> None:
-    """Point juki at the benchmark database (local secrets under /tmp, not the repo) and set up Django."""
+def setup_django(database_url: str | None, db_options: dict | None = None) -> None:
+    """Point juki at the benchmark database (local secrets under /tmp, not the repo) and set up Django.
+
+    `db_options` (experiments only) are merged into DATABASES["default"]["OPTIONS"] before the
+    first connection, e.g. {"server_side_binding": true, "prepare_threshold": 5}.
+    """
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("JUKI_VAR_DIR", str(BENCH_ROOT / "var"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "juki.conf.dev")
-    src = Path(__file__).resolve().parent.parent / "src"
+    src = src_dir()
     if str(src) not in sys.path:
         sys.path.insert(0, str(src))
     import django
 
     django.setup()
+    if db_options:
+        from django.conf import settings
+
+        settings.DATABASES["default"].setdefault("OPTIONS", {}).update(db_options)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def src_dir() -> Path:
+    """The code under test: $BENCH_SRC (a snapshot from bench/snapshot.sh) or the work tree's src/."""
+    return Path(os.environ.get("BENCH_SRC") or REPO / "src")
+
+
+def src_info() -> dict:
+    src = src_dir()
+    if (src / "COMMIT").exists():
+        return {"src": str(src), "commit": (src / "COMMIT").read_text().strip(), "dirty": False}
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], text=True, capture_output=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "src"], text=True,
+                                    capture_output=True).stdout.strip())
+    except OSError:
+        commit, dirty = "", None
+    return {"src": str(src), "commit": commit, "dirty": dirty}
+
+
+def server_env(**extra) -> dict:
+    """Environment for a juki subprocess that runs the same code (BENCH_SRC first on PYTHONPATH)."""
+    env = dict(os.environ, **extra)
+    if os.environ.get("BENCH_SRC"):
+        env["PYTHONPATH"] = os.environ["BENCH_SRC"] + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
 
 
 def bench_actor():

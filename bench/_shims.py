@@ -1,7 +1,9 @@
 """Work-arounds, applied by the benchmark scripts only, for two PostgreSQL bugs in src/.
 
 Both are reported in BENCHMARKS.md; neither changes what the benchmarks measure beyond
-making the code path run at all on PostgreSQL. Remove this module when src/ is fixed.
+making the code path run at all on PostgreSQL. Both are fixed in src/ since commits d57b0e0
+(migration) and 4197752 (writer), where these shims change nothing; remove this module once
+runs against older commits are no longer needed.
 
 1. register/migrations/0002_append_only_history.py: see bench/migrate.py.
 2. register/services/writer.py, ChangeWriter.person():

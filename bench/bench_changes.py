@@ -4,9 +4,10 @@ outbox, one transaction each), one client, plus a same-run pgbench baseline.
     .venv/bin/python bench/bench_changes.py --database-url postgresql://postgres@127.0.0.1:55432/juki_seed_1000000
 
 Phases (each bounded by --n changes and --max-seconds):
-  move   転居 of a whole household: changes.move_within_city(persons=all current members)
+  move   転居 of a whole household within its ward: changes.move_within_city(persons=all current members)
+  wardmove  the same into another ward (区間異動: 除票 + new entry per member, new 世帯番号)
   birth  出生 into an existing Japanese household: changes.birth (draws a 住民票コード from stock)
-  mix    3 転居 : 1 出生, interleaved
+  mix    3 転居 (same ward) : 1 出生, interleaved
   read+move (optional, --read-move): selectors.household_get, then the 転居 built from what it
          returned — a clerk's screen-then-submit, both through the access gate.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import re
@@ -39,12 +41,14 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), required=not os.environ.get("DATABASE_URL"))
     ap.add_argument("--n", type=int, default=3000, help="changes per phase (upper bound)")
     ap.add_argument("--max-seconds", type=float, default=40, help="time cap per phase")
-    ap.add_argument("--phases", default="move,birth,mix", help="comma list of move,birth,mix,readmove")
-    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--phases", default="move,birth,mix,wardmove", help="comma list of move,birth,mix,wardmove,readmove")
+    ap.add_argument("--seed", type=int, default=42, help="household/address draw (use a new one when re-running on the same database)")
     ap.add_argument("--warmup", type=int, default=20, help="untimed operations per phase (query counting)")
     ap.add_argument("--pgbench-seconds", type=int, default=20, help="0 to skip")
     ap.add_argument("--pgbench-db", default="pgbench")
     ap.add_argument("--pgbench-scale", type=int, default=10)
+    ap.add_argument("--db-options", type=json.loads, default=None,
+                    help='experiment: JSON merged into DATABASES OPTIONS, e.g. \'{"server_side_binding": true, "prepare_threshold": 5}\'')
     ap.add_argument("--sql-dump", default=str(c.BENCH_ROOT / "logs" / "change_sql.txt"),
                     help="statements of one operation of each kind are written here")
     return ap.parse_args()
@@ -91,7 +95,7 @@ def pick_households(count: int, rng: random.Random, *, japanese_only: bool, excl
         marks = ", ".join(["%s"] * len(batch))
         with connection.cursor() as cur:
             cur.execute(
-                f"""SELECT p.household_id, h.lock_version, p.id, p.latest_seq, v.resident_kind, v.relationship, v.family_name
+                f"""SELECT p.household_id, h.lock_version, p.id, p.latest_seq, v.resident_kind, v.relationship, v.family_name, v.town_id
                     FROM register_person p
                     JOIN register_household h ON h.id = p.household_id
                     JOIN register_personversion v ON v.id = p.current_id
@@ -101,8 +105,9 @@ def pick_households(count: int, rng: random.Random, *, japanese_only: bool, excl
             )
             rows = cur.fetchall()
         by: dict[int, dict] = {}
-        for hid, lock, pid, seq, kind, rel, fam in rows:
-            h = by.setdefault(hid, {"id": hid, "lock_version": lock, "members": [], "japanese": True, "family_name": fam})
+        for hid, lock, pid, seq, kind, rel, fam, town in rows:
+            h = by.setdefault(hid, {"id": hid, "lock_version": lock, "members": [], "japanese": True, "family_name": fam,
+                                    "town_id": town})
             h["members"].append((pid, seq))
             h["japanese"] &= kind == "J"
             if rel == "世帯主":
@@ -126,22 +131,34 @@ class Ops:
 
         self.actor = actor
         self.rng = rng
-        self.towns = list(Town.objects.filter(is_active=True).order_by("code").values_list("code", flat=True))
+        towns = list(Town.objects.filter(is_active=True).order_by("code").values_list("id", "code", "ward_id"))
+        self.ward_of = {tid: ward for tid, _, ward in towns}
+        self.codes_by_ward: dict[int, list[str]] = {}
+        for _, code, ward in towns:
+            self.codes_by_ward.setdefault(ward, []).append(code)
         self.today = timezone.localdate()
 
-    def address(self):
+    def address(self, h: dict, *, other_ward: bool = False):
+        """A new address (banchi 31–60: seed uses 1–30, so it always differs) in the household's
+        ward — a plain 転居 — or, with other_ward, in another ward (区間異動)."""
         from juki.register.services.people import Address
 
-        return Address(self.rng.choice(self.towns), f"{self.rng.randint(31, 60)}番{self.rng.randint(1, 40)}号",
+        ward = self.ward_of[h["town_id"]]
+        if other_ward:
+            ward = self.rng.choice([w for w in self.codes_by_ward if w != ward])
+        return Address(self.rng.choice(self.codes_by_ward[ward]), f"{self.rng.randint(31, 60)}番{self.rng.randint(1, 40)}号",
                        f"ベンチ{self.rng.randint(100, 999)}号室")
 
-    def move(self, h: dict):
+    def move(self, h: dict, *, other_ward: bool = False):
         from juki.register.services import changes
         from juki.register.services.writer import PersonRef
 
         return changes.move_within_city(
             actor=self.actor, event_date=self.today, notified_on=self.today,
-            persons=[PersonRef(pid, seq) for pid, seq in h["members"]], address=self.address())
+            persons=[PersonRef(pid, seq) for pid, seq in h["members"]], address=self.address(h, other_ward=other_ward))
+
+    def ward_move(self, h: dict):
+        return self.move(h, other_ward=True)
 
     def birth(self, h: dict):
         from juki.register.services import changes
@@ -162,7 +179,7 @@ class Ops:
         seen = selectors.household_get(actor=self.actor, household_id=h["id"])
         refs = [PersonRef(m["person_id"], m["version"]) for m in seen["members"] if m["status"] == "resident"]
         return changes.move_within_city(actor=self.actor, event_date=self.today, notified_on=self.today,
-                                        persons=refs, address=self.address())
+                                        persons=refs, address=self.address(h))
 
 
 class QueryCounter:
@@ -182,7 +199,7 @@ def run_phase(name: str, ops: Ops, plan: list[tuple[str, dict]], args, dump) -> 
     from django.db import connection
     from juki.core.errors import DomainError
 
-    fn = {"move": ops.move, "birth": ops.birth, "readmove": ops.read_move}
+    fn = {"move": ops.move, "wardmove": ops.ward_move, "birth": ops.birth, "readmove": ops.read_move}
     counter = QueryCounter()
     warm, timed = plan[: args.warmup], plan[args.warmup:]
     queries: dict[str, list[int]] = {}
@@ -211,7 +228,7 @@ def run_phase(name: str, ops: Ops, plan: list[tuple[str, dict]], args, dump) -> 
         if t1 > deadline:
             break
     elapsed = time.perf_counter() - started
-    persons_written = sum(len(h["members"]) for k, h in timed[: done + sum(errors.values())] if k in ("move", "readmove"))
+    persons_written = sum(len(h["members"]) for k, h in timed[: done + sum(errors.values())] if k in ("move", "wardmove", "readmove"))
     return {
         "phase": name,
         "changes": done,
@@ -226,7 +243,7 @@ def run_phase(name: str, ops: Ops, plan: list[tuple[str, dict]], args, dump) -> 
 
 def main() -> None:
     args = parse()
-    c.setup_django(args.database_url)
+    c.setup_django(args.database_url, args.db_options)
     import _shims
     from django.db import connection
 
@@ -247,9 +264,9 @@ def main() -> None:
     used: set[int] = set()
     plans: dict[str, list[tuple[str, dict]]] = {}
     for p in phases:
-        if p == "move" or p == "readmove":
+        if p in ("move", "wardmove", "readmove"):
             hs = pick_households(per, rng, japanese_only=False, exclude=used)
-            plans[p] = [(p if p == "readmove" else "move", h) for h in hs]
+            plans[p] = [(p, h) for h in hs]
         elif p == "birth":
             hs = pick_households(per, rng, japanese_only=True, exclude=used)
             plans[p] = [("birth", h) for h in hs]
@@ -265,7 +282,7 @@ def main() -> None:
     result: dict = {"bench": "changes", "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                     "machine": c.machine(), "engine": connection.vendor, "persons_in_register": persons,
                     "n_per_phase": args.n, "max_seconds_per_phase": args.max_seconds,
-                    "shims": shims}
+                    "shims": shims, "db_options": args.db_options, "code": c.src_info()}
     if is_pg:
         with connection.cursor() as cur:
             cur.execute("SHOW server_version")

@@ -117,8 +117,8 @@ def main():
             pg_version = cur.fetchone()[0]
     connection.close()
 
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="juki.conf.dev", DATABASE_URL=args.database_url,
-               JUKI_VAR_DIR=os.environ["JUKI_VAR_DIR"], PYTHONUNBUFFERED="1", JUKI_LOG_LEVEL="WARNING")
+    env = c.server_env(DJANGO_SETTINGS_MODULE="juki.conf.dev", DATABASE_URL=args.database_url,
+                       JUKI_VAR_DIR=os.environ["JUKI_VAR_DIR"], PYTHONUNBUFFERED="1", JUKI_LOG_LEVEL="WARNING")
     Path(args.server_log).parent.mkdir(parents=True, exist_ok=True)
     proc = start_server(args, env)
     try:
@@ -169,7 +169,7 @@ def main():
     stats = {k: c.summary_ms(v) for k, v in lat.items()}
     result = {
         "bench": "http", "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "machine": c.machine(),
-        "engine": engine, "postgresql": pg_version, "server": args.server, "persons_in_register": persons,
+        "code": c.src_info(), "engine": engine, "postgresql": pg_version, "server": args.server, "persons_in_register": persons,
         "pairs": done, "seconds": round(elapsed, 1), "errors": errors, "latency": stats,
         "ratio_pair_p95_to_wards_p95": round(stats["pair"]["p95_ms"] / stats["wards"]["p95_ms"], 2) if done else None,
         "ratio_person_p50_to_wards_p50": round(stats["person"]["p50_ms"] / stats["wards"]["p50_ms"], 2) if done else None,

@@ -20,6 +20,12 @@ ROOT=${BENCH_ROOT:-/tmp/juki-bench}
 BENCH_OUT=${BENCH_OUT:-$ROOT/results/seed.jsonl}
 export JUKI_VAR_DIR=${JUKI_VAR_DIR:-$ROOT/var}   # local secrets of juki.conf.dev live here, not in the repo
 export DJANGO_SETTINGS_MODULE=juki.conf.dev
+if [ -n "${BENCH_SRC:-}" ]; then   # frozen code under test (bench/snapshot.sh)
+  export PYTHONPATH=$BENCH_SRC${PYTHONPATH:+:$PYTHONPATH}
+  COMMIT=$(cat "$BENCH_SRC/COMMIT" 2>/dev/null || echo unknown)
+else
+  COMMIT=$(git rev-parse HEAD)$( [ -n "$(git status --porcelain src)" ] && echo "+dirty")
+fi
 mkdir -p "$ROOT/results" "$ROOT/logs" "$JUKI_VAR_DIR"
 
 case "$ENGINE" in
@@ -63,6 +69,6 @@ else
   size=$(( $(stat -c %s "$F") + $(stat -c %s "$F-wal" 2>/dev/null || echo 0) ))
 fi
 rate=$(python3 -c "print(round($PERSONS/$secs))")
-line=$(printf '{"bench":"seed","engine":"%s","persons":%s,"seed":%s,"wall_s":%s,"persons_per_s":%s,"peak_rss_mib":%s,"user_s":%s,"sys_s":%s,"db_bytes":%s,"date":"%s"}' \
-  "$ENGINE" "$PERSONS" "$SEED" "$secs" "$rate" "$(( rss_kb / 1024 ))" "$user" "$sys" "$size" "$(date -Is)")
+line=$(printf '{"bench":"seed","commit":"%s","engine":"%s","persons":%s,"seed":%s,"wall_s":%s,"persons_per_s":%s,"peak_rss_mib":%s,"user_s":%s,"sys_s":%s,"db_bytes":%s,"date":"%s"}' \
+  "$COMMIT" "$ENGINE" "$PERSONS" "$SEED" "$secs" "$rate" "$(( rss_kb / 1024 ))" "$user" "$sys" "$size" "$(date -Is)")
 echo "$line" | tee -a "$BENCH_OUT"
