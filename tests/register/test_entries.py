@@ -249,3 +249,19 @@ def test_resident_code_stock_runs_out(world):
     with pytest.raises(DomainError) as err:
         move_in_family(world)
     assert err.value.code == ErrorCode.RESIDENT_CODE_STOCK_EMPTY
+
+
+def test_permanent_resident_has_no_expiry_date(world):
+    permanent = {**FOREIGN, "residence_status": "永住者", "period_of_stay": "無期限", "stay_expires_on": None,
+                 "residence_card_number": "PR12345678AB"}
+    result = changes.foreign_move_in(actor=world, event_date=days_ago(9), notified_on=days_ago(9), persons=[permanent],
+                                     destination=changes.NEW, address=Address(KOKURA_JOUNAI, "5番"), previous_address="")
+    pid = ids(result)[0]
+    changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=days_ago(1), persons=[ref(pid)],
+                             address=Address(KOKURA_JOUNAI, "6番"))
+    assert person(pid)["foreign"]["stay_expires_on"] is None
+    with pytest.raises(DomainError) as err:  # a fixed period still needs its 満了日
+        changes.foreign_move_in(actor=world, event_date=days_ago(9), notified_on=None,
+                                persons=[{**FOREIGN, "stay_expires_on": None, "residence_card_number": "XX12345678XX"}],
+                                destination=changes.NEW, address=Address(KOKURA_JOUNAI, "5番"), previous_address="")
+    assert "stay_expires_on" in err.value.details["fields"]

@@ -99,7 +99,10 @@ def check_foreign(data: dict) -> None:
             "第30条の45区分は、中長期在留者・特別永住者・一時庇護許可者・仮滞在許可者・出生による経過滞在者・国籍喪失による経過滞在者のいずれかです。",
             field="article_30_45_category",
         )
-    missing += [f for f in ARTICLE_30_45.get(category, ()) if not data.get(f)]
+    required = ARTICLE_30_45.get(category, ())
+    if data.get("period_of_stay") == "無期限":  # 永住者: the card shows no 満了日
+        required = tuple(f for f in required if f != "stay_expires_on")
+    missing += [f for f in required if not data.get(f)]
     if missing:
         raise DomainError(
             ErrorCode.FOREIGN_DATA_REQUIRED,
