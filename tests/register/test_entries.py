@@ -263,5 +263,6 @@ def test_permanent_resident_has_no_expiry_date(world):
     with pytest.raises(DomainError) as err:  # a fixed period still needs its 満了日
         changes.foreign_move_in(actor=world, event_date=days_ago(9), notified_on=None,
                                 persons=[{**FOREIGN, "stay_expires_on": None, "residence_card_number": "XX12345678XX"}],
-                                destination=changes.NEW, address=Address(KOKURA_JOUNAI, "5番"), previous_address="")
+                                destination=changes.NEW, address=Address(KOKURA_JOUNAI, "5番"), previous_address="",
+                                confirmed_new_person=True)
     assert "stay_expires_on" in err.value.details["fields"]
