@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from django.db import models
+from django.db import models, transaction
 
 from juki.accounts.permissions import Perm
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
@@ -84,6 +84,12 @@ class GateSession:
     def write_log(self, outcome: str = AccessLog.OK) -> AccessLog:
         if outcome == AccessLog.OK and not self.person_ids:
             outcome = AccessLog.EMPTY
+        if transaction.get_connection().in_atomic_block:
+            return self._insert(outcome)  # part of the change's own transaction
+        with transaction.atomic():  # a read: one commit for the row and its subjects
+            return self._insert(outcome)
+
+    def _insert(self, outcome: str) -> AccessLog:
         entry = AccessLog.objects.create(
             user=self.actor.user,
             system=self.actor.system,

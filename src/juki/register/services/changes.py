@@ -14,7 +14,7 @@ from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 
 from .. import relationships
-from ..models import DATA_FIELDS, Change, Household, Person, PersonVersion, ResidentKind, Status, Town
+from ..models import DATA_FIELDS, Change, Household, Person, PersonVersion, ResidentKind, Status
 from ..reasons import Category, Operation, Reason, category, label
 from . import numbers, people
 from .people import Address
@@ -46,12 +46,11 @@ def _distinct_people(refs: list[PersonRef]) -> list[PersonRef]:
 
 def _load_movers(w: ChangeWriter, refs: list[PersonRef]) -> tuple[Household, list[tuple[Person, PersonVersion]]]:
     """Movers must be current residents of one household."""
-    movers = [w.person(ref) for ref in _distinct_people(refs)]
+    movers = w.persons(_distinct_people(refs))
     households = {v.household_id for _, v in movers}
     if len(households) != 1:
         raise DomainError(ErrorCode.HOUSEHOLD_MISMATCH, "異動者は同じ世帯の方から選んでください。", field="persons")
-    source = Household.objects.get(pk=households.pop())
-    w.bump(source)  # lock the source household before its members are counted
+    source = w.bump(households.pop())  # lock the source household before its members are counted
     return source, movers
 
 
@@ -337,15 +336,14 @@ def move_within_city(
     with change_scope(actor=actor, operation=Operation.MOVE_WITHIN_CITY, event_date=event_date,
                       notified_on=notified_on, criteria={"persons": len(persons)}) as w:
         source, movers = _load_movers(w, persons)
-        members = w.current_members(source)
-        whole = {p.id for p, _ in movers} == {p.id for p, _ in members}
-        addr = people.address_fields(address)
+        whole = {p.id for p, _ in movers} == w.member_ids(source)
+        new_town = people.resolve_town(address.town_code)
+        addr = people.address_fields(address, new_town)
         first = movers[0][1]
         if (first.town_id, first.banchi, first.katagaki) == (addr["town_id"], addr["banchi"], addr["katagaki"]):
             raise DomainError(ErrorCode.ADDRESS_UNCHANGED, "転居先の住所が現在の住所と同じです。", field="address")
         common = addr | {"address_set_on": event_date, "notified_on": notified_on}
         allowed = ADDRESS_FIELDS | {"address_set_on", "notified_on"}
-        new_town = Town.objects.select_related("ward__municipality").get(pk=addr["town_id"])
         cross_ward = first.town.ward_id != new_town.ward_id
 
         def move(person, version, data, allowed_fields):

@@ -24,7 +24,7 @@ class Address:
 
 
 def resolve_town(town_code: str) -> Town:
-    town = Town.objects.select_related("ward").filter(code=town_code, is_active=True).first()
+    town = Town.objects.select_related("ward__municipality").filter(code=town_code, is_active=True).first()
     if town is None:
         raise DomainError(ErrorCode.UNKNOWN_TOWN, "住所の町字が住所辞書にありません。町字を辞書から選んでください。", field="town_code")
     return town
@@ -35,8 +35,8 @@ def address_text(town: Town, banchi: str, katagaki: str = "") -> str:
     return f"{text}　{katagaki}" if katagaki else text
 
 
-def address_fields(address: Address) -> dict:
-    town = resolve_town(address.town_code)
+def address_fields(address: Address, town: Town | None = None) -> dict:
+    town = town or resolve_town(address.town_code)
     banchi = (address.banchi or "").strip()
     if not banchi:
         raise DomainError(ErrorCode.INVALID_INPUT, "番地を入力してください。", field="banchi")
@@ -111,28 +111,41 @@ def check_foreign(data: dict) -> None:
         )
 
 
-def check_items(data: dict) -> None:
-    """Items that may never be blank or out of range [60], checked on every new version."""
-    if not data.get("family_name"):
+def check_items(data: dict, *, before: dict | None = None, checked_towns: set[int] | None = None) -> None:
+    """Items that may never be blank or out of range [60], checked on every new version.
+
+    With `before` (the version it follows) only the items that changed are checked again:
+    the earlier version passed the same checks when it was written.
+    """
+
+    def changed(*names: str) -> bool:
+        return before is None or any(before.get(n) != data.get(n) for n in names)
+
+    if changed("family_name") and not data.get("family_name"):
         raise DomainError(ErrorCode.INVALID_INPUT, "氏名（氏）を入力してください。", field="family_name")
-    if not data.get("birth_date"):
-        raise DomainError(ErrorCode.INVALID_INPUT, "生年月日を入力してください。", field="birth_date")
-    if data["birth_date"] > timezone.localdate():
-        raise DomainError(ErrorCode.INVALID_DATE, "生年月日に未来の日付は入力できません。", field="birth_date")
-    if data.get("sex") not in (Sex.MALE, Sex.FEMALE):
+    if changed("birth_date"):
+        if not data.get("birth_date"):
+            raise DomainError(ErrorCode.INVALID_INPUT, "生年月日を入力してください。", field="birth_date")
+        if data["birth_date"] > timezone.localdate():
+            raise DomainError(ErrorCode.INVALID_DATE, "生年月日に未来の日付は入力できません。", field="birth_date")
+    if changed("sex") and data.get("sex") not in (Sex.MALE, Sex.FEMALE):
         raise DomainError(ErrorCode.INVALID_INPUT, "性別を選んでください。", field="sex")
-    if not data.get("relationship"):
-        raise DomainError(ErrorCode.RELATIONSHIP_REQUIRED, "世帯主との続柄を入力してください。", field="relationship")
-    relationships.validate(data["relationship"])
-    if not data.get("became_resident_on") and data.get("status") == Status.RESIDENT and data.get("town_id"):
-        raise DomainError(ErrorCode.INVALID_INPUT, "住民となった年月日を入力してください。", field="became_resident_on")
-    if data.get("resident_kind") == ResidentKind.JAPANESE and not data.get("domicile"):
+    if changed("relationship"):
+        if not data.get("relationship"):
+            raise DomainError(ErrorCode.RELATIONSHIP_REQUIRED, "世帯主との続柄を入力してください。", field="relationship")
+        relationships.validate(data["relationship"])
+    if changed("resident_kind", "domicile") and data.get("resident_kind") == ResidentKind.JAPANESE and not data.get("domicile"):
         raise DomainError(
             ErrorCode.INVALID_INPUT, "本籍を入力してください（不明の場合は「不明」、ない場合は「なし」）。", field="domicile"
         )
-    if data.get("town_id") is not None and not Town.objects.filter(pk=data["town_id"], is_active=True).exists():
-        raise DomainError(ErrorCode.UNKNOWN_TOWN, "住所の町字が住所辞書にありません。", field="town_code")
-    check_foreign(data)
+    town_id = data.get("town_id")
+    if changed("town_id") and town_id is not None and town_id not in (checked_towns or ()):
+        if not Town.objects.filter(pk=town_id, is_active=True).exists():
+            raise DomainError(ErrorCode.UNKNOWN_TOWN, "住所の町字が住所辞書にありません。", field="town_code")
+        if checked_towns is not None:
+            checked_towns.add(town_id)
+    if changed("resident_kind", *FOREIGN_FIELDS):
+        check_foreign(data)
 
 
 def build_new(inp: dict, *, base: dict | None = None) -> dict:

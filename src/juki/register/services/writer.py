@@ -15,7 +15,6 @@ from typing import Iterator
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from juki.accounts.permissions import Perm
@@ -63,6 +62,10 @@ class ChangeResult:
     warnings: list[dict] = field(default_factory=list)
 
 
+def _household_exists(household_id: int) -> bool:
+    return Household.objects.filter(pk=household_id).exists()
+
+
 def today() -> dt.date:
     return timezone.localdate()
 
@@ -87,6 +90,9 @@ class ChangeWriter:
         self._persons: dict[int, Person] = {}
         self._touched_households: dict[int, Household] = {}
         self._bumped: set[int] = set()
+        self._membership_changed: set[int] = set()  # households whose 世帯主 may have changed
+        self._checked_towns: set[int] = set()
+        self._members: dict[int, list[tuple[Person, PersonVersion]]] = {}
         self._events: list[dict] = []
 
     @property
@@ -99,53 +105,79 @@ class ChangeWriter:
     # --- reading what the change starts from -------------------------------------------------
 
     def person(self, ref: PersonRef, *, require: Status | None = Status.RESIDENT) -> tuple[Person, PersonVersion]:
-        person = Person.objects.select_for_update(of=("self",)).select_related("current").filter(pk=ref.id).first()
-        if person is None:
-            raise NotFoundError("指定された住民が見つかりません。")
-        self.session.record([person.id])
-        if person.latest_seq != ref.version:
-            raise ConflictError()
-        if require is Status.RESIDENT and person.status != Status.RESIDENT:
-            raise DomainError(ErrorCode.NOT_RESIDENT, "この方は現在住民ではありません（除票）。", field="persons")
-        if require is Status.REMOVED and person.status != Status.REMOVED:
-            raise DomainError(ErrorCode.NOT_REMOVED, "この方は消除されていません（現存者）。", field="persons")
-        self._persons[person.id] = person
-        return person, person.current
+        return self.persons([ref], require=require)[0]
+
+    def persons(self, refs: list[PersonRef], *, require: Status | None = Status.RESIDENT) -> list[tuple[Person, PersonVersion]]:
+        """Lock and load the persons a change starts from (one query), in the order given."""
+        found = {
+            p.id: p
+            for p in Person.objects.select_for_update(of=("self",)).select_related("current__town").filter(
+                pk__in=[r.id for r in refs]
+            )
+        }
+        self.session.record(found)
+        out = []
+        for ref in refs:
+            person = found.get(ref.id)
+            if person is None:
+                raise NotFoundError("指定された住民が見つかりません。")
+            if person.latest_seq != ref.version:
+                raise ConflictError()
+            if require is Status.RESIDENT and person.status != Status.RESIDENT:
+                raise DomainError(ErrorCode.NOT_RESIDENT, "この方は現在住民ではありません（除票）。", field="persons")
+            if require is Status.REMOVED and person.status != Status.REMOVED:
+                raise DomainError(ErrorCode.NOT_REMOVED, "この方は消除されていません（現存者）。", field="persons")
+            self._persons[person.id] = person
+            out.append((person, person.current))
+        return out
 
     def household(self, ref: HouseholdRef) -> Household:
         """An existing household the clerk chose as destination; its version must be current."""
-        household = Household.objects.filter(pk=ref.id).first()
-        if household is None:
-            raise NotFoundError("指定された世帯が見つかりません。")
-        self.bump(household, expected=ref.version)
-        return household
+        return self.bump(ref.id, expected=ref.version)
 
-    def bump(self, household: Household, *, expected: int | None = None) -> None:
-        """Advance the household's lock version once per change (optimistic concurrency)."""
-        if household.id in self._bumped:
+    def bump(self, household_id: int, *, expected: int | None = None) -> Household:
+        """Advance the household's lock version once per change (optimistic concurrency).
+
+        One `UPDATE … RETURNING`: it takes the row lock, checks the version the clerk saw and
+        reads the household back, so a stale screen is a conflict and nothing else is read.
+        """
+        if household_id in self._bumped:
+            household = self._touched_households[household_id]
             if expected is not None and household.lock_version != expected + 1:
                 raise ConflictError()
-            return
-        qs = Household.objects.filter(pk=household.id)
-        if expected is not None:
-            qs = qs.filter(lock_version=expected)
-        if qs.update(lock_version=F("lock_version") + 1) != 1:
+            return household
+        sql = (f"UPDATE {Household._meta.db_table} SET lock_version = lock_version + 1 WHERE id = %s"
+               + (" AND lock_version = %s" if expected is not None else "")
+               + " RETURNING number, lock_version, head_absent_since")
+        with connection.cursor() as cur:
+            cur.execute(sql, [household_id] if expected is None else [household_id, expected])
+            row = cur.fetchone()
+        if row is None:
+            if expected is not None and not _household_exists(household_id):
+                raise NotFoundError("指定された世帯が見つかりません。")
             raise ConflictError()
-        household.lock_version = (expected if expected is not None else household.lock_version) + 1
-        if expected is None:
-            household.refresh_from_db(fields=["lock_version"])
-        self._bumped.add(household.id)
-        self._touched_households[household.id] = household
+        household = Household(id=household_id, number=row[0], lock_version=row[1], head_absent_since=row[2])
+        self._bumped.add(household_id)
+        self._touched_households[household_id] = household
+        return household
 
     def current_members(self, household: Household) -> list[tuple[Person, PersonVersion]]:
-        people = (
-            Person.objects.select_related("current")
-            .filter(household=household, status=Status.RESIDENT)
-            .order_by("id")
-        )
-        out = [(p, p.current) for p in people]
-        self.session.record(p.id for p, _ in out)
-        return out
+        """Current residents of a household, read once per change until one of them changes."""
+        if household.id not in self._members:
+            people = (
+                Person.objects.select_related("current")
+                .filter(household=household, status=Status.RESIDENT)
+                .order_by("id")
+            )
+            self._members[household.id] = [(p, p.current) for p in people]
+            self.session.record(p.id for p, _ in self._members[household.id])
+        return list(self._members[household.id])
+
+    def member_ids(self, household: Household) -> set[int]:
+        """Ids of the current residents of a household (no personal items read)."""
+        ids = set(Person.objects.filter(household=household, status=Status.RESIDENT).values_list("id", flat=True))
+        self.session.record(ids)
+        return ids
 
     def household_address(self, household: Household) -> PersonVersion:
         members = self.current_members(household)
@@ -157,6 +189,7 @@ class ChangeWriter:
 
     def new_household(self) -> Household:
         household = Household.objects.create(number=numbers.allocate(numbers.HOUSEHOLD)[0])
+        self._membership_changed.add(household.id)
         self._bumped.add(household.id)
         self._touched_households[household.id] = household
         return household
@@ -186,7 +219,7 @@ class ChangeWriter:
                 "この方には、入力された異動日より後の日付の異動が記録されています。後の異動を取り消してから処理してください。",
                 field="event_date",
             )
-        people.check_items(data)
+        people.check_items(data, before=version_data(old) if old is not None else None, checked_towns=self._checked_towns)
         if old is not None and allowed is not None:
             extra = _changed_fields(version_data(old), data) - allowed
             if extra:
@@ -216,8 +249,12 @@ class ChangeWriter:
         person.latest_seq, person.current, person.status = version.seq, version, version.status
         person.removed_on, person.household_id = version.removed_on, version.household_id
         for hid in {before_household, version.household_id} - {None}:
-            if hid not in self._touched_households:
-                self.bump(Household.objects.get(pk=hid))
+            self.bump(hid)
+            self._members.pop(hid, None)
+        if old is None or (old.household_id, old.relationship, old.status) != (
+            version.household_id, version.relationship, version.status
+        ):
+            self._membership_changed.update({before_household, version.household_id} - {None})
         self._events.append(
             {
                 "person_id": person.id,
@@ -242,6 +279,8 @@ class ChangeWriter:
 
     def _refresh_head_flags(self) -> None:
         for household in self._touched_households.values():
+            if household.id not in self._membership_changed:
+                continue  # nobody joined, left or changed 続柄: the flag cannot have changed
             members = list(
                 Person.objects.filter(household=household, status=Status.RESIDENT).values_list(
                     "current__relationship", flat=True
