@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from juki.accounts.permissions import Perm
 from juki.audit import gate
@@ -174,13 +174,22 @@ def person_get(*, actor: Actor, person_id: int, as_of: dt.date | None = None, re
     with gate.open(actor, function="person.view", perm=Perm.PERSON_VIEW,
                    criteria={"person_id": person_id, "as_of": as_of.isoformat() if as_of else None,
                              "reveal_my_number": reveal_my_number}) as session:
-        person = Person.objects.filter(pk=person_id).first()
-        if person is None:
-            raise NotFoundError("指定された住民が見つかりません。")
-        session.record([person.id])
         if as_of is None:
-            version = PersonVersion.objects.select_related(*_VERSION_RELATED).get(pk=person.current_id)
+            # One query: the current version with its head row, household and address.
+            version = (
+                PersonVersion.objects.select_related(*_VERSION_RELATED)
+                .filter(person_id=person_id, person__current_id=F("id"))
+                .first()
+            )
+            if version is None:
+                raise NotFoundError("指定された住民が見つかりません。")
+            person = version.person
+            session.record([person.id])
         else:
+            person = Person.objects.filter(pk=person_id).first()
+            if person is None:
+                raise NotFoundError("指定された住民が見つかりません。")
+            session.record([person.id])
             version = _as_of([person.id], as_of).get(person.id)
             if version is None:
                 raise NotFoundError("指定された日には、この方は記録されていません。")
@@ -228,11 +237,11 @@ def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = No
             raise NotFoundError("指定された世帯が見つかりません。")
         on = as_of or today()
         if as_of is None:
-            people = Person.objects.filter(household=household).filter(
-                Q(status=Status.RESIDENT) | Q(removed_on__gt=on)
+            versions = list(
+                PersonVersion.objects.select_related(*_VERSION_RELATED)
+                .filter(person__household=household, person__current_id=F("id"))
+                .filter(Q(person__status=Status.RESIDENT) | Q(person__removed_on__gt=on))
             )
-            ids = [p.current_id for p in people]
-            versions = list(PersonVersion.objects.select_related(*_VERSION_RELATED).filter(pk__in=ids))
         else:
             candidates = set(PersonVersion.objects.filter(household=household).values_list("person_id", flat=True))
             versions = [
