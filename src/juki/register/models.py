@@ -143,7 +143,7 @@ class Person(models.Model):
     atena_number = models.CharField("宛名番号", max_length=10, unique=True)
     latest_seq = models.IntegerField("最新履歴番号", default=0)
     # Denormalised from the latest version for fast lists and search; rewritten by services only.
-    status = models.CharField("現存区分", max_length=10, choices=Status.choices, db_index=True)
+    status = models.CharField("現存区分", max_length=10, choices=Status.choices)
     removed_on = models.DateField("消除日", null=True, blank=True)
     household = models.ForeignKey(Household, null=True, on_delete=models.PROTECT, related_name="people")
     current = models.OneToOneField("PersonVersion", null=True, on_delete=models.PROTECT, related_name="+")
@@ -180,7 +180,9 @@ class Change(models.Model):
 class PersonVersion(models.Model):
     """One row per (宛名番号, 履歴番号): every item of the 住民票 at that point [200]."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="versions")
+    # No separate indexes on person / household: the (person, seq) constraint and the
+    # (household, person) index lead with them, and every index is paid on each version written.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="versions", db_index=False)
     seq = models.IntegerField("履歴番号")
     change = models.ForeignKey(Change, on_delete=models.PROTECT, related_name="versions")
     reason = models.CharField("異動事由", max_length=40)
@@ -204,7 +206,7 @@ class PersonVersion(models.Model):
     sex = models.IntegerField("性別", choices=Sex.choices)
 
     # 世帯
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="member_versions")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="member_versions", db_index=False)
     relationship = models.CharField("続柄", max_length=40)
 
     # 戸籍の表示 (Japanese residents)

@@ -10,7 +10,8 @@ class Command(BaseCommand):
     help = "合成データの市（世帯・住民・異動履歴・除票）を決定的に生成します。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--persons", type=int, default=20000)
+        parser.add_argument("--persons", type=int, default=20000,
+                            help="住民の数（世帯単位で作るため、最後の世帯の人数分だけ上回ることがあります）")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 1),
                             help="生成の基準日（既定 2026-11-01。同じ基準日・seed なら同じ市になります）")
