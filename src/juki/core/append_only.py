@@ -3,6 +3,10 @@
 UPDATE is refused on both engines; DELETE on PostgreSQL only, because on SQLite the test
 runner empties tables with DELETE between tests (PostgreSQL's TRUNCATE fires no row
 triggers). Retention jobs that must remove rows run as a sanctioned, logged procedure.
+
+SQLite rebuilds a table for most AlterField operations and the rebuild drops its triggers:
+a migration that alters one of these tables must end with `operation(...)` again (it is
+idempotent).
 """
 from django.db import migrations
 
@@ -18,6 +22,8 @@ def operation(*tables: str) -> migrations.RunPython:
     def forwards(apps, schema_editor):
         vendor = schema_editor.connection.vendor
         for table in tables:
+            drop = f"DROP TRIGGER IF EXISTS {table}_append_only" + (f" ON {table}" if vendor == "postgresql" else "")
+            schema_editor.execute(drop)
             if vendor == "postgresql":
                 schema_editor.execute(
                     _PG_FUNCTION + f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "

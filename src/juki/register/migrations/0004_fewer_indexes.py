@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from juki.core import append_only
+
 
 class Migration(migrations.Migration):
 
@@ -26,4 +28,6 @@ class Migration(migrations.Migration):
             name='person',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='register.person'),
         ),
+        # SQLite rebuilt register_personversion above, dropping its trigger: put it back.
+        append_only.operation("register_personversion", "register_change"),
     ]
