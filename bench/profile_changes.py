@@ -113,7 +113,7 @@ def main():
     for s, v in sorted(per.items(), key=lambda kv: -sum(kv[1])):
         print(f"{sum(v) / n * 1000:7.3f} ms/op  {len(v) / n:4.1f}x  mean {sum(v) / len(v) * 1000:6.3f} ms  {s}")
     if prof:
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(prof).sort_stats(os.environ.get("PSTATS_SORT", "cumulative")).print_stats(40)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator
 from django.db import models, transaction
 
 from juki.accounts.permissions import Perm
+from juki.core import sql
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 
 from .models import AccessLog, AccessLogSubject
@@ -90,7 +91,7 @@ class GateSession:
             return self._insert(outcome)
 
     def _insert(self, outcome: str) -> AccessLog:
-        entry = AccessLog.objects.create(
+        entry = sql.insert(AccessLog(
             user=self.actor.user,
             system=self.actor.system,
             terminal=self.actor.terminal,
@@ -99,11 +100,10 @@ class GateSession:
             person_count=len(self.person_ids),
             my_number_accessed=self.my_number_accessed,
             criteria=_sanitize(self.criteria),
-        )
-        if self.person_ids:
-            AccessLogSubject.objects.bulk_create(
-                [AccessLogSubject(log=entry, person_id=pid) for pid in sorted(self.person_ids)], batch_size=2000
-            )
+        ))
+        ids = sorted(self.person_ids)
+        for i in range(0, len(ids), 2000):
+            sql.insert_pairs(AccessLogSubject._meta.db_table, ("log_id", "person_id"), [(entry.pk, pid) for pid in ids[i:i + 2000]])
         self.logged = True
         return entry
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
+from juki.core import sql
 from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
 
 from .. import reasons
@@ -60,6 +61,21 @@ class ChangeResult:
     persons: list[dict] = field(default_factory=list)
     households: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
+
+
+_HEAD_UPDATE = (
+    f"UPDATE {Person._meta.db_table} SET latest_seq = %s, current_id = %s, status = %s, removed_on = %s, "
+    "household_id = %s WHERE id = %s AND latest_seq = %s"
+)
+
+
+def _advance_head(person: Person, version: PersonVersion) -> bool:
+    """Point the head row at the new version, only if nobody else moved it meanwhile."""
+    removed_on = connection.ops.adapt_datefield_value(version.removed_on)
+    with connection.cursor() as cur:
+        cur.execute(_HEAD_UPDATE, [version.seq, version.id, version.status, removed_on, version.household_id,
+                                   person.pk, person.latest_seq])
+        return cur.rowcount == 1
 
 
 def _household_exists(household_id: int) -> bool:
@@ -219,31 +235,21 @@ class ChangeWriter:
                 "この方には、入力された異動日より後の日付の異動が記録されています。後の異動を取り消してから処理してください。",
                 field="event_date",
             )
-        people.check_items(data, before=version_data(old) if old is not None else None, checked_towns=self._checked_towns)
-        if old is not None and allowed is not None:
-            extra = _changed_fields(version_data(old), data) - allowed
+        before = version_data(old) if old is not None else None
+        people.check_items(data, before=before, checked_towns=self._checked_towns)
+        if before is not None and allowed is not None:
+            extra = _changed_fields(before, data) - allowed
             if extra:
                 raise DomainError(
                     ErrorCode.FIELD_NOT_CHANGEABLE,
                     f"{reasons.OPERATION_LABELS[self.operation]}では変更できない項目が含まれています。",
                     details={"fields": sorted(extra)},
                 )
-        version = PersonVersion.objects.create(
-            person=person,
-            seq=person.latest_seq + 1,
-            change=self.change,
-            reason=reason,
-            event_date=event_date,
-            **data,
+        version = PersonVersion(
+            person=person, seq=person.latest_seq + 1, change=self.change, reason=reason, event_date=event_date, **data
         )
-        updated = Person.objects.filter(pk=person.pk, latest_seq=person.latest_seq).update(
-            latest_seq=version.seq,
-            current=version,
-            status=version.status,
-            removed_on=version.removed_on,
-            household_id=version.household_id,
-        )
-        if updated != 1:
+        sql.insert(version)  # built once, not compiled per call: see juki.core.sql
+        if not _advance_head(person, version):
             raise ConflictError()
         before_household = old.household_id if old else None
         person.latest_seq, person.current, person.status = version.seq, version, version.status
@@ -325,7 +331,7 @@ class ChangeWriter:
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", [_OUTBOX_LOCK_KEY])
-        OutboxEvent.objects.create(change=self.change, payload=payload)
+        sql.insert(OutboxEvent(change=self.change, payload=payload))
         self.session.write_log()
         return ChangeResult(
             change_id=self.change.id,
@@ -374,7 +380,7 @@ def change_scope(
             late = (notified_on - start).days > settings.JUKI_NOTIFICATION_PERIOD_DAYS
         try:
             with transaction.atomic():
-                change = Change.objects.create(
+                change = sql.insert(Change(
                     operation=operation,
                     event_date=event_date,
                     notified_on=notified_on,
@@ -384,7 +390,7 @@ def change_scope(
                     late_notification=late,
                     cancels=cancels,
                     note=note,
-                )
+                ))
                 writer = ChangeWriter(session=session, operation=operation, change=change)
                 if late:
                     writer.warn(
