@@ -128,7 +128,7 @@ def _entry_household(w: ChangeWriter, destination, address: Address | None) -> t
         wanted = people.address_fields(address)
         if (wanted["town_id"], wanted["banchi"]) != (at.town_id, at.banchi):
             raise DomainError(
-                ErrorCode.HOUSEHOLD_MISMATCH, "入る世帯の住所と入力された住所が一致しません。", field="address"
+                ErrorCode.HOUSEHOLD_MISMATCH, "異動先の世帯の住所と、入力された住所が一致しません。", field="address"
             )
     return household, {"town_id": at.town_id, "banchi": at.banchi, "katagaki": at.katagaki}, False
 
@@ -138,7 +138,7 @@ def _check_entering_heads(persons: list[dict], new_household: bool, household: H
     _one_head_at_most(rels)
     if not new_household and relationships.HEAD in rels:
         if any(v.relationship == relationships.HEAD for _, v in w.current_members(household)):
-            raise DomainError(ErrorCode.INVALID_RELATIONSHIP, "入る世帯にはすでに世帯主がいます。", field="relationship")
+            raise DomainError(ErrorCode.INVALID_RELATIONSHIP, "異動先の世帯にはすでに世帯主がいます。", field="relationship")
 
 
 def _resident_code_for(w: ChangeWriter, inp: dict, exclude: int | None = None) -> str:
@@ -286,7 +286,7 @@ def birth(
     if child.get("my_number"):
         raise DomainError(
             ErrorCode.MY_NUMBER_AT_BIRTH,
-            "出生者の個人番号は、J-LISから通知された後に「個人番号の記載」で記載します（C12）。",
+            "出生者の個人番号は、J-LISから通知された後に「個人番号の記載」で記載します。",
             field="my_number",
         )
     child = dict(child, birth_date=child.get("birth_date") or event_date)
@@ -573,7 +573,7 @@ def _join(operation: Operation, reason: Reason, whole: bool):
             rels = _relationship_map(relationships_in_target)
             _require_relationships([p.id for p, _ in movers], rels)
             if relationships.HEAD in rels.values():
-                raise DomainError(ErrorCode.INVALID_RELATIONSHIP, "入る世帯の世帯主は変わりません。世帯主変更は別に処理してください。", field="relationship")
+                raise DomainError(ErrorCode.INVALID_RELATIONSHIP, "異動先の世帯の世帯主はこの処理では変更できません。世帯主変更として別に処理してください。", field="relationship")
             for person, version in movers:
                 data = version_data(version) | {"household_id": destination.id, "relationship": rels[person.id]}
                 w.write(person, data, reason, allowed=HOUSEHOLD_FIELDS)
