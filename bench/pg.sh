@@ -52,7 +52,7 @@ case "$cmd" in
     fi
     ;;
   destroy)
-    "$0" stop || true
+    bash "$0" stop || true
     rm -rf "$BENCH_PG_DIR"
     echo "removed $BENCH_PG_DIR"
     ;;

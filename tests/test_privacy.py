@@ -62,3 +62,23 @@ def test_no_plain_my_number_in_the_database_or_the_logs(world, sup_actor, caplog
         assert len(raw) > 10000
         for number in NUMBERS:
             assert number.encode() not in raw
+
+
+def test_database_errors_are_logged_without_row_contents():
+    import logging
+
+    from django.db import IntegrityError
+
+    from juki.core.logging import RedactDatabaseErrors
+
+    message = "null value violates constraint DETAIL: Failing row contains (青木, 1985-04-01, 福岡県北九州市)"
+    try:
+        raise IntegrityError(message)  # the traceback shows this line, not the message
+    except IntegrityError:
+        import sys
+
+        record = logging.LogRecord("juki.api", logging.ERROR, __file__, 1, "unhandled API error (%s)", ("IntegrityError",),
+                                   sys.exc_info())
+    assert RedactDatabaseErrors().filter(record)
+    text = logging.Formatter().format(record)
+    assert "IntegrityError" in text and "青木" not in text and "Failing row" not in text

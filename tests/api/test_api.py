@@ -348,3 +348,26 @@ def test_each_change_endpoint_documents_its_own_operation(db):
     assert summaries["move_within_city"] == "転居" and summaries["birth"] == "出生"
     assert len(set(summaries.values())) == len(OPERATIONS)
     assert "MoveWithinCityRequest" in str(paths["/api/v1/changes/move-within-city"]["post"]["requestBody"])
+
+
+def test_bad_values_in_corrections_and_maps_are_400_not_500(api, fam):
+    pid = fam["persons"][0]["id"]
+    v = api.get(f"/api/v1/persons/{pid}").json()["version"]
+    base = {"event_date": days_ago(0).isoformat(), "person": {"id": pid, "version": v}}
+    _is_problem(api.post("/api/v1/changes/ex-officio-correction", {**base, "changes": {"given_name": None}}, format="json"),
+                400, "invalid_input")
+    _is_problem(api.post("/api/v1/changes/ex-officio-correction", {**base, "changes": {"given_name": "長" * 200}},
+                         format="json"), 400, "invalid_input")
+    _is_problem(api.post("/api/v1/changes/household-split", {"event_date": days_ago(0).isoformat(),
+                                                             "persons": [{"id": pid, "version": v}],
+                                                             "relationships_in_new": {"abc": "世帯主"}}, format="json"),
+                400, "invalid_input")
+
+
+def test_outbox_consumer_name_is_checked_and_reading_creates_nothing(fam, linkage_user, terminal):
+    from juki.register.models import OutboxCursor
+
+    link = api_for(linkage_user, terminal)
+    _is_problem(link.get("/api/v1/outbox?consumer=" + "x" * 41), 400, "invalid_input")
+    assert link.get("/api/v1/outbox?consumer=new-system").status_code == 200
+    assert not OutboxCursor.objects.filter(consumer="new-system").exists()

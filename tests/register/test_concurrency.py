@@ -68,3 +68,44 @@ def test_two_clerks_at_the_same_moment(towns, terminal, stock, clerk, clerk2):
     members = household(hid)["members"]
     assert len({m["address"]["banchi"] for m in members}) == 1  # never half of one and half of the other
     assert {m["version"] for m in members} == {2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_my_number_for_two_persons_at_the_same_moment(towns, terminal, stock, clerk, clerk2, monkeypatch):
+    """The check-then-write of a 個人番号 is serialised: only one of two racing clerks gets it in."""
+    import time
+
+    from juki.core.errors import DomainError, ErrorCode
+    from juki.register.services.writer import ChangeWriter
+
+    original_write = ChangeWriter.write
+
+    def slow_write(self, *args, **kwargs):  # widen the window between the check and the write
+        time.sleep(0.3)
+        return original_write(self, *args, **kwargs)
+
+    a, b = Actor(user=clerk, terminal=terminal), Actor(user=clerk2, terminal=terminal)
+    family = move_in_family(a)
+    head, wife, _ = ids(family)
+    monkeypatch.setattr(ChangeWriter, "write", slow_write)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def run(actor, pid):
+        try:
+            start.wait(timeout=10)
+            changes.my_number_record(actor=actor, event_date=days_ago(0), person=ref(pid), my_number="123456789018",
+                                     kind="entry")
+            outcomes.append("ok")
+        except DomainError as exc:
+            outcomes.append(str(exc.code))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(a, head)), threading.Thread(target=run, args=(b, wife))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == sorted(["ok", ErrorCode.DUPLICATE_MY_NUMBER])
+    assert [person(head)["has_my_number"], person(wife)["has_my_number"]].count(True) == 1

@@ -57,12 +57,24 @@ def _apply(world, op, pick, town, hids):
         changes.cancel(actor=world, event_date=today, change_id=last.id, persons=refs)
 
 
+def _snapshot():
+    with gate.open(TEST, function="test.snapshot", perm=Perm.PERSON_VIEW):
+        return (
+            list(Person.objects.order_by("id").values_list("id", "latest_seq", "status", "household_id")),
+            list(Household.objects.order_by("id").values_list("id", "lock_version", "head_absent_since")),
+            PersonVersion.objects.count(), OutboxEvent.objects.count(),
+        )
+
+
 def _check_invariants():
     today = dt.date.today()
     with gate.open(TEST, function="test.invariants", perm=Perm.PERSON_VIEW):
         for h in Household.objects.all():
             rels = list(Person.objects.filter(household=h, status="resident").values_list("current__relationship", flat=True))
             assert rels.count("世帯主") <= 1
+            places = set(Person.objects.filter(household=h, status="resident").values_list(
+                "current__town_id", "current__banchi", "current__katagaki"))
+            assert len(places) <= 1  # one household, one address
             assert (h.head_absent_since is not None) == (bool(rels) and "世帯主" not in rels)
         for p in Person.objects.all():
             seqs = list(PersonVersion.objects.filter(person=p).order_by("seq").values_list("seq", flat=True))
@@ -86,11 +98,13 @@ def test_random_change_sequences_keep_invariants(world, steps):
             family = move_in_family(world)
             hids = [family.households[0]["id"]]
             for op, pick, town in steps:
+                before = _snapshot()
                 try:
                     _apply(world, op, pick, town, hids)
                     event(f"{op}: done")
                 except DomainError as exc:
-                    event(f"{op}: refused ({exc.code})")  # a refusal must leave everything as it was
+                    event(f"{op}: refused ({exc.code})")
+                    assert _snapshot() == before  # a refusal leaves everything as it was
                 _check_invariants()
             raise _Rollback
     except _Rollback:

@@ -119,3 +119,74 @@ def test_access_log_rows_cannot_be_updated(world, family):
     with pytest.raises(DatabaseError):
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute("UPDATE audit_accesslog SET outcome = 'ok'")
+
+
+# --- second review -------------------------------------------------------------------------------
+
+
+def test_cancel_cannot_restore_into_a_household_that_moved_since(world, family):
+    head, wife, child = ids(family)
+    out = changes.move_out(actor=world, event_date=days_ago(10), notified_on=days_ago(10), persons=[ref(child)],
+                           destination_address="東京都千代田区丸の内一丁目9番")
+    changes.move_within_city(actor=world, event_date=days_ago(5), notified_on=None, persons=[ref(head), ref(wife)],
+                             address=Address(UOMACHI, "8番"))
+    with pytest.raises(DomainError) as err:
+        changes.cancel(actor=world, event_date=days_ago(0), change_id=out.change_id, persons=[ref(child)])
+    assert err.value.code == ErrorCode.CANNOT_CANCEL
+    assert person(child)["status"] == "removed"
+
+
+def test_cancel_of_a_partial_move_cannot_split_the_address(world, family):
+    head, wife, child = ids(family)
+    moved = changes.move_within_city(actor=world, event_date=days_ago(5), notified_on=None,
+                                     persons=[ref(head), ref(wife), ref(child)], address=Address(UOMACHI, "8番"))
+    with pytest.raises(DomainError) as err:
+        changes.cancel(actor=world, event_date=days_ago(0), change_id=moved.change_id, persons=[ref(child)])
+    assert err.value.code == ErrorCode.CANNOT_CANCEL
+
+
+def test_cancel_of_a_move_out_confirmation_restores_every_date(world, family):
+    head, wife, child = ids(family)
+    changes.move_out(actor=world, event_date=days_ago(3), notified_on=days_ago(12),
+                     persons=[ref(head), ref(wife), ref(child)], destination_address="東京都千代田区丸の内一丁目9番")
+    confirm = changes.move_out_confirm(actor=world, person=ref(head), notice_on=days_ago(1), moved_on=days_ago(8),
+                                       confirmed_address="東京都千代田区丸の内一丁目9番1号")
+    assert person(head, as_of=days_ago(5))["status"] == "removed"
+    changes.cancel(actor=world, event_date=days_ago(0), change_id=confirm.change_id, persons=[ref(head)])
+    assert person(head, as_of=days_ago(5))["status"] == "resident"  # back to 転出 on the planned date
+    assert person(head, as_of=days_ago(3))["status"] == "removed"
+    assert person(head)["move_out"]["confirmed_on"] is None
+
+
+def test_the_dead_cannot_re_enter(world, family):
+    head, wife, child = ids(family)
+    changes.death(actor=world, event_date=days_ago(2), notified_on=days_ago(1), persons=[ref(child)])
+    with pytest.raises(DomainError) as err:
+        move_in_family(world, members=[person_input(given_name="一郎", relationship="世帯主", returning_person=ref(child))],
+                       event_date=days_ago(1))
+    assert err.value.code == ErrorCode.NOT_REMOVED
+
+
+def test_joining_an_existing_household_takes_its_address(world, family):
+    from .helpers import href
+
+    head, wife, child = ids(family)
+    sato = move_in_family(world, members=[person_input(family_name="佐藤", given_name="次郎", birth_date=dt.date(1960, 2, 2))],
+                          address=Address(UOMACHI, "8番", "ハイツ101"))
+    changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=None, persons=[ref(child)],
+                             address=Address(UOMACHI, "8番", "別棟"), destination=href(sato.households[0]["id"]),
+                             relationships_in_destination={child: "同居人"})
+    assert person(child)["address"]["katagaki"] == "ハイツ101"  # one household, one address
+    with pytest.raises(DomainError) as err:
+        changes.move_within_city(actor=world, event_date=days_ago(0), notified_on=None, persons=[ref(wife)],
+                                 address=Address(UOMACHI, "9番"), destination=href(family.households[0]["id"]),
+                                 relationships_in_destination={wife: "妻"})
+    assert err.value.code == ErrorCode.HOUSEHOLD_MISMATCH
+
+
+def test_address_correction_moves_the_whole_household(world, family):
+    head, wife, child = ids(family)
+    changes.minor_correction(actor=world, event_date=days_ago(0), person=ref(head), changes={"banchi": "1番2号"})
+    members = household(family.households[0]["id"])["members"]
+    assert {m["address"]["banchi"] for m in members} == {"1番2号"}
+    assert {m["reason_label"] for m in members} == {"軽微な修正"}

@@ -122,7 +122,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_db": {"()": "juki.core.logging.RedactDatabaseErrors"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_db"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("JUKI_LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's request logger prints the URL and, on 500s, local variables: keep it quiet.

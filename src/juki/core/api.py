@@ -69,7 +69,7 @@ def problem_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is not None:
         return problem(response.status_code, "error", "要求を処理できませんでした。")
-    log.exception("unhandled API error (%s)", type(exc).__name__)
+    log.exception("unhandled API error (%s)", type(exc).__name__)  # DB detail redacted by juki.core.logging
     return problem(500, "internal_error", "システムエラーが発生しました。処理は行われていません。")
 
 

@@ -46,9 +46,21 @@ class AddressSerializer(StrictSerializer):
         return Address(**super().to_internal_value(data))
 
 
+class RelationshipMapField(serializers.DictField):
+    """住民ID → 続柄; keys must be person ids."""
+
+    child = serializers.CharField(max_length=40)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return {int(k): v for k, v in value.items()}
+        except (TypeError, ValueError):
+            raise serializers.ValidationError("キーは住民ID（整数）で指定してください。") from None
+
+
 def _relationship_dict():
-    return serializers.DictField(child=serializers.CharField(max_length=40), required=False, default=dict,
-                                 help_text="住民ID → 続柄")
+    return RelationshipMapField(required=False, default=dict, help_text="住民ID → 続柄")
 
 
 class NewPersonSerializer(StrictSerializer):
@@ -177,10 +189,14 @@ class CorrectionSerializer(_Dated):
             if raw in (None, "") and field.null:
                 out[name] = None
                 continue
+            if raw is None:
+                raise serializers.ValidationError({name: ["この項目は空にできません。"]})
             try:
-                out[field.attname] = field.to_python(raw)
+                value = field.to_python(raw)
+                field.run_validators(value)  # max_length and the like: a 400, never a database error
             except Exception:
                 raise serializers.ValidationError({name: ["値の形式が正しくありません。"]}) from None
+            out[field.attname] = value
         return out
 
 

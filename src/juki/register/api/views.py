@@ -106,8 +106,8 @@ class OutboxView(APIView):
                    responses=OpenApiTypes.OBJECT, summary="異動イベントの取得（連携システム用）")
     def get(self, request):
         consumer = request.query_params.get("consumer", "")
-        if not consumer:
-            raise DomainError(ErrorCode.INVALID_INPUT, "consumer を指定してください。", field="consumer")
+        if not consumer or len(consumer) > 40:
+            raise DomainError(ErrorCode.INVALID_INPUT, "consumer（40文字以内）を指定してください。", field="consumer")
         try:
             limit = int(request.query_params.get("limit") or 100)
         except ValueError:

@@ -21,6 +21,10 @@ from .people import Address
 from .writer import ChangeResult, ChangeWriter, HouseholdRef, PersonRef, change_scope, version_data
 
 NEW = "new"  # destination household: a new one
+# 除票 from which a person may come back by 転入 (再転入 [600]); a 死亡・失踪 is undone by 取消し only.
+RETURNABLE_REMOVALS = {
+    Reason.DOMESTIC_MOVE_OUT, Reason.ABROAD_MOVE_OUT, Reason.MOVE_OUT_CONFIRMED, Reason.EX_OFFICIO_REMOVAL,
+}
 
 ADDRESS_FIELDS = {"town_id", "banchi", "katagaki"}
 HOUSEHOLD_FIELDS = {"household_id", "relationship"}
@@ -163,6 +167,12 @@ def _enter(
     returning: PersonRef | None = inp.get("returning_person")
     if returning is not None:
         person, last = w.person(returning, require=Status.REMOVED)
+        if last.reason not in RETURNABLE_REMOVALS or last.removal_reason == "失踪宣告":
+            raise DomainError(
+                ErrorCode.NOT_REMOVED,
+                "この除票の方は再転入として記載できません（死亡・失踪等による消除）。誤りの場合は異動の取消しを行ってください。",
+                field="returning_person",
+            )
         base = version_data(last)
     else:
         found, by = people.identify_existing(inp)
@@ -382,10 +392,13 @@ def move_within_city(
         if destination == NEW:
             target = w.new_household()
         else:
+            if destination.id == source.id:
+                raise DomainError(ErrorCode.HOUSEHOLD_MISMATCH, "転居先は別の世帯を指定してください。", field="destination")
             target = w.household(destination)
             at = w.household_address(target)
             if (at.town_id, at.banchi) != (addr["town_id"], addr["banchi"]):
                 raise DomainError(ErrorCode.HOUSEHOLD_MISMATCH, "転居先の世帯の住所と入力された住所が一致しません。", field="address")
+            common["katagaki"] = at.katagaki  # one household, one address
             if relationships.HEAD in rels.values() and any(v.relationship == relationships.HEAD for _, v in w.current_members(target)):
                 raise DomainError(ErrorCode.INVALID_RELATIONSHIP, "転居先の世帯にはすでに世帯主がいます。", field="relationship")
         for person, version in movers:
@@ -629,6 +642,13 @@ def _correction(operation: Operation, reason: Reason, allowed: set[str]):
             if data == version_data(version):
                 raise DomainError(ErrorCode.NOTHING_CHANGED, "修正前と同じ内容です。", field="changes")
             w.write(p, data, reason, allowed=allowed)
+            moved = {k: data[k] for k in ADDRESS_FIELDS if data[k] != getattr(version, k)}
+            if moved and version.status == Status.RESIDENT:
+                # A household has one address: the correction (住居表示の実施, 方書の変更 …) is made
+                # for every member living there, in the same change.
+                for member, member_version in w.current_members(Household(id=version.household_id)):
+                    if member.id != p.id:
+                        w.write(member, version_data(member_version) | moved, reason, allowed=ADDRESS_FIELDS)
             return w.finish()
 
     correct.__name__ = str(operation)
@@ -778,5 +798,27 @@ def cancel(
                 clash = Person.objects.filter(current__resident_code=data["resident_code"]).exclude(pk=person.pk)
                 if clash.exists():
                     raise DomainError(ErrorCode.DUPLICATE_RESIDENT_CODE, "復元する住民票コードが他の方に記載されています。")
+            if data["status"] == Status.RESIDENT:
+                _check_restored_address(w, data, restoring={r.id for r in refs})
+            if prior is not None and ours[0].event_date < prior.event_date:
+                # The cancelled version was dated before the one it followed (a 転入通知 completing a
+                # planned 転出 earlier [50]): restore the state before that one from the cancelled
+                # date, then that one again from its own date, so every "as of" reads right.
+                before_prior = PersonVersion.objects.filter(person=person, seq__lt=prior.seq).order_by("-seq").first()
+                if before_prior is not None:
+                    w.write(person, version_data(before_prior), Reason.CANCEL_CORRECTION, event_date=ours[0].event_date)
+                w.write(person, data, reason, event_date=prior.event_date)
+                continue
             w.write(person, data, reason, event_date=ours[0].event_date)
         return w.finish()
+
+
+def _check_restored_address(w: ChangeWriter, data: dict, restoring: set[int]) -> None:
+    """A person restored into a household must find it at the address they are restored to (F1)."""
+    others = [v for p, v in w.current_members(Household(id=data["household_id"])) if p.id not in restoring]
+    if others and any((v.town_id, v.banchi, v.katagaki) != (data["town_id"], data["banchi"], data["katagaki"]) for v in others):
+        raise DomainError(
+            ErrorCode.CANNOT_CANCEL,
+            "元の世帯はその後住所が変わっています。世帯の異動を先に取り消すか、転入・転居として処理してください。",
+            field="change_id",
+        )

@@ -17,7 +17,7 @@ from ..models import OutboxCursor, OutboxEvent
 
 def outbox_read(*, actor: Actor, consumer: str, limit: int = 100) -> dict:
     with gate.open(actor, function="outbox.read", perm=Perm.OUTBOX_CONSUME, criteria={"consumer": consumer}) as session:
-        cursor, _ = OutboxCursor.objects.get_or_create(consumer=consumer)
+        cursor = OutboxCursor.objects.filter(consumer=consumer).first() or OutboxCursor(consumer=consumer)
         events = list(OutboxEvent.objects.filter(id__gt=cursor.position).order_by("id")[: max(1, min(limit, 1000))])
         session.record(p["person_id"] for e in events for p in e.payload["persons"])
         return {

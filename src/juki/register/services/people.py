@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jaconv
+from django.db import connection
 from django.utils import timezone
 
 from juki.audit import gate
@@ -50,6 +51,18 @@ def kana(text: str | None) -> str:
     return jaconv.hira2kata(jaconv.h2z(text.strip(), kana=True, ascii=False, digit=False))
 
 
+def lock_identifier(kind: str, value: str) -> None:
+    """Serialise concurrent changes that check-then-write the same identifier (PostgreSQL).
+
+    No unique constraint can hold "one current holder" across append-only versions, so the
+    check and the write of a given 個人番号 / 住民票コード / 在留カード番号 run one at a time.
+    SQLite needs nothing: its writers are serialised by BEGIN IMMEDIATE.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"juki:{kind}:{value}"])
+
+
 def check_resident_code(code: str, *, exclude_person: int | None = None) -> str:
     if not is_valid_resident_code(code):
         raise DomainError(
@@ -57,6 +70,7 @@ def check_resident_code(code: str, *, exclude_person: int | None = None) -> str:
             "住民票コードが正しくありません。11桁の数字で、検査用数字が一致するコードを入力してください。",
             field="resident_code",
         )
+    lock_identifier("resident_code", code)
     clash = Person.objects.filter(current__resident_code=code)
     if exclude_person:
         clash = clash.exclude(pk=exclude_person)
@@ -67,6 +81,7 @@ def check_resident_code(code: str, *, exclude_person: int | None = None) -> str:
 
 def seal_my_number(number: str, *, exclude_person: int | None = None) -> dict:
     sealed = mynumber.seal(number)
+    lock_identifier("my_number", sealed.digest)
     clash = Person.objects.filter(current__my_number_digest=sealed.digest)
     if exclude_person:
         clash = clash.exclude(pk=exclude_person)
@@ -191,6 +206,7 @@ def identify_existing(inp: dict) -> tuple[Person | None, str]:
     if inp.get("residence_card_number"):
         candidates.append(("residence_card_number", inp["residence_card_number"], "在留カード等番号"))
     for field, value, label in candidates:
+        lock_identifier(field, value)
         person = Person.objects.filter(**{f"current__{field}": value}).first()
         if person is not None:
             return person, label

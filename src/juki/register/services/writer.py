@@ -21,6 +21,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
 from juki.core import sql
+from juki.core.logging import sqlstate
 from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
 
 from .. import reasons
@@ -401,6 +402,6 @@ def change_scope(
                 if not session.logged:
                     raise RuntimeError("change_scope block ended without writer.finish()")
         except OperationalError as exc:  # deadlock / serialization failure between two clerks
-            if "deadlock" in str(exc).lower() or "could not serialize" in str(exc).lower():
+            if sqlstate(exc) in ("40P01", "40001"):
                 raise ConflictError() from None
             raise
