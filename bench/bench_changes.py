@@ -27,7 +27,6 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -244,10 +243,7 @@ def run_phase(name: str, ops: Ops, plan: list[tuple[str, dict]], args, dump) -> 
 def main() -> None:
     args = parse()
     c.setup_django(args.database_url, args.db_options)
-    import _shims
     from django.db import connection
-
-    shims = _shims.apply() if connection.vendor == "postgresql" else []
 
     rng = random.Random(args.seed)
     actor = c.bench_actor()
@@ -282,7 +278,7 @@ def main() -> None:
     result: dict = {"bench": "changes", "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                     "machine": c.machine(), "engine": connection.vendor, "persons_in_register": persons,
                     "n_per_phase": args.n, "max_seconds_per_phase": args.max_seconds,
-                    "shims": shims, "db_options": args.db_options, "code": c.src_info()}
+                    "db_options": args.db_options, "code": c.src_info()}
     if is_pg:
         with connection.cursor() as cur:
             cur.execute("SHOW server_version")

@@ -45,11 +45,7 @@ def main():
     ap.add_argument("--db-options", type=json.loads, default=None)
     args = ap.parse_args()
     c.setup_django(args.database_url, args.db_options)
-    import _shims
     from django.db import connection
-
-    if connection.vendor == "postgresql":
-        _shims.apply()
     rng = random.Random(args.seed)
     ops = bc.Ops(c.bench_actor(), rng)
     hs = bc.pick_households(args.n + 20, rng, japanese_only=args.kind == "birth", exclude=set())

@@ -43,7 +43,7 @@ case "$ENGINE" in
 esac
 
 echo "== $ENGINE: migrate + load-towns ($DATABASE_URL)"
-.venv/bin/python bench/migrate.py
+.venv/bin/juki migrate -v 0
 .venv/bin/juki load-towns "$TOWNS"
 
 LOG="$ROOT/logs/seed_${ENGINE}_${PERSONS}.time"

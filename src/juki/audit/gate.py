@@ -144,11 +144,7 @@ def open(actor: Actor, *, function: str, perm: Perm, criteria: dict | None = Non
             _current.reset(token)
 
 
-class GuardedQuerySet(models.QuerySet):
-    pass
-
-
-class GuardedManager(models.Manager.from_queryset(GuardedQuerySet)):
+class GuardedManager(models.Manager):
     """Default and base manager of every model holding personal data."""
 
     use_in_migrations = False

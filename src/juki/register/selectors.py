@@ -20,6 +20,7 @@ from juki.core.wareki import to_wareki
 
 from . import relationships, reasons
 from .models import Change, Household, Person, PersonVersion, ResidentKind, Sex, Status, Town
+from .services.people import address_text
 from .services.writer import today
 
 
@@ -81,8 +82,7 @@ def version_dict(version: PersonVersion, *, session: GateSession, reveal_my_numb
             "banchi": version.banchi,
             "katagaki": version.katagaki,
             "postal_code": town.postal_code,
-            "display": f"{town.ward.municipality.name}{town.ward.name}{town.name}{version.banchi}"
-            + (f"　{version.katagaki}" if version.katagaki else ""),
+            "display": address_text(town, version.banchi, version.katagaki, prefecture=False),
         },
         "became_resident_on": _date(version.became_resident_on),
         "address_set_on": _date(version.address_set_on),

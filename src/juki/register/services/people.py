@@ -31,8 +31,10 @@ def resolve_town(town_code: str) -> Town:
     return town
 
 
-def address_text(town: Town, banchi: str, katagaki: str = "") -> str:
-    text = f"{town.ward.municipality.prefecture}{town.ward.municipality.name}{town.ward.name}{town.name}{banchi}"
+def address_text(town: Town, banchi: str, katagaki: str = "", *, prefecture: bool = True) -> str:
+    """住所 as written: with the prefecture when it leaves the city (転出先・転入前), without on screen."""
+    muni = town.ward.municipality
+    text = f"{muni.prefecture if prefecture else ''}{muni.name}{town.ward.name}{town.name}{banchi}"
     return f"{text}　{katagaki}" if katagaki else text
 
 

@@ -104,7 +104,6 @@ class ChangeWriter:
         self.operation = operation
         self.change = change
         self.warnings: list[dict] = []
-        self._persons: dict[int, Person] = {}
         self._touched_households: dict[int, Household] = {}
         self._bumped: set[int] = set()
         self._membership_changed: set[int] = set()  # households whose 世帯主 may have changed
@@ -144,7 +143,6 @@ class ChangeWriter:
                 raise DomainError(ErrorCode.NOT_RESIDENT, "この方は現在住民ではありません（除票）。", field="persons")
             if require is Status.REMOVED and person.status != Status.REMOVED:
                 raise DomainError(ErrorCode.NOT_REMOVED, "この方は消除されていません（現存者）。", field="persons")
-            self._persons[person.id] = person
             out.append((person, person.current))
         return out
 
@@ -214,7 +212,6 @@ class ChangeWriter:
     def new_person(self) -> Person:
         person = Person.objects.create(atena_number=numbers.allocate(numbers.ATENA)[0], status=Status.RESIDENT)
         self.session.record([person.id])
-        self._persons[person.id] = person
         return person
 
     def write(
