@@ -10,6 +10,7 @@ admin.site.index_title = "マスタ管理"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("counter/", include("juki.counter.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

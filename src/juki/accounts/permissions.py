@@ -11,6 +11,7 @@ class Perm(StrEnum):
     PERSON_VIEW = "person.view"  # 照会
     PERSON_SEARCH = "person.search"  # 検索
     PERSON_CHANGE = "person.change"  # 異動入力
+    CHANGE_APPROVE = "change.approve"  # 審査・本登録 [530] (C10)
     MY_NUMBER_VIEW = "mynumber.view"  # 個人番号の表示
     RESIDENT_CODE_ASSIGN = "resident_code.assign"  # 住民票コード付番 [1380]
     ACCESS_LOG_VIEW = "accesslog.view"  # アクセスログ照会
@@ -23,7 +24,8 @@ ROLES: dict[str, tuple[str, frozenset[Perm]]] = {
     "clerk": ("窓口担当", frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH, Perm.PERSON_CHANGE})),
     "supervisor": (
         "係長（審査・個人番号）",
-        frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH, Perm.PERSON_CHANGE, Perm.MY_NUMBER_VIEW, Perm.RESIDENT_CODE_ASSIGN}),
+        frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH, Perm.PERSON_CHANGE, Perm.CHANGE_APPROVE, Perm.MY_NUMBER_VIEW,
+                   Perm.RESIDENT_CODE_ASSIGN}),
     ),
     "viewer": ("照会のみ", frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH})),
     "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW})),

@@ -47,3 +47,20 @@ def token_issue(*, username: str, password: str) -> tuple[str, ApiToken] | None:
         expires_at=timezone.now() + dt.timedelta(hours=settings.JUKI_API_TOKEN_HOURS),
     )
     return key, token
+
+
+def counter_login(*, username: str, password: str, terminal_code: str):
+    """Check a clerk's credentials and the terminal they sit at (入力場所・入力端末 [230])."""
+    from .models import Terminal
+
+    terminal = Terminal.objects.filter(code=terminal_code.strip(), is_active=True).select_related("ward").first()
+    user = authenticate(username=username.strip(), password=password)
+    # One message for every failure: which part was wrong is not told to a guesser.
+    if user is None or terminal is None or not user.is_active:
+        raise DomainError(ErrorCode.NOT_AUTHENTICATED, "職員ID・パスワード・端末の組合せが正しくありません。")
+    return user, terminal
+
+
+def password_check(*, user: Staff, password: str) -> bool:
+    """Re-authentication to unlock an idle screen (C20)."""
+    return user.is_active and user.check_password(password)

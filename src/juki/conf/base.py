@@ -22,10 +22,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
     "juki.core",
     "juki.accounts",
     "juki.audit",
     "juki.register",
+    "juki.counter",
 ]
 
 MIDDLEWARE = [
@@ -36,6 +38,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "juki.core.middleware.NoStoreMiddleware",
 ]
 
@@ -52,6 +55,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "juki.counter.context.counter",
             ],
         },
     },
@@ -93,6 +97,13 @@ LANGUAGE_CODE = "ja"
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
+
+LOGIN_URL = "counter:login"
+# The counter's session: gone when the browser closes, and never sent cross-site.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 9 * 3600
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SAMESITE = "Strict"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -142,3 +153,7 @@ JUKI_NOTIFICATION_PERIOD_DAYS = int(os.environ.get("JUKI_NOTIFICATION_PERIOD_DAY
 JUKI_RESIDENT_CODE_STOCK_ALERT = int(os.environ.get("JUKI_RESIDENT_CODE_STOCK_ALERT", "1000"))
 JUKI_API_TOKEN_HOURS = int(os.environ.get("JUKI_API_TOKEN_HOURS", "10"))
 JUKI_MUNICIPALITY_CODE = os.environ.get("JUKI_MUNICIPALITY_CODE", "401005")
+# The counter screen locks after this many idle seconds and hides personal data (C20).
+JUKI_IDLE_LOCK_SECONDS = int(os.environ.get("JUKI_IDLE_LOCK_SECONDS", "300"))
+# Two-person verification (C10) [530]: changes are 仮登録 until another user approves them.
+JUKI_TWO_PERSON_VERIFICATION = os.environ.get("JUKI_TWO_PERSON_VERIFICATION", "1") not in ("0", "false", "no")

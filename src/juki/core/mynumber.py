@@ -87,3 +87,23 @@ def unseal(key_id: str, ciphertext: bytes) -> str:
 
 def mask(number: str | None) -> str:
     return "" if not number else "*" * 8 + number[-4:]
+
+
+_BLOB_AAD = b"juki:sealed-entry:v1"
+
+
+def seal_values(values: list[str]) -> tuple[str, bytes]:
+    """Seal 個人番号 entered into a form that is kept for a while (a 仮登録), under the active key."""
+    import json
+
+    active, keys = _keys(settings.JUKI_MYNUMBER_KEYS)
+    nonce = os.urandom(12)
+    return active, nonce + keys[active].encrypt(nonce, json.dumps(values).encode(), _BLOB_AAD)
+
+
+def unseal_values(key_id: str, ciphertext: bytes) -> list[str]:
+    import json
+
+    _, keys = _keys(settings.JUKI_MYNUMBER_KEYS)
+    data = bytes(ciphertext)
+    return json.loads(keys[key_id].decrypt(data[:12], data[12:], _BLOB_AAD))

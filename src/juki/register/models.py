@@ -174,6 +174,9 @@ class Change(models.Model):
     late_notification = models.BooleanField("届出期間経過", default=False, db_index=True)
     cancels = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="cancelled_by")
     note = models.TextField("留意事項・職権記録", blank=True)
+    # Two-person verification (C10): `operator` entered it, `approved_by` made it 本登録.
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
 
     objects = GuardedManager()  # joins from here reach persons' versions
 
@@ -300,3 +303,100 @@ class OutboxCursor(models.Model):
     consumer = models.CharField(max_length=40, primary_key=True)
     position = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+class KeyField(models.CharField):
+    """A normalised search key compared by code point, so `key >= q AND key < q + U+FFFF` is
+    a prefix match a plain btree index serves. SQLite compares BINARY by default; PostgreSQL
+    needs the "C" collation whatever the database's locale is."""
+
+    def db_parameters(self, connection):
+        params = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            params["collation"] = "C"
+        return params
+
+
+class SearchKey(models.Model):
+    """Normalised keys of a person's names and addresses, present and past [340].
+
+    One row per distinct (name, address, birth date, sex) a person has had: written by the
+    change writer with each version whose keys differ from the previous one, never updated.
+    Kana and 異体字 are folded here (juki.register.textnorm); the register keeps the exact
+    characters. Rows are found by index and ranked in Python (juki.register.services.search).
+    """
+
+    class Kind(models.TextChoices):
+        NAME = "N", "氏名"
+        GIVEN = "G", "名"
+        FORMER = "F", "旧氏"
+        ALIAS = "A", "通称"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", db_index=False)
+    seq = models.IntegerField("履歴番号")
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    name_key = KeyField(max_length=120, blank=True)
+    kana_key = KeyField(max_length=240, blank=True)
+    birth_date = models.DateField()
+    sex = models.SmallIntegerField()
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="+", db_index=False)
+    banchi_key = KeyField(max_length=80, blank=True)
+    katagaki_key = KeyField(max_length=120, blank=True)
+
+    objects = GuardedManager()
+
+    class Meta:
+        base_manager_name = "objects"
+        indexes = [
+            models.Index(fields=["name_key"], name="sk_name"),
+            models.Index(fields=["kana_key"], name="sk_kana"),
+            models.Index(fields=["birth_date", "sex"], name="sk_birth"),
+            models.Index(fields=["town", "banchi_key"], name="sk_address"),
+            models.Index(fields=["katagaki_key"], name="sk_katagaki"),
+            models.Index(fields=["person", "seq"], name="sk_person"),
+        ]
+
+
+# --- two-person verification ------------------------------------------------------------------
+
+
+class PendingChange(models.Model):
+    """仮登録 [530] (C10): a change entered and checked by one clerk, waiting for another's 本登録.
+
+    Nothing of it is in the register until approved: the versions, the access log of the write
+    and the outbox event are written only then, by the same change service, in one transaction
+    that also marks this row approved. Any 個人番号 in the entry is sealed (`sealed`), never
+    kept in `payload`.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "審査待ち（仮登録）"
+        APPROVED = "approved", "本登録済み"
+        REJECTED = "rejected", "差戻し"
+        WITHDRAWN = "withdrawn", "取下げ"
+
+    operation = models.CharField("異動処理", max_length=40)
+    payload = models.JSONField("入力内容")
+    sealed_key_id = models.CharField(max_length=16, blank=True)
+    sealed = models.BinaryField(null=True, blank=True)
+    summary = models.CharField("概要", max_length=200)
+    person_ids = models.JSONField("対象住民", default=list)
+    ward = models.ForeignKey(Ward, verbose_name="区", null=True, blank=True, on_delete=models.PROTECT)
+    state = models.CharField("状態", max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_terminal = models.ForeignKey("accounts.Terminal", null=True, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField("入力日時", auto_now_add=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField("審査日時", null=True, blank=True)
+    review_comment = models.TextField("差戻し理由", blank=True)
+    change = models.OneToOneField(Change, null=True, blank=True, on_delete=models.PROTECT, related_name="pending")
+
+    objects = GuardedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "仮登録"
+        base_manager_name = "objects"

@@ -294,3 +294,40 @@ def late_notifications(*, actor: Actor, limit: int = 200) -> list[dict]:
              "notified_on": _date(c.notified_on), "person_ids": by_change[c.id]}
             for c in changes
         ]
+
+
+def household_ref_by_number(*, actor: Actor, number: str) -> dict:
+    """{id, version} of a household named by its 世帯番号 (a destination typed at the counter)."""
+    with gate.open(actor, function="household.lookup", perm=Perm.PERSON_VIEW, criteria={"number": number}) as session:
+        household = Household.objects.filter(number=(number or "").strip()).first()
+        if household is None:
+            raise NotFoundError("入力された世帯番号の世帯はありません。")
+        session.record(Person.objects.filter(household=household, status=Status.RESIDENT).values_list("id", flat=True))
+        return {"id": household.id, "version": household.lock_version}
+
+
+def change_get(*, actor: Actor, change_id: int) -> dict:
+    """One change with the persons it wrote: for the 住民異動届受理通知 [580]."""
+    with gate.open(actor, function="change.view", perm=Perm.PERSON_VIEW, criteria={"change_id": change_id}) as session:
+        change = Change.objects.select_related("operator", "approved_by").filter(pk=change_id).first()
+        if change is None:
+            raise NotFoundError("指定された異動が見つかりません。")
+        versions = list(PersonVersion.objects.select_related(*_VERSION_RELATED).filter(change=change).order_by("id"))
+        session.record(v.person_id for v in versions)
+        before = {}
+        for v in PersonVersion.objects.select_related(*_VERSION_RELATED).filter(
+                person_id__in=[v.person_id for v in versions]):
+            for mine in versions:
+                if v.person_id == mine.person_id and v.seq == mine.seq - 1:
+                    before[mine.person_id] = v
+        return {
+            "change_id": change.id,
+            "operation": change.operation,
+            "operation_label": reasons.OPERATION_LABELS.get(reasons.Operation(change.operation), change.operation),
+            "event_date": _date(change.event_date),
+            "notified_on": _date(change.notified_on),
+            "operator": change.operator.username if change.operator else change.system,
+            "approved_by": change.approved_by.username if change.approved_by else "",
+            "persons": [version_dict(v, session=session) for v in versions],
+            "before": {pid: version_dict(v, session=session) for pid, v in before.items()},
+        }

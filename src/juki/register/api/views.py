@@ -20,8 +20,8 @@ from juki.core.errors import DomainError, ErrorCode
 
 from .. import selectors
 from ..models import Building, Town, Ward
-from ..reasons import Operation
-from ..services import changes, outbox
+from ..operations import OPERATIONS
+from ..services import outbox
 from . import serializers as s
 
 
@@ -168,61 +168,6 @@ class BuildingListView(APIView):
 
 # --- change operations -------------------------------------------------------------------------
 
-
-def _pass(data: dict) -> dict:
-    return data
-
-
-def _relmap(value: dict) -> dict:
-    return {int(k): v for k, v in (value or {}).items()}
-
-
-def _int_keys(*names):
-    def adapt(data: dict) -> dict:
-        for name in names:
-            if name in data:
-                data[name] = _relmap(data[name])
-        return data
-
-    return adapt
-
-
-_HEAD_ALONG = ("new_head_relationships",)
-
-# operation → (serializer, service, adapt validated data → service kwargs, summary)
-OPERATIONS = {
-    Operation.MOVE_IN: (s.MoveInSerializer, changes.move_in, _pass, "転入（国内・国外・再転入）"),
-    Operation.EX_OFFICIO_ENTRY: (s.EntrySerializer, changes.ex_officio_entry, _pass, "職権記載"),
-    Operation.FOREIGN_MOVE_IN: (s.EntrySerializer, changes.foreign_move_in, _pass, "法第30条の46転入"),
-    Operation.FOREIGN_REGISTRATION: (s.EntrySerializer, changes.foreign_registration, _pass, "法第30条の47届出"),
-    Operation.BIRTH: (s.BirthSerializer, changes.birth, _pass, "出生"),
-    Operation.MOVE_WITHIN_CITY: (s.MoveWithinCitySerializer, changes.move_within_city,
-                                 _int_keys("relationships_in_destination", *_HEAD_ALONG), "転居"),
-    Operation.MOVE_OUT: (s.MoveOutSerializer, changes.move_out, _int_keys(*_HEAD_ALONG), "転出（予定）"),
-    Operation.MOVE_OUT_CONFIRM: (s.MoveOutConfirmSerializer, changes.move_out_confirm, _pass, "転出確定（転入通知の受理）"),
-    Operation.DEATH: (s.RemovalSerializer, changes.death, _int_keys(*_HEAD_ALONG), "死亡"),
-    Operation.DISAPPEARANCE: (s.RemovalSerializer, changes.disappearance, _int_keys(*_HEAD_ALONG), "失踪"),
-    Operation.EX_OFFICIO_REMOVAL: (s.RemovalSerializer, changes.ex_officio_removal, _int_keys(*_HEAD_ALONG), "職権消除"),
-    Operation.HOUSEHOLD_SPLIT: (s.HouseholdSplitSerializer, changes.household_split,
-                                _int_keys("relationships_in_new", *_HEAD_ALONG), "世帯分離"),
-    Operation.HOUSEHOLD_MERGE: (s.HouseholdJoinSerializer, changes.household_merge,
-                                _int_keys("relationships_in_target", *_HEAD_ALONG), "世帯合併"),
-    Operation.HOUSEHOLD_CHANGE: (s.HouseholdJoinSerializer, changes.household_change,
-                                 _int_keys("relationships_in_target", *_HEAD_ALONG), "世帯変更"),
-    Operation.HEAD_CHANGE: (s.HeadChangeSerializer, changes.head_change, _int_keys("relationships_after"), "世帯主変更"),
-    Operation.EX_OFFICIO_CORRECTION: (s.CorrectionSerializer, changes.ex_officio_correction, _pass, "職権修正"),
-    Operation.MINOR_CORRECTION: (s.CorrectionSerializer, changes.minor_correction, _pass, "軽微な修正"),
-    Operation.ERRATUM_CORRECTION: (s.CorrectionSerializer, changes.erratum_correction, _pass, "誤記修正"),
-    Operation.RESIDENT_CODE_ASSIGN: (s.ResidentCodeSerializer, changes.resident_code_assign, _pass, "住民票コード付番"),
-    Operation.RESIDENT_CODE_CHANGE: (s.ResidentCodeSerializer, changes.resident_code_assign,
-                                     lambda d: {**d, "change_request": True}, "住民票コード変更請求"),
-    Operation.MY_NUMBER: (s.MyNumberSerializer, changes.my_number_record, _pass, "個人番号の記載・変更請求・職権修正"),
-    Operation.NATURALIZATION: (s.NationalitySerializer, changes.naturalization, _pass, "帰化"),
-    Operation.NATIONALITY_ACQUISITION: (s.NationalitySerializer, changes.nationality_acquisition, _pass, "国籍取得"),
-    Operation.NATIONALITY_LOSS: (s.NationalitySerializer, changes.nationality_loss, _pass, "国籍喪失"),
-    Operation.CANCEL: (s.CancelSerializer, changes.cancel, _pass, "異動の取消し"),
-}
-
 CHANGE_RESULT = inline_serializer(
     "ChangeResult",
     {
@@ -236,7 +181,7 @@ CHANGE_RESULT = inline_serializer(
 
 
 class ChangeView(GenericAPIView):
-    operation: Operation
+    operation: str
     service = None
     adapt = None
 

@@ -32,7 +32,7 @@ from ..models import (
     Change, Household, NumberSequence, Person, PersonVersion, ResidentCodeStock, ResidentKind, Status, Town,
 )
 from ..reasons import Operation, Reason, label
-from . import numbers
+from . import numbers, search
 
 LAST_NAMES = list(JaNames.last_name_pairs.keys()) if isinstance(JaNames.last_name_pairs, dict) else list(JaNames.last_name_pairs)
 MALE_NAMES = list(JaNames.first_name_male_pairs)
@@ -94,7 +94,7 @@ class _Sink:
 
     def flush(self) -> None:
         order = ["register_household", "register_change", "register_person", "register_personversion",
-                 "register_residentcodestock"]
+                 "register_searchkey", "register_residentcodestock"]
         raw = connection.connection
         for table in order:
             if table not in self.rows:
@@ -127,6 +127,9 @@ def _sqlite_row(row: tuple) -> tuple:
     return tuple(out)
 
 
+_KEY_COLUMNS = ("kind", "name_key", "kana_key", "birth_date", "sex", "town_id", "banchi_key", "katagaki_key")
+
+
 def _columns(model) -> list[str]:
     return [f.column for f in model._meta.concrete_fields]
 
@@ -142,6 +145,7 @@ class CityGenerator:
         self.sink = _Sink()
         self.pv_cols = _columns(PersonVersion)
         self.pv_attnames = [f.attname for f in PersonVersion._meta.concrete_fields]
+        self._keys_seen: dict[int, set] = {}
         self.counts = {"persons": 0, "removed": 0, "households": 0, "versions": 0, "foreign": 0}
 
     # --- ids and numbers -----------------------------------------------------------------------
@@ -180,6 +184,12 @@ class CityGenerator:
         vid = self._next("version")
         row = dict(data, id=vid, person_id=person_id, seq=seq, change_id=change_id, reason=reason, event_date=event_date)
         self.sink.add("register_personversion", self.pv_cols, tuple(row.get(a) for a in self.pv_attnames))
+        seen = self._keys_seen.setdefault(person_id, set())
+        for key in search.key_rows(data):
+            signature = tuple(key[c] for c in _KEY_COLUMNS)
+            if signature not in seen:  # as the writer does: only keys the person did not have
+                seen.add(signature)
+                self.sink.add("register_searchkey", ["person_id", "seq", *_KEY_COLUMNS], (person_id, seq, *signature))
         self.counts["versions"] += 1
         return vid
 
@@ -264,6 +274,7 @@ class CityGenerator:
 
     def household(self) -> int:
         rng = self.rng
+        self._keys_seen.clear()  # a person's versions are all written within one household()
         size = rng.choices([s for s, _ in HOUSEHOLD_SIZES], weights=[w for _, w in HOUSEHOLD_SIZES])[0]
         foreign = rng.random() < 0.02
         members, nat = self._members(size, foreign)

@@ -8,6 +8,7 @@ not at all (and a refusal is still logged, by the gate, after the rollback).
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundErro
 from .. import reasons
 from ..models import DATA_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status
 from ..relationships import HEAD
-from . import numbers, people
+from . import numbers, people, search
 
 OUTBOX_SCHEMA = "juki.change.v1"
 _OUTBOX_LOCK_KEY = 0x6A756B69  # "juki": serialises outbox inserts so ids commit in order (PostgreSQL)
@@ -81,6 +82,28 @@ def _advance_head(person: Person, version: PersonVersion) -> bool:
 
 def _household_exists(household_id: int) -> bool:
     return Household.objects.filter(pk=household_id).exists()
+
+
+@dataclass(frozen=True)
+class Approval:
+    """本登録 of a 仮登録 (C10): the change is recorded as entered by `entered_by`, approved by
+    the acting user, and the pending entry is closed in the change's own transaction."""
+
+    pending_id: int
+    entered_by: object
+    entered_terminal: object = None
+
+
+_approval: contextvars.ContextVar[Approval | None] = contextvars.ContextVar("juki_approval", default=None)
+
+
+@contextmanager
+def approving(approval: Approval) -> Iterator[None]:
+    token = _approval.set(approval)
+    try:
+        yield
+    finally:
+        _approval.reset(token)
 
 
 def today() -> dt.date:
@@ -247,6 +270,7 @@ class ChangeWriter:
             person=person, seq=person.latest_seq + 1, change=self.change, reason=reason, event_date=event_date, **data
         )
         sql.insert(version)  # built once, not compiled per call: see juki.core.sql
+        search.index_version(person.id, version.seq, data, before)
         if not _advance_head(person, version):
             raise ConflictError()
         before_household = old.household_id if old else None
@@ -330,6 +354,8 @@ class ChangeWriter:
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", [_OUTBOX_LOCK_KEY])
         sql.insert(OutboxEvent(change=self.change, payload=payload))
+        if (approval := _approval.get()) is not None:
+            _close_pending(approval, self.change)
         self.session.write_log()
         return ChangeResult(
             change_id=self.change.id,
@@ -342,6 +368,16 @@ class ChangeWriter:
             households=[{"id": h.id, "number": h.number, "version": h.lock_version} for h in households],
             warnings=self.warnings,
         )
+
+
+def _close_pending(approval: Approval, change: Change) -> None:
+    """Mark the 仮登録 approved, only if it still is pending: two reviewers cannot both commit it."""
+    from ..models import PendingChange
+
+    done = PendingChange.objects.filter(pk=approval.pending_id, state=PendingChange.State.PENDING).update(
+        state=PendingChange.State.APPROVED, change=change, reviewed_by=change.approved_by, reviewed_at=timezone.now())
+    if done != 1:
+        raise ConflictError("この仮登録は既に審査されています。一覧を更新してください。")
 
 
 def _check_dates(event_date: dt.date, notified_on: dt.date | None, *, allow_future: bool) -> None:
@@ -378,13 +414,15 @@ def change_scope(
             late = (notified_on - start).days > settings.JUKI_NOTIFICATION_PERIOD_DAYS
         try:
             with transaction.atomic():
+                approval = _approval.get()
                 change = sql.insert(Change(
                     operation=operation,
                     event_date=event_date,
                     notified_on=notified_on,
-                    operator=actor.user,
+                    operator=approval.entered_by if approval else actor.user,
+                    approved_by=actor.user if approval else None,
                     system=actor.system,
-                    terminal=actor.terminal,
+                    terminal=approval.entered_terminal if approval else actor.terminal,
                     late_notification=late,
                     cancels=cancels,
                     note=note,

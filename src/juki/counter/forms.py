@@ -1,0 +1,496 @@
+"""The counter's forms. They check shape and turn what the clerk typed into the payload of a
+change operation (the same JSON the API takes); every rule of the register is left to the
+services, whose Japanese messages the confirmation step shows."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django import forms
+
+from juki.core.wareki import parse_date
+from juki.register.models import Sex
+from juki.register.reasons import Operation
+
+DATE_HELP = "例: R7.4.1、令和7年4月1日、2025-04-01"
+
+
+class WarekiDateField(forms.CharField):
+    """A date typed in 和暦 or 西暦 [90]."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("help_text", DATE_HELP)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({"inputmode": "text", "autocomplete": "off", "class": "date"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return parse_date(value)
+        except ValueError:
+            raise forms.ValidationError("日付は「R7.4.1」「令和7年4月1日」「2025-04-01」のように入力してください。") from None
+
+
+def _text(label, *, required=False, max_length=60, **attrs):
+    f = forms.CharField(label=label, required=required, max_length=max_length)
+    f.widget.attrs.update({"autocomplete": "off", **attrs})
+    return f
+
+
+def town_code_of(text: str | None, code: str | None = "") -> str:
+    """The 町字 picked from the datalist reads "小倉北区城内（40106001000）": take the code."""
+    text = (text or "").strip()
+    if text.endswith("）") and "（" in text:
+        return text.rpartition("（")[2].rstrip("）").strip()
+    return (code or "").strip()
+
+
+SEX_CHOICES = [("", "—")] + [(str(v), label) for v, label in Sex.choices]
+
+
+# --- login / search -----------------------------------------------------------------------------
+
+
+class LoginForm(forms.Form):
+    username = _text("職員ID", required=True, max_length=150, autofocus="autofocus")
+    password = forms.CharField(label="パスワード", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    terminal = forms.ChoiceField(label="端末")
+
+    def __init__(self, *args, terminals=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["terminal"].choices = [(t.code, f"{t.code} {t.name}（{t.location}）") for t in terminals]
+
+
+class UnlockForm(forms.Form):
+    password = forms.CharField(label="パスワード", widget=forms.PasswordInput(attrs={"autocomplete": "current-password",
+                                                                                  "autofocus": "autofocus"}))
+
+
+class SearchForm(forms.Form):
+    name = _text("氏名（漢字・カナ・英字）", max_length=120, autofocus="autofocus", accesskey="n")
+    kana = _text("フリガナ", max_length=120)
+    birth_date = WarekiDateField(label="生年月日", required=False)
+    sex = forms.ChoiceField(label="性別", choices=SEX_CHOICES, required=False)
+    ward_code = forms.ChoiceField(label="区", required=False)
+    town_code = forms.CharField(label="町字", required=False, max_length=11, widget=forms.HiddenInput)
+    town_text = _text("町字（カナで候補）", max_length=80, list="town-options")
+    banchi = _text("番地", max_length=40)
+    katagaki = _text("方書", max_length=80)
+    atena_number = _text("宛名番号", max_length=10, inputmode="numeric")
+    household_number = _text("世帯番号", max_length=10, inputmode="numeric")
+    resident_code = _text("住民票コード", max_length=11, inputmode="numeric")
+    my_number = forms.CharField(label="個人番号", required=False, max_length=14,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))
+    residence_card_number = _text("在留カード等番号", max_length=12)
+    include_removed = forms.BooleanField(label="消除者（除票）も含める", required=False)
+
+    def __init__(self, *args, wards=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ward_code"].choices = [("", "全区")] + [(w.code, w.name) for w in wards]
+
+
+# --- change entry ------------------------------------------------------------------------------
+
+
+@dataclass
+class Start:
+    """What a change starts from: the household on screen and, optionally, one person."""
+
+    household: dict | None = None
+    person: dict | None = None
+    members: list[dict] = field(default_factory=list)
+
+
+class ChangeForm(forms.Form):
+    """Common to every 異動: dates. Subclasses add their items and build the payload."""
+
+    layout = "plain"  # which partial renders the subject: "members", "person", "new_persons"
+    notified = True
+    event_date = WarekiDateField(label="異動日")
+    notified_on = WarekiDateField(label="届出日", required=False)
+
+    def __init__(self, *args, start: Start, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.start = start
+        if not self.notified:
+            self.fields.pop("notified_on", None)
+
+    def dates(self) -> dict:
+        d = {"event_date": self.cleaned_data["event_date"].isoformat()}
+        if self.notified and self.cleaned_data.get("notified_on"):
+            d["notified_on"] = self.cleaned_data["notified_on"].isoformat()
+        return d
+
+    def payload(self, data) -> dict:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+
+def person_ref(member: dict) -> dict:
+    return {"id": member["person_id"], "version": member["latest_version"] if "latest_version" in member else member["version"]}
+
+
+def household_ref(household: dict) -> dict:
+    return {"id": household["household_id"], "version": household["version"]}
+
+
+class MembersForm(ChangeForm):
+    """Changes of some members of the household on screen (checked in the members table);
+    the 続柄 column means the 続柄 after the change."""
+
+    layout = "members"
+    relationships_key = ""  # payload key of the 続柄 map for the persons who move
+    stay_relationships = True  # the remaining members may get a new 世帯主 in the same change
+
+    def selected(self, data) -> list[dict]:
+        chosen = set(data.getlist("persons"))
+        return [m for m in self.start.members if str(m["person_id"]) in chosen]
+
+    def relationships(self, data, members) -> dict:
+        out = {}
+        for m in members:
+            value = (data.get(f"rel_{m['person_id']}") or "").strip()
+            if value and value != m["relationship"]:
+                out[str(m["person_id"])] = value
+        return out
+
+    def common(self, data) -> dict:
+        movers = self.selected(data)
+        if not movers:
+            raise forms.ValidationError("異動する方を選んでください。")
+        out = self.dates() | {"persons": [person_ref(m) for m in movers]}
+        if self.relationships_key:
+            out[self.relationships_key] = self.relationships(data, movers)
+        if self.stay_relationships:
+            staying = [m for m in self.start.members if m not in movers]
+            new_head = (data.get("new_head") or "").strip()
+            if new_head and any(str(m["person_id"]) == new_head for m in staying):
+                out["new_head"] = int(new_head)
+                out["new_head_relationships"] = self.relationships(data, staying)
+        return out
+
+    def payload(self, data) -> dict:
+        return self.common(data)
+
+
+class AddressFields(forms.Form):
+    town_code = forms.CharField(label="町字コード", max_length=11, widget=forms.HiddenInput, required=False)
+    town_text = _text("町字（カナ・漢字で候補）", max_length=80, list="town-options", required=False)
+    banchi = _text("番地", max_length=40, list="banchi-options")
+    katagaki = _text("方書", max_length=80, list="katagaki-options")
+
+    def address(self) -> dict:
+        code = town_code_of(self.cleaned_data.get("town_text"), self.cleaned_data.get("town_code"))
+        if not code:
+            raise forms.ValidationError("町字を候補から選んでください。")
+        return {"town_code": code, "banchi": self.cleaned_data.get("banchi", ""), "katagaki": self.cleaned_data.get("katagaki", "")}
+
+
+class MoveWithinCityForm(MembersForm, AddressFields):
+    relationships_key = "relationships_in_destination"
+    destination = forms.ChoiceField(label="異動先の世帯", choices=[
+        ("same", "今の世帯のまま（全員が転居）"), ("new", "新しい世帯をつくる"), ("existing", "既存の世帯に入る")])
+    destination_number = _text("異動先の世帯番号（既存の世帯に入る場合）", max_length=10, inputmode="numeric")
+
+    def payload(self, data):
+        out = self.common(data) | {"address": self.address()}
+        choice = self.cleaned_data["destination"]
+        if choice == "new":
+            out["destination"] = "new"
+        elif choice == "existing":
+            out["destination"] = {"number": self.cleaned_data.get("destination_number", "")}
+        return out
+
+
+class MoveOutForm(MembersForm):
+    destination_address = _text("転出先住所", required=True, max_length=160)
+    abroad = forms.BooleanField(label="国外への転出", required=False)
+
+    def payload(self, data):
+        return self.common(data) | {"destination_address": self.cleaned_data["destination_address"],
+                                    "abroad": self.cleaned_data["abroad"]}
+
+
+class RemovalForm(MembersForm):
+    note = forms.CharField(label="留意事項・職権記録", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def payload(self, data):
+        return self.common(data) | {"note": self.cleaned_data.get("note", "")}
+
+
+class SplitForm(MembersForm):
+    relationships_key = "relationships_in_new"
+
+
+class JoinForm(MembersForm):
+    relationships_key = "relationships_in_target"
+    target_number = _text("異動先の世帯番号", required=True, max_length=10, inputmode="numeric")
+
+    def payload(self, data):
+        return self.common(data) | {"target": {"number": self.cleaned_data["target_number"]}}
+
+
+class HeadChangeForm(MembersForm):
+    stay_relationships = False
+
+    def payload(self, data):
+        new_head = (data.get("new_head") or "").strip()
+        if not new_head:
+            raise forms.ValidationError("新しい世帯主を選んでください。")
+        return self.dates() | {"household": household_ref(self.start.household), "new_head": int(new_head),
+                               "relationships_after": self.relationships(data, self.start.members)}
+
+
+class CancelForm(MembersForm):
+    stay_relationships = False
+    change_id = forms.IntegerField(label="取り消す異動の番号（異動履歴の「異動番号」）", min_value=1)
+    note = forms.CharField(label="取消しの理由", required=False, max_length=500)
+
+    def payload(self, data):
+        return self.common(data) | {"change_id": self.cleaned_data["change_id"], "note": self.cleaned_data.get("note", "")}
+
+
+# --- one person -------------------------------------------------------------------------------
+
+
+class PersonForm(ChangeForm):
+    layout = "person"
+
+    def ref(self) -> dict:
+        return person_ref(self.start.person)
+
+    def payload(self, data):
+        return self.dates() | {"person": self.ref()}
+
+
+class ResidentCodeForm(PersonForm):
+    notified = False
+
+
+class MyNumberForm(PersonForm):
+    notified = False
+    my_number = forms.CharField(label="個人番号（12桁）", max_length=14,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))
+    kind = forms.ChoiceField(label="区分", choices=[("entry", "職権記載"), ("change_request", "変更請求"),
+                                                   ("correction", "職権修正")])
+
+    def payload(self, data):
+        return super().payload(data) | {"my_number": self.cleaned_data["my_number"].replace(" ", "").replace("-", ""),
+                                        "kind": self.cleaned_data["kind"]}
+
+
+class MoveOutConfirmForm(PersonForm):
+    notified = False
+    event_date = None
+    notice_on = WarekiDateField(label="転入通知を受けた日")
+    moved_on = WarekiDateField(label="転出年月日（確定）")
+    confirmed_address = _text("転出先住所（確定）", required=True, max_length=160)
+
+    def dates(self):
+        return {}
+
+    def payload(self, data):
+        return {"person": self.ref(), "notice_on": self.cleaned_data["notice_on"].isoformat(),
+                "moved_on": self.cleaned_data["moved_on"].isoformat(),
+                "confirmed_address": self.cleaned_data["confirmed_address"]}
+
+
+# Items a correction may change from the counter, with their labels.
+CORRECTION_ITEMS = [
+    ("family_name", "氏"), ("given_name", "名"), ("family_name_kana", "氏フリガナ"), ("given_name_kana", "名フリガナ"),
+    ("birth_date", "生年月日"), ("sex", "性別"), ("domicile", "本籍"), ("domicile_head", "筆頭者"),
+    ("former_surname", "旧氏"), ("former_surname_kana", "旧氏フリガナ"), ("alias_name", "通称"),
+    ("alias_name_kana", "通称フリガナ"), ("nationality", "国籍・地域"), ("residence_status", "在留資格"),
+    ("period_of_stay", "在留期間"), ("stay_expires_on", "在留期間の満了の日"), ("residence_card_number", "在留カード等番号"),
+]
+_DATE_ITEMS = {"birth_date", "stay_expires_on"}
+
+
+class CorrectionForm(PersonForm):
+    note = forms.CharField(label="修正の理由・根拠", required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.start.person or {}
+        for name, label in CORRECTION_ITEMS:
+            initial = current.get("items", {}).get(name, "")
+            if name in _DATE_ITEMS:
+                self.fields[name] = WarekiDateField(label=label, required=False, initial=initial)
+            elif name == "sex":
+                self.fields[name] = forms.ChoiceField(label=label, choices=SEX_CHOICES[1:], initial=initial)
+            else:
+                self.fields[name] = _text(label, max_length=120)
+                self.fields[name].initial = initial
+
+    def payload(self, data):
+        current = self.start.person.get("items", {})
+        changes = {}
+        for name, _ in CORRECTION_ITEMS:
+            value = self.cleaned_data.get(name)
+            if name in _DATE_ITEMS:
+                value = value.isoformat() if value else ""
+            value = "" if value is None else str(value)
+            if value != str(current.get(name, "") or ""):
+                changes[name] = value
+        if not changes:
+            raise forms.ValidationError("修正する項目がありません。")
+        return super().payload(data) | {"changes": changes, "note": self.cleaned_data.get("note", "")}
+
+
+NEW_PERSON_ITEMS = ("family_name", "given_name", "family_name_kana", "given_name_kana", "birth_date", "sex",
+                    "relationship", "domicile", "domicile_head", "nationality", "alias_name", "residence_status",
+                    "period_of_stay", "stay_expires_on", "residence_card_number", "article_30_45_category", "my_number")
+
+
+class NewPersonForm(forms.Form):
+    """One person entering the register (転入・出生・職権記載 …)."""
+
+    family_name = _text("氏", max_length=60)
+    given_name = _text("名", max_length=60)
+    family_name_kana = _text("氏フリガナ", max_length=120)
+    given_name_kana = _text("名フリガナ", max_length=120)
+    birth_date = WarekiDateField(label="生年月日", required=False, help_text="")
+    sex = forms.ChoiceField(label="性別", choices=SEX_CHOICES, required=False)
+    relationship = _text("続柄", max_length=40, list="relationship-options")
+    domicile = _text("本籍", max_length=120, list="domicile-options")
+    domicile_head = _text("筆頭者", max_length=60)
+    resident_kind = forms.ChoiceField(label="住民種別", choices=[("J", "日本人住民"), ("F", "外国人住民")], initial="J")
+    nationality = _text("国籍・地域（外国人住民）", max_length=60)
+    alias_name = _text("通称", max_length=60)
+    residence_status = _text("在留資格", max_length=40)
+    period_of_stay = _text("在留期間", max_length=20)
+    stay_expires_on = WarekiDateField(label="在留期間の満了の日", required=False, help_text="")
+    residence_card_number = _text("在留カード等番号", max_length=12)
+    article_30_45_category = _text("第30条の45区分", max_length=20)
+    my_number = forms.CharField(label="個人番号", required=False, max_length=14,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))
+
+    def is_blank(self) -> bool:
+        return not any((self.data.get(self.add_prefix(n)) or "").strip() for n in ("family_name", "given_name", "birth_date"))
+
+    def item(self) -> dict:
+        d = self.cleaned_data
+        out = {"relationship": d.get("relationship", "")}
+        for name in NEW_PERSON_ITEMS:
+            value = d.get(name)
+            if value in (None, ""):
+                continue
+            if name in ("birth_date", "stay_expires_on"):
+                value = value.isoformat()
+            if name == "sex":
+                value = int(value)
+            out[name] = value
+        out["resident_kind"] = d.get("resident_kind") or "J"
+        return out
+
+
+class NewPersonsForm(ChangeForm, AddressFields):
+    """転入・職権記載・法30条の46/47: one to several persons, into a new or the shown household."""
+
+    layout = "new_persons"
+    max_persons = 6
+    origin = forms.ChoiceField(label="転入の区分", choices=[("domestic", "国内からの転入"), ("abroad", "国外からの転入")],
+                               required=False)
+    previous_address = _text("転入前住所", max_length=160)
+    previous_postal_code = _text("転入前住所の郵便番号", max_length=8, inputmode="numeric")
+    confirmed_new_person = forms.BooleanField(label="3情報が一致する方と別人であることを確認した", required=False)
+
+    def __init__(self, *args, operation: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.operation = operation
+        if operation != Operation.MOVE_IN:
+            self.fields.pop("origin")
+        count = self.max_persons if self.max_persons > 1 else 1
+        self.persons = [NewPersonForm(self.data or None, prefix=f"p{i}") for i in range(count)]
+
+    def is_valid(self):
+        ok = super().is_valid()
+        return all([ok] + [p.is_valid() for p in self.persons if not p.is_blank()])
+
+    def entered(self) -> list[dict]:
+        people = [p.item() for p in self.persons if not p.is_blank()]
+        if not people:
+            raise forms.ValidationError("異動する方の氏名・生年月日を入力してください。")
+        return people
+
+    def destination(self) -> tuple[object, dict | None]:
+        if self.start.household:
+            return household_ref(self.start.household), None
+        return "new", self.address()
+
+    def payload(self, data):
+        destination, address = self.destination()
+        out = self.dates() | {"persons": self.entered(), "destination": destination, "address": address,
+                              "previous_address": self.cleaned_data.get("previous_address", ""),
+                              "previous_postal_code": (self.cleaned_data.get("previous_postal_code") or "").replace("-", ""),
+                              "confirmed_new_person": self.cleaned_data.get("confirmed_new_person", False)}
+        if "origin" in self.fields:
+            out["origin"] = self.cleaned_data.get("origin") or "domestic"
+        return out
+
+
+class BirthForm(NewPersonsForm):
+    max_persons = 1
+
+    def payload(self, data):
+        destination, address = self.destination()
+        child = self.entered()[0]
+        child.setdefault("relationship", "子")
+        return self.dates() | {"child": child, "destination": destination, "address": address}
+
+
+class NationalityForm(PersonForm):
+    """帰化・国籍取得・国籍喪失: the items of the new record; the rest carries over."""
+
+    family_name = _text("氏", max_length=60)
+    given_name = _text("名", max_length=60)
+    family_name_kana = _text("氏フリガナ", max_length=120)
+    given_name_kana = _text("名フリガナ", max_length=120)
+    domicile = _text("本籍", max_length=120)
+    domicile_head = _text("筆頭者", max_length=60)
+    nationality = _text("国籍・地域（国籍喪失の場合）", max_length=60)
+    residence_status = _text("在留資格（国籍喪失の場合）", max_length=40)
+    period_of_stay = _text("在留期間", max_length=20)
+    stay_expires_on = WarekiDateField(label="在留期間の満了の日", required=False, help_text="")
+    article_30_45_category = _text("第30条の45区分", max_length=20)
+
+    def payload(self, data):
+        new = {}
+        for name in ("family_name", "given_name", "family_name_kana", "given_name_kana", "domicile", "domicile_head",
+                     "nationality", "residence_status", "period_of_stay", "article_30_45_category"):
+            if self.cleaned_data.get(name):
+                new[name] = self.cleaned_data[name]
+        if self.cleaned_data.get("stay_expires_on"):
+            new["stay_expires_on"] = self.cleaned_data["stay_expires_on"].isoformat()
+        return super().payload(data) | {"new_data": new}
+
+
+# operation → (form, what it starts from: "household" | "person" | "none")
+FORMS: dict[Operation, tuple[type[ChangeForm], str]] = {
+    Operation.MOVE_IN: (NewPersonsForm, "none"),
+    Operation.EX_OFFICIO_ENTRY: (NewPersonsForm, "none"),
+    Operation.FOREIGN_MOVE_IN: (NewPersonsForm, "none"),
+    Operation.FOREIGN_REGISTRATION: (NewPersonsForm, "none"),
+    Operation.BIRTH: (BirthForm, "household"),
+    Operation.MOVE_WITHIN_CITY: (MoveWithinCityForm, "household"),
+    Operation.MOVE_OUT: (MoveOutForm, "household"),
+    Operation.MOVE_OUT_CONFIRM: (MoveOutConfirmForm, "person"),
+    Operation.DEATH: (RemovalForm, "household"),
+    Operation.DISAPPEARANCE: (RemovalForm, "household"),
+    Operation.EX_OFFICIO_REMOVAL: (RemovalForm, "household"),
+    Operation.HOUSEHOLD_SPLIT: (SplitForm, "household"),
+    Operation.HOUSEHOLD_MERGE: (JoinForm, "household"),
+    Operation.HOUSEHOLD_CHANGE: (JoinForm, "household"),
+    Operation.HEAD_CHANGE: (HeadChangeForm, "household"),
+    Operation.EX_OFFICIO_CORRECTION: (CorrectionForm, "person"),
+    Operation.MINOR_CORRECTION: (CorrectionForm, "person"),
+    Operation.ERRATUM_CORRECTION: (CorrectionForm, "person"),
+    Operation.RESIDENT_CODE_ASSIGN: (ResidentCodeForm, "person"),
+    Operation.RESIDENT_CODE_CHANGE: (ResidentCodeForm, "person"),
+    Operation.MY_NUMBER: (MyNumberForm, "person"),
+    Operation.NATURALIZATION: (NationalityForm, "person"),
+    Operation.NATIONALITY_ACQUISITION: (NationalityForm, "person"),
+    Operation.NATIONALITY_LOSS: (NationalityForm, "person"),
+    Operation.CANCEL: (CancelForm, "household"),
+}

@@ -1,0 +1,403 @@
+"""The counter's screens: thin callers of the register's services and selectors.
+
+No personal data is ever put in a URL: searches are POSTed, persons and households are
+addressed by internal ids, and everything carrying personal data is sent `no-store`
+(juki.core.middleware).
+"""
+from __future__ import annotations
+
+import json
+
+from django import forms as djforms
+from django.contrib.auth import login, logout
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import select_template
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from juki.accounts import services as account_services
+from juki.accounts.models import Terminal
+from juki.accounts.permissions import Perm
+from juki.core.errors import DomainError, ErrorCode
+from juki.core.wareki import parse_date
+from juki.register import selectors
+from juki.register.models import Building, Town, Ward
+from juki.register.reasons import OPERATION_LABELS, Operation
+from juki.register.services import search as search_service
+from juki.register.services import verification
+
+from . import access, forms
+from .access import counter_view
+
+# --- login, lock, logout ------------------------------------------------------------------------
+
+
+def login_view(request):
+    terminals = Terminal.objects.filter(is_active=True).order_by("code")
+    form = forms.LoginForm(request.POST or None, terminals=terminals)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, terminal = account_services.counter_login(
+                username=form.cleaned_data["username"], password=form.cleaned_data["password"],
+                terminal_code=form.cleaned_data["terminal"])
+        except DomainError as exc:
+            error = exc.message
+        else:
+            login(request, user)  # rotates the session key
+            access.start_session(request, terminal)
+            return redirect(access.safe_next(request))
+    return render(request, "counter/login.html", {"form": form, "error": error, "next": access.safe_next(request),
+                                                  "title": "ログイン"})
+
+
+def lock_view(request):
+    """The idle lock: shows nothing personal; the same user's password unlocks it (C20)."""
+    if not request.user.is_authenticated or access.session_terminal(request) is None:
+        return redirect("counter:login")
+    access.lock(request)
+    form = forms.UnlockForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        if account_services.password_check(user=request.user, password=form.cleaned_data["password"]):
+            access.unlock(request)
+            return redirect(access.safe_next(request))
+        error = "パスワードが正しくありません。"
+    return render(request, "counter/lock.html", {"form": form, "error": error, "next": access.safe_next(request),
+                                                 "title": "画面ロック"})
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("counter:login")
+
+
+@require_POST
+@counter_view()
+def ping(request):
+    """The page's activity timer keeps the session awake while the clerk types (no data)."""
+    return HttpResponse(status=204)
+
+
+# --- search [340] ---------------------------------------------------------------------------------
+
+
+def _search_form(request, data=None):
+    wards = Ward.objects.order_by("code")
+    initial = {"ward_code": request.terminal.ward.code if request.terminal.ward else ""}
+    return forms.SearchForm(data, initial=initial, wards=wards)
+
+
+@counter_view(Perm.PERSON_SEARCH)
+def search(request):
+    form = _search_form(request, request.POST or None)
+    result = None
+    if request.method == "POST":
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "town_text"}
+            data["town_code"] = forms.town_code_of(form.cleaned_data.get("town_text"), form.cleaned_data.get("town_code"))
+            data["sex"] = int(data["sex"]) if data.get("sex") else None
+            criteria = search_service.Criteria(**data)
+            try:
+                result = search_service.person_search(actor=request.actor, criteria=criteria)
+            except DomainError as exc:
+                result = {"error": exc.message}
+        else:
+            result = {"error": "入力内容を確認してください。"}
+        if request.htmx:
+            return render(request, "counter/_results.html", {"result": result, "form": form})
+    return render(request, "counter/search.html", {"form": form, "result": result, "title": "住民検索", "help": "search"})
+
+
+# --- person and household [350] -----------------------------------------------------------------------
+
+
+def _as_of(request):
+    raw = (request.GET.get("as_of") or "").strip()
+    if not raw:
+        return None, ""
+    try:
+        return parse_date(raw), raw
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_DATE, "基準日は「R7.4.1」「2025-04-01」のように入力してください。",
+                          field="as_of") from None
+
+
+@counter_view(Perm.PERSON_VIEW)
+def person(request, person_id: int):
+    as_of, raw = _as_of(request)
+    data = selectors.person_get(actor=request.actor, person_id=person_id, as_of=as_of)
+    household = selectors.household_get(actor=request.actor, household_id=data["household_id"], as_of=as_of)
+    history = selectors.person_history(actor=request.actor, person_id=person_id)
+    return render(request, "counter/person.html", {
+        "p": data, "household": household, "history": list(reversed(history)), "as_of": as_of, "as_of_raw": raw,
+        "operations": _operations(request, "person"), "household_operations": _operations(request, "household"),
+        "title": "住民票の照会", "help": "person",
+    })
+
+
+@require_POST
+@counter_view(Perm.MY_NUMBER_VIEW)
+def reveal_my_number(request, person_id: int):
+    """個人番号 shown only on an explicit request, which the access log records (C07)."""
+    data = selectors.person_get(actor=request.actor, person_id=person_id, reveal_my_number=True)
+    return render(request, "counter/_my_number.html", {"p": data, "revealed": True})
+
+
+@counter_view(Perm.PERSON_VIEW)
+def household(request, household_id: int):
+    as_of, raw = _as_of(request)
+    data = selectors.household_get(actor=request.actor, household_id=household_id, as_of=as_of)
+    return render(request, "counter/household.html", {
+        "household": data, "as_of": as_of, "as_of_raw": raw, "operations": _operations(request, "household"),
+        "title": "世帯の照会", "help": "household",
+    })
+
+
+# --- address dictionary help [250][520] ----------------------------------------------------------------
+
+
+@counter_view()
+def town_options(request):
+    """<option>s for the 町字 datalist, by kana or kanji prefix (no personal data)."""
+    from juki.register.services.people import kana
+    from juki.register.textnorm import is_kana
+
+    q = (request.GET.get("q") or request.GET.get("town_text") or "").strip()
+    towns = Town.objects.select_related("ward").filter(is_active=True)
+    if q:
+        towns = towns.filter(kana__startswith=kana(q).replace(" ", "")) if is_kana(q) else towns.filter(name__startswith=q)
+    return render(request, "counter/_town_options.html", {"towns": towns.order_by("kana")[:30]})
+
+
+@counter_view()
+def katagaki_options(request):
+    town = Town.objects.filter(code=request.GET.get("town_code", "")).first()
+    buildings = Building.objects.filter(town=town).order_by("name")[:50] if town else []
+    return render(request, "counter/_katagaki_options.html", {"buildings": buildings})
+
+
+# --- change entry -------------------------------------------------------------------------------------
+
+# The operations offered from a person's or a household's screen, in the order clerks use them.
+_FROM_HOUSEHOLD = [Operation.MOVE_WITHIN_CITY, Operation.MOVE_OUT, Operation.BIRTH, Operation.MOVE_IN,
+                   Operation.DEATH, Operation.HOUSEHOLD_SPLIT, Operation.HOUSEHOLD_CHANGE, Operation.HOUSEHOLD_MERGE,
+                   Operation.HEAD_CHANGE, Operation.DISAPPEARANCE, Operation.EX_OFFICIO_REMOVAL, Operation.CANCEL]
+_FROM_PERSON = [Operation.EX_OFFICIO_CORRECTION, Operation.MINOR_CORRECTION, Operation.ERRATUM_CORRECTION,
+                Operation.MY_NUMBER, Operation.RESIDENT_CODE_ASSIGN, Operation.RESIDENT_CODE_CHANGE,
+                Operation.MOVE_OUT_CONFIRM, Operation.NATURALIZATION, Operation.NATIONALITY_ACQUISITION,
+                Operation.NATIONALITY_LOSS]
+NEW_ENTRIES = [Operation.MOVE_IN, Operation.FOREIGN_MOVE_IN, Operation.FOREIGN_REGISTRATION, Operation.EX_OFFICIO_ENTRY]
+
+
+def _operations(request, kind: str) -> list[dict]:
+    if not request.user.has_juki_perm(Perm.PERSON_CHANGE):
+        return []
+    ops = _FROM_HOUSEHOLD if kind == "household" else _FROM_PERSON
+    return [{"op": str(op), "slug": str(op).replace("_", "-"), "label": OPERATION_LABELS[op]} for op in ops]
+
+
+def _operation(slug: str) -> Operation:
+    try:
+        op = Operation(slug.replace("-", "_"))
+    except ValueError:
+        raise Http404 from None
+    if op not in forms.FORMS:
+        raise Http404
+    return op
+
+
+def _start(request, kind: str, source) -> forms.Start:
+    """Load what the change starts from (ids come from the screen, never personal data)."""
+    start = forms.Start()
+    person_id = source.get("person")
+    household_id = source.get("household")
+    if person_id:
+        start.person = selectors.person_get(actor=request.actor, person_id=int(person_id))
+        start.person["items"] = _raw_items(start.person)
+        household_id = household_id or start.person["household_id"]
+    if household_id and kind != "person":
+        start.household = selectors.household_get(actor=request.actor, household_id=int(household_id))
+        start.members = start.household["members"]
+        for m in start.members:
+            m["latest_version"] = m["version"]
+    if kind == "person" and start.person is None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "対象の住民を検索して選んでから入力してください。")
+    if kind == "household" and start.household is None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "対象の世帯を検索して選んでから入力してください。")
+    return start
+
+
+def _raw_items(p: dict) -> dict:
+    foreign = p.get("foreign") or {}
+    return {
+        **{k: p["name"][k] for k in ("family_name", "given_name", "family_name_kana", "given_name_kana",
+                                     "former_surname", "former_surname_kana")},
+        "birth_date": p["birth_date"]["date"], "sex": str(p["sex"]), "domicile": p["domicile"],
+        "domicile_head": p["domicile_head"],
+        **{k: foreign.get(k, "") for k in ("nationality", "alias_name", "alias_name_kana", "residence_status",
+                                           "period_of_stay", "residence_card_number")},
+        "stay_expires_on": (foreign.get("stay_expires_on") or {}).get("date", ""),
+    }
+
+
+def _resolve_numbers(request, value):
+    """A destination typed as a 世帯番号 becomes {id, version} (looked up through the gate)."""
+    if isinstance(value, dict):
+        if set(value) == {"number"}:
+            return selectors.household_ref_by_number(actor=request.actor, number=value["number"])
+        return {k: _resolve_numbers(request, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_numbers(request, v) for v in value]
+    return value
+
+
+def _annotate_members(request, start: forms.Start) -> None:
+    """What the members table shows checked/typed: the POST when re-shown, else the defaults."""
+    posted = request.method == "POST"
+    chosen = set(request.POST.getlist("persons")) if posted else set()
+    for m in start.members:
+        pid = str(m["person_id"])
+        m["checked"] = pid in chosen if posted else (start.person is None or start.person["person_id"] == m["person_id"])
+        m["rel_value"] = request.POST.get(f"rel_{pid}", "") if posted else ""
+        m["new_head"] = posted and request.POST.get("new_head") == pid
+
+
+def _form_context(request, op, form, start, error=None):
+    _annotate_members(request, start)
+    return {
+        "op": str(op), "slug": str(op).replace("_", "-"), "label": OPERATION_LABELS[op], "form": form,
+        "start": start, "error": error, "title": f"異動入力（{OPERATION_LABELS[op]}）", "help": "change",
+        "two_person": verification.two_person_required(),
+    }
+
+
+@counter_view(Perm.PERSON_CHANGE)
+def change_form(request, slug: str):
+    op = _operation(slug)
+    form_class, kind = forms.FORMS[op]
+    source = request.POST if request.method == "POST" else request.GET
+    start = _start(request, kind, source)
+    form = form_class(request.POST or None, start=start, **({"operation": str(op)} if issubclass(form_class, forms.NewPersonsForm) else {}))
+    if request.method == "POST":
+        error = None
+        if form.is_valid():
+            try:
+                payload = _resolve_numbers(request, form.payload(request.POST))
+                preview = verification.change_preview(actor=request.actor, operation=str(op), payload=payload)
+            except djforms.ValidationError as exc:
+                error = {"message": " ".join(exc.messages)}
+            except DomainError as exc:
+                error = {"message": exc.message, "code": str(exc.code), "field": exc.field,
+                         "fields": (exc.details or {}).get("fields")}
+            else:
+                return render(request, "counter/confirm.html", {
+                    **_form_context(request, op, form, start), "preview": preview,
+                    "payload": json.dumps(payload, ensure_ascii=False), "title": f"確認（{OPERATION_LABELS[op]}）",
+                    "help": "confirm"})
+        else:
+            error = {"message": "入力内容に誤りがあります。赤字の項目を確認してください。"}
+        return render(request, "counter/change_form.html", _form_context(request, op, form, start, error), status=200)
+    return render(request, "counter/change_form.html", _form_context(request, op, form, start))
+
+
+@require_POST
+@counter_view(Perm.PERSON_CHANGE)
+def change_commit(request, slug: str):
+    """登録: 仮登録 for review (default, C10), or committed at once where the city turned it off."""
+    op = _operation(slug)
+    try:
+        payload = json.loads(request.POST.get("payload") or "")
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_INPUT, "入力内容を読み取れませんでした。最初から入力してください。") from None
+    if verification.two_person_required():
+        pending = verification.pending_submit(actor=request.actor, operation=str(op), payload=payload)
+        return redirect("counter:pending_detail", pending_id=pending.id)
+    from juki.register.operations import OPERATIONS
+
+    spec = OPERATIONS[op]
+    result = spec.service(actor=request.actor, **spec.kwargs(payload))
+    return redirect("counter:change_done", change_id=result.change_id)
+
+
+@counter_view(Perm.PERSON_VIEW)
+def change_done(request, change_id: int):
+    change = selectors.change_get(actor=request.actor, change_id=change_id)
+    return render(request, "counter/change_done.html", {"change": change, "title": "登録しました", "help": "change"})
+
+
+@counter_view(Perm.PERSON_VIEW)
+def receipt(request, change_id: int):
+    """住民異動届受理通知 [580]: printable on the day or later."""
+    change = selectors.change_get(actor=request.actor, change_id=change_id)
+    notifier = (request.GET.get("notifier") or "").strip()[:60]
+    from juki.register.models import Municipality
+
+    return render(request, "counter/receipt.html", {"change": change, "notifier": notifier,
+                                                    "municipality": Municipality.objects.first(),
+                                                    "title": "住民異動届受理通知"})
+
+
+# --- two-person verification [530][540] -------------------------------------------------------------
+
+
+@counter_view(Perm.PERSON_CHANGE)
+def pending_list(request):
+    wards = Ward.objects.order_by("code")
+    ward_code = request.GET.get("ward")
+    if ward_code is None:
+        ward_code = request.terminal.ward.code if request.terminal.ward else ""
+    rows = verification.pending_list(actor=request.actor, ward_code=ward_code)
+    mine = verification.pending_list(actor=request.actor, states=("rejected",), entered_by=request.user)
+    return render(request, "counter/pending_list.html", {
+        "rows": rows, "mine": mine, "wards": wards, "ward_code": ward_code,
+        "can_review": request.user.has_juki_perm(Perm.CHANGE_APPROVE), "title": "審査待ち一覧（仮登録）",
+        "help": "pending"})
+
+
+@counter_view(Perm.PERSON_CHANGE)
+def pending_detail(request, pending_id: int):
+    item = verification.pending_get(actor=request.actor, pending_id=pending_id)
+    return render(request, "counter/pending_detail.html", {
+        "item": item, "is_mine": item["entered_by_id"] == request.user.pk,
+        "can_review": request.user.has_juki_perm(Perm.CHANGE_APPROVE) and item["entered_by_id"] != request.user.pk,
+        "title": f"仮登録の審査（{item['operation_label']}）", "help": "pending"})
+
+
+@require_POST
+@counter_view(Perm.CHANGE_APPROVE)
+def pending_approve(request, pending_id: int):
+    result = verification.pending_approve(actor=request.actor, pending_id=pending_id)
+    return redirect("counter:change_done", change_id=result.change_id)
+
+
+@require_POST
+@counter_view(Perm.CHANGE_APPROVE)
+def pending_reject(request, pending_id: int):
+    verification.pending_reject(actor=request.actor, pending_id=pending_id, comment=request.POST.get("comment", ""))
+    return redirect(reverse("counter:pending_list"))
+
+
+@require_POST
+@counter_view(Perm.PERSON_CHANGE)
+def pending_withdraw(request, pending_id: int):
+    verification.pending_withdraw(actor=request.actor, pending_id=pending_id)
+    return redirect(reverse("counter:pending_list"))
+
+
+# --- help [1400] --------------------------------------------------------------------------------------
+
+HELP_PAGES = {
+    "search": "住民検索", "person": "住民票の照会", "household": "世帯の照会", "change": "異動入力",
+    "confirm": "入力内容の確認", "pending": "審査（仮登録・本登録）", "login": "ログインと画面ロック", "keys": "キー操作の一覧",
+}
+
+
+def help_page(request, topic: str):
+    if topic not in HELP_PAGES:
+        raise Http404
+    template = select_template([f"counter/help/{topic}.html"])
+    return HttpResponse(template.render({"title": f"ヘルプ: {HELP_PAGES[topic]}", "topic": topic, "pages": HELP_PAGES},
+                                        request))

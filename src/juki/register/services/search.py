@@ -1,0 +1,300 @@
+"""Resident search [340] and the keys it runs on.
+
+Two kinds of search:
+- by an identifier (宛名番号, 世帯番号, 住民票コード, 個人番号, 在留カード番号): exact, one item is enough;
+- by the 4 information (氏名/フリガナ, 住所, 生年月日, 性別) plus 方書: prefix matches on the
+  normalised keys of `SearchKey`, present and past, which C15 allows only with at least two items
+  other than 性別 — so nobody can page through the register by one common surname.
+
+Every search passes the access gate, which logs the criteria and the ids returned.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.core import mynumber
+from juki.core.errors import DomainError, ErrorCode
+from juki.core.wareki import to_wareki
+
+from .. import textnorm
+from ..models import Household, Person, PersonVersion, SearchKey, Sex, Status, Town
+from .people import address_text
+
+MAX_ROWS = 50  # shown; beyond that the clerk is asked to refine
+_CANDIDATES = 2000  # key rows read before ranking
+
+
+@dataclass
+class Criteria:
+    name: str = ""  # 氏名・旧氏・通称 in kanji, alphabet or kana
+    kana: str = ""  # フリガナ
+    birth_date: dt.date | None = None
+    sex: int | None = None
+    ward_code: str = ""
+    town_code: str = ""
+    banchi: str = ""
+    katagaki: str = ""
+    atena_number: str = ""
+    household_number: str = ""
+    resident_code: str = ""
+    my_number: str = ""
+    residence_card_number: str = ""
+    include_removed: bool = False
+
+    IDENTIFIERS = ("atena_number", "household_number", "resident_code", "my_number", "residence_card_number")
+
+    def clean(self) -> "Criteria":
+        for name, value in asdict(self).items():
+            if isinstance(value, str):
+                setattr(self, name, value.strip())
+        return self
+
+    def identifiers(self) -> dict[str, str]:
+        return {k: getattr(self, k) for k in self.IDENTIFIERS if getattr(self, k)}
+
+    def four_info_items(self) -> list[str]:
+        """C15 counts 氏名, 住所 and 生年月日 (性別 never counts)."""
+        items = []
+        if self.name or self.kana:
+            items.append("氏名")
+        if self.town_code or self.katagaki:
+            items.append("住所")
+        if self.birth_date:
+            items.append("生年月日")
+        return items
+
+    def for_log(self) -> dict:
+        out = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(self).items() if v not in ("", None, False)}
+        return out
+
+
+@dataclass
+class Result:
+    rows: list[dict] = field(default_factory=list)
+    too_many: bool = False
+    message: str = ""
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def keys_for(data: dict) -> list[tuple[str, str, str]]:
+    """(kind, name_key, kana_key) of a version's names: full name, 名 alone, 旧氏, 通称."""
+    family, given = data.get("family_name") or "", data.get("given_name") or ""
+    fkana, gkana = data.get("family_name_kana") or "", data.get("given_name_kana") or ""
+    out = [(SearchKey.Kind.NAME, textnorm.name_key(family + given), textnorm.kana_key(fkana + gkana))]
+    if given:
+        out.append((SearchKey.Kind.GIVEN, textnorm.name_key(given), textnorm.kana_key(gkana)))
+    if data.get("former_surname"):
+        out.append((SearchKey.Kind.FORMER, textnorm.name_key(data["former_surname"] + given),
+                    textnorm.kana_key((data.get("former_surname_kana") or "") + gkana)))
+    if data.get("alias_name"):
+        out.append((SearchKey.Kind.ALIAS, textnorm.name_key(data["alias_name"]),
+                    textnorm.kana_key(data.get("alias_name_kana") or "")))
+    if data.get("kanji_name"):
+        out.append((SearchKey.Kind.ALIAS, textnorm.name_key(data["kanji_name"]), ""))
+    return out
+
+
+def key_rows(data: dict) -> list[dict]:
+    """The SearchKey rows (without person/seq) a version's data calls for."""
+    common = {
+        "birth_date": data["birth_date"],
+        "sex": data["sex"],
+        "town_id": data["town_id"],
+        "banchi_key": textnorm.text_key(data.get("banchi") or ""),
+        "katagaki_key": textnorm.text_key(data.get("katagaki") or ""),
+    }
+    return [dict(common, kind=kind, name_key=n, kana_key=k) for kind, n, k in keys_for(data)]
+
+
+def _signature(row: dict) -> tuple:
+    return tuple(row[k] for k in ("kind", "name_key", "kana_key", "birth_date", "sex", "town_id", "banchi_key", "katagaki_key"))
+
+
+def index_version(person_id: int, seq: int, data: dict, before: dict | None) -> None:
+    """Add the keys of a new version that the previous version did not already have.
+
+    Past keys are kept (searches include past names and addresses), so only what is new is
+    written: a change that touches neither names nor address writes nothing here.
+    """
+    rows = key_rows(data)
+    if before is not None:
+        old = {_signature(r) for r in key_rows(before)}
+        rows = [r for r in rows if _signature(r) not in old]
+    if rows:
+        SearchKey.objects.bulk_create([SearchKey(person_id=person_id, seq=seq, **r) for r in rows])
+
+
+# --- the search ---------------------------------------------------------------------------------
+
+
+def _prefix(column: str, key: str) -> dict:
+    return {f"{column}__gte": key, f"{column}__lt": textnorm.prefix_upper(key)}
+
+
+def _refuse(message: str, field_name: str | None = None) -> DomainError:
+    return DomainError(ErrorCode.SEARCH_CRITERIA, message, field=field_name)
+
+
+def person_search(*, actor: Actor, criteria: Criteria) -> Result:
+    criteria.clean()
+    ids = criteria.identifiers()
+    with gate.open(actor, function="person.search", perm=Perm.PERSON_SEARCH, criteria=criteria.for_log()) as session:
+        if ids:
+            person_ids = _by_identifier(ids)
+            ranked = {pid: 0 for pid in person_ids}
+        else:
+            items = criteria.four_info_items()
+            if not items and criteria.sex is None:
+                raise _refuse("検索条件を入力してください。")
+            if len(items) < 2:
+                raise _refuse(
+                    "氏名・住所・生年月日のうち2項目以上を入力してください（性別は項目数に含みません）。"
+                    "宛名番号などの番号で検索する場合は1項目で検索できます。"
+                )
+            ranked = _by_keys(criteria)
+        people = _load(ranked, include_removed=criteria.include_removed)
+        past_only = set()
+        for p in people:
+            # Exact before prefix; a match on the name/address a person has now before a match
+            # on a past one only; residents before removed persons.
+            now = bool(ids) or _matches_now(criteria, p.current)
+            if not now:
+                past_only.add(p.id)
+            ranked[p.id] = ranked[p.id] * 4 + (2 if now else 0) + (1 if p.status == Status.RESIDENT else 0)
+        order = sorted(people, key=lambda p: (-ranked[p.id], p.current.family_name_kana, p.current.given_name_kana,
+                                              p.current.birth_date, p.atena_number))
+        too_many = len(order) > MAX_ROWS
+        shown = order[:MAX_ROWS]
+        session.record(p.id for p in shown)
+        message = ""
+        if too_many:
+            message = f"該当者が{MAX_ROWS}件を超えました。上位{MAX_ROWS}件を表示しています。条件を追加して絞り込んでください。"
+        elif not shown:
+            message = "該当する方はいません。"
+        return Result(rows=[_row(p, past_only=p.id in past_only) for p in shown], too_many=too_many, message=message)
+
+
+def _by_identifier(ids: dict[str, str]) -> set[int]:
+    found: set[int] | None = None
+
+    def meet(new: set[int]) -> None:
+        nonlocal found
+        found = new if found is None else found & new
+
+    if v := ids.get("atena_number"):
+        meet(set(Person.objects.filter(atena_number=v).values_list("id", flat=True)))
+    if v := ids.get("household_number"):
+        households = Household.objects.filter(number=v)
+        meet(set(PersonVersion.objects.filter(household__in=households).values_list("person_id", flat=True)))
+    if v := ids.get("resident_code"):
+        meet(set(PersonVersion.objects.filter(resident_code=v).values_list("person_id", flat=True)))
+    if v := ids.get("my_number"):
+        number = v.replace(" ", "").replace("-", "")
+        mynumber.validate(number)
+        meet(set(PersonVersion.objects.filter(my_number_digest=mynumber.digest(number)).values_list("person_id", flat=True)))
+    if v := ids.get("residence_card_number"):
+        meet(set(PersonVersion.objects.filter(residence_card_number=v.upper()).values_list("person_id", flat=True)))
+    return found or set()
+
+
+def _by_keys(c: Criteria) -> dict[int, int]:
+    """person id → rank score, from the key rows that match every item given."""
+    qs = SearchKey.objects.all()
+    name_q = kana_q = ""
+    if c.name:
+        if textnorm.is_kana(c.name):
+            kana_q = textnorm.kana_key(c.name)
+        else:
+            name_q = textnorm.name_key(c.name)
+    if c.kana:
+        kana_q = textnorm.kana_key(c.kana)
+        if not kana_q:
+            raise _refuse("フリガナはカタカナまたはひらがなで入力してください。", "kana")
+    if c.name and not (name_q or kana_q):
+        raise _refuse("氏名を入力してください。", "name")
+    if name_q:
+        qs = qs.filter(**_prefix("name_key", name_q))
+    if kana_q:
+        qs = qs.filter(**_prefix("kana_key", kana_q))
+    if c.birth_date:
+        qs = qs.filter(birth_date=c.birth_date)
+    if c.sex is not None:
+        qs = qs.filter(sex=c.sex)
+    if c.town_code:
+        town = Town.objects.filter(code=c.town_code).first()
+        if town is None:
+            raise _refuse("町字が住所辞書にありません。候補から選んでください。", "town_code")
+        qs = qs.filter(town_id=town.id)
+        if c.banchi:
+            qs = qs.filter(**_prefix("banchi_key", textnorm.text_key(c.banchi)))
+    elif c.ward_code:
+        qs = qs.filter(town_id__in=Town.objects.filter(ward__code=c.ward_code).values("id"))
+    if c.katagaki:
+        qs = qs.filter(**_prefix("katagaki_key", textnorm.text_key(c.katagaki)))
+    scores: dict[int, int] = {}
+    for pid, nk, kk in qs.values_list("person_id", "name_key", "kana_key")[:_CANDIDATES]:
+        exact = bool((name_q and nk == name_q) or (kana_q and kk == kana_q))
+        scores[pid] = max(scores.get(pid, 0), 2 if exact else 1)
+    return scores
+
+
+def _matches_now(c: Criteria, version: PersonVersion) -> bool:
+    """Does the person's current version itself meet the criteria (not only a past one)?"""
+    from .writer import version_data
+
+    data = version_data(version)
+    for row in key_rows(data):
+        if c.name:
+            key = textnorm.kana_key(c.name) if textnorm.is_kana(c.name) else textnorm.name_key(c.name)
+            column = row["kana_key"] if textnorm.is_kana(c.name) else row["name_key"]
+            if not column.startswith(key):
+                continue
+        if c.kana and not row["kana_key"].startswith(textnorm.kana_key(c.kana)):
+            continue
+        if c.banchi and not row["banchi_key"].startswith(textnorm.text_key(c.banchi)):
+            continue
+        if c.katagaki and not row["katagaki_key"].startswith(textnorm.text_key(c.katagaki)):
+            continue
+        if c.town_code and version.town.code != c.town_code:
+            continue
+        return True
+    return False
+
+
+_LOAD_RELATED = ("current", "current__town", "current__town__ward", "household")
+
+
+def _load(ranked: dict[int, int], *, include_removed: bool) -> list[Person]:
+    qs = Person.objects.select_related(*_LOAD_RELATED).filter(pk__in=list(ranked))
+    if not include_removed:
+        qs = qs.filter(status=Status.RESIDENT)
+    return list(qs)
+
+
+def _row(p: Person, *, past_only: bool) -> dict:
+    v: PersonVersion = p.current
+    foreign = v.resident_kind == "F"
+    return {
+        "person_id": p.id,
+        "version": p.latest_seq,
+        "atena_number": p.atena_number,
+        "name": f"{v.family_name}　{v.given_name}".strip(),
+        "kana": f"{v.family_name_kana}　{v.given_name_kana}".strip(),
+        "alias_name": v.alias_name,
+        "birth_date": v.birth_date.strftime("%Y年%-m月%-d日") if foreign else to_wareki(v.birth_date),
+        "sex": Sex(v.sex).label,
+        "address": address_text(v.town, v.banchi, v.katagaki, prefecture=False),
+        "household_id": v.household_id,
+        "household_number": p.household.number if p.household else "",
+        "relationship": v.relationship,
+        "status": p.status,
+        "status_label": "住民" if p.status == Status.RESIDENT else "消除",
+        "resident_kind": v.resident_kind,
+        "matched_past": past_only,  # found by a former name or address only
+    }
