@@ -14,19 +14,30 @@ from juki.register.reasons import Operation
 DATE_HELP = "例: R7.4.1、令和7年4月1日、2025-04-01"
 
 
-class WarekiDateField(forms.CharField):
-    """A date typed in 和暦 or 西暦 [90]."""
+class Form(forms.Form):
+    """No ":" after labels: Japanese forms do not use one."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class WarekiDateField(forms.Field):
+    """A date typed in 和暦 or 西暦 [90]."""
+
+    widget = forms.TextInput
+
+    def __init__(self, *args, **kwargs):
         kwargs.setdefault("help_text", DATE_HELP)
         super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"inputmode": "text", "autocomplete": "off", "class": "date"})
+        self.widget.attrs.update({"maxlength": "20", "autocomplete": "off", "class": "date"})
 
     def to_python(self, value):
-        value = super().to_python(value)
+        value = (value or "").strip()
         if not value:
             return None
+        if len(value) > 20:
+            raise forms.ValidationError("日付が長すぎます。")
         try:
             return parse_date(value)
         except ValueError:
@@ -53,7 +64,7 @@ SEX_CHOICES = [("", "—")] + [(str(v), label) for v, label in Sex.choices]
 # --- login / search -----------------------------------------------------------------------------
 
 
-class LoginForm(forms.Form):
+class LoginForm(Form):
     username = _text("職員ID", required=True, max_length=150, autofocus="autofocus")
     password = forms.CharField(label="パスワード", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     terminal = forms.ChoiceField(label="端末")
@@ -63,12 +74,12 @@ class LoginForm(forms.Form):
         self.fields["terminal"].choices = [(t.code, f"{t.code} {t.name}（{t.location}）") for t in terminals]
 
 
-class UnlockForm(forms.Form):
+class UnlockForm(Form):
     password = forms.CharField(label="パスワード", widget=forms.PasswordInput(attrs={"autocomplete": "current-password",
                                                                                   "autofocus": "autofocus"}))
 
 
-class SearchForm(forms.Form):
+class SearchForm(Form):
     name = _text("氏名（漢字・カナ・英字）", max_length=120, autofocus="autofocus", accesskey="n")
     kana = _text("フリガナ", max_length=120)
     birth_date = WarekiDateField(label="生年月日", required=False)
@@ -103,7 +114,7 @@ class Start:
     members: list[dict] = field(default_factory=list)
 
 
-class ChangeForm(forms.Form):
+class ChangeForm(Form):
     """Common to every 異動: dates. Subclasses add their items and build the payload."""
 
     layout = "plain"  # which partial renders the subject: "members", "person", "new_persons"
@@ -174,7 +185,7 @@ class MembersForm(ChangeForm):
         return self.common(data)
 
 
-class AddressFields(forms.Form):
+class AddressFields(Form):
     town_code = forms.CharField(label="町字コード", max_length=11, widget=forms.HiddenInput, required=False)
     town_text = _text("町字（カナ・漢字で候補）", max_length=80, list="town-options", required=False)
     banchi = _text("番地", max_length=40, list="banchi-options")
@@ -343,7 +354,7 @@ NEW_PERSON_ITEMS = ("family_name", "given_name", "family_name_kana", "given_name
                     "period_of_stay", "stay_expires_on", "residence_card_number", "article_30_45_category", "my_number")
 
 
-class NewPersonForm(forms.Form):
+class NewPersonForm(Form):
     """One person entering the register (転入・出生・職権記載 …)."""
 
     family_name = _text("氏", max_length=60)
