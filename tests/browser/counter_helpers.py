@@ -14,6 +14,12 @@ def login(page: Page, live_url: str, user, terminal_code: str = "T-01") -> None:
     page.get_by_label("端末").select_option(terminal_code)
     page.get_by_label("パスワード").press("Enter")
     expect(page.locator("h1")).to_have_text("住民検索")
+    ready(page)
+
+
+def ready(page: Page) -> None:
+    """Wait until the page's script is live (access keys, idle lock)."""
+    page.wait_for_selector("body[data-ready='1']", state="attached")
 
 
 def search(page: Page, **fields) -> None:

@@ -162,7 +162,7 @@ class MembersForm(ChangeForm):
         out = {}
         for m in members:
             value = (data.get(f"rel_{m['person_id']}") or "").strip()
-            if value and value != m["relationship"]:
+            if value:
                 out[str(m["person_id"])] = value
         return out
 
@@ -200,6 +200,7 @@ class AddressFields(Form):
 
 class MoveWithinCityForm(MembersForm, AddressFields):
     relationships_key = "relationships_in_destination"
+    field_order = ["event_date", "notified_on", "town_text", "banchi", "katagaki", "destination", "destination_number"]
     destination = forms.ChoiceField(label="異動先の世帯", choices=[
         ("same", "今の世帯のまま（全員が転居）"), ("new", "新しい世帯をつくる"), ("existing", "既存の世帯に入る")])
     destination_number = _text("異動先の世帯番号（既存の世帯に入る場合）", max_length=10, inputmode="numeric")
@@ -377,6 +378,18 @@ class NewPersonForm(Form):
     my_number = forms.CharField(label="個人番号", required=False, max_length=14,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))
 
+    foreign_fields = ("nationality", "alias_name", "residence_status", "period_of_stay", "stay_expires_on",
+                      "residence_card_number", "article_30_45_category")
+
+    @property
+    def main_fields(self):
+        return [n for n in self.fields if n not in self.foreign_fields]
+
+    @property
+    def foreign_open(self) -> bool:
+        return any((self.data.get(self.add_prefix(n)) or "").strip() for n in self.foreign_fields) or any(
+            self.errors.get(n) for n in self.foreign_fields) if self.is_bound else False
+
     def is_blank(self) -> bool:
         return not any((self.data.get(self.add_prefix(n)) or "").strip() for n in ("family_name", "given_name", "birth_date"))
 
@@ -401,6 +414,8 @@ class NewPersonsForm(ChangeForm, AddressFields):
 
     layout = "new_persons"
     max_persons = 6
+    field_order = ["event_date", "notified_on", "origin", "town_text", "banchi", "katagaki", "previous_address",
+                   "previous_postal_code", "confirmed_new_person"]
     origin = forms.ChoiceField(label="転入の区分", choices=[("domestic", "国内からの転入"), ("abroad", "国外からの転入")],
                                required=False)
     previous_address = _text("転入前住所", max_length=160)
@@ -414,6 +429,10 @@ class NewPersonsForm(ChangeForm, AddressFields):
             self.fields.pop("origin")
         count = self.max_persons if self.max_persons > 1 else 1
         self.persons = [NewPersonForm(self.data or None, prefix=f"p{i}") for i in range(count)]
+
+    @property
+    def more_open(self) -> bool:
+        return any(not p.is_blank() for p in self.persons[2:])
 
     def is_valid(self):
         ok = super().is_valid()

@@ -4,11 +4,17 @@ from . import views
 
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="api-token"),
+    path("persons/search", views.PersonSearchView.as_view(), name="api-person-search"),
     path("persons/<int:person_id>", views.PersonView.as_view(), name="api-person"),
     path("persons/<int:person_id>/history", views.PersonHistoryView.as_view(), name="api-person-history"),
     path("households/without-head", views.HouseholdsWithoutHeadView.as_view(), name="api-households-without-head"),
     path("households/<int:household_id>", views.HouseholdView.as_view(), name="api-household"),
     path("changes/late-notifications", views.LateNotificationsView.as_view(), name="api-late-notifications"),
+    path("pending", views.PendingListView.as_view(), name="api-pending"),
+    path("pending/<int:pending_id>", views.PendingView.as_view(), name="api-pending-detail"),
+    path("pending/<int:pending_id>/approve", views.PendingApproveView.as_view(), name="api-pending-approve"),
+    path("pending/<int:pending_id>/reject", views.PendingRejectView.as_view(), name="api-pending-reject"),
+    path("pending/<int:pending_id>/withdraw", views.PendingWithdrawView.as_view(), name="api-pending-withdraw"),
     path("access-log", views.AccessLogView.as_view(), name="api-access-log"),
     path("outbox", views.OutboxView.as_view(), name="api-outbox"),
     path("outbox/ack", views.OutboxAckView.as_view(), name="api-outbox-ack"),

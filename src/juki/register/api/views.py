@@ -21,7 +21,7 @@ from juki.core.errors import DomainError, ErrorCode
 from .. import selectors
 from ..models import Building, Town, Ward
 from ..operations import OPERATIONS
-from ..services import outbox
+from ..services import outbox, search, verification
 from . import serializers as s
 
 
@@ -209,3 +209,107 @@ def change_views():
              "adapt": staticmethod(adapt), "post": post},
         )
     return views
+
+
+# --- search [340] -----------------------------------------------------------------------------
+
+SEARCH_RESULT = inline_serializer(
+    "PersonSearchResult",
+    {
+        "rows": serializers.ListField(child=serializers.DictField()),
+        "too_many": serializers.BooleanField(),
+        "message": serializers.CharField(),
+    },
+)
+
+
+class PersonSearchView(GenericAPIView):
+    # POST, so that names and numbers never appear in URLs or server logs.
+    serializer_class = s.PersonSearchSerializer
+
+    @extend_schema(responses={200: SEARCH_RESULT}, summary="住民検索（4情報・番号）", operation_id="person_search", tags=["persons"])
+    def post(self, request):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = search.person_search(actor=actor_of(request), criteria=search.Criteria(**data.validated_data))
+        return Response(dataclasses.asdict(result))
+
+
+# --- 仮登録・審査 (C10) ---------------------------------------------------------------------------
+
+PENDING_CREATED = inline_serializer(
+    "PendingCreated",
+    {"id": serializers.IntegerField(), "state": serializers.CharField(), "summary": serializers.CharField()},
+)
+
+
+def _body(serializer_class, request) -> dict:
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)
+
+
+class PendingListView(GenericAPIView):
+    serializer_class = s.PendingSubmitSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("ward", str, description="区コード（省略時は全区）"),
+                    OpenApiParameter("state", str, enum=s.PENDING_STATES, description="状態（省略時は審査待ち）")],
+        responses=OpenApiTypes.OBJECT, summary="仮登録の一覧（審査待ち）", operation_id="pending_list", tags=["pending"],
+    )
+    def get(self, request):
+        state = request.query_params.get("state") or "pending"
+        if state not in s.PENDING_STATES:
+            raise DomainError(ErrorCode.INVALID_INPUT, "state には pending・approved・rejected・withdrawn のいずれかを指定してください。",
+                              field="state")
+        rows = verification.pending_list(actor=actor_of(request), ward_code=request.query_params.get("ward", ""),
+                                         states=(state,))
+        return Response({"pending": rows})
+
+    @extend_schema(responses={201: PENDING_CREATED}, summary="仮登録（審査待ちとして入力）", operation_id="pending_submit",
+                   tags=["pending"])
+    def post(self, request):
+        body = _body(s.PendingSubmitSerializer, request)
+        pending = verification.pending_submit(actor=actor_of(request), operation=body["operation"], payload=body["payload"])
+        return Response({"id": pending.id, "state": pending.state, "summary": pending.summary},
+                        status=status.HTTP_201_CREATED)
+
+
+class PendingView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="仮登録の照会（現在の記録との比較付き）", operation_id="pending_get",
+                   tags=["pending"])
+    def get(self, request, pending_id: int):
+        return Response(verification.pending_get(actor=actor_of(request), pending_id=pending_id))
+
+
+class PendingApproveView(GenericAPIView):
+    serializer_class = s.NoInputSerializer
+
+    @extend_schema(responses={201: CHANGE_RESULT}, summary="本登録（審査して異動を確定）", operation_id="pending_approve",
+                   tags=["pending"])
+    def post(self, request, pending_id: int):
+        _body(s.NoInputSerializer, request)
+        result = verification.pending_approve(actor=actor_of(request), pending_id=pending_id)
+        return Response(dataclasses.asdict(result), status=status.HTTP_201_CREATED)
+
+
+class PendingRejectView(GenericAPIView):
+    serializer_class = s.PendingRejectSerializer
+
+    @extend_schema(responses={204: None}, summary="差戻し（理由を付けて入力者へ戻す）", operation_id="pending_reject",
+                   tags=["pending"])
+    def post(self, request, pending_id: int):
+        body = _body(s.PendingRejectSerializer, request)
+        verification.pending_reject(actor=actor_of(request), pending_id=pending_id, comment=body["comment"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PendingWithdrawView(GenericAPIView):
+    serializer_class = s.NoInputSerializer
+
+    @extend_schema(responses={204: None}, summary="取下げ（入力した職員本人）", operation_id="pending_withdraw",
+                   tags=["pending"])
+    def post(self, request, pending_id: int):
+        _body(s.NoInputSerializer, request)
+        verification.pending_withdraw(actor=actor_of(request), pending_id=pending_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -32,6 +32,17 @@
   }
 
   document.addEventListener("keydown", function (ev) {
+    // Access keys (Alt+letter) handled here, so they work the same in every browser and
+    // while a Japanese IME is on (the physical key is read, not the character).
+    if (ev.altKey && !ev.ctrlKey && !ev.metaKey && ev.code && ev.code.indexOf("Key") === 0) {
+      var letter = ev.code.slice(3).toLowerCase();
+      var target = document.querySelector('[accesskey="' + letter + '"]');
+      if (target) {
+        ev.preventDefault();
+        if (/^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) { target.focus(); } else { target.click(); }
+        return;
+      }
+    }
     // Escape: the screen's "back" action (the link marked data-escape), as clerks expect.
     if (ev.key === "Escape") {
       var back = document.querySelector("[data-escape]");
@@ -59,4 +70,5 @@
       else { var msg = ev.target.querySelector(".error, .note, .warning"); if (msg) { msg.setAttribute("tabindex", "-1"); msg.focus(); } }
     }
   });
+  body.dataset.ready = "1";  // the keys above are live (browser tests wait for this)
 })();
