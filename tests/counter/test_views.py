@@ -1,0 +1,115 @@
+"""The counter's HTTP behaviour without a browser: who may do what, and what leaks nowhere."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from juki.audit.models import AccessLog
+from tests.conftest import move_in_family
+
+
+def client_for(user, terminal) -> Client:
+    c = Client()
+    r = c.post("/counter/login/", {"username": user.username, "password": user.plain_password, "terminal": terminal.code})
+    assert r.status_code == 302, r.content.decode()[:500]
+    return c
+
+
+def test_login_refuses_a_wrong_password_or_terminal_with_one_message(clerk, terminal):
+    c = Client()
+    for data in ({"username": clerk.username, "password": "wrong-password-1", "terminal": terminal.code},
+                 {"username": "nobody", "password": clerk.plain_password, "terminal": terminal.code}):
+        r = c.post("/counter/login/", data)
+        assert r.status_code == 200
+        assert "職員ID・パスワード・端末の組合せが正しくありません。" in r.content.decode()
+    assert c.get("/counter/").status_code == 302
+
+
+def test_every_screen_needs_a_session(db):
+    r = Client().get("/counter/persons/1/")
+    assert r.status_code == 302 and r["Location"].startswith("/counter/login/")
+
+
+def test_viewer_cannot_open_change_entry_and_auditor_cannot_search(viewer, auditor, terminal, family):
+    v = client_for(viewer, terminal)
+    r = v.get(f"/counter/changes/move-within-city/?household={family.households[0]['id']}")
+    assert r.status_code == 403 and "権限がありません" in r.content.decode()
+    a = client_for(auditor, terminal)
+    assert a.get("/counter/").status_code == 403
+    r = a.post("/counter/", {"name": "アオキ", "birth_date": "S60.4.1"})
+    assert r.status_code == 403
+
+
+def test_search_is_posted_logged_and_never_cached(clerk, terminal, family):
+    c = client_for(clerk, terminal)
+    r = c.post("/counter/", {"name": "ｱｵｷ", "birth_date": "S60.4.1"}, HTTP_HX_REQUEST="true")
+    body = r.content.decode()
+    assert r.status_code == 200 and "青木　太郎" in body
+    assert "no-store" in r["Cache-Control"]
+    log = AccessLog.objects.filter(function="person.search").latest("id")
+    assert log.criteria["name"] == "ｱｵｷ" and log.person_count == 1
+
+
+def test_c15_refusal_is_shown_in_japanese(clerk, terminal, family):
+    c = client_for(clerk, terminal)
+    r = c.post("/counter/", {"name": "アオキ"}, HTTP_HX_REQUEST="true")
+    assert "2項目以上を入力してください" in r.content.decode()
+    assert AccessLog.objects.filter(function="person.search", outcome="search_criteria").count() == 1
+
+
+def test_clerk_without_review_right_cannot_approve_by_forged_post(clerk, supervisor, terminal, family, settings):
+    settings.JUKI_TWO_PERSON_VERIFICATION = True
+    c = client_for(clerk, terminal)
+    head = family.persons[0]
+    r = c.post("/counter/changes/move-out/", {
+        "household": family.households[0]["id"], "persons": [head["id"]], "event_date": "R8.11.20",
+        "notified_on": "R8.11.20", "destination_address": "東京都千代田区千代田1番1号"})
+    assert r.status_code == 200 and "確認（転出）" in r.content.decode()
+    payload = re.search(r'name="payload" value="([^"]+)"', r.content.decode()).group(1)
+    import html
+
+    r = c.post("/counter/changes/move-out/commit/", {"payload": html.unescape(payload)})
+    assert r.status_code == 302
+    pid = int(r["Location"].rstrip("/").split("/")[-1])
+    # A clerk has no review right at all…
+    assert c.post(f"/counter/pending/{pid}/approve/").status_code == 403
+    # A supervisor (another user) approves it; approving it again is refused.
+    s = client_for(supervisor, terminal)
+    r = s.post(f"/counter/pending/{pid}/approve/")
+    assert r.status_code == 302 and "/counter/changes/done/" in r["Location"]
+    r = s.post(f"/counter/pending/{pid}/approve/")
+    assert "既に「本登録済み」です" in r.content.decode()
+
+
+def test_idle_session_is_locked_server_side(clerk, terminal, family, settings):
+    c = client_for(clerk, terminal)
+    settings.JUKI_IDLE_LOCK_SECONDS = 0
+    r = c.get(f"/counter/persons/{family.persons[0]['id']}/")
+    assert r.status_code == 302 and r["Location"].startswith("/counter/lock/")
+    settings.JUKI_IDLE_LOCK_SECONDS = 300
+    r = c.get(f"/counter/persons/{family.persons[0]['id']}/")
+    assert r.status_code == 302  # still locked until the password is given
+    r = c.post("/counter/lock/", {"password": clerk.plain_password, "next": f"/counter/persons/{family.persons[0]['id']}/"})
+    assert r.status_code == 302
+    assert "青木" in c.get(r["Location"]).content.decode()
+
+
+def test_my_number_reveal_needs_the_right_and_is_logged(clerk, supervisor, terminal, world):
+    from juki.register.services.seed import my_number_for
+
+    number = my_number_for(4242, 7)
+    family = move_in_family(world, members=[{
+        "family_name": "青木", "given_name": "太郎", "family_name_kana": "アオキ", "given_name_kana": "タロウ",
+        "birth_date": __import__("datetime").date(1985, 4, 1), "sex": 1, "relationship": "世帯主",
+        "domicile": "福岡県北九州市小倉北区城内1番", "domicile_head": "青木　太郎", "my_number": number}])
+    pid = family.persons[0]["id"]
+    c = client_for(clerk, terminal)
+    page = c.get(f"/counter/persons/{pid}/").content.decode()
+    assert number not in page and "個人番号を表示" in page
+    assert c.post(f"/counter/persons/{pid}/my-number/").status_code == 403
+    s = client_for(supervisor, terminal)
+    r = s.post(f"/counter/persons/{pid}/my-number/", HTTP_HX_REQUEST="true")
+    assert number in r.content.decode()
+    assert AccessLog.objects.filter(function="person.view", my_number_accessed=True, user=supervisor).count() == 1
