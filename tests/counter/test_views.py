@@ -113,3 +113,10 @@ def test_my_number_reveal_needs_the_right_and_is_logged(clerk, supervisor, termi
     r = s.post(f"/counter/persons/{pid}/my-number/", HTTP_HX_REQUEST="true")
     assert number in r.content.decode()
     assert AccessLog.objects.filter(function="person.view", my_number_accessed=True, user=supervisor).count() == 1
+
+
+@pytest.mark.parametrize("topic", ["search", "person", "household", "change", "confirm", "pending", "login", "keys"])
+def test_every_screen_has_a_help_page(client, topic):
+    r = client.get(f"/counter/help/{topic}/")
+    body = r.content.decode()
+    assert r.status_code == 200 and "<h1" in body and "ヘルプ" in body
