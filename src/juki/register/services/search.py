@@ -21,7 +21,7 @@ from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import to_wareki
 
 from .. import textnorm
-from ..models import Household, Person, PersonVersion, SearchKey, Sex, Status, Town
+from ..models import Person, PersonVersion, SearchKey, Sex, Status, Town
 from .people import address_text
 
 MAX_ROWS = 50  # shown; beyond that the clerk is asked to refine
@@ -145,6 +145,8 @@ def person_search(*, actor: Actor, criteria: Criteria) -> Result:
     criteria.clean()
     ids = criteria.identifiers()
     with gate.open(actor, function="person.search", perm=Perm.PERSON_SEARCH, criteria=criteria.for_log()) as session:
+        if "my_number" in ids:
+            session.my_number_accessed = True  # a look-up by 個人番号 is a use of it (C07)
         if ids:
             person_ids = _by_identifier(ids)
             ranked = {pid: 0 for pid in person_ids}
@@ -190,8 +192,8 @@ def _by_identifier(ids: dict[str, str]) -> set[int]:
     if v := ids.get("atena_number"):
         meet(set(Person.objects.filter(atena_number=v).values_list("id", flat=True)))
     if v := ids.get("household_number"):
-        households = Household.objects.filter(number=v)
-        meet(set(PersonVersion.objects.filter(household__in=households).values_list("person_id", flat=True)))
+        # The household's members now (a removed member stays listed with the household it left).
+        meet(set(Person.objects.filter(household__number=v).values_list("id", flat=True)))
     if v := ids.get("resident_code"):
         meet(set(PersonVersion.objects.filter(resident_code=v).values_list("person_id", flat=True)))
     if v := ids.get("my_number"):
