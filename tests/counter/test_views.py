@@ -120,3 +120,17 @@ def test_every_screen_has_a_help_page(client, topic):
     r = client.get(f"/counter/help/{topic}/")
     body = r.content.decode()
     assert r.status_code == 200 and "<h1" in body and "ヘルプ" in body
+
+
+def test_address_and_domicile_input_help(clerk, terminal, towns):
+    from juki.register.models import Building, Town
+
+    town = Town.objects.get(code="40106001000")
+    Building.objects.create(town=town, banchi="1番1号", name="城内ハイツ", kana="ジョウナイハイツ")
+    c = client_for(clerk, terminal)
+    body = c.get("/counter/towns/", {"town_text": "ｼﾞｮｳ"}).content.decode()
+    assert "小倉北区城内（40106001000）" in body
+    body = c.get("/counter/katagaki/", {"town_text": "小倉北区城内（40106001000）"}).content.decode()
+    assert "城内ハイツ" in body
+    body = c.get("/counter/towns/", {"domicile": "1", "p0-domicile": "福岡県北九州市小倉北区城"}).content.decode()
+    assert "福岡県北九州市小倉北区城内" in body

@@ -166,15 +166,25 @@ def town_options(request):
     from juki.register.textnorm import is_kana
 
     q = (request.GET.get("q") or request.GET.get("town_text") or "").strip()
-    towns = Town.objects.select_related("ward").filter(is_active=True)
+    if request.GET.get("domicile"):
+        # 本籍 input help [510]: the city's own 町字 as "福岡県北九州市小倉北区城内", from the typed part.
+        q = next((v for k, v in request.GET.items() if k.endswith("domicile") and k != "domicile"), q).strip()
+        for prefix in ("福岡県", "北九州市"):
+            q = q.removeprefix(prefix)
+        ward_names = list(Ward.objects.values_list("name", flat=True))
+        q = next((q.removeprefix(w) for w in ward_names if q.startswith(w)), q)
+    towns = Town.objects.select_related("ward__municipality").filter(is_active=True)
     if q:
         towns = towns.filter(kana__startswith=kana(q).replace(" ", "")) if is_kana(q) else towns.filter(name__startswith=q)
-    return render(request, "counter/_town_options.html", {"towns": towns.order_by("kana")[:30]})
+    template = "counter/_domicile_options.html" if request.GET.get("domicile") else "counter/_town_options.html"
+    return render(request, template, {"towns": towns.order_by("kana")[:30]})
 
 
 @counter_view()
 def katagaki_options(request):
-    town = Town.objects.filter(code=request.GET.get("town_code", "")).first()
+    """方書 candidates of the 町字 being entered [520]."""
+    code = forms.town_code_of(request.GET.get("town_text"), request.GET.get("town_code"))
+    town = Town.objects.filter(code=code).first() if code else None
     buildings = Building.objects.filter(town=town).order_by("name")[:50] if town else []
     return render(request, "counter/_katagaki_options.html", {"buildings": buildings})
 
