@@ -6,7 +6,7 @@
 #   bash bench/run_seed.sh pg 1000000
 #   bash bench/run_seed.sh sqlite 1000000
 #
-# PostgreSQL: needs `bash bench/pg.sh start`; uses database juki_seed_<N> (recreated).
+# PostgreSQL: needs `bash bench/pg.sh start`; uses database juki_seed_<N> (recreated), or $BENCH_DB.
 # SQLite: writes /tmp/juki-bench/sqlite/seed_<N>.sqlite3 (recreated).
 # Results: one JSON line appended to $BENCH_OUT (default /tmp/juki-bench/results/seed.jsonl).
 set -euo pipefail
@@ -30,7 +30,7 @@ mkdir -p "$ROOT/results" "$ROOT/logs" "$JUKI_VAR_DIR"
 
 case "$ENGINE" in
   pg)
-    DB=juki_seed_$PERSONS
+    DB=${BENCH_DB:-juki_seed_$PERSONS}   # BENCH_DB=juki_search: keep the older 1M database
     export DATABASE_URL=$(bash bench/pg.sh createdb "$DB" 2>/dev/null | tail -1)
     ;;
   sqlite)

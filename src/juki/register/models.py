@@ -353,7 +353,10 @@ class SearchKey(models.Model):
         indexes = [
             models.Index(fields=["name_key"], name="sk_name"),
             models.Index(fields=["kana_key"], name="sk_kana"),
-            models.Index(fields=["birth_date", "sex"], name="sk_birth"),
+            # Birth date first, then the key: a common kana prefix + a birth date is one index
+            # range, not thousands of rows filtered (BENCHMARKS.md, counter search).
+            models.Index(fields=["birth_date", "kana_key"], name="sk_birth_kana"),
+            models.Index(fields=["birth_date", "name_key"], name="sk_birth_name"),
             models.Index(fields=["town", "banchi_key"], name="sk_address"),
             models.Index(fields=["katagaki_key"], name="sk_katagaki"),
             models.Index(fields=["person", "seq"], name="sk_person"),

@@ -269,7 +269,7 @@ def _matches_now(c: Criteria, version: PersonVersion) -> bool:
     return False
 
 
-_LOAD_RELATED = ("current", "current__town", "current__town__ward", "household")
+_LOAD_RELATED = ("current", "current__town__ward__municipality", "household")  # address_text() reads all three
 
 
 def _load(ranked: dict[int, int], *, include_removed: bool) -> list[Person]:
