@@ -4,9 +4,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
+import socket
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 BENCH_ROOT = Path(os.environ.get("BENCH_ROOT", "/tmp/juki-bench"))
@@ -140,3 +143,28 @@ def pg_conn_args(database_url: str) -> dict:
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Wait until the app server started by a bench listens on `port`."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}; see the server log")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("server did not start")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server started with start_new_session=True, with its workers."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -18,8 +18,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -71,19 +69,6 @@ class Client:
         raise AssertionError
 
 
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}; see the server log")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
-
-
 def start_server(args, env) -> subprocess.Popen:
     log = open(args.server_log, "w")
     if args.server == "gunicorn":
@@ -121,7 +106,7 @@ def main():
     Path(args.server_log).parent.mkdir(parents=True, exist_ok=True)
     proc = start_server(args, env)
     try:
-        wait_port(args.port, proc)
+        c.wait_port(args.port, proc)
         cl = Client(args.port)
         st, tok = cl.call("POST", "/api/v1/auth/token", {"username": c.BENCH_USER, "password": c.BENCH_PASSWORD})
         if st != 201:
@@ -159,11 +144,7 @@ def main():
                 break
         elapsed = time.perf_counter() - (started or time.perf_counter())
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        c.stop_server(proc)
 
     stats = {k: c.summary_ms(v) for k, v in lat.items()}
     result = {

@@ -42,8 +42,6 @@ import json
 import os
 import random
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -190,19 +188,6 @@ def criteria_for(kind: str, t: dict, rng: random.Random) -> dict:
 # --- server ------------------------------------------------------------------------------------------
 
 
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}; see the server log")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
-
-
 def start_server(args, env) -> subprocess.Popen:
     Path(args.server_log).parent.mkdir(parents=True, exist_ok=True)
     log = open(args.server_log, "w")  # noqa: SIM115 - stays open for the server's lifetime
@@ -213,16 +198,6 @@ def start_server(args, env) -> subprocess.Popen:
     else:
         cmd = [str(ROOT / ".venv" / "bin" / "juki"), "runserver", f"127.0.0.1:{args.port}", "--noreload", "--insecure"]
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 # --- browser ----------------------------------------------------------------------------------------
@@ -421,10 +396,10 @@ def main():
     proc = start_server(args, env)
     t_start = time.time()
     try:
-        wait_port(args.port, proc)
+        c.wait_port(args.port, proc)
         records, chromium = run_browser(args, tasks)
     finally:
-        stop_server(proc)
+        c.stop_server(proc)
     seconds = time.time() - t_start
 
     timed = [r for r in records if r["kind"] != "warmup"]

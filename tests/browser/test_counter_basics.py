@@ -1,7 +1,6 @@
 """Login, idle lock and search at the counter, in a real Chromium."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest

@@ -7,10 +7,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from juki.audit.gate import Actor
-from juki.register.models import Change, Household, PendingChange, Person, PersonVersion, Status
-from tests.conftest import KOKURA_JOUNAI, days_ago, move_in_family
+from juki.register.models import PersonVersion
+from tests.conftest import days_ago, move_in_family
 
-from .counter_helpers import login, search
+from .counter_helpers import login
 
 TOWN_OPTION = "小倉北区城内（40106001000）"
 UOMACHI_OPTION = "小倉北区魚町一丁目（40106002000）"

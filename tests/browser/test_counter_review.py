@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from juki.audit import gate
@@ -12,7 +11,7 @@ from juki.audit.gate import Actor
 from juki.register.models import Change, PendingChange, PersonVersion
 from tests.conftest import move_in_family
 
-from .counter_helpers import login, ready, search
+from .counter_helpers import login, ready
 
 
 def logout(page: Page) -> None:

@@ -10,7 +10,6 @@
 """
 from __future__ import annotations
 
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
