@@ -134,3 +134,24 @@ def test_address_and_domicile_input_help(clerk, terminal, towns):
     assert "城内ハイツ" in body
     body = c.get("/counter/towns/", {"domicile": "1", "p0-domicile": "福岡県北九州市小倉北区城"}).content.decode()
     assert "福岡県北九州市小倉北区城内" in body
+
+
+def test_receipt_names_the_notifier_and_the_persons_without_a_name_in_the_url(clerk, terminal, family):
+    c = client_for(clerk, terminal)
+    r = c.post(f"/counter/changes/receipt/{family.change_id}/", {"notifier": "青木　花子"})
+    body = r.content.decode()
+    assert r.status_code == 200 and "住民異動届受理通知" in body
+    assert "青木　花子　様" in body and "青木　太郎、青木　花子、青木　一郎" in body
+    assert "北九州市長" in body
+    done = c.get(f"/counter/changes/done/{family.change_id}/").content.decode()
+    assert 'method="post" action="/counter/changes/receipt/' in done
+
+
+def test_new_entries_are_offered_on_the_search_screen_and_their_forms_open(clerk, terminal, towns):
+    c = client_for(clerk, terminal)
+    body = c.get("/counter/").content.decode()
+    for slug, label in (("move-in", "転入"), ("foreign-move-in", "法第30条の46転入"),
+                        ("foreign-registration", "法第30条の47届出"), ("ex-officio-entry", "職権記載")):
+        assert f'href="/counter/changes/{slug}/"' in body, slug
+        page = c.get(f"/counter/changes/{slug}/").content.decode()
+        assert f"異動入力（{label}" in page and 'id="person-1"' in page, slug

@@ -50,6 +50,12 @@ def to_wareki(date: dt.date | None) -> str:
     return f"{era.name}{year_text}年{date.month}月{date.day}日"
 
 
+def display_date(date: dt.date, *, western: bool = False) -> str:
+    """A date as shown on screen [90]: 和暦, or 西暦 written the Japanese way where the standard
+    asks for it (a foreign resident's birth date, 在留期間の満了の日)."""
+    return f"{date.year}年{date.month}月{date.day}日" if western else to_wareki(date)
+
+
 _WAREKI_RE = re.compile(r"^(?P<era>[^\d元]+?)\s*(?P<y>元|\d{1,2})[年.\-/](?P<m>\d{1,2})[月.\-/](?P<d>\d{1,2})日?$")
 
 

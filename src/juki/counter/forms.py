@@ -3,6 +3,7 @@ change operation (the same JSON the API takes); every rule of the register is le
 services, whose Japanese messages the confirmation step shows."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django import forms
@@ -355,13 +356,33 @@ NEW_PERSON_ITEMS = ("family_name", "given_name", "family_name_kana", "given_name
                     "period_of_stay", "stay_expires_on", "residence_card_number", "article_30_45_category", "my_number")
 
 
-class NewPersonForm(Form):
-    """One person entering the register (転入・出生・職権記載 …)."""
+class NameFields(Form):
+    """氏名 and フリガナ, as the new person and the new record after 帰化 etc. both ask them."""
 
     family_name = _text("氏", max_length=60)
     given_name = _text("名", max_length=60)
     family_name_kana = _text("氏フリガナ", max_length=120)
     given_name_kana = _text("名フリガナ", max_length=120)
+
+
+def entered_items(cleaned: dict, names) -> dict:
+    """The items the clerk filled in, as the payload wants them (dates ISO, 性別 a number)."""
+    out = {}
+    for name in names:
+        value = cleaned.get(name)
+        if value in (None, ""):
+            continue
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        elif name == "sex":
+            value = int(value)
+        out[name] = value
+    return out
+
+
+class NewPersonForm(NameFields):
+    """One person entering the register (転入・出生・職権記載 …)."""
+
     birth_date = WarekiDateField(label="生年月日", required=False, help_text="")
     sex = forms.ChoiceField(label="性別", choices=SEX_CHOICES, required=False)
     relationship = _text("続柄", max_length=40, list="relationship-options")
@@ -395,18 +416,8 @@ class NewPersonForm(Form):
 
     def item(self) -> dict:
         d = self.cleaned_data
-        out = {"relationship": d.get("relationship", "")}
-        for name in NEW_PERSON_ITEMS:
-            value = d.get(name)
-            if value in (None, ""):
-                continue
-            if name in ("birth_date", "stay_expires_on"):
-                value = value.isoformat()
-            if name == "sex":
-                value = int(value)
-            out[name] = value
-        out["resident_kind"] = d.get("resident_kind") or "J"
-        return out
+        return {"relationship": d.get("relationship", ""), **entered_items(d, NEW_PERSON_ITEMS),
+                "resident_kind": d.get("resident_kind") or "J"}
 
 
 class NewPersonsForm(ChangeForm, AddressFields):
@@ -470,13 +481,10 @@ class BirthForm(NewPersonsForm):
         return self.dates() | {"child": child, "destination": destination, "address": address}
 
 
-class NationalityForm(PersonForm):
+class NationalityForm(PersonForm, NameFields):
     """帰化・国籍取得・国籍喪失: the items of the new record; the rest carries over."""
 
-    family_name = _text("氏", max_length=60)
-    given_name = _text("名", max_length=60)
-    family_name_kana = _text("氏フリガナ", max_length=120)
-    given_name_kana = _text("名フリガナ", max_length=120)
+    field_order = ["event_date", "notified_on"]
     domicile = _text("本籍", max_length=120)
     domicile_head = _text("筆頭者", max_length=60)
     nationality = _text("国籍・地域（国籍喪失の場合）", max_length=60)
@@ -486,13 +494,9 @@ class NationalityForm(PersonForm):
     article_30_45_category = _text("第30条の45区分", max_length=20)
 
     def payload(self, data):
-        new = {}
-        for name in ("family_name", "given_name", "family_name_kana", "given_name_kana", "domicile", "domicile_head",
-                     "nationality", "residence_status", "period_of_stay", "article_30_45_category"):
-            if self.cleaned_data.get(name):
-                new[name] = self.cleaned_data[name]
-        if self.cleaned_data.get("stay_expires_on"):
-            new["stay_expires_on"] = self.cleaned_data["stay_expires_on"].isoformat()
+        new = entered_items(self.cleaned_data, ("family_name", "given_name", "family_name_kana", "given_name_kana",
+                                                "domicile", "domicile_head", "nationality", "residence_status",
+                                                "period_of_stay", "stay_expires_on", "article_30_45_category"))
         return super().payload(data) | {"new_data": new}
 
 

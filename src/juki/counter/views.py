@@ -12,7 +12,6 @@ from django import forms as djforms
 from django.contrib.auth import login, logout
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import select_template
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -22,7 +21,7 @@ from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import parse_date
 from juki.register import selectors
-from juki.register.models import Building, Town, Ward
+from juki.register.models import Building, Municipality, PendingChange, Town, Ward
 from juki.register.reasons import OPERATION_LABELS, Operation
 from juki.register.services import search as search_service
 from juki.register.services import verification
@@ -108,7 +107,8 @@ def search(request):
             result = {"error": "入力内容を確認してください。"}
         if request.htmx:
             return render(request, "counter/_results.html", {"result": result, "form": form})
-    return render(request, "counter/search.html", {"form": form, "result": result, "title": "住民検索", "help": "search"})
+    return render(request, "counter/search.html", {"form": form, "result": result, "new_entries": _operations(request, "new"),
+                                                   "title": "住民検索", "help": "search"})
 
 
 # --- person and household [350] -----------------------------------------------------------------------
@@ -199,13 +199,14 @@ _FROM_PERSON = [Operation.EX_OFFICIO_CORRECTION, Operation.MINOR_CORRECTION, Ope
                 Operation.MY_NUMBER, Operation.RESIDENT_CODE_ASSIGN, Operation.RESIDENT_CODE_CHANGE,
                 Operation.MOVE_OUT_CONFIRM, Operation.NATURALIZATION, Operation.NATIONALITY_ACQUISITION,
                 Operation.NATIONALITY_LOSS]
+# Entries that start a new 住民票 (no one to search for first): offered on the search screen.
 NEW_ENTRIES = [Operation.MOVE_IN, Operation.FOREIGN_MOVE_IN, Operation.FOREIGN_REGISTRATION, Operation.EX_OFFICIO_ENTRY]
 
 
 def _operations(request, kind: str) -> list[dict]:
     if not request.user.has_juki_perm(Perm.PERSON_CHANGE):
         return []
-    ops = _FROM_HOUSEHOLD if kind == "household" else _FROM_PERSON
+    ops = {"household": _FROM_HOUSEHOLD, "person": _FROM_PERSON, "new": NEW_ENTRIES}[kind]
     return [{"op": str(op), "slug": str(op).replace("_", "-"), "label": OPERATION_LABELS[op]} for op in ops]
 
 
@@ -322,14 +323,10 @@ def change_commit(request, slug: str):
         payload = json.loads(request.POST.get("payload") or "")
     except ValueError:
         raise DomainError(ErrorCode.INVALID_INPUT, "入力内容を読み取れませんでした。最初から入力してください。") from None
-    if verification.two_person_required():
-        pending = verification.pending_submit(actor=request.actor, operation=str(op), payload=payload)
-        return redirect("counter:pending_detail", pending_id=pending.id)
-    from juki.register.operations import OPERATIONS
-
-    spec = OPERATIONS[op]
-    result = spec.service(actor=request.actor, **spec.kwargs(payload))
-    return redirect("counter:change_done", change_id=result.change_id)
+    entered = verification.change_enter(actor=request.actor, operation=str(op), payload=payload)
+    if isinstance(entered, PendingChange):
+        return redirect("counter:pending_detail", pending_id=entered.id)
+    return redirect("counter:change_done", change_id=entered.change_id)
 
 
 @counter_view(Perm.PERSON_VIEW)
@@ -342,9 +339,8 @@ def change_done(request, change_id: int):
 def receipt(request, change_id: int):
     """住民異動届受理通知 [580]: printable on the day or later."""
     change = selectors.change_get(actor=request.actor, change_id=change_id)
-    notifier = (request.GET.get("notifier") or "").strip()[:60]
-    from juki.register.models import Municipality
-
+    # POSTed: the 届出人's name must not travel in a URL (server and proxy logs, history).
+    notifier = (request.POST.get("notifier") or "").strip()[:60]
     return render(request, "counter/receipt.html", {"change": change, "notifier": notifier,
                                                     "municipality": Municipality.objects.first(),
                                                     "title": "住民異動届受理通知"})
@@ -408,6 +404,5 @@ HELP_PAGES = {
 def help_page(request, topic: str):
     if topic not in HELP_PAGES:
         raise Http404
-    template = select_template([f"counter/help/{topic}.html"])
-    return HttpResponse(template.render({"title": f"ヘルプ: {HELP_PAGES[topic]}", "topic": topic, "pages": HELP_PAGES},
-                                        request))
+    return render(request, f"counter/help/{topic}.html",
+                  {"title": f"ヘルプ: {HELP_PAGES[topic]}", "topic": topic, "pages": HELP_PAGES})

@@ -16,7 +16,7 @@ from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
 from juki.core import mynumber
 from juki.core.errors import NotFoundError
-from juki.core.wareki import to_wareki
+from juki.core.wareki import display_date
 
 from . import relationships, reasons
 from .models import Change, Household, Person, PersonVersion, ResidentKind, Sex, Status, Town
@@ -31,7 +31,7 @@ def _date(value: dt.date | None, *, western: bool = False) -> dict | None:
     if value is None:
         return None
     # [90]: 和暦 on screen, except a foreign resident's birth date and 満了日 (西暦).
-    return {"date": value.isoformat(), "display": value.strftime("%Y年%-m月%-d日") if western else to_wareki(value)}
+    return {"date": value.isoformat(), "display": display_date(value, western=western)}
 
 
 def status_label(version: PersonVersion, on: dt.date) -> str:

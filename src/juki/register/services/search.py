@@ -18,10 +18,10 @@ from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core import mynumber
 from juki.core.errors import DomainError, ErrorCode
-from juki.core.wareki import to_wareki
+from juki.core.wareki import display_date
 
 from .. import textnorm
-from ..models import Person, PersonVersion, SearchKey, Sex, Status, Town
+from ..models import Person, PersonVersion, ResidentKind, SearchKey, Sex, Status, Town
 from .people import address_text
 
 MAX_ROWS = 50  # shown; beyond that the clerk is asked to refine
@@ -68,8 +68,20 @@ class Criteria:
         return items
 
     def for_log(self) -> dict:
-        out = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(self).items() if v not in ("", None, False)}
-        return out
+        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(self).items()
+                if v not in ("", None, False)}
+
+    def name_keys(self) -> tuple[str, str]:
+        """(name_key, kana_key) to match: 氏名 typed in kana is a kana search; フリガナ always is."""
+        name_q = kana_q = ""
+        if self.name:
+            if textnorm.is_kana(self.name):
+                kana_q = textnorm.kana_key(self.name)
+            else:
+                name_q = textnorm.name_key(self.name)
+        if self.kana:
+            kana_q = textnorm.kana_key(self.kana)
+        return name_q, kana_q
 
 
 @dataclass
@@ -208,16 +220,9 @@ def _by_identifier(ids: dict[str, str]) -> set[int]:
 def _by_keys(c: Criteria) -> dict[int, int]:
     """person id → rank score, from the key rows that match every item given."""
     qs = SearchKey.objects.all()
-    name_q = kana_q = ""
-    if c.name:
-        if textnorm.is_kana(c.name):
-            kana_q = textnorm.kana_key(c.name)
-        else:
-            name_q = textnorm.name_key(c.name)
-    if c.kana:
-        kana_q = textnorm.kana_key(c.kana)
-        if not kana_q:
-            raise _refuse("フリガナはカタカナまたはひらがなで入力してください。", "kana")
+    name_q, kana_q = c.name_keys()
+    if c.kana and not kana_q:
+        raise _refuse("フリガナはカタカナまたはひらがなで入力してください。", "kana")
     if c.name and not (name_q or kana_q):
         raise _refuse("氏名を入力してください。", "name")
     if name_q:
@@ -250,14 +255,11 @@ def _matches_now(c: Criteria, version: PersonVersion) -> bool:
     """Does the person's current version itself meet the criteria (not only a past one)?"""
     from .writer import version_data
 
-    data = version_data(version)
-    for row in key_rows(data):
-        if c.name:
-            key = textnorm.kana_key(c.name) if textnorm.is_kana(c.name) else textnorm.name_key(c.name)
-            column = row["kana_key"] if textnorm.is_kana(c.name) else row["name_key"]
-            if not column.startswith(key):
-                continue
-        if c.kana and not row["kana_key"].startswith(textnorm.kana_key(c.kana)):
+    name_q, kana_q = c.name_keys()
+    for row in key_rows(version_data(version)):
+        if name_q and not row["name_key"].startswith(name_q):
+            continue
+        if kana_q and not row["kana_key"].startswith(kana_q):
             continue
         if c.banchi and not row["banchi_key"].startswith(textnorm.text_key(c.banchi)):
             continue
@@ -281,7 +283,6 @@ def _load(ranked: dict[int, int], *, include_removed: bool) -> list[Person]:
 
 def _row(p: Person, *, past_only: bool) -> dict:
     v: PersonVersion = p.current
-    foreign = v.resident_kind == "F"
     return {
         "person_id": p.id,
         "version": p.latest_seq,
@@ -289,14 +290,14 @@ def _row(p: Person, *, past_only: bool) -> dict:
         "name": f"{v.family_name}　{v.given_name}".strip(),
         "kana": f"{v.family_name_kana}　{v.given_name_kana}".strip(),
         "alias_name": v.alias_name,
-        "birth_date": v.birth_date.strftime("%Y年%-m月%-d日") if foreign else to_wareki(v.birth_date),
+        "birth_date": display_date(v.birth_date, western=v.resident_kind == ResidentKind.FOREIGN),
         "sex": Sex(v.sex).label,
         "address": address_text(v.town, v.banchi, v.katagaki, prefecture=False),
         "household_id": v.household_id,
         "household_number": p.household.number if p.household else "",
         "relationship": v.relationship,
         "status": p.status,
-        "status_label": "住民" if p.status == Status.RESIDENT else "消除",
+        "status_label": Status(p.status).label,
         "resident_kind": v.resident_kind,
         "matched_past": past_only,  # found by a former name or address only
     }

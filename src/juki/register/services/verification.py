@@ -10,7 +10,6 @@
 """
 from __future__ import annotations
 
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -90,7 +89,7 @@ def _flat(person: dict | None) -> dict[str, str]:
     }
 
 
-def _person_after(actor: Actor, person_id: int) -> dict | None:
+def _person_now(actor: Actor, person_id: int) -> dict | None:
     try:
         return selectors.person_get(actor=actor, person_id=person_id)
     except NotFoundError:
@@ -108,7 +107,7 @@ def change_preview(*, actor: Actor, operation: str, payload: dict) -> dict:
             with transaction.atomic():
                 result: ChangeResult = spec.service(actor=actor, **kwargs)
                 captured["result"] = result
-                captured["after"] = {p["id"]: _person_after(actor, p["id"]) for p in result.persons}
+                captured["after"] = {p["id"]: _person_now(actor, p["id"]) for p in result.persons}
                 raise _Rollback
         except _Rollback:
             pass
@@ -117,7 +116,7 @@ def change_preview(*, actor: Actor, operation: str, payload: dict) -> dict:
         session.record(existing)
     people = []
     for p in result.persons:
-        before = _person_after(actor, p["id"]) if p["id"] in existing else None
+        before = _person_now(actor, p["id"]) if p["id"] in existing else None
         after = captured["after"].get(p["id"])
         b, a = _flat(before), _flat(after)
         rows = [{"label": label, "before": b.get(key, ""), "after": a.get(key, ""),
@@ -213,6 +212,15 @@ def pending_submit(*, actor: Actor, operation: str, payload: dict) -> PendingCha
             session.record(ids)
             session.criteria["pending_id"] = pending.id
     return pending
+
+
+def change_enter(*, actor: Actor, operation: str, payload: dict) -> PendingChange | ChangeResult:
+    """An entry from the counter: 仮登録 for review where two-person verification is on (the
+    default, C10), committed at once where the city has turned it off."""
+    if two_person_required():
+        return pending_submit(actor=actor, operation=operation, payload=payload)
+    spec = operation_spec(operation)
+    return spec.service(actor=actor, **spec.kwargs(payload))
 
 
 def _pending_dict(p: PendingChange) -> dict:
@@ -331,7 +339,10 @@ def pending_withdraw(*, actor: Actor, pending_id: int) -> None:
 
 
 def pending_payload(*, actor: Actor, pending_id: int) -> dict:
-    """The entry, 個人番号 unsealed, for the entering clerk to correct and enter again."""
+    """The entry, 個人番号 unsealed, for the entering clerk to correct and enter again.
+
+    No screen calls it yet (a withdrawn entry is typed again); kept with its tests for the
+    pre-filled re-entry the issue note lists."""
     with gate.open(actor, function="pending.payload", perm=Perm.PERSON_CHANGE, criteria={"pending_id": pending_id}) as s:
         pending = _get(pending_id)
         s.record(pending.person_ids)
