@@ -155,3 +155,18 @@ def test_new_entries_are_offered_on_the_search_screen_and_their_forms_open(clerk
         assert f'href="/counter/changes/{slug}/"' in body, slug
         page = c.get(f"/counter/changes/{slug}/").content.decode()
         assert f"異動入力（{label}" in page and 'id="person-1"' in page, slug
+
+
+def test_activity_ping_keeps_a_session_awake(clerk, terminal, family, settings):
+    import time
+
+    from juki.counter.access import SESSION_LAST_SEEN
+
+    c = client_for(clerk, terminal)
+    session = c.session
+    session[SESSION_LAST_SEEN] = time.time() - 250  # typing a long form for four minutes
+    session.save()
+    assert c.post("/counter/ping/").status_code == 204
+    assert time.time() - c.session[SESSION_LAST_SEEN] < 5
+    settings.JUKI_IDLE_LOCK_SECONDS = 60
+    assert c.get(f"/counter/persons/{family.persons[0]['id']}/").status_code == 200

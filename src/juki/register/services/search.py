@@ -124,8 +124,12 @@ def key_rows(data: dict) -> list[dict]:
     return [dict(common, kind=kind, name_key=n, kana_key=k) for kind, n, k in keys_for(data)]
 
 
-def _signature(row: dict) -> tuple:
-    return tuple(row[k] for k in ("kind", "name_key", "kana_key", "birth_date", "sex", "town_id", "banchi_key", "katagaki_key"))
+# The columns of a key row, in this order: what makes two rows "the same key" for a person.
+KEY_COLUMNS = ("kind", "name_key", "kana_key", "birth_date", "sex", "town_id", "banchi_key", "katagaki_key")
+
+
+def signature(row: dict) -> tuple:
+    return tuple(row[k] for k in KEY_COLUMNS)
 
 
 def index_version(person_id: int, seq: int, data: dict, before: dict | None) -> None:
@@ -136,8 +140,8 @@ def index_version(person_id: int, seq: int, data: dict, before: dict | None) -> 
     """
     rows = key_rows(data)
     if before is not None:
-        old = {_signature(r) for r in key_rows(before)}
-        rows = [r for r in rows if _signature(r) not in old]
+        old = {signature(r) for r in key_rows(before)}
+        rows = [r for r in rows if signature(r) not in old]
     if rows:
         SearchKey.objects.bulk_create([SearchKey(person_id=person_id, seq=seq, **r) for r in rows])
 

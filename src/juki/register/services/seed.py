@@ -127,9 +127,6 @@ def _sqlite_row(row: tuple) -> tuple:
     return tuple(out)
 
 
-_KEY_COLUMNS = ("kind", "name_key", "kana_key", "birth_date", "sex", "town_id", "banchi_key", "katagaki_key")
-
-
 def _columns(model) -> list[str]:
     return [f.column for f in model._meta.concrete_fields]
 
@@ -186,10 +183,10 @@ class CityGenerator:
         self.sink.add("register_personversion", self.pv_cols, tuple(row.get(a) for a in self.pv_attnames))
         seen = self._keys_seen.setdefault(person_id, set())
         for key in search.key_rows(data):
-            signature = tuple(key[c] for c in _KEY_COLUMNS)
+            signature = search.signature(key)
             if signature not in seen:  # as the writer does: only keys the person did not have
                 seen.add(signature)
-                self.sink.add("register_searchkey", ["person_id", "seq", *_KEY_COLUMNS], (person_id, seq, *signature))
+                self.sink.add("register_searchkey", ["person_id", "seq", *search.KEY_COLUMNS], (person_id, seq, *signature))
         self.counts["versions"] += 1
         return vid
 

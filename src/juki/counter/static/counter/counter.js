@@ -18,7 +18,6 @@
     // Keep the server-side session awake while the clerk types a long form without submitting.
     if (Date.now() - lastPing > 60000 && body.dataset.pingUrl) {
       lastPing = Date.now();
-      var token = document.querySelector("[name=csrfmiddlewaretoken]");
       var headers = JSON.parse(body.getAttribute("hx-headers") || "{}");
       fetch(body.dataset.pingUrl, { method: "POST", headers: headers, credentials: "same-origin" });
     }
