@@ -3,7 +3,7 @@ import hashlib
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from .permissions import ROLE_CHOICES, ROLES, Perm
+from .permissions import ROLE_CHOICES, Perm, perms_of_role
 
 
 class Staff(AbstractUser):
@@ -40,7 +40,7 @@ class Staff(AbstractUser):
     def has_juki_perm(self, perm: Perm | str) -> bool:
         if not self.is_active:
             return False
-        return Perm(perm) in ROLES.get(self.role, ("", frozenset()))[1]
+        return str(perm) in perms_of_role(self.role)
 
 
 class Terminal(models.Model):

@@ -1,8 +1,11 @@
-"""Functions (権限) a staff user may be granted, and the built-in roles (事務分担).
+"""The catalogue of rights (権限) and the built-in duty roles (事務分担) [1380][1390] (C02).
 
-This is the foundation the gate checks; per-user grants with periods, approval and
-field-level visibility arrive with the governance issue (C02, C03) and plug in behind
-`Staff.has_juki_perm` without changing any caller.
+Every right is independently grantable. A role is only a named bundle of rights that a grant can
+name instead of listing them one by one; what a user may do at a given moment is decided by the
+grants in force (`juki.rights`), not by the role alone.
+
+Rights are plain strings: the members of `Perm`, one `change.<operation>` per change operation,
+and the `field.*` rights that decide which items of a 住民票 a user may see.
 """
 from enum import StrEnum
 
@@ -10,26 +13,119 @@ from enum import StrEnum
 class Perm(StrEnum):
     PERSON_VIEW = "person.view"  # 照会
     PERSON_SEARCH = "person.search"  # 検索
-    PERSON_CHANGE = "person.change"  # 異動入力
+    PERSON_CHANGE = "person.change"  # 異動入力の画面・仮登録 (each operation also needs its change.<op>)
     CHANGE_APPROVE = "change.approve"  # 審査・本登録 [530] (C10)
+    IDENTITY_CORRECTION_APPROVE = "identity.approve"  # 本人確認情報の直接修正の承認 (C14)
     MY_NUMBER_VIEW = "mynumber.view"  # 個人番号の表示
     RESIDENT_CODE_ASSIGN = "resident_code.assign"  # 住民票コード付番 [1380]
-    ACCESS_LOG_VIEW = "accesslog.view"  # アクセスログ照会
+    SUPPORT_MEASURE_MANAGE = "support.manage"  # 支援措置の登録・閲覧 [440]
+    RESTRICTION_MANAGE = "restriction.manage"  # 抑止・不受理の設定 [410][450]
+    CERTIFICATE_ISSUE = "certificate.issue"  # 証明書の交付
+    ACCESS_LOG_VIEW = "accesslog.view"  # アクセスログの照会・分析
+    DISCLOSURE_PREPARE = "disclosure.prepare"  # 開示請求への回答作成
+    RIGHTS_ADMIN = "rights.admin"  # 権限の申請・職員の異動登録
+    RIGHTS_APPROVE = "rights.approve"  # 権限申請の承認（システム所管課長）
+    MEDIA_EXPORT = "media.export"  # 媒体への出力 (C09)
     MASTER_EDIT = "master.edit"  # 住所辞書等のマスタ管理
     BATCH_RUN = "batch.run"  # バッチ処理
     OUTBOX_CONSUME = "outbox.consume"  # 他システム連携
+    FIELD_DOMICILE = "field.domicile"  # 本籍・筆頭者の表示
+    FIELD_RESIDENT_CODE = "field.resident_code"  # 住民票コードの表示
+    FIELD_FOREIGN = "field.foreign"  # 在留資格・在留期間・在留カード等番号の表示
 
 
-ROLES: dict[str, tuple[str, frozenset[Perm]]] = {
-    "clerk": ("窓口担当", frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH, Perm.PERSON_CHANGE})),
+# One right per change operation (the same names as juki.register.reasons.Operation).
+OPERATION_PERMS: dict[str, str] = {
+    "change.move_in": "転入",
+    "change.move_within_city": "転居",
+    "change.move_out": "転出",
+    "change.move_out_confirm": "転出確定",
+    "change.birth": "出生",
+    "change.death": "死亡",
+    "change.disappearance": "失踪",
+    "change.household_split": "世帯分離",
+    "change.household_merge": "世帯合併",
+    "change.household_change": "世帯変更",
+    "change.head_change": "世帯主変更",
+    "change.ex_officio_entry": "職権記載",
+    "change.ex_officio_removal": "職権消除",
+    "change.ex_officio_correction": "職権修正",
+    "change.minor_correction": "軽微な修正",
+    "change.erratum_correction": "誤記修正",
+    "change.resident_code_assign": "住民票コード付番",
+    "change.resident_code_change": "住民票コード変更請求",
+    "change.my_number": "個人番号の記載・変更",
+    "change.foreign_move_in": "法第30条の46転入",
+    "change.foreign_registration": "法第30条の47届出",
+    "change.naturalization": "帰化",
+    "change.nationality_acquisition": "国籍取得",
+    "change.nationality_loss": "国籍喪失",
+    "change.cancel": "異動の取消し",
+}
+
+PERM_LABELS: dict[str, str] = {
+    Perm.PERSON_VIEW: "住民票の照会",
+    Perm.PERSON_SEARCH: "住民の検索",
+    Perm.PERSON_CHANGE: "異動の入力（仮登録）",
+    Perm.CHANGE_APPROVE: "異動の審査・本登録",
+    Perm.IDENTITY_CORRECTION_APPROVE: "本人確認情報の直接修正の承認（本人確認情報管理責任者）",
+    Perm.MY_NUMBER_VIEW: "個人番号の表示",
+    Perm.RESIDENT_CODE_ASSIGN: "住民票コードの付番",
+    Perm.SUPPORT_MEASURE_MANAGE: "支援措置の登録・閲覧",
+    Perm.RESTRICTION_MANAGE: "抑止・不受理の設定",
+    Perm.CERTIFICATE_ISSUE: "証明書の交付",
+    Perm.ACCESS_LOG_VIEW: "アクセスログの照会・分析",
+    Perm.DISCLOSURE_PREPARE: "開示請求の回答作成",
+    Perm.RIGHTS_ADMIN: "権限の申請・職員異動の登録",
+    Perm.RIGHTS_APPROVE: "権限申請の承認",
+    Perm.MEDIA_EXPORT: "媒体への出力",
+    Perm.MASTER_EDIT: "マスタの管理",
+    Perm.BATCH_RUN: "バッチ処理の実行",
+    Perm.OUTBOX_CONSUME: "他システムへの連携",
+    Perm.FIELD_DOMICILE: "本籍・筆頭者の表示",
+    Perm.FIELD_RESIDENT_CODE: "住民票コードの表示",
+    Perm.FIELD_FOREIGN: "在留資格等の表示",
+    **{k: f"異動入力：{v}" for k, v in OPERATION_PERMS.items()},
+}
+ALL_PERMS: frozenset[str] = frozenset(PERM_LABELS)
+
+# Rights whose holders must log in with a second factor (C01; the IC card's stand-in is TOTP).
+TWO_FACTOR_PERMS: frozenset[str] = frozenset({Perm.MY_NUMBER_VIEW, Perm.RIGHTS_ADMIN, Perm.RIGHTS_APPROVE})
+
+# 住民票コード付番 is the supervisor's [1380]; a clerk records a 個人番号 read from the card but
+# cannot display one afterwards (mynumber.view).
+_SUPERVISOR_OPERATIONS = {"change.resident_code_assign", "change.resident_code_change"}
+_CLERK_OPERATIONS = frozenset(OPERATION_PERMS) - _SUPERVISOR_OPERATIONS
+_READ = frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH})
+_ITEMS = frozenset({Perm.FIELD_DOMICILE, Perm.FIELD_RESIDENT_CODE, Perm.FIELD_FOREIGN})
+_CLERK = _READ | _ITEMS | _CLERK_OPERATIONS | {Perm.PERSON_CHANGE, Perm.CERTIFICATE_ISSUE}
+
+ROLES: dict[str, tuple[str, frozenset[str]]] = {
+    "clerk": ("窓口担当", frozenset(_CLERK)),
     "supervisor": (
         "係長（審査・個人番号）",
-        frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH, Perm.PERSON_CHANGE, Perm.CHANGE_APPROVE, Perm.MY_NUMBER_VIEW,
-                   Perm.RESIDENT_CODE_ASSIGN}),
+        frozenset(_CLERK | _SUPERVISOR_OPERATIONS | {Perm.CHANGE_APPROVE, Perm.MY_NUMBER_VIEW, Perm.RESIDENT_CODE_ASSIGN,
+                                                     Perm.RESTRICTION_MANAGE}),
     ),
-    "viewer": ("照会のみ", frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH})),
-    "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW})),
-    "admin": ("システム管理者", frozenset({Perm.MASTER_EDIT, Perm.BATCH_RUN, Perm.ACCESS_LOG_VIEW})),
+    "identity_manager": (
+        "本人確認情報管理責任者（課長）",
+        frozenset(_READ | _ITEMS | {Perm.CHANGE_APPROVE, Perm.IDENTITY_CORRECTION_APPROVE}),
+    ),
+    "support": ("支援措置担当", frozenset(_READ | _ITEMS | {Perm.SUPPORT_MEASURE_MANAGE, Perm.RESTRICTION_MANAGE})),
+    # Sees the address and the household, but not 本籍, 住民票コード, 在留資格 or 個人番号 ([1390]).
+    "viewer": ("照会のみ", frozenset(_READ)),
+    "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW, Perm.DISCLOSURE_PREPARE})),
+    "admin": ("システム管理者", frozenset({Perm.MASTER_EDIT, Perm.BATCH_RUN, Perm.ACCESS_LOG_VIEW, Perm.RIGHTS_ADMIN,
+                                            Perm.MEDIA_EXPORT})),
+    "manager": ("システム所管課長（権限承認）", frozenset({Perm.RIGHTS_APPROVE, Perm.ACCESS_LOG_VIEW})),
     "linkage": ("連携システム", frozenset({Perm.OUTBOX_CONSUME})),
 }
 ROLE_CHOICES = [(k, v[0]) for k, v in ROLES.items()]
+
+
+def perms_of_role(role: str) -> frozenset[str]:
+    return ROLES.get(role, ("", frozenset()))[1]
+
+
+def label(perm: str) -> str:
+    return PERM_LABELS.get(perm, perm)

@@ -23,7 +23,7 @@ from juki.accounts.permissions import Perm
 from juki.core import sql
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 
-from .models import AccessLog, AccessLogSubject
+from .models import AccessLog, AccessLogSubject, category_of
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,12 @@ class Actor:
     user: Any = None
     terminal: Any = None
     system: str = ""
+    # A contractor's session names the approved work application it works under (C04).
+    work_application: str = ""
+    # True when this session passed the second factor (TOTP, the IC card's stand-in; C01).
+    second_factor: bool = False
 
-    def can(self, perm: Perm) -> bool:
+    def can(self, perm: Perm | str) -> bool:
         if self.system and self.user is None:
             return True  # batch jobs are started by an operator with shell access to the server
         return self.user is not None and self.user.has_juki_perm(perm)
@@ -72,9 +76,15 @@ class GateSession:
     person_ids: set[int] = field(default_factory=set)
     my_number_accessed: bool = False
     logged: bool = False
+    category: str = ""
+    flags: set[str] = field(default_factory=set)
 
     def record(self, ids: Iterable[int]) -> None:
         self.person_ids.update(int(i) for i in ids)
+
+    def flag(self, name: str) -> None:
+        """Mark the log row for review, e.g. `support_measure` when a protected person is read."""
+        self.flags.add(name)
 
     def reveal_my_number(self) -> None:
         """Call before putting a plain 個人番号 in a response; refuses without the right."""
@@ -96,6 +106,9 @@ class GateSession:
             system=self.actor.system,
             terminal=self.actor.terminal,
             function=self.function,
+            category=self.category or category_of(self.function),
+            work_application=self.actor.work_application,
+            flags=sorted(self.flags),
             outcome=outcome,
             person_count=len(self.person_ids),
             my_number_accessed=self.my_number_accessed,
@@ -116,8 +129,9 @@ def current() -> GateSession | None:
 
 
 @contextmanager
-def open(actor: Actor, *, function: str, perm: Perm, criteria: dict | None = None) -> Iterator[GateSession]:  # noqa: A001
-    session = GateSession(actor=actor, function=function, criteria=dict(criteria or {}))
+def open(actor: Actor, *, function: str, perm: Perm | str, criteria: dict | None = None,  # noqa: A001
+         category: str = "") -> Iterator[GateSession]:
+    session = GateSession(actor=actor, function=function, criteria=dict(criteria or {}), category=category)
     if not actor.can(perm):
         session.write_log(AccessLog.DENIED)
         raise AccessDenied()

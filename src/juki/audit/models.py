@@ -2,6 +2,34 @@ from django.conf import settings
 from django.db import models
 
 
+class Category(models.TextChoices):
+    """The kinds of log [1370] names; one table, so that one hash chain covers them all."""
+
+    ACCESS = "access", "アクセス（照会・検索）"
+    OPERATION = "operation", "操作（異動・審査）"
+    PROVISION = "provision", "提供・移転（他システム連携）"
+    PRINT = "print", "印刷"
+    EXPORT = "export", "媒体出力"
+    SETTINGS = "settings", "設定変更（権限・マスタ等）"
+    AUTH = "auth", "認証（ログイン・ログアウト）"
+    ERROR = "error", "エラー"
+    BATCH = "batch", "バッチ処理"
+
+
+_CATEGORY_PREFIXES = (
+    ("change.", Category.OPERATION), ("pending.", Category.OPERATION), ("outbox.", Category.PROVISION),
+    ("batch.", Category.BATCH), ("auth.", Category.AUTH), ("rights.", Category.SETTINGS),
+    ("master.", Category.SETTINGS), ("export.", Category.EXPORT), ("print.", Category.PRINT),
+)
+
+
+def category_of(function: str) -> str:
+    for prefix, category in _CATEGORY_PREFIXES:
+        if function.startswith(prefix):
+            return category
+    return Category.ACCESS
+
+
 class AccessLog(models.Model):
     """One row per use of personal data (C06, [1370] 操作ログ), written by the gate only.
 
@@ -18,6 +46,9 @@ class AccessLog(models.Model):
     system = models.CharField("バッチ・システム名", max_length=40, blank=True)
     terminal = models.ForeignKey("accounts.Terminal", verbose_name="端末", null=True, on_delete=models.PROTECT)
     function = models.CharField("機能", max_length=60)
+    category = models.CharField("種別", max_length=12, choices=Category.choices, default=Category.ACCESS)
+    work_application = models.CharField("作業申請番号", max_length=40, blank=True)
+    flags = models.JSONField("確認フラグ", default=list, blank=True)
     outcome = models.CharField("結果", max_length=40)
     person_count = models.IntegerField("対象者数", default=0)
     my_number_accessed = models.BooleanField("個人番号へのアクセス", default=False)
@@ -26,7 +57,7 @@ class AccessLog(models.Model):
     class Meta:
         verbose_name = "アクセスログ"
         verbose_name_plural = "アクセスログ"
-        indexes = [models.Index(fields=["user", "at"])]
+        indexes = [models.Index(fields=["user", "at"]), models.Index(fields=["category", "at"])]
 
 
 class AccessLogSubject(models.Model):

@@ -667,8 +667,7 @@ def resident_code_assign(*, actor: Actor, event_date: dt.date, person: PersonRef
     """住民票コードの付番 [870] (未付番者) or 変更請求 [880]: a new code drawn at random from stock."""
     operation = Operation.RESIDENT_CODE_CHANGE if change_request else Operation.RESIDENT_CODE_ASSIGN
     reason = Reason.RESIDENT_CODE_CHANGE_REQUEST if change_request else Reason.RESIDENT_CODE_EX_OFFICIO_ENTRY
-    with change_scope(actor=actor, operation=operation, event_date=event_date, notified_on=event_date if change_request else None,
-                      perm=Perm.RESIDENT_CODE_ASSIGN) as w:
+    with change_scope(actor=actor, operation=operation, event_date=event_date, notified_on=event_date if change_request else None) as w:
         p, version = w.person(person)
         if not change_request and version.resident_code:
             raise DomainError(ErrorCode.INVALID_INPUT, "この方にはすでに住民票コードが記載されています。変更請求として処理してください。")

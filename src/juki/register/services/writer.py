@@ -402,11 +402,12 @@ def change_scope(
     allow_future: bool = False,
     late_after: dt.date | None = None,
     cancels: Change | None = None,
-    perm: Perm = Perm.PERSON_CHANGE,
+    perm: Perm | str | None = None,
 ) -> Iterator[ChangeWriter]:
     """Gate + transaction + writer. The block must call `writer.finish()` as its last step."""
     criteria = {"operation": str(operation), "event_date": event_date.isoformat(), **(criteria or {})}
-    with gate.open(actor, function=f"change.{operation}", perm=perm, criteria=criteria) as session:
+    # Each operation is its own right (C02): change.<operation>.
+    with gate.open(actor, function=f"change.{operation}", perm=perm or f"change.{operation}", criteria=criteria) as session:
         _check_dates(event_date, notified_on, allow_future=allow_future)
         late = False
         if notified_on is not None and operation in reasons.NOTIFIED_OPERATIONS:
