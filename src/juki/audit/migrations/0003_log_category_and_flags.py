@@ -9,7 +9,7 @@ from juki.core import append_only
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_log_category_and_flags'),
+        ('accounts', '0003_more_roles'),
         ('audit', '0002_append_only_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
