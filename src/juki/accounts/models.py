@@ -11,6 +11,9 @@ class Staff(AbstractUser):
 
     role = models.CharField("事務分担", max_length=20, choices=ROLE_CHOICES, default="viewer")
     full_name = models.CharField("氏名", max_length=60, blank=True)
+    # The employee's own record when they live in the city: the anomaly report looks for staff
+    # viewing their own household, neighbours or namesakes (C08).
+    resident_person_id = models.BigIntegerField("本人の住民記録（市内在住の場合）", null=True, blank=True)
 
     class Meta:
         verbose_name = "職員"
