@@ -18,7 +18,7 @@ from juki.core import mynumber
 from juki.core.errors import NotFoundError
 from juki.core.wareki import display_date
 
-from . import relationships, reasons
+from . import reasons, relationships, visibility
 from .models import Change, Household, Person, PersonVersion, ResidentKind, Sex, Status, Town
 from .services.people import address_text
 from .services.writer import today
@@ -114,7 +114,7 @@ def version_dict(version: PersonVersion, *, session: GateSession, reveal_my_numb
             "residence_card_number": version.residence_card_number,
             "became_foreign_resident_on": _date(version.became_foreign_resident_on),
         }
-    return out
+    return visibility.apply(out, session)
 
 
 _VERSION_RELATED = ("person", "household", "town__ward__municipality")
