@@ -62,6 +62,12 @@ def supervisor(db):
 
 
 @pytest.fixture
+def identity_manager(db):
+    """本人確認情報管理責任者: the only one who may approve a direct correction of 本人確認情報 (C14)."""
+    return _staff("identity_manager", "idmgr1")
+
+
+@pytest.fixture
 def auditor(db):
     return _staff("auditor", "audit1")
 

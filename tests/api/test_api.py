@@ -243,8 +243,11 @@ def test_every_change_endpoint(api, fam, supervisor, terminal):
     child = post("birth", {"event_date": days_ago(2).isoformat(), "notified_on": today,
                            "child": {"family_name": "青木", "given_name": "一郎", "sex": 1, "relationship": "子"},
                            "destination": hver(hid)})["persons"][0]["id"]
-    post("minor-correction", {"event_date": today, "person": ver(child), "changes": {"given_name": "壱郎"}})
-    post("ex-officio-correction", {"event_date": today, "person": ver(child), "changes": {"given_name_kana": "イチロウ"}})
+    # A 氏名 is 本人確認情報: corrected only through 仮登録 and the 責任者's approval (C14), never at once.
+    for op, item in (("minor-correction", {"given_name": "壱郎"}), ("ex-officio-correction", {"given_name_kana": "イチロウ"})):
+        _is_problem(api.post(f"/api/v1/changes/{op}", {"event_date": today, "person": ver(child), "changes": item},
+                             format="json"), 400, "identity_approval_required")
+    post("ex-officio-correction", {"event_date": today, "person": ver(child), "changes": {"domicile_head": "青木　一郎"}})
     post("erratum-correction", {"event_date": today, "person": ver(child), "changes": {"kana_confirmed": True}})
     post("my-number", {"event_date": today, "person": ver(wife), "my_number": "234567890121", "kind": "entry"})
     sup = api_for(supervisor, terminal)
@@ -266,6 +269,7 @@ def test_every_change_endpoint(api, fam, supervisor, terminal):
         "resident_kind": "F", "nationality": "米国", "article_30_45_category": "中長期在留者", "residence_status": "教授",
         "period_of_stay": "3年", "stay_expires_on": "2029-01-01", "residence_card_number": "AB11112222CD"}],
         "destination": hver(hid)})["persons"][0]["id"]
+    post("minor-correction", {"event_date": today, "person": ver(lodger), "changes": {"kanji_name": "史密斯"}})
     post("foreign-registration", {"event_date": today, "persons": [{
         "family_name": "LEE", "given_name": "ANNA", "birth_date": "1992-01-01", "sex": 2, "relationship": "世帯主",
         "resident_kind": "F", "nationality": "韓国", "article_30_45_category": "特別永住者",

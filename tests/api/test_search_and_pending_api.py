@@ -32,8 +32,9 @@ def _correction(api, pid, given_name="太朗"):
 
 
 @pytest.fixture
-def sup(supervisor, terminal):
-    return api_for(supervisor, terminal)
+def sup(identity_manager, terminal):
+    # The entries correct a 氏名 (本人確認情報): only the 責任者 may approve them (C14).
+    return api_for(identity_manager, terminal)
 
 
 @pytest.fixture
@@ -137,13 +138,13 @@ def test_submit_list_get_and_approve(api, sup, head, submitted, clerk, superviso
     assert history[-1]["change"]["operator"] == "clerk1"
     assert sup.get("/api/v1/pending").json() == {"pending": []}
     approved = sup.get("/api/v1/pending?state=approved").json()["pending"]
-    assert [(p["id"], p["change_id"], p["reviewed_by"]) for p in approved] == [(submitted["id"], result["change_id"], "super1")]
+    assert [(p["id"], p["change_id"], p["reviewed_by"]) for p in approved] == [(submitted["id"], result["change_id"], "idmgr1")]
     closed = sup.get(f"/api/v1/pending/{submitted['id']}").json()
     assert closed["state"] == "approved" and "preview" not in closed
     _is_problem(sup.post(f"/api/v1/pending/{submitted['id']}/approve", format="json"), 400, "pending_closed")
 
 
-def test_submit_with_a_my_number_keeps_it_out_of_responses(api, sup, head):
+def test_submit_with_a_my_number_keeps_it_out_of_responses(api, sup, head, supervisor, terminal):
     r = api.post("/api/v1/pending", {"operation": "my_number", "payload": {
         "event_date": TODAY, "person": _ref(api, head), "my_number": MY_NUMBER, "kind": "entry"}}, format="json")
     assert r.status_code == 201 and MY_NUMBER not in r.content.decode()
@@ -151,7 +152,7 @@ def test_submit_with_a_my_number_keeps_it_out_of_responses(api, sup, head):
     assert not re.search(r"\d{12}", detail.content.decode())
     assert detail.json()["payload"]["my_number"].startswith("__sealed__")
     assert sup.post(f"/api/v1/pending/{r.json()['id']}/approve", format="json").status_code == 201
-    assert sup.get(f"/api/v1/persons/{head}?reveal_my_number=true").json()["my_number"] == MY_NUMBER
+    assert api_for(supervisor, terminal).get(f"/api/v1/persons/{head}?reveal_my_number=true").json()["my_number"] == MY_NUMBER
 
 
 def test_pending_list_by_ward(api, world, clerk, supervisor, terminal):
@@ -271,13 +272,13 @@ def test_pending_routes_are_denied_without_the_change_right_and_logged(api, subm
     assert api.get(url).json()["state"] == "pending"
 
 
-def test_each_new_route_writes_an_access_log_row(api, sup, head, submitted, clerk, supervisor):
+def test_each_new_route_writes_an_access_log_row(api, sup, head, submitted, clerk, identity_manager):
     url = f"/api/v1/pending/{submitted['id']}"
     for client, user, call, function, status in [
         (api, clerk, lambda: _search(api, name="青木", birth_date="1985-04-01"), "person.search", 200),
-        (sup, supervisor, lambda: sup.get("/api/v1/pending"), "pending.list", 200),
-        (sup, supervisor, lambda: sup.get(url), "pending.view", 200),
-        (sup, supervisor, lambda: sup.post(f"{url}/approve", format="json"), "pending.approve", 201),
+        (sup, identity_manager, lambda: sup.get("/api/v1/pending"), "pending.list", 200),
+        (sup, identity_manager, lambda: sup.get(url), "pending.view", 200),
+        (sup, identity_manager, lambda: sup.post(f"{url}/approve", format="json"), "pending.approve", 201),
     ]:
         before = set(AccessLog.objects.filter(user=user).values_list("id", flat=True))
         assert call().status_code == status

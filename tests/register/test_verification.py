@@ -72,8 +72,9 @@ def sup_terminal(db):
 
 
 @pytest.fixture
-def reviewer(supervisor, sup_terminal):
-    return Actor(user=supervisor, terminal=sup_terminal)
+def reviewer(identity_manager, sup_terminal):
+    # The entries below correct a 氏名, which only the 本人確認情報管理責任者 may approve (C14).
+    return Actor(user=identity_manager, terminal=sup_terminal)
 
 
 @pytest.fixture
@@ -149,7 +150,7 @@ def test_submit_keeps_the_register_unchanged(world, head):
     assert view["preview_error"] is None and view["preview"]["people"][0]["name"] == "青木　太朗"
 
 
-def test_approval_by_a_reviewer_commits_as_entered_by_the_clerk(world, head, reviewer, clerk, supervisor, terminal):
+def test_approval_by_a_reviewer_commits_as_entered_by_the_clerk(world, head, reviewer, clerk, identity_manager, terminal):
     pending = verification.pending_submit(actor=world, operation="ex_officio_correction", payload=correction(head))
     before = _counts()
     result = verification.pending_approve(actor=reviewer, pending_id=pending.id)
@@ -158,10 +159,10 @@ def test_approval_by_a_reviewer_commits_as_entered_by_the_clerk(world, head, rev
     assert after["versions"] == before["versions"] + 1
     assert person(head)["name"]["given_name"] == "太朗"
     change = _change(result.change_id)
-    assert change.operator == clerk and change.approved_by == supervisor and change.terminal == terminal
+    assert change.operator == clerk and change.approved_by == identity_manager and change.terminal == terminal
     p = _pending(pending.id)
     assert p.state == PendingChange.State.APPROVED and p.change_id == result.change_id
-    assert p.reviewed_by == supervisor and p.reviewed_at is not None
+    assert p.reviewed_by == identity_manager and p.reviewed_at is not None
     with gate.open(TEST, function="test.read", perm=Perm.PERSON_VIEW):
         event = OutboxEvent.objects.get(change_id=result.change_id)
     assert event.payload["persons"][0]["person_id"] == head
@@ -198,7 +199,7 @@ def test_a_second_approval_is_refused_and_nothing_is_written_twice(world, head, 
     assert _counts() == after_first and _pending(pending.id).state == PendingChange.State.APPROVED
 
 
-def test_reject_needs_a_comment_and_writes_nothing_to_the_register(world, head, reviewer, supervisor):
+def test_reject_needs_a_comment_and_writes_nothing_to_the_register(world, head, reviewer, identity_manager):
     pending = verification.pending_submit(actor=world, operation="ex_officio_correction", payload=correction(head))
     before = _counts()
     err = _raises("invalid_input", verification.pending_reject, actor=reviewer, pending_id=pending.id, comment="  ")
@@ -206,7 +207,7 @@ def test_reject_needs_a_comment_and_writes_nothing_to_the_register(world, head, 
     verification.pending_reject(actor=reviewer, pending_id=pending.id, comment="フリガナの確認が必要です。")
     assert _counts() == before
     p = _pending(pending.id)
-    assert p.state == PendingChange.State.REJECTED and p.reviewed_by == supervisor
+    assert p.state == PendingChange.State.REJECTED and p.reviewed_by == identity_manager
     assert p.review_comment == "フリガナの確認が必要です。" and p.change is None
     mine = verification.pending_list(actor=world, states=("rejected",), entered_by=world.user)
     assert [r["id"] for r in mine] == [pending.id]

@@ -109,7 +109,8 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
     ),
     "identity_manager": (
         "本人確認情報管理責任者（課長）",
-        frozenset(_READ | _ITEMS | {Perm.CHANGE_APPROVE, Perm.IDENTITY_CORRECTION_APPROVE}),
+        # The 課長 of 市民課: reviews like a supervisor, and alone approves 本人確認情報 corrections.
+        frozenset(_CLERK | {Perm.CHANGE_APPROVE, Perm.IDENTITY_CORRECTION_APPROVE}),
     ),
     "support": ("支援措置担当", frozenset(_READ | _ITEMS | {Perm.SUPPORT_MEASURE_MANAGE, Perm.RESTRICTION_MANAGE})),
     # Sees the address and the household, but not 本籍, 住民票コード, 在留資格 or 個人番号 ([1390]).

@@ -189,7 +189,7 @@ class ChangeView(GenericAPIView):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         kwargs = type(self).adapt(dict(data.validated_data))
-        result = type(self).service(actor=actor_of(request), **kwargs)
+        result = verification.change_commit(actor=actor_of(request), operation=type(self).operation, kwargs=kwargs)
         return Response(dataclasses.asdict(result), status=status.HTTP_201_CREATED)
 
 

@@ -39,6 +39,28 @@ COMPARED = [
 ]
 
 
+# 本人確認情報 (FILE-2): a correction of these outside a normal 異動 needs the approval of the
+# 本人確認情報管理責任者 (C14), whatever the two-person setting says.
+IDENTITY_FIELDS = frozenset({
+    "family_name", "given_name", "family_name_kana", "given_name_kana", "birth_date", "sex",
+    "town_code", "banchi", "katagaki", "resident_code",
+})
+_CORRECTIONS = {Operation.EX_OFFICIO_CORRECTION, Operation.ERRATUM_CORRECTION, Operation.MINOR_CORRECTION}
+
+
+def identity_correction(operation: str, payload: dict) -> bool:
+    """Is this entry a direct correction of 本人確認情報 (C14)?"""
+    if operation in _CORRECTIONS:
+        return bool(IDENTITY_FIELDS & set(payload.get("changes") or {}))
+    return operation == Operation.MY_NUMBER and payload.get("kind") == "correction"
+
+
+def _identity_refusal() -> DomainError:
+    return DomainError(ErrorCode.IDENTITY_APPROVAL_REQUIRED,
+                       "本人確認情報（氏名・生年月日・性別・住所・住民票コード・個人番号）の直接修正は、"
+                       "仮登録して本人確認情報管理責任者の承認を受けてください。")
+
+
 def two_person_required() -> bool:
     return getattr(settings, "JUKI_TWO_PERSON_VERIFICATION", True)
 
@@ -217,10 +239,17 @@ def pending_submit(*, actor: Actor, operation: str, payload: dict) -> PendingCha
 def change_enter(*, actor: Actor, operation: str, payload: dict) -> PendingChange | ChangeResult:
     """An entry from the counter: 仮登録 for review where two-person verification is on (the
     default, C10), committed at once where the city has turned it off."""
-    if two_person_required():
+    if two_person_required() or identity_correction(operation, payload):
         return pending_submit(actor=actor, operation=operation, payload=payload)
     spec = operation_spec(operation)
     return spec.service(actor=actor, **spec.kwargs(payload))
+
+
+def change_commit(*, actor: Actor, operation: str, kwargs: dict) -> ChangeResult:
+    """A change committed at once (the API's /changes endpoints): never a 本人確認情報 correction."""
+    if identity_correction(operation, kwargs):
+        raise _identity_refusal()
+    return operation_spec(operation).service(actor=actor, **kwargs)
 
 
 def _pending_dict(p: PendingChange) -> dict:
@@ -240,6 +269,7 @@ def _pending_dict(p: PendingChange) -> dict:
         "review_comment": p.review_comment,
         "change_id": p.change_id,
         "person_ids": p.person_ids,
+        "identity_correction": identity_correction(p.operation, p.payload),
     }
 
 
@@ -285,13 +315,16 @@ def pending_get(*, actor: Actor, pending_id: int) -> dict:
     return out
 
 
-def _check_reviewer(actor: Actor, pending: PendingChange) -> None:
+def _check_reviewer(actor: Actor, pending: PendingChange, *, approving_it: bool = False) -> None:
     if not actor.can(Perm.CHANGE_APPROVE):
         raise AccessDenied("審査（本登録・差戻し）の権限がありません。")
     if actor.user is not None and actor.user.pk == pending.entered_by_id:
         raise DomainError(ErrorCode.SELF_APPROVAL, "入力した職員本人は審査できません。別の職員が審査してください。")
     if pending.state != PendingChange.State.PENDING:
         raise DomainError(ErrorCode.PENDING_CLOSED, f"この仮登録は既に「{pending.get_state_display()}」です。")
+    if approving_it and identity_correction(pending.operation, pending.payload) \
+            and not actor.can(Perm.IDENTITY_CORRECTION_APPROVE):
+        raise AccessDenied("本人確認情報の直接修正は、本人確認情報管理責任者の権限を持つ職員だけが本登録できます。")
 
 
 def pending_approve(*, actor: Actor, pending_id: int) -> ChangeResult:
@@ -299,7 +332,9 @@ def pending_approve(*, actor: Actor, pending_id: int) -> ChangeResult:
     with gate.open(actor, function="pending.approve", perm=Perm.CHANGE_APPROVE, criteria={"pending_id": pending_id}) as s:
         pending = _get(pending_id)
         s.record(pending.person_ids)
-        _check_reviewer(actor, pending)
+        _check_reviewer(actor, pending, approving_it=True)
+        if identity_correction(pending.operation, pending.payload):
+            s.flag("identity_correction")  # C14: kept for review with the approver's name
         payload = _unseal_payload(pending)
     spec = operation_spec(pending.operation)
     kwargs = spec.kwargs(payload)

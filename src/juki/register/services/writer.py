@@ -406,8 +406,11 @@ def change_scope(
 ) -> Iterator[ChangeWriter]:
     """Gate + transaction + writer. The block must call `writer.finish()` as its last step."""
     criteria = {"operation": str(operation), "event_date": event_date.isoformat(), **(criteria or {})}
-    # Each operation is its own right (C02): change.<operation>.
-    with gate.open(actor, function=f"change.{operation}", perm=perm or f"change.{operation}", criteria=criteria) as session:
+    # Each operation is its own right (C02): change.<operation>; committing another clerk's
+    # 仮登録 needs the review right instead (the entry was checked against the clerk's right).
+    if perm is None:
+        perm = Perm.CHANGE_APPROVE if _approval.get() is not None else f"change.{operation}"
+    with gate.open(actor, function=f"change.{operation}", perm=perm, criteria=criteria) as session:
         _check_dates(event_date, notified_on, allow_future=allow_future)
         late = False
         if notified_on is not None and operation in reasons.NOTIFIED_OPERATIONS:
