@@ -72,6 +72,20 @@ def auditor(db):
     return _staff("auditor", "audit1")
 
 
+# --- rights (helper C) ---
+@pytest.fixture
+def manager(db):
+    """システム所管課長: approves rights applications (rights.approve)."""
+    return _staff("manager", "manager1")
+
+
+@pytest.fixture
+def rights_admin(db):
+    """システム管理者: applies for rights and records transfers (rights.admin)."""
+    return _staff("admin", "admin1")
+# --- end rights
+
+
 @pytest.fixture
 def viewer(db):
     return _staff("viewer", "viewer1")
@@ -82,6 +96,14 @@ def linkage_user(db):
     return _staff("linkage", "link1")
 
 
+# --- protection (helper D) ---
+@pytest.fixture
+def support_user(db):
+    """支援措置担当: support.manage and restriction.manage (supervisors do not have support.manage)."""
+    return _staff("support", "support1")
+# --- end protection
+
+
 @pytest.fixture
 def actor(clerk, terminal):
     return Actor(user=clerk, terminal=terminal)
@@ -89,7 +111,8 @@ def actor(clerk, terminal):
 
 @pytest.fixture
 def sup_actor(supervisor, terminal):
-    return Actor(user=supervisor, terminal=terminal)
+    # A supervisor may reveal 個人番号, so logs in with the second factor (C01).
+    return Actor(user=supervisor, terminal=terminal, second_factor=True)
 
 
 @pytest.fixture
@@ -136,8 +159,39 @@ def api(clerk, terminal):
     return api_for(clerk, terminal)
 
 
+def otp_for(user) -> str:
+    """Enrol a fresh TOTP device for the user and return its current code (a new key each time,
+    so two logins within one 30 s step are not refused as a replayed code)."""
+    from django_otp.oath import totp
+
+    from juki.accounts.login import totp_enrol
+
+    device = totp_enrol(actor=Actor.batch("test"), user=user).device
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def counter_client(user, terminal):
+    """A django.test.Client logged in at the counter; users who need it pass the TOTP step too."""
+    from django.test import Client
+
+    from juki.accounts.login import needs_second_factor
+
+    otp = otp_for(user) if needs_second_factor(user) else ""
+    client = Client()
+    r = client.post("/counter/login/", {"username": user.username, "password": user.plain_password,
+                                        "terminal": terminal.code})
+    assert r.status_code == 302, r.content.decode()[:500]
+    if "/counter/login/otp/" in r["Location"]:
+        r = client.post("/counter/login/otp/", {"otp": otp})
+        assert r.status_code == 302 and "/login/" not in r["Location"], r.content.decode()[:500]
+    return client
+
+
 def api_for(user, terminal):
+    from juki.accounts.login import needs_second_factor
+
     client = APIClient()
-    key, _ = token_issue(username=user.username, password=user.plain_password)
+    otp = otp_for(user) if needs_second_factor(user) else ""
+    key, _ = token_issue(username=user.username, password=user.plain_password, otp=otp)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_X_TERMINAL_ID=terminal.code)
     return client

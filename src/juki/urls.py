@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from juki.audit import api as audit_api
 from juki.core import views as core_views
 
 admin.site.site_header = "juki 住民記録システム 管理"
@@ -10,11 +11,22 @@ admin.site.index_title = "マスタ管理"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    # Staff screens, one app each (C02: each screen checks its right and logs a refusal).
     path("counter/", include("juki.counter.urls")),
+    path("rights/", include("juki.rights.urls")),
+    path("protection/", include("juki.protection.urls")),
+    path("audit/", include("juki.audit.urls")),
+    path("disclosure/", include("juki.audit.disclosure_urls")),
     path("admin/", admin.site.urls),
+    # API v1
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/rights/", include("juki.rights.api")),
     path("api/v1/", include("juki.register.api.urls")),
+    path("api/v1/", include("juki.protection.api.urls")),
+    path("api/v1/persons/<int:person_id>/disclosure", audit_api.DisclosureReportView.as_view(), name="api-disclosure"),
+    path("api/v1/persons/<int:person_id>/disclosure/summary", audit_api.DisclosureSummaryView.as_view(),
+         name="api-disclosure-summary"),
 ]
 handler404 = "juki.core.views.not_found"
 handler500 = "juki.core.views.server_error"

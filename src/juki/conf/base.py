@@ -23,10 +23,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "juki.core",
     "juki.accounts",
+    "juki.rights",
     "juki.audit",
     "juki.register",
+    "juki.protection",
     "juki.counter",
 ]
 
@@ -36,6 +40,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -91,6 +96,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "juki.accounts.passwords.PasswordHistoryValidator"},
 ]
 
 LANGUAGE_CODE = "ja"
@@ -157,3 +163,43 @@ JUKI_MUNICIPALITY_CODE = os.environ.get("JUKI_MUNICIPALITY_CODE", "401005")
 JUKI_IDLE_LOCK_SECONDS = int(os.environ.get("JUKI_IDLE_LOCK_SECONDS", "300"))
 # Two-person verification (C10) [530]: changes are 仮登録 until another user approves them.
 JUKI_TWO_PERSON_VERIFICATION = os.environ.get("JUKI_TWO_PERSON_VERIFICATION", "1") not in ("0", "false", "no")
+# Rights (C03): a right applied for may run at most until the end of the fiscal year this many
+# years after the one it starts in; accounts made by `staff_create` get their role for this many days.
+JUKI_RIGHTS_MAX_FISCAL_YEARS = int(os.environ.get("JUKI_RIGHTS_MAX_FISCAL_YEARS", "1"))
+JUKI_INITIAL_GRANT_DAYS = int(os.environ.get("JUKI_INITIAL_GRANT_DAYS", "365"))
+# Login (C01): the last N passwords cannot be reused; a password older than this many days must be
+# changed (0: never); this many consecutive failures lock the account for this many minutes.
+JUKI_PASSWORD_HISTORY = int(os.environ.get("JUKI_PASSWORD_HISTORY", "5"))
+JUKI_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("JUKI_PASSWORD_MAX_AGE_DAYS", "90"))
+JUKI_LOGIN_MAX_FAILURES = int(os.environ.get("JUKI_LOGIN_MAX_FAILURES", "5"))
+JUKI_LOGIN_LOCK_MINUTES = int(os.environ.get("JUKI_LOGIN_LOCK_MINUTES", "30"))
+# The issuer shown in the authenticator app for juki's TOTP second factor.
+OTP_TOTP_ISSUER = os.environ.get("JUKI_OTP_ISSUER", "juki")
+# django-otp's own back-off is off: the account lockout above already bounds the guesses.
+OTP_TOTP_THROTTLE_FACTOR = 0
+# 抑止 [410]: a 一時解除 lasts this many minutes unless the one releasing says otherwise, then the
+# restriction is in force again by itself.
+JUKI_RESTRICTION_TEMPORARY_RELEASE_MINUTES = int(os.environ.get("JUKI_RESTRICTION_TEMPORARY_RELEASE_MINUTES", "30"))
+# Access-log analysis [1370] (C06–C08). 深夜 is from START to END hour, Asia/Tokyo (across midnight).
+JUKI_AUDIT_NIGHT_START_HOUR = int(os.environ.get("JUKI_AUDIT_NIGHT_START_HOUR", "22"))
+JUKI_AUDIT_NIGHT_END_HOUR = int(os.environ.get("JUKI_AUDIT_NIGHT_END_HOUR", "6"))
+# 大量検索: one search returning at least this many persons (the counter shows 50 at most) …
+JUKI_AUDIT_MASS_SEARCH_ROWS = int(os.environ.get("JUKI_AUDIT_MASS_SEARCH_ROWS", "50"))
+# … or a user with more than this many searches in one clock hour.
+JUKI_AUDIT_SEARCHES_PER_HOUR = int(os.environ.get("JUKI_AUDIT_SEARCHES_PER_HOUR", "60"))
+# Anomaly report: more than this many persons from different households viewed within the minutes.
+JUKI_AUDIT_BURST_PERSONS = int(os.environ.get("JUKI_AUDIT_BURST_PERSONS", "20"))
+JUKI_AUDIT_BURST_MINUTES = int(os.environ.get("JUKI_AUDIT_BURST_MINUTES", "10"))
+# Tamper-evident audit log (ADR 0007). Ed25519 key that signs checkpoints: base64 of the raw 32
+# bytes, or the path of a file holding it; JUKI_AUDIT_PUBLIC_KEYS lists retired public keys
+# (base64, comma-separated) whose old checkpoints must still verify.
+JUKI_AUDIT_SIGNING_KEY = os.environ.get("JUKI_AUDIT_SIGNING_KEY", "")
+JUKI_AUDIT_PUBLIC_KEYS = os.environ.get("JUKI_AUDIT_PUBLIC_KEYS", "")
+# Log rows are kept this many years (`juki audit purge`); provision rows at least 7 (C07).
+JUKI_AUDIT_RETENTION_YEARS = int(os.environ.get("JUKI_AUDIT_RETENTION_YEARS", "7"))
+JUKI_AUDIT_PROVISION_RETENTION_YEARS = int(os.environ.get("JUKI_AUDIT_PROVISION_RETENTION_YEARS", "7"))
+if JUKI_AUDIT_PROVISION_RETENTION_YEARS < 7 or JUKI_AUDIT_RETENTION_YEARS < 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("JUKI_AUDIT_PROVISION_RETENTION_YEARS must be at least 7 (C07), JUKI_AUDIT_RETENTION_YEARS at least 1")
+JUKI_DEMO_TOOLS = False  # demo-only commands (conf/dev.py turns them on)

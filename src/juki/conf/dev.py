@@ -25,3 +25,12 @@ _local = json.loads(_secrets_file.read_text())
 SECRET_KEY = SECRET_KEY or _local["secret_key"]  # noqa: F405
 JUKI_MYNUMBER_KEYS = JUKI_MYNUMBER_KEYS or _local["mynumber_keys"]  # noqa: F405
 JUKI_MYNUMBER_HMAC_KEY = JUKI_MYNUMBER_HMAC_KEY or _local["mynumber_hmac_key"]  # noqa: F405
+# Checkpoint signing key of the demo: generated once, kept beside the other local secrets.
+if not JUKI_AUDIT_SIGNING_KEY:  # noqa: F405
+    _audit_key = VAR_DIR / "audit-signing.key"
+    if not _audit_key.exists():
+        _audit_key.touch(mode=0o600)
+        _audit_key.write_text(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+    JUKI_AUDIT_SIGNING_KEY = str(_audit_key)
+# Demo-only conveniences (`juki demo-otp`): never set in production.
+JUKI_DEMO_TOOLS = True

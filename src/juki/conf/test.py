@@ -9,6 +9,7 @@ JUKI_MYNUMBER_KEYS = "t2:" + base64.b64encode(secrets.token_bytes(32)).decode() 
     secrets.token_bytes(32)
 ).decode()
 JUKI_MYNUMBER_HMAC_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+JUKI_AUDIT_SIGNING_KEY = base64.b64encode(secrets.token_bytes(32)).decode()  # any 32 bytes are an Ed25519 key
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 import os

@@ -1,0 +1,293 @@
+"""Printable A4 documents (lists, disclosure answers, certificates' drafts) as PDF bytes.
+
+ReportLab with the IPAex fonts from Debian's fonts-ipaexfont: the fonts are embedded as subsets,
+so a PDF prints the same on any machine and a resident can keep it. Japanese text wraps at any
+character (wordWrap="CJK"); a cell is never cut, a long one makes its row taller.
+
+Two entry points:
+
+- ``table_pdf(title=…, columns=[("氏名", 2), …], rows=[[…], …])`` — one list, header row repeated
+  on every page.
+- ``document_pdf(title, [Heading(…), Text(…), KeyValues(…), Grid(…), PageBreak()])`` — headings,
+  paragraphs, label/value tables and lists, for documents with several parts.
+
+Every page carries the title, 「n / N」 page numbers, the generated-at stamp and an optional footer.
+Text is plain text: markup characters are escaped, newlines become line breaks.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import landscape as to_landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import PageBreak as _RLPageBreak
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+GOTHIC = "IPAexGothic"
+MINCHO = "IPAexMincho"
+FONT_FILES = {
+    GOTHIC: "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+    MINCHO: "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+}
+MARGIN = 15 * mm
+HEADER_FILL = colors.HexColor("#e6e6e6")
+GRID_COLOR = colors.HexColor("#808080")
+
+
+@lru_cache(maxsize=1)
+def register_fonts() -> tuple[str, str]:
+    """Registers the IPAex fonts with ReportLab once per process; returns (gothic, mincho)."""
+    for name, path in FONT_FILES.items():
+        if not Path(path).exists():
+            # Deployment problem, not user input: say which package is missing.
+            raise RuntimeError(f"font {path} not found: install the Debian package fonts-ipaexfont")
+        pdfmetrics.registerFont(TTFont(name, path))
+        # IPAex has no bold/italic faces; map them to the same face so <b> never fails.
+        pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
+    return GOTHIC, MINCHO
+
+
+# --- building blocks ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 1  # 1 = section, 2 = subsection
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    small: bool = False  # notes and explanations in a smaller size
+
+
+@dataclass(frozen=True)
+class KeyValues:
+    """Label/value pairs as a two-column table (the items of a 住民票, a request's particulars)."""
+
+    rows: list[tuple[str, str]]
+    label_width: float = 0.28  # share of the text width
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A list with a header row repeated on every page. Widths are relative weights."""
+
+    columns: list[tuple[str, float]]
+    rows: list[list[str]]
+    empty_text: str = "該当する記録はありません。"
+
+
+@dataclass(frozen=True)
+class PageBreak:
+    pass
+
+
+Block = Heading | Text | KeyValues | Grid | PageBreak
+
+
+@dataclass
+class _Styles:
+    body: ParagraphStyle
+    small: ParagraphStyle
+    cell: ParagraphStyle
+    head_cell: ParagraphStyle
+    h1: ParagraphStyle
+    h2: ParagraphStyle
+    title: ParagraphStyle
+    subtitle: ParagraphStyle
+
+
+def _styles() -> _Styles:
+    gothic, _mincho = register_fonts()  # Mincho is registered for formal documents (certificates)
+    base = {"fontName": gothic, "wordWrap": "CJK", "alignment": TA_LEFT}
+    return _Styles(
+        body=ParagraphStyle("body", fontSize=10, leading=15, spaceAfter=4, **base),
+        small=ParagraphStyle("small", fontSize=8.5, leading=12, spaceAfter=3, **base),
+        cell=ParagraphStyle("cell", fontSize=8.5, leading=11, **base),
+        head_cell=ParagraphStyle("head_cell", fontSize=8.5, leading=11, **base),
+        h1=ParagraphStyle("h1", fontSize=13, leading=18, spaceBefore=8, spaceAfter=5, keepWithNext=1, **base),
+        h2=ParagraphStyle("h2", fontSize=11, leading=15, spaceBefore=6, spaceAfter=3, keepWithNext=1, **base),
+        title=ParagraphStyle("title", fontSize=16, leading=22, spaceAfter=2, **base),
+        subtitle=ParagraphStyle("subtitle", fontSize=10, leading=14, spaceAfter=6, **base),
+    )
+
+
+def _para(text, style: ParagraphStyle) -> Paragraph:
+    # Plain text in, never markup: a name containing "<" or "&" must print as written.
+    return Paragraph(escape("" if text is None else str(text)).replace("\n", "<br/>"), style)
+
+
+def _table_style(header: bool) -> TableStyle:
+    commands = [
+        # Also for empty cells: the table's default font would be an unembedded Helvetica.
+        ("FONTNAME", (0, 0), (-1, -1), GOTHIC),
+        ("GRID", (0, 0), (-1, -1), 0.5, GRID_COLOR),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL))
+    return TableStyle(commands)
+
+
+def _grid(block: Grid, width: float, st: _Styles) -> Table:
+    total = sum(w for _, w in block.columns) or 1
+    widths = [width * w / total for _, w in block.columns]
+    data = [[_para(label, st.head_cell) for label, _ in block.columns]]
+    if block.rows:
+        data += [[_para(cell, st.cell) for cell in row] for row in block.rows]
+    else:
+        data.append([_para(block.empty_text, st.cell)] + [""] * (len(block.columns) - 1))
+    # splitInRow: a cell longer than a page continues on the next one instead of failing.
+    table = Table(data, colWidths=widths, repeatRows=1, splitByRow=True, splitInRow=1)
+    style = _table_style(header=True)
+    if not block.rows:
+        style.add("SPAN", (0, 1), (-1, 1))
+    table.setStyle(style)
+    return table
+
+
+def _key_values(block: KeyValues, width: float, st: _Styles) -> Table:
+    label_w = width * block.label_width
+    data = [[_para(k, st.cell), _para(v, st.cell)] for k, v in block.rows]
+    table = Table(data or [[_para("", st.cell), _para("記録はありません。", st.cell)]],
+                  colWidths=[label_w, width - label_w], splitByRow=True, splitInRow=1)
+    style = _table_style(header=False)
+    style.add("BACKGROUND", (0, 0), (0, -1), HEADER_FILL)
+    table.setStyle(style)
+    return table
+
+
+def _flowables(blocks: list[Block], width: float, st: _Styles) -> list:
+    out: list = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            out.append(_para(block.text, st.h1 if block.level <= 1 else st.h2))
+        elif isinstance(block, Text):
+            para = _para(block.text, st.small if block.small else st.body)
+            if out and isinstance(out[-1], Paragraph) and out[-1].style.name in ("h1", "h2"):
+                # A heading's lead-in text stays with what it introduces, not alone at a page foot.
+                para.keepWithNext = 1
+            out.append(para)
+        elif isinstance(block, KeyValues):
+            out += [_key_values(block, width, st), Spacer(1, 4 * mm)]
+        elif isinstance(block, Grid):
+            out += [_grid(block, width, st), Spacer(1, 4 * mm)]
+        elif isinstance(block, PageBreak):
+            out.append(_RLPageBreak())
+        else:  # pragma: no cover - a programming error, not input
+            raise TypeError(f"unknown block {block!r}")
+    return out
+
+
+def _now_text(now: dt.datetime | None) -> str:
+    from django.utils import timezone
+
+    from juki.core.wareki import to_wareki
+
+    t = timezone.localtime(now) if now else timezone.localtime()
+    return f"作成日時 {to_wareki(t.date())} {t.hour:02d}時{t.minute:02d}分"
+
+
+def _numbered_canvas(title: str, stamp: str, footer: str, font: str):
+    """A canvas that draws the running header/footer once the page count is known (「n / N」)."""
+
+    class NumberedCanvas(rl_canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            # ReportLab's default initial font is Helvetica, referenced but never embedded.
+            kwargs["initialFontName"] = font
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._decorate(total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, total: int) -> None:
+            w, h = self._pagesize
+            self.saveState()
+            self.setFont(font, 8)
+            self.setFillColor(colors.HexColor("#404040"))
+            self.drawString(MARGIN, h - MARGIN + 4 * mm, title)
+            self.drawRightString(w - MARGIN, h - MARGIN + 4 * mm, stamp)
+            if footer:
+                self.drawString(MARGIN, MARGIN - 8 * mm, footer)
+            self.drawRightString(w - MARGIN, MARGIN - 8 * mm, f"{self._pageNumber} / {total}")
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def document_pdf(
+    title: str,
+    blocks: list[Block],
+    *,
+    subtitle: str = "",
+    landscape: bool = False,
+    footer: str = "",
+    now: dt.datetime | None = None,
+) -> bytes:
+    """An A4 document: title (and subtitle) on page one, then the blocks in order."""
+    st = _styles()
+    pagesize = to_landscape(A4) if landscape else A4
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=pagesize,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN + 4 * mm,
+        bottomMargin=MARGIN,
+        title=title,
+        author="juki",
+        creator="juki",  # no subtitle in the metadata: it may name the person
+    )
+    story: list = [_para(title, st.title)]
+    if subtitle:
+        story.append(_para(subtitle, st.subtitle))
+    story += _flowables(blocks, doc.width, st)
+    doc.build(story, canvasmaker=_numbered_canvas(title, _now_text(now), footer, GOTHIC))
+    return buf.getvalue()
+
+
+def table_pdf(
+    *,
+    title: str,
+    subtitle: str = "",
+    columns: list[tuple[str, float]],
+    rows: list[list[str]],
+    landscape: bool = True,
+    footer: str = "",
+    now: dt.datetime | None = None,
+) -> bytes:
+    """An A4 list: ``columns`` are (header, relative width); every row has one string per column."""
+    for row in rows:
+        if len(row) != len(columns):
+            raise ValueError(f"row has {len(row)} cells, expected {len(columns)}")
+    return document_pdf(title, [Grid(columns, [list(r) for r in rows])], subtitle=subtitle,
+                        landscape=landscape, footer=footer, now=now)
