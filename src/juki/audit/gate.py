@@ -90,6 +90,11 @@ class GateSession:
         """Call before putting a plain 個人番号 in a response; refuses without the right."""
         if not self.actor.can(Perm.MY_NUMBER_VIEW):
             raise AccessDenied("個人番号を表示する権限がありません。")
+        if self.actor.user is not None and not self.actor.second_factor:
+            # A staff session must have passed the TOTP step (C01); batch actors have no login.
+            refused = AccessDenied("個人番号の表示には、ワンタイムパスワードによる二要素認証でのログインが必要です。")
+            refused.code = ErrorCode.SECOND_FACTOR_REQUIRED
+            raise refused
         self.my_number_accessed = True
 
     def write_log(self, outcome: str = AccessLog.OK) -> AccessLog:
@@ -101,7 +106,9 @@ class GateSession:
             return self._insert(outcome)
 
     def _insert(self, outcome: str) -> AccessLog:
-        entry = sql.insert(AccessLog(
+        from . import chain  # the row is linked into the hash chain as it is inserted (ADR 0007)
+
+        entry = AccessLog(
             user=self.actor.user,
             system=self.actor.system,
             terminal=self.actor.terminal,
@@ -113,8 +120,9 @@ class GateSession:
             person_count=len(self.person_ids),
             my_number_accessed=self.my_number_accessed,
             criteria=_sanitize(self.criteria),
-        ))
+        )
         ids = sorted(self.person_ids)
+        chain.append(entry, ids)
         for i in range(0, len(ids), 2000):
             sql.insert_pairs(AccessLogSubject._meta.db_table, ("log_id", "person_id"), [(entry.pk, pid) for pid in ids[i:i + 2000]])
         self.logged = True

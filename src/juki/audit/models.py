@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Category(models.TextChoices):
@@ -20,6 +21,7 @@ _CATEGORY_PREFIXES = (
     ("change.", Category.OPERATION), ("pending.", Category.OPERATION), ("outbox.", Category.PROVISION),
     ("batch.", Category.BATCH), ("auth.", Category.AUTH), ("rights.", Category.SETTINGS),
     ("master.", Category.SETTINGS), ("export.", Category.EXPORT), ("print.", Category.PRINT),
+    ("error.", Category.ERROR),
 )
 
 
@@ -35,13 +37,17 @@ class AccessLog(models.Model):
 
     Rows are never updated or deleted by the application. `criteria` holds what was asked
     (search terms, operation parameters) with 個人番号 replaced by a marker.
+
+    `seq`, `prev_hash` and `row_hash` make the rows a hash chain (ADR 0007, `chain.py`): `seq`
+    counts without gaps, `row_hash` covers the row, its subjects and `prev_hash`.
     """
 
     OK = "ok"
     DENIED = "denied"
     EMPTY = "empty"
 
-    at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
+    # Set before the insert (not auto_now_add), because the row's hash covers it.
+    at = models.DateTimeField("日時", default=timezone.now, db_index=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作者", null=True, on_delete=models.PROTECT)
     system = models.CharField("バッチ・システム名", max_length=40, blank=True)
     terminal = models.ForeignKey("accounts.Terminal", verbose_name="端末", null=True, on_delete=models.PROTECT)
@@ -53,6 +59,9 @@ class AccessLog(models.Model):
     person_count = models.IntegerField("対象者数", default=0)
     my_number_accessed = models.BooleanField("個人番号へのアクセス", default=False)
     criteria = models.JSONField("条件", default=dict, blank=True)
+    seq = models.BigIntegerField("連番", unique=True)
+    prev_hash = models.CharField("前の記録のハッシュ", max_length=64)
+    row_hash = models.CharField("ハッシュ", max_length=64)
 
     class Meta:
         verbose_name = "アクセスログ"
@@ -65,3 +74,37 @@ class AccessLogSubject(models.Model):
 
     log = models.ForeignKey(AccessLog, on_delete=models.PROTECT, related_name="subjects")
     person_id = models.BigIntegerField(db_index=True)
+
+
+class ChainHead(models.Model):
+    """The newest link of the chain (one row): writers lock it to take the next `seq` in turn."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    row_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "ハッシュチェーンの先頭"
+
+
+class Checkpoint(models.Model):
+    """A signed statement "the chain at `seq` has hash `row_hash`" (Ed25519, append-only).
+
+    `periodic` ones are written from cron; a `purge` one anchors the chain's new first row
+    after old rows were removed under the retention rules.
+    """
+
+    PERIODIC = "periodic"
+    PURGE = "purge"
+
+    seq = models.BigIntegerField("連番", db_index=True)
+    row_hash = models.CharField("ハッシュ", max_length=64)
+    at = models.DateTimeField("日時", default=timezone.now)
+    kind = models.CharField("種類", max_length=10, choices=[(PERIODIC, "定期"), (PURGE, "保存期間経過による削除")],
+                            default=PERIODIC)
+    key_id = models.CharField("鍵ID", max_length=16)
+    signature = models.CharField("署名", max_length=88)
+
+    class Meta:
+        verbose_name = "監査ログのチェックポイント"
+        verbose_name_plural = "監査ログのチェックポイント"

@@ -1,5 +1,9 @@
+import logging
+
 from django.http import JsonResponse
 from django.shortcuts import render
+
+log = logging.getLogger("juki.errors")
 
 
 def home(request):
@@ -18,7 +22,24 @@ def not_found(request, exception=None):
     return render(request, "core/error.html", {"title": "ページが見つかりません", "status": 404}, status=404)
 
 
+def record_error(request, where: str) -> None:
+    """The error log of [1370]: which screen or endpoint failed, for whom, from which terminal —
+    never the exception's text, which may quote data."""
+    from juki.audit import events
+    from juki.audit.gate import Actor
+
+    user = getattr(request, "user", None)
+    match = getattr(request, "resolver_match", None)
+    try:
+        events.record(Actor(user=user if getattr(user, "is_authenticated", False) else None,
+                            terminal=getattr(request, "terminal", None), system="" if user else "web"),
+                      function=f"error.{where}", outcome="error", criteria={"view": match.view_name if match else ""})
+    except Exception:  # the database may be what failed; the application log still has the event
+        log.exception("could not record an error row")
+
+
 def server_error(request):
+    record_error(request, "server")
     if _wants_json(request):
         return JsonResponse({"type": "urn:juki:error:internal_error", "status": 500, "code": "internal_error",
                              "detail": "システムエラーが発生しました。処理は行われていません。"},

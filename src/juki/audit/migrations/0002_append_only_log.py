@@ -1,7 +1,7 @@
 """Access-log rows cannot be changed at the database (C06, [1370] 改ざん防止).
 
-Retention purges (C07: 7 years) will run through a dedicated, logged procedure — the
-governance issue.
+Retention purges (C07: 7 years) run through `juki audit purge`, a dedicated, logged procedure
+(ADR 0007).
 """
 from django.db import migrations
 

@@ -1,0 +1,480 @@
+"""The access log as a hash chain with signed checkpoints (ADR 0007, [1370] 改ざん防止).
+
+Every AccessLog row carries a gapless `seq`, the hash of the row before it (`prev_hash`) and
+its own hash (`row_hash`, SHA-256 over a canonical JSON form of the row, its subjects and
+`prev_hash`). Writers take the next `seq` under a lock on the one `ChainHead` row, so the chain
+stays linear under concurrent writers. Checkpoints sign "the chain at seq N has hash H" with
+Ed25519; `verify()` re-computes everything and names the first broken record.
+
+Nothing here reads personal data: only log rows and the ids of the persons they name.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import itertools
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from juki.core import append_only, sql
+
+from .models import AccessLog, AccessLogSubject, Category, ChainHead, Checkpoint
+
+GENESIS = "0" * 64
+FORMAT = 1
+# The columns the hash covers, with the subjects' person ids and prev_hash (and nothing else:
+# `id` is the database's, not the log's).
+HASHED = ("seq", "at", "user_id", "system", "terminal_id", "function", "category", "outcome", "person_count",
+          "my_number_accessed", "criteria", "flags", "work_application")
+MIN_PROVISION_YEARS = 7  # C07
+_PURGE_LOCK_KEY = 0x6A6B7067  # "jkpg"
+BATCH = "juki audit"
+
+
+# --- the chain ------------------------------------------------------------------------------
+
+
+def _timestamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(values: Mapping, person_ids: Iterable[int], prev_hash: str) -> bytes:
+    """Sorted-key JSON of the hashed columns; `values` maps column names (e.g. `user_id`)."""
+    doc = {name: values[name] for name in HASHED}
+    doc["at"] = _timestamp(values["at"])
+    doc["subjects"] = sorted(int(p) for p in person_ids)
+    doc["prev_hash"] = prev_hash
+    doc["v"] = FORMAT
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def digest(values: Mapping, person_ids: Iterable[int], prev_hash: str) -> str:
+    return hashlib.sha256(canonical(values, person_ids, prev_hash)).hexdigest()
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _as_stored(value):
+    """A JSON value as it reads back from the database (tuples become lists, keys strings)."""
+    if isinstance(value, dict) and all(type(k) is str and isinstance(v, _SCALARS) for k, v in value.items()):
+        return value  # the usual flat criteria: already what the database gives back
+    if isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
+        return value
+    return json.loads(json.dumps(value))
+
+
+_HEAD = f"SELECT seq, row_hash FROM {ChainHead._meta.db_table} WHERE id = 1"
+_HEAD_INIT = (f"INSERT INTO {ChainHead._meta.db_table} (id, seq, row_hash) VALUES (1, %s, %s) "
+              "ON CONFLICT (id) DO NOTHING")
+_HEAD_MOVE = f"UPDATE {ChainHead._meta.db_table} SET seq = %s, row_hash = %s WHERE id = 1"
+_LAST_ROW = f"SELECT seq, row_hash FROM {AccessLog._meta.db_table} ORDER BY seq DESC LIMIT 1"
+
+
+def _lock_head(cur) -> tuple[int, str]:
+    # PostgreSQL: the row lock serialises writers until commit. SQLite: IMMEDIATE transactions
+    # hold the database's write lock already.
+    select = _HEAD + (" FOR UPDATE" if connection.vendor == "postgresql" else "")
+    cur.execute(select)
+    row = cur.fetchone()
+    if row is None:  # a fresh or flushed database (tests): start from the last row, if any
+        cur.execute(_LAST_ROW)
+        last = cur.fetchone() or (0, GENESIS)
+        cur.execute(_HEAD_INIT, list(last))
+        cur.execute(select)
+        row = cur.fetchone()
+    return row[0], row[1]
+
+
+def append(entry: AccessLog, person_ids: list[int]) -> AccessLog:
+    """Link `entry` to the chain and insert it (its subjects are the caller's next insert).
+
+    Must run inside the transaction that also inserts the subjects: the head row stays locked
+    until that commits, and a rollback gives the `seq` back, so the numbering has no gaps.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("chain.append must run inside a transaction")
+    with connection.cursor() as cur:
+        seq, prev = _lock_head(cur)
+        entry.seq, entry.prev_hash, entry.at = seq + 1, prev, timezone.now()
+        entry.criteria, entry.flags = _as_stored(entry.criteria), _as_stored(entry.flags)
+        entry.row_hash = digest({name: getattr(entry, name) for name in HASHED}, person_ids, prev)
+        sql.insert(entry)
+        cur.execute(_HEAD_MOVE, [entry.seq, entry.row_hash])
+    return entry
+
+
+# --- keys and checkpoints -------------------------------------------------------------------
+
+
+def _key_bytes(value: str) -> bytes:
+    text = Path(value).read_text().strip() if os.path.isfile(value) else value.strip()
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise ImproperlyConfigured("JUKI_AUDIT_SIGNING_KEY: 32 バイトの鍵を base64 で（またはそのファイルのパスを）指定してください。")
+    return raw
+
+
+def signing_key() -> Ed25519PrivateKey:
+    value = getattr(settings, "JUKI_AUDIT_SIGNING_KEY", "")
+    if not value:
+        raise ImproperlyConfigured("JUKI_AUDIT_SIGNING_KEY が設定されていません。")
+    return Ed25519PrivateKey.from_private_bytes(_key_bytes(value))
+
+
+def public_raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes_raw()
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    return hashlib.sha256(public_raw(key)).hexdigest()[:16]
+
+
+def public_keys(extra: Iterable[str] = ()) -> dict[str, Ed25519PublicKey]:
+    """Keys that checkpoints may be signed with: the current one, retired ones (setting
+    JUKI_AUDIT_PUBLIC_KEYS, comma-separated base64) and those of an exported file."""
+    encoded = [k for k in getattr(settings, "JUKI_AUDIT_PUBLIC_KEYS", "").split(",") if k.strip()] + list(extra)
+    keys = [Ed25519PublicKey.from_public_bytes(base64.b64decode(k.strip())) for k in encoded]
+    if getattr(settings, "JUKI_AUDIT_SIGNING_KEY", ""):
+        keys.append(signing_key().public_key())
+    return {key_id(k): k for k in keys}
+
+
+def message(*, kind: str, seq: int, row_hash: str, at: dt.datetime) -> bytes:
+    """What a checkpoint signs. The kind is signed too: a periodic checkpoint cannot be
+    passed off as the anchor of a purge (which would excuse deleting the rows before it)."""
+    return f"juki-audit-checkpoint|v{FORMAT}|{kind}|{seq}|{row_hash}|{_timestamp(at)}".encode()
+
+
+def _sign(*, kind: str, seq: int, row_hash: str) -> Checkpoint:
+    key = signing_key()
+    at = timezone.now()
+    signature = key.sign(message(kind=kind, seq=seq, row_hash=row_hash, at=at))
+    return Checkpoint.objects.create(seq=seq, row_hash=row_hash, at=at, kind=kind, key_id=key_id(key.public_key()),
+                                     signature=base64.b64encode(signature).decode())
+
+
+def checkpoint() -> Checkpoint:
+    """Sign the head of the chain. The run is logged first, so the checkpoint covers its own row."""
+    from .events import record
+    from .gate import Actor
+
+    signing_key()  # refuse before writing anything when no key is configured
+    with transaction.atomic():
+        entry = record(Actor.batch(BATCH), function="batch.audit_checkpoint")
+        return _sign(kind=Checkpoint.PERIODIC, seq=entry.seq, row_hash=entry.row_hash)
+
+
+def export_checkpoints() -> dict:
+    """Every checkpoint with the public key(s), for an outside party to check a copy later."""
+    from .events import record
+    from .gate import Actor
+
+    current = signing_key().public_key()
+    rows = list(Checkpoint.objects.order_by("seq", "id"))
+    record(Actor.batch(BATCH), function="export.audit_checkpoints", criteria={"checkpoints": len(rows)})
+    return {
+        "format": "juki-audit-checkpoints/1",
+        "algorithm": "Ed25519",
+        "message": "juki-audit-checkpoint|v1|{kind}|{seq}|{row_hash}|{at}",
+        "key_id": key_id(current),
+        "public_key": base64.b64encode(public_raw(current)).decode(),
+        "public_keys": {kid: base64.b64encode(public_raw(k)).decode() for kid, k in public_keys().items()},
+        "exported_at": _timestamp(timezone.now()),
+        "checkpoints": [
+            {"id": c.id, "seq": c.seq, "row_hash": c.row_hash, "at": _timestamp(c.at), "kind": c.kind,
+             "key_id": c.key_id, "signature": c.signature}
+            for c in rows
+        ],
+    }
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    seq: int | None = None
+    id: int | None = None  # the log row's id (or the checkpoint's, for checkpoint problems)
+
+    def line(self) -> str:
+        where = " ".join(f"{k}={v}" for k, v in (("seq", self.seq), ("id", self.id)) if v is not None)
+        return f"[{self.code}] {where}: {self.message}" if where else f"[{self.code}] {self.message}"
+
+
+@dataclass
+class VerifyResult:
+    rows: int = 0
+    checkpoints: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    problem: Problem | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def summary(self) -> str:
+        if self.problem is not None:
+            return f"監査ログの検証に失敗しました {self.problem.line()}"
+        span = f"seq {self.first_seq}–{self.last_seq}" if self.rows else "記録なし"
+        return (f"監査ログの検証に成功しました: 記録 {self.rows} 件（{span}）、チェックポイント {self.checkpoints} 件"
+                f"（署名確認済み）、最終 seq {self.last_seq or 0}")
+
+
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    """One consistent view of rows, checkpoints and head while the chain keeps growing."""
+    if connection.in_atomic_block:
+        yield
+    elif connection.vendor == "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
+    elif connection.vendor == "sqlite":
+        # A deferred read transaction: a snapshot in WAL mode, without the write lock that
+        # Django's IMMEDIATE atomic() would take for the whole run.
+        connection.ensure_connection()
+        with connection.cursor() as cur:
+            cur.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cur:
+                cur.execute("ROLLBACK")
+    else:
+        yield
+
+
+def _chunks(rows: Iterable, size: int) -> Iterator[list]:
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+def _check_signatures(checkpoints: list[dict], keys: dict[str, Ed25519PublicKey]) -> Problem | None:
+    for cp in checkpoints:
+        key = keys.get(cp["key_id"])
+        if key is None:
+            return Problem("checkpoint_key_unknown", f"チェックポイントの署名鍵（{cp['key_id']}）が登録されていません。",
+                           seq=cp["seq"], id=cp["id"])
+        try:
+            key.verify(base64.b64decode(cp["signature"]),
+                       message(kind=cp["kind"], seq=cp["seq"], row_hash=cp["row_hash"], at=cp["at"]))
+        except (InvalidSignature, ValueError):
+            return Problem("checkpoint_signature", "チェックポイントの署名が正しくありません（偽造または改変されています）。",
+                           seq=cp["seq"], id=cp["id"])
+    return None
+
+
+def _parse_export(data: dict) -> tuple[list[dict], list[str]]:
+    cps = [dict(c, at=dt.datetime.fromisoformat(c["at"].replace("Z", "+00:00"))) for c in data.get("checkpoints", [])]
+    return cps, list(data.get("public_keys", {}).values())
+
+
+def verify(*, chunk_size: int = 2000, exported: dict | None = None) -> VerifyResult:
+    """Re-compute the whole chain and check every checkpoint; stop at the first problem.
+
+    `exported` is a file from `export_checkpoints()` kept elsewhere: its checkpoints are checked
+    too, so deleting checkpoints together with the newest rows is caught.
+    """
+    extra_cps, extra_keys = _parse_export(exported) if exported else ([], [])
+    keys = public_keys(extra_keys)
+    result = VerifyResult()
+    with _snapshot():
+        cps = list(Checkpoint.objects.order_by("seq", "id").values("id", "seq", "row_hash", "at", "kind", "key_id",
+                                                                    "signature"))
+        known = {cp["signature"] for cp in cps}
+        cps += [cp for cp in extra_cps if cp["signature"] not in known]  # the copy's, unless still in the database
+        head = ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first()
+        result.checkpoints = len(cps)
+        if problem := _check_signatures(cps, keys):
+            result.problem = problem
+            return result
+        at_seq: dict[int, list[dict]] = defaultdict(list)
+        for cp in cps:
+            at_seq[cp["seq"]].append(cp)
+        anchors = {cp["seq"]: cp["row_hash"] for cp in cps if cp["kind"] == Checkpoint.PURGE}
+        result.problem = _walk(result, at_seq, anchors, chunk_size)
+        if result.problem is None:
+            result.problem = _check_tail(result, cps, head)
+    return result
+
+
+def _walk(result: VerifyResult, at_seq: dict, anchors: dict, chunk_size: int) -> Problem | None:
+    rows = AccessLog.objects.order_by("seq").values_list("id", *HASHED, "prev_hash", "row_hash")
+    names = ("id", *HASHED, "prev_hash", "row_hash")
+    prev: str | None = None
+    expected: int | None = None
+    for chunk in _chunks(rows.iterator(chunk_size=chunk_size), chunk_size):
+        subjects: dict[int, list[int]] = defaultdict(list)
+        for log_id, person_id in AccessLogSubject.objects.filter(log_id__in=[r[0] for r in chunk]).values_list(
+            "log_id", "person_id"
+        ):
+            subjects[log_id].append(person_id)
+        for values in chunk:
+            row = dict(zip(names, values))
+            seq, rid = row["seq"], row["id"]
+            if expected is None:
+                result.first_seq = seq
+                if seq == 1 and row["prev_hash"] != GENESIS:
+                    return Problem("link_broken", "最初の記録の前のハッシュが初期値ではありません。", seq=seq, id=rid)
+                if seq != 1 and anchors.get(seq - 1) != row["prev_hash"]:
+                    return Problem("head_missing", f"seq 1–{seq - 1} の記録がなく、保存期間経過による削除の署名もありません"
+                                   "（先頭の記録が削除されています）。", seq=seq, id=rid)
+            elif seq != expected:
+                span = f"seq {expected}" if seq == expected + 1 else f"seq {expected}–{seq - 1}"
+                return Problem("gap", f"{span} の記録が削除されています（この記録の前で連番が欠けています）。", seq=seq, id=rid)
+            elif row["prev_hash"] != prev:
+                return Problem("link_broken", f"前の記録（seq {seq - 1}）のハッシュと連結が一致しません。前の記録が書き換えられています。",
+                               seq=seq, id=rid)
+            if digest(row, subjects.get(rid, ()), row["prev_hash"]) != row["row_hash"]:
+                return Problem("row_altered", "記録の内容（対象者を含む）がハッシュと一致しません。この記録が書き換えられています。",
+                               seq=seq, id=rid)
+            for cp in at_seq.get(seq, ()):
+                if cp["row_hash"] != row["row_hash"]:
+                    return Problem("checkpoint_mismatch", f"署名済みチェックポイント（id {cp['id']}）のハッシュと一致しません。"
+                                   f"seq {seq} 以前の記録が書き換えられています。", seq=seq, id=rid)
+            prev, expected = row["row_hash"], seq + 1
+            result.rows += 1
+            result.last_seq = seq
+    return None
+
+
+def _check_tail(result: VerifyResult, cps: list[dict], head: int | None) -> Problem | None:
+    last = result.last_seq or 0
+    beyond = max((cp["seq"] for cp in cps), default=0)
+    if beyond > last:
+        return Problem("truncated", f"seq {last + 1} 以降の記録が削除されています（署名済みチェックポイントは seq {beyond} まで）。",
+                       seq=last + 1)
+    if head is not None and head > last:
+        return Problem("truncated", f"seq {last + 1} 以降の記録が削除されています（チェーンの先頭は seq {head}）。", seq=last + 1)
+    return None
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def retention_years() -> tuple[int, int]:
+    """(all rows, provision rows) in years; provision rows are kept at least 7 years (C07)."""
+    years = int(getattr(settings, "JUKI_AUDIT_RETENTION_YEARS", 7))
+    provision = int(getattr(settings, "JUKI_AUDIT_PROVISION_RETENTION_YEARS", MIN_PROVISION_YEARS))
+    if years < 1:
+        raise ImproperlyConfigured("JUKI_AUDIT_RETENTION_YEARS は 1 以上にしてください。")
+    if provision < MIN_PROVISION_YEARS:
+        raise ImproperlyConfigured(
+            f"JUKI_AUDIT_PROVISION_RETENTION_YEARS は {MIN_PROVISION_YEARS} 以上にしてください（提供記録は7年間保存します）。")
+    return years, max(years, provision)
+
+
+def _years_before(now: dt.datetime, years: int) -> dt.datetime:
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - years, day=28)
+
+
+@dataclass
+class PurgeResult:
+    cutoff: dt.datetime
+    provision_cutoff: dt.datetime
+    first_seq: int | None = None
+    through_seq: int | None = None  # the last seq removed (None: nothing to remove)
+    rows: int = 0
+    subjects: int = 0
+    executed: bool = False
+
+    def summary(self) -> str:
+        head = "削除しました" if self.executed else "削除対象（--dry-run、削除していません）"
+        if self.through_seq is None:
+            return f"保存期間を過ぎた監査ログはありません（基準 {self.cutoff:%Y-%m-%d}、提供記録 {self.provision_cutoff:%Y-%m-%d}）。"
+        return (f"監査ログを{head}: seq {self.first_seq}–{self.through_seq}、記録 {self.rows} 件、対象者 {self.subjects} 件"
+                f"（基準 {self.cutoff:%Y-%m-%d} より前、提供記録は {self.provision_cutoff:%Y-%m-%d} より前）。")
+
+
+def purge(*, execute: bool, now: dt.datetime | None = None) -> PurgeResult:
+    """Remove the oldest rows past retention: only a prefix of the chain, so it stays one chain.
+
+    The prefix ends before the first row that must be kept (any row younger than the retention
+    period, or a provision row younger than its own). The chain is verified first — a purge
+    must not erase the evidence of tampering — and a signed `purge` checkpoint anchors the new
+    first row. The run is logged as `batch.audit_purge`.
+    """
+    from .events import record
+    from .gate import Actor
+
+    years, provision_years = retention_years()
+    now = now or timezone.now()
+    result = PurgeResult(cutoff=_years_before(now, years), provision_cutoff=_years_before(now, provision_years))
+    if execute:
+        signing_key()
+        checked = verify()
+        if not checked.ok:
+            raise ChainBroken(checked)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PURGE_LOCK_KEY])
+        logs = AccessLog.objects.order_by("seq").values_list("seq", flat=True)
+        result.first_seq = logs.first()
+        kept = logs.filter(Q(at__gte=result.cutoff) | Q(category=Category.PROVISION, at__gte=result.provision_cutoff)).first()
+        through = kept - 1 if kept is not None else logs.last()
+        if result.first_seq is None or through is None or through < result.first_seq:
+            if execute:
+                record(Actor.batch(BATCH), function="batch.audit_purge", outcome="empty", criteria=_criteria(result, years))
+            return result
+        result.through_seq = through
+        doomed = AccessLog.objects.filter(seq__lte=through)
+        result.rows = doomed.count()
+        result.subjects = AccessLogSubject.objects.filter(log__seq__lte=through).count()
+        if not execute:
+            return result
+        anchor = AccessLog.objects.filter(seq=through).values_list("row_hash", flat=True).get()
+        _delete_through(through)
+        _sign(kind=Checkpoint.PURGE, seq=through, row_hash=anchor)
+        result.executed = True
+        record(Actor.batch(BATCH), function="batch.audit_purge", criteria=_criteria(result, years))
+    return result
+
+
+def _delete_through(through: int) -> None:
+    log, subject = AccessLog._meta.db_table, AccessLogSubject._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":  # the one sanctioned way past the DELETE trigger
+            cur.execute(f"SET LOCAL {append_only.PURGE_SETTING} = 'on'")
+        cur.execute(f"DELETE FROM {subject} WHERE log_id IN (SELECT id FROM {log} WHERE seq <= %s)", [through])
+        cur.execute(f"DELETE FROM {log} WHERE seq <= %s", [through])
+        if connection.vendor == "postgresql":
+            cur.execute(f"SET LOCAL {append_only.PURGE_SETTING} = 'off'")
+
+
+def _criteria(result: PurgeResult, years: int) -> dict:
+    return {"retention_years": years, "cutoff": result.cutoff.isoformat(),
+            "provision_cutoff": result.provision_cutoff.isoformat(), "first_seq": result.first_seq,
+            "through_seq": result.through_seq, "rows": result.rows, "subjects": result.subjects}
+
+
+class ChainBroken(Exception):
+    def __init__(self, result: VerifyResult):
+        super().__init__(result.summary())
+        self.result = result
