@@ -7,14 +7,11 @@ import pytest
 from django.test import Client
 
 from juki.audit.models import AccessLog
-from tests.conftest import move_in_family
+from tests.conftest import counter_client, move_in_family
 
 
 def client_for(user, terminal) -> Client:
-    c = Client()
-    r = c.post("/counter/login/", {"username": user.username, "password": user.plain_password, "terminal": terminal.code})
-    assert r.status_code == 302, r.content.decode()[:500]
-    return c
+    return counter_client(user, terminal)  # with the TOTP step for those who need it
 
 
 def test_login_refuses_a_wrong_password_or_terminal_with_one_message(clerk, terminal):
@@ -37,9 +34,11 @@ def test_viewer_cannot_open_change_entry_and_auditor_cannot_search(viewer, audit
     r = v.get(f"/counter/changes/move-within-city/?household={family.households[0]['id']}")
     assert r.status_code == 403 and "権限がありません" in r.content.decode()
     a = client_for(auditor, terminal)
-    assert a.get("/counter/").status_code == 403
+    r = a.get("/counter/")  # the front page sends the auditor to the first screen their rights open
+    assert r.status_code == 302 and r["Location"] == "/audit/analysis/"
     r = a.post("/counter/", {"name": "アオキ", "birth_date": "S60.4.1"})
     assert r.status_code == 403
+    assert AccessLog.objects.filter(user=auditor, function="screen.search", outcome="denied").count() == 1
 
 
 def test_search_is_posted_logged_and_never_cached(clerk, terminal, family):
@@ -170,3 +169,9 @@ def test_activity_ping_keeps_a_session_awake(clerk, terminal, family, settings):
     assert time.time() - c.session[SESSION_LAST_SEEN] < 5
     settings.JUKI_IDLE_LOCK_SECONDS = 60
     assert c.get(f"/counter/persons/{family.persons[0]['id']}/").status_code == 200
+
+
+def test_the_town_input_shows_no_stray_help_topic(clerk, terminal):
+    # The partial's hint once picked up the page's help topic ("search") from the context.
+    page = client_for(clerk, terminal).get("/counter/").content.decode()
+    assert 'id="id_town_text"' in page and '<small class="help">search</small>' not in page

@@ -1,11 +1,15 @@
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from .login import work_application_check
 from .models import ApiToken, Terminal
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer <token>` plus `X-Terminal-Id` naming a registered terminal."""
+    """`Authorization: Bearer <token>` plus `X-Terminal-Id` naming a registered terminal.
+
+    The token remembers whether it was issued after the second factor (`ApiToken.second_factor`).
+    """
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
@@ -25,6 +29,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if terminal is None:
             raise exceptions.AuthenticationFailed()
         request.terminal = terminal
+        # A contractor may name the work application per request; it is checked like at login (C04).
+        header = request.META.get("HTTP_X_WORK_APPLICATION", "").strip()
+        request.work_application = work_application_check(token.user, header) if header else token.work_application
         return token.user, token
 
     def authenticate_header(self, request):

@@ -2,8 +2,9 @@ import hashlib
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
-from .permissions import ROLE_CHOICES, Perm, perms_of_role
+from .permissions import ROLE_CHOICES, Perm
 
 
 class Staff(AbstractUser):
@@ -14,6 +15,10 @@ class Staff(AbstractUser):
     # The employee's own record when they live in the city: the anomaly report looks for staff
     # viewing their own household, neighbours or namesakes (C08).
     resident_person_id = models.BigIntegerField("本人の住民記録（市内在住の場合）", null=True, blank=True)
+    # Login policy (C01): consecutive failures lock the account; passwords expire.
+    failed_logins = models.PositiveIntegerField("連続ログイン失敗回数", default=0)
+    locked_at = models.DateTimeField("ロック日時", null=True, blank=True)
+    password_changed_at = models.DateTimeField("パスワード変更日時", default=timezone.now)
 
     class Meta:
         verbose_name = "職員"
@@ -24,8 +29,13 @@ class Staff(AbstractUser):
     ADMIN_MODELS = {
         "register.municipality": Perm.MASTER_EDIT, "register.ward": Perm.MASTER_EDIT,
         "register.town": Perm.MASTER_EDIT, "register.building": Perm.MASTER_EDIT,
-        "accounts.terminal": Perm.MASTER_EDIT,
+        "accounts.terminal": Perm.MASTER_EDIT, "rights.section": Perm.MASTER_EDIT,
     }
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        # The history row is written by PasswordHistoryValidator.password_changed() once saved.
+        self.password_changed_at = timezone.now()
 
     def has_perm(self, perm, obj=None):
         app_label, _, codename = perm.partition(".")
@@ -41,9 +51,22 @@ class Staff(AbstractUser):
         return super().has_module_perms(app_label)
 
     def has_juki_perm(self, perm: Perm | str) -> bool:
+        """Rights come from grants in force today (juki.rights), not from `role` (a display label).
+
+        Computed once per object and day: a request's user asks many times, and a long-lived
+        object must not keep a right past midnight, when a grant may have lapsed."""
         if not self.is_active:
             return False
-        return str(perm) in perms_of_role(self.role)
+        from django.utils import timezone as tz
+
+        from juki.rights.services import effective_perms  # rights imports this module
+
+        day = tz.localdate()
+        cached = self.__dict__.get("_juki_perms")
+        if cached is None or cached[0] != day:
+            cached = (day, effective_perms(self, on=day))
+            self.__dict__["_juki_perms"] = cached
+        return str(perm) in cached[1]
 
 
 class Terminal(models.Model):
@@ -71,6 +94,30 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 
+    # What the token request proved: the second factor (C01) and a contractor's work application (C04).
+    second_factor = models.BooleanField("二要素認証済み", default=False)
+    work_application = models.CharField("作業申請番号", max_length=40, blank=True)
+
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class PasswordHistory(models.Model):
+    """Argon2 hashes of a user's recent passwords, so that none of the last N is reused (C01)."""
+
+    user = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class CounterSession(models.Model):
+    """The one live counter session of a user, and of a terminal: a new login ends the older one."""
+
+    user = models.OneToOneField(Staff, on_delete=models.CASCADE, related_name="counter_session")
+    terminal = models.OneToOneField(Terminal, on_delete=models.CASCADE, related_name="counter_session")
+    session_key = models.CharField(max_length=40, db_index=True)
+    started_at = models.DateTimeField(default=timezone.now)

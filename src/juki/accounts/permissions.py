@@ -19,7 +19,7 @@ class Perm(StrEnum):
     MY_NUMBER_VIEW = "mynumber.view"  # 個人番号の表示
     RESIDENT_CODE_ASSIGN = "resident_code.assign"  # 住民票コード付番 [1380]
     SUPPORT_MEASURE_MANAGE = "support.manage"  # 支援措置の登録・閲覧 [440]
-    RESTRICTION_MANAGE = "restriction.manage"  # 抑止・不受理の設定 [410][450]
+    RESTRICTION_MANAGE = "restriction.manage"  # 抑止の設定 [410]
     CERTIFICATE_ISSUE = "certificate.issue"  # 証明書の交付
     ACCESS_LOG_VIEW = "accesslog.view"  # アクセスログの照会・分析
     DISCLOSURE_PREPARE = "disclosure.prepare"  # 開示請求への回答作成
@@ -72,7 +72,7 @@ PERM_LABELS: dict[str, str] = {
     Perm.MY_NUMBER_VIEW: "個人番号の表示",
     Perm.RESIDENT_CODE_ASSIGN: "住民票コードの付番",
     Perm.SUPPORT_MEASURE_MANAGE: "支援措置の登録・閲覧",
-    Perm.RESTRICTION_MANAGE: "抑止・不受理の設定",
+    Perm.RESTRICTION_MANAGE: "抑止の設定",
     Perm.CERTIFICATE_ISSUE: "証明書の交付",
     Perm.ACCESS_LOG_VIEW: "アクセスログの照会・分析",
     Perm.DISCLOSURE_PREPARE: "開示請求の回答作成",
@@ -112,7 +112,9 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
         # The 課長 of 市民課: reviews like a supervisor, and alone approves 本人確認情報 corrections.
         frozenset(_CLERK | {Perm.CHANGE_APPROVE, Perm.IDENTITY_CORRECTION_APPROVE}),
     ),
-    "support": ("支援措置担当", frozenset(_READ | _ITEMS | {Perm.SUPPORT_MEASURE_MANAGE, Perm.RESTRICTION_MANAGE})),
+    # 市民課 staff designated for 支援措置: they also process the protected persons' 異動, which
+    # nobody without support.manage can even read.
+    "support": ("支援措置担当", frozenset(_CLERK | {Perm.SUPPORT_MEASURE_MANAGE, Perm.RESTRICTION_MANAGE})),
     # Sees the address and the household, but not 本籍, 住民票コード, 在留資格 or 個人番号 ([1390]).
     "viewer": ("照会のみ", frozenset(_READ)),
     "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW, Perm.DISCLOSURE_PREPARE})),

@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
+from juki.audit import events
 from juki.core.errors import DomainError, ErrorCode
 
-from .models import ApiToken, Staff
+from .models import Staff
 from .permissions import ROLES
 
 
@@ -21,46 +19,43 @@ def staff_create(*, username: str, password: str, role: str = "clerk", full_name
     user = Staff(username=username, role=role, full_name=full_name)
     validate_password(password, user)
     user.set_password(password)
-    user.save()
+    from juki.rights.services import initial_grant  # rights imports this app's models
+
+    with transaction.atomic():
+        user.save()
+        # `role` grants nothing by itself: the account gets the role as a grant recorded as 初期設定.
+        initial_grant(user, role)
     return user
 
 
 def staff_set_password(*, user: Staff, password: str) -> None:
     validate_password(password, user)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.save(update_fields=["password", "password_changed_at"])
 
 
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-@transaction.atomic
-def token_issue(*, username: str, password: str) -> tuple[str, ApiToken] | None:
-    user = authenticate(username=username, password=password)
-    if user is None:
-        return None
-    key = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user,
-        key_hash=ApiToken.hash_key(key),
-        expires_at=timezone.now() + dt.timedelta(hours=settings.JUKI_API_TOKEN_HOURS),
-    )
-    return key, token
+def token_issue(*, username: str, password: str, otp: str = "", work_application: str = "", terminal=None):
+    """A bearer token for the API (lockout, second factor and logging in `juki.accounts.login`)."""
+    from .login import token_issue as issue
+
+    return issue(username=username, password=password, otp=otp, work_application=work_application, terminal=terminal)
 
 
-def counter_login(*, username: str, password: str, terminal_code: str):
-    """Check a clerk's credentials and the terminal they sit at (入力場所・入力端末 [230])."""
-    from .models import Terminal
-
-    terminal = Terminal.objects.filter(code=terminal_code.strip(), is_active=True).select_related("ward").first()
-    user = authenticate(username=username.strip(), password=password)
-    # One message for every failure: which part was wrong is not told to a guesser.
-    if user is None or terminal is None or not user.is_active:
-        raise DomainError(ErrorCode.NOT_AUTHENTICATED, "職員ID・パスワード・端末の組合せが正しくありません。")
-    return user, terminal
-
-
-def password_check(*, user: Staff, password: str) -> bool:
-    """Re-authentication to unlock an idle screen (C20)."""
-    return user.is_active and user.check_password(password)
+def password_change(*, actor, current: str, new: str) -> None:
+    """The user's own change (C01): the current password first; the policy's validators refuse reuse."""
+    user = actor.user
+    if not user.check_password(current):
+        events.record(actor, function="auth.password_change", outcome="bad_password")
+        raise DomainError(ErrorCode.INVALID_CREDENTIALS, "現在のパスワードが正しくありません。", field="current")
+    try:
+        with transaction.atomic():
+            staff_set_password(user=user, password=new)
+            events.record(actor, function="auth.password_change")
+    except ValidationError as exc:
+        events.record(actor, function="auth.password_change", outcome="refused",
+                      criteria={"reasons": sorted({e.code or "invalid" for e in exc.error_list})})
+        raise DomainError(ErrorCode.INVALID_INPUT, " ".join(exc.messages), field="new") from None

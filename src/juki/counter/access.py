@@ -2,6 +2,8 @@
 
 Every counter view is wrapped by `counter_view`, which
 - sends a visitor without a session (or without a terminal) to the login screen,
+- ends a session that a newer login of the same user or on the same terminal replaced (C01),
+- sends a user whose password has expired to the password change screen first,
 - locks the session after `JUKI_IDLE_LOCK_SECONDS` without activity: a locked session sees
   only the unlock screen (no personal data) until the same user enters the password again,
 - builds the `Actor` the services' access gate logs, and
@@ -14,36 +16,67 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from juki.accounts import login as login_rules
 from juki.accounts.models import Terminal
+from juki.accounts.passwords import password_expired
 from juki.accounts.permissions import Perm
+from juki.audit import events
 from juki.audit.gate import Actor
+from juki.audit.models import AccessLog
 from juki.core.errors import DomainError
 
 SESSION_TERMINAL = "juki_terminal_id"
 SESSION_LAST_SEEN = "juki_last_seen"
 SESSION_LOCKED = "juki_locked"
+SESSION_WORK_APPLICATION = "juki_work_application"
 
 
 def idle_seconds() -> int:
     return settings.JUKI_IDLE_LOCK_SECONDS
 
 
-def safe_next(request, default: str = "counter:search") -> str:
+# The staff screens' apps; a `next` outside them is ignored (no open redirect).
+STAFF_PREFIXES = ("/counter/", "/rights/", "/protection/", "/audit/", "/disclosure/")
+# A user's first screen: the first of these their rights open (an auditor has no search).
+HOME_SCREENS = (
+    (Perm.PERSON_SEARCH, "counter:search"),
+    (Perm.CHANGE_APPROVE, "counter:pending_list"),
+    (Perm.RIGHTS_APPROVE, "rights:application_list"),
+    (Perm.RIGHTS_ADMIN, "rights:application_list"),
+    (Perm.ACCESS_LOG_VIEW, "audit:analysis"),
+    (Perm.SUPPORT_MEASURE_MANAGE, "protection:support_list"),
+    (Perm.DISCLOSURE_PREPARE, "disclosure:start"),
+)
+
+
+def home_for(user) -> str:
+    if user is not None and user.is_authenticated:
+        for perm, name in HOME_SCREENS:
+            if user.has_juki_perm(perm):
+                return reverse(name)
+    return reverse("counter:search")
+
+
+def safe_next(request, default: str | None = None) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/counter/"):
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) \
+            and target.startswith(STAFF_PREFIXES):
         return target
-    return reverse(default)
+    return reverse(default) if default else home_for(getattr(request, "user", None))
 
 
-def _redirect(request, name: str, next_path: str | None = None):
+def _redirect(request, name: str, next_path: str | None = None, **query):
     url = reverse(name)
     if next_path:
-        url += "?" + urlencode({"next": next_path})
+        query["next"] = next_path
+    if query:
+        url += "?" + urlencode(query)
     if getattr(request, "htmx", False):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url  # htmx replaces the whole page, not a fragment
@@ -58,13 +91,31 @@ def _page_path(request) -> str:
     return request.get_full_path() if request.method == "GET" else reverse("counter:search")
 
 
-def start_session(request, terminal: Terminal) -> None:
+def start_session(request, terminal: Terminal, work_application: str = "") -> None:
+    """After `django.contrib.auth.login`: this session becomes the user's and the terminal's only one."""
     request.session[SESSION_TERMINAL] = terminal.pk
     request.session[SESSION_LAST_SEEN] = time.time()
     request.session[SESSION_LOCKED] = False
+    request.session[SESSION_WORK_APPLICATION] = work_application
+    if request.session.session_key is None:
+        request.session.save()
+    login_rules.counter_session_start(user=request.user, terminal=terminal, session_key=request.session.session_key)
+
+
+def second_factor(request) -> bool:
+    """True when this session passed the TOTP step (django-otp's OTPMiddleware keeps the device)."""
+    verified = getattr(request.user, "is_verified", None)
+    return bool(verified and verified())
+
+
+def actor_of(request, terminal: Terminal | None = None) -> Actor:
+    return Actor(user=request.user, terminal=terminal or session_terminal(request), second_factor=second_factor(request),
+                 work_application=request.session.get(SESSION_WORK_APPLICATION, ""))
 
 
 def lock(request) -> None:
+    if not request.session.get(SESSION_LOCKED):
+        login_rules.screen_lock(actor_of(request))
     request.session[SESSION_LOCKED] = True
 
 
@@ -87,22 +138,44 @@ def session_terminal(request) -> Terminal | None:
     return Terminal.objects.select_related("ward").filter(pk=tid, is_active=True).first()
 
 
-def counter_view(perm: Perm | None = None):
+def end_session(request) -> None:
+    """Logout: log it and forget this session's live-session record."""
+    if request.user.is_authenticated:
+        login_rules.counter_logout(user=request.user, terminal=session_terminal(request),
+                                   session_key=request.session.session_key, second_factor=second_factor(request))
+    logout(request)
+
+
+def counter_view(perm: Perm | None = None, *, allow_expired_password: bool = False):
     def decorate(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
+                if request.session.pop(login_rules.SESSION_REPLACED, False):
+                    return _redirect(request, "counter:login", reason="replaced")
                 return _redirect(request, "counter:login", _page_path(request))
             terminal = session_terminal(request)
             if terminal is None:
                 return _redirect(request, "counter:login", _page_path(request))
+            if not login_rules.counter_session_is_live(user=request.user, session_key=request.session.session_key):
+                logout(request)  # the newer login logged the replacement already
+                return _redirect(request, "counter:login", reason="replaced")
             if is_locked(request):
                 lock(request)
                 return _redirect(request, "counter:lock", _page_path(request))
+            if not allow_expired_password and password_expired(request.user):
+                return _redirect(request, "counter:password_change", _page_path(request))
             request.session[SESSION_LAST_SEEN] = time.time()
             request.terminal = terminal
-            request.actor = Actor(user=request.user, terminal=terminal)
+            request.actor = actor_of(request, terminal)
             if perm is not None and not request.user.has_juki_perm(perm):
+                if request.path == reverse("counter:search") and request.method == "GET":
+                    home = home_for(request.user)  # the counter's front page is not everybody's
+                    if home != request.path:
+                        return redirect(home)
+                # C06/C07: a refused attempt is recorded like any other.
+                events.record(request.actor, function=f"screen.{request.resolver_match.url_name}", outcome=AccessLog.DENIED,
+                              criteria={"screen": request.resolver_match.view_name, "perm": str(perm)})
                 return render(request, "counter/denied.html", {"title": "権限がありません"}, status=403)
             try:
                 return view(request, *args, **kwargs)

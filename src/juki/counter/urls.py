@@ -1,14 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import login_views, views
 
 app_name = "counter"
 
 urlpatterns = [
     path("", views.search, name="search"),
-    path("login/", views.login_view, name="login"),
-    path("lock/", views.lock_view, name="lock"),
-    path("logout/", views.logout_view, name="logout"),
+    path("login/", login_views.login_view, name="login"),
+    path("login/otp/", login_views.login_otp, name="login_otp"),
+    path("lock/", login_views.lock_view, name="lock"),
+    path("logout/", login_views.logout_view, name="logout"),
+    path("password/", login_views.password_change, name="password_change"),
     path("ping/", views.ping, name="ping"),
     path("persons/<int:person_id>/", views.person, name="person"),
     path("persons/<int:person_id>/my-number/", views.reveal_my_number, name="reveal_my_number"),

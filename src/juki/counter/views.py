@@ -9,14 +9,11 @@ from __future__ import annotations
 import json
 
 from django import forms as djforms
-from django.contrib.auth import login, logout
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from juki.accounts import services as account_services
-from juki.accounts.models import Terminal
 from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import parse_date
@@ -26,55 +23,14 @@ from juki.register.reasons import OPERATION_LABELS, Operation
 from juki.register.services import search as search_service
 from juki.register.services import verification
 
-from . import access, forms
+from . import forms
 from .access import counter_view
 
-# --- login, lock, logout ------------------------------------------------------------------------
-
-
-def login_view(request):
-    terminals = Terminal.objects.filter(is_active=True).order_by("code")
-    form = forms.LoginForm(request.POST or None, terminals=terminals)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            user, terminal = account_services.counter_login(
-                username=form.cleaned_data["username"], password=form.cleaned_data["password"],
-                terminal_code=form.cleaned_data["terminal"])
-        except DomainError as exc:
-            error = exc.message
-        else:
-            login(request, user)  # rotates the session key
-            access.start_session(request, terminal)
-            return redirect(access.safe_next(request))
-    return render(request, "counter/login.html", {"form": form, "error": error, "next": access.safe_next(request),
-                                                  "title": "ログイン"})
-
-
-def lock_view(request):
-    """The idle lock: shows nothing personal; the same user's password unlocks it (C20)."""
-    if not request.user.is_authenticated or access.session_terminal(request) is None:
-        return redirect("counter:login")
-    access.lock(request)
-    form = forms.UnlockForm(request.POST or None)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        if account_services.password_check(user=request.user, password=form.cleaned_data["password"]):
-            access.unlock(request)
-            return redirect(access.safe_next(request))
-        error = "パスワードが正しくありません。"
-    return render(request, "counter/lock.html", {"form": form, "error": error, "next": access.safe_next(request),
-                                                 "title": "画面ロック"})
+# --- login, lock, logout: see login_views.py ------------------------------------------------------
 
 
 @require_POST
-def logout_view(request):
-    logout(request)
-    return redirect("counter:login")
-
-
-@require_POST
-@counter_view()
+@counter_view(allow_expired_password=True)
 def ping(request):
     """The page's activity timer keeps the session awake while the clerk types (no data)."""
     return HttpResponse(status=204)

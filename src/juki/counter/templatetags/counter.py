@@ -14,3 +14,9 @@ def wareki(value):
 @register.filter
 def get(mapping, key):
     return (mapping or {}).get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def has_right(user, perm: str) -> bool:
+    """`{% if request.user|has_right:"accesslog.view" %}`: show a link only to those it opens for."""
+    return bool(getattr(user, "is_authenticated", False)) and user.has_juki_perm(perm)

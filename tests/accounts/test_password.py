@@ -1,0 +1,88 @@
+"""Password policy (C01): Argon2, minimum length, no reuse of the last N, periodic change."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.hashers import identify_hasher
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from juki.accounts.models import PasswordHistory, Staff
+from juki.accounts.services import staff_set_password
+from tests.conftest import counter_client
+
+from .helpers import TOKEN, events, post_login
+
+
+def _age(user, days):
+    Staff.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - dt.timedelta(days=days))
+
+
+def test_argon2_and_the_history_of_the_last_n(clerk, settings):
+    settings.JUKI_PASSWORD_HISTORY = 3
+    clerk.refresh_from_db()
+    assert identify_hasher(clerk.password).algorithm == "argon2"
+    with pytest.raises(ValidationError) as refused:
+        staff_set_password(user=clerk, password=clerk.plain_password)  # the current one
+    assert "直近3回に使ったパスワードは使えません" in " ".join(refused.value.messages)
+    used = [f"kokura-jonai-{i}-pass" for i in range(3)]
+    for p in used:
+        staff_set_password(user=clerk, password=p)
+    assert PasswordHistory.objects.filter(user=clerk).count() == 3  # older ones are dropped
+    with pytest.raises(ValidationError):
+        staff_set_password(user=clerk, password=used[0])
+    staff_set_password(user=clerk, password=clerk.plain_password)  # 4 changes ago: allowed again
+    with pytest.raises(ValidationError):
+        staff_set_password(user=clerk, password="short")
+
+
+def test_change_screen_checks_the_current_password_and_the_policy(clerk, terminal):
+    c = counter_client(clerk, terminal)
+    page = c.get("/counter/password/").content.decode()
+    assert "現在のパスワード" in page and "新しいパスワード（確認）" in page
+    new = "yahata-nishi-2026-x"
+    r = c.post("/counter/password/", {"current": "wrong-password-1", "new": new, "new_again": new})
+    assert "現在のパスワードが正しくありません。" in r.content.decode()
+    r = c.post("/counter/password/", {"current": clerk.plain_password, "new": new, "new_again": new + "y"})
+    assert "確認のため入力したパスワードが一致しません。" in r.content.decode()
+    r = c.post("/counter/password/", {"current": clerk.plain_password, "new": clerk.plain_password,
+                                      "new_again": clerk.plain_password})
+    assert "直近5回に使ったパスワードは使えません" in r.content.decode()
+    r = c.post("/counter/password/", {"current": clerk.plain_password, "new": "short1", "new_again": "short1"})
+    assert "短すぎ" in r.content.decode()  # Django's own validator, in Japanese
+    r = c.post("/counter/password/", {"current": clerk.plain_password, "new": new, "new_again": new})
+    assert "パスワードを変更しました。" in r.content.decode()
+    assert c.get("/counter/").status_code == 200  # still logged in, on a rotated session key
+    clerk.refresh_from_db()
+    assert clerk.check_password(new)
+    assert events("auth.password_change", user=clerk, outcome="done", category="auth").count() == 1
+    assert events("auth.password_change", user=clerk, outcome="refused").count() == 2
+    assert all(new not in str(row.criteria) for row in events("auth.password_change"))
+
+
+def test_an_expired_password_logs_in_but_must_be_changed_first(clerk, terminal, settings):
+    settings.JUKI_PASSWORD_MAX_AGE_DAYS = 90
+    _age(clerk, 91)
+    c = Client()
+    r = post_login(c, clerk, clerk.plain_password, terminal)
+    assert r.status_code == 302 and r["Location"].startswith("/counter/password/")
+    assert events("auth.password_expired", user=clerk, category="auth").count() == 1
+    r = c.get("/counter/")
+    assert r.status_code == 302 and r["Location"].startswith("/counter/password/")
+    assert "有効期限が切れています" in c.get("/counter/password/").content.decode()
+    new = "moji-minato-2026-q"
+    c.post("/counter/password/", {"current": clerk.plain_password, "new": new, "new_again": new})
+    assert c.get("/counter/").status_code == 200
+
+
+def test_api_token_refuses_an_expired_password(clerk, settings):
+    settings.JUKI_PASSWORD_MAX_AGE_DAYS = 90
+    _age(clerk, 100)
+    r = APIClient().post(TOKEN, {"username": clerk.username, "password": clerk.plain_password}, format="json")
+    assert r.status_code == 403 and r.json()["code"] == "password_expired"
+    settings.JUKI_PASSWORD_MAX_AGE_DAYS = 0  # 0: passwords do not expire
+    assert APIClient().post(TOKEN, {"username": clerk.username, "password": clerk.plain_password},
+                            format="json").status_code == 201

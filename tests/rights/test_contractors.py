@@ -1,0 +1,110 @@
+"""Contractor staff (C04): pre-registration by name, work applications, the session check."""
+import datetime as dt
+
+import pytest
+
+from juki.accounts.permissions import Perm
+from juki.accounts.services import staff_create
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.audit.models import AccessLog
+from juki.core.errors import DomainError, ErrorCode
+from juki.rights import contractors, services
+
+from .conftest import apply
+
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+def vendor_user(db):
+    return staff_create(username="vendor1", password="correct-horse-battery-9", role="viewer")
+
+
+@pytest.fixture
+def registered(vendor_user, manager_actor):
+    return contractors.contractor_register(actor=manager_actor, company="株式会社北九州システム", user=vendor_user,
+                                           full_name="委託 太郎", valid_from=services.today(),
+                                           valid_until=services.today() + 60 * DAY)
+
+
+@pytest.fixture
+def work(registered, admin_actor, manager_actor):
+    item = contractors.work_application_submit(actor=admin_actor, contractor=registered, description="帳票の改修作業",
+                                               valid_from=services.today(), valid_until=services.today() + 5 * DAY)
+    return contractors.work_application_approve(actor=manager_actor, work_application_id=item.id)
+
+
+def test_city_staff_need_no_work_application(clerk):
+    assert services.contractor_session_check(clerk, "") == ""
+
+
+def test_contractor_without_work_application_is_refused(registered, vendor_user):
+    for number in ("", "W2000-99999"):
+        with pytest.raises(DomainError) as exc:
+            services.contractor_session_check(vendor_user, number)
+        assert exc.value.code == ErrorCode.WORK_APPLICATION_REQUIRED
+
+
+def test_pending_work_application_is_not_enough(registered, vendor_user, admin_actor):
+    item = contractors.work_application_submit(actor=admin_actor, contractor=registered, description="調査",
+                                               valid_from=services.today(), valid_until=services.today())
+    with pytest.raises(DomainError):
+        services.contractor_session_check(vendor_user, item.number)
+
+
+def test_approved_work_application_is_returned_and_logged_on_every_row(work, vendor_user, terminal):
+    number = services.contractor_session_check(vendor_user, f" {work.number} ")
+    assert number == work.number and number.startswith("W")
+    actor = Actor(user=vendor_user, terminal=terminal, work_application=number)
+    with gate.open(actor, function="person.search", perm=Perm.PERSON_SEARCH):
+        pass
+    row = AccessLog.objects.filter(function="person.search").latest("id")
+    assert (row.user, row.work_application) == (vendor_user, work.number)
+
+
+def test_work_application_outside_its_period(work, vendor_user, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a: work.valid_until + DAY)
+    with pytest.raises(DomainError):
+        services.contractor_session_check(vendor_user, work.number)
+
+
+def test_work_application_of_another_contractor_is_refused(work, manager_actor):
+    other = staff_create(username="vendor2", password="correct-horse-battery-9", role="viewer")
+    contractors.contractor_register(actor=manager_actor, company="株式会社北九州システム", user=other, full_name="委託 次郎",
+                                    valid_from=services.today(), valid_until=services.today() + DAY)
+    with pytest.raises(DomainError):
+        services.contractor_session_check(other, work.number)
+
+
+def test_contractor_rights_only_within_registration(registered, vendor_user, admin_actor, manager_actor, sections):
+    with pytest.raises(DomainError) as exc:
+        apply(admin_actor, sections, target_user=vendor_user, perms=[Perm.PERSON_VIEW],
+              valid_until=registered.valid_until + DAY)
+    assert exc.value.code == ErrorCode.CONTRACTOR_NOT_REGISTERED
+    ok = apply(admin_actor, sections, target_user=vendor_user, perms=[Perm.PERSON_SEARCH],
+               valid_until=registered.valid_until)
+    services.application_approve(actor=manager_actor, application_id=ok.id)
+    assert Perm.PERSON_SEARCH in services.effective_perms(vendor_user)
+    # Outside the registered period the contractor holds nothing, whatever the grants say.
+    assert services.effective_perms(vendor_user, on=registered.valid_until + DAY) == frozenset()
+
+
+def test_unregistered_contractor_cannot_be_target(vendor_user, manager_actor, admin_actor, sections):
+    # Registered once, for a past period: a known contractor, not registered for the new one.
+    contractors.contractor_register(actor=manager_actor, company="旧委託先", user=vendor_user, full_name="委託 太郎",
+                                    valid_from=dt.date(2020, 4, 1), valid_until=dt.date(2021, 3, 31))
+    with pytest.raises(DomainError) as exc:
+        apply(admin_actor, sections, target_user=vendor_user, perms=[Perm.PERSON_VIEW])
+    assert exc.value.code == ErrorCode.CONTRACTOR_NOT_REGISTERED
+
+
+def test_register_needs_rights_approve(admin_actor, vendor_user):
+    from juki.core.errors import AccessDenied
+
+    with pytest.raises(AccessDenied):
+        contractors.contractor_register(actor=admin_actor, company="x", user=vendor_user, full_name="x",
+                                        valid_from=services.today(), valid_until=services.today())
+    assert AccessLog.objects.filter(function="rights.contractor_register").latest("id").outcome == "denied"
