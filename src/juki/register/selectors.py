@@ -17,6 +17,7 @@ from juki.audit.gate import Actor, GateSession
 from juki.core import mynumber
 from juki.core.errors import NotFoundError
 from juki.core.wareki import display_date
+from juki.protection import enforcement as protection
 
 from . import reasons, relationships, visibility
 from .models import Change, Household, Person, PersonVersion, ResidentKind, Sex, Status, Town
@@ -193,7 +194,9 @@ def person_get(*, actor: Actor, person_id: int, as_of: dt.date | None = None, re
             version = _as_of([person.id], as_of).get(person.id)
             if version is None:
                 raise NotFoundError("指定された日には、この方は記録されていません。")
+        notice = protection.guard_read(session, [person.id])  # 支援措置・照会抑止 [440][410]
         out = version_dict(version, session=session, reveal_my_number=reveal_my_number, on=as_of)
+        out["protection"] = notice
         out["latest_version"] = person.latest_seq
         out["household_version"] = version.household.lock_version
         return out
@@ -205,6 +208,7 @@ def person_history(*, actor: Actor, person_id: int) -> list[dict]:
         if not Person.objects.filter(pk=person_id).exists():
             raise NotFoundError("指定された住民が見つかりません。")
         session.record([person_id])
+        protection.guard_read(session, [person_id])
         versions = (
             PersonVersion.objects.select_related(*_VERSION_RELATED, "change__operator", "change__terminal")
             .filter(person_id=person_id)
@@ -250,6 +254,7 @@ def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = No
             ]
         versions.sort(key=member_sort_key)
         session.record(v.person_id for v in versions)
+        hidden = protection.household_hidden(session, [v.person_id for v in versions])  # 支援措置 [440]
         head = next((v for v in versions if v.relationship == relationships.HEAD), None)
         address = version_dict(versions[0], session=session)["address"] if versions else None
         return {
@@ -258,9 +263,12 @@ def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = No
             "version": household.lock_version,
             "as_of": on.isoformat(),
             "head_absent_since": _date(household.head_absent_since),
-            "head": {"person_id": head.person_id, "name": f"{head.family_name}　{head.given_name}".strip()} if head else None,
+            "head": {"person_id": head.person_id,
+                     "name": protection.SUPPORT_MARKER if head.person_id in hidden
+                     else f"{head.family_name}　{head.given_name}".strip()} if head else None,
             "address": address,
-            "members": [version_dict(v, session=session, on=on) for v in versions],
+            "members": [protection.masked_member(v.person_id) if v.person_id in hidden
+                        else version_dict(v, session=session, on=on) for v in versions],
         }
 
 
@@ -314,6 +322,7 @@ def change_get(*, actor: Actor, change_id: int) -> dict:
             raise NotFoundError("指定された異動が見つかりません。")
         versions = list(PersonVersion.objects.select_related(*_VERSION_RELATED).filter(change=change).order_by("id"))
         session.record(v.person_id for v in versions)
+        protection.guard_read(session, [v.person_id for v in versions])
         before = {}
         for v in PersonVersion.objects.select_related(*_VERSION_RELATED).filter(
                 person_id__in=[v.person_id for v in versions]):

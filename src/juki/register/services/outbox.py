@@ -11,6 +11,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core.errors import DomainError, ErrorCode
+from juki.protection import enforcement as protection
 
 from ..models import OutboxCursor, OutboxEvent
 
@@ -23,7 +24,8 @@ def outbox_read(*, actor: Actor, consumer: str, limit: int = 100) -> dict:
         return {
             "consumer": consumer,
             "position": cursor.position,
-            "events": [{"position": e.id, **e.payload} for e in events],
+            # 支援措置・抑止(他システム連携) [440][410]: such persons go out as a block marker only.
+            "events": protection.outbox_events(session, [{"position": e.id, **e.payload} for e in events]),
         }
 
 

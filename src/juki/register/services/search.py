@@ -19,6 +19,7 @@ from juki.audit.gate import Actor
 from juki.core import mynumber
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import display_date
+from juki.protection import enforcement as protection
 
 from .. import textnorm
 from ..models import Person, PersonVersion, ResidentKind, SearchKey, Sex, Status, Town
@@ -195,7 +196,9 @@ def person_search(*, actor: Actor, criteria: Criteria) -> Result:
             message = f"該当者が{MAX_ROWS}件を超えました。上位{MAX_ROWS}件を表示しています。条件を追加して絞り込んでください。"
         elif not shown:
             message = "該当する方はいません。"
-        return Result(rows=[_row(p, past_only=p.id in past_only) for p in shown], too_many=too_many, message=message)
+        # 支援措置・照会抑止 [440][410]: masked hits for users without the right, flagged in the log.
+        rows = protection.search_rows(session, {p.id: _row(p, past_only=p.id in past_only) for p in shown})
+        return Result(rows=rows, too_many=too_many, message=message)
 
 
 def _by_identifier(ids: dict[str, str]) -> set[int]:

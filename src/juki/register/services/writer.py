@@ -24,6 +24,7 @@ from juki.audit.gate import Actor, GateSession
 from juki.core import sql
 from juki.core.logging import sqlstate
 from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
+from juki.protection.enforcement import check_change
 
 from .. import reasons
 from ..models import DATA_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status
@@ -155,6 +156,8 @@ class ChangeWriter:
             )
         }
         self.session.record(found)
+        for message in check_change(found, self.operation):  # 抑止(異動) [410]
+            self.warn("restriction_alert", message)
         out = []
         for ref in refs:
             person = found.get(ref.id)
@@ -171,7 +174,10 @@ class ChangeWriter:
 
     def household(self, ref: HouseholdRef) -> Household:
         """An existing household the clerk chose as destination; its version must be current."""
-        return self.bump(ref.id, expected=ref.version)
+        household = self.bump(ref.id, expected=ref.version)
+        for message in check_change((), self.operation, household_ids=[ref.id]):  # 世帯単位の抑止 [410]
+            self.warn("restriction_alert", message)
+        return household
 
     def bump(self, household_id: int, *, expected: int | None = None) -> Household:
         """Advance the household's lock version once per change (optimistic concurrency).

@@ -1,0 +1,243 @@
+"""Where 抑止 and 支援措置 take effect: small hooks the register calls inside its open gate.
+
+- `check_change`: a change touching a person (or household) under 抑止(異動) is refused. There is no
+  抑止 by a 住民異動不受理申請: the standard says not to build it ([450] 実装しない).
+- `search_rows`: a protected person is a masked hit for a user without `support.manage`; a person
+  under 抑止(照会) is one for a user without `restriction.manage`. Hits are flagged in the log.
+- `guard_read`: reading a protected person is refused without `support.manage`, flagged with it.
+- `household_hidden` / `masked_member`: a household shows its other members, not the protected one.
+- `outbox_events`: a protected or linkage-restricted person goes downstream as a block marker.
+
+A 支援措置 protects while it is 仮支援措置 or 支援措置中, also after its end date if nobody has
+extended or ended it: like a restriction [410] it does not lapse by itself, and the alert list
+says it is overdue. All functions here query guarded tables: call them inside `gate.open`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Q
+from django.utils import timezone
+
+from juki.accounts.permissions import Perm
+from juki.audit.gate import GateSession
+from juki.core.errors import AccessDenied, DomainError, ErrorCode
+from juki.register.models import Person
+
+from . import terms
+from .models import (
+    Level,
+    Process,
+    Restriction,
+    SupportMeasure,
+    SupportMeasureMember,
+)
+
+FLAG = "support_measure"
+RESTRICTION_FLAG = "restriction"
+SUPPORT_MARKER = "支援措置対象者（閲覧できません。担当課に確認してください。）"
+INQUIRY_MARKER = "照会抑止の対象者（閲覧できません。担当課に確認してください。）"
+PROTECTED = (SupportMeasure.State.PROVISIONAL, SupportMeasure.State.ACTIVE)
+
+
+class ProtectedPerson(AccessDenied):
+    def __init__(self):
+        super().__init__("この方は支援措置の対象者のため、表示できません。支援措置の担当課に確認してください。")
+        self.code = ErrorCode.SUPPORT_MEASURE_PROTECTED
+
+
+class Restricted(DomainError):
+    def __init__(self, message: str, *, status: int = 400):
+        super().__init__(ErrorCode.RESTRICTED, message)
+        self.status = status
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+# --- who is protected / restricted -------------------------------------------------------------------
+
+
+def measures_for(person_ids: Iterable[int]) -> dict[int, list[SupportMeasure]]:
+    """person id → the 仮/本 支援措置 protecting them, as 申出者 or as 併せて支援を求める者."""
+    ids = list({int(i) for i in person_ids})
+    out: dict[int, list[SupportMeasure]] = defaultdict(list)
+    if not ids:
+        return out
+    for m in SupportMeasure.objects.filter(person_id__in=ids, state__in=PROTECTED):
+        out[m.person_id].append(m)
+    for row in SupportMeasureMember.objects.select_related("measure").filter(
+            person_id__in=ids, measure__state__in=PROTECTED):
+        out[row.person_id].append(row.measure)
+    return out
+
+
+def protected_ids(person_ids: Iterable[int]) -> set[int]:
+    return set(measures_for(person_ids))
+
+
+def restrictions_for(person_ids: Iterable[int], process: Process, *, household_ids: Iterable[int] = (),
+                     now: dt.datetime | None = None) -> dict[int, list[Restriction]]:
+    """person id → the 抑止 of `process` in force on them (their own, or their household's).
+
+    Persons of a restricted household are found by their current household; a household id given
+    in `household_ids` (a destination) is reported under the key `-household_id`.
+    """
+    ids = list({int(i) for i in person_ids})
+    now = now or timezone.now()
+    homes: dict[int, int] = {}
+    if ids:
+        homes = {pid: hid for pid, hid in Person.objects.filter(pk__in=ids).values_list("id", "household_id") if hid}
+    destinations = {int(h) for h in household_ids}
+    hids = set(homes.values()) | destinations
+    if not ids and not hids:
+        return {}
+    rows = Restriction.objects.filter(ended_at__isnull=True, start__lte=timezone.localdate(now)).filter(
+        Q(person_id__in=ids) | Q(household_id__in=hids))
+    out: dict[int, list[Restriction]] = defaultdict(list)
+    for r in rows:
+        if process not in r.processes:
+            continue
+        # A 一時解除 is never passed on to other systems [410]: linkage stays blocked.
+        if process != Process.LINKAGE and r.temporary_release_until and r.temporary_release_until > now:
+            continue
+        if r.person_id:
+            out[r.person_id].append(r)
+        else:
+            for pid, hid in homes.items():
+                if hid == r.household_id:
+                    out[pid].append(r)
+            if r.household_id in destinations:
+                out[-r.household_id].append(r)
+    return out
+
+
+def _errors_and_alerts(found: dict[int, list[Restriction]]) -> tuple[bool, bool]:
+    levels = {r.level for rs in found.values() for r in rs}
+    return Level.ERROR in levels, Level.ALERT in levels
+
+
+# --- changes ------------------------------------------------------------------------------------------
+
+
+def check_change(person_ids: Iterable[int], operation: str = "", *, household_ids: Iterable[int] = ()) -> list[str]:
+    """Refuse a 異動 of a person or household under 抑止(異動); return alert-level warnings."""
+    error, alert = _errors_and_alerts(restrictions_for(person_ids, Process.CHANGE, household_ids=household_ids))
+    if error:
+        raise Restricted("この方（世帯）には異動の抑止が設定されているため、処理できません。"
+                         "係長または担当課に確認してください。")
+    return ["この方（世帯）には異動のアラートが設定されています。内容を担当課に確認してから処理してください。"] if alert else []
+
+
+# --- search --------------------------------------------------------------------------------------------
+
+
+def search_rows(session: GateSession, rows: dict[int, dict]) -> list[dict]:
+    """The rows of a search as this user may see them: masked hits last, flags on the log row."""
+    protected = protected_ids(rows)
+    inquiry = restrictions_for(rows, Process.INQUIRY)
+    if protected:
+        session.flag(FLAG)
+    if inquiry:
+        session.flag(RESTRICTION_FLAG)
+    may_support = session.actor.can(Perm.SUPPORT_MEASURE_MANAGE)
+    may_restrict = session.actor.can(Perm.RESTRICTION_MANAGE)
+    shown, masked = [], []
+    for pid, row in rows.items():
+        if pid in protected and not may_support:
+            masked.append({"masked": True, "reason": FLAG, "marker": SUPPORT_MARKER})
+        elif pid in inquiry and not may_restrict and any(r.level == Level.ERROR for r in inquiry[pid]):
+            masked.append({"masked": True, "reason": RESTRICTION_FLAG, "marker": INQUIRY_MARKER})
+        else:
+            row["support_measure"] = pid in protected
+            row["restricted"] = pid in inquiry  # [410]: a restricted person is visible as such
+            shown.append(row)
+    return shown + masked
+
+
+# --- reads ---------------------------------------------------------------------------------------------
+
+
+def guard_read(session: GateSession, person_ids: Iterable[int]) -> dict:
+    """Refuse a read of a protected (or inquiry-restricted) person; flag it for those allowed.
+
+    Returns what the screen shows about protection ([160][380]: the 住民票 says the person is
+    protected, with the alerts of [440]).
+    """
+    person_ids = list(person_ids)
+    measures = measures_for(person_ids)
+    if measures:
+        session.flag(FLAG)
+        if not session.actor.can(Perm.SUPPORT_MEASURE_MANAGE):
+            raise ProtectedPerson()
+    inquiry = restrictions_for(person_ids, Process.INQUIRY)
+    if inquiry:
+        session.flag(RESTRICTION_FLAG)
+        error, _ = _errors_and_alerts(inquiry)
+        if error and not session.actor.can(Perm.RESTRICTION_MANAGE):
+            raise Restricted("この方には照会の抑止が設定されているため、表示できません。担当課に確認してください。", status=403)
+    return notice(measures, inquiry)
+
+
+def notice(measures: dict[int, list[SupportMeasure]], restrictions: dict[int, list[Restriction]]) -> dict:
+    on = today()
+    out = {"support_measures": [], "restricted": bool(restrictions), "alerts": []}
+    for m in {m.id: m for ms in measures.values() for m in ms}.values():
+        out["support_measures"].append({"id": m.id, "state": m.state, "state_label": m.get_state_display(),
+                                        "end": m.end.isoformat() if m.end else None})
+        if m.end and m.end < on:
+            out["alerts"].append("支援措置の期間が終了しています。延長または終了の処理をしてください。")
+        elif m.end and terms.ending_within_month(m.end, on):
+            out["alerts"].append("支援措置の期間が1か月以内に終了します。")
+    if restrictions:
+        out["alerts"].append("この方には照会の抑止が設定されています。")
+    return out
+
+
+def household_hidden(session: GateSession, person_ids: Iterable[int]) -> set[int]:
+    """Members of a household view that this user may not see; the view is flagged if any is protected."""
+    protected = protected_ids(person_ids)
+    if protected:
+        session.flag(FLAG)
+    return set() if session.actor.can(Perm.SUPPORT_MEASURE_MANAGE) else protected
+
+
+def masked_member(person_id: int) -> dict:
+    """A protected member in a household view: a marker where the name is, and no other item."""
+    return {"person_id": person_id, "masked": True, "marker": SUPPORT_MARKER, "relationship": "",
+            "name": {"family_name": SUPPORT_MARKER, "given_name": "", "family_name_kana": "", "given_name_kana": ""},
+            "birth_date": None, "sex": None, "sex_label": "", "status": "", "status_label": "", "address": None,
+            "hidden_items": []}
+
+
+# --- linkage -------------------------------------------------------------------------------------------
+
+
+def outbox_events(session: GateSession, events: list[dict]) -> list[dict]:
+    """Outbox events with protected or linkage-restricted persons replaced by a block marker."""
+    ids = {p["person_id"] for e in events for p in e["persons"]}
+    protected = protected_ids(ids)
+    restricted = {pid for pid, rs in restrictions_for(ids, Process.LINKAGE).items()
+                  if any(r.level == Level.ERROR for r in rs)}
+    if protected:
+        session.flag(FLAG)
+    if restricted - protected:
+        session.flag(RESTRICTION_FLAG)
+    if not (protected or restricted):
+        return events
+    out = []
+    for e in events:
+        persons = []
+        for p in e["persons"]:
+            pid = p["person_id"]
+            if pid in protected:
+                persons.append({"person_id": pid, "blocked": FLAG})
+            elif pid in restricted:
+                persons.append({"person_id": pid, "blocked": RESTRICTION_FLAG})
+            else:
+                persons.append(p)
+        out.append({**e, "persons": persons})
+    return out

@@ -1,0 +1,159 @@
+"""支援措置・抑止 screens: thin callers of `protection.services` (counter look and access)."""
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from juki.accounts.permissions import Perm
+from juki.core.errors import DomainError, ErrorCode
+from juki.core.wareki import display_date, parse_date
+from juki.counter.access import counter_view
+from juki.register.models import Municipality
+
+from . import forms, services, terms
+
+
+def _ids(request, text: str) -> list[int]:
+    return [services.person_by_atena(actor=request.actor, atena_number=n.strip())
+            for n in (text or "").replace("、", ",").split(",") if n.strip()]
+
+
+# --- 支援措置 [440] --------------------------------------------------------------------------------
+
+
+@counter_view(Perm.SUPPORT_MEASURE_MANAGE)
+def support_list(request):
+    include_ended = request.GET.get("ended") == "1"
+    return render(request, "protection/support_list.html", {
+        "rows": services.support_list(actor=request.actor, include_ended=include_ended),
+        "alerts": services.alerts(actor=request.actor), "include_ended": include_ended,
+        "title": "支援措置の一覧"})
+
+
+@counter_view(Perm.SUPPORT_MEASURE_MANAGE)
+def support_new(request):
+    form = forms.SupportForm(request.POST or None, initial={"person": request.GET.get("person")})
+    error = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            person_id = d["person"] or _ids(request, d["atena_number"])[0]
+            offender_ids = _ids(request, d["offender_atena_number"])
+            measure = services.support_register(
+                actor=request.actor, person_id=person_id, kind=d["kind"], applied_on=d["applied_on"],
+                provisional=d["provisional"], start=d["start"],
+                members=[(pid, "") for pid in _ids(request, d["member_atena_numbers"])],
+                offender=services.Offender(name=d["offender_name"], kana=d["offender_kana"],
+                                           birth_date=d["offender_birth_date"], note=d["offender_note"],
+                                           person_id=offender_ids[0] if offender_ids else None))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return redirect("protection:support_detail", measure_id=measure["id"])
+    elif request.method == "POST":
+        error = "入力内容に誤りがあります。赤字の項目を確認してください。"
+    return render(request, "protection/support_new.html", {"form": form, "error": error, "title": "支援措置の登録"})
+
+
+@counter_view(Perm.SUPPORT_MEASURE_MANAGE)
+def support_term(request):
+    """The computed end shown while the start is typed (no personal data)."""
+    raw = (request.GET.get("start") or request.GET.get("applied_on") or "").strip()
+    try:
+        start = parse_date(raw) if raw else None
+    except ValueError:
+        start = None
+    text = f"{display_date(start)} から {display_date(terms.term_end(start))} まで（1年）" if start else "開始年月日を入力すると表示します。"
+    return HttpResponse(text)
+
+
+@counter_view(Perm.SUPPORT_MEASURE_MANAGE)
+def support_detail(request, measure_id: int):
+    return render(request, "protection/support_detail.html", {
+        "m": services.support_get(actor=request.actor, measure_id=measure_id), "end_form": forms.EndForm(),
+        "title": "支援措置の詳細"})
+
+
+@require_POST
+@counter_view(Perm.SUPPORT_MEASURE_MANAGE)
+def support_action(request, measure_id: int, action: str):
+    if action == "confirm":
+        services.support_confirm(actor=request.actor, measure_id=measure_id)
+    elif action == "extend":
+        services.support_extend(actor=request.actor, measure_id=measure_id)
+    elif action == "end":
+        services.support_end(actor=request.actor, measure_id=measure_id, reason=request.POST.get("reason", ""))
+    else:
+        raise Http404
+    return redirect("protection:support_detail", measure_id=measure_id)
+
+
+@require_POST
+@counter_view(Perm.SUPPORT_MEASURE_MANAGE)
+def support_notice(request, measure_id: int):
+    """支援措置期間終了通知 as a printable page; the print is logged (print.support_end_notice)."""
+    return render(request, "protection/end_notice.html", {
+        "m": services.support_end_notice(actor=request.actor, measure_id=measure_id),
+        "municipality": Municipality.objects.first(), "title": "支援措置期間終了通知"})
+
+
+# --- 抑止 [410] of one person ------------------------------------------------------------------------
+
+
+def _person_page(request, person_id: int, *, restriction_form=None, error=None, status=200):
+    data = services.protection_of(actor=request.actor, person_id=person_id)
+    measures = (services.support_list(actor=request.actor, include_ended=True, person_id=person_id)
+                if request.user.has_juki_perm(Perm.SUPPORT_MEASURE_MANAGE) else None)
+    return render(request, "protection/person.html", {
+        "p": data, "measures": measures, "error": error,
+        "restriction_form": restriction_form or forms.RestrictionForm(),
+        "title": "抑止・支援措置"}, status=status)
+
+
+@counter_view(Perm.RESTRICTION_MANAGE)
+def person_protection(request, person_id: int):
+    return _person_page(request, person_id)
+
+
+@require_POST
+@counter_view(Perm.RESTRICTION_MANAGE)
+def restriction_new(request, person_id: int):
+    form = forms.RestrictionForm(request.POST)
+    if not form.is_valid():
+        return _person_page(request, person_id, restriction_form=form, error="抑止の入力内容を確認してください。")
+    d = form.cleaned_data
+    try:
+        if d["scope"] == "household":
+            household_id = services.protection_of(actor=request.actor, person_id=person_id)["household_id"]
+            target = {"household_id": household_id}
+        else:
+            target = {"person_id": person_id}
+        services.restriction_set(actor=request.actor, processes=d["processes"], level=d["level"], start=d["start"],
+                                 end=d["end"], reason=d["reason"], **target)
+    except DomainError as exc:
+        return _person_page(request, person_id, restriction_form=form, error=exc.message)
+    return redirect("protection:person", person_id=person_id)
+
+
+def _back(request):
+    try:
+        return redirect("protection:person", person_id=int(request.POST.get("person", "")))
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_INPUT, "画面を開き直してから操作してください。") from None
+
+
+@require_POST
+@counter_view(Perm.RESTRICTION_MANAGE)
+def restriction_action(request, restriction_id: int, action: str):
+    if action == "release":
+        services.restriction_release(actor=request.actor, restriction_id=restriction_id)
+    elif action == "temporary-release":
+        minutes = request.POST.get("minutes") or None
+        if minutes is not None and not minutes.isdigit():
+            raise DomainError(ErrorCode.INVALID_INPUT, "一時解除の時間は分（数字）で入力してください。", field="minutes")
+        services.restriction_temporary_release(actor=request.actor, restriction_id=restriction_id,
+                                               minutes=int(minutes) if minutes else None)
+    else:
+        raise Http404
+    return _back(request)
