@@ -1,0 +1,353 @@
+"""Access-log analysis [1370] ＜ログの分析＞ (C06–C08): the standard's example lists, no HTTP.
+
+Each report is a query over a date range (days in Asia/Tokyo, both ends included) that the
+database narrows by `at` (indexed) before anything else. Every run passes the gate with the
+ACCESS_LOG_VIEW right, so reading the log is itself logged: `accesslog.analysis` for the
+screen, `export.accesslog_csv` when the same rows leave the system as a file.
+
+The daily anomaly report (staff viewing namesakes or their own household/address, bursts of
+views of unrelated persons) is in `juki.audit.anomalies`.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import holidays
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractHour, ExtractWeekDay, TruncDate, TruncHour
+
+from juki.accounts.permissions import Perm
+from juki.core.errors import DomainError, ErrorCode
+
+from . import gate
+from .gate import Actor
+from .models import AccessLog, Category
+
+JST = ZoneInfo("Asia/Tokyo")
+SCREEN_LIMIT = 500  # the screen shows at most this many rows and says so; the CSV has the rest
+CSV_LIMIT = 100_000
+MAX_DAYS = 366
+
+# What a function name means to an auditor; unknown names are shown as they are.
+FUNCTION_LABELS = {
+    "person.search": "住民検索", "person.view": "住民票の照会", "household.view": "世帯の照会",
+    "person.history": "異動履歴の照会", "household.lookup": "世帯番号による照会",
+    "auth.login": "ログイン", "auth.login_failure": "ログイン失敗", "auth.locked_out": "アカウントロック",
+    "auth.logout": "ログアウト", "auth.lock": "画面ロック", "auth.unlock": "画面ロック解除",
+    "accesslog.view": "アクセスログの照会", "accesslog.analysis": "ログ分析", "accesslog.anomalies": "異常検知",
+    "export.accesslog_csv": "ログ分析のCSV出力", "batch.anomaly_report": "異常検知日報",
+}
+OUTCOME_LABELS = {AccessLog.OK: "成功", AccessLog.EMPTY: "該当なし", AccessLog.DENIED: "拒否", "done": "完了",
+                  "error": "エラー"}
+IDENTIFIER_LABELS = {"atena_number": "宛名番号", "household_number": "世帯番号", "resident_code": "住民票コード",
+                     "my_number": "個人番号", "residence_card_number": "在留カード等番号"}
+# 宛名番号 and 世帯番号 are the city's own file numbers: shown so the auditor can tell whose record
+# was looked up. The others (住民票コード, 個人番号, 在留カード) are named only.
+_SHOWN_IDENTIFIERS = ("atena_number", "household_number")
+
+LOG_COLUMNS = (("at", "日時"), ("user", "職員ID"), ("user_name", "職員氏名"), ("terminal", "端末"),
+               ("function", "機能"), ("outcome", "結果"), ("person_count", "対象者数"), ("log_id", "ログID"))
+
+
+@dataclass(frozen=True)
+class Window:
+    """[start, end) in UTC-aware datetimes for the JST days date_from..date_to."""
+
+    date_from: dt.date
+    date_to: dt.date
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.date_from, dt.time(), JST)
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time(), JST)
+
+    def days(self) -> list[dt.date]:
+        return [self.date_from + dt.timedelta(days=i) for i in range((self.date_to - self.date_from).days + 1)]
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str
+    label: str
+    description: str
+    columns: tuple[tuple[str, str], ...]
+    query: Callable[[Window, int], list[dict]]
+
+
+@dataclass
+class Result:
+    report: Report
+    window: Window
+    rows: list[dict] = field(default_factory=list)
+    truncated: bool = False  # more rows matched than `limit`
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def local(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(JST)
+
+
+def fmt(value: dt.datetime) -> str:
+    return local(value).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _logs(w: Window):
+    return (AccessLog.objects.filter(at__gte=w.start, at__lt=w.end)
+            .select_related("user", "terminal").order_by("at", "id"))
+
+
+def _log_row(r: AccessLog) -> dict:
+    return {
+        "at": fmt(r.at),
+        "user": r.user.username if r.user else (f"バッチ:{r.system}" if r.system else ""),
+        "user_name": r.user.full_name if r.user else "",
+        "terminal": r.terminal.code if r.terminal else "",
+        "function": FUNCTION_LABELS.get(r.function, r.function),
+        "outcome": OUTCOME_LABELS.get(r.outcome, r.outcome),
+        "person_count": r.person_count,
+        "log_id": r.id,
+    }
+
+
+def _take(qs, limit: int, row=_log_row) -> list[dict]:
+    return [row(r) for r in qs[:limit + 1]]
+
+
+# --- 休業日 ---------------------------------------------------------------------------------------
+
+
+def closed_days(date_from: dt.date, date_to: dt.date) -> dict[dt.date, str]:
+    """The city office's closed days other than weekends: national holidays (the `holidays`
+    package keeps the law's changes and substitute holidays up to date) and 年末年始 12/29–1/3
+    (行政機関の休日に関する法律)."""
+    out: dict[dt.date, str] = {}
+    years = range(date_from.year, date_to.year + 1)
+    for day, name in holidays.country_holidays("JP", years=years, language="ja").items():
+        if date_from <= day <= date_to:
+            out[day] = name
+    day = date_from
+    while day <= date_to:
+        if (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3):
+            out.setdefault(day, "年末年始")
+        day += dt.timedelta(days=1)
+    return out
+
+
+def _night_hours() -> tuple[int, int]:
+    return settings.JUKI_AUDIT_NIGHT_START_HOUR, settings.JUKI_AUDIT_NIGHT_END_HOUR
+
+
+def _is_night(hour: int) -> bool:
+    start, end = _night_hours()
+    if start == end:
+        return False
+    return (hour >= start or hour < end) if start > end else (start <= hour < end)
+
+
+def _night_q() -> Q:
+    start, end = _night_hours()
+    if start == end:
+        return Q(pk__in=[])
+    if start > end:  # across midnight, the usual case (22:00–6:00)
+        return Q(_hour__gte=start) | Q(_hour__lt=end)
+    return Q(_hour__gte=start, _hour__lt=end)
+
+
+# --- the reports --------------------------------------------------------------------------------
+
+
+def _night_holiday(w: Window, limit: int) -> list[dict]:
+    closed = closed_days(w.date_from, w.date_to)
+    qs = (_logs(w).filter(user__isnull=False)  # batch jobs run at night by design
+          .annotate(_hour=ExtractHour("at", tzinfo=JST), _weekday=ExtractWeekDay("at", tzinfo=JST),
+                    _day=TruncDate("at", tzinfo=JST))
+          .filter(_night_q() | Q(_weekday__in=(1, 7)) | Q(_day__in=list(closed))))
+
+    def row(r: AccessLog) -> dict:
+        at = local(r.at)
+        kinds = []
+        if at.date() in closed:
+            kinds.append(closed[at.date()])
+        elif at.weekday() >= 5:
+            kinds.append("土曜日" if at.weekday() == 5 else "日曜日")
+        if _is_night(at.hour):
+            kinds.append("深夜")
+        return {**_log_row(r), "when": "・".join(kinds)}
+
+    return _take(qs, limit, row)
+
+
+_FAILURES = ("auth.login_failure", "auth.locked_out")  # category auth: the (category, at) index
+
+
+def _login_failures(w: Window, limit: int) -> list[dict]:
+    def row(r: AccessLog) -> dict:
+        # The failed attempt's user is unknown when the ID typed does not exist: show what was typed.
+        typed = str((r.criteria or {}).get("username") or "")
+        return {**_log_row(r), "user": r.user.username if r.user else typed}
+
+    return _take(_logs(w).filter(category=Category.AUTH, function__in=_FAILURES), limit, row)
+
+
+def _logins_per_user(w: Window, limit: int) -> list[dict]:
+    rows = (AccessLog.objects.filter(category=Category.AUTH, at__gte=w.start, at__lt=w.end, user__isnull=False,
+                                     function__in=("auth.login", *_FAILURES))
+            .annotate(day=TruncDate("at", tzinfo=JST))
+            .values("day", "user__username", "user__full_name")
+            .annotate(logins=Count("id", filter=Q(function="auth.login") & ~Q(outcome=AccessLog.DENIED)),
+                      failures=Count("id", filter=Q(function="auth.login_failure")),
+                      lockouts=Count("id", filter=Q(function="auth.locked_out")))
+            .order_by("day", "user__username"))
+    return [{"day": str(r["day"]), "user": r["user__username"], "user_name": r["user__full_name"],
+             "logins": r["logins"], "failures": r["failures"], "lockouts": r["lockouts"]} for r in rows[:limit + 1]]
+
+
+def _mass_search(w: Window, limit: int) -> list[dict]:
+    qs = _logs(w).filter(function="person.search", person_count__gte=settings.JUKI_AUDIT_MASS_SEARCH_ROWS)
+    return _take(qs, limit)
+
+
+def _frequent_search(w: Window, limit: int) -> list[dict]:
+    rows = (AccessLog.objects.filter(at__gte=w.start, at__lt=w.end, function="person.search", user__isnull=False)
+            .annotate(hour=TruncHour("at", tzinfo=JST))
+            .values("hour", "user__username", "user__full_name")
+            .annotate(searches=Count("id", distinct=True), persons=Count("subjects__person_id", distinct=True))
+            .filter(searches__gt=settings.JUKI_AUDIT_SEARCHES_PER_HOUR)
+            .order_by("hour", "user__username"))
+    return [{"hour": local(r["hour"]).strftime("%Y-%m-%d %H:00"), "user": r["user__username"],
+             "user_name": r["user__full_name"], "searches": r["searches"], "persons": r["persons"]}
+            for r in rows[:limit + 1]]
+
+
+def _identifier_search(w: Window, limit: int) -> list[dict]:
+    has_identifier = Q()
+    for key in IDENTIFIER_LABELS:
+        has_identifier |= Q(criteria__has_key=key)
+    qs = _logs(w).filter(function="person.search").filter(has_identifier)
+
+    def row(r: AccessLog) -> dict:
+        crit = r.criteria or {}
+        used = [f"{label} {crit[k]}" if k in _SHOWN_IDENTIFIERS else label
+                for k, label in IDENTIFIER_LABELS.items() if crit.get(k)]
+        return {**_log_row(r), "identifiers": "、".join(used)}
+
+    return _take(qs, limit, row)
+
+
+def _my_number(w: Window, limit: int) -> list[dict]:
+    return _take(_logs(w).filter(my_number_accessed=True), limit)
+
+
+def _support_measure(w: Window, limit: int) -> list[dict]:
+    qs = _logs(w).prefetch_related("subjects")
+    if connection.features.supports_json_field_contains:
+        qs = qs.filter(flags__contains=["support_measure"])
+        candidates = qs[:limit + 1]
+    else:
+        # SQLite has no JSON containment: narrow to flagged rows in the database, test in Python.
+        candidates = (r for r in qs.exclude(flags=[]).iterator(chunk_size=2000) if "support_measure" in r.flags)
+    rows = []
+    for r in candidates:
+        rows.append({**_log_row(r), "person_ids": " ".join(str(s.person_id) for s in r.subjects.all())})
+        if len(rows) > limit:
+            break
+    return rows
+
+
+def _denied(w: Window, limit: int) -> list[dict]:
+    return _take(_logs(w).filter(outcome=AccessLog.DENIED), limit)
+
+
+def _with(*extra: tuple[str, str], after: str = "at") -> tuple[tuple[str, str], ...]:
+    cols = list(LOG_COLUMNS)
+    at = [k for k, _ in cols].index(after) + 1
+    return tuple(cols[:at] + list(extra) + cols[at:])
+
+
+REPORTS: dict[str, Report] = {r.key: r for r in (
+    Report("night_holiday", "深夜・休業日のアクセス",
+           "深夜（設定の時間帯）、土曜日・日曜日、祝日、年末年始（12月29日～1月3日）に職員が行った操作です。",
+           _with(("when", "区分")), _night_holiday),
+    Report("login_failures", "ログイン失敗",
+           "ログインに失敗した記録と、失敗が続いてアカウントがロックされた記録です。",
+           LOG_COLUMNS, _login_failures),
+    Report("logins_per_user", "ID別ログイン数",
+           "職員IDごと・日ごとのログイン回数とログイン失敗の回数です。",
+           (("day", "日付"), ("user", "職員ID"), ("user_name", "職員氏名"), ("logins", "ログイン"),
+            ("failures", "ログイン失敗"), ("lockouts", "ロック")), _logins_per_user),
+    Report("mass_search", "大量該当の検索",
+           "1回の検索で設定の件数以上の住民が該当した検索です。",
+           LOG_COLUMNS, _mass_search),
+    Report("frequent_search", "検索回数の多い職員",
+           "1時間に設定の回数を超えて検索した職員です。",
+           (("hour", "時間帯"), ("user", "職員ID"), ("user_name", "職員氏名"), ("searches", "検索回数"),
+            ("persons", "表示した住民数")), _frequent_search),
+    Report("identifier_search", "宛名番号等による検索",
+           "宛名番号・世帯番号・住民票コード・個人番号・在留カード等番号を指定した検索です。",
+           _with(("identifiers", "指定した番号"), after="function"), _identifier_search),
+    Report("my_number", "個人番号へのアクセス",
+           "個人番号を表示した操作と、個人番号で検索した操作です。",
+           LOG_COLUMNS, _my_number),
+    Report("support_measure", "支援措置対象者の閲覧",
+           "支援措置の対象者の記録を閲覧した操作です。",
+           _with(("person_ids", "対象者（内部ID）"), after="function"), _support_measure),
+    Report("denied", "権限のない操作（拒否）",
+           "権限がないため拒否された操作です。",
+           LOG_COLUMNS, _denied),
+)}
+
+
+def report_of(key: str) -> Report:
+    try:
+        return REPORTS[key]
+    except KeyError:
+        raise DomainError(ErrorCode.INVALID_INPUT, "分析の種類を一覧から選んでください。", field="report") from None
+
+
+def window(date_from: dt.date, date_to: dt.date) -> Window:
+    if date_from > date_to:
+        raise DomainError(ErrorCode.INVALID_DATE, "期間の開始日には終了日より前の日を入力してください。", field="date_from")
+    if (date_to - date_from).days + 1 > MAX_DAYS:
+        raise DomainError(ErrorCode.INVALID_DATE, f"期間は{MAX_DAYS}日以内で指定してください。", field="date_to")
+    return Window(date_from, date_to)
+
+
+def run(actor: Actor, report: str, date_from: dt.date, date_to: dt.date, *, limit: int | None = None,
+        function: str = "accesslog.analysis") -> Result:
+    """One report over the JST days date_from..date_to, at most `limit` rows (`truncated` says if more)."""
+    limit = SCREEN_LIMIT if limit is None else limit
+    rep = report_of(report)
+    w = window(date_from, date_to)
+    criteria = {"report": rep.key, "from": w.date_from.isoformat(), "to": w.date_to.isoformat()}
+    with gate.open(actor, function=function, perm=Perm.ACCESS_LOG_VIEW, criteria=criteria) as session:
+        rows = rep.query(w, limit)
+        result = Result(rep, w, rows[:limit], truncated=len(rows) > limit)
+        session.criteria["rows"] = len(result.rows)
+        # The rows are log entries, not residents: "done", not the gate's "empty" for no persons.
+        session.write_log("done")
+    return result
+
+
+def write_csv(stream, columns, rows) -> None:
+    """Header of Japanese column names, then the rows (the caller picks the encoding)."""
+    writer = csv.writer(stream)
+    writer.writerow([header for _, header in columns])
+    for row in rows:
+        writer.writerow([_cell(row.get(key, "")) for key, _ in columns])
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A typed user name can start with "=": a spreadsheet would run it as a formula (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import disclosure_views as views
+
+app_name = "disclosure"
+
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("persons/<int:person_id>/", views.person, name="person"),
+    path("persons/<int:person_id>/report/", views.report, name="report"),
+]
