@@ -36,7 +36,13 @@ def test_every_route_is_classified():
     reads = {"api-person", "api-person-history", "api-household", "api-households-without-head",
              "api-late-notifications", "api-access-log", "api-outbox", "api-outbox-ack", "api-person-search"}
     pending = {"api-pending", "api-pending-detail", "api-pending-approve", "api-pending-reject", "api-pending-withdraw"}
-    assert names == NO_PERSONAL_DATA | changes | reads | pending
+    disclosure = {"api-disclosure", "api-disclosure-summary"}
+    # Rights administration holds no resident data, but every call writes a settings log row.
+    rights = {"api-rights-applications", "api-rights-approve", "api-rights-reject", "api-rights-table"}
+    protection = {"api-support-measures", "api-support-measure", "api-support-measure-confirm", "api-support-measure-extend",
+                  "api-support-measure-end", "api-protection-alerts", "api-restrictions", "api-restriction-release",
+                  "api-restriction-temporary-release", "api-certificate-check"}
+    assert names == NO_PERSONAL_DATA | changes | reads | pending | disclosure | rights | protection
 
 
 @pytest.mark.parametrize(
@@ -51,6 +57,8 @@ def test_every_route_is_classified():
         ("/api/v1/outbox?consumer=t", "linkage", 200),
         ("/api/v1/persons/{pid}", "auditor", 403),  # refused reads are logged too
         ("/api/v1/outbox?consumer=t", "clerk", 403),
+        ("/api/v1/persons/{pid}/disclosure/summary", "auditor", 200),
+        ("/api/v1/persons/{pid}/disclosure/summary", "clerk", 403),
     ],
 )
 def test_each_read_route_writes_an_access_log_row(fam, api, clerk, auditor, linkage_user, terminal, path, role, status):  # noqa: F811

@@ -13,9 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from juki.accounts import services as account_services
+from juki.accounts.models import Terminal
+from juki.accounts.permissions import Perm
+from juki.accounts.serializers import TokenRequestSerializer
 from juki.audit import selectors as audit_selectors
 from juki.audit.gate import Actor
-from juki.core.api import problem
+from juki.core.api import STAFF_WITH_RIGHT, by_method
 from juki.core.errors import DomainError, ErrorCode
 
 from .. import selectors
@@ -26,7 +29,10 @@ from . import serializers as s
 
 
 def actor_of(request) -> Actor:
-    return Actor(user=request.user, terminal=getattr(request, "terminal", None))
+    token = request.auth
+    return Actor(user=request.user, terminal=getattr(request, "terminal", None),
+                 second_factor=bool(getattr(token, "second_factor", False)),
+                 work_application=getattr(request, "work_application", "") or "")
 
 
 def _as_of(request) -> dt.date | None:
@@ -43,18 +49,21 @@ AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="この日時�
 
 
 class TokenView(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
+    """Lockout, second factor and the auth log are the login service's (`juki.accounts.login`)."""
 
-    @extend_schema(request=s.TokenSerializer, responses={201: OpenApiTypes.OBJECT}, summary="アクセストークンの発行")
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(request=TokenRequestSerializer, responses={201: OpenApiTypes.OBJECT}, summary="アクセストークンの発行",
+                   parameters=[OpenApiParameter("X-Terminal-Id", str, OpenApiParameter.HEADER, required=False)])
     def post(self, request):
-        data = s.TokenSerializer(data=request.data)
+        data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        issued = account_services.token_issue(**data.validated_data)
-        if issued is None:
-            return problem(401, "invalid_credentials", "ユーザIDまたはパスワードが正しくありません。")
-        key, token = issued
-        return Response({"token": key, "token_type": "Bearer", "expires_at": token.expires_at.isoformat()}, status=201)
+        code = request.META.get("HTTP_X_TERMINAL_ID", "")
+        terminal = Terminal.objects.filter(code=code, is_active=True).first() if code else None
+        key, token = account_services.token_issue(terminal=terminal, **data.validated_data)
+        return Response({"token": key, "token_type": "Bearer", "expires_at": token.expires_at.isoformat(),
+                         "second_factor": token.second_factor}, status=201)
 
 
 class PersonView(APIView):
@@ -91,6 +100,10 @@ class LateNotificationsView(APIView):
 
 
 class AccessLogView(APIView):
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.ACCESS_LOG_VIEW
+    audit_function = "accesslog.view"
+
     @extend_schema(parameters=[OpenApiParameter("person", OpenApiTypes.INT, required=True)],
                    responses=OpenApiTypes.OBJECT, summary="住民ごとのアクセスログ")
     def get(self, request):
@@ -102,6 +115,10 @@ class AccessLogView(APIView):
 
 
 class OutboxView(APIView):
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.OUTBOX_CONSUME
+    audit_function = "outbox.read"
+
     @extend_schema(parameters=[OpenApiParameter("consumer", str, required=True), OpenApiParameter("limit", int)],
                    responses=OpenApiTypes.OBJECT, summary="異動イベントの取得（連携システム用）")
     def get(self, request):
@@ -117,6 +134,9 @@ class OutboxView(APIView):
 
 class OutboxAckView(GenericAPIView):
     serializer_class = s.OutboxAckSerializer
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.OUTBOX_CONSUME
+    audit_function = "outbox.ack"
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="異動イベントの処理済み位置の記録")
     def post(self, request):
@@ -181,7 +201,10 @@ CHANGE_RESULT = inline_serializer(
 
 
 class ChangeView(GenericAPIView):
+    """One change operation; its own right change.<operation> is checked before the input (C02)."""
+
     operation: str
+    permission_classes = STAFF_WITH_RIGHT
     service = None
     adapt = None
 
@@ -206,7 +229,8 @@ def change_views():
             f"{''.join(p.title() for p in op.split('_'))}ChangeView",
             (ChangeView,),
             {"serializer_class": serializer, "operation": op, "service": staticmethod(service),
-             "adapt": staticmethod(adapt), "post": post},
+             "adapt": staticmethod(adapt), "post": post,
+             "required_rights": f"change.{op}", "audit_function": f"change.{op}"},
         )
     return views
 
@@ -226,6 +250,9 @@ SEARCH_RESULT = inline_serializer(
 class PersonSearchView(GenericAPIView):
     # POST, so that names and numbers never appear in URLs or server logs.
     serializer_class = s.PersonSearchSerializer
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.PERSON_SEARCH
+    audit_function = "person.search"
 
     @extend_schema(responses={200: SEARCH_RESULT}, summary="住民検索（4情報・番号）", operation_id="person_search", tags=["persons"])
     def post(self, request):
@@ -251,6 +278,10 @@ def _body(serializer_class, request) -> dict:
 
 class PendingListView(GenericAPIView):
     serializer_class = s.PendingSubmitSerializer
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.PERSON_CHANGE
+    # A submission's first step is the dry run: its refusal is logged under that step's name.
+    audit_function = by_method(GET="pending.list", POST="change.preview")
 
     @extend_schema(
         parameters=[OpenApiParameter("ward", str, description="区コード（省略時は全区）"),
@@ -284,6 +315,9 @@ class PendingView(APIView):
 
 class PendingApproveView(GenericAPIView):
     serializer_class = s.NoInputSerializer
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.CHANGE_APPROVE
+    audit_function = "pending.approve"
 
     @extend_schema(responses={201: CHANGE_RESULT}, summary="本登録（審査して異動を確定）", operation_id="pending_approve",
                    tags=["pending"])
@@ -295,6 +329,9 @@ class PendingApproveView(GenericAPIView):
 
 class PendingRejectView(GenericAPIView):
     serializer_class = s.PendingRejectSerializer
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.CHANGE_APPROVE
+    audit_function = "pending.reject"
 
     @extend_schema(responses={204: None}, summary="差戻し（理由を付けて入力者へ戻す）", operation_id="pending_reject",
                    tags=["pending"])
@@ -306,6 +343,9 @@ class PendingRejectView(GenericAPIView):
 
 class PendingWithdrawView(GenericAPIView):
     serializer_class = s.NoInputSerializer
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.PERSON_CHANGE
+    audit_function = "pending.withdraw"
 
     @extend_schema(responses={204: None}, summary="取下げ（入力した職員本人）", operation_id="pending_withdraw",
                    tags=["pending"])

@@ -1,0 +1,333 @@
+"""The authorisation matrix (issue 4, C02): every role against every API endpoint and staff screen.
+
+`ROUTES` says, for every named URL under `api/v1/` and the staff screens, what each route is
+designed to allow: the rights that open it (any one of them), or `PUBLIC` / `ANY_STAFF`. A route
+missing from the table fails `test_every_route_is_in_the_matrix`, so a new route has to be
+classified in review.
+
+The calls are cheap and change nothing: ids that do not exist (an allowed role gets 404) and
+empty bodies (400). A role holding a designed right must get past the check (not 401/403, not
+sent to the login screen); any other role must get 403 and leave a refusal in the access log.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLResolver, get_resolver, reverse
+
+from juki.accounts.models import Terminal
+from juki.accounts.permissions import ROLES, Perm, perms_of_role
+from juki.audit.models import AccessLog
+from juki.counter.access import home_for
+from juki.register.api.views import OPERATIONS
+from juki.rights.services import effective_perms
+
+from .conftest import _staff, api_for, counter_client
+
+PUBLIC = "public"  # no login needed (login, token, help, API schema)
+ANY_STAFF = "any_staff"  # any logged-in user, whatever their rights
+
+SCREEN_PREFIXES = ("counter/", "rights/", "protection/", "audit/", "disclosure/")
+NO_SUCH_ID = 987654321
+# Outcomes of a log row that mean "it was done": a refusal must leave something else.
+DONE = {AccessLog.OK, AccessLog.EMPTY, "done"}
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    rights: str | frozenset[str]  # PUBLIC, ANY_STAFF, or any one of these rights
+    body: dict = field(default_factory=dict)
+    query: str = ""
+
+
+def get(rights, query: str = "") -> Call:
+    return Call("GET", rights, query=query)
+
+
+def post(rights, body: dict | None = None) -> Call:
+    return Call("POST", rights, body=body or {})
+
+
+def any_of(*rights: str) -> frozenset[str]:
+    return frozenset(str(r) for r in rights)
+
+
+P = Perm
+VIEW = any_of(P.PERSON_VIEW)
+CHANGE = any_of(P.PERSON_CHANGE)
+APPROVE = any_of(P.CHANGE_APPROVE)
+SUPPORT = any_of(P.SUPPORT_MEASURE_MANAGE)
+RESTRICT = any_of(P.RESTRICTION_MANAGE)
+LOGS = any_of(P.ACCESS_LOG_VIEW)
+DISCLOSE = any_of(P.DISCLOSURE_PREPARE)
+RIGHTS_ADMIN = any_of(P.RIGHTS_ADMIN)
+RIGHTS_APPROVE = any_of(P.RIGHTS_APPROVE)
+RIGHTS_ANY = any_of(P.RIGHTS_ADMIN, P.RIGHTS_APPROVE)  # the applications: who applies and who decides
+RIGHTS_TABLE = any_of(P.RIGHTS_ADMIN, P.ACCESS_LOG_VIEW)  # rights.table.VIEW_PERMS: admin and audit
+OUTBOX = any_of(P.OUTBOX_CONSUME)
+
+# Route name -> the calls to try and what each is designed to allow. Path arguments not named in
+# KWARGS are ids and get NO_SUCH_ID.
+ROUTES: dict[str, list[Call]] = {
+    # --- API: login and the schema are public; master lists hold no personal data
+    "api-token": [post(PUBLIC)],
+    "api-schema": [get(PUBLIC)],
+    "api-docs": [get(PUBLIC)],
+    "api-wards": [get(ANY_STAFF)],
+    "api-towns": [get(ANY_STAFF)],
+    "api-buildings": [get(ANY_STAFF)],
+    # --- API: the register
+    "api-person-search": [post(any_of(P.PERSON_SEARCH))],
+    "api-person": [get(VIEW)],
+    "api-person-history": [get(VIEW)],
+    "api-household": [get(VIEW)],
+    "api-households-without-head": [get(VIEW)],
+    "api-late-notifications": [get(VIEW)],
+    **{f"api-change-{op}": [post(any_of(f"change.{op}"))] for op in OPERATIONS},
+    # 仮登録 (C10): entered by anybody who enters changes, decided by a reviewer; an identity
+    # correction's approval also needs identity.approve, which the service checks on the item.
+    "api-pending": [get(CHANGE), post(CHANGE)],
+    "api-pending-detail": [get(CHANGE)],
+    "api-pending-approve": [post(APPROVE)],
+    "api-pending-reject": [post(APPROVE)],
+    "api-pending-withdraw": [post(CHANGE)],
+    "api-access-log": [get(LOGS)],
+    "api-outbox": [get(OUTBOX)],
+    "api-outbox-ack": [post(OUTBOX)],
+    "api-disclosure": [get(DISCLOSE)],
+    "api-disclosure-summary": [get(DISCLOSE)],
+    # --- API: rights administration
+    "api-rights-applications": [get(RIGHTS_ANY), post(RIGHTS_ADMIN)],
+    "api-rights-approve": [post(RIGHTS_APPROVE)],
+    "api-rights-reject": [post(RIGHTS_APPROVE)],
+    "api-rights-table": [get(RIGHTS_TABLE)],
+    # --- API: 支援措置 [440] and 抑止 [410]; the certificate check is the issuing counter's
+    "api-support-measures": [get(SUPPORT), post(SUPPORT)],
+    "api-support-measure": [get(SUPPORT)],
+    "api-support-measure-confirm": [post(SUPPORT)],
+    "api-support-measure-extend": [post(SUPPORT)],
+    "api-support-measure-end": [post(SUPPORT)],
+    "api-protection-alerts": [get(SUPPORT)],
+    "api-restrictions": [get(RESTRICT), post(RESTRICT)],
+    "api-restriction-release": [post(RESTRICT)],
+    "api-restriction-temporary-release": [post(RESTRICT)],
+    "api-certificate-check": [post(any_of(P.CERTIFICATE_ISSUE))],
+    # --- screens: the counter. The search is POSTed: a GET of the front page by a user without
+    # person.search sends them to their own first screen (counter.access.HOME_SCREENS) instead.
+    "counter:search": [post(any_of(P.PERSON_SEARCH))],
+    "counter:login": [get(PUBLIC)],
+    "counter:login_otp": [get(PUBLIC)],
+    "counter:help": [get(PUBLIC)],
+    "counter:logout": [post(PUBLIC)],  # ends whatever session there is
+    "counter:lock": [get(ANY_STAFF)],
+    "counter:password_change": [get(ANY_STAFF)],
+    "counter:ping": [post(ANY_STAFF)],
+    "counter:town_options": [get(ANY_STAFF)],  # the address dictionary: no personal data
+    "counter:katagaki_options": [get(ANY_STAFF)],
+    "counter:person": [get(VIEW)],
+    "counter:household": [get(VIEW)],
+    "counter:reveal_my_number": [post(any_of(P.MY_NUMBER_VIEW))],
+    "counter:change_form": [get(CHANGE)],  # each operation's own change.<op> is the service's check
+    "counter:change_commit": [post(CHANGE)],
+    "counter:change_done": [get(VIEW)],
+    "counter:receipt": [get(VIEW)],
+    "counter:pending_list": [get(CHANGE)],
+    "counter:pending_detail": [get(CHANGE)],
+    "counter:pending_approve": [post(APPROVE)],
+    "counter:pending_reject": [post(APPROVE)],
+    "counter:pending_withdraw": [post(CHANGE)],
+    # --- screens: rights
+    "rights:application_list": [get(RIGHTS_ANY)],
+    "rights:application_new": [get(RIGHTS_ADMIN)],
+    "rights:application_detail": [get(RIGHTS_ANY)],
+    "rights:application_approve": [post(RIGHTS_APPROVE)],
+    "rights:application_reject": [post(RIGHTS_APPROVE)],
+    "rights:application_withdraw": [post(RIGHTS_ADMIN)],
+    "rights:table": [get(RIGHTS_TABLE)],
+    "rights:table_csv": [get(RIGHTS_TABLE)],
+    "rights:table_pdf": [get(RIGHTS_TABLE)],
+    "rights:staff_change": [get(RIGHTS_ADMIN)],
+    # --- screens: protection
+    "protection:support_list": [get(SUPPORT)],
+    "protection:support_new": [get(SUPPORT)],
+    "protection:support_term": [get(SUPPORT)],
+    "protection:support_detail": [get(SUPPORT)],
+    "protection:support_notice": [post(SUPPORT)],
+    "protection:support_action": [post(SUPPORT)],
+    "protection:person": [get(RESTRICT)],
+    "protection:restriction_new": [post(RESTRICT)],
+    "protection:restriction_action": [post(RESTRICT)],
+    # --- screens: the auditor's
+    "audit:analysis": [get(LOGS)],
+    "audit:analysis_csv": [get(LOGS)],
+    "audit:anomalies": [get(LOGS)],
+    "audit:anomalies_csv": [get(LOGS)],
+    "disclosure:start": [get(DISCLOSE)],
+    "disclosure:person": [get(DISCLOSE)],
+    "disclosure:report": [post(DISCLOSE)],
+}
+KWARGS = {
+    "counter:change_form": {"slug": "move-in"},
+    "counter:change_commit": {"slug": "move-in"},
+    "counter:help": {"topic": "search"},
+    "protection:support_action": {"action": "extend"},
+    "protection:restriction_action": {"action": "release"},
+}
+# They end or lock the session, so each role's client calls them last.
+LAST = ("counter:lock", "counter:logout")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    path_args: tuple[str, ...]
+    is_api: bool
+
+
+def routes() -> dict[str, Route]:
+    found: dict[str, Route] = {}
+
+    def walk(patterns, prefix="", namespace=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = ":".join(x for x in (namespace, p.namespace) if x)
+                walk(p.url_patterns, prefix + str(p.pattern), ns)
+                continue
+            full = prefix + str(p.pattern)
+            if p.name and (full.startswith("api/v1/") or full.startswith(SCREEN_PREFIXES)):
+                name = f"{namespace}:{p.name}" if namespace else p.name
+                args = tuple(getattr(p.pattern, "converters", {}))
+                found[name] = Route(name, args, full.startswith("api/v1/"))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_every_route_is_in_the_matrix():
+    names = set(routes())
+    assert sorted(names - set(ROUTES)) == [], "classify these routes in ROUTES"
+    assert sorted(set(ROUTES) - names) == [], "these routes no longer exist"
+
+
+def _url(route: Route, call: Call) -> str:
+    kwargs = {a: KWARGS.get(route.name, {}).get(a, NO_SUCH_ID) for a in route.path_args}
+    url = reverse(route.name, kwargs=kwargs)
+    return f"{url}?{call.query}" if call.query else url
+
+
+def _send(client, route: Route, call: Call, url: str):
+    if call.method == "GET":
+        return client.get(url)
+    if route.is_api:
+        return client.post(url, call.body, format="json")
+    return client.post(url, call.body)
+
+
+def _allowed(role: str, rights) -> bool:
+    if rights in (PUBLIC, ANY_STAFF):
+        return True
+    return bool(perms_of_role(role) & rights)
+
+
+def _refused_rows(user, before: int) -> list[str]:
+    return [r.outcome for r in AccessLog.objects.filter(user=user, pk__gt=before).order_by("pk")]
+
+
+def _sent_to_login(response) -> bool:
+    location = response.get("Location", "") or response.get("HX-Redirect", "")
+    return response.status_code in (302, 303, 204) and any(
+        p in location for p in ("/counter/login/", "/counter/lock/", "/counter/password/"))
+
+
+@pytest.fixture
+def staff_by_role(db):
+    out = {}
+    for i, role in enumerate(ROLES):
+        # A terminal each: a login on a terminal ends the session another user had there (C01).
+        terminal = Terminal.objects.create(code=f"T-MX{i}", name=f"窓口{i}", location="小倉北区役所 市民課")
+        user = _staff(role, f"mx-{role}")
+        # The API token first: the counter login's TOTP enrolment is then the user's latest device.
+        assert effective_perms(user) == perms_of_role(role)  # what the table's expectations assume
+        out[role] = (user, api_for(user, terminal), counter_client(user, terminal))
+    return out
+
+
+def _order(names):
+    return sorted(names, key=lambda n: (n in LAST, LAST.index(n) if n in LAST else 0, n))
+
+
+@pytest.mark.django_db
+def test_every_role_against_every_route(staff_by_role):
+    found = routes()
+    mismatches: list[str] = _front_page(staff_by_role)
+    for role, (user, api, screen) in staff_by_role.items():
+        for name in _order(found):
+            route = found[name]
+            for call in ROUTES.get(name, []):
+                client = api if route.is_api else screen
+                url = _url(route, call)
+                last = AccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+                try:
+                    response = _send(client, route, call, url)
+                except Exception as exc:  # noqa: BLE001 - report every route, not only the first
+                    mismatches.append(f"{role:16} {call.method:4} {name}: raised {type(exc).__name__}: {exc}"[:300])
+                    continue
+                status = response.status_code
+                where = f"{role:16} {call.method:4} {name} ({url})"
+                if status >= 500:
+                    mismatches.append(f"{where}: {status}")
+                elif _allowed(role, call.rights):
+                    if status in (401, 403) or (call.rights != PUBLIC and _sent_to_login(response)):
+                        mismatches.append(f"{where}: should be allowed, got {status} {response.get('Location', '')}")
+                else:
+                    rows = _refused_rows(user, last)
+                    if status != 403:
+                        mismatches.append(f"{where}: should be refused with 403, got {status}")
+                    elif not [o for o in rows if o not in DONE]:
+                        mismatches.append(f"{where}: 403 without a refusal in the access log (rows: {rows})")
+    assert mismatches == [], "\n" + "\n".join(mismatches)
+
+
+def _front_page(staff_by_role) -> list[str]:
+    """GET /counter/ without person.search: the user's own first screen, or 403 if they have none."""
+    out = []
+    for role, (user, _, screen) in staff_by_role.items():
+        last = AccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        response = screen.get(reverse("counter:search"))
+        home = home_for(user)
+        if Perm.PERSON_SEARCH in perms_of_role(role):
+            ok = response.status_code == 200
+        elif home != reverse("counter:search"):
+            ok = response.status_code == 302 and response["Location"] == home
+        else:
+            ok = response.status_code == 403 and any(o not in DONE for o in _refused_rows(user, last))
+        if not ok:
+            out.append(f"{role:16} GET  counter:search (front page): got {response.status_code} {response.get('Location', '')}")
+    return out
+
+
+@pytest.mark.django_db
+def test_without_login_only_public_routes_answer(db):
+    """No session, no token: the API says 401, a screen sends the visitor to the login page."""
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    found = routes()
+    mismatches = []
+    for name in _order(found):
+        route = found[name]
+        for call in ROUTES.get(name, []):
+            url = _url(route, call)
+            response = _send(APIClient() if route.is_api else Client(), route, call, url)
+            status = response.status_code
+            if call.rights == PUBLIC:
+                ok = status not in (401, 403) and status < 500
+            elif route.is_api:
+                ok = status == 401
+            else:
+                ok = status == 302 and response["Location"].startswith(reverse("counter:login"))
+            if not ok:
+                mismatches.append(f"{call.method:4} {name} ({url}): got {status} {response.get('Location', '')}")
+    assert mismatches == [], "\n" + "\n".join(mismatches)
