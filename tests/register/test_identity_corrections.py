@@ -1,14 +1,27 @@
 """C14: a direct correction of 本人確認情報 needs the 本人確認情報管理責任者's approval, and is kept."""
+import datetime as dt
+
 import pytest
 
+from juki.accounts.models import Terminal
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.register.models import PendingChange
 from juki.register.services import verification
 
-from .helpers import person
-from .test_verification import _change, _pending, _ref, correction, head, sup_terminal  # noqa: F401 (fixtures)
+from .helpers import ids, person
+from .test_verification import _change, _pending, correction
+
+
+@pytest.fixture
+def head(family):
+    return ids(family)[0]
+
+
+@pytest.fixture
+def sup_terminal(db):
+    return Terminal.objects.create(code="T-02", name="審査端末", location="小倉北区役所 市民課")
 
 MY_NUMBER = "123456789018"
 
@@ -55,7 +68,7 @@ def test_identity_corrections_are_always_reviewed_even_without_two_person_verifi
 def test_a_direct_commit_of_an_identity_correction_is_refused_and_writes_nothing(world, head):
     with pytest.raises(DomainError) as err:
         verification.change_commit(actor=world, operation="erratum_correction",
-                                   kwargs={"event_date": __import__("datetime").date.today(), "person": None,
+                                   kwargs={"event_date": dt.date.today(), "person": None,
                                            "changes": {"birth_date": "1985-04-02"}})
     assert err.value.code == ErrorCode.IDENTITY_APPROVAL_REQUIRED
     assert person(head)["birth_date"]["date"] == "1985-04-01"
