@@ -90,7 +90,8 @@ def analysis_view(request):
     today = _today()
     initial = {"report": "night_holiday", "date_from": today - dt.timedelta(days=7), "date_to": today}
     form = AnalysisForm(request.GET if "report" in request.GET else None, initial=initial)
-    context = {"form": form, "reports": analysis.REPORTS.values(), "title": "ログ分析", "limit": analysis.SCREEN_LIMIT}
+    context = {"form": form, "reports": analysis.REPORTS.values(), "title": "ログ分析", "help": "analysis",
+               "limit": analysis.SCREEN_LIMIT}
     if form.is_bound:
         data = _valid(form)
         result = analysis.run(request.actor, data["report"], data["date_from"], data["date_to"])
@@ -114,7 +115,7 @@ def analysis_csv(request):
 def anomalies_view(request):
     yesterday = _today() - dt.timedelta(days=1)  # the daily report looks at the day that has ended
     form = DayForm(request.GET if "day" in request.GET else None, initial={"day": yesterday})
-    context = {"form": form, "title": "異常検知", "columns": ANOMALY_COLUMNS}
+    context = {"form": form, "title": "異常検知", "help": "analysis", "columns": ANOMALY_COLUMNS}
     if form.is_bound:
         day = _valid(form, _DAY_MESSAGE)["day"]
         findings = find_anomalies(request.actor, day)

@@ -136,7 +136,7 @@ def password_change(request):
             old_key = request.session.session_key
             update_session_auth_hash(request, request.user)  # stays logged in; the key rotates
             login_rules.counter_session_rekey(user=request.user, old_key=old_key, new_key=request.session.session_key)
-            return render(request, "counter/password_changed.html", {"title": "パスワードの変更",
+            return render(request, "counter/password_changed.html", {"title": "パスワードの変更", "help": "login",
                                                                      "next": access.safe_next(request)})
-    return render(request, "counter/password_change.html", {"form": form, "expired": expired, "title": "パスワードの変更",
+    return render(request, "counter/password_change.html", {"form": form, "expired": expired, "title": "パスワードの変更", "help": "login",
                                                             "next": access.safe_next(request)})

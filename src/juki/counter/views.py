@@ -354,6 +354,7 @@ def pending_withdraw(request, pending_id: int):
 HELP_PAGES = {
     "search": "住民検索", "person": "住民票の照会", "household": "世帯の照会", "change": "異動入力",
     "confirm": "入力内容の確認", "pending": "審査（仮登録・本登録）", "login": "ログインと画面ロック", "keys": "キー操作の一覧",
+    "rights": "権限管理", "support": "支援措置・抑止", "analysis": "ログ分析・異常検知", "disclosure": "開示請求の回答作成",
 }
 
 

@@ -28,7 +28,7 @@ def support_list(request):
     return render(request, "protection/support_list.html", {
         "rows": services.support_list(actor=request.actor, include_ended=include_ended),
         "alerts": services.alerts(actor=request.actor), "include_ended": include_ended,
-        "title": "支援措置の一覧"})
+        "title": "支援措置の一覧", "help": "support"})
 
 
 @counter_view(Perm.SUPPORT_MEASURE_MANAGE)
@@ -53,7 +53,7 @@ def support_new(request):
             return redirect("protection:support_detail", measure_id=measure["id"])
     elif request.method == "POST":
         error = "入力内容に誤りがあります。赤字の項目を確認してください。"
-    return render(request, "protection/support_new.html", {"form": form, "error": error, "title": "支援措置の登録"})
+    return render(request, "protection/support_new.html", {"form": form, "error": error, "title": "支援措置の登録", "help": "support"})
 
 
 @counter_view(Perm.SUPPORT_MEASURE_MANAGE)
@@ -72,7 +72,7 @@ def support_term(request):
 def support_detail(request, measure_id: int):
     return render(request, "protection/support_detail.html", {
         "m": services.support_get(actor=request.actor, measure_id=measure_id), "end_form": forms.EndForm(),
-        "title": "支援措置の詳細"})
+        "title": "支援措置の詳細", "help": "support"})
 
 
 @require_POST
@@ -108,7 +108,7 @@ def _person_page(request, person_id: int, *, restriction_form=None, error=None, 
     return render(request, "protection/person.html", {
         "p": data, "measures": measures, "error": error,
         "restriction_form": restriction_form or forms.RestrictionForm(),
-        "title": "抑止・支援措置"}, status=status)
+        "title": "抑止・支援措置", "help": "support"}, status=status)
 
 
 @counter_view(Perm.RESTRICTION_MANAGE)

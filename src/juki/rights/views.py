@@ -57,7 +57,7 @@ def application_list(request):
         "mine": selectors.applications(applicant=request.user),
         "awaiting": selectors.applications(state="pending") if can_decide else [],
         "can_decide": can_decide, "can_apply": request.user.has_juki_perm(Perm.RIGHTS_ADMIN),
-        "title": "権限申請の一覧"})
+        "title": "権限申請の一覧", "help": "rights"})
 
 
 @counter_view(Perm.RIGHTS_ADMIN)
@@ -65,7 +65,7 @@ def application_new(request):
     form = forms.ApplicationForm(request.POST or None, initial={"valid_from": services.today()})
     if request.method == "POST":
         if not form.is_valid():
-            return render(request, "rights/application_form.html", {"form": form, "title": "権限の申請"}, status=400)
+            return render(request, "rights/application_form.html", {"form": form, "title": "権限の申請", "help": "rights"}, status=400)
         d = form.cleaned_data
         by_user = d["target_kind"] == "user"
         application = services.application_submit(
@@ -76,7 +76,7 @@ def application_new(request):
             target_user=_get(Staff, d["target_user"]) if by_user else None,
             target_section=None if by_user else _get(Section, d["target_section"]))
         return redirect("rights:application_detail", application_id=application.id)
-    return render(request, "rights/application_form.html", {"form": form, "title": "権限の申請"})
+    return render(request, "rights/application_form.html", {"form": form, "title": "権限の申請", "help": "rights"})
 
 
 @any_perm(Perm.RIGHTS_ADMIN, Perm.RIGHTS_APPROVE)
@@ -87,7 +87,7 @@ def application_detail(request, application_id: int):
         "a": item, "grants": item.grants.all(), "is_mine": item.applicant_id == me,
         "can_decide": (request.user.has_juki_perm(Perm.RIGHTS_APPROVE) and item.applicant_id != me
                        and item.target_user_id != me),
-        "title": f"権限申請 {item.number}"})
+        "title": f"権限申請 {item.number}", "help": "rights"})
 
 
 @require_POST
@@ -128,7 +128,7 @@ def rights_table(request):
     form, day = _day(request)
     return render(request, "rights/table.html", {
         "form": form, "day": day, "rows": table.rows(actor=request.actor, on=day), "columns": table.COLUMNS,
-        "title": "権限設定状況の一覧表"})
+        "title": "権限設定状況の一覧表", "help": "rights"})
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -171,4 +171,4 @@ def staff_change(request):
             done = services.staff_transfer(actor=request.actor, user=user, section=section, on=d["on"])
         form = forms.StaffChangeForm(initial={"on": services.today()})
     return render(request, "rights/staff_change.html", {
-        "form": form, "done": done, "postings": selectors.recent_postings(), "title": "職員の異動・退職"})
+        "form": form, "done": done, "postings": selectors.recent_postings(), "title": "職員の異動・退職", "help": "rights"})
