@@ -28,3 +28,12 @@ def test_juki_console_script_accepts_hyphenated_commands():
     out = subprocess.run([sys.executable, "-m", "juki.cli", "load-towns", "--help"], capture_output=True, text=True,
                          env={"DJANGO_SETTINGS_MODULE": "juki.conf.test", "PATH": ""})
     assert out.returncode == 0 and "町字" in out.stdout
+
+
+def test_createstaff_refuses_an_existing_username_with_a_message(db, monkeypatch):
+    monkeypatch.setenv("JUKI_PASSWORD", "a-long-enough-pass-2026")
+    call_command("createstaff", "tanaka", "--role", "clerk")
+    with pytest.raises(CommandError) as err:
+        call_command("createstaff", "tanaka", "--role", "viewer")
+    assert "既に登録されています" in str(err.value)
+    assert Staff.objects.get(username="tanaka").role == "clerk"

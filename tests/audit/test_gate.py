@@ -85,3 +85,13 @@ def test_access_log_criteria_never_hold_a_my_number(world):
     with gate.open(world, function="test.criteria", perm=Perm.PERSON_VIEW, criteria={"my_number": "123456789018"}):
         pass
     assert _logs("test.criteria")[0].criteria == {"my_number": "***"}
+
+
+def test_a_refused_read_of_a_person_is_recorded_against_that_person(family, auditor, terminal):
+    pid = ids(family)[0]
+    with pytest.raises(AccessDenied):
+        selectors.person_get(actor=Actor(user=auditor, terminal=terminal), person_id=pid)
+    row = AccessLog.objects.get(user=auditor, function="person.view")
+    assert row.outcome == "denied"
+    # …so that the person's disclosure report lists the attempt too.
+    assert list(AccessLogSubject.objects.filter(log=row).values_list("person_id", flat=True)) == [pid]

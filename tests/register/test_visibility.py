@@ -45,3 +45,18 @@ def test_the_api_hides_the_same_items(family, viewer, terminal):
     body = api_for(viewer, terminal).get(f"/api/v1/persons/{pid}").json()
     assert body["address"]["display"] and body["domicile"] is None and body["resident_code"] is None
     assert "福岡県北九州市小倉北区城内1番" not in str(body)
+
+
+def test_a_viewer_cannot_search_by_a_number_it_may_not_see(family, viewer, clerk, terminal):
+    import pytest
+
+    from juki.audit.models import AccessLog
+    from juki.core.errors import AccessDenied
+    from juki.register.services.search import Criteria, person_search
+
+    code = selectors.person_get(actor=Actor(user=clerk, terminal=terminal), person_id=ids(family)[0])["resident_code"]
+    with pytest.raises(AccessDenied):
+        person_search(actor=Actor(user=viewer, terminal=terminal), criteria=Criteria(resident_code=code))
+    assert AccessLog.objects.filter(user=viewer, function="person.search", outcome="permission_denied").count() == 1
+    found = person_search(actor=Actor(user=clerk, terminal=terminal), criteria=Criteria(resident_code=code))
+    assert [r["person_id"] for r in found.rows] == [ids(family)[0]]

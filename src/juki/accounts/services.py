@@ -16,6 +16,8 @@ from .permissions import ROLES
 def staff_create(*, username: str, password: str, role: str = "clerk", full_name: str = "") -> Staff:
     if role not in ROLES:
         raise DomainError(ErrorCode.INVALID_INPUT, f"事務分担 {role} は登録されていません。", field="role")
+    if Staff.objects.filter(username=username).exists():
+        raise DomainError(ErrorCode.CONFLICT, f"職員ID {username} は既に登録されています。", field="username")
     user = Staff(username=username, role=role, full_name=full_name)
     validate_password(password, user)
     user.set_password(password)

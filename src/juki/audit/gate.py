@@ -141,6 +141,9 @@ def open(actor: Actor, *, function: str, perm: Perm | str, criteria: dict | None
          category: str = "") -> Iterator[GateSession]:
     session = GateSession(actor=actor, function=function, criteria=dict(criteria or {}), category=category)
     if not actor.can(perm):
+        # A refused attempt on a named person is part of that person's record of use (開示請求).
+        if isinstance(pid := session.criteria.get("person_id"), int):
+            session.record([pid])
         session.write_log(AccessLog.DENIED)
         raise AccessDenied()
     token = _current.set(session)

@@ -17,7 +17,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core import mynumber
-from juki.core.errors import DomainError, ErrorCode
+from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.core.wareki import display_date
 from juki.protection import enforcement as protection
 
@@ -164,6 +164,10 @@ def person_search(*, actor: Actor, criteria: Criteria) -> Result:
     with gate.open(actor, function="person.search", perm=Perm.PERSON_SEARCH, criteria=criteria.for_log()) as session:
         if "my_number" in ids:
             session.my_number_accessed = True  # a look-up by 個人番号 is a use of it (C07)
+        # A number the user may not see is no way in either ([1390]).
+        for name, right in (("resident_code", Perm.FIELD_RESIDENT_CODE), ("residence_card_number", Perm.FIELD_FOREIGN)):
+            if name in ids and not actor.can(right):
+                raise AccessDenied("この番号で検索する権限がありません。")
         if ids:
             person_ids = _by_identifier(ids)
             ranked = {pid: 0 for pid in person_ids}
