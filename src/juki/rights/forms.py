@@ -64,3 +64,33 @@ class StaffChangeForm(Form):
 
 class DayForm(Form):
     on = WarekiDateField(label="基準日", required=False)
+
+
+# --- 委託先職員 and 作業申請 (C04) ---------------------------------------------------------------------
+
+
+class ContractorForm(Form):
+    user = forms.TypedChoiceField(label="利用者ID（登録済みの職員アカウント）", coerce=int)
+    company = forms.CharField(label="委託先名", max_length=100,
+                              help_text="登録済みの委託先は候補から選べます。新しい名前を入力すると委託先も登録されます。")
+    full_name = forms.CharField(label="氏名", max_length=60)
+    valid_from = WarekiDateField(label="登録期間（開始日）")
+    valid_until = WarekiDateField(label="登録期間（終了日）")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = _staff_choices()
+        self.fields["company"].widget.attrs.update({"list": "companies", "autocomplete": "off"})
+
+
+class WorkApplicationForm(Form):
+    contractor = forms.TypedChoiceField(label="委託先職員", coerce=int)
+    description = forms.CharField(label="作業内容", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    valid_from = WarekiDateField(label="作業期間（開始日）")
+    valid_until = WarekiDateField(label="作業期間（終了日）")
+
+    def __init__(self, *args, contractors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contractor"].choices = [("", "（選択してください）")] + [
+            (c.pk, f"{c.company.name}　{c.full_name}（{c.user.username}、{c.valid_from:%Y-%m-%d}〜{c.valid_until:%Y-%m-%d}）")
+            for c in contractors]

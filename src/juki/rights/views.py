@@ -1,12 +1,18 @@
-"""Staff screens for rights (C02–C04): thin callers of `services`, `selectors` and `table`."""
+"""Staff screens for rights (C02–C04) and staff logins (C01): thin callers of `services`,
+`contractors`, `selectors`, `table` and `accounts.login`."""
 from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
+from juki.accounts import login
 from juki.accounts.models import Staff
 from juki.accounts.permissions import Perm
 from juki.audit import events
@@ -14,8 +20,8 @@ from juki.audit.models import AccessLog
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.counter.access import counter_view
 
-from . import forms, selectors, services, table
-from .models import Section
+from . import contractors, forms, qrcode_svg, selectors, services, table
+from .models import ContractorCompany, ContractorStaff, Section, WorkApplication
 
 
 def any_perm(*perms):
@@ -172,3 +178,153 @@ def staff_change(request):
         form = forms.StaffChangeForm(initial={"on": services.today()})
     return render(request, "rights/staff_change.html", {
         "form": form, "done": done, "postings": selectors.recent_postings(), "title": "職員の異動・退職", "help": "rights"})
+
+
+# --- 委託先職員の事前登録 and 作業申請 (C04) --------------------------------------------------------------
+
+
+def _posted(request):
+    # An empty POST still binds the form, so that it answers with its errors.
+    return request.POST if request.method == "POST" else None
+
+
+def _registrations():
+    return ContractorStaff.objects.select_related("company", "user", "approved_by")
+
+
+@any_perm(Perm.RIGHTS_ADMIN, Perm.RIGHTS_APPROVE)
+def contractor_list(request):
+    rows = list(_registrations().order_by("company__name", "full_name", "-valid_from", "-id"))
+    return render(request, "rights/contractor_list.html", {
+        "rows": rows, "today": services.today(), "done": request.GET.get("done", ""),
+        "can_register": request.user.has_juki_perm(Perm.RIGHTS_APPROVE),
+        "can_apply": request.user.has_juki_perm(Perm.RIGHTS_ADMIN),
+        "title": "委託先職員の一覧", "help": "rights"})
+
+
+@counter_view(Perm.RIGHTS_APPROVE)
+def contractor_new(request):
+    form = forms.ContractorForm(_posted(request), initial={"valid_from": services.today()})
+    context = {"form": form, "companies": ContractorCompany.objects.order_by("name"),
+               "title": "委託先職員の事前登録", "help": "rights"}
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "rights/contractor_form.html", context, status=400)
+        d = form.cleaned_data
+        item = contractors.contractor_register(
+            actor=request.actor, company=d["company"], user=_get(Staff, d["user"]), full_name=d["full_name"],
+            valid_from=d["valid_from"], valid_until=d["valid_until"])
+        return redirect(f"{reverse('rights:contractor_list')}?done={item.pk}")
+    return render(request, "rights/contractor_form.html", context)
+
+
+def _work_applications():
+    return WorkApplication.objects.select_related("contractor__company", "contractor__user", "submitted_by",
+                                                  "approved_by")
+
+
+@any_perm(Perm.RIGHTS_ADMIN, Perm.RIGHTS_APPROVE)
+def work_list(request):
+    items = list(_work_applications().order_by("-submitted_at", "-id")[:200])
+    can_approve = request.user.has_juki_perm(Perm.RIGHTS_APPROVE)
+    return render(request, "rights/work_list.html", {
+        "items": items, "awaiting": [i for i in items if i.state == WorkApplication.State.PENDING] if can_approve else [],
+        "can_approve": can_approve, "can_apply": request.user.has_juki_perm(Perm.RIGHTS_ADMIN),
+        "title": "作業申請の一覧", "help": "rights"})
+
+
+@counter_view(Perm.RIGHTS_ADMIN)
+def work_new(request):
+    # Only registrations not yet over can take a new work period; the service checks the dates.
+    current = _registrations().filter(valid_until__gte=services.today()).order_by("company__name", "full_name")
+    form = forms.WorkApplicationForm(_posted(request), contractors=current,
+                                     initial={"valid_from": services.today()})
+    context = {"form": form, "title": "作業申請", "help": "rights"}
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "rights/work_form.html", context, status=400)
+        d = form.cleaned_data
+        item = contractors.work_application_submit(
+            actor=request.actor, contractor=_get(ContractorStaff, d["contractor"]), description=d["description"],
+            valid_from=d["valid_from"], valid_until=d["valid_until"])
+        return redirect("rights:work_detail", work_id=item.id)
+    return render(request, "rights/work_form.html", context)
+
+
+@any_perm(Perm.RIGHTS_ADMIN, Perm.RIGHTS_APPROVE)
+def work_detail(request, work_id: int):
+    item = _work_applications().filter(pk=work_id).first()
+    if item is None:
+        raise NotFoundError("該当する作業申請がありません。")
+    is_mine = item.submitted_by_id == request.user.pk
+    return render(request, "rights/work_detail.html", {
+        "w": item, "is_mine": is_mine,
+        "can_approve": request.user.has_juki_perm(Perm.RIGHTS_APPROVE) and not is_mine,
+        "title": f"作業申請 {item.number}", "help": "rights"})
+
+
+@require_POST
+@counter_view(Perm.RIGHTS_APPROVE)
+def work_approve(request, work_id: int):
+    contractors.work_application_approve(actor=request.actor, work_application_id=work_id)
+    return redirect("rights:work_detail", work_id=work_id)
+
+
+# --- staff logins: one-time password enrolment and unlock (C01) ---------------------------------------
+
+
+def _has_totp():
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+
+
+def _staff(user_id: int) -> Staff:
+    user = Staff.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFoundError("該当する職員がいません。")
+    return user
+
+
+@counter_view(Perm.RIGHTS_ADMIN)
+def account_list(request):
+    users = Staff.objects.annotate(has_totp=_has_totp()).order_by("username")
+    rows = [{"user": u, "locked": login.is_locked(u), "has_totp": u.has_totp} for u in users]
+    return render(request, "rights/account_list.html", {
+        "rows": rows, "locked_count": sum(r["locked"] for r in rows),
+        "title": "職員のログイン管理", "help": "rights"})
+
+
+def _account_context(user: Staff, **extra) -> dict:
+    return {"u": user, "locked": login.is_locked(user), "device": login.totp_device(user),
+            "needs_otp": login.needs_second_factor(user), "is_contractor": contractors.is_contractor(user),
+            "lock_minutes": settings.JUKI_LOGIN_LOCK_MINUTES,
+            "title": f"職員のログイン管理　{user.username}", "help": "rights", **extra}
+
+
+@counter_view(Perm.RIGHTS_ADMIN)
+def account_detail(request, user_id: int):
+    user = _staff(user_id)
+    return render(request, "rights/account_detail.html",
+                  _account_context(user, done=request.GET.get("done", "")))
+
+
+@require_POST
+@counter_view(Perm.RIGHTS_ADMIN)
+def account_totp_enrol(request, user_id: int):
+    """The new secret is in this response only: nothing stores it where it could be shown again."""
+    user = _staff(user_id)
+    enrolment = login.totp_enrol(actor=request.actor, user=user)
+    context = _account_context(user, enrolment=enrolment,
+                               qr=qrcode_svg.svg(enrolment.config_url, label="ワンタイムパスワード登録用のQRコード"))
+    template = "rights/_totp.html" if getattr(request, "htmx", False) else "rights/account_detail.html"
+    response = render(request, template, context)
+    add_never_cache_headers(response)  # no copy of the secret in the browser's cache
+    return response
+
+
+@require_POST
+@counter_view(Perm.RIGHTS_ADMIN)
+def account_unlock(request, user_id: int):
+    user = login.staff_unlock(actor=request.actor, username=_staff(user_id).username)
+    return redirect(f"{reverse('rights:account_detail', kwargs={'user_id': user.pk})}?done=unlocked")
