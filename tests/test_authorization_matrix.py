@@ -114,6 +114,11 @@ ROUTES: dict[str, list[Call]] = {
     "api-restriction-release": [post(RESTRICT)],
     "api-restriction-temporary-release": [post(RESTRICT)],
     "api-certificate-check": [post(any_of(P.CERTIFICATE_ISSUE))],
+    # --- API: certificates (issue 5); anyone holding a certificate may verify it
+    "api-certificates": [get(any_of(P.CERTIFICATE_ISSUE)), post(any_of(P.CERTIFICATE_ISSUE))],
+    "api-certificate-void": [post(any_of(P.CERTIFICATE_ISSUE))],
+    "api-certificate-reissue": [post(any_of(P.CERTIFICATE_ISSUE))],
+    "api-certificate-verify": [post(PUBLIC)],
     # --- screens: the counter. The search is POSTed: a GET of the front page by a user without
     # person.search sends them to their own first screen (counter.access.HOME_SCREENS) instead.
     "counter:search": [post(any_of(P.PERSON_SEARCH))],
@@ -149,6 +154,18 @@ ROUTES: dict[str, list[Call]] = {
     "rights:table_csv": [get(RIGHTS_TABLE)],
     "rights:table_pdf": [get(RIGHTS_TABLE)],
     "rights:staff_change": [get(RIGHTS_ADMIN)],
+    # 委託先職員 (C04): registered by the system's owning manager, work applied for by the administrator
+    "rights:contractor_list": [get(RIGHTS_ANY)],
+    "rights:contractor_new": [get(RIGHTS_APPROVE), post(RIGHTS_APPROVE)],
+    "rights:work_list": [get(RIGHTS_ANY)],
+    "rights:work_new": [get(RIGHTS_ADMIN), post(RIGHTS_ADMIN)],
+    "rights:work_detail": [get(RIGHTS_ANY)],
+    "rights:work_approve": [post(RIGHTS_APPROVE)],
+    # staff logins (C01): one-time password enrolment and unlock
+    "rights:account_list": [get(RIGHTS_ADMIN)],
+    "rights:account_detail": [get(RIGHTS_ADMIN)],
+    "rights:account_totp_enrol": [post(RIGHTS_ADMIN)],
+    "rights:account_unlock": [post(RIGHTS_ADMIN)],
     # --- screens: protection
     "protection:support_list": [get(SUPPORT)],
     "protection:support_new": [get(SUPPORT)],

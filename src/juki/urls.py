@@ -17,6 +17,7 @@ urlpatterns = [
     path("protection/", include("juki.protection.urls")),
     path("audit/", include("juki.audit.urls")),
     path("disclosure/", include("juki.audit.disclosure_urls")),
+    path("verify/", include("juki.certificates.urls")),  # public: checks a certificate, no login
     path("admin/", admin.site.urls),
     # API v1
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/v1/rights/", include("juki.rights.api")),
     path("api/v1/", include("juki.register.api.urls")),
     path("api/v1/", include("juki.protection.api.urls")),
+    path("api/v1/", include("juki.certificates.api_urls")),
     path("api/v1/persons/<int:person_id>/disclosure", audit_api.DisclosureReportView.as_view(), name="api-disclosure"),
     path("api/v1/persons/<int:person_id>/disclosure/summary", audit_api.DisclosureSummaryView.as_view(),
          name="api-disclosure-summary"),

@@ -11,7 +11,8 @@ from juki.audit.models import AccessLog
 from ..conftest import api_for
 from .test_api import fam, move_in  # noqa: F401 - fixtures
 
-NO_PERSONAL_DATA = {"api-token", "api-wards", "api-towns", "api-buildings", "api-schema", "api-docs"}
+NO_PERSONAL_DATA = {"api-token", "api-wards", "api-towns", "api-buildings", "api-schema", "api-docs",
+                    "api-certificate-verify"}  # answers genuine/altered/voided/unknown only
 
 
 def _api_route_names():
@@ -42,7 +43,9 @@ def test_every_route_is_classified():
     protection = {"api-support-measures", "api-support-measure", "api-support-measure-confirm", "api-support-measure-extend",
                   "api-support-measure-end", "api-protection-alerts", "api-restrictions", "api-restriction-release",
                   "api-restriction-temporary-release", "api-certificate-check"}
-    assert names == NO_PERSONAL_DATA | changes | reads | pending | disclosure | rights | protection
+    # Certificates: issue and reissue print personal data, the inquiry reads issue records (gate rows).
+    certificates = {"api-certificates", "api-certificate-void", "api-certificate-reissue"}
+    assert names == NO_PERSONAL_DATA | changes | reads | pending | disclosure | rights | protection | certificates
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
 """Settings shared by every environment; everything environment-specific comes from env vars."""
+import json
 import os
 from pathlib import Path
 
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "juki.audit",
     "juki.register",
     "juki.protection",
+    "juki.certificates",
     "juki.counter",
 ]
 
@@ -202,4 +204,9 @@ if JUKI_AUDIT_PROVISION_RETENTION_YEARS < 7 or JUKI_AUDIT_RETENTION_YEARS < 1:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("JUKI_AUDIT_PROVISION_RETENTION_YEARS must be at least 7 (C07), JUKI_AUDIT_RETENTION_YEARS at least 1")
+# Certificates (issue 5): the address printed in each certificate's QR code for verification
+# (<base>/verify/<number>), and the fee in yen per form (JSON, e.g. {"copy": 300}); unlisted: 300.
+JUKI_PUBLIC_BASE_URL = os.environ.get("JUKI_PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+JUKI_CERTIFICATE_FEES = json.loads(os.environ.get("JUKI_CERTIFICATE_FEES", "{}") or "{}")
+JUKI_CERTIFICATE_FEE_DEFAULT = int(os.environ.get("JUKI_CERTIFICATE_FEE_DEFAULT", "300"))
 JUKI_DEMO_TOOLS = False  # demo-only commands (conf/dev.py turns them on)

@@ -1,0 +1,177 @@
+"""Thin HTTP callers of the certificate services: issue, inquiry, void, reissue, and the public check."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from juki.accounts.permissions import Perm
+from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer, by_method
+from juki.core.errors import DomainError, ErrorCode
+from juki.register.api.views import actor_of
+
+from . import services
+from .content import FOREIGN_ITEMS, FORMS, LAYOUTS, Options
+from .models import RequesterKind
+
+TAGS = ["certificates"]
+
+
+class RequestSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=RequesterKind.choices, help_text="請求者の区分")
+    requester_person_id = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                                   help_text="請求者の住民ID（本人・同一世帯）")
+    requester_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="",
+                                           help_text="請求者の氏名（官公署は名称）")
+    requester_kana = serializers.CharField(max_length=240, required=False, allow_blank=True, default="")
+    requester_birth_date = serializers.DateField(required=False, allow_null=True, default=None)
+    documents = serializers.ListField(child=serializers.CharField(max_length=60), required=False, default=list,
+                                      max_length=10, help_text="確認した本人確認書類")
+    power_of_attorney = serializers.BooleanField(required=False, default=False, help_text="委任状を確認した")
+    purpose = serializers.CharField(max_length=400, required=False, allow_blank=True, default="",
+                                    help_text="請求の目的・正当な理由")
+    legal_basis = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                        help_text="法令上の根拠（国・地方公共団体）")
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        values["documents"] = tuple(values["documents"])
+        return services.Request(**values)
+
+
+class IssueSerializer(StrictSerializer):
+    form = serializers.ChoiceField(choices=list(FORMS.items()), help_text="証明書の種類")
+    layout = serializers.ChoiceField(choices=list(LAYOUTS.items()), required=False, default="household")
+    household_id = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="世帯ID（世帯連記式）")
+    person_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=30,
+                                       help_text="記載する方の住民ID（世帯連記式で省略すると世帯全員）")
+    history = serializers.BooleanField(required=False, default=False, help_text="履歴を記載する")
+    head_and_relationship = serializers.BooleanField(required=False, default=False, help_text="世帯主・続柄を記載する")
+    domicile = serializers.BooleanField(required=False, default=False, help_text="本籍・筆頭者を記載する")
+    resident_code = serializers.BooleanField(required=False, default=False, help_text="住民票コードを記載する")
+    my_number = serializers.BooleanField(required=False, default=False, help_text="個人番号を記載する")
+    foreign_items = serializers.ListField(child=serializers.ChoiceField(choices=list(FOREIGN_ITEMS.items())),
+                                          required=False, default=list, help_text="記載する外国人住民の項目")
+    official = serializers.BooleanField(required=False, default=False, help_text="公用")
+    request = RequestSerializer(help_text="請求の内容")
+
+
+class VoidSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=200, help_text="無効にする理由")
+
+
+class VerifySerializer(StrictSerializer):
+    number = serializers.CharField(max_length=20, help_text="交付番号（例 2026-000123）")
+    pdf = serializers.FileField(required=False, help_text="証明書のPDF（multipart/form-data）")
+    sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+                                   help_text="PDFのSHA-256（PDFを送らない場合）")
+
+
+def _pdf_response(result: services.IssueResult) -> HttpResponse:
+    response = HttpResponse(result.pdf, content_type="application/pdf")
+    response["X-Certificate-Number"] = result.number
+    response["Content-Disposition"] = f'inline; filename="certificate-{result.number}.pdf"'
+    response["Cache-Control"] = "no-store"  # personal data: never kept by a proxy or the browser cache
+    return response
+
+
+def _date_param(request, name: str) -> dt.date | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_DATE, f"{name} は YYYY-MM-DD の形式で指定してください。", field=name) from None
+
+
+_PDF = OpenApiResponse(OpenApiTypes.BINARY, description="証明書のPDF（ヘッダー X-Certificate-Number に交付番号）")
+
+
+class CertificatesView(GenericAPIView):
+    serializer_class = IssueSerializer
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.CERTIFICATE_ISSUE
+    audit_function = by_method(GET="certificate.list", POST="certificate.issue")
+
+    @extend_schema(parameters=[OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),
+                               OpenApiParameter("operator", str, description="交付者のユーザーID"),
+                               OpenApiParameter("person", OpenApiTypes.INT, description="対象者の住民ID"),
+                               OpenApiParameter("number", str, description="交付番号")],
+                   responses=OpenApiTypes.OBJECT, summary="証明書の交付記録の照会", operation_id="certificate_list", tags=TAGS)
+    def get(self, request):
+        q = request.query_params
+        try:
+            person = int(q["person"]) if q.get("person") else None
+        except ValueError:
+            raise DomainError(ErrorCode.INVALID_INPUT, "person は住民IDで指定してください。", field="person") from None
+        return Response({"issues": services.certificate_list(
+            actor=actor_of(request), date_from=_date_param(request, "date_from"), date_to=_date_param(request, "date_to"),
+            operator=q.get("operator", ""), person_id=person, number=q.get("number", ""))})
+
+    @extend_schema(responses={201: _PDF}, summary="証明書の交付（PDF）", operation_id="certificate_issue", tags=TAGS)
+    def post(self, request):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        req, household_id, person_ids = values.pop("request"), values.pop("household_id"), values.pop("person_ids")
+        values["foreign_items"] = frozenset(values["foreign_items"])
+        result = services.certificate_issue(actor=actor_of(request), options=Options(**values), household_id=household_id,
+                                            person_ids=person_ids, request=req)
+        response = _pdf_response(result)
+        response.status_code = 201
+        return response
+
+
+class CertificateVoidView(GenericAPIView):
+    serializer_class = VoidSerializer
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.CERTIFICATE_ISSUE
+    audit_function = "certificate.void"
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="証明書を無効にする", operation_id="certificate_void", tags=TAGS)
+    def post(self, request, number: str):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.certificate_void(actor=actor_of(request), number=number, **data.validated_data))
+
+
+class CertificateReissueView(GenericAPIView):
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.CERTIFICATE_ISSUE
+    audit_function = "certificate.reissue"
+
+    @extend_schema(request=None, responses={201: _PDF}, summary="証明書の再交付（新しい交付番号）",
+                   operation_id="certificate_reissue", tags=TAGS)
+    def post(self, request, number: str):
+        response = _pdf_response(services.certificate_reissue(actor=actor_of(request), number=number))
+        response.status_code = 201
+        return response
+
+
+class CertificateVerifyView(GenericAPIView):
+    """Public: anyone holding a certificate may check it. No login, no personal data in or out."""
+
+    serializer_class = VerifySerializer
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="証明書の真正性の確認（ログイン不要）",
+                   operation_id="certificate_verify", tags=TAGS, auth=[])
+    def post(self, request):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data.get("pdf")
+        if upload is not None and upload.size > services.MAX_PDF_BYTES:
+            raise DomainError(ErrorCode.INVALID_INPUT, "PDFが大きすぎます（10MBまで）。", field="pdf")
+        return Response(services.certificate_verify(number=data.validated_data["number"],
+                                                    pdf=upload.read() if upload is not None else None,
+                                                    sha256=data.validated_data["sha256"] or None))

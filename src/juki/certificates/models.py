@@ -1,0 +1,129 @@
+"""Issue records of certificates [300][360] (交付履歴).
+
+A record is written once and never changed (append-only at the database): the issue itself
+(`CertificateIssue`: number, form, options, whose data, the PDF's hash and its signature), the
+request it answered (`CertificateRequest`: who asked, the documents checked, purpose and legal
+basis) and, if it comes to that, its voiding (`CertificateVoid`). The request holds the
+requester's name and free text, so its manager is guarded like the register's; the issue row
+holds ids, codes and hashes only, which lets the public verification read it without a gate.
+The PDF itself is not kept: it is personal data, and a reissue renders it again.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from juki.audit.gate import GuardedManager
+
+# The same keys as content.FORMS (a test keeps them equal); here so that the models import nothing
+# from the rendering side.
+FORM_CHOICES = [
+    ("copy", "住民票の写し"),
+    ("removed_copy", "住民票の除票の写し"),
+    ("entry_cert", "住民票記載事項証明書"),
+    ("removed_entry_cert", "住民票の除票の記載事項証明書"),
+]
+
+
+class RequesterKind(models.TextChoices):
+    """Who asks (住基法12条・12条の2・12条の3)."""
+
+    SELF = "self", "本人"
+    HOUSEHOLD = "household", "同一世帯の方"
+    AGENT = "agent", "代理人"
+    GOVERNMENT = "government", "国・地方公共団体"
+    THIRD_PARTY = "third_party", "第三者"
+
+
+class Channel(models.TextChoices):
+    COUNTER = "counter", "窓口"
+    KIOSK = "kiosk", "自動交付機"
+
+
+class CertificateCounter(models.Model):
+    """The last issue number of a year; locked while a number is taken, so numbers have no gaps."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "交付番号の採番"
+
+
+class CertificateIssue(models.Model):
+    number = models.CharField("交付番号", max_length=16, unique=True)
+    year = models.PositiveIntegerField("年")
+    serial = models.PositiveIntegerField("年内の連番")
+    form = models.CharField("様式", max_length=24, choices=FORM_CHOICES)
+    options = models.JSONField("出力項目の指定", default=dict)
+    person_ids = models.JSONField("対象者の住民ID", default=list)
+    household_id = models.BigIntegerField("世帯ID", null=True, blank=True)
+    requester_kind = models.CharField("請求者の区分", max_length=12, choices=RequesterKind.choices)
+    fee = models.PositiveIntegerField("手数料（円）", default=0)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="交付者", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    terminal = models.ForeignKey("accounts.Terminal", verbose_name="端末", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField("交付の方法", max_length=8, choices=Channel.choices, default=Channel.COUNTER)
+    issued_at = models.DateTimeField("交付日時", db_index=True)
+    sha256 = models.CharField("PDFのSHA-256", max_length=64)
+    key_id = models.CharField("署名鍵ID", max_length=16)
+    signature = models.CharField("署名（Ed25519）", max_length=88)
+    reissue_of = models.ForeignKey("self", verbose_name="再交付の元", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="reissues")
+
+    class Meta:
+        verbose_name = "証明書の交付記録"
+        verbose_name_plural = "証明書の交付記録"
+        constraints = [models.UniqueConstraint(fields=["year", "serial"], name="certificate_issue_year_serial")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def voided(self) -> bool:
+        return hasattr(self, "void")
+
+
+class CertificateSubject(models.Model):
+    """Whose data a certificate printed: one row per person, so "every issue for person X" is an index scan."""
+
+    issue = models.ForeignKey(CertificateIssue, on_delete=models.PROTECT, related_name="subjects")
+    person_id = models.BigIntegerField("住民ID", db_index=True)
+
+    class Meta:
+        verbose_name = "証明書の対象者"
+        verbose_name_plural = "証明書の対象者"
+
+
+class CertificateRequest(models.Model):
+    """The request an issue answered: who asked and on what grounds. Personal data: guarded."""
+
+    issue = models.OneToOneField(CertificateIssue, on_delete=models.PROTECT, related_name="request")
+    requester_person_id = models.BigIntegerField("請求者の住民ID", null=True, blank=True)
+    requester_name = models.CharField("請求者の氏名・名称", max_length=120, blank=True)
+    documents = models.JSONField("確認した本人確認書類", default=list)
+    power_of_attorney = models.BooleanField("委任状", default=False)
+    purpose = models.CharField("請求の目的・正当な理由", max_length=400, blank=True)
+    legal_basis = models.CharField("法令上の根拠", max_length=200, blank=True)
+
+    objects = GuardedManager()
+
+    class Meta:
+        verbose_name = "証明書の請求"
+        verbose_name_plural = "証明書の請求"
+        base_manager_name = "objects"
+
+
+class CertificateVoid(models.Model):
+    """A voiding (無効): the certificate was spoiled or taken back. At most one per issue."""
+
+    issue = models.OneToOneField(CertificateIssue, on_delete=models.PROTECT, related_name="void")
+    reason = models.CharField("理由", max_length=200)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="処理者", null=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    voided_at = models.DateTimeField("日時")
+
+    class Meta:
+        verbose_name = "証明書の無効"
+        verbose_name_plural = "証明書の無効"

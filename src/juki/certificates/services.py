@@ -1,0 +1,375 @@
+"""Issuing certificates: who may get what, the issue record, voiding, reissue, inquiry, verification.
+
+`certificate_issue` runs in this order, inside the gate (`certificate.issue`):
+1. the options and the entitlement (`entitlement.check`, 住基法12条〜12条の3), 個人番号 right;
+2. the reads, through the register's selectors (each writes its own access-log row, which stays
+   even when the issue fails later: the data was read);
+3. that the requester is 本人 / of the same household, then 抑止・支援措置
+   (`protection.certificates.certificate_request_check`, its own log row);
+4. one transaction: the next number, the content, the PDF, its hash and signature, the record
+   and the `print.certificate` log row — all of it, or nothing (a rendering failure takes no
+   number and leaves no record).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from juki.accounts.permissions import Perm
+from juki.audit import events, gate
+from juki.audit.gate import Actor
+from juki.audit.models import Category
+from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
+from juki.protection import certificates as protection
+from juki.protection import enforcement
+from juki.register import selectors
+from juki.register.models import Municipality, Person
+
+from . import entitlement, render, signing
+from .content import FORMS, LAYOUTS, Options, build
+from .entitlement import Kind, Request
+from .models import (
+    CertificateIssue,
+    CertificateRequest,
+    CertificateSubject,
+    CertificateVoid,
+    Channel,
+)
+
+__all__ = [
+    "IssueResult",
+    "Request",
+    "certificate_issue",
+    "certificate_list",
+    "certificate_reissue",
+    "certificate_verify",
+    "certificate_void",
+    "entitlement_check",
+]
+
+entitlement_check = entitlement.check
+
+_PROTECTION_KIND = {
+    Kind.SELF: protection.RequesterKind.SELF,
+    Kind.HOUSEHOLD: protection.RequesterKind.SAME_HOUSEHOLD,
+    Kind.AGENT: protection.RequesterKind.AGENT,
+    Kind.GOVERNMENT: protection.RequesterKind.OFFICIAL,
+    Kind.THIRD_PARTY: protection.RequesterKind.THIRD_PARTY,
+}
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    issue: CertificateIssue
+    pdf: bytes
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def number(self) -> str:
+        return self.issue.number
+
+
+def fee_for(form: str, *, official: bool, reissue: bool) -> int:
+    """手数料: the fee table per form; 公用 and a reissue (a spoiled copy replaced) are free."""
+    if official or reissue:
+        return 0
+    fees = getattr(settings, "JUKI_CERTIFICATE_FEES", {}) or {}
+    return int(fees.get(form, getattr(settings, "JUKI_CERTIFICATE_FEE_DEFAULT", 300)))
+
+
+def verification_url(number: str) -> str:
+    return f"{settings.JUKI_PUBLIC_BASE_URL}/verify/{number}"
+
+
+def _municipality() -> tuple[str, str]:
+    """(name, the mayor's title as printed with the prefecture [1050])."""
+    m = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY_CODE).first() or Municipality.objects.first()
+    if m is None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "市区町村のマスタが登録されていません。システム担当へ連絡してください。")
+    return m.name, f"{m.prefecture}{m.mayor_title or m.name + '長'}"
+
+
+# --- issue -----------------------------------------------------------------------------------------
+
+
+def _read(actor: Actor, options: Options, household_id: int | None, person_ids: list[int]):
+    """(household dict or None, the subject ids in print order [1010]). Reads through the selectors."""
+    household = None
+    if options.layout == "household":
+        if household_id is None:
+            raise DomainError(ErrorCode.INVALID_INPUT, "世帯連記式の証明書は世帯を指定してください。", field="household_id")
+        household = selectors.household_get(actor=actor, household_id=household_id)
+        members = [m["person_id"] for m in household["members"]]
+        if set(person_ids) - set(members):
+            raise DomainError(ErrorCode.HOUSEHOLD_MISMATCH, "指定された方に、この世帯の世帯員でない方が含まれています。",
+                              field="person_ids")
+        subjects = [pid for pid in members if not person_ids or pid in person_ids]  # [1010] order
+    else:
+        if not person_ids:
+            raise DomainError(ErrorCode.INVALID_INPUT, "証明書に記載する方を選んでください。", field="person_ids")
+        subjects = list(dict.fromkeys(person_ids))
+    if not subjects:
+        raise DomainError(ErrorCode.INVALID_INPUT, "この世帯には証明書に記載できる方がいません。", field="household_id")
+    return household, subjects
+
+
+def _check_requester(request: Request, subjects: list[int]) -> None:
+    """本人 must be among the subjects; 同一世帯 only for members of the requester's household."""
+    if request.kind not in (Kind.SELF, Kind.HOUSEHOLD):
+        return
+    rid = request.requester_person_id
+    homes = dict(Person.objects.filter(pk__in=[*subjects, rid]).values_list("id", "household_id"))
+    if rid not in homes:
+        raise NotFoundError("請求者として指定された住民が見つかりません。")
+    if request.kind == Kind.SELF and rid not in subjects:
+        raise DomainError(ErrorCode.CERTIFICATE_NOT_ENTITLED, "本人からの請求では、請求者本人を証明書の対象に含めてください。"
+                          "他の方の分は「同一世帯」または「代理人」として受け付けてください。", field="kind")
+    if any(homes.get(pid) != homes[rid] for pid in subjects if pid != rid):
+        raise DomainError(ErrorCode.CERTIFICATE_NOT_ENTITLED, "請求者と同じ世帯の方のほかは、本人・同一世帯としての請求はできません。",
+                          field="kind")
+
+
+def _protection_check(actor: Actor, request: Request, subjects: list[int]) -> dict:
+    requester = protection.Requester(kind=_PROTECTION_KIND[request.kind], person_id=request.requester_person_id,
+                                     name=request.requester_name, kana=request.requester_kana,
+                                     birth_date=request.requester_birth_date)
+    return protection.certificate_request_check(actor=actor, subject_person_ids=subjects, requester=requester)
+
+
+def options_json(options: Options) -> dict:
+    return {"form": options.form, "layout": options.layout, "person_ids": list(options.person_ids),
+            "history": options.history, "head_and_relationship": options.head_and_relationship,
+            "domicile": options.domicile, "resident_code": options.resident_code, "my_number": options.my_number,
+            "foreign_items": sorted(options.foreign_items), "official": options.official}
+
+
+def options_from_json(data: dict) -> Options:
+    data = dict(data)
+    data["person_ids"] = tuple(data.get("person_ids") or ())
+    data["foreign_items"] = frozenset(data.get("foreign_items") or ())
+    return Options(**data)
+
+
+def certificate_issue(*, actor: Actor, options: Options, household_id: int | None, person_ids: list[int],
+                      request: Request, channel: str = Channel.COUNTER,
+                      reissue_of: CertificateIssue | None = None) -> IssueResult:
+    person_ids = [int(p) for p in person_ids or options.person_ids]
+    options = replace(options, person_ids=tuple(person_ids),
+                      official=options.official or request.kind == Kind.GOVERNMENT)  # 公用 [1060]
+    criteria = {"form": options.form, "layout": options.layout, "household_id": household_id, "person_ids": person_ids,
+                "requester_kind": request.kind, "with_my_number": options.my_number, "channel": channel,
+                "reissue_of": reissue_of.number if reissue_of else None}
+    with gate.open(actor, function="certificate.issue", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
+        session.record(person_ids)
+        if channel not in Channel.values:
+            raise DomainError(ErrorCode.INVALID_INPUT, "交付の方法が正しくありません。", field="channel")
+        options.validate()
+        entitlement.check(options, request, channel=channel)
+        if options.my_number:
+            session.reveal_my_number()  # refuses without mynumber.view or the second factor
+        household, subjects = _read(actor, options, household_id, person_ids)
+        session.record(subjects)
+        _check_requester(request, subjects)
+        if enforcement.protected_ids(subjects):
+            session.flag(enforcement.FLAG)  # the issue (and print) rows are flagged for review too
+        check = _protection_check(actor, request, subjects)
+        persons = [selectors.person_get(actor=actor, person_id=pid, reveal_my_number=options.my_number)
+                   for pid in subjects]
+        histories = ({pid: selectors.person_history(actor=actor, person_id=pid) for pid in subjects}
+                     if options.history else None)
+        municipality, mayor_title = _municipality()
+        with transaction.atomic():
+            issued_at = timezone.now()
+            number, serial = signing.next_number(timezone.localdate(issued_at).year)
+            content = build(household=household, persons=persons, histories=histories, options=options,
+                            issue_number=number, issued_on=timezone.localdate(issued_at), municipality=municipality,
+                            mayor_title=mayor_title)
+            pdf = render.render_pdf(content, verification_url=verification_url(number))
+            digest = signing.sha256_of(pdf)
+            key_id, signature = signing.sign(number=number, sha256=digest, issued_at=issued_at)
+            issue = CertificateIssue.objects.create(
+                number=number, year=timezone.localdate(issued_at).year, serial=serial, form=options.form,
+                options=options_json(options), person_ids=content.get("person_ids") or subjects,
+                household_id=household_id if options.layout == "household" else None,
+                requester_kind=request.kind,
+                fee=fee_for(options.form, official=options.official, reissue=reissue_of is not None),
+                operator=actor.user, terminal=actor.terminal, channel=channel, issued_at=issued_at, sha256=digest,
+                key_id=key_id, signature=signature, reissue_of=reissue_of)
+            CertificateSubject.objects.bulk_create(CertificateSubject(issue=issue, person_id=pid) for pid in issue.person_ids)
+            CertificateRequest.objects.create(
+                issue=issue, requester_person_id=request.requester_person_id, requester_name=request.requester_name.strip(),
+                documents=[d.strip() for d in request.documents if d.strip()], power_of_attorney=request.power_of_attorney,
+                purpose=request.purpose.strip(), legal_basis=request.legal_basis.strip())
+            events.record(actor, function="print.certificate", person_ids=issue.person_ids,
+                          criteria={"number": number, "form": options.form, "channel": channel,
+                                    "with_my_number": options.my_number, "requester_kind": request.kind},
+                          flags=sorted(session.flags))
+            session.criteria["number"] = number
+            session.write_log()  # the gate's row commits with the record
+        return IssueResult(issue=issue, pdf=pdf, warnings=tuple(check.get("warnings") or ()))
+
+
+# --- void, reissue, inquiry ------------------------------------------------------------------------
+
+
+def _load(number: str) -> CertificateIssue:
+    issue = (CertificateIssue.objects.select_related("operator", "terminal", "reissue_of", "void", "void__voided_by")
+             .filter(number=_normalize_number(number)).first())
+    if issue is None:
+        raise NotFoundError("この交付番号の証明書はありません。")
+    return issue
+
+
+def certificate_void(*, actor: Actor, number: str, reason: str) -> dict:
+    """無効: a certificate spoiled or taken back. The record stays; the voiding is a row of its own."""
+    reason = (reason or "").strip()
+    with gate.open(actor, function="certificate.void", perm=Perm.CERTIFICATE_ISSUE, criteria={"number": number},
+                   category=Category.OPERATION) as session:
+        if not reason:
+            raise DomainError(ErrorCode.INVALID_INPUT, "無効にする理由を入力してください。", field="reason")
+        with transaction.atomic():
+            issue = _load(number)
+            session.record(issue.person_ids)
+            if issue.voided:
+                raise DomainError(ErrorCode.CERTIFICATE_VOIDED, "この証明書はすでに無効にされています。")
+            try:
+                with transaction.atomic():
+                    issue.void = CertificateVoid.objects.create(issue=issue, reason=reason[:200], voided_by=actor.user,
+                                                                voided_at=timezone.now())
+            except IntegrityError:  # voided by someone else a moment ago
+                raise ConflictError("この証明書は、他の職員が先に無効にしました。") from None
+            session.write_log()
+        return issue_dict(issue)
+
+
+def certificate_reissue(*, actor: Actor, number: str) -> IssueResult:
+    """再交付: the same options for the same request, as the register reads now, under a new number."""
+    with gate.open(actor, function="certificate.reissue", perm=Perm.CERTIFICATE_ISSUE,
+                   criteria={"number": number}) as session:
+        original = _load(number)
+        session.record(original.person_ids)
+        taken = CertificateRequest.objects.get(issue=original)
+        request = Request(kind=original.requester_kind, requester_person_id=taken.requester_person_id,
+                          requester_name=taken.requester_name, documents=tuple(taken.documents),
+                          power_of_attorney=taken.power_of_attorney, purpose=taken.purpose, legal_basis=taken.legal_basis)
+        options = options_from_json(original.options)
+        return certificate_issue(actor=actor, options=options, household_id=original.household_id,
+                                 person_ids=list(options.person_ids),
+                                 request=request, channel=original.channel, reissue_of=original)
+
+
+def certificate_list(*, actor: Actor, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                     operator: str = "", person_id: int | None = None, number: str = "", limit: int = 200) -> list[dict]:
+    """交付記録の照会 [300][360]: newest first, by date range, operator, person or number."""
+    criteria = {"date_from": date_from.isoformat() if date_from else None,
+                "date_to": date_to.isoformat() if date_to else None, "operator": operator or None,
+                "person_id": person_id, "number": number or None}
+    with gate.open(actor, function="certificate.list", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
+        if date_from and date_to and date_from > date_to:
+            raise DomainError(ErrorCode.INVALID_PERIOD, "期間の開始日は終了日以前にしてください。", field="date_from")
+        rows = CertificateIssue.objects.select_related("operator", "terminal", "reissue_of", "void", "void__voided_by",
+                                                       "request")
+        if date_from:
+            rows = rows.filter(issued_at__date__gte=date_from)
+        if date_to:
+            rows = rows.filter(issued_at__date__lte=date_to)
+        if operator:
+            rows = rows.filter(operator__username=operator)
+        if person_id is not None:
+            rows = rows.filter(subjects__person_id=person_id)
+        if number:
+            rows = rows.filter(number=_normalize_number(number))
+        found = list(rows.order_by("-issued_at", "-id")[:max(1, min(int(limit), 1000))])
+        session.record(pid for issue in found for pid in issue.person_ids)
+        return [issue_dict(issue, with_request=True) for issue in found]
+
+
+def issue_dict(issue: CertificateIssue, *, with_request: bool = False) -> dict:
+    void = getattr(issue, "void", None) if issue.voided else None
+    out = {
+        "number": issue.number,
+        "form": issue.form,
+        "form_label": FORMS.get(issue.form, issue.form),
+        "layout": issue.options.get("layout"),
+        "layout_label": LAYOUTS.get(issue.options.get("layout"), ""),
+        "options": issue.options,
+        "person_ids": issue.person_ids,
+        "household_id": issue.household_id,
+        "requester_kind": issue.requester_kind,
+        "requester_kind_label": Kind(issue.requester_kind).label,
+        "fee": issue.fee,
+        "operator": issue.operator.username if issue.operator else "",
+        "terminal": issue.terminal.code if issue.terminal else "",
+        "channel": issue.channel,
+        "issued_at": issue.issued_at.isoformat(),
+        "sha256": issue.sha256,
+        "state": "voided" if void else "issued",
+        "state_label": "無効" if void else "交付済み",
+        "void": {"reason": void.reason, "by": void.voided_by.username if void.voided_by else "",
+                 "at": void.voided_at.isoformat()} if void else None,
+        "reissue_of": issue.reissue_of.number if issue.reissue_of else None,
+    }
+    if with_request:
+        r: CertificateRequest = issue.request
+        out["request"] = {"requester_person_id": r.requester_person_id, "requester_name": r.requester_name,
+                          "documents": r.documents, "power_of_attorney": r.power_of_attorney,
+                          "purpose": r.purpose, "legal_basis": r.legal_basis}
+    return out
+
+
+# --- verification (public, no personal data) ---------------------------------------------------------
+
+GENUINE, ALTERED, VOIDED, UNKNOWN = "genuine", "altered", "voided", "unknown"
+_MESSAGES = {
+    GENUINE: "この証明書は市が交付したもので、交付後に変更されていません。",
+    ALTERED: "この証明書は、市が交付したものと内容が一致しません。改ざんされているおそれがあります。",
+    VOIDED: "この証明書は市が交付したものですが、交付後に無効とされています。",
+    UNKNOWN: "この交付番号の証明書は交付されていません。番号を確認してください。",
+}
+MAX_PDF_BYTES = 10 * 1024 * 1024
+_NUMBER = re.compile(r"^\d{4}-\d{6}$")
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _normalize_number(number: str) -> str:
+    return unicodedata.normalize("NFKC", number or "").strip().replace("ー", "-").replace("−", "-")
+
+
+def certificate_verify(*, number: str, pdf: bytes | None = None, sha256: str | None = None) -> dict:
+    """Is this PDF (or this hash) the certificate issued under this number, and is it still valid?
+
+    Answers genuine / altered / voided / unknown with the form's name and the issue date — nothing
+    about whom it concerns. Not logged: it reads no personal data and needs no login.
+    """
+    number = _normalize_number(number)
+    if not _NUMBER.match(number):
+        raise DomainError(ErrorCode.INVALID_INPUT, "交付番号は「2026-000123」の形で入力してください。", field="number")
+    if pdf is not None:
+        if len(pdf) > MAX_PDF_BYTES:
+            raise DomainError(ErrorCode.INVALID_INPUT, "PDFが大きすぎます（10MBまで）。", field="pdf")
+        digest = signing.sha256_of(pdf)
+    else:
+        digest = (sha256 or "").strip().lower()
+        if not _HEX.match(digest):
+            raise DomainError(ErrorCode.INVALID_INPUT, "証明書のPDFを選ぶか、SHA-256（16進数64桁）を入力してください。",
+                              field="pdf")
+    issue = CertificateIssue.objects.select_related("void").filter(number=number).first()
+    if issue is None:
+        return {"result": UNKNOWN, "number": number, "message": _MESSAGES[UNKNOWN]}
+    signed = signing.signature_valid(number=issue.number, sha256=issue.sha256, issued_at=issue.issued_at,
+                                     key_id=issue.key_id, signature=issue.signature)
+    if not signed or digest != issue.sha256:
+        result = ALTERED  # a record rewritten in the database fails the signature the same way
+    elif issue.voided:
+        result = VOIDED
+    else:
+        result = GENUINE
+    return {"result": result, "number": issue.number, "form": issue.form, "form_label": FORMS.get(issue.form, issue.form),
+            "issued_on": timezone.localdate(issue.issued_at).isoformat(), "state": "voided" if issue.voided else "issued",
+            "message": _MESSAGES[result]}

@@ -1,0 +1,30 @@
+"""The public verification page: a holder of a certificate (a bank, a landlord, the resident)
+types the issue number and picks the PDF; the page says whether it is genuine. No login, and
+nothing about whom the certificate concerns is shown."""
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from juki.core.errors import DomainError, ErrorCode
+
+from . import services
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request, number: str = ""):
+    context = {"number": number, "result": None, "error": ""}
+    if request.method == "POST":
+        context["number"] = number = request.POST.get("number", "").strip()
+        upload = request.FILES.get("pdf")
+        try:
+            if upload is None:
+                raise DomainError(ErrorCode.INVALID_INPUT, "確認する証明書のPDFを選んでください。", field="pdf")
+            if upload.size > services.MAX_PDF_BYTES:
+                raise DomainError(ErrorCode.INVALID_INPUT, "PDFが大きすぎます（10MBまで）。", field="pdf")
+            context["result"] = services.certificate_verify(number=number, pdf=upload.read())
+        except DomainError as exc:
+            context["error"] = exc.message
+    response = render(request, "certificates/verify.html", context, status=400 if context["error"] else 200)
+    response["Cache-Control"] = "no-store"
+    return response
