@@ -67,6 +67,7 @@ RIGHTS_APPROVE = any_of(P.RIGHTS_APPROVE)
 RIGHTS_ANY = any_of(P.RIGHTS_ADMIN, P.RIGHTS_APPROVE)  # the applications: who applies and who decides
 RIGHTS_TABLE = any_of(P.RIGHTS_ADMIN, P.ACCESS_LOG_VIEW)  # rights.table.VIEW_PERMS: admin and audit
 OUTBOX = any_of(P.OUTBOX_CONSUME)
+CERT = any_of(P.CERTIFICATE_ISSUE)
 
 # Route name -> the calls to try and what each is designed to allow. Path arguments not named in
 # KWARGS are ids and get NO_SUCH_ID.
@@ -143,6 +144,16 @@ ROUTES: dict[str, list[Call]] = {
     "counter:pending_approve": [post(APPROVE)],
     "counter:pending_reject": [post(APPROVE)],
     "counter:pending_withdraw": [post(CHANGE)],
+    # --- screens: certificates (issue 5), under /counter/certificates/
+    "certificate_counter:issue_form": [get(CERT)],
+    "certificate_counter:preview": [post(CERT)],
+    "certificate_counter:issue": [post(CERT)],
+    "certificate_counter:preview_pdf": [get(CERT)],
+    "certificate_counter:issue_list": [get(CERT)],
+    "certificate_counter:issue_detail": [get(CERT)],
+    "certificate_counter:issue_pdf": [get(CERT)],
+    "certificate_counter:issue_void": [post(CERT)],
+    "certificate_counter:issue_reissue": [post(CERT)],
     # --- screens: rights
     "rights:application_list": [get(RIGHTS_ANY)],
     "rights:application_new": [get(RIGHTS_ADMIN)],

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     # Staff screens, one app each (C02: each screen checks its right and logs a refusal).
     path("counter/", include("juki.counter.urls")),
+    path("counter/certificates/", include("juki.certificates.counter_urls")),  # 証明書の交付 (issue 5)
     path("rights/", include("juki.rights.urls")),
     path("protection/", include("juki.protection.urls")),
     path("audit/", include("juki.audit.urls")),

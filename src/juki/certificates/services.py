@@ -114,9 +114,23 @@ def _read(actor: Actor, options: Options, household_id: int | None, person_ids: 
         if not person_ids:
             raise DomainError(ErrorCode.INVALID_INPUT, "証明書に記載する方を選んでください。", field="person_ids")
         subjects = list(dict.fromkeys(person_ids))
+        if options.head_and_relationship:
+            household = _household_of(actor, subjects)
     if not subjects:
         raise DomainError(ErrorCode.INVALID_INPUT, "この世帯には証明書に記載できる方がいません。", field="household_id")
     return household, subjects
+
+
+def _household_of(actor: Actor, subjects: list[int]) -> dict:
+    """A 個人票 with 世帯主・続柄 names the 世帯主, which only the household read knows: the
+    subjects' household (as it was the day before a removal, for a 除票)."""
+    people = [selectors.person_get(actor=actor, person_id=pid) for pid in subjects]
+    if len({p["household_id"] for p in people}) > 1:
+        raise DomainError(ErrorCode.HOUSEHOLD_MISMATCH,
+                          "世帯主・続柄を記載する個人票は、同じ世帯の方についてだけ交付できます。", field="person_ids")
+    removed = (people[0].get("removed_on") or {}).get("date")
+    as_of = dt.date.fromisoformat(removed) - dt.timedelta(days=1) if removed else None
+    return selectors.household_get(actor=actor, household_id=people[0]["household_id"], as_of=as_of)
 
 
 def _check_requester(request: Request, subjects: list[int]) -> None:

@@ -187,7 +187,8 @@ def _start(request, kind: str, source) -> forms.Start:
         household_id = household_id or start.person["household_id"]
     if household_id and kind != "person":
         start.household = selectors.household_get(actor=request.actor, household_id=int(household_id))
-        start.members = start.household["members"]
+        # A masked (支援措置) member is not offered: this user may not change or even see them.
+        start.members = [m for m in start.household["members"] if not m.get("masked")]
         for m in start.members:
             m["latest_version"] = m["version"]
     if kind == "person" and start.person is None:
@@ -355,6 +356,7 @@ HELP_PAGES = {
     "search": "住民検索", "person": "住民票の照会", "household": "世帯の照会", "change": "異動入力",
     "confirm": "入力内容の確認", "pending": "審査（仮登録・本登録）", "login": "ログインと画面ロック", "keys": "キー操作の一覧",
     "rights": "権限管理", "support": "支援措置・抑止", "analysis": "ログ分析・異常検知", "disclosure": "開示請求の回答作成",
+    "certificate": "証明書の交付",
 }
 
 

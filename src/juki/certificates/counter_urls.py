@@ -1,0 +1,18 @@
+"""The counter's certificate screens, under /counter/certificates/ (a staff screen: the counter's
+login, lock and `next` rules cover it as they cover /counter/)."""
+from django.urls import path
+
+from . import counter_views as views
+
+app_name = "certificate_counter"
+urlpatterns = [
+    path("persons/<int:person_id>/", views.issue_form, name="issue_form"),
+    path("persons/<int:person_id>/preview/", views.preview, name="preview"),
+    path("persons/<int:person_id>/issue/", views.issue, name="issue"),
+    path("preview/<str:token>/", views.preview_pdf, name="preview_pdf"),
+    path("issues/", views.issue_list, name="issue_list"),
+    path("issues/<str:number>/", views.issue_detail, name="issue_detail"),
+    path("issues/<str:number>/pdf/", views.issue_pdf, name="issue_pdf"),
+    path("issues/<str:number>/void/", views.issue_void, name="issue_void"),
+    path("issues/<str:number>/reissue/", views.issue_reissue, name="issue_reissue"),
+]

@@ -1,0 +1,216 @@
+"""The counter's certificate screens (総合証明): 交付申請 from the person screen, 印刷プレビュー,
+交付, and the 交付履歴 with 無効 and 再交付. Thin callers of `services` and `preview`.
+
+Where the PDFs live between requests: the services do not keep a PDF (it is personal data; a
+reissue renders it again), but the browser fetches it in a request of its own (the preview's
+<iframe>, the download link). So the one latest preview and the one latest issued PDF of this
+counter session are kept in the session (server-side, database sessions), each in one slot that
+the next preview/issue replaces; logout deletes the session. URLs carry only a random token
+(preview) or the issue number, never personal data.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
+
+from juki.accounts.permissions import Perm
+from juki.audit import events
+from juki.core.errors import DomainError, ErrorCode, NotFoundError
+from juki.core.wareki import to_wareki
+from juki.counter.access import counter_view
+from juki.register import selectors
+
+from . import services
+from .forms import IssueForm, ListForm, VoidForm
+from .preview import certificate_preview
+
+SESSION_PREVIEW = "juki_certificate_preview"  # {"token", "pdf"}
+SESSION_ISSUED = "juki_certificate_issued"  # {"number", "pdf", "person_ids", "warnings"}
+NS = "certificate_counter"
+
+
+def _subject(request, person_id: int):
+    """(person, household or None, the members offered, the requesters offered).
+
+    A removed person (除票): only themselves on the certificate, but the household they were in
+    may ask for it as 同一世帯 (a parent for a deceased child), so its members are requesters."""
+    person = selectors.person_get(actor=request.actor, person_id=person_id)
+    household = selectors.household_get(actor=request.actor, household_id=person["household_id"])
+    if person.get("status") == "removed":
+        others = [m for m in household["members"] if m["person_id"] != person["person_id"] and not m.get("masked")]
+        return person, None, [person], [person, *others]
+    return person, household, household["members"], household["members"]
+
+
+def _form(request, person_id: int, data=None):
+    person, household, members, requesters = _subject(request, person_id)
+    form = IssueForm(data, person=person, members=members, requesters=requesters,
+                     can_my_number=request.user.has_juki_perm(Perm.MY_NUMBER_VIEW))
+    return person, household, form
+
+
+def _call(request, person_id: int):
+    _person, household, form = _form(request, person_id, request.POST)
+    if not form.is_valid():
+        raise DomainError(ErrorCode.INVALID_INPUT, form.error_message())
+    return form.call(household["household_id"] if household else None)
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def issue_form(request, person_id: int):
+    person, household, form = _form(request, person_id)
+    return render(request, "certificates/issue_form.html", {
+        "form": form, "p": person, "household": household, "title": "証明書の交付（住民票の写し等）",
+        "help": "certificate"})
+
+
+@require_POST
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def preview(request, person_id: int):
+    options, household_id, person_ids, req = _call(request, person_id)
+    result = certificate_preview(actor=request.actor, options=options, household_id=household_id,
+                                 person_ids=person_ids, request=req)
+    token = secrets.token_urlsafe(16)
+    request.session[SESSION_PREVIEW] = {"token": token, "pdf": base64.b64encode(result.pdf).decode("ascii")}
+    return render(request, "certificates/_preview.html", {"token": token, "warnings": result.warnings,
+                                                          "person_id": person_id})
+
+
+@xframe_options_sameorigin  # shown in the issue screen's own <iframe>
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def preview_pdf(request, token: str):
+    slot = request.session.get(SESSION_PREVIEW) or {}
+    if not slot or not secrets.compare_digest(str(slot.get("token", "")), token):
+        raise NotFoundError("このプレビューは表示できません。もう一度「印刷プレビュー」を押してください。")
+    response = HttpResponse(base64.b64decode(slot["pdf"]), content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="preview.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _keep_issued(request, result: services.IssueResult) -> None:
+    request.session.pop(SESSION_PREVIEW, None)
+    request.session[SESSION_ISSUED] = {"number": result.number, "pdf": base64.b64encode(result.pdf).decode("ascii"),
+                                       "person_ids": list(result.issue.person_ids), "warnings": list(result.warnings)}
+
+
+def _go(request, url: str):
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@require_POST
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def issue(request, person_id: int):
+    options, household_id, person_ids, req = _call(request, person_id)
+    result = services.certificate_issue(actor=request.actor, options=options, household_id=household_id,
+                                        person_ids=person_ids, request=req)
+    _keep_issued(request, result)
+    return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued")
+
+
+def _shown(row: dict) -> dict:
+    """The issue time as the counter reads it: local, 和暦."""
+    at = timezone.localtime(dt.datetime.fromisoformat(row["issued_at"]))
+    row["issued_display"] = f"{to_wareki(at.date())} {at:%H:%M}"
+    return row
+
+
+def _one(request, number: str) -> dict:
+    rows = services.certificate_list(actor=request.actor, number=number, limit=1)
+    if not rows:
+        raise NotFoundError("この交付番号の証明書はありません。")
+    return _shown(rows[0])
+
+
+_DONE = {"issued": "交付しました。", "reissued": "再交付しました。", "voided": "無効にしました。"}
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def issue_detail(request, number: str):
+    item = _one(request, number)
+    slot = request.session.get(SESSION_ISSUED) or {}
+    mine = slot.get("number") == item["number"]
+    return render(request, "certificates/issue_detail.html", {
+        "item": item, "pdf_ready": mine and item["state"] == "issued", "warnings": slot.get("warnings") if mine else [],
+        "done": _DONE.get(request.GET.get("done", "")), "void_form": VoidForm(),
+        "title": f"交付番号 {item['number']}", "help": "certificate"})
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def issue_pdf(request, number: str):
+    """The issued PDF, for saving and printing: only in the session that issued it."""
+    slot = request.session.get(SESSION_ISSUED) or {}
+    if slot.get("number") != number:
+        raise NotFoundError("この証明書のPDFは、交付した画面からだけ取り出せます。"
+                            "もう一度必要なときは、交付履歴から無効にして再交付してください。")
+    # Each copy handed out is on the record (the issue itself logged print.certificate).
+    events.record(request.actor, function="print.certificate_download", person_ids=slot.get("person_ids") or [],
+                  criteria={"number": number})
+    response = HttpResponse(base64.b64decode(slot["pdf"]), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{number}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def issue_list(request):
+    query = {k: v for k, v in request.GET.items() if k != "person"}
+    today = timezone.localdate()
+    form = ListForm(query or None, initial={"date_from": to_wareki(today), "date_to": to_wareki(today)})
+    person_id = request.GET.get("person") or ""
+    rows, subject = [], None
+    if person_id and not person_id.isdigit():
+        raise DomainError(ErrorCode.INVALID_INPUT, "住民の指定が正しくありません。", field="person")
+    if form.is_bound and not form.is_valid():
+        raise DomainError(ErrorCode.INVALID_DATE, _form_error(form))
+    data = form.cleaned_data if form.is_bound else {}
+    date_from, date_to = data.get("date_from"), data.get("date_to")
+    if not (person_id or data.get("number") or date_from or date_to):
+        date_from = date_to = today  # the day's issues by default
+    if person_id:
+        subject = selectors.person_get(actor=request.actor, person_id=int(person_id))
+    rows = services.certificate_list(actor=request.actor, date_from=date_from, date_to=date_to,
+                                     person_id=int(person_id) if person_id else None, number=data.get("number") or "")
+    return render(request, "certificates/issue_list.html", {
+        "form": form, "rows": [_shown(r) for r in rows], "subject": subject, "person_id": person_id, "date_from": date_from,
+        "date_to": date_to, "title": "証明書の交付履歴", "help": "certificate"})
+
+
+def _form_error(form) -> str:
+    return " ".join(f"{form.fields[k].label}: {e}" if k in form.fields else e
+                    for k, errors in form.errors.items() for e in errors)
+
+
+@require_POST
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def issue_void(request, number: str):
+    # The reason's rules (required, length) are the service's.
+    services.certificate_void(actor=request.actor, number=number, reason=request.POST.get("reason", ""))
+    if request.session.get(SESSION_ISSUED, {}).get("number") == number:
+        request.session.pop(SESSION_ISSUED, None)  # a voided certificate is not handed out again
+    return _go(request, reverse(f"{NS}:issue_detail", args=[number]) + "?done=voided")
+
+
+@require_POST
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def issue_reissue(request, number: str):
+    result = services.certificate_reissue(actor=request.actor, number=number)
+    _keep_issued(request, result)
+    return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=reissued")

@@ -1,0 +1,75 @@
+"""印刷プレビュー: the certificate as it would be issued, without issuing it.
+
+The same checks and reads as `services.certificate_issue` (entitlement, 個人番号 right, the
+requester against the register, 抑止・支援措置) and the same `content.build` + `render.render_pdf`,
+but no number is taken and nothing is recorded except the access-log rows of the reads
+(`certificate.preview`, plus the register's and the protection check's own rows): the data was
+shown. The sheet cannot pass for a certificate: the title says 【見本】, the number reads
+「（交付前）」 and the 認証文 is replaced by a notice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+from django.utils import timezone
+
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.protection import enforcement
+from juki.register import selectors
+
+from . import entitlement, render
+from .content import Options, build
+from .entitlement import Kind, Request
+from .models import Channel
+
+# The issue service's own steps, reused so that a preview refuses exactly what an issue would.
+from .services import _check_requester, _municipality, _protection_check, _read
+
+PLACEHOLDER_NUMBER = "（交付前）"
+SAMPLE_MARK = "【見本】"
+SAMPLE_NOTICE = "見本（交付前の確認用）です。この用紙は証明書として使用できません。"
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    pdf: bytes
+    person_ids: tuple[int, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def certificate_preview(*, actor: Actor, options: Options, household_id: int | None, person_ids: list[int],
+                        request: Request, channel: str = Channel.COUNTER) -> PreviewResult:
+    person_ids = [int(p) for p in person_ids or options.person_ids]
+    options = replace(options, person_ids=tuple(person_ids),
+                      official=options.official or request.kind == Kind.GOVERNMENT)  # as the issue does [1060]
+    criteria = {"form": options.form, "layout": options.layout, "household_id": household_id, "person_ids": person_ids,
+                "requester_kind": request.kind, "with_my_number": options.my_number, "channel": channel}
+    with gate.open(actor, function="certificate.preview", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
+        session.record(person_ids)
+        options.validate()
+        entitlement.check(options, request, channel=channel)
+        if options.my_number:
+            session.reveal_my_number()
+        household, subjects = _read(actor, options, household_id, person_ids)
+        session.record(subjects)
+        _check_requester(request, subjects)
+        if enforcement.protected_ids(subjects):
+            session.flag(enforcement.FLAG)
+        check = _protection_check(actor, request, subjects)
+        persons = [selectors.person_get(actor=actor, person_id=pid, reveal_my_number=options.my_number)
+                   for pid in subjects]
+        histories = ({pid: selectors.person_history(actor=actor, person_id=pid) for pid in subjects}
+                     if options.history else None)
+        municipality, mayor_title = _municipality()
+        content = build(household=household, persons=persons, histories=histories, options=options,
+                        issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(), municipality=municipality,
+                        mayor_title=mayor_title)
+        content["title"] = SAMPLE_MARK + content["title"]
+        content["certification"] = SAMPLE_NOTICE
+        # The QR code leads to the verification page itself: a preview has no number to check.
+        pdf = render.render_pdf(content, verification_url=f"{settings.JUKI_PUBLIC_BASE_URL}/verify/")
+        return PreviewResult(pdf=pdf, person_ids=tuple(content.get("person_ids") or subjects),
+                             warnings=tuple(check.get("warnings") or ()))
