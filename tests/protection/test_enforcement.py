@@ -14,7 +14,7 @@ from juki.register.services import changes, outbox
 from juki.register.services.people import Address
 from juki.register.services.search import Criteria, person_search
 
-from ..conftest import KOKURA_JOUNAI, days_ago, person_input
+from ..conftest import KOKURA_JOUNAI, days_ago, move_in_family, person_input
 from ..register.helpers import href, ref
 from .helpers import OFFENDER_BIRTH, VICTIM_BIRTH, last_log, protect
 
@@ -45,10 +45,13 @@ def test_identifier_search_is_masked_too(protected, actor):
     assert len(rows) == 1 and rows[0]["masked"] and "name" not in rows[0] and "person_id" not in rows[0]
 
 
-def test_masked_hits_come_after_the_others(protected, actor):
+def test_masked_hits_come_after_the_others_as_one_marker(protected, actor):
+    move_in_family(actor, members=[person_input(family_name="山田", given_name="一郎", family_name_kana="ヤマダ",
+                                                given_name_kana="イチロウ")])
     rows = _search(actor, kana="ヤマダ", town_code=KOKURA_JOUNAI).rows
-    assert [r.get("masked", False) for r in rows] == [True, True]  # mother and child both protected
-    assert all(set(r) == {"masked", "reason", "marker"} for r in rows)
+    assert rows[0]["name"] == "山田　一郎" and rows[0]["support_measure"] is False
+    # Mother and child are both protected: one marker after the others, not one per person.
+    assert rows[1:] == [{"masked": True, "reason": "support_measure", "marker": enforcement.SUPPORT_MARKER}]
 
 
 def test_the_support_section_sees_the_row_flagged(protected, support, support_user):

@@ -2,11 +2,15 @@
 
 - `check_change`: a change touching a person (or household) under 抑止(異動) is refused. There is no
   抑止 by a 住民異動不受理申請: the standard says not to build it ([450] 実装しない).
-- `search_rows`: a protected person is a masked hit for a user without `support.manage`; a person
-  under 抑止(照会) is one for a user without `restriction.manage`. Hits are flagged in the log.
+- `guard_change`: a change that loads or writes a protected person (or joins a household with one)
+  is refused without `support.manage`, flagged with it.
+- `search_mask`: a protected person is a masked hit for a user without `support.manage`; a person
+  under 抑止(照会) is one for a user without `restriction.manage`. One marker per reason, and the
+  address typed never decides whether it appears. Hits are flagged in the log.
 - `guard_read`: reading a protected person is refused without `support.manage`, flagged with it.
 - `household_hidden` / `masked_member`: a household shows its other members, not the protected one.
-- `outbox_events`: a protected or linkage-restricted person goes downstream as a block marker.
+- `outbox_events`: a protected or linkage-restricted person goes downstream as a block marker, and
+  so does a household only such persons belong to.
 
 A 支援措置 protects while it is 仮支援措置 or 支援措置中, also after its end date if nobody has
 extended or ended it: like a restriction [410] it does not lapse by itself, and the alert list
@@ -16,7 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
@@ -99,10 +104,7 @@ def restrictions_for(person_ids: Iterable[int], process: Process, *, household_i
         Q(person_id__in=ids) | Q(household_id__in=hids))
     out: dict[int, list[Restriction]] = defaultdict(list)
     for r in rows:
-        if process not in r.processes:
-            continue
-        # A 一時解除 is never passed on to other systems [410]: linkage stays blocked.
-        if process != Process.LINKAGE and r.temporary_release_until and r.temporary_release_until > now:
+        if not _in_force(r, process, now):
             continue
         if r.person_id:
             out[r.person_id].append(r)
@@ -113,6 +115,34 @@ def restrictions_for(person_ids: Iterable[int], process: Process, *, household_i
             if r.household_id in destinations:
                 out[-r.household_id].append(r)
     return out
+
+
+def _in_force(r: Restriction, process: Process, now: dt.datetime) -> bool:
+    # A 一時解除 is never passed on to other systems [410]: linkage stays blocked.
+    released = process != Process.LINKAGE and r.temporary_release_until and r.temporary_release_until > now
+    return process in r.processes and not released
+
+
+def everyone_protected() -> set[int]:
+    """Every person a 仮/本 支援措置 protects now (a few hundred in a city at most)."""
+    ids = set(SupportMeasure.objects.filter(state__in=PROTECTED).values_list("person_id", flat=True))
+    return ids | set(SupportMeasureMember.objects.filter(measure__state__in=PROTECTED).values_list("person_id", flat=True))
+
+
+def everyone_inquiry_restricted() -> set[int]:
+    """Every person an error-level 抑止(照会) hides now, their own or their household's."""
+    now = timezone.now()
+    persons, households = set(), set()
+    for r in Restriction.objects.filter(ended_at__isnull=True, start__lte=timezone.localdate(now), level=Level.ERROR):
+        if not _in_force(r, Process.INQUIRY, now):
+            continue
+        if r.person_id:
+            persons.add(r.person_id)
+        else:
+            households.add(r.household_id)
+    if households:
+        persons |= set(Person.objects.filter(household_id__in=households).values_list("id", flat=True))
+    return persons
 
 
 def _errors_and_alerts(found: dict[int, list[Restriction]]) -> tuple[bool, bool]:
@@ -132,30 +162,68 @@ def check_change(person_ids: Iterable[int], operation: str = "", *, household_id
     return ["この方（世帯）には異動のアラートが設定されています。内容を担当課に確認してから処理してください。"] if alert else []
 
 
+def guard_change(session: GateSession, person_ids: Iterable[int]) -> None:
+    """A change that loads or writes a protected person: refused without `support.manage`, flagged
+    with it. The record of such a person is processed by the support section only (ADR 0009).
+    The protected persons are subjects of the log row either way (their 開示請求 shows the attempt)."""
+    if protected := protected_ids(person_ids):
+        session.record(protected)
+        session.flag(FLAG)
+        if not session.actor.can(Perm.SUPPORT_MEASURE_MANAGE):
+            raise ProtectedPerson()
+
+
 # --- search --------------------------------------------------------------------------------------------
 
 
-def search_rows(session: GateSession, rows: dict[int, dict]) -> list[dict]:
-    """The rows of a search as this user may see them: masked hits last, flags on the log row."""
-    protected = protected_ids(rows)
-    inquiry = restrictions_for(rows, Process.INQUIRY)
-    if protected:
-        session.flag(FLAG)
-    if inquiry:
-        session.flag(RESTRICTION_FLAG)
+@dataclass
+class SearchMask:
+    """What a search may show this user: rows tagged or left out, and the markers instead."""
+
+    protected: set[int] = field(default_factory=set)  # found persons under a 支援措置
+    restricted: set[int] = field(default_factory=set)  # found persons under a 抑止(照会)
+    hidden: set[int] = field(default_factory=set)  # found persons this user may not see
+    markers: list[dict] = field(default_factory=list)
+
+    def tag(self, row: dict) -> dict:
+        row["support_measure"] = row["person_id"] in self.protected
+        row["restricted"] = row["person_id"] in self.restricted  # [410]: visible as such
+        return row
+
+
+def search_mask(session: GateSession, found: Iterable[int], *,
+                beyond_address: Callable[[set[int]], set[int]] | None = None) -> SearchMask:
+    """Which found persons a search hides from this user, with one marker per reason.
+
+    `beyond_address` is given for a search with address terms: it tells which of the persons
+    given meet the other criteria (name, birth date, sex). A user without the right gets the
+    marker whenever a protected person meets those, whatever 町字・番地・方書 were typed, so trying
+    番地 after 番地 tells nothing about where the person lives (ADR 0009). The candidates are
+    subjects of the log row, and the row is flagged.
+    """
+    found = set(found)
+    protected = protected_ids(found)
+    inquiry = restrictions_for(found, Process.INQUIRY)
+    blocking = {pid for pid, rs in inquiry.items() if any(r.level == Level.ERROR for r in rs)}
     may_support = session.actor.can(Perm.SUPPORT_MEASURE_MANAGE)
     may_restrict = session.actor.can(Perm.RESTRICTION_MANAGE)
-    shown, masked = [], []
-    for pid, row in rows.items():
-        if pid in protected and not may_support:
-            masked.append({"masked": True, "reason": FLAG, "marker": SUPPORT_MARKER})
-        elif pid in inquiry and not may_restrict and any(r.level == Level.ERROR for r in inquiry[pid]):
-            masked.append({"masked": True, "reason": RESTRICTION_FLAG, "marker": INQUIRY_MARKER})
-        else:
-            row["support_measure"] = pid in protected
-            row["restricted"] = pid in inquiry  # [410]: a restricted person is visible as such
-            shown.append(row)
-    return shown + masked
+    hide_support = set() if may_support else set(protected)
+    hide_inquiry = set() if may_restrict else blocking
+    if beyond_address is not None:
+        if not may_support:
+            hide_support |= beyond_address(everyone_protected())
+        if not may_restrict:
+            hide_inquiry |= beyond_address(everyone_inquiry_restricted())
+    hide_inquiry -= hide_support
+    if protected or hide_support:
+        session.flag(FLAG)
+    if inquiry or hide_inquiry:
+        session.flag(RESTRICTION_FLAG)
+    session.record(hide_support | hide_inquiry)
+    markers = ([{"masked": True, "reason": FLAG, "marker": SUPPORT_MARKER}] if hide_support else []) + (
+        [{"masked": True, "reason": RESTRICTION_FLAG, "marker": INQUIRY_MARKER}] if hide_inquiry else [])
+    return SearchMask(protected=protected, restricted=set(inquiry), hidden=(hide_support | hide_inquiry) & found,
+                      markers=markers)
 
 
 # --- reads ---------------------------------------------------------------------------------------------
@@ -231,13 +299,18 @@ def outbox_events(session: GateSession, events: list[dict]) -> list[dict]:
     out = []
     for e in events:
         persons = []
+        reasons: dict[int, set[str | None]] = defaultdict(set)  # household id → why each of its persons goes out
         for p in e["persons"]:
             pid = p["person_id"]
-            if pid in protected:
-                persons.append({"person_id": pid, "blocked": FLAG})
-            elif pid in restricted:
-                persons.append({"person_id": pid, "blocked": RESTRICTION_FLAG})
-            else:
-                persons.append(p)
-        out.append({**e, "persons": persons})
+            why = FLAG if pid in protected else RESTRICTION_FLAG if pid in restricted else None
+            persons.append({"person_id": pid, "blocked": why} if why else p)
+            for hid in {p.get("household_before"), p.get("household_after")} - {None}:
+                reasons[hid].add(why)
+        # A household only blocked persons belong to is blocked too: its id and 世帯番号 would
+        # tie their later events (or a newcomer's) to it.
+        households = []
+        for h in e.get("households", []):
+            why = reasons.get(h["household_id"], {None})
+            households.append({"blocked": FLAG if FLAG in why else RESTRICTION_FLAG} if None not in why else h)
+        out.append({**e, "persons": persons, "households": households})
     return out

@@ -255,11 +255,22 @@ def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = No
         versions.sort(key=member_sort_key)
         session.record(v.person_id for v in versions)
         hidden = protection.household_hidden(session, [v.person_id for v in versions])  # 支援措置 [440]
+        if versions and len(hidden) == len(versions):
+            raise protection.ProtectedPerson()  # nobody here this user may see: like a person read
         head = next((v for v in versions if v.relationship == relationships.HEAD), None)
-        address = version_dict(versions[0], session=session)["address"] if versions else None
+        # Where a protected member lives is not shown here: no address or 世帯番号, for the household
+        # or its visible members (their own person reads still show theirs: they are not protected).
+        address = version_dict(versions[0], session=session)["address"] if versions and not hidden else None
+        members = [protection.masked_member(v.person_id) if v.person_id in hidden
+                   else version_dict(v, session=session, on=on) for v in versions]
+        if hidden:
+            for m in members:
+                if not m.get("masked"):
+                    m.update(address=None, household_number=None)
         return {
             "household_id": household.id,
-            "number": household.number,
+            "number": None if hidden else household.number,
+            "protection_hidden": bool(hidden),
             "version": household.lock_version,
             "as_of": on.isoformat(),
             "head_absent_since": _date(household.head_absent_since),
@@ -267,8 +278,7 @@ def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = No
                      "name": protection.SUPPORT_MARKER if head.person_id in hidden
                      else f"{head.family_name}　{head.given_name}".strip()} if head else None,
             "address": address,
-            "members": [protection.masked_member(v.person_id) if v.person_id in hidden
-                        else version_dict(v, session=session, on=on) for v in versions],
+            "members": members,
         }
 
 

@@ -11,7 +11,8 @@ Every search passes the access gate, which logs the criteria and the ids returne
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+import functools
+from dataclasses import asdict, dataclass, field, replace
 
 from juki.accounts.permissions import Perm
 from juki.audit import gate
@@ -56,6 +57,9 @@ class Criteria:
 
     def identifiers(self) -> dict[str, str]:
         return {k: getattr(self, k) for k in self.IDENTIFIERS if getattr(self, k)}
+
+    def has_address(self) -> bool:
+        return bool(self.ward_code or self.town_code or self.banchi or self.katagaki)
 
     def four_info_items(self) -> list[str]:
         """C15 counts 氏名, 住所 and 生年月日 (性別 never counts)."""
@@ -182,6 +186,13 @@ def person_search(*, actor: Actor, criteria: Criteria) -> Result:
                 )
             ranked = _by_keys(criteria)
         people = _load(ranked, include_removed=criteria.include_removed)
+        # 支援措置・照会抑止 [440][410]: who this user may not see is left out, for one marker per
+        # reason; with address terms the marker follows the other criteria only (ADR 0009).
+        beyond_address = None
+        if not ids and criteria.has_address():
+            beyond_address = functools.partial(_among_without_address, criteria)
+        mask = protection.search_mask(session, [p.id for p in people], beyond_address=beyond_address)
+        people = [p for p in people if p.id not in mask.hidden]
         past_only = set()
         for p in people:
             # Exact before prefix; a match on the name/address a person has now before a match
@@ -198,11 +209,21 @@ def person_search(*, actor: Actor, criteria: Criteria) -> Result:
         message = ""
         if too_many:
             message = f"該当者が{MAX_ROWS}件を超えました。上位{MAX_ROWS}件を表示しています。条件を追加して絞り込んでください。"
-        elif not shown:
+        elif not shown and not mask.markers:
             message = "該当する方はいません。"
-        # 支援措置・照会抑止 [440][410]: masked hits for users without the right, flagged in the log.
-        rows = protection.search_rows(session, {p.id: _row(p, past_only=p.id in past_only) for p in shown})
+        rows = [mask.tag(_row(p, past_only=p.id in past_only)) for p in shown] + mask.markers
         return Result(rows=rows, too_many=too_many, message=message)
+
+
+def _among_without_address(c: Criteria, among: set[int]) -> set[int]:
+    """Those of `among` who meet every criterion but the address (町字・区・番地・方書)."""
+    if not among:
+        return set()
+    rest = replace(c, ward_code="", town_code="", banchi="", katagaki="")
+    found = set(_by_keys(rest, among=among))
+    if not c.include_removed:
+        found = set(Person.objects.filter(pk__in=found, status=Status.RESIDENT).values_list("id", flat=True))
+    return found
 
 
 def _by_identifier(ids: dict[str, str]) -> set[int]:
@@ -228,9 +249,9 @@ def _by_identifier(ids: dict[str, str]) -> set[int]:
     return found or set()
 
 
-def _by_keys(c: Criteria) -> dict[int, int]:
+def _by_keys(c: Criteria, *, among: set[int] | None = None) -> dict[int, int]:
     """person id → rank score, from the key rows that match every item given."""
-    qs = SearchKey.objects.all()
+    qs = SearchKey.objects.all() if among is None else SearchKey.objects.filter(person_id__in=among)
     name_q, kana_q = c.name_keys()
     if c.kana and not kana_q:
         raise _refuse("フリガナはカタカナまたはひらがなで入力してください。", "kana")

@@ -19,12 +19,13 @@ from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core import mynumber
 from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
+from juki.protection import enforcement as protection
 
 from .. import selectors
-from ..models import PendingChange, Person
+from ..models import PendingChange, Person, Status
 from ..operations import OPERATIONS
 from ..reasons import OPERATION_LABELS, Operation
-from .writer import Approval, ChangeResult, approving
+from .writer import Approval, ChangeResult, HouseholdRef, PersonRef, approving
 
 _SEALED = "__sealed__"
 
@@ -44,20 +45,68 @@ COMPARED = [
 IDENTITY_FIELDS = frozenset({
     "family_name", "given_name", "family_name_kana", "given_name_kana", "birth_date", "sex",
     "town_code", "banchi", "katagaki", "resident_code",
+    # A foreign resident's 通称 is part of the 氏名 in their 本人確認情報 (令第30条の26).
+    "alias_name", "alias_name_kana",
 })
+# The same items as columns of a version (the address by its town's id; the 個人番号 by its digest).
+_IDENTITY_COLUMNS = tuple(sorted((IDENTITY_FIELDS - {"town_code"}) | {"town_id", "my_number_digest"}))
 _CORRECTIONS = {Operation.EX_OFFICIO_CORRECTION, Operation.ERRATUM_CORRECTION, Operation.MINOR_CORRECTION}
 
 
-def identity_correction(operation: str, payload: dict) -> bool:
-    """Is this entry a direct correction of 本人確認情報 (C14)?"""
+def identity_correction(operation: str, payload: dict, *, actor: Actor | None = None) -> bool:
+    """Is this entry a direct correction of 本人確認情報 (C14)?
+
+    A 異動の取消し is one when it undoes such a correction, or any change that altered these items
+    (restoring the old values is as direct as a correction). Finding that out reads the register:
+    inside an open gate it reads through it, else through one opened for `actor`; with neither it
+    answers True (ask for the approval rather than skip it)."""
     if operation in _CORRECTIONS:
         return bool(IDENTITY_FIELDS & set(payload.get("changes") or {}))
-    return operation == Operation.MY_NUMBER and payload.get("kind") == "correction"
+    if operation == Operation.MY_NUMBER:
+        return payload.get("kind") == "correction"  # "change" is the resident's 変更請求: a normal 異動
+    if operation == Operation.CANCEL:
+        try:
+            change_id = int(payload.get("change_id"))
+        except (TypeError, ValueError):
+            return False  # refused by the input check anyway
+        if gate.current() is not None:
+            return _restores_identity(change_id)
+        if actor is None:
+            return True
+        with gate.open(actor, function="change.identity_check", perm=Perm.PERSON_CHANGE,
+                       criteria={"change_id": change_id}):
+            return _restores_identity(change_id)
+    return False
+
+
+def _restores_identity(change_id: int) -> bool:
+    """Would cancelling this change put back other 本人確認情報 than it now shows?"""
+    from ..models import Change, PersonVersion
+
+    target = Change.objects.filter(pk=change_id).values_list("operation", flat=True).first()
+    if target is None:
+        return False  # the cancel itself answers "not found"
+    if target in _CORRECTIONS or target == Operation.MY_NUMBER:
+        return True
+    ours = list(PersonVersion.objects.filter(change_id=change_id).order_by("person_id", "seq")
+                .values("person_id", "seq", *_IDENTITY_COLUMNS))
+    firsts: dict[int, int] = {}
+    for v in ours:
+        firsts.setdefault(v["person_id"], v["seq"])
+    for person_id, seq in firsts.items():
+        prior = (PersonVersion.objects.filter(person_id=person_id, seq__lt=seq).order_by("-seq")
+                 .values(*_IDENTITY_COLUMNS).first())
+        if prior is None:
+            continue  # created by the change: cancelling it removes the record, it restores nothing
+        if any({k: v[k] for k in _IDENTITY_COLUMNS} != prior for v in ours if v["person_id"] == person_id):
+            return True
+    return False
 
 
 def _identity_refusal() -> DomainError:
     return DomainError(ErrorCode.IDENTITY_APPROVAL_REQUIRED,
-                       "本人確認情報（氏名・生年月日・性別・住所・住民票コード・個人番号）の直接修正は、"
+                       "本人確認情報（氏名・通称・生年月日・性別・住所・住民票コード・個人番号）の直接修正"
+                       "（これらの項目を元に戻す異動の取消しを含みます）は、"
                        "仮登録して本人確認情報管理責任者の承認を受けてください。")
 
 
@@ -133,9 +182,16 @@ def change_preview(*, actor: Actor, operation: str, payload: dict) -> dict:
                 raise _Rollback
         except _Rollback:
             pass
+        except DomainError:
+            # The service's own log row went with the rollback: this row names whom the refused
+            # attempt was about, so it is part of their record of use (開示請求, analysis).
+            _record_named(session, kwargs)
+            raise
         result = captured["result"]
         existing = set(Person.objects.filter(pk__in=[p["id"] for p in result.persons]).values_list("id", flat=True))
         session.record(existing)
+        if protection.protected_ids(existing):
+            session.flag(protection.FLAG)
     people = []
     for p in result.persons:
         before = _person_now(actor, p["id"]) if p["id"] in existing else None
@@ -158,6 +214,31 @@ def change_preview(*, actor: Actor, operation: str, payload: dict) -> dict:
         "warnings": result.warnings,
         "person_ids": sorted(existing),
     }
+
+
+def _record_named(session: gate.GateSession, kwargs: dict) -> None:
+    """Record the persons a change names, and the protected residents of the households it names."""
+    persons, households = set(), set()
+
+    def walk(value):
+        if isinstance(value, PersonRef):
+            persons.add(value.id)
+        elif isinstance(value, HouseholdRef):
+            households.add(value.id)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, (list, tuple, set)):
+            for v in value:
+                walk(v)
+
+    walk(kwargs)
+    residents = set(Person.objects.filter(household_id__in=households, status=Status.RESIDENT)
+                    .values_list("id", flat=True)) if households else set()
+    protected = protection.protected_ids(persons | residents)
+    session.record(persons | protected)
+    if protected:
+        session.flag(protection.FLAG)
 
 
 # --- 仮登録 / 本登録 -------------------------------------------------------------------------------
@@ -205,7 +286,13 @@ def _unseal_payload(pending: PendingChange) -> dict:
     return walk(pending.payload)
 
 
-def _summary(preview: dict) -> str:
+# What a user without `support.manage` sees of an entry about a protected person (ADR 0009).
+PROTECTED_SUMMARY = "支援措置対象者の異動（内容は表示できません）"
+
+
+def _summary(preview: dict, *, protected: bool = False) -> str:
+    if protected:  # no name is stored for a protected person, not even for those who may see it
+        return f"{preview['operation_label']}（支援措置対象者）"
     names = [p["name"] for p in preview["people"] if p["name"]]
     who = names[0] if names else ""
     if len(names) > 1:
@@ -227,8 +314,12 @@ def pending_submit(*, actor: Actor, operation: str, payload: dict) -> PendingCha
                                           "この方には審査待ち（仮登録）の異動があります。先にその審査を終えてください。")
             clean, key_id, blob = _seal_payload(payload)
             terminal = actor.terminal
+            protected = bool(protection.protected_ids(ids))
+            if protected:
+                session.flag(protection.FLAG)
             pending = PendingChange.objects.create(
-                operation=operation, payload=clean, sealed_key_id=key_id, sealed=blob, summary=_summary(preview),
+                operation=operation, payload=clean, sealed_key_id=key_id, sealed=blob,
+                summary=_summary(preview, protected=protected),
                 person_ids=ids, ward=getattr(terminal, "ward", None), entered_by=actor.user, entered_terminal=terminal,
             )
             session.record(ids)
@@ -239,7 +330,7 @@ def pending_submit(*, actor: Actor, operation: str, payload: dict) -> PendingCha
 def change_enter(*, actor: Actor, operation: str, payload: dict) -> PendingChange | ChangeResult:
     """An entry from the counter: 仮登録 for review where two-person verification is on (the
     default, C10), committed at once where the city has turned it off."""
-    if two_person_required() or identity_correction(operation, payload):
+    if two_person_required() or identity_correction(operation, payload, actor=actor):
         return pending_submit(actor=actor, operation=operation, payload=payload)
     spec = operation_spec(operation)
     return spec.service(actor=actor, **spec.kwargs(payload))
@@ -247,7 +338,7 @@ def change_enter(*, actor: Actor, operation: str, payload: dict) -> PendingChang
 
 def change_commit(*, actor: Actor, operation: str, kwargs: dict) -> ChangeResult:
     """A change committed at once (the API's /changes endpoints): never a 本人確認情報 correction."""
-    if identity_correction(operation, kwargs):
+    if identity_correction(operation, kwargs, actor=actor):
         raise _identity_refusal()
     return operation_spec(operation).service(actor=actor, **kwargs)
 
@@ -284,7 +375,28 @@ def pending_list(*, actor: Actor, ward_code: str = "", states: tuple[str, ...] =
             qs = qs.filter(entered_by=entered_by)
         rows = [_pending_dict(p) for p in qs.order_by("entered_at", "id")[:limit]]
         session.record(pid for r in rows for pid in r["person_ids"])
+        protected = protection.protected_ids(pid for r in rows for pid in r["person_ids"])
+        for row in rows:
+            _mask(session, row, protected)
         return rows
+
+
+def _mask(session: gate.GateSession, row: dict, protected: set[int]) -> bool:
+    """An entry about a protected person: flagged, and for a user without `support.manage`
+    nothing of its content (names, the reviewer's comment) — only that it exists (ADR 0009)."""
+    row["masked"] = False
+    if not protected & set(row["person_ids"]):
+        return False
+    session.flag(protection.FLAG)
+    if session.actor.can(Perm.SUPPORT_MEASURE_MANAGE):
+        return False
+    row.update(masked=True, summary=PROTECTED_SUMMARY, review_comment="")
+    return True
+
+
+def _guard_protected(session: gate.GateSession, pending: PendingChange) -> None:
+    """Reviewing (or re-opening) an entry about a protected person needs `support.manage`."""
+    protection.guard_change(session, pending.person_ids)
 
 
 def _get(pending_id: int, *, lock: bool = False) -> PendingChange:
@@ -303,6 +415,8 @@ def pending_get(*, actor: Actor, pending_id: int) -> dict:
         pending = _get(pending_id)
         session.record(pending.person_ids)
         out = _pending_dict(pending)
+        if _mask(session, out, protection.protected_ids(pending.person_ids)):
+            return out | {"payload": None, "preview": None, "preview_error": None}
         payload = _unseal_payload(pending)
     if pending.state == PendingChange.State.PENDING:
         try:
@@ -332,6 +446,7 @@ def pending_approve(*, actor: Actor, pending_id: int) -> ChangeResult:
     with gate.open(actor, function="pending.approve", perm=Perm.CHANGE_APPROVE, criteria={"pending_id": pending_id}) as s:
         pending = _get(pending_id)
         s.record(pending.person_ids)
+        _guard_protected(s, pending)
         _check_reviewer(actor, pending, approving_it=True)
         if identity_correction(pending.operation, pending.payload):
             s.flag("identity_correction")  # C14: kept for review with the approver's name
@@ -351,6 +466,7 @@ def pending_reject(*, actor: Actor, pending_id: int, comment: str) -> None:
         with transaction.atomic():
             pending = _get(pending_id, lock=True)
             s.record(pending.person_ids)
+            _guard_protected(s, pending)
             _check_reviewer(actor, pending)
             pending.state = PendingChange.State.REJECTED
             pending.reviewed_by = actor.user
@@ -383,4 +499,5 @@ def pending_payload(*, actor: Actor, pending_id: int) -> dict:
         s.record(pending.person_ids)
         if actor.user is None or pending.entered_by_id != actor.user.pk:
             raise AccessDenied("入力内容の修正は入力した職員本人だけが行えます。")
+        _guard_protected(s, pending)  # the person may have come under a 支援措置 since
         return _unseal_payload(pending)

@@ -24,7 +24,7 @@ from juki.audit.gate import Actor, GateSession
 from juki.core import sql
 from juki.core.logging import sqlstate
 from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
-from juki.protection.enforcement import check_change
+from juki.protection.enforcement import check_change, guard_change
 
 from .. import reasons
 from ..models import DATA_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status
@@ -134,6 +134,7 @@ class ChangeWriter:
         self._checked_towns: set[int] = set()
         self._members: dict[int, list[tuple[Person, PersonVersion]]] = {}
         self._events: list[dict] = []
+        self._guarded: set[int] = set()  # persons already checked for a 支援措置
 
     @property
     def event_date(self) -> dt.date:
@@ -156,6 +157,7 @@ class ChangeWriter:
             )
         }
         self.session.record(found)
+        self._guard(found)  # 支援措置: the support section's alone [440]
         for message in check_change(found, self.operation):  # 抑止(異動) [410]
             self.warn("restriction_alert", message)
         out = []
@@ -175,9 +177,17 @@ class ChangeWriter:
     def household(self, ref: HouseholdRef) -> Household:
         """An existing household the clerk chose as destination; its version must be current."""
         household = self.bump(ref.id, expected=ref.version)
+        residents = Person.objects.filter(household=household, status=Status.RESIDENT).values_list("id", flat=True)
+        self._guard(residents)  # joining a protected person's household [440]
         for message in check_change((), self.operation, household_ids=[ref.id]):  # 世帯単位の抑止 [410]
             self.warn("restriction_alert", message)
         return household
+
+    def _guard(self, person_ids) -> None:
+        ids = set(person_ids) - self._guarded
+        if ids:
+            guard_change(self.session, ids)
+            self._guarded |= ids
 
     def bump(self, household_id: int, *, expected: int | None = None) -> Household:
         """Advance the household's lock version once per change (optimistic concurrency).
@@ -338,6 +348,8 @@ class ChangeWriter:
     def finish(self) -> ChangeResult:
         if not self._events:
             raise DomainError(ErrorCode.NOTHING_CHANGED, "変更する内容がありません。")
+        # Also those written without being chosen: a household's address or 続柄 carried along.
+        self._guard(e["person_id"] for e in self._events if e["version_before"] is not None)
         self._refresh_head_flags()
         households = sorted(self._touched_households.values(), key=lambda h: h.id)
         payload = {
