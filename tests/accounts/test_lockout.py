@@ -35,7 +35,7 @@ def test_counter_locks_after_n_failures_and_refuses_even_the_right_password(cler
     assert events("auth.locked_out", user=clerk, category="auth").count() == 1
     assert events("auth.login_failure", user=clerk, outcome="locked").count() == 1
     # A holder of rights.admin lifts it; then the right password works again.
-    login.staff_unlock(actor=Actor(user=_admin(), terminal=terminal), username=clerk.username)
+    login.staff_unlock(actor=Actor(user=_admin(), terminal=terminal, second_factor=True), username=clerk.username)
     assert post_login(c, clerk, clerk.plain_password, terminal).status_code == 302
     clerk.refresh_from_db()
     assert clerk.failed_logins == 0 and clerk.locked_at is None

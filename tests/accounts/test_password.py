@@ -14,7 +14,7 @@ from juki.accounts.models import PasswordHistory, Staff
 from juki.accounts.services import staff_set_password
 from tests.conftest import counter_client
 
-from .helpers import TOKEN, events, post_login
+from .helpers import LOCKED, TOKEN, events, post_login
 
 
 def _age(user, days):
@@ -86,3 +86,45 @@ def test_api_token_refuses_an_expired_password(clerk, settings):
     settings.JUKI_PASSWORD_MAX_AGE_DAYS = 0  # 0: passwords do not expire
     assert APIClient().post(TOKEN, {"username": clerk.username, "password": clerk.plain_password},
                             format="json").status_code == 201
+
+
+def test_a_wrong_current_password_counts_towards_the_lockout(clerk, terminal, settings):
+    """The change screen re-authenticates: it must not be a way round the lockout (C01)."""
+    from juki.accounts import login as login_rules
+    from juki.accounts.services import password_change
+    from juki.audit.gate import Actor
+    from juki.core.errors import DomainError, ErrorCode
+
+    settings.JUKI_LOGIN_MAX_FAILURES = 3
+    actor = Actor(user=clerk, terminal=terminal)
+    new = "wakamatsu-2026-pass"
+    for expected in (ErrorCode.INVALID_CREDENTIALS, ErrorCode.INVALID_CREDENTIALS, ErrorCode.ACCOUNT_LOCKED,
+                     ErrorCode.ACCOUNT_LOCKED):
+        with pytest.raises(DomainError) as refused:
+            password_change(actor=actor, current="wrong-password-1", new=new)
+        assert refused.value.code == expected
+    # Locked now: even the right current password changes nothing until the lock runs out.
+    with pytest.raises(DomainError) as refused:
+        password_change(actor=actor, current=clerk.plain_password, new=new)
+    assert refused.value.code == ErrorCode.ACCOUNT_LOCKED
+    clerk.refresh_from_db()
+    assert clerk.failed_logins == 3 and login_rules.is_locked(clerk) and clerk.check_password(clerk.plain_password)
+    assert events("auth.password_change_failure", user=clerk, outcome="bad_password", category="auth").count() == 3
+    assert events("auth.locked_out", user=clerk).count() == 1
+    assert events("auth.password_change_failure", user=clerk, outcome="locked").count() == 2
+    r = post_login(Client(), clerk, clerk.plain_password, terminal)  # the login screen is locked too
+    assert LOCKED in r.content.decode()
+
+
+def test_the_right_current_password_resets_the_count(clerk, terminal, settings):
+    from juki.accounts.services import password_change
+    from juki.audit.gate import Actor
+    from juki.core.errors import DomainError
+
+    settings.JUKI_LOGIN_MAX_FAILURES = 3
+    actor = Actor(user=clerk, terminal=terminal)
+    with pytest.raises(DomainError):
+        password_change(actor=actor, current="wrong-password-1", new="wakamatsu-2026-pass")
+    password_change(actor=actor, current=clerk.plain_password, new="wakamatsu-2026-pass")
+    clerk.refresh_from_db()
+    assert clerk.failed_logins == 0 and clerk.check_password("wakamatsu-2026-pass")

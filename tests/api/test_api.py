@@ -252,6 +252,9 @@ def test_every_change_endpoint(api, fam, supervisor, terminal):
     post("my-number", {"event_date": today, "person": ver(wife), "my_number": "234567890121", "kind": "entry"})
     sup = api_for(supervisor, terminal)
     post("resident-code-change", {"event_date": today, "person": ver(wife)}, client=sup)
+    # 異動の取消し of a change that left 本人確認情報 alone: committed at once.
+    undone = post("household-split", {"event_date": today, "persons": [ver(child)], "relationships_in_new": {str(child): "世帯主"}})
+    post("cancel", {"event_date": today, "change_id": undone["change_id"], "persons": [ver(child)]})
     split = post("household-split", {"event_date": today, "persons": [ver(child)], "relationships_in_new": {str(child): "世帯主"}})
     new_hid = [h["id"] for h in split["households"] if h["id"] != hid][0]
     grandma = post("ex-officio-entry", {"event_date": today, "persons": [_person(given_name="梅", sex=2, relationship="母",
@@ -284,7 +287,10 @@ def test_every_change_endpoint(api, fam, supervisor, terminal):
                                      "new_data": {"family_name": "須見", "given_name": "譲", "domicile": "なし"}})
     moved = post("move-within-city", {"event_date": today, "persons": [ver(grandma)], "address": {"town_code": UOMACHI, "banchi": "9番"},
                                       "destination": "new", "relationships_in_destination": {str(grandma): "世帯主"}})
-    post("cancel", {"event_date": today, "change_id": moved["change_id"], "persons": [ver(grandma)]})
+    # Undoing a change of address puts back 本人確認情報: only through 仮登録 and the 責任者 (C14).
+    _is_problem(api.post("/api/v1/changes/cancel", {"event_date": today, "change_id": moved["change_id"],
+                                                    "persons": [ver(grandma)]}, format="json"),
+                400, "identity_approval_required")
     post("disappearance", {"event_date": today, "persons": [ver(grandma)]})
     post("ex-officio-removal", {"event_date": today, "persons": [ver(lodger)], "note": "居住実態なし"})
     post("death", {"event_date": today, "notified_on": today, "persons": [ver(child)]})

@@ -149,6 +149,24 @@ def test_logins_per_user_per_japanese_day(auditor, actor, sup_actor):
         ("2026-11-09", clerk, 2, 1), ("2026-11-09", sup, 1, 0), ("2026-11-10", clerk, 1, 0)]
 
 
+def test_failures_at_every_door_and_api_logins_are_reported(auditor, actor, terminal):
+    """Token, second factor, lock screen and password change failures are login failures too, and
+    an API token is a login (a guesser should not be able to hide behind another door)."""
+    doors = ["auth.token_failure", "auth.second_factor_failure", "auth.unlock_failure", "auth.password_change_failure"]
+    rows = [log_at(jst(2026, 11, 9, 9, i), actor, f, outcome="bad_password") for i, f in enumerate(doors)]
+    log_at(jst(2026, 11, 9, 9, 10), actor, "auth.token")
+    log_at(jst(2026, 11, 9, 9, 11), actor, "auth.unlock")  # a success: neither a failure nor a login
+    log_at(jst(2026, 11, 9, 9, 12), actor, "auth.password_change")
+
+    result = run(auditor, "login_failures", dt.date(2026, 11, 9))
+    assert log_ids(result) == [r.id for r in rows]
+    assert [r["function"] for r in result.rows] == ["APIトークン発行の失敗", "ワンタイムパスワードの誤り",
+                                                    "画面ロック解除の失敗", "パスワード変更時の認証失敗"]
+    (per_user,) = run(auditor, "logins_per_user", dt.date(2026, 11, 9)).rows
+    assert (per_user["user"], per_user["logins"], per_user["failures"], per_user["lockouts"]) == \
+        (actor.user.username, 1, 4, 0)
+
+
 # --- 検索 --------------------------------------------------------------------------------------
 
 

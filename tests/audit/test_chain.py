@@ -330,6 +330,33 @@ def test_checkpoint_and_export_can_be_checked_by_an_outside_party(actor, tmp_pat
     assert "[truncated]" in _verify_fails("--checkpoints", str(target))  # … the exported copy does
 
 
+def test_an_export_re_signed_with_another_key_is_not_trusted(actor):
+    """Only keys from settings count: a rewritten file cannot bring its own key along."""
+    _events(actor, 3)
+    cp = chain.checkpoint()
+    data = chain.export_checkpoints()
+    # The attacker deletes the newest rows and the checkpoints, then re-signs the copy at the new
+    # head with a key of their own, listed in the file's "public_keys".
+    with attacker(LOG, SUBJECT, CHECKPOINT) as cur:
+        cur.execute(f"DELETE FROM {CHECKPOINT}")
+        cur.execute(f"DELETE FROM {SUBJECT} WHERE log_id IN (SELECT id FROM {LOG} WHERE seq >= %s)", [cp.seq - 1])
+        cur.execute(f"DELETE FROM {LOG} WHERE seq >= %s", [cp.seq - 1])
+        cur.execute("UPDATE audit_chainhead SET seq = %s", [cp.seq - 2])
+    head = AccessLog.objects.get(seq=cp.seq - 2)
+    other = Ed25519PrivateKey.generate()
+    at = timezone.now()
+    kid = chain.key_id(other.public_key())
+    signature = other.sign(chain.message(kind="periodic", seq=head.seq, row_hash=head.row_hash, at=at))
+    forged = dict(data, key_id=kid, public_key=base64.b64encode(chain.public_raw(other.public_key())).decode(),
+                  public_keys={kid: base64.b64encode(chain.public_raw(other.public_key())).decode()},
+                  checkpoints=[{"id": 1, "seq": head.seq, "row_hash": head.row_hash, "at": chain._timestamp(at),
+                                "kind": "periodic", "key_id": kid, "signature": base64.b64encode(signature).decode()}])
+    assert chain.verify().ok  # the database alone no longer shows the deletion …
+    problem = chain.verify(exported=json.loads(json.dumps(forged))).problem
+    assert problem is not None and problem.code == "checkpoint_key_unknown"  # … and the forged copy is refused
+    assert chain.verify(exported=json.loads(json.dumps(data))).problem.code == "truncated"  # the true copy shows it
+
+
 def test_checkpoint_refuses_without_a_key(actor, settings):
     settings.JUKI_AUDIT_SIGNING_KEY = ""
     with pytest.raises(CommandError, match="JUKI_AUDIT_SIGNING_KEY"):

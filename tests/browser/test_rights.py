@@ -28,7 +28,7 @@ def logout(page: Page) -> None:
 
 
 def test_apply_and_approve_a_right_with_a_period(page, live_url, rights_admin, manager, clerk, terminal, screenshot):
-    admin = Actor(user=rights_admin, terminal=terminal)
+    admin = Actor(user=rights_admin, terminal=terminal, second_factor=True)
     owner = services.section_create(actor=admin, code="S-JUKI", name="市民課（システム所管）", is_system_owner=True)
     kokura = services.section_create(actor=admin, code="S-KOKURA", name="小倉北区役所 市民課")
     until = services.today() + dt.timedelta(days=30)
@@ -82,7 +82,7 @@ def test_apply_and_approve_a_right_with_a_period(page, live_url, rights_admin, m
 
 
 def test_rejection_needs_a_reason(page, live_url, rights_admin, manager, clerk, terminal):
-    admin = Actor(user=rights_admin, terminal=terminal)
+    admin = Actor(user=rights_admin, terminal=terminal, second_factor=True)
     owner = services.section_create(actor=admin, code="S-JUKI", name="市民課", is_system_owner=True)
     application = services.application_submit(
         actor=admin, perms=[Perm.RESTRICTION_MANAGE], valid_from=services.today(),

@@ -39,7 +39,7 @@ def test_rights_screens_link_to_their_help(rights_admin, terminal):
     owner = Section.objects.create(code="S-JUKI", name="市民課（システム所管）", is_system_owner=True)
     today = rights_services.today()
     application = rights_services.application_submit(
-        actor=Actor(user=rights_admin, terminal=terminal), role="viewer", perms=(), valid_from=today,
+        actor=Actor(user=rights_admin, terminal=terminal, second_factor=True), role="viewer", perms=(), valid_from=today,
         valid_until=today + dt.timedelta(days=30), business_name="住民記録事務", business_outline="窓口での照会",
         purpose="届出の確認", legal_basis="住民基本台帳法第12条", applying_section=owner, using_section=owner,
         target_user=None, target_section=owner)

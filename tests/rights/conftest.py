@@ -19,12 +19,13 @@ def sections(db):
 
 @pytest.fixture
 def admin_actor(rights_admin, terminal):
-    return Actor(user=rights_admin, terminal=terminal)
+    # rights.admin is used only in a session that passed the second factor (C01): a proper login.
+    return Actor(user=rights_admin, terminal=terminal, second_factor=True)
 
 
 @pytest.fixture
 def manager_actor(manager, terminal):
-    return Actor(user=manager, terminal=terminal)
+    return Actor(user=manager, terminal=terminal, second_factor=True)
 
 
 def fresh(user) -> Staff:

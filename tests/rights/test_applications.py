@@ -46,7 +46,7 @@ def test_self_approval_is_refused(clerk, manager, manager_actor, admin_actor, se
     approver = apply(admin_actor, sections, target_user=admin_actor.user, perms=[Perm.RIGHTS_APPROVE])
     services.application_approve(actor=manager_actor, application_id=approver.id)
     other = apply(admin_actor, sections, target_user=clerk, perms=[Perm.MY_NUMBER_VIEW])
-    admin = Actor(user=fresh(admin_actor.user), terminal=terminal)
+    admin = Actor(user=fresh(admin_actor.user), terminal=terminal, second_factor=True)
     assert admin.can(Perm.RIGHTS_APPROVE)
     with pytest.raises(DomainError) as exc:
         services.application_approve(actor=admin, application_id=other.id)

@@ -311,6 +311,31 @@ def screen_unlock(*, actor: Actor, password: str) -> str:
     return LOCKED_OUT if refused.code == ErrorCode.ACCOUNT_LOCKED else WRONG
 
 
+@transaction.atomic
+def _current_password_check(actor: Actor, password: str) -> DomainError | None:
+    user = Staff.objects.select_for_update().get(pk=actor.user.pk)
+    criteria = {"username": user.username, "channel": COUNTER}
+    if is_locked(user) or not user.is_active:
+        events.record(actor, function="auth.password_change_failure", outcome="locked", criteria=criteria)
+        return DomainError(ErrorCode.ACCOUNT_LOCKED, LOCKED)
+    if user.check_password(password):
+        if user.failed_logins:
+            user.failed_logins = 0
+            user.save(update_fields=["failed_logins"])
+        return None
+    refused = _count_failure(user, actor, "auth.password_change_failure", "bad_password", criteria)
+    if refused.code == ErrorCode.ACCOUNT_LOCKED:
+        return DomainError(ErrorCode.ACCOUNT_LOCKED, LOCKED)
+    return DomainError(ErrorCode.INVALID_CREDENTIALS, "現在のパスワードが正しくありません。", field="current")
+
+
+def current_password_check(*, actor: Actor, password: str) -> None:
+    """The password-change screen's re-authentication: a wrong current password counts towards
+    the lockout exactly like one on the login or lock screen (else it would be a guessing oracle).
+    Its own transaction, so the count stays when the caller's refusal rolls back."""
+    _raise_if_error(_current_password_check(actor, password))
+
+
 # --- administration -----------------------------------------------------------------------------------
 
 

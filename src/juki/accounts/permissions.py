@@ -112,9 +112,10 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
         # The 課長 of 市民課: reviews like a supervisor, and alone approves 本人確認情報 corrections.
         frozenset(_CLERK | {Perm.CHANGE_APPROVE, Perm.IDENTITY_CORRECTION_APPROVE}),
     ),
-    # 市民課 staff designated for 支援措置: they also process the protected persons' 異動, which
-    # nobody without support.manage can even read.
-    "support": ("支援措置担当", frozenset(_CLERK | {Perm.SUPPORT_MEASURE_MANAGE, Perm.RESTRICTION_MANAGE})),
+    # 市民課 staff designated for 支援措置: they also process and review (C10, among themselves) the
+    # protected persons' 異動, which nobody without support.manage can even read.
+    "support": ("支援措置担当", frozenset(_CLERK | {Perm.SUPPORT_MEASURE_MANAGE, Perm.RESTRICTION_MANAGE,
+                                                  Perm.CHANGE_APPROVE})),
     # Sees the address and the household, but not 本籍, 住民票コード, 在留資格 or 個人番号 ([1390]).
     "viewer": ("照会のみ", frozenset(_READ)),
     "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW, Perm.DISCLOSURE_PREPARE})),

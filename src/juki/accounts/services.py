@@ -49,10 +49,10 @@ def token_issue(*, username: str, password: str, otp: str = "", work_application
 
 def password_change(*, actor, current: str, new: str) -> None:
     """The user's own change (C01): the current password first; the policy's validators refuse reuse."""
+    from .login import current_password_check  # imported here, like token_issue above
+
     user = actor.user
-    if not user.check_password(current):
-        events.record(actor, function="auth.password_change", outcome="bad_password")
-        raise DomainError(ErrorCode.INVALID_CREDENTIALS, "現在のパスワードが正しくありません。", field="current")
+    current_password_check(actor=actor, password=current)  # counts failures and locks (C01)
     try:
         with transaction.atomic():
             staff_set_password(user=user, password=new)

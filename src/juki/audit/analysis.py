@@ -40,6 +40,9 @@ FUNCTION_LABELS = {
     "person.history": "異動履歴の照会", "household.lookup": "世帯番号による照会",
     "auth.login": "ログイン", "auth.login_failure": "ログイン失敗", "auth.locked_out": "アカウントロック",
     "auth.logout": "ログアウト", "auth.lock": "画面ロック", "auth.unlock": "画面ロック解除",
+    "auth.token": "APIトークン発行", "auth.token_failure": "APIトークン発行の失敗",
+    "auth.second_factor_failure": "ワンタイムパスワードの誤り", "auth.unlock_failure": "画面ロック解除の失敗",
+    "auth.password_change_failure": "パスワード変更時の認証失敗",
     "accesslog.view": "アクセスログの照会", "accesslog.analysis": "ログ分析", "accesslog.anomalies": "異常検知",
     "export.accesslog_csv": "ログ分析のCSV出力", "batch.anomaly_report": "異常検知日報",
 }
@@ -188,7 +191,12 @@ def _night_holiday(w: Window, limit: int) -> list[dict]:
     return _take(qs, limit, row)
 
 
-_FAILURES = ("auth.login_failure", "auth.locked_out")  # category auth: the (category, at) index
+# Every failed authentication, whatever the door (login, API token, second factor, lock screen,
+# password change): any `auth.*_failure`, so a new door is reported without touching this list.
+# Category auth, so the (category, at) index serves the query.
+_FAILURE_Q = Q(function__startswith="auth.", function__endswith="_failure")
+_LOCKOUT = "auth.locked_out"
+_LOGINS = ("auth.login", "auth.token")  # at the counter and through the API
 
 
 def _login_failures(w: Window, limit: int) -> list[dict]:
@@ -197,17 +205,17 @@ def _login_failures(w: Window, limit: int) -> list[dict]:
         typed = str((r.criteria or {}).get("username") or "")
         return {**_log_row(r), "user": r.user.username if r.user else typed}
 
-    return _take(_logs(w).filter(category=Category.AUTH, function__in=_FAILURES), limit, row)
+    return _take(_logs(w).filter(_FAILURE_Q | Q(function=_LOCKOUT), category=Category.AUTH), limit, row)
 
 
 def _logins_per_user(w: Window, limit: int) -> list[dict]:
-    rows = (AccessLog.objects.filter(category=Category.AUTH, at__gte=w.start, at__lt=w.end, user__isnull=False,
-                                     function__in=("auth.login", *_FAILURES))
+    rows = (AccessLog.objects.filter(category=Category.AUTH, at__gte=w.start, at__lt=w.end, user__isnull=False)
+            .filter(Q(function__in=(*_LOGINS, _LOCKOUT)) | _FAILURE_Q)
             .annotate(day=TruncDate("at", tzinfo=JST))
             .values("day", "user__username", "user__full_name")
-            .annotate(logins=Count("id", filter=Q(function="auth.login") & ~Q(outcome=AccessLog.DENIED)),
-                      failures=Count("id", filter=Q(function="auth.login_failure")),
-                      lockouts=Count("id", filter=Q(function="auth.locked_out")))
+            .annotate(logins=Count("id", filter=Q(function__in=_LOGINS) & ~Q(outcome=AccessLog.DENIED)),
+                      failures=Count("id", filter=_FAILURE_Q),
+                      lockouts=Count("id", filter=Q(function=_LOCKOUT)))
             .order_by("day", "user__username"))
     return [{"day": str(r["day"]), "user": r["user__username"], "user_name": r["user__full_name"],
              "logins": r["logins"], "failures": r["failures"], "lockouts": r["lockouts"]} for r in rows[:limit + 1]]
@@ -280,10 +288,11 @@ REPORTS: dict[str, Report] = {r.key: r for r in (
            "深夜（設定の時間帯）、土曜日・日曜日、祝日、年末年始（12月29日～1月3日）に職員が行った操作です。",
            _with(("when", "区分")), _night_holiday),
     Report("login_failures", "ログイン失敗",
-           "ログインに失敗した記録と、失敗が続いてアカウントがロックされた記録です。",
+           "ログイン・APIトークン発行・ワンタイムパスワード・画面ロック解除・パスワード変更での認証の失敗と、"
+           "失敗が続いてアカウントがロックされた記録です。",
            LOG_COLUMNS, _login_failures),
     Report("logins_per_user", "ID別ログイン数",
-           "職員IDごと・日ごとのログイン回数とログイン失敗の回数です。",
+           "職員IDごと・日ごとのログイン回数（APIトークンの発行を含みます）と認証の失敗の回数です。",
            (("day", "日付"), ("user", "職員ID"), ("user_name", "職員氏名"), ("logins", "ログイン"),
             ("failures", "ログイン失敗"), ("lockouts", "ロック")), _logins_per_user),
     Report("mass_search", "大量該当の検索",

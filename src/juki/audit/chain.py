@@ -147,10 +147,11 @@ def key_id(key: Ed25519PublicKey) -> str:
     return hashlib.sha256(public_raw(key)).hexdigest()[:16]
 
 
-def public_keys(extra: Iterable[str] = ()) -> dict[str, Ed25519PublicKey]:
-    """Keys that checkpoints may be signed with: the current one, retired ones (setting
-    JUKI_AUDIT_PUBLIC_KEYS, comma-separated base64) and those of an exported file."""
-    encoded = [k for k in getattr(settings, "JUKI_AUDIT_PUBLIC_KEYS", "").split(",") if k.strip()] + list(extra)
+def public_keys() -> dict[str, Ed25519PublicKey]:
+    """Keys that checkpoints may be signed with: the current one and retired ones (setting
+    JUKI_AUDIT_PUBLIC_KEYS, comma-separated base64). Only settings are trusted: the keys listed in
+    an exported file are for reading it elsewhere, and whoever rewrote the file could rewrite them."""
+    encoded = [k for k in getattr(settings, "JUKI_AUDIT_PUBLIC_KEYS", "").split(",") if k.strip()]
     keys = [Ed25519PublicKey.from_public_bytes(base64.b64decode(k.strip())) for k in encoded]
     if getattr(settings, "JUKI_AUDIT_SIGNING_KEY", ""):
         keys.append(signing_key().public_key())
@@ -287,9 +288,10 @@ def _check_signatures(checkpoints: list[dict], keys: dict[str, Ed25519PublicKey]
     return None
 
 
-def _parse_export(data: dict) -> tuple[list[dict], list[str]]:
-    cps = [dict(c, at=dt.datetime.fromisoformat(c["at"].replace("Z", "+00:00"))) for c in data.get("checkpoints", [])]
-    return cps, list(data.get("public_keys", {}).values())
+def _parse_export(data: dict) -> list[dict]:
+    # The file's own "public_keys" are ignored on purpose: a checkpoint is trusted only if a key
+    # from settings signed it (a file re-signed with another key must fail).
+    return [dict(c, at=dt.datetime.fromisoformat(c["at"].replace("Z", "+00:00"))) for c in data.get("checkpoints", [])]
 
 
 def verify(*, chunk_size: int = 2000, exported: dict | None = None) -> VerifyResult:
@@ -298,8 +300,8 @@ def verify(*, chunk_size: int = 2000, exported: dict | None = None) -> VerifyRes
     `exported` is a file from `export_checkpoints()` kept elsewhere: its checkpoints are checked
     too, so deleting checkpoints together with the newest rows is caught.
     """
-    extra_cps, extra_keys = _parse_export(exported) if exported else ([], [])
-    keys = public_keys(extra_keys)
+    extra_cps = _parse_export(exported) if exported else []
+    keys = public_keys()
     result = VerifyResult()
     with _snapshot():
         cps = list(Checkpoint.objects.order_by("seq", "id").values("id", "seq", "row_hash", "at", "kind", "key_id",

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 
 from django.db import models, transaction
 
-from juki.accounts.permissions import Perm
+from juki.accounts.permissions import TWO_FACTOR_PERMS, Perm
 from juki.core import sql
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 
@@ -41,6 +41,12 @@ class Actor:
     def can(self, perm: Perm | str) -> bool:
         if self.system and self.user is None:
             return True  # batch jobs are started by an operator with shell access to the server
+        # C01: a sensitive right is used only in a session that passed the second factor, even if
+        # the user gained the right after logging in (or got an API token) without it.
+        return self.holds(perm) and (self.second_factor or perm not in TWO_FACTOR_PERMS)
+
+    def holds(self, perm: Perm | str) -> bool:
+        """The user holds the right today, whatever this session's second factor (see `can`)."""
         return self.user is not None and self.user.has_juki_perm(perm)
 
     @classmethod
@@ -89,9 +95,9 @@ class GateSession:
     def reveal_my_number(self) -> None:
         """Call before putting a plain 個人番号 in a response; refuses without the right."""
         if not self.actor.can(Perm.MY_NUMBER_VIEW):
-            raise AccessDenied("個人番号を表示する権限がありません。")
-        if self.actor.user is not None and not self.actor.second_factor:
-            # A staff session must have passed the TOTP step (C01); batch actors have no login.
+            if not self.actor.holds(Perm.MY_NUMBER_VIEW):
+                raise AccessDenied("個人番号を表示する権限がありません。")
+            # Held, but this staff session did not pass the TOTP step (C01): say so.
             refused = AccessDenied("個人番号の表示には、ワンタイムパスワードによる二要素認証でのログインが必要です。")
             refused.code = ErrorCode.SECOND_FACTOR_REQUIRED
             raise refused

@@ -113,17 +113,20 @@ class RightRequired(permissions.BasePermission):
         if user is None or not user.is_authenticated:
             return False  # DRF answers 401 (IsAuthenticated runs first anyway)
         rights = (rights,) if isinstance(rights, str) else tuple(rights)
-        if any(user.has_juki_perm(r) for r in rights):
-            return True
         # Imported here: this module is imported by serializers before the app registry is ready.
         from juki.audit import events
         from juki.audit.gate import Actor
         from juki.audit.models import AccessLog
 
+        # Checked as the services check it (`Actor.can`): a right in TWO_FACTOR_PERMS needs a token
+        # issued after the second factor (C01), whatever rights the user holds today.
+        actor = Actor(user=user, terminal=getattr(request, "terminal", None),
+                      second_factor=bool(getattr(request.auth, "second_factor", False)),
+                      work_application=getattr(request, "work_application", "") or "")
+        if any(actor.can(r) for r in rights):
+            return True
         function = _for_method(getattr(view, "audit_function", None), request.method) \
             or f"api.{request.resolver_match.url_name}"
-        actor = Actor(user=user, terminal=getattr(request, "terminal", None),
-                      work_application=getattr(request, "work_application", "") or "")
         events.record(actor, function=function,
                       outcome=AccessLog.DENIED, criteria={"method": request.method, "rights": sorted(map(str, rights))})
         raise exceptions.PermissionDenied()

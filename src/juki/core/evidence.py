@@ -40,7 +40,7 @@ CONTROLS: tuple[Control, ...] = (
             ("AUTH_PASSWORD_VALIDATORS", "JUKI_PASSWORD_HISTORY", "JUKI_PASSWORD_MAX_AGE_DAYS", "JUKI_LOGIN_MAX_FAILURES",
              "JUKI_LOGIN_LOCK_MINUTES"),
             ("tests/accounts/test_lockout.py", "tests/accounts/test_password.py", "tests/accounts/test_second_factor.py",
-             "tests/accounts/test_sessions.py", "tests/browser/test_login.py"),
+             "tests/accounts/test_sessions.py", "tests/rights/test_second_factor.py", "tests/browser/test_login.py"),
             "ICカード・生体認証そのものは扱わない（TOTP で代替）。"),
     Control("C02", "事務分担による機能の制限・権限設定状況の一覧表", ENFORCED,
             "機能ごとに独立して付与できる権限（異動の種類ごと・項目の表示ごと）、事務分担は権限の束。"
@@ -50,7 +50,8 @@ CONTROLS: tuple[Control, ...] = (
             "権限申請（権限・期間・業務・目的・根拠法令・申請課・利用課・利用者）をシステム所管課長が承認して付与。"
             "有効期間は毎回の権限確認で判定するため、期間満了・異動・退職で自動的に失効する。",
             ("JUKI_RIGHTS_MAX_FISCAL_YEARS", "JUKI_INITIAL_GRANT_DAYS"),
-            ("tests/rights/test_effective.py", "tests/rights/test_applications.py", "tests/browser/test_rights.py")),
+            ("tests/rights/test_effective.py", "tests/rights/test_applications.py", "tests/rights/test_approval_bypasses.py",
+             "tests/browser/test_rights.py")),
     Control("C04", "委託先職員の事前承認と作業申請の記録", ENFORCED,
             "委託先職員は氏名で事前登録された者にだけ権限を付与でき、ログインには承認済みの作業申請番号が必要。"
             "その番号はすべてのアクセスログに記録される。",

@@ -168,7 +168,7 @@ def counter_view(perm: Perm | None = None, *, allow_expired_password: bool = Fal
             request.session[SESSION_LAST_SEEN] = time.time()
             request.terminal = terminal
             request.actor = actor_of(request, terminal)
-            if perm is not None and not request.user.has_juki_perm(perm):
+            if perm is not None and not request.actor.can(perm):
                 if request.path == reverse("counter:search") and request.method == "GET":
                     home = home_for(request.user)  # the counter's front page is not everybody's
                     if home != request.path:

@@ -25,7 +25,10 @@ from .login_forms import LoginForm, OtpForm, PasswordChangeForm
 SESSION_PENDING = "juki_pending_login"
 PENDING_SECONDS = 300
 
-REASONS = {"replaced": "別の端末または画面でログインしたため、この画面はログアウトしました。"}
+REASONS = {
+    "replaced": "別の端末または画面でログインしたため、この画面はログアウトしました。",
+    "locked": "現在のパスワードの誤りが続いたため、アカウントをロックしてログアウトしました。しばらくしてから、またはシステム管理者に解除を依頼してください。",
+}
 
 
 def _finish(request, step: login_rules.PasswordStep, device=None):
@@ -131,6 +134,9 @@ def password_change(request):
             account_services.password_change(actor=request.actor, current=form.cleaned_data["current"],
                                              new=form.cleaned_data["new"])
         except DomainError as exc:
+            if exc.code == "account_locked":  # too many wrong current passwords: the session ends too
+                access.end_session(request)
+                return redirect(reverse("counter:login") + "?reason=locked")
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             old_key = request.session.session_key

@@ -24,7 +24,9 @@ from .models import RightApplication, Section
 
 
 def actor_of(request) -> Actor:
-    return Actor(user=request.user, terminal=getattr(request, "terminal", None))
+    # rights.admin / rights.approve need a token issued after the second factor (C01, Actor.can).
+    return Actor(user=request.user, terminal=getattr(request, "terminal", None),
+                 second_factor=bool(getattr(request.auth, "second_factor", False)))
 
 
 class ApplicationSubmitSerializer(StrictSerializer):

@@ -145,20 +145,47 @@ def application_approve(*, actor: Actor, application_id: int, comment: str = "")
             raise DomainError(ErrorCode.SELF_APPROVAL, "自分に付与する権限は承認できません。別の承認者が承認してください。")
         if application.valid_until < today():
             raise DomainError(ErrorCode.INVALID_PERIOD, "利用期間が既に終わっている申請は承認できません。却下してください。")
+        # A grant never starts before its approval: the rights table must not show a right as held
+        # on days nobody had approved it yet.
+        valid_from = max(application.valid_from, today())
+        if application.target_section_id is not None \
+                and _posted_to(approver, application.target_section_id, valid_from, application.valid_until):
+            raise DomainError(ErrorCode.SELF_APPROVAL, "自分の所属に付与する権限は承認できません。別の承認者が承認してください。")
         if application.target_user is not None:
-            _check_target_user(application.target_user, application.valid_from, application.valid_until)
+            _check_target_user(application.target_user, valid_from, application.valid_until)
         application.state = RightApplication.State.APPROVED
         application.decided_by = approver
         application.decided_at = timezone.now()
         application.comment = (comment or "").strip()[:2000]
         application.save(update_fields=["state", "decided_by", "decided_at", "comment"])
         common = {"user": application.target_user, "section": application.target_section,
-                  "valid_from": application.valid_from, "valid_until": application.valid_until,
+                  "valid_from": valid_from, "valid_until": application.valid_until,
                   "application": application, "approved_by": approver, "source": Grant.Source.APPLICATION}
         items = ([{"role": application.role}] if application.role else []) + [{"perm": p} for p in application.perms]
         grants = [Grant.objects.create(**common, **item) for item in items]
+        if application.target_user is not None and (move := _next_move(application.target_user, valid_from,
+                                                                          application.valid_until)):
+            # The transfer or retirement was recorded before this approval, so it could not end
+            # this grant itself: end it now, the day before, as it ends the user's other grants.
+            reason = Grant.EndReason.RETIREMENT if move.status == Posting.Status.RETIRED else Grant.EndReason.TRANSFER
+            for grant in grants:
+                _end(grant, move.since - dt.timedelta(days=1), reason)
         forget_cached_perms(application.target_user)
         return grants
+
+
+def _posted_to(user: Staff, section_id: int, first: dt.date, last: dt.date) -> bool:
+    """Is `user` posted to the section on any day of first..last (as recorded today)?"""
+    return Posting.objects.filter(Q(until__isnull=True) | Q(until__gte=first), user=user, section_id=section_id,
+                                  since__lte=last).exists()
+
+
+def _next_move(user: Staff, after: dt.date, until: dt.date) -> Posting | None:
+    """The first transfer or retirement of `user` already recorded for a day in (after, until]."""
+    first = Posting.objects.filter(user=user).order_by("since", "id").values_list("pk", flat=True).first()
+    # The user's first posting (配属) ends nothing, like `staff_post`.
+    return (Posting.objects.filter(user=user, since__gt=after, since__lte=until).exclude(pk=first)
+            .order_by("since", "id").first())
 
 
 def application_reject(*, actor: Actor, application_id: int, comment: str) -> RightApplication:
@@ -195,6 +222,7 @@ def grant_revoke(*, actor: Actor, grant_id: int, on: dt.date | None = None) -> G
     """取消し: the grant is valid until the day before `on` (default: ends today, nothing from tomorrow)."""
     with logged(actor, "rights.revoke", Perm.RIGHTS_APPROVE, {"grant_id": grant_id}):
         require_user(actor)
+        _not_past(on)
         grant = Grant.objects.select_for_update().filter(pk=grant_id).first()
         if grant is None:
             raise NotFoundError("該当する権限の付与がありません。")
@@ -204,6 +232,12 @@ def grant_revoke(*, actor: Actor, grant_id: int, on: dt.date | None = None) -> G
         _end(grant, last, Grant.EndReason.REVOKED)
         forget_cached_perms(grant.user)
         return grant
+
+
+def _not_past(on: dt.date | None) -> None:
+    # The rights table is a record: what someone could do on a past day is never rewritten.
+    if on is not None and on < today():
+        raise DomainError(ErrorCode.INVALID_DATE, "過去の日付では登録できません。今日以後の日付を入力してください。", field="on")
 
 
 def _end(grant: Grant, last_day: dt.date, reason: str) -> None:
@@ -228,6 +262,13 @@ def _end_own_grants(user: Staff, on: dt.date, reason: str) -> int:
 
 
 def _new_posting(actor: Actor, user: Staff, on: dt.date, *, section: Section | None, status: str) -> Posting:
+    if actor.user is not None and actor.user.pk == user.pk:
+        # Else a rights.admin could post themself to a section and take its grants (C02).
+        raise DomainError(ErrorCode.SELF_APPROVAL, "自分自身の配属・異動・退職は登録できません。別の職員が登録してください。",
+                          field="user")
+    if on is None:
+        raise DomainError(ErrorCode.INVALID_DATE, "発令日を入力してください。", field="on")
+    _not_past(on)
     Staff.objects.select_for_update().filter(pk=user.pk).first()  # one HR change per user at a time
     if Posting.objects.filter(user=user, since__gte=on).exists():
         raise DomainError(ErrorCode.CONFLICT, "この日以後の異動が既に登録されています。", field="on")

@@ -31,7 +31,7 @@ def any_perm(*perms):
         @counter_view()
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not any(request.user.has_juki_perm(p) for p in perms):
+            if not any(request.actor.can(p) for p in perms):
                 events.record(request.actor, function=f"screen.{request.resolver_match.url_name}",
                               outcome=AccessLog.DENIED,
                               criteria={"screen": request.resolver_match.view_name, "perm": sorted(map(str, perms))})
