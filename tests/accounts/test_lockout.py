@@ -59,6 +59,21 @@ def test_an_unknown_name_gets_the_same_answers_as_a_real_one(clerk, terminal, se
     assert all("password" not in row.criteria for row in events("auth.login_failure"))
 
 
+def test_failures_older_than_the_window_are_forgotten_alike_for_real_and_unknown_names(clerk, terminal, settings):
+    from unittest import mock
+
+    settings.JUKI_LOGIN_MAX_FAILURES = 3
+    real = _fail_n(Client(), clerk, terminal, 2)
+    ghost = _fail_n(Client(), "no-such-user", terminal, 2)
+    later = timezone.now() + dt.timedelta(minutes=31)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        real += _fail_n(Client(), clerk, terminal, 1)
+        ghost += _fail_n(Client(), "no-such-user", terminal, 1)
+    assert [BAD in p for p in real] == [BAD in p for p in ghost] == [True, True, True]
+    clerk.refresh_from_db()
+    assert clerk.failed_logins == 1 and clerk.locked_at is None
+
+
 def test_the_lock_runs_out_after_the_configured_minutes(clerk, terminal, settings):
     settings.JUKI_LOGIN_MAX_FAILURES = 2
     _fail_n(Client(), clerk, terminal, 2)

@@ -94,7 +94,15 @@ def work_application_check(user, raw: str) -> str:
 
 
 def _count_failure(user: Staff, actor: Actor, function: str, outcome: str, criteria: dict) -> DomainError:
-    """One more consecutive failure; at the limit the account locks (the caller holds the row lock)."""
+    """One more consecutive failure; at the limit the account locks (the caller holds the row lock).
+
+    Failures older than the lock window are forgotten, as they are for an unknown name
+    (`_unknown_user_failure`): otherwise a guesser could tell a real ID from a made-up one by
+    failing, waiting out the window and failing again."""
+    last = (AccessLog.objects.filter(user=user, function__startswith="auth.", function__endswith="_failure")
+            .order_by("-seq").values_list("at", flat=True).first())
+    if last is None or last < timezone.now() - _lock_delta():
+        user.failed_logins = 0
     user.failed_logins += 1
     events.record(actor, function=function, outcome=outcome, criteria=criteria)
     if user.failed_logins >= settings.JUKI_LOGIN_MAX_FAILURES:
