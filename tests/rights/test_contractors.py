@@ -108,3 +108,30 @@ def test_register_needs_rights_approve(admin_actor, vendor_user):
         contractors.contractor_register(actor=admin_actor, company="x", user=vendor_user, full_name="x",
                                         valid_from=services.today(), valid_until=services.today())
     assert AccessLog.objects.filter(function="rights.contractor_register").latest("id").outcome == "denied"
+
+
+def test_a_session_and_a_token_end_with_the_work_application(work, vendor_user, terminal, monkeypatch):
+    """C04: checked at every request, not only at login, so a long session cannot outlive the work."""
+    from django.test import Client
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from juki.accounts.login import token_issue
+
+    client = Client()
+    r = client.post("/counter/login/", {"username": vendor_user.username, "password": "correct-horse-battery-9",
+                                        "terminal": terminal.code, "work_application": work.number})
+    assert r.status_code == 302 and "/login/" not in r["Location"]
+    key = token_issue(username=vendor_user.username, password="correct-horse-battery-9", work_application=work.number)[0]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_X_TERMINAL_ID=terminal.code)
+    assert api.get("/api/v1/master/wards").status_code == 200
+    assert client.get("/counter/").status_code == 200
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a: work.valid_until + DAY)
+    r = client.get("/counter/")
+    assert r.status_code == 302 and "reason=work_ended" in r["Location"]
+    assert "作業申請の期間が終わったため" in client.get(r["Location"]).content.decode()
+    assert client.get("/counter/").status_code == 302  # logged out
+    r = api.get("/api/v1/master/wards")
+    assert r.status_code == 400 and r.json()["code"] == "work_application_required"

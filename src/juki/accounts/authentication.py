@@ -29,9 +29,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if terminal is None:
             raise exceptions.AuthenticationFailed()
         request.terminal = terminal
-        # A contractor may name the work application per request; it is checked like at login (C04).
-        header = request.META.get("HTTP_X_WORK_APPLICATION", "").strip()
-        request.work_application = work_application_check(token.user, header) if header else token.work_application
+        # A contractor may name the work application per request; it is checked on every request, so
+        # a token outliving its work application's period stops working with it (C04).
+        number = request.META.get("HTTP_X_WORK_APPLICATION", "").strip() or token.work_application
+        request.work_application = work_application_check(token.user, number) if number else ""
         return token.user, token
 
     def authenticate_header(self, request):

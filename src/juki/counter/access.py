@@ -163,6 +163,12 @@ def counter_view(perm: Perm | None = None, *, allow_expired_password: bool = Fal
             if is_locked(request):
                 lock(request)
                 return _redirect(request, "counter:lock", _page_path(request))
+            if number := request.session.get(SESSION_WORK_APPLICATION, ""):
+                try:  # a contractor's session ends with the work application's period (C04)
+                    login_rules.work_application_check(request.user, number)
+                except DomainError:
+                    end_session(request)
+                    return _redirect(request, "counter:login", reason="work_ended")
             if not allow_expired_password and password_expired(request.user):
                 return _redirect(request, "counter:password_change", _page_path(request))
             request.session[SESSION_LAST_SEEN] = time.time()
