@@ -17,16 +17,14 @@ from django.utils import timezone
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
-from juki.protection import enforcement
-from juki.register import selectors
 
-from . import entitlement, render
+from . import render
 from .content import Options, build
 from .entitlement import Kind, Request
 from .models import Channel
 
 # The issue service's own steps, reused so that a preview refuses exactly what an issue would.
-from .services import _check_requester, _municipality, _protection_check, _read
+from .services import _municipality, gather
 
 PLACEHOLDER_NUMBER = "（交付前）"
 SAMPLE_MARK = "【見本】"
@@ -49,20 +47,8 @@ def certificate_preview(*, actor: Actor, options: Options, household_id: int | N
                 "requester_kind": request.kind, "with_my_number": options.my_number, "channel": channel}
     with gate.open(actor, function="certificate.preview", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         session.record(person_ids)
-        options.validate()
-        entitlement.check(options, request, channel=channel)
-        if options.my_number:
-            session.reveal_my_number()
-        household, subjects = _read(actor, options, household_id, person_ids)
-        session.record(subjects)
-        _check_requester(request, subjects)
-        if enforcement.protected_ids(subjects):
-            session.flag(enforcement.FLAG)
-        check = _protection_check(actor, request, subjects)
-        persons = [selectors.person_get(actor=actor, person_id=pid, reveal_my_number=options.my_number)
-                   for pid in subjects]
-        histories = ({pid: selectors.person_history(actor=actor, person_id=pid) for pid in subjects}
-                     if options.history else None)
+        household, subjects, persons, histories, check = gather(session, options=options, household_id=household_id,
+                                                                person_ids=person_ids, request=request, channel=channel)
         municipality, mayor_title = _municipality()
         content = build(household=household, persons=persons, histories=histories, options=options,
                         issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(), municipality=municipality,

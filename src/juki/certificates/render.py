@@ -20,7 +20,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -32,6 +31,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from juki.core import pdf
 from juki.core.pdf import register_fonts
 
 MARGIN = 15 * mm
@@ -278,50 +278,32 @@ def _page_canvas(content: dict, verification_url: str):
     official = content.get("official_mark") or ""
     number = content.get("issue_number") or ""
 
-    class CertificateCanvas(rl_canvas.Canvas):
-        def __init__(self, *args, **kwargs):
-            kwargs["initialFontName"] = font  # ReportLab's default Helvetica would be referenced, not embedded
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []
+    def frame(c, total: int) -> None:
+        w, h = c._pagesize
+        page = c._pageNumber
+        c.saveState()
+        top = h - MARGIN
+        size = 20
+        while stringWidth(title, font, size) > w - 2 * MARGIN - 2 * QR_SIZE - 10 * mm and size > 12:
+            size -= 1
+        c.setFont(font, size)
+        c.drawCentredString(w / 2, top - 14 * mm, title)
+        draw_qr(c, w - MARGIN - QR_SIZE, top - QR_SIZE, QR_SIZE, qr)
+        c.setFont(font, 6.5)
+        c.drawCentredString(w - MARGIN - QR_SIZE / 2, top - QR_SIZE - 3 * mm, "証明書の確認用")
+        if official:
+            # [1060] 公用: a boxed mark at the top left of every page.
+            c.setLineWidth(1.2)
+            c.rect(MARGIN, top - 16 * mm, 22 * mm, 11 * mm, stroke=1, fill=0)
+            c.setFont(font, 16)
+            c.drawCentredString(MARGIN + 11 * mm, top - 13.5 * mm, official)
+        c.setFont(font, 8.5)
+        c.drawString(MARGIN, MARGIN - 6 * mm, f"発行番号　{number}　{page}/{total}")
+        if page < total:
+            c.drawRightString(w - MARGIN, MARGIN - 6 * mm, "（次のページに続きます）")
+        c.restoreState()
 
-        def showPage(self):
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = len(self._pages)
-            for state in self._pages:
-                self.__dict__.update(state)
-                self._frame(total)
-                super().showPage()
-            super().save()
-
-        def _frame(self, total: int) -> None:
-            w, h = self._pagesize
-            page = self._pageNumber
-            self.saveState()
-            top = h - MARGIN
-            size = 20
-            while stringWidth(title, font, size) > w - 2 * MARGIN - 2 * QR_SIZE - 10 * mm and size > 12:
-                size -= 1
-            self.setFont(font, size)
-            self.drawCentredString(w / 2, top - 14 * mm, title)
-            draw_qr(self, w - MARGIN - QR_SIZE, top - QR_SIZE, QR_SIZE, qr)
-            self.setFont(font, 6.5)
-            self.drawCentredString(w - MARGIN - QR_SIZE / 2, top - QR_SIZE - 3 * mm, "証明書の確認用")
-            if official:
-                # [1060] 公用: a boxed mark at the top left of every page.
-                self.setLineWidth(1.2)
-                self.rect(MARGIN, top - 16 * mm, 22 * mm, 11 * mm, stroke=1, fill=0)
-                self.setFont(font, 16)
-                self.drawCentredString(MARGIN + 11 * mm, top - 13.5 * mm, official)
-            self.setFont(font, 8.5)
-            self.drawString(MARGIN, MARGIN - 6 * mm, f"発行番号　{number}　{page}/{total}")
-            if page < total:
-                self.drawRightString(w - MARGIN, MARGIN - 6 * mm, "（次のページに続きます）")
-            self.restoreState()
-
-    return CertificateCanvas
+    return pdf.page_frame_canvas(font, frame)
 
 
 def _story(content: dict, width: float) -> list:

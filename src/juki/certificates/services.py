@@ -163,6 +163,27 @@ def options_json(options: Options) -> dict:
             "foreign_items": sorted(options.foreign_items), "official": options.official}
 
 
+def gather(session, *, options: Options, household_id: int | None, person_ids: list[int], request: Request,
+           channel: str):
+    """Everything an issue (or its preview) checks and reads, inside the caller's open gate:
+    (household, subjects in print order, person dicts, histories or None, the protection check)."""
+    actor = session.actor
+    options.validate()
+    entitlement.check(options, request, channel=channel)
+    if options.my_number:
+        session.reveal_my_number()  # refuses without mynumber.view or the second factor
+    household, subjects = _read(actor, options, household_id, person_ids)
+    session.record(subjects)
+    _check_requester(request, subjects)
+    if enforcement.protected_ids(subjects):
+        session.flag(enforcement.FLAG)  # the issue (and print) rows are flagged for review too
+    check = _protection_check(actor, request, subjects)
+    persons = [selectors.person_get(actor=actor, person_id=pid, reveal_my_number=options.my_number) for pid in subjects]
+    histories = ({pid: selectors.person_history(actor=actor, person_id=pid) for pid in subjects}
+                 if options.history else None)
+    return household, subjects, persons, histories, check
+
+
 def options_from_json(data: dict) -> Options:
     data = dict(data)
     data["person_ids"] = tuple(data.get("person_ids") or ())
@@ -183,20 +204,8 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
         session.record(person_ids)
         if channel not in Channel.values:
             raise DomainError(ErrorCode.INVALID_INPUT, "交付の方法が正しくありません。", field="channel")
-        options.validate()
-        entitlement.check(options, request, channel=channel)
-        if options.my_number:
-            session.reveal_my_number()  # refuses without mynumber.view or the second factor
-        household, subjects = _read(actor, options, household_id, person_ids)
-        session.record(subjects)
-        _check_requester(request, subjects)
-        if enforcement.protected_ids(subjects):
-            session.flag(enforcement.FLAG)  # the issue (and print) rows are flagged for review too
-        check = _protection_check(actor, request, subjects)
-        persons = [selectors.person_get(actor=actor, person_id=pid, reveal_my_number=options.my_number)
-                   for pid in subjects]
-        histories = ({pid: selectors.person_history(actor=actor, person_id=pid) for pid in subjects}
-                     if options.history else None)
+        household, subjects, persons, histories, check = gather(session, options=options, household_id=household_id,
+                                                                person_ids=person_ids, request=request, channel=channel)
         municipality, mayor_title = _municipality()
         with transaction.atomic():
             issued_at = timezone.now()

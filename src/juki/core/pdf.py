@@ -206,10 +206,11 @@ def _now_text(now: dt.datetime | None) -> str:
     return f"作成日時 {to_wareki(t.date())} {t.hour:02d}時{t.minute:02d}分"
 
 
-def _numbered_canvas(title: str, stamp: str, footer: str, font: str):
-    """A canvas that draws the running header/footer once the page count is known (「n / N」)."""
+def page_frame_canvas(font: str, frame):
+    """A canvas class that calls `frame(canvas, total)` on every page once the page count is
+    known, for running heads and 「n / N」 (ReportLab only knows it at the end)."""
 
-    class NumberedCanvas(rl_canvas.Canvas):
+    class PageFrameCanvas(rl_canvas.Canvas):
         def __init__(self, *args, **kwargs):
             # ReportLab's default initial font is Helvetica, referenced but never embedded.
             kwargs["initialFontName"] = font
@@ -224,23 +225,29 @@ def _numbered_canvas(title: str, stamp: str, footer: str, font: str):
             total = len(self._pages)
             for state in self._pages:
                 self.__dict__.update(state)
-                self._decorate(total)
+                frame(self, total)
                 super().showPage()
             super().save()
 
-        def _decorate(self, total: int) -> None:
-            w, h = self._pagesize
-            self.saveState()
-            self.setFont(font, 8)
-            self.setFillColor(colors.HexColor("#404040"))
-            self.drawString(MARGIN, h - MARGIN + 4 * mm, title)
-            self.drawRightString(w - MARGIN, h - MARGIN + 4 * mm, stamp)
-            if footer:
-                self.drawString(MARGIN, MARGIN - 8 * mm, footer)
-            self.drawRightString(w - MARGIN, MARGIN - 8 * mm, f"{self._pageNumber} / {total}")
-            self.restoreState()
+    return PageFrameCanvas
 
-    return NumberedCanvas
+
+def _numbered_canvas(title: str, stamp: str, footer: str, font: str):
+    """The running header/footer of table and document PDFs."""
+
+    def decorate(c, total: int) -> None:
+        w, h = c._pagesize
+        c.saveState()
+        c.setFont(font, 8)
+        c.setFillColor(colors.HexColor("#404040"))
+        c.drawString(MARGIN, h - MARGIN + 4 * mm, title)
+        c.drawRightString(w - MARGIN, h - MARGIN + 4 * mm, stamp)
+        if footer:
+            c.drawString(MARGIN, MARGIN - 8 * mm, footer)
+        c.drawRightString(w - MARGIN, MARGIN - 8 * mm, f"{c._pageNumber} / {total}")
+        c.restoreState()
+
+    return page_frame_canvas(font, decorate)
 
 
 def document_pdf(
