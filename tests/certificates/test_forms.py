@@ -410,3 +410,20 @@ def test_a_masked_member_or_head_is_never_printed(world):
     with pytest.raises(DomainError) as err:
         cc.build(household=masked, persons=[], options=Options(), **kw)
     assert err.value.code == "support_measure_block"
+
+
+def test_a_name_with_gaiji_prints_in_the_fallback_font(world, tmp_path):
+    # 𠮷 (U+20BB7) is not in IPAex: it prints in IPAmj明朝, the rest stays in IPAex明朝.
+    yoshida = person_input(family_name="𠮷田", family_name_kana="ヨシダ", domicile_head="𠮷田　太郎")
+    pid = move_in_family(world, members=[yoshida]).persons[0]["id"]
+    pdf = render_pdf(read(world, None, [pid], options=Options(layout="individual", domicile=True)),
+                     verification_url=URL)
+    path = tmp_path / "g.pdf"
+    path.write_bytes(pdf)
+    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    assert "IPAmjMincho" in fonts and "IPAexMincho" in fonts and "Helvetica" not in fonts
+    text = flat(pdf_text(pdf, tmp_path))
+    assert "𠮷田太郎（ヨシダタロウ）" in text and "筆頭者𠮷田太郎" in text
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "80", "-png", str(path), str(SHOTS / "certificate-gaiji")], check=True)
+    assert (SHOTS / "certificate-gaiji-1.png").exists()

@@ -5,13 +5,14 @@ the household's common items on top, then one block per member), the 認証文 w
 and the official seal on the last page only [1000][1050]. Every page carries a QR code of the
 verification address and the issue number with 「n/N」 [1040]; a 公用 certificate is marked on
 every page [1060]. Text that does not fit its cell is set smaller, then wrapped, never cut [1070].
+All text goes through `core.pdf`'s 外字 fallback (`with_fallback`, `string_width`, `draw_string`):
+a name with 𠮷 prints in IPAmj明朝 where IPAex has no glyph.
 """
 from __future__ import annotations
 
 import io
 import itertools
 from functools import lru_cache
-from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
@@ -19,7 +20,6 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -32,7 +32,7 @@ from reportlab.platypus import (
 )
 
 from juki.core import pdf
-from juki.core.pdf import register_fonts
+from juki.core.pdf import draw_string, register_fonts, string_width, with_fallback
 
 MARGIN = 15 * mm
 HEADER_H = 34 * mm  # title, 公用 mark and QR code above the items
@@ -63,7 +63,7 @@ def _mincho() -> str:
 
 
 def _markup(text: str) -> str:
-    return escape(text or "").replace("\n", "<br/>")
+    return with_fallback(text or "", _mincho())  # escaped, newlines as <br/>, 外字 in IPAmj明朝
 
 
 def fit(text: str, width: float) -> Paragraph:
@@ -71,7 +71,7 @@ def fit(text: str, width: float) -> Paragraph:
     font = _mincho()
     inner = width - 2 * PAD
     lines = (text or "").split("\n")
-    widest = max((stringWidth(line, font, BODY_SIZE) for line in lines), default=0)
+    widest = max((string_width(line, font, BODY_SIZE) for line in lines), default=0)
     if widest <= inner:
         return Paragraph(_markup(text), _style(BODY_SIZE))
     size = BODY_SIZE * inner / widest
@@ -186,15 +186,13 @@ class Certification(Flowable):
         _w, h = self.para.wrap(self.width, self.height)
         self.para.drawOn(c, 0, self.height - 6 * mm - h)
         font = _mincho()
-        c.setFont(font, 11)
         y = self.height - 6 * mm - h - 9 * mm
-        c.drawString(8 * mm, y, self.date_text)
+        draw_string(c, 8 * mm, y, self.date_text, font, 11)
         size = 14
-        while stringWidth(self.mayor_title, font, size) > self.width - SEAL_SIZE - 20 * mm and size > 9:
+        while string_width(self.mayor_title, font, size) > self.width - SEAL_SIZE - 20 * mm and size > 9:
             size -= 0.5
-        c.setFont(font, size)
         title_right = self.width - SEAL_SIZE - 6 * mm
-        c.drawRightString(title_right, y - 14 * mm, self.mayor_title)
+        draw_string(c, title_right, y - 14 * mm, self.mayor_title, font, size, anchor="end")
         # The seal overlaps the end of the title, as a stamped seal does.
         draw_demo_seal(c, title_right + SEAL_SIZE / 2 - 2 * mm, y - 14 * mm + 2 * mm, SEAL_SIZE, self.seal_text)
 
@@ -229,7 +227,7 @@ def draw_demo_seal(c, cx: float, cy: float, size: float, text: str) -> None:
         x = cx + (col_w / 2 if col == 0 else -col_w / 2)
         for i, ch in enumerate(column):
             text = c.beginText()
-            text.setFont(font, fsize)
+            text.setFont(pdf.font_for(ch, font), fsize)
             text.setHorizScale(stretch)
             text.setTextOrigin(x - col_w * 0.45, cy + inner / 2 - step * (i + 0.5) - fsize * 0.38)
             text.textOut(ch)
@@ -284,10 +282,9 @@ def _page_canvas(content: dict, verification_url: str):
         c.saveState()
         top = h - MARGIN
         size = 20
-        while stringWidth(title, font, size) > w - 2 * MARGIN - 2 * QR_SIZE - 10 * mm and size > 12:
+        while string_width(title, font, size) > w - 2 * MARGIN - 2 * QR_SIZE - 10 * mm and size > 12:
             size -= 1
-        c.setFont(font, size)
-        c.drawCentredString(w / 2, top - 14 * mm, title)
+        draw_string(c, w / 2, top - 14 * mm, title, font, size, anchor="middle")
         draw_qr(c, w - MARGIN - QR_SIZE, top - QR_SIZE, QR_SIZE, qr)
         c.setFont(font, 6.5)
         c.drawCentredString(w - MARGIN - QR_SIZE / 2, top - QR_SIZE - 3 * mm, "証明書の確認用")
@@ -297,8 +294,8 @@ def _page_canvas(content: dict, verification_url: str):
             c.rect(MARGIN, top - 16 * mm, 22 * mm, 11 * mm, stroke=1, fill=0)
             c.setFont(font, 16)
             c.drawCentredString(MARGIN + 11 * mm, top - 13.5 * mm, official)
-        c.setFont(font, 8.5)
-        c.drawString(MARGIN, MARGIN - 6 * mm, f"発行番号　{number}　{page}/{total}")
+        # The issue number carries the municipality's name (configuration, but any character).
+        draw_string(c, MARGIN, MARGIN - 6 * mm, f"発行番号　{number}　{page}/{total}", font, 8.5)
         if page < total:
             c.drawRightString(w - MARGIN, MARGIN - 6 * mm, "（次のページに続きます）")
         c.restoreState()

@@ -13,11 +13,21 @@ Two entry points:
 
 Every page carries the title, 「n / N」 page numbers, the generated-at stamp and an optional footer.
 Text is plain text: markup characters are escaped, newlines become line breaks.
+
+外字: characters IPAex has no glyph for (𠮷, many 住基 characters) print in IPAmj明朝 (Debian's
+fonts-ipamj-mincho, the MJ character set made for 住民基本台帳). ``with_fallback`` turns plain text
+into Paragraph markup with those runs in the fallback font, ``string_width`` and ``draw_string``
+do the same for measuring and for canvas text. The fallback is loaded on first need only (46 MB),
+so a PDF without 外字 neither pays for it nor embeds it. ``missing_glyphs`` names what neither
+font can print.
 """
 from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,11 +39,13 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.pagesizes import landscape as to_landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import PageBreak as _RLPageBreak
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+log = logging.getLogger("juki.pdf")
 
 GOTHIC = "IPAexGothic"
 MINCHO = "IPAexMincho"
@@ -41,6 +53,9 @@ FONT_FILES = {
     GOTHIC: "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
     MINCHO: "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
 }
+# 外字 fallback; Debian's path. Missing file: 外字 print as blanks, with a warning in the log.
+FALLBACK = "IPAmjMincho"
+FALLBACK_FILE = "/usr/share/fonts/truetype/ipamj/ipamjm.ttf"
 MARGIN = 15 * mm
 HEADER_FILL = colors.HexColor("#e6e6e6")
 GRID_COLOR = colors.HexColor("#808080")
@@ -56,7 +71,139 @@ def register_fonts() -> tuple[str, str]:
         pdfmetrics.registerFont(TTFont(name, path))
         # IPAex has no bold/italic faces; map them to the same face so <b> never fails.
         pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
     return GOTHIC, MINCHO
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """ReportLab's ToUnicode CMap with characters beyond U+FFFF written as UTF-16 (surrogate pairs).
+
+    ReportLab 5.1 writes them as 5 hex digits, which readers misparse: 𠮷 (U+20BB7) came out of
+    pdftotext as 「₻」 (U+20BB), so a search in the PDF or copy and paste lost the name.
+    """
+    pairs = "\n".join(f"<{i:02X}> <{chr(v).encode('utf-16-be', 'surrogatepass').hex().upper()}>" for i, v in enumerate(subset))
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+        f"/CIDSystemInfo\n<< /Registry ({fontname})\n/Ordering ({fontname})\n/Supplement 0\n>> def",
+        f"/CMapName /{fontname} def", "/CMapType 2 def",
+        "1 begincodespacerange", f"<00> <{len(subset) - 1:02X}>", "endcodespacerange",
+        f"{len(subset)} beginbfchar", pairs, "endbfchar",
+        "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end",
+    ])
+
+
+@lru_cache(maxsize=1)
+def fallback_font() -> str | None:
+    """Registers IPAmj明朝 on first need (once per process); None when it is not installed."""
+    register_fonts()
+    if not Path(FALLBACK_FILE).exists():
+        log.warning("font %s not found: characters IPAex lacks (外字) print as blanks or boxes; "
+                    "install the Debian package fonts-ipamj-mincho", FALLBACK_FILE)
+        return None
+    pdfmetrics.registerFont(TTFont(FALLBACK, FALLBACK_FILE))
+    pdfmetrics.registerFontFamily(FALLBACK, normal=FALLBACK, bold=FALLBACK, italic=FALLBACK, boldItalic=FALLBACK)
+    return FALLBACK
+
+
+# --- 外字: runs of characters the main font lacks ----------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _gaps(font: str) -> re.Pattern:
+    """Matches runs of characters ``font`` has no glyph for (a cmap entry to glyph 0 counts as none).
+
+    One character class built from the cmap, so the usual text without 外字 costs one C-level
+    search. A newline is never a gap: it becomes a line break.
+    """
+    register_fonts()
+    codes = sorted(c for c, g in pdfmetrics.getFont(font).face.charToGlyph.items() if g)
+    ranges, start, prev = [], codes[0], codes[0]
+    for c in codes[1:] + [-1]:
+        if c != prev + 1:
+            ranges.append(f"\\U{start:08x}" if start == prev else f"\\U{start:08x}-\\U{prev:08x}")
+            start = c
+        prev = c
+    return re.compile(f"[^\\n{''.join(ranges)}]+")
+
+
+def _selector(ch: str) -> bool:
+    return 0xFE00 <= ord(ch) <= 0xFE0F or 0xE0100 <= ord(ch) <= 0xE01EF
+
+
+def _zero_width(ch: str) -> bool:
+    # Variation selectors (IVS) and format characters (ZWSP, BOM …): ReportLab cannot apply an IVS
+    # (no cmap format 14), and a .notdef box in their place would print a character that is not there.
+    return _selector(ch) or unicodedata.category(ch) == "Cf"
+
+
+def _runs(text: str, font: str) -> list[tuple[str, str]]:
+    """``text`` as (font, run) pairs: the main font, and the fallback for what it lacks."""
+    runs, pos = [], 0
+    for m in _gaps(font).finditer(text):
+        if m.start() > pos:
+            runs.append((font, text[pos:m.start()]))
+        gap = "".join(ch for ch in m.group() if not _zero_width(ch))
+        if gap:
+            # Without the fallback installed the run stays in the main font (its .notdef, as before).
+            runs.append((fallback_font() or font, gap))
+        pos = m.end()
+    if pos < len(text):
+        runs.append((font, text[pos:]))
+    return runs
+
+
+def with_fallback(text, font: str) -> str:
+    """Plain text → Paragraph markup for a style in ``font``: markup characters escaped once,
+    newlines as line breaks, and each run of characters ``font`` lacks in ``<font name="IPAmjMincho">``.
+    Characters neither font has stay in the text (the fallback's .notdef prints; see
+    ``missing_glyphs``); variation selectors and format characters are left out."""
+    text = "" if text is None else str(text)
+    if _gaps(font).search(text) is None:  # the usual case: no 外字
+        return escape(text).replace("\n", "<br/>")
+    parts = []
+    for run_font, run in _runs(text, font):
+        markup = escape(run).replace("\n", "<br/>")
+        parts.append(markup if run_font == font else f'<font name="{run_font}">{markup}</font>')
+    return "".join(parts)
+
+
+def string_width(text: str, font: str, size: float) -> float:
+    """``stringWidth`` that measures 外字 in the font they will print in."""
+    text = text or ""
+    if _gaps(font).search(text) is None:
+        return pdfmetrics.stringWidth(text, font, size)
+    return sum(pdfmetrics.stringWidth(run, f, size) for f, run in _runs(text, font))
+
+
+def draw_string(c, x: float, y: float, text: str, font: str, size: float, anchor: str = "start") -> None:
+    """Canvas text with the 外字 fallback; ``anchor`` "start", "middle" or "end" as in SVG.
+    Leaves the canvas set to ``font`` at ``size``."""
+    text = text or ""
+    if anchor != "start":
+        x -= string_width(text, font, size) * (0.5 if anchor == "middle" else 1.0)
+    for run_font, run in _runs(text, font):
+        c.setFont(run_font, size)
+        c.drawString(x, y, run)
+        x += pdfmetrics.stringWidth(run, run_font, size)
+    c.setFont(font, size)
+
+
+def font_for(ch: str, font: str) -> str:
+    """The font one character prints in (for text drawn glyph by glyph, like the seal)."""
+    return font if _gaps(font).search(ch) is None else (fallback_font() or font)
+
+
+def missing_glyphs(text, font: str = MINCHO) -> set[str]:
+    """Characters of ``text`` that neither ``font`` nor IPAmj明朝 can print (they print as the
+    fallback's .notdef), and variation selectors, whose glyph variant cannot be printed (the
+    base character prints in its default form). For callers that want to warn before issuing."""
+    text = "" if text is None else str(text)
+    gaps = "".join(_gaps(font).findall(text))
+    if not gaps:
+        return set()
+    fb = fallback_font()
+    cmap = pdfmetrics.getFont(fb).face.charToGlyph if fb else {}
+    return {ch for ch in set(gaps) if _selector(ch) or (not _zero_width(ch) and not cmap.get(ord(ch)))}
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -127,8 +274,8 @@ def _styles() -> _Styles:
 
 
 def _para(text, style: ParagraphStyle) -> Paragraph:
-    # Plain text in, never markup: a name containing "<" or "&" must print as written.
-    return Paragraph(escape("" if text is None else str(text)).replace("\n", "<br/>"), style)
+    # Plain text in, never markup: a name containing "<" or "&" must print as written; 外字 in IPAmj.
+    return Paragraph(with_fallback(text, style.fontName), style)
 
 
 def _table_style(header: bool) -> TableStyle:
@@ -240,10 +387,10 @@ def _numbered_canvas(title: str, stamp: str, footer: str, font: str):
         c.saveState()
         c.setFont(font, 8)
         c.setFillColor(colors.HexColor("#404040"))
-        c.drawString(MARGIN, h - MARGIN + 4 * mm, title)
+        draw_string(c, MARGIN, h - MARGIN + 4 * mm, title, font, 8)
         c.drawRightString(w - MARGIN, h - MARGIN + 4 * mm, stamp)
-        if footer:
-            c.drawString(MARGIN, MARGIN - 8 * mm, footer)
+        if footer:  # may carry data (the municipality's name)
+            draw_string(c, MARGIN, MARGIN - 8 * mm, footer, font, 8)
         c.drawRightString(w - MARGIN, MARGIN - 8 * mm, f"{c._pageNumber} / {total}")
         c.restoreState()
 
