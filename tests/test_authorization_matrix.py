@@ -154,6 +154,12 @@ ROUTES: dict[str, list[Call]] = {
     "certificate_counter:issue_pdf": [get(CERT)],
     "certificate_counter:issue_void": [post(CERT)],
     "certificate_counter:issue_reissue": [post(CERT)],
+    # fees and cash [1420]: no personal data, but the counter's money
+    "certificate_counter:issue_receipt": [get(CERT)],
+    "certificate_counter:fee_table": [get(CERT)],
+    "certificate_counter:cash_summary": [get(CERT)],
+    "certificate_counter:cash_summary_csv": [get(CERT)],
+    "certificate_counter:cash_summary_pdf": [get(CERT)],
     # --- screens: rights
     "rights:application_list": [get(RIGHTS_ANY)],
     "rights:application_new": [get(RIGHTS_ADMIN)],

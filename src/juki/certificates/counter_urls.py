@@ -15,4 +15,9 @@ urlpatterns = [
     path("issues/<str:number>/pdf/", views.issue_pdf, name="issue_pdf"),
     path("issues/<str:number>/void/", views.issue_void, name="issue_void"),
     path("issues/<str:number>/reissue/", views.issue_reissue, name="issue_reissue"),
+    path("issues/<str:number>/receipt/", views.issue_receipt, name="issue_receipt"),
+    path("fees/", views.fee_table, name="fee_table"),
+    path("cash/", views.cash_summary, name="cash_summary"),
+    path("cash/csv/", views.cash_summary_csv, name="cash_summary_csv"),
+    path("cash/pdf/", views.cash_summary_pdf, name="cash_summary_pdf"),
 ]

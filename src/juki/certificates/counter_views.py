@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 import secrets
+from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -28,7 +30,8 @@ from juki.core.wareki import to_wareki
 from juki.counter.access import counter_view
 from juki.register import selectors
 
-from . import services
+from . import cash, services
+from .cash_forms import CashForm
 from .forms import IssueForm, ListForm, VoidForm
 from .preview import certificate_preview
 
@@ -214,3 +217,71 @@ def issue_reissue(request, number: str):
     result = services.certificate_reissue(actor=request.actor, number=number)
     _keep_issued(request, result)
     return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=reissued")
+
+
+# --- fees and cash [1420]: 手数料一覧, 領収書, 日計表 (the rules are `cash`'s and `services.fee_for`'s) ---
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def fee_table(request):
+    return render(request, "certificates/fee_table.html", {
+        "rows": cash.fee_table(), "rules": cash.FEE_RULES, "title": "手数料一覧", "help": "certificate"})
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def issue_receipt(request, number: str):
+    pdf = cash.certificate_receipt(request.actor, number)
+    return _download(pdf, "application/pdf", f"receipt-{number}.pdf")
+
+
+def _cash_query(request):
+    """(form, day, terminal code or None): today at this counter's terminal unless chosen."""
+    bound = bool(request.GET)
+    form = CashForm(request.GET if bound else None,
+                    initial={"day": to_wareki(timezone.localdate()), "terminal": request.terminal.code})
+    if bound and not form.is_valid():
+        raise DomainError(ErrorCode.INVALID_DATE, _form_error(form))
+    data = form.cleaned_data if bound else {}
+    day = data.get("day") or timezone.localdate()
+    code = data.get("terminal", "") if bound else request.terminal.code
+    return form, day, code or None
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def cash_summary(request):
+    form, day, code = _cash_query(request)
+    summary = cash.cash_summary(request.actor, day, code)
+    query = urlencode({"day": day.isoformat(), "terminal": code or ""})
+    return render(request, "certificates/cash_summary.html", {
+        "form": form, "s": summary, "query": query, "title": "日計表（証明書の手数料）", "help": "certificate"})
+
+
+def _safe_name(code: str | None) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", code) if code else "all"  # a terminal code in a header
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def cash_summary_csv(request):
+    _form, day, code = _cash_query(request)
+    summary = cash.cash_summary(request.actor, day, code, output="csv")
+    return _download(cash.cash_summary_csv(summary), "text/csv; charset=utf-8",
+                     f"cash-{day:%Y%m%d}-{_safe_name(code)}.csv")
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def cash_summary_pdf(request):
+    _form, day, code = _cash_query(request)
+    summary = cash.cash_summary(request.actor, day, code, output="pdf")
+    return _download(cash.cash_summary_pdf(summary), "application/pdf", f"cash-{day:%Y%m%d}-{_safe_name(code)}.pdf")
