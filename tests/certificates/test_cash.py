@@ -21,7 +21,7 @@ from juki.certificates.content import Options
 from juki.certificates.models import CertificateIssue
 from juki.certificates.services import Request
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
-from tests.conftest import counter_client, move_in_family
+from tests.conftest import counter_client
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 
@@ -42,13 +42,6 @@ def text_of(pdf: bytes, tmp_path) -> str:
 def fees(settings):
     settings.JUKI_CERTIFICATE_FEES = FEES
     settings.JUKI_CERTIFICATE_FEE_DEFAULT = 400  # removed_entry_cert is not in the table
-
-
-@pytest.fixture
-def fam(world):
-    result = move_in_family(world)
-    head, wife, child = (p["id"] for p in result.persons)
-    return {"household": result.households[0]["id"], "head": head, "wife": wife, "child": child}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.urls import reverse
 from juki.audit.models import AccessLog
 from juki.certificates import services
 from juki.certificates.models import CertificateIssue, CertificateVoid
-from tests.conftest import counter_client, move_in_family
+from tests.conftest import counter_client
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 
@@ -23,13 +23,6 @@ def text_of(pdf: bytes, tmp_path) -> str:
     path.write_bytes(pdf)
     out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
     return re.sub(r"\s+", "", out)
-
-
-@pytest.fixture
-def fam(world):
-    result = move_in_family(world)
-    head, wife, child = (p["id"] for p in result.persons)
-    return {"household": result.households[0]["id"], "head": head, "wife": wife, "child": child}
 
 
 @pytest.fixture
