@@ -209,6 +209,12 @@ def test_a_removed_person_gets_the_removed_forms(client, fam, world, tmp_path):
     assert f'name="persons" value="{fam["head"]}"' not in page  # the removed person only
     # The household the child was in may ask for it as 同一世帯: its members are offered as requesters.
     assert f'<option value="{fam["wife"]}">' in page
+    # A 除票 on the 世帯連記式 is refused by the service's rule, shown on the screen, and nothing recorded.
+    r = client.post(reverse(f"{NS}:issue", args=[fam["child"]]),
+                    form_data(fam, form="removed_copy", layout="household", persons=[fam["child"]],
+                              kind="household", requester_person=fam["wife"]), HTTP_HX_REQUEST="true")
+    assert "除票の証明書は個人票で発行してください。" in r.content.decode()
+    assert CertificateIssue.objects.count() == 0
     r = client.post(reverse(f"{NS}:issue", args=[fam["child"]]),
                     form_data(fam, form="removed_copy", layout="individual", persons=[fam["child"]],
                               kind="household", requester_person=fam["wife"]))

@@ -170,8 +170,6 @@ class CertificateVerifyView(GenericAPIView):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data.get("pdf")
-        if upload is not None and upload.size > services.MAX_PDF_BYTES:
-            raise DomainError(ErrorCode.INVALID_INPUT, "PDFが大きすぎます（10MBまで）。", field="pdf")
         return Response(services.certificate_verify(number=data.validated_data["number"],
-                                                    pdf=upload.read() if upload is not None else None,
+                                                    pdf=services.read_pdf(upload) if upload is not None else None,
                                                     sha256=data.validated_data["sha256"] or None))

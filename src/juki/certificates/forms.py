@@ -78,12 +78,6 @@ class IssueForm(Form):
         """The items printed only when chosen [1000], in the order of the form."""
         return [self[name] for name in ("head_and_relationship", "domicile", "resident_code", "my_number", "history")]
 
-    def clean(self):
-        data = super().clean()
-        if data.get("form") in REMOVED_FORMS and data.get("layout") == "household":
-            self.add_error("layout", "除票の証明書は個人票で発行してください。")
-        return data
-
     def error_message(self) -> str:
         """All the form's errors as one line for the counter's message area."""
         parts = []

@@ -356,6 +356,17 @@ _MESSAGES = {
     UNKNOWN: "この交付番号の証明書は交付されていません。番号を確認してください。",
 }
 MAX_PDF_BYTES = 10 * 1024 * 1024
+
+
+def _refuse_if_too_big(size: int) -> None:
+    if size > MAX_PDF_BYTES:
+        raise DomainError(ErrorCode.INVALID_INPUT, "PDFが大きすぎます（10MBまで）。", field="pdf")
+
+
+def read_pdf(upload) -> bytes:
+    """An uploaded PDF's bytes for `certificate_verify`, refused by size before it is read."""
+    _refuse_if_too_big(upload.size)
+    return upload.read()
 _NUMBER = re.compile(r"^\d{4}-\d{6}$")
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -374,8 +385,7 @@ def certificate_verify(*, number: str, pdf: bytes | None = None, sha256: str | N
     if not _NUMBER.match(number):
         raise DomainError(ErrorCode.INVALID_INPUT, "交付番号は「2026-000123」の形で入力してください。", field="number")
     if pdf is not None:
-        if len(pdf) > MAX_PDF_BYTES:
-            raise DomainError(ErrorCode.INVALID_INPUT, "PDFが大きすぎます（10MBまで）。", field="pdf")
+        _refuse_if_too_big(len(pdf))
         digest = signing.sha256_of(pdf)
     else:
         digest = (sha256 or "").strip().lower()

@@ -20,9 +20,7 @@ def verify(request, number: str = ""):
         try:
             if upload is None:
                 raise DomainError(ErrorCode.INVALID_INPUT, "確認する証明書のPDFを選んでください。", field="pdf")
-            if upload.size > services.MAX_PDF_BYTES:
-                raise DomainError(ErrorCode.INVALID_INPUT, "PDFが大きすぎます（10MBまで）。", field="pdf")
-            context["result"] = services.certificate_verify(number=number, pdf=upload.read())
+            context["result"] = services.certificate_verify(number=number, pdf=services.read_pdf(upload))
         except DomainError as exc:
             context["error"] = exc.message
     response = render(request, "certificates/verify.html", context, status=400 if context["error"] else 200)

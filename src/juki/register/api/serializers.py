@@ -279,8 +279,3 @@ PENDING_STATES = [c for c, _ in PendingChange.State.choices]
 class OutboxAckSerializer(StrictSerializer):
     consumer = serializers.CharField(max_length=40)
     position = serializers.IntegerField(min_value=0)
-
-
-class TokenSerializer(StrictSerializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=200, write_only=True)
