@@ -21,6 +21,9 @@ class Perm(StrEnum):
     SUPPORT_MEASURE_MANAGE = "support.manage"  # 支援措置の登録・閲覧 [440]
     RESTRICTION_MANAGE = "restriction.manage"  # 抑止の設定 [410]
     CERTIFICATE_ISSUE = "certificate.issue"  # 証明書の交付
+    SEAL_MANAGE = "seal.manage"  # 印鑑登録の受付・廃止・亡失
+    CARD_MANAGE = "card.manage"  # 北九州市民カードの交付・停止・廃止・再交付
+    KIOSK_MANAGE = "kiosk.manage"  # 証明書自動交付機（端末）の登録・停止
     ACCESS_LOG_VIEW = "accesslog.view"  # アクセスログの照会・分析
     DISCLOSURE_PREPARE = "disclosure.prepare"  # 開示請求への回答作成
     RIGHTS_ADMIN = "rights.admin"  # 権限の申請・職員の異動登録
@@ -74,6 +77,9 @@ PERM_LABELS: dict[str, str] = {
     Perm.SUPPORT_MEASURE_MANAGE: "支援措置の登録・閲覧",
     Perm.RESTRICTION_MANAGE: "抑止の設定",
     Perm.CERTIFICATE_ISSUE: "証明書の交付",
+    Perm.SEAL_MANAGE: "印鑑登録の受付・廃止",
+    Perm.CARD_MANAGE: "市民カードの交付・管理",
+    Perm.KIOSK_MANAGE: "自動交付機の登録・停止",
     Perm.ACCESS_LOG_VIEW: "アクセスログの照会・分析",
     Perm.DISCLOSURE_PREPARE: "開示請求の回答作成",
     Perm.RIGHTS_ADMIN: "権限の申請・職員異動の登録",
@@ -98,7 +104,8 @@ _SUPERVISOR_OPERATIONS = {"change.resident_code_assign", "change.resident_code_c
 _CLERK_OPERATIONS = frozenset(OPERATION_PERMS) - _SUPERVISOR_OPERATIONS
 _READ = frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH})
 _ITEMS = frozenset({Perm.FIELD_DOMICILE, Perm.FIELD_RESIDENT_CODE, Perm.FIELD_FOREIGN})
-_CLERK = _READ | _ITEMS | _CLERK_OPERATIONS | {Perm.PERSON_CHANGE, Perm.CERTIFICATE_ISSUE}
+_CLERK = _READ | _ITEMS | _CLERK_OPERATIONS | {Perm.PERSON_CHANGE, Perm.CERTIFICATE_ISSUE,
+                                                         Perm.SEAL_MANAGE, Perm.CARD_MANAGE}
 
 ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "clerk": ("窓口担当", frozenset(_CLERK)),
@@ -120,7 +127,7 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "viewer": ("照会のみ", frozenset(_READ)),
     "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW, Perm.DISCLOSURE_PREPARE})),
     "admin": ("システム管理者", frozenset({Perm.MASTER_EDIT, Perm.BATCH_RUN, Perm.ACCESS_LOG_VIEW, Perm.RIGHTS_ADMIN,
-                                            Perm.MEDIA_EXPORT})),
+                                            Perm.MEDIA_EXPORT, Perm.KIOSK_MANAGE})),
     "manager": ("システム所管課長（権限承認）", frozenset({Perm.RIGHTS_APPROVE, Perm.ACCESS_LOG_VIEW})),
     "linkage": ("連携システム", frozenset({Perm.OUTBOX_CONSUME})),
 }

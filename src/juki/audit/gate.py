@@ -37,21 +37,32 @@ class Actor:
     work_application: str = ""
     # True when this session passed the second factor (TOTP, the IC card's stand-in; C01).
     second_factor: bool = False
+    # A device acting without a staff user (the kiosk, S6) holds only these rights. None: a batch
+    # job, which holds every right.
+    rights: frozenset[str] | None = None
 
     def can(self, perm: Perm | str) -> bool:
         if self.system and self.user is None:
-            return True  # batch jobs are started by an operator with shell access to the server
+            # Batch jobs are started by an operator with shell access to the server; a device is not.
+            return self.rights is None or perm in self.rights
         # C01: a sensitive right is used only in a session that passed the second factor, even if
         # the user gained the right after logging in (or got an API token) without it.
         return self.holds(perm) and (self.second_factor or perm not in TWO_FACTOR_PERMS)
 
     def holds(self, perm: Perm | str) -> bool:
         """The user holds the right today, whatever this session's second factor (see `can`)."""
+        if self.user is None and self.rights is not None:
+            return perm in self.rights
         return self.user is not None and self.user.has_juki_perm(perm)
 
     @classmethod
     def batch(cls, name: str) -> "Actor":
         return cls(system=name)
+
+    @classmethod
+    def device(cls, name: str, rights: frozenset[str], terminal=None) -> "Actor":
+        """A device such as a kiosk (「kiosk:KIOSK-01」): no user, a fixed and small set of rights."""
+        return cls(system=name, rights=frozenset(rights), terminal=terminal)
 
 
 class UngatedAccess(DomainError):

@@ -22,6 +22,9 @@ FORM_CHOICES = [
     ("removed_copy", "住民票の除票の写し"),
     ("entry_cert", "住民票記載事項証明書"),
     ("removed_entry_cert", "住民票の除票の記載事項証明書"),
+    ("move_out_cert", "転出証明書"),
+    ("resident_code_notice", "住民票コード通知票"),
+    ("seal_cert", "印鑑登録証明書"),
 ]
 
 

@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "juki.register",
     "juki.protection",
     "juki.certificates",
+    "juki.seals",
+    "juki.cards",
+    "juki.kiosk",
     "juki.counter",
 ]
 

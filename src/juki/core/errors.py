@@ -66,6 +66,12 @@ class ErrorCode(StrEnum):
     CERTIFICATE_NOT_ENTITLED = "certificate_not_entitled"
     CERTIFICATE_REQUEST_INCOMPLETE = "certificate_request_incomplete"
     CERTIFICATE_VOIDED = "certificate_voided"
+    SEAL_STATE = "seal_state"  # 印鑑登録: not registered, already registered, already abolished …
+    SEAL_IMAGE_INVALID = "seal_image_invalid"
+    CARD_STATE = "card_state"  # 市民カード: suspended, abolished, not linked …
+    CARD_PIN_WRONG = "card_pin_wrong"
+    CARD_LOCKED = "card_locked"
+    KIOSK_DEVICE = "kiosk_device"  # the kiosk's device credential is missing, wrong or stopped
     CONFLICT = "conflict"
     NOT_FOUND = "not_found"
     PERMISSION_DENIED = "permission_denied"
