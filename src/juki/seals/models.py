@@ -1,0 +1,87 @@
+"""印鑑登録 (seal registration) and its history: the 印鑑登録情報 of the PIA's 別添2.
+
+One person has at most one live registration (照会中 or 登録). A registration is never deleted:
+廃止 (at the person's request), 亡失 (the seal or the 印鑑登録証 lost) and 職権廃止 (death, move-out,
+name change) end it, and each step is a `SealEvent` row (履歴連番・異動事由・異動年月日).
+The 印影 is stored as a normalised PNG with its SHA-256; personal data, so guarded.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from juki.audit.gate import GuardedManager
+
+
+class SealState(models.TextChoices):
+    PENDING = "pending", "照会中"  # 照会書を送付し、回答書を待っている
+    REGISTERED = "registered", "登録"
+    ABOLISHED = "abolished", "廃止"
+
+
+class RegistrationMethod(models.TextChoices):
+    IDENTITY_DOCUMENT = "document", "官公署発行の顔写真付き本人確認書類（即日登録）"
+    GUARANTOR = "guarantor", "保証人による保証（即日登録）"
+    INQUIRY = "inquiry", "照会書・回答書による確認"
+
+
+class EndReason(models.TextChoices):
+    REQUEST = "request", "廃止の申請"
+    LOST = "lost", "亡失（印鑑または登録証）"
+    DEATH = "death", "死亡による職権廃止"
+    REMOVAL = "removal", "転出・消除による職権廃止"
+    NAME_CHANGE = "name_change", "氏名の変更による職権廃止"
+    INQUIRY_EXPIRED = "inquiry_expired", "回答期限の経過"
+
+
+class SealRegistration(models.Model):
+    number = models.CharField("印鑑番号", max_length=12, unique=True)
+    person_id = models.BigIntegerField("住民ID", db_index=True)
+    state = models.CharField("状態", max_length=12, choices=SealState.choices)
+    method = models.CharField("本人確認の方法", max_length=12, choices=RegistrationMethod.choices)
+    image = models.BinaryField("印影（PNG）")
+    image_sha256 = models.CharField("印影のSHA-256", max_length=64)
+    applied_on = models.DateField("届出年月日")
+    registered_on = models.DateField("登録年月日", null=True, blank=True)
+    inquiry_sent_on = models.DateField("登録照会年月日", null=True, blank=True)
+    answer_due = models.DateField("登録回答期限", null=True, blank=True)
+    agent_name = models.CharField("登録代理人氏名", max_length=120, blank=True)
+    ended_on = models.DateField("廃止年月日", null=True, blank=True)
+    end_reason = models.CharField("廃止事由", max_length=16, choices=EndReason.choices, blank=True)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="受付者", null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="廃止処理者", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+
+    objects = GuardedManager()
+
+    class Meta:
+        verbose_name = "印鑑登録"
+        verbose_name_plural = "印鑑登録"
+        base_manager_name = "objects"
+        constraints = [
+            models.UniqueConstraint(fields=["person_id"], condition=models.Q(state__in=["pending", "registered"]),
+                                    name="seal_one_live_registration_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SealEvent(models.Model):
+    """One step of a registration's history (履歴連番 = id order within the registration)."""
+
+    registration = models.ForeignKey(SealRegistration, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField("異動事由", max_length=24)
+    on = models.DateField("異動年月日")
+    at = models.DateTimeField("処理日時")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="処理者", null=True, blank=True,
+                           on_delete=models.PROTECT, related_name="+")
+    note = models.CharField("備考", max_length=200, blank=True)
+
+    objects = GuardedManager()
+
+    class Meta:
+        verbose_name = "印鑑登録の履歴"
+        verbose_name_plural = "印鑑登録の履歴"
+        base_manager_name = "objects"
