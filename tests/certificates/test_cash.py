@@ -27,7 +27,8 @@ pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-u
 
 NS = "certificate_counter"
 DOCS = ("運転免許証",)
-FEES = {"copy": 300, "removed_copy": 300, "entry_cert": 250}
+FEES = {"copy": 300, "removed_copy": 300, "entry_cert": 250, "move_out_cert": 0, "resident_code_notice": 0,
+        "seal_cert": 300}
 GOV = Request(kind="government", requester_name="北九州市保健福祉局", legal_basis="生活保護法第29条")
 
 
@@ -70,7 +71,8 @@ def last_log(**filters) -> AccessLog:
 
 def test_fee_table_per_form_from_settings():
     assert {r["form"]: r["fee"] for r in cash.fee_table()} == {
-        "copy": 300, "removed_copy": 300, "entry_cert": 250, "removed_entry_cert": 400}
+        "copy": 300, "removed_copy": 300, "entry_cert": 250, "removed_entry_cert": 400, "move_out_cert": 0,
+        "resident_code_notice": 0, "seal_cert": 300}
     assert [r["label"] for r in cash.fee_table()][:1] == ["住民票の写し"]
     assert services.fee_for("entry_cert", official=True, reissue=False) == 0
     assert services.fee_for("entry_cert", official=False, reissue=True) == 0

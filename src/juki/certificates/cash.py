@@ -32,7 +32,7 @@ from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import to_wareki
 
 from . import services
-from .content import FORMS
+from .models import FORM_LABELS
 from .models import FORM_CHOICES, CertificateIssue
 
 __all__ = ["FEE_RULES", "cash_summary", "cash_summary_csv", "cash_summary_pdf", "certificate_receipt", "fee_table"]
@@ -81,13 +81,13 @@ def certificate_receipt(actor: Actor, number: str) -> bytes:
         raise DomainError(ErrorCode.INVALID_INPUT, "手数料のかからない交付（公用・再交付）には、領収書は発行しません。")
     reprint = AccessLog.objects.filter(function="print.receipt", outcome="done",
                                        criteria__number=issue.number).exists()
-    city, _mayor = services._municipality()
+    city, _mayor = services.issuer()
     place = issue.terminal.location if issue.terminal else "自動交付機" if issue.channel == "kiosk" else ""
     issued_on = issue.issued_at.astimezone(JST).date()
     pdf = document_pdf("領収書" + ("（再発行）" if reprint else ""), [
         Heading(f"金額　{_yen(issue.fee)}"),
         Text("上記の金額を、証明書の交付手数料として領収しました。"),
-        KeyValues([("交付番号", issue.number), ("証明書", FORMS.get(issue.form, issue.form)), ("通数", "1通"),
+        KeyValues([("交付番号", issue.number), ("証明書", FORM_LABELS.get(issue.form, issue.form)), ("通数", "1通"),
                    ("手数料", _yen(issue.fee)), ("交付日", to_wareki(issued_on)), ("取扱場所", place or "—")]),
         Text(city),
     ], footer=f"交付番号 {issue.number}")
@@ -159,14 +159,14 @@ def cash_summary(actor: Actor, day: dt.date, terminal_code: str | None = None, *
             treatment = FREE if not issue.fee else KEPT if issue.reissued else REFUND
             voided_at = issue.void.voided_at.astimezone(JST)
             counter.voids.append({
-                "number": issue.number, "form": issue.form, "form_label": FORMS.get(issue.form, issue.form),
+                "number": issue.number, "form": issue.form, "form_label": FORM_LABELS.get(issue.form, issue.form),
                 "fee": issue.fee, "refund": issue.fee if treatment == REFUND else 0, "treatment": treatment,
                 "treatment_label": TREATMENT[treatment], "issued_at": issue.issued_at.astimezone(JST).isoformat(),
                 "voided_at": voided_at.isoformat(), "voided_display": f"{to_wareki(voided_at.date())} {voided_at:%H:%M}",
                 "voided_by": issue.void.voided_by.username if issue.void.voided_by else ""})
             # The reason is left out: free text typed at the counter may name the resident.
             continue
-        row = counter.forms.setdefault(issue.form, {"form": issue.form, "label": FORMS.get(issue.form, issue.form),
+        row = counter.forms.setdefault(issue.form, {"form": issue.form, "label": FORM_LABELS.get(issue.form, issue.form),
                                                     "count": 0, "free": 0, "amount": 0})
         row["count"] += 1
         row["free"] += 0 if issue.fee else 1

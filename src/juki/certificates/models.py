@@ -15,8 +15,9 @@ from django.db import models
 
 from juki.audit.gate import GuardedManager
 
-# The same keys as content.FORMS (a test keeps them equal); here so that the models import nothing
-# from the rendering side.
+# Every form an issue record can name. content.FORMS is the 住民票 family among them; the others are
+# built by their own modules (転出証明書, 住民票コード通知票, 印鑑登録証明書). Here so that the models
+# import nothing from the rendering side.
 FORM_CHOICES = [
     ("copy", "住民票の写し"),
     ("removed_copy", "住民票の除票の写し"),
@@ -26,6 +27,7 @@ FORM_CHOICES = [
     ("resident_code_notice", "住民票コード通知票"),
     ("seal_cert", "印鑑登録証明書"),
 ]
+FORM_LABELS = dict(FORM_CHOICES)
 
 
 class RequesterKind(models.TextChoices):

@@ -24,7 +24,7 @@ from .entitlement import Kind, Request
 from .models import Channel
 
 # The issue service's own steps, reused so that a preview refuses exactly what an issue would.
-from .services import _municipality, gather
+from .services import gather, issuer
 
 PLACEHOLDER_NUMBER = "（交付前）"
 SAMPLE_MARK = "【見本】"
@@ -49,7 +49,7 @@ def certificate_preview(*, actor: Actor, options: Options, household_id: int | N
         session.record(person_ids)
         household, subjects, persons, histories, check = gather(session, options=options, household_id=household_id,
                                                                 person_ids=person_ids, request=request, channel=channel)
-        municipality, mayor_title = _municipality()
+        municipality, mayor_title = issuer()
         content = build(household=household, persons=persons, histories=histories, options=options,
                         issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(), municipality=municipality,
                         mayor_title=mayor_title)

@@ -32,7 +32,7 @@ from juki.register import selectors
 from juki.register.models import Municipality, Person
 
 from . import entitlement, render, signing
-from .content import FORMS, LAYOUTS, Options, build
+from .content import LAYOUTS, Options, build
 from .entitlement import Kind, Request
 from .models import (
     CertificateIssue,
@@ -40,6 +40,7 @@ from .models import (
     CertificateSubject,
     CertificateVoid,
     Channel,
+    FORM_LABELS,
 )
 
 __all__ = [
@@ -87,7 +88,7 @@ def verification_url(number: str) -> str:
     return f"{settings.JUKI_PUBLIC_BASE_URL}/verify/{number}"
 
 
-def _municipality() -> tuple[str, str]:
+def issuer() -> tuple[str, str]:
     """(name, the mayor's title as printed with the prefecture [1050])."""
     m = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY_CODE).first() or Municipality.objects.first()
     if m is None:
@@ -206,36 +207,56 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
             raise DomainError(ErrorCode.INVALID_INPUT, "交付の方法が正しくありません。", field="channel")
         household, subjects, persons, histories, check = gather(session, options=options, household_id=household_id,
                                                                 person_ids=person_ids, request=request, channel=channel)
-        municipality, mayor_title = _municipality()
-        with transaction.atomic():
-            issued_at = timezone.now()
-            number, serial = signing.next_number(timezone.localdate(issued_at).year)
+        municipality, mayor_title = issuer()
+
+        def make_pdf(number: str, issued_on: dt.date) -> tuple[bytes, list[int]]:
             content = build(household=household, persons=persons, histories=histories, options=options,
-                            issue_number=number, issued_on=timezone.localdate(issued_at), municipality=municipality,
-                            mayor_title=mayor_title)
-            pdf = render.render_pdf(content, verification_url=verification_url(number))
-            digest = signing.sha256_of(pdf)
-            key_id, signature = signing.sign(number=number, sha256=digest, issued_at=issued_at)
-            issue = CertificateIssue.objects.create(
-                number=number, year=timezone.localdate(issued_at).year, serial=serial, form=options.form,
-                options=options_json(options), person_ids=content.get("person_ids") or subjects,
-                household_id=household_id if options.layout == "household" else None,
-                requester_kind=request.kind,
-                fee=fee_for(options.form, official=options.official, reissue=reissue_of is not None),
-                operator=actor.user, terminal=actor.terminal, channel=channel, issued_at=issued_at, sha256=digest,
-                key_id=key_id, signature=signature, reissue_of=reissue_of)
-            CertificateSubject.objects.bulk_create(CertificateSubject(issue=issue, person_id=pid) for pid in issue.person_ids)
-            CertificateRequest.objects.create(
-                issue=issue, requester_person_id=request.requester_person_id, requester_name=request.requester_name.strip(),
-                documents=[d.strip() for d in request.documents if d.strip()], power_of_attorney=request.power_of_attorney,
-                purpose=request.purpose.strip(), legal_basis=request.legal_basis.strip())
-            events.record(actor, function="print.certificate", person_ids=issue.person_ids,
-                          criteria={"number": number, "form": options.form, "channel": channel,
-                                    "with_my_number": options.my_number, "requester_kind": request.kind},
-                          flags=sorted(session.flags))
-            session.criteria["number"] = number
-            session.write_log()  # the gate's row commits with the record
+                            issue_number=number, issued_on=issued_on, municipality=municipality, mayor_title=mayor_title)
+            return render.render_pdf(content, verification_url=verification_url(number)), content["person_ids"]
+
+        issue, pdf = record_issue(session, form=options.form, options=options_json(options), make_pdf=make_pdf,
+                                  household_id=household_id if options.layout == "household" else None,
+                                  request=request, channel=channel, reissue_of=reissue_of, official=options.official,
+                                  log_criteria={"with_my_number": options.my_number})
         return IssueResult(issue=issue, pdf=pdf, warnings=tuple(check.get("warnings") or ()))
+
+
+def record_issue(session, *, form: str, options: dict, make_pdf, request: Request, channel: str,
+                 household_id: int | None = None, reissue_of: CertificateIssue | None = None, official: bool = False,
+                 log_criteria: dict | None = None) -> tuple[CertificateIssue, bytes]:
+    """Number, render, hash, sign and record one certificate, inside the caller's open gate session.
+
+    Shared by every form (住民票の写し等, 転出証明書, 住民票コード通知票, 印鑑登録証明書): the caller has
+    checked the entitlement and read the data; ``make_pdf(number, issued_on)`` returns the PDF and the
+    ids of the persons it prints. One transaction: the next number, the PDF, the records, the
+    `print.certificate` row and the gate's own row, or nothing (a failed rendering takes no number).
+    """
+    actor = session.actor
+    with transaction.atomic():
+        issued_at = timezone.now()
+        issued_on = timezone.localdate(issued_at)
+        number, serial = signing.next_number(issued_on.year)
+        pdf, printed = make_pdf(number, issued_on)
+        digest = signing.sha256_of(pdf)
+        key_id, signature = signing.sign(number=number, sha256=digest, issued_at=issued_at)
+        issue = CertificateIssue.objects.create(
+            number=number, year=issued_on.year, serial=serial, form=form, options=options, person_ids=list(printed),
+            household_id=household_id, requester_kind=request.kind,
+            fee=fee_for(form, official=official, reissue=reissue_of is not None),
+            operator=actor.user, terminal=actor.terminal, channel=channel, issued_at=issued_at, sha256=digest,
+            key_id=key_id, signature=signature, reissue_of=reissue_of)
+        CertificateSubject.objects.bulk_create(CertificateSubject(issue=issue, person_id=pid) for pid in issue.person_ids)
+        CertificateRequest.objects.create(
+            issue=issue, requester_person_id=request.requester_person_id, requester_name=request.requester_name.strip(),
+            documents=[d.strip() for d in request.documents if d.strip()], power_of_attorney=request.power_of_attorney,
+            purpose=request.purpose.strip(), legal_basis=request.legal_basis.strip())
+        events.record(actor, function="print.certificate", person_ids=issue.person_ids,
+                      criteria={"number": number, "form": form, "channel": channel, "requester_kind": request.kind,
+                                **(log_criteria or {})},
+                      flags=sorted(session.flags))
+        session.criteria["number"] = number
+        session.write_log()  # the gate's row commits with the record
+    return issue, pdf
 
 
 # --- void, reissue, inquiry ------------------------------------------------------------------------
@@ -318,7 +339,7 @@ def issue_dict(issue: CertificateIssue, *, with_request: bool = False) -> dict:
     out = {
         "number": issue.number,
         "form": issue.form,
-        "form_label": FORMS.get(issue.form, issue.form),
+        "form_label": FORM_LABELS.get(issue.form, issue.form),
         "layout": issue.options.get("layout"),
         "layout_label": LAYOUTS.get(issue.options.get("layout"), ""),
         "options": issue.options,
@@ -403,6 +424,6 @@ def certificate_verify(*, number: str, pdf: bytes | None = None, sha256: str | N
         result = VOIDED
     else:
         result = GENUINE
-    return {"result": result, "number": issue.number, "form": issue.form, "form_label": FORMS.get(issue.form, issue.form),
+    return {"result": result, "number": issue.number, "form": issue.form, "form_label": FORM_LABELS.get(issue.form, issue.form),
             "issued_on": timezone.localdate(issue.issued_at).isoformat(), "state": "voided" if issue.voided else "issued",
             "message": _MESSAGES[result]}

@@ -210,6 +210,9 @@ if JUKI_AUDIT_PROVISION_RETENTION_YEARS < 7 or JUKI_AUDIT_RETENTION_YEARS < 1:
 # Certificates (issue 5): the address printed in each certificate's QR code for verification
 # (<base>/verify/<number>), and the fee in yen per form (JSON, e.g. {"copy": 300}); unlisted: 300.
 JUKI_PUBLIC_BASE_URL = os.environ.get("JUKI_PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
-JUKI_CERTIFICATE_FEES = json.loads(os.environ.get("JUKI_CERTIFICATE_FEES", "{}") or "{}")
+# 手数料 per form (yen); forms not named cost JUKI_CERTIFICATE_FEE_DEFAULT. The 転出証明書 and the
+# 住民票コード通知票 are part of a notification's processing and free.
+JUKI_CERTIFICATE_FEES = {"move_out_cert": 0, "resident_code_notice": 0,
+                         **json.loads(os.environ.get("JUKI_CERTIFICATE_FEES", "{}") or "{}")}
 JUKI_CERTIFICATE_FEE_DEFAULT = int(os.environ.get("JUKI_CERTIFICATE_FEE_DEFAULT", "300"))
 JUKI_DEMO_TOOLS = False  # demo-only commands (conf/dev.py turns them on)
