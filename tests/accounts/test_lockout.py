@@ -134,3 +134,28 @@ def test_wrong_passwords_on_the_lock_screen_count_too(clerk, terminal, settings)
     assert events("auth.unlock_failure", user=clerk).count() == 2
     assert events("auth.locked_out", user=clerk).count() == 1
     assert events("auth.logout", user=clerk).count() == 1
+
+
+def test_an_approvers_lock_and_second_factor_are_reset_only_from_the_command_line(terminal, settings):
+    """An administrator must not take over the account that approves the administrator's applications."""
+    from juki.accounts.services import staff_create
+
+    settings.JUKI_LOCKOUT_THRESHOLD = 1
+    approver = staff_create(username="approver1", password="Approver-pass-1", role="manager")
+    admin = staff_create(username="admin1", password="Admin-pass-12", role="admin")
+    as_admin = Actor(user=admin, terminal=terminal, second_factor=True)
+    Staff.objects.filter(pk=approver.pk).update(failed_logins=5, locked_at=timezone.now())
+    with pytest.raises(AccessDenied):
+        login.staff_unlock(actor=as_admin, username=approver.username)
+    with pytest.raises(AccessDenied):
+        login.totp_enrol(actor=as_admin, user=approver)
+    assert Staff.objects.get(pk=approver.pk).locked_at is not None
+    assert events("auth.unlock_staff", outcome="denied", user=admin).count() == 1
+    assert events("auth.totp_enrol", outcome="denied", user=admin).count() == 1
+    call_command("unlock_staff", approver.username)
+    assert Staff.objects.get(pk=approver.pk).locked_at is None
+    # A clerk's lock is still the administrator's to lift.
+    clerk = staff_create(username="clerk9", password="Clerk-pass-123", role="clerk")
+    Staff.objects.filter(pk=clerk.pk).update(failed_logins=5, locked_at=timezone.now())
+    login.staff_unlock(actor=as_admin, username=clerk.username)
+    assert Staff.objects.get(pk=clerk.pk).locked_at is None

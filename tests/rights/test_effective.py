@@ -2,8 +2,11 @@
 import datetime as dt
 from unittest import mock
 
+import pytest
+
 from juki.accounts.permissions import Perm, perms_of_role
 from juki.accounts.services import staff_create
+from juki.core.errors import DomainError, ErrorCode
 from juki.rights import services
 from juki.rights.models import Grant
 
@@ -89,3 +92,18 @@ def test_role_grant_ensure_for_setup_commands(clerk):
     grant = services.role_grant_ensure(clerk, "clerk")
     assert grant is not None and grant.source == "initial"
     assert fresh(clerk).has_juki_perm(Perm.PERSON_SEARCH)
+
+
+def test_an_approver_cannot_be_posted_into_a_section_whose_grant_they_approved(manager, admin_actor, manager_actor,
+                                                                                 sections):
+    application = apply(admin_actor, sections, target_section=sections["kokura"], perms=[Perm.RESTRICTION_MANAGE])
+    services.application_approve(actor=manager_actor, application_id=application.id)
+    with pytest.raises(DomainError) as exc:
+        services.staff_post(actor=admin_actor, user=manager, section=sections["kokura"], on=services.today())
+    assert exc.value.code == ErrorCode.SELF_APPROVAL and exc.value.field == "section"
+    assert Perm.RESTRICTION_MANAGE not in services.effective_perms(fresh(manager))
+    # Another section is fine, and once the grant has ended the approver may be posted there too.
+    services.staff_post(actor=admin_actor, user=manager, section=sections["yahata"], on=services.today())
+    grant = Grant.objects.get(section=sections["kokura"])
+    services.grant_revoke(actor=manager_actor, grant_id=grant.id)
+    services.staff_transfer(actor=admin_actor, user=manager, section=sections["kokura"], on=services.today() + 2 * DAY)

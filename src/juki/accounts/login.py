@@ -354,9 +354,20 @@ def _require_rights_admin(actor: Actor, function: str, username: str, message: s
         raise AccessDenied(message)
 
 
+def _refuse_for_approver(actor: Actor, function: str, user: Staff | None, message: str) -> None:
+    """An approver's (rights.approve) lock and second factor are reset only from the server's command
+    line (`juki unlock-staff`, `juki totp-enrol`), never by an administrator on screen: else the
+    administrator could take over the one account that approves their own applications (C02)."""
+    if user is not None and user.has_juki_perm(Perm.RIGHTS_APPROVE) and not (actor.system and actor.user is None):
+        events.record(actor, function=function, outcome=AccessLog.DENIED, criteria={"username": user.username})
+        raise AccessDenied(message)
+
+
 def staff_unlock(*, actor: Actor, username: str) -> Staff:
     """Lift a lockout before its time (a holder of rights.admin, or the `juki unlock-staff` command)."""
     _require_rights_admin(actor, "auth.unlock_staff", username, "アカウントのロックを解除する権限がありません。")
+    _refuse_for_approver(actor, "auth.unlock_staff", Staff.objects.filter(username=username).first(),
+                         "権限承認者のロック解除は、サーバのコマンド（juki unlock-staff）で行ってください。")
     return _staff_unlock(actor, username)
 
 
@@ -383,6 +394,8 @@ class Enrolment:
 def totp_enrol(*, actor: Actor, user: Staff) -> Enrolment:
     """A new confirmed TOTP device for the user, replacing any older one. The secret is shown once."""
     _require_rights_admin(actor, "auth.totp_enrol", user.username, "二要素認証を登録する権限がありません。")
+    _refuse_for_approver(actor, "auth.totp_enrol", user,
+                         "権限承認者の二要素認証は、サーバのコマンド（juki totp-enrol）で登録してください。")
     return _totp_enrol(actor, user)
 
 

@@ -272,8 +272,19 @@ def _new_posting(actor: Actor, user: Staff, on: dt.date, *, section: Section | N
     Staff.objects.select_for_update().filter(pk=user.pk).first()  # one HR change per user at a time
     if Posting.objects.filter(user=user, since__gte=on).exists():
         raise DomainError(ErrorCode.CONFLICT, "この日以後の異動が既に登録されています。", field="on")
+    if section is not None and _approved_for_section(user, section, on):
+        # Else an approver, once posted into a section, would use the grants they approved for it (C02).
+        raise DomainError(ErrorCode.SELF_APPROVAL,
+                          "この職員は、異動先の所属への権限付与を承認しており、その権限がまだ有効です。"
+                          "権限を終了してから異動を登録してください。", field="section")
     Posting.objects.filter(user=user, until__isnull=True).update(until=on - dt.timedelta(days=1))
     return Posting.objects.create(user=user, section=section, status=status, since=on, recorded_by=actor.user)
+
+
+def _approved_for_section(user: Staff, section: Section, on: dt.date) -> bool:
+    """The user approved a section grant to `section` that is still in force on or after `on`."""
+    return (Grant.objects.filter(section=section, approved_by=user, valid_until__gte=on)
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on)).exists())
 
 
 def staff_transfer(*, actor: Actor, user: Staff, section: Section, on: dt.date) -> Posting:
