@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from juki.audit.models import AccessLog
+from tests.register.helpers import count_versions
 
 from ..conftest import KOKURA_JOUNAI, api_for, days_ago
 
@@ -26,6 +27,13 @@ def move_in(api, members=None, **over):
             "previous_address": "福岡県福岡市博多区博多駅前二丁目1番1号"}
     body.update(over)
     return api.post("/api/v1/changes/move-in", body, format="json")
+
+
+@pytest.fixture(autouse=True)
+def _direct_changes(settings):
+    # These tests commit through POST /api/v1/changes/<op>, which a city allows only with
+    # two-person verification turned off (else: review_required, tested in test_api.py).
+    settings.JUKI_TWO_PERSON_VERIFICATION = False
 
 
 @pytest.fixture
@@ -375,3 +383,15 @@ def test_outbox_consumer_name_is_checked_and_reading_creates_nothing(fam, linkag
     _is_problem(link.get("/api/v1/outbox?consumer=" + "x" * 41), 400, "invalid_input")
     assert link.get("/api/v1/outbox?consumer=new-system").status_code == 200
     assert not OutboxCursor.objects.filter(consumer="new-system").exists()
+
+
+def test_direct_changes_are_refused_while_two_person_verification_is_on(api, clerk, world, settings):
+    """C10: with review in force the API cannot commit a change past it; the refusal is logged."""
+    settings.JUKI_TWO_PERSON_VERIFICATION = True
+    before = count_versions()
+    r = move_in(api)
+    assert r.status_code == 400 and r.json()["code"] == "review_required"
+    assert "仮登録" in r.json()["detail"]
+    assert count_versions() == before  # nothing written
+    row = AccessLog.objects.filter(user=clerk, function="change.move_in").order_by("-id").first()
+    assert row is not None and row.outcome != AccessLog.OK

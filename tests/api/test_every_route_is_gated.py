@@ -48,6 +48,11 @@ def test_every_route_is_classified():
     assert names == NO_PERSONAL_DATA | changes | reads | pending | disclosure | rights | protection | certificates
 
 
+@pytest.fixture(autouse=True)
+def _direct_changes(settings):
+    settings.JUKI_TWO_PERSON_VERIFICATION = False  # `fam` enters its household through /changes
+
+
 @pytest.mark.parametrize(
     "path, role, status",
     [

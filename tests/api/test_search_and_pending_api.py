@@ -31,6 +31,13 @@ def _correction(api, pid, given_name="太朗"):
             "payload": {"event_date": TODAY, "person": _ref(api, pid), "changes": {"given_name": given_name}}}
 
 
+@pytest.fixture(autouse=True)
+def _direct_changes(settings):
+    # These tests commit through POST /api/v1/changes/<op>, which a city allows only with
+    # two-person verification turned off (else: review_required, tested in test_api.py).
+    settings.JUKI_TWO_PERSON_VERIFICATION = False
+
+
 @pytest.fixture
 def sup(identity_manager, terminal):
     # The entries correct a 氏名 (本人確認情報): only the 責任者 may approve them (C14).
@@ -303,3 +310,17 @@ def test_schema_documents_the_new_routes_in_japanese(db):
     assert "PendingSubmitRequest" in str(paths["/api/v1/pending"]["post"]["requestBody"])
     ids = [op["operationId"] for p in paths.values() for op in p.values() if isinstance(op, dict) and "operationId" in op]
     assert len(ids) == len(set(ids))
+
+
+def test_a_move_within_city_entered_through_the_api_as_the_readme_shows(api, fam, head, supervisor, terminal):  # noqa: F811
+    """README's example: with review in force, a 転居 is a 仮登録 that another user approves."""
+    body = {"operation": "move_within_city",
+            "payload": {"event_date": TODAY, "notified_on": TODAY,
+                        "persons": [_ref(api, p["id"]) for p in fam["persons"]],
+                        "address": {"town_code": "40106002000", "banchi": "2番3号"}}}
+    submitted = api.post("/api/v1/pending", body, format="json")
+    assert submitted.status_code == 201, submitted.content
+    assert api.get(f"/api/v1/persons/{head}").json()["address"]["banchi"] != "2番3号"
+    approved = api_for(supervisor, terminal).post(f"/api/v1/pending/{submitted.json()['id']}/approve", format="json")
+    assert approved.status_code == 201 and approved.json()["operation"] == "move_within_city", approved.content
+    assert api.get(f"/api/v1/persons/{head}").json()["address"]["banchi"] == "2番3号"

@@ -23,6 +23,13 @@ from .helpers import OFFENDER_BIRTH, VICTIM_BIRTH, last_log, protect
 TODAY = days_ago(0).isoformat()
 
 
+@pytest.fixture(autouse=True)
+def _direct_changes(settings):
+    # These tests commit through POST /api/v1/changes/<op>, which a city allows only with
+    # two-person verification turned off (else: review_required, tested in test_api.py).
+    settings.JUKI_TWO_PERSON_VERIFICATION = False
+
+
 @pytest.fixture
 def protected(victim, support):
     protect(support, victim)  # mother and child, so the whole household is protected

@@ -15,6 +15,13 @@ from .helpers import history, ids, person, ref
 from .test_verification import _change, _pending, correction
 
 
+@pytest.fixture(autouse=True)
+def _direct_changes(settings):
+    # These tests commit through POST /api/v1/changes/<op>, which a city allows only with
+    # two-person verification turned off (else: review_required, tested in test_api.py).
+    settings.JUKI_TWO_PERSON_VERIFICATION = False
+
+
 @pytest.fixture
 def head(family):
     return ids(family)[0]

@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     SEARCH_CRITERIA = "search_criteria"
     SELF_APPROVAL = "self_approval"
     PENDING_EXISTS = "pending_exists"
+    REVIEW_REQUIRED = "review_required"  # two-person verification is on: enter the change as 仮登録 (C10)
     PENDING_CLOSED = "pending_closed"
     NOTHING_CHANGED = "nothing_changed"
     UNKNOWN_TOWN = "unknown_town"

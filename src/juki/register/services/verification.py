@@ -337,9 +337,17 @@ def change_enter(*, actor: Actor, operation: str, payload: dict) -> PendingChang
 
 
 def change_commit(*, actor: Actor, operation: str, kwargs: dict) -> ChangeResult:
-    """A change committed at once (the API's /changes endpoints): never a 本人確認情報 correction."""
+    """A change committed at once (the API's /changes endpoints): never a 本人確認情報 correction,
+    and for a staff user only where the city has turned two-person verification off — else the API
+    would be a way around the review (C10). A batch job (no user) commits what it was started for."""
     if identity_correction(operation, kwargs, actor=actor):
         raise _identity_refusal()
+    if two_person_required() and actor.user is not None:
+        with gate.open(actor, function=f"change.{operation}", perm=Perm.PERSON_CHANGE,
+                       criteria={"operation": operation, "refused": "review_required"}):
+            raise DomainError(ErrorCode.REVIEW_REQUIRED,
+                              "審査（二者確認）を行う設定のため、異動を直接登録することはできません。"
+                              "仮登録（POST /api/v1/pending）として入力し、別の職員の審査を受けてください。")
     return operation_spec(operation).service(actor=actor, **kwargs)
 
 
