@@ -175,3 +175,26 @@ def test_the_town_input_shows_no_stray_help_topic(clerk, terminal):
     # The partial's hint once picked up the page's help topic ("search") from the context.
     page = client_for(clerk, terminal).get("/counter/").content.decode()
     assert 'id="id_town_text"' in page and '<small class="help">search</small>' not in page
+
+
+def test_each_change_form_needs_its_own_operation_right(terminal, family):
+    """C02: person.change opens the counter's entry screens, but each 異動 is a right of its own."""
+    from juki.accounts.services import staff_create
+    from juki.rights.models import Grant
+    from juki.rights.services import forget_cached_perms, today
+
+    user = staff_create(username="movesonly", password="Moves-only-123", role="viewer")
+    Grant.objects.create(user=user, perm="person.change", valid_from=today(), valid_until=today())
+    Grant.objects.create(user=user, perm="change.move_within_city", valid_from=today(), valid_until=today())
+    forget_cached_perms(user)
+    user.plain_password = "Moves-only-123"
+    c = client_for(user, terminal)
+    household = family.households[0]["id"]
+    page = c.get(f"/counter/households/{household}/").content.decode()
+    assert "/counter/changes/move-within-city/" in page and "/counter/changes/death/" not in page
+    assert c.get(f"/counter/changes/move-within-city/?household={household}").status_code == 200
+    person = family.persons[0]["id"]
+    for r in (c.get(f"/counter/changes/death/?person={person}"), c.post("/counter/changes/death/commit/", {"payload": "{}"})):
+        assert r.status_code == 403 and "権限がありません" in r.content.decode()
+    refused = AccessLog.objects.filter(user=user, outcome="denied", function__startswith="screen.change")
+    assert sorted(refused.values_list("criteria__perm", flat=True)) == ["change.death", "change.death"]

@@ -179,10 +179,7 @@ def counter_view(perm: Perm | None = None, *, allow_expired_password: bool = Fal
                     home = home_for(request.user)  # the counter's front page is not everybody's
                     if home != request.path:
                         return redirect(home)
-                # C06/C07: a refused attempt is recorded like any other.
-                events.record(request.actor, function=f"screen.{request.resolver_match.url_name}", outcome=AccessLog.DENIED,
-                              criteria={"screen": request.resolver_match.view_name, "perm": str(perm)})
-                return render(request, "counter/denied.html", {"title": "権限がありません"}, status=403)
+                return refuse(request, perm)
             try:
                 return view(request, *args, **kwargs)
             except DomainError as exc:
@@ -191,6 +188,13 @@ def counter_view(perm: Perm | None = None, *, allow_expired_password: bool = Fal
         return wrapped
 
     return decorate
+
+
+def refuse(request, perm: Perm | str):
+    """The 403 screen for a right the user lacks; the refused attempt is recorded like any other (C06/C07)."""
+    events.record(request.actor, function=f"screen.{request.resolver_match.url_name}", outcome=AccessLog.DENIED,
+                  criteria={"screen": request.resolver_match.view_name, "perm": str(perm)})
+    return render(request, "counter/denied.html", {"title": "権限がありません"}, status=403)
 
 
 def error_response(request, exc: DomainError):

@@ -24,7 +24,7 @@ from juki.register.services import search as search_service
 from juki.register.services import verification
 
 from . import forms
-from .access import counter_view
+from .access import counter_view, refuse
 
 # --- login, lock, logout: see login_views.py ------------------------------------------------------
 
@@ -163,7 +163,8 @@ def _operations(request, kind: str) -> list[dict]:
     if not request.user.has_juki_perm(Perm.PERSON_CHANGE):
         return []
     ops = {"household": _FROM_HOUSEHOLD, "person": _FROM_PERSON, "new": NEW_ENTRIES}[kind]
-    return [{"op": str(op), "slug": str(op).replace("_", "-"), "label": OPERATION_LABELS[op]} for op in ops]
+    return [{"op": str(op), "slug": str(op).replace("_", "-"), "label": OPERATION_LABELS[op]} for op in ops
+            if request.user.has_juki_perm(f"change.{op}")]  # offer only the 異動 the user may enter
 
 
 def _operation(slug: str) -> Operation:
@@ -245,6 +246,8 @@ def _form_context(request, op, form, start, error=None):
 @counter_view(Perm.PERSON_CHANGE)
 def change_form(request, slug: str):
     op = _operation(slug)
+    if not request.actor.can(f"change.{op}"):
+        return refuse(request, f"change.{op}")  # each 異動 is its own right (C02)
     form_class, kind = forms.FORMS[op]
     source = request.POST if request.method == "POST" else request.GET
     start = _start(request, kind, source)
@@ -276,6 +279,8 @@ def change_form(request, slug: str):
 def change_commit(request, slug: str):
     """登録: 仮登録 for review (default, C10), or committed at once where the city turned it off."""
     op = _operation(slug)
+    if not request.actor.can(f"change.{op}"):
+        return refuse(request, f"change.{op}")
     try:
         payload = json.loads(request.POST.get("payload") or "")
     except ValueError:
