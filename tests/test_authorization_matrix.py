@@ -119,7 +119,25 @@ ROUTES: dict[str, list[Call]] = {
     "api-certificates": [get(any_of(P.CERTIFICATE_ISSUE)), post(any_of(P.CERTIFICATE_ISSUE))],
     "api-certificate-void": [post(any_of(P.CERTIFICATE_ISSUE))],
     "api-certificate-reissue": [post(any_of(P.CERTIFICATE_ISSUE))],
+    "api-certificate-move-out": [post(any_of(P.CERTIFICATE_ISSUE))],  # 転出証明書 [660]
+    "api-certificate-code-notice": [post(any_of(P.CERTIFICATE_ISSUE))],  # 住民票コード通知票 [890]
     "api-certificate-verify": [post(PUBLIC)],
+    # --- API: 北九州市民カード (the counter's card steps; the kiosk's PIN check is no route of its own)
+    "api-cards": [post(any_of(P.CARD_MANAGE))],
+    "api-cards-person": [get(any_of(P.CARD_MANAGE))],
+    "api-card-suspend": [post(any_of(P.CARD_MANAGE))],
+    "api-card-resume": [post(any_of(P.CARD_MANAGE))],
+    "api-card-unlock": [post(any_of(P.CARD_MANAGE))],
+    "api-card-pin": [post(any_of(P.CARD_MANAGE))],
+    "api-card-reissue": [post(any_of(P.CARD_MANAGE))],
+    "api-card-abolish": [post(any_of(P.CARD_MANAGE))],
+    # --- API: 印鑑登録 and the 印鑑登録証明書
+    "api-seal": [get(any_of(P.SEAL_MANAGE))],
+    "api-seal-register": [post(any_of(P.SEAL_MANAGE))],
+    "api-seal-answer": [post(any_of(P.SEAL_MANAGE))],
+    "api-seal-abolish": [post(any_of(P.SEAL_MANAGE))],
+    "api-seal-lost": [post(any_of(P.SEAL_MANAGE))],
+    "api-seal-certificate": [post(any_of(P.CERTIFICATE_ISSUE))],
     # --- screens: the counter. The search is POSTed: a GET of the front page by a user without
     # person.search sends them to their own first screen (counter.access.HOME_SCREENS) instead.
     "counter:search": [post(any_of(P.PERSON_SEARCH))],
@@ -154,12 +172,37 @@ ROUTES: dict[str, list[Call]] = {
     "certificate_counter:issue_pdf": [get(CERT)],
     "certificate_counter:issue_void": [post(CERT)],
     "certificate_counter:issue_reissue": [post(CERT)],
+    # 転出証明書 [660] and 住民票コード通知票 [890]: tabs of the same screen, and from the change-done screen
+    "certificate_counter:move_out_form": [get(CERT)],
+    "certificate_counter:move_out_preview": [post(CERT)],
+    "certificate_counter:move_out_issue": [post(CERT)],
+    "certificate_counter:move_out_after_change": [post(CERT)],
+    "certificate_counter:code_notice_form": [get(CERT)],
+    "certificate_counter:code_notice_preview": [post(CERT)],
+    "certificate_counter:code_notice_issue": [post(CERT)],
     # fees and cash [1420]: no personal data, but the counter's money
     "certificate_counter:issue_receipt": [get(CERT)],
     "certificate_counter:fee_table": [get(CERT)],
     "certificate_counter:cash_summary": [get(CERT)],
     "certificate_counter:cash_summary_csv": [get(CERT)],
     "certificate_counter:cash_summary_pdf": [get(CERT)],
+    # --- screens: 北九州市民カード, under /counter/cards/
+    "card_counter:person": [get(any_of(P.CARD_MANAGE))],
+    "card_counter:issue": [post(any_of(P.CARD_MANAGE))],
+    "card_counter:step": [post(any_of(P.CARD_MANAGE))],
+    # --- screens: 印鑑登録, under /counter/seals/ (the 印影 check stores nothing, but it is the seal clerk's)
+    "seal_counter:person": [get(any_of(P.SEAL_MANAGE))],
+    "seal_counter:register": [post(any_of(P.SEAL_MANAGE))],
+    "seal_counter:inquiry_letter": [get(any_of(P.SEAL_MANAGE))],
+    "seal_counter:answer": [post(any_of(P.SEAL_MANAGE))],
+    "seal_counter:abolish": [post(any_of(P.SEAL_MANAGE))],
+    "seal_counter:lost": [post(any_of(P.SEAL_MANAGE))],
+    "seal_counter:image_check": [post(any_of(P.SEAL_MANAGE))],
+    "seal_counter:certificate": [get(CERT)],
+    "seal_counter:certificate_preview": [post(CERT)],
+    "seal_counter:certificate_issue": [post(CERT)],
+    "seal_counter:issued": [get(CERT)],
+    "seal_counter:reissue": [post(CERT)],
     # --- screens: rights
     "rights:application_list": [get(RIGHTS_ANY)],
     "rights:application_new": [get(RIGHTS_ADMIN)],
@@ -208,6 +251,7 @@ KWARGS = {
     "counter:help": {"topic": "search"},
     "protection:support_action": {"action": "extend"},
     "protection:restriction_action": {"action": "release"},
+    "card_counter:step": {"step": "suspend"},
 }
 # They end or lock the session, so each role's client calls them last.
 LAST = ("counter:lock", "counter:logout")

@@ -14,11 +14,14 @@ urlpatterns = [
     # Staff screens, one app each (C02: each screen checks its right and logs a refusal).
     path("counter/", include("juki.counter.urls")),
     path("counter/certificates/", include("juki.certificates.counter_urls")),  # 証明書の交付 (issue 5)
+    path("counter/cards/", include("juki.cards.counter_urls")),  # 北九州市民カード
+    path("counter/seals/", include("juki.seals.counter_urls")),  # 印鑑登録
     path("rights/", include("juki.rights.urls")),
     path("protection/", include("juki.protection.urls")),
     path("audit/", include("juki.audit.urls")),
     path("disclosure/", include("juki.audit.disclosure_urls")),
     path("verify/", include("juki.certificates.urls")),  # public: checks a certificate, no login
+    path("kiosk/", include("juki.kiosk.urls")),  # 証明書自動交付機: the device credential opens it, not a login
     path("admin/", admin.site.urls),
     # API v1
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -27,6 +30,8 @@ urlpatterns = [
     path("api/v1/", include("juki.register.api.urls")),
     path("api/v1/", include("juki.protection.api.urls")),
     path("api/v1/", include("juki.certificates.api_urls")),
+    path("api/v1/", include("juki.cards.api_urls")),
+    path("api/v1/", include("juki.seals.api_urls")),
     path("api/v1/persons/<int:person_id>/disclosure", audit_api.DisclosureReportView.as_view(), name="api-disclosure"),
     path("api/v1/persons/<int:person_id>/disclosure/summary", audit_api.DisclosureSummaryView.as_view(),
          name="api-disclosure-summary"),

@@ -44,8 +44,15 @@ def test_every_route_is_classified():
                   "api-support-measure-end", "api-protection-alerts", "api-restrictions", "api-restriction-release",
                   "api-restriction-temporary-release", "api-certificate-check"}
     # Certificates: issue and reissue print personal data, the inquiry reads issue records (gate rows).
-    certificates = {"api-certificates", "api-certificate-void", "api-certificate-reissue"}
-    assert names == NO_PERSONAL_DATA | changes | reads | pending | disclosure | rights | protection | certificates
+    certificates = {"api-certificates", "api-certificate-void", "api-certificate-reissue",
+                    "api-certificate-move-out", "api-certificate-code-notice"}  # 転出証明書, 住民票コード通知票
+    # 市民カード: every call opens the gate (card.*).
+    cards = {"api-cards", "api-cards-person", "api-card-suspend", "api-card-resume", "api-card-unlock", "api-card-pin",
+             "api-card-reissue", "api-card-abolish"}
+    # 印鑑登録: every call opens the gate (seal.*); the 印鑑登録証明書 prints personal data.
+    seals = {"api-seal", "api-seal-register", "api-seal-answer", "api-seal-abolish", "api-seal-lost", "api-seal-certificate"}
+    assert names == NO_PERSONAL_DATA | changes | reads | pending | disclosure | rights | protection | certificates \
+        | cards | seals
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +74,10 @@ def _direct_changes(settings):
         ("/api/v1/outbox?consumer=t", "clerk", 403),
         ("/api/v1/persons/{pid}/disclosure/summary", "auditor", 200),
         ("/api/v1/persons/{pid}/disclosure/summary", "clerk", 403),
+        ("/api/v1/cards/persons/{pid}", "clerk", 200),
+        ("/api/v1/cards/persons/{pid}", "auditor", 403),
+        ("/api/v1/seals/persons/{pid}", "clerk", 200),
+        ("/api/v1/seals/persons/{pid}", "auditor", 403),
     ],
 )
 def test_each_read_route_writes_an_access_log_row(fam, api, clerk, auditor, linkage_user, terminal, path, role, status):  # noqa: F811

@@ -1,4 +1,5 @@
-"""Thin HTTP callers of the certificate services: issue, inquiry, void, reissue, and the public check."""
+"""Thin HTTP callers of the certificate services: issue (住民票の写し等, 転出証明書, 住民票コード通知票),
+inquiry, void, reissue, and the public check."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,15 +18,15 @@ from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer, by_method
 from juki.core.errors import DomainError, ErrorCode
 from juki.register.api.views import actor_of
 
-from . import services
+from . import code_notice, move_out, services
 from .content import FOREIGN_ITEMS, FORMS, LAYOUTS, Options
-from .models import RequesterKind
+from .entitlement import REQUEST_KINDS
 
 TAGS = ["certificates"]
 
 
 class RequestSerializer(StrictSerializer):
-    kind = serializers.ChoiceField(choices=RequesterKind.choices, help_text="請求者の区分")
+    kind = serializers.ChoiceField(choices=REQUEST_KINDS, help_text="請求者の区分")
     requester_person_id = serializers.IntegerField(required=False, allow_null=True, default=None,
                                                    help_text="請求者の住民ID（本人・同一世帯）")
     requester_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="",
@@ -61,6 +62,23 @@ class IssueSerializer(StrictSerializer):
                                           required=False, default=list, help_text="記載する外国人住民の項目")
     official = serializers.BooleanField(required=False, default=False, help_text="公用")
     request = RequestSerializer(help_text="請求の内容")
+
+
+class MoveOutCertificateSerializer(StrictSerializer):
+    change_id = serializers.IntegerField(help_text="転出届の異動番号（転出の異動の change_id）")
+    person_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=30,
+                                       help_text="記載する方の住民ID（省略するとこの転出届で転出した全員）")
+    special = serializers.BooleanField(required=False, default=False, help_text="特例転出: 「特例による転出処理済」と印字する")
+    requester_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="",
+                                           help_text="受け取る方の氏名（届出人と違うときなど）")
+    documents = serializers.ListField(child=serializers.CharField(max_length=60), required=False, default=list,
+                                      max_length=10, help_text="受け取りのときに確認した本人確認書類")
+
+
+class CodeNoticeSerializer(StrictSerializer):
+    person_id = serializers.IntegerField(help_text="住民ID")
+    change_id = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                         help_text="住民票コードを記載・変更・修正した異動（省略すると再出力）")
 
 
 class VoidSerializer(StrictSerializer):
@@ -126,6 +144,43 @@ class CertificatesView(GenericAPIView):
         result = services.certificate_issue(actor=actor_of(request), options=Options(**values), household_id=household_id,
                                             person_ids=person_ids, request=req)
         response = _pdf_response(result)
+        response.status_code = 201
+        return response
+
+
+class MoveOutCertificateView(GenericAPIView):
+    """転出証明書 [660]: for the persons of one 転出届. Reissue (the first state) via …/reissue."""
+
+    serializer_class = MoveOutCertificateSerializer
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.CERTIFICATE_ISSUE
+    audit_function = "certificate.issue"
+
+    @extend_schema(responses={201: _PDF}, summary="転出証明書の交付（PDF）", operation_id="certificate_move_out", tags=TAGS)
+    def post(self, request):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values["documents"] = tuple(values["documents"])
+        response = _pdf_response(move_out.move_out_certificate_issue(actor=actor_of(request), **values))
+        response.status_code = 201
+        return response
+
+
+class CodeNoticeView(GenericAPIView):
+    """住民票コード(変更・修正)通知票 [890]: 職権, free. Reissue (the first state) via …/reissue."""
+
+    serializer_class = CodeNoticeSerializer
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.CERTIFICATE_ISSUE
+    audit_function = "certificate.issue"
+
+    @extend_schema(responses={201: _PDF}, summary="住民票コード通知票の出力（PDF）", operation_id="certificate_code_notice",
+                   tags=TAGS)
+    def post(self, request):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        response = _pdf_response(code_notice.resident_code_notice_issue(actor=actor_of(request), **data.validated_data))
         response.status_code = 201
         return response
 

@@ -1,5 +1,7 @@
 """The counter's certificate screens (総合証明): 交付申請 from the person screen, 印刷プレビュー,
-交付, and the 交付履歴 with 無効 and 再交付. Thin callers of `services` and `preview`.
+交付, and the 交付履歴 with 無効 and 再交付; the 転出証明書 and the 住民票コード通知票 as tabs of the
+same screen and from the change-done screen. Thin callers of `services`, `preview`, `move_out`
+and `code_notice`.
 
 Where the PDFs live between requests: the services do not keep a PDF (it is personal data; a
 reissue renders it again), but the browser fetches it in a request of its own (the preview's
@@ -30,9 +32,9 @@ from juki.core.wareki import to_wareki
 from juki.counter.access import counter_view
 from juki.register import selectors
 
-from . import cash, services
+from . import cash, code_notice, move_out, services
 from .cash_forms import CashForm
-from .forms import IssueForm, ListForm, VoidForm
+from .forms import IssueForm, ListForm, MoveOutForm, VoidForm
 from .preview import certificate_preview
 
 SESSION_PREVIEW = "juki_certificate_preview"  # {"token", "pdf"}
@@ -76,16 +78,32 @@ def issue_form(request, person_id: int):
         "help": "certificate"})
 
 
+_CONFIRM_FEE = "この内容で証明書を交付します。よろしいですか。（手数料が発生します）"
+_CONFIRM_FREE = "この内容で交付します。よろしいですか。"
+
+
+def keep_preview(request, pdf: bytes) -> str:
+    """Keep a sample PDF in this session's one preview slot (every form's, seals' too); its token
+    opens it at `preview_pdf`."""
+    token = secrets.token_urlsafe(16)
+    request.session[SESSION_PREVIEW] = {"token": token, "pdf": base64.b64encode(pdf).decode("ascii")}
+    return token
+
+
+def _show_preview(request, result, *, issue_url: str, confirm: str = _CONFIRM_FEE):
+    """Keep the sample PDF in the preview slot and show it with its 交付 button."""
+    token = keep_preview(request, result.pdf)
+    return render(request, "certificates/_preview.html", {"token": token, "warnings": result.warnings,
+                                                          "issue_url": issue_url, "confirm": confirm})
+
+
 @require_POST
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def preview(request, person_id: int):
     options, household_id, person_ids, req = _call(request, person_id)
     result = certificate_preview(actor=request.actor, options=options, household_id=household_id,
                                  person_ids=person_ids, request=req)
-    token = secrets.token_urlsafe(16)
-    request.session[SESSION_PREVIEW] = {"token": token, "pdf": base64.b64encode(result.pdf).decode("ascii")}
-    return render(request, "certificates/_preview.html", {"token": token, "warnings": result.warnings,
-                                                          "person_id": person_id})
+    return _show_preview(request, result, issue_url=reverse(f"{NS}:issue", args=[person_id]))
 
 
 @xframe_options_sameorigin  # shown in the issue screen's own <iframe>
@@ -125,6 +143,97 @@ def issue(request, person_id: int):
     return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued")
 
 
+def _issued(request, result: services.IssueResult):
+    """After a 転出証明書 or a notice: the record, with the PDF open on it to print at once."""
+    _keep_issued(request, result)
+    return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued&open=1")
+
+
+# --- 転出証明書 [660][670] ---------------------------------------------------------------------------
+
+
+def _move_out_form(request, person_id: int, data=None):
+    person = selectors.person_get(actor=request.actor, person_id=person_id)
+    found = move_out.move_out_of(actor=request.actor, person_id=person_id)  # refuses a person without a 転出
+    return person, found, MoveOutForm(data, movers=found["movers"])
+
+
+def _move_out_call(request, person_id: int) -> tuple[int, dict]:
+    _person, found, form = _move_out_form(request, person_id, request.POST)
+    if not form.is_valid():
+        raise DomainError(ErrorCode.INVALID_INPUT, form.error_message())
+    return found["change_id"], form.call()
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def move_out_form(request, person_id: int):
+    person, found, form = _move_out_form(request, person_id)
+    needs_right = any(m["has_my_number"] for m in found["movers"]) and not request.actor.can(Perm.MY_NUMBER_VIEW)
+    return render(request, "certificates/move_out_form.html", {
+        "p": person, "found": found, "form": form, "needs_right": needs_right,
+        "fee": services.fee_for(move_out.FORM, official=False, reissue=False),
+        "title": "証明書の交付（転出証明書）", "help": "certificate"})
+
+
+@require_POST
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def move_out_preview(request, person_id: int):
+    change_id, values = _move_out_call(request, person_id)
+    result = move_out.move_out_certificate_preview(actor=request.actor, change_id=change_id,
+                                                   person_ids=values["person_ids"], special=values["special"])
+    free = not services.fee_for(move_out.FORM, official=False, reissue=False)  # free unless the fee table says otherwise
+    return _show_preview(request, result, issue_url=reverse(f"{NS}:move_out_issue", args=[person_id]),
+                         confirm=_CONFIRM_FREE if free else _CONFIRM_FEE)
+
+
+@require_POST
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def move_out_issue(request, person_id: int):
+    change_id, values = _move_out_call(request, person_id)
+    return _issued(request, move_out.move_out_certificate_issue(actor=request.actor, change_id=change_id, **values))
+
+
+@require_POST
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def move_out_after_change(request, change_id: int):
+    """From the 転出's change-done screen [660]: everyone the 転出届 moved, in one click."""
+    return _issued(request, move_out.move_out_certificate_issue(actor=request.actor, change_id=change_id))
+
+
+# --- 住民票コード通知票 [890] --------------------------------------------------------------------------
+
+
+@require_GET
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def code_notice_form(request, person_id: int):
+    person = selectors.person_get(actor=request.actor, person_id=person_id)
+    status = code_notice.resident_code_notice_status(actor=request.actor, person_id=person_id)
+    return render(request, "certificates/code_notice_form.html", {
+        "p": person, "status": status,
+        "title": "証明書の交付（住民票コード通知票）", "help": "certificate"})
+
+
+@require_POST
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def code_notice_preview(request, person_id: int):
+    result = code_notice.resident_code_notice_preview(actor=request.actor, person_id=person_id)
+    return _show_preview(request, result, issue_url=reverse(f"{NS}:code_notice_issue", args=[person_id]),
+                         confirm="住民票コード通知票を出力します。よろしいですか。")
+
+
+@require_POST
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def code_notice_issue(request, person_id: int):
+    """出力 in the flow (the change-done screen posts its change id) or 再出力 from the tab (none)."""
+    raw = request.POST.get("change_id") or ""
+    if raw and not raw.isdigit():
+        raise DomainError(ErrorCode.INVALID_INPUT, "異動の指定が正しくありません。", field="change_id")
+    result = code_notice.resident_code_notice_issue(actor=request.actor, person_id=person_id,
+                                                    change_id=int(raw) if raw else None)
+    return _issued(request, result)
+
+
 def _shown(row: dict) -> dict:
     """The issue time as the counter reads it: local, 和暦."""
     at = timezone.localtime(dt.datetime.fromisoformat(row["issued_at"]))
@@ -148,12 +257,15 @@ def issue_detail(request, number: str):
     item = _one(request, number)
     slot = request.session.get(SESSION_ISSUED) or {}
     mine = slot.get("number") == item["number"]
+    pdf_ready = mine and item["state"] == "issued"
     return render(request, "certificates/issue_detail.html", {
-        "item": item, "pdf_ready": mine and item["state"] == "issued", "warnings": slot.get("warnings") if mine else [],
+        "item": item, "pdf_ready": pdf_ready, "show_pdf": pdf_ready and request.GET.get("open") == "1",
+        "warnings": slot.get("warnings") if mine else [],
         "done": _DONE.get(request.GET.get("done", "")), "void_form": VoidForm(),
         "title": f"交付番号 {item['number']}", "help": "certificate"})
 
 
+@xframe_options_sameorigin  # ?inline=1: shown on the issue screen itself, ready to print
 @require_GET
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def issue_pdf(request, number: str):
@@ -163,10 +275,12 @@ def issue_pdf(request, number: str):
         raise NotFoundError("この証明書のPDFは、交付した画面からだけ取り出せます。"
                             "もう一度必要なときは、交付履歴から無効にして再交付してください。")
     # Each copy handed out is on the record (the issue itself logged print.certificate).
+    inline = request.GET.get("inline") == "1"
     events.record(request.actor, function="print.certificate_download", person_ids=slot.get("person_ids") or [],
-                  criteria={"number": number})
+                  criteria={"number": number, "inline": inline})
     response = HttpResponse(base64.b64decode(slot["pdf"]), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="certificate-{number}.pdf"'
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="certificate-{number}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
 

@@ -58,6 +58,9 @@ REFUSED_ITEMS: dict[str, tuple[str, ...]] = {
     Kind.THIRD_PARTY: ("my_number", "resident_code", "head_and_relationship", "domicile", "foreign_items", "history"),
 }
 _RESIDENT_KINDS = (Kind.SELF, Kind.HOUSEHOLD)
+# Who may ask for a 住民票の写し等: every kind but 届出人 and 職権, which name how a 転出証明書 or a
+# 住民票コード通知票 came to be issued (`move_out`, `code_notice`), not a request.
+REQUEST_KINDS = [(k, label) for k, label in Kind.choices if k not in (Kind.NOTIFIER, Kind.EX_OFFICIO)]
 
 
 def _incomplete(message: str, field: str) -> DomainError:
@@ -67,7 +70,7 @@ def _incomplete(message: str, field: str) -> DomainError:
 def check(options: Options, request: Request, *, channel: str = Channel.COUNTER) -> None:
     """Refuse (DomainError) a request the requester is not entitled to, or one not fully taken."""
     kind = request.kind
-    if kind not in Kind.values:
+    if kind not in dict(REQUEST_KINDS):
         raise DomainError(ErrorCode.INVALID_INPUT, "請求者の区分を選んでください。", field="kind")
     if kind in _RESIDENT_KINDS and not request.requester_person_id:
         raise _incomplete("本人または同一世帯の方からの請求では、請求者の住民を指定してください。", "requester_person_id")

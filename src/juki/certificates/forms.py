@@ -9,7 +9,7 @@ from django import forms
 from juki.counter.forms import Form, WarekiDateField
 
 from .content import FOREIGN_ITEMS, FORMS, LAYOUTS, REMOVED_FORMS, Options
-from .entitlement import Request
+from .entitlement import REQUEST_KINDS, Request
 from .models import RequesterKind
 
 # The identity documents a counter usually sees; anything else goes in 「その他」.
@@ -37,7 +37,7 @@ class IssueForm(Form):
                                               widget=forms.CheckboxSelectMultiple, choices=list(FOREIGN_ITEMS.items()))
     official = forms.BooleanField(label="公用（手数料なし）", required=False)
 
-    kind = forms.ChoiceField(label="請求者の種別", widget=forms.RadioSelect, choices=RequesterKind.choices,
+    kind = forms.ChoiceField(label="請求者の種別", widget=forms.RadioSelect, choices=REQUEST_KINDS,
                              error_messages={"required": "請求者の種別を選んでください。"})
     requester_person = forms.ChoiceField(label="請求者（世帯員から選ぶ）", required=False)
     requester_name = _text("請求者の氏名（官公署は名称）", 120)
@@ -130,3 +130,27 @@ class ListForm(Form):
 class VoidForm(Form):
     reason = forms.CharField(label="無効にする理由", max_length=200,
                              error_messages={"required": "無効にする理由を入力してください。"})
+
+
+class MoveOutForm(Form):
+    """転出証明書: which of the 転出届's persons, 特例転出 [670], and who collects it (optional)."""
+
+    persons = forms.MultipleChoiceField(label="記載する方（この転出届で転出した方）", widget=forms.CheckboxSelectMultiple,
+                                        error_messages={"required": "転出証明書に記載する方を選んでください。"})
+    special = forms.BooleanField(label="特例転出（「特例による転出処理済」と印字する）", required=False)
+    requester_name = _text("受け取る方の氏名（届出人と違うときなど）", 120)
+    documents = forms.MultipleChoiceField(label="確認した本人確認書類（受け取りのとき）", required=False,
+                                          widget=forms.CheckboxSelectMultiple, choices=[(d, d) for d in DOCUMENTS])
+
+    def __init__(self, *args, movers: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["persons"].choices = [(str(m["person_id"]), _name(m)) for m in movers]
+        if not self.is_bound:
+            self.initial["persons"] = [str(m["person_id"]) for m in movers]  # everyone the 転出届 moved
+
+    error_message = IssueForm.error_message
+
+    def call(self) -> dict:
+        d = self.cleaned_data
+        return {"person_ids": [int(p) for p in d["persons"]], "special": d["special"],
+                "requester_name": d["requester_name"].strip(), "documents": tuple(d["documents"])}

@@ -6,7 +6,9 @@ request it answered (`CertificateRequest`: who asked, the documents checked, pur
 basis) and, if it comes to that, its voiding (`CertificateVoid`). The request holds the
 requester's name and free text, so its manager is guarded like the register's; the issue row
 holds ids, codes and hashes only, which lets the public verification read it without a gate.
-The PDF itself is not kept: it is personal data, and a reissue renders it again.
+The PDF itself is not kept: it is personal data, and a reissue renders it again — from the register
+as it reads now (住民票の写し等), or, for the forms whose reissue must show the first state (転出証明書
+[660], 住民票コード通知票), from the content kept with the first issue (`CertificateSnapshot`, guarded).
 """
 from __future__ import annotations
 
@@ -38,6 +40,11 @@ class RequesterKind(models.TextChoices):
     AGENT = "agent", "代理人"
     GOVERNMENT = "government", "国・地方公共団体"
     THIRD_PARTY = "third_party", "第三者"
+    # Not requests for a 住民票の写し (entitlement refuses them there): the 転出証明書 goes to whoever
+    # made the 転出届, checked when the 転出 was entered (住基法24条); a 住民票コード通知票 is the
+    # city's own notice to the person, with nobody asking (住基法30条の3第3項).
+    NOTIFIER = "notifier", "届出人"
+    EX_OFFICIO = "ex_officio", "職権"
 
 
 class Channel(models.TextChoices):
@@ -117,6 +124,27 @@ class CertificateRequest(models.Model):
     class Meta:
         verbose_name = "証明書の請求"
         verbose_name_plural = "証明書の請求"
+        base_manager_name = "objects"
+
+
+class CertificateSnapshot(models.Model):
+    """What a 転出証明書 or a 住民票コード通知票 printed when it was first issued [660].
+
+    A reissue (紛失等) prints the state as first issued, not the register as it reads now, so the
+    built content is kept with the first issue. Personal data: guarded, append-only like the
+    issue it belongs to. A 個人番号 on it is kept only encrypted (``sealed``: person id →
+    [key id, base64 of the ciphertext]); the content holds an empty value in its place.
+    """
+
+    issue = models.OneToOneField(CertificateIssue, on_delete=models.PROTECT, related_name="snapshot")
+    content = models.JSONField("印字した内容")
+    sealed = models.JSONField("個人番号（暗号化）", default=dict)
+
+    objects = GuardedManager()
+
+    class Meta:
+        verbose_name = "証明書の当初の印字内容"
+        verbose_name_plural = "証明書の当初の印字内容"
         base_manager_name = "objects"
 
 

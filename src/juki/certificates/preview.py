@@ -31,6 +31,11 @@ SAMPLE_MARK = "【見本】"
 SAMPLE_NOTICE = "見本（交付前の確認用）です。この用紙は証明書として使用できません。"
 
 
+def sample_url() -> str:
+    """A sample's QR code leads to the verification page itself: a preview has no number to check."""
+    return f"{settings.JUKI_PUBLIC_BASE_URL}/verify/"
+
+
 @dataclass(frozen=True)
 class PreviewResult:
     pdf: bytes
@@ -55,7 +60,6 @@ def certificate_preview(*, actor: Actor, options: Options, household_id: int | N
                         mayor_title=mayor_title)
         content["title"] = SAMPLE_MARK + content["title"]
         content["certification"] = SAMPLE_NOTICE
-        # The QR code leads to the verification page itself: a preview has no number to check.
-        pdf = render.render_pdf(content, verification_url=f"{settings.JUKI_PUBLIC_BASE_URL}/verify/")
+        pdf = render.render_pdf(content, verification_url=sample_url())
         return PreviewResult(pdf=pdf, person_ids=tuple(content.get("person_ids") or subjects),
                              warnings=tuple(check.get("warnings") or ()))

@@ -62,7 +62,7 @@ def _mincho() -> str:
     return register_fonts()[1]
 
 
-def _markup(text: str) -> str:
+def markup(text: str) -> str:
     return with_fallback(text or "", _mincho())  # escaped, newlines as <br/>, 外字 in IPAmj明朝
 
 
@@ -73,14 +73,15 @@ def fit(text: str, width: float) -> Paragraph:
     lines = (text or "").split("\n")
     widest = max((string_width(line, font, BODY_SIZE) for line in lines), default=0)
     if widest <= inner:
-        return Paragraph(_markup(text), _style(BODY_SIZE))
+        return Paragraph(markup(text), _style(BODY_SIZE))
     size = BODY_SIZE * inner / widest
     if size >= MIN_ONE_LINE_SIZE:
-        return Paragraph(_markup(text), _style(round(size - 0.05, 1)))
-    return Paragraph(_markup(text), _style(WRAP_SIZE))  # CJK wrap breaks anywhere: the whole text prints
+        return Paragraph(markup(text), _style(round(size - 0.05, 1)))
+    return Paragraph(markup(text), _style(WRAP_SIZE))  # CJK wrap breaks anywhere: the whole text prints
 
 
-def _table(rows: list[list], widths: list[float], *, label_cols: int = 1, header: bool = False) -> Table:
+def bordered_table(rows: list[list], widths: list[float], *, label_cols: int = 1, header: bool = False) -> Table:
+    """The forms' ruled table: mincho throughout, a box, thin inner lines, label columns shaded."""
     table = Table(rows, colWidths=widths, splitByRow=True, splitInRow=1, repeatRows=1 if header else 0)
     style = [
         ("FONTNAME", (0, 0), (-1, -1), _mincho()),  # also for empty cells (no unembedded Helvetica)
@@ -110,11 +111,11 @@ SHORT_ITEMS = frozenset({
 })
 
 
-def _pair_rows(items: list[list[str]]) -> list[list[list[str]]]:
+def _pair_rows(items: list[list[str]], short: frozenset[str] = SHORT_ITEMS) -> list[list[list[str]]]:
     rows: list[list[list[str]]] = []
     pending: list[str] | None = None
     for item in items:
-        if item[0] in SHORT_ITEMS:
+        if item[0] in short:
             if pending is None:
                 pending = item
             else:
@@ -130,7 +131,7 @@ def _pair_rows(items: list[list[str]]) -> list[list[list[str]]]:
     return rows
 
 
-def _items_table(items: list[list[str]], width: float, number: str = "") -> Table:
+def _items_table(items: list[list[str]], width: float, number: str = "", short: frozenset[str] = SHORT_ITEMS) -> Table:
     """A bordered item table: [番号 |] 項目 | 内容 | 項目 | 内容, with wide items spanning."""
     lead = NUMBER_W if number else 0
     half = (width - lead) / 2
@@ -138,7 +139,7 @@ def _items_table(items: list[list[str]], width: float, number: str = "") -> Tabl
     wide_w = width - lead - LABEL_W
     offset = 1 if number else 0
     data, commands = [], []
-    for r, pair in enumerate(_pair_rows(items)):
+    for r, pair in enumerate(_pair_rows(items, short)):
         row = [""] if number else []
         if len(pair) == 2:
             for label, value in pair:
@@ -152,18 +153,18 @@ def _items_table(items: list[list[str]], width: float, number: str = "") -> Tabl
         data.append(row)
     widths = ([NUMBER_W] if number else []) + [LABEL_W, value_w, LABEL_W, value_w]
     if number:
-        data[0][0] = Paragraph(_markup(number), _style(BODY_SIZE))
+        data[0][0] = Paragraph(markup(number), _style(BODY_SIZE))
         commands += [("SPAN", (0, 0), (0, -1)), ("ALIGN", (0, 0), (0, -1), "CENTER")]
-    table = _table(data, widths, label_cols=0)
+    table = bordered_table(data, widths, label_cols=0)
     table.setStyle(TableStyle(commands))
     return table
 
 
 def _history_table(rows: list[list[str]], width: float) -> Table:
     widths = [30 * mm, 48 * mm, width - 78 * mm]
-    head = [Paragraph(_markup(t), _style(9)) for t in ("異動日", "異動事由", "異動の内容")]
+    head = [Paragraph(markup(t), _style(9)) for t in ("異動日", "異動事由", "異動の内容")]
     body = [[fit(c, w) for c, w in zip(row, widths)] for row in rows]
-    return _table([head] + body, widths, label_cols=0, header=True)
+    return bordered_table([head] + body, widths, label_cols=0, header=True)
 
 
 class Certification(Flowable):
@@ -176,7 +177,7 @@ class Certification(Flowable):
 
     def wrap(self, avail_width, avail_height):
         self.width = avail_width
-        self.para = Paragraph(_markup(self.text), _style(11))
+        self.para = Paragraph(markup(self.text), _style(11))
         _w, h = self.para.wrap(avail_width, avail_height)
         self.height = 6 * mm + h + 38 * mm
         return self.width, self.height
@@ -268,13 +269,15 @@ def draw_qr(c, x: float, y: float, size: float, qr: tuple[int, list[tuple[int, i
     c.restoreState()
 
 
-def _page_canvas(content: dict, verification_url: str):
+def page_canvas(content: dict, verification_url: str):
     """A canvas that draws each page's frame once the page count is known (「n/N」)."""
     font = _mincho()
     qr = qr_runs(verification_url)
     title = content["title"]
     official = content.get("official_mark") or ""
     number = content.get("issue_number") or ""
+    marks = content.get("marks") or ()
+    reissued = reissue_note(content)
 
     def frame(c, total: int) -> None:
         w, h = c._pagesize
@@ -294,6 +297,7 @@ def _page_canvas(content: dict, verification_url: str):
             c.rect(MARGIN, top - 16 * mm, 22 * mm, 11 * mm, stroke=1, fill=0)
             c.setFont(font, 16)
             c.drawCentredString(MARGIN + 11 * mm, top - 13.5 * mm, official)
+        draw_marks(c, MARGIN, top - 25 * mm, marks, reissued)
         # The issue number carries the municipality's name (configuration, but any character).
         draw_string(c, MARGIN, MARGIN - 6 * mm, f"発行番号　{number}　{page}/{total}", font, 8.5)
         if page < total:
@@ -303,19 +307,54 @@ def _page_canvas(content: dict, verification_url: str):
     return pdf.page_frame_canvas(font, frame)
 
 
+MARK_SIZE = 10.5
+
+
+def draw_marks(c, x: float, y: float, marks, text: str = "") -> None:
+    """Below the title, left to right from (x, y): boxed marks such as 「特例による転出処理済」 [670],
+    then a line of text (a reissue's first issue [660]). In the header, so a reissue keeps the
+    first issue's pages."""
+    font = _mincho()
+    c.saveState()
+    c.setLineWidth(1.0)
+    for mark in marks:
+        w = string_width(mark, font, MARK_SIZE) + 4 * mm
+        c.rect(x, y, w, 7 * mm, stroke=1, fill=0)
+        draw_string(c, x + 2 * mm, y + 2.2 * mm, mark, font, MARK_SIZE)
+        x += w + 3 * mm
+    if text:
+        draw_string(c, x, y + 2.2 * mm, text, font, 9.5)
+    c.restoreState()
+
+
+def reissue_note(content: dict) -> str:
+    """再交付 [660]: which issue this one replaces, and when that was."""
+    r = content.get("reissue")
+    return f"再交付　当初の交付 {r['issued_on_display']}（交付番号 {r['number']}）" if r else ""
+
+
+def notes(content: dict) -> list:
+    """A form's own note (the 準ずる証明書's reason [660]), printed above the 認証文."""
+    if not content.get("note"):
+        return []
+    return [Paragraph(markup(content["note"]), _style(BODY_SIZE)), Spacer(1, 1.5 * mm)]
+
+
 def _story(content: dict, width: float) -> list:
     story: list = []
+    short = SHORT_ITEMS | frozenset(content.get("short_items") or ())  # a form may pair more of its items
     if content.get("common"):
-        story += [_items_table(content["common"], width), Spacer(1, 4 * mm)]
+        story += [_items_table(content["common"], width, short=short), Spacer(1, 4 * mm)]
     individual = content.get("layout") == "individual"
     sections = content["sections"]
     for i, section in enumerate(sections):
-        block = [_items_table(section["items"], width, number=section.get("heading") or "")]
+        block = [_items_table(section["items"], width, number=section.get("heading") or "", short=short)]
         if section.get("history"):
             block += [Spacer(1, 1.5 * mm), _history_table(section["history"], width)]
         block.append(Spacer(1, 3 * mm))
         if i == len(sections) - 1:
             # The 認証文 goes with the last block: never a last sheet that certifies nothing.
+            block += notes(content)
             block.append(Certification(content["certification"], content["issued_on_display"],
                                        content["mayor_title"], seal_text(content)))
         if individual and i > 0:
@@ -334,5 +373,5 @@ def render_pdf(content: dict, *, verification_url: str) -> bytes:
         # Metadata names the form only: a PDF's properties must not carry personal data.
         title=content["title"], author=content.get("municipality") or "juki", creator="juki", subject="",
     )
-    doc.build(_story(content, doc.width), canvasmaker=_page_canvas(content, verification_url))
+    doc.build(_story(content, doc.width), canvasmaker=page_canvas(content, verification_url))
     return buf.getvalue()

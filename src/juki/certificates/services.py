@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from juki.accounts.permissions import Perm
 from juki.audit import events, gate
@@ -32,15 +33,17 @@ from juki.register import selectors
 from juki.register.models import Municipality, Person
 
 from . import entitlement, render, signing
-from .content import LAYOUTS, Options, build
+from .content import FORMS, LAYOUTS, Options, build
 from .entitlement import Kind, Request
 from .models import (
     CertificateIssue,
     CertificateRequest,
+    CertificateSnapshot,
     CertificateSubject,
     CertificateVoid,
     Channel,
     FORM_LABELS,
+    RequesterKind,
 )
 
 __all__ = [
@@ -223,13 +226,16 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
 
 def record_issue(session, *, form: str, options: dict, make_pdf, request: Request, channel: str,
                  household_id: int | None = None, reissue_of: CertificateIssue | None = None, official: bool = False,
-                 log_criteria: dict | None = None) -> tuple[CertificateIssue, bytes]:
+                 log_criteria: dict | None = None, snapshot=None) -> tuple[CertificateIssue, bytes]:
     """Number, render, hash, sign and record one certificate, inside the caller's open gate session.
 
     Shared by every form (住民票の写し等, 転出証明書, 住民票コード通知票, 印鑑登録証明書): the caller has
     checked the entitlement and read the data; ``make_pdf(number, issued_on)`` returns the PDF and the
     ids of the persons it prints. One transaction: the next number, the PDF, the records, the
     `print.certificate` row and the gate's own row, or nothing (a failed rendering takes no number).
+    ``snapshot``, when given, is called after ``make_pdf`` and returns what `snapshot.keep` made of
+    the content printed: it is stored with the issue, so that a reissue prints the first state.
+    A 職権 issue (a notice nobody asked for) is free, like 公用.
     """
     actor = session.actor
     with transaction.atomic():
@@ -242,10 +248,14 @@ def record_issue(session, *, form: str, options: dict, make_pdf, request: Reques
         issue = CertificateIssue.objects.create(
             number=number, year=issued_on.year, serial=serial, form=form, options=options, person_ids=list(printed),
             household_id=household_id, requester_kind=request.kind,
-            fee=fee_for(form, official=official, reissue=reissue_of is not None),
+            fee=fee_for(form, official=official or request.kind == RequesterKind.EX_OFFICIO,
+                        reissue=reissue_of is not None),
             operator=actor.user, terminal=actor.terminal, channel=channel, issued_at=issued_at, sha256=digest,
             key_id=key_id, signature=signature, reissue_of=reissue_of)
         CertificateSubject.objects.bulk_create(CertificateSubject(issue=issue, person_id=pid) for pid in issue.person_ids)
+        if snapshot is not None:
+            kept = snapshot()
+            CertificateSnapshot.objects.create(issue=issue, content=kept["content"], sealed=kept["sealed"])
         CertificateRequest.objects.create(
             issue=issue, requester_person_id=request.requester_person_id, requester_name=request.requester_name.strip(),
             documents=[d.strip() for d in request.documents if d.strip()], power_of_attorney=request.power_of_attorney,
@@ -292,12 +302,25 @@ def certificate_void(*, actor: Actor, number: str, reason: str) -> dict:
         return issue_dict(issue)
 
 
+# Forms of other apps that reissue through their own service (the 交付履歴's 再交付 button is shared).
+REISSUERS = {"seal_cert": "juki.seals.services.seal_certificate_reissue"}
+
+
 def certificate_reissue(*, actor: Actor, number: str) -> IssueResult:
-    """再交付: the same options for the same request, as the register reads now, under a new number."""
+    """再交付 under a new number. A 住民票の写し等: the same options for the same request, as the
+    register reads now. A form kept as first printed (転出証明書 [660], 住民票コード通知票): that
+    first state again, marked 再交付 (`snapshot.reissue`). A form in `REISSUERS`: its own service."""
+    form = CertificateIssue.objects.filter(number=_normalize_number(number)).values_list("form", flat=True).first()
+    if form in REISSUERS:
+        return import_string(REISSUERS[form])(actor=actor, number=_normalize_number(number))
     with gate.open(actor, function="certificate.reissue", perm=Perm.CERTIFICATE_ISSUE,
                    criteria={"number": number}) as session:
         original = _load(number)
         session.record(original.person_ids)
+        if original.form not in FORMS:
+            from . import snapshot  # it builds on record_issue, so it imports this module
+
+            return snapshot.reissue(session, original)
         taken = CertificateRequest.objects.get(issue=original)
         request = Request(kind=original.requester_kind, requester_person_id=taken.requester_person_id,
                           requester_name=taken.requester_name, documents=tuple(taken.documents),

@@ -215,4 +215,14 @@ JUKI_PUBLIC_BASE_URL = os.environ.get("JUKI_PUBLIC_BASE_URL", "http://localhost:
 JUKI_CERTIFICATE_FEES = {"move_out_cert": 0, "resident_code_notice": 0,
                          **json.loads(os.environ.get("JUKI_CERTIFICATE_FEES", "{}") or "{}")}
 JUKI_CERTIFICATE_FEE_DEFAULT = int(os.environ.get("JUKI_CERTIFICATE_FEE_DEFAULT", "300"))
+# 市民カード: this many consecutive wrong PINs lock the card until the counter sets a new PIN.
+JUKI_CARD_PIN_ATTEMPTS = int(os.environ.get("JUKI_CARD_PIN_ATTEMPTS", "3"))
+# 印鑑登録: days a mailed 照会書 may take to come back as a 回答書; the resolution (dpi) a 印影 scan
+# is taken to have when its file records none (the size rule is judged in millimetres).
+JUKI_SEAL_ANSWER_DAYS = int(os.environ.get("JUKI_SEAL_ANSWER_DAYS", "30"))
+JUKI_SEAL_SCAN_DPI = int(os.environ.get("JUKI_SEAL_SCAN_DPI", "300"))
+# 証明書自動交付機 (S6): a resident's session ends after this many idle seconds (checked on the
+# server); the device's enrolment cookie lasts this many days before the installer enrols it again.
+JUKI_KIOSK_IDLE_SECONDS = int(os.environ.get("JUKI_KIOSK_IDLE_SECONDS", "60"))
+JUKI_KIOSK_DEVICE_COOKIE_DAYS = int(os.environ.get("JUKI_KIOSK_DEVICE_COOKIE_DAYS", "365"))
 JUKI_DEMO_TOOLS = False  # demo-only commands (conf/dev.py turns them on)

@@ -362,6 +362,8 @@ HELP_PAGES = {
     "confirm": "入力内容の確認", "pending": "審査（仮登録・本登録）", "login": "ログインと画面ロック", "keys": "キー操作の一覧",
     "rights": "権限管理", "support": "支援措置・抑止", "analysis": "ログ分析・異常検知", "disclosure": "開示請求の回答作成",
     "certificate": "証明書の交付",
+    "card": "市民カード",
+    "seal": "印鑑登録",
 }
 
 

@@ -34,6 +34,18 @@ class EndReason(models.TextChoices):
     INQUIRY_EXPIRED = "inquiry_expired", "回答期限の経過"
 
 
+class SealEventKind(models.TextChoices):
+    """異動事由 of a `SealEvent`."""
+
+    APPLIED = "applied", "登録申請の受付（照会書を送付）"
+    REGISTERED = "registered", "登録"
+    ABOLISHED = "abolished", "廃止（本人の申請）"
+    LOST = "lost", "亡失による廃止"
+    EX_OFFICIO = "ex_officio", "職権による廃止"
+    INQUIRY_EXPIRED = "inquiry_expired", "回答期限の経過による廃止"
+    NAME_CHANGED = "name_changed", "氏名等の変更（登録は継続）"
+
+
 class SealRegistration(models.Model):
     number = models.CharField("印鑑番号", max_length=12, unique=True)
     person_id = models.BigIntegerField("住民ID", db_index=True)
@@ -51,6 +63,18 @@ class SealRegistration(models.Model):
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="受付者", null=True, blank=True,
                                       on_delete=models.PROTECT, related_name="+")
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="廃止処理者", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    # Added with the seal services (別添2: 刻印文字, 保証人識別番号・保証人印鑑番号, 登録回答代理人氏名,
+    # 亡廃届代理人氏名, 登録拠点コード) and the measured size of the 印影.
+    seal_text = models.CharField("刻印文字", max_length=20, blank=True)
+    image_width_mm = models.DecimalField("印影の幅（mm）", max_digits=4, decimal_places=1, null=True, blank=True)
+    image_height_mm = models.DecimalField("印影の高さ（mm）", max_digits=4, decimal_places=1, null=True, blank=True)
+    image_dpi = models.PositiveIntegerField("読み取り解像度（dpi）", null=True, blank=True)
+    guarantor_person_id = models.BigIntegerField("保証人の住民ID", null=True, blank=True)
+    guarantor_number = models.CharField("保証人の印鑑番号", max_length=12, blank=True)
+    answer_agent_name = models.CharField("登録回答代理人氏名", max_length=120, blank=True)
+    end_agent_name = models.CharField("廃止届代理人氏名", max_length=120, blank=True)
+    terminal = models.ForeignKey("accounts.Terminal", verbose_name="受付端末", null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="+")
 
     objects = GuardedManager()
@@ -72,7 +96,7 @@ class SealEvent(models.Model):
     """One step of a registration's history (履歴連番 = id order within the registration)."""
 
     registration = models.ForeignKey(SealRegistration, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField("異動事由", max_length=24)
+    kind = models.CharField("異動事由", max_length=24, choices=SealEventKind.choices)
     on = models.DateField("異動年月日")
     at = models.DateTimeField("処理日時")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="処理者", null=True, blank=True,

@@ -16,6 +16,7 @@ from typing import Iterator
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from juki.accounts.permissions import Perm
@@ -33,6 +34,11 @@ from . import numbers, people, search
 
 OUTBOX_SCHEMA = "juki.change.v1"
 _OUTBOX_LOCK_KEY = 0x6A756B69  # "juki": serialises outbox inserts so ids commit in order (PostgreSQL)
+
+# Sent by `finish()` inside the change's gate and transaction with (session, change, person_events):
+# records that end with a person's removal or change of name (印鑑登録's 職権廃止) change in the same
+# commit, or the whole change rolls back.
+change_written = Signal()
 
 
 # Versions that may be dated before the latest: the 転入通知 completes a removal as of the
@@ -351,6 +357,7 @@ class ChangeWriter:
         # Also those written without being chosen: a household's address or 続柄 carried along.
         self._guard(e["person_id"] for e in self._events if e["version_before"] is not None)
         self._refresh_head_flags()
+        change_written.send(sender=ChangeWriter, session=self.session, change=self.change, person_events=self._events)
         households = sorted(self._touched_households.values(), key=lambda h: h.id)
         payload = {
             "schema": OUTBOX_SCHEMA,

@@ -1,0 +1,122 @@
+"""Who is at the kiosk: the device credential on every request, and the resident's short session.
+
+- The device: an HttpOnly, SameSite=Strict cookie, signed with the server's key, carries the code
+  and the secret the installer typed once on the setup screen; its path is /kiosk/, so the staff
+  screens and the API never receive it. A missing, altered, wrong or stopped credential gets
+  「この端末は自動交付機として登録されていません。」 and nothing else.
+- The resident: one dict in the (server-side) session under `STATE`, holding the card holder, the
+  choice, the money put in and, after the issue, the PDF until the card is taken back. It ends
+  after the issue, on 「やめる」 and after `JUKI_KIOSK_IDLE_SECONDS` without a request (checked here,
+  on the server; the page's timer only saves the resident a tap). Ending drops the state and
+  cycles the session key, so the next resident starts afresh.
+"""
+from __future__ import annotations
+
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.core import signing
+from django.shortcuts import redirect, render
+
+from juki.core.errors import DomainError
+
+from . import devices, services
+
+COOKIE = "juki_kiosk_device"
+COOKIE_SALT = "juki.kiosk.device"
+COOKIE_PATH = "/kiosk/"
+STATE = "juki_kiosk"
+ENDED = "juki_kiosk_ended"  # what the end screen says, kept across one redirect
+
+
+def set_device_cookie(response, code: str, secret: str) -> None:
+    response.set_signed_cookie(COOKIE, f"{code}:{secret}", salt=COOKIE_SALT, path=COOKIE_PATH,
+                               max_age=settings.JUKI_KIOSK_DEVICE_COOKIE_DAYS * 86400, httponly=True,
+                               samesite="Strict", secure=settings.SESSION_COOKIE_SECURE)
+
+
+def device_of(request):
+    """The registered, active device this request comes from, or None (the refusal is logged when
+    a credential was presented; a browser without one is just not a kiosk)."""
+    try:
+        value = request.get_signed_cookie(COOKIE, default=None, salt=COOKIE_SALT)
+    except signing.BadSignature:
+        value = ""
+    if value is None:
+        return None
+    code, _, secret = value.partition(":")
+    try:
+        return devices.device_check(code, secret)
+    except DomainError:
+        return None
+
+
+def not_registered(request):
+    return render(request, "kiosk/not_registered.html", {"title": devices.NOT_REGISTERED}, status=403)
+
+
+def state(request) -> dict | None:
+    return request.session.get(STATE)
+
+
+def save(request, data: dict) -> None:
+    request.session[STATE] = data
+    request.session.modified = True
+
+
+def _forget(request) -> None:
+    """Drop the resident's state and take a new session key, so nothing of one resident's session
+    (not even its key) carries over to the next. Only the kiosk's keys go: a staff login in the
+    same browser (a demo) is left alone."""
+    request.session.pop(STATE, None)
+    request.session.pop(ENDED, None)
+    request.session.cycle_key()
+
+
+def begin(request) -> dict:
+    """A new resident's session (after 「はじめる」)."""
+    _forget(request)
+    data = {"seen": time.time(), "paid": 0}
+    save(request, data)
+    return data
+
+
+def end(request, message: str = "", *, returned: int = 0, issued: bool = False):
+    """End the resident's session and show 「カードをお取りください」 (with the money given back)."""
+    _forget(request)
+    request.session[ENDED] = {"message": message, "returned": returned, "issued": issued}
+    return redirect("kiosk:end")
+
+
+def kiosk_view(*, needs: tuple[str, ...] = ()):
+    """Every kiosk screen: the device first, then (for `needs`) the resident's live session holding
+    those keys. An expired session ends with the timeout message; a missing one goes to the start."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            device = device_of(request)
+            if device is None:
+                return not_registered(request)
+            request.kiosk_device = device
+            request.kiosk_actor = devices.device_actor(device)
+            data = state(request)
+            now = time.time()
+            if data is not None and services.idle_expired(data.get("seen"), now):
+                return end(request, services.TIMED_OUT, returned=0 if data.get("issued") else data.get("paid", 0))
+            if needs and (data is None or any(data.get(k) is None for k in needs)):
+                return redirect("kiosk:start")
+            if data is not None:
+                data["seen"] = now
+                save(request, data)
+            request.kiosk = data
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as exc:  # whatever the rule, the resident reads the kiosk's own words
+                paid = (data or {}).get("paid", 0) if not (data or {}).get("issued") else 0
+                return end(request, services.refusal(exc).message, returned=paid)
+
+        return wrapped
+
+    return decorate

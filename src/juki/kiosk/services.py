@@ -1,0 +1,270 @@
+"""The kiosk's rules (S6): card + PIN, what a resident may choose, the kiosk's own pre-check,
+payment, the issue, and what the kiosk says when it refuses. Plain Python: the views keep the
+state between screens and call these.
+
+What the kiosk offers, and why (the counter does everything else):
+- 住民票の写し of the card holder's current household, requested by the holder as 本人
+  (`Request(kind="self")`), one copy per issue: 本人のみ, 世帯全員, or 世帯の一部 (the holder and
+  the members chosen; the holder is always on it, since a request as 本人 must include 本人);
+  世帯主・続柄 and 本籍・筆頭者 yes/no. Never 個人番号, 住民票コード, 在留資格等, history, or 除票.
+- 印鑑登録証明書 when the card is the 印鑑登録証 of a registered seal.
+- 抑止 (証明書交付, error *or* alert level) or a 支援措置 on anyone of the holder's household (for a
+  住民票) or on the holder (for a 印鑑登録証明書), a holder who is no longer a resident, and every
+  refusal the counter could resolve: refused with one message that gives no reason, so that a
+  相手方 holding someone's card learns nothing. The access log keeps the real reason.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.cards.services import CardHolder, card_authenticate
+from juki.certificates.content import Options
+from juki.certificates.entitlement import Request
+from juki.certificates.models import Channel
+from juki.certificates.services import IssueResult, certificate_issue, fee_for
+from juki.core.errors import DomainError, ErrorCode
+from juki.protection import enforcement
+from juki.protection.models import Process
+from juki.register import selectors
+from juki.register.models import Person, Status
+from juki.seals.services import seal_certificate_issue
+
+COPY, SEAL = "copy", "seal_cert"
+FORMS = {COPY: "住民票の写し", SEAL: "印鑑登録証明書"}
+SELF_ONLY, HOUSEHOLD, MEMBERS = "self", "household", "members"
+SCOPES = {SELF_ONLY: "本人のみ", HOUSEHOLD: "世帯全員", MEMBERS: "世帯の一部（選んだ方）"}
+# 10・50・100・500円玉と千円札 (no 1円・5円 coins, no larger notes: the change box holds coins only).
+DENOMINATIONS = (10, 50, 100, 500, 1000)
+CARD_DOCUMENT = "市民カード（暗証番号で確認）"
+
+REFUSED = "この証明書は自動交付機では交付できません。お手数ですが、窓口へお越しください。"
+CARD_UNUSABLE = "このカードは自動交付機では利用できません。お手数ですが、窓口へお越しください。"
+TIMED_OUT = "一定時間操作がなかったため、手続きを終了しました。"
+CANCELLED = "手続きを中止しました。"
+
+
+def card_locked_message() -> str:
+    attempts = getattr(settings, "JUKI_CARD_PIN_ATTEMPTS", 3)
+    return f"暗証番号を{attempts}回誤ったため、このカードは利用できません。窓口へお越しください。"
+
+
+def idle_seconds() -> int:
+    return settings.JUKI_KIOSK_IDLE_SECONDS
+
+
+def idle_expired(last_seen: float | None, now: float) -> bool:
+    """The resident's session ends after `JUKI_KIOSK_IDLE_SECONDS` without a request."""
+    return last_seen is None or now - last_seen > idle_seconds()
+
+
+class Refused(DomainError):
+    """The kiosk refuses and ends the resident's session (the card and any money come back).
+
+    `code` keeps the cause for the tests and the log; `message` is what the resident reads."""
+
+    status = 403
+
+    def __init__(self, code: ErrorCode | str, message: str = REFUSED):
+        super().__init__(code, message)
+
+
+def refusal(exc: DomainError) -> Refused:
+    """What the kiosk says for a refusal of the card or of the issue."""
+    if isinstance(exc, Refused):
+        return exc
+    if exc.code == ErrorCode.CARD_LOCKED:
+        return Refused(exc.code, card_locked_message())
+    if exc.code == ErrorCode.CARD_STATE:
+        return Refused(exc.code, CARD_UNUSABLE)
+    return Refused(exc.code, REFUSED)
+
+
+# --- card + PIN ------------------------------------------------------------------------------------
+
+
+def normalize_card_number(number: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", number or "") if ch.isdigit())
+
+
+def pin_wrong_message(remaining: int | None) -> str:
+    if remaining:
+        return f"暗証番号が違います。もう一度入力してください（あと{remaining}回まちがえると、このカードは使えなくなります）。"
+    return "暗証番号が違います。もう一度入力してください。"
+
+
+def authenticate(*, actor: Actor, number: str, pin: str) -> CardHolder:
+    """The card holder for a card number and its PIN.
+
+    A wrong PIN raises the card's own `CARD_PIN_WRONG` (the screen asks again); everything else
+    is a `Refused`. A PIN that is not 4 digits is a slip of the finger, not a guess: it is sent
+    back without asking the card (and so without counting)."""
+    number = normalize_card_number(number)
+    if not number:
+        raise Refused(ErrorCode.CARD_STATE, CARD_UNUSABLE)
+    if len(pin or "") != 4 or not pin.isascii() or not pin.isdigit():
+        raise DomainError(ErrorCode.INVALID_INPUT, "暗証番号（数字4桁）を入力してください。", field="pin")
+    try:
+        return card_authenticate(actor=actor, number=number, pin=pin)
+    except DomainError as exc:
+        if exc.code == ErrorCode.CARD_PIN_WRONG:
+            raise
+        raise refusal(exc) from None
+
+
+# --- what to issue ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the resident chose. `person_ids`: for 世帯の一部, the members besides the holder."""
+
+    form: str
+    scope: str = SELF_ONLY
+    person_ids: tuple[int, ...] = ()
+    head_and_relationship: bool = False
+    domicile: bool = False
+
+    def validate(self) -> None:
+        if self.form not in FORMS:
+            raise DomainError(ErrorCode.INVALID_INPUT, "証明書の種類を選んでください。", field="form")
+        if self.form == COPY:
+            if self.scope not in SCOPES:
+                raise DomainError(ErrorCode.INVALID_INPUT, "記載する方を選んでください。", field="scope")
+            if self.scope == MEMBERS and not self.person_ids:
+                raise DomainError(ErrorCode.INVALID_INPUT, "ご本人のほかに記載する方を、1人以上選んでください。",
+                                  field="person_ids")
+
+    def lines(self) -> list[tuple[str, str]]:
+        """The choice as the confirmation screen lists it (no names)."""
+        rows = [("証明書", FORMS[self.form])]
+        if self.form == COPY:
+            who = SCOPES[self.scope]
+            if self.scope == MEMBERS:
+                who = f"ご本人と選んだ方（{len(self.person_ids) + 1}人）"
+            rows += [("記載する方", who),
+                     ("世帯主の氏名と続柄", "記載する" if self.head_and_relationship else "記載しない"),
+                     ("本籍・筆頭者", "記載する" if self.domicile else "記載しない")]
+        rows.append(("通数", "1通"))
+        return rows
+
+    def as_dict(self) -> dict:
+        return {"form": self.form, "scope": self.scope, "person_ids": list(self.person_ids),
+                "head_and_relationship": self.head_and_relationship, "domicile": self.domicile}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Choice:
+        return cls(form=data["form"], scope=data.get("scope", SELF_ONLY),
+                   person_ids=tuple(int(p) for p in data.get("person_ids") or ()),
+                   head_and_relationship=bool(data.get("head_and_relationship")), domicile=bool(data.get("domicile")))
+
+
+def fee(form: str) -> int:
+    """The fee the kiosk asks: the same table as the counter's (`fee_for`)."""
+    return fee_for(form, official=False, reissue=False)
+
+
+@dataclass(frozen=True)
+class Household:
+    """The holder's current household as the pre-check found it: ids only."""
+
+    household_id: int
+    member_ids: tuple[int, ...] = ()
+
+
+def precheck(*, actor: Actor, holder: CardHolder, form: str) -> Household:
+    """May the kiosk issue this form for this card holder at all? Refuses (`Refused`) before the
+    resident chooses or pays; `issue` runs it again. Logged as `kiosk.check` with the real reason."""
+    if form not in FORMS:
+        raise DomainError(ErrorCode.INVALID_INPUT, "証明書の種類を選んでください。", field="form")
+    criteria = {"form": form, "card_id": holder.card_id, "person_id": holder.person_id}
+    with gate.open(actor, function="kiosk.check", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
+        session.record([holder.person_id])
+        person = Person.objects.filter(pk=holder.person_id).values("status", "household_id").first()
+        if person is None or person["status"] != Status.RESIDENT or person["household_id"] is None:
+            raise Refused(ErrorCode.NOT_RESIDENT)
+        members = tuple(Person.objects.filter(household_id=person["household_id"], status=Status.RESIDENT)
+                        .order_by("id").values_list("id", flat=True))
+        subjects = list(members) if form == COPY else [holder.person_id]
+        session.record(subjects)
+        if enforcement.protected_ids(subjects):
+            session.flag(enforcement.FLAG)
+            raise Refused(ErrorCode.SUPPORT_MEASURE_BLOCK)
+        if enforcement.restrictions_for(subjects, Process.CERTIFICATE):
+            session.flag(enforcement.RESTRICTION_FLAG)
+            raise Refused(ErrorCode.RESTRICTED)
+        if form == SEAL and not holder.seal_registration_id:
+            raise Refused(ErrorCode.SEAL_STATE)
+        return Household(household_id=person["household_id"], member_ids=members)
+
+
+def members(*, actor: Actor, holder: CardHolder) -> list[dict]:
+    """The holder's household for 世帯の一部: ids and names only, the holder first.
+
+    The only screen of the kiosk that shows names, and only the household's own (what a
+    世帯全員 copy would print)."""
+    home = precheck(actor=actor, holder=holder, form=COPY)
+    household = selectors.household_get(actor=actor, household_id=home.household_id)
+    out = []
+    for m in household["members"]:
+        if m.get("masked"):
+            continue  # not reached: the pre-check refuses a household with a protected member
+        name = f"{m['name']['family_name']}　{m['name']['given_name']}".strip()
+        out.append({"person_id": m["person_id"], "name": name, "holder": m["person_id"] == holder.person_id})
+    out.sort(key=lambda m: not m["holder"])
+    return out
+
+
+# --- payment ---------------------------------------------------------------------------------------
+
+
+def insert(*, paid: int, coin: int, due: int) -> int:
+    """One coin or note into the machine: the new amount paid. Refused (and given back) when it is
+    not one the machine takes or the fee is already paid."""
+    if coin not in DENOMINATIONS:
+        raise DomainError(ErrorCode.INVALID_INPUT, "このお金は使えません。10円・50円・100円・500円硬貨と千円札をお使いください。",
+                          field="coin")
+    if paid >= due:
+        raise DomainError(ErrorCode.INVALID_INPUT, "料金はお支払い済みです。「発行する」を押してください。", field="coin")
+    return paid + coin
+
+
+def change_due(*, paid: int, due: int) -> int:
+    """おつり: what comes back after the issue (never negative; nothing is issued short)."""
+    return max(0, paid - due)
+
+
+# --- issue -----------------------------------------------------------------------------------------
+
+
+def issue(*, actor: Actor, holder: CardHolder, choice: Choice, paid: int) -> IssueResult:
+    """Issue what the resident chose, paid for, through the certificate services (channel kiosk,
+    the device's terminal). Any refusal comes back as a `Refused` with the kiosk's message."""
+    choice.validate()
+    due = fee(choice.form)
+    if paid < due:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"料金が{due - paid}円不足しています。お金を入れてください。", field="paid")
+    request = Request(kind="self", requester_person_id=holder.person_id, documents=(CARD_DOCUMENT,))
+    try:
+        home = precheck(actor=actor, holder=holder, form=choice.form)
+        if choice.form == SEAL:
+            return seal_certificate_issue(actor=actor, card_number=holder.number, request=request, channel=Channel.KIOSK)
+        if choice.scope == SELF_ONLY:
+            person_ids = [holder.person_id]
+        elif choice.scope == HOUSEHOLD:
+            person_ids = list(home.member_ids)
+        else:
+            if set(choice.person_ids) - set(home.member_ids):
+                raise Refused(ErrorCode.HOUSEHOLD_MISMATCH)  # the household changed since the choice
+            person_ids = [holder.person_id, *(p for p in choice.person_ids if p != holder.person_id)]
+        options = Options(form=COPY, layout="household", person_ids=tuple(person_ids),
+                          head_and_relationship=choice.head_and_relationship, domicile=choice.domicile)
+        return certificate_issue(actor=actor, options=options, household_id=home.household_id, person_ids=person_ids,
+                                 request=request, channel=Channel.KIOSK)
+    except DomainError as exc:
+        raise refusal(exc) from None

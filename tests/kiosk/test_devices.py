@@ -1,0 +1,114 @@
+"""The kiosk's device credential: registration, the secret shown once, stop/resume, the check."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from juki.accounts.models import Terminal
+from juki.audit.gate import Actor
+from juki.audit.models import AccessLog
+from juki.core.errors import AccessDenied, ConflictError, DomainError, ErrorCode
+from juki.kiosk import devices
+from juki.kiosk.models import KioskDevice
+
+
+def test_add_registers_the_device_and_its_terminal_and_keeps_only_a_hash(kiosk):
+    device = KioskDevice.objects.get(code="KIOSK-01")
+    assert len(kiosk.secret) >= 30
+    assert device.secret_hash == hashlib.sha256(kiosk.secret.encode()).hexdigest()
+    assert kiosk.secret not in str(KioskDevice.objects.filter(pk=device.pk).values().get())
+    terminal = Terminal.objects.get(code="KIOSK-01")
+    assert device.terminal == terminal and terminal.location == "小倉北区役所 1階ロビー" and terminal.is_active
+    row = AccessLog.objects.get(function="kiosk.device_add")
+    assert row.category == "settings" and row.criteria == {"code": "KIOSK-01"} and row.system == "test"
+    assert kiosk.secret not in str(AccessLog.objects.values_list("criteria", flat=True))
+
+
+def test_adding_needs_kiosk_manage(db, clerk, rights_admin, terminal):
+    with pytest.raises(AccessDenied):
+        devices.device_add(actor=Actor(user=clerk, terminal=terminal), code="KIOSK-02", name="2号機", location="本庁")
+    assert not KioskDevice.objects.exists()
+    denied = AccessLog.objects.get(function="kiosk.device_add")
+    assert denied.outcome == AccessLog.DENIED and denied.user == clerk
+    made = devices.device_add(actor=Actor(user=rights_admin, terminal=terminal), code="kiosk-02", name="2号機",
+                              location="本庁")
+    assert made.device.code == "KIOSK-02"  # codes are upper case
+
+
+@pytest.mark.parametrize("code, name, location, field", [
+    ("K1", "1号機", "本庁", "code"), ("KIOSK 01", "1号機", "本庁", "code"), ("KIOSK-09", "", "本庁", "name"),
+    ("KIOSK-09", "1号機", "", "location"),
+])
+def test_add_refuses_bad_input(db, code, name, location, field):
+    with pytest.raises(DomainError) as refused:
+        devices.device_add(actor=Actor.batch("test"), code=code, name=name, location=location)
+    assert refused.value.code == ErrorCode.INVALID_INPUT and refused.value.field == field
+    assert not KioskDevice.objects.exists() and not Terminal.objects.exists()
+
+
+def test_a_code_already_used_by_a_terminal_is_refused(kiosk, terminal):
+    for code in ("KIOSK-01", terminal.code):
+        with pytest.raises(ConflictError):
+            devices.device_add(actor=Actor.batch("test"), code=code, name="重複", location="本庁")
+    assert KioskDevice.objects.count() == 1
+
+
+def test_check_accepts_the_secret_and_refuses_everything_else_alike(kiosk):
+    assert devices.device_check("KIOSK-01", kiosk.secret) == kiosk.device
+    assert devices.device_check("kiosk-01", kiosk.secret) == kiosk.device
+    for code, secret in [("KIOSK-01", kiosk.secret[:-1] + "x"), ("KIOSK-99", kiosk.secret), ("KIOSK-01", ""), ("", "")]:
+        with pytest.raises(DomainError) as refused:
+            devices.device_check(code, secret)
+        assert refused.value.code == ErrorCode.KIOSK_DEVICE
+        assert refused.value.message == "この端末は自動交付機として登録されていません。"
+    rows = AccessLog.objects.filter(function="auth.kiosk_device").order_by("id")
+    assert [r.criteria["reason"] for r in rows] == ["secret", "unknown", "secret", "unknown"]
+    assert all(r.outcome == "refused" and r.category == "auth" for r in rows)
+    assert kiosk.secret not in str([r.criteria for r in rows])
+
+
+def test_a_stopped_device_is_refused_until_resumed(kiosk):
+    devices.device_stop(actor=Actor.batch("test"), code="KIOSK-01")
+    device = KioskDevice.objects.get()
+    assert not device.is_active and device.stopped_at and not device.terminal.is_active
+    with pytest.raises(DomainError) as refused:
+        devices.device_check("KIOSK-01", kiosk.secret)
+    assert refused.value.code == ErrorCode.KIOSK_DEVICE
+    assert AccessLog.objects.filter(function="auth.kiosk_device").last().criteria["reason"] == "stopped"
+    with pytest.raises(DomainError):
+        devices.device_stop(actor=Actor.batch("test"), code="KIOSK-01")  # already stopped
+    devices.device_resume(actor=Actor.batch("test"), code="KIOSK-01")
+    assert devices.device_check("KIOSK-01", kiosk.secret).is_active
+    assert list(AccessLog.objects.filter(function__startswith="kiosk.device_").values_list("function", flat=True)
+                .order_by("id")) == ["kiosk.device_add", "kiosk.device_stop", "kiosk.device_resume"]
+
+
+def test_a_new_secret_replaces_the_old_one(kiosk):
+    made = devices.device_new_secret(actor=Actor.batch("test"), code="KIOSK-01")
+    assert made.secret != kiosk.secret
+    assert devices.device_check("KIOSK-01", made.secret) == kiosk.device
+    with pytest.raises(DomainError):
+        devices.device_check("KIOSK-01", kiosk.secret)
+
+
+def test_the_command_prints_the_secret_once_and_stops_the_device(db, capsys):
+    call_command("kiosk_device", "add", "KIOSK-05", "--name", "5号機", "--location", "八幡西区役所")
+    out = capsys.readouterr().out
+    secret = next(line.split(":", 1)[1].strip() for line in out.splitlines() if "秘密鍵:" in line)
+    assert devices.device_check("KIOSK-05", secret).name == "5号機"
+    assert "/kiosk/setup/" in out
+    call_command("kiosk_device", "list")
+    listed = capsys.readouterr().out
+    assert "KIOSK-05" in listed and "利用中" in listed and secret not in listed
+    call_command("kiosk_device", "stop", "KIOSK-05")
+    assert "停止しました" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="すでに停止"):
+        call_command("kiosk_device", "stop", "KIOSK-05")
+    with pytest.raises(CommandError, match="ありません"):
+        call_command("kiosk_device", "resume", "KIOSK-77")
+    call_command("kiosk_device", "resume", "KIOSK-05")
+    call_command("kiosk_device", "secret", "KIOSK-05")
+    new_secret = next(line.split(":", 1)[1].strip() for line in capsys.readouterr().out.splitlines() if "秘密鍵:" in line)
+    assert new_secret != secret and devices.device_check("KIOSK-05", new_secret)

@@ -1,0 +1,297 @@
+"""The kiosk's screens end to end through the test client: the device check, card + PIN, the
+choices, payment, the issue record and the 日計表, the idle timeout, 「やめる」."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.audit.models import AccessLog
+from juki.cards.models import Card, CardState
+from juki.certificates import cash
+from juki.certificates.models import CertificateIssue, CertificateRequest
+from juki.kiosk import access, devices
+from juki.kiosk.models import KioskPayment
+
+from .conftest import enrolled_client
+from .helpers import choose_copy, issue, pay, pdf_text, sign_in
+
+NOT_REGISTERED = "この端末は自動交付機として登録されていません。"
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+def test_a_browser_without_the_device_credential_gets_only_the_refusal(kiosk, db):
+    client = Client()
+    for method, url in [("get", "/kiosk/"), ("get", "/kiosk/card/"), ("post", "/kiosk/pin/"), ("post", "/kiosk/issue/"),
+                        ("get", "/kiosk/done/certificate.pdf"), ("get", "/kiosk/timeout/")]:
+        r = getattr(client, method)(url)
+        assert r.status_code == 403, url
+        body = _text(r)
+        assert NOT_REGISTERED in body and "<form" not in body and "はじめる" not in body and "<a " not in body
+    assert not AccessLog.objects.filter(function="auth.kiosk_device").exists()  # no credential, nothing to log
+
+
+def test_setup_with_a_wrong_secret_enrols_nothing(kiosk, db):
+    client = Client()
+    r = client.post("/kiosk/setup/", {"code": "KIOSK-01", "secret": "wrong"})
+    assert r.status_code == 400 and "正しくない" in _text(r) and access.COOKIE not in r.cookies
+    assert client.get("/kiosk/").status_code == 403
+
+
+def test_a_stopped_kiosk_gets_only_the_refusal(kiosk, kc):
+    assert kc.get("/kiosk/").status_code == 200
+    devices.device_stop(actor=Actor.batch("test"), code="KIOSK-01")
+    r = kc.get("/kiosk/")
+    assert r.status_code == 403 and NOT_REGISTERED in _text(r)
+    assert AccessLog.objects.filter(function="auth.kiosk_device").last().criteria == {"code": "KIOSK-01",
+                                                                                       "reason": "stopped"}
+
+
+def test_the_start_screen_names_the_fees_and_no_resident(kc):
+    body = _text(kc.get("/kiosk/"))
+    assert "はじめる" in body and "住民票の写し 300円" in body and "印鑑登録証明書 300円" in body
+    assert "住民検索" not in body and "ログアウト" not in body  # no staff menu
+
+
+def test_a_resident_gets_a_copy_of_their_own_with_card_and_pin(kc, kiosk, card, household):
+    r = sign_in(kc, card["number"])
+    assert r.status_code == 302 and r["Location"] == "/kiosk/menu/"
+    menu = _text(kc.get("/kiosk/menu/"))
+    assert "青木" not in menu and "住民票の写し" in menu  # no personal data on the screens before the print
+    assert 'id="choose-seal" disabled' in menu  # this card serves no seal
+    choose_copy(kc, scope="self", domicile=True)
+    confirm = _text(kc.get("/kiosk/confirm/"))
+    assert "本人のみ" in confirm and "300円" in confirm and "青木" not in confirm
+    page = _text(pay(kc, 100, 100))
+    assert 'id="short">100円' in page and 'id="issue" disabled' in page
+    page = _text(pay(kc, 500))
+    assert 'id="paid">700円' in page and 'id="change">400円' in page
+    done = issue(kc)
+    assert 'id="change">400円' in _text(done)
+
+    issued = CertificateIssue.objects.get()
+    assert issued.channel == "kiosk" and issued.terminal == kiosk.device.terminal and issued.operator is None
+    assert issued.form == "copy" and issued.fee == 300 and issued.person_ids == [household["ids"][0]]
+    assert issued.requester_kind == "self" and issued.options["domicile"] and not issued.options["my_number"]
+    with gate.open(Actor.batch("test"), function="test", perm=Perm.CERTIFICATE_ISSUE):
+        request = CertificateRequest.objects.get(issue=issued)
+        assert request.requester_person_id == household["ids"][0] and request.documents == ["市民カード（暗証番号で確認）"]
+    printed = AccessLog.objects.get(function="print.certificate")
+    assert printed.system == "kiosk:KIOSK-01" and printed.terminal == kiosk.device.terminal
+    assert printed.criteria["channel"] == "kiosk"
+
+    pdf = kc.get("/kiosk/done/certificate.pdf?download=1")
+    assert pdf["Content-Type"] == "application/pdf" and f"certificate-{issued.number}.pdf" in pdf["Content-Disposition"]
+    text = pdf_text(pdf.content)
+    assert "青木太郎" in text and issued.number in text and "福岡県北九州市小倉北区城内1番" in text
+    assert AccessLog.objects.filter(function="print.certificate_download", system="kiosk:KIOSK-01").count() == 1
+
+    r = kc.post("/kiosk/finish/")
+    assert r["Location"] == "/kiosk/end/"
+    end = _text(kc.get("/kiosk/end/"))
+    assert "カードをお取りください" in end and "お返しします" not in end
+    # The session is over: the PDF and every step need a new card.
+    assert kc.get("/kiosk/done/certificate.pdf")["Location"] == "/kiosk/"
+    assert kc.get("/kiosk/menu/")["Location"] == "/kiosk/"
+
+    # The 日計表 counts it under the kiosk's own terminal.
+    summary = cash.cash_summary(Actor.batch("test"), dt.date.today())
+    row = next(t for t in summary["terminals"] if t["code"] == "KIOSK-01")
+    assert row["count"] == 1 and row["amount"] == 300 and row["location"] == "小倉北区役所 1階ロビー"
+
+
+def test_household_and_chosen_members(kc, card, household):
+    taro, hanako, ichiro = household["ids"]
+    sign_in(kc, card["number"])
+    kc.post("/kiosk/menu/", {"form": "copy"})
+    kc.post("/kiosk/copy/", {"scope": "members", "head": "yes", "domicile": "no"})
+    page = _text(kc.get("/kiosk/copy/members/"))
+    assert "青木　太郎（ご本人）" in page and "青木　一郎" in page  # names only here, the household's own
+    assert kc.post("/kiosk/copy/members/", {}).status_code == 400  # nobody besides the holder chosen
+    r = kc.post("/kiosk/copy/members/", {"person": [str(ichiro), "999999"]})
+    assert r["Location"] == "/kiosk/confirm/"
+    assert "ご本人と選んだ方（2人）" in _text(kc.get("/kiosk/confirm/"))
+    pay(kc, 1000)
+    issue(kc)
+    first = CertificateIssue.objects.get()
+    assert first.person_ids == [taro, ichiro] and first.options["head_and_relationship"]
+    text = pdf_text(kc.get("/kiosk/done/certificate.pdf").content)
+    assert "青木一郎" in text and "青木花子" not in text and "世帯主" in text
+    kc.post("/kiosk/finish/")
+
+    sign_in(kc, card["number"])
+    choose_copy(kc, scope="household")
+    pay(kc, 100, 100, 100)
+    issue(kc)
+    whole = CertificateIssue.objects.latest("id")
+    assert sorted(whole.person_ids) == sorted([taro, hanako, ichiro])
+    assert "住民票の写し（世帯全員）" in pdf_text(kc.get("/kiosk/done/certificate.pdf").content)
+
+
+def test_no_issue_without_enough_money(kc, card):
+    sign_in(kc, card["number"])
+    choose_copy(kc)
+    pay(kc, 100, 50, 10)
+    r = kc.post("/kiosk/issue/")
+    assert r.status_code == 400 and "料金が140円不足しています" in _text(r)
+    assert not CertificateIssue.objects.exists()
+    r = kc.post("/kiosk/pay/", {"coin": "5"})
+    assert r.status_code == 400 and "このお金は使えません" in _text(r)
+    pay(kc, 500)
+    r = kc.post("/kiosk/pay/", {"coin": "100"})
+    assert r.status_code == 400 and "お支払い済み" in _text(r)  # the machine gives it back
+    assert 'id="paid">660円' in _text(kc.get("/kiosk/pay/"))
+
+
+def test_wrong_pins_count_down_and_the_third_locks_the_card(kc, card):
+    r = sign_in(kc, card["number"], pin="1357")
+    assert r.status_code == 400 and "あと2回まちがえると" in _text(r)
+    r = kc.post("/kiosk/pin/", {"pin": "12"})
+    assert r.status_code == 400 and "数字4桁" in _text(r)  # a slip of the finger does not count
+    r = kc.post("/kiosk/pin/", {"pin": "1358"})
+    assert "あと1回まちがえると" in _text(r)
+    r = kc.post("/kiosk/pin/", {"pin": "1359"})
+    assert r["Location"] == "/kiosk/end/"
+    assert "暗証番号を3回誤ったため、このカードは利用できません。窓口へお越しください。" in _text(kc.get("/kiosk/end/"))
+    with gate.open(Actor.batch("test"), function="test", perm=Perm.CARD_MANAGE):
+        assert Card.objects.get(pk=card["card_id"]).state == CardState.LOCKED
+    # Locked stays locked, whatever PIN.
+    sign_in(kc, card["number"], pin="2580")
+    assert "3回誤ったため" in _text(kc.get("/kiosk/end/"))
+    pins = AccessLog.objects.filter(function="card.pin_failed", system="kiosk:KIOSK-01")
+    assert pins.count() == 3 and "1357" not in str(list(pins.values_list("criteria", flat=True)))
+
+
+def test_an_unknown_card_is_refused_like_any_unusable_card(kc, card):
+    sign_in(kc, "1234567890", pin="2580")
+    assert "このカードは自動交付機では利用できません。" in _text(kc.get("/kiosk/end/"))
+
+
+def test_idle_for_a_minute_ends_the_session_on_the_server(kc, card):
+    sign_in(kc, card["number"])
+    choose_copy(kc)
+    pay(kc, 100)
+    session = kc.session
+    session[access.STATE]["seen"] -= 61
+    session.save()
+    r = kc.get("/kiosk/pay/")
+    assert r["Location"] == "/kiosk/end/"
+    end = _text(kc.get("/kiosk/end/"))
+    assert "一定時間操作がなかったため、手続きを終了しました。" in end and "入れたお金（100円）をお返しします" in end
+    assert access.STATE not in kc.session
+    assert kc.post("/kiosk/issue/")["Location"] == "/kiosk/"
+    assert not CertificateIssue.objects.exists()
+
+
+def test_59_seconds_are_not_idle_and_the_page_timer_knows_the_limit(kc, card):
+    sign_in(kc, card["number"])
+    session = kc.session
+    session[access.STATE]["seen"] -= 59
+    session.save()
+    page = kc.get("/kiosk/menu/")
+    assert page.status_code == 200 and 'data-idle-seconds="60"' in _text(page)
+
+
+def test_quit_gives_the_money_back_and_the_timer_url_ends_too(kc, card):
+    sign_in(kc, card["number"])
+    choose_copy(kc)
+    pay(kc, 100, 10)
+    assert kc.post("/kiosk/cancel/")["Location"] == "/kiosk/end/"
+    end = _text(kc.get("/kiosk/end/"))
+    assert "手続きを中止しました。" in end and "入れたお金（110円）をお返しします" in end
+    assert kc.get("/kiosk/confirm/")["Location"] == "/kiosk/"
+    sign_in(kc, card["number"])
+    assert kc.get("/kiosk/timeout/")["Location"] == "/kiosk/end/"
+    assert "一定時間操作がなかった" in _text(kc.get("/kiosk/end/"))
+
+
+def test_each_resident_gets_a_new_session_key(kc, card):
+    sign_in(kc, card["number"])
+    first = kc.session.session_key
+    kc.post("/kiosk/cancel/")
+    kc.get("/kiosk/card/")
+    assert kc.session.session_key != first
+
+
+@pytest.mark.parametrize("path", ["/kiosk/menu/", "/kiosk/copy/", "/kiosk/confirm/", "/kiosk/pay/", "/kiosk/done/"])
+def test_steps_need_the_steps_before_them(kc, path):
+    assert kc.get(path)["Location"] == "/kiosk/"
+
+
+def test_two_kiosks_are_told_apart(kiosk, card, household):
+    second = devices.device_add(actor=Actor.batch("test"), code="KIOSK-02", name="2号機", location="八幡西区役所")
+    kc2 = enrolled_client(second)
+    sign_in(kc2, card["number"])
+    choose_copy(kc2)
+    pay(kc2, 500)
+    issue(kc2)
+    assert CertificateIssue.objects.get().terminal.code == "KIOSK-02"
+
+
+def test_a_seal_certificate_with_the_card_that_is_the_seal_registration_card(kc, kiosk, sealed_card, household):
+    sign_in(kc, sealed_card["number"])
+    menu = _text(kc.get("/kiosk/menu/"))
+    assert 'id="choose-seal" disabled' not in menu
+    r = kc.post("/kiosk/menu/", {"form": "seal_cert"})
+    assert r["Location"] == "/kiosk/confirm/"  # nothing to choose for a 印鑑登録証明書
+    assert "印鑑登録証明書" in _text(kc.get("/kiosk/confirm/"))
+    pay(kc, 100, 100, 100)
+    issue(kc)
+    issued = CertificateIssue.objects.get()
+    assert issued.form == "seal_cert" and issued.channel == "kiosk" and issued.terminal == kiosk.device.terminal
+    assert issued.fee == 300 and issued.person_ids == [household["ids"][0]]
+    text = pdf_text(kc.get("/kiosk/done/certificate.pdf").content)
+    assert "印鑑登録証明書" in text and "青木太郎" in text and issued.number in text
+    summary = cash.cash_summary(Actor.batch("test"), dt.date.today(), "KIOSK-01")
+    assert summary["terminals"][0]["rows"] == [{"form": "seal_cert", "label": "印鑑登録証明書", "count": 1, "free": 0,
+                                                "amount": 300}]
+
+
+def test_any_other_refusal_on_a_screen_ends_with_the_kiosks_message(kc, card, monkeypatch):
+    from juki.core.errors import NotFoundError
+    from juki.kiosk import services
+
+    def gone(**kwargs):
+        raise NotFoundError("指定された世帯が見つかりません。")
+
+    monkeypatch.setattr(services, "members", gone)
+    sign_in(kc, card["number"])
+    kc.post("/kiosk/menu/", {"form": "copy"})
+    kc.post("/kiosk/copy/", {"scope": "members", "head": "no", "domicile": "no"})
+    assert kc.get("/kiosk/copy/members/")["Location"] == "/kiosk/end/"
+    end = _text(kc.get("/kiosk/end/"))
+    assert "この証明書は自動交付機では交付できません。" in end and "世帯が見つかりません" not in end
+
+
+def test_enrolment_is_logged_without_the_secret(kiosk, kc):
+    row = AccessLog.objects.get(function="auth.kiosk_enrol")
+    assert row.system == "kiosk:KIOSK-01" and row.terminal == kiosk.device.terminal
+    assert kiosk.secret not in str(row.criteria)
+
+
+def test_a_double_tap_on_issue_prints_one_certificate_and_charges_once(kc, kiosk, card):
+    """Two 「発行する」 sent at the same moment carry the same session state; the second finds the
+    payment claimed and prints nothing (KioskPayment's unique token)."""
+    sign_in(kc, card["number"])
+    choose_copy(kc, scope="self")
+    kc.get("/kiosk/confirm/")
+    pay(kc, 500)
+    session = kc.session
+    before = dict(session[access.STATE])  # what a second, simultaneous request would have loaded
+    issue(kc)
+    session = kc.session
+    session[access.STATE] = before
+    session.save()
+    second = kc.post("/kiosk/issue/")
+    assert second.status_code == 302 and second["Location"] == "/kiosk/done/"
+    assert CertificateIssue.objects.count() == 1
+    payment = KioskPayment.objects.get()
+    assert (payment.amount, payment.fee, payment.issue_number) == (500, 300, CertificateIssue.objects.get().number)
+    assert payment.device == kiosk.device

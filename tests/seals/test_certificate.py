@@ -1,0 +1,284 @@
+"""印鑑登録証明書: the card, the requester, the refusals, the PDF and its verification."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+
+import pytest
+from django.utils import timezone
+
+from juki.audit.models import AccessLog
+from juki.cards import services as cards
+from juki.certificates import services as certificates
+from juki.certificates.entitlement import Request
+from juki.certificates.models import CertificateIssue, CertificateRequest
+from juki.core.errors import DomainError, ErrorCode
+from juki.protection import services as protection
+from juki.seals import services
+from juki.seals.models import RegistrationMethod
+
+from .helpers import seal_png
+
+BORN = dt.date(1985, 4, 1)  # 青木 太郎 of the `fam` household
+
+
+@pytest.fixture
+def holder(actor, fam):
+    """青木 太郎 with a registered 15 mm seal and his city card as its 印鑑登録証."""
+    card = cards.card_issue(actor=actor, person_id=fam["head"], pin="2580")
+    reg = services.seal_register(actor=actor, person_id=fam["head"], method=RegistrationMethod.IDENTITY_DOCUMENT,
+                                 image=seal_png(15), seal_text="青木", documents=["運転免許証"], seal_checked=True)
+    return {"person_id": fam["head"], "card": card["number"], "card_id": card["card_id"], "registration": reg}
+
+
+def self_request(holder) -> Request:
+    return Request(kind="self", requester_person_id=holder["person_id"])
+
+
+def issue(actor, holder, **over):
+    values = {"card_number": holder["card"], "request": self_request(holder), "stated_birth_date": BORN,
+              "person_id": holder["person_id"]}
+    values.update(over)
+    return services.seal_certificate_issue(actor=actor, **values)
+
+
+def refused(code, call, *args, **kwargs) -> DomainError:
+    with pytest.raises(DomainError) as e:
+        call(*args, **kwargs)
+    assert e.value.code == code, e.value.message
+    return e.value
+
+
+def text_of(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "seal.pdf"
+    path.write_bytes(pdf)
+    return re.sub(r"\s+", "", subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True,
+                                             text=True).stdout)
+
+
+def run(tool: str, pdf: bytes, tmp_path, *args) -> str:
+    path = tmp_path / "tool.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([tool, *args, str(path)], check=True, capture_output=True, text=True).stdout
+
+
+def test_the_certificate_prints_the_seal_and_the_registrant(actor, holder, tmp_path):
+    result = issue(actor, holder)
+    text = text_of(result.pdf, tmp_path)
+    for expected in ("印鑑登録証明書", "印影", "氏名", "青木太郎", "生年月日", "昭和60年4月1日", "性別", "男",
+                     "住所", "北九州市小倉北区城内1番1号", "この写しは、登録されている印影と相違ないことを証明する。",
+                     "福岡県北九州市長", f"発行番号{result.number}"):
+        assert expected in text, expected
+    assert "アオキ" not in text  # no フリガナ on this form
+    issue_row = CertificateIssue.objects.get(number=result.number)
+    assert issue_row.form == "seal_cert" and issue_row.fee == 300 and issue_row.person_ids == [holder["person_id"]]
+    assert issue_row.options == {"form": "seal_cert", "registration_id": holder["registration"]["id"],
+                                 "card_id": holder["card_id"]}
+
+
+def test_the_pdf_embeds_its_fonts_and_the_seal_image_at_its_real_size(actor, holder, tmp_path):
+    pdf = issue(actor, holder).pdf
+    fonts = run("pdffonts", pdf, tmp_path)
+    assert "IPAexMincho" in fonts and "Helvetica" not in fonts
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # emb column
+    images = run("pdfimages", pdf, tmp_path, "-list").splitlines()[2:]
+    assert len(images) == 1
+    cols = images[0].split()
+    width, height, color, x_ppi = int(cols[3]), int(cols[4]), cols[5], int(cols[12])
+    # The stored scan: 15 mm + 2 × 1 mm margin at 300 dpi, drawn at 300 ppi = its real size.
+    assert abs(width - round(17 / 25.4 * 300)) <= 2 and width == height and color == "gray"
+    assert abs(x_ppi - 300) <= 2
+
+
+def test_the_certificate_verifies_as_genuine(actor, holder):
+    result = issue(actor, holder)
+    check = certificates.certificate_verify(number=result.number, pdf=result.pdf)
+    assert check["result"] == "genuine" and check["form_label"] == "印鑑登録証明書"
+    assert certificates.certificate_verify(number=result.number, pdf=result.pdf + b"x")["result"] == "altered"
+
+
+def test_what_was_checked_is_recorded_and_logged(actor, holder):
+    result = issue(actor, holder)
+    with services.gate.open(actor, function="test", perm="certificate.issue"):
+        taken = CertificateRequest.objects.get(issue__number=result.number)
+    assert taken.documents == ["印鑑登録証（市民カード）", "交付申請書（登録者の生年月日を照合）"]
+    assert taken.requester_person_id == holder["person_id"] and not taken.power_of_attorney
+    log = AccessLog.objects.filter(function="seal.certificate_issue").latest("id")
+    assert log.outcome == AccessLog.OK and log.criteria["number"] == result.number
+    printed = AccessLog.objects.filter(function="print.certificate").latest("id")
+    assert printed.criteria["form"] == "seal_cert" and printed.criteria["card_id"] == holder["card_id"]
+    assert holder["card"] not in str(log.criteria) + str(printed.criteria)  # the card number is not logged
+
+
+def test_an_agent_holding_the_card_needs_no_power_of_attorney(actor, holder, tmp_path):
+    result = issue(actor, holder, request=Request(kind="agent", requester_name="山本　一郎", documents=("運転免許証",)))
+    assert "青木太郎" in text_of(result.pdf, tmp_path)
+    with services.gate.open(actor, function="test", perm="certificate.issue"):
+        taken = CertificateRequest.objects.get(issue__number=result.number)
+    assert taken.requester_name == "山本　一郎" and taken.requester_person_id is None and "運転免許証" in taken.documents
+    e = refused(ErrorCode.CERTIFICATE_REQUEST_INCOMPLETE, issue, actor, holder, request=Request(kind="agent"))
+    assert e.field == "requester_name"
+
+
+def test_only_self_or_an_agent_may_ask(actor, holder, fam):
+    e = refused(ErrorCode.CERTIFICATE_NOT_ENTITLED, issue, actor, holder,
+                request=Request(kind="third_party", requester_name="債権者", purpose="回収"))
+    assert "本人または代理人" in e.message
+    e = refused(ErrorCode.CERTIFICATE_NOT_ENTITLED, issue, actor, holder,
+                request=Request(kind="self", requester_person_id=fam["wife"]))
+    assert e.field == "kind"
+    refused(ErrorCode.CERTIFICATE_NOT_ENTITLED, issue, actor, holder,
+            request=Request(kind="household", requester_person_id=fam["wife"]))
+
+
+def test_the_card_must_be_right_usable_and_the_screens_persons(actor, holder, fam):
+    e = refused(ErrorCode.INVALID_INPUT, issue, actor, holder, card_number="")
+    assert e.field == "card_number"
+    wrong_digit = holder["card"][:-1] + str((int(holder["card"][-1]) + 1) % 10)
+    e = refused(ErrorCode.INVALID_INPUT, issue, actor, holder, card_number=wrong_digit)
+    assert "カード番号に誤りがあります" in e.message
+    unknown = next(n for n in (cards.new_number() for _ in range(50)) if n != holder["card"])
+    unknown_refusal = refused(ErrorCode.CARD_STATE, issue, actor, holder, card_number=unknown)
+    # Full-width digits and spaces as typed are accepted.
+    typed = " ".join(holder["card"][i:i + 4] for i in range(0, 10, 4)).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert issue(actor, holder, card_number=typed).number
+    e = refused(ErrorCode.CARD_STATE, issue, actor, holder, person_id=fam["wife"])
+    assert "画面に表示している方" in e.message
+    cards.card_suspend(actor=actor, card_id=holder["card_id"], reason="紛失の申出")
+    suspended = refused(ErrorCode.CARD_STATE, issue, actor, holder)
+    assert suspended.message == unknown_refusal.message  # one message: numbers cannot be probed
+
+
+def test_the_seal_must_be_registered(actor, holder):
+    services.seal_abolish(actor=actor, person_id=holder["person_id"], documents=["運転免許証"])
+    e = refused(ErrorCode.SEAL_STATE, issue, actor, holder)
+    assert "印鑑の登録がありません" in e.message
+    assert not CertificateIssue.objects.exists()
+
+
+def test_a_card_of_a_pending_registration_is_refused(actor, fam):
+    card = cards.card_issue(actor=actor, person_id=fam["wife"], pin="2580")
+    services.seal_register(actor=actor, person_id=fam["wife"], method=RegistrationMethod.INQUIRY, image=seal_png(12),
+                           seal_text="花子", seal_checked=True)
+    refused(ErrorCode.SEAL_STATE, services.seal_certificate_issue, actor=actor, card_number=card["number"],
+            request=Request(kind="self"), stated_birth_date=dt.date(1987, 6, 2))
+
+
+def test_the_birth_date_on_the_application_must_match(actor, holder):
+    e = refused(ErrorCode.CERTIFICATE_REQUEST_INCOMPLETE, issue, actor, holder, stated_birth_date=None)
+    assert e.field == "stated_birth_date"
+    e = refused(ErrorCode.CERTIFICATE_NOT_ENTITLED, issue, actor, holder, stated_birth_date=dt.date(1985, 4, 2))
+    assert e.field == "stated_birth_date" and "一致しません" in e.message
+    assert not CertificateIssue.objects.exists()
+
+
+def test_a_kiosk_needs_no_statement_but_an_active_card(actor, holder, terminal):
+    from juki.audit.gate import Actor
+
+    kiosk = Actor.device("kiosk:K-01", frozenset({"certificate.issue", "person.view"}), terminal=terminal)
+    result = services.seal_certificate_issue(actor=kiosk, card_number=holder["card"], request=Request(kind="self"),
+                                             channel="kiosk")
+    assert result.issue.channel == "kiosk" and result.issue.operator is None
+
+
+def test_refused_for_the_offender_of_a_support_measure(actor, support_user, terminal, world):
+    from juki.audit.gate import Actor
+    from tests.protection.helpers import (
+        OFFENDER,
+        OFFENDER_BIRTH,
+        VICTIM_BIRTH,
+        move_in_victim,
+        protect,
+    )
+
+    support = Actor(user=support_user, terminal=terminal)
+    victim = move_in_victim(support)
+    card = cards.card_issue(actor=support, person_id=victim["mother"], pin="2580")
+    services.seal_register(actor=support, person_id=victim["mother"], method=RegistrationMethod.IDENTITY_DOCUMENT,
+                           image=seal_png(15), seal_text="山田花子", documents=["運転免許証"], seal_checked=True)
+    protect(support, victim)
+    agent = Request(kind="agent", requester_name=OFFENDER.name, requester_kana=OFFENDER.kana,
+                    requester_birth_date=OFFENDER_BIRTH)
+    e = refused(ErrorCode.SUPPORT_MEASURE_BLOCK, services.seal_certificate_issue, actor=support,
+                card_number=card["number"], request=agent, stated_birth_date=VICTIM_BIRTH)
+    assert "支援措置" in e.message
+    assert AccessLog.objects.filter(function="certificate.check").latest("id").outcome == ErrorCode.SUPPORT_MEASURE_BLOCK
+    # Any other agent is refused too; the person herself (read by the support staff) is issued.
+    refused(ErrorCode.SUPPORT_MEASURE_BLOCK, services.seal_certificate_issue, actor=support, card_number=card["number"],
+            request=Request(kind="agent", requester_name="友人　一子"), stated_birth_date=VICTIM_BIRTH)
+    assert services.seal_certificate_issue(actor=support, card_number=card["number"], request=Request(kind="self"),
+                                           stated_birth_date=VICTIM_BIRTH).number
+    # A clerk without the support right cannot even read her.
+    refused(ErrorCode.SUPPORT_MEASURE_PROTECTED, services.seal_certificate_issue, actor=actor, card_number=card["number"],
+                request=Request(kind="self"), stated_birth_date=VICTIM_BIRTH)
+    assert CertificateIssue.objects.count() == 1
+
+
+def test_refused_under_a_certificate_restriction(actor, sup_actor, holder):
+    protection.restriction_set(actor=sup_actor, processes=["certificate"], reason="調査中",
+                               person_id=holder["person_id"])
+    e = refused(ErrorCode.RESTRICTED, issue, actor, holder)
+    assert "抑止" in e.message
+    assert not CertificateIssue.objects.exists()
+
+
+def test_reissue_takes_a_new_number_and_no_fee(actor, holder, tmp_path):
+    first = issue(actor, holder)
+    again = services.seal_certificate_reissue(actor=actor, number=first.number)
+    assert again.number != first.number and again.issue.reissue_of_id == first.issue.id and again.issue.fee == 0
+    assert "青木太郎" in text_of(again.pdf, tmp_path)
+    refused(ErrorCode.NOT_FOUND, services.seal_certificate_reissue, actor=actor, number="1999-000001")
+    # The 交付履歴's shared 再交付 (certificates.services) hands a seal certificate to this service.
+    third = certificates.certificate_reissue(actor=actor, number=again.number)
+    assert third.issue.form == "seal_cert" and third.issue.reissue_of_id == again.issue.id and third.issue.fee == 0
+
+
+def test_preview_is_marked_and_records_nothing(actor, holder, tmp_path):
+    preview = services.seal_certificate_preview(actor=actor, card_number=holder["card"], request=self_request(holder),
+                                                stated_birth_date=BORN, person_id=holder["person_id"])
+    text = text_of(preview.pdf, tmp_path)
+    assert "【見本】印鑑登録証明書" in text and "（交付前）" in text and "相違ないことを証明する" not in text
+    assert not CertificateIssue.objects.exists()
+    assert AccessLog.objects.filter(function="seal.certificate_preview").latest("id").outcome == AccessLog.OK
+
+
+def test_a_dead_persons_card_gives_no_certificate(actor, holder, fam):
+    from juki.register import selectors
+    from juki.register.services import changes
+    from juki.register.services.writer import PersonRef
+
+    version = selectors.person_get(actor=actor, person_id=fam["head"])["version"]
+    changes.death(actor=actor, event_date=timezone.localdate(), notified_on=timezone.localdate(),
+                  persons=[PersonRef(fam["head"], version)], new_head=fam["wife"])
+    with pytest.raises(DomainError) as e:
+        issue(actor, holder)
+    assert e.value.code in (ErrorCode.SEAL_STATE, ErrorCode.CARD_STATE)  # the seal ended with the death
+    assert not CertificateIssue.objects.exists()
+
+
+def test_a_former_surname_is_printed_and_keeps_the_seal(actor, holder, fam, tmp_path):
+    from juki.register import selectors
+    from juki.register.services import changes
+    from juki.register.services.writer import PersonRef
+
+    version = selectors.person_get(actor=actor, person_id=fam["head"])["version"]
+    changes.ex_officio_correction(actor=actor, event_date=timezone.localdate(), person=PersonRef(fam["head"], version),
+                                  changes={"former_surname": "山本", "former_surname_kana": "ヤマモト"})
+    text = text_of(issue(actor, holder).pdf, tmp_path)
+    assert "旧氏山本" in text
+
+
+def test_a_foreign_residents_alias_and_kanji_name_are_printed():
+    from juki.seals import render
+
+    class Registration:
+        image = seal_png(12)
+        image_dpi = 300
+
+    person = {"person_id": 7, "name": {"family_name": "NGUYEN", "given_name": "VAN AN"},
+              "foreign": {"alias_name": "中村　一郎", "kanji_name": "阮文安"},
+              "birth_date": {"display": "1990年1月2日"}, "sex_label": "男", "address": {"display": "北九州市小倉北区城内1番1号"}}
+    content = render.content(person=person, registration=Registration(), issue_number="2026-000009",
+                             issued_on=dt.date(2026, 4, 1), municipality="北九州市", mayor_title="福岡県北九州市長")
+    assert content["items"][:2] == [["氏名", "NGUYEN VAN AN　阮文安"], ["通称", "中村　一郎"]]
