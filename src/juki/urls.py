@@ -32,8 +32,8 @@ urlpatterns = [
     path("api/v1/", include("juki.certificates.api_urls")),
     path("api/v1/", include("juki.cards.api_urls")),
     path("api/v1/", include("juki.seals.api_urls")),
-    path("api/v1/persons/<int:person_id>/disclosure", audit_api.DisclosureReportView.as_view(), name="api-disclosure"),
-    path("api/v1/persons/<int:person_id>/disclosure/summary", audit_api.DisclosureSummaryView.as_view(),
+    path("api/v1/persons/<id:person_id>/disclosure", audit_api.DisclosureReportView.as_view(), name="api-disclosure"),
+    path("api/v1/persons/<id:person_id>/disclosure/summary", audit_api.DisclosureSummaryView.as_view(),
          name="api-disclosure-summary"),
 ]
 handler404 = "juki.core.views.not_found"

@@ -395,3 +395,12 @@ def test_direct_changes_are_refused_while_two_person_verification_is_on(api, cle
     assert count_versions() == before  # nothing written
     row = AccessLog.objects.filter(user=clerk, function="change.move_in").order_by("-id").first()
     assert row is not None and row.outcome != AccessLog.OK
+
+
+def test_an_id_too_large_for_the_database_is_not_a_server_error(api, world):
+    """A 20-digit id in the path is no page (404); in the body it is bad input (400). Never a 500."""
+    assert api.get(f"/api/v1/persons/{10**20}").status_code == 404
+    assert api.get(f"/api/v1/households/{10**20}").status_code == 404
+    r = api.post("/api/v1/certificate-requests/check",
+                 {"person_ids": [10**20], "requester": {"kind": "self", "person_id": 10**20}}, format="json")
+    assert r.status_code == 400, r.content

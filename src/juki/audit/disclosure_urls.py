@@ -6,6 +6,6 @@ app_name = "disclosure"
 
 urlpatterns = [
     path("", views.start, name="start"),
-    path("persons/<int:person_id>/", views.person, name="person"),
-    path("persons/<int:person_id>/report/", views.report, name="report"),
+    path("persons/<id:person_id>/", views.person, name="person"),
+    path("persons/<id:person_id>/report/", views.report, name="report"),
 ]

@@ -5,6 +5,7 @@ import logging
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from django.db import DataError
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -68,6 +69,9 @@ def problem_exception_handler(exc, context):
             if response is not None and "WWW-Authenticate" in response:
                 out["WWW-Authenticate"] = response["WWW-Authenticate"]
             return out
+    if isinstance(exc, (OverflowError, DataError)):
+        # A number past what the database holds (an id of 20 digits in the body): bad input, not a 500.
+        return problem(status.HTTP_400_BAD_REQUEST, ErrorCode.INVALID_INPUT, "番号などの値が大きすぎます。入力内容を確認してください。")
     response = exception_handler(exc, context)
     if response is not None:
         return problem(response.status_code, "error", "要求を処理できませんでした。")

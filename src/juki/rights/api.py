@@ -163,7 +163,7 @@ class RightsTableCsvView(APIView):
 
 urlpatterns = [
     path("applications", ApplicationListView.as_view(), name="api-rights-applications"),
-    path("applications/<int:application_id>/approve", ApplicationApproveView.as_view(), name="api-rights-approve"),
-    path("applications/<int:application_id>/reject", ApplicationRejectView.as_view(), name="api-rights-reject"),
+    path("applications/<id:application_id>/approve", ApplicationApproveView.as_view(), name="api-rights-approve"),
+    path("applications/<id:application_id>/reject", ApplicationRejectView.as_view(), name="api-rights-reject"),
     path("table.csv", RightsTableCsvView.as_view(), name="api-rights-table"),
 ]
