@@ -59,9 +59,10 @@ CONTROLS: tuple[Control, ...] = (
     Control("C05", "住基ネット（CS）への接続は住基システム経由のみ", NOT_COVERED, "住基ネット連携は後続の課題で実装する。"),
     Control("C06", "個人情報へのアクセスの全件記録", ENFORCED,
             "すべての読み取り・変更は一つのアクセスゲートを通り、権限確認とアクセスログの書込みを行う。"
-            "ゲートを通らない読み取りはエラーになる。ログイン・ログアウト等の認証ログ、設定変更・出力も同じログに記録。",
+            "ゲートを通らない読み取りはエラーになる。ログイン・ログアウト等の認証ログ、設定変更・出力も同じログに記録。"
+            "自動交付機は職員でなく端末として、限られた権限でゲートを通り、端末名でログに残る。",
             (), ("tests/audit/test_gate.py", "tests/api/test_every_route_is_gated.py", "tests/test_authorization_matrix.py",
-                 "tests/accounts/test_sessions.py", "tests/core/test_error_log.py")),
+                 "tests/accounts/test_sessions.py", "tests/core/test_error_log.py", "tests/kiosk/test_rights.py")),
     Control("C07", "提供・移転の記録（拒否を含む）と7年間の保存", ENFORCED,
             "他システム連携（変更通知の読出し）は提供の種別で記録し、拒否も記録する。ログはハッシュの連鎖と署名付きチェック"
             "ポイントで改ざんを検知でき、PostgreSQL では更新・削除をデータベースが拒否する。提供記録は7年未満には設定できない。",
@@ -103,8 +104,10 @@ CONTROLS: tuple[Control, ...] = (
     Control("C18", "中間サーバーの照会許可用照合リスト", NOT_COVERED, "中間サーバー連携は後続の課題で実装する。"),
     Control("C19", "他団体のデータを読めないこと", NOT_COVERED, "一つの市で運用する前提で、共同利用の区分は未実装。"),
     Control("C20", "端末にデータを残さない・画面を長く表示しない", ENFORCED,
-            "一定時間操作がないと画面をロックし、本人のパスワードで解除する。すべての応答は no-store。URL に個人情報を含めない。",
-            ("JUKI_IDLE_LOCK_SECONDS",), ("tests/counter/test_views.py", "tests/browser/test_counter_basics.py")),
+            "一定時間操作がないと画面をロックし、本人のパスワードで解除する。すべての応答は no-store。URL に個人情報を含めない。"
+            "自動交付機は交付後・中止時・無操作60秒で利用者のセッションを消す（サーバ側で判定）。",
+            ("JUKI_IDLE_LOCK_SECONDS", "JUKI_KIOSK_IDLE_SECONDS"),
+            ("tests/counter/test_views.py", "tests/browser/test_counter_basics.py", "tests/kiosk/test_flow.py")),
     Control("C21", "インターネットからの分離・端末からの任意のDB操作の禁止", PARTIAL,
             "画面・API は外部の配信元（CDN）を使わない。アプリケーションは任意の SQL を受け付けない。",
             (), ("tests/test_privacy.py",), "ネットワークの分離は基盤で行う。"),
