@@ -16,12 +16,14 @@ from django.utils import timezone
 from juki.accounts.models import Terminal
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog, Category
-from juki.certificates import cash, services
+from juki.certificates import cash, move_out, services
 from juki.certificates.content import Options
 from juki.certificates.models import CertificateIssue
 from juki.certificates.services import Request
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from tests.conftest import counter_client
+
+from .test_move_out import leave
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 
@@ -183,6 +185,18 @@ def test_summary_per_terminal_and_form_with_voids(world, fam, second):
     with pytest.raises(DomainError) as err:
         cash.cash_summary(world, timezone.localdate(), "T-99")
     assert err.value.status == 404
+
+
+def test_summary_after_a_lost_move_out_certificate_is_reissued(world, fam, settings):
+    """The reissue voids the lost 転出証明書 itself: its fee is carried to the free reissue, not refunded."""
+    settings.JUKI_CERTIFICATE_FEES = {**FEES, "move_out_cert": 200}  # a city that charges for it
+    lost = move_out.move_out_certificate_issue(actor=world, change_id=leave(world, fam)).issue
+    services.certificate_reissue(actor=world, number=lost.number)
+    t1 = _terminal(cash.cash_summary(world, timezone.localdate()), "T-01")
+    assert [(r["form"], r["count"], r["free"], r["amount"]) for r in t1["rows"]] == [("move_out_cert", 1, 1, 0)]
+    assert [(v["number"], v["fee"], v["treatment"], v["refund"]) for v in t1["voids"]] == [
+        (lost.number, 200, cash.KEPT, 0)]
+    assert (t1["net"], t1["refund"], t1["received"]) == (200, 0, 200)  # the 200 taken once, kept
 
 
 def test_summary_day_is_jst_midnight_to_midnight(world, fam, monkeypatch):

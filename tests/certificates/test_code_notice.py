@@ -88,20 +88,33 @@ def test_change_and_correction_notices(world, sup_actor, fam, tmp_path):
 
 
 def test_reissue_prints_the_first_state_and_re_output_the_current(world, sup_actor, fam, tmp_path):
-    old = code_of(world, fam["wife"])
+    code = code_of(world, fam["wife"])
     first = code_notice.resident_code_notice_issue(actor=world, person_id=fam["wife"])
-    change_code(sup_actor, fam["wife"])
-    new = code_of(world, fam["wife"])
+    # After the first output the register changes, but not the code: a 誤記修正 of her name.
+    changes.erratum_correction(actor=world, event_date=TODAY, person=ref(fam["wife"]),
+                               changes={"given_name": "華子", "given_name_kana": "ハナコ"})
 
     again = services.certificate_reissue(actor=world, number=first.number)
     shot(again.pdf, "certificate-code-notice-reissue", tmp_path)
     text = text_of(again.pdf, tmp_path)
-    assert "住民票コード通知票（再交付）" in text and old in text and new not in text
+    assert "住民票コード通知票（再交付）" in text and code in text
+    assert "青木花子（アオキハナコ）" in text and "華子" not in text  # the first state, not the register now
     assert first.number in text and again.issue.reissue_of == first.issue and again.issue.fee == 0
     assert again.issue.requester_kind == "ex_officio"
+    # A notice, not a document another office acts on: the original stays valid (it tells the same code).
+    assert services.certificate_verify(number=first.number, pdf=first.pdf)["result"] == "genuine"
 
+    # Once the code has changed, the reissue would notify a code that is no longer hers: refused,
+    # and the clerk is sent to 再出力, which prints the current code.
+    change_code(sup_actor, fam["wife"])
+    new = code_of(world, fam["wife"])
+    with pytest.raises(DomainError) as err:
+        services.certificate_reissue(actor=world, number=first.number)
+    assert err.value.code == ErrorCode.INVALID_INPUT and "再出力" in err.value.message
+    assert last_log(function="certificate.reissue").outcome == ErrorCode.INVALID_INPUT
+    assert CertificateIssue.objects.count() == 2
     fresh = text_of(code_notice.resident_code_notice_issue(actor=world, person_id=fam["wife"]).pdf, tmp_path)
-    assert "住民票コード変更通知票" in fresh and new in fresh and "再交付" not in fresh
+    assert "住民票コード変更通知票" in fresh and new in fresh and code not in fresh and "再交付" not in fresh
 
 
 def test_status_for_the_screen(world, sup_actor, fam):

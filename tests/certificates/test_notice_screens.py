@@ -74,11 +74,12 @@ def test_move_out_tab_preview_and_issue(client, fam, world, tmp_path):
     # Issued: the tab says so and sends the clerk to 再交付, which the 交付番号 screen does: the first state.
     page = client.get(url).content.decode()
     assert 'id="already-issued"' in page and issue.number in page
-    assert "当初に交付したときの内容で" in detail
+    assert "当初に交付したときの内容で" in detail and "元の転出証明書は、再交付と同時に無効になります" in detail
     r = client.post(reverse(f"{NS}:issue_reissue", args=[issue.number]))
     assert r.status_code == 302
     again = CertificateIssue.objects.exclude(pk=issue.pk).get()
     assert again.reissue_of == issue and again.form == "move_out_cert"
+    assert again.channel == "counter" and CertificateIssue.objects.get(pk=issue.pk).voided
     text = text_of(client.get(reverse(f"{NS}:issue_pdf", args=[again.number])).content, tmp_path)
     assert "転出証明書（再交付）" in text and issue.number in text
 

@@ -39,7 +39,7 @@ from . import render as r
 from . import snapshot
 from .content import name_text
 from .entitlement import Kind, Request
-from .models import Channel
+from .models import CertificateIssue, Channel
 
 FORM = "resident_code_notice"
 TITLES = {"assign": "住民票コード通知票", "change": "住民票コード変更通知票", "correction": "住民票コード修正通知票"}
@@ -217,6 +217,19 @@ def resident_code_notice_issue(*, actor: Actor, person_id: int, change_id: int |
                                   log_criteria={"kind": kind, "reissue_output": change_id is None},
                                   snapshot=lambda: snapshot.keep(built["content"], {}))
         return IssueResult(issue=issue, pdf=pdf)
+
+
+def reissue_check(session, original: CertificateIssue, content: dict) -> tuple[str, ...]:
+    """A 再交付 (`snapshot.reissue`) is refused as a first output would be (no right to see the code,
+    a removed person), and when the code has changed since: the reissue would tell the person a
+    code that is no longer theirs. The clerk outputs the current notice instead (再出力)."""
+    (person_id,) = original.person_ids
+    event = _read(session, person_id, None)["event"]
+    if dict(content["sections"][0]["items"])["住民票コード"] != event["code"]:
+        raise DomainError(ErrorCode.INVALID_INPUT, "この通知票の住民票コードは、その後変わっているため再交付できません。"
+                          "証明書の交付画面の「住民票コード通知票」から、今の住民票コードで再出力してください。",
+                          field="number")
+    return ()
 
 
 def resident_code_notice_preview(*, actor: Actor, person_id: int):

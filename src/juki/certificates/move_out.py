@@ -78,6 +78,7 @@ def _move_out_version(versions: list[dict], change_id: int | None = None) -> dic
             or any(category(v["reason"]) != Category.CORRECTION for v in versions[outs[-1] + 1:])):
         raise DomainError(ErrorCode.NOT_REMOVED, "この転出届による転出の記録がない方が含まれています"
                           "（転出が取り消された方、再び転入した方など）。", field="person_ids")
+    # A 転入通知 is filed as a 修正 (`Reason.MOVE_OUT_CONFIRMED`), so it passes the test above: its own wording.
     if (current.get("move_out") or {}).get("confirmed_on"):
         raise DomainError(ErrorCode.INVALID_INPUT, "転入通知を受理した方（転出が確定した方）には、転出証明書を交付できません。",
                           field="person_ids")
@@ -89,6 +90,15 @@ def _issued(change_id: int, person_ids: list[int]) -> list[str]:
     rows = (CertificateIssue.objects.filter(form=FORM, options__change_id=change_id, subjects__person_id__in=person_ids)
             .exclude(void__isnull=False).order_by("id").values_list("number", flat=True))
     return list(dict.fromkeys(rows))
+
+
+def _refuse_if_issued(change_id: int, person_ids: list[int]) -> None:
+    """One valid 転出証明書 per 転出届 and person. Run under `record_issue`'s lock (``under_lock``):
+    checked before it, two clicks at once would both find none and both issue."""
+    issued = _issued(change_id, person_ids)
+    if issued:
+        raise ConflictError(f"この転出届の転出証明書は交付済みです（交付番号 {'、'.join(issued)}）。"
+                            "紛失・書き損じのときは、交付履歴から「再交付」を行ってください。")
 
 
 def move_out_of(*, actor: Actor, person_id: int) -> dict:
@@ -147,17 +157,25 @@ def _read(session, change_id: int, person_ids: list[int] | None) -> dict:
         session.reveal_my_number()  # this issue's own log row says a 個人番号 was output
     if enforcement.protected_ids(chosen):
         session.flag(enforcement.FLAG)
-    # 世帯主 and the member order [1010]: the household as it was the day before the move.
-    moved_on = dt.date.fromisoformat(change["event_date"]["date"])
-    household = selectors.household_get(actor=actor, household_id=persons[0]["household_id"],
-                                        as_of=moved_on - dt.timedelta(days=1))
+    # 世帯主 and the member order [1010].
+    household = _household_before(actor, change, persons[0]["household_id"])
     order = [m["person_id"] for m in household["members"]]
     persons.sort(key=lambda p: order.index(p["person_id"]) if p["person_id"] in order else len(order))
+    return {"change": change, "persons": persons, "late": late, "head_name": _head_name(household)}
+
+
+def _household_before(actor: Actor, change: dict, household_id: int) -> dict:
+    """The movers' household as it was the day before the move (its 世帯主 and member order)."""
+    moved_on = dt.date.fromisoformat(change["event_date"]["date"])
+    return selectors.household_get(actor=actor, household_id=household_id, as_of=moved_on - dt.timedelta(days=1))
+
+
+def _head_name(household: dict) -> str:
     head = household.get("head") or {}
     if head.get("name") == enforcement.SUPPORT_MARKER:
         raise DomainError(ErrorCode.SUPPORT_MEASURE_BLOCK,
                           "世帯主が支援措置の対象者のため、この転出証明書はここでは交付できません。支援措置の担当課に確認してください。")
-    return {"change": change, "persons": persons, "late": late, "head_name": head.get("name") or ""}
+    return head.get("name") or ""
 
 
 def _check_requests(actor: Actor, person_ids: list[int]) -> tuple[str, ...]:
@@ -274,10 +292,6 @@ def move_out_certificate_issue(*, actor: Actor, change_id: int, person_ids: list
     with gate.open(actor, function="certificate.issue", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         read = _read(session, change_id, person_ids)
         chosen = [p["person_id"] for p in read["persons"]]
-        issued = _issued(change_id, chosen)
-        if issued:
-            raise ConflictError(f"この転出届の転出証明書は交付済みです（交付番号 {'、'.join(issued)}）。"
-                                "紛失・書き損じのときは、交付履歴から「再交付」を行ってください。")
         warnings = _check_requests(actor, chosen)
         municipality, mayor_title = issuer()
         built: dict = {}
@@ -294,8 +308,37 @@ def move_out_certificate_issue(*, actor: Actor, change_id: int, person_ids: list
         my_numbers = {p["person_id"]: p.get("my_number") or "" for p in read["persons"]}
         issue, pdf = record_issue(session, form=FORM, options=options, make_pdf=make_pdf, request=request, channel=channel,
                                   log_criteria={"with_my_number": any(my_numbers.values()), "change_id": change_id},
-                                  snapshot=lambda: snapshot.keep(built["content"], my_numbers))
+                                  snapshot=lambda: snapshot.keep(built["content"], my_numbers),
+                                  under_lock=lambda: _refuse_if_issued(change_id, chosen))
         return IssueResult(issue=issue, pdf=pdf, warnings=warnings)
+
+
+# --- reissue (`snapshot.reissue` prints the first state; these are the first issue's checks again) ----------
+
+
+def reissue_check(session, original: CertificateIssue, content: dict) -> tuple[str, ...]:
+    """Refuse a 再交付 of ``content`` (what the first issue printed) as a first issue would be refused
+    now: a person no longer out by this 転出届 (its 取消し, a 転入通知 since: the 転出証明書 would let
+    them be entered elsewhere while entered here, or twice), a 世帯主 under a 支援措置, a 抑止 of
+    証明書交付. Returns the warnings."""
+    actor = session.actor
+    change_id = original.options["change_id"]
+    persons = list(content["person_ids"])
+    for pid in persons:
+        _move_out_version(selectors.person_history(actor=actor, person_id=pid), change_id)
+    change = selectors.change_get(actor=actor, change_id=change_id)
+    household_id = selectors.person_get(actor=actor, person_id=persons[0])["household_id"]
+    _head_name(_household_before(actor, change, household_id))
+    return _check_requests(actor, persons)
+
+
+def reissue_under_lock(original: CertificateIssue, replaced: list[str]) -> None:
+    """One valid 転出証明書 per 転出届 and person, for a reissue too: besides the copies it replaces
+    (``replaced``: the numbers of its first issue and that issue's reissues), none may be valid."""
+    others = [n for n in _issued(original.options["change_id"], list(original.person_ids)) if n not in replaced]
+    if others:
+        raise ConflictError(f"この転出届には、有効な転出証明書がほかにあります（交付番号 {'、'.join(others)}）。"
+                            "その証明書を無効にするか、その交付番号から再交付してください。")
 
 
 def move_out_certificate_preview(*, actor: Actor, change_id: int, person_ids: list[int] | None = None,

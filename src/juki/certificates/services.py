@@ -226,7 +226,7 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
 
 def record_issue(session, *, form: str, options: dict, make_pdf, request: Request, channel: str,
                  household_id: int | None = None, reissue_of: CertificateIssue | None = None, official: bool = False,
-                 log_criteria: dict | None = None, snapshot=None) -> tuple[CertificateIssue, bytes]:
+                 log_criteria: dict | None = None, snapshot=None, under_lock=None) -> tuple[CertificateIssue, bytes]:
     """Number, render, hash, sign and record one certificate, inside the caller's open gate session.
 
     Shared by every form (住民票の写し等, 転出証明書, 住民票コード通知票, 印鑑登録証明書): the caller has
@@ -236,12 +236,19 @@ def record_issue(session, *, form: str, options: dict, make_pdf, request: Reques
     ``snapshot``, when given, is called after ``make_pdf`` and returns what `snapshot.keep` made of
     the content printed: it is stored with the issue, so that a reissue prints the first state.
     A 職権 issue (a notice nobody asked for) is free, like 公用.
+    ``under_lock``, when given, is called once the number is taken, before anything is rendered:
+    concurrent issues run it one after another (the counter row, or SQLite's write lock, is held
+    until the commit), so a check there sees every issue committed before this one (one 転出証明書
+    per 転出届), and what it writes commits with the issue (a reissue voiding what it replaces).
+    Raising refuses the issue and gives the number back.
     """
     actor = session.actor
     with transaction.atomic():
         issued_at = timezone.now()
         issued_on = timezone.localdate(issued_at)
         number, serial = signing.next_number(issued_on.year)
+        if under_lock is not None:
+            under_lock()
         pdf, printed = make_pdf(number, issued_on)
         digest = signing.sha256_of(pdf)
         key_id, signature = signing.sign(number=number, sha256=digest, issued_at=issued_at)
@@ -309,7 +316,9 @@ REISSUERS = {"seal_cert": "juki.seals.services.seal_certificate_reissue"}
 def certificate_reissue(*, actor: Actor, number: str) -> IssueResult:
     """再交付 under a new number. A 住民票の写し等: the same options for the same request, as the
     register reads now. A form kept as first printed (転出証明書 [660], 住民票コード通知票): that
-    first state again, marked 再交付 (`snapshot.reissue`). A form in `REISSUERS`: its own service."""
+    first state again, marked 再交付 (`snapshot.reissue`). A form in `REISSUERS`: its own service.
+    Staff reissue at the counter (or through its API), so the reissue is channel 窓口 whatever
+    channel the original came through: a kiosk does not reissue."""
     form = CertificateIssue.objects.filter(number=_normalize_number(number)).values_list("form", flat=True).first()
     if form in REISSUERS:
         return import_string(REISSUERS[form])(actor=actor, number=_normalize_number(number))
@@ -320,7 +329,7 @@ def certificate_reissue(*, actor: Actor, number: str) -> IssueResult:
         if original.form not in FORMS:
             from . import snapshot  # it builds on record_issue, so it imports this module
 
-            return snapshot.reissue(session, original)
+            return snapshot.reissue(session, original, channel=Channel.COUNTER)
         taken = CertificateRequest.objects.get(issue=original)
         request = Request(kind=original.requester_kind, requester_person_id=taken.requester_person_id,
                           requester_name=taken.requester_name, documents=tuple(taken.documents),
@@ -328,7 +337,7 @@ def certificate_reissue(*, actor: Actor, number: str) -> IssueResult:
         options = options_from_json(original.options)
         return certificate_issue(actor=actor, options=options, household_id=original.household_id,
                                  person_ids=list(options.person_ids),
-                                 request=request, channel=original.channel, reissue_of=original)
+                                 request=request, channel=Channel.COUNTER, reissue_of=original)
 
 
 def certificate_list(*, actor: Actor, date_from: dt.date | None = None, date_to: dt.date | None = None,

@@ -7,31 +7,70 @@ new number, the reissue date, 「再交付」 and the first issue's number and d
 kept in the content: it is sealed like the register's own (`juki.core.mynumber`), and unsealed
 only for a reissue by someone who may see it.
 
-Each such form names the function that draws its content (`RENDERERS`, dotted paths so that the
-form modules, which build on `services`, are imported only when needed).
+A reissue is refused where a first issue would be refused now, before anything is recorded: the
+persons may not be read (支援措置), the reissuer lacks the right to an item printed (本籍・筆頭者,
+住民票コード, 在留資格等: [1390]), or the form's own checks fail (`SnapshotForm.recheck`). A 転出証明書
+is a document the 転入地 acts on, so only one copy may be valid: its reissue voids the copies it
+replaces (「再交付のため」), and a lost original found later fails the verification. A 住民票コード
+通知票 is only a notice to the person, and its reissue is refused once the code has changed, so the
+original is left as it is.
 """
 from __future__ import annotations
 
 import base64
 import copy
+from dataclasses import dataclass
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from juki.accounts.permissions import Perm
 from juki.core import mynumber
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import to_wareki
 from juki.protection import enforcement
 
+from .content import FOREIGN_ITEMS
 from .entitlement import Request
-from .models import CertificateIssue, CertificateRequest, CertificateSnapshot
+from .models import (
+    CertificateIssue,
+    CertificateRequest,
+    CertificateSnapshot,
+    CertificateVoid,
+)
 
-RENDERERS = {
-    "move_out_cert": "juki.certificates.move_out.render",
-    "resident_code_notice": "juki.certificates.code_notice.render",
+
+@dataclass(frozen=True)
+class SnapshotForm:
+    """A form kept as first printed. Dotted paths, so that the form modules, which build on
+    `services`, are imported only when needed."""
+
+    render: str  # (content, *, verification_url) -> the PDF
+    recheck: str  # (session, original, content) -> warnings: the first issue's checks as they stand now
+    under_lock: str = ""  # (original, numbers of the copies replaced): checks under record_issue's lock
+    replaces: bool = False  # the reissue voids the earlier copies: only one may be valid
+
+
+FORMS = {
+    "move_out_cert": SnapshotForm(render="juki.certificates.move_out.render",
+                                  recheck="juki.certificates.move_out.reissue_check",
+                                  under_lock="juki.certificates.move_out.reissue_under_lock", replaces=True),
+    "resident_code_notice": SnapshotForm(render="juki.certificates.code_notice.render",
+                                         recheck="juki.certificates.code_notice.reissue_check"),
 }
 MY_NUMBER_LABEL = "個人番号"
 REISSUE_MARK = "（再交付）"
+REPLACED_REASON = "再交付のため"
+# The printed rows that need an item right to be seen ([1390], `register.visibility`): 個人番号 has its own.
+ITEM_RIGHTS = {
+    "本籍": (Perm.FIELD_DOMICILE, "本籍・筆頭者"),
+    "筆頭者": (Perm.FIELD_DOMICILE, "本籍・筆頭者"),
+    "住民票コード": (Perm.FIELD_RESIDENT_CODE, "住民票コード"),
+    **{FOREIGN_ITEMS[key]: (Perm.FIELD_FOREIGN, "在留資格等")
+       for key in ("article_30_45_category", "residence_status", "period_of_stay", "stay_expires_on",
+                   "residence_card_number")},
+}
 
 
 def _rows(content: dict):
@@ -73,7 +112,16 @@ def restore(session, stored: CertificateSnapshot) -> dict:
 
 
 def render(form: str, content: dict, verification_url: str) -> bytes:
-    return import_string(RENDERERS[form])(content, verification_url=verification_url)
+    return import_string(FORMS[form].render)(content, verification_url=verification_url)
+
+
+def _require_item_rights(actor, content: dict) -> None:
+    """The stored content is printed as it is: refuse a reissuer who may not see an item on it."""
+    for _pid, row in _rows(content):
+        perm, label = ITEM_RIGHTS.get(row[0], (None, ""))
+        if perm and not actor.can(perm):
+            raise DomainError(ErrorCode.PERMISSION_DENIED, f"この証明書には{label}が記載されています。"
+                              f"{label}を表示する権限がないため、再交付できません。", field="number")
 
 
 def first_issue(issue: CertificateIssue) -> CertificateIssue:
@@ -82,17 +130,46 @@ def first_issue(issue: CertificateIssue) -> CertificateIssue:
     return issue
 
 
-def reissue(session, original: CertificateIssue):
+def _copies(first: CertificateIssue) -> list[CertificateIssue]:
+    """The first issue and every reissue made from it, or from one of its reissues."""
+    found, frontier = [first], [first.pk]
+    while frontier:
+        more = list(CertificateIssue.objects.select_related("void").filter(reissue_of_id__in=frontier))
+        found += more
+        frontier = [issue.pk for issue in more]
+    return found
+
+
+def _void(actor, issues: list[CertificateIssue]) -> list[str]:
+    """Void the valid ones among ``issues`` as replaced by a reissue; their numbers."""
+    voided = []
+    for issue in issues:
+        if issue.voided:
+            continue
+        try:
+            with transaction.atomic():
+                CertificateVoid.objects.create(issue=issue, reason=REPLACED_REASON, voided_by=actor.user,
+                                               voided_at=timezone.now())
+        except IntegrityError:  # voided by another clerk a moment ago: it is void either way
+            continue
+        voided.append(issue.number)
+    return voided
+
+
+def reissue(session, original: CertificateIssue, *, channel: str):
     """再交付 of a form kept as first printed, inside `certificate_reissue`'s gate session."""
     from .services import IssueResult, record_issue, verification_url
 
     first = first_issue(original)
     stored = CertificateSnapshot.objects.filter(issue=first).first()
-    if stored is None or original.form not in RENDERERS:
+    if stored is None or original.form not in FORMS:
         raise DomainError(ErrorCode.INVALID_INPUT, "この証明書は、当初の内容が記録されていないため再交付できません。"
                           "新たに交付してください。")
+    form = FORMS[original.form]
     # The persons may have come under a 支援措置 since: whoever may not read them may not reprint them.
     enforcement.guard_read(session, first.person_ids)
+    _require_item_rights(session.actor, stored.content)
+    warnings = tuple(import_string(form.recheck)(session, original, stored.content))
     content = restore(session, stored)
     taken = CertificateRequest.objects.get(issue=original)
     request = Request(kind=original.requester_kind, requester_person_id=taken.requester_person_id,
@@ -107,8 +184,17 @@ def reissue(session, original: CertificateIssue):
             reissue={"number": first.number, "issued_on": first_on.isoformat(), "issued_on_display": to_wareki(first_on)})
         return render(original.form, content, verification_url(number)), content["person_ids"]
 
+    def under_lock():
+        # Read again under the lock: a concurrent reissue of the same copy has committed by now.
+        replaced = _copies(first)
+        if form.under_lock:
+            import_string(form.under_lock)(original, [issue.number for issue in replaced])
+        if form.replaces:
+            session.criteria["voided"] = _void(session.actor, replaced)
+
     session.criteria["reissue_of"] = original.number  # record_issue names the new number in the row
     issue, pdf = record_issue(session, form=original.form, options=original.options, make_pdf=make_pdf, request=request,
-                              channel=original.channel, household_id=original.household_id, reissue_of=original,
-                              log_criteria={"first_issue": first.number, "with_my_number": bool(stored.sealed)})
-    return IssueResult(issue=issue, pdf=pdf)
+                              channel=channel, household_id=original.household_id, reissue_of=original,
+                              log_criteria={"first_issue": first.number, "with_my_number": bool(stored.sealed)},
+                              under_lock=under_lock)
+    return IssueResult(issue=issue, pdf=pdf, warnings=warnings)
