@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 from juki.audit.gate import Actor
 from juki.cards.services import card_issue
 from juki.certificates.models import CertificateIssue
-from juki.kiosk import devices
+from juki.kiosk import access, devices
+from juki.kiosk.models import KioskPayment
 from juki.protection import services as protection
 from juki.protection.models import Level, Process
 from tests.conftest import move_in_family
@@ -236,3 +237,40 @@ def test_the_idle_timer_returns_to_the_start(page, live_url, kiosk, card, settin
     expect(page.locator("h1")).to_have_text("証明書の種類を選んでください")
     expect(page.locator("#end-message")).to_have_text("一定時間操作がなかったため、手続きを終了しました。", timeout=6000)
     screenshot(page, "kiosk-timeout")
+
+
+def _kiosk_state(page: Page) -> dict:
+    from django.contrib.sessions.backends.db import SessionStore
+
+    key = next(c["value"] for c in page.context.cookies() if c["name"] == "sessionid")
+    return SessionStore(session_key=key).load()[access.STATE]
+
+
+def test_a_second_tap_while_the_first_issue_runs_waits_and_then_shows_the_certificate(page, live_url, kiosk, card,
+                                                                                       screenshot):
+    enrol(page, live_url, kiosk)
+    sign_in(page, card["number"])
+    page.locator("#choose-copy").click()
+    page.get_by_text("本人のみ").click()
+    page.locator("#next").click()
+    page.locator("#to-pay").click()
+    insert(page, 500)
+    # The first tap's request has claimed the payment and is still rendering the PDF.
+    stand_in = KioskPayment.objects.create(token=_kiosk_state(page)["payment"], device=kiosk.device, amount=500, fee=300)
+    page.locator("#issue").click()
+    expect(page.locator("h1")).to_have_text("発行しています。しばらくお待ちください。")
+    expect(page.locator("#quit")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text("お返しします")
+    screenshot(page, "kiosk-issuing")
+    page.wait_for_timeout(2500)  # a refresh or two: still waiting, the session is not ended
+    expect(page.locator("h1")).to_have_text("発行しています。しばらくお待ちください。")
+    # The first request finishes (played by the real view; its response goes nowhere, as in a double tap).
+    stand_in.delete()
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    first = page.request.post(live_url + "/kiosk/issue/", headers={"X-CSRFToken": csrf, "Referer": live_url + "/kiosk/pay/"},
+                              max_redirects=0)
+    assert first.status == 302 and first.headers["location"] == "/kiosk/done/"
+    expect(page.locator("h1")).to_have_text("証明書を発行しました", timeout=6000)  # the wait page's own refresh
+    expect(page.locator("#change")).to_have_text("200円")
+    issued = CertificateIssue.objects.get()
+    assert KioskPayment.objects.get().issue_number == issued.number

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
+from juki.audit.models import AccessLog
 from juki.kiosk import devices, services
+from juki.kiosk.models import KioskDevice
 
 
 def _run(capsys) -> tuple[str, list[tuple[str, str]]]:
@@ -28,3 +32,23 @@ def test_the_demo_kiosk_and_its_cards(household, settings, capsys):
     again, same_cards = _run(capsys)
     assert again != secret and same_cards == cards
     assert devices.device_check("KIOSK-01", again) == device
+
+
+def test_outside_the_demo_the_command_touches_nothing(kiosk, settings, capsys):
+    """On a production install KIOSK-01 may be a real kiosk: no new secret printed, no change."""
+    settings.JUKI_DEMO_TOOLS = False
+    before = KioskDevice.objects.values("secret_hash", "secret_set_at", "is_active").get(code="KIOSK-01")
+    logged = AccessLog.objects.count()
+    with pytest.raises(CommandError, match="デモ環境でだけ使えます"):
+        call_command("demo_kiosk", "--cards", "1")
+    assert KioskDevice.objects.values("secret_hash", "secret_set_at", "is_active").get(code="KIOSK-01") == before
+    assert AccessLog.objects.count() == logged
+    assert "秘密鍵" not in capsys.readouterr().out
+    assert devices.device_check("KIOSK-01", kiosk.secret) == kiosk.device
+
+
+def test_outside_the_demo_no_kiosk_is_created(db, settings):
+    settings.JUKI_DEMO_TOOLS = False
+    with pytest.raises(CommandError):
+        call_command("demo_kiosk")
+    assert not KioskDevice.objects.exists()

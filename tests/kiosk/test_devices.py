@@ -112,3 +112,23 @@ def test_the_command_prints_the_secret_once_and_stops_the_device(db, capsys):
     call_command("kiosk_device", "secret", "KIOSK-05")
     new_secret = next(line.split(":", 1)[1].strip() for line in capsys.readouterr().out.splitlines() if "秘密鍵:" in line)
     assert new_secret != secret and devices.device_check("KIOSK-05", new_secret)
+
+
+def test_a_refused_credential_logs_only_a_registered_code(kiosk):
+    """What was typed into the code field reaches the log only when it is a registered device's code:
+    an installer who types the secret there must not leave it in the log."""
+    for code in ("kiosk-01", "KIOSK-99", "秘密鍵を入れた", ""):
+        with pytest.raises(DomainError):
+            devices.device_check(code, "wrong")
+    rows = AccessLog.objects.filter(function="auth.kiosk_device").order_by("id")
+    assert [r.criteria["code"] for r in rows] == ["KIOSK-01", "(未登録の端末ID)", "(不正な形式)", "(不正な形式)"]
+
+
+def test_the_secret_typed_as_the_code_on_the_setup_screen_stays_out_of_the_log(kiosk, client):
+    for secret in (kiosk.secret, "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"):  # the second one is well-formed as a code
+        r = client.post("/kiosk/setup/", {"code": secret, "secret": secret})
+        assert r.status_code == 400
+    rows = list(AccessLog.objects.filter(function="auth.kiosk_device").values_list("criteria", flat=True))
+    assert len(rows) == 2 and all(r["code"] in ("(未登録の端末ID)", "(不正な形式)") for r in rows)
+    logged = str(rows)
+    assert kiosk.secret not in logged and kiosk.secret.upper() not in logged and "ABCDEFGHJKLMNPQRSTUVWXYZ" not in logged

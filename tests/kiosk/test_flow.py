@@ -17,7 +17,7 @@ from juki.certificates.models import CertificateIssue, CertificateRequest
 from juki.kiosk import access, devices
 from juki.kiosk.models import KioskPayment
 
-from .conftest import enrolled_client
+from .conftest import PIN, enrolled_client
 from .helpers import choose_copy, issue, pay, pdf_text, sign_in
 
 NOT_REGISTERED = "この端末は自動交付機として登録されていません。"
@@ -276,22 +276,130 @@ def test_enrolment_is_logged_without_the_secret(kiosk, kc):
     assert kiosk.secret not in str(row.criteria)
 
 
-def test_a_double_tap_on_issue_prints_one_certificate_and_charges_once(kc, kiosk, card):
+def test_a_double_tap_on_issue_prints_one_certificate_and_charges_once(kc, kiosk, card, monkeypatch):
     """Two 「発行する」 sent at the same moment carry the same session state; the second finds the
-    payment claimed and prints nothing (KioskPayment's unique token)."""
+    payment claimed, prints nothing, and leaves the first one's certificate in the session."""
     sign_in(kc, card["number"])
     choose_copy(kc, scope="self")
     kc.get("/kiosk/confirm/")
     pay(kc, 500)
-    session = kc.session
-    before = dict(session[access.STATE])  # what a second, simultaneous request would have loaded
-    issue(kc)
-    session = kc.session
-    session[access.STATE] = before
-    session.save()
-    second = kc.post("/kiosk/issue/")
-    assert second.status_code == 302 and second["Location"] == "/kiosk/done/"
-    assert CertificateIssue.objects.count() == 1
+    before = dict(kc.session[access.STATE])  # what the second request loaded, before the first saved
+    issue(kc)  # the first request: prints and saves the certificate into the session
+    with monkeypatch.context() as m:
+        m.setattr(access, "state", lambda request: dict(before))
+        second = kc.post("/kiosk/issue/")
+    assert second.status_code == 302 and second["Location"] == "/kiosk/issuing/"
+    assert "issued" in kc.session[access.STATE]  # the second request did not write its stale copy back
+    assert kc.get("/kiosk/issuing/")["Location"] == "/kiosk/done/"
+    done = _text(kc.get("/kiosk/done/"))
+    number = CertificateIssue.objects.get().number
+    assert "住民票の写しを発行しました" in done and "おつり<strong id=\"change\">200円" in done
+    assert kc.get("/kiosk/done/certificate.pdf").status_code == 200
     payment = KioskPayment.objects.get()
-    assert (payment.amount, payment.fee, payment.issue_number) == (500, 300, CertificateIssue.objects.get().number)
+    assert (payment.amount, payment.fee, payment.issue_number) == (500, 300, number)
     assert payment.device == kiosk.device
+
+
+def _paid_for_a_copy(kc, card) -> dict:
+    sign_in(kc, card["number"])
+    choose_copy(kc, scope="self")
+    kc.get("/kiosk/confirm/")
+    pay(kc, 500)
+    return dict(kc.session[access.STATE])
+
+
+def test_a_double_tap_while_the_first_issue_runs_waits_for_its_certificate(kc, kiosk, card):
+    state = _paid_for_a_copy(kc, card)
+    assert kc.get("/kiosk/issuing/")["Location"] == "/kiosk/pay/"  # nothing claimed yet: nothing to wait for
+    # The first request has claimed the payment (committed on its own) and is rendering the PDF.
+    stand_in = KioskPayment.objects.create(token=state["payment"], device=kiosk.device, amount=500, fee=300)
+    second = kc.post("/kiosk/issue/")
+    assert second["Location"] == "/kiosk/issuing/"
+    wait = kc.get("/kiosk/issuing/")
+    body = _text(wait)
+    assert wait.status_code == 200 and "発行しています。しばらくお待ちください。" in body
+    assert '<meta http-equiv="refresh" content="2;url=/kiosk/issuing/">' in body
+    # No 「やめる」, no idle timer, no money back: the money is spent on the issue under way.
+    assert "お返しします" not in body and 'id="quit"' not in body and "data-timeout-url" not in body
+    assert kc.get("/kiosk/done/")["Location"] == "/kiosk/issuing/"  # not there yet: back to the wait
+    assert kc.session[access.STATE] == state  # no request wrote over the state the first one will save
+    assert not CertificateIssue.objects.exists()
+    # The first request finishes (played by the real view; the stand-in claim makes way for its own).
+    stand_in.delete()
+    first = kc.post("/kiosk/issue/")
+    assert first["Location"] == "/kiosk/done/"  # its response goes nowhere: the browser shows the wait
+    assert kc.get("/kiosk/issuing/")["Location"] == "/kiosk/done/"
+    done = _text(kc.get("/kiosk/done/"))
+    assert "住民票の写しを発行しました" in done and "お返しします" not in done
+    issued = CertificateIssue.objects.get()
+    assert KioskPayment.objects.get().issue_number == issued.number
+
+
+def test_a_first_issue_that_never_finishes_ends_the_wait_with_the_money_back(kc, kiosk, card, settings):
+    state = _paid_for_a_copy(kc, card)
+    claim = KioskPayment.objects.create(token=state["payment"], device=kiosk.device, amount=500, fee=300)
+    assert kc.post("/kiosk/issue/")["Location"] == "/kiosk/issuing/"
+    assert kc.get("/kiosk/issuing/").status_code == 200
+    # The first request failed: no number on its claim a whole idle period later.
+    KioskPayment.objects.filter(pk=claim.pk).update(
+        claimed_at=claim.claimed_at - dt.timedelta(seconds=settings.JUKI_KIOSK_IDLE_SECONDS + 1))
+    assert kc.get("/kiosk/issuing/")["Location"] == "/kiosk/end/"
+    end = _text(kc.get("/kiosk/end/"))
+    assert "証明書を発行できませんでした。" in end and "入れたお金（500円）をお返しします" in end
+    assert access.STATE not in kc.session
+
+
+def test_an_issue_on_record_that_never_reaches_the_session_is_not_refunded(kc, kiosk, card, settings):
+    state = _paid_for_a_copy(kc, card)
+    late = dt.timedelta(seconds=settings.JUKI_KIOSK_IDLE_SECONDS + 1)
+    KioskPayment.objects.create(token=state["payment"], device=kiosk.device, amount=500, fee=300,
+                                issue_number="2025-000001")
+    KioskPayment.objects.update(claimed_at=KioskPayment.objects.get().claimed_at - late)
+    assert kc.post("/kiosk/issue/")["Location"] == "/kiosk/issuing/"
+    assert kc.get("/kiosk/issuing/")["Location"] == "/kiosk/end/"
+    end = _text(kc.get("/kiosk/end/"))
+    assert "証明書をお渡しできませんでした。お手数ですが、窓口へお越しください。" in end and "お返しします" not in end
+
+
+def test_the_issue_and_its_claims_number_commit_together(kiosk, kiosk_actor, card, monkeypatch):
+    """A failure after the certificate is recorded but before the claim says so takes both back:
+    never "money returned" on the claim while a certificate is on record."""
+    from juki.kiosk import services
+
+    holder = services.authenticate(actor=kiosk_actor, number=card["number"], pin=PIN)
+    real_filter = KioskPayment.objects.filter
+
+    def crash_on_update(*args, **kwargs):
+        if "pk" in kwargs:
+            raise RuntimeError("connection lost")
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(KioskPayment.objects, "filter", crash_on_update)
+    with pytest.raises(RuntimeError):
+        services.issue_paid(actor=kiosk_actor, device=kiosk.device, token="t" * 32, holder=holder,
+                            choice=services.Choice(form=services.COPY), paid=300)
+    monkeypatch.undo()
+    assert not CertificateIssue.objects.exists()
+    assert not AccessLog.objects.filter(function__in=("certificate.issue", "print.certificate")).exists()
+    assert list(KioskPayment.objects.values_list("token", "issue_number")) == [("t" * 32, "")]
+    # The same token cannot be claimed twice: a resend finds the claim.
+    with pytest.raises(services.AlreadyClaimed) as claimed:
+        services.issue_paid(actor=kiosk_actor, device=kiosk.device, token="t" * 32, holder=holder,
+                            choice=services.Choice(form=services.COPY), paid=300)
+    assert claimed.value.number == ""
+
+
+def test_a_double_tap_whose_first_issue_is_refused_ends_with_the_money_back(kc, kiosk, world, card):
+    from juki.cards.services import card_suspend
+
+    state = _paid_for_a_copy(kc, card)
+    stand_in = KioskPayment.objects.create(token=state["payment"], device=kiosk.device, amount=500, fee=300)
+    assert kc.post("/kiosk/issue/")["Location"] == "/kiosk/issuing/"
+    # The first request is refused (the card was reported lost a moment ago) and ends the session.
+    stand_in.delete()
+    card_suspend(actor=world, card_id=card["card_id"], reason="紛失の届出")
+    assert kc.post("/kiosk/issue/")["Location"] == "/kiosk/end/"
+    assert kc.get("/kiosk/issuing/")["Location"] == "/kiosk/end/"
+    end = _text(kc.get("/kiosk/end/"))
+    assert "このカードは自動交付機では利用できません。" in end and "入れたお金（500円）をお返しします" in end
+    assert not CertificateIssue.objects.exists()

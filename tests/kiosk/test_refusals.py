@@ -136,3 +136,80 @@ def test_a_restriction_on_the_seal_holder_refuses_the_seal_certificate(kiosk_act
     with pytest.raises(Refused) as refused:
         services.issue(actor=kiosk_actor, holder=holder, choice=Choice(form=services.SEAL), paid=300)
     assert refused.value.code == ErrorCode.RESTRICTED and refused.value.message == REFUSED
+
+
+def _suspend(world, card, kiosk_actor):
+    from juki.cards.services import card_suspend
+
+    card_suspend(actor=world, card_id=card["card_id"], reason="紛失の届出")
+
+
+def _abolish(world, card, kiosk_actor):
+    from juki.cards.services import card_abolish
+
+    card_abolish(actor=world, card_id=card["card_id"], reason="returned")
+
+
+def _lock(world, card, kiosk_actor):
+    from juki.core.errors import DomainError
+
+    for pin in ("1357", "1358", "1359"):  # the finder guesses at a second kiosk
+        with pytest.raises(DomainError):
+            services.authenticate(actor=kiosk_actor, number=card["number"], pin=pin)
+
+
+def _reissue(world, card, kiosk_actor):
+    from juki.cards.services import card_reissue
+
+    card_reissue(actor=world, card_id=card["card_id"], pin="7391", document="運転免許証", reason="lost")
+
+
+def _holder_dies(world, card, kiosk_actor):
+    changes.death(actor=world, event_date=dt.date.today(), notified_on=dt.date.today(), persons=[ref(card["person_id"])])
+
+
+@pytest.mark.parametrize("stop", [_suspend, _abolish, _lock, _reissue, _holder_dies])
+def test_a_card_stopped_after_the_pin_prints_nothing_and_gives_the_money_back(kc, kiosk_actor, world, card, stop):
+    """Reported lost at the counter (or abolished, locked, replaced, its holder dead) while someone
+    stands at the kiosk with it: the issue reloads the card and refuses."""
+    from juki.kiosk.models import KioskPayment
+
+    sign_in(kc, card["number"])
+    choose_copy(kc, scope="household")
+    kc.get("/kiosk/confirm/")
+    pay(kc, 500)
+    stop(world, card, kiosk_actor)
+    r = kc.post("/kiosk/issue/")
+    assert r["Location"] == "/kiosk/end/"
+    end = _end_message(kc)
+    assert services.CARD_UNUSABLE in end and "入れたお金（500円）をお返しします" in end
+    assert not CertificateIssue.objects.exists()
+    claim = KioskPayment.objects.get()
+    assert (claim.amount, claim.issue_number) == (500, "")  # claimed, nothing issued: the money went back
+    # The refusal's log row survives the issue's rolled-back transaction, with the real reason.
+    row = AccessLog.objects.filter(function="kiosk.check").last()
+    assert row.outcome == ErrorCode.CARD_STATE and row.system == "kiosk:KIOSK-01"
+    assert not AccessLog.objects.filter(function="certificate.issue").exists()
+
+
+def test_a_card_suspended_before_the_choice_is_refused_at_the_menu(kc, world, card):
+    sign_in(kc, card["number"])
+    _suspend(world, card, None)
+    assert kc.post("/kiosk/menu/", {"form": "copy"})["Location"] == "/kiosk/end/"
+    end = _end_message(kc)
+    assert services.CARD_UNUSABLE in end and "お返しします" not in end
+
+
+def test_the_service_refuses_a_holder_whose_card_is_no_longer_usable(kiosk_actor, world, card):
+    holder = services.authenticate(actor=kiosk_actor, number=card["number"], pin=PIN)
+    _suspend(world, card, kiosk_actor)
+    with pytest.raises(Refused) as refused:
+        services.issue(actor=kiosk_actor, holder=holder, choice=Choice(form=COPY), paid=300)
+    assert refused.value.code == ErrorCode.CARD_STATE and refused.value.message == services.CARD_UNUSABLE
+    # A holder that does not match the card (the card now someone else's) is refused alike.
+    other = services.CardHolder(card_id=card["card_id"], number=card["number"], person_id=card["person_id"] + 1,
+                                seal_registration_id=None)
+    with pytest.raises(Refused) as mismatch:
+        services.precheck(actor=kiosk_actor, holder=other, form=COPY)
+    assert mismatch.value.code == ErrorCode.CARD_STATE
+    assert not CertificateIssue.objects.exists()

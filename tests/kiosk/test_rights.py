@@ -84,3 +84,52 @@ def test_staff_screens_and_the_api_do_not_open_with_the_device_cookie(kc, househ
         assert kc.get(url).status_code in (401, 403), url
     # The browser never even sends the credential outside /kiosk/.
     assert kc.cookies[access.COOKIE]["path"] == "/kiosk/"
+
+
+def _login(user, code: str):
+    from django.test import Client
+
+    client = Client()
+    r = client.post("/counter/login/", {"username": user.username, "password": user.plain_password, "terminal": code})
+    return client, r
+
+
+def test_staff_cannot_log_in_on_the_kiosks_terminal(kiosk, clerk, terminal):
+    """KIOSK-01's terminal names the device in issue records and its 日計表: a clerk's issues must
+    never land there. Refused like a terminal that does not exist."""
+    offered = _login(clerk, "NOPE")[0].get("/counter/login/").content.decode()
+    assert "KIOSK-01" not in offered and terminal.code in offered
+    client, r = _login(clerk, "KIOSK-01")
+    _, unknown = _login(clerk, "NOPE")
+    assert r.status_code == unknown.status_code == 200
+    said = str(r.context["form"].errors)
+    assert said.replace("KIOSK-01", "NOPE") == str(unknown.context["form"].errors) and "候補にありません" in said
+    assert client.get("/counter/")["Location"].startswith("/counter/login/")
+    assert not AccessLog.objects.filter(function__startswith="auth.", terminal=kiosk.device.terminal).exists()
+
+
+def test_a_counter_session_on_the_kiosks_terminal_does_not_open(kiosk, clerk, terminal):
+    from juki.counter import access as counter_access
+    from tests.conftest import counter_client
+
+    client = counter_client(clerk, terminal)
+    assert client.get("/counter/").status_code == 200
+    session = client.session
+    session[counter_access.SESSION_TERMINAL] = kiosk.device.terminal.pk
+    session.save()
+    assert client.get("/counter/")["Location"].startswith("/counter/login/")
+
+
+def test_the_api_refuses_the_kiosks_terminal_like_an_unknown_one(kiosk, clerk, terminal):
+    from tests.conftest import api_for
+
+    api = api_for(clerk, terminal)
+    assert api.get("/api/v1/certificates").status_code == 200
+    token = api._credentials["HTTP_AUTHORIZATION"]
+    answers = []
+    for code in ("KIOSK-01", "NOPE"):
+        api.credentials(HTTP_AUTHORIZATION=token, HTTP_X_TERMINAL_ID=code)
+        r = api.get("/api/v1/certificates")
+        answers.append((r.status_code, r.json()))
+    assert answers[0] == answers[1] and answers[0][0] == 401
+    assert not AccessLog.objects.filter(terminal=kiosk.device.terminal, user=clerk).exists()

@@ -25,7 +25,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed()
         code = request.META.get("HTTP_X_TERMINAL_ID", "")
-        terminal = Terminal.objects.filter(code=code, is_active=True).first() if code else None
+        # A kiosk's terminal is the device's own: refused like an unknown one.
+        terminal = (Terminal.objects.filter(code=code, is_active=True, kiosk_device__isnull=True).first()
+                    if code else None)
         if terminal is None:
             raise exceptions.AuthenticationFailed()
         request.terminal = terminal

@@ -131,11 +131,17 @@ def is_locked(request) -> bool:
     return last is None or time.time() - last > idle_seconds()
 
 
+def staff_terminals():
+    """The terminals staff may log in on: active ones, not a kiosk's (a kiosk's terminal names the
+    device in issue records and its 日計表, so a clerk's issues must not land there)."""
+    return Terminal.objects.filter(is_active=True, kiosk_device__isnull=True)
+
+
 def session_terminal(request) -> Terminal | None:
     tid = request.session.get(SESSION_TERMINAL)
     if tid is None:
         return None
-    return Terminal.objects.select_related("ward").filter(pk=tid, is_active=True).first()
+    return staff_terminals().select_related("ward").filter(pk=tid).first()
 
 
 def end_session(request) -> None:

@@ -49,12 +49,12 @@ def _with_next(request, name: str) -> str:
 
 
 def login_view(request):
-    terminals = Terminal.objects.filter(is_active=True).order_by("code")
+    terminals = access.staff_terminals().order_by("code")
     form = LoginForm(request.POST or None, terminals=terminals)
     error = REASONS.get(request.GET.get("reason", ""), "")
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["terminal"].strip()
-        terminal = Terminal.objects.select_related("ward").filter(code=code, is_active=True).first()
+        terminal = access.staff_terminals().select_related("ward").filter(code=code).first()
         try:
             step = login_rules.password_step(
                 username=form.cleaned_data["username"], password=form.cleaned_data["password"], terminal=terminal,
@@ -111,7 +111,7 @@ def lock_view(request):
             return redirect(access.safe_next(request))
         if result == login_rules.LOCKED_OUT:
             access.end_session(request)
-            form = LoginForm(terminals=Terminal.objects.filter(is_active=True).order_by("code"))
+            form = LoginForm(terminals=access.staff_terminals().order_by("code"))
             return render(request, "counter/login.html", {"form": form, "error": login_rules.LOCKED,
                                                           "next": access.safe_next(request), "title": "ログイン"})
         error = "パスワードが正しくありません。"

@@ -65,6 +65,13 @@ def save(request, data: dict) -> None:
     request.session.modified = True
 
 
+def write_nothing(request) -> None:
+    """This response leaves the session as it is stored. For the second request of a double tap:
+    it loaded the state before the first request saved its certificate there, and writing its
+    copy back would drop that certificate."""
+    request.session.modified = False
+
+
 def _forget(request) -> None:
     """Drop the resident's state and take a new session key, so nothing of one resident's session
     (not even its key) carries over to the next. Only the kiosk's keys go: a staff login in the
@@ -89,9 +96,13 @@ def end(request, message: str = "", *, returned: int = 0, issued: bool = False):
     return redirect("kiosk:end")
 
 
-def kiosk_view(*, needs: tuple[str, ...] = ()):
+def kiosk_view(*, needs: tuple[str, ...] = (), missing: str = "kiosk:start", touch: bool = True):
     """Every kiosk screen: the device first, then (for `needs`) the resident's live session holding
-    those keys. An expired session ends with the timeout message; a missing one goes to the start."""
+    those keys. A missing session goes to the start; one without those keys to `missing` (before
+    anything is written); an expired one ends with the timeout message.
+
+    `touch=False`: the screen neither ends an idle session nor writes the session (the wait for
+    an issue still running in another request, which saves the session itself)."""
 
     def decorate(view):
         @wraps(view)
@@ -103,11 +114,11 @@ def kiosk_view(*, needs: tuple[str, ...] = ()):
             request.kiosk_actor = devices.device_actor(device)
             data = state(request)
             now = time.time()
-            if data is not None and services.idle_expired(data.get("seen"), now):
-                return end(request, services.TIMED_OUT, returned=0 if data.get("issued") else data.get("paid", 0))
             if needs and (data is None or any(data.get(k) is None for k in needs)):
-                return redirect("kiosk:start")
-            if data is not None:
+                return redirect("kiosk:start" if data is None else missing)
+            if touch and data is not None and services.idle_expired(data.get("seen"), now):
+                return end(request, services.TIMED_OUT, returned=0 if data.get("issued") else data.get("paid", 0))
+            if touch and data is not None:
                 data["seen"] = now
                 save(request, data)
             request.kiosk = data

@@ -161,7 +161,10 @@ def device_check(code: str, secret: str, *, log: bool = True) -> KioskDevice:
         if log:
             reason = ("unknown" if device is None else "stopped" if not (device.is_active and device.terminal.is_active)
                       else "secret")
+            # Only a registered code is logged as typed: an installer may type the secret into the
+            # code field, and that must not reach the log.
+            typed = device.code if device is not None else "(未登録の端末ID)" if _CODE.match(code or "") else "(不正な形式)"
             events.record(Actor.batch("kiosk.device_check"), function="auth.kiosk_device", outcome="refused",
-                          criteria={"code": (code or "")[:32], "reason": reason})
+                          criteria={"code": typed, "reason": reason})
         raise DomainError(ErrorCode.KIOSK_DEVICE, NOT_REGISTERED)
     return device

@@ -15,14 +15,18 @@ What the kiosk offers, and why (the counter does everything else):
 """
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
+from juki.cards.models import Card, CardState
 from juki.cards.services import CardHolder, card_authenticate
 from juki.certificates.content import Options
 from juki.certificates.entitlement import Request
@@ -34,6 +38,8 @@ from juki.protection.models import Process
 from juki.register import selectors
 from juki.register.models import Person, Status
 from juki.seals.services import seal_certificate_issue
+
+from .models import KioskDevice, KioskPayment
 
 COPY, SEAL = "copy", "seal_cert"
 FORMS = {COPY: "住民票の写し", SEAL: "印鑑登録証明書"}
@@ -47,6 +53,11 @@ REFUSED = "この証明書は自動交付機では交付できません。お手
 CARD_UNUSABLE = "このカードは自動交付機では利用できません。お手数ですが、窓口へお越しください。"
 TIMED_OUT = "一定時間操作がなかったため、手続きを終了しました。"
 CANCELLED = "手続きを中止しました。"
+ISSUING = "発行しています。しばらくお待ちください。"
+# The first request of a double tap did not finish in time (or failed): nothing to hand over here.
+NOT_ISSUED = "証明書を発行できませんでした。お手数ですが、窓口へお越しください。"
+# Its issue is on record, but this session never received the certificate.
+ISSUE_UNCONFIRMED = "証明書をお渡しできませんでした。お手数ですが、窓口へお越しください。"
 
 
 def card_locked_message() -> str:
@@ -185,6 +196,7 @@ def precheck(*, actor: Actor, holder: CardHolder, form: str) -> Household:
     criteria = {"form": form, "card_id": holder.card_id, "person_id": holder.person_id}
     with gate.open(actor, function="kiosk.check", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         session.record([holder.person_id])
+        _card_still_usable(holder)
         person = Person.objects.filter(pk=holder.person_id).values("status", "household_id").first()
         if person is None or person["status"] != Status.RESIDENT or person["household_id"] is None:
             raise Refused(ErrorCode.NOT_RESIDENT)
@@ -201,6 +213,16 @@ def precheck(*, actor: Actor, holder: CardHolder, form: str) -> Household:
         if form == SEAL and not holder.seal_registration_id:
             raise Refused(ErrorCode.SEAL_STATE)
         return Household(household_id=person["household_id"], member_ids=members)
+
+
+def _card_still_usable(holder: CardHolder) -> None:
+    """The card as it is now, not as it was when the PIN was accepted: suspended (reported lost),
+    abolished, locked or handed to someone else since then, it prints nothing. Inside the issue's
+    transaction the row is locked, so a suspension at the counter waits for the issue or stops it."""
+    rows = Card.objects.select_for_update() if transaction.get_connection().in_atomic_block else Card.objects
+    card = rows.filter(pk=holder.card_id).values("state", "person_id").first()
+    if card is None or card["state"] != CardState.ACTIVE or card["person_id"] != holder.person_id:
+        raise Refused(ErrorCode.CARD_STATE, CARD_UNUSABLE)
 
 
 def members(*, actor: Actor, holder: CardHolder) -> list[dict]:
@@ -268,3 +290,55 @@ def issue(*, actor: Actor, holder: CardHolder, choice: Choice, paid: int) -> Iss
                                  request=request, channel=Channel.KIOSK)
     except DomainError as exc:
         raise refusal(exc) from None
+
+
+class AlreadyClaimed(Exception):
+    """The payment was claimed by an earlier request (the first tap of a double tap), which issues
+    or has issued; this one issues nothing. `number`: that issue's number, "" while it runs."""
+
+    def __init__(self, number: str):
+        super().__init__(number)
+        self.number = number
+
+
+def issue_paid(*, actor: Actor, device: KioskDevice, token: str, holder: CardHolder, choice: Choice,
+               paid: int) -> IssueResult:
+    """Claim the payment `token` (once: `AlreadyClaimed` for any later request), then `issue`.
+
+    The claim commits on its own first, so that a second request finds it at once. The issue and
+    the claim's issue number commit together: a claim without a number means nothing was issued
+    (the money went back). A refusal's log rows, written by the gates inside this transaction,
+    are committed with it before the refusal is raised."""
+    choice.validate()
+    due = fee(choice.form)
+    if paid < due:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"料金が{due - paid}円不足しています。お金を入れてください。", field="paid")
+    try:
+        with transaction.atomic():
+            claim = KioskPayment.objects.create(token=token, device=device, amount=paid, fee=due)
+    except IntegrityError:
+        raise AlreadyClaimed(claim_number(token) or "") from None
+    failure = None
+    with transaction.atomic():
+        try:
+            result = issue(actor=actor, holder=holder, choice=choice, paid=paid)
+        except Exception as exc:  # noqa: BLE001 - re-raised below, once the gate's refusal row is committed
+            failure = exc
+        else:
+            KioskPayment.objects.filter(pk=claim.pk).update(issue_number=result.number)
+    if failure is not None:
+        raise failure
+    return result
+
+
+def claim_number(token: str) -> str | None:
+    """The issue number of the payment `token`'s claim: None when unclaimed, "" while (or if) nothing
+    is issued for it."""
+    return KioskPayment.objects.filter(token=token).values_list("issue_number", flat=True).first()
+
+
+def issue_pending(token: str) -> bool:
+    """Is the payment `token` claimed by an issue that may still be running? Waited for at most
+    `JUKI_KIOSK_IDLE_SECONDS` from the claim: an issue takes seconds, longer means it failed."""
+    since = timezone.now() - dt.timedelta(seconds=idle_seconds())
+    return KioskPayment.objects.filter(token=token, claimed_at__gt=since).exists()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("confirm/", views.confirm, name="confirm"),
     path("pay/", views.pay, name="pay"),
     path("issue/", views.issue, name="issue"),
+    path("issuing/", views.issuing, name="issuing"),
     path("done/", views.done, name="done"),
     path("done/certificate.pdf", views.pdf, name="pdf"),
     path("finish/", views.finish, name="finish"),

@@ -2,6 +2,7 @@
 
 start → card (「カードを入れてください」) → pin → menu (which certificate) → options → members (世帯の一部
 only) → confirm (the fee) → pay → issue → done (the PDF, おつり) → finish → end (「カードをお取りください」).
+A second 「発行する」 while the first still issues is shown issuing (「発行しています」) until done.
 
 Thin callers of `services`; the state between screens is `access`'s. Every screen needs the device
 credential (`access.kiosk_view`); the setup screen is where the installer enrols the device once.
@@ -12,7 +13,6 @@ import base64
 import secrets
 from dataclasses import asdict
 
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -24,7 +24,6 @@ from juki.core.errors import DomainError, ErrorCode
 
 from . import access, devices, services
 from .access import kiosk_view
-from .models import KioskPayment
 from .services import COPY, MEMBERS, SEAL, Choice
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -240,18 +239,17 @@ def issue(request):
         return _page(request, "pay.html", "料金を入れてください", 6, error=f"料金が{due - paid}円不足しています。お金を入れてください。",
                      money=_payment(request))
     try:
-        with transaction.atomic():
-            claim = KioskPayment.objects.create(token=token, device=request.kiosk_device, amount=paid, fee=due)
-    except IntegrityError:
-        # The same payment was sent twice (a double tap): the first request prints, this one nothing.
-        return redirect("kiosk:done")
-    try:
-        result = services.issue(actor=request.kiosk_actor, holder=_holder(request), choice=choice, paid=paid)
+        result = services.issue_paid(actor=request.kiosk_actor, device=request.kiosk_device, token=token,
+                                     holder=_holder(request), choice=choice, paid=paid)
+    except services.AlreadyClaimed:
+        # A double tap: the first request prints and saves the certificate into the session; this
+        # one must not overwrite it, nor end the session (the money is not coming back).
+        access.write_nothing(request)
+        return redirect("kiosk:issuing")
     except services.Refused:
         raise  # the money is returned; the claim stays without an issue number
-    except DomainError as exc:
+    except DomainError as exc:  # raised before the claim: nothing taken
         return _page(request, "pay.html", "料金を入れてください", 6, error=exc.message, money=_payment(request))
-    KioskPayment.objects.filter(pk=claim.pk).update(issue_number=result.number)
     # From here on the session holds only what the resident takes away: the certificate and the change.
     request.kiosk = {"seen": request.kiosk["seen"], "paid": paid, "issued": {
         "number": result.number, "form": choice.form, "fee": due, "change": services.change_due(paid=paid, due=due),
@@ -261,7 +259,28 @@ def issue(request):
 
 
 @require_GET
-@kiosk_view(needs=("issued",))
+@kiosk_view(touch=False)
+def issuing(request):
+    """「発行しています」 while the first request of a double tap issues; it refreshes until the
+    session holds the certificate, then shows it. Writes nothing into the session meanwhile."""
+    data = request.kiosk
+    if data is None:  # the first request refused and ended the session
+        return redirect("kiosk:end")
+    if data.get("issued"):
+        return redirect("kiosk:done")
+    token = data.get("payment") or ""
+    number = services.claim_number(token) if token else None
+    if number is None:  # nothing claimed: nothing is being issued
+        return redirect("kiosk:pay")
+    if services.issue_pending(token):
+        return render(request, "kiosk/issuing.html", {"title": services.ISSUING, "step": 7})
+    if number:
+        return access.end(request, services.ISSUE_UNCONFIRMED)
+    return access.end(request, services.NOT_ISSUED, returned=data.get("paid", 0))
+
+
+@require_GET
+@kiosk_view(needs=("issued",), missing="kiosk:issuing")  # not yet: maybe another request is issuing
 def done(request):
     issued = request.kiosk["issued"]
     return _page(request, "done.html", "証明書を発行しました", 7, issued=issued, form_label=services.FORMS[issued["form"]])

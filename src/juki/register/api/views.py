@@ -60,7 +60,9 @@ class TokenView(APIView):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         code = request.META.get("HTTP_X_TERMINAL_ID", "")
-        terminal = Terminal.objects.filter(code=code, is_active=True).first() if code else None
+        # A kiosk's terminal is the device's own (ADR 0011): no staff token names it.
+        terminal = (Terminal.objects.filter(code=code, is_active=True, kiosk_device__isnull=True).first()
+                    if code else None)
         key, token = account_services.token_issue(terminal=terminal, **data.validated_data)
         return Response({"token": key, "token_type": "Bearer", "expires_at": token.expires_at.isoformat(),
                          "second_factor": token.second_factor}, status=201)

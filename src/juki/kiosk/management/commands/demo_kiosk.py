@@ -1,5 +1,10 @@
-"""`juki demo-kiosk`: the demo's kiosk KIOSK-01 with a fresh secret, and a few residents with a card."""
-from django.core.management.base import BaseCommand
+"""`juki demo-kiosk`: the demo's kiosk KIOSK-01 with a fresh secret, and a few residents with a card.
+
+Refused unless JUKI_DEMO_TOOLS is on (conf/dev.py), before anything is touched: a real KIOSK-01
+must not get a new secret (printed to whoever runs the command) on a production install.
+"""
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from juki.audit.gate import Actor
 
@@ -17,6 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
 
     def handle(self, *args, **opts):
+        if not getattr(settings, "JUKI_DEMO_TOOLS", False):
+            raise CommandError("このコマンドはデモ環境でだけ使えます。")
         actor = Actor.batch("demo_kiosk")
         if KioskDevice.objects.filter(code=DEMO_CODE).exists():
             made = devices.device_new_secret(actor=actor, code=DEMO_CODE)
