@@ -137,3 +137,20 @@ def test_screen_needs_the_right(viewer, terminal, fam):
 def test_help_page(screen):
     page = text(screen.get("/counter/help/card/"))
     assert "ヘルプ: 市民カード" in page and "ロック" in page
+
+
+def test_a_reissue_for_loss_says_the_seal_registration_ended(screen, actor, fam, card):
+    from juki.seals import services as seals
+    from tests.seals.helpers import seal_png
+
+    seals.seal_register(actor=actor, person_id=fam["head"], method="document", image=seal_png(15), seal_text="青木",
+                        documents=["運転免許証"], seal_checked=True)
+    page = text(screen.get(url(fam["head"])))
+    assert "紛失による再交付で、今のカードが印鑑登録証のときは、印鑑登録は廃止されます" in page
+    base = url(fam["head"], f"cards/{card['card_id']}/")
+    r = screen.post(base + "reissue/", {"reason": "lost", "document": "運転免許証", "pin": PIN2, "pin_confirm": PIN2})
+    assert r.status_code == 302 and r["Location"].endswith("?done=reissue_seal")
+    page = text(screen.get(r["Location"]))
+    assert "新しいカードを再交付しました。" in page and "印鑑登録を廃止しました（印鑑登録証の亡失）" in page
+    assert "印鑑登録証としては使われていません" in page
+    assert seals.seal_get(actor=actor, person_id=fam["head"])["live"] is None

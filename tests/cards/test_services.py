@@ -373,8 +373,8 @@ def test_reissue_abolishes_the_old_card_and_carries_the_seal_link(actor, kiosk, 
     seal = register_seal(fam["head"])
     with gate.open(actor, function="seal.register", perm=Perm.SEAL_MANAGE):
         services.link_live_card_to_seal(person_id=fam["head"], registration=seal)
-    services.card_suspend(actor=actor, card_id=card["card_id"], reason="紛失の届出")
-    new = services.card_reissue(actor=actor, card_id=card["card_id"], pin=PIN2, document="運転免許証", reason="lost")
+    services.card_suspend(actor=actor, card_id=card["card_id"], reason="破損のため使用を停止")
+    new = services.card_reissue(actor=actor, card_id=card["card_id"], pin=PIN2, document="運転免許証", reason="damaged")
     assert new["number"] != card["number"] and services.number_valid(new["number"])
     assert new["reissue_of"] == card["number"] and new["seal_registration_id"] == seal.pk and new["state"] == "active"
     old = card_row(card["card_id"])
@@ -386,8 +386,9 @@ def test_reissue_abolishes_the_old_card_and_carries_the_seal_link(actor, kiosk, 
     assert events_of(card["card_id"]) == ["issued", "seal_linked", "suspended", "abolished"]
     assert events_of(new["card_id"]) == ["reissued"]
     (log,) = rows("card.reissue")
-    assert log.criteria == {"card_id": card["card_id"], "reason": "lost", "new_card_id": new["card_id"],
-                            "seal_linked": True}
+    assert log.criteria == {"card_id": card["card_id"], "reason": "damaged", "new_card_id": new["card_id"],
+                            "seal_linked": True, "seal_ended": False}
+    assert new["seal_ended_id"] is None
 
 
 def test_reissue_refuses_bad_input_and_changes_nothing(actor, card):
@@ -499,17 +500,119 @@ def test_a_pin_that_is_not_four_digits_is_said_so_and_not_counted(kiosk, card):
     assert services.card_authenticate(actor=kiosk, number=card["number"], pin="２５８０").card_id == card["card_id"]
 
 
-def test_a_wrong_pin_racing_a_lock_is_not_counted_twice(kiosk, card):
-    """Two kiosks: the other one locked the card after this one read it."""
-    for _ in range(2):
+def test_a_wrong_pin_racing_a_lock_is_not_counted_twice(kiosk, card, monkeypatch):
+    """Two kiosks: the other one locked the card while this one was checking its (wrong) PIN."""
+    for _ in range(1):
         refused(ErrorCode.CARD_PIN_WRONG, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN2)
-    with gate.open(kiosk, function="test.race", perm=Perm.CERTIFICATE_ISSUE):
-        stale = Card.objects.get(pk=card["card_id"])
-    refused(ErrorCode.CARD_LOCKED, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN2)
-    with gate.open(kiosk, function="test.race", perm=Perm.CERTIFICATE_ISSUE):
-        assert services._count_failure(kiosk, stale) == 0
+    real, fired = services.pin_matches, []
+
+    def meanwhile(pin_hash, pin):
+        if pin == "9512" and not fired:
+            fired.append(1)
+            refused(ErrorCode.CARD_LOCKED, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN2)
+            assert card_row(card["card_id"]).state == CardState.LOCKED
+        return real(pin_hash, pin)
+
+    monkeypatch.setattr(services, "pin_matches", meanwhile)
+    refused(ErrorCode.CARD_LOCKED, services.card_authenticate, actor=kiosk, number=card["number"], pin="9512")
     row = card_row(card["card_id"])
     assert row.failed_pins == 3 and len(rows("card.pin_failed")) == 3 and len(rows("card.locked")) == 1
+    assert events_of(card["card_id"]) == ["issued", "locked"]
+
+
+def test_parallel_guesses_take_no_more_than_the_allowed_attempts(kiosk, card, monkeypatch):
+    """The attempt is counted before the (slow) check: while one guess is being checked, the others
+    can only take what is left, and the rest are refused without a check."""
+    real, fired, results = services.pin_matches, [], []
+
+    def slow(pin_hash, pin):
+        if not fired:
+            fired.append(1)
+            for guess in ("1357", "2468", "9753", PIN):  # four more kiosks, the last with the right PIN
+                with pytest.raises(DomainError) as exc:
+                    services.card_authenticate(actor=kiosk, number=card["number"], pin=guess)
+                results.append(exc.value.code)
+        return real(pin_hash, pin)
+
+    monkeypatch.setattr(services, "pin_matches", slow)
+    refused(ErrorCode.CARD_LOCKED, services.card_authenticate, actor=kiosk, number=card["number"], pin="8642")
+    # The first guess holds one attempt; two more are checked (wrong); the rest find none left.
+    assert results == [ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_LOCKED, ErrorCode.CARD_LOCKED, ErrorCode.CARD_LOCKED]
+    row = card_row(card["card_id"])
+    assert row.state == CardState.LOCKED and row.failed_pins == 3
+    assert len(rows("card.pin_failed")) == 3 and len(rows("card.locked")) == 1
+
+
+def test_a_right_pin_in_flight_is_refused_when_the_card_is_locked_meanwhile(kiosk, card, monkeypatch):
+    real, fired = services.pin_matches, []
+
+    def slow(pin_hash, pin):
+        if pin == PIN and not fired:  # while the right PIN is checked, two other kiosks guess wrong
+            fired.append(1)
+            for guess in ("1357", "2468"):
+                with pytest.raises(DomainError):
+                    services.card_authenticate(actor=kiosk, number=card["number"], pin=guess)
+            assert card_row(card["card_id"]).state == CardState.LOCKED
+        return real(pin_hash, pin)
+
+    monkeypatch.setattr(services, "pin_matches", slow)
+    exc = refused(ErrorCode.CARD_LOCKED, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN)
+    assert exc.message == services.LOCKED_MESSAGE
+    row = card_row(card["card_id"])
+    assert row.state == CardState.LOCKED and row.failed_pins == 3  # not reset by the right PIN
+    assert rows("card.authenticate")[-1].outcome == "card_locked"
+
+
+def test_a_right_pin_in_flight_is_refused_when_the_card_is_suspended_meanwhile(actor, kiosk, card, monkeypatch):
+    real = services.pin_matches
+
+    def slow(pin_hash, pin):
+        services.card_suspend(actor=actor, card_id=card["card_id"], reason="紛失の届出")  # at the counter, meanwhile
+        return real(pin_hash, pin)
+
+    monkeypatch.setattr(services, "pin_matches", slow)
+    exc = refused(ErrorCode.CARD_STATE, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN)
+    assert exc.message == services.NOT_USABLE
+    assert card_row(card["card_id"]).state == CardState.SUSPENDED
+    monkeypatch.undo()
+    refused(ErrorCode.CARD_STATE, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN)
+
+
+def test_a_malformed_pin_tells_nothing_about_the_number(kiosk, fam, card):
+    unknown = next(n for n in iter(services.new_number, None) if n != card["number"])
+    answers = set()
+    for number in (card["number"], unknown, "1234567890", "12"):
+        exc = refused(ErrorCode.INVALID_INPUT, services.card_authenticate, actor=kiosk, number=number, pin="123")
+        answers.add((exc.message, exc.field))
+    assert answers == {(services.PIN_FORMAT, "pin")}
+    assert card_row(card["card_id"]).failed_pins == 0
+    logged = rows("card.authenticate")  # refused before any card was looked up
+    assert [r.outcome for r in logged] == ["invalid_input"] * 4 and all(r.criteria == {} for r in logged)
+
+
+def test_resume_starts_a_fresh_count_of_wrong_pins(actor, kiosk, card):
+    for _ in range(2):
+        refused(ErrorCode.CARD_PIN_WRONG, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN2)
+    services.card_suspend(actor=actor, card_id=card["card_id"], reason="紛失の届出")
+    out = services.card_resume(actor=actor, card_id=card["card_id"], document="運転免許証", note="自宅で発見")
+    assert out["failed_pins"] == 0 and card_row(card["card_id"]).failed_pins == 0
+    exc = refused(ErrorCode.CARD_PIN_WRONG, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN2)
+    assert exc.details == {"remaining": 2}
+
+
+def test_the_same_new_pin_is_refused_before_the_old_one_is_checked(actor, card):
+    exc = refused(ErrorCode.INVALID_INPUT, services.card_change_pin, actor=actor, card_id=card["card_id"],
+                  old_pin="３７９１", new_pin="3791")
+    assert exc.field == "new_pin"
+    assert card_row(card["card_id"]).failed_pins == 0 and not rows("card.pin_failed")
+
+
+def test_demo_cards_on_29_february():
+    from juki.cards.demo import years_before
+
+    assert years_before(dt.date(2028, 2, 29), 20) == dt.date(2008, 2, 29)
+    assert years_before(dt.date(2028, 2, 29), 19) == dt.date(2009, 2, 28)
+    assert years_before(dt.date(2026, 11, 26), 20) == dt.date(2006, 11, 26)
 
 
 def test_no_pin_in_any_log_row_or_history(actor, kiosk, fam):

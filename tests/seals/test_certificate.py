@@ -180,6 +180,10 @@ def test_a_kiosk_needs_no_statement_but_an_active_card(actor, holder, terminal):
     result = services.seal_certificate_issue(actor=kiosk, card_number=holder["card"], request=Request(kind="self"),
                                              channel="kiosk")
     assert result.issue.channel == "kiosk" and result.issue.operator is None
+    # Spoiled at the kiosk and replaced at the counter the same day: the reissue is the counter's.
+    certificates.certificate_void(actor=actor, number=result.number, reason="印刷が薄かったため")
+    again = services.seal_certificate_reissue(actor=actor, number=result.number)
+    assert again.issue.channel == "counter" and again.issue.operator == actor.user
 
 
 def test_refused_for_the_offender_of_a_support_measure(actor, support_user, terminal, world):
@@ -223,15 +227,46 @@ def test_refused_under_a_certificate_restriction(actor, sup_actor, holder):
     assert not CertificateIssue.objects.exists()
 
 
-def test_reissue_takes_a_new_number_and_no_fee(actor, holder, tmp_path):
+def test_reissue_replaces_a_certificate_voided_the_same_day_once(actor, holder, tmp_path):
     first = issue(actor, holder)
+    certificates.certificate_void(actor=actor, number=first.number, reason="印刷を誤ったため")
     again = services.seal_certificate_reissue(actor=actor, number=first.number)
     assert again.number != first.number and again.issue.reissue_of_id == first.issue.id and again.issue.fee == 0
     assert "青木太郎" in text_of(again.pdf, tmp_path)
+    log = AccessLog.objects.filter(function="seal.certificate_reissue").latest("id")
+    assert log.outcome == AccessLog.OK and log.criteria["number"] == again.number
     refused(ErrorCode.NOT_FOUND, services.seal_certificate_reissue, actor=actor, number="1999-000001")
     # The 交付履歴's shared 再交付 (certificates.services) hands a seal certificate to this service.
+    certificates.certificate_void(actor=actor, number=again.number, reason="用紙詰まり")
     third = certificates.certificate_reissue(actor=actor, number=again.number)
     assert third.issue.form == "seal_cert" and third.issue.reissue_of_id == again.issue.id and third.issue.fee == 0
+
+
+def test_one_paid_certificate_never_becomes_several_genuine_ones(actor, clerk2, terminal, holder):
+    from juki.audit.gate import Actor
+
+    first = issue(actor, holder)
+    other = Actor(user=clerk2, terminal=terminal)  # another clerk, with only the number
+    e = refused(ErrorCode.CERTIFICATE_NOT_ENTITLED, services.seal_certificate_reissue, actor=other, number=first.number)
+    assert "無効にした証明書に限ります" in e.message
+    e = refused(ErrorCode.CERTIFICATE_NOT_ENTITLED, certificates.certificate_reissue, actor=other, number=first.number)
+    assert CertificateIssue.objects.count() == 1
+    assert AccessLog.objects.filter(function="seal.certificate_reissue").latest("id").outcome == "certificate_not_entitled"
+    certificates.certificate_void(actor=actor, number=first.number, reason="印刷を誤ったため")
+    again = services.seal_certificate_reissue(actor=other, number=first.number)
+    e = refused(ErrorCode.CERTIFICATE_NOT_ENTITLED, services.seal_certificate_reissue, actor=other, number=first.number)
+    assert f"すでに再交付しています（交付番号 {again.number}）" in e.message
+    results = [certificates.certificate_verify(number=r.number, pdf=r.pdf)["result"] for r in (first, again)]
+    assert results == ["voided", "genuine"] and CertificateIssue.objects.count() == 2
+
+
+def test_a_reissue_on_a_later_day_is_refused(actor, holder, monkeypatch):
+    first = issue(actor, holder)
+    certificates.certificate_void(actor=actor, number=first.number, reason="印刷を誤ったため")
+    monkeypatch.setattr(services, "today", lambda: timezone.localdate() + dt.timedelta(days=1))
+    e = refused(ErrorCode.CERTIFICATE_NOT_ENTITLED, services.seal_certificate_reissue, actor=actor, number=first.number)
+    assert "交付した当日に限ります" in e.message and "交付申請書" in e.message
+    assert CertificateIssue.objects.count() == 1
 
 
 def test_preview_is_marked_and_records_nothing(actor, holder, tmp_path):

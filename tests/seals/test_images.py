@@ -124,3 +124,30 @@ def test_the_size_rule_holds_for_any_seal(width, height, dpi):
         mw, mh = float(seal.width_mm), float(seal.height_mm)
         assert _rule(mw, mh), (mw, mh)
         assert abs(mw - w) <= pixel + 0.05 and abs(mh - h) <= pixel + 0.05, (w, h, mw, mh)
+
+
+def _odd_scan(mode: str, fmt: str, **save) -> bytes:
+    """A 25 mm canvas at 300 dpi with a ring drawn 60 px in from each edge, in an unusual pixel mode."""
+    from PIL import ImageDraw
+
+    side = round(25 / 25.4 * 300)
+    img = Image.new("L", (side, side), 255)
+    ImageDraw.Draw(img).ellipse((60, 60, side - 60, side - 60), outline=0, width=10)
+    if mode == "I;16":
+        img = img.convert("I").point(lambda v: v * 257).convert("I;16")
+    elif mode != "L":
+        img = img.convert(mode)
+    out = io.BytesIO()
+    img.save(out, format=fmt, dpi=(300, 300), **save)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("mode", "fmt", "save"), [
+    ("I;16", "PNG", {}), ("I;16", "TIFF", {}), ("F", "TIFF", {}), ("CMYK", "JPEG", {}), ("1", "PNG", {}),
+    ("LA", "TIFF", {}), ("P", "TIFF", {}), ("RGB", "BMP", {}), ("RGB", "TIFF", {"compression": "jpeg"}),
+])
+def test_scans_in_unusual_pixel_modes_are_measured(mode, fmt, save):
+    seal = images.normalise(_odd_scan(mode, fmt, **save))
+    # The ring spans the canvas less 2 × 60 px (+1 px of outline): 14.9 mm at 300 dpi.
+    assert (seal.width_mm, seal.height_mm) == (Decimal("14.9"), Decimal("14.9")) and seal.dpi == 300
+    assert Image.open(io.BytesIO(seal.png)).mode == "L"

@@ -116,7 +116,7 @@ def test_a_bad_image_writes_nothing_and_is_logged_as_refused(actor, fam):
 
 
 def test_a_guarantor_is_a_resident_with_a_registered_seal(actor, fam):
-    wife = register(actor, fam["wife"], seal_text="花子")
+    wife = register(actor, fam["wife"], seal_text="花子", image=seal_png(12))
     e = refused(ErrorCode.SEAL_STATE, register, actor, fam["head"], method=RegistrationMethod.GUARANTOR,
                 documents=[], guarantor_number="0000000000")
     assert e.field == "guarantor_number"
@@ -282,7 +282,7 @@ def test_a_failing_abolition_rolls_the_register_change_back(actor, fam, monkeypa
 
 
 def test_a_change_of_name_abolishes_only_a_seal_that_no_longer_represents_it(actor, fam):
-    register(actor, fam["wife"], seal_text="青木")
+    register(actor, fam["wife"], seal_text="青木", image=seal_png(12))
     register(actor, fam["head"], seal_text="太郎")
     on = timezone.localdate()
     changes.ex_officio_correction(actor=actor, event_date=on, person=_ref(actor, fam["wife"]),
@@ -330,3 +330,113 @@ def test_the_screens_see_whether_the_card_is_the_seals(actor, fam):
     card = services.seal_get(actor=actor, person_id=fam["head"])["card"]
     assert card == {"state": "active", "state_label": "利用中", "linked": True}
     assert services.seal_status(actor=actor, person_id=fam["wife"]) == {"registered": False, "card": None}
+
+
+def test_a_ward_move_keeps_the_seal_and_the_card(actor, fam):
+    """A 区間異動 is one change with a 区間転出 (消除) then a 区間転入 (住民) for each mover: the
+    person stays a resident of the city, so neither the registration nor the card ends, not in
+    the change and not in the daily sweeps."""
+    from juki.register.services.people import Address
+    from tests.conftest import days_ago
+
+    card = cards.card_issue(actor=actor, person_id=fam["head"], pin="2580")
+    reg = register(actor, fam["head"])
+    changes.move_within_city(actor=actor, event_date=days_ago(3), notified_on=days_ago(2),
+                             persons=[_ref(actor, fam[k]) for k in ("head", "wife", "child")],
+                             address=Address("40109001000", "3番4号"))  # 八幡西区: another ward
+    state = services.seal_get(actor=actor, person_id=fam["head"])
+    assert state["resident"] is True and state["live"]["id"] == reg["id"]
+    assert state["live"]["state"] == SealState.REGISTERED and [e["kind"] for e in state["live"]["events"]] == ["registered"]
+    assert not AccessLog.objects.filter(function__in=["seal.ex_officio_abolish", "card.ex_officio_abolish"]).exists()
+    assert services.seal_sweep(actor=Actor.batch("seals-sweep"))["ex_officio"] == []
+    assert cards.card_sweep_removed(actor=Actor.batch("cards-sweep"))["abolished"] == 0
+    held = cards.cards_for_person(actor=actor, person_id=fam["head"])["cards"][0]
+    assert held["card_id"] == card["card_id"] and held["state"] == "active" and held["seal_number"] == reg["number"]
+
+
+def test_the_last_event_of_a_change_decides(actor):
+    """Several events for one person in one change: only a final 消除 counts, and a name is
+    compared from before the first event to after the last."""
+    from juki.seals.register_events import final_events
+
+    out, back = {"person_id": 1, "status_after": "removed"}, {"person_id": 1, "status_after": "resident"}
+    other = {"person_id": 2, "status_after": "removed"}
+    assert final_events([out, back, other]) == {1: (out, back), 2: (other, other)}
+    assert final_events([back, out]) == {1: (back, out)}
+
+
+@pytest.mark.parametrize("documents", [["健康保険の資格確認書等"], ["社員証・学生証等"], ["なし"], ["運転免許証（写し）"]])
+def test_a_same_day_registration_needs_a_government_photo_id(actor, fam, documents):
+    e = refused(ErrorCode.INVALID_INPUT, register, actor, fam["head"], documents=documents)
+    assert e.field == "documents" and "顔写真付き" in e.message and "照会書・回答書" in e.message
+    assert regs(actor, fam["head"]) == []
+    assert last_log("seal.register").outcome == ErrorCode.INVALID_INPUT
+    # The same documents are fine for an inquiry, and a photo ID among others registers the same day.
+    assert register(actor, fam["head"], method=RegistrationMethod.INQUIRY, documents=documents)["state"] == SealState.PENDING
+    services.seal_abolish(actor=actor, person_id=fam["head"], documents=["旅券"])
+    reg = register(actor, fam["head"], documents=[*documents, "マイナンバーカード"])
+    assert reg["state"] == SealState.REGISTERED
+
+
+def test_the_photo_documents_are_one_list_for_the_service_and_the_screen():
+    from juki.seals import forms
+
+    assert set(services.PHOTO_DOCUMENTS) <= set(forms.DOCUMENTS)
+    assert not set(forms.OTHER_DOCUMENTS) & set(services.PHOTO_DOCUMENTS)
+
+
+def test_a_seal_registered_in_the_household_cannot_be_registered_again_in_it(actor, fam, world):
+    same = seal_png(15)
+    head = register(actor, fam["head"], image=same, seal_text="青木")
+    e = refused(ErrorCode.SEAL_STATE, register, actor, fam["wife"], image=same, seal_text="青木")
+    assert e.field == "image" and "同じ世帯の方がすでに登録している" in e.message
+    assert regs(actor, fam["wife"]) == []
+    log = last_log("seal.register")
+    assert log.outcome == ErrorCode.SEAL_STATE
+    assert sorted(log.subjects.values_list("person_id", flat=True)) == sorted([fam["head"], fam["wife"]])
+    # A pending application counts as well; another seal is fine.
+    services.seal_abolish(actor=actor, person_id=fam["head"], documents=["旅券"])
+    register(actor, fam["head"], image=same, method=RegistrationMethod.INQUIRY)
+    refused(ErrorCode.SEAL_STATE, register, actor, fam["wife"], image=same, seal_text="青木")
+    assert register(actor, fam["wife"], image=seal_png(12), seal_text="青木")["state"] == SealState.REGISTERED
+    # Once the head's registrations have ended, the seal is free for the household again.
+    services.seal_abolish(actor=actor, person_id=fam["head"], documents=["旅券"])
+    services.seal_abolish(actor=actor, person_id=fam["wife"], documents=["旅券"])
+    again = register(actor, fam["wife"], image=same, seal_text="青木")
+    assert again["state"] == SealState.REGISTERED and again["image_sha256"] == head["image_sha256"]
+
+
+def test_the_same_seal_in_another_household_is_not_refused(actor, fam, world):
+    from juki.register.services.people import Address
+    from tests.conftest import KOKURA_JOUNAI, move_in_family, person_input
+
+    other = move_in_family(world, members=[person_input(given_name="次郎", given_name_kana="ジロウ",
+                                                        birth_date=dt.date(1980, 5, 5), domicile_head="青木　次郎")],
+                           address=Address(KOKURA_JOUNAI, "2番2号")).persons[0]["id"]
+    same = seal_png(15)
+    register(actor, fam["head"], image=same)
+    assert register(actor, other, image=same)["state"] == SealState.REGISTERED
+
+
+def test_the_guarantors_read_is_logged_and_checked_for_protection(actor, support_user, terminal, fam, world):
+    from tests.protection.helpers import move_in_victim, protect
+
+    wife = register(actor, fam["wife"], seal_text="花子", image=seal_png(12))
+    reg = register(actor, fam["head"], method=RegistrationMethod.GUARANTOR, documents=[], guarantor_number=wife["number"])
+    log = last_log("seal.register")
+    assert log.outcome == AccessLog.OK and log.criteria["registration_id"] == reg["id"]
+    assert sorted(log.subjects.values_list("person_id", flat=True)) == sorted([fam["head"], fam["wife"]])
+    # A guarantor under a 支援措置: the clerk may not read her, so may not take her as guarantor.
+    support = Actor(user=support_user, terminal=terminal)
+    victim = move_in_victim(support)
+    guarantor = services.seal_register(actor=support, person_id=victim["mother"], method=DOC, image=seal_png(13),
+                                       seal_text="山田花子", documents=["運転免許証"], seal_checked=True)
+    protect(support, victim)
+    services.seal_abolish(actor=actor, person_id=fam["head"], documents=["旅券"])
+    e = refused(ErrorCode.SUPPORT_MEASURE_PROTECTED, register, actor, fam["head"], method=RegistrationMethod.GUARANTOR,
+                documents=[], guarantor_number=guarantor["number"], image=seal_png(18))
+    assert "支援措置" in e.message
+    log = last_log("seal.register")
+    assert log.outcome == ErrorCode.SUPPORT_MEASURE_PROTECTED and "support_measure" in log.flags
+    assert victim["mother"] in log.subjects.values_list("person_id", flat=True)
+    assert regs(actor, fam["head"])[0]["state"] == SealState.ABOLISHED  # nothing new written

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from juki.audit.models import AccessLog
 from juki.cards import services as cards
+from juki.certificates import services as certificates
 from juki.certificates.models import CertificateIssue
 from tests.conftest import counter_client
 
@@ -82,9 +83,20 @@ def test_inquiry_answer_and_abolish_on_the_screen(client, fam):
     r = client.post(f"/counter/seals/persons/{fam['head']}/answer/", {"documents": ["旅券"]}, **HTMX)
     assert r["HX-Redirect"].endswith("?done=answered")
     r = client.post(f"/counter/seals/persons/{fam['head']}/lost/", {"lost-documents": ["旅券"], "lost-what": "card"}, **HTMX)
-    assert r["HX-Redirect"].endswith("?done=lost")
+    assert r["HX-Redirect"].endswith("?done=lost")  # no card to abolish: he had none
     html = page(client, r["HX-Redirect"])
     assert "亡失の届出を受け付け、印鑑登録を廃止しました。" in html and "亡失（印鑑または登録証）" in html
+
+
+def test_the_loss_of_the_card_abolishes_it_on_the_screen(client, actor, fam):
+    card = cards.card_issue(actor=actor, person_id=fam["head"], pin="2580")
+    register(client, fam["head"])
+    r = client.post(f"/counter/seals/persons/{fam['head']}/lost/", {"lost-documents": ["旅券"], "lost-what": "card"}, **HTMX)
+    assert r["HX-Redirect"].endswith("?done=lost_card")
+    html = page(client, r["HX-Redirect"])
+    assert "亡失の届出を受け付け、印鑑登録と、印鑑登録証だった市民カードを廃止しました。" in html
+    assert cards.cards_for_person(actor=actor, person_id=fam["head"])["cards"][0]["card_id"] == card["card_id"]
+    assert cards.cards_for_person(actor=actor, person_id=fam["head"])["live_card_id"] is None
 
 
 def test_issue_a_certificate_from_the_screen(client, actor, fam):
@@ -108,6 +120,12 @@ def test_issue_a_certificate_from_the_screen(client, actor, fam):
     assert "印鑑登録証（市民カード）、交付申請書（登録者の生年月日を照合）" in html
     pdf = client.get(f"/counter/certificates/issues/{issue.number}/pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    # No 再交付 of a certificate still valid: the screen says to void the spoiled one first.
+    assert "再交付する" not in html and "無効にしてから、再交付してください" in html
+    r = client.post(f"/counter/seals/certificate/issues/{issue.number}/reissue/")
+    assert r.status_code == 400 and "書き損じ等で無効にした証明書に限ります" in r.content.decode()
+    certificates.certificate_void(actor=actor, number=issue.number, reason="印刷を誤ったため")
+    assert "再交付する" in page(client, f"/counter/seals/certificate/issues/{issue.number}/")
     r = client.post(f"/counter/seals/certificate/issues/{issue.number}/reissue/")
     again = CertificateIssue.objects.exclude(pk=issue.pk).get()
     assert r.status_code == 302 and again.reissue_of_id == issue.pk and again.fee == 0
@@ -188,4 +206,6 @@ def test_the_issue_record_screen_names_a_seal_certificate_and_leads_back_to_the_
     issue = CertificateIssue.objects.get()
     html = page(client, f"/counter/certificates/issues/{issue.number}/")
     assert '<dd id="issue-form">印鑑登録証明書</dd>' in html
+    # Not voided: no 再交付 button (a seal certificate is reissued only after a same-day void).
+    assert 'id="seal-reissue-help"' in html and f"/counter/certificates/issues/{issue.number}/reissue/" not in html
     assert f'href="/counter/seals/persons/{fam["head"]}/certificate/">続けて交付する' in html

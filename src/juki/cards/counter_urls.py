@@ -6,7 +6,7 @@ from . import counter_views as views
 
 app_name = "card_counter"
 urlpatterns = [
-    path("persons/<int:person_id>/", views.person, name="person"),
-    path("persons/<int:person_id>/issue/", views.issue, name="issue"),
-    path("persons/<int:person_id>/cards/<int:card_id>/<slug:step>/", views.step, name="step"),
+    path("persons/<id:person_id>/", views.person, name="person"),
+    path("persons/<id:person_id>/issue/", views.issue, name="issue"),
+    path("persons/<id:person_id>/cards/<id:card_id>/<slug:step>/", views.step, name="step"),
 ]

@@ -42,7 +42,10 @@ STEPS = {
         "カードを廃止しました。"),
 }
 ISSUED = "市民カードを交付しました。カード番号を本人に確かめてもらい、カードをお渡しください。"
-DONE = {"issue": ISSUED, **{step: message for step, (_f, _c, message) in STEPS.items()}}
+# A lost card that was the 印鑑登録証: its seal registration ended with it (亡失).
+SEAL_ENDED = "このカードは印鑑登録証だったため、印鑑登録を廃止しました（印鑑登録証の亡失）。印鑑を使うときは、改めて印鑑登録をしてください。"
+DONE = {"issue": ISSUED, **{step: message for step, (_f, _c, message) in STEPS.items()},
+        "reissue_seal": STEPS["reissue"][2] + SEAL_ENDED, "abolish_seal": STEPS["abolish"][2] + SEAL_ENDED}
 
 
 def _shown(card: dict) -> dict:
@@ -109,7 +112,7 @@ def step(request, person_id: int, card_id: int, step: str):
     if not form.is_valid():
         return _page(request, person_id, bound=form, step=step, error=form.error_message(), status=400)
     try:
-        call(request, card_id, person_id, form.cleaned_data)
+        result = call(request, card_id, person_id, form.cleaned_data)
     except DomainError as exc:
         return _page(request, person_id, bound=form, step=step, error=exc.message, status=exc.status)
-    return _back(person_id, step)
+    return _back(person_id, f"{step}_seal" if result.get("seal_ended_id") else step)

@@ -39,10 +39,18 @@ def _pin_for(person_id: int, birth_date: dt.date) -> str:
     raise AssertionError("the demo PINs cannot all be ruled out by one birth date")
 
 
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` earlier; 29 February becomes 28 February in a year without it."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def demo_cards(n: int = 3) -> list[tuple[str, str, int]]:
     if not settings.JUKI_DEMO_TOOLS:
         raise DomainError(ErrorCode.INVALID_INPUT, "デモ用のカードは、デモ環境でだけ作成できます。")
-    adult = timezone.localdate().replace(year=timezone.localdate().year - 20)
+    adult = years_before(timezone.localdate(), 20)
     out: list[tuple[str, str, int]] = []
     with gate.open(ACTOR, function="batch.demo_cards", perm=Perm.BATCH_RUN):
         blocked = enforcement.everyone_protected()

@@ -2,16 +2,23 @@
 
 Rules:
 - One live card (利用中・一時停止・暗証番号ロック) per person; a new card for a person who has one
-  is a 再交付, which abolishes the old card in the same transaction and carries its seal link over.
+  is a 再交付, which abolishes the old card in the same transaction. The new card is the 印鑑登録証
+  of the person's live seal registration, except after a loss: a card lost (再交付・廃止 for 紛失, or
+  the seals' 亡失届) that served a registered seal ends that registration (印鑑登録証の亡失), and a
+  card abolished as lost is never linked again. A card usable again (解除・ロック解除) becomes the
+  印鑑登録証 of the holder's registered seal if it is not yet.
 - The card number is 10 digits: 9 random digits (the first not 0, numbers cannot be guessed from
   the sequence) and a Damm check digit, which catches every single mistyped digit and every swap
   of two neighbouring digits.
 - The 暗証番号 is 4 digits, set by the resident, stored only as an argon2 hash. Refused: all one
   digit (1111), a straight run (1234, 9876) and the holder's birth year or birthday (1985, 0401).
 - `JUKI_CARD_PIN_ATTEMPTS` (3) consecutive wrong PINs lock the card (at the kiosk or when changing
-  the PIN); a right PIN resets the count; a locked card stays locked whatever PIN is typed until
-  the counter sets a new PIN after checking identity (`card_unlock`). The count, the lock and
+  the PIN); a right PIN resets the count, and so does 一時停止の解除; a locked card stays locked
+  whatever PIN is typed until the counter sets a new PIN after checking identity (`card_unlock`).
+  Each attempt is counted before the PIN is checked, so parallel guesses share the allowed
+  attempts and a card locked or stopped during a check is refused. The count, the lock and
   their log rows are committed before the refusal is raised.
+- A person under a 支援措置 (or an 照会抑止) is refused to whoever the register refuses them to.
 - A card is usable only while its holder is a resident: `card_authenticate` refuses the card of a
   removed person (死亡・転出 …) at once, and `card_sweep_removed` (`juki cards-sweep`, daily) abolishes
   those cards ex officio so that the records say so too.
@@ -39,14 +46,17 @@ from juki.audit import events, gate
 from juki.audit.gate import Actor, GateSession, UngatedAccess
 from juki.audit.models import Category
 from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
+from juki.protection import enforcement
 from juki.register import reasons
 from juki.register.models import Person, Status
 from juki.seals.models import SealRegistration, SealState
+from juki.seals.register_events import final_events
 
 from .models import LIVE_STATES, Card, CardEndReason, CardEvent, CardEventKind, CardState
 
 __all__ = [
     "CardHolder",
+    "abolish_lost_seal_cards",
     "card_abolish",
     "card_authenticate",
     "card_change_pin",
@@ -196,6 +206,7 @@ def _card(session: GateSession, card_id: int, *, lock: bool = True) -> Card:
     if card is None or (person_id is not None and card.person_id != person_id):
         raise NotFoundError("指定された市民カードが見つかりません。")
     session.record([card.person_id])
+    enforcement.guard_read(session, [card.person_id])
     return card
 
 
@@ -260,6 +271,7 @@ def cards_for_person(*, actor: Actor, person_id: int) -> dict:
     """The person's cards, newest first, each with its history (履歴連番 in order)."""
     with gate.open(actor, function="card.list", perm=Perm.CARD_MANAGE, criteria={"person_id": person_id}) as session:
         session.record([person_id])
+        enforcement.guard_read(session, [person_id])  # 支援措置・照会抑止: as the register's own reads
         status, _birth = _person(person_id)
         cards = list(Card.objects.select_related("seal_registration", "issued_by", "reissue_of")
                      .filter(person_id=person_id).order_by("-issued_on", "-id"))
@@ -302,6 +314,7 @@ def card_issue(*, actor: Actor, person_id: int, pin: str, document: str = "") ->
     with gate.open(actor, function="card.issue", perm=Perm.CARD_MANAGE, criteria={"person_id": person_id},
                    category=Category.OPERATION) as session:
         session.record([person_id])
+        enforcement.guard_read(session, [person_id])
         birth_date = _resident(person_id)
         pin = validate_pin(pin, birth_date=birth_date)
         with transaction.atomic():
@@ -337,25 +350,86 @@ def link_live_card_to_seal(*, person_id: int, registration: SealRegistration) ->
                       category=Category.OPERATION)
 
 
+def _link_registered_seal(card: Card) -> None:
+    """A card that becomes usable again (解除・ロック解除) becomes the 印鑑登録証 of its holder's
+    registered seal, if it is not yet: a seal registered while the card was suspended found no card
+    to link then."""
+    registration = SealRegistration.objects.filter(person_id=card.person_id, state=SealState.REGISTERED).first()
+    if registration is not None and card.seal_registration_id != registration.pk:
+        link_live_card_to_seal(person_id=card.person_id, registration=registration)
+        card.refresh_from_db(fields=["seal_registration"])
+
+
+def abolish_lost_seal_cards(*, registration: SealRegistration) -> list[int]:
+    """亡失届 of the 印鑑登録証: every live card serving ``registration`` is abolished (紛失), so
+    that the lost card is never used again nor linked to a later registration.
+
+    Call inside the caller's open gate and transaction (the seal's `seal.lost`); writes each card's
+    history row and a `card.lost_abolish` log row. Returns the ids of the cards abolished.
+    """
+    session = gate.current()
+    if session is None:
+        raise UngatedAccess("Card")
+    today = timezone.localdate()
+    abolished = []
+    with transaction.atomic():
+        for card in Card.objects.select_for_update().filter(seal_registration=registration, state__in=LIVE_STATES):
+            _set_state(card, CardState.ABOLISHED, ended_on=today, end_reason=CardEndReason.LOST)
+            _event(card, session.actor, CardEventKind.ABOLISHED, note=f"印鑑登録証の亡失届（印鑑番号 {registration.number}）")
+            events.record(session.actor, function="card.lost_abolish", person_ids=[card.person_id],
+                          criteria={"card_id": card.pk, "seal_registration_id": registration.pk},
+                          category=Category.OPERATION)
+            abolished.append(card.pk)
+    return abolished
+
+
+def _end_seal_of_lost_card(card: Card, note: str) -> int | None:
+    """A card lost (再交付・廃止 for 紛失) that is the 印鑑登録証 of a registered seal: the registration
+    ends as 亡失, in the caller's transaction. Returns the registration's id when it ended."""
+    from juki.seals import services as seals  # seals' services import this module
+
+    registration = card.seal_registration
+    if registration is None or registration.state != SealState.REGISTERED:
+        return None
+    if not seals.end_on_card_loss(registration=registration, note=note):
+        return None
+    return registration.pk
+
+
 # --- the kiosk -------------------------------------------------------------------------------------
 
 
-def _count_failure(actor: Actor, card: Card) -> int:
-    """One more wrong PIN, committed with its log row (and the lock on the last allowed one).
-    Returns how many tries remain (0: the card is now locked)."""
+def _refusal(card: Card) -> DomainError:
+    """Why a card cannot be used now, read again from the database (it may have changed meanwhile)."""
+    card.refresh_from_db(fields=["state", "failed_pins"])
+    # Every attempt taken by requests still checking theirs counts as a lock already.
+    if card.state == CardState.LOCKED or (card.state == CardState.ACTIVE and card.failed_pins >= max_attempts()):
+        return DomainError(ErrorCode.CARD_LOCKED, LOCKED_MESSAGE)
+    return DomainError(ErrorCode.CARD_STATE, NOT_USABLE)
+
+
+def _reserve_attempt(card: Card) -> None:
+    """Count the attempt before the (slow) check, committed at once: parallel guesses each take one
+    of the allowed attempts, and a card locked or stopped meanwhile takes none. Refuses when no
+    attempt is left or the card is no longer 利用中."""
     with transaction.atomic():
-        counted = Card.objects.filter(pk=card.pk, state=CardState.ACTIVE).update(failed_pins=F("failed_pins") + 1)
+        reserved = (Card.objects.filter(pk=card.pk, state=CardState.ACTIVE, failed_pins__lt=max_attempts())
+                    .update(failed_pins=F("failed_pins") + 1))
+    if not reserved:
+        raise _refusal(card)
+
+
+def _count_failure(actor: Actor, card: Card) -> int:
+    """A wrong PIN, already counted by `_reserve_attempt`: its log row, and the lock when the count
+    reached the limit, committed before the refusal. Returns how many tries remain (0: locked)."""
+    with transaction.atomic():
         card.refresh_from_db(fields=["failed_pins", "state"])
-        if not counted:  # locked (or stopped at the counter) by a concurrent request a moment ago
-            if card.state == CardState.LOCKED:
-                return 0
-            raise DomainError(ErrorCode.CARD_STATE, NOT_USABLE)
         remaining = max(0, max_attempts() - card.failed_pins)
         criteria = {"card_id": card.pk, "failed_pins": card.failed_pins}
         events.record(actor, function="card.pin_failed", outcome=str(ErrorCode.CARD_PIN_WRONG), criteria=criteria,
                       person_ids=[card.person_id], category=Category.AUTH)
-        if remaining == 0 and card.state == CardState.ACTIVE:
-            _set_state(card, CardState.LOCKED)
+        if remaining == 0 and Card.objects.filter(pk=card.pk, state=CardState.ACTIVE).update(
+                state=CardState.LOCKED, state_changed_at=timezone.now()):
             _event(card, actor, CardEventKind.LOCKED, note=f"暗証番号を{card.failed_pins}回続けて誤ったため")
             events.record(actor, function="card.locked", outcome=str(ErrorCode.CARD_LOCKED), criteria=criteria,
                           person_ids=[card.person_id], category=Category.AUTH)
@@ -363,10 +437,11 @@ def _count_failure(actor: Actor, card: Card) -> int:
 
 
 def _check_pin(actor: Actor, card: Card, pin: str, field: str = "pin") -> None:
+    """The PIN of a card, counted before it is checked. On success the attempt stays counted: the
+    caller resets the count in its own write, refusing if the card stopped being 利用中 meanwhile."""
     if card.state == CardState.LOCKED:
         raise DomainError(ErrorCode.CARD_LOCKED, LOCKED_MESSAGE)
-    # A slip of the finger (3 or 5 digits) cannot be the PIN: said so, not counted as a guess.
-    pin = _four_digits(pin, field)
+    _reserve_attempt(card)
     if not pin_matches(card.pin_hash, pin):
         remaining = _count_failure(actor, card)
         if remaining == 0:
@@ -378,14 +453,18 @@ def _check_pin(actor: Actor, card: Card, pin: str, field: str = "pin") -> None:
 def card_authenticate(*, actor: Actor, number: str, pin: str) -> CardHolder:
     """The kiosk's check of a card and its PIN (right: certificate.issue, which the kiosk holds).
 
-    Wrong PIN: CARD_PIN_WRONG with details {"remaining": n}; the last allowed wrong PIN locks the
-    card: CARD_LOCKED, as is any PIN on a locked card. Unknown, suspended or abolished cards, and
-    the card of a person no longer resident: CARD_STATE, one message for all. The failure count,
-    the lock and their log rows (`card.pin_failed`, `card.locked`) are committed before the error
-    is raised, so call this outside any `transaction.atomic()` of your own.
+    A PIN that is not 4 digits: INVALID_INPUT before the number is looked at, whatever the number
+    (so a malformed PIN tells nothing about which numbers exist), and not counted. Wrong PIN:
+    CARD_PIN_WRONG with details {"remaining": n}; the last allowed wrong PIN locks the card:
+    CARD_LOCKED, as is any PIN on a locked card. Unknown, suspended or abolished cards, and the
+    card of a person no longer resident: CARD_STATE, one message for all. The attempt is counted
+    before the check, and the count, the lock and their log rows (`card.pin_failed`,
+    `card.locked`) are committed before the error is raised, so call this outside any
+    `transaction.atomic()` of your own.
     """
     number = normalize_number(number)
     with gate.open(actor, function="card.authenticate", perm=Perm.CERTIFICATE_ISSUE, category=Category.AUTH) as session:
+        pin = _four_digits(pin, "pin")  # before the number is looked up
         card = (Card.objects.select_related("seal_registration").filter(number=number).first()
                 if number_valid(number) else None)
         if card is not None:
@@ -397,8 +476,9 @@ def card_authenticate(*, actor: Actor, number: str, pin: str) -> CardHolder:
             raise DomainError(ErrorCode.CARD_STATE, NOT_USABLE)
         _check_pin(actor, card, pin)
         with transaction.atomic():
-            if card.failed_pins:
-                Card.objects.filter(pk=card.pk).update(failed_pins=0)
+            # A right PIN resets the count, unless the card was locked or stopped during the check.
+            if not Card.objects.filter(pk=card.pk, state=CardState.ACTIVE).update(failed_pins=0):
+                raise _refusal(card)
             session.write_log()
         seal = card.seal_registration
         return CardHolder(card_id=card.pk, number=card.number, person_id=card.person_id,
@@ -429,14 +509,16 @@ def card_suspend(*, actor: Actor, card_id: int, person_id: int | None = None, re
 
 def card_resume(*, actor: Actor, card_id: int, person_id: int | None = None, document: str = "",
                 note: str = "") -> dict:
-    """一時停止の解除 (the card was found and brought in by its holder)."""
+    """一時停止の解除 (the card was found and brought in by its holder): usable again with a fresh
+    count of wrong PINs, and the 印鑑登録証 of the holder's registered seal."""
     with _counter_step(actor, "card.resume", card_id, person_id) as session:
         with transaction.atomic():
             card = _card(session, card_id)
             _require(card, CardState.SUSPENDED, message="一時停止中のカードではありません。")
             _resident(card.person_id)
-            _set_state(card, CardState.ACTIVE)
+            _set_state(card, CardState.ACTIVE, failed_pins=0)
             _event(card, actor, CardEventKind.RESUMED, document=document, note=note)
+            _link_registered_seal(card)
             session.write_log()
         return card_dict(card)
 
@@ -454,6 +536,7 @@ def card_unlock(*, actor: Actor, card_id: int, person_id: int | None = None, pin
             session.criteria["was_locked"] = card.state == CardState.LOCKED
             _set_state(card, CardState.ACTIVE, pin_hash=_hash(pin), failed_pins=0)
             _event(card, actor, kind, document=document)
+            _link_registered_seal(card)
             session.write_log()
         return card_dict(card)
 
@@ -464,10 +547,13 @@ def card_change_pin(*, actor: Actor, card_id: int, person_id: int | None = None,
         card = _card(session, card_id, lock=False)
         _require(card, CardState.ACTIVE, CardState.LOCKED, message="利用中のカードだけ暗証番号を変更できます。")
         new_pin = validate_pin(new_pin, birth_date=_resident(card.person_id), field="new_pin")
-        _check_pin(actor, card, old_pin, field="old_pin")
-        if pin_matches(card.pin_hash, new_pin):
+        old_pin = _four_digits(old_pin, "old_pin")
+        # Compared as typed, before the check: once the old PIN is verified they are the same
+        # thing, and a refusal after the check would leave the attempt counted.
+        if new_pin == old_pin:
             raise DomainError(ErrorCode.INVALID_INPUT, "新しい暗証番号が現在の暗証番号と同じです。別の数字を選んでください。",
                               field="new_pin")
+        _check_pin(actor, card, old_pin, field="old_pin")
         with transaction.atomic():
             updated = Card.objects.filter(pk=card.pk, state=CardState.ACTIVE).update(pin_hash=_hash(new_pin),
                                                                                      failed_pins=0)
@@ -503,8 +589,10 @@ def card_abolish(*, actor: Actor, card_id: int, person_id: int | None = None, re
                        collected_on=collected_on)
             _event(card, actor, CardEventKind.ABOLISHED, note=" ".join(filter(None, [CardEndReason(reason).label,
                                                                                      note.strip()])))
+            seal_ended = _end_seal_of_lost_card(card, "市民カードの紛失による廃止") if reason == CardEndReason.LOST else None
+            session.criteria["seal_ended"] = seal_ended is not None
             session.write_log()
-        return card_dict(card)
+        return {**card_dict(card), "seal_ended_id": seal_ended}
 
 
 REISSUE_REASONS = {"lost": "紛失", "damaged": "破損・汚損", "other": "その他"}
@@ -512,8 +600,13 @@ REISSUE_REASONS = {"lost": "紛失", "damaged": "破損・汚損", "other": "そ
 
 def card_reissue(*, actor: Actor, card_id: int, person_id: int | None = None, pin: str, document: str, reason: str,
                  collected_on: dt.date | None = None) -> dict:
-    """再交付: a new number and PIN; the old card is abolished in the same transaction and the new
-    card serves the same seal registration (印鑑登録証) as the old one did."""
+    """再交付: a new number and PIN; the old card is abolished in the same transaction.
+
+    The new card is the 印鑑登録証 of the holder's live seal registration, with one exception: a
+    card lost (``reason="lost"``) that was the 印鑑登録証 of a registered seal ends that registration
+    as 亡失 (`seals.services.end_on_card_loss`), and the new card serves none; the resident
+    registers the seal again. ``seal_ended_id`` in the result names the registration so ended.
+    """
     with _counter_step(actor, "card.reissue", card_id, person_id, {"reason": reason}) as session:
         if reason not in REISSUE_REASONS:
             raise DomainError(ErrorCode.INVALID_INPUT, "再交付の理由を選んでください。", field="reason")
@@ -526,11 +619,13 @@ def card_reissue(*, actor: Actor, card_id: int, person_id: int | None = None, pi
             _set_state(old, CardState.ABOLISHED, ended_on=timezone.localdate(), end_reason=CardEndReason.REISSUE,
                        collected_on=collected_on)
             _event(old, actor, CardEventKind.ABOLISHED, note=f"再交付（{REISSUE_REASONS[reason]}）")
-            card = _create(actor, person_id=old.person_id, pin=pin, seal=old.seal_registration, reissue_of=old)
+            seal_ended = _end_seal_of_lost_card(old, "市民カードの紛失による再交付") if reason == "lost" else None
+            card = _create(actor, person_id=old.person_id, pin=pin, seal=_live_seal(old.person_id), reissue_of=old)
             _event(card, actor, CardEventKind.REISSUED, document=document, note=f"{REISSUE_REASONS[reason]}による再交付")
-            session.criteria.update(new_card_id=card.pk, seal_linked=card.seal_registration_id is not None)
+            session.criteria.update(new_card_id=card.pk, seal_linked=card.seal_registration_id is not None,
+                                    seal_ended=seal_ended is not None)
             session.write_log()
-        return card_dict(card)
+        return {**card_dict(card), "seal_ended_id": seal_ended}
 
 
 # --- ex officio ------------------------------------------------------------------------------------
@@ -538,9 +633,11 @@ def card_reissue(*, actor: Actor, card_id: int, person_id: int | None = None, pi
 
 def on_change_written(sender, *, session: GateSession, change, person_events: list[dict], **kwargs) -> None:
     """職権廃止 in the register change's own gate and transaction (`register.services.writer.change_written`,
-    connected in `CardsConfig.ready`): a card whose holder the change removes (死亡・転出・職権消除 …)
-    is abolished in the same commit. A change that removes nobody costs no query."""
-    removed = {e["person_id"]: e for e in person_events if e["status_after"] == Status.REMOVED}
+    connected in `CardsConfig.ready`): a card whose holder the change leaves removed (死亡・転出・職権消除 …)
+    is abolished in the same commit. Only a person's last event counts: a 区間異動 (区間転出 then
+    区間転入 in one change) leaves a resident. A change that removes nobody costs no query."""
+    removed = {pid: last for pid, (_first, last) in final_events(person_events).items()
+               if last["status_after"] == Status.REMOVED}
     if not removed:
         return
     today = timezone.localdate()

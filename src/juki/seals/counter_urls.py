@@ -6,16 +6,16 @@ from . import counter_views as views
 
 app_name = "seal_counter"
 urlpatterns = [
-    path("persons/<int:person_id>/", views.person, name="person"),
-    path("persons/<int:person_id>/register/", views.register, name="register"),
-    path("persons/<int:person_id>/inquiry-letter/", views.inquiry_letter, name="inquiry_letter"),
-    path("persons/<int:person_id>/answer/", views.answer, name="answer"),
-    path("persons/<int:person_id>/abolish/", views.abolish, name="abolish"),
-    path("persons/<int:person_id>/lost/", views.lost, name="lost"),
+    path("persons/<id:person_id>/", views.person, name="person"),
+    path("persons/<id:person_id>/register/", views.register, name="register"),
+    path("persons/<id:person_id>/inquiry-letter/", views.inquiry_letter, name="inquiry_letter"),
+    path("persons/<id:person_id>/answer/", views.answer, name="answer"),
+    path("persons/<id:person_id>/abolish/", views.abolish, name="abolish"),
+    path("persons/<id:person_id>/lost/", views.lost, name="lost"),
     path("image-check/", views.image_check, name="image_check"),
-    path("persons/<int:person_id>/certificate/", views.certificate, name="certificate"),
-    path("persons/<int:person_id>/certificate/preview/", views.certificate_preview, name="certificate_preview"),
-    path("persons/<int:person_id>/certificate/issue/", views.certificate_issue, name="certificate_issue"),
+    path("persons/<id:person_id>/certificate/", views.certificate, name="certificate"),
+    path("persons/<id:person_id>/certificate/preview/", views.certificate_preview, name="certificate_preview"),
+    path("persons/<id:person_id>/certificate/issue/", views.certificate_issue, name="certificate_issue"),
     path("certificate/issues/<str:number>/", views.issued, name="issued"),
     path("certificate/issues/<str:number>/reissue/", views.reissue, name="reissue"),
 ]

@@ -31,7 +31,9 @@ NS = "seal_counter"
 _DONE = {"registered": "印鑑を登録しました。",
          "applied": "登録申請を受け付けました。「照会書・回答書を印刷」で照会書を印刷し、住所へ郵送してください。",
          "answered": "回答書を受け付け、印鑑を登録しました。", "abolished": "印鑑登録を廃止しました。",
-         "withdrawn": "印鑑登録の申請を取り下げました。", "lost": "亡失の届出を受け付け、印鑑登録を廃止しました。"}
+         "withdrawn": "印鑑登録の申請を取り下げました。", "lost": "亡失の届出を受け付け、印鑑登録を廃止しました。",
+         "lost_card": "亡失の届出を受け付け、印鑑登録と、印鑑登録証だった市民カードを廃止しました。"
+                      "新しい市民カードは、市民カードの画面で交付してください。"}
 
 
 def _go(request, url: str):
@@ -121,9 +123,9 @@ def abolish(request, person_id: int):
 @require_POST
 @counter_view(Perm.SEAL_MANAGE)
 def lost(request, person_id: int):
-    services.seal_report_lost(actor=request.actor, person_id=person_id,
-                              **EndForm(request.POST, prefix="lost").call(lost=True))
-    return _back(request, person_id, "lost")
+    reg = services.seal_report_lost(actor=request.actor, person_id=person_id,
+                                    **EndForm(request.POST, prefix="lost").call(lost=True))
+    return _back(request, person_id, "lost_card" if reg["cards_abolished"] else "lost")
 
 
 # --- 印鑑登録証明書 -------------------------------------------------------------------------------------

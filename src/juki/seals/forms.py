@@ -11,12 +11,11 @@ from juki.counter.forms import Form, WarekiDateField
 
 from . import images
 from .models import RegistrationMethod
-from .services import LOST_WHAT
+from .services import LOST_WHAT, PHOTO_DOCUMENTS
 
-# Photo IDs issued by a public office first: they register a seal the same day.
-PHOTO_DOCUMENTS = ["運転免許証", "マイナンバーカード", "旅券", "在留カード・特別永住者証明書", "身体障害者手帳（写真付き）"]
+# The photo IDs issued by a public office first (the service's list: they register a seal the same day).
 OTHER_DOCUMENTS = ["健康保険の資格確認書等", "年金手帳・年金証書", "社員証・学生証等"]
-DOCUMENTS = PHOTO_DOCUMENTS + OTHER_DOCUMENTS
+DOCUMENTS = [*PHOTO_DOCUMENTS, *OTHER_DOCUMENTS]
 IMAGE_TYPES = "image/png,image/jpeg,image/tiff,image/bmp"
 
 
@@ -44,7 +43,7 @@ def _valid(form: forms.Form) -> dict:
 class _Documents(Form):
     documents = forms.MultipleChoiceField(label="確認した本人確認書類", required=False,
                                           widget=forms.CheckboxSelectMultiple, choices=[(d, d) for d in DOCUMENTS])
-    documents_other = _text("その他の書類", 60, placeholder="例: 住民基本台帳カード")
+    documents_other = _text("その他の書類", 60, placeholder="例: 介護保険被保険者証")
     power_of_attorney = forms.BooleanField(label="委任状を確認した", required=False)
 
     def checked_documents(self) -> list[str]:

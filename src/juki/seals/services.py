@@ -2,8 +2,10 @@
 印鑑条例 applies it (北九州市印鑑条例 is typical).
 
 Registration (`seal_register`): a resident aged 15 or over (on the day of the application), one
-live registration per person. How the applicant is confirmed decides when the seal is registered:
-- 顔写真付きの官公署発行書類 presented by 本人 (運転免許証, マイナンバーカード …): the same day;
+live registration per person, and not a seal another member of the household has registered or
+applied for (the same stored 印影). How the applicant is confirmed decides when the seal is
+registered:
+- 顔写真付きの官公署発行書類 presented by 本人, one of `PHOTO_DOCUMENTS`: the same day;
 - a 保証人 (a resident whose own seal is registered here, vouching with it): the same day;
 - otherwise (本人 without such a document, or a 代理人 with a 委任状): a 照会書 (`seal_inquiry_letter`)
   is mailed to the registered address; the registration waits (照会中) until the 回答書 is brought back by the
@@ -15,12 +17,17 @@ must represent the name (氏名・氏・名・旧氏・通称, or parts of them 
 confirms what a scan cannot show (material, frame, legibility: `seal_checked`).
 
 End of a registration: 廃止 at the person's request (`seal_abolish`), 亡失 of the seal or of the
-印鑑登録証 (`seal_report_lost`), and 職権廃止 (`abolish_on_register_change`): the register calls
-it inside the very transaction that records a 死亡, 転出 (on the 転出届, even with a 転出予定日
-ahead: the city's notice tells residents to get certificates first), 職権消除 or any other
-removal, and a change of name after which the 刻印文字 no longer represents the name. So it
-cannot be forgotten; `seal_sweep` is the safety net for registrations whose person left the
-register by any other path.
+印鑑登録証 (`seal_report_lost`; the lost card is abolished with it, and the card app's 再交付 or
+廃止 for 紛失 ends the registration the card served: `end_on_card_loss`), and 職権廃止
+(`abolish_on_register_change`): the register calls it inside the very transaction that records a
+死亡, 転出 (on the 転出届, even with a 転出予定日 ahead: the city's notice tells residents to get
+certificates first), 職権消除 or any other removal, and a change of name after which the 刻印文字
+no longer represents the name. A person's last event in the change decides: a 区間異動 (区間転出
+then 区間転入) leaves a resident and the registration. So it cannot be forgotten; `seal_sweep` is
+the safety net for registrations whose person left the register by any other path.
+
+A 印鑑登録証明書 is 再交付 free of charge only in place of one voided on the day it was issued,
+and once (`seal_certificate_reissue`); otherwise the card and the 交付申請書 are needed again.
 
 Every function opens the gate (`seal.manage`, or `certificate.issue` for the certificate), and a
 change is one transaction: the registration row, its `SealEvent` rows, the access-log row (and
@@ -40,15 +47,15 @@ from django.utils import timezone
 
 from juki.accounts.permissions import Perm
 from juki.audit import events, gate
-from juki.audit.gate import Actor
+from juki.audit.gate import Actor, UngatedAccess
 from juki.audit.models import Category
 from juki.cards.models import Card, CardState
-from juki.cards.services import link_live_card_to_seal, normalize_number, number_valid
+from juki.cards.services import abolish_lost_seal_cards, link_live_card_to_seal, normalize_number, number_valid
 from juki.certificates import preview as certificate_preview
 from juki.certificates import services as certificates
 from juki.certificates.entitlement import Kind, Request
 from juki.certificates.models import CertificateIssue, CertificateRequest, Channel
-from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
+from juki.core.errors import AccessDenied, ConflictError, DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import to_wareki
 from juki.protection import certificates as protection
 from juki.protection import enforcement
@@ -58,6 +65,7 @@ from juki.register.reasons import Reason
 from juki.register.services import numbers
 
 from . import images, render
+from .register_events import final_events
 from .models import (
     EndReason,
     RegistrationMethod,
@@ -69,6 +77,7 @@ from .models import (
 
 __all__ = [
     "abolish_on_register_change",
+    "end_on_card_loss",
     "seal_abolish",
     "seal_certificate_issue",
     "seal_certificate_preview",
@@ -83,6 +92,10 @@ __all__ = [
 
 LIVE = (SealState.PENDING, SealState.REGISTERED)
 MIN_AGE = 15
+# 官公署発行の顔写真付き書類: the only documents on which a seal is registered the same day. Any other
+# (a health insurance card, a company ID, a document without a photo) means the inquiry.
+PHOTO_DOCUMENTS = ("運転免許証", "マイナンバーカード", "旅券", "在留カード・特別永住者証明書", "住民基本台帳カード（写真付き）",
+                   "身体障害者手帳（写真付き）")
 SEAL_CERT = "seal_cert"
 NUMBER_SEQUENCE = "seal_number"
 CARD_DOCUMENT = "印鑑登録証（市民カード）"
@@ -276,18 +289,35 @@ def seal_get(*, actor: Actor, person_id: int) -> dict:
 # --- registration ----------------------------------------------------------------------------------
 
 
-def _guarantor(number: str, applicant_id: int) -> SealRegistration:
+def _guarantor(session, number: str, applicant_id: int) -> SealRegistration:
+    """The guarantor's registration, read in the applicant's gate session: the guarantor is named in
+    its log row and, like any person read, passes the 支援措置 check."""
     number = _fold(number)
     reg = SealRegistration.objects.filter(number=number).first() if number else None
     if reg is None or reg.state != SealState.REGISTERED:
         raise DomainError(ErrorCode.SEAL_STATE, "保証人の印鑑番号の登録が見つかりません（廃止・照会中を含む）。"
                           "保証人は、この市で印鑑を登録している方に限られます。", field="guarantor_number")
+    session.record([reg.person_id])
+    enforcement.guard_read(session, [reg.person_id])
     if reg.person_id == applicant_id:
         raise DomainError(ErrorCode.SEAL_STATE, "申請者ご本人は保証人になれません。", field="guarantor_number")
     if not Person.objects.filter(pk=reg.person_id, status=Status.RESIDENT).exists():
         raise DomainError(ErrorCode.SEAL_STATE, "保証人の方は住民登録が消除されています。保証人になれません。",
                           field="guarantor_number")
     return reg
+
+
+def _check_not_in_household(session, person: dict, sha256: str) -> None:
+    """印鑑条例: 同一世帯の他の者が既に登録している印鑑は登録できない. Compared by the stored 印影's
+    SHA-256 (the same normalised scan), against the live registrations of the other members."""
+    members = Person.objects.filter(household_id=person["household_id"], status=Status.RESIDENT).exclude(
+        pk=person["person_id"]).values("id")
+    other = (SealRegistration.objects.filter(person_id__in=members, state__in=LIVE, image_sha256=sha256)
+             .values_list("person_id", flat=True).first())
+    if other is not None:
+        session.record([other])
+        raise DomainError(ErrorCode.SEAL_STATE, "同じ世帯の方がすでに登録している（または登録を申請している）印鑑は、"
+                          "登録できません。別の印鑑で申請してください。", field="image")
 
 
 def _check_application(method: str, documents: list[str], agent_name: str, power_of_attorney: bool,
@@ -302,6 +332,10 @@ def _check_application(method: str, documents: list[str], agent_name: str, power
                           field="power_of_attorney")
     if method == RegistrationMethod.IDENTITY_DOCUMENT and not documents:
         raise DomainError(ErrorCode.INVALID_INPUT, "確認した顔写真付きの本人確認書類を選んでください。", field="documents")
+    if method == RegistrationMethod.IDENTITY_DOCUMENT and not set(documents) & set(PHOTO_DOCUMENTS):
+        raise DomainError(ErrorCode.INVALID_INPUT, "その日に登録できるのは、官公署が発行した顔写真付きの本人確認書類（"
+                          + "・".join(PHOTO_DOCUMENTS[:3]) + "など）を確認したときだけです。お持ちでないときは、"
+                          "保証人による保証か、照会書・回答書による確認を選んでください。", field="documents")
     if method == RegistrationMethod.GUARANTOR and not guarantor_number.strip():
         raise DomainError(ErrorCode.INVALID_INPUT, "保証人の印鑑番号を入力してください。", field="guarantor_number")
     if not _fold(seal_text):
@@ -333,11 +367,12 @@ def seal_register(*, actor: Actor, person_id: int, method: str, image: bytes, se
         seal = images.normalise(image)
         immediate = method != RegistrationMethod.INQUIRY
         with transaction.atomic():
-            guarantor = _guarantor(guarantor_number, person_id) if method == RegistrationMethod.GUARANTOR else None
+            guarantor = _guarantor(session, guarantor_number, person_id) if method == RegistrationMethod.GUARANTOR else None
             _expire_overdue(person_id, on, actor)
             if _live(person_id) is not None:
                 raise DomainError(ErrorCode.SEAL_STATE, "この方はすでに印鑑を登録しています（または照会中です）。"
                                   "別の印鑑を登録するときは、先に今の登録を廃止してください。")
+            _check_not_in_household(session, person, seal.sha256)
             reg = SealRegistration(
                 number=numbers.allocate(NUMBER_SEQUENCE)[0], person_id=person_id,
                 state=SealState.REGISTERED if immediate else SealState.PENDING, method=method,
@@ -424,7 +459,7 @@ def seal_inquiry_letter(*, actor: Actor, person_id: int) -> bytes:
 
 
 def _end_on_request(actor: Actor, person_id: int, *, function: str, reason: str, kind: str, documents, agent_name: str,
-                    power_of_attorney: bool, note: str = "") -> dict:
+                    power_of_attorney: bool, note: str = "", card_lost: bool = False) -> dict:
     documents = _documents(documents)
     agent_name = (agent_name or "").strip()
     with gate.open(actor, function=function, perm=Perm.SEAL_MANAGE,
@@ -444,9 +479,12 @@ def _end_on_request(actor: Actor, person_id: int, *, function: str, reason: str,
             _end(reg, reason=reason, kind=kind, actor=actor, on=on, agent_name=agent_name,
                  note=_note(note, "確認書類: " + "、".join(documents),
                             f"代理人 {agent_name}（委任状確認）" if agent_name else ""))
-            session.criteria["registration_id"] = reg.id
+            # The lost 印鑑登録証 is the city card: it ends with the registration, so that whoever
+            # finds it can neither use it nor see it become the card of a later registration.
+            cards = abolish_lost_seal_cards(registration=reg) if card_lost else []
+            session.criteria.update(registration_id=reg.id, cards_abolished=len(cards))
             session.write_log()
-        return registration_dict(reg)
+        return {**registration_dict(reg), "cards_abolished": cards}
 
 
 def seal_abolish(*, actor: Actor, person_id: int, documents=(), agent_name: str = "",
@@ -459,12 +497,38 @@ def seal_abolish(*, actor: Actor, person_id: int, documents=(), agent_name: str 
 
 def seal_report_lost(*, actor: Actor, person_id: int, what: str, documents=(), agent_name: str = "",
                      power_of_attorney: bool = False) -> dict:
-    """亡失届: the registered seal or the 印鑑登録証 is lost; the registration ends at once."""
+    """亡失届: the registered seal or the 印鑑登録証 is lost; the registration ends at once, and with
+    the 印鑑登録証 (``what="card"``) every live city card that served it is abolished (紛失)."""
     if what not in LOST_WHAT:
         raise DomainError(ErrorCode.INVALID_INPUT, "亡失したもの（印鑑または印鑑登録証）を選んでください。", field="what")
     return _end_on_request(actor, person_id, function="seal.lost", reason=EndReason.LOST, kind=SealEventKind.LOST,
                            documents=documents, agent_name=agent_name, power_of_attorney=power_of_attorney,
-                           note=f"亡失: {LOST_WHAT[what]}")
+                           note=f"亡失: {LOST_WHAT[what]}", card_lost=what == "card")
+
+
+def end_on_card_loss(*, registration: SealRegistration, note: str) -> bool:
+    """The city card that is the 印鑑登録証 of ``registration`` is lost (the card app's 再交付 or 廃止
+    for 紛失): the registration ends as 亡失 (印鑑登録証明事務処理要領: 登録証の亡失 → 印鑑登録の廃止).
+
+    Call inside the caller's open gate and transaction; the actor must also hold `seal.manage`.
+    Writes the registration's history row and a `seal.lost` log row. Returns False when the
+    registration is not 登録 (ended already, or 照会中: the card of a pending application
+    certifies nothing, and the 回答書 links the person's new card).
+    """
+    session = gate.current()
+    if session is None:
+        raise UngatedAccess("SealRegistration")
+    if not session.actor.can(Perm.SEAL_MANAGE):
+        raise AccessDenied("このカードは印鑑登録証です。紛失による再交付・廃止には、印鑑登録の権限が必要です。")
+    reg = SealRegistration.objects.select_for_update().filter(pk=registration.pk, state=SealState.REGISTERED).first()
+    if reg is None:
+        return False
+    actor = session.actor
+    _end(reg, reason=EndReason.LOST, kind=SealEventKind.LOST, actor=actor, on=today(),
+         note=_note(f"亡失: {LOST_WHAT['card']}", note))
+    events.record(actor, function="seal.lost", person_ids=[reg.person_id],
+                  criteria={"registration_id": reg.id, "by": session.function}, category=Category.OPERATION)
+    return True
 
 
 # --- 職権廃止 --------------------------------------------------------------------------------------------
@@ -485,27 +549,24 @@ def abolish_on_register_change(*, actor: Actor, change_id: int, person_events: l
     """職権廃止, inside the register change's own gate and transaction (`register.services.writer`).
 
     ``person_events`` are the change's events (person_id, reason, status_after, version_before,
-    version_after, event_date). Returns the ids of the registrations ended.
+    version_after, event_date). Only a person whom the change leaves removed (their last event) or
+    renamed is concerned. Returns the ids of the registrations ended.
     """
-    ids = {e["person_id"] for e in person_events}
-    live = {r.person_id: r for r in SealRegistration.objects.select_for_update().filter(person_id__in=ids,
+    finals = final_events(person_events)
+    live = {r.person_id: r for r in SealRegistration.objects.select_for_update().filter(person_id__in=list(finals),
                                                                                        state__in=LIVE)}
-    if not live:
-        return []
     ended = []
     on_today = today()
-    for e in person_events:
-        reg = live.get(e["person_id"])
-        if reg is None or reg.state not in LIVE:
-            continue
-        if e["status_after"] == Status.REMOVED:
-            reason = EndReason.DEATH if e["reason"] == Reason.DEATH else EndReason.REMOVAL
-            on = min(dt.date.fromisoformat(e["event_date"]), on_today)
-            note = f"{e.get('reason_label') or ''}（異動日 {to_wareki(dt.date.fromisoformat(e['event_date']))}）"
-        elif e["version_before"] is not None:
+    for person_id, reg in live.items():
+        first, last = finals[person_id]
+        if last["status_after"] == Status.REMOVED:
+            reason = EndReason.DEATH if last["reason"] == Reason.DEATH else EndReason.REMOVAL
+            on = min(dt.date.fromisoformat(last["event_date"]), on_today)
+            note = f"{last.get('reason_label') or ''}（異動日 {to_wareki(dt.date.fromisoformat(last['event_date']))}）"
+        elif first["version_before"] is not None:
             versions = {v.seq: v for v in PersonVersion.objects.filter(
-                person_id=reg.person_id, seq__in=[e["version_before"], e["version_after"]])}
-            before, after = versions.get(e["version_before"]), versions.get(e["version_after"])
+                person_id=person_id, seq__in=[first["version_before"], last["version_after"]])}
+            before, after = versions.get(first["version_before"]), versions.get(last["version_after"])
             if before is None or after is None or all(getattr(before, f) == getattr(after, f) for f in _NAME_FIELDS):
                 continue
             if seal_text_fits(reg.seal_text, _version_person(after)):
@@ -633,27 +694,32 @@ def _check_certificate(session, *, card_number: str, request: Request, channel: 
                     warnings=tuple(check.get("warnings") or ()))
 
 
-def _issue(actor: Actor, *, card_number: str, request: Request, channel: str, reissue_of: CertificateIssue | None,
-           person_id: int | None, stated_birth_date: dt.date | None, statement_required: bool):
-    criteria = {"form": SEAL_CERT, "requester_kind": request.kind, "channel": channel, "person_id": person_id,
-                "reissue_of": reissue_of.number if reissue_of else None}
+def _issue(actor: Actor, *, card_number: str, request: Request, channel: str, person_id: int | None,
+           stated_birth_date: dt.date | None) -> certificates.IssueResult:
+    criteria = {"form": SEAL_CERT, "requester_kind": request.kind, "channel": channel, "person_id": person_id}
     with gate.open(actor, function="seal.certificate_issue", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
-        if reissue_of is not None and reissue_of.form != SEAL_CERT:
-            raise DomainError(ErrorCode.INVALID_INPUT, "再交付の元が印鑑登録証明書ではありません。", field="reissue_of")
-        c = _check_certificate(session, card_number=card_number, request=request, channel=channel, person_id=person_id,
-                               stated_birth_date=stated_birth_date, statement_required=statement_required)
-        municipality, mayor_title = certificates.issuer()
-        ids = {"registration_id": c.registration.id, "card_id": c.card.id}
+        return _record(session, card_number=card_number, request=request, channel=channel, reissue_of=None,
+                       person_id=person_id, stated_birth_date=stated_birth_date,
+                       statement_required=channel == Channel.COUNTER)
 
-        def make_pdf(number: str, issued_on: dt.date) -> tuple[bytes, list[int]]:
-            content = render.content(person=c.person, registration=c.registration, issue_number=number,
-                                     issued_on=issued_on, municipality=municipality, mayor_title=mayor_title)
-            return render.render_pdf(content, verification_url=certificates.verification_url(number)), [c.card.person_id]
 
-        issue, pdf = certificates.record_issue(session, form=SEAL_CERT, options={"form": SEAL_CERT, **ids},
-                                               make_pdf=make_pdf, request=c.request, channel=channel,
-                                               reissue_of=reissue_of, log_criteria=ids)
-        return certificates.IssueResult(issue=issue, pdf=pdf, warnings=c.warnings)
+def _record(session, *, card_number: str, request: Request, channel: str, reissue_of: CertificateIssue | None,
+            person_id: int | None, stated_birth_date: dt.date | None, statement_required: bool):
+    """Check and record one certificate inside the caller's open gate session."""
+    c = _check_certificate(session, card_number=card_number, request=request, channel=channel, person_id=person_id,
+                           stated_birth_date=stated_birth_date, statement_required=statement_required)
+    municipality, mayor_title = certificates.issuer()
+    ids = {"registration_id": c.registration.id, "card_id": c.card.id}
+
+    def make_pdf(number: str, issued_on: dt.date) -> tuple[bytes, list[int]]:
+        content = render.content(person=c.person, registration=c.registration, issue_number=number,
+                                 issued_on=issued_on, municipality=municipality, mayor_title=mayor_title)
+        return render.render_pdf(content, verification_url=certificates.verification_url(number)), [c.card.person_id]
+
+    issue, pdf = certificates.record_issue(session, form=SEAL_CERT, options={"form": SEAL_CERT, **ids},
+                                           make_pdf=make_pdf, request=c.request, channel=channel,
+                                           reissue_of=reissue_of, log_criteria=ids)
+    return certificates.IssueResult(issue=issue, pdf=pdf, warnings=c.warnings)
 
 
 def seal_status(*, actor: Actor, person_id: int) -> dict:
@@ -661,13 +727,13 @@ def seal_status(*, actor: Actor, person_id: int) -> dict:
     itself checks the card presented; this only warns before the clerk takes the request.)"""
     with gate.open(actor, function="seal.status", perm=Perm.CERTIFICATE_ISSUE, criteria={"person_id": person_id}) as session:
         session.record([person_id])
+        enforcement.guard_read(session, [person_id])
         reg = SealRegistration.objects.filter(person_id=person_id, state=SealState.REGISTERED).first()
         return {"registered": reg is not None, "card": _card_of(person_id, reg.id if reg else None)}
 
 
 def seal_certificate_issue(*, actor: Actor, card_number: str, request: Request, channel: str = Channel.COUNTER,
-                           reissue_of: CertificateIssue | None = None, person_id: int | None = None,
-                           stated_birth_date: dt.date | None = None) -> certificates.IssueResult:
+                           person_id: int | None = None, stated_birth_date: dt.date | None = None) -> certificates.IssueResult:
     """印鑑登録証明書. The card (印鑑登録証) must be usable and the 印鑑登録証 of a registered seal;
     the requester is 本人 or a 代理人 holding the card (no 委任状: the card is the authority).
 
@@ -675,28 +741,49 @@ def seal_certificate_issue(*, actor: Actor, card_number: str, request: Request, 
     交付申請書 (``stated_birth_date``), which must match the register; a kiosk authenticates the card
     with its PIN instead. ``person_id``: the person on the clerk's screen, whose card it must be.
     """
-    return _issue(actor, card_number=card_number, request=request, channel=channel, reissue_of=reissue_of,
-                  person_id=person_id, stated_birth_date=stated_birth_date,
-                  statement_required=channel == Channel.COUNTER and reissue_of is None)
+    return _issue(actor, card_number=card_number, request=request, channel=channel, person_id=person_id,
+                  stated_birth_date=stated_birth_date)
+
+
+def _check_reissuable(original: CertificateIssue, on: dt.date) -> None:
+    """A free 再交付 replaces a spoiled print while the card and the 交付申請書 are still at the
+    counter: only an original voided (無効) on the day it was issued, and only once."""
+    if not original.voided:
+        raise DomainError(ErrorCode.CERTIFICATE_NOT_ENTITLED, "印鑑登録証明書の再交付は、書き損じ等で無効にした証明書に限ります。"
+                          "先に交付記録の画面で、元の証明書を無効にしてください。", field="number")
+    if timezone.localdate(original.issued_at) != on:
+        raise DomainError(ErrorCode.CERTIFICATE_NOT_ENTITLED, "印鑑登録証明書の再交付は、交付した当日に限ります。"
+                          "印鑑登録証（市民カード）と交付申請書で、改めて交付してください。", field="number")
+    again = CertificateIssue.objects.filter(reissue_of=original).values_list("number", flat=True).first()
+    if again is not None:
+        raise DomainError(ErrorCode.CERTIFICATE_NOT_ENTITLED, f"この証明書は、すでに再交付しています（交付番号 {again}）。",
+                          field="number")
 
 
 def seal_certificate_reissue(*, actor: Actor, number: str) -> certificates.IssueResult:
-    """再交付 of a spoiled 印鑑登録証明書: the same card and request, as registered now, under a new number."""
+    """再交付 of a spoiled 印鑑登録証明書 (`_check_reissuable`): the same card and request, as
+    registered now, under a new number and free of charge. The card must still be usable."""
     with gate.open(actor, function="seal.certificate_reissue", perm=Perm.CERTIFICATE_ISSUE,
-                   criteria={"number": number}) as session:
-        original = CertificateIssue.objects.filter(number=number, form=SEAL_CERT).first()
-        if original is None:
-            raise NotFoundError("この交付番号の印鑑登録証明書はありません。")
-        session.record(original.person_ids)
-        taken = CertificateRequest.objects.get(issue=original)
-        card = Card.objects.filter(pk=original.options.get("card_id")).first()
-        if card is None:
-            raise _refuse_card()
-        request = Request(kind=original.requester_kind, requester_person_id=taken.requester_person_id,
-                          requester_name=taken.requester_name, documents=tuple(taken.documents),
-                          power_of_attorney=taken.power_of_attorney, purpose=taken.purpose)
-        return _issue(actor, card_number=card.number, request=request, channel=original.channel, reissue_of=original,
-                      person_id=None, stated_birth_date=None, statement_required=False)
+                   criteria={"number": number, "form": SEAL_CERT}) as session:
+        # One transaction with the original locked: two clerks cannot both reissue it.
+        with transaction.atomic():
+            original = (CertificateIssue.objects.select_for_update().select_related("void")
+                        .filter(number=number, form=SEAL_CERT).first())
+            if original is None:
+                raise NotFoundError("この交付番号の印鑑登録証明書はありません。")
+            session.record(original.person_ids)
+            enforcement.guard_read(session, original.person_ids)
+            _check_reissuable(original, today())
+            taken = CertificateRequest.objects.get(issue=original)
+            card = Card.objects.filter(pk=original.options.get("card_id")).first()
+            if card is None:
+                raise _refuse_card()
+            request = Request(kind=original.requester_kind, requester_person_id=taken.requester_person_id,
+                              requester_name=taken.requester_name, documents=tuple(taken.documents),
+                              power_of_attorney=taken.power_of_attorney, purpose=taken.purpose)
+            # A reissue is the counter's, even of a kiosk certificate (its 日計表 and channel rules).
+            return _record(session, card_number=card.number, request=request, channel=Channel.COUNTER,
+                           reissue_of=original, person_id=None, stated_birth_date=None, statement_required=False)
 
 
 @dataclass(frozen=True)
