@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from juki.cards import services as cards
 from juki.certificates.models import CertificateIssue
+from juki.seals.demo import seal_image
 from tests.conftest import move_in_family
 from tests.seals.helpers import seal_png
 
@@ -26,7 +27,7 @@ def test_register_a_seal_and_issue_its_certificate(page, live_url, clerk, actor,
     head = residents.persons[0]["id"]
     card = cards.card_issue(actor=actor, person_id=head, pin="2580")  # the city card that becomes the 印鑑登録証
     scan = tmp_path / "seal.png"
-    scan.write_bytes(seal_png(15, dpi=300))
+    scan.write_bytes(seal_image("青木"))  # the family name in a 15 mm circle, as scanned
 
     login(page, live_url, clerk)
     page.goto(f"{live_url}/counter/persons/{head}/")

@@ -8,8 +8,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from juki.audit.models import AccessLog
+from juki.certificates.entitlement import Request
 from juki.kiosk import devices, services
 from juki.kiosk.models import KioskDevice
+from juki.seals.services import seal_certificate_issue
 
 
 def _run(capsys) -> tuple[str, list[tuple[str, str]]]:
@@ -27,8 +29,13 @@ def test_the_demo_kiosk_and_its_cards(household, settings, capsys):
     device = devices.device_check("KIOSK-01", secret)
     assert len(cards) == 2
     actor = devices.device_actor(device)
-    for number, pin in cards:
-        assert services.authenticate(actor=actor, number=number, pin=pin).number == number
+    holders = [services.authenticate(actor=actor, number=number, pin=pin) for number, pin in cards]
+    assert [h.number for h in holders] == [number for number, _pin in cards]
+    # The first card is the 印鑑登録証 of a demo seal, so the kiosk's 印鑑登録証明書 works in the demo.
+    assert holders[0].seal_registration_id is not None and holders[1].seal_registration_id is None
+    sealed = seal_certificate_issue(actor=actor, card_number=cards[0][0], request=Request(kind="self"),
+                                    channel="kiosk")
+    assert sealed.issue.form == "seal_cert"
     again, same_cards = _run(capsys)
     assert again != secret and same_cards == cards
     assert devices.device_check("KIOSK-01", again) == device

@@ -151,3 +151,11 @@ def test_scans_in_unusual_pixel_modes_are_measured(mode, fmt, save):
     # The ring spans the canvas less 2 × 60 px (+1 px of outline): 14.9 mm at 300 dpi.
     assert (seal.width_mm, seal.height_mm) == (Decimal("14.9"), Decimal("14.9")) and seal.dpi == 300
     assert Image.open(io.BytesIO(seal.png)).mode == "L"
+
+
+def test_the_demo_seal_is_a_seal_the_rules_accept():
+    """seals.demo draws the family name in a 15 mm circle at 300 dpi: measured as 15 mm, accepted."""
+    from juki.seals import demo
+
+    seal = images.normalise(demo.seal_image("青木"))
+    assert abs(seal.width_mm - 15) < 1 and abs(seal.height_mm - 15) < 1

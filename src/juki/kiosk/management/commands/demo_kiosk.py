@@ -36,9 +36,14 @@ class Command(BaseCommand):
         self.stdout.write(f"  {base}/kiosk/setup/ を開き、端末ID {made.device.code} と秘密鍵 {made.secret} を入力してください。")
         self.stdout.write(f"  以後は {base}/kiosk/ が自動交付機の画面です。")
         from juki.cards.demo import demo_cards
+        from juki.seals.demo import demo_seals
 
         cards = demo_cards(opts["cards"])
+        # The first card holder also has a registered seal, so the kiosk's 印鑑登録証明書 can be tried
+        # (the card is linked as the 印鑑登録証 when the seal is registered).
+        sealed = {pid for pid, _number in demo_seals([cards[0][2]])} if cards else set()
         if cards:
             self.stdout.write("デモ用の市民カード（カード番号・暗証番号）:")
             for number, pin, person_id in cards:
-                self.stdout.write(f"  {number}  暗証番号 {pin}  （住民ID {person_id}）")
+                seal = "、印鑑登録あり" if person_id in sealed else ""
+                self.stdout.write(f"  {number}  暗証番号 {pin}  （住民ID {person_id}{seal}）")
