@@ -767,7 +767,7 @@ def seal_certificate_reissue(*, actor: Actor, number: str) -> certificates.Issue
                    criteria={"number": number, "form": SEAL_CERT}) as session:
         # One transaction with the original locked: two clerks cannot both reissue it.
         with transaction.atomic():
-            original = (CertificateIssue.objects.select_for_update().select_related("void")
+            original = (CertificateIssue.objects.select_for_update(of=("self",)).select_related("void")
                         .filter(number=number, form=SEAL_CERT).first())
             if original is None:
                 raise NotFoundError("この交付番号の印鑑登録証明書はありません。")
