@@ -1,6 +1,9 @@
 """Time to build and render a 住民票の写し PDF (世帯連記式, 4 members), against a same-run baseline.
 
-    .venv/bin/python bench/bench_certificate.py [--runs 200] [--history]
+    .venv/bin/python bench/bench_certificate.py [--runs 200] [--history] [--form seal]
+
+`--form seal` measures the 印鑑登録証明書 of the household's head instead (the 印影 image at real
+size, from `seals.demo.seal_image`).
 
 The register reads (selectors) happen once, outside the timing: what is measured is
 `content.build()` + `render.render_pdf()` (goal: median ≤ 50 ms). The baseline is
@@ -54,6 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--history", action="store_true", help="履歴あり (one more table per member)")
+    parser.add_argument("--form", choices=("copy", "seal"), default="copy", help="copy: 住民票の写し; seal: 印鑑登録証明書")
     args = parser.parse_args()
 
     path = _common.BENCH_ROOT / "sqlite" / "certificate.sqlite3"
@@ -65,7 +69,6 @@ def main() -> None:
     from django.core.management import call_command
 
     from juki.certificates import content, render
-    from juki.core import pdf
     from juki.register import selectors
 
     call_command("migrate", verbosity=0)
@@ -79,15 +82,48 @@ def main() -> None:
     read_s = time.perf_counter() - read_start
     today = dt.date.today()
 
+    if args.form == "seal":
+        return seal_bench(args, actor, ids[0], read_s)
+
     def certificate() -> bytes:
         c = content.build(household=hh, persons=persons, histories=histories, options=options,
                           issue_number=f"{today:%Y%m%d} 北九州市 本庁1 プリンタ001 001", issued_on=today,
                           municipality="北九州市", mayor_title="福岡県北九州市長")
         return render.render_pdf(c, verification_url="https://juki.example.jp/v/20261126-000001")
 
-    def baseline() -> bytes:
-        return pdf.table_pdf(title="一覧", columns=[("項目", 1), ("内容", 3)], rows=[["氏名", "青木　太郎"]])
+    measure(args, certificate, "住民票の写し（世帯連記式・4人）" + ("・履歴あり" if args.history else ""), read_s)
 
+
+def baseline() -> bytes:
+    from juki.core import pdf
+
+    return pdf.table_pdf(title="一覧", columns=[("項目", 1), ("内容", 3)], rows=[["氏名", "青木　太郎"]])
+
+
+def seal_bench(args, actor, head: int, read_s: float) -> None:
+    from juki.audit import gate
+    from juki.register import selectors
+    from juki.seals import render
+    from juki.seals.demo import seal_image
+    from juki.seals.models import RegistrationMethod, SealRegistration
+    from juki.seals.services import seal_register
+
+    seal_register(actor=actor, person_id=head, method=RegistrationMethod.IDENTITY_DOCUMENT, image=seal_image("青木"),
+                  seal_text="青木", documents=["運転免許証"], seal_checked=True)
+    person = selectors.person_get(actor=actor, person_id=head)
+    with gate.open(actor, function="bench.seal_read", perm="seal.manage"):
+        registration = SealRegistration.objects.get(person_id=head)
+    today = dt.date.today()
+
+    def certificate() -> bytes:
+        c = render.content(person=person, registration=registration, issue_number="2026-000001", issued_on=today,
+                           municipality="北九州市", mayor_title="福岡県北九州市長")
+        return render.render_pdf(c, verification_url="https://juki.example.jp/verify/2026-000001")
+
+    measure(args, certificate, "印鑑登録証明書（印影 15mm）", read_s)
+
+
+def measure(args, certificate, form: str, read_s: float) -> None:
     sizes = {"certificate": len(certificate()), "baseline": len(baseline())}  # warm-up: fonts, caches
     wall = {"certificate": [], "baseline": []}
     cpu = {"certificate": [], "baseline": []}
@@ -105,7 +141,7 @@ def main() -> None:
         "at": dt.datetime.now().isoformat(timespec="seconds"),
         **_common.src_info(),
         "machine": _common.machine(),
-        "form": "住民票の写し（世帯連記式・4人）" + ("・履歴あり" if args.history else ""),
+        "form": form,
         "runs": args.runs,
         "certificate": _common.summary_ms(wall["certificate"]),
         "baseline_table_pdf": _common.summary_ms(wall["baseline"]),
