@@ -2,7 +2,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from .login import work_application_check
-from .models import ApiToken, Terminal
+from .models import ApiToken, staff_terminals
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -26,8 +26,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed()
         code = request.META.get("HTTP_X_TERMINAL_ID", "")
         # A kiosk's terminal is the device's own: refused like an unknown one.
-        terminal = (Terminal.objects.filter(code=code, is_active=True, kiosk_device__isnull=True).first()
-                    if code else None)
+        terminal = staff_terminals().filter(code=code).first() if code else None
         if terminal is None:
             raise exceptions.AuthenticationFailed()
         request.terminal = terminal

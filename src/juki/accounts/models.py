@@ -86,6 +86,12 @@ class Terminal(models.Model):
         return f"{self.code} {self.name}"
 
 
+def staff_terminals():
+    """The terminals staff may log in on or name in the API: active ones, not a kiosk's (a kiosk's
+    terminal names the device in issue records and its 日計表; ADR 0011)."""
+    return Terminal.objects.filter(is_active=True, kiosk_device__isnull=True)
+
+
 class ApiToken(models.Model):
     """A bearer token; only its SHA-256 is stored, so a database copy cannot be replayed."""
 

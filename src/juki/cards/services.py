@@ -50,7 +50,7 @@ from juki.protection import enforcement
 from juki.register import reasons
 from juki.register.models import Person, Status
 from juki.seals.models import SealRegistration, SealState
-from juki.seals.register_events import final_events
+from juki.seals.register_events import final_events, removed_by_death
 
 from .models import LIVE_STATES, Card, CardEndReason, CardEvent, CardEventKind, CardState
 
@@ -666,10 +666,9 @@ def card_sweep_removed(*, actor: Actor) -> dict:
                          .filter(person_id__in=Person.objects.filter(status=Status.REMOVED).values("id")))
             removals = {pid: (why, on) for pid, why, on in Person.objects.filter(pk__in=[c.person_id for c in cards])
                         .values_list("id", "current__removal_reason", "removed_on")}
-            death = reasons.label(reasons.Reason.DEATH)
             for card in cards:
                 why, removed_on = removals[card.person_id]
-                reason = CardEndReason.DEATH if why == death else CardEndReason.REMOVAL
+                reason = CardEndReason.DEATH if removed_by_death(why) else CardEndReason.REMOVAL
                 on = min(removed_on or today, today)  # 廃止年月日: the removal, not a 転出予定日 to come
                 _set_state(card, CardState.ABOLISHED, ended_on=max(on, card.issued_on), end_reason=reason)
                 _event(card, actor, CardEventKind.ABOLISHED, on=today, note=CardEndReason(reason).label)

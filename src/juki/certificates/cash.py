@@ -32,8 +32,7 @@ from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import to_wareki
 
 from . import services
-from .models import FORM_LABELS
-from .models import FORM_CHOICES, CertificateIssue
+from .models import FORM_CHOICES, FORM_LABELS, CertificateIssue
 
 __all__ = ["FEE_RULES", "cash_summary", "cash_summary_csv", "cash_summary_pdf", "certificate_receipt", "fee_table"]
 

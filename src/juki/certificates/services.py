@@ -36,13 +36,13 @@ from . import entitlement, render, signing
 from .content import FORMS, LAYOUTS, Options, build
 from .entitlement import Kind, Request
 from .models import (
+    FORM_LABELS,
     CertificateIssue,
     CertificateRequest,
     CertificateSnapshot,
     CertificateSubject,
     CertificateVoid,
     Channel,
-    FORM_LABELS,
     RequesterKind,
 )
 
@@ -54,10 +54,7 @@ __all__ = [
     "certificate_reissue",
     "certificate_verify",
     "certificate_void",
-    "entitlement_check",
 ]
-
-entitlement_check = entitlement.check
 
 _PROTECTION_KIND = {
     Kind.SELF: protection.RequesterKind.SELF,
@@ -178,6 +175,8 @@ def gather(session, *, options: Options, household_id: int | None, person_ids: l
         session.reveal_my_number()  # refuses without mynumber.view or the second factor
     household, subjects = _read(actor, options, household_id, person_ids)
     session.record(subjects)
+    if request.requester_person_id:
+        session.record([request.requester_person_id])  # _check_requester reads the requester's household
     _check_requester(request, subjects)
     if enforcement.protected_ids(subjects):
         session.flag(enforcement.FLAG)  # the issue (and print) rows are flagged for review too

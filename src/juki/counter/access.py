@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from juki.accounts import login as login_rules
-from juki.accounts.models import Terminal
+from juki.accounts.models import Terminal, staff_terminals
 from juki.accounts.passwords import password_expired
 from juki.accounts.permissions import Perm
 from juki.audit import events
@@ -129,12 +129,6 @@ def is_locked(request) -> bool:
         return True
     last = request.session.get(SESSION_LAST_SEEN)
     return last is None or time.time() - last > idle_seconds()
-
-
-def staff_terminals():
-    """The terminals staff may log in on: active ones, not a kiosk's (a kiosk's terminal names the
-    device in issue records and its 日計表, so a clerk's issues must not land there)."""
-    return Terminal.objects.filter(is_active=True, kiosk_device__isnull=True)
 
 
 def session_terminal(request) -> Terminal | None:

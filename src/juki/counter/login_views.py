@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from juki.accounts import login as login_rules
 from juki.accounts import services as account_services
-from juki.accounts.models import Staff, Terminal
+from juki.accounts.models import Staff, Terminal, staff_terminals
 from juki.accounts.passwords import password_expired
 from juki.core.errors import DomainError
 
@@ -49,12 +49,12 @@ def _with_next(request, name: str) -> str:
 
 
 def login_view(request):
-    terminals = access.staff_terminals().order_by("code")
+    terminals = staff_terminals().order_by("code")
     form = LoginForm(request.POST or None, terminals=terminals)
     error = REASONS.get(request.GET.get("reason", ""), "")
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["terminal"].strip()
-        terminal = access.staff_terminals().select_related("ward").filter(code=code).first()
+        terminal = staff_terminals().select_related("ward").filter(code=code).first()
         try:
             step = login_rules.password_step(
                 username=form.cleaned_data["username"], password=form.cleaned_data["password"], terminal=terminal,
@@ -111,7 +111,7 @@ def lock_view(request):
             return redirect(access.safe_next(request))
         if result == login_rules.LOCKED_OUT:
             access.end_session(request)
-            form = LoginForm(terminals=access.staff_terminals().order_by("code"))
+            form = LoginForm(terminals=staff_terminals().order_by("code"))
             return render(request, "counter/login.html", {"form": form, "error": login_rules.LOCKED,
                                                           "next": access.safe_next(request), "title": "ログイン"})
         error = "パスワードが正しくありません。"

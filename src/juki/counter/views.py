@@ -160,11 +160,11 @@ NEW_ENTRIES = [Operation.MOVE_IN, Operation.FOREIGN_MOVE_IN, Operation.FOREIGN_R
 
 
 def _operations(request, kind: str) -> list[dict]:
-    if not request.user.has_juki_perm(Perm.PERSON_CHANGE):
+    if not request.actor.can(Perm.PERSON_CHANGE):
         return []
     ops = {"household": _FROM_HOUSEHOLD, "person": _FROM_PERSON, "new": NEW_ENTRIES}[kind]
     return [{"op": str(op), "slug": str(op).replace("_", "-"), "label": OPERATION_LABELS[op]} for op in ops
-            if request.user.has_juki_perm(f"change.{op}")]  # offer only the 異動 the user may enter
+            if request.actor.can(f"change.{op}")]  # offer only the 異動 the user may enter
 
 
 def _operation(slug: str) -> Operation:
@@ -321,7 +321,7 @@ def pending_list(request):
     mine = verification.pending_list(actor=request.actor, states=("rejected",), entered_by=request.user)
     return render(request, "counter/pending_list.html", {
         "rows": rows, "mine": mine, "wards": wards, "ward_code": ward_code,
-        "can_review": request.user.has_juki_perm(Perm.CHANGE_APPROVE), "title": "審査待ち一覧（仮登録）",
+        "can_review": request.actor.can(Perm.CHANGE_APPROVE), "title": "審査待ち一覧（仮登録）",
         "help": "pending"})
 
 
@@ -330,7 +330,7 @@ def pending_detail(request, pending_id: int):
     item = verification.pending_get(actor=request.actor, pending_id=pending_id)
     return render(request, "counter/pending_detail.html", {
         "item": item, "is_mine": item["entered_by_id"] == request.user.pk,
-        "can_review": request.user.has_juki_perm(Perm.CHANGE_APPROVE) and item["entered_by_id"] != request.user.pk,
+        "can_review": request.actor.can(Perm.CHANGE_APPROVE) and item["entered_by_id"] != request.user.pk,
         "title": f"仮登録の審査（{item['operation_label']}）", "help": "pending"})
 
 

@@ -58,11 +58,11 @@ def _get(model, pk):
 
 @any_perm(Perm.RIGHTS_ADMIN, Perm.RIGHTS_APPROVE)
 def application_list(request):
-    can_decide = request.user.has_juki_perm(Perm.RIGHTS_APPROVE)
+    can_decide = request.actor.can(Perm.RIGHTS_APPROVE)
     return render(request, "rights/application_list.html", {
         "mine": selectors.applications(applicant=request.user),
         "awaiting": selectors.applications(state="pending") if can_decide else [],
-        "can_decide": can_decide, "can_apply": request.user.has_juki_perm(Perm.RIGHTS_ADMIN),
+        "can_decide": can_decide, "can_apply": request.actor.can(Perm.RIGHTS_ADMIN),
         "title": "権限申請の一覧", "help": "rights"})
 
 
@@ -91,7 +91,7 @@ def application_detail(request, application_id: int):
     me = request.user.pk
     return render(request, "rights/application_detail.html", {
         "a": item, "grants": item.grants.all(), "is_mine": item.applicant_id == me,
-        "can_decide": (request.user.has_juki_perm(Perm.RIGHTS_APPROVE) and item.applicant_id != me
+        "can_decide": (request.actor.can(Perm.RIGHTS_APPROVE) and item.applicant_id != me
                        and item.target_user_id != me),
         "title": f"権限申請 {item.number}", "help": "rights"})
 
@@ -197,8 +197,8 @@ def contractor_list(request):
     rows = list(_registrations().order_by("company__name", "full_name", "-valid_from", "-id"))
     return render(request, "rights/contractor_list.html", {
         "rows": rows, "today": services.today(), "done": request.GET.get("done", ""),
-        "can_register": request.user.has_juki_perm(Perm.RIGHTS_APPROVE),
-        "can_apply": request.user.has_juki_perm(Perm.RIGHTS_ADMIN),
+        "can_register": request.actor.can(Perm.RIGHTS_APPROVE),
+        "can_apply": request.actor.can(Perm.RIGHTS_ADMIN),
         "title": "委託先職員の一覧", "help": "rights"})
 
 
@@ -226,10 +226,10 @@ def _work_applications():
 @any_perm(Perm.RIGHTS_ADMIN, Perm.RIGHTS_APPROVE)
 def work_list(request):
     items = list(_work_applications().order_by("-submitted_at", "-id")[:200])
-    can_approve = request.user.has_juki_perm(Perm.RIGHTS_APPROVE)
+    can_approve = request.actor.can(Perm.RIGHTS_APPROVE)
     return render(request, "rights/work_list.html", {
         "items": items, "awaiting": [i for i in items if i.state == WorkApplication.State.PENDING] if can_approve else [],
-        "can_approve": can_approve, "can_apply": request.user.has_juki_perm(Perm.RIGHTS_ADMIN),
+        "can_approve": can_approve, "can_apply": request.actor.can(Perm.RIGHTS_ADMIN),
         "title": "作業申請の一覧", "help": "rights"})
 
 
@@ -259,7 +259,7 @@ def work_detail(request, work_id: int):
     is_mine = item.submitted_by_id == request.user.pk
     return render(request, "rights/work_detail.html", {
         "w": item, "is_mine": is_mine,
-        "can_approve": request.user.has_juki_perm(Perm.RIGHTS_APPROVE) and not is_mine,
+        "can_approve": request.actor.can(Perm.RIGHTS_APPROVE) and not is_mine,
         "title": f"作業申請 {item.number}", "help": "rights"})
 
 

@@ -15,3 +15,11 @@ def final_events(person_events: list[dict]) -> dict[int, tuple[dict, dict]]:
         first = out[e["person_id"]][0] if e["person_id"] in out else e
         out[e["person_id"]] = (first, e)
     return out
+
+
+def removed_by_death(removal_reason: str) -> bool:
+    """Whether a removed person's 消除事由 (`PersonVersion.removal_reason`, a label) is 死亡: the
+    sweeps of the seals and the cards decide 死亡 or 転出・消除 the same way."""
+    from juki.register.reasons import Reason, label
+
+    return removal_reason == label(Reason.DEATH)

@@ -65,7 +65,7 @@ from juki.register.reasons import Reason
 from juki.register.services import numbers
 
 from . import images, render
-from .register_events import final_events
+from .register_events import final_events, removed_by_death
 from .models import (
     EndReason,
     RegistrationMethod,
@@ -607,7 +607,7 @@ def seal_sweep(*, actor: Actor, on: dt.date | None = None) -> dict:
                 pk__in=SealRegistration.objects.filter(state__in=LIVE).values("person_id")).select_related("current")}
             for reg in SealRegistration.objects.select_for_update().filter(state__in=LIVE, person_id__in=list(gone)):
                 person = gone[reg.person_id]
-                reason = EndReason.DEATH if person.current.reason == Reason.DEATH else EndReason.REMOVAL
+                reason = EndReason.DEATH if removed_by_death(person.current.removal_reason) else EndReason.REMOVAL
                 _end(reg, reason=reason, kind=SealEventKind.EX_OFFICIO, actor=actor, on=min(person.removed_on or on, on),
                      note="一括処理（住民登録の消除）")
                 removed.append(reg.id)

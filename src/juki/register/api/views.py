@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from juki.accounts import services as account_services
-from juki.accounts.models import Terminal
+from juki.accounts.models import staff_terminals
 from juki.accounts.permissions import Perm
 from juki.accounts.serializers import TokenRequestSerializer
 from juki.audit import selectors as audit_selectors
@@ -61,8 +61,7 @@ class TokenView(APIView):
         data.is_valid(raise_exception=True)
         code = request.META.get("HTTP_X_TERMINAL_ID", "")
         # A kiosk's terminal is the device's own (ADR 0011): no staff token names it.
-        terminal = (Terminal.objects.filter(code=code, is_active=True, kiosk_device__isnull=True).first()
-                    if code else None)
+        terminal = staff_terminals().filter(code=code).first() if code else None
         key, token = account_services.token_issue(terminal=terminal, **data.validated_data)
         return Response({"token": key, "token_type": "Bearer", "expires_at": token.expires_at.isoformat(),
                          "second_factor": token.second_factor}, status=201)
