@@ -52,7 +52,7 @@ def demo_cards(n: int = 3) -> list[tuple[str, str, int]]:
         raise DomainError(ErrorCode.INVALID_INPUT, "デモ用のカードは、デモ環境でだけ作成できます。")
     adult = years_before(timezone.localdate(), 20)
     out: list[tuple[str, str, int]] = []
-    with gate.open(ACTOR, function="batch.demo_cards", perm=Perm.BATCH_RUN):
+    with gate.open(ACTOR, function="batch.demo_cards", perm=Perm.BATCH_RUN) as session:
         blocked = enforcement.everyone_protected()
         candidates = (Person.objects.filter(status=Status.RESIDENT, current__birth_date__lte=adult)
                       .order_by("id").values_list("id", "current__birth_date"))
@@ -60,6 +60,7 @@ def demo_cards(n: int = 3) -> list[tuple[str, str, int]]:
         for person_id, birth_date in candidates.iterator():
             if len(picked) == n:
                 break
+            session.record([person_id])  # its birth date was read
             if person_id in blocked or enforcement.restrictions_for([person_id], Process.CERTIFICATE):
                 continue
             pin = _pin_for(person_id, birth_date)

@@ -47,7 +47,8 @@ def demo_seals(person_ids: list[int]) -> list[tuple[int, str]]:
     actor = Actor.batch("demo_seals")
     made = []
     for person_id in person_ids:
-        with gate.open(actor, function="demo.seal_read", perm="seal.manage"):
+        with gate.open(actor, function="demo.seal_read", perm="seal.manage") as session:
+            session.record([person_id])
             family = Person.objects.select_related("current").get(pk=person_id).current.family_name
             kept = SealRegistration.objects.filter(person_id=person_id, state=SealState.REGISTERED).first()
         if kept is not None:  # from an earlier start of the demo
