@@ -134,3 +134,23 @@ def test_a_device_without_its_rights_cannot_check_or_issue(card, household):
     with pytest.raises(AccessDenied):
         services.precheck(actor=stranger, holder=holder, form=COPY)
     assert AccessLog.objects.filter(function="kiosk.check", outcome="denied", system="kiosk:ROGUE").exists()
+
+
+def test_the_kiosk_reads_a_card_number_and_pin_as_the_card_service_does(kiosk_actor, card):
+    """One rule for both: spaces, hyphens and full-width digits are read as typed at the counter."""
+    import jaconv
+
+    from juki.accounts.permissions import Perm
+    from juki.audit import gate
+    from juki.cards.models import Card
+
+    spaced = f"{card['number'][:4]} {card['number'][4:8]}-{card['number'][8:]}"
+    assert services.normalize_card_number(jaconv.h2z(spaced, digit=True)) == card["number"]
+    holder = services.authenticate(actor=kiosk_actor, number=jaconv.h2z(spaced, digit=True),
+                                   pin=jaconv.h2z(PIN, digit=True))
+    assert holder.card_id == card["card_id"]
+    with pytest.raises(DomainError) as slip:  # not a Refused: the screen asks again, nothing counted
+        services.authenticate(actor=kiosk_actor, number=card["number"], pin="12")
+    assert not isinstance(slip.value, Refused) and slip.value.field == "pin" and "数字4桁" in slip.value.message
+    with gate.open(Actor.batch("test"), function="test", perm=Perm.CARD_MANAGE):
+        assert Card.objects.get(pk=card["card_id"]).failed_pins == 0

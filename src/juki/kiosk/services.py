@@ -16,7 +16,6 @@ What the kiosk offers, and why (the counter does everything else):
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,7 +26,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.cards.models import Card, CardState
-from juki.cards.services import CardHolder, card_authenticate
+from juki.cards.services import CardHolder, card_authenticate, normalize_number
 from juki.certificates.content import Options
 from juki.certificates.entitlement import Request
 from juki.certificates.models import Channel
@@ -100,7 +99,8 @@ def refusal(exc: DomainError) -> Refused:
 
 
 def normalize_card_number(number: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", number or "") if ch.isdigit())
+    """The number as the counter reads it too (`cards.services.normalize_number`): one rule."""
+    return normalize_number(number)
 
 
 def pin_wrong_message(remaining: int | None) -> str:
@@ -113,17 +113,16 @@ def authenticate(*, actor: Actor, number: str, pin: str) -> CardHolder:
     """The card holder for a card number and its PIN.
 
     A wrong PIN raises the card's own `CARD_PIN_WRONG` (the screen asks again); everything else
-    is a `Refused`. A PIN that is not 4 digits is a slip of the finger, not a guess: it is sent
-    back without asking the card (and so without counting)."""
+    is a `Refused`. A PIN that is not 4 digits is a slip of the finger, not a guess: the card
+    service sends it back before looking at the card (and so without counting), and the screen
+    asks again."""
     number = normalize_card_number(number)
     if not number:
         raise Refused(ErrorCode.CARD_STATE, CARD_UNUSABLE)
-    if len(pin or "") != 4 or not pin.isascii() or not pin.isdigit():
-        raise DomainError(ErrorCode.INVALID_INPUT, "暗証番号（数字4桁）を入力してください。", field="pin")
     try:
         return card_authenticate(actor=actor, number=number, pin=pin)
     except DomainError as exc:
-        if exc.code == ErrorCode.CARD_PIN_WRONG:
+        if exc.code == ErrorCode.CARD_PIN_WRONG or (exc.code == ErrorCode.INVALID_INPUT and exc.field == "pin"):
             raise
         raise refusal(exc) from None
 
