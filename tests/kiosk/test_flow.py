@@ -141,7 +141,7 @@ def test_no_issue_without_enough_money(kc, card):
     pay(kc, 100, 50, 10)
     r = kc.post("/kiosk/issue/")
     assert r.status_code == 400 and "料金が140円不足しています" in _text(r)
-    assert not CertificateIssue.objects.exists()
+    assert not CertificateIssue.objects.exists() and not KioskPayment.objects.exists()  # nothing claimed
     r = kc.post("/kiosk/pay/", {"coin": "5"})
     assert r.status_code == 400 and "このお金は使えません" in _text(r)
     pay(kc, 500)

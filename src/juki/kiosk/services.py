@@ -260,6 +260,14 @@ def change_due(*, paid: int, due: int) -> int:
     return max(0, paid - due)
 
 
+def require_paid(choice: Choice, paid: int) -> int:
+    """The fee of the choice, when `paid` covers it; otherwise the message the payment screen shows."""
+    due = fee(choice.form)
+    if paid < due:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"料金が{due - paid}円不足しています。お金を入れてください。", field="paid")
+    return due
+
+
 # --- issue -----------------------------------------------------------------------------------------
 
 
@@ -267,9 +275,7 @@ def issue(*, actor: Actor, holder: CardHolder, choice: Choice, paid: int) -> Iss
     """Issue what the resident chose, paid for, through the certificate services (channel kiosk,
     the device's terminal). Any refusal comes back as a `Refused` with the kiosk's message."""
     choice.validate()
-    due = fee(choice.form)
-    if paid < due:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"料金が{due - paid}円不足しています。お金を入れてください。", field="paid")
+    require_paid(choice, paid)
     request = Request(kind="self", requester_person_id=holder.person_id, documents=(CARD_DOCUMENT,))
     try:
         home = precheck(actor=actor, holder=holder, form=choice.form)
@@ -309,9 +315,7 @@ def issue_paid(*, actor: Actor, device: KioskDevice, token: str, holder: CardHol
     (the money went back). A refusal's log rows, written by the gates inside this transaction,
     are committed with it before the refusal is raised."""
     choice.validate()
-    due = fee(choice.form)
-    if paid < due:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"料金が{due - paid}円不足しています。お金を入れてください。", field="paid")
+    due = require_paid(choice, paid)
     try:
         with transaction.atomic():
             claim = KioskPayment.objects.create(token=token, device=device, amount=paid, fee=due)

@@ -235,9 +235,6 @@ def issue(request):
     token = request.kiosk.get("payment")
     if not token:
         return redirect("kiosk:confirm")
-    if paid < due:  # not enough money: back to the payment screen, nothing claimed
-        return _page(request, "pay.html", "料金を入れてください", 6, error=f"料金が{due - paid}円不足しています。お金を入れてください。",
-                     money=_payment(request))
     try:
         result = services.issue_paid(actor=request.kiosk_actor, device=request.kiosk_device, token=token,
                                      holder=_holder(request), choice=choice, paid=paid)
@@ -248,7 +245,7 @@ def issue(request):
         return redirect("kiosk:issuing")
     except services.Refused:
         raise  # the money is returned; the claim stays without an issue number
-    except DomainError as exc:  # raised before the claim: nothing taken
+    except DomainError as exc:  # raised before the claim (e.g. not enough money): nothing taken
         return _page(request, "pay.html", "料金を入れてください", 6, error=exc.message, money=_payment(request))
     # From here on the session holds only what the resident takes away: the certificate and the change.
     request.kiosk = {"seen": request.kiosk["seen"], "paid": paid, "issued": {
