@@ -62,8 +62,13 @@ def _require(actor: Actor, function: str, criteria: dict) -> None:
         raise AccessDenied("自動交付機を登録・停止する権限がありません。")
 
 
+def _code(typed: str) -> str:
+    """A terminal code as stored: 「 kiosk-01」 is KIOSK-01."""
+    return (typed or "").strip().upper()
+
+
 def _load(code: str) -> KioskDevice:
-    device = KioskDevice.objects.select_related("terminal").filter(code=(code or "").strip().upper()).first()
+    device = KioskDevice.objects.select_related("terminal").filter(code=_code(code)).first()
     if device is None:
         raise NotFoundError("この端末IDの自動交付機はありません。")
     return device
@@ -76,7 +81,7 @@ def device_actor(device: KioskDevice) -> Actor:
 
 def device_add(*, actor: Actor, code: str, name: str, location: str) -> DeviceSecret:
     """Register a kiosk and its terminal (same code); returns the secret, to be shown once."""
-    code, name, location = (code or "").strip().upper(), (name or "").strip(), (location or "").strip()
+    code, name, location = _code(code), (name or "").strip(), (location or "").strip()
     criteria = {"code": code}
     _require(actor, "kiosk.device_add", criteria)
     if not _CODE.match(code):
@@ -103,7 +108,7 @@ def device_add(*, actor: Actor, code: str, name: str, location: str) -> DeviceSe
 
 def _set_active(actor: Actor, code: str, active: bool) -> KioskDevice:
     function = "kiosk.device_resume" if active else "kiosk.device_stop"
-    criteria = {"code": (code or "").strip().upper()}
+    criteria = {"code": _code(code)}
     _require(actor, function, criteria)
     with transaction.atomic():
         device = _load(code)
@@ -131,7 +136,7 @@ def device_resume(*, actor: Actor, code: str) -> KioskDevice:
 
 def device_new_secret(*, actor: Actor, code: str) -> DeviceSecret:
     """A new secret (the old one stops working at once): the device has to be enrolled again."""
-    criteria = {"code": (code or "").strip().upper()}
+    criteria = {"code": _code(code)}
     _require(actor, "kiosk.device_secret", criteria)
     secret = _new_secret()
     with transaction.atomic():
@@ -154,7 +159,7 @@ def device_check(code: str, secret: str, *, log: bool = True) -> KioskDevice:
     """The device credential of one kiosk request: a registered, active device and its secret.
 
     Refuses with one message for an unknown code, a wrong secret and a stopped device alike."""
-    device = KioskDevice.objects.select_related("terminal").filter(code=(code or "").strip().upper()).first()
+    device = KioskDevice.objects.select_related("terminal").filter(code=_code(code)).first()
     ok = (device is not None and device.is_active and device.terminal.is_active
           and secrets.compare_digest(device.secret_hash, _hash(secret or "")))
     if not ok:
@@ -163,7 +168,7 @@ def device_check(code: str, secret: str, *, log: bool = True) -> KioskDevice:
                       else "secret")
             # Only a registered code is logged as typed: an installer may type the secret into the
             # code field, and that must not reach the log.
-            typed = device.code if device is not None else "(未登録の端末ID)" if _CODE.match(code or "") else "(不正な形式)"
+            typed = device.code if device is not None else "(未登録の端末ID)" if _CODE.match(_code(code)) else "(不正な形式)"
             events.record(Actor.batch("kiosk.device_check"), function="auth.kiosk_device", outcome="refused",
                           criteria={"code": typed, "reason": reason})
         raise DomainError(ErrorCode.KIOSK_DEVICE, NOT_REGISTERED)
