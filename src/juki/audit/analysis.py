@@ -14,7 +14,6 @@ import csv
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
@@ -24,12 +23,12 @@ from django.db.models.functions import ExtractHour, ExtractWeekDay, TruncDate, T
 
 from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode
+from juki.core.wareki import JST
 
 from . import gate
 from .gate import Actor
 from .models import AccessLog, Category
 
-JST = ZoneInfo("Asia/Tokyo")
 SCREEN_LIMIT = 500  # the screen shows at most this many rows and says so; the CSV has the rest
 CSV_LIMIT = 100_000
 MAX_DAYS = 366

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from django import forms
 
+from juki.certificates.forms import DOCUMENTS as CERTIFICATE_DOCUMENTS
 from juki.counter.forms import Form, WarekiDateField
 
 from .services import COUNTER_END_REASONS, REISSUE_REASONS
 
-# The identity documents a counter usually sees (the same list as the certificate counter's).
-DOCUMENTS = ["運転免許証", "マイナンバーカード", "旅券", "在留カード・特別永住者証明書", "健康保険の資格確認書等（2点）",
-             "社員証・学生証等"]
+# The identity documents of the certificate counter, but for a 職員証: it proves an official
+# requesting on duty, never that the resident is the card holder.
+DOCUMENTS = [d for d in CERTIFICATE_DOCUMENTS if d != "職員証（官公署）"]
 
 
 def _pin(label: str, *, autocomplete: str = "new-password") -> forms.CharField:

@@ -19,7 +19,6 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef
 
@@ -29,14 +28,13 @@ from juki.audit import events
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
-from juki.core.wareki import to_wareki
+from juki.core.wareki import JST, to_wareki
 
 from . import services
 from .models import FORM_CHOICES, FORM_LABELS, CertificateIssue
 
 __all__ = ["FEE_RULES", "cash_summary", "cash_summary_csv", "cash_summary_pdf", "certificate_receipt", "fee_table"]
 
-JST = ZoneInfo("Asia/Tokyo")  # a counter's day is the city's day, whatever the server's zone
 
 FEE_RULES = (
     "国・地方公共団体からの請求（公用）は、手数料がかかりません。",

@@ -7,8 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import jaconv
+
+# The city's day (a counter's 日計表, an audit report's days), whatever the server's own zone.
+JST = ZoneInfo("Asia/Tokyo")
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def image_check(request):
     Nothing is stored: the upload is checked and shown back."""
     seal = images.normalise(ImageCheckForm(request.POST, request.FILES).image_bytes())
     return render(request, "seals/_image_check.html", {
-        "uri": "data:image/png;base64," + base64.b64encode(seal.png).decode("ascii"), "seal": seal,
+        "uri": services.data_uri(seal.png), "seal": seal,
         "shown_mm": [round(v, 1) for v in seal.png_size_mm]})
 
 

@@ -214,7 +214,7 @@ def _expire_overdue(person_id: int, on: dt.date, actor: Actor) -> None:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def _data_uri(png: bytes) -> str:
+def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(bytes(png)).decode("ascii")
 
 
@@ -250,7 +250,7 @@ def registration_dict(reg: SealRegistration, *, with_image: bool = True) -> dict
                    for i, e in enumerate(reg.events.select_related("by").order_by("id"), start=1)],
     }
     if with_image:
-        out["image_data_uri"] = _data_uri(reg.image)
+        out["image_data_uri"] = data_uri(reg.image)
     return out
 
 
