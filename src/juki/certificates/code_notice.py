@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from django.conf import settings
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -32,12 +31,11 @@ from juki.core.pdf import draw_string, register_fonts
 from juki.core.wareki import to_wareki
 from juki.protection import enforcement
 from juki.register import selectors
-from juki.register.models import Municipality
 from juki.register.reasons import Reason
 
 from . import render as r
 from . import snapshot
-from .content import name_text
+from .content import name_text, written_name
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
 
@@ -101,8 +99,8 @@ def build(*, read: dict, issue_number: str, issued_on: dt.date, municipality: st
     person, event = read["person"], read["event"]
     kind = event["kind"]
     address = person.get("address") or {}
-    city = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY_CODE).first()
-    n = person["name"]
+    from .services import city  # services imports this module
+
     items = [
         ["氏名", name_text(person)],
         ["生年月日", (person.get("birth_date") or {}).get("display", "")],
@@ -121,10 +119,8 @@ def build(*, read: dict, issue_number: str, issued_on: dt.date, municipality: st
         "municipality": municipality,
         "mayor_title": mayor_title,
         "addressee": {"postal_code": _postal(address.get("postal_code") or ""),
-                      "address": f"{city.prefecture if city else ''}{address.get('display', '')}",
-                      # A name in Roman letters is spaced as it is written (「NGUYEN VAN AN 様」).
-                      "name": (" " if (n["family_name"] + n["given_name"]).isascii() else "　").join(
-                          part for part in (n["family_name"], n["given_name"]) if part)},
+                      "address": f"{city().prefecture}{address.get('display', '')}",
+                      "name": written_name(person["name"])},
         "lead": LEADS[kind],
         "sections": [{"person_id": person["person_id"], "items": items}],
         "notes": list(NOTES),

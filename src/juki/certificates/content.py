@@ -101,11 +101,15 @@ def _with_kana(text: str, kana: str) -> str:
     return f"{text}　（{kana}）" if text and kana else text
 
 
-def name_text(person: dict) -> str:
-    n = person["name"]
+def written_name(n: dict) -> str:
     # A name in Roman letters (a foreign resident's) is spaced the way it is written: 「NGUYEN VAN AN」.
     latin = (n["family_name"] + n["given_name"]).isascii()
-    name = _join(n["family_name"], n["given_name"], sep=" " if latin else "　")
+    return _join(n["family_name"], n["given_name"], sep=" " if latin else "　")
+
+
+def name_text(person: dict) -> str:
+    n = person["name"]
+    name = written_name(n)
     kanji = (person.get("foreign") or {}).get("kanji_name") or ""
     kana = _join(n.get("family_name_kana") or "", n.get("given_name_kana") or "")
     return _with_kana(_join(name, kanji), kana)

@@ -88,11 +88,17 @@ def verification_url(number: str) -> str:
     return f"{settings.JUKI_PUBLIC_BASE_URL}/verify/{number}"
 
 
-def issuer() -> tuple[str, str]:
-    """(name, the mayor's title as printed with the prefecture [1050])."""
+def city() -> Municipality:
+    """The municipality that issues: the configured one (or the only one of the master)."""
     m = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY_CODE).first() or Municipality.objects.first()
     if m is None:
         raise DomainError(ErrorCode.INVALID_INPUT, "市区町村のマスタが登録されていません。システム担当へ連絡してください。")
+    return m
+
+
+def issuer() -> tuple[str, str]:
+    """(name, the mayor's title as printed with the prefecture [1050])."""
+    m = city()
     return m.name, f"{m.prefecture}{m.mayor_title or m.name + '長'}"
 
 
