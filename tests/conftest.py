@@ -5,6 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from juki.accounts.models import Terminal
@@ -19,6 +20,11 @@ from juki.register.services.seed import resident_code_for
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_TOWNS = ROOT.parent / "shared" / "data" / "kitakyushu-towns.csv"
 DEMO_TOWNS = ROOT / "src" / "juki" / "register" / "data" / "demo-towns.csv"
+
+# No per-example deadline: a busy 2-core CI machine must not turn a slow example into a failure.
+# Speed is measured in bench/, not in tests.
+hypothesis_settings.register_profile("juki", deadline=None)
+hypothesis_settings.load_profile("juki")
 
 TODAY = dt.date.today()
 KOKURA_JOUNAI = "40106001000"  # 小倉北区城内 in the demo dictionary (codes are assigned in file order)
