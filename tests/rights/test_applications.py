@@ -22,7 +22,14 @@ def test_apply_and_approve_gives_the_right(clerk, rights_admin, manager, admin_a
     application = apply(admin_actor, sections, target_user=clerk, role="support", perms=[Perm.MY_NUMBER_VIEW])
     assert application.state == RightApplication.State.PENDING and application.number.startswith("R")
     assert not fresh(clerk).has_juki_perm(Perm.SUPPORT_MEASURE_MANAGE)
-    grants = services.application_approve(actor=manager_actor, application_id=application.id, comment="承認します")
+    # A comment over 2,000 characters is refused whole, never cut, and nothing is approved.
+    with pytest.raises(DomainError) as too_long:
+        services.application_approve(actor=manager_actor, application_id=application.id, comment="承" * 2001)
+    assert (too_long.value.code, too_long.value.field) == (ErrorCode.INVALID_INPUT, "comment")
+    assert too_long.value.message == "意見は2000文字以内で入力してください。"
+    assert RightApplication.objects.get(pk=application.id).state == "pending"
+    assert not Grant.objects.filter(application=application).exists()
+    grants = services.application_approve(actor=manager_actor, application_id=application.id, comment=" 承認します ")
     assert sorted((g.role, g.perm) for g in grants) == [("", Perm.MY_NUMBER_VIEW), ("support", "")]
     assert all(g.approved_by == manager and g.application == application for g in grants)
     user = fresh(clerk)

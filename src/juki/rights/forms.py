@@ -45,10 +45,6 @@ class ApplicationForm(Form):
         self.fields["role"].choices = [("", "（なし）")] + [(k, v[0]) for k, v in ROLES.items()]
 
 
-class DecisionForm(Form):
-    comment = forms.CharField(label="意見・却下理由", max_length=2000, required=False)
-
-
 class StaffChangeForm(Form):
     user = forms.TypedChoiceField(label="職員", coerce=int)
     kind = forms.ChoiceField(label="内容", choices=[("transfer", "異動（所属の変更）"), ("retire", "退職")],

@@ -137,6 +137,7 @@ def application_approve(*, actor: Actor, application_id: int, comment: str = "")
     """承認 by the system's owning manager: creates one grant per role/right for the period."""
     with logged(actor, "rights.approve", Perm.RIGHTS_APPROVE, {"application_id": application_id}):
         approver = require_user(actor)
+        comment = text(comment, "comment", "意見", 2000) if (comment or "").strip() else ""  # optional, never cut
         application = _application(application_id, lock=True)
         _open(application)
         if application.applicant_id == approver.pk:
@@ -156,7 +157,7 @@ def application_approve(*, actor: Actor, application_id: int, comment: str = "")
         application.state = RightApplication.State.APPROVED
         application.decided_by = approver
         application.decided_at = timezone.now()
-        application.comment = (comment or "").strip()[:2000]
+        application.comment = comment
         application.save(update_fields=["state", "decided_by", "decided_at", "comment"])
         common = {"user": application.target_user, "section": application.target_section,
                   "valid_from": valid_from, "valid_until": application.valid_until,
