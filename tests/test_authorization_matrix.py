@@ -60,6 +60,8 @@ CHANGE = any_of(P.PERSON_CHANGE)
 APPROVE = any_of(P.CHANGE_APPROVE)
 SUPPORT = any_of(P.SUPPORT_MEASURE_MANAGE)
 RESTRICT = any_of(P.RESTRICTION_MANAGE)
+RELEASE = any_of(P.RESTRICTION_RELEASE)
+RELEASE_TEMPORARILY = any_of(P.RESTRICTION_TEMPORARY_RELEASE)
 LOGS = any_of(P.ACCESS_LOG_VIEW)
 DISCLOSE = any_of(P.DISCLOSURE_PREPARE)
 RIGHTS_ADMIN = any_of(P.RIGHTS_ADMIN)
@@ -97,6 +99,8 @@ ROUTES: dict[str, list[Call]] = {
     "api-access-log": [get(LOGS)],
     "api-outbox": [get(OUTBOX)],
     "api-outbox-ack": [post(OUTBOX)],
+    "api-restriction-events": [get(OUTBOX, "?consumer=atena")],
+    "api-restriction-events-ack": [post(OUTBOX)],
     "api-disclosure": [get(DISCLOSE)],
     "api-disclosure-summary": [get(DISCLOSE)],
     # --- API: rights administration
@@ -112,8 +116,8 @@ ROUTES: dict[str, list[Call]] = {
     "api-support-measure-end": [post(SUPPORT)],
     "api-protection-alerts": [get(SUPPORT)],
     "api-restrictions": [get(RESTRICT), post(RESTRICT)],
-    "api-restriction-release": [post(RESTRICT)],
-    "api-restriction-temporary-release": [post(RESTRICT)],
+    "api-restriction-release": [post(RELEASE)],
+    "api-restriction-temporary-release": [post(RELEASE_TEMPORARILY)],
     "api-certificate-check": [post(any_of(P.CERTIFICATE_ISSUE))],
     # --- API: certificates (issue 5); anyone holding a certificate may verify it
     "api-certificates": [get(any_of(P.CERTIFICATE_ISSUE)), post(any_of(P.CERTIFICATE_ISSUE))],

@@ -42,7 +42,8 @@ def test_every_route_is_classified():
     rights = {"api-rights-applications", "api-rights-approve", "api-rights-reject", "api-rights-table"}
     protection = {"api-support-measures", "api-support-measure", "api-support-measure-confirm", "api-support-measure-extend",
                   "api-support-measure-end", "api-protection-alerts", "api-restrictions", "api-restriction-release",
-                  "api-restriction-temporary-release", "api-certificate-check"}
+                  "api-restriction-temporary-release", "api-certificate-check",
+                  "api-restriction-events", "api-restriction-events-ack"}  # 抑止連携: outbox.restrictions.*
     # Certificates: issue and reissue print personal data, the inquiry reads issue records (gate rows).
     certificates = {"api-certificates", "api-certificate-void", "api-certificate-reissue",
                     "api-certificate-move-out", "api-certificate-code-notice"}  # 転出証明書, 住民票コード通知票
@@ -72,6 +73,8 @@ def _direct_changes(settings):
         ("/api/v1/outbox?consumer=t", "linkage", 200),
         ("/api/v1/persons/{pid}", "auditor", 403),  # refused reads are logged too
         ("/api/v1/outbox?consumer=t", "clerk", 403),
+        ("/api/v1/outbox/restrictions?consumer=t", "linkage", 200),
+        ("/api/v1/outbox/restrictions?consumer=t", "clerk", 403),
         ("/api/v1/persons/{pid}/disclosure/summary", "auditor", 200),
         ("/api/v1/persons/{pid}/disclosure/summary", "clerk", 403),
         ("/api/v1/cards/persons/{pid}", "clerk", 200),

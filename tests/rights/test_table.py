@@ -23,7 +23,7 @@ def test_rows_show_user_right_period_approver(clerk, manager, admin_actor, manag
     assert [(r.right, r.via, r.approved_by) for r in rows] == [
         ("事務分担：窓口担当", "本人", "初期設定"),
         ("個人番号の表示", "本人", "manager1"),
-        ("抑止の設定", "所属", "manager1"),
+        ("抑止の設定・閲覧", "所属", "manager1"),
     ]
     assert rows[1].valid_until == services.today() + 9 * DAY and rows[1].application == own.number
     assert {r.section for r in rows} == {"小倉北区役所 市民課"}

@@ -19,7 +19,10 @@ class Perm(StrEnum):
     MY_NUMBER_VIEW = "mynumber.view"  # 個人番号の表示
     RESIDENT_CODE_ASSIGN = "resident_code.assign"  # 住民票コード付番 [1380]
     SUPPORT_MEASURE_MANAGE = "support.manage"  # 支援措置の登録・閲覧 [440]
-    RESTRICTION_MANAGE = "restriction.manage"  # 抑止の設定 [410]
+    RESTRICTION_MANAGE = "restriction.manage"  # 抑止の設定・閲覧 [410]
+    # [410]: 抑止・解除・一時解除 are separate rights, so a city can let one post set and another release.
+    RESTRICTION_RELEASE = "restriction.release"  # 抑止の解除（本解除）
+    RESTRICTION_TEMPORARY_RELEASE = "restriction.temporary_release"  # 抑止の一時解除
     CERTIFICATE_ISSUE = "certificate.issue"  # 証明書の交付
     SEAL_MANAGE = "seal.manage"  # 印鑑登録の受付・廃止・亡失
     CARD_MANAGE = "card.manage"  # 北九州市民カードの交付・停止・廃止・再交付
@@ -75,7 +78,9 @@ PERM_LABELS: dict[str, str] = {
     Perm.MY_NUMBER_VIEW: "個人番号の表示",
     Perm.RESIDENT_CODE_ASSIGN: "住民票コードの付番",
     Perm.SUPPORT_MEASURE_MANAGE: "支援措置の登録・閲覧",
-    Perm.RESTRICTION_MANAGE: "抑止の設定",
+    Perm.RESTRICTION_MANAGE: "抑止の設定・閲覧",
+    Perm.RESTRICTION_RELEASE: "抑止の解除",
+    Perm.RESTRICTION_TEMPORARY_RELEASE: "抑止の一時解除",
     Perm.CERTIFICATE_ISSUE: "証明書の交付",
     Perm.SEAL_MANAGE: "印鑑登録の受付・廃止",
     Perm.CARD_MANAGE: "市民カードの交付・管理",
@@ -103,6 +108,7 @@ TWO_FACTOR_PERMS: frozenset[str] = frozenset({Perm.MY_NUMBER_VIEW, Perm.RIGHTS_A
 _SUPERVISOR_OPERATIONS = {"change.resident_code_assign", "change.resident_code_change"}
 _CLERK_OPERATIONS = frozenset(OPERATION_PERMS) - _SUPERVISOR_OPERATIONS
 _READ = frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH})
+_RESTRICTION = frozenset({Perm.RESTRICTION_MANAGE, Perm.RESTRICTION_RELEASE, Perm.RESTRICTION_TEMPORARY_RELEASE})
 _ITEMS = frozenset({Perm.FIELD_DOMICILE, Perm.FIELD_RESIDENT_CODE, Perm.FIELD_FOREIGN})
 _CLERK = _READ | _ITEMS | _CLERK_OPERATIONS | {Perm.PERSON_CHANGE, Perm.CERTIFICATE_ISSUE,
                                                          Perm.SEAL_MANAGE, Perm.CARD_MANAGE}
@@ -111,8 +117,8 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "clerk": ("窓口担当", frozenset(_CLERK)),
     "supervisor": (
         "係長（審査・個人番号）",
-        frozenset(_CLERK | _SUPERVISOR_OPERATIONS | {Perm.CHANGE_APPROVE, Perm.MY_NUMBER_VIEW, Perm.RESIDENT_CODE_ASSIGN,
-                                                     Perm.RESTRICTION_MANAGE}),
+        frozenset(_CLERK | _SUPERVISOR_OPERATIONS | _RESTRICTION
+                  | {Perm.CHANGE_APPROVE, Perm.MY_NUMBER_VIEW, Perm.RESIDENT_CODE_ASSIGN}),
     ),
     "identity_manager": (
         "本人確認情報管理責任者（課長）",
@@ -121,8 +127,7 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
     ),
     # 市民課 staff designated for 支援措置: they also process and review (C10, among themselves) the
     # protected persons' 異動, which nobody without support.manage can even read.
-    "support": ("支援措置担当", frozenset(_CLERK | {Perm.SUPPORT_MEASURE_MANAGE, Perm.RESTRICTION_MANAGE,
-                                                  Perm.CHANGE_APPROVE})),
+    "support": ("支援措置担当", frozenset(_CLERK | _RESTRICTION | {Perm.SUPPORT_MEASURE_MANAGE, Perm.CHANGE_APPROVE})),
     # Sees the address and the household, but not 本籍, 住民票コード, 在留資格 or 個人番号 ([1390]).
     "viewer": ("照会のみ", frozenset(_READ)),
     "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW, Perm.DISCLOSURE_PREPARE})),

@@ -31,7 +31,8 @@ FUNCTION = "disclosure.report"
 MY_NUMBER_TEXT = "記録あり（開示請求書の本人確認後、別途回答）"
 SYSTEM_SECTION = "システム（自動処理）"
 # What an outbox read hands over (docs/outbox.md: a notification, no names or addresses).
-PROVISION_CONTENT = {"outbox.read": "異動があったことの通知（宛名番号・異動の種類・異動日）"}
+PROVISION_CONTENT = {"outbox.read": "異動があったことの通知（宛名番号・異動の種類・異動日）",
+                     "outbox.restrictions.read": "抑止の設定・解除の通知（宛名番号・抑止する処理・期間）"}
 
 # --- labels ------------------------------------------------------------------------------------
 
@@ -76,6 +77,7 @@ _OUTCOMES = {
 # Known outbox consumers (the cursor names in docs/outbox.md); others are shown by name.
 _DESTINATIONS = {
     "atena": "宛名システム（庁内）",
+    "conveni": "コンビニ交付システム",
     "juki-net": "住民基本台帳ネットワーク（CS）",
     "jukinet": "住民基本台帳ネットワーク（CS）",
     "chukan": "中間サーバー（情報提供ネットワーク）",

@@ -145,3 +145,28 @@ class SupportMeasureMember(models.Model):
         base_manager_name = "objects"
         constraints = [models.UniqueConstraint(fields=["measure", "person"], name="support_member_unique")]
         indexes = [models.Index(fields=["person"], name="support_member_person")]
+
+
+class RestrictionEvent(models.Model):
+    """抑止連携 [410][420]: a 抑止 set or released, for the systems downstream (宛名, コンビニ交付,
+    住基ネットCS). Written in the same transaction as the restriction and its log row; a 一時解除
+    is never written, so no system takes it for a 本解除. The shape (`juki.restriction.v1`) is in
+    docs/outbox.md. Append-only."""
+
+    restriction = models.ForeignKey(Restriction, on_delete=models.PROTECT, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True)
+    payload = models.JSONField()
+
+    objects = GuardedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "抑止連携イベント"
+        base_manager_name = "objects"
+
+
+class RestrictionCursor(models.Model):
+    """How far a consumer has read the 抑止連携 events (the change outbox keeps its own cursors)."""
+
+    consumer = models.CharField(max_length=40, primary_key=True)
+    position = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)

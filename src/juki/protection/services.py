@@ -1,8 +1,9 @@
 """支援措置 [440] and 抑止 [410]: registration and their life cycle.
 
 No HTTP here. Every function opens the access gate (`support.*` with `support.manage`,
-`restriction.*` with `restriction.manage`), and every write is one transaction that also holds
-its log row. Log rows about a protected person are flagged `support_measure`.
+`restriction.*` with `restriction.manage`, or `restriction.release` / `restriction.temporary_release`
+for those two steps [410]), and every write is one transaction that also holds its log row and,
+for a 抑止 set or released, its 抑止連携 event (`linkage`). Log rows about a protected person are flagged `support_measure`.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from juki.core.wareki import display_date
 from juki.register import textnorm
 from juki.register.models import Household, Person, PersonVersion
 
-from . import enforcement, terms
+from . import enforcement, linkage, terms
 from .models import (
     Level,
     Process,
@@ -350,19 +351,28 @@ def restriction_set(*, actor: Actor, processes: Iterable[str], reason: str, pers
             raise DomainError(ErrorCode.INVALID_INPUT, "抑止レベルを選んでください。", field="level")
         if not (reason or "").strip():
             raise DomainError(ErrorCode.INVALID_INPUT, "抑止の理由を入力してください。", field="reason")
+        if len(reason.strip()) > 200:
+            raise DomainError(ErrorCode.INVALID_INPUT, "抑止の理由は200文字以内で入力してください。", field="reason")
         start = start or today()
         if end is not None and end < start:
             raise DomainError(ErrorCode.INVALID_DATE, "終了日は開始日以後の日付にしてください。", field="end")
         if person_id is not None:
             _require_persons([person_id])
-            session.record([person_id])
-        else:
-            if not Household.objects.filter(pk=household_id).exists():
-                raise NotFoundError("指定された世帯が見つかりません。")
-            session.record(Person.objects.filter(household_id=household_id).values_list("id", flat=True))
+        elif not Household.objects.filter(pk=household_id).exists():
+            raise NotFoundError("指定された世帯が見つかりません。")
         r = Restriction.objects.create(person_id=person_id, household_id=household_id, processes=processes, level=level,
-                                       start=start, end=end, reason=reason.strip()[:200], set_by=actor.user)
+                                       start=start, end=end, reason=reason.strip(), set_by=actor.user)
+        covered = _covered(r)
+        session.record(covered)
+        linkage.record(r, linkage.SET, covered)  # to 宛名, コンビニ交付 and the CS [410][420]
         return _restriction_dict(r, timezone.now())
+
+
+def _covered(r: Restriction) -> list[int]:
+    """Whom a restriction covers now: its person, or its household's members."""
+    if r.person_id:
+        return [r.person_id]
+    return list(Person.objects.filter(household_id=r.household_id).values_list("id", flat=True))
 
 
 def _load_restriction(restriction_id: int, session: GateSession) -> Restriction:
@@ -371,25 +381,26 @@ def _load_restriction(restriction_id: int, session: GateSession) -> Restriction:
         raise NotFoundError("指定された抑止が見つかりません。")
     if r.ended_at is not None:
         raise _state_error("この抑止は既に解除されています。")
-    session.record([r.person_id] if r.person_id else
-                   Person.objects.filter(household_id=r.household_id).values_list("id", flat=True))
+    session.record(_covered(r))
     return r
 
 
 def restriction_release(*, actor: Actor, restriction_id: int) -> dict:
     """解除 (本解除): the restriction ends for good."""
-    with _writing(actor, function="restriction.release", perm=Perm.RESTRICTION_MANAGE,
+    with _writing(actor, function="restriction.release", perm=Perm.RESTRICTION_RELEASE,
                   criteria={"restriction_id": restriction_id}) as session:
         r = _load_restriction(restriction_id, session)
         r.ended_at, r.ended_by = timezone.now(), actor.user
         r.save(update_fields=["ended_at", "ended_by"])
+        linkage.record(r, linkage.RELEASE, _covered(r))
         return _restriction_dict(r, timezone.now())
 
 
 def restriction_temporary_release(*, actor: Actor, restriction_id: int, minutes: int | None = None) -> dict:
-    """一時解除: off for `minutes`, then in force again by itself; never passed on to other systems [410]."""
+    """一時解除: off for `minutes`, then in force again by itself; never passed on to other systems
+    (no `RestrictionEvent`), so none takes it for a 本解除 [410]."""
     minutes = settings.JUKI_RESTRICTION_TEMPORARY_RELEASE_MINUTES if minutes is None else int(minutes)
-    with _writing(actor, function="restriction.temporary_release", perm=Perm.RESTRICTION_MANAGE,
+    with _writing(actor, function="restriction.temporary_release", perm=Perm.RESTRICTION_TEMPORARY_RELEASE,
                   criteria={"restriction_id": restriction_id, "minutes": minutes}) as session:
         if not 1 <= minutes <= 24 * 60:
             raise DomainError(ErrorCode.INVALID_INPUT, "一時解除の時間は1分から1440分の間で指定してください。", field="minutes")

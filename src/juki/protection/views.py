@@ -108,6 +108,9 @@ def _person_page(request, person_id: int, *, restriction_form=None, error=None, 
     return render(request, "protection/person.html", {
         "p": data, "measures": measures, "error": error,
         "restriction_form": restriction_form or forms.RestrictionForm(),
+        # [410]: 解除 and 一時解除 are rights of their own; offer only what this session may do.
+        "may_release": request.actor.can(Perm.RESTRICTION_RELEASE),
+        "may_release_temporarily": request.actor.can(Perm.RESTRICTION_TEMPORARY_RELEASE),
         "title": "抑止・支援措置", "help": "support"}, status=status)
 
 

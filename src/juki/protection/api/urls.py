@@ -17,5 +17,7 @@ urlpatterns = [
          name="api-restriction-release"),
     path("protection/restrictions/<id:restriction_id>/temporary-release", views.RestrictionTemporaryReleaseView.as_view(),
          name="api-restriction-temporary-release"),
+    path("outbox/restrictions", views.RestrictionEventsView.as_view(), name="api-restriction-events"),
+    path("outbox/restrictions/ack", views.RestrictionEventsAckView.as_view(), name="api-restriction-events-ack"),
     path("certificate-requests/check", views.CertificateCheckView.as_view(), name="api-certificate-check"),
 ]

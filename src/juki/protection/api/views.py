@@ -10,9 +10,9 @@ from rest_framework.views import APIView
 from juki.accounts.permissions import Perm
 from juki.core.api import STAFF_WITH_RIGHT, by_method
 from juki.core.errors import DomainError, ErrorCode
-from juki.register.api.views import actor_of
+from juki.register.api.views import OutboxAckView, OutboxView, actor_of
 
-from .. import services
+from .. import linkage, services
 from ..certificates import certificate_request_check
 from . import serializers as s
 
@@ -105,6 +105,10 @@ class RestrictionsView(GenericAPIView):
 
 
 class RestrictionReleaseView(APIView):
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = Perm.RESTRICTION_RELEASE
+    audit_function = "restriction.release"
+
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT, summary="抑止の解除", tags=TAGS)
     def post(self, request, restriction_id: int):
         return Response(services.restriction_release(actor=actor_of(request), restriction_id=restriction_id))
@@ -113,13 +117,34 @@ class RestrictionReleaseView(APIView):
 class RestrictionTemporaryReleaseView(GenericAPIView):
     serializer_class = s.TemporaryReleaseSerializer
     permission_classes = STAFF_WITH_RIGHT
-    required_rights = Perm.RESTRICTION_MANAGE
+    required_rights = Perm.RESTRICTION_TEMPORARY_RELEASE
     audit_function = "restriction.temporary_release"
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="抑止の一時解除（時間経過で元に戻る）", tags=TAGS)
     def post(self, request, restriction_id: int):
         return Response(services.restriction_temporary_release(actor=actor_of(request), restriction_id=restriction_id,
                                                                **_body(self, request)))
+
+
+class RestrictionEventsView(OutboxView):
+    audit_function = "outbox.restrictions.read"
+    stream = linkage.RESTRICTIONS
+
+    @extend_schema(parameters=[OpenApiParameter("consumer", str, required=True), OpenApiParameter("limit", int)],
+                   responses=OpenApiTypes.OBJECT, summary="抑止連携イベントの取得（宛名・コンビニ交付・CS）",
+                   operation_id="restriction_events_read", tags=TAGS)
+    def get(self, request):
+        return super().get(request)
+
+
+class RestrictionEventsAckView(OutboxAckView):
+    audit_function = "outbox.restrictions.ack"
+    stream = linkage.RESTRICTIONS
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="抑止連携イベントの処理済み位置の記録",
+                   operation_id="restriction_events_ack", tags=TAGS)
+    def post(self, request):
+        return super().post(request)
 
 
 class CertificateCheckView(GenericAPIView):

@@ -116,9 +116,12 @@ class AccessLogView(APIView):
 
 
 class OutboxView(APIView):
+    """Read a stream after the consumer's cursor; the 抑止連携 stream reuses this view."""
+
     permission_classes = STAFF_WITH_RIGHT
     required_rights = Perm.OUTBOX_CONSUME
     audit_function = "outbox.read"
+    stream = outbox.CHANGES
 
     @extend_schema(parameters=[OpenApiParameter("consumer", str, required=True), OpenApiParameter("limit", int)],
                    responses=OpenApiTypes.OBJECT, summary="異動イベントの取得（連携システム用）")
@@ -130,7 +133,7 @@ class OutboxView(APIView):
             limit = int(request.query_params.get("limit") or 100)
         except ValueError:
             raise DomainError(ErrorCode.INVALID_INPUT, "limit は整数で指定してください。", field="limit") from None
-        return Response(outbox.outbox_read(actor=actor_of(request), consumer=consumer, limit=limit))
+        return Response(outbox.read(self.stream, actor=actor_of(request), consumer=consumer, limit=limit))
 
 
 class OutboxAckView(GenericAPIView):
@@ -138,12 +141,13 @@ class OutboxAckView(GenericAPIView):
     permission_classes = STAFF_WITH_RIGHT
     required_rights = Perm.OUTBOX_CONSUME
     audit_function = "outbox.ack"
+    stream = outbox.CHANGES
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="異動イベントの処理済み位置の記録")
     def post(self, request):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(outbox.outbox_ack(actor=actor_of(request), **data.validated_data))
+        return Response(outbox.ack(self.stream, actor=actor_of(request), **data.validated_data))
 
 
 # --- master data (not personal: no gate, but authenticated) -------------------------------------
