@@ -237,9 +237,9 @@ ROUTES: dict[str, list[Call]] = {
     "protection:support_detail": [get(SUPPORT)],
     "protection:support_notice": [post(SUPPORT)],
     "protection:support_action": [post(SUPPORT)],
-    "protection:person": [get(RESTRICT)],
+    "protection:person": [get(any_of(P.RESTRICTION_MANAGE, P.RESTRICTION_RELEASE, P.RESTRICTION_TEMPORARY_RELEASE))],
     "protection:restriction_new": [post(RESTRICT)],
-    "protection:restriction_action": [post(RESTRICT)],
+    "protection:restriction_action": [post(RELEASE)],  # action=release below
     # --- screens: the auditor's
     "audit:analysis": [get(LOGS)],
     "audit:analysis_csv": [get(LOGS)],

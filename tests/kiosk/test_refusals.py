@@ -94,6 +94,24 @@ def test_a_certificate_restriction_refuses_at_either_level(kc, card, household, 
     assert row.outcome == ErrorCode.RESTRICTED and "restriction" in row.flags
 
 
+def test_a_temporary_release_at_the_counter_does_not_open_the_kiosk(kc, card, household, supervisor, terminal):
+    """[410]: a 一時解除 is for the counter that made it; like コンビニ交付, the kiosk stays refused."""
+    from juki.protection import enforcement
+
+    sup = Actor(user=supervisor, terminal=terminal, second_factor=True)
+    made = protection.restriction_set(actor=sup, processes=[Process.CERTIFICATE], reason="調査中",
+                                      person_id=household["ids"][0])
+    protection.restriction_temporary_release(actor=sup, restriction_id=made["id"], minutes=30)
+    with protection.gate.open(sup, function="test", perm="restriction.manage"):  # the counter may issue
+        assert not enforcement.restrictions_for([household["ids"][0]], Process.CERTIFICATE)
+        assert enforcement.restrictions_for([household["ids"][0]], Process.CERTIFICATE, unattended=True)
+    sign_in(kc, card["number"])
+    kc.post("/kiosk/menu/", {"form": "copy"})
+    assert REFUSED in _end_message(kc)
+    assert AccessLog.objects.filter(function="kiosk.check").last().outcome == ErrorCode.RESTRICTED
+    assert not CertificateIssue.objects.exists()
+
+
 def test_the_service_itself_refuses_the_issue_when_the_household_changed(kiosk_actor, card, household, world):
     holder = services.authenticate(actor=kiosk_actor, number=card["number"], pin=PIN)
     with pytest.raises(Refused) as refused:

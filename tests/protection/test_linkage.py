@@ -126,22 +126,33 @@ def test_a_protected_persons_restriction_goes_out_and_the_read_is_flagged(victim
 # --- separate rights [410] ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def setter(clerk, rights_admin, manager, terminal, db):
-    """A clerk granted 抑止の設定・閲覧 only, through an approved application."""
+def _granted(perm, user, rights_admin, manager, terminal):
+    """`user` granted `perm` only (besides their role), through an approved application."""
+    from juki.rights import services as rights
     from juki.rights.models import Section
 
-    sections = {"owner": Section.objects.create(code="S-JUKI", name="市民課（システム所管）", is_system_owner=True),
-                "kokura": Section.objects.create(code="S-KOKURA", name="小倉北区役所 市民課")}
+    sections = {"owner": Section.objects.get_or_create(code="S-JUKI", defaults={"name": "市民課（システム所管）",
+                                                                               "is_system_owner": True})[0],
+                "kokura": Section.objects.get_or_create(code="S-KOKURA", defaults={"name": "小倉北区役所 市民課"})[0]}
     admin = Actor(user=rights_admin, terminal=terminal, second_factor=True)
-    application = apply(admin, sections, target_user=clerk, perms=[Perm.RESTRICTION_MANAGE])
-    from juki.rights import services as rights
-
+    application = apply(admin, sections, target_user=user, perms=[perm])
     rights.application_approve(actor=Actor(user=manager, terminal=terminal, second_factor=True),
                                application_id=application.id)
-    user = fresh(clerk)
-    user.plain_password = clerk.plain_password
-    return user
+    granted = fresh(user)
+    granted.plain_password = user.plain_password
+    return granted
+
+
+@pytest.fixture
+def setter(clerk, rights_admin, manager, terminal):
+    """A clerk granted 抑止の設定・閲覧 only."""
+    return _granted(Perm.RESTRICTION_MANAGE, clerk, rights_admin, manager, terminal)
+
+
+@pytest.fixture
+def releaser(clerk2, rights_admin, manager, terminal):
+    """Another clerk granted 抑止の解除 only."""
+    return _granted(Perm.RESTRICTION_RELEASE, clerk2, rights_admin, manager, terminal)
 
 
 def test_setting_does_not_carry_releasing(victim, setter, terminal, sup):
@@ -175,5 +186,27 @@ def test_the_residents_disclosure_lists_the_provision(victim, sup, reader, audit
     services.restriction_set(actor=sup, person_id=victim["mother"], processes=["certificate"], reason="申出")
     events(reader, "conveni")
     data = disclosure_data(Actor(user=auditor, terminal=terminal), victim["mother"])
-    assert {"destination": "コンビニ交付システム", "content": "抑止の設定・解除の通知（宛名番号・抑止する処理・期間）"}.items() \
+    assert {"destination": "コンビニ交付システム", "content": "抑止の設定・解除の通知（宛名番号・世帯番号・抑止する処理・抑止レベル・期間）"}.items() \
         <= data["provisions"][-1].items()
+
+
+def test_a_release_only_grant_works_on_the_screen_too(victim, setter, releaser, terminal, reader):
+    made = services.restriction_set(actor=Actor(user=setter, terminal=terminal), person_id=victim["mother"],
+                                    processes=["certificate"], reason="申出")
+    client = counter_client(releaser, terminal)
+    page = client.get(f"/protection/persons/{victim['mother']}/")
+    html = page.content.decode()
+    # The list and the 解除 step; neither the 一時解除 nor the form to set one.
+    assert page.status_code == 200 and ">解除</button>" in html
+    assert "一時解除</button>" not in html and "抑止を設定する" not in html
+    done = client.post(f"/protection/restrictions/{made['id']}/release/", {"person": victim["mother"]})
+    assert done.status_code == 302 and [e["action"] for e in events(reader)] == ["set", "release"]
+    # 一時解除 without its right: refused and logged before the minutes are even read.
+    again = services.restriction_set(actor=Actor(user=setter, terminal=terminal), person_id=victim["mother"],
+                                     processes=["certificate"], reason="申出")
+    refused = client.post(f"/protection/restrictions/{again['id']}/temporary-release/",
+                          {"person": victim["mother"], "minutes": "abc"})
+    assert refused.status_code == 403
+    row = last_log(user=releaser)
+    assert (row.function, row.outcome, row.criteria["perm"]) == (
+        "screen.restriction_action", AccessLog.DENIED, "restriction.temporary_release")

@@ -99,6 +99,9 @@ PERM_LABELS: dict[str, str] = {
     **{k: f"異動入力：{v}" for k, v in OPERATION_PERMS.items()},
 }
 ALL_PERMS: frozenset[str] = frozenset(PERM_LABELS)
+# Any one of these opens a person's 抑止 list; each step needs its own [410].
+RESTRICTION_RIGHTS: tuple[Perm, ...] = (Perm.RESTRICTION_MANAGE, Perm.RESTRICTION_RELEASE,
+                                        Perm.RESTRICTION_TEMPORARY_RELEASE)
 
 # Rights whose holders must log in with a second factor (C01; the IC card's stand-in is TOTP).
 TWO_FACTOR_PERMS: frozenset[str] = frozenset({Perm.MY_NUMBER_VIEW, Perm.RIGHTS_ADMIN, Perm.RIGHTS_APPROVE})

@@ -32,7 +32,7 @@ MY_NUMBER_TEXT = "記録あり（開示請求書の本人確認後、別途回�
 SYSTEM_SECTION = "システム（自動処理）"
 # What an outbox read hands over (docs/outbox.md: a notification, no names or addresses).
 PROVISION_CONTENT = {"outbox.read": "異動があったことの通知（宛名番号・異動の種類・異動日）",
-                     "outbox.restrictions.read": "抑止の設定・解除の通知（宛名番号・抑止する処理・期間）"}
+                     "outbox.restrictions.read": "抑止の設定・解除の通知（宛名番号・世帯番号・抑止する処理・抑止レベル・期間）"}
 
 # --- labels ------------------------------------------------------------------------------------
 

@@ -146,7 +146,10 @@ def end_session(request) -> None:
     logout(request)
 
 
-def counter_view(perm: Perm | None = None, *, allow_expired_password: bool = False):
+def counter_view(perm: Perm | tuple[Perm, ...] | None = None, *, allow_expired_password: bool = False):
+    """A staff screen: logged in at a terminal, and holding `perm` (or any one of a tuple of rights)."""
+    alternatives = perm if isinstance(perm, tuple) else (perm,) if perm is not None else ()
+
     def decorate(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
@@ -174,12 +177,12 @@ def counter_view(perm: Perm | None = None, *, allow_expired_password: bool = Fal
             request.session[SESSION_LAST_SEEN] = time.time()
             request.terminal = terminal
             request.actor = actor_of(request, terminal)
-            if perm is not None and not request.actor.can(perm):
+            if alternatives and not any(request.actor.can(p) for p in alternatives):
                 if request.path == reverse("counter:search") and request.method == "GET":
                     home = home_for(request.user)  # the counter's front page is not everybody's
                     if home != request.path:
                         return redirect(home)
-                return refuse(request, perm)
+                return refuse(request, alternatives[0])
             try:
                 return view(request, *args, **kwargs)
             except DomainError as exc:

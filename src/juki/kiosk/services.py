@@ -206,7 +206,7 @@ def precheck(*, actor: Actor, holder: CardHolder, form: str) -> Household:
         if enforcement.protected_ids(subjects):
             session.flag(enforcement.FLAG)
             raise Refused(ErrorCode.SUPPORT_MEASURE_BLOCK)
-        if enforcement.restrictions_for(subjects, Process.CERTIFICATE):
+        if enforcement.restrictions_for(subjects, Process.CERTIFICATE, unattended=True):  # 一時解除 is the counter's
             session.flag(enforcement.RESTRICTION_FLAG)
             raise Refused(ErrorCode.RESTRICTED)
         if form == SEAL and not holder.seal_registration_id:

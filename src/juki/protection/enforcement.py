@@ -85,11 +85,13 @@ def protected_ids(person_ids: Iterable[int]) -> set[int]:
 
 
 def restrictions_for(person_ids: Iterable[int], process: Process, *, household_ids: Iterable[int] = (),
-                     now: dt.datetime | None = None) -> dict[int, list[Restriction]]:
+                     now: dt.datetime | None = None, unattended: bool = False) -> dict[int, list[Restriction]]:
     """person id → the 抑止 of `process` in force on them (their own, or their household's).
 
     Persons of a restricted household are found by their current household; a household id given
-    in `household_ids` (a destination) is reported under the key `-household_id`.
+    in `household_ids` (a destination) is reported under the key `-household_id`. `unattended`:
+    for a channel no clerk watches (the kiosk, like コンビニ交付), to which a 一時解除 does not
+    apply [410]: it is meant for the counter that released it.
     """
     ids = list({int(i) for i in person_ids})
     now = now or timezone.now()
@@ -104,7 +106,7 @@ def restrictions_for(person_ids: Iterable[int], process: Process, *, household_i
         Q(person_id__in=ids) | Q(household_id__in=hids))
     out: dict[int, list[Restriction]] = defaultdict(list)
     for r in rows:
-        if not _in_force(r, process, now):
+        if not _in_force(r, process, now, unattended=unattended):
             continue
         if r.person_id:
             out[r.person_id].append(r)
@@ -117,9 +119,11 @@ def restrictions_for(person_ids: Iterable[int], process: Process, *, household_i
     return out
 
 
-def _in_force(r: Restriction, process: Process, now: dt.datetime) -> bool:
-    # A 一時解除 is never passed on to other systems [410]: linkage stays blocked.
-    released = process != Process.LINKAGE and r.temporary_release_until and r.temporary_release_until > now
+def _in_force(r: Restriction, process: Process, now: dt.datetime, *, unattended: bool = False) -> bool:
+    # A 一時解除 is never passed on to other systems [410]: linkage stays blocked, and so does a
+    # channel no clerk watches.
+    released = (process != Process.LINKAGE and not unattended
+                and r.temporary_release_until and r.temporary_release_until > now)
     return process in r.processes and not released
 
 

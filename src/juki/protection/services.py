@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from juki.accounts.permissions import Perm
+from juki.accounts.permissions import RESTRICTION_RIGHTS, Perm
 from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
 from juki.audit.models import Category
@@ -416,8 +416,9 @@ def restriction_temporary_release(*, actor: Actor, restriction_id: int, minutes:
 
 def protection_of(*, actor: Actor, person_id: int) -> dict:
     """Restrictions (own and household's) and — with the right — 支援措置 of one person."""
-    with gate.open(actor, function="restriction.view", perm=Perm.RESTRICTION_MANAGE,
-                   criteria={"person_id": person_id}) as session:
+    # Any one of the three 抑止 rights shows the list (the steps check their own right) [410].
+    perm = next((p for p in RESTRICTION_RIGHTS if actor.can(p)), Perm.RESTRICTION_MANAGE)
+    with gate.open(actor, function="restriction.view", perm=perm, criteria={"person_id": person_id}) as session:
         person = Person.objects.filter(pk=person_id).first()
         if person is None:
             raise NotFoundError("指定された住民が見つかりません。")

@@ -5,10 +5,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from juki.accounts.permissions import Perm
+from juki.accounts.permissions import RESTRICTION_RIGHTS, Perm
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import display_date, parse_date
-from juki.counter.access import counter_view
+from juki.counter.access import counter_view, refuse
 from juki.register.models import Municipality
 
 from . import forms, services, terms
@@ -109,12 +109,13 @@ def _person_page(request, person_id: int, *, restriction_form=None, error=None, 
         "p": data, "measures": measures, "error": error,
         "restriction_form": restriction_form or forms.RestrictionForm(),
         # [410]: 解除 and 一時解除 are rights of their own; offer only what this session may do.
+        "may_set": request.actor.can(Perm.RESTRICTION_MANAGE),
         "may_release": request.actor.can(Perm.RESTRICTION_RELEASE),
         "may_release_temporarily": request.actor.can(Perm.RESTRICTION_TEMPORARY_RELEASE),
         "title": "抑止・支援措置", "help": "support"}, status=status)
 
 
-@counter_view(Perm.RESTRICTION_MANAGE)
+@counter_view(RESTRICTION_RIGHTS)
 def person_protection(request, person_id: int):
     return _person_page(request, person_id)
 
@@ -146,17 +147,22 @@ def _back(request):
         raise DomainError(ErrorCode.INVALID_INPUT, "画面を開き直してから操作してください。") from None
 
 
+_ACTION_RIGHTS = {"release": Perm.RESTRICTION_RELEASE, "temporary-release": Perm.RESTRICTION_TEMPORARY_RELEASE}
+
+
 @require_POST
-@counter_view(Perm.RESTRICTION_MANAGE)
+@counter_view(RESTRICTION_RIGHTS)
 def restriction_action(request, restriction_id: int, action: str):
+    if action not in _ACTION_RIGHTS:
+        raise Http404
+    if not request.actor.can(_ACTION_RIGHTS[action]):  # before the input is looked at: a refusal is logged
+        return refuse(request, _ACTION_RIGHTS[action])
     if action == "release":
         services.restriction_release(actor=request.actor, restriction_id=restriction_id)
-    elif action == "temporary-release":
+    else:
         minutes = request.POST.get("minutes") or None
         if minutes is not None and not minutes.isdigit():
             raise DomainError(ErrorCode.INVALID_INPUT, "一時解除の時間は分（数字）で入力してください。", field="minutes")
         services.restriction_temporary_release(actor=request.actor, restriction_id=restriction_id,
                                                minutes=int(minutes) if minutes else None)
-    else:
-        raise Http404
     return _back(request)
