@@ -11,10 +11,12 @@ from juki.cards import services
 from juki.cards.models import CardState
 from juki.certificates.entitlement import Request
 from juki.certificates.models import CertificateIssue
-from juki.core.errors import AccessDenied, DomainError, ErrorCode
+from juki.core.errors import AccessDenied, ErrorCode
 from juki.seals import services as seals
 from juki.seals.models import EndReason, SealState
 from tests.conftest import api_for
+from tests.helpers import log_rows as rows
+from tests.helpers import refused
 from tests.seals.helpers import seal_png
 
 from .conftest import PIN, PIN2, card_row
@@ -33,17 +35,6 @@ def certify(actor, number, **over):
     values = {"card_number": number, "stated_birth_date": BORN, "request": Request(kind="agent", requester_name="拾得　者")}
     values.update(over)
     return seals.seal_certificate_issue(actor=actor, **values)
-
-
-def refused(code, fn, **kw) -> DomainError:
-    with pytest.raises(DomainError) as exc:
-        fn(**kw)
-    assert exc.value.code == code, exc.value.message
-    return exc.value
-
-
-def rows(function: str) -> list[AccessLog]:
-    return list(AccessLog.objects.filter(function=function).order_by("seq"))
 
 
 def live_seal(actor, person_id):

@@ -14,20 +14,11 @@ from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.register.services import changes
 from juki.seals.models import SealState
 from tests.conftest import days_ago
+from tests.helpers import log_rows as rows
+from tests.helpers import refused
 from tests.register.helpers import person, ref
 
 from .conftest import PIN, PIN2, card_row, register_seal
-
-
-def refused(code: ErrorCode, fn, **kw) -> DomainError:
-    with pytest.raises(DomainError) as exc:
-        fn(**kw)
-    assert exc.value.code == code, exc.value.message
-    return exc.value
-
-
-def rows(function: str) -> list[AccessLog]:
-    return list(AccessLog.objects.filter(function=function).order_by("seq"))
 
 
 def events_of(card_id: int) -> list[str]:

@@ -22,6 +22,7 @@ from juki.certificates.models import CertificateIssue
 from juki.certificates.services import Request
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from tests.conftest import counter_client
+from tests.helpers import last_log
 
 from .test_move_out import leave
 
@@ -62,10 +63,6 @@ def issue(actor, fam, *, form="copy", request=None) -> CertificateIssue:
 
 def void(actor, number: str, reason="印刷を誤ったため"):
     services.certificate_void(actor=actor, number=number, reason=reason)
-
-
-def last_log(**filters) -> AccessLog:
-    return AccessLog.objects.filter(**filters).order_by("-id").first()
 
 
 # --- fees ------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from juki.certificates.services import Request
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.register.services import changes
 from tests.conftest import TODAY, days_ago, move_in_family, person_input
+from tests.helpers import last_log
 from tests.protection.helpers import OFFENDER, move_in_victim, protect
 from tests.register.helpers import ref
 
@@ -58,10 +59,6 @@ def issue(actor, fam, *, options: Options | None = None, request: Request | None
         actor=actor, options=options, household_id=fam["household"] if household else None,
         person_ids=person_ids if person_ids is not None else ([] if household else [fam["head"]]),
         request=request or self_request(fam["head"]))
-
-
-def last_log(**filters) -> AccessLog:
-    return AccessLog.objects.filter(**filters).order_by("-id").first()
 
 
 # --- who may get what (pure rules) ---------------------------------------------------------------

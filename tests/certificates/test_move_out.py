@@ -20,6 +20,7 @@ from juki.register import selectors
 from juki.register.services import changes
 from juki.register.services.people import Address
 from tests.conftest import KOKURA_JOUNAI, ROOT, TODAY, days_ago, move_in_family
+from tests.helpers import last_log
 from tests.protection.helpers import move_in_victim, protect
 from tests.register.helpers import ref
 
@@ -43,10 +44,6 @@ def shot(pdf: bytes, name: str, tmp_path) -> None:
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(pdf)
     subprocess.run(["pdftoppm", "-r", "70", "-png", "-singlefile", str(path), str(SHOTS / name)], check=True)
-
-
-def last_log(**filters) -> AccessLog:
-    return AccessLog.objects.filter(**filters).order_by("-id").first()
 
 
 def leave(actor, fam, *, event_date=None, notified_on=None, persons=None, abroad=False) -> int:

@@ -2,10 +2,10 @@
 import datetime as dt
 
 from juki.audit.gate import Actor
-from juki.audit.models import AccessLog
 from juki.protection import services
 from juki.register.services import changes
 from juki.register.services.people import Address
+from tests.helpers import last_log  # noqa: F401 - re-exported for the protection tests
 
 from ..conftest import KOKURA_JOUNAI, days_ago, person_input
 
@@ -38,5 +38,3 @@ def protect(actor: Actor, victim: dict, *, provisional: bool = False, start: dt.
         provisional=provisional, start=start, members=[(victim["child"], "子")], **kw)
 
 
-def last_log(**filters) -> AccessLog:
-    return AccessLog.objects.filter(**filters).order_by("-id").first()

@@ -17,6 +17,7 @@ from juki.core.errors import DomainError, ErrorCode
 from juki.protection import services as protection
 from juki.seals import services
 from juki.seals.models import RegistrationMethod
+from tests.helpers import refused
 
 from .helpers import seal_png
 
@@ -41,13 +42,6 @@ def issue(actor, holder, **over):
               "person_id": holder["person_id"]}
     values.update(over)
     return services.seal_certificate_issue(actor=actor, **values)
-
-
-def refused(code, call, *args, **kwargs) -> DomainError:
-    with pytest.raises(DomainError) as e:
-        call(*args, **kwargs)
-    assert e.value.code == code, e.value.message
-    return e.value
 
 
 def text_of(pdf: bytes, tmp_path) -> str:

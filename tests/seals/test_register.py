@@ -10,7 +10,7 @@ from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.cards import services as cards
 from juki.cards.models import Card
-from juki.core.errors import AccessDenied, DomainError, ErrorCode
+from juki.core.errors import AccessDenied, ErrorCode
 from juki.register.services import changes
 from juki.register.services.writer import PersonRef
 from juki.seals import services
@@ -21,6 +21,7 @@ from juki.seals.models import (
     SealRegistration,
     SealState,
 )
+from tests.helpers import last_log, refused
 
 from .helpers import seal_png
 
@@ -33,19 +34,8 @@ def register(actor, person_id, **over):
     return services.seal_register(actor=actor, person_id=person_id, **values)
 
 
-def refused(code, call, *args, **kwargs) -> DomainError:
-    with pytest.raises(DomainError) as e:
-        call(*args, **kwargs)
-    assert e.value.code == code, e.value.message
-    return e.value
-
-
 def regs(actor, person_id) -> list[dict]:
     return services.seal_get(actor=actor, person_id=person_id)["registrations"]
-
-
-def last_log(function: str) -> AccessLog:
-    return AccessLog.objects.filter(function=function).order_by("-id").first()
 
 
 def test_a_resident_with_a_photo_id_is_registered_the_same_day(actor, fam):
