@@ -37,3 +37,11 @@ def test_createstaff_refuses_an_existing_username_with_a_message(db, monkeypatch
         call_command("createstaff", "tanaka", "--role", "viewer")
     assert "既に登録されています" in str(err.value)
     assert Staff.objects.get(username="tanaka").role == "clerk"
+
+
+@pytest.mark.parametrize("command, option", [("seals_sweep", "--on"), ("protection_alerts", "--on"),
+                                             ("anomaly_report", "--date")])
+def test_daily_commands_refuse_a_bad_date_in_japanese(db, command, option):
+    with pytest.raises(CommandError) as bad:
+        call_command(command, option, "R8.1.1")
+    assert str(bad.value) == f"{option} は 2025-04-01 のように YYYY-MM-DD の形式で指定してください。"

@@ -6,11 +6,12 @@ never residents' names; --out writes the same findings as CSV (UTF-8 with BOM, f
 """
 import datetime as dt
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from juki.audit.analysis import JST, write_csv
 from juki.audit.anomalies import COLUMNS, anomalies
 from juki.audit.gate import Actor
+from juki.core.management.options import date_option
 
 
 class Command(BaseCommand):
@@ -21,13 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="CSVの出力先ファイル")
 
     def handle(self, *args, **opts):
-        if opts["date"]:
-            try:
-                day = dt.date.fromisoformat(opts["date"])
-            except ValueError:
-                raise CommandError("--date は 2025-04-01 のように指定してください。") from None
-        else:
-            day = dt.datetime.now(JST).date() - dt.timedelta(days=1)
+        day = date_option(opts["date"], "--date") or dt.datetime.now(JST).date() - dt.timedelta(days=1)
         findings = anomalies(Actor.batch("anomaly_report"), day, function="batch.anomaly_report")
         if opts["out"]:
             with open(opts["out"], "w", encoding="utf-8-sig", newline="") as f:

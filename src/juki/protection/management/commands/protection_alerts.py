@@ -1,8 +1,7 @@
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from juki.audit.gate import Actor
+from juki.core.management.options import date_option, write_counts
 
 from ...services import alerts
 
@@ -23,12 +22,4 @@ class Command(BaseCommand):
         parser.add_argument("--on", help="基準日 YYYY-MM-DD（省略時は本日）")
 
     def handle(self, *args, **opts):
-        try:
-            on = dt.date.fromisoformat(opts["on"]) if opts.get("on") else None
-        except ValueError:
-            raise CommandError("--on は YYYY-MM-DD の形式で指定してください。") from None
-        found = alerts(actor=Actor.batch("protection-alerts"), on=on)
-        self.stdout.write(f"基準日 {found['on']}")
-        for key, label in _LINES:
-            ids = found[key]
-            self.stdout.write(f"{label} {len(ids)}件" + (": " + ", ".join(str(i) for i in ids) if ids else ""))
+        write_counts(self.stdout, alerts(actor=Actor.batch("protection-alerts"), on=date_option(opts.get("on"))), _LINES)

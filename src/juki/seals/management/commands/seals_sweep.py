@@ -1,8 +1,7 @@
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from juki.audit.gate import Actor
+from juki.core.management.options import date_option, write_counts
 
 from ...services import seal_sweep
 
@@ -16,12 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("--on", help="基準日 YYYY-MM-DD（省略時は本日）")
 
     def handle(self, *args, **opts):
-        try:
-            on = dt.date.fromisoformat(opts["on"]) if opts.get("on") else None
-        except ValueError:
-            raise CommandError("--on は YYYY-MM-DD の形式で指定してください。") from None
-        done = seal_sweep(actor=Actor.batch("seals-sweep"), on=on)
-        self.stdout.write(f"基準日 {done['on']}")
-        for key, label in (("expired", "回答期限の経過による終了"), ("ex_officio", "住民登録の消除による職権廃止")):
-            ids = done[key]
-            self.stdout.write(f"{label} {len(ids)}件" + (": " + ", ".join(str(i) for i in ids) if ids else ""))
+        done = seal_sweep(actor=Actor.batch("seals-sweep"), on=date_option(opts.get("on")))
+        write_counts(self.stdout, done, (("expired", "回答期限の経過による終了"),
+                                         ("ex_officio", "住民登録の消除による職権廃止")))
