@@ -28,14 +28,13 @@ from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.pdf import draw_string, register_fonts
-from juki.core.wareki import to_wareki
 from juki.protection import enforcement
 from juki.register import selectors
 from juki.register.reasons import Reason
 
 from . import render as r
 from . import snapshot
-from .content import name_text, written_name
+from .content import issue_stamp, name_text, written_name
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
 
@@ -113,11 +112,7 @@ def build(*, read: dict, issue_number: str, issued_on: dt.date, municipality: st
         "kind": kind,
         "title": TITLES[kind],
         "official_mark": "",
-        "issue_number": issue_number,
-        "issued_on": issued_on.isoformat(),
-        "issued_on_display": to_wareki(issued_on),
-        "municipality": municipality,
-        "mayor_title": mayor_title,
+        **issue_stamp(issue_number, issued_on, municipality, mayor_title),
         "addressee": {"postal_code": _postal(address.get("postal_code") or ""),
                       "address": f"{city().prefecture}{address.get('display', '')}",
                       "name": written_name(person["name"])},

@@ -101,6 +101,12 @@ def _with_kana(text: str, kana: str) -> str:
     return f"{text}　（{kana}）" if text and kana else text
 
 
+def issue_stamp(issue_number: str, issued_on: dt.date, municipality: str, mayor_title: str) -> dict:
+    """The items every form carries about its issue: number, date (also in 和暦), issuer [1040][1050]."""
+    return {"issue_number": issue_number, "issued_on": issued_on.isoformat(), "issued_on_display": to_wareki(issued_on),
+            "municipality": municipality, "mayor_title": mayor_title}
+
+
 def written_name(n: dict) -> str:
     # A name in Roman letters (a foreign resident's) is spaced the way it is written: 「NGUYEN VAN AN」.
     latin = (n["family_name"] + n["given_name"]).isascii()
@@ -352,11 +358,7 @@ def build(*, household: dict | None, persons: list[dict], histories: dict[int, l
         "layout": layout,
         "official": options.official,
         "official_mark": OFFICIAL_MARK if options.official else "",
-        "issue_number": issue_number,
-        "issued_on": issued_on.isoformat(),
-        "issued_on_display": to_wareki(issued_on),
-        "municipality": municipality,
-        "mayor_title": mayor_title,
+        **issue_stamp(issue_number, issued_on, municipality, mayor_title),
         "common": common,
         "sections": sections,
         "certification": _CERTIFICATION[options.form].format(whole="世帯全員の" if whole else ""),

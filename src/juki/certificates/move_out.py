@@ -32,7 +32,6 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core.errors import AccessDenied, ConflictError, DomainError, ErrorCode
-from juki.core.wareki import to_wareki
 from juki.protection import certificates as protection
 from juki.protection import enforcement
 from juki.register import selectors
@@ -40,7 +39,7 @@ from juki.register.reasons import Category, Operation, Reason, category, label
 
 from . import render as render_module
 from . import snapshot
-from .content import FOREIGN_ITEMS, my_number_text, name_text
+from .content import FOREIGN_ITEMS, issue_stamp, my_number_text, name_text
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
 
@@ -256,11 +255,7 @@ def build(*, read: dict, special: bool, issue_number: str, issued_on: dt.date, m
         "official": False,
         "official_mark": "",
         "marks": [SPECIAL_MARK] if special else [],
-        "issue_number": issue_number,
-        "issued_on": issued_on.isoformat(),
-        "issued_on_display": to_wareki(issued_on),
-        "municipality": municipality,
-        "mayor_title": mayor_title,
+        **issue_stamp(issue_number, issued_on, municipality, mayor_title),
         "common": common,
         "sections": sections,
         # Two to a row where short, as on the 住民票の写し; 筆頭者 too, so a household of three fits a sheet.

@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from juki.certificates import render as certificate
+from juki.certificates.content import issue_stamp
 from juki.core import pdf
 from juki.core.pdf import draw_string, register_fonts, string_width
 from juki.core.wareki import to_wareki
@@ -59,11 +60,7 @@ def content(*, person: dict, registration, issue_number: str, issued_on, municip
         "image": bytes(registration.image),
         "image_dpi": registration.image_dpi or 300,
         "certification": CERTIFICATION,
-        "issue_number": issue_number,
-        "issued_on": issued_on.isoformat(),
-        "issued_on_display": to_wareki(issued_on),
-        "municipality": municipality,
-        "mayor_title": mayor_title,
+        **issue_stamp(issue_number, issued_on, municipality, mayor_title),
         "person_ids": [person["person_id"]],
     }
 
