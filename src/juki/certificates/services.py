@@ -211,8 +211,7 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
                 "reissue_of": reissue_of.number if reissue_of else None}
     with gate.open(actor, function="certificate.issue", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         session.record(person_ids)
-        if channel not in Channel.values:
-            raise DomainError(ErrorCode.INVALID_INPUT, "交付の方法が正しくありません。", field="channel")
+        require_channel(channel)
         household, subjects, persons, histories, check = gather(session, options=options, household_id=household_id,
                                                                 person_ids=person_ids, request=request, channel=channel)
         municipality, mayor_title = issuer()
@@ -227,6 +226,12 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
                                   request=request, channel=channel, reissue_of=reissue_of, official=options.official,
                                   log_criteria={"with_my_number": options.my_number})
         return IssueResult(issue=issue, pdf=pdf, warnings=tuple(check.get("warnings") or ()))
+
+
+def require_channel(channel: str) -> None:
+    """窓口・自動交付機・…: the ways a certificate can be issued (every form, checked once more in record_issue)."""
+    if channel not in Channel.values:
+        raise DomainError(ErrorCode.INVALID_INPUT, "交付の方法が正しくありません。", field="channel")
 
 
 def record_issue(session, *, form: str, options: dict, make_pdf, request: Request, channel: str,
@@ -248,6 +253,7 @@ def record_issue(session, *, form: str, options: dict, make_pdf, request: Reques
     Raising refuses the issue and gives the number back.
     """
     actor = session.actor
+    require_channel(channel)
     with transaction.atomic():
         issued_at = timezone.now()
         issued_on = timezone.localdate(issued_at)

@@ -643,8 +643,7 @@ def _check_certificate(session, *, card_number: str, request: Request, channel: 
     """The card, the registration, the requester, 抑止・支援措置 and the register: refuses, or returns
     what the certificate prints (inside the caller's open gate)."""
     actor = session.actor
-    if channel not in Channel.values:
-        raise DomainError(ErrorCode.INVALID_INPUT, "交付の方法が正しくありません。", field="channel")
+    certificates.require_channel(channel)
     if request.kind not in _PROTECTION_KIND:
         raise DomainError(ErrorCode.CERTIFICATE_NOT_ENTITLED, "印鑑登録証明書は、印鑑登録証を持参した本人または代理人の請求にだけ交付できます。",
                           field="kind")
