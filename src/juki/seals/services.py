@@ -450,6 +450,9 @@ def seal_inquiry_letter(*, actor: Actor, person_id: int) -> bytes:
         reg = SealRegistration.objects.filter(person_id=person_id, state=SealState.PENDING).first()
         if reg is None:
             raise DomainError(ErrorCode.SEAL_STATE, "この方には、照会中の印鑑登録の申請がありません。")
+        if reg.answer_due < today():  # its 回答書 could no longer register anything
+            raise DomainError(ErrorCode.SEAL_STATE, f"回答期限（{to_wareki(reg.answer_due)}）を過ぎているため、"
+                              "照会書は印刷できません。もう一度、登録の申請をしてください。")
         _municipality, mayor_title = certificates.issuer()
         session.criteria["registration_id"] = reg.id
         return render.inquiry_letter(person=person, registration=reg, mayor_title=mayor_title, printed_on=today())
