@@ -565,9 +565,13 @@ def card_change_pin(*, actor: Actor, card_id: int, person_id: int | None = None,
         return card_dict(card)
 
 
-def _date_in_range(value: dt.date | None, card: Card, field: str) -> dt.date | None:
+def _date_in_range(value: dt.date | None, card: Card, field: str, *, lost: bool = False) -> dt.date | None:
+    """カード回収年月日: only for a card handed in (a lost one was never collected), not in the future,
+    not before the card was issued."""
     if value is None:
         return None
+    if lost:
+        raise DomainError(ErrorCode.INVALID_INPUT, "紛失したカードには回収年月日を入力できません。", field=field)
     if value > timezone.localdate():
         raise DomainError(ErrorCode.INVALID_DATE, "回収年月日に未来の日付は入力できません。", field=field)
     if value < card.issued_on:
@@ -584,7 +588,7 @@ def card_abolish(*, actor: Actor, card_id: int, person_id: int | None = None, re
         with transaction.atomic():
             card = _card(session, card_id)
             _require(card, *LIVE_STATES, message="このカードはすでに廃止されています。")
-            collected_on = _date_in_range(collected_on, card, "collected_on")
+            collected_on = _date_in_range(collected_on, card, "collected_on", lost=reason == CardEndReason.LOST)
             _set_state(card, CardState.ABOLISHED, ended_on=timezone.localdate(), end_reason=reason,
                        collected_on=collected_on)
             _event(card, actor, CardEventKind.ABOLISHED, note=" ".join(filter(None, [CardEndReason(reason).label,
@@ -615,7 +619,7 @@ def card_reissue(*, actor: Actor, card_id: int, person_id: int | None = None, pi
             old = _card(session, card_id)
             _require(old, *LIVE_STATES, message="廃止されたカードは再交付できません。新しく交付してください。")
             pin = validate_pin(pin, birth_date=_resident(old.person_id))
-            collected_on = _date_in_range(collected_on, old, "collected_on")
+            collected_on = _date_in_range(collected_on, old, "collected_on", lost=reason == "lost")
             _set_state(old, CardState.ABOLISHED, ended_on=timezone.localdate(), end_reason=CardEndReason.REISSUE,
                        collected_on=collected_on)
             _event(old, actor, CardEventKind.ABOLISHED, note=f"再交付（{REISSUE_REASONS[reason]}）")
