@@ -210,3 +210,16 @@ def test_a_release_only_grant_works_on_the_screen_too(victim, setter, releaser, 
     row = last_log(user=releaser)
     assert (row.function, row.outcome, row.criteria["perm"]) == (
         "screen.restriction_action", AccessLog.DENIED, "restriction.temporary_release")
+
+
+def test_a_household_event_names_only_the_members_living_there(victim, sup, reader, world):
+    """A member who died keeps the household id on their last version: not covered, not sent."""
+    from juki.register.services import changes
+    from tests.conftest import days_ago
+    from tests.register.helpers import ref
+
+    changes.death(actor=world, event_date=days_ago(1), notified_on=days_ago(0), persons=[ref(victim["child"])])
+    services.restriction_set(actor=sup, household_id=victim["household"], processes=["certificate"], reason="申出")
+    (event,) = events(reader)
+    assert [p["person_id"] for p in event["persons"]] == [victim["mother"]]
+    assert [s.person_id for s in last_log(function="restriction.set").subjects.all()] == [victim["mother"]]

@@ -24,7 +24,7 @@ from juki.audit.models import Category
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import display_date
 from juki.register import textnorm
-from juki.register.models import Household, Person, PersonVersion
+from juki.register.models import Household, Person, PersonVersion, Status
 
 from . import enforcement, linkage, terms
 from .models import (
@@ -369,10 +369,11 @@ def restriction_set(*, actor: Actor, processes: Iterable[str], reason: str, pers
 
 
 def _covered(r: Restriction) -> list[int]:
-    """Whom a restriction covers now: its person, or its household's members."""
+    """Whom a restriction covers now: its person, or its household's members (residents only: a
+    member who died or moved away keeps the household id on their last version)."""
     if r.person_id:
         return [r.person_id]
-    return list(Person.objects.filter(household_id=r.household_id).values_list("id", flat=True))
+    return list(Person.objects.filter(household_id=r.household_id, status=Status.RESIDENT).values_list("id", flat=True))
 
 
 def _load_restriction(restriction_id: int, session: GateSession) -> Restriction:
