@@ -92,6 +92,10 @@ def test_a_resident_gets_a_copy_of_their_own_with_card_and_pin(kc, kiosk, card, 
     text = pdf_text(pdf.content)
     assert "青木太郎" in text and issued.number in text and "福岡県北九州市小倉北区城内1番" in text
     assert AccessLog.objects.filter(function="print.certificate_download", system="kiosk:KIOSK-01").count() == 1
+    # The copy shown on the done screen (its iframe) is on the record too, as at the counter.
+    assert kc.get("/kiosk/done/certificate.pdf")["Content-Disposition"].startswith("inline")
+    shown = AccessLog.objects.filter(function="print.certificate_download", system="kiosk:KIOSK-01").order_by("id")
+    assert [(r.criteria["inline"], r.criteria["channel"]) for r in shown] == [(False, "kiosk"), (True, "kiosk")]
 
     r = kc.post("/kiosk/finish/")
     assert r["Location"] == "/kiosk/end/"

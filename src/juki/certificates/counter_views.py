@@ -26,15 +26,15 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from juki.accounts.permissions import Perm
-from juki.audit import events
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import to_wareki
 from juki.counter.access import counter_view
 from juki.register import selectors
 
-from . import cash, code_notice, move_out, services
+from . import cash, code_notice, move_out, responses, services
 from .cash_forms import CashForm
 from .forms import IssueForm, ListForm, MoveOutForm, VoidForm
+from .models import Channel
 from .preview import certificate_preview
 
 SESSION_PREVIEW = "juki_certificate_preview"  # {"token", "pdf"}
@@ -274,15 +274,9 @@ def issue_pdf(request, number: str):
     if slot.get("number") != number:
         raise NotFoundError("この証明書のPDFは、交付した画面からだけ取り出せます。"
                             "もう一度必要なときは、交付履歴から無効にして再交付してください。")
-    # Each copy handed out is on the record (the issue itself logged print.certificate).
-    inline = request.GET.get("inline") == "1"
-    events.record(request.actor, function="print.certificate_download", person_ids=slot.get("person_ids") or [],
-                  criteria={"number": number, "inline": inline})
-    response = HttpResponse(base64.b64decode(slot["pdf"]), content_type="application/pdf")
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="certificate-{number}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return responses.issued_pdf(request.actor, number=number, pdf_base64=slot["pdf"],
+                                person_ids=slot.get("person_ids") or [], inline=request.GET.get("inline") == "1",
+                                channel=Channel.COUNTER)
 
 
 @require_GET

@@ -13,13 +13,14 @@ import base64
 import secrets
 from dataclasses import asdict
 
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from juki.audit import events
 from juki.cards.services import CardHolder
+from juki.certificates import responses
+from juki.certificates.models import Channel
 from juki.core.errors import DomainError, ErrorCode
 
 from . import access, devices, services
@@ -288,14 +289,10 @@ def done(request):
 @kiosk_view(needs=("issued",))
 def pdf(request):
     issued = request.kiosk["issued"]
-    download = request.GET.get("download") == "1"
-    if download:  # each copy taken away is on the record, as at the counter
-        events.record(request.kiosk_actor, function="print.certificate_download", person_ids=issued["person_ids"],
-                      criteria={"number": issued["number"], "channel": "kiosk"})
-    response = HttpResponse(base64.b64decode(issued["pdf"]), content_type="application/pdf")
-    disposition = "attachment" if download else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="certificate-{issued["number"]}.pdf"'
-    return response
+    # Shown on the done screen or taken away: each copy is on the record, as at the counter.
+    return responses.issued_pdf(request.kiosk_actor, number=issued["number"], pdf_base64=issued["pdf"],
+                                person_ids=issued["person_ids"], inline=request.GET.get("download") != "1",
+                                channel=Channel.KIOSK)
 
 
 @require_POST
