@@ -95,3 +95,19 @@ def test_a_refused_read_of_a_person_is_recorded_against_that_person(family, audi
     assert row.outcome == "denied"
     # …so that the person's disclosure report lists the attempt too.
     assert list(AccessLogSubject.objects.filter(log=row).values_list("person_id", flat=True)) == [pid]
+
+
+def test_only_a_shell_job_is_a_batch_a_device_is_not(clerk, terminal, db):
+    """A kiosk, like a batch job, has no user; it must never be taken for one (every right, no review)."""
+    from juki.core.errors import DomainError
+    from juki.register.services.verification import change_commit
+
+    device = Actor.device("kiosk:T", frozenset({"person.view"}))
+    assert Actor.batch("sweep").is_batch and not device.is_batch and not Actor(user=clerk, terminal=terminal).is_batch
+    assert Actor.batch("sweep").can("change.move_in") and device.can("person.view")
+    assert not device.can("change.move_in") and not device.can("person.change")
+    # The API's direct commit: a device is refused (logged), not waved through like a batch job.
+    with pytest.raises(DomainError) as refused:
+        change_commit(actor=device, operation="death", kwargs={})
+    assert refused.value.code == "permission_denied"
+    assert AccessLog.objects.filter(system="kiosk:T", function="change.death").exists()

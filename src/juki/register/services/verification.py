@@ -339,10 +339,11 @@ def change_enter(*, actor: Actor, operation: str, payload: dict) -> PendingChang
 def change_commit(*, actor: Actor, operation: str, kwargs: dict) -> ChangeResult:
     """A change committed at once (the API's /changes endpoints): never a 本人確認情報 correction,
     and for a staff user only where the city has turned two-person verification off — else the API
-    would be a way around the review (C10). A batch job (no user) commits what it was started for."""
+    would be a way around the review (C10). A batch job (`Actor.is_batch`) commits what it was started for;
+    a device never does."""
     if identity_correction(operation, kwargs, actor=actor):
         raise _identity_refusal()
-    if two_person_required() and actor.user is not None:
+    if two_person_required() and not actor.is_batch:
         with gate.open(actor, function=f"change.{operation}", perm=Perm.PERSON_CHANGE,
                        criteria={"operation": operation, "refused": "review_required"}):
             raise DomainError(ErrorCode.REVIEW_REQUIRED,
