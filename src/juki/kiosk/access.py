@@ -89,6 +89,12 @@ def begin(request) -> dict:
     return data
 
 
+def unspent(data: dict | None) -> int:
+    """The money that goes back when a session ends: what was paid, unless a certificate was issued."""
+    data = data or {}
+    return 0 if data.get("issued") else data.get("paid", 0)
+
+
 def end(request, message: str = "", *, returned: int = 0, issued: bool = False):
     """End the resident's session and show 「カードをお取りください」 (with the money given back)."""
     _forget(request)
@@ -117,7 +123,7 @@ def kiosk_view(*, needs: tuple[str, ...] = (), missing: str = "kiosk:start", tou
             if needs and (data is None or any(data.get(k) is None for k in needs)):
                 return redirect("kiosk:start" if data is None else missing)
             if touch and data is not None and services.idle_expired(data.get("seen"), now):
-                return end(request, services.TIMED_OUT, returned=0 if data.get("issued") else data.get("paid", 0))
+                return end(request, services.TIMED_OUT, returned=unspent(data))
             if touch and data is not None:
                 data["seen"] = now
                 save(request, data)
@@ -125,8 +131,7 @@ def kiosk_view(*, needs: tuple[str, ...] = (), missing: str = "kiosk:start", tou
             try:
                 return view(request, *args, **kwargs)
             except DomainError as exc:  # whatever the rule, the resident reads the kiosk's own words
-                paid = (data or {}).get("paid", 0) if not (data or {}).get("issued") else 0
-                return end(request, services.refusal(exc).message, returned=paid)
+                return end(request, services.refusal(exc).message, returned=unspent(data))
 
         return wrapped
 

@@ -70,7 +70,7 @@ def setup(request):
 def start(request):
     data = request.kiosk
     if data is not None:  # a session left open (the back button, a reload): end it, give back the money
-        return access.end(request, returned=0 if data.get("issued") else data.get("paid", 0))
+        return access.end(request, returned=access.unspent(data))
     return render(request, "kiosk/start.html", {"title": "証明書自動交付機", "step": 0, "device": request.kiosk_device,
                                                 "fees": {COPY: services.fee(COPY), SEAL: services.fee(SEAL)}})
 
@@ -305,7 +305,7 @@ def finish(request):
 @kiosk_view()
 def cancel(request):
     data = request.kiosk or {}
-    return access.end(request, services.CANCELLED, returned=0 if data.get("issued") else data.get("paid", 0))
+    return access.end(request, services.CANCELLED, returned=access.unspent(data))
 
 
 @require_GET
@@ -315,7 +315,7 @@ def timeout(request):
     data = request.kiosk
     if data is None:
         return redirect("kiosk:start")
-    return access.end(request, services.TIMED_OUT, returned=0 if data.get("issued") else data.get("paid", 0))
+    return access.end(request, services.TIMED_OUT, returned=access.unspent(data))
 
 
 @require_GET
