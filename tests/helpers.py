@@ -1,6 +1,9 @@
 """Small assertions shared by the test packages (log rows and refusals)."""
 from __future__ import annotations
 
+import re
+import subprocess
+
 import pytest
 
 from juki.audit.models import AccessLog
@@ -25,3 +28,24 @@ def refused(code, call, *args, **kwargs) -> DomainError:
         call(*args, **kwargs)
     assert exc.value.code == code, exc.value.message
     return exc.value
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of a PDF (pdftotext), with every whitespace removed so a value wrapped or spaced out still matches."""
+    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, check=True, capture_output=True).stdout.decode()
+    return re.sub(r"\s+", "", out)
+
+
+def pdf_fonts(pdf: bytes) -> str:
+    """The pdffonts listing of a PDF: two header lines, then one line per font."""
+    return subprocess.run(["pdffonts", "-"], input=pdf, check=True, capture_output=True).stdout.decode()
+
+
+def assert_fonts_embedded(pdf: bytes) -> str:
+    """Every font of the PDF is embedded (the `emb` column); returns the pdffonts listing for more checks."""
+    fonts = pdf_fonts(pdf)
+    rows = fonts.splitlines()[2:]
+    assert rows, fonts
+    # columns: name, type (may hold spaces), encoding, emb, sub, uni, object ID (two numbers)
+    assert all(line.split()[-5] == "yes" for line in rows), fonts
+    return fonts

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 from playwright.sync_api import expect
 
 from juki.certificates.models import CertificateIssue
 from tests.conftest import move_in_family
+from tests.helpers import pdf_text
 
 from .counter_helpers import login, ready, search
 
@@ -16,11 +16,6 @@ from .counter_helpers import login, ready, search
 @pytest.fixture
 def residents(world):
     return move_in_family(world)
-
-
-def pdf_text(path) -> str:
-    out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
-    return re.sub(r"\s+", "", out)
 
 
 def test_clerk_issues_a_household_copy_with_chosen_items(page, live_url, clerk, residents, screenshot, tmp_path):
@@ -76,7 +71,7 @@ def test_clerk_issues_a_household_copy_with_chosen_items(page, live_url, clerk, 
     assert download.suggested_filename == f"certificate-{issue.number}.pdf"
     path = tmp_path / download.suggested_filename
     download.save_as(path)
-    text = pdf_text(path)
+    text = pdf_text(path.read_bytes())
     assert issue.number in text and "住民票の写し（世帯全員）" in text
     assert "本籍" in text and "福岡県北九州市小倉北区城内1番" in text
     assert "続柄" in text

@@ -3,14 +3,13 @@ certificate screen (総合証明 tabs), in a real Chromium."""
 from __future__ import annotations
 
 import datetime as dt
-import re
-import subprocess
 
 from playwright.sync_api import expect
 
 from juki.certificates.models import CertificateIssue
 from juki.register.services import changes
 from tests.conftest import TODAY, days_ago, move_in_family
+from tests.helpers import pdf_text
 from tests.register.helpers import ref
 
 from .counter_helpers import login, ready
@@ -18,23 +17,16 @@ from .counter_helpers import login, ready
 MY_NUMBER = "123456789018"
 
 
-def pdf_text(path) -> str:
-    out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
-    return re.sub(r"\s+", "", out)
-
-
-def download(page, live_url, tmp_path) -> str:
+def download(page, live_url) -> str:
     """The PDF behind the screen's 保存・印刷 link, fetched in the page's session. (Clicking it
     while the embedded PDF viewer is still loading makes Chromium's download event unreliable.)"""
     href = page.locator("#download-pdf").get_attribute("href")
     response = page.request.get(live_url + href)
     assert response.ok and response.headers["content-disposition"].startswith("attachment;")
-    path = tmp_path / "issued.pdf"
-    path.write_bytes(response.body())
-    return pdf_text(path)
+    return pdf_text(response.body())
 
 
-def test_move_out_certificate_from_the_change_done_screen(page, live_url, world, supervisor, screenshot, tmp_path):
+def test_move_out_certificate_from_the_change_done_screen(page, live_url, world, supervisor, screenshot):
     family = move_in_family(world)
     ids = [p["id"] for p in family.persons]
     changes.my_number_record(actor=world, event_date=days_ago(10), person=ref(ids[0]), my_number=MY_NUMBER, kind="entry")
@@ -59,7 +51,7 @@ def test_move_out_certificate_from_the_change_done_screen(page, live_url, world,
     page.wait_for_timeout(1500)  # let the PDF viewer draw before the screenshot
     screenshot(page, "certificate-move-out-issued")
 
-    text = download(page, live_url, tmp_path)
+    text = download(page, live_url)
     assert "転出証明書" in text and issue.number in text and "東京都千代田区丸の内一丁目9番" in text
     assert "個人番号123456789018" in text and "青木一郎" in text
     assert issue.person_ids == ids and issue.requester_kind == "notifier"
@@ -74,7 +66,7 @@ def test_move_out_certificate_from_the_change_done_screen(page, live_url, world,
     screenshot(page, "certificate-move-out-tab")
 
 
-def test_code_notice_re_output_from_the_certificate_screen(page, live_url, world, clerk, screenshot, tmp_path):
+def test_code_notice_re_output_from_the_certificate_screen(page, live_url, world, clerk, screenshot):
     family = move_in_family(world)
     child = family.persons[2]["id"]
     login(page, live_url, clerk)
@@ -103,6 +95,6 @@ def test_code_notice_re_output_from_the_certificate_screen(page, live_url, world
     issue = CertificateIssue.objects.get()
     expect(page.locator("#issue-fee")).to_have_text("無料（職権）")
     expect(page.locator("#issued-frame")).to_be_visible()
-    text = download(page, live_url, tmp_path)
+    text = download(page, live_url)
     assert "住民票コード通知票" in text and "青木一郎様" in text and issue.number in text
     assert (issue.form, issue.requester_kind, issue.person_ids) == ("resident_code_notice", "ex_officio", [child])

@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import re
 import shutil
-import subprocess
 from types import SimpleNamespace
 
 import pytest
@@ -22,7 +21,7 @@ from juki.certificates.models import CertificateIssue
 from juki.certificates.services import Request
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from tests.conftest import counter_client
-from tests.helpers import last_log
+from tests.helpers import last_log, pdf_text
 
 from .test_move_out import leave
 
@@ -33,13 +32,6 @@ DOCS = ("運転免許証",)
 FEES = {"copy": 300, "removed_copy": 300, "entry_cert": 250, "move_out_cert": 0, "resident_code_notice": 0,
         "seal_cert": 300}
 GOV = Request(kind="government", requester_name="北九州市保健福祉局", legal_basis="生活保護法第29条")
-
-
-def text_of(pdf: bytes, tmp_path) -> str:
-    path = tmp_path / "c.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
-    return re.sub(r"\s+", "", out)
 
 
 @pytest.fixture(autouse=True)
@@ -100,9 +92,9 @@ def test_fee_screen_and_help_show_the_table(clerk, terminal, world):
 # --- receipt ---------------------------------------------------------------------------------------
 
 
-def test_receipt_has_number_fee_and_place_but_no_name(world, fam, tmp_path):
+def test_receipt_has_number_fee_and_place_but_no_name(world, fam):
     rec = issue(world, fam)
-    text = text_of(cash.certificate_receipt(world, rec.number), tmp_path)
+    text = pdf_text(cash.certificate_receipt(world, rec.number))
     assert "領収書" in text and "再発行" not in text
     assert rec.number in text and "300円" in text and "1通" in text and "住民票の写し" in text
     assert "北九州市" in text and "小倉北区役所市民課" in text
@@ -111,7 +103,7 @@ def test_receipt_has_number_fee_and_place_but_no_name(world, fam, tmp_path):
     assert row.category == Category.PRINT and row.outcome == "done" and row.person_count == 0
     assert row.criteria["number"] == rec.number and row.criteria["fee"] == 300
     # A second print says so.
-    assert "領収書（再発行）" in text_of(cash.certificate_receipt(world, rec.number), tmp_path)
+    assert "領収書（再発行）" in pdf_text(cash.certificate_receipt(world, rec.number))
 
 
 def test_no_receipt_for_free_or_voided_issues(world, fam):
@@ -130,7 +122,7 @@ def test_no_receipt_for_free_or_voided_issues(world, fam):
     assert not AccessLog.objects.filter(function="print.receipt").exists()
 
 
-def test_receipt_button_on_the_issued_screen(clerk, terminal, world, fam, tmp_path):
+def test_receipt_button_on_the_issued_screen(clerk, terminal, world, fam):
     client = counter_client(clerk, terminal)
     rec = issue(world, fam)
     url = reverse(f"{NS}:issue_receipt", args=[rec.number])
@@ -138,7 +130,7 @@ def test_receipt_button_on_the_issued_screen(clerk, terminal, world, fam, tmp_pa
     r = client.get(url)
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert f"receipt-{rec.number}.pdf" in r["Content-Disposition"]
-    assert rec.number in text_of(r.content, tmp_path)
+    assert rec.number in pdf_text(r.content)
     free = issue(world, fam, request=GOV)
     assert url.replace(rec.number, free.number) not in client.get(
         reverse(f"{NS}:issue_detail", args=[free.number])).content.decode()
@@ -217,7 +209,7 @@ def test_summary_day_is_jst_midnight_to_midnight(world, fam, monkeypatch):
     assert start.astimezone(dt.UTC).date() == yesterday
 
 
-def test_summary_screen_csv_and_pdf(clerk, terminal, world, fam, second, tmp_path):
+def test_summary_screen_csv_and_pdf(clerk, terminal, world, fam, second):
     a = issue(world, fam)
     issue(world, fam, form="entry_cert")
     void(world, a.number)  # refund 300
@@ -243,7 +235,7 @@ def test_summary_screen_csv_and_pdf(clerk, terminal, world, fam, second, tmp_pat
 
     r = client.get(reverse(f"{NS}:cash_summary_pdf"), {"day": timezone.localdate().isoformat(), "terminal": ""})
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
-    text = text_of(r.content, tmp_path)
+    text = pdf_text(r.content)
     assert "日計表" in text and "T-01" in text and "T-02" in text and "還付" in text and "収納額" in text
     assert "青木" not in text
     assert last_log(function="print.cash_summary").category == Category.PRINT

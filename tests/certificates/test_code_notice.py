@@ -1,8 +1,6 @@
 """住民票コード通知票 and its 変更 / 修正 versions [890]: content, variants, 職権 record, reissue, refusals."""
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from juki.audit.gate import Actor
@@ -14,10 +12,11 @@ from juki.core.wareki import to_wareki
 from juki.register import selectors
 from juki.register.services import changes
 from tests.conftest import TODAY, days_ago
+from tests.helpers import assert_fonts_embedded, pdf_text
 from tests.protection.helpers import move_in_victim, protect
 from tests.register.helpers import ref
 
-from .test_move_out import last_log, shot, text_of
+from .test_move_out import last_log, shot
 
 
 def code_of(actor, pid: int) -> str:
@@ -32,7 +31,7 @@ def change_code(sup_actor, pid: int) -> int:
 def test_notice_of_the_code_recorded_at_entry(world, fam, tmp_path):
     result = code_notice.resident_code_notice_issue(actor=world, person_id=fam["child"])
     shot(result.pdf, "certificate-code-notice", tmp_path)
-    text = text_of(result.pdf, tmp_path)
+    text = pdf_text(result.pdf)
     for expected in ("住民票コード通知票", "〒803-0813", "福岡県北九州市小倉北区城内1番1号", "青木一郎様",
                      "あなたの住民票コードは、次のとおりです。", "青木一郎（アオキイチロウ）", "平成27年8月3日",
                      code_of(world, fam["child"]), f"住民票コードを記載した日{to_wareki(days_ago(30))}",
@@ -40,11 +39,8 @@ def test_notice_of_the_code_recorded_at_entry(world, fam, tmp_path):
         assert expected in text, expected
     for absent in ("変更通知票", "修正通知票", "再交付", "見本", "個人番号", "本籍"):
         assert absent not in text, absent
-    path = tmp_path / "n.pdf"
-    path.write_bytes(result.pdf)
-    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    fonts = assert_fonts_embedded(result.pdf)
     assert "IPAexMincho" in fonts and "Helvetica" not in fonts
-    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # embedded
     # Numbered, signed and checkable like every certificate.
     checked = services.certificate_verify(number=result.number, pdf=result.pdf)
     assert (checked["result"], checked["form_label"]) == ("genuine", "住民票コード通知票")
@@ -67,7 +63,7 @@ def test_change_and_correction_notices(world, sup_actor, fam, tmp_path):
     assert new != old
     changed = code_notice.resident_code_notice_issue(actor=world, person_id=fam["head"], change_id=change_id)
     shot(changed.pdf, "certificate-code-notice-change", tmp_path)
-    text = text_of(changed.pdf, tmp_path)
+    text = pdf_text(changed.pdf)
     assert "住民票コード変更通知票" in text and new in text and old not in text
     assert "ご請求により、あなたの住民票コードを次のとおり変更しましたので、お知らせします。" in text
     assert f"住民票コードを変更した日{to_wareki(TODAY)}" in text
@@ -77,7 +73,7 @@ def test_change_and_correction_notices(world, sup_actor, fam, tmp_path):
     cancel = changes.cancel(actor=world, event_date=TODAY, change_id=change_id, persons=[ref(fam["head"])])
     corrected = code_notice.resident_code_notice_issue(actor=world, person_id=fam["head"], change_id=cancel.change_id)
     shot(corrected.pdf, "certificate-code-notice-correction", tmp_path)
-    text = text_of(corrected.pdf, tmp_path)
+    text = pdf_text(corrected.pdf)
     assert "住民票コード修正通知票" in text and old in text and new not in text
     assert "住民票コードを修正した日" in text
 
@@ -96,7 +92,7 @@ def test_reissue_prints_the_first_state_and_re_output_the_current(world, sup_act
 
     again = services.certificate_reissue(actor=world, number=first.number)
     shot(again.pdf, "certificate-code-notice-reissue", tmp_path)
-    text = text_of(again.pdf, tmp_path)
+    text = pdf_text(again.pdf)
     assert "住民票コード通知票（再交付）" in text and code in text
     assert "青木花子（アオキハナコ）" in text and "華子" not in text  # the first state, not the register now
     assert first.number in text and again.issue.reissue_of == first.issue and again.issue.fee == 0
@@ -113,7 +109,7 @@ def test_reissue_prints_the_first_state_and_re_output_the_current(world, sup_act
     assert err.value.code == ErrorCode.INVALID_INPUT and "再出力" in err.value.message
     assert last_log(function="certificate.reissue").outcome == ErrorCode.INVALID_INPUT
     assert CertificateIssue.objects.count() == 2
-    fresh = text_of(code_notice.resident_code_notice_issue(actor=world, person_id=fam["wife"]).pdf, tmp_path)
+    fresh = pdf_text(code_notice.resident_code_notice_issue(actor=world, person_id=fam["wife"]).pdf)
     assert "住民票コード変更通知票" in fresh and new in fresh and code not in fresh and "再交付" not in fresh
 
 
@@ -176,9 +172,9 @@ def test_a_support_measure_person(world, support_user, terminal):
     assert "support_measure" in last_log(function="print.certificate").flags
 
 
-def test_preview_records_nothing(world, fam, tmp_path):
+def test_preview_records_nothing(world, fam):
     result = code_notice.resident_code_notice_preview(actor=world, person_id=fam["head"])
-    text = text_of(result.pdf, tmp_path)
+    text = pdf_text(result.pdf)
     assert "【見本】住民票コード通知票" in text and "（交付前）" in text and "証明書として使用できません" in text
     assert CertificateIssue.objects.count() == 0
     assert last_log(function="certificate.preview").outcome == AccessLog.OK

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 
 import pytest
 from django.urls import reverse
@@ -12,17 +11,11 @@ from juki.audit.models import AccessLog
 from juki.certificates import services
 from juki.certificates.models import CertificateIssue, CertificateVoid
 from tests.conftest import counter_client
+from tests.helpers import pdf_text
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 
 NS = "certificate_counter"
-
-
-def text_of(pdf: bytes, tmp_path) -> str:
-    path = tmp_path / "c.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
-    return re.sub(r"\s+", "", out)
 
 
 @pytest.fixture
@@ -58,7 +51,7 @@ def test_issue_form_offers_the_household_and_the_items(client, fam):
     assert re.search(r'name="kind" value="self"[^>]*checked', page)
 
 
-def test_preview_records_nothing_and_shows_the_sample(client, fam, tmp_path):
+def test_preview_records_nothing_and_shows_the_sample(client, fam):
     r = client.post(reverse(f"{NS}:preview", args=[fam["head"]]), form_data(fam, domicile="on"), HTTP_HX_REQUEST="true")
     assert r.status_code == 200
     page = r.content.decode()
@@ -71,14 +64,14 @@ def test_preview_records_nothing_and_shows_the_sample(client, fam, tmp_path):
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf["X-Frame-Options"] == "SAMEORIGIN"  # shown in the screen's own iframe
     assert "no-store" in pdf["Cache-Control"]
-    text = text_of(pdf.content, tmp_path)
+    text = pdf_text(pdf.content)
     assert "見本" in text and "（交付前）" in text
     assert "福岡県北九州市小倉北区城内1番" in text  # 本籍 chosen
     # Another token (a stale or guessed address) shows nothing.
     assert client.get(reverse(f"{NS}:preview_pdf", args=["x" + token])).status_code == 404
 
 
-def test_issue_records_one_and_the_pdf_has_the_chosen_items_only(client, fam, world, tmp_path):
+def test_issue_records_one_and_the_pdf_has_the_chosen_items_only(client, fam, world):
     r = client.post(reverse(f"{NS}:issue", args=[fam["head"]]),
                     form_data(fam, head_and_relationship="on", domicile="on"), HTTP_HX_REQUEST="true")
     assert r.status_code == 204, r.content.decode()[:500]
@@ -96,7 +89,7 @@ def test_issue_records_one_and_the_pdf_has_the_chosen_items_only(client, fam, wo
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf["Content-Disposition"] == f'attachment; filename="certificate-{issue.number}.pdf"'
     assert "no-store" in pdf["Cache-Control"]
-    text = text_of(pdf.content, tmp_path)
+    text = pdf_text(pdf.content)
     assert issue.number in text and "世帯全員" in text
     assert "本籍" in text and "福岡県北九州市小倉北区城内1番" in text  # chosen
     assert "世帯主" in text and "続柄" in text  # chosen
@@ -106,11 +99,11 @@ def test_issue_records_one_and_the_pdf_has_the_chosen_items_only(client, fam, wo
     assert CertificateIssue.objects.count() == 1
 
 
-def test_issue_without_ticks_leaves_the_items_out(client, fam, tmp_path):
+def test_issue_without_ticks_leaves_the_items_out(client, fam):
     r = client.post(reverse(f"{NS}:issue", args=[fam["head"]]), form_data(fam, persons=[fam["head"]], layout="individual"))
     assert r.status_code == 302
     issue = CertificateIssue.objects.get()
-    text = text_of(client.get(reverse(f"{NS}:issue_pdf", args=[issue.number])).content, tmp_path)
+    text = pdf_text(client.get(reverse(f"{NS}:issue_pdf", args=[issue.number])).content)
     assert "青木太郎" in text and "花子" not in text  # the person only
     assert "本籍" not in text and "個人番号" not in text and "続柄" not in text
 
@@ -180,24 +173,24 @@ def test_a_viewer_without_the_right_is_refused(world, fam, viewer, terminal):
         reverse("counter:person", args=[fam["head"]])).content.decode()
 
 
-def test_individual_sheet_with_head_and_relationship_for_a_member(client, fam, tmp_path):
+def test_individual_sheet_with_head_and_relationship_for_a_member(client, fam):
     # A member's 個人票 names the 世帯主 and the member's 続柄: the service reads the household for it.
     r = client.post(reverse(f"{NS}:issue", args=[fam["wife"]]),
                     form_data(fam, layout="individual", persons=[fam["wife"]], head_and_relationship="on",
                               requester_person=fam["wife"]))
     assert r.status_code == 302, r.content.decode()[:400]
     number = CertificateIssue.objects.latest("id").number
-    text = text_of(client.get(reverse(f"{NS}:issue_pdf", args=[number])).content, tmp_path)
-    assert "世帯主青木太郎" in text and "続柄妻" in text  # text_of drops spaces
+    text = pdf_text(client.get(reverse(f"{NS}:issue_pdf", args=[number])).content)
+    assert "世帯主青木太郎" in text and "続柄妻" in text  # pdf_text drops spaces
     r = client.post(reverse(f"{NS}:issue", args=[fam["head"]]),
                     form_data(fam, layout="individual", persons=[fam["head"]], head_and_relationship="on"))
     assert r.status_code == 302
     number = CertificateIssue.objects.latest("id").number
-    text = text_of(client.get(reverse(f"{NS}:issue_pdf", args=[number])).content, tmp_path)
+    text = pdf_text(client.get(reverse(f"{NS}:issue_pdf", args=[number])).content)
     assert "続柄" in text and "世帯主" in text
 
 
-def test_a_removed_person_gets_the_removed_forms(client, fam, world, tmp_path):
+def test_a_removed_person_gets_the_removed_forms(client, fam, world):
     from juki.register.services import changes
     from tests.conftest import days_ago
     from tests.register.helpers import ref
@@ -219,11 +212,11 @@ def test_a_removed_person_gets_the_removed_forms(client, fam, world, tmp_path):
                     form_data(fam, form="removed_copy", layout="individual", persons=[fam["child"]],
                               kind="household", requester_person=fam["wife"]))
     assert r.status_code == 302, r.content.decode()[:300]
-    text = text_of(client.get(reverse(f"{NS}:issue_pdf", args=[CertificateIssue.objects.get().number])).content, tmp_path)
+    text = pdf_text(client.get(reverse(f"{NS}:issue_pdf", args=[CertificateIssue.objects.get().number])).content)
     assert "住民票の除票の写し" in text and "一郎" in text
 
 
-def test_foreign_items_are_offered_and_printed_only_as_chosen(client, world, tmp_path):
+def test_foreign_items_are_offered_and_printed_only_as_chosen(client, world):
     from tests.certificates.test_forms import _foreigner
 
     pid = _foreigner(world)
@@ -233,6 +226,6 @@ def test_foreign_items_are_offered_and_printed_only_as_chosen(client, world, tmp
                     {"form": "copy", "layout": "household", "persons": [pid], "kind": "self", "requester_person": pid,
                      "documents": ["在留カード・特別永住者証明書"], "foreign_items": ["nationality"]})
     assert r.status_code == 302, r.content.decode()[:300]
-    text = text_of(client.get(reverse(f"{NS}:issue_pdf", args=[CertificateIssue.objects.get().number])).content, tmp_path)
+    text = pdf_text(client.get(reverse(f"{NS}:issue_pdf", args=[CertificateIssue.objects.get().number])).content)
     assert "ベトナム" in text  # chosen
     assert "AB12345678CD" not in text and "技術・人文知識・国際業務" not in text  # not chosen

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import subprocess
 import threading
 
 import pytest
@@ -26,20 +25,13 @@ from juki.certificates.services import Request
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.register.services import changes
 from tests.conftest import TODAY, days_ago, move_in_family, person_input
-from tests.helpers import last_log
+from tests.helpers import last_log, pdf_text
 from tests.protection.helpers import OFFENDER, move_in_victim, protect
 from tests.register.helpers import ref
 
 MY_NUMBER = "123456789018"
 DOCS = ("運転免許証",)
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
-
-
-def text_of(pdf: bytes, tmp_path) -> str:
-    path = tmp_path / "c.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
-    return re.sub(r"\s+", "", out)
 
 
 def family(actor) -> dict:
@@ -126,17 +118,17 @@ def test_form_choices_name_every_form_the_content_module_builds():
 
 
 @needs_poppler
-def test_my_number_omitted_by_default_and_printed_when_self_asks(world, sup_actor, tmp_path):
+def test_my_number_omitted_by_default_and_printed_when_self_asks(world, sup_actor):
     fam = family(world)
     changes.my_number_record(actor=world, event_date=days_ago(0), person=ref(fam["head"]), my_number=MY_NUMBER,
                              kind="entry")
     plain = issue(sup_actor, fam, household=False)
-    text = text_of(plain.pdf, tmp_path)
+    text = pdf_text(plain.pdf)
     assert "個人番号" not in text and MY_NUMBER not in text and "住民票コード" not in text and "本籍" not in text
     assert "青木太郎" in text
 
     with_number = issue(sup_actor, fam, household=False, options=Options(layout="individual", my_number=True))
-    assert "123456789018" in text_of(with_number.pdf, tmp_path)
+    assert "123456789018" in pdf_text(with_number.pdf)
     assert with_number.issue.options["my_number"] is True
     gate_row = last_log(function="certificate.issue", outcome=AccessLog.OK)
     assert gate_row.my_number_accessed is True
@@ -165,12 +157,12 @@ def test_third_party_is_refused_my_number_and_nothing_is_written(world, sup_acto
 
 
 @needs_poppler
-def test_third_party_gets_the_basic_items(world, tmp_path):
+def test_third_party_gets_the_basic_items(world):
     fam = family(world)
     request = Request(kind="third_party", requester_name="株式会社　北九ファイナンス", documents=("社員証",),
                       purpose="貸金債権の回収（契約書を確認）")
     result = issue(world, fam, household=False, options=Options(layout="individual"), request=request)
-    text = text_of(result.pdf, tmp_path)
+    text = pdf_text(result.pdf)
     assert "青木太郎" in text and "昭和60年4月1日" in text and "城内" in text
     assert "続柄" not in text and "本籍" not in text and "世帯主" not in text
     from juki.audit import gate

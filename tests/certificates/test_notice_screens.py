@@ -11,9 +11,10 @@ from juki.certificates.models import CertificateIssue
 from juki.register.services import changes
 from juki.register.services.people import Address
 from tests.conftest import KOKURA_JOUNAI, TODAY, counter_client, person_input
+from tests.helpers import pdf_text
 from tests.register.helpers import ref
 
-from .test_move_out import leave, text_of, with_my_number
+from .test_move_out import leave, with_my_number
 
 NS = "certificate_counter"
 
@@ -38,7 +39,7 @@ def test_the_certificate_screen_has_a_tab_per_certificate(client, fam, world):
     assert reverse(f"{NS}:move_out_form", args=[fam["head"]]) in page
 
 
-def test_move_out_tab_preview_and_issue(client, fam, world, tmp_path):
+def test_move_out_tab_preview_and_issue(client, fam, world):
     change_id = leave(world, fam)
     url = reverse(f"{NS}:move_out_form", args=[fam["wife"]])
     page = client.get(url).content.decode()
@@ -51,7 +52,7 @@ def test_move_out_tab_preview_and_issue(client, fam, world, tmp_path):
     preview = r.content.decode()
     assert reverse(f"{NS}:move_out_issue", args=[fam["wife"]]) in preview and "手数料" not in preview
     token = re.search(r"/counter/certificates/preview/([^/\"]+)/", preview).group(1)
-    text = text_of(client.get(reverse(f"{NS}:preview_pdf", args=[token])).content, tmp_path)
+    text = pdf_text(client.get(reverse(f"{NS}:preview_pdf", args=[token])).content)
     assert "【見本】転出証明書" in text and "特例による転出処理済" in text and "青木一郎" not in text
     assert CertificateIssue.objects.count() == 0
 
@@ -68,7 +69,7 @@ def test_move_out_tab_preview_and_issue(client, fam, world, tmp_path):
     assert "手数料はかかりません。" in detail
     pdf = client.get(inline)
     assert pdf["Content-Disposition"].startswith("inline;") and pdf["X-Frame-Options"] == "SAMEORIGIN"
-    assert "転出証明書" in text_of(pdf.content, tmp_path)
+    assert "転出証明書" in pdf_text(pdf.content)
     assert AccessLog.objects.filter(function="print.certificate_download", criteria__inline=True).exists()
 
     # Issued: the tab says so and sends the clerk to 再交付, which the 交付番号 screen does: the first state.
@@ -80,7 +81,7 @@ def test_move_out_tab_preview_and_issue(client, fam, world, tmp_path):
     again = CertificateIssue.objects.exclude(pk=issue.pk).get()
     assert again.reissue_of == issue and again.form == "move_out_cert"
     assert again.channel == "counter" and CertificateIssue.objects.get(pk=issue.pk).voided
-    text = text_of(client.get(reverse(f"{NS}:issue_pdf", args=[again.number])).content, tmp_path)
+    text = pdf_text(client.get(reverse(f"{NS}:issue_pdf", args=[again.number])).content)
     assert "転出証明書（再交付）" in text and issue.number in text
 
 
@@ -101,7 +102,7 @@ def test_move_out_tab_tells_a_clerk_who_may_issue_it(client, fam, world):
     assert CertificateIssue.objects.count() == 0
 
 
-def test_change_done_offers_the_move_out_certificate(world, fam, clerk, supervisor, terminal, tmp_path):
+def test_change_done_offers_the_move_out_certificate(world, fam, clerk, supervisor, terminal):
     with_my_number(world, fam["head"])
     change_id = leave(world, fam)
     clerk_page = counter_client(clerk, terminal).get(reverse("counter:change_done", args=[change_id])).content.decode()
@@ -116,7 +117,7 @@ def test_change_done_offers_the_move_out_certificate(world, fam, clerk, supervis
     issue = CertificateIssue.objects.get()
     assert r["Location"].endswith("?done=issued&open=1")
     assert issue.person_ids == [fam["head"], fam["wife"], fam["child"]] and issue.requester_kind == "notifier"
-    text = text_of(sup.get(reverse(f"{NS}:issue_pdf", args=[issue.number]) + "?inline=1").content, tmp_path)
+    text = pdf_text(sup.get(reverse(f"{NS}:issue_pdf", args=[issue.number]) + "?inline=1").content)
     assert "転出証明書" in text and "個人番号123456789018" in text
 
 
@@ -143,7 +144,7 @@ def test_change_done_offers_the_code_notice(world, fam, sup_actor, supervisor, t
     assert "井上　一さんの住民票コード通知票を出力" in page
 
 
-def test_code_notice_tab_re_output(client, fam, tmp_path):
+def test_code_notice_tab_re_output(client, fam):
     url = reverse(f"{NS}:code_notice_form", args=[fam["child"]])
     page = client.get(url).content.decode()
     assert 'aria-current="page">住民票コード通知票' in page and 'id="notice-kind">住民票コード通知票' in page
@@ -154,7 +155,7 @@ def test_code_notice_tab_re_output(client, fam, tmp_path):
     assert r.status_code == 204
     issue = CertificateIssue.objects.get()
     assert issue.person_ids == [fam["child"]]
-    text = text_of(client.get(reverse(f"{NS}:issue_pdf", args=[issue.number])).content, tmp_path)
+    text = pdf_text(client.get(reverse(f"{NS}:issue_pdf", args=[issue.number])).content)
     assert "住民票コード通知票" in text and "青木一郎様" in text
     listing = client.get(reverse(f"{NS}:issue_list")).content.decode()
     assert "住民票コード通知票" in listing and "職権" in listing and "住民票コード通知票（）" not in listing
@@ -172,10 +173,12 @@ def test_code_notice_tab_for_a_removed_person(client, fam, world):
 def test_a_viewer_is_refused_the_new_screens(world, fam, viewer, terminal):
     c = counter_client(viewer, terminal)
     change_id = leave(world, fam)
-    for method, url in (("get", reverse(f"{NS}:move_out_form", args=[fam["head"]])),
-                        ("post", reverse(f"{NS}:move_out_after_change", args=[change_id])),
-                        ("get", reverse(f"{NS}:code_notice_form", args=[fam["head"]])),
-                        ("post", reverse(f"{NS}:code_notice_issue", args=[fam["head"]]))):
-        assert getattr(c, method)(url).status_code == 403
-    assert AccessLog.objects.filter(user=viewer, outcome=AccessLog.DENIED).count() >= 4
+    for method, name, arg in (("get", "move_out_form", fam["head"]), ("post", "move_out_after_change", change_id),
+                              ("get", "code_notice_form", fam["head"]), ("post", "code_notice_issue", fam["head"])):
+        last = AccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        assert getattr(c, method)(reverse(f"{NS}:{name}", args=[arg])).status_code == 403, name
+        row = AccessLog.objects.filter(pk__gt=last).get()  # one row per refused call
+        assert (row.user, row.function, row.outcome, row.criteria["perm"]) == (
+            viewer, f"screen.{name}", AccessLog.DENIED, "certificate.issue"), name
+    assert AccessLog.objects.filter(user=viewer, outcome=AccessLog.DENIED).count() == 4
     assert CertificateIssue.objects.count() == 0

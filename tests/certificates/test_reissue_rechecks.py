@@ -18,10 +18,11 @@ from juki.core.errors import ConflictError, DomainError, ErrorCode
 from juki.protection import services as protection_services
 from juki.register.services import changes
 from tests.conftest import TODAY, api_for, move_in_family
+from tests.helpers import pdf_text
 from tests.protection.helpers import OFFENDER, move_in_victim
 from tests.register.helpers import ref
 
-from .test_move_out import DESTINATION, last_log, leave, text_of
+from .test_move_out import DESTINATION, last_log, leave
 
 CONFIRMED_WORDING = "転入通知を受理した方（転出が確定した方）には、転出証明書を交付できません。"
 
@@ -84,11 +85,11 @@ def test_move_out_reissue_is_refused_under_a_certificate_restriction(world, fam,
     refused_reissue(world, first.number, ErrorCode.RESTRICTED)
 
 
-def test_move_out_reissue_is_refused_when_the_head_printed_is_now_protected(world, support_user, terminal, tmp_path):
+def test_move_out_reissue_is_refused_when_the_head_printed_is_now_protected(world, support_user, terminal):
     victim = move_in_victim(world)  # 山田花子 (世帯主) and her child
     change_id = leave(world, {}, persons=[victim["child"]])
     first = move_out.move_out_certificate_issue(actor=world, change_id=change_id)
-    assert "山田花子" in text_of(first.pdf, tmp_path)  # 世帯主 on the child's certificate
+    assert "山田花子" in pdf_text(first.pdf)  # 世帯主 on the child's certificate
     # The mother alone comes under a 支援措置 afterwards: her name may no longer be printed by a clerk.
     protection_services.support_register(actor=Actor(user=support_user, terminal=terminal), person_id=victim["mother"],
                                          kind="dv", applied_on=TODAY, offender=OFFENDER, provisional=False, members=[])
