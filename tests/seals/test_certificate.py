@@ -13,11 +13,11 @@ from juki.cards import services as cards
 from juki.certificates import services as certificates
 from juki.certificates.entitlement import Request
 from juki.certificates.models import CertificateIssue, CertificateRequest
-from juki.core.errors import DomainError, ErrorCode
+from juki.core.errors import ErrorCode
 from juki.protection import services as protection
 from juki.seals import services
-from juki.seals.models import RegistrationMethod
-from tests.helpers import refused
+from juki.seals.models import RegistrationMethod, SealState
+from tests.helpers import last_log, refused
 
 from .helpers import seal_png
 
@@ -280,10 +280,35 @@ def test_a_dead_persons_card_gives_no_certificate(actor, holder, fam):
     version = selectors.person_get(actor=actor, person_id=fam["head"])["version"]
     changes.death(actor=actor, event_date=timezone.localdate(), notified_on=timezone.localdate(),
                   persons=[PersonRef(fam["head"], version)], new_head=fam["wife"])
-    with pytest.raises(DomainError) as e:
-        issue(actor, holder)
-    assert e.value.code in (ErrorCode.SEAL_STATE, ErrorCode.CARD_STATE)  # the seal ended with the death
+    e = refused(ErrorCode.CARD_STATE, issue, actor, holder)  # the death abolished the card (and the seal)
+    assert e.message == "この印鑑登録証（市民カード）では交付できません。カード番号とカードの状態を確認してください。"
     assert not CertificateIssue.objects.exists()
+
+
+def test_a_card_and_seal_the_hooks_missed_give_no_certificate_once_the_person_is_removed(actor, holder, fam):
+    """The card and the registration are still live (the ex-officio receivers were disconnected
+    for the removal): the register itself refuses."""
+    from juki.register import selectors
+    from juki.register.services import changes
+    from juki.register.services.writer import PersonRef, change_written
+
+    version = selectors.person_get(actor=actor, person_id=fam["head"])["version"]
+    try:
+        assert change_written.disconnect(dispatch_uid="seals.ex_officio")
+        assert change_written.disconnect(dispatch_uid="cards.ex_officio")
+        changes.death(actor=actor, event_date=timezone.localdate(), notified_on=timezone.localdate(),
+                      persons=[PersonRef(fam["head"], version)], new_head=fam["wife"])
+    finally:
+        change_written.connect(services.on_change_written, dispatch_uid="seals.ex_officio")
+        change_written.connect(cards.on_change_written, dispatch_uid="cards.ex_officio")
+    assert services.seal_get(actor=actor, person_id=fam["head"])["registrations"][0]["state"] == SealState.REGISTERED
+    assert cards.cards_for_person(actor=actor, person_id=fam["head"])["cards"][0]["state"] == "active"
+    e = refused(ErrorCode.SEAL_STATE, issue, actor, holder)
+    assert e.message == ("この方は住民登録が消除されている（または転出の届出がある）ため、"
+                         "印鑑登録証明書は交付できません。")
+    assert e.field is None
+    assert not CertificateIssue.objects.exists()
+    assert last_log("seal.certificate_issue").outcome == ErrorCode.SEAL_STATE
 
 
 def test_a_former_surname_is_printed_and_keeps_the_seal(actor, holder, fam, tmp_path):
