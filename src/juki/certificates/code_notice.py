@@ -37,6 +37,7 @@ from . import snapshot
 from .content import issue_stamp, name_text, written_name
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
+from .services import IssueResult, city, issuer, record_issue, verification_url
 
 FORM = "resident_code_notice"
 TITLES = {"assign": "住民票コード通知票", "change": "住民票コード変更通知票", "correction": "住民票コード修正通知票"}
@@ -98,8 +99,6 @@ def build(*, read: dict, issue_number: str, issued_on: dt.date, municipality: st
     person, event = read["person"], read["event"]
     kind = event["kind"]
     address = person.get("address") or {}
-    from .services import city  # services imports this module
-
     items = [
         ["氏名", name_text(person)],
         ["生年月日", (person.get("birth_date") or {}).get("display", "")],
@@ -187,8 +186,6 @@ def resident_code_notice_issue(*, actor: Actor, person_id: int, change_id: int |
                                channel: str = Channel.COUNTER):
     """Output the person's 住民票コード(変更・修正)通知票. ``change_id``: the change it follows in the flow
     (refused if that change did not record the current code); without it, a 再出力."""
-    from .services import IssueResult, issuer, record_issue, verification_url
-
     criteria = {"form": FORM, "person_id": person_id, "change_id": change_id, "channel": channel}
     with gate.open(actor, function="certificate.issue", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         read = _read(session, person_id, change_id)
@@ -231,8 +228,6 @@ def resident_code_notice_preview(*, actor: Actor, person_id: int):
         PreviewResult,
         sample_url,
     )
-    from .services import issuer
-
     with gate.open(actor, function="certificate.preview", perm=Perm.CERTIFICATE_ISSUE,
                    criteria={"form": FORM, "person_id": person_id}) as session:
         read = _read(session, person_id, None)

@@ -42,6 +42,7 @@ from . import snapshot
 from .content import FOREIGN_ITEMS, issue_stamp, my_number_text, name_text
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
+from .services import IssueResult, issuer, record_issue, verification_url
 
 FORM = "move_out_cert"
 TITLE = "転出証明書"
@@ -280,8 +281,6 @@ def move_out_certificate_issue(*, actor: Actor, change_id: int, person_ids: list
 
     The requester is the 届出人 (`notifier`): the 転出届 was checked when it was entered; the name
     of whoever collects it and the documents seen may be noted. Free by default (fee table)."""
-    from .services import IssueResult, issuer, record_issue, verification_url
-
     criteria = {"form": FORM, "change_id": change_id, "person_ids": list(person_ids or ()), "special": special,
                 "channel": channel}
     with gate.open(actor, function="certificate.issue", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
@@ -346,8 +345,6 @@ def move_out_certificate_preview(*, actor: Actor, change_id: int, person_ids: li
         PreviewResult,
         sample_url,
     )
-    from .services import issuer
-
     criteria = {"form": FORM, "change_id": change_id, "person_ids": list(person_ids or ()), "special": special}
     with gate.open(actor, function="certificate.preview", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         read = _read(session, change_id, person_ids)

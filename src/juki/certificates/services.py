@@ -228,6 +228,14 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
         return IssueResult(issue=issue, pdf=pdf, warnings=tuple(check.get("warnings") or ()))
 
 
+def request_of(issue: CertificateIssue) -> Request:
+    """The request an issue was made on (requester, documents, purpose …), to reissue it; inside the gate."""
+    taken = CertificateRequest.objects.get(issue=issue)
+    return Request(kind=issue.requester_kind, requester_person_id=taken.requester_person_id,
+                   requester_name=taken.requester_name, documents=tuple(taken.documents),
+                   power_of_attorney=taken.power_of_attorney, purpose=taken.purpose, legal_basis=taken.legal_basis)
+
+
 def require_channel(channel: str) -> None:
     """窓口・自動交付機・…: the ways a certificate can be issued (every form, checked once more in record_issue)."""
     if channel not in Channel.values:
@@ -341,10 +349,7 @@ def certificate_reissue(*, actor: Actor, number: str) -> IssueResult:
             from . import snapshot  # it builds on record_issue, so it imports this module
 
             return snapshot.reissue(session, original, channel=Channel.COUNTER)
-        taken = CertificateRequest.objects.get(issue=original)
-        request = Request(kind=original.requester_kind, requester_person_id=taken.requester_person_id,
-                          requester_name=taken.requester_name, documents=tuple(taken.documents),
-                          power_of_attorney=taken.power_of_attorney, purpose=taken.purpose, legal_basis=taken.legal_basis)
+        request = request_of(original)
         options = options_from_json(original.options)
         return certificate_issue(actor=actor, options=options, household_id=original.household_id,
                                  person_ids=list(options.person_ids),

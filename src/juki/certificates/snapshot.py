@@ -32,13 +32,12 @@ from juki.core.wareki import to_wareki
 from juki.protection import enforcement
 
 from .content import FOREIGN_ITEMS
-from .entitlement import Request
 from .models import (
     CertificateIssue,
-    CertificateRequest,
     CertificateSnapshot,
     CertificateVoid,
 )
+from .services import IssueResult, record_issue, request_of, verification_url
 
 
 @dataclass(frozen=True)
@@ -158,8 +157,6 @@ def _void(actor, issues: list[CertificateIssue]) -> list[str]:
 
 def reissue(session, original: CertificateIssue, *, channel: str):
     """再交付 of a form kept as first printed, inside `certificate_reissue`'s gate session."""
-    from .services import IssueResult, record_issue, verification_url
-
     first = first_issue(original)
     stored = CertificateSnapshot.objects.filter(issue=first).first()
     if stored is None or original.form not in FORMS:
@@ -171,10 +168,7 @@ def reissue(session, original: CertificateIssue, *, channel: str):
     _require_item_rights(session.actor, stored.content)
     warnings = tuple(import_string(form.recheck)(session, original, stored.content))
     content = restore(session, stored)
-    taken = CertificateRequest.objects.get(issue=original)
-    request = Request(kind=original.requester_kind, requester_person_id=taken.requester_person_id,
-                      requester_name=taken.requester_name, documents=tuple(taken.documents),
-                      power_of_attorney=taken.power_of_attorney, purpose=taken.purpose, legal_basis=taken.legal_basis)
+    request = request_of(original)
     first_on = timezone.localdate(first.issued_at)
 
     def make_pdf(number, issued_on):

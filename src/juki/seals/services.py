@@ -54,7 +54,7 @@ from juki.cards.services import abolish_lost_seal_cards, link_live_card_to_seal,
 from juki.certificates import preview as certificate_preview
 from juki.certificates import services as certificates
 from juki.certificates.entitlement import Kind, Request
-from juki.certificates.models import CertificateIssue, CertificateRequest, Channel
+from juki.certificates.models import CertificateIssue, Channel
 from juki.core.errors import AccessDenied, ConflictError, DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import to_wareki
 from juki.protection import certificates as protection
@@ -776,13 +776,10 @@ def seal_certificate_reissue(*, actor: Actor, number: str) -> certificates.Issue
             session.record(original.person_ids)
             enforcement.guard_read(session, original.person_ids)
             _check_reissuable(original, today())
-            taken = CertificateRequest.objects.get(issue=original)
             card = Card.objects.filter(pk=original.options.get("card_id")).first()
             if card is None:
                 raise _refuse_card()
-            request = Request(kind=original.requester_kind, requester_person_id=taken.requester_person_id,
-                              requester_name=taken.requester_name, documents=tuple(taken.documents),
-                              power_of_attorney=taken.power_of_attorney, purpose=taken.purpose)
+            request = certificates.request_of(original)
             # A reissue is the counter's, even of a kiosk certificate (its 日計表 and channel rules).
             return _record(session, card_number=card.number, request=request, channel=Channel.COUNTER,
                            reissue_of=original, person_id=None, stated_birth_date=None, statement_required=False)
