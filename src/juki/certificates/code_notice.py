@@ -37,6 +37,7 @@ from . import snapshot
 from .content import issue_stamp, name_text, written_name
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
+from .preview import PLACEHOLDER_NUMBER, PreviewResult, sample_pdf
 from .services import IssueResult, city, issuer, record_issue, verification_url
 
 FORM = "resident_code_notice"
@@ -221,21 +222,13 @@ def reissue_check(session, original: CertificateIssue, content: dict) -> tuple[s
 
 
 def resident_code_notice_preview(*, actor: Actor, person_id: int):
-    from .preview import (
-        PLACEHOLDER_NUMBER,
-        SAMPLE_MARK,
-        SAMPLE_NOTICE,
-        PreviewResult,
-        sample_url,
-    )
     with gate.open(actor, function="certificate.preview", perm=Perm.CERTIFICATE_ISSUE,
                    criteria={"form": FORM, "person_id": person_id}) as session:
         read = _read(session, person_id, None)
         municipality, mayor_title = issuer()
         content = build(read=read, issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(),
                         municipality=municipality, mayor_title=mayor_title)
-        content.update(title=SAMPLE_MARK + content["title"], certification=SAMPLE_NOTICE)
-        return PreviewResult(pdf=render(content, verification_url=sample_url()), person_ids=(person_id,))
+        return PreviewResult(pdf=sample_pdf(content, render), person_ids=(person_id,))
 
 
 def resident_code_notice_status(*, actor: Actor, person_id: int) -> dict:

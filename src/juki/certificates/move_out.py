@@ -42,6 +42,7 @@ from . import snapshot
 from .content import FOREIGN_ITEMS, issue_stamp, my_number_text, name_text
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
+from .preview import PLACEHOLDER_NUMBER, PreviewResult, sample_pdf
 from .services import IssueResult, issuer, record_issue, verification_url
 
 FORM = "move_out_cert"
@@ -338,13 +339,6 @@ def reissue_under_lock(original: CertificateIssue, replaced: list[str]) -> None:
 def move_out_certificate_preview(*, actor: Actor, change_id: int, person_ids: list[int] | None = None,
                                  special: bool = False):
     """印刷プレビュー of the 転出証明書: the same checks and reads as the issue, nothing recorded but the log."""
-    from .preview import (
-        PLACEHOLDER_NUMBER,
-        SAMPLE_MARK,
-        SAMPLE_NOTICE,
-        PreviewResult,
-        sample_url,
-    )
     criteria = {"form": FORM, "change_id": change_id, "person_ids": list(person_ids or ()), "special": special}
     with gate.open(actor, function="certificate.preview", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         read = _read(session, change_id, person_ids)
@@ -353,6 +347,4 @@ def move_out_certificate_preview(*, actor: Actor, change_id: int, person_ids: li
         municipality, mayor_title = issuer()
         content = build(read=read, special=special, issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(),
                         municipality=municipality, mayor_title=mayor_title)
-        content.update(title=SAMPLE_MARK + content["title"], certification=SAMPLE_NOTICE)
-        return PreviewResult(pdf=render(content, verification_url=sample_url()), person_ids=tuple(chosen),
-                             warnings=warnings)
+        return PreviewResult(pdf=sample_pdf(content, render), person_ids=tuple(chosen), warnings=warnings)

@@ -36,6 +36,12 @@ def sample_url() -> str:
     return f"{settings.JUKI_PUBLIC_BASE_URL}/verify/"
 
 
+def sample_pdf(content: dict, render_pdf) -> bytes:
+    """The 見本 of any form: 【見本】 in its title, the 認証文 replaced, the QR code to the verify page."""
+    content.update(title=SAMPLE_MARK + content["title"], certification=SAMPLE_NOTICE)
+    return render_pdf(content, verification_url=sample_url())
+
+
 @dataclass(frozen=True)
 class PreviewResult:
     pdf: bytes
@@ -58,8 +64,6 @@ def certificate_preview(*, actor: Actor, options: Options, household_id: int | N
         content = build(household=household, persons=persons, histories=histories, options=options,
                         issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(), municipality=municipality,
                         mayor_title=mayor_title)
-        content["title"] = SAMPLE_MARK + content["title"]
-        content["certification"] = SAMPLE_NOTICE
-        pdf = render.render_pdf(content, verification_url=sample_url())
+        pdf = sample_pdf(content, render.render_pdf)
         return PreviewResult(pdf=pdf, person_ids=tuple(content.get("person_ids") or subjects),
                              warnings=tuple(check.get("warnings") or ()))

@@ -785,15 +785,9 @@ def seal_certificate_reissue(*, actor: Actor, number: str) -> certificates.Issue
                            reissue_of=original, person_id=None, stated_birth_date=None, statement_required=False)
 
 
-@dataclass(frozen=True)
-class PreviewResult:
-    pdf: bytes
-    person_id: int
-    warnings: tuple[str, ...] = ()
-
-
 def seal_certificate_preview(*, actor: Actor, card_number: str, request: Request, channel: str = Channel.COUNTER,
-                             person_id: int | None = None, stated_birth_date: dt.date | None = None) -> PreviewResult:
+                             person_id: int | None = None, stated_birth_date: dt.date | None = None
+                             ) -> certificate_preview.PreviewResult:
     """印刷プレビュー: the same checks and sheet as the issue, marked 見本, with no number and no record."""
     criteria = {"form": SEAL_CERT, "requester_kind": request.kind, "channel": channel, "person_id": person_id}
     with gate.open(actor, function="seal.certificate_preview", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
@@ -803,7 +797,5 @@ def seal_certificate_preview(*, actor: Actor, card_number: str, request: Request
         content = render.content(person=c.person, registration=c.registration,
                                  issue_number=certificate_preview.PLACEHOLDER_NUMBER, issued_on=today(),
                                  municipality=municipality, mayor_title=mayor_title)
-        content["title"] = certificate_preview.SAMPLE_MARK + content["title"]
-        content["certification"] = certificate_preview.SAMPLE_NOTICE
-        pdf = render.render_pdf(content, verification_url=f"{settings.JUKI_PUBLIC_BASE_URL}/verify/")
-        return PreviewResult(pdf=pdf, person_id=c.card.person_id, warnings=c.warnings)
+        return certificate_preview.PreviewResult(pdf=certificate_preview.sample_pdf(content, render.render_pdf),
+                                                 person_ids=(c.card.person_id,), warnings=c.warnings)
