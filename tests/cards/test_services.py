@@ -599,7 +599,7 @@ def test_the_same_new_pin_is_refused_before_the_old_one_is_checked(actor, card):
 
 
 def test_demo_cards_on_29_february():
-    from juki.cards.demo import years_before
+    from juki.core.wareki import years_before
 
     assert years_before(dt.date(2028, 2, 29), 20) == dt.date(2008, 2, 29)
     assert years_before(dt.date(2028, 2, 29), 19) == dt.date(2009, 2, 28)

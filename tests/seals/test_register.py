@@ -9,9 +9,9 @@ from django.utils import timezone
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.cards import services as cards
-from juki.cards.demo import years_before
 from juki.cards.models import Card
 from juki.core.errors import AccessDenied, ErrorCode
+from juki.core.wareki import years_before
 from juki.register.services import changes
 from juki.register.services.writer import PersonRef
 from juki.seals import services

@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from juki.core import append_only, sql
+from juki.core.wareki import years_before
 
 from .models import AccessLog, AccessLogSubject, Category, ChainHead, Checkpoint
 
@@ -389,13 +390,6 @@ def retention_years() -> tuple[int, int]:
     return years, max(years, provision)
 
 
-def _years_before(now: dt.datetime, years: int) -> dt.datetime:
-    try:
-        return now.replace(year=now.year - years)
-    except ValueError:  # 29 February
-        return now.replace(year=now.year - years, day=28)
-
-
 @dataclass
 class PurgeResult:
     cutoff: dt.datetime
@@ -427,7 +421,7 @@ def purge(*, execute: bool, now: dt.datetime | None = None) -> PurgeResult:
 
     years, provision_years = retention_years()
     now = now or timezone.now()
-    result = PurgeResult(cutoff=_years_before(now, years), provision_cutoff=_years_before(now, provision_years))
+    result = PurgeResult(cutoff=years_before(now, years), provision_cutoff=years_before(now, provision_years))
     if execute:
         signing_key()
         checked = verify()

@@ -17,6 +17,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core.errors import DomainError, ErrorCode
+from juki.core.wareki import years_before
 from juki.protection import enforcement
 from juki.protection.models import Process
 from juki.register.models import Person, Status
@@ -37,14 +38,6 @@ def _pin_for(person_id: int, birth_date: dt.date) -> str:
         except DomainError:
             continue
     raise AssertionError("the demo PINs cannot all be ruled out by one birth date")
-
-
-def years_before(day: dt.date, years: int) -> dt.date:
-    """The same day ``years`` earlier; 29 February becomes 28 February in a year without it."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def demo_cards(n: int = 3) -> list[tuple[str, str, int]]:

@@ -49,7 +49,7 @@ from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundErro
 from juki.protection import enforcement
 from juki.register import reasons
 from juki.register.models import Person, Status
-from juki.seals.models import SealRegistration, SealState
+from juki.seals.models import LIVE_SEAL_STATES, SealRegistration, SealState
 from juki.seals.register_events import final_events, removed_by_death
 
 from .models import LIVE_STATES, Card, CardEndReason, CardEvent, CardEventKind, CardState
@@ -288,8 +288,7 @@ def cards_for_person(*, actor: Actor, person_id: int) -> dict:
 
 
 def _live_seal(person_id: int) -> SealRegistration | None:
-    return (SealRegistration.objects.filter(person_id=person_id, state__in=[SealState.PENDING, SealState.REGISTERED])
-            .first())
+    return SealRegistration.objects.filter(person_id=person_id, state__in=LIVE_SEAL_STATES).first()
 
 
 def _create(actor: Actor, *, person_id: int, pin: str, seal: SealRegistration | None, reissue_of: Card | None) -> Card:

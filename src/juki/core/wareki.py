@@ -31,6 +31,15 @@ DEFAULT_ERAS = (
 )
 
 
+def years_before(day, years: int):
+    """The same day (a date or a datetime) ``years`` earlier; 29 February becomes 28 February in a
+    year without it (ages, retention periods)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def eras() -> tuple[Era, ...]:
     from django.conf import settings
 

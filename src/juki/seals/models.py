@@ -19,6 +19,9 @@ class SealState(models.TextChoices):
     ABOLISHED = "abolished", "廃止"
 
 
+# A registration that counts (one per person): applied for by inquiry, or registered.
+LIVE_SEAL_STATES = (SealState.PENDING, SealState.REGISTERED)
+
 class RegistrationMethod(models.TextChoices):
     IDENTITY_DOCUMENT = "document", "官公署発行の顔写真付き本人確認書類（即日登録）"
     GUARANTOR = "guarantor", "保証人による保証（即日登録）"

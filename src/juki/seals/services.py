@@ -49,7 +49,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import events, gate
 from juki.audit.gate import Actor, UngatedAccess
 from juki.audit.models import Category
-from juki.cards.models import Card, CardState
+from juki.cards.models import LIVE_STATES, Card, CardState
 from juki.cards.services import abolish_lost_seal_cards, link_live_card_to_seal, normalize_number, number_valid
 from juki.certificates import preview as certificate_preview
 from juki.certificates import services as certificates
@@ -67,6 +67,7 @@ from juki.register.services import numbers
 from . import images, render
 from .register_events import final_events, removed_by_death
 from .models import (
+    LIVE_SEAL_STATES,
     EndReason,
     RegistrationMethod,
     SealEvent,
@@ -90,7 +91,6 @@ __all__ = [
     "seal_sweep",
 ]
 
-LIVE = (SealState.PENDING, SealState.REGISTERED)
 MIN_AGE = 15
 # 官公署発行の顔写真付き書類: the only documents on which a seal is registered the same day. Any other
 # (a health insurance card, a company ID, a document without a photo) means the inquiry.
@@ -161,7 +161,8 @@ def _event(reg: SealRegistration, kind: str, actor: Actor, on: dt.date, note: st
 
 
 def _live(person_id: int) -> SealRegistration | None:
-    return SealRegistration.objects.select_for_update().filter(person_id=person_id, state__in=LIVE).first()
+    return (SealRegistration.objects.select_for_update().filter(person_id=person_id, state__in=LIVE_SEAL_STATES)
+            .first())
 
 
 def _person(session, person_id: int) -> dict:
@@ -254,13 +255,10 @@ def registration_dict(reg: SealRegistration, *, with_image: bool = True) -> dict
     return out
 
 
-_CARD_HELD = (CardState.ACTIVE, CardState.SUSPENDED, CardState.LOCKED)
-
-
 def _card_of(person_id: int, registration_id: int | None) -> dict | None:
     """The person's card (利用中・一時停止・ロック) and whether it is this registration's 印鑑登録証.
     No card number: the screens show the state, the card is in the resident's hand."""
-    card = Card.objects.filter(person_id=person_id, state__in=_CARD_HELD).first()
+    card = Card.objects.filter(person_id=person_id, state__in=LIVE_STATES).first()
     if card is None:
         return None
     return {"state": card.state, "state_label": CardState(card.state).label,
@@ -276,7 +274,7 @@ def seal_get(*, actor: Actor, person_id: int) -> dict:
         regs = list(SealRegistration.objects.select_related("registered_by", "ended_by")
                     .filter(person_id=person_id).order_by("-id"))
         rows = [registration_dict(r) for r in regs]
-        live = next((r for r in rows if r["state"] in LIVE), None)
+        live = next((r for r in rows if r["state"] in LIVE_SEAL_STATES), None)
         on = today()
         birth = dt.date.fromisoformat(person["birth_date"]["date"])
         overdue = bool(live and live["state"] == SealState.PENDING and live["answer_due"] < on.isoformat())
@@ -312,7 +310,7 @@ def _check_not_in_household(session, person: dict, sha256: str) -> None:
     SHA-256 (the same normalised scan), against the live registrations of the other members."""
     members = Person.objects.filter(household_id=person["household_id"], status=Status.RESIDENT).exclude(
         pk=person["person_id"]).values("id")
-    other = (SealRegistration.objects.filter(person_id__in=members, state__in=LIVE, image_sha256=sha256)
+    other = (SealRegistration.objects.filter(person_id__in=members, state__in=LIVE_SEAL_STATES, image_sha256=sha256)
              .values_list("person_id", flat=True).first())
     if other is not None:
         session.record([other])
@@ -557,7 +555,7 @@ def abolish_on_register_change(*, actor: Actor, change_id: int, person_events: l
     """
     finals = final_events(person_events)
     live = {r.person_id: r for r in SealRegistration.objects.select_for_update().filter(person_id__in=list(finals),
-                                                                                       state__in=LIVE)}
+                                                                                       state__in=LIVE_SEAL_STATES)}
     ended = []
     on_today = today()
     for person_id, reg in live.items():
@@ -607,8 +605,10 @@ def seal_sweep(*, actor: Actor, on: dt.date | None = None) -> dict:
                 touched.append(reg.person_id)
             # One query for the persons concerned (a subquery of the live registrations), not every registration.
             gone = {p.pk: p for p in Person.objects.exclude(status=Status.RESIDENT).filter(
-                pk__in=SealRegistration.objects.filter(state__in=LIVE).values("person_id")).select_related("current")}
-            for reg in SealRegistration.objects.select_for_update().filter(state__in=LIVE, person_id__in=list(gone)):
+                pk__in=SealRegistration.objects.filter(state__in=LIVE_SEAL_STATES).values("person_id")
+            ).select_related("current")}
+            for reg in SealRegistration.objects.select_for_update().filter(state__in=LIVE_SEAL_STATES,
+                                                                           person_id__in=list(gone)):
                 person = gone[reg.person_id]
                 reason = EndReason.DEATH if removed_by_death(person.current.removal_reason) else EndReason.REMOVAL
                 _end(reg, reason=reason, kind=SealEventKind.EX_OFFICIO, actor=actor, on=min(person.removed_on or on, on),
