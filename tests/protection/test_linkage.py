@@ -194,6 +194,9 @@ def test_a_release_only_grant_works_on_the_screen_too(victim, setter, releaser, 
     made = services.restriction_set(actor=Actor(user=setter, terminal=terminal), person_id=victim["mother"],
                                     processes=["certificate"], reason="申出")
     client = counter_client(releaser, terminal)
+    # The person's screen links to the 抑止 list for this right too.
+    person = client.get(f"/counter/persons/{victim['mother']}/").content.decode()
+    assert f'href="/protection/persons/{victim["mother"]}/"' in person
     page = client.get(f"/protection/persons/{victim['mother']}/")
     html = page.content.decode()
     # The list and the 解除 step; neither the 一時解除 nor the form to set one.

@@ -111,7 +111,7 @@ TWO_FACTOR_PERMS: frozenset[str] = frozenset({Perm.MY_NUMBER_VIEW, Perm.RIGHTS_A
 _SUPERVISOR_OPERATIONS = {"change.resident_code_assign", "change.resident_code_change"}
 _CLERK_OPERATIONS = frozenset(OPERATION_PERMS) - _SUPERVISOR_OPERATIONS
 _READ = frozenset({Perm.PERSON_VIEW, Perm.PERSON_SEARCH})
-_RESTRICTION = frozenset({Perm.RESTRICTION_MANAGE, Perm.RESTRICTION_RELEASE, Perm.RESTRICTION_TEMPORARY_RELEASE})
+_RESTRICTION = frozenset(RESTRICTION_RIGHTS)
 _ITEMS = frozenset({Perm.FIELD_DOMICILE, Perm.FIELD_RESIDENT_CODE, Perm.FIELD_FOREIGN})
 _CLERK = _READ | _ITEMS | _CLERK_OPERATIONS | {Perm.PERSON_CHANGE, Perm.CERTIFICATE_ISSUE,
                                                          Perm.SEAL_MANAGE, Perm.CARD_MANAGE}

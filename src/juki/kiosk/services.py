@@ -26,8 +26,8 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.cards.models import Card, CardState
-from juki.cards.services import CardHolder, card_authenticate, normalize_number
-from juki.certificates.content import Options
+from juki.cards.services import CardHolder, card_authenticate, max_attempts, normalize_number
+from juki.certificates.content import Options, written_name
 from juki.certificates.entitlement import Request
 from juki.certificates.models import Channel
 from juki.certificates.services import IssueResult, certificate_issue, fee_for
@@ -60,8 +60,7 @@ ISSUE_UNCONFIRMED = "証明書をお渡しできませんでした。お手数�
 
 
 def card_locked_message() -> str:
-    attempts = getattr(settings, "JUKI_CARD_PIN_ATTEMPTS", 3)
-    return f"暗証番号を{attempts}回誤ったため、このカードは利用できません。窓口へお越しください。"
+    return f"暗証番号を{max_attempts()}回誤ったため、このカードは利用できません。窓口へお越しください。"
 
 
 def idle_seconds() -> int:
@@ -179,6 +178,11 @@ def fee(form: str) -> int:
     return fee_for(form, official=False, reissue=False)
 
 
+def fees() -> dict[str, int]:
+    """Both forms' fees, as the start and menu screens show them."""
+    return {form: fee(form) for form in FORMS}
+
+
 @dataclass(frozen=True)
 class Household:
     """The holder's current household as the pre-check found it: ids only."""
@@ -234,9 +238,9 @@ def members(*, actor: Actor, holder: CardHolder) -> list[dict]:
     out = []
     for m in household["members"]:
         if m.get("masked"):
-            continue  # not reached: the pre-check refuses a household with a protected member
-        name = f"{m['name']['family_name']}　{m['name']['given_name']}".strip()
-        out.append({"person_id": m["person_id"], "name": name, "holder": m["person_id"] == holder.person_id})
+            continue  # protected since the pre-check (a race): never listed
+        out.append({"person_id": m["person_id"], "name": written_name(m["name"]),
+                    "holder": m["person_id"] == holder.person_id})
     out.sort(key=lambda m: not m["holder"])
     return out
 

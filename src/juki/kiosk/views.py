@@ -72,7 +72,7 @@ def start(request):
     if data is not None:  # a session left open (the back button, a reload): end it, give back the money
         return access.end(request, returned=access.unspent(data))
     return render(request, "kiosk/start.html", {"title": "証明書自動交付機", "step": 0, "device": request.kiosk_device,
-                                                "fees": {COPY: services.fee(COPY), SEAL: services.fee(SEAL)}})
+                                                "fees": services.fees()})
 
 
 @GET_POST
@@ -128,7 +128,7 @@ def menu(request):
             access.save(request, request.kiosk)
             return redirect("kiosk:confirm" if form == SEAL else "kiosk:options")
     return _page(request, "menu.html", "証明書の種類を選んでください", 3, error=error,
-                 seal=bool(holder.seal_registration_id), fees={COPY: services.fee(COPY), SEAL: services.fee(SEAL)})
+                 seal=bool(holder.seal_registration_id), fees=services.fees())
 
 
 def _flag(request, name: str) -> bool:

@@ -1,5 +1,6 @@
 from django import template
 
+from juki.accounts.permissions import RESTRICTION_RIGHTS, Perm
 from juki.core.wareki import to_wareki
 
 register = template.Library()
@@ -20,3 +21,9 @@ def get(mapping, key):
 def has_right(user, perm: str) -> bool:
     """`{% if request.user|has_right:"accesslog.view" %}`: show a link only to those it opens for."""
     return bool(getattr(user, "is_authenticated", False)) and user.has_juki_perm(perm)
+
+
+@register.filter
+def may_open_protection(user) -> bool:
+    """The person's 抑止・支援措置 link: for holders of any 抑止 right (RESTRICTION_RIGHTS) or of 支援措置."""
+    return any(has_right(user, p) for p in (*RESTRICTION_RIGHTS, Perm.SUPPORT_MEASURE_MANAGE))
