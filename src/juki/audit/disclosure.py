@@ -140,7 +140,7 @@ def _items(v) -> list[tuple[str, str]]:
     """Every item of one 住民票 version as (label, text), empty items left out. Fields added to
     the model later are listed by their verbose name without a change here."""
     from juki.register.models import ResidentKind, Sex, Status
-    from juki.register.services.people import address_text
+    from juki.register.services.people import address_text, postal_text
 
     foreign = v.resident_kind == ResidentKind.FOREIGN
     out: list[tuple[str, str]] = []
@@ -154,8 +154,7 @@ def _items(v) -> list[tuple[str, str]]:
             continue
         if name == "town":
             text = address_text(v.town, v.banchi, v.katagaki)
-            pc = v.town.postal_code
-            out.append(("住所", f"〒{pc[:3]}-{pc[3:]} {text}" if pc else text))
+            out.append(("住所", " ".join(filter(None, (postal_text(v.town.postal_code), text)))))
             continue
         if name == "household":
             out.append(("世帯番号", v.household.number))

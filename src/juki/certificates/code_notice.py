@@ -31,6 +31,7 @@ from juki.core.pdf import draw_string, register_fonts
 from juki.protection import enforcement
 from juki.register import selectors
 from juki.register.reasons import Reason
+from juki.register.services.people import postal_text
 
 from . import render as r
 from . import snapshot
@@ -92,10 +93,6 @@ def _read(session, person_id: int, change_id: int | None) -> dict:
     return {"person": person, "event": event}
 
 
-def _postal(code: str) -> str:
-    return f"〒{code[:3]}-{code[3:]}" if code and len(code) == 7 else ""
-
-
 def build(*, read: dict, issue_number: str, issued_on: dt.date, municipality: str, mayor_title: str) -> dict:
     person, event = read["person"], read["event"]
     kind = event["kind"]
@@ -113,7 +110,7 @@ def build(*, read: dict, issue_number: str, issued_on: dt.date, municipality: st
         "title": TITLES[kind],
         "official_mark": "",
         **issue_stamp(issue_number, issued_on, municipality, mayor_title),
-        "addressee": {"postal_code": _postal(address.get("postal_code") or ""),
+        "addressee": {"postal_code": postal_text(address.get("postal_code")),
                       "address": f"{city().prefecture}{address.get('display', '')}",
                       "name": written_name(person["name"])},
         "lead": LEADS[kind],

@@ -17,10 +17,11 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from juki.certificates import render as certificate
-from juki.certificates.content import issue_stamp
+from juki.certificates.content import issue_stamp, written_name
 from juki.core import pdf
 from juki.core.pdf import draw_string, register_fonts, string_width
 from juki.core.wareki import to_wareki
+from juki.register.services.people import postal_text
 
 TITLE = "印鑑登録証明書"
 # The customary wording (印鑑登録証明事務処理要領's 様式 leaves it to the city).
@@ -139,12 +140,11 @@ def render_pdf(c: dict, *, verification_url: str) -> bytes:
 def inquiry_letter(*, person: dict, registration, mayor_title: str, printed_on) -> bytes:
     """照会書 and 回答書 on one A4 sheet (`core.pdf.document_pdf`): the resident confirms that the
     application was theirs, and brings the 回答書 back with the seal by the deadline."""
-    n = person["name"]
-    name = "　".join(p for p in (n["family_name"], n["given_name"]) if p)
+    name = written_name(person["name"])
     address = (person.get("address") or {})
     by_agent = f"（代理人 {registration.agent_name} による申請）" if registration.agent_name else ""
     blocks = [
-        pdf.Text(f"〒{address.get('postal_code', '')[:3]}-{address.get('postal_code', '')[3:]}　{address.get('display', '')}"),
+        pdf.Text("　".join(filter(None, (postal_text(address.get("postal_code")), address.get("display", ""))))),
         pdf.Text(f"{name}　様"),
         pdf.Text(f"{to_wareki(printed_on)}　{mayor_title}"),
         pdf.Heading("印鑑登録の申請について（照会）"),

@@ -38,6 +38,11 @@ def address_text(town: Town, banchi: str, katagaki: str = "", *, prefecture: boo
     return f"{text}　{katagaki}" if katagaki else text
 
 
+def postal_text(code: str | None) -> str:
+    """〒803-0813 from a 7-digit 郵便番号; nothing for a missing or odd one."""
+    return f"〒{code[:3]}-{code[3:]}" if code and len(code) == 7 else ""
+
+
 def address_fields(address: Address, town: Town | None = None) -> dict:
     town = town or resolve_town(address.town_code)
     banchi = (address.banchi or "").strip()
