@@ -71,6 +71,9 @@ def problem_exception_handler(exc, context):
             return out
     if isinstance(exc, (OverflowError, DataError)):
         # A number past what the database holds (an id of 20 digits in the body): bad input, not a 500.
+        # Logged (the type only: the driver's message may quote the value), since a value the
+        # validation should have caught first, such as a text too long for its column, lands here too.
+        log.warning("API input refused by the database (%s)", type(exc).__name__)
         return problem(status.HTTP_400_BAD_REQUEST, ErrorCode.INVALID_INPUT, "番号などの値が大きすぎます。入力内容を確認してください。")
     response = exception_handler(exc, context)
     if response is not None:
