@@ -25,11 +25,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from juki.accounts.permissions import Perm
 from juki.core import mynumber
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import to_wareki
 from juki.protection import enforcement
+from juki.register import visibility
 
 from .content import FOREIGN_ITEMS
 from .models import (
@@ -62,14 +62,11 @@ MY_NUMBER_LABEL = "個人番号"
 REISSUE_MARK = "（再交付）"
 REPLACED_REASON = "再交付のため"
 # The printed rows that need an item right to be seen ([1390], `register.visibility`): 個人番号 has its own.
-ITEM_RIGHTS = {
-    "本籍": (Perm.FIELD_DOMICILE, "本籍・筆頭者"),
-    "筆頭者": (Perm.FIELD_DOMICILE, "本籍・筆頭者"),
-    "住民票コード": (Perm.FIELD_RESIDENT_CODE, "住民票コード"),
-    **{FOREIGN_ITEMS[key]: (Perm.FIELD_FOREIGN, "在留資格等")
-       for key in ("article_30_45_category", "residence_status", "period_of_stay", "stay_expires_on",
-                   "residence_card_number")},
-}
+# Built from the register's own table, so an item it guards is guarded on a reprint too.
+_PRINTED = {"domicile": "本籍", "domicile_head": "筆頭者", "resident_code": "住民票コード", **FOREIGN_ITEMS}
+ITEM_RIGHTS = {_PRINTED[key]: (perm, label)
+               for perm, (label, keys, foreign_keys) in visibility.ITEM_RIGHTS.items()
+               for key in (*keys, *foreign_keys)}
 
 
 def _rows(content: dict):
