@@ -1,17 +1,11 @@
-"""Walking a kiosk client through its screens, and reading a PDF's text."""
+"""Walking a kiosk client through its screens."""
 from __future__ import annotations
-
-import re
-import subprocess
 
 from django.test import Client
 
+from tests.helpers import pdf_text  # noqa: F401 - the kiosk tests import it from here
+
 from .conftest import PIN
-
-
-def pdf_text(pdf: bytes) -> str:
-    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, check=True, capture_output=True).stdout.decode()
-    return re.sub(r"\s+", "", out)
 
 
 def sign_in(kc: Client, number: str, pin: str = PIN):

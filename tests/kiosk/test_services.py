@@ -44,8 +44,10 @@ def test_paying_until_enough_gives_the_right_change(coins, due):
         assert services.change_due(paid=paid, due=due) == 0
 
 
-def test_the_fee_is_the_counters():
-    assert services.fee(COPY) == 300 and services.fee(SEAL) == 300
+def test_the_fee_is_the_counters(settings):
+    assert services.fee(COPY) == 300 and services.fee(SEAL) == 300  # the default table
+    settings.JUKI_CERTIFICATE_FEES = {"copy": 200, "seal_cert": 350}  # a city's own table: the kiosk follows it
+    assert services.fees() == {COPY: 200, SEAL: 350}
 
 
 def test_choice_validation_and_its_lines():
@@ -76,6 +78,10 @@ def test_choice_validation_and_its_lines():
 def test_refusals_say_nothing_about_the_reason(code, message):
     refused = services.refusal(DomainError(code, "支援措置の対象者に関する請求です。"))
     assert isinstance(refused, Refused) and refused.code == code and refused.message == message
+    assert "支援措置" not in refused.message
+
+
+def test_a_refusal_without_a_code_of_its_own_says_the_same():
     assert services.REFUSED == "この証明書は自動交付機では交付できません。お手数ですが、窓口へお越しください。"
     assert services.refusal(AccessDenied()).message == services.REFUSED
     assert services.refusal(NotFoundError()).message == services.REFUSED
