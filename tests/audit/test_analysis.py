@@ -411,3 +411,12 @@ def test_screens_need_a_session_and_bad_input_is_a_japanese_message(auditor, ter
     assert r.status_code == 400 and "開始日" in r.content.decode()
     r = c.get("/audit/analysis/", {"report": "nope", "date_from": "x", "date_to": ""})
     assert r.status_code == 400 and "正しく入力してください" in r.content.decode()
+
+
+def test_rows_without_a_staff_user_name_the_kiosk_or_the_batch():
+    """A kiosk is a device, not a batch job: the report says which."""
+    from juki.audit.analysis import _system_label
+
+    assert _system_label("kiosk:KIOSK-01") == "自動交付機:KIOSK-01"
+    assert _system_label("seals-sweep") == "バッチ:seals-sweep"
+    assert _system_label("") == ""

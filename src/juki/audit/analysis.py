@@ -109,10 +109,17 @@ def _logs(w: Window):
             .select_related("user", "terminal").order_by("at", "id"))
 
 
+def _system_label(system: str) -> str:
+    """Who acted without a staff user: a kiosk device (kiosk.devices names it 「kiosk:KIOSK-01」) or a batch job."""
+    if not system:
+        return ""
+    return f"自動交付機:{system.removeprefix('kiosk:')}" if system.startswith("kiosk:") else f"バッチ:{system}"
+
+
 def _log_row(r: AccessLog) -> dict:
     return {
         "at": fmt(r.at),
-        "user": r.user.username if r.user else (f"バッチ:{r.system}" if r.system else ""),
+        "user": r.user.username if r.user else _system_label(r.system),
         "user_name": r.user.full_name if r.user else "",
         "terminal": r.terminal.code if r.terminal else "",
         "function": FUNCTION_LABELS.get(r.function, r.function),

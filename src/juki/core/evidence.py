@@ -105,7 +105,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("C19", "他団体のデータを読めないこと", NOT_COVERED, "一つの市で運用する前提で、共同利用の区分は未実装。"),
     Control("C20", "端末にデータを残さない・画面を長く表示しない", ENFORCED,
             "一定時間操作がないと画面をロックし、本人のパスワードで解除する。すべての応答は no-store。URL に個人情報を含めない。"
-            "自動交付機は交付後・中止時・無操作60秒で利用者のセッションを消す（サーバ側で判定）。",
+            "自動交付機は交付後・中止時・一定時間の無操作（JUKI_KIOSK_IDLE_SECONDS）で利用者のセッションを消す（サーバ側で判定）。",
             ("JUKI_IDLE_LOCK_SECONDS", "JUKI_KIOSK_IDLE_SECONDS"),
             ("tests/counter/test_views.py", "tests/browser/test_counter_basics.py", "tests/kiosk/test_flow.py")),
     Control("C21", "インターネットからの分離・端末からの任意のDB操作の禁止", PARTIAL,
