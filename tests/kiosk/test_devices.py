@@ -134,3 +134,18 @@ def test_the_secret_typed_as_the_code_on_the_setup_screen_stays_out_of_the_log(k
     assert len(rows) == 2 and all(r["code"] in ("(未登録の端末ID)", "(不正な形式)") for r in rows)
     logged = str(rows)
     assert kiosk.secret not in logged and kiosk.secret.upper() not in logged and "ABCDEFGHJKLMNPQRSTUVWXYZ" not in logged
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("code", "kiosk 01!", "端末IDは英大文字で始まる3〜32文字の英数字とハイフンで指定してください（例: KIOSK-01）。"),
+    ("name", "  ", "名称を入力してください。"),
+    ("name", "あ" * 61, "名称は60文字以内で入力してください。"),
+    ("location", "", "設置場所を入力してください。"),
+    ("location", "い" * 61, "設置場所は60文字以内で入力してください。"),
+])
+def test_bad_device_input_is_refused_field_by_field(db, field, value, message):
+    values = {"code": "KIOSK-02", "name": "自動交付機2号機", "location": "八幡西区役所", field: value}
+    with pytest.raises(DomainError) as bad:
+        devices.device_add(actor=Actor.batch("test"), **values)
+    assert (bad.value.code, bad.value.field, bad.value.message) == (ErrorCode.INVALID_INPUT, field, message)
+    assert not KioskDevice.objects.exists()

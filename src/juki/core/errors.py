@@ -112,3 +112,13 @@ class AccessDenied(DomainError):
 
     def __init__(self, message: str = "この操作を行う権限がありません。", **kw):
         super().__init__(ErrorCode.PERMISSION_DENIED, message, **kw)
+
+
+def required_text(value: str, field: str, label: str, max_length: int) -> str:
+    """A text the user must enter, stripped; 「…を入力してください。」 or 「…は N 文字以内で…」 otherwise (never cut)."""
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{label}を入力してください。", field=field)
+    if len(value) > max_length:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{label}は{max_length}文字以内で入力してください。", field=field)
+    return value

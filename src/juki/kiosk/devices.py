@@ -26,6 +26,7 @@ from juki.core.errors import (
     DomainError,
     ErrorCode,
     NotFoundError,
+    required_text,
 )
 
 from .models import KioskDevice
@@ -87,10 +88,8 @@ def device_add(*, actor: Actor, code: str, name: str, location: str) -> DeviceSe
     if not _CODE.match(code):
         raise DomainError(ErrorCode.INVALID_INPUT, "端末IDは英大文字で始まる3〜32文字の英数字とハイフンで指定してください"
                           "（例: KIOSK-01）。", field="code")
-    if not name or len(name) > 60:
-        raise DomainError(ErrorCode.INVALID_INPUT, "名称を60文字以内で入力してください。", field="name")
-    if not location or len(location) > 60:
-        raise DomainError(ErrorCode.INVALID_INPUT, "設置場所を60文字以内で入力してください。", field="location")
+    name = required_text(name, "name", "名称", 60)
+    location = required_text(location, "location", "設置場所", 60)
     secret = _new_secret()
     now = timezone.now()
     try:

@@ -21,7 +21,7 @@ from juki.accounts.permissions import RESTRICTION_RIGHTS, Perm
 from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
 from juki.audit.models import Category
-from juki.core.errors import DomainError, ErrorCode, NotFoundError
+from juki.core.errors import DomainError, ErrorCode, NotFoundError, required_text
 from juki.core.wareki import display_date
 from juki.register import textnorm
 from juki.register.models import Household, Person, PersonVersion, Status
@@ -349,10 +349,7 @@ def restriction_set(*, actor: Actor, processes: Iterable[str], reason: str, pers
             raise DomainError(ErrorCode.INVALID_INPUT, "抑止する処理を1つ以上選んでください。", field="processes")
         if level not in Level.values:
             raise DomainError(ErrorCode.INVALID_INPUT, "抑止レベルを選んでください。", field="level")
-        if not (reason or "").strip():
-            raise DomainError(ErrorCode.INVALID_INPUT, "抑止の理由を入力してください。", field="reason")
-        if len(reason.strip()) > 200:
-            raise DomainError(ErrorCode.INVALID_INPUT, "抑止の理由は200文字以内で入力してください。", field="reason")
+        reason = required_text(reason, "reason", "抑止の理由", 200)
         start = start or today()
         if end is not None and end < start:
             raise DomainError(ErrorCode.INVALID_DATE, "終了日は開始日以後の日付にしてください。", field="end")
@@ -361,7 +358,7 @@ def restriction_set(*, actor: Actor, processes: Iterable[str], reason: str, pers
         elif not Household.objects.filter(pk=household_id).exists():
             raise NotFoundError("指定された世帯が見つかりません。")
         r = Restriction.objects.create(person_id=person_id, household_id=household_id, processes=processes, level=level,
-                                       start=start, end=end, reason=reason.strip(), set_by=actor.user)
+                                       start=start, end=end, reason=reason, set_by=actor.user)
         covered = _covered(r)
         session.record(covered)
         linkage.record(r, linkage.SET, covered)  # to 宛名, コンビニ交付 and the CS [410][420]

@@ -68,12 +68,3 @@ def check_period(valid_from, valid_until, *, allow_past: bool = False) -> None:
     if valid_until > limit:
         raise DomainError(ErrorCode.INVALID_PERIOD, f"利用期間の終了日は {limit:%Y年%-m月%-d日} までにしてください。",
                           field="valid_until")
-
-
-def text(value: str, field: str, label: str, max_length: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{label}を入力してください。", field=field)
-    if len(value) > max_length:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{label}は{max_length}文字以内で入力してください。", field=field)
-    return value

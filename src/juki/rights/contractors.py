@@ -14,9 +14,9 @@ from django.utils import timezone
 from juki.accounts.models import Staff
 from juki.accounts.permissions import Perm
 from juki.audit.gate import Actor
-from juki.core.errors import DomainError, ErrorCode, NotFoundError
+from juki.core.errors import DomainError, ErrorCode, NotFoundError, required_text
 
-from .common import check_period, logged, require_user, text, today
+from .common import check_period, logged, require_user, today
 from .models import ContractorCompany, ContractorStaff, WorkApplication
 
 
@@ -36,9 +36,9 @@ def contractor_register(*, actor: Actor, company: str, user: Staff, full_name: s
         if approver.pk == user.pk:
             raise DomainError(ErrorCode.SELF_APPROVAL, "自分自身を委託先職員として登録することはできません。")
         check_period(valid_from, valid_until, allow_past=True)
-        name = text(company, "company", "委託先名", 100)
+        name = required_text(company, "company", "委託先名", 100)
         firm, _ = ContractorCompany.objects.get_or_create(name=name)
-        return ContractorStaff.objects.create(company=firm, user=user, full_name=text(full_name, "full_name", "氏名", 60),
+        return ContractorStaff.objects.create(company=firm, user=user, full_name=required_text(full_name, "full_name", "氏名", 60),
                                               valid_from=valid_from, valid_until=valid_until, approved_by=approver)
 
 
@@ -53,7 +53,7 @@ def work_application_submit(*, actor: Actor, contractor: ContractorStaff, descri
                               field="valid_until")
         item = WorkApplication.objects.create(
             contractor=contractor, submitted_by=applicant,
-            description=text(description, "description", "作業内容", 2000), valid_from=valid_from, valid_until=valid_until)
+            description=required_text(description, "description", "作業内容", 2000), valid_from=valid_from, valid_until=valid_until)
         item.number = f"W{item.submitted_at:%Y}-{item.pk:05d}"
         item.save(update_fields=["number"])
         log["number"] = item.number

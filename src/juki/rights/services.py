@@ -22,9 +22,15 @@ from juki.accounts.models import Staff
 from juki.accounts.permissions import ALL_PERMS, ROLES, Perm, perms_of_role
 from juki.audit import events
 from juki.audit.gate import Actor
-from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
+from juki.core.errors import (
+    AccessDenied,
+    DomainError,
+    ErrorCode,
+    NotFoundError,
+    required_text,
+)
 
-from .common import check_period, logged, require_user, text, today
+from .common import check_period, logged, require_user, today
 from .contractors import contractor_session_check, is_contractor, registration_covers  # noqa: F401 - re-exported
 from .models import Grant, Posting, RightApplication, Section
 
@@ -97,10 +103,10 @@ def application_submit(*, actor: Actor, role: str = "", perms: Iterable[str] = (
             _check_target_user(target_user, valid_from, valid_until)
         application = RightApplication.objects.create(
             role=role, perms=perms, valid_from=valid_from, valid_until=valid_until,
-            business_name=text(business_name, "business_name", "業務名", 100),
-            business_outline=text(business_outline, "business_outline", "業務概要", 2000),
-            purpose=text(purpose, "purpose", "利用目的", 2000),
-            legal_basis=text(legal_basis, "legal_basis", "根拠法令", 200),
+            business_name=required_text(business_name, "business_name", "業務名", 100),
+            business_outline=required_text(business_outline, "business_outline", "業務概要", 2000),
+            purpose=required_text(purpose, "purpose", "利用目的", 2000),
+            legal_basis=required_text(legal_basis, "legal_basis", "根拠法令", 200),
             applying_section=applying_section, using_section=using_section,
             target_user=target_user, target_section=target_section, applicant=applicant)
         application.number = f"R{application.applied_at:%Y}-{application.pk:05d}"
@@ -137,7 +143,7 @@ def application_approve(*, actor: Actor, application_id: int, comment: str = "")
     """承認 by the system's owning manager: creates one grant per role/right for the period."""
     with logged(actor, "rights.approve", Perm.RIGHTS_APPROVE, {"application_id": application_id}):
         approver = require_user(actor)
-        comment = text(comment, "comment", "意見", 2000) if (comment or "").strip() else ""  # optional, never cut
+        comment = required_text(comment, "comment", "意見", 2000) if (comment or "").strip() else ""  # optional, never cut
         application = _application(application_id, lock=True)
         _open(application)
         if application.applicant_id == approver.pk:
@@ -193,7 +199,7 @@ def application_reject(*, actor: Actor, application_id: int, comment: str) -> Ri
     """却下: the reason is required and shown to the applicant."""
     with logged(actor, "rights.reject", Perm.RIGHTS_APPROVE, {"application_id": application_id}):
         approver = require_user(actor)
-        comment = text(comment, "comment", "却下の理由", 2000)
+        comment = required_text(comment, "comment", "却下の理由", 2000)
         application = _application(application_id, lock=True)
         _open(application)
         if application.applicant_id == approver.pk:
@@ -340,8 +346,8 @@ def role_grant_ensure(user: Staff, role: str) -> Grant | None:
 
 def section_create(*, actor: Actor, code: str, name: str, ward=None, is_system_owner: bool = False) -> Section:
     with logged(actor, "rights.section", Perm.RIGHTS_ADMIN, {"code": code}):
-        code = text(code, "code", "所属コード", 20)
+        code = required_text(code, "code", "所属コード", 20)
         if Section.objects.filter(code=code).exists():
             raise DomainError(ErrorCode.CONFLICT, "この所属コードは既に登録されています。", field="code")
-        return Section.objects.create(code=code, name=text(name, "name", "所属名", 60), ward=ward,
+        return Section.objects.create(code=code, name=required_text(name, "name", "所属名", 60), ward=ward,
                                       is_system_owner=is_system_owner)
