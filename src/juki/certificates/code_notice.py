@@ -35,7 +35,7 @@ from juki.register.services.people import postal_text
 
 from . import render as r
 from . import snapshot
-from .content import issue_stamp, name_text, written_name
+from .content import issue_stamp, name_text, removed_by, written_name
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
 from .preview import PLACEHOLDER_NUMBER, PreviewResult, sample_pdf
@@ -79,8 +79,7 @@ def _read(session, person_id: int, change_id: int | None) -> dict:
     if "住民票コード" in (person.get("hidden_items") or []):
         raise DomainError(ErrorCode.PERMISSION_DENIED, "住民票コードを表示する権限がないため、住民票コード通知票を出力できません。",
                           field="person_id")
-    removed_on = (person.get("removed_on") or {}).get("date")
-    if person.get("status") == "removed" and removed_on and dt.date.fromisoformat(removed_on) <= timezone.localdate():
+    if removed_by(person, timezone.localdate()):
         raise DomainError(ErrorCode.NOT_RESIDENT, "消除された方には、住民票コード通知票を出力できません。", field="person_id")
     event = code_event(selectors.person_history(actor=actor, person_id=person_id))
     if event is None:

@@ -131,7 +131,8 @@ def my_number_text(number: str) -> str:
     return " ".join(digits[i:i + 4] for i in range(0, len(digits), 4))
 
 
-def _removed(person: dict, on: dt.date) -> bool:
+def removed_by(person: dict, on: dt.date) -> bool:
+    """The person's record was removed (消除) on or before `on` (a 転出予定日 still ahead is not)."""
     removed_on = _iso(person.get("removed_on"))
     return person.get("status") == "removed" and removed_on is not None and removed_on <= on
 
@@ -140,7 +141,7 @@ def _move_out_pending(person: dict, on: dt.date) -> bool:
     """A 転出届 whose 転出予定日 is still ahead: its items are left out [1000]."""
     removed_on = _iso(person.get("removed_on"))
     planned = _iso((person.get("move_out") or {}).get("planned_on"))
-    return bool((removed_on and removed_on > on) or (planned and planned > on and not _removed(person, on)))
+    return bool((removed_on and removed_on > on) or (planned and planned > on and not removed_by(person, on)))
 
 
 # --- items --------------------------------------------------------------------------------
@@ -210,7 +211,7 @@ def _move_out_rows(person: dict, on: dt.date) -> list[list[str]]:
         return []  # [1000]: nothing from the 転出届 before the 転出予定日
     mo = person.get("move_out") or {}
     rows = []
-    if _removed(person, on):
+    if removed_by(person, on):
         rows.append(["消除", _join(_disp(person.get("removed_on")), _removal_label(person))])
     if mo.get("confirmed_address"):
         rows.append(["転出先", mo["confirmed_address"]])
@@ -283,7 +284,7 @@ def _check_people(persons: list[dict], options: Options, on: dt.date) -> None:
     for p in persons:
         if p.get("masked"):
             raise DomainError(ErrorCode.SUPPORT_MEASURE_BLOCK, "支援措置の対象者が含まれるため、この証明書は発行できません。")
-        removed = _removed(p, on)
+        removed = removed_by(p, on)
         if options.form in REMOVED_FORMS and not removed:
             raise DomainError(ErrorCode.NOT_REMOVED, "消除されていない方の除票は発行できません。住民票の写しを選んでください。",
                               field="form")

@@ -696,15 +696,6 @@ def _check_certificate(session, *, card_number: str, request: Request, channel: 
                     warnings=tuple(check.get("warnings") or ()))
 
 
-def _issue(actor: Actor, *, card_number: str, request: Request, channel: str, person_id: int | None,
-           stated_birth_date: dt.date | None) -> certificates.IssueResult:
-    criteria = {"form": SEAL_CERT, "requester_kind": request.kind, "channel": channel, "person_id": person_id}
-    with gate.open(actor, function="seal.certificate_issue", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
-        return _record(session, card_number=card_number, request=request, channel=channel, reissue_of=None,
-                       person_id=person_id, stated_birth_date=stated_birth_date,
-                       statement_required=channel == Channel.COUNTER)
-
-
 def _record(session, *, card_number: str, request: Request, channel: str, reissue_of: CertificateIssue | None,
             person_id: int | None, stated_birth_date: dt.date | None, statement_required: bool):
     """Check and record one certificate inside the caller's open gate session."""
@@ -743,8 +734,11 @@ def seal_certificate_issue(*, actor: Actor, card_number: str, request: Request, 
     交付申請書 (``stated_birth_date``), which must match the register; a kiosk authenticates the card
     with its PIN instead. ``person_id``: the person on the clerk's screen, whose card it must be.
     """
-    return _issue(actor, card_number=card_number, request=request, channel=channel, person_id=person_id,
-                  stated_birth_date=stated_birth_date)
+    criteria = {"form": SEAL_CERT, "requester_kind": request.kind, "channel": channel, "person_id": person_id}
+    with gate.open(actor, function="seal.certificate_issue", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
+        return _record(session, card_number=card_number, request=request, channel=channel, reissue_of=None,
+                       person_id=person_id, stated_birth_date=stated_birth_date,
+                       statement_required=channel == Channel.COUNTER)
 
 
 def _check_reissuable(original: CertificateIssue, on: dt.date) -> None:
