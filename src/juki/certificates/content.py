@@ -96,7 +96,7 @@ def _join(*parts: str, sep: str = "　") -> str:
     return sep.join(p for p in parts if p)
 
 
-def _with_kana(text: str, kana: str) -> str:
+def with_kana(text: str, kana: str) -> str:
     # [1020]: 「住民　太郎　（ジュウミン　タロウ）」
     return f"{text}　（{kana}）" if text and kana else text
 
@@ -118,7 +118,7 @@ def name_text(person: dict) -> str:
     name = written_name(n)
     kanji = (person.get("foreign") or {}).get("kanji_name") or ""
     kana = _join(n.get("family_name_kana") or "", n.get("given_name_kana") or "")
-    return _with_kana(_join(name, kanji), kana)
+    return with_kana(_join(name, kanji), kana)
 
 
 def _plain_name(person: dict) -> str:
@@ -147,11 +147,14 @@ def _move_out_pending(person: dict, on: dt.date) -> bool:
 # --- items --------------------------------------------------------------------------------
 
 
-def _require(person: dict, item: str, label: str) -> None:
-    # The item rights hide values by setting them to None: a certificate built from such a read
-    # would silently lack a chosen item, so refuse instead of printing an incomplete copy.
+def require_item(person: dict, item: str, label: str, *, form: str = "") -> None:
+    """The item rights hide values by setting them to None: a certificate built from such a read
+    would silently lack an item, so refuse instead of printing an incomplete copy. `form`: the
+    form whose statutory item it is (the message then says it cannot be issued)."""
     if label in (person.get("hidden_items") or []):
-        raise DomainError(ErrorCode.PERMISSION_DENIED, f"{label}を記載する権限がありません。", field=item)
+        message = (f"{label}を記載する権限がないため、{form}を交付できません。" if form
+                   else f"{label}を記載する権限がありません。")
+        raise DomainError(ErrorCode.PERMISSION_DENIED, message, field=item)
 
 
 def person_items(person: dict, options: Options, *, on: dt.date, head_name: str, with_address: bool) -> list[list[str]]:
@@ -160,9 +163,9 @@ def person_items(person: dict, options: Options, *, on: dt.date, head_name: str,
     rows: list[list[str]] = [["氏名", name_text(person)]]
     n = person["name"]
     if n.get("former_surname"):
-        rows.append(["旧氏", _with_kana(n["former_surname"], n.get("former_surname_kana") or "")])
+        rows.append(["旧氏", with_kana(n["former_surname"], n.get("former_surname_kana") or "")])
     if foreign and "alias_name" in options.foreign_items and foreign.get("alias_name"):
-        rows.append(["通称", _with_kana(foreign["alias_name"], foreign.get("alias_name_kana") or "")])
+        rows.append(["通称", with_kana(foreign["alias_name"], foreign.get("alias_name_kana") or "")])
     rows.append(["生年月日", _disp(person.get("birth_date"))])
     rows.append(["性別", person.get("sex_label") or ""])
     if options.head_and_relationship:
@@ -182,11 +185,11 @@ def person_items(person: dict, options: Options, *, on: dt.date, head_name: str,
     if person.get("previous_address"):
         rows.append(["従前の住所", person["previous_address"]])
     if options.domicile and not foreign:
-        _require(person, "domicile", "本籍・筆頭者")
+        require_item(person, "domicile", "本籍・筆頭者")
         rows.append(["本籍", person.get("domicile") or ""])
         rows.append(["筆頭者", person.get("domicile_head") or ""])
     if options.resident_code:
-        _require(person, "resident_code", "住民票コード")
+        require_item(person, "resident_code", "住民票コード")
         rows.append(["住民票コード", person.get("resident_code") or ""])
     if options.my_number:
         if person.get("has_my_number") and not person.get("my_number"):
@@ -199,7 +202,7 @@ def person_items(person: dict, options: Options, *, on: dt.date, head_name: str,
             if key == "alias_name" or key not in options.foreign_items:
                 continue
             if label != "国籍・地域":
-                _require(person, key, "在留資格等")
+                require_item(person, key, "在留資格等")
             value = foreign.get(key)
             rows.append([label, _disp(value) if isinstance(value, dict) else (value or "")])
     rows += _move_out_rows(person, on)

@@ -39,7 +39,7 @@ from juki.register.reasons import Category, Operation, Reason, category, label
 
 from . import render as render_module
 from . import snapshot
-from .content import FOREIGN_ITEMS, issue_stamp, my_number_text, name_text
+from .content import FOREIGN_ITEMS, issue_stamp, my_number_text, name_text, require_item, with_kana
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
 from .preview import PLACEHOLDER_NUMBER, PreviewResult, sample_pdf
@@ -195,23 +195,14 @@ def _value(value) -> str:
     return value["display"] if isinstance(value, dict) else (value or "")
 
 
-def _require(person: dict, label: str, field: str) -> None:
-    # A hidden item would leave a statutory item blank: refuse instead.
-    if label in (person.get("hidden_items") or []):
-        raise DomainError(ErrorCode.PERMISSION_DENIED, f"{label}を記載する権限がないため、転出証明書を交付できません。",
-                          field=field)
-
-
 def person_rows(person: dict) -> list[list[str]]:
     foreign = person.get("foreign")
     n = person["name"]
     rows = [["氏名", name_text(person)]]
     if n.get("former_surname"):
-        rows.append(["旧氏", f"{n['former_surname']}　（{n['former_surname_kana']}）" if n.get("former_surname_kana")
-                     else n["former_surname"]])
+        rows.append(["旧氏", with_kana(n["former_surname"], n.get("former_surname_kana") or "")])
     if foreign and foreign.get("alias_name"):
-        kana = foreign.get("alias_name_kana") or ""
-        rows.append(["通称", f"{foreign['alias_name']}　（{kana}）" if kana else foreign["alias_name"]])
+        rows.append(["通称", with_kana(foreign["alias_name"], foreign.get("alias_name_kana") or "")])
     rows += [["生年月日", _value(person.get("birth_date"))], ["性別", person.get("sex_label") or ""],
              ["続柄", person.get("relationship") or ""]]
     if foreign:
@@ -223,12 +214,12 @@ def person_rows(person: dict) -> list[list[str]]:
     if person.get("previous_address"):
         rows.append(["従前の住所", person["previous_address"]])
     if not foreign:
-        _require(person, "本籍・筆頭者", "domicile")
+        require_item(person, "domicile", "本籍・筆頭者", form=TITLE)
         rows += [["本籍", person.get("domicile") or ""], ["筆頭者", person.get("domicile_head") or ""]]
-    _require(person, "住民票コード", "resident_code")
+    require_item(person, "resident_code", "住民票コード", form=TITLE)
     rows.append(["住民票コード", person.get("resident_code") or ""])
     if foreign:
-        _require(person, "在留資格等", "foreign")
+        require_item(person, "foreign", "在留資格等", form=TITLE)
         rows += [[label, _value(foreign.get(key))] for key, label in FOREIGN_ITEMS.items() if key != "alias_name"]
     return rows
 
