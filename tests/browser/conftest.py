@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+# The kiosk's browser tests use the kiosk tests' own fixtures (a registered kiosk, a family, a card).
+from tests.kiosk.conftest import card, household, kiosk  # noqa: F401
+
 # Playwright's sync API runs an asyncio event loop in the main thread (in a greenlet) for as
 # long as Playwright is started - here the whole session. Django sees that running loop and
 # refuses ORM/DB calls from the test thread (SynchronousOnlyOperation), including the flush

@@ -3,49 +3,26 @@ enrolment, card + PIN on the keypad, the choices, coins, the PDF, and the refusa
 from __future__ import annotations
 
 import datetime as dt
-import re
 import subprocess
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from juki.audit.gate import Actor
 from juki.cards.services import card_issue
 from juki.certificates.models import CertificateIssue
-from juki.kiosk import access, devices
+from juki.kiosk import access
+from juki.kiosk import services as kiosk_services
 from juki.kiosk.models import KioskPayment
 from juki.protection import services as protection
 from juki.protection.models import Level, Process
-from tests.conftest import move_in_family
+from tests.helpers import pdf_text
+from tests.kiosk.conftest import PIN
 from tests.protection.helpers import OFFENDER, move_in_victim
 
 from .conftest import SCREENSHOTS
 from .counter_helpers import login, ready
 
-PIN = "2580"
-REFUSED = "この証明書は自動交付機では交付できません。お手数ですが、窓口へお越しください。"
-
-
-@pytest.fixture
-def kiosk(db):
-    return devices.device_add(actor=Actor.batch("test"), code="KIOSK-01", name="自動交付機1号機",
-                              location="小倉北区役所 1階ロビー")
-
-
-@pytest.fixture
-def family(world):
-    result = move_in_family(world)
-    return {"ids": [p["id"] for p in result.persons], "household_id": result.households[0]["id"]}
-
-
-@pytest.fixture
-def card(world, family):
-    return card_issue(actor=world, person_id=family["ids"][0], pin=PIN)
-
-
-def pdf_text(path) -> str:
-    out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
-    return re.sub(r"\s+", "", out)
+REFUSED = kiosk_services.REFUSED
 
 
 def enrol(page: Page, live_url: str, made) -> None:
@@ -82,7 +59,7 @@ def insert(page: Page, *coins: int) -> None:
         page.wait_for_load_state()
 
 
-def test_enrolment_then_a_copy_with_card_and_pin(page, live_url, kiosk, card, family, screenshot, tmp_path):
+def test_enrolment_then_a_copy_with_card_and_pin(page, live_url, kiosk, card, household, screenshot, tmp_path):
     page.goto(live_url + "/kiosk/")
     expect(page.locator("#not-registered")).to_have_text("この端末は自動交付機として登録されていません。")
     screenshot(page, "kiosk-unregistered")
@@ -131,12 +108,12 @@ def test_enrolment_then_a_copy_with_card_and_pin(page, live_url, kiosk, card, fa
     screenshot(page, "kiosk-done")
     issued = CertificateIssue.objects.get()
     assert issued.channel == "kiosk" and issued.terminal.code == "KIOSK-01" and issued.fee == 300
-    assert issued.person_ids == [family["ids"][0], family["ids"][2]]
+    assert issued.person_ids == [household["ids"][0], household["ids"][2]]
     with page.expect_download() as info:
         page.locator("#download-pdf").click()
     path = tmp_path / info.value.suggested_filename
     info.value.save_as(path)
-    text = pdf_text(path)
+    text = pdf_text(path.read_bytes())
     assert "青木太郎" in text and "青木一郎" in text and "青木花子" not in text and issued.number in text
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(path), str(SCREENSHOTS / "kiosk-certificate")],
                    check=True)
@@ -150,12 +127,12 @@ def test_enrolment_then_a_copy_with_card_and_pin(page, live_url, kiosk, card, fa
     expect(page.locator("#begin")).to_be_visible()
 
 
-def test_a_seal_certificate_at_the_kiosk(page, live_url, kiosk, card, family, world, screenshot, tmp_path):
+def test_a_seal_certificate_at_the_kiosk(page, live_url, kiosk, card, household, world, screenshot, tmp_path):
     from juki.seals.models import RegistrationMethod
     from juki.seals.services import seal_register
     from tests.seals.helpers import seal_png
 
-    seal_register(actor=world, person_id=family["ids"][0], method=RegistrationMethod.IDENTITY_DOCUMENT,
+    seal_register(actor=world, person_id=household["ids"][0], method=RegistrationMethod.IDENTITY_DOCUMENT,
                   image=seal_png(15), seal_text="青木", documents=["運転免許証"], seal_checked=True)
     enrol(page, live_url, kiosk)
     sign_in(page, card["number"])
@@ -174,11 +151,11 @@ def test_a_seal_certificate_at_the_kiosk(page, live_url, kiosk, card, family, wo
         page.locator("#download-pdf").click()
     path = tmp_path / "seal.pdf"
     info.value.save_as(path)
-    text = pdf_text(path)
+    text = pdf_text(path.read_bytes())
     assert "印鑑登録証明書" in text and "青木太郎" in text and issued.number in text
 
 
-def test_three_wrong_pins_lock_the_card_and_the_counter_sees_it(page, live_url, kiosk, card, family, clerk,
+def test_three_wrong_pins_lock_the_card_and_the_counter_sees_it(page, live_url, kiosk, card, household, clerk,
                                                               screenshot):
     enrol(page, live_url, kiosk)
     sign_in(page, card["number"], pin="1357")
@@ -192,13 +169,13 @@ def test_three_wrong_pins_lock_the_card_and_the_counter_sees_it(page, live_url, 
     screenshot(page, "kiosk-locked")
 
     login(page, live_url, clerk)
-    page.goto(live_url + f"/counter/cards/persons/{family['ids'][0]}/")
+    page.goto(live_url + f"/counter/cards/persons/{household['ids'][0]}/")
     ready(page)
     expect(page.locator("main")).to_contain_text("暗証番号ロック")
     screenshot(page, "kiosk-locked-counter")
 
 
-def test_a_protected_resident_and_a_restriction_are_sent_to_the_counter(page, live_url, kiosk, world, family,
+def test_a_protected_resident_and_a_restriction_are_sent_to_the_counter(page, live_url, kiosk, world, household,
                                                                         support_user, supervisor, terminal, screenshot):
     victim = move_in_victim(world)
     victim_card = card_issue(actor=world, person_id=victim["mother"], pin=PIN)
@@ -211,7 +188,7 @@ def test_a_protected_resident_and_a_restriction_are_sent_to_the_counter(page, li
     expect(page.locator("main")).not_to_contain_text("支援措置")
     screenshot(page, "kiosk-refused")
 
-    taro_card = card_issue(actor=world, person_id=family["ids"][0], pin=PIN)
+    taro_card = card_issue(actor=world, person_id=household["ids"][0], pin=PIN)
     page.locator("#to-start").click()
     sign_in(page, taro_card["number"])
     page.locator("#choose-copy").click()
@@ -220,7 +197,7 @@ def test_a_protected_resident_and_a_restriction_are_sent_to_the_counter(page, li
     page.locator("#to-pay").click()
     insert(page, 100, 100)
     protection.restriction_set(actor=Actor(user=supervisor, terminal=terminal), processes=[Process.CERTIFICATE],
-                               reason="調査中", person_id=family["ids"][0], level=Level.ERROR)
+                               reason="調査中", person_id=household["ids"][0], level=Level.ERROR)
     insert(page, 100)
     page.locator("#issue").click()
     expect(page.locator("#end-message")).to_have_text(REFUSED)
