@@ -107,6 +107,12 @@ def linkage_user(db):
 def support_user(db):
     """支援措置担当: support.manage and restriction.manage (supervisors do not have support.manage)."""
     return _staff("support", "support1")
+
+
+@pytest.fixture
+def support(support_user, terminal):
+    """The 支援措置担当's actor."""
+    return Actor(user=support_user, terminal=terminal)
 # --- end protection
 
 

@@ -26,11 +26,6 @@ REFUSED = "この証明書は自動交付機では交付できません。お手
 
 
 @pytest.fixture
-def support(support_user, terminal):
-    return Actor(user=support_user, terminal=terminal)
-
-
-@pytest.fixture
 def victim(world):
     return move_in_victim(world)
 

@@ -1,14 +1,7 @@
-"""Fixtures shared by the protection tests: the support-measure officer and a DV victim's household."""
+"""Fixtures shared by the protection tests: a DV victim's household (the 支援措置担当 is in tests/conftest.py)."""
 import pytest
 
-from juki.audit.gate import Actor
-
 from .helpers import move_in_victim
-
-
-@pytest.fixture
-def support(support_user, terminal):
-    return Actor(user=support_user, terminal=terminal)
 
 
 @pytest.fixture
