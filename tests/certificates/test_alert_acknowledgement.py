@@ -82,6 +82,10 @@ def test_acknowledged_issue_goes_ahead_and_the_log_records_it(client, alerted):
     assert row.criteria["alert_acknowledged"] is True
     printed = AccessLog.objects.filter(function="print.certificate").latest("seq")
     assert ALERT_ACKNOWLEDGED_FLAG in printed.flags
+    # The issued screen says it was acknowledged, not 「…確認してから交付してください」 after the fact.
+    done = client.get(r["HX-Redirect"]).content.decode()
+    assert "交付しました。" in done and "確認のうえ交付しました" in done
+    assert CERTIFICATE_ALERT not in done
 
 
 def test_the_preview_shows_the_alert_without_asking_for_it(client, alerted):
@@ -139,7 +143,7 @@ def test_a_reissue_from_the_counter_offers_the_acknowledgement(client, fam, supp
     protection_services.restriction_set(actor=support, person_id=fam["head"], processes=["certificate"],
                                         reason="確認のため", level="alert")
     page = client.get(reverse(f"{NS}:issue_detail", args=[number])).content.decode()
-    assert CERTIFICATE_ALERT in page and 'name="acknowledge_alert"' in page
+    assert 'id="certificate-alert"' in page and 'name="acknowledge_alert"' in page
     r = client.post(reverse(f"{NS}:issue_reissue", args=[number]), HTTP_HX_REQUEST="true")
     assert "HX-Redirect" not in r and REFUSAL in r.content.decode()
     assert CertificateIssue.objects.count() == 1

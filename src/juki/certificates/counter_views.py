@@ -262,10 +262,14 @@ def issue_detail(request, number: str):
     # The 再交付 button issues again: an アラート must be acknowledged first, as on the issue form [410].
     alert = (item["form"] != "seal_cert" and bool(item["person_ids"])
              and certificate_alert_check(actor=request.actor, person_ids=item["person_ids"]))
+    warnings = slot.get("warnings") if mine else []
+    # Issued after the clerk acknowledged the alert: say so, not 「…確認してから交付してください」 again.
+    acknowledged = CERTIFICATE_ALERT in warnings and request.GET.get("done") in ("issued", "reissued")
+    warnings = [w for w in warnings if w != CERTIFICATE_ALERT]
     return render(request, "certificates/issue_detail.html", {
         "item": item, "pdf_ready": pdf_ready, "show_pdf": pdf_ready and request.GET.get("open") == "1",
-        "alert": alert, "alert_text": CERTIFICATE_ALERT, "acknowledgement": ALERT_ACKNOWLEDGEMENT,
-        "warnings": slot.get("warnings") if mine else [],
+        "alert": alert, "acknowledged": acknowledged, "acknowledgement": ALERT_ACKNOWLEDGEMENT,
+        "warnings": warnings,
         "done": _DONE.get(request.GET.get("done", "")), "void_form": VoidForm(),
         "title": f"交付番号 {item['number']}", "help": "certificate"})
 
