@@ -389,3 +389,23 @@ def test_support_entries_are_withheld_only_from_a_persons_offender(story, suppor
     data = disclosure.disclosure_data(auditor_actor, wife)
     assert data["withheld"] == [] and any(a["purpose"] == "支援措置の事務" for a in data["accesses"])
     assert "支援措置の事務" in flat(pdftotext(disclosure.disclosure_report(auditor_actor, wife)))
+
+
+def test_which_change_rows_a_person_sees():
+    """The rule of ADR 0014 on single rows: a committed change only for those it wrote; rows from
+    before changes named their change_id matched by operation and time; refused attempts and
+    other uses always."""
+    now = timezone.now()
+    own = [("move_within_city", now)]
+
+    def row(function="change.move_within_city", outcome="ok", at=now, **criteria):
+        return AccessLog(function=function, outcome=outcome, at=at, criteria=criteria)
+
+    assert disclosure._wrote(row(change_id=7), {7}, own)
+    assert not disclosure._wrote(row(change_id=8), {7}, own)  # another person's move
+    assert disclosure._wrote(row(at=now + dt.timedelta(seconds=2)), {7}, own)  # legacy, own change
+    assert not disclosure._wrote(row(at=now + dt.timedelta(minutes=5)), {7}, own)  # legacy, someone else's
+    assert not disclosure._wrote(row(function="change.move_in"), {7}, own)  # legacy, another operation
+    assert disclosure._wrote(row(outcome="conflict", change_id=None), set(), [])  # a refused attempt
+    assert disclosure._wrote(row(function="change.view", change_id=8), {7}, own)  # a read, not a change
+    assert disclosure._wrote(row(function="person.view"), set(), [])

@@ -35,7 +35,6 @@ from .models import AccessLog, Category
 FUNCTION = "disclosure.report"
 MY_NUMBER_TEXT = "記録あり（開示請求書の本人確認後、別途回答）"
 SYSTEM_SECTION = "システム（自動処理）"
-# What an outbox read hands over (docs/outbox.md: a notification, no names or addresses).
 # ADR 0014: entries withheld from a 相手方's answer, and the record of it on the answer's log row.
 WITHHELD_FLAG = "withheld"
 WITHHELD_REASON_CODE = "support_measure_offender"
@@ -46,6 +45,7 @@ _PROTECTION_FUNCTIONS = ("support.", "restriction.", "print.support_end_notice")
 _PROTECTION_FLAG = "support_measure"  # protection.enforcement.FLAG: the row involved a protected person
 # A change's log row written before rows named their change (ADR 0014): matched by operation and time.
 _LEGACY_MATCH = dt.timedelta(seconds=5)
+# What an outbox read hands over (docs/outbox.md: a notification, no names or addresses).
 PROVISION_CONTENT = {"outbox.read": "異動があったことの通知（宛名番号・異動の種類・異動日）",
                      "outbox.restrictions.read": "抑止の設定・解除の通知（宛名番号・世帯番号・抑止する処理・抑止レベル・期間）"}
 
