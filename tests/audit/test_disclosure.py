@@ -2,6 +2,7 @@
 preparing it is logged; the resident-facing summary groups by place and purpose."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 from pathlib import Path
@@ -262,3 +263,149 @@ def test_purpose_labels(function, purpose):
 def test_outcome_labels_never_show_a_code():
     assert disclosure.outcome_label("support_measure_protected") == "支援措置のため表示せず"
     assert disclosure.outcome_label("household_mismatch") == "受け付けられませんでした（内容の不備等）"
+
+
+# --- what a report may show about other people (ADR 0014) -----------------------------------------
+
+
+def _subjects(row: AccessLog) -> set[int]:
+    return set(row.subjects.values_list("person_id", flat=True))
+
+
+def test_another_members_move_is_not_in_a_persons_report(story, world, auditor_actor):
+    """The wife moves out to a household of her own. The change reads the household she leaves, so
+    the head is a subject of its log row; but nothing of his was written: his report must not show
+    a 転居 on that day (it would tell him that, and when, she moved)."""
+    head, wife = story["head"], story["wife"]
+    changes.move_within_city(actor=world, event_date=days_ago(3), notified_on=days_ago(3), persons=[ref(wife)],
+                             address=Address(UOMACHI, "20番"), destination=changes.NEW,
+                             relationships_in_destination={wife: "世帯主"})
+    her_move = AccessLog.objects.filter(function="change.move_within_city").latest("seq")
+    assert head in _subjects(her_move)  # why the defect happened: he is a subject of her change's row
+
+    data = disclosure.disclosure_data(auditor_actor, head)
+    assert sum(a["purpose"] == "転居の届出の処理" for a in data["accesses"]) == 1  # his own 転居 only
+    groups = {(g["section"], g["purpose"]): g["count"] for g in disclosure.disclosure_summary(auditor_actor, head)["groups"]}
+    assert groups[("小倉北区役所 市民課", "転居の届出の処理")] == 1
+    compact = flat(pdftotext(disclosure.disclosure_report(auditor_actor, head)))
+    # Once in the summary (1回) and once in the list of uses; before the fix, three times.
+    assert compact.count("転居の届出の処理") == 2 and "20番" not in compact
+    # Her own report lists both of her moves.
+    mine = disclosure.disclosure_data(auditor_actor, wife)["accesses"]
+    assert sum(a["purpose"] == "転居の届出の処理" for a in mine) == 2
+
+
+def test_a_change_that_wrote_the_person_is_in_the_report_with_its_change_id(story, auditor_actor):
+    row = AccessLog.objects.filter(function="change.move_within_city").latest("seq")
+    assert isinstance(row.criteria["change_id"], int)
+    assert sum(a["purpose"] == "転居の届出の処理" for a in disclosure.disclosure_data(auditor_actor, story["head"])["accesses"]) == 1
+
+
+@pytest.fixture
+def offender_story(world, family, support, terminal):
+    """青木 太郎 (in the register) is named as 相手方 of 山田 花子's 支援措置. The support section looks
+    him up by 宛名番号 and opens his 抑止・支援措置 page: both read his record."""
+    from juki.protection import services as protection
+
+    from ..protection.helpers import move_in_victim, protect
+
+    head = family.persons[0]
+    victim = move_in_victim(world)
+    offender_id = protection.person_by_atena(actor=support, atena_number=head["atena_number"])  # support.lookup
+    protect(support, victim, offender=protection.Offender(name="青木　太郎", kana="アオキ　タロウ",
+                                                          birth_date=dt.date(1985, 4, 1), person_id=offender_id))
+    protection.protection_of(actor=support, person_id=offender_id)  # restriction.view: 交付制限の事務
+    selectors.person_get(actor=world, person_id=offender_id)  # an ordinary look-up, which he may see
+    return {"offender": offender_id, "victim": victim}
+
+
+WITHHELD_PURPOSES = ("支援措置の事務", "住民票の写し等の交付制限の事務")
+
+
+def test_the_offenders_report_withholds_the_support_measure_entries(offender_story, auditor, auditor_actor):
+    offender = offender_story["offender"]
+    support_rows = AccessLog.objects.filter(subjects__person_id=offender).filter(
+        function__in=["support.lookup", "restriction.view"])
+    assert support_rows.count() == 2  # why the defect happened: both rows name him
+
+    pdf = disclosure.disclosure_report(auditor_actor, offender)
+    compact = flat(pdftotext(pdf))
+    for purpose in WITHHELD_PURPOSES:
+        assert purpose not in compact, purpose
+    assert "支援措置" not in compact and "不開示" not in compact  # not even that something was withheld
+    assert "住民票の照会" in compact  # the rest of his report is there
+    for row in support_rows:  # nor the time of those entries
+        local = timezone.localtime(row.at)
+        stamp = flat(f"{display_date(local.date())} {local.hour:02d}:{local.minute:02d}")
+        others = AccessLog.objects.filter(subjects__person_id=offender, at__gte=local.replace(second=0, microsecond=0),
+                                          at__lt=local.replace(second=0, microsecond=0) + dt.timedelta(minutes=1))
+        if others.count() == others.filter(pk__in=support_rows).count():  # no other row in that minute
+            assert stamp not in compact
+
+    # The withholding is recorded on the report's own log row: who (its user), when, why, how many.
+    read = AccessLog.objects.get(user=auditor, function="disclosure.report")
+    assert disclosure.WITHHELD_FLAG in read.flags
+    withheld = read.criteria["withheld"]
+    assert withheld["count"] == 2 and withheld["reason"] == disclosure.WITHHELD_REASON_CODE
+    assert sorted(withheld["seq"]) == sorted(support_rows.values_list("seq", flat=True))
+
+
+def test_the_auditor_sees_what_was_withheld_and_why(offender_story, auditor, office):
+    offender = offender_story["offender"]
+    data = disclosure.disclosure_data(Actor(user=auditor, terminal=office), offender)
+    assert {w["purpose"] for w in data["withheld"]} == set(WITHHELD_PURPOSES)
+    assert all(w["purpose"] not in WITHHELD_PURPOSES for w in data["accesses"])
+    assert all(g["purpose"] not in WITHHELD_PURPOSES for g in data["summary"])
+
+    page = client_for(auditor, office).get(f"/disclosure/persons/{offender}/").content.decode()
+    assert "不開示とした記録" in page and "支援措置の事務" in page and "個人情報保護法第78条" in page
+    # The summary the resident is shown does not count them.
+    summary = disclosure.disclosure_summary(Actor(user=auditor, terminal=office), offender)
+    assert all(g["purpose"] not in WITHHELD_PURPOSES for g in summary["groups"])
+    assert len(summary["withheld"]) == 2
+
+
+def test_an_offender_named_only_by_name_and_birth_date_is_withheld_from_too(world, family, support, auditor_actor):
+    from juki.protection import services as protection
+
+    from ..protection.helpers import move_in_victim, protect
+
+    head = family.persons[0]
+    victim = move_in_victim(world)
+    offender_id = protection.person_by_atena(actor=support, atena_number=head["atena_number"])
+    protect(support, victim, offender=protection.Offender(name="青木太郎", birth_date=dt.date(1985, 4, 1)))
+    data = disclosure.disclosure_data(auditor_actor, offender_id)
+    assert [w["purpose"] for w in data["withheld"]] == ["支援措置の事務"]
+    assert "支援措置の事務" not in flat(pdftotext(disclosure.disclosure_report(auditor_actor, offender_id)))
+
+
+def test_support_entries_are_withheld_only_from_a_persons_offender(story, support, auditor_actor):
+    """Someone the support section looked up who is not a 相手方 sees the look-up like any other use."""
+    from juki.protection import services as protection
+
+    wife = story["wife"]
+    atena = selectors.person_get(actor=Actor.batch("test"), person_id=wife)["atena_number"]
+    protection.person_by_atena(actor=support, atena_number=atena)
+    data = disclosure.disclosure_data(auditor_actor, wife)
+    assert data["withheld"] == [] and any(a["purpose"] == "支援措置の事務" for a in data["accesses"])
+    assert "支援措置の事務" in flat(pdftotext(disclosure.disclosure_report(auditor_actor, wife)))
+
+
+def test_which_change_rows_a_person_sees():
+    """The rule of ADR 0014 on single rows: a committed change only for those it wrote; rows from
+    before changes named their change_id matched by operation and time; refused attempts and
+    other uses always."""
+    now = timezone.now()
+    own = [("move_within_city", now)]
+
+    def row(function="change.move_within_city", outcome="ok", at=now, **criteria):
+        return AccessLog(function=function, outcome=outcome, at=at, criteria=criteria)
+
+    assert disclosure._wrote(row(change_id=7), {7}, own)
+    assert not disclosure._wrote(row(change_id=8), {7}, own)  # another person's move
+    assert disclosure._wrote(row(at=now + dt.timedelta(seconds=2)), {7}, own)  # legacy, own change
+    assert not disclosure._wrote(row(at=now + dt.timedelta(minutes=5)), {7}, own)  # legacy, someone else's
+    assert not disclosure._wrote(row(function="change.move_in"), {7}, own)  # legacy, another operation
+    assert disclosure._wrote(row(outcome="conflict", change_id=None), set(), [])  # a refused attempt
+    assert disclosure._wrote(row(function="change.view", change_id=8), {7}, own)  # a read, not a change
+    assert disclosure._wrote(row(function="person.view"), set(), [])

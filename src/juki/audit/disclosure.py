@@ -11,6 +11,11 @@ they open their own gate with `person.view`, which the auditor who prepares a di
 hold, and they hide the items the reader may not see, while the answer must list every item.
 個人番号 is never printed: the answer says it is recorded and is given separately after the
 requester's identity has been checked.
+
+What the answer lists about changes that touched other people, and what it withholds from a
+支援措置's 相手方, is ADR 0014: a change is listed only for the persons it wrote, and a 相手方's
+answer leaves out the entries made in the course of a 支援措置 or 交付制限 (不開示情報). The
+withholding is recorded on the answer's own log row and shown to the auditor, never to him.
 """
 from __future__ import annotations
 
@@ -30,6 +35,16 @@ from .models import AccessLog, Category
 FUNCTION = "disclosure.report"
 MY_NUMBER_TEXT = "記録あり（開示請求書の本人確認後、別途回答）"
 SYSTEM_SECTION = "システム（自動処理）"
+# ADR 0014: entries withheld from a 相手方's answer, and the record of it on the answer's log row.
+WITHHELD_FLAG = "withheld"
+WITHHELD_REASON_CODE = "support_measure_offender"
+WITHHELD_REASON = ("不開示情報（個人情報保護法第78条第1項第2号・第7号）：請求者は支援措置の相手方であり、"
+                   "支援措置・交付制限の事務の記録を開示すると、支援措置の対象者の生命・身体・生活を害するおそれがあるため")
+# The functions of the 支援措置・交付制限 work (their purposes: 支援措置の事務, 交付制限の事務).
+_PROTECTION_FUNCTIONS = ("support.", "restriction.", "print.support_end_notice")
+_PROTECTION_FLAG = "support_measure"  # protection.enforcement.FLAG: the row involved a protected person
+# A change's log row written before rows named their change (ADR 0014): matched by operation and time.
+_LEGACY_MATCH = dt.timedelta(seconds=5)
 # What an outbox read hands over (docs/outbox.md: a notification, no names or addresses).
 PROVISION_CONTENT = {"outbox.read": "異動があったことの通知（宛名番号・異動の種類・異動日）",
                      "outbox.restrictions.read": "抑止の設定・解除の通知（宛名番号・世帯番号・抑止する処理・抑止レベル・期間）"}
@@ -224,6 +239,84 @@ def _log_rows(person_id: int) -> list[AccessLog]:
                 .filter(subjects__person_id=person_id).order_by("at", "id"))
 
 
+def _operations() -> frozenset[str]:
+    from juki.register import reasons
+
+    return frozenset(str(o) for o in reasons.Operation)
+
+
+def _wrote(row: AccessLog, written: set[int], legacy: list[tuple[str, dt.datetime]]) -> bool:
+    """Is this log row in the person's answer? Every row is, except a committed change that wrote
+    nothing of the person: being in the household someone leaves or joins makes a person a subject
+    of that change's row, but the move is the other person's (ADR 0014). A refused or failed attempt
+    wrote nothing for anybody and stays in the record of each person it read."""
+    operation = row.function.removeprefix("change.")
+    if not row.function.startswith("change.") or operation not in _operations() or row.outcome != AccessLog.OK:
+        return True
+    change_id = (row.criteria or {}).get("change_id")
+    if change_id is not None:
+        return change_id in written
+    return any(op == operation and abs(at - row.at) <= _LEGACY_MATCH for op, at in legacy)
+
+
+def _is_offender(person_id: int, current) -> bool:
+    """Is the person the 相手方 of any 支援措置, in whatever state (by register id, or by name and
+    birth date as the certificate check matches him)? An ended measure still counts: the danger
+    it was registered for does not end with its term."""
+    from django.db.models import Q
+
+    from juki.protection.certificates import Requester, RequesterKind, is_offender
+    from juki.protection.models import SupportMeasure
+
+    me = Requester(kind=RequesterKind.SELF, person_id=person_id)
+    candidates = SupportMeasure.objects.filter(Q(offender_person_id=person_id) | Q(offender_birth_date=current.birth_date))
+    return any(is_offender(m, me, current) for m in candidates)
+
+
+def _withheld_from_offender(row: AccessLog) -> bool:
+    """An entry made in the course of a 支援措置 or 交付制限: the work itself, or any use in which a
+    protected person was involved (the gate flagged the row)."""
+    return row.function.startswith(_PROTECTION_FUNCTIONS) or _PROTECTION_FLAG in (row.flags or [])
+
+
+def _uses(session: gate.GateSession, person_id: int, current, versions=None) -> tuple[list[AccessLog], list[AccessLog]]:
+    """(the log rows the answer lists, the rows withheld from it as 不開示情報), both oldest first.
+    A withholding is recorded on this session's own log row: how many, why, which rows (ADR 0014)."""
+    from juki.register.models import PersonVersion
+
+    if versions is None:
+        versions = PersonVersion.objects.select_related("change").filter(person_id=person_id)
+    written = {v.change_id for v in versions}
+    legacy = [(v.change.operation, v.change.processed_at) for v in versions]
+    rows = [r for r in _log_rows(person_id) if _wrote(r, written, legacy)]
+    if not _is_offender(person_id, current):
+        return rows, []
+    shown = [r for r in rows if not _withheld_from_offender(r)]
+    withheld = [r for r in rows if _withheld_from_offender(r)]
+    if withheld:
+        session.flag(WITHHELD_FLAG)
+        session.criteria["withheld"] = {"count": len(withheld), "reason": WITHHELD_REASON_CODE,
+                                        "seq": [r.seq for r in withheld]}
+    return shown, withheld
+
+
+def _entry(r: AccessLog) -> dict:
+    return {
+        "at": _stamp(r.at),
+        "at_iso": timezone.localtime(r.at).isoformat(),
+        "section": r.terminal.location if r.terminal else SYSTEM_SECTION,
+        "purpose": purpose_of(r.function),
+        "category": Category(r.category).label if r.category in Category.values else r.category,
+        "outcome": outcome_label(r.outcome),
+        "user": r.user.username if r.user else (r.system or ""),
+    }
+
+
+def _withheld_entries(rows: list[AccessLog]) -> list[dict]:
+    """For the auditor only: what was left out of the answer, and why."""
+    return [{**_entry(r), "seq": r.seq, "reason": WITHHELD_REASON} for r in rows]
+
+
 def _collect(session: gate.GateSession, person_id: int, since: dt.date | None = None) -> dict:
     from juki.register import reasons
     from juki.register.models import OutboxEvent, PersonVersion
@@ -248,18 +341,10 @@ def _collect(session: gate.GateSession, person_id: int, since: dt.date | None = 
         })
         previous = items
 
-    rows = _log_rows(person_id)
+    rows, withheld = _uses(session, person_id, current, versions)
     accesses, provisions = [], []
     for r in rows:
-        entry = {
-            "at": _stamp(r.at),
-            "at_iso": timezone.localtime(r.at).isoformat(),
-            "section": r.terminal.location if r.terminal else SYSTEM_SECTION,
-            "purpose": purpose_of(r.function),
-            "category": Category(r.category).label if r.category in Category.values else r.category,
-            "outcome": outcome_label(r.outcome),
-            "user": r.user.username if r.user else (r.system or ""),
-        }
+        entry = _entry(r)
         accesses.append(entry)
         if r.category == Category.PROVISION:
             provisions.append({"at": entry["at"], "destination": destination_of(r), "content": PROVISION_CONTENT.get(
@@ -278,6 +363,8 @@ def _collect(session: gate.GateSession, person_id: int, since: dt.date | None = 
         "provisions": provisions,
         "linked_changes": linked,
         "summary": _summarize(rows, since),
+        # The auditor's alone: `render_pdf` (the requester's answer) never prints it (ADR 0014).
+        "withheld": _withheld_entries(withheld),
     }
 
 
@@ -335,8 +422,11 @@ def disclosure_summary(actor: Actor, person_id: int, since: dt.date | None = Non
     with gate.open(actor, function="disclosure.summary", perm=Perm.DISCLOSURE_PREPARE,
                    criteria={"person_id": person_id, "since": since.isoformat() if since else None}) as session:
         person, current = _head(session, person_id)
+        rows, withheld = _uses(session, person_id, current)
+        if since:
+            withheld = [r for r in withheld if timezone.localtime(r.at).date() >= since]
         return {"person": _person_info(person, current), "since": since.isoformat() if since else None,
-                "groups": _summarize(_log_rows(person_id), since)}
+                "groups": _summarize(rows, since), "withheld": _withheld_entries(withheld)}
 
 
 def disclosure_report(actor: Actor, person_id: int, *, since: dt.date | None = None) -> bytes:

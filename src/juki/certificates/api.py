@@ -40,6 +40,8 @@ class RequestSerializer(StrictSerializer):
                                     help_text="請求の目的・正当な理由")
     legal_basis = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
                                         help_text="法令上の根拠（国・地方公共団体）")
+    acknowledge_alert = serializers.BooleanField(required=False, default=False,
+                                                 help_text="証明書交付のアラート（抑止）の内容を確認した")
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)

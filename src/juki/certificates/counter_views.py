@@ -29,11 +29,12 @@ from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import to_wareki
 from juki.counter.access import counter_view
+from juki.protection.certificates import CERTIFICATE_ALERT, certificate_alert_check
 from juki.register import selectors
 
 from . import cash, code_notice, move_out, responses, services
 from .cash_forms import CashForm
-from .forms import IssueForm, ListForm, MoveOutForm, VoidForm
+from .forms import ALERT_ACKNOWLEDGEMENT, IssueForm, ListForm, MoveOutForm, VoidForm
 from .models import Channel
 from .preview import certificate_preview
 
@@ -258,9 +259,17 @@ def issue_detail(request, number: str):
     slot = request.session.get(SESSION_ISSUED) or {}
     mine = slot.get("number") == item["number"]
     pdf_ready = mine and item["state"] == "issued"
+    # The 再交付 button issues again: an アラート must be acknowledged first, as on the issue form [410].
+    alert = (item["form"] != "seal_cert" and bool(item["person_ids"])
+             and certificate_alert_check(actor=request.actor, person_ids=item["person_ids"]))
+    warnings = slot.get("warnings") if mine else []
+    # Issued after the clerk acknowledged the alert: say so, not 「…確認してから交付してください」 again.
+    acknowledged = CERTIFICATE_ALERT in warnings and request.GET.get("done") in ("issued", "reissued")
+    warnings = [w for w in warnings if w != CERTIFICATE_ALERT]
     return render(request, "certificates/issue_detail.html", {
         "item": item, "pdf_ready": pdf_ready, "show_pdf": pdf_ready and request.GET.get("open") == "1",
-        "warnings": slot.get("warnings") if mine else [],
+        "alert": alert, "acknowledged": acknowledged, "acknowledgement": ALERT_ACKNOWLEDGEMENT,
+        "warnings": warnings,
         "done": _DONE.get(request.GET.get("done", "")), "void_form": VoidForm(),
         "title": f"交付番号 {item['number']}", "help": "certificate"})
 
@@ -322,7 +331,8 @@ def issue_void(request, number: str):
 @require_POST
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def issue_reissue(request, number: str):
-    result = services.certificate_reissue(actor=request.actor, number=number)
+    result = services.certificate_reissue(actor=request.actor, number=number,
+                                          acknowledge_alert=request.POST.get("acknowledge_alert") == "on")
     _keep_issued(request, result)
     return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=reissued")
 

@@ -39,6 +39,7 @@ class Request:
     power_of_attorney: bool = False  # 委任状
     purpose: str = ""  # 請求の目的 / 正当な理由
     legal_basis: str = ""  # 国・地方公共団体: the law the duty rests on
+    acknowledge_alert: bool = False  # the clerk acknowledged an アラート-level 抑止(証明書交付) [410]
 
 
 # Option attribute → label, for the items a requester kind may not have printed.

@@ -12,6 +12,8 @@ from .content import FOREIGN_ITEMS, FORMS, LAYOUTS, REMOVED_FORMS, Options
 from .entitlement import REQUEST_KINDS, Request
 from .models import RequesterKind
 
+ALERT_ACKNOWLEDGEMENT = "アラートの内容を確認しました（交付の記録に残ります）"
+
 # The identity documents a counter usually sees; anything else goes in 「その他」.
 DOCUMENTS = ["運転免許証", "マイナンバーカード", "旅券", "在留カード・特別永住者証明書", "健康保険の資格確認書等（2点）",
              "社員証・学生証等", "職員証（官公署）"]
@@ -49,6 +51,8 @@ class IssueForm(Form):
     power_of_attorney = forms.BooleanField(label="委任状を確認した", required=False)
     purpose = _text("利用目的（第三者は正当な理由）", 400, placeholder="例: 年金の手続きのため")
     legal_basis = _text("根拠法令（国・地方公共団体）", 200, placeholder="例: 国民健康保険法第113条の2")
+    # Shown only under an アラート-level 抑止(証明書交付) [410]; the issue is refused until it is ticked.
+    acknowledge_alert = forms.BooleanField(label=ALERT_ACKNOWLEDGEMENT, required=False)
 
     def __init__(self, *args, person: dict, members: list[dict], requesters: list[dict], can_my_number: bool,
                  **kwargs):
@@ -110,7 +114,7 @@ class IssueForm(Form):
             requester_kana="" if resident_kind else d["requester_kana"].strip(),
             requester_birth_date=None if resident_kind else d["requester_birth_date"],
             documents=tuple(documents), power_of_attorney=d["power_of_attorney"], purpose=d["purpose"].strip(),
-            legal_basis=d["legal_basis"].strip())
+            legal_basis=d["legal_basis"].strip(), acknowledge_alert=d["acknowledge_alert"])
         return options, household_id if household else None, person_ids if household else chosen, request
 
 

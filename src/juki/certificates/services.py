@@ -214,6 +214,7 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
         require_channel(channel)
         household, subjects, persons, histories, check = gather(session, options=options, household_id=household_id,
                                                                 person_ids=person_ids, request=request, channel=channel)
+        protection.require_alert_acknowledged(session, subjects, request.acknowledge_alert)  # [410] before, not after
         municipality, mayor_title = issuer()
 
         def make_pdf(number: str, issued_on: dt.date) -> tuple[bytes, list[int]]:
@@ -332,7 +333,7 @@ def certificate_void(*, actor: Actor, number: str, reason: str) -> dict:
 REISSUERS = {"seal_cert": "juki.seals.services.seal_certificate_reissue"}
 
 
-def certificate_reissue(*, actor: Actor, number: str) -> IssueResult:
+def certificate_reissue(*, actor: Actor, number: str, acknowledge_alert: bool = False) -> IssueResult:
     """再交付 under a new number. A 住民票の写し等: the same options for the same request, as the
     register reads now. A form kept as first printed (転出証明書 [660], 住民票コード通知票): that
     first state again, marked 再交付 (`snapshot.reissue`). A form in `REISSUERS`: its own service.
@@ -349,7 +350,7 @@ def certificate_reissue(*, actor: Actor, number: str) -> IssueResult:
             from . import snapshot  # it builds on record_issue, so it imports this module
 
             return snapshot.reissue(session, original, channel=Channel.COUNTER)
-        request = request_of(original)
+        request = replace(request_of(original), acknowledge_alert=acknowledge_alert)
         options = options_from_json(original.options)
         return certificate_issue(actor=actor, options=options, household_id=original.household_id,
                                  person_ids=list(options.person_ids),

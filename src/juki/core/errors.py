@@ -61,6 +61,7 @@ class ErrorCode(StrEnum):
     SECOND_FACTOR_NOT_ENROLLED = "second_factor_not_enrolled"
     SESSION_REPLACED = "session_replaced"
     RESTRICTED = "restricted"
+    RESTRICTION_ALERT_UNACKNOWLEDGED = "restriction_alert_unacknowledged"  # 抑止(証明書交付) アラート not yet acknowledged
     SUPPORT_MEASURE_PROTECTED = "support_measure_protected"
     SUPPORT_MEASURE_BLOCK = "support_measure_block"
     PROTECTION_STATE = "protection_state"

@@ -30,7 +30,7 @@ from juki.register import textnorm
 from juki.register.models import Person, PersonVersion
 
 from . import enforcement
-from .models import Process, SupportMeasure
+from .models import Level, Process, SupportMeasure
 
 
 class RequesterKind:
@@ -136,3 +136,49 @@ def certificate_request_check(*, actor: Actor, subject_person_ids: list[int], re
                 raise Blocked(_BLOCK_OTHER)
             warnings.append("支援措置の対象者を含む請求です。請求者の本人確認を確実に行ってください。")
         return {"allowed": True, "warnings": warnings}
+
+
+# --- アラート-level 抑止 on 証明書交付 [410] ---------------------------------------------------------
+
+CERTIFICATE_ALERT = "この方には証明書交付のアラートが設定されています。内容を確認してから交付してください。"
+ALERT_ACKNOWLEDGED_FLAG = "restriction_alert_acknowledged"
+
+
+def certificate_alert(person_ids) -> bool:
+    """Is an alert-level 抑止(証明書交付) in force on any of these persons (their own or their
+    household's)? Inside the gate. The record and the certificate form show it before any issue."""
+    found = enforcement.restrictions_for(person_ids, Process.CERTIFICATE)
+    return any(r.level == Level.ALERT for rs in found.values() for r in rs)
+
+
+class AlertNotAcknowledged(DomainError):
+    def __init__(self):
+        super().__init__(ErrorCode.RESTRICTION_ALERT_UNACKNOWLEDGED,
+                         "この方には証明書交付のアラートが設定されています。アラートの内容を確認し、"
+                         "「アラートの内容を確認しました」にチェックしてから交付してください。", field="acknowledge_alert")
+
+
+def require_alert_acknowledged(session: gate.GateSession, person_ids, acknowledged: bool) -> None:
+    """An issue under an alert goes ahead only once the clerk has acknowledged it: a warning shown
+    after the issue is too late [410]. The issue's log row (and the print row, which copies its
+    flags) says that it was acknowledged; a refusal is logged with its code by the gate."""
+    if not certificate_alert(person_ids):
+        return
+    session.flag(enforcement.RESTRICTION_FLAG)
+    if not acknowledged:
+        raise AlertNotAcknowledged()
+    session.flag(ALERT_ACKNOWLEDGED_FLAG)
+    session.criteria["alert_acknowledged"] = True
+
+
+def certificate_alert_check(*, actor: Actor, person_ids: list[int]) -> bool:
+    """Whether an issue for these persons needs the acknowledgement: for a screen that offers an
+    issue without reading the record first (the 交付履歴's 再交付). Logged like any check."""
+    ids = sorted({int(i) for i in person_ids})
+    with gate.open(actor, function="certificate.alert_check", perm=Perm.CERTIFICATE_ISSUE,
+                   criteria={"person_ids": ids}) as session:
+        session.record(ids)
+        alert = certificate_alert(ids)
+        if alert:
+            session.flag(enforcement.RESTRICTION_FLAG)
+        return alert

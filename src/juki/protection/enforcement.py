@@ -251,7 +251,13 @@ def guard_read(session: GateSession, person_ids: Iterable[int]) -> dict:
         error, _ = _errors_and_alerts(inquiry)
         if error and not session.actor.can(Perm.RESTRICTION_MANAGE):
             raise Restricted("この方には照会の抑止が設定されているため、表示できません。担当課に確認してください。", status=403)
-    return notice(measures, inquiry)
+    out = notice(measures, inquiry)
+    from .certificates import CERTIFICATE_ALERT, certificate_alert  # it imports this module
+
+    if certificate_alert(person_ids):  # [410]: on the record before any issue, not after it
+        out["alerts"].append(CERTIFICATE_ALERT)
+        out["certificate_alert"] = True
+    return out
 
 
 def notice(measures: dict[int, list[SupportMeasure]], restrictions: dict[int, list[Restriction]]) -> dict:

@@ -381,6 +381,8 @@ class ChangeWriter:
         sql.insert(OutboxEvent(change=self.change, payload=payload))
         if (approval := _approval.get()) is not None:
             _close_pending(approval, self.change)
+        # Ties the log row to what it wrote: a 開示請求 lists a change only for those it wrote (ADR 0014).
+        self.session.criteria["change_id"] = self.change.id
         self.session.write_log()
         return ChangeResult(
             change_id=self.change.id,
