@@ -128,6 +128,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["juki.core.api.JSONParser"],  # DRF's, with the depth limit below
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_METADATA_CLASS": "juki.core.api.Metadata",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "juki API",

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
-from rest_framework import exceptions, parsers, permissions, serializers, status
+from rest_framework import exceptions, metadata, parsers, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -60,6 +60,15 @@ class JSONParser(parsers.JSONParser):
         if _depth(data) > settings.JUKI_MAX_JSON_DEPTH:
             raise BodyTooDeep()
         return data
+
+
+class Metadata(metadata.SimpleMetadata):
+    """OPTIONS names the operation, not its input form: DRF's form description builds the view's
+    serializer, which views without a `serializer_class` cannot (a 500 on OPTIONS of a reissue
+    URL), and the API documents its input in the OpenAPI schema anyway."""
+
+    def determine_actions(self, request, view):
+        return {}
 
 
 def problem(status_code: int, code: str, detail: str, **extra) -> Response:
