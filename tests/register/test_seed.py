@@ -160,3 +160,26 @@ def test_a_register_left_by_an_old_stopped_seed_continues_past_its_numbers(towns
         households = list(Household.objects.values_list("number", flat=True))
     assert len(set(atena)) == len(atena) and len(set(households)) == len(households)
     assert len(move_in_family(actor).persons) == 3
+
+
+def test_demo_setup_continues_a_stopped_city_and_anchors_the_audit_log(db):
+    """demo_setup after a stop tops the city up instead of saying it exists; it signs a checkpoint
+    so that `juki audit verify` passes on the demo from the start (scripts/demo signs more)."""
+    import io
+
+    from django.core.management import call_command
+
+    from juki.audit import chain
+    from juki.audit.models import Checkpoint
+
+    call_command("demo_setup", persons=150, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("demo_setup", persons=400, stdout=out)
+    assert "続きを作成しました" in out.getvalue()
+    with gate.open(TEST, function="test.read", perm=Perm.PERSON_VIEW):
+        assert 400 <= Person.objects.count() < 410
+    assert Checkpoint.objects.count() == 2
+    verify = io.StringIO()
+    call_command("audit", "verify", stdout=verify)
+    assert "検証に成功しました" in verify.getvalue()
+    assert chain.verify().unanchored is None
