@@ -87,6 +87,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The register is personal data: the file is created owner-only (0600), never under the
+    # process umask (usually world-readable). SQLite gives its -wal and -shm files the same mode;
+    # juki.core.apps also narrows a file an older version created.
+    _db_file = Path(DATABASES["default"]["NAME"])
+    if _db_file.parent.is_dir() and not _db_file.exists():
+        os.close(os.open(_db_file, os.O_CREAT | os.O_WRONLY, 0o600))
 else:
     # Server-side binding lets psycopg prepare the statements a change repeats (measured
     # +20 % changes/s in bench/); prepared after 5 uses on a connection.
