@@ -25,7 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # API v1
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=["get", "head"]), name="api-docs"),
     path("api/v1/rights/", include("juki.rights.api")),
     path("api/v1/", include("juki.register.api.urls")),
     path("api/v1/", include("juki.protection.api.urls")),

@@ -78,6 +78,7 @@ def test_reads_and_changes_are_linked_in_one_chain(world, family):
     head = ids(family)[0]
     selectors.person_get(actor=world, person_id=head)
     events.record(world, function="auth.login")
+    chain.checkpoint()  # `juki audit verify` passes only on a chain anchored by a signed checkpoint
     rows = _rows()
     functions = {r.function for r in rows}
     assert {"change.move_in", "person.view", "auth.login"} <= functions
@@ -107,9 +108,23 @@ def test_a_failed_change_is_linked_after_the_rollback_without_a_gap(world, famil
     assert chain.verify().ok
 
 
+def test_verify_without_any_checkpoint_fails_with_a_clear_message(actor):
+    """Issue 11: `juki audit verify` passed on a log nobody had ever signed — a chain rewritten as
+    a whole would pass too. It now fails (exit 1, so the cron alert fires) and says what to do."""
+    _events(actor, 3)
+    result = chain.verify()
+    assert result.ok and result.unanchored.code == "no_checkpoints"  # the chain itself is intact
+    message = _verify_fails()
+    assert "[no_checkpoints]" in message and "チェックポイントが1件もありません" in message
+    assert "juki audit checkpoint" in message
+    chain.checkpoint()
+    assert "検証に成功しました" in _verify() and "チェックポイント 1 件" in _verify()
+
+
 def test_an_edited_row_is_named(actor):
     logs = _events(actor, 5)
     target = logs[2]
+    chain.checkpoint()
     assert _verify()
     with attacker(LOG) as cur:
         cur.execute(f"UPDATE {LOG} SET outcome = 'denied' WHERE id = %s", [target.id])

@@ -230,6 +230,9 @@ class VerifyResult:
     first_seq: int | None = None
     last_seq: int | None = None
     problem: Problem | None = None
+    # The chain is intact but nothing anchors it (no signed checkpoint): whoever can write the
+    # table could have rewritten the whole chain consistently. `juki audit verify` fails on it.
+    unanchored: Problem | None = None
 
     @property
     def ok(self) -> bool:
@@ -321,6 +324,12 @@ def verify(*, chunk_size: int = 2000, exported: dict | None = None) -> VerifyRes
         result.problem = _walk(result, at_seq, anchors, chunk_size)
         if result.problem is None:
             result.problem = _check_tail(result, cps, head)
+        if result.rows and not cps:
+            result.unanchored = Problem(
+                "no_checkpoints",
+                f"署名済みチェックポイントが1件もありません。記録 {result.rows} 件はハッシュでつながっていますが、"
+                "チェーン全体を書き換えられても検出できません。`juki audit checkpoint` を今すぐ実行し、"
+                "cron で定期実行（例: 毎時）してください。")
     return result
 
 

@@ -9,12 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from juki.accounts.permissions import Perm
-from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer, by_method
+from juki.core.api import STAFF_WITH_RIGHT, JSONParser, StrictSerializer, by_method  # JSONParser: with the depth limit
 from juki.core.errors import DomainError, ErrorCode
 from juki.register.api.views import actor_of
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "juki.core.middleware.RequestLimitsMiddleware",  # first: an oversized body is refused before anything reads it
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,6 +87,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The register is personal data: the file is created owner-only (0600), never under the
+    # process umask (usually world-readable). SQLite gives its -wal and -shm files the same mode;
+    # juki.core.apps also narrows a file an older version created.
+    _db_file = Path(DATABASES["default"]["NAME"])
+    if _db_file.parent.is_dir() and not _db_file.exists():
+        os.close(os.open(_db_file, os.O_CREAT | os.O_WRONLY, 0o600))
 else:
     # Server-side binding lets psycopg prepare the statements a change repeats (measured
     # +20 % changes/s in bench/); prepared after 5 uses on a connection.
@@ -125,8 +132,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "juki.core.api.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["juki.core.api.JSONParser"],  # DRF's, with the depth limit below
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_METADATA_CLASS": "juki.core.api.Metadata",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "juki API",
@@ -225,4 +233,13 @@ JUKI_SEAL_SCAN_DPI = int(os.environ.get("JUKI_SEAL_SCAN_DPI", "300"))
 # server); the device's enrolment cookie lasts this many days before the installer enrols it again.
 JUKI_KIOSK_IDLE_SECONDS = int(os.environ.get("JUKI_KIOSK_IDLE_SECONDS", "60"))
 JUKI_KIOSK_DEVICE_COOKIE_DAYS = int(os.environ.get("JUKI_KIOSK_DEVICE_COOKIE_DAYS", "365"))
+# Request bodies (issue 11): a JSON body over JUKI_MAX_JSON_BYTES or any body over
+# JUKI_MAX_REQUEST_BYTES (uploads: a 印影 scan is at most 5 MiB) is refused with 413; JSON nested
+# deeper than JUKI_MAX_JSON_DEPTH with 400. No API input comes near these (a 異動 with a whole
+# household is a few KiB, five levels deep).
+JUKI_MAX_JSON_BYTES = int(os.environ.get("JUKI_MAX_JSON_BYTES", str(1024 * 1024)))
+JUKI_MAX_REQUEST_BYTES = int(os.environ.get("JUKI_MAX_REQUEST_BYTES", str(6 * 1024 * 1024)))
+JUKI_MAX_JSON_DEPTH = int(os.environ.get("JUKI_MAX_JSON_DEPTH", "32"))
+# Django's own limit on a body read into memory (forms, request.body): the same as for JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = JUKI_MAX_JSON_BYTES
 JUKI_DEMO_TOOLS = False  # demo-only commands (conf/dev.py turns them on)

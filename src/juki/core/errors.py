@@ -79,6 +79,10 @@ class ErrorCode(StrEnum):
     PERMISSION_DENIED = "permission_denied"
     NOT_AUTHENTICATED = "not_authenticated"
     UNGATED_ACCESS = "ungated_access"
+    # Robustness (issue 11): bodies past the limits, and a database that cannot store anything.
+    REQUEST_TOO_LARGE = "request_too_large"  # 413
+    JSON_TOO_DEEP = "json_too_deep"  # 400
+    STORAGE_UNAVAILABLE = "storage_unavailable"  # 503: disk full or database read-only
 
 
 class DomainError(Exception):

@@ -1,7 +1,11 @@
 import logging
+import sys
 
 from django.http import JsonResponse
 from django.shortcuts import render
+
+from .errors import ErrorCode
+from .storage import STORAGE_MESSAGE, storage_failure
 
 log = logging.getLogger("juki.errors")
 
@@ -14,12 +18,25 @@ def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def _problem(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse({"type": f"urn:juki:error:{code}", "title": code, "status": status, "code": code,
+                         "detail": detail}, status=status, content_type="application/problem+json")
+
+
 def not_found(request, exception=None):
     # The path is not echoed back: URLs may have been typed with personal data in them.
     if _wants_json(request):
-        return JsonResponse({"type": "urn:juki:error:not_found", "status": 404, "code": "not_found",
-                             "detail": "該当する記録がありません。"}, status=404, content_type="application/problem+json")
+        return _problem(404, "not_found", "該当する記録がありません。")
     return render(request, "core/error.html", {"title": "ページが見つかりません", "status": 404}, status=404)
+
+
+def too_large(request, limit: int):
+    """413 for a body past the limits (RequestLimitsMiddleware)."""
+    detail = f"送信内容が大きすぎます（{limit // 1024:,} KiB まで）。内容を分けて送信してください。"
+    if _wants_json(request):
+        return _problem(413, ErrorCode.REQUEST_TOO_LARGE, detail)
+    return render(request, "core/error.html", {"title": "送信内容が大きすぎます", "status": 413, "detail": detail},
+                  status=413)
 
 
 def record_error(request, where: str) -> None:
@@ -39,9 +56,16 @@ def record_error(request, where: str) -> None:
 
 
 def server_error(request):
+    # Called by Django inside the `except` that caught the failure: a full or read-only database
+    # gets 「保存できません」 and 503 (try again later), not a bare system error.
+    if storage_failure(sys.exc_info()[1]):
+        log.error("storage unavailable: the database refused a write (disk full or read-only)")
+        record_error(request, "storage")  # fails too, most likely; then only the application log has it
+        if _wants_json(request):
+            return _problem(503, ErrorCode.STORAGE_UNAVAILABLE, STORAGE_MESSAGE)
+        return render(request, "core/error.html", {"title": "保存できません", "status": 503, "detail": STORAGE_MESSAGE},
+                      status=503)
     record_error(request, "server")
     if _wants_json(request):
-        return JsonResponse({"type": "urn:juki:error:internal_error", "status": 500, "code": "internal_error",
-                             "detail": "システムエラーが発生しました。処理は行われていません。"},
-                            status=500, content_type="application/problem+json")
+        return _problem(500, "internal_error", "システムエラーが発生しました。処理は行われていません。")
     return render(request, "core/error.html", {"title": "システムエラー", "status": 500}, status=500)

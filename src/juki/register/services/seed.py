@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from faker.providers.person.ja_JP import Provider as JaNames
 
@@ -350,15 +350,22 @@ class CityGenerator:
         return 1
 
 
+def _max_serial(values) -> int:
+    top = values.aggregate(m=Max("n"))["m"]
+    return int(top[:-1]) if top else 0  # the numbers are fixed-width: serial + check digit
+
+
 def _start_ids() -> dict[str, int]:
     seqs = {s.name: s.next_value - 1 for s in NumberSequence.objects.all()}
+    # The larger of the sequence and the numbers in use: a register left by a seed stopped before
+    # its sequences were saved (as seeds before issue 11 could be) continues without duplicates.
     return {
         "person": Person.objects.aggregate(m=Max("id"))["m"] or 0,
         "version": PersonVersion.objects.aggregate(m=Max("id"))["m"] or 0,
         "household": Household.objects.aggregate(m=Max("id"))["m"] or 0,
         "change": Change.objects.aggregate(m=Max("id"))["m"] or 0,
-        "atena_serial": seqs.get(numbers.ATENA, 0),
-        "household_serial": seqs.get(numbers.HOUSEHOLD, 0),
+        "atena_serial": max(seqs.get(numbers.ATENA, 0), _max_serial(Person.objects.values(n=F("atena_number")))),
+        "household_serial": max(seqs.get(numbers.HOUSEHOLD, 0), _max_serial(Household.objects.values(n=F("number")))),
         "person_index": Person.objects.count(),
     }
 
@@ -372,8 +379,22 @@ def _reset_sequences() -> None:
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}")
 
 
+def _save_sequences(gen: CityGenerator) -> None:
+    for name, key in ((numbers.ATENA, "atena_serial"), (numbers.HOUSEHOLD, "household_serial")):
+        NumberSequence.objects.update_or_create(name=name, defaults={"next_value": gen.ids[key] + 1})
+    _reset_sequences()
+
+
 def seed_city(*, persons: int, seed: int, today: dt.date, chunk: int = 20000,
-              progress: Callable[[int], None] | None = None, stock: int | None = None) -> SeedSummary:
+              progress: Callable[[int], None] | None = None, stock: int | None = None,
+              resume: bool = False) -> SeedSummary:
+    """Make `persons` more persons (with `resume`: as many as the register lacks to hold `persons`).
+
+    Restartable: the 住民票コード stock is written first, and each chunk commits its rows together
+    with the 宛名番号/世帯番号 sequences (and PostgreSQL's id sequences) that cover them. A seed
+    killed part-way leaves whole chunks that the register can work with — a later 異動 takes the
+    next free numbers — and `resume` makes the rest (a different draw than an uninterrupted run).
+    """
     import time
 
     started = time.perf_counter()
@@ -381,8 +402,15 @@ def seed_city(*, persons: int, seed: int, today: dt.date, chunk: int = 20000,
     if not towns:
         raise RuntimeError("町字がありません。先に juki load-towns で住所辞書を読み込んでください。")
     with gate.open(Actor.batch("seed"), function="batch.seed", perm=Perm.BATCH_RUN,
-                   criteria={"persons": persons, "seed": seed, "today": today.isoformat()}):
+                   criteria={"persons": persons, "seed": seed, "today": today.isoformat(), "resume": resume}):
+        if resume:
+            persons = max(0, persons - Person.objects.count())
         gen = CityGenerator(seed=seed, today=today, towns=towns, start_ids=_start_ids())
+        with transaction.atomic():
+            stock = stock if stock is not None else max(2000, persons // 50)
+            have = ResidentCodeStock.objects.count()
+            codes = [ResidentCodeStock(code=resident_code_for(10**9 + have + i, gen.salt)) for i in range(stock)]
+            ResidentCodeStock.objects.bulk_create(codes, batch_size=5000, ignore_conflicts=True)
         done = 0
         while done < persons:
             with transaction.atomic():
@@ -390,16 +418,9 @@ def seed_city(*, persons: int, seed: int, today: dt.date, chunk: int = 20000,
                 while done < target:
                     done += gen.household()
                 gen.sink.flush()
+                _save_sequences(gen)
             if progress:
                 progress(done)
-        with transaction.atomic():
-            for name, key in ((numbers.ATENA, "atena_serial"), (numbers.HOUSEHOLD, "household_serial")):
-                NumberSequence.objects.update_or_create(name=name, defaults={"next_value": gen.ids[key] + 1})
-            stock = stock if stock is not None else max(2000, persons // 50)
-            have = ResidentCodeStock.objects.count()
-            codes = [ResidentCodeStock(code=resident_code_for(10**9 + have + i, gen.salt)) for i in range(stock)]
-            ResidentCodeStock.objects.bulk_create(codes, batch_size=5000, ignore_conflicts=True)
-            _reset_sequences()
         c = gen.counts
         return SeedSummary(persons=c["persons"], removed=c["removed"], households=c["households"],
                            versions=c["versions"], foreign=c["foreign"], seconds=time.perf_counter() - started)

@@ -1,6 +1,7 @@
 """`juki audit …`: check and maintain the tamper-evident access log (ADR 0007).
 
-    juki audit verify [--checkpoints FILE]      # exit 0: chain intact; exit 1: names the first broken record
+    juki audit verify [--checkpoints FILE]      # exit 0: chain intact and anchored by a signed checkpoint;
+                                                # exit 1: names the first broken record, or says there is no checkpoint
     juki audit checkpoint                       # sign the head of the chain (cron, e.g. hourly)
     juki audit export-checkpoints [--out FILE]  # public key + every checkpoint, as JSON
     juki audit purge --dry-run | --execute      # remove rows past retention (JUKI_AUDIT_RETENTION_YEARS)
@@ -49,6 +50,8 @@ class Command(BaseCommand):
         result = chain.verify(chunk_size=chunk_size, exported=exported)
         if not result.ok:
             raise CommandError(result.summary(), returncode=1)
+        if result.unanchored:  # an intact chain nobody signed proves nothing: fail, so cron alerts
+            raise CommandError(f"監査ログの検証に失敗しました {result.unanchored.line()}", returncode=1)
         self.stdout.write(result.summary())
 
     def _checkpoint(self, **_):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from juki.audit import gate
+from juki.audit import chain, gate
 from juki.audit.gate import Actor
 from juki.accounts.permissions import Perm
 
@@ -25,11 +25,17 @@ class Command(BaseCommand):
                        municipality_name="北九州市", prefecture="福岡県")
             self.stdout.write("デモ用の住所辞書を読み込みました。")
         with gate.open(Actor.batch("demo_setup"), function="batch.demo_setup", perm=Perm.BATCH_RUN):
-            empty = not Person.objects.exists()
-        if empty:
+            have = Person.objects.count()
+        if have < opts["persons"]:
             import datetime as dt
 
-            summary = seed_city(persons=opts["persons"], seed=1, today=dt.date(2026, 11, 1))
-            self.stdout.write(f"デモの市を作成しました（住民 {summary.persons:,} 人、世帯 {summary.households:,}）。")
+            # A set-up stopped part-way is continued: seed_city commits whole chunks with their sequences.
+            summary = seed_city(persons=opts["persons"], seed=1, today=dt.date(2026, 11, 1), resume=True)
+            done = "の続きを作成しました" if have else "を作成しました"
+            self.stdout.write(f"デモの市{done}（住民 {summary.persons:,} 人、世帯 {summary.households:,}）。")
         else:
             self.stdout.write("デモの市はすでにあります。")
+        # The demo's audit log is anchored from the start: `juki audit verify` refuses a log
+        # without signed checkpoints (scripts/demo then signs one every JUKI_DEMO_CHECKPOINT_MINUTES).
+        cp = chain.checkpoint()
+        self.stdout.write(f"監査ログのチェックポイントを記録しました（seq {cp.seq}）。")

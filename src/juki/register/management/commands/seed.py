@@ -17,6 +17,8 @@ class Command(BaseCommand):
                             help="生成の基準日（既定 2026-11-01。同じ基準日・seed なら同じ市になります）")
         parser.add_argument("--chunk", type=int, default=20000)
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument("--resume", action="store_true",
+                            help="中断した生成の続き: 台帳の住民が --persons 人に満たない分だけ作成します")
 
     def handle(self, *args, **opts):
         bar = None if opts["no_progress"] else tqdm(total=opts["persons"], unit="人", desc="seed", mininterval=1)
@@ -28,7 +30,7 @@ class Command(BaseCommand):
                 last[0] = done
 
         summary = seed_city(persons=opts["persons"], seed=opts["seed"], today=opts["today"], chunk=opts["chunk"],
-                            progress=progress)
+                            progress=progress, resume=opts["resume"])
         if bar is not None:
             bar.close()
         self.stdout.write(

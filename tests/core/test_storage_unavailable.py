@@ -1,0 +1,70 @@
+"""A full disk or a read-only database (issue 11): 「保存できません」 and 503 `storage_unavailable`,
+not a bare system error, on the API and on the screens; nothing is half-written."""
+import contextlib
+
+import pytest
+from django.db import OperationalError, connection
+from django.test import Client
+
+from juki.accounts.models import ApiToken
+
+from ..conftest import api_for
+
+PROBLEM = "application/problem+json"
+
+
+@contextlib.contextmanager
+def database_refuses_writes(message):
+    """The database layer answers every write as SQLite does when the disk is full or the file is
+    read-only (Django raises OperationalError with SQLite's own words)."""
+    def refuse(execute, sql, params, many, context):
+        if sql.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            raise OperationalError(message)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse):
+        yield
+
+
+@pytest.mark.parametrize("message", ["database or disk is full", "attempt to write a readonly database"])
+def test_api_write_on_a_full_or_read_only_database_is_503_problem(clerk, terminal, message):
+    before = ApiToken.objects.count()
+    with database_refuses_writes(message):
+        response = Client(raise_request_exception=False).post(
+            "/api/v1/auth/token", {"username": clerk.username, "password": clerk.plain_password},
+            content_type="application/json")
+    assert response.status_code == 503, response.content[:300]
+    assert response["Content-Type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["code"] == "storage_unavailable" and "保存できません" in body["detail"]
+    assert ApiToken.objects.count() == before
+
+
+def test_a_change_on_a_full_disk_is_503_and_writes_nothing(api, world, settings):
+    from tests.api.test_api import move_in
+    from tests.register.helpers import count_versions
+
+    settings.JUKI_TWO_PERSON_VERIFICATION = False
+    before = count_versions()
+    with database_refuses_writes("database or disk is full"):
+        response = move_in(api)
+    assert response.status_code == 503, response.content[:300]
+    assert response.json()["code"] == "storage_unavailable"
+    assert count_versions() == before
+
+
+def test_screen_on_a_full_disk_shows_hozon_dekimasen(clerk, terminal):
+    with database_refuses_writes("database or disk is full"):
+        response = Client(raise_request_exception=False).post(
+            "/counter/login/", {"username": clerk.username, "password": clerk.plain_password, "terminal": terminal.code})
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "保存できません" in page and "システムエラー" not in page
+
+
+def test_other_database_errors_stay_500(clerk, terminal):
+    with database_refuses_writes("no such table: x"):
+        response = Client(raise_request_exception=False).post(
+            "/api/v1/auth/token", {"username": clerk.username, "password": clerk.plain_password},
+            content_type="application/json")
+    assert response.status_code == 500 and response.json()["code"] == "internal_error"
