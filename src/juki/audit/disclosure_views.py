@@ -12,8 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from juki.accounts.permissions import Perm
-from juki.core.errors import DomainError, ErrorCode
-from juki.core.wareki import parse_date
+from juki.core.wareki import parse_input
 from juki.counter.access import counter_view
 
 from . import disclosure
@@ -23,11 +22,7 @@ def _since(request):
     raw = (request.POST.get("since") or request.GET.get("since") or "").strip()
     if not raw:
         return None, ""
-    try:
-        return parse_date(raw), raw
-    except ValueError:
-        raise DomainError(ErrorCode.INVALID_DATE, "対象期間の開始日は「R7.4.1」「2025-04-01」のように入力してください。",
-                          field="since") from None
+    return parse_input(raw, field="since", label="対象期間の開始日"), raw
 
 
 @counter_view(Perm.DISCLOSURE_PREPARE)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 
-from juki.core.wareki import parse_date
+from juki.core.wareki import InvalidDate, parse_date
 from juki.register.models import Sex
 from juki.register.reasons import Operation
 
@@ -41,8 +41,8 @@ class WarekiDateField(forms.Field):
             raise forms.ValidationError("日付が長すぎます。")
         try:
             return parse_date(value)
-        except ValueError:
-            raise forms.ValidationError("日付は「R7.4.1」「令和7年4月1日」「2025-04-01」のように入力してください。") from None
+        except InvalidDate as exc:  # says why: 「昭和64年1月8日は存在しない日付です（平成元年1月8日です）…」
+            raise forms.ValidationError(exc.message, code="invalid_date") from None
 
 
 def _text(label, *, required=False, max_length=60, **attrs):

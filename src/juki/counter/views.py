@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode
-from juki.core.wareki import parse_date
+from juki.core.wareki import parse_input
 from juki.register import selectors
 from juki.register.models import Building, Municipality, PendingChange, Town, Ward
 from juki.register.reasons import OPERATION_LABELS, Operation
@@ -74,11 +74,7 @@ def _as_of(request):
     raw = (request.GET.get("as_of") or "").strip()
     if not raw:
         return None, ""
-    try:
-        return parse_date(raw), raw
-    except ValueError:
-        raise DomainError(ErrorCode.INVALID_DATE, "基準日は「R7.4.1」「2025-04-01」のように入力してください。",
-                          field="as_of") from None
+    return parse_input(raw, field="as_of", label="基準日"), raw
 
 
 @counter_view(Perm.PERSON_VIEW)

@@ -1,0 +1,42 @@
+"""What the counter's forms do with what a clerk types (issue 11): impossible 和暦 dates are
+refused at the field, with the reason."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import move_in_family
+
+from .test_views import client_for
+
+
+@pytest.fixture
+def family(world, settings):
+    settings.JUKI_TWO_PERSON_VERIFICATION = True
+    return move_in_family(world)
+
+
+def post(c, slug, data):
+    r = c.post(f"/counter/changes/{slug}/", data)
+    return r.status_code, r.content.decode()
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("S64.1.8", "昭和64年1月8日は存在しない日付です（平成元年1月8日です）"),
+    ("R1.4.30", "令和元年4月30日は存在しない日付です（平成31年4月30日です）"),
+    ("T0.1.1", "大正0年はありません"),
+])
+def test_an_impossible_wareki_date_is_refused_at_the_field(family, clerk, terminal, typed, message):
+    c = client_for(clerk, terminal)
+    status, body = post(c, "move-within-city", {
+        "event_date": typed, "household": family.households[0]["id"], "persons": [family.persons[0]["id"]],
+        "destination": "same", "town_text": "小倉北区城内（40106001000）", "banchi": "2番2号"})
+    assert status == 200 and "確認（" not in body
+    assert message in body
+
+
+def test_an_impossible_as_of_date_is_refused_with_invalid_date(family, clerk, terminal):
+    c = client_for(clerk, terminal)
+    r = c.get(f"/counter/persons/{family.persons[0]['id']}/", {"as_of": "H1.1.7"})
+    body = r.content.decode()
+    assert r.status_code == 400
+    assert "平成元年1月7日は存在しない日付です（昭和64年1月7日です）" in body
