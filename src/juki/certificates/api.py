@@ -14,7 +14,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from juki.accounts.permissions import Perm
-from juki.core.api import STAFF_WITH_RIGHT, JSONParser, StrictSerializer, by_method  # JSONParser: with the depth limit
+from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer, by_method
+from juki.core.parsers import JSONParser  # DRF's, with the depth limit
 from juki.core.errors import DomainError, ErrorCode
 from juki.register.api.views import actor_of
 

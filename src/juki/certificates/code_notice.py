@@ -72,6 +72,7 @@ def code_event(versions: list[dict]) -> dict | None:
     return event
 
 
+@enforcement.document_reads()  # a document for the persons it names, checked as 本人 (ADR 0013)
 def _read(session, person_id: int, change_id: int | None) -> dict:
     actor = session.actor
     session.record([person_id])

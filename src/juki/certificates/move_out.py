@@ -132,6 +132,7 @@ def move_out_of(*, actor: Actor, person_id: int) -> dict:
 # --- reading and building ------------------------------------------------------------------------
 
 
+@enforcement.document_reads()  # a document for the persons it names, checked as 本人 (ADR 0013)
 def _read(session, change_id: int, person_ids: list[int] | None) -> dict:
     """The 転出届's persons as the register reads now, checked, in the household's order [1010]."""
     actor = session.actor
@@ -302,6 +303,7 @@ def move_out_certificate_issue(*, actor: Actor, change_id: int, person_ids: list
 # --- reissue (`snapshot.reissue` prints the first state; these are the first issue's checks again) ----------
 
 
+@enforcement.document_reads()  # a document for the persons it names, checked as 本人 (ADR 0013)
 def reissue_check(session, original: CertificateIssue, content: dict) -> tuple[str, ...]:
     """Refuse a 再交付 of ``content`` (what the first issue printed) as a first issue would be refused
     now: a person no longer out by this 転出届 (its 取消し, a 転入通知 since: the 転出証明書 would let

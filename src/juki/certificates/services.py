@@ -173,7 +173,16 @@ def options_json(options: Options) -> dict:
 def gather(session, *, options: Options, household_id: int | None, person_ids: list[int], request: Request,
            channel: str):
     """Everything an issue (or its preview) checks and reads, inside the caller's open gate:
-    (household, subjects in print order, person dicts, histories or None, the protection check)."""
+    (household, subjects in print order, person dicts, histories or None, the protection check).
+    The reads print the address (`document_reads`): nothing read here leaves unless the protection
+    check, which decides whether this requester may have it, has passed (ADR 0013)."""
+    with enforcement.document_reads():
+        return _gather(session, options=options, household_id=household_id, person_ids=person_ids, request=request,
+                       channel=channel)
+
+
+def _gather(session, *, options: Options, household_id: int | None, person_ids: list[int], request: Request,
+            channel: str):
     actor = session.actor
     options.validate()
     entitlement.check(options, request, channel=channel)
@@ -317,6 +326,7 @@ def certificate_void(*, actor: Actor, number: str, reason: str) -> dict:
         with transaction.atomic():
             issue = _load(number)
             session.record(issue.person_ids)
+            enforcement.guard_read(session, issue.person_ids)  # as the counter's list refuses them [440][410]
             if issue.voided:
                 raise DomainError(ErrorCode.CERTIFICATE_VOIDED, "この証明書はすでに無効にされています。")
             try:
@@ -375,11 +385,16 @@ def certificate_list(*, actor: Actor, date_from: dt.date | None = None, date_to:
         if operator:
             rows = rows.filter(operator__username=operator)
         if person_id is not None:
+            session.record([person_id])
+            enforcement.guard_read(session, [person_id])  # a protected person's list: refused, as a read is
             rows = rows.filter(subjects__person_id=person_id)
         if number:
             rows = rows.filter(number=_normalize_number(number))
         found = list(rows.order_by("-issued_at", "-id")[:max(1, min(int(limit), 1000))])
         session.record(pid for issue in found for pid in issue.person_ids)
+        # Certificates of persons this user may not see are left out of a list by date or number.
+        hidden = enforcement.hidden_persons(session, {pid for issue in found for pid in issue.person_ids})
+        found = [issue for issue in found if not hidden.keys() & set(issue.person_ids)]
         return [issue_dict(issue, with_request=True) for issue in found]
 
 

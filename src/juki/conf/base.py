@@ -132,9 +132,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "juki.core.api.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["juki.core.api.JSONParser"],  # DRF's, with the depth limit below
+    "DEFAULT_PARSER_CLASSES": ["juki.core.parsers.JSONParser"],  # DRF's, with the depth limit below
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_METADATA_CLASS": "juki.core.api.Metadata",
+    "DEFAULT_METADATA_CLASS": "juki.core.parsers.Metadata",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "juki API",

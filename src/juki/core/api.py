@@ -8,11 +8,12 @@ from types import MappingProxyType
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
-from rest_framework import exceptions, metadata, parsers, permissions, serializers, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from .errors import DomainError, ErrorCode
+from .parsers import BodyTooDeep
 from .storage import STORAGE_MESSAGE, storage_failure
 
 TOO_LARGE = "送信内容が大きすぎます。内容を分けて送信してください。"
@@ -31,44 +32,6 @@ _DRF_CODES = {
     exceptions.ParseError: ("malformed_request", "送信内容を読み取れませんでした。"),
     exceptions.Throttled: ("throttled", "要求が多すぎます。しばらく待ってから操作してください。"),
 }
-
-
-class BodyTooDeep(exceptions.ParseError):
-    default_code = ErrorCode.JSON_TOO_DEEP
-
-
-def _depth(value) -> int:
-    """Nesting depth of parsed JSON, walked without recursion (a deep body must not exhaust the stack)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's parser with a depth limit (JUKI_MAX_JSON_DEPTH). A body nested past Python's recursion
-    limit is refused the same way instead of ending in a RecursionError (a 500)."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise BodyTooDeep() from None
-        if _depth(data) > settings.JUKI_MAX_JSON_DEPTH:
-            raise BodyTooDeep()
-        return data
-
-
-class Metadata(metadata.SimpleMetadata):
-    """OPTIONS names the operation, not its input form: DRF's form description builds the view's
-    serializer, which views without a `serializer_class` cannot (a 500 on OPTIONS of a reissue
-    URL), and the API documents its input in the OpenAPI schema anyway."""
-
-    def determine_actions(self, request, view):
-        return {}
 
 
 def problem(status_code: int, code: str, detail: str, **extra) -> Response:

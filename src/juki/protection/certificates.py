@@ -13,6 +13,9 @@ The rule, kept deliberately simple:
    - every other requester — 代理人, 第三者, 公用 — is refused (`support_measure_block`). Whether
      to issue after all is the support section's decision case by case [440]; that release
      belongs to the certificate module, not here.
+3. A subject who is not protected but lives in a protected person's current household or at her
+   current address (ADR 0013): the 相手方 is refused (`support_measure_block`, the row flagged
+   `support_measure_offender_request` for the 支援措置担当); anyone else is warned.
 Every check is logged (`certificate.check`), flagged `support_measure` when a subject is protected.
 """
 from __future__ import annotations
@@ -60,6 +63,10 @@ class Blocked(DomainError):
 
 _BLOCK_OFFENDER = ("この請求は交付できません。支援措置の対象者に関する請求です。"
                    "支援措置の担当課に確認してください。")
+_BLOCK_PLACE = ("この請求は交付できません。証明書に記載する住所に、支援措置の対象者が住んでいます。"
+               "請求者が支援措置の相手方として登録されています。支援措置の担当課に確認してください。")
+# On the log row of a 相手方's request for a co-resident: the 支援措置担当 reviews such rows.
+OFFENDER_REQUEST_FLAG = "support_measure_offender_request"
 _BLOCK_OTHER = ("支援措置の対象者の証明書は、本人または同一世帯の方の請求のほかは交付できません。"
                 "支援措置の担当課に確認してください。")
 
@@ -135,7 +142,23 @@ def certificate_request_check(*, actor: Actor, subject_person_ids: list[int], re
                     continue
                 raise Blocked(_BLOCK_OTHER)
             warnings.append("支援措置の対象者を含む請求です。請求者の本人確認を確実に行ってください。")
+        # A subject living where a protected person lives: his certificate prints her address
+        # (ADR 0013). The 相手方 is refused, and the row flagged for the 支援措置担当.
+        sharing = enforcement.place_requests(session, [s for s in subjects if s not in measures])
+        if sharing:
+            session.flag(enforcement.FLAG)
+            resident = _resident(requester)
+            if any(is_offender(m, requester, resident) for ms in sharing.values() for m in ms):
+                session.flag(OFFENDER_REQUEST_FLAG)
+                raise Blocked(_BLOCK_PLACE)
+            warnings.append("支援措置の対象者と同じ住所・世帯の方の請求です。請求者の本人確認を確実に行ってください。")
         return {"allowed": True, "warnings": warnings}
+
+
+def _resident(requester: Requester) -> PersonVersion | None:
+    if not requester.person_id:
+        return None
+    return PersonVersion.objects.filter(person_id=requester.person_id, person__current_id=F("id")).first()
 
 
 # --- アラート-level 抑止 on 証明書交付 [410] ---------------------------------------------------------

@@ -8,9 +8,16 @@
   under 抑止(照会) is one for a user without `restriction.manage`. One marker per reason, and the
   address typed never decides whether it appears. Hits are flagged in the log.
 - `guard_read`: reading a protected person is refused without `support.manage`, flagged with it.
-- `household_hidden` / `masked_member`: a household shows its other members, not the protected one.
+- `hidden_persons` / `masked_member`: a household shows its other members, not the protected one.
 - `outbox_events`: a protected or linkage-restricted person goes downstream as a block marker, and
   so does a household only such persons belong to.
+- `conceal_place`: the policy on what is shown, not on which record is asked for (ADR 0013). Every
+  person dict the register hands out passes through it: where a protected person lives now (their
+  current household and their current address) is not shown to a user without `support.manage`,
+  whoever's record carries it. A document whose entitlement check has passed reads inside
+  `document_reads()` and prints the address.
+- `hidden_persons` also hides a member under an error-level 抑止(照会) from a user without
+  `restriction.manage`, wherever the household is shown.
 
 A 支援措置 protects while it is 仮支援措置 or 支援措置中, also after its end date if nobody has
 extended or ended it: like a restriction [410] it does not lapse by itself, and the alert list
@@ -18,18 +25,20 @@ says it is overdue. All functions here query guarded tables: call them inside `g
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from juki.accounts.permissions import Perm
 from juki.audit.gate import GateSession
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
-from juki.register.models import Person
+from juki.register.models import Person, PersonVersion, Status
 
 from . import terms
 from .models import (
@@ -275,20 +284,121 @@ def notice(measures: dict[int, list[SupportMeasure]], restrictions: dict[int, li
     return out
 
 
-def household_hidden(session: GateSession, person_ids: Iterable[int]) -> set[int]:
-    """Members of a household view that this user may not see; the view is flagged if any is protected."""
+def hidden_persons(session: GateSession, person_ids: Iterable[int]) -> dict[int, str]:
+    """Members of a household view that this user may not see → the marker shown instead: a
+    protected member (without `support.manage`) and a member under an error-level 抑止(照会)
+    (without `restriction.manage`), as a read of that person would be refused. Flagged either way."""
+    person_ids = list(person_ids)
     protected = protected_ids(person_ids)
     if protected:
         session.flag(FLAG)
-    return set() if session.actor.can(Perm.SUPPORT_MEASURE_MANAGE) else protected
+    inquiry = {pid for pid, rs in restrictions_for(person_ids, Process.INQUIRY).items()
+               if any(r.level == Level.ERROR for r in rs)}
+    if inquiry:
+        session.flag(RESTRICTION_FLAG)
+    hidden = {} if session.actor.can(Perm.RESTRICTION_MANAGE) else {pid: INQUIRY_MARKER for pid in inquiry}
+    if not session.actor.can(Perm.SUPPORT_MEASURE_MANAGE):
+        hidden.update({pid: SUPPORT_MARKER for pid in protected})
+    return hidden
 
 
-def masked_member(person_id: int) -> dict:
-    """A protected member in a household view: a marker where the name is, and no other item."""
-    return {"person_id": person_id, "masked": True, "marker": SUPPORT_MARKER, "relationship": "",
-            "name": {"family_name": SUPPORT_MARKER, "given_name": "", "family_name_kana": "", "given_name_kana": ""},
+def masked_member(person_id: int, marker: str = SUPPORT_MARKER) -> dict:
+    """A member this user may not see in a household view: a marker where the name is, and no other item."""
+    return {"person_id": person_id, "masked": True, "marker": marker, "relationship": "",
+            "name": {"family_name": marker, "given_name": "", "family_name_kana": "", "given_name_kana": ""},
             "birth_date": None, "sex": None, "sex_label": "", "status": "", "status_label": "", "address": None,
             "hidden_items": []}
+
+
+# --- places: what is shown, whoever's record carries it (ADR 0013) ---------------------------------------
+
+PLACE_MARKER = "支援措置の対象者と同じ住所・世帯のため表示できません（担当課に確認してください）"
+_document = contextvars.ContextVar("juki_protection_document", default=False)
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where the persons a 支援措置 protects live now: their households and addresses."""
+
+    households: dict[int, set[int]]  # household id → protected persons in it
+    addresses: dict[tuple[int, str, str], set[int]]  # (town id, 番地, 方書) → protected persons there
+
+    def protecting(self, *, household_id: int | None, town_id: int | None, banchi: str, katagaki: str) -> set[int]:
+        return self.households.get(household_id, set()) | self.addresses.get((town_id, banchi, katagaki), set())
+
+
+def places() -> Places:
+    """Inside the gate. A few hundred protected persons in a city at most: two small queries, and
+    none more when there are none."""
+    ids = everyone_protected()
+    households: dict[int, set[int]] = defaultdict(set)
+    addresses: dict[tuple[int, str, str], set[int]] = defaultdict(set)
+    if ids:
+        on = today()
+        for pid, hid, town, banchi, katagaki in (
+                PersonVersion.objects.filter(person_id__in=ids, person__current_id=F("id"))
+                .filter(Q(person__status=Status.RESIDENT) | Q(person__removed_on__gt=on))
+                .values_list("person_id", "person__household_id", "town_id", "banchi", "katagaki")):
+            households[hid].add(pid)
+            addresses[(town, banchi, katagaki)].add(pid)
+    return Places(dict(households), dict(addresses))
+
+
+def _places_for(session: GateSession) -> Places:
+    cached = session.__dict__.get("_protection_places")
+    if cached is None:
+        cached = session.__dict__["_protection_places"] = places()
+    return cached
+
+
+def place_protected(session: GateSession, *, person_id: int, household_id: int | None, town_id: int | None,
+                    banchi: str, katagaki: str) -> bool:
+    """Is this place (a household, an address) where a protected person other than `person_id`
+    lives now, and may this user not see it? Flags the row when it hides something."""
+    if _document.get() or session.actor.can(Perm.SUPPORT_MEASURE_MANAGE):
+        return False
+    found = _places_for(session).protecting(household_id=household_id, town_id=town_id, banchi=banchi,
+                                            katagaki=katagaki) - {person_id}
+    if found:
+        session.flag(FLAG)
+    return bool(found)
+
+
+def conceal_place(session: GateSession, item: dict, *, household_id: int | None, town_id: int | None,
+                  banchi: str, katagaki: str) -> dict:
+    """A person dict with the protected place taken out: no address, no 世帯番号 (the household's
+    own id stays: the household view masks it the same way)."""
+    if place_protected(session, person_id=item["person_id"], household_id=household_id, town_id=town_id,
+                       banchi=banchi, katagaki=katagaki):
+        item.update(address=None, household_number=None, place_hidden=True, place_marker=PLACE_MARKER)
+    return item
+
+
+@contextmanager
+def document_reads() -> Iterator[None]:
+    """Reads that build a document (a certificate, a notice) after its entitlement check
+    (`certificates.certificate_request_check`) has passed for this requester: the document prints
+    the address, which the check has decided this requester may have."""
+    token = _document.set(True)
+    try:
+        yield
+    finally:
+        _document.reset(token)
+
+
+def place_requests(session: GateSession, subjects: Iterable[int]) -> dict[int, list[SupportMeasure]]:
+    """subject → the 支援措置 of the protected persons living in the subject's household or at the
+    subject's address (the subject not being protected), for the certificate check."""
+    subjects = list(subjects)
+    where = _places_for(session)
+    out: dict[int, list[SupportMeasure]] = {}
+    rows = (PersonVersion.objects.filter(person_id__in=subjects, person__current_id=F("id"))
+            .values_list("person_id", "person__household_id", "town_id", "banchi", "katagaki"))
+    for pid, hid, town, banchi, katagaki in rows:
+        others = where.protecting(household_id=hid, town_id=town, banchi=banchi, katagaki=katagaki) - {pid}
+        if others:
+            out[pid] = [m for ms in measures_for(others).values() for m in ms]
+    return out
 
 
 # --- linkage -------------------------------------------------------------------------------------------

@@ -115,7 +115,10 @@ def version_dict(version: PersonVersion, *, session: GateSession, reveal_my_numb
             "residence_card_number": version.residence_card_number,
             "became_foreign_resident_on": _date(version.became_foreign_resident_on),
         }
-    return visibility.apply(out, session)
+    out = visibility.apply(out, session)
+    # Where a protected person lives is not shown in anyone's record (ADR 0013).
+    return protection.conceal_place(session, out, household_id=version.household_id, town_id=version.town_id,
+                                    banchi=version.banchi, katagaki=version.katagaki)
 
 
 _VERSION_RELATED = ("person", "household", "town__ward__municipality")
@@ -254,28 +257,33 @@ def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = No
             ]
         versions.sort(key=member_sort_key)
         session.record(v.person_id for v in versions)
-        hidden = protection.household_hidden(session, [v.person_id for v in versions])  # 支援措置 [440]
+        # 支援措置 [440] and 照会抑止 at error level [410]: a member this user may not see is a marker.
+        hidden = protection.hidden_persons(session, [v.person_id for v in versions])
         if versions and len(hidden) == len(versions):
-            raise protection.ProtectedPerson()  # nobody here this user may see: like a person read
+            if protection.SUPPORT_MARKER in hidden.values():
+                raise protection.ProtectedPerson()  # nobody here this user may see: like a person read
+            raise protection.Restricted("この世帯の方には照会の抑止が設定されているため、表示できません。担当課に確認してください。",
+                                        status=403)
         head = next((v for v in versions if v.relationship == relationships.HEAD), None)
         # Where a protected member lives is not shown here: no address or 世帯番号, for the household
-        # or its visible members (their own person reads still show theirs: they are not protected).
-        address = version_dict(versions[0], session=session)["address"] if versions and not hidden else None
-        members = [protection.masked_member(v.person_id) if v.person_id in hidden
+        # or its visible members (their own person reads do not show it either: ADR 0013).
+        protected_here = protection.SUPPORT_MARKER in hidden.values()
+        address = version_dict(versions[0], session=session)["address"] if versions and not protected_here else None
+        members = [protection.masked_member(v.person_id, hidden[v.person_id]) if v.person_id in hidden
                    else version_dict(v, session=session, on=on) for v in versions]
-        if hidden:
+        if protected_here:
             for m in members:
                 if not m.get("masked"):
                     m.update(address=None, household_number=None)
         return {
             "household_id": household.id,
-            "number": None if hidden else household.number,
-            "protection_hidden": bool(hidden),
+            "number": None if protected_here else household.number,
+            "protection_hidden": protected_here,
             "version": household.lock_version,
             "as_of": on.isoformat(),
             "head_absent_since": _date(household.head_absent_since),
             "head": {"person_id": head.person_id,
-                     "name": protection.SUPPORT_MARKER if head.person_id in hidden
+                     "name": hidden[head.person_id] if head.person_id in hidden
                      else f"{head.family_name}　{head.given_name}".strip()} if head else None,
             "address": address,
             "members": members,

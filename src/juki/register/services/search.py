@@ -172,6 +172,10 @@ def person_search(*, actor: Actor, criteria: Criteria) -> Result:
         for name, right in (("resident_code", Perm.FIELD_RESIDENT_CODE), ("residence_card_number", Perm.FIELD_FOREIGN)):
             if name in ids and not actor.can(right):
                 raise AccessDenied("この番号で検索する権限がありません。")
+        # 個人番号: only for a user of the 個人番号利用事務 (issue 11). The search shows no number, so the
+        # right held is enough; showing one (`reveal_my_number`) also needs the second factor (C01).
+        if "my_number" in ids and not actor.holds(Perm.MY_NUMBER_VIEW):
+            raise AccessDenied("個人番号で検索する権限がありません。")
         if ids:
             person_ids = _by_identifier(ids)
             ranked = {pid: 0 for pid in person_ids}
