@@ -11,6 +11,7 @@ from enum import StrEnum
 
 class ErrorCode(StrEnum):
     INVALID_INPUT = "invalid_input"
+    INVALID_CHARACTERS = "invalid_characters"  # a control, zero-width, bidi or private-use character (issue 11)
     UNKNOWN_FIELD = "unknown_field"
     INVALID_MY_NUMBER = "invalid_my_number"
     INVALID_RESIDENT_CODE = "invalid_resident_code"

@@ -224,7 +224,9 @@ def search_mask(session: GateSession, found: Iterable[int], *,
     hide_inquiry = set() if may_restrict else blocking
     if beyond_address is not None:
         if not may_support:
-            hide_support |= beyond_address(everyone_protected())
+            # Those living where a protected person lives too: a hit by address would confirm the
+            # place (ADR 0013); they get the marker whenever the other criteria meet them.
+            hide_support |= beyond_address(everyone_protected() | everyone_at_protected_places(session))
         if not may_restrict:
             hide_inquiry |= beyond_address(everyone_inquiry_restricted())
     hide_inquiry -= hide_support
@@ -349,6 +351,23 @@ def _places_for(session: GateSession) -> Places:
     if cached is None:
         cached = session.__dict__["_protection_places"] = places()
     return cached
+
+
+def everyone_at_protected_places(session: GateSession) -> set[int]:
+    """Every resident living in a protected person's current household or at her current address."""
+    where = _places_for(session)
+    if not where.households:
+        return set()
+    on = today()
+    found = set(Person.objects.filter(household_id__in=list(where.households)).values_list("id", flat=True))
+    towns = {t for t, _, _ in where.addresses}
+    for pid, town, banchi, katagaki in (
+            PersonVersion.objects.filter(person__current_id=F("id"), town_id__in=towns)
+            .filter(Q(person__status=Status.RESIDENT) | Q(person__removed_on__gt=on))
+            .values_list("person_id", "town_id", "banchi", "katagaki")):
+        if (town, banchi, katagaki) in where.addresses:
+            found.add(pid)
+    return found
 
 
 def place_protected(session: GateSession, *, person_id: int, household_id: int | None, town_id: int | None,

@@ -16,7 +16,8 @@ import unicodedata
 
 import jaconv
 
-__all__ = ["VARIANTS", "is_kana", "kana_key", "name_key", "prefix_upper", "text_key"]
+__all__ = ["VARIANTS", "InvalidText", "clean_text", "forbidden_characters", "is_kana", "kana_key", "name_key",
+           "prefix_upper", "text_key"]
 
 # --- 異体字 -------------------------------------------------------------------------------------
 
@@ -244,3 +245,63 @@ def prefix_upper(key: str) -> str:
     if 0xD800 <= nxt <= 0xDFFF:  # surrogates are not characters; the next one is U+E000
         nxt = 0xE000
     return key[: i - 1] + chr(nxt)
+
+
+# --- what may be stored (issue 11) ------------------------------------------------------------------
+
+# Characters nobody can see or print: control (Cc: tab, newline …), format (Cf: zero-width space and
+# joiners, bidi overrides and isolates, BOM), private use (Co: a vendor's 外字 area no font here
+# shares), surrogates (Cs), unassigned (Cn) and line/paragraph separators. 外字 proper — CJK
+# extension ideographs such as 𠮷 and the variation selectors (Mn) of IVS — are letters and stay.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+_SPACES = " \u3000"
+
+
+def _is_compatibility_ideograph(c: str) -> bool:
+    return "\uf900" <= c <= "\ufaff" or "\U0002f800" <= c <= "\U0002fa1f"
+
+
+def _nfc(text: str) -> str:
+    """NFC, except CJK compatibility ideographs (﨑, 塚 …): NFC would replace them by their unified
+    form, and the register keeps the 字形 entered."""
+    if unicodedata.is_normalized("NFC", text):
+        return text
+    out, run = [], []
+    for c in text:
+        if _is_compatibility_ideograph(c):
+            out.append(unicodedata.normalize("NFC", "".join(run)))
+            out.append(c)
+            run = []
+        else:
+            run.append(c)
+    out.append(unicodedata.normalize("NFC", "".join(run)))
+    return "".join(out)
+
+
+def forbidden_characters(text: str) -> list[str]:
+    """The characters of `text` that may not be stored, as U+XXXX (for the message; never echoed raw)."""
+    return [f"U+{ord(c):04X}" for c in dict.fromkeys(text) if unicodedata.category(c) in _FORBIDDEN_CATEGORIES]
+
+
+class InvalidText(ValueError):
+    """A text that may not be stored; `message` is the user's Japanese text."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def clean_text(value: str | None, *, label: str, inner_space: bool = True) -> str:
+    """What a typed name or text is stored as: NFC (compatibility ideographs kept), stripped of
+    surrounding spaces. Refused (InvalidText) with a character nobody can see or print, and, for a
+    name part (`inner_space=False`: a Japanese 氏 or 名), with a space inside it. Idempotent."""
+    if not value:
+        return value or ""
+    text = _nfc(value).strip(_SPACES)
+    bad = forbidden_characters(text)
+    if bad:
+        raise InvalidText(f"{label}に、表示・印刷できない文字（制御文字・ゼロ幅文字・書式文字・私用領域の文字）が含まれています"
+                          f"（{'、'.join(bad[:3])}）。その文字を除いて入力し直してください。")
+    if not inner_space and any(c in _SPACES for c in text):
+        raise InvalidText(f"{label}の中に空白は入れられません。氏と名は、それぞれの欄に分けて入力してください。")
+    return text

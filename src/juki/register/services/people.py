@@ -12,7 +12,7 @@ from juki.core import mynumber
 from juki.core.checkdigits import is_valid_resident_code
 from juki.core.errors import DomainError, ErrorCode
 
-from .. import relationships
+from .. import relationships, textnorm
 from ..models import DATA_FIELDS, Person, PersonVersion, ResidentKind, Sex, Status, Town
 from ..reasons import ARTICLE_30_45
 
@@ -133,6 +133,32 @@ def check_foreign(data: dict) -> None:
         )
 
 
+# Typed texts of a version → their label; each is stored as textnorm.clean_text makes it (issue 11).
+TEXT_LABELS = {
+    "family_name": "氏", "given_name": "名", "family_name_kana": "氏のフリガナ", "given_name_kana": "名のフリガナ",
+    "former_surname": "旧氏", "former_surname_kana": "旧氏のフリガナ", "domicile": "本籍", "domicile_head": "筆頭者",
+    "kanji_name": "漢字氏名", "alias_name": "通称", "alias_name_kana": "通称のフリガナ", "nationality": "国籍・地域",
+    "banchi": "番地", "katagaki": "方書", "previous_address": "転入前住所",
+}
+# A Japanese resident's 氏・名 hold no space: one typed inside is a 氏名 put in one box, and defeats
+# the 3情報 duplicate check (a foreign resident's name may have spaces).
+_NAME_PARTS = ("family_name", "given_name", "former_surname")
+
+
+def clean_texts(data: dict, changed=lambda *names: True) -> None:
+    """Normalise (NFC) the typed texts that changed, in place; refuse a character nobody can see
+    or print (`invalid_characters`, at the field). 外字 stay as they are."""
+    japanese = data.get("resident_kind", ResidentKind.JAPANESE) == ResidentKind.JAPANESE
+    for name, label in TEXT_LABELS.items():
+        value = data.get(name)
+        if not isinstance(value, str) or not value or not changed(name):
+            continue
+        try:
+            data[name] = textnorm.clean_text(value, label=label, inner_space=not (japanese and name in _NAME_PARTS))
+        except textnorm.InvalidText as exc:
+            raise DomainError(ErrorCode.INVALID_CHARACTERS, exc.message, field=name) from None
+
+
 def check_items(data: dict, *, before: dict | None = None, checked_towns: set[int] | None = None) -> None:
     """Items that may never be blank or out of range [60], checked on every new version.
 
@@ -143,6 +169,7 @@ def check_items(data: dict, *, before: dict | None = None, checked_towns: set[in
     def changed(*names: str) -> bool:
         return before is None or any(before.get(n) != data.get(n) for n in names)
 
+    clean_texts(data, changed)
     if changed("family_name") and not data.get("family_name"):
         raise DomainError(ErrorCode.INVALID_INPUT, "氏名（氏）を入力してください。", field="family_name")
     if changed("birth_date"):
@@ -221,7 +248,10 @@ def identify_existing(inp: dict) -> tuple[Person | None, str]:
 
 
 def three_info_matches(inp: dict) -> list[Person]:
-    """Persons with the same 氏名・性別・生年月日 (the 3 情報 of [600])."""
+    """Persons with the same 氏名・性別・生年月日 (the 3 情報 of [600]), the names compared as
+    they would be stored (NFC, no surrounding spaces; a name with an invisible character is refused)."""
+    inp = {**inp, "resident_kind": inp.get("resident_kind") or ResidentKind.JAPANESE}
+    clean_texts(inp)
     return list(
         Person.objects.filter(
             current__birth_date=inp.get("birth_date"),

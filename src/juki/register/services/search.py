@@ -215,7 +215,7 @@ def person_search(*, actor: Actor, criteria: Criteria) -> Result:
             message = f"該当者が{MAX_ROWS}件を超えました。上位{MAX_ROWS}件を表示しています。条件を追加して絞り込んでください。"
         elif not shown and not mask.markers:
             message = "該当する方はいません。"
-        rows = [mask.tag(_row(p, past_only=p.id in past_only)) for p in shown] + mask.markers
+        rows = [mask.tag(_row(session, p, past_only=p.id in past_only)) for p in shown] + mask.markers
         return Result(rows=rows, too_many=too_many, message=message)
 
 
@@ -317,9 +317,9 @@ def _load(ranked: dict[int, int], *, include_removed: bool) -> list[Person]:
     return list(qs)
 
 
-def _row(p: Person, *, past_only: bool) -> dict:
+def _row(session, p: Person, *, past_only: bool) -> dict:
     v: PersonVersion = p.current
-    return {
+    row = {
         "person_id": p.id,
         "version": p.latest_seq,
         "atena_number": p.atena_number,
@@ -337,3 +337,6 @@ def _row(p: Person, *, past_only: bool) -> dict:
         "resident_kind": v.resident_kind,
         "matched_past": past_only,  # found by a former name or address only
     }
+    # A hit living where a protected person lives: no address or 世帯番号 (ADR 0013).
+    return protection.conceal_place(session, row, household_id=p.household_id, town_id=v.town_id, banchi=v.banchi,
+                                    katagaki=v.katagaki)
