@@ -44,8 +44,13 @@ CONTROLS: tuple[Control, ...] = (
             "ICカード・生体認証そのものは扱わない（TOTP で代替）。"),
     Control("C02", "事務分担による機能の制限・権限設定状況の一覧表", ENFORCED,
             "機能ごとに独立して付与できる権限（異動の種類ごと・項目の表示ごと）、事務分担は権限の束。"
-            "すべての画面・API は権限を確認し、拒否もアクセスログに残す。権限設定状況の一覧表を PDF・CSV で出力。",
-            (), ("tests/test_authorization_matrix.py", "tests/register/test_visibility.py", "tests/rights/test_table.py")),
+            "すべての画面・API は権限を確認し、拒否もアクセスログに残す。権限設定状況の一覧表を PDF・CSV で出力。"
+            "支援措置・照会抑止は、どの記録を求められたかでなく表示する内容で判断する（ADR 0013：同居者の住所・世帯番号も隠す）。"
+            "漏えいの一覧表のテストが、すべての経路を役割ごと・相手方の請求ごとに呼び出して確かめる。",
+            (), ("tests/test_authorization_matrix.py", "tests/register/test_visibility.py", "tests/rights/test_table.py",
+                 "tests/test_leak_matrix.py", "tests/protection/test_around_paths.py", "tests/register/test_search.py"),
+            "同居者の以前の住所の履歴は表示する（支援措置の対象者の今の住所でないため）。"
+            "自動交付機・庁内連携の送信内容は漏えいの一覧表の対象外（それぞれ個別のテストで確認）。"),
     Control("C03", "申請・承認による権限付与、期間満了・異動・退職での自動失効", ENFORCED,
             "権限申請（権限・期間・業務・目的・根拠法令・申請課・利用課・利用者）をシステム所管課長が承認して付与。"
             "有効期間は毎回の権限確認で判定するため、期間満了・異動・退職で自動的に失効する。",
@@ -60,9 +65,14 @@ CONTROLS: tuple[Control, ...] = (
     Control("C06", "個人情報へのアクセスの全件記録", ENFORCED,
             "すべての読み取り・変更は一つのアクセスゲートを通り、権限確認とアクセスログの書込みを行う。"
             "ゲートを通らない読み取りはエラーになる。ログイン・ログアウト等の認証ログ、設定変更・出力も同じログに記録。"
-            "自動交付機は職員でなく端末として、限られた権限でゲートを通り、端末名でログに残る。",
+            "自動交付機は職員でなく端末として、限られた権限でゲートを通り、端末名でログに残る。"
+            "開示請求の回答は本人の記録を書いた異動だけを載せ、支援措置の相手方には支援措置・交付制限の事務の記録を"
+            "不開示として除き、除いたことを回答作成のログに残して監査者に表示する（ADR 0014）。",
             (), ("tests/audit/test_gate.py", "tests/api/test_every_route_is_gated.py", "tests/test_authorization_matrix.py",
-                 "tests/accounts/test_sessions.py", "tests/core/test_error_log.py", "tests/kiosk/test_rights.py")),
+                 "tests/accounts/test_sessions.py", "tests/core/test_error_log.py", "tests/kiosk/test_rights.py",
+                 "tests/test_leak_matrix.py", "tests/audit/test_disclosure.py", "tests/certificates/test_alert_acknowledgement.py",
+                 "tests/core/test_no_server_error.py", "tests/api/test_schemathesis.py"),
+            "開示決定通知書（全部開示・部分開示の文言）は作成しない（市の決定による）。"),
     Control("C07", "提供・移転の記録（拒否を含む）と7年間の保存", ENFORCED,
             "他システム連携（変更通知の読出し）は提供の種別で記録し、拒否も記録する。ログはハッシュの連鎖と署名付きチェック"
             "ポイントで改ざんを検知でき、PostgreSQL では更新・削除をデータベースが拒否する。提供記録は7年未満には設定できない。",
@@ -105,12 +115,16 @@ CONTROLS: tuple[Control, ...] = (
     Control("C19", "他団体のデータを読めないこと", NOT_COVERED, "一つの市で運用する前提で、共同利用の区分は未実装。"),
     Control("C20", "端末にデータを残さない・画面を長く表示しない", ENFORCED,
             "一定時間操作がないと画面をロックし、本人のパスワードで解除する。すべての応答は no-store。URL に個人情報を含めない。"
-            "自動交付機は交付後・中止時・一定時間の無操作（JUKI_KIOSK_IDLE_SECONDS）で利用者のセッションを消す（サーバ側で判定）。",
+            "自動交付機は交付後・中止時・一定時間の無操作（JUKI_KIOSK_IDLE_SECONDS）で利用者のセッションを消す（サーバ側で判定）。"
+            "SQLite のデータベースファイルは所有者だけが読める（0600）で作成する。",
             ("JUKI_IDLE_LOCK_SECONDS", "JUKI_KIOSK_IDLE_SECONDS"),
-            ("tests/counter/test_views.py", "tests/browser/test_counter_basics.py", "tests/kiosk/test_flow.py")),
+            ("tests/counter/test_views.py", "tests/browser/test_counter_basics.py", "tests/kiosk/test_flow.py",
+             "tests/core/test_database_file.py"),
+            "端末の画面に残るものは扱わない（ブラウザのキャッシュは no-store で防ぐ）。"),
     Control("C21", "インターネットからの分離・端末からの任意のDB操作の禁止", PARTIAL,
             "画面・API は外部の配信元（CDN）を使わない。アプリケーションは任意の SQL を受け付けない。",
-            (), ("tests/test_privacy.py",), "ネットワークの分離は基盤で行う。"),
+            (), ("tests/test_privacy.py", "tests/core/test_request_limits.py", "tests/core/test_storage_unavailable.py"),
+            "ネットワークの分離は基盤で行う。"),
     Control("C22", "消除者データの定期的な削除", NOT_COVERED, "除票の保存期間経過後の削除は後続の課題で実装する。"),
     Control("C23", "本人確認情報の履歴・消除者の5年経過後の消去", NOT_COVERED, "後続の課題で実装する。"),
     Control("C24", "送付先情報の送信翌開庁日の消去", NOT_COVERED, "送付先情報は後続の課題で実装する。"),
