@@ -56,6 +56,7 @@ GOOD = "ward_code,ward_name,town_name,town_kana,postal_code\n401064,小倉北区
         ("401064,小倉北区,,ウオマチ,8020006", "町字名が空"),
         ("401064,小倉北区,城内,ジョウナイ,8030813", "重複"),
         ("131016,千代田区,丸の内,マルノウチ,1000005", "都道府県"),
+        ("401064,小倉北区,魚\u200b町,ウオマチ,8020006", "表示・印刷できない文字"),  # issue 11: a zero-width space
     ],
 )
 def test_invalid_file_is_refused_whole(db, bad_line, message):

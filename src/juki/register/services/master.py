@@ -11,6 +11,7 @@ from django.db import transaction
 from juki.core.checkdigits import is_valid_local_government_code
 from juki.core.errors import DomainError, ErrorCode
 
+from .. import textnorm
 from ..models import Municipality, Town, Ward
 
 REQUIRED = ("ward_code", "ward_name", "town_name", "town_kana", "postal_code")
@@ -47,6 +48,9 @@ def _validate(rows: list[dict], municipality_code: str) -> list[str]:
             errors.append(f"{n}行目: 区コード {ward} が都道府県コード {municipality_code[:2]} と一致しません。")
         if not name:
             errors.append(f"{n}行目: 町字名が空です。")
+        for label, key in (("区名", "ward_name"), ("町字名", "town_name")):
+            if bad := textnorm.forbidden_characters(row.get(key) or ""):  # issue 11: the same rule as names
+                errors.append(f"{n}行目: {label}に表示・印刷できない文字があります（{'、'.join(bad[:3])}）。")
         if not re.fullmatch(r"\d{7}", (row.get("postal_code") or "").strip()):
             errors.append(f"{n}行目: 郵便番号は7桁の数字です。")
         if not _KANA.match((row.get("town_kana") or "").strip()):
