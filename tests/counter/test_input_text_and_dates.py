@@ -1,5 +1,5 @@
-"""What the counter's forms do with what a clerk types (issue 11): impossible 和暦 dates are
-refused at the field, with the reason."""
+"""What the counter's forms do with what a clerk types (issue 11): impossible 和暦 dates and
+names with characters that cannot be seen or printed are refused, with the reason."""
 from __future__ import annotations
 
 import pytest
@@ -40,3 +40,14 @@ def test_an_impossible_as_of_date_is_refused_with_invalid_date(family, clerk, te
     body = r.content.decode()
     assert r.status_code == 400
     assert "平成元年1月7日は存在しない日付です（昭和64年1月7日です）" in body
+
+
+def test_a_name_with_an_invisible_character_is_refused_with_the_reason(family, supervisor, terminal):
+    """Issue 11: a zero-width space typed into a name is refused before the confirmation, with the reason."""
+    c = client_for(supervisor, terminal)
+    status, body = post(c, "ex-officio-correction", {
+        "event_date": "R8.11.20", "person": family.persons[0]["id"], "family_name": "青木", "given_name": "太\u200b朗",
+        "family_name_kana": "アオキ", "given_name_kana": "タロウ", "birth_date": "1985-04-01", "sex": "1",
+        "domicile": "福岡県北九州市小倉北区城内1番", "domicile_head": "青木　太郎", "note": "戸籍照合により"})
+    assert status == 200 and "確認（" not in body
+    assert "名に、表示・印刷できない文字" in body and "U+200B" in body
