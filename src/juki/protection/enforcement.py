@@ -138,8 +138,9 @@ def _in_force(r: Restriction, process: Process, now: dt.datetime, *, unattended:
 
 def everyone_protected() -> set[int]:
     """Every person a 仮/本 支援措置 protects now (a few hundred in a city at most)."""
-    ids = set(SupportMeasure.objects.filter(state__in=PROTECTED).values_list("person_id", flat=True))
-    return ids | set(SupportMeasureMember.objects.filter(measure__state__in=PROTECTED).values_list("person_id", flat=True))
+    # One query (a read path runs this once per gate session, usually finding nobody).
+    return set(SupportMeasure.objects.filter(state__in=PROTECTED).values_list("person_id", flat=True).union(
+        SupportMeasureMember.objects.filter(measure__state__in=PROTECTED).values_list("person_id", flat=True)))
 
 
 def everyone_inquiry_restricted() -> set[int]:
