@@ -223,3 +223,25 @@ def test_a_town_in_use_cannot_be_deleted_and_no_resident_is_shown(family, termin
     checks = AccessLog.objects.filter(function="master.delete_check")
     assert checks.exists() and all(c.person_count == 0 for c in checks)
     assert chain.verify().ok
+
+
+def test_a_counter_user_who_is_not_admin_staff_is_refused_not_sent_round(towns, terminal, clerk):
+    client = counter_client(clerk, terminal)  # is_staff False
+    r = client.get("/admin/", follow=True)
+    assert r.status_code == 403
+    assert "/counter/login/" not in r.redirect_chain[-1][0]
+
+
+def test_the_admin_logout_ends_the_counter_session_and_the_idle_lock_applies(towns, terminal, settings):
+    user = _staff("admin", "master12")
+    client = counter_client(user, terminal)
+    assert client.get("/admin/").status_code == 200
+    settings.JUKI_IDLE_LOCK_SECONDS = -1
+    r = client.get("/admin/register/town/")
+    assert r.status_code == 302 and r["Location"].startswith("/counter/lock/")
+    settings.JUKI_IDLE_LOCK_SECONDS = 900
+    client = counter_client(user, terminal)
+    r = client.post("/admin/logout/")
+    assert r.status_code == 302 and r["Location"] == "/counter/login/"
+    assert AccessLog.objects.filter(user=user, function="auth.logout").exists()
+    assert client.get("/admin/").status_code == 302
