@@ -5,10 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from juki.audit import api as audit_api
 from juki.core import views as core_views
 
-admin.site.site_header = "juki 住民記録システム 管理"
-admin.site.site_title = "juki 管理"
-admin.site.index_title = "マスタ管理"
-
 urlpatterns = [
     path("", core_views.home, name="home"),
     # Staff screens, one app each (C02: each screen checks its right and logs a refusal).
@@ -22,7 +18,7 @@ urlpatterns = [
     path("disclosure/", include("juki.audit.disclosure_urls")),
     path("verify/", include("juki.certificates.urls")),  # public: checks a certificate, no login
     path("kiosk/", include("juki.kiosk.urls")),  # 証明書自動交付機: the device credential opens it, not a login
-    path("admin/", admin.site.urls),
+    path("admin/", admin.site.urls),  # behind the counter login; edits logged as master.* (ADR 0016)
     # API v1
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=["get", "head"]), name="api-docs"),

@@ -14,7 +14,7 @@ DEBUG = False
 ALLOWED_HOSTS = [h for h in os.environ.get("JUKI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "juki.core.admin_apps.JukiAdminConfig",  # the Django admin behind the counter login (ADR 0016)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

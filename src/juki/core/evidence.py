@@ -36,11 +36,13 @@ class Control:
 CONTROLS: tuple[Control, ...] = (
     Control("C01", "利用者の認証・パスワードの定期変更", ENFORCED,
             "Argon2 のパスワード（長さ・過去の再利用禁止・有効期限）、連続失敗でロック、個人番号表示・権限管理の権限を持つ者は"
-            "TOTP の二要素認証（ICカードの代替）、1利用者1セッション。ログイン・ログアウト・失敗を記録。",
+            "TOTP の二要素認証（ICカードの代替）、1利用者1セッション。ログイン・ログアウト・失敗を記録。"
+            "マスタ管理の画面（/admin/）も窓口のログインを通り、独自のログインを持たない（ADR 0016）。",
             ("AUTH_PASSWORD_VALIDATORS", "JUKI_PASSWORD_HISTORY", "JUKI_PASSWORD_MAX_AGE_DAYS", "JUKI_LOGIN_MAX_FAILURES",
              "JUKI_LOGIN_LOCK_MINUTES"),
             ("tests/accounts/test_lockout.py", "tests/accounts/test_password.py", "tests/accounts/test_second_factor.py",
-             "tests/accounts/test_sessions.py", "tests/rights/test_second_factor.py", "tests/browser/test_login.py"),
+             "tests/accounts/test_sessions.py", "tests/rights/test_second_factor.py", "tests/browser/test_login.py",
+             "tests/test_admin.py"),
             "ICカード・生体認証そのものは扱わない（TOTP で代替）。"),
     Control("C02", "事務分担による機能の制限・権限設定状況の一覧表", ENFORCED,
             "機能ごとに独立して付与できる権限（異動の種類ごと・項目の表示ごと）、事務分担は権限の束。"
@@ -116,10 +118,12 @@ CONTROLS: tuple[Control, ...] = (
     Control("C20", "端末にデータを残さない・画面を長く表示しない", ENFORCED,
             "一定時間操作がないと画面をロックし、本人のパスワードで解除する。すべての応答は no-store。URL に個人情報を含めない。"
             "自動交付機は交付後・中止時・一定時間の無操作（JUKI_KIOSK_IDLE_SECONDS）で利用者のセッションを消す（サーバ側で判定）。"
-            "SQLite のデータベースファイルは所有者だけが読める（0600）で作成する。",
+            "SQLite のデータベースファイルは所有者だけが読める（0600）で作成する。"
+            "マスタ管理の画面にも同じセッションの確認（画面ロック・多重ログインの禁止）をかけ、マスタの登録・変更・削除は"
+            "変更前後の値とともにアクセスログ（ハッシュチェーン）に残す（ADR 0016）。",
             ("JUKI_IDLE_LOCK_SECONDS", "JUKI_KIOSK_IDLE_SECONDS"),
             ("tests/counter/test_views.py", "tests/browser/test_counter_basics.py", "tests/kiosk/test_flow.py",
-             "tests/core/test_database_file.py"),
+             "tests/core/test_database_file.py", "tests/test_admin.py"),
             "端末の画面に残るものは扱わない（ブラウザのキャッシュは no-store で防ぐ）。"),
     Control("C21", "インターネットからの分離・端末からの任意のDB操作の禁止", PARTIAL,
             "画面・API は外部の配信元（CDN）を使わない。アプリケーションは任意の SQL を受け付けない。",

@@ -42,7 +42,7 @@ def idle_seconds() -> int:
 
 
 # The staff screens' apps; a `next` outside them is ignored (no open redirect).
-STAFF_PREFIXES = ("/counter/", "/rights/", "/protection/", "/audit/", "/disclosure/")
+STAFF_PREFIXES = ("/counter/", "/rights/", "/protection/", "/audit/", "/disclosure/", "/admin/")
 # A user's first screen: the first of these their rights open (an auditor has no search).
 HOME_SCREENS = (
     (Perm.PERSON_SEARCH, "counter:search"),
