@@ -3,6 +3,7 @@ choices, payment, the issue record and the 日計表, the idle timeout, 「や�
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -14,7 +15,8 @@ from juki.audit.models import AccessLog
 from juki.cards.models import Card, CardState
 from juki.certificates import cash
 from juki.certificates.models import CertificateIssue, CertificateRequest
-from juki.kiosk import access, devices
+from juki.core.errors import ErrorCode
+from juki.kiosk import access, devices, services
 from juki.kiosk.models import KioskPayment
 
 from .conftest import PIN, enrolled_client
@@ -156,11 +158,11 @@ def test_no_issue_without_enough_money(kc, card):
 
 def test_wrong_pins_count_down_and_the_third_locks_the_card(kc, card):
     r = sign_in(kc, card["number"], pin="1357")
-    assert r.status_code == 400 and "あと2回まちがえると" in _text(r)
+    assert r.status_code == 400 and services.PIN_OR_CARD_WRONG in _text(r) and "あと" not in _text(r)
     r = kc.post("/kiosk/pin/", {"pin": "12"})
     assert r.status_code == 400 and "数字4桁" in _text(r)  # a slip of the finger does not count
     r = kc.post("/kiosk/pin/", {"pin": "1358"})
-    assert "あと1回まちがえると" in _text(r)
+    assert r.status_code == 400 and services.PIN_OR_CARD_WRONG in _text(r)
     r = kc.post("/kiosk/pin/", {"pin": "1359"})
     assert r["Location"] == "/kiosk/end/"
     assert "暗証番号を3回誤ったため、このカードは利用できません。窓口へお越しください。" in _text(kc.get("/kiosk/end/"))
@@ -173,9 +175,24 @@ def test_wrong_pins_count_down_and_the_third_locks_the_card(kc, card):
     assert pins.count() == 3 and "1357" not in str(list(pins.values_list("criteria", flat=True)))
 
 
-def test_an_unknown_card_is_refused_like_any_unusable_card(kc, card):
-    sign_in(kc, "1234567890", pin="2580")
-    assert "このカードは自動交付機では利用できません。" in _text(kc.get("/kiosk/end/"))
+def _without_csrf(r) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", r.content)
+
+
+def test_an_unknown_card_reads_exactly_like_a_wrong_pin(kc, kiosk, card):
+    """No card-number oracle (issue 11): the same status, page and message for an unknown card as
+    for a wrong PIN on a real one; the session goes on in both cases."""
+    wrong = sign_in(kc, card["number"], pin="1357")
+    other = enrolled_client(kiosk)
+    unknown = sign_in(other, "1234567890", pin="1357")
+    assert wrong.status_code == unknown.status_code == 400
+    assert _without_csrf(wrong) == _without_csrf(unknown)
+    assert services.PIN_OR_CARD_WRONG in _text(unknown)
+    assert other.get("/kiosk/pin/").status_code == 200  # still asked for the PIN, not ended
+    # The log keeps the real reasons.
+    rows = list(AccessLog.objects.filter(function="card.authenticate", system="kiosk:KIOSK-01")
+                .order_by("id").values_list("outcome", flat=True))
+    assert rows[-2:] == [ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_STATE]
 
 
 def test_idle_for_a_minute_ends_the_session_on_the_server(kc, card):

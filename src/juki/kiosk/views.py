@@ -21,7 +21,7 @@ from juki.audit import events
 from juki.cards.services import CardHolder
 from juki.certificates import responses
 from juki.certificates.models import Channel
-from juki.core.errors import DomainError, ErrorCode
+from juki.core.errors import DomainError
 
 from . import access, devices, services
 from .access import kiosk_view
@@ -101,11 +101,8 @@ def pin(request):
                                            pin=request.POST.get("pin", ""))
         except services.Refused:
             raise
-        except DomainError as exc:
-            if exc.code != ErrorCode.CARD_PIN_WRONG:
-                error = exc.message
-            else:
-                error = services.pin_wrong_message(exc.details.get("remaining"))
+        except DomainError as exc:  # a wrong PIN and an unknown card read the same (services.authenticate)
+            error = exc.message
         else:
             request.kiosk["holder"] = asdict(holder)
             access.save(request, request.kiosk)
