@@ -50,9 +50,12 @@ def setup(request):
     if request.method == "POST":
         code, secret = request.POST.get("code", "").strip().upper(), request.POST.get("secret", "").strip()
         try:
-            device = devices.device_check(code, secret)
+            device = devices.device_enrol(code, secret, address=request.META.get("REMOTE_ADDR", ""))
+        except devices.SetupThrottled as exc:
+            return render(request, "kiosk/setup.html", {"title": "自動交付機の設定", "error": exc.message,
+                                                        "error_code": exc.code}, status=exc.status)
         except DomainError:
-            error = "端末IDまたは秘密鍵が正しくないか、この端末は停止されています。"
+            error = devices.SETUP_REFUSED
         else:
             events.record(devices.device_actor(device), function="auth.kiosk_enrol", criteria={"code": device.code})
             response = redirect("kiosk:start")
