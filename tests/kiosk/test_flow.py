@@ -89,15 +89,22 @@ def test_a_resident_gets_a_copy_of_their_own_with_card_and_pin(kc, kiosk, card, 
     assert printed.system == "kiosk:KIOSK-01" and printed.terminal == kiosk.device.terminal
     assert printed.criteria["channel"] == "kiosk"
 
+    # The copy shown on the done screen (its iframe) is on the record, as at the counter.
+    assert kc.get("/kiosk/done/certificate.pdf")["Content-Disposition"].startswith("inline")
+    assert kc.session[access.STATE]["issued"]["pdf"]  # shown, not yet taken away
     pdf = kc.get("/kiosk/done/certificate.pdf?download=1")
     assert pdf["Content-Type"] == "application/pdf" and f"certificate-{issued.number}.pdf" in pdf["Content-Disposition"]
     text = pdf_text(pdf.content)
     assert "青木太郎" in text and issued.number in text and "福岡県北九州市小倉北区城内1番" in text
-    assert AccessLog.objects.filter(function="print.certificate_download", system="kiosk:KIOSK-01").count() == 1
-    # The copy shown on the done screen (its iframe) is on the record too, as at the counter.
-    assert kc.get("/kiosk/done/certificate.pdf")["Content-Disposition"].startswith("inline")
     shown = AccessLog.objects.filter(function="print.certificate_download", system="kiosk:KIOSK-01").order_by("id")
-    assert [(r.criteria["inline"], r.criteria["channel"]) for r in shown] == [(False, "kiosk"), (True, "kiosk")]
+    assert [(r.criteria["inline"], r.criteria["channel"]) for r in shown] == [(True, "kiosk"), (False, "kiosk")]
+    # Taken away: the PDF (and whom it names) leaves the session table at once.
+    stored = kc.session[access.STATE]["issued"]
+    assert "pdf" not in stored and "person_ids" not in stored and stored["number"] == issued.number
+    again = kc.get("/kiosk/done/certificate.pdf?download=1")
+    assert again.status_code == 410 and services.TAKEN in again.content.decode()
+    done = _text(kc.get("/kiosk/done/"))
+    assert "お渡し済み" in done and "<iframe" not in done and "おつり" in done
 
     r = kc.post("/kiosk/finish/")
     assert r["Location"] == "/kiosk/end/"
@@ -424,3 +431,53 @@ def test_a_double_tap_whose_first_issue_is_refused_ends_with_the_money_back(kc, 
     end = _text(kc.get("/kiosk/end/"))
     assert "このカードは自動交付機では利用できません。" in end and "入れたお金（500円）をお返しします" in end
     assert not CertificateIssue.objects.exists()
+
+
+# --- abandoned sessions: the cleanup (issue 11) ----------------------------------------------------
+
+
+def _stored_state(kc) -> dict | None:
+    from django.contrib.sessions.backends.db import SessionStore
+
+    return SessionStore(session_key=kc.cookies["sessionid"].value).load().get(access.STATE)
+
+
+def test_the_cleanup_removes_an_abandoned_sessions_certificate(kc, card, settings):
+    from juki.kiosk.cleanup import cleanup
+
+    sign_in(kc, card["number"])
+    choose_copy(kc, scope="self")
+    kc.get("/kiosk/confirm/")
+    pay(kc, 500)
+    issue(kc)  # the kiosk stops here: no 「終わる」, no further request
+    assert _stored_state(kc)["issued"]["pdf"]
+    assert cleanup().scrubbed == 0  # not idle yet: left alone
+
+    later = _stored_state(kc)["seen"] + settings.JUKI_KIOSK_IDLE_SECONDS + 1
+    assert cleanup(now=later).scrubbed == 1
+    state = _stored_state(kc)
+    assert state == {"seen": state["seen"], "paid": 500, "scrubbed": True, "issued": {
+        "number": CertificateIssue.objects.get().number, "form": "copy", "fee": 300, "change": 200}}
+    assert cleanup(now=later).scrubbed == 0  # once is enough
+
+    assert kc.get("/kiosk/done/certificate.pdf").status_code == 410  # (had the clock not moved on)
+    # The kiosk comes back after its idle time: the session ends as any idle one, nothing is shown.
+    settings.JUKI_KIOSK_IDLE_SECONDS = -1
+    r = kc.get("/kiosk/done/certificate.pdf")
+    assert r.status_code == 302 and r["Location"] == "/kiosk/end/"
+    assert _stored_state(kc) is None
+
+
+def test_the_cleanup_command_scrubs_a_session_abandoned_before_the_issue(kc, card, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    sign_in(kc, card["number"])
+    assert _stored_state(kc)["holder"]
+    settings.JUKI_KIOSK_IDLE_SECONDS = -1  # everything is idle
+    out = StringIO()
+    call_command("kiosk_cleanup", stdout=out)
+    assert "1件からデータを消去" in out.getvalue()
+    state = _stored_state(kc)
+    assert "holder" not in state and "card" not in state and state["scrubbed"]

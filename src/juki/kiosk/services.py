@@ -57,6 +57,8 @@ ISSUING = "発行しています。しばらくお待ちください。"
 NOT_ISSUED = "証明書を発行できませんでした。お手数ですが、窓口へお越しください。"
 # Its issue is on record, but this session never received the certificate.
 ISSUE_UNCONFIRMED = "証明書をお渡しできませんでした。お手数ですが、窓口へお越しください。"
+# The certificate's PDF was taken away (downloaded) and is no longer kept.
+TAKEN = "証明書はお渡し済みです。"
 
 
 def card_locked_message() -> str:

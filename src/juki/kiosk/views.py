@@ -13,6 +13,7 @@ import base64
 import secrets
 from dataclasses import asdict
 
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -289,10 +290,15 @@ def done(request):
 @kiosk_view(needs=("issued",))
 def pdf(request):
     issued = request.kiosk["issued"]
+    if not issued.get("pdf"):  # taken away already: the session no longer holds it
+        return HttpResponse(services.TAKEN, status=410, content_type="text/plain; charset=utf-8")
+    inline = request.GET.get("download") != "1"
     # Shown on the done screen or taken away: each copy is on the record, as at the counter.
-    return responses.issued_pdf(request.kiosk_actor, number=issued["number"], pdf_base64=issued["pdf"],
-                                person_ids=issued["person_ids"], inline=request.GET.get("download") != "1",
-                                channel=Channel.KIOSK)
+    response = responses.issued_pdf(request.kiosk_actor, number=issued["number"], pdf_base64=issued["pdf"],
+                                    person_ids=issued["person_ids"], inline=inline, channel=Channel.KIOSK)
+    if not inline:
+        access.take_certificate(request)  # delivered: out of the session table at once
+    return response
 
 
 @require_POST
