@@ -159,7 +159,7 @@ def test_three_wrong_pins_lock_the_card_and_the_counter_sees_it(page, live_url, 
                                                               screenshot):
     enrol(page, live_url, kiosk)
     sign_in(page, card["number"], pin="1357")
-    expect(page.locator("#error")).to_contain_text("あと2回まちがえると")
+    expect(page.locator("#error")).to_contain_text(kiosk_services.PIN_OR_CARD_WRONG)
     screenshot(page, "kiosk-pin-wrong")
     for pin in ("1358", "1359"):
         tap(page, pin)

@@ -241,6 +241,22 @@ def test_summary_screen_csv_and_pdf(clerk, terminal, world, fam, second):
     assert last_log(function="print.cash_summary").category == Category.PRINT
 
 
+def test_summary_csv_escapes_a_terminal_location_that_looks_like_a_formula(clerk, terminal, world, fam):
+    """The 入力場所 is typed by an administrator: in the CSV it must not run as a formula (C20)."""
+    Terminal.objects.filter(pk=terminal.pk).update(location='=HYPERLINK("http://evil.example/","開く")')
+    issue(world, fam)
+    client = counter_client(clerk, terminal)
+    r = client.get(reverse(f"{NS}:cash_summary_csv"), {"day": timezone.localdate().isoformat(), "terminal": "T-01"})
+    assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert {row[2] for row in rows[1:]} == {'\'=HYPERLINK("http://evil.example/","開く")'}
+    assert rows[1][5:7] == ["1", "0"]  # counts stay numbers
+
+    Terminal.objects.filter(pk=terminal.pk).update(location="=1+1")
+    data = cash.cash_summary_csv(cash.cash_summary(world, timezone.localdate(), "T-01")).decode("utf-8-sig")
+    assert "'=1+1" in data and ",=1+1" not in data
+
+
 # --- refusals --------------------------------------------------------------------------------------
 
 

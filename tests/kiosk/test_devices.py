@@ -1,10 +1,12 @@
 """The kiosk's device credential: registration, the secret shown once, stop/resume, the check."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from juki.accounts.models import Terminal
 from juki.audit.gate import Actor
@@ -149,3 +151,41 @@ def test_bad_device_input_is_refused_field_by_field(db, field, value, message):
         devices.device_add(actor=Actor.batch("test"), **values)
     assert (bad.value.code, bad.value.field, bad.value.message) == (ErrorCode.INVALID_INPUT, field, message)
     assert not KioskDevice.objects.exists()
+
+
+# --- the setup screen is throttled (issue 11, C20) ------------------------------------------------
+
+
+def test_setup_refuses_an_address_after_five_wrong_secrets(kiosk, client, settings):
+    settings.JUKI_KIOSK_SETUP_ATTEMPTS, settings.JUKI_KIOSK_SETUP_LOCK_MINUTES = 5, 15
+    for _ in range(5):
+        r = client.post("/kiosk/setup/", {"code": "KIOSK-01", "secret": "guess"})
+        assert r.status_code == 400 and devices.SETUP_REFUSED in r.content.decode()
+    # The sixth try, even with the right secret, is refused without looking at it.
+    r = client.post("/kiosk/setup/", {"code": "KIOSK-01", "secret": kiosk.secret})
+    body = r.content.decode()
+    assert r.status_code == 429 and f'data-code="{ErrorCode.KIOSK_SETUP_THROTTLED}"' in body
+    assert "しばらく設定できません" in body and "15分" in body and "juki_kiosk_device" not in r.cookies
+    throttled = AccessLog.objects.get(function="auth.kiosk_setup_throttled")
+    assert throttled.outcome == ErrorCode.KIOSK_SETUP_THROTTLED and throttled.category == "auth"
+    assert throttled.criteria == {"address": "127.0.0.1"}
+    assert AccessLog.objects.filter(function="auth.kiosk_device").count() == 5
+    with pytest.raises(devices.SetupThrottled) as exc:
+        devices.device_enrol("KIOSK-01", kiosk.secret, address="127.0.0.1")
+    assert exc.value.code == ErrorCode.KIOSK_SETUP_THROTTLED and exc.value.status == 429
+
+    # Another address is not affected; the first one may try again once the failures are old enough.
+    assert devices.device_enrol("KIOSK-01", kiosk.secret, address="10.0.0.7") == kiosk.device
+    # (the log is append-only: the period is shortened instead of the rows aged)
+    assert not devices.setup_throttled("127.0.0.1", now=timezone.now() + dt.timedelta(minutes=16))
+    settings.JUKI_KIOSK_SETUP_LOCK_MINUTES = 0
+    r = client.post("/kiosk/setup/", {"code": "KIOSK-01", "secret": kiosk.secret})
+    assert r.status_code == 302 and "juki_kiosk_device" in r.cookies
+
+
+def test_the_setup_throttle_does_not_touch_a_running_kiosk(kiosk, kc, client, settings):
+    settings.JUKI_KIOSK_SETUP_ATTEMPTS = 2
+    for _ in range(3):
+        client.post("/kiosk/setup/", {"code": "KIOSK-01", "secret": "guess"})
+    assert devices.setup_throttled("127.0.0.1")
+    assert kc.get("/kiosk/").status_code == 200  # the enrolled cookie is checked as before

@@ -3,6 +3,7 @@ choices, payment, the issue record and the 日計表, the idle timeout, 「や�
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -14,7 +15,8 @@ from juki.audit.models import AccessLog
 from juki.cards.models import Card, CardState
 from juki.certificates import cash
 from juki.certificates.models import CertificateIssue, CertificateRequest
-from juki.kiosk import access, devices
+from juki.core.errors import ErrorCode
+from juki.kiosk import access, devices, services
 from juki.kiosk.models import KioskPayment
 
 from .conftest import PIN, enrolled_client
@@ -87,15 +89,22 @@ def test_a_resident_gets_a_copy_of_their_own_with_card_and_pin(kc, kiosk, card, 
     assert printed.system == "kiosk:KIOSK-01" and printed.terminal == kiosk.device.terminal
     assert printed.criteria["channel"] == "kiosk"
 
+    # The copy shown on the done screen (its iframe) is on the record, as at the counter.
+    assert kc.get("/kiosk/done/certificate.pdf")["Content-Disposition"].startswith("inline")
+    assert kc.session[access.STATE]["issued"]["pdf"]  # shown, not yet taken away
     pdf = kc.get("/kiosk/done/certificate.pdf?download=1")
     assert pdf["Content-Type"] == "application/pdf" and f"certificate-{issued.number}.pdf" in pdf["Content-Disposition"]
     text = pdf_text(pdf.content)
     assert "青木太郎" in text and issued.number in text and "福岡県北九州市小倉北区城内1番" in text
-    assert AccessLog.objects.filter(function="print.certificate_download", system="kiosk:KIOSK-01").count() == 1
-    # The copy shown on the done screen (its iframe) is on the record too, as at the counter.
-    assert kc.get("/kiosk/done/certificate.pdf")["Content-Disposition"].startswith("inline")
     shown = AccessLog.objects.filter(function="print.certificate_download", system="kiosk:KIOSK-01").order_by("id")
-    assert [(r.criteria["inline"], r.criteria["channel"]) for r in shown] == [(False, "kiosk"), (True, "kiosk")]
+    assert [(r.criteria["inline"], r.criteria["channel"]) for r in shown] == [(True, "kiosk"), (False, "kiosk")]
+    # Taken away: the PDF (and whom it names) leaves the session table at once.
+    stored = kc.session[access.STATE]["issued"]
+    assert "pdf" not in stored and "person_ids" not in stored and stored["number"] == issued.number
+    again = kc.get("/kiosk/done/certificate.pdf?download=1")
+    assert again.status_code == 410 and services.TAKEN in again.content.decode()
+    done = _text(kc.get("/kiosk/done/"))
+    assert "お渡し済み" in done and "<iframe" not in done and "おつり" in done
 
     r = kc.post("/kiosk/finish/")
     assert r["Location"] == "/kiosk/end/"
@@ -156,11 +165,11 @@ def test_no_issue_without_enough_money(kc, card):
 
 def test_wrong_pins_count_down_and_the_third_locks_the_card(kc, card):
     r = sign_in(kc, card["number"], pin="1357")
-    assert r.status_code == 400 and "あと2回まちがえると" in _text(r)
+    assert r.status_code == 400 and services.PIN_OR_CARD_WRONG in _text(r) and "あと" not in _text(r)
     r = kc.post("/kiosk/pin/", {"pin": "12"})
     assert r.status_code == 400 and "数字4桁" in _text(r)  # a slip of the finger does not count
     r = kc.post("/kiosk/pin/", {"pin": "1358"})
-    assert "あと1回まちがえると" in _text(r)
+    assert r.status_code == 400 and services.PIN_OR_CARD_WRONG in _text(r)
     r = kc.post("/kiosk/pin/", {"pin": "1359"})
     assert r["Location"] == "/kiosk/end/"
     assert "暗証番号を3回誤ったため、このカードは利用できません。窓口へお越しください。" in _text(kc.get("/kiosk/end/"))
@@ -173,9 +182,24 @@ def test_wrong_pins_count_down_and_the_third_locks_the_card(kc, card):
     assert pins.count() == 3 and "1357" not in str(list(pins.values_list("criteria", flat=True)))
 
 
-def test_an_unknown_card_is_refused_like_any_unusable_card(kc, card):
-    sign_in(kc, "1234567890", pin="2580")
-    assert "このカードは自動交付機では利用できません。" in _text(kc.get("/kiosk/end/"))
+def _without_csrf(r) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", r.content)
+
+
+def test_an_unknown_card_reads_exactly_like_a_wrong_pin(kc, kiosk, card):
+    """No card-number oracle (issue 11): the same status, page and message for an unknown card as
+    for a wrong PIN on a real one; the session goes on in both cases."""
+    wrong = sign_in(kc, card["number"], pin="1357")
+    other = enrolled_client(kiosk)
+    unknown = sign_in(other, "1234567890", pin="1357")
+    assert wrong.status_code == unknown.status_code == 400
+    assert _without_csrf(wrong) == _without_csrf(unknown)
+    assert services.PIN_OR_CARD_WRONG in _text(unknown)
+    assert other.get("/kiosk/pin/").status_code == 200  # still asked for the PIN, not ended
+    # The log keeps the real reasons.
+    rows = list(AccessLog.objects.filter(function="card.authenticate", system="kiosk:KIOSK-01")
+                .order_by("id").values_list("outcome", flat=True))
+    assert rows[-2:] == [ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_STATE]
 
 
 def test_idle_for_a_minute_ends_the_session_on_the_server(kc, card):
@@ -407,3 +431,53 @@ def test_a_double_tap_whose_first_issue_is_refused_ends_with_the_money_back(kc, 
     end = _text(kc.get("/kiosk/end/"))
     assert "このカードは自動交付機では利用できません。" in end and "入れたお金（500円）をお返しします" in end
     assert not CertificateIssue.objects.exists()
+
+
+# --- abandoned sessions: the cleanup (issue 11) ----------------------------------------------------
+
+
+def _stored_state(kc) -> dict | None:
+    from django.contrib.sessions.backends.db import SessionStore
+
+    return SessionStore(session_key=kc.cookies["sessionid"].value).load().get(access.STATE)
+
+
+def test_the_cleanup_removes_an_abandoned_sessions_certificate(kc, card, settings):
+    from juki.kiosk.cleanup import cleanup
+
+    sign_in(kc, card["number"])
+    choose_copy(kc, scope="self")
+    kc.get("/kiosk/confirm/")
+    pay(kc, 500)
+    issue(kc)  # the kiosk stops here: no 「終わる」, no further request
+    assert _stored_state(kc)["issued"]["pdf"]
+    assert cleanup().scrubbed == 0  # not idle yet: left alone
+
+    later = _stored_state(kc)["seen"] + settings.JUKI_KIOSK_IDLE_SECONDS + 1
+    assert cleanup(now=later).scrubbed == 1
+    state = _stored_state(kc)
+    assert state == {"seen": state["seen"], "paid": 500, "scrubbed": True, "issued": {
+        "number": CertificateIssue.objects.get().number, "form": "copy", "fee": 300, "change": 200}}
+    assert cleanup(now=later).scrubbed == 0  # once is enough
+
+    assert kc.get("/kiosk/done/certificate.pdf").status_code == 410  # (had the clock not moved on)
+    # The kiosk comes back after its idle time: the session ends as any idle one, nothing is shown.
+    settings.JUKI_KIOSK_IDLE_SECONDS = -1
+    r = kc.get("/kiosk/done/certificate.pdf")
+    assert r.status_code == 302 and r["Location"] == "/kiosk/end/"
+    assert _stored_state(kc) is None
+
+
+def test_the_cleanup_command_scrubs_a_session_abandoned_before_the_issue(kc, card, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    sign_in(kc, card["number"])
+    assert _stored_state(kc)["holder"]
+    settings.JUKI_KIOSK_IDLE_SECONDS = -1  # everything is idle
+    out = StringIO()
+    call_command("kiosk_cleanup", stdout=out)
+    assert "1件からデータを消去" in out.getvalue()
+    state = _stored_state(kc)
+    assert "holder" not in state and "card" not in state and state["scrubbed"]

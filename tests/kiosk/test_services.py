@@ -104,8 +104,14 @@ def test_authenticate_gives_the_holder(kiosk_actor, card, household):
                                 seal_registration_id=None)
     with pytest.raises(DomainError) as wrong:
         services.authenticate(actor=kiosk_actor, number=card["number"], pin="1357")
-    assert wrong.value.code == ErrorCode.CARD_PIN_WRONG and wrong.value.details == {"remaining": 2}
-    assert services.pin_wrong_message(2).startswith("暗証番号が違います。")
+    assert wrong.value.code == ErrorCode.CARD_PIN_WRONG and wrong.value.message == services.PIN_OR_CARD_WRONG
+    assert not isinstance(wrong.value, Refused) and wrong.value.details == {}  # no count of tries left to tell
+    with pytest.raises(DomainError) as stranger:
+        services.authenticate(actor=kiosk_actor, number="1234567890", pin="1357")
+    assert (stranger.value.code, stranger.value.message, stranger.value.field, stranger.value.details,
+            stranger.value.status) == (wrong.value.code, wrong.value.message, wrong.value.field, wrong.value.details,
+                                       wrong.value.status)
+    assert not isinstance(stranger.value, Refused)
     with pytest.raises(Refused) as unknown:
         services.authenticate(actor=kiosk_actor, number="", pin=PIN)
     assert unknown.value.message == services.CARD_UNUSABLE

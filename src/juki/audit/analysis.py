@@ -10,7 +10,6 @@ views of unrelated persons) is in `juki.audit.anomalies`.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -353,16 +352,3 @@ def run(actor: Actor, report: str, date_from: dt.date, date_to: dt.date, *, limi
         session.write_log("done")
     return result
 
-
-def write_csv(stream, columns, rows) -> None:
-    """Header of Japanese column names, then the rows (the caller picks the encoding)."""
-    writer = csv.writer(stream)
-    writer.writerow([header for _, header in columns])
-    for row in rows:
-        writer.writerow([_cell(row.get(key, "")) for key, _ in columns])
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A typed user name can start with "=": a spreadsheet would run it as a formula (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -15,9 +15,7 @@ the fee, so the checks are `certificate.issue` by hand with an `events.record` r
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
@@ -27,6 +25,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import events
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
+from juki.core import csvout
 from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import JST, to_wareki
 
@@ -181,20 +180,19 @@ CSV_COLUMNS = ["交付日", "端末ID", "入力場所", "区分", "証明書", "
 
 
 def cash_summary_csv(summary: dict) -> bytes:
-    """One row per form, per voided issue and per terminal's total."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    """One row per form, per voided issue and per terminal's total (through `core.csvout`: the
+    入力場所 is typed by an administrator, and must not run as a formula in a spreadsheet)."""
     day = summary["day"]
+    rows = []
     for t in summary["terminals"]:
         where = [day, t["code"], t["location"]]
         for r in t["rows"]:
-            writer.writerow(where + ["交付", r["label"], r["count"], r["free"], r["amount"], 0, "", "", ""])
+            rows.append(where + ["交付", r["label"], r["count"], r["free"], r["amount"], 0, "", "", ""])
         for v in t["voids"]:
-            writer.writerow(where + ["無効", v["form_label"], 1, 0, v["fee"], v["refund"], v["number"], v["voided_at"],
-                                     v["treatment_label"]])
-        writer.writerow(where + ["計（収納額）", "", t["count"], t["free"], t["net"], t["refund"], "", "", ""])
-    return out.getvalue().encode("utf-8-sig")  # with a BOM: Excel on the office PCs reads it as UTF-8
+            rows.append(where + ["無効", v["form_label"], 1, 0, v["fee"], v["refund"], v["number"], v["voided_at"],
+                                 v["treatment_label"]])
+        rows.append(where + ["計（収納額）", "", t["count"], t["free"], t["net"], t["refund"], "", "", ""])
+    return csvout.to_bytes(CSV_COLUMNS, rows)  # UTF-8 with a BOM: Excel on the office PCs reads it as UTF-8
 
 
 def cash_summary_pdf(summary: dict) -> bytes:

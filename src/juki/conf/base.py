@@ -233,6 +233,10 @@ JUKI_SEAL_SCAN_DPI = int(os.environ.get("JUKI_SEAL_SCAN_DPI", "300"))
 # server); the device's enrolment cookie lasts this many days before the installer enrols it again.
 JUKI_KIOSK_IDLE_SECONDS = int(os.environ.get("JUKI_KIOSK_IDLE_SECONDS", "60"))
 JUKI_KIOSK_DEVICE_COOKIE_DAYS = int(os.environ.get("JUKI_KIOSK_DEVICE_COOKIE_DAYS", "365"))
+# The setup screen (/kiosk/setup/): after JUKI_KIOSK_SETUP_ATTEMPTS wrong codes or secrets from one
+# address within JUKI_KIOSK_SETUP_LOCK_MINUTES, it refuses that address until they are older than that.
+JUKI_KIOSK_SETUP_ATTEMPTS = int(os.environ.get("JUKI_KIOSK_SETUP_ATTEMPTS", "5"))
+JUKI_KIOSK_SETUP_LOCK_MINUTES = int(os.environ.get("JUKI_KIOSK_SETUP_LOCK_MINUTES", "15"))
 # Request bodies (issue 11): a JSON body over JUKI_MAX_JSON_BYTES or any body over
 # JUKI_MAX_REQUEST_BYTES (uploads: a 印影 scan is at most 5 MiB) is refused with 413; JSON nested
 # deeper than JUKI_MAX_JSON_DEPTH with 400. No API input comes near these (a 異動 with a whole

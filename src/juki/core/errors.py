@@ -75,6 +75,7 @@ class ErrorCode(StrEnum):
     CARD_PIN_WRONG = "card_pin_wrong"
     CARD_LOCKED = "card_locked"
     KIOSK_DEVICE = "kiosk_device"  # the kiosk's device credential is missing, wrong or stopped
+    KIOSK_SETUP_THROTTLED = "kiosk_setup_throttled"  # 429: too many wrong secrets on the setup screen
     CONFLICT = "conflict"
     NOT_FOUND = "not_found"
     PERMISSION_DENIED = "permission_denied"

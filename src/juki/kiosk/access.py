@@ -89,6 +89,28 @@ def begin(request) -> dict:
     return data
 
 
+def take_certificate(request) -> None:
+    """The certificate was taken away (downloaded): its PDF leaves the session at once; what is
+    left (number, change) is no personal data. Shown on the done screen, it stays until the
+    session ends (「終わる」, 「やめる」, idle), or `cleanup` removes it from an abandoned session."""
+    issued = (request.kiosk or {}).get("issued") or {}
+    if issued.pop("pdf", None) is not None:
+        issued.pop("person_ids", None)
+        issued["taken"] = True
+        save(request, request.kiosk)
+
+
+def scrubbed(data: dict) -> dict:
+    """What an abandoned session keeps once cleaned: when it was last seen and the money, so that
+    the kiosk's next request still ends it with the timeout message (and the money given back);
+    no card, holder, choice or certificate."""
+    kept = {"seen": data.get("seen"), "paid": data.get("paid", 0), "scrubbed": True}
+    issued = data.get("issued")
+    if issued:
+        kept["issued"] = {k: issued[k] for k in ("number", "form", "fee", "change") if k in issued}
+    return kept
+
+
 def unspent(data: dict | None) -> int:
     """The money that goes back when a session ends: what was paid, unless a certificate was issued."""
     data = data or {}

@@ -7,11 +7,13 @@ Every step is logged (`kiosk.device_*`, settings); a device credential that fail
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -31,8 +33,9 @@ from juki.core.errors import (
 
 from .models import KioskDevice
 
-__all__ = ["KIOSK_RIGHTS", "NOT_REGISTERED", "DeviceSecret", "device_actor", "device_add", "device_check",
-           "device_list", "device_new_secret", "device_resume", "device_stop"]
+__all__ = ["KIOSK_RIGHTS", "NOT_REGISTERED", "SETUP_REFUSED", "DeviceSecret", "SetupThrottled", "device_actor",
+           "device_add", "device_check", "device_enrol", "device_list", "device_new_secret", "device_resume",
+           "device_stop", "setup_throttled"]
 
 # What a kiosk may do, and nothing else: read the card holder's 住民票 (and household, for
 # 世帯全員 and 世帯主・続柄), print 本籍・筆頭者 when the resident asks for it, and issue.
@@ -154,7 +157,7 @@ def device_list(*, actor: Actor) -> list[dict]:
             for d in KioskDevice.objects.order_by("code")]
 
 
-def device_check(code: str, secret: str, *, log: bool = True) -> KioskDevice:
+def device_check(code: str, secret: str, *, log: bool = True, extra: dict | None = None) -> KioskDevice:
     """The device credential of one kiosk request: a registered, active device and its secret.
 
     Refuses with one message for an unknown code, a wrong secret and a stopped device alike."""
@@ -169,6 +172,49 @@ def device_check(code: str, secret: str, *, log: bool = True) -> KioskDevice:
             # code field, and that must not reach the log.
             typed = device.code if device is not None else "(未登録の端末ID)" if _CODE.match(_code(code)) else "(不正な形式)"
             events.record(Actor.batch("kiosk.device_check"), function="auth.kiosk_device", outcome="refused",
-                          criteria={"code": typed, "reason": reason})
+                          criteria={"code": typed, "reason": reason, **(extra or {})})
         raise DomainError(ErrorCode.KIOSK_DEVICE, NOT_REGISTERED)
     return device
+
+
+# --- the setup screen: throttled per address ---------------------------------------------------------
+
+SETUP_REFUSED = "端末IDまたは秘密鍵が正しくないか、この端末は停止されています。"
+CHECK_FUNCTION = "auth.kiosk_device"
+THROTTLED_FUNCTION = "auth.kiosk_setup_throttled"
+SETUP = "setup"
+
+
+def setup_throttled_message() -> str:
+    return (f"設定の失敗が続いたため、この端末からはしばらく設定できません。{settings.JUKI_KIOSK_SETUP_LOCK_MINUTES}分ほど"
+            "時間をおいてからやり直すか、システム管理者に連絡してください。")
+
+
+class SetupThrottled(DomainError):
+    status = 429
+
+    def __init__(self):
+        super().__init__(ErrorCode.KIOSK_SETUP_THROTTLED, setup_throttled_message())
+
+
+def setup_throttled(address: str, now: dt.datetime | None = None) -> bool:
+    """Has `address` typed `JUKI_KIOSK_SETUP_ATTEMPTS` wrong codes or secrets on the setup screen
+    within the last `JUKI_KIOSK_SETUP_LOCK_MINUTES`? Counted from the access log's own refusal rows
+    (`auth.kiosk_device`, `via: setup`), so every server process sees the same count."""
+    since = (now or timezone.now()) - dt.timedelta(minutes=settings.JUKI_KIOSK_SETUP_LOCK_MINUTES)
+    failures = AccessLog.objects.filter(function=CHECK_FUNCTION, at__gte=since, criteria__via=SETUP,
+                                        criteria__address=address).count()
+    return failures >= settings.JUKI_KIOSK_SETUP_ATTEMPTS
+
+
+def device_enrol(code: str, secret: str, *, address: str) -> KioskDevice:
+    """The setup screen's check of a code and secret typed by the installer (C20): the same check
+    as on every kiosk request, but refused outright (`SetupThrottled`, logged as
+    `auth.kiosk_setup_throttled`, the secret not even looked at) while `address` is throttled, so
+    that a secret cannot be guessed there. A wrong one is logged with the address, which counts."""
+    address = address or "unknown"
+    if setup_throttled(address):
+        events.record(Actor.batch("kiosk.setup"), function=THROTTLED_FUNCTION, outcome=ErrorCode.KIOSK_SETUP_THROTTLED,
+                      criteria={"address": address}, category=Category.AUTH)
+        raise SetupThrottled()
+    return device_check(code, secret, extra={"via": SETUP, "address": address})

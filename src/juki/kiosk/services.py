@@ -57,6 +57,8 @@ ISSUING = "発行しています。しばらくお待ちください。"
 NOT_ISSUED = "証明書を発行できませんでした。お手数ですが、窓口へお越しください。"
 # Its issue is on record, but this session never received the certificate.
 ISSUE_UNCONFIRMED = "証明書をお渡しできませんでした。お手数ですが、窓口へお越しください。"
+# The certificate's PDF was taken away (downloaded) and is no longer kept.
+TAKEN = "証明書はお渡し済みです。"
 
 
 def card_locked_message() -> str:
@@ -102,17 +104,21 @@ def normalize_card_number(number: str) -> str:
     return normalize_number(number)
 
 
-def pin_wrong_message(remaining: int | None) -> str:
-    if remaining:
-        return f"暗証番号が違います。もう一度入力してください（あと{remaining}回まちがえると、このカードは使えなくなります）。"
-    return "暗証番号が違います。もう一度入力してください。"
+# One answer for an unknown card and a wrong PIN (and a card that cannot be used: suspended,
+# abolished, its holder no longer resident): the kiosk must not tell which card numbers exist, or
+# someone could look for numbers and then lock those cards with wrong PINs. Without a count of the
+# tries left, since an unknown card has none.
+PIN_OR_CARD_WRONG = ("暗証番号が違うか、このカードは自動交付機では利用できません。もう一度入力してください"
+                     "（続けてまちがえると、このカードは使えなくなります）。")
 
 
 def authenticate(*, actor: Actor, number: str, pin: str) -> CardHolder:
     """The card holder for a card number and its PIN.
 
-    A wrong PIN raises the card's own `CARD_PIN_WRONG` (the screen asks again); everything else
-    is a `Refused`. A PIN that is not 4 digits is a slip of the finger, not a guess: the card
+    A wrong PIN and a card that is unknown or cannot be used raise the same
+    `DomainError(CARD_PIN_WRONG, PIN_OR_CARD_WRONG)` (the screen asks again; the card service spends
+    the time of a PIN check on a dummy hash for an unknown card, and logs the real reason). A locked
+    card is a `Refused`. A PIN that is not 4 digits is a slip of the finger, not a guess: the card
     service sends it back before looking at the card (and so without counting), and the screen
     asks again."""
     number = normalize_card_number(number)
@@ -121,7 +127,9 @@ def authenticate(*, actor: Actor, number: str, pin: str) -> CardHolder:
     try:
         return card_authenticate(actor=actor, number=number, pin=pin)
     except DomainError as exc:
-        if exc.code == ErrorCode.CARD_PIN_WRONG or (exc.code == ErrorCode.INVALID_INPUT and exc.field == "pin"):
+        if exc.code in (ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_STATE):
+            raise DomainError(ErrorCode.CARD_PIN_WRONG, PIN_OR_CARD_WRONG, field="pin") from None
+        if exc.code == ErrorCode.INVALID_INPUT and exc.field == "pin":
             raise
         raise refusal(exc) from None
 

@@ -13,6 +13,7 @@ import base64
 import secrets
 from dataclasses import asdict
 
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,7 +22,7 @@ from juki.audit import events
 from juki.cards.services import CardHolder
 from juki.certificates import responses
 from juki.certificates.models import Channel
-from juki.core.errors import DomainError, ErrorCode
+from juki.core.errors import DomainError
 
 from . import access, devices, services
 from .access import kiosk_view
@@ -50,9 +51,12 @@ def setup(request):
     if request.method == "POST":
         code, secret = request.POST.get("code", "").strip().upper(), request.POST.get("secret", "").strip()
         try:
-            device = devices.device_check(code, secret)
+            device = devices.device_enrol(code, secret, address=request.META.get("REMOTE_ADDR", ""))
+        except devices.SetupThrottled as exc:
+            return render(request, "kiosk/setup.html", {"title": "自動交付機の設定", "error": exc.message,
+                                                        "error_code": exc.code}, status=exc.status)
         except DomainError:
-            error = "端末IDまたは秘密鍵が正しくないか、この端末は停止されています。"
+            error = devices.SETUP_REFUSED
         else:
             events.record(devices.device_actor(device), function="auth.kiosk_enrol", criteria={"code": device.code})
             response = redirect("kiosk:start")
@@ -101,11 +105,8 @@ def pin(request):
                                            pin=request.POST.get("pin", ""))
         except services.Refused:
             raise
-        except DomainError as exc:
-            if exc.code != ErrorCode.CARD_PIN_WRONG:
-                error = exc.message
-            else:
-                error = services.pin_wrong_message(exc.details.get("remaining"))
+        except DomainError as exc:  # a wrong PIN and an unknown card read the same (services.authenticate)
+            error = exc.message
         else:
             request.kiosk["holder"] = asdict(holder)
             access.save(request, request.kiosk)
@@ -289,10 +290,15 @@ def done(request):
 @kiosk_view(needs=("issued",))
 def pdf(request):
     issued = request.kiosk["issued"]
+    if not issued.get("pdf"):  # taken away already: the session no longer holds it
+        return HttpResponse(services.TAKEN, status=410, content_type="text/plain; charset=utf-8")
+    inline = request.GET.get("download") != "1"
     # Shown on the done screen or taken away: each copy is on the record, as at the counter.
-    return responses.issued_pdf(request.kiosk_actor, number=issued["number"], pdf_base64=issued["pdf"],
-                                person_ids=issued["person_ids"], inline=request.GET.get("download") != "1",
-                                channel=Channel.KIOSK)
+    response = responses.issued_pdf(request.kiosk_actor, number=issued["number"], pdf_base64=issued["pdf"],
+                                    person_ids=issued["person_ids"], inline=inline, channel=Channel.KIOSK)
+    if not inline:
+        access.take_certificate(request)  # delivered: out of the session table at once
+    return response
 
 
 @require_POST

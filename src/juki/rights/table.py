@@ -6,9 +6,7 @@ the PDF; both downloads are logged (`export.rights_table`).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from django.db.models import F, Q
@@ -17,6 +15,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import events
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
+from juki.core import csvout
 from juki.core.errors import AccessDenied
 
 from .common import today
@@ -97,19 +96,10 @@ def rows(*, actor: Actor, on: dt.date | None = None) -> list[Row]:
     return out
 
 
-def _safe(text: str) -> str:
-    # A typed name can start with "=": a spreadsheet would run it as a formula (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def export_csv(*, actor: Actor, on: dt.date | None = None) -> bytes:
+    # A typed name can start with "=": `csvout` escapes it (CSV injection).
     data = _export(actor, on, "csv")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([header for _, header, _ in COLUMNS])
-    for row in data:
-        writer.writerow([_safe(c) for c in row.cells()])
-    return out.getvalue().encode("utf-8-sig")  # with a BOM: Excel on the office PCs reads it as UTF-8
+    return csvout.to_bytes([header for _, header, _ in COLUMNS], (row.cells() for row in data))
 
 
 def export_pdf(*, actor: Actor, on: dt.date | None = None) -> bytes:

@@ -8,9 +8,10 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 
-from juki.audit.analysis import JST, write_csv
+from juki.audit.analysis import JST
 from juki.audit.anomalies import COLUMNS, anomalies
 from juki.audit.gate import Actor
+from juki.core import csvout
 from juki.core.management.options import date_option
 
 
@@ -25,8 +26,9 @@ class Command(BaseCommand):
         day = date_option(opts["date"], "--date") or dt.datetime.now(JST).date() - dt.timedelta(days=1)
         findings = anomalies(Actor.batch("anomaly_report"), day, function="batch.anomaly_report")
         if opts["out"]:
-            with open(opts["out"], "w", encoding="utf-8-sig", newline="") as f:
-                write_csv(f, COLUMNS, [x.row() for x in findings])
+            with open(opts["out"], "w", encoding=csvout.ENCODING, newline="") as f:
+                csvout.write(f, [header for _, header in COLUMNS],
+                             ([x.row().get(key, "") for key, _ in COLUMNS] for x in findings))
         self.stdout.write(f"{day.isoformat()} の異常検知: {len(findings)}件")
         for x in findings:
             self.stdout.write(
