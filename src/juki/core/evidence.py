@@ -68,13 +68,16 @@ CONTROLS: tuple[Control, ...] = (
             "すべての読み取り・変更は一つのアクセスゲートを通り、権限確認とアクセスログの書込みを行う。"
             "ゲートを通らない読み取りはエラーになる。ログイン・ログアウト等の認証ログ、設定変更・出力も同じログに記録。"
             "自動交付機は職員でなく端末として、限られた権限でゲートを通り、端末名でログに残る。"
+            "自動交付機は、登録のないカードと暗証番号の誤りに同じ答えを返し（カード番号を探れない）、設定画面の秘密の誤りが続くと一定時間拒否する。"
             "開示請求の回答は本人の記録を書いた異動だけを載せ、支援措置の相手方には支援措置・交付制限の事務の記録を"
             "不開示として除き、除いたことを回答作成のログに残して監査者に表示する（ADR 0014）。",
             (), ("tests/audit/test_gate.py", "tests/api/test_every_route_is_gated.py", "tests/test_authorization_matrix.py",
                  "tests/accounts/test_sessions.py", "tests/core/test_error_log.py", "tests/kiosk/test_rights.py",
                  "tests/test_leak_matrix.py", "tests/audit/test_disclosure.py", "tests/certificates/test_alert_acknowledgement.py",
-                 "tests/core/test_no_server_error.py", "tests/api/test_schemathesis.py"),
-            "開示決定通知書（全部開示・部分開示の文言）は作成しない（市の決定による）。"),
+                 "tests/core/test_no_server_error.py", "tests/api/test_schemathesis.py", "tests/kiosk/test_devices.py"),
+            "開示決定通知書（全部開示・部分開示の文言）は作成しない（市の決定による）。"
+            "自動交付機で実在のカードは3回の誤りでロックの案内を出すため、ロックさせればカードの存在は分かる。"
+            "設定画面の試行制限は接続元の IP アドレスごとで、リバースプロキシの後ろでは端末を区別しない。"),
     Control("C07", "提供・移転の記録（拒否を含む）と7年間の保存", ENFORCED,
             "他システム連携（変更通知の読出し）は提供の種別で記録し、拒否も記録する。ログはハッシュの連鎖と署名付きチェック"
             "ポイントで改ざんを検知でき、PostgreSQL では更新・削除をデータベースが拒否する。提供記録は7年未満には設定できない。",
@@ -88,8 +91,10 @@ CONTROLS: tuple[Control, ...] = (
             ("tests/audit/test_analysis.py", "tests/browser/test_log_analysis.py"),
             "申請書類との突合は職員が行う。"),
     Control("C09", "媒体への出力の記録", PARTIAL,
-            "CSV・PDF の出力（権限一覧表、ログ、開示資料）は出力の種別でアクセスログに記録する。",
-            (), ("tests/audit/test_analysis.py", "tests/rights/test_table.py", "tests/audit/test_disclosure.py"),
+            "CSV・PDF の出力（権限一覧表、ログ、開示資料）は出力の種別でアクセスログに記録する。"
+            "CSV はすべて一つの書き出し（core.csvout）を通り、表計算ソフトで数式として動く値は無効化する。",
+            (), ("tests/audit/test_analysis.py", "tests/rights/test_table.py", "tests/audit/test_disclosure.py",
+                 "tests/core/test_csvout.py"),
             "媒体提供の事前申請書は未対応。"),
     Control("C10", "入力者以外の者による確認（二者確認）", ENFORCED,
             "窓口と API の異動入力は仮登録となり、入力者以外の審査権限者が本登録する。API の /changes/ は、"
@@ -119,12 +124,14 @@ CONTROLS: tuple[Control, ...] = (
             "一定時間操作がないと画面をロックし、本人のパスワードで解除する。すべての応答は no-store。URL に個人情報を含めない。"
             "自動交付機は交付後・中止時・一定時間の無操作（JUKI_KIOSK_IDLE_SECONDS）で利用者のセッションを消す（サーバ側で判定）。"
             "SQLite のデータベースファイルは所有者だけが読める（0600）で作成する。"
+            "自動交付機の証明書 PDF は受け取りの時点でセッションから消し、放置されたセッションは juki kiosk-cleanup が消す。"
             "マスタ管理の画面にも同じセッションの確認（画面ロック・多重ログインの禁止）をかけ、マスタの登録・変更・削除は"
             "変更前後の値とともにアクセスログ（ハッシュチェーン）に残す（ADR 0016）。",
             ("JUKI_IDLE_LOCK_SECONDS", "JUKI_KIOSK_IDLE_SECONDS"),
             ("tests/counter/test_views.py", "tests/browser/test_counter_basics.py", "tests/kiosk/test_flow.py",
              "tests/core/test_database_file.py", "tests/test_admin.py"),
-            "端末の画面に残るものは扱わない（ブラウザのキャッシュは no-store で防ぐ）。"),
+            "端末の画面に残るものは扱わない（ブラウザのキャッシュは no-store で防ぐ）。"
+            "juki kiosk-cleanup は定期実行（cron など）に登録して動かす。"),
     Control("C21", "インターネットからの分離・端末からの任意のDB操作の禁止", PARTIAL,
             "画面・API は外部の配信元（CDN）を使わない。アプリケーションは任意の SQL を受け付けない。",
             (), ("tests/test_privacy.py", "tests/core/test_request_limits.py", "tests/core/test_storage_unavailable.py"),
