@@ -78,14 +78,14 @@ def test_an_expired_password_logs_in_but_must_be_changed_first(clerk, terminal, 
     assert c.get("/counter/").status_code == 200
 
 
-def test_api_token_refuses_an_expired_password(clerk, settings):
+def test_api_token_refuses_an_expired_password(clerk, terminal, settings):
     settings.JUKI_PASSWORD_MAX_AGE_DAYS = 90
     _age(clerk, 100)
-    r = APIClient().post(TOKEN, {"username": clerk.username, "password": clerk.plain_password}, format="json")
+    r = APIClient().post(TOKEN, {"username": clerk.username, "password": clerk.plain_password}, format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert r.status_code == 403 and r.json()["code"] == "password_expired"
     settings.JUKI_PASSWORD_MAX_AGE_DAYS = 0  # 0: passwords do not expire
     assert APIClient().post(TOKEN, {"username": clerk.username, "password": clerk.plain_password},
-                            format="json").status_code == 201
+                            format="json", HTTP_X_TERMINAL_ID=terminal.code).status_code == 201
 
 
 def test_a_wrong_current_password_counts_towards_the_lockout(clerk, terminal, settings):
