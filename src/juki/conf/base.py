@@ -108,6 +108,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "juki.accounts.passwords.GuessablePasswordValidator", "OPTIONS": {"min_score": 3}},
     {"NAME": "juki.accounts.passwords.PasswordHistoryValidator"},
 ]
 
