@@ -108,6 +108,7 @@ def main():
     try:
         c.wait_port(args.port, proc)
         cl = Client(args.port)
+        cl.headers = {"X-Terminal-Id": c.BENCH_TERMINAL}  # the token is bound to this terminal (ADR 0015)
         st, tok = cl.call("POST", "/api/v1/auth/token", {"username": c.BENCH_USER, "password": c.BENCH_PASSWORD})
         if st != 201:
             raise SystemExit(f"token: HTTP {st} {tok}")

@@ -204,6 +204,6 @@ def api_for(user, terminal):
 
     client = APIClient()
     otp = otp_for(user) if needs_second_factor(user) else ""
-    key, _ = token_issue(username=user.username, password=user.plain_password, otp=otp)
+    key, _ = token_issue(username=user.username, password=user.plain_password, otp=otp, terminal=terminal)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_X_TERMINAL_ID=terminal.code)
     return client

@@ -76,6 +76,7 @@ CERT = any_of(P.CERTIFICATE_ISSUE)
 ROUTES: dict[str, list[Call]] = {
     # --- API: login and the schema are public; master lists hold no personal data
     "api-token": [post(PUBLIC)],
+    "api-token-revoke": [post(ANY_STAFF)],  # the caller's own token (ADR 0015)
     "api-schema": [get(PUBLIC)],
     "api-docs": [get(PUBLIC)],
     "api-wards": [get(ANY_STAFF)],
@@ -258,7 +259,8 @@ KWARGS = {
     "card_counter:step": {"step": "suspend"},
 }
 # They end or lock the session, so each role's client calls them last.
-LAST = ("counter:lock", "counter:logout")
+# The revoke ends the role's API token, and the logout its tokens and session: called last.
+LAST = ("api-token-revoke", "counter:lock", "counter:logout")
 
 
 @dataclass(frozen=True)

@@ -94,15 +94,15 @@ def test_a_success_resets_the_count(clerk, terminal, settings):
 def test_api_token_endpoint_counts_failures_and_locks(clerk, terminal, settings):
     settings.JUKI_LOGIN_MAX_FAILURES = 3
     api = APIClient()
-    codes = [api.post(TOKEN, {"username": clerk.username, "password": "wrong-password-123"}, format="json")
+    codes = [api.post(TOKEN, {"username": clerk.username, "password": "wrong-password-123"}, format="json", HTTP_X_TERMINAL_ID=terminal.code)
              for _ in range(3)]
     assert [r.status_code for r in codes] == [401, 401, 401]
     assert [r.json()["code"] for r in codes] == ["invalid_credentials", "invalid_credentials", "account_locked"]
-    right = api.post(TOKEN, {"username": clerk.username, "password": clerk.plain_password}, format="json")
+    right = api.post(TOKEN, {"username": clerk.username, "password": clerk.plain_password}, format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert right.status_code == 401 and right.json()["code"] == "account_locked"
     assert events("auth.token_failure", user=clerk, category="auth").count() == 4
     call_command("unlock_staff", clerk.username)
-    ok = api.post(TOKEN, {"username": clerk.username, "password": clerk.plain_password}, format="json")
+    ok = api.post(TOKEN, {"username": clerk.username, "password": clerk.plain_password}, format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert ok.status_code == 201 and ok.json()["second_factor"] is False
     assert events("auth.token", user=clerk, category="auth").count() == 1
 
@@ -110,7 +110,7 @@ def test_api_token_endpoint_counts_failures_and_locks(clerk, terminal, settings)
 def test_counter_and_api_failures_add_up(clerk, terminal, settings):
     settings.JUKI_LOGIN_MAX_FAILURES = 2
     _fail_n(Client(), clerk, terminal, 1)
-    r = APIClient().post(TOKEN, {"username": clerk.username, "password": "wrong-password-123"}, format="json")
+    r = APIClient().post(TOKEN, {"username": clerk.username, "password": "wrong-password-123"}, format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert r.json()["code"] == "account_locked"
 
 

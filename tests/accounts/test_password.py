@@ -78,14 +78,14 @@ def test_an_expired_password_logs_in_but_must_be_changed_first(clerk, terminal, 
     assert c.get("/counter/").status_code == 200
 
 
-def test_api_token_refuses_an_expired_password(clerk, settings):
+def test_api_token_refuses_an_expired_password(clerk, terminal, settings):
     settings.JUKI_PASSWORD_MAX_AGE_DAYS = 90
     _age(clerk, 100)
-    r = APIClient().post(TOKEN, {"username": clerk.username, "password": clerk.plain_password}, format="json")
+    r = APIClient().post(TOKEN, {"username": clerk.username, "password": clerk.plain_password}, format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert r.status_code == 403 and r.json()["code"] == "password_expired"
     settings.JUKI_PASSWORD_MAX_AGE_DAYS = 0  # 0: passwords do not expire
     assert APIClient().post(TOKEN, {"username": clerk.username, "password": clerk.plain_password},
-                            format="json").status_code == 201
+                            format="json", HTTP_X_TERMINAL_ID=terminal.code).status_code == 201
 
 
 def test_a_wrong_current_password_counts_towards_the_lockout(clerk, terminal, settings):
@@ -128,3 +128,55 @@ def test_the_right_current_password_resets_the_count(clerk, terminal, settings):
     password_change(actor=actor, current=clerk.plain_password, new="wakamatsu-2026-pass")
     clerk.refresh_from_db()
     assert clerk.failed_logins == 0 and clerk.check_password("wakamatsu-2026-pass")
+
+
+# --- guessable passwords (issue 11) -----------------------------------------------------------------
+
+
+def _codes(excinfo) -> set[str]:
+    return {e.code for e in excinfo.value.error_list}
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaaaa", "qwertyuiop12", "password1234"])
+def test_a_guessable_password_is_refused(clerk, weak):
+    with pytest.raises(ValidationError) as refused:
+        staff_set_password(user=clerk, password=weak)
+    assert "password_too_guessable" in _codes(refused)
+    assert "推測されやすいパスワードです" in " ".join(refused.value.messages)
+
+
+def test_a_password_containing_the_user_id_is_refused(clerk):
+    with pytest.raises(ValidationError) as refused:
+        staff_set_password(user=clerk, password="Kokura-CLERK1-Jounai-7ban")  # strong, but has the ID
+    assert _codes(refused) == {"password_contains_username"}
+    assert "職員IDを含めることはできません" in " ".join(refused.value.messages)
+
+
+def test_the_full_name_counts_as_a_known_word(db):
+    from juki.accounts.services import staff_create
+
+    with pytest.raises(ValidationError) as refused:
+        staff_create(username="k-tanaka", password="tanakakenichi", full_name="tanakakenichi")
+    assert "password_too_guessable" in _codes(refused)
+
+
+def test_generated_passwords_are_accepted(clerk):
+    from django.contrib.auth.password_validation import validate_password
+
+    from juki.accounts.services import generate_password
+
+    for _ in range(20):
+        validate_password(generate_password(), clerk)  # raises if refused
+    staff_set_password(user=clerk, password=generate_password())
+
+
+def test_the_password_change_screen_shows_the_reason(clerk, terminal):
+    from juki.accounts.services import password_change
+    from juki.audit.gate import Actor
+    from juki.core.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        password_change(actor=Actor(user=clerk, terminal=terminal), current=clerk.plain_password, new="aaaaaaaaaaaa")
+    assert refused.value.code == "invalid_input" and "推測されやすいパスワードです" in refused.value.message
+    row = events("auth.password_change", outcome="refused").latest("id")
+    assert "password_too_guessable" in row.criteria["reasons"]

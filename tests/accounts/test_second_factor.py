@@ -31,7 +31,7 @@ def test_who_needs_the_second_factor(clerk, supervisor, auditor):
 def test_a_user_who_needs_it_but_has_no_device_is_refused(supervisor, terminal):
     r = post_login(Client(), supervisor, supervisor.plain_password, terminal)
     assert r.status_code == 200 and NOT_ENROLLED in r.content.decode()
-    r = APIClient().post(TOKEN, {"username": supervisor.username, "password": supervisor.plain_password}, format="json")
+    r = APIClient().post(TOKEN, {"username": supervisor.username, "password": supervisor.plain_password}, format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert r.status_code == 401 and r.json()["code"] == "second_factor_not_enrolled"
     assert events("auth.login_failure", user=supervisor, outcome="no_second_factor").count() == 1
 
@@ -91,13 +91,13 @@ def test_api_token_takes_the_otp_and_records_it(world, supervisor, terminal):
     pid, number = person_with_my_number(world)
     code = otp_for(supervisor)
     api = APIClient()
-    r = api.post(TOKEN, {"username": supervisor.username, "password": supervisor.plain_password}, format="json")
+    r = api.post(TOKEN, {"username": supervisor.username, "password": supervisor.plain_password}, format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert r.status_code == 401 and r.json()["code"] == "second_factor_required"
     r = api.post(TOKEN, {"username": supervisor.username, "password": supervisor.plain_password, "otp": "12345x"},
-                 format="json")
+                 format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert r.status_code == 401 and r.json()["code"] == "second_factor_invalid"
     r = api.post(TOKEN, {"username": supervisor.username, "password": supervisor.plain_password, "otp": code},
-                 format="json")
+                 format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert r.status_code == 201 and r.json()["second_factor"] is True
     assert ApiToken.objects.get(user=supervisor).second_factor
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {r.json()['token']}", HTTP_X_TERMINAL_ID=terminal.code)

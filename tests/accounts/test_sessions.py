@@ -72,10 +72,10 @@ def test_every_auth_event_is_logged_in_the_auth_category(clerk, supervisor, term
     post_login(c2, supervisor, supervisor.plain_password, terminal)
     c2.post("/counter/login/otp/", {"otp": "000000"})                     # auth.second_factor_failure
     api = APIClient()
-    api.post(TOKEN, {"username": clerk.username, "password": "wrong-password-1"}, format="json")  # token_failure
-    api.post(TOKEN, {"username": clerk.username, "password": new}, format="json")                 # auth.token
+    api.post(TOKEN, {"username": clerk.username, "password": "wrong-password-1"}, format="json", HTTP_X_TERMINAL_ID=terminal.code)  # token_failure
+    api.post(TOKEN, {"username": clerk.username, "password": new}, format="json", HTTP_X_TERMINAL_ID=terminal.code)                 # auth.token
     Staff.objects.filter(pk=clerk.pk).update(password_changed_at=timezone.now() - dt.timedelta(days=400))
-    api.post(TOKEN, {"username": clerk.username, "password": new}, format="json")                 # password_expired
+    api.post(TOKEN, {"username": clerk.username, "password": new}, format="json", HTTP_X_TERMINAL_ID=terminal.code)                 # password_expired
     wanted = {"auth.login", "auth.login_failure", "auth.locked_out", "auth.logout", "auth.session_replaced",
               "auth.lock", "auth.unlock", "auth.unlock_failure", "auth.password_change", "auth.password_expired",
               "auth.token", "auth.token_failure", "auth.second_factor_failure", "auth.unlock_staff"}
@@ -98,7 +98,7 @@ def test_api_work_application_from_the_token_or_the_header(clerk, terminal, worl
     monkeypatch.setattr(authentication, "work_application_check", check)
     api = APIClient()
     r = api.post(TOKEN, {"username": clerk.username, "password": clerk.plain_password, "work_application": "W-1"},
-                 format="json")
+                 format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert r.status_code == 201
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {r.json()['token']}", HTTP_X_TERMINAL_ID=terminal.code)
     api.get("/api/v1/master/wards")
@@ -112,6 +112,6 @@ def test_api_work_application_from_the_token_or_the_header(clerk, terminal, worl
                  HTTP_X_WORK_APPLICATION="BAD")
     assert r.status_code == 400 and r.json()["code"] == "work_application_required"
     r = APIClient().post(TOKEN, {"username": clerk.username, "password": clerk.plain_password,
-                                 "work_application": "BAD"}, format="json")
+                                 "work_application": "BAD"}, format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert r.json()["code"] == "work_application_required"
     assert AccessLog.objects.filter(function="auth.token_failure", outcome="work_application_required").exists()

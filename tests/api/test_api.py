@@ -57,15 +57,16 @@ def _is_problem(response, status, code):
 def test_token_issue_and_use(clerk, terminal, world):
     client = APIClient()
     response = client.post("/api/v1/auth/token", {"username": clerk.username, "password": clerk.plain_password},
-                           format="json")
+                           format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert response.status_code == 201
     token = response.json()["token"]
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_TERMINAL_ID=terminal.code)
     assert client.get("/api/v1/master/wards").status_code == 200
 
 
-def test_token_with_wrong_password(clerk):
-    response = APIClient().post("/api/v1/auth/token", {"username": clerk.username, "password": "x"}, format="json")
+def test_token_with_wrong_password(clerk, terminal):
+    response = APIClient().post("/api/v1/auth/token", {"username": clerk.username, "password": "x"}, format="json",
+                                HTTP_X_TERMINAL_ID=terminal.code)
     _is_problem(response, 401, "invalid_credentials")
 
 

@@ -11,7 +11,7 @@ from juki.audit.models import AccessLog
 from ..conftest import api_for
 from .test_api import fam, move_in  # noqa: F401 - fixtures
 
-NO_PERSONAL_DATA = {"api-token", "api-wards", "api-towns", "api-buildings", "api-schema", "api-docs",
+NO_PERSONAL_DATA = {"api-token", "api-token-revoke", "api-wards", "api-towns", "api-buildings", "api-schema", "api-docs",
                     "api-certificate-verify"}  # answers genuine/altered/voided/unknown only
 
 

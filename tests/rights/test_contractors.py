@@ -122,16 +122,20 @@ def test_a_session_and_a_token_end_with_the_work_application(work, vendor_user, 
     r = client.post("/counter/login/", {"username": vendor_user.username, "password": "correct-horse-battery-9",
                                         "terminal": terminal.code, "work_application": work.number})
     assert r.status_code == 302 and "/login/" not in r["Location"]
-    key = token_issue(username=vendor_user.username, password="correct-horse-battery-9", work_application=work.number)[0]
+    key = token_issue(username=vendor_user.username, password="correct-horse-battery-9", work_application=work.number,
+                      terminal=terminal)[0]
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_X_TERMINAL_ID=terminal.code)
     assert api.get("/api/v1/master/wards").status_code == 200
     assert client.get("/counter/").status_code == 200
 
     monkeypatch.setattr(timezone, "localdate", lambda *a: work.valid_until + DAY)
+    # The token first: the counter's logout below ends the user's tokens as well (ADR 0015).
+    r = api.get("/api/v1/master/wards")
+    assert r.status_code == 400 and r.json()["code"] == "work_application_required"
     r = client.get("/counter/")
     assert r.status_code == 302 and "reason=work_ended" in r["Location"]
     assert "作業申請の期間が終わったため" in client.get(r["Location"]).content.decode()
     assert client.get("/counter/").status_code == 302  # logged out
     r = api.get("/api/v1/master/wards")
-    assert r.status_code == 400 and r.json()["code"] == "work_application_required"
+    assert r.status_code == 401 and r.json()["code"] == "not_authenticated"  # the logout ended the token

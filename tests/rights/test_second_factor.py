@@ -50,16 +50,24 @@ def test_a_manager_without_the_second_factor_cannot_approve(manager, admin_actor
 
 
 def test_a_token_issued_without_the_second_factor_cannot_use_a_right_gained_later(
-        clerk, admin_actor, manager_actor, sections, terminal):
+        clerk, admin_actor, manager_actor, sections, terminal, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
     from rest_framework.test import APIClient
 
-    key, token = token_issue(username=clerk.username, password=clerk.plain_password)  # a clerk needs no OTP
+    # The clerk is given rights.admin from tomorrow. Approving it ends the clerk's tokens (ADR 0015),
+    # so the token is issued afterwards, today, when the clerk needs no OTP yet.
+    tomorrow = services.today() + dt.timedelta(days=1)
+    granted = apply(admin_actor, sections, target_user=clerk, perms=[Perm.RIGHTS_ADMIN], valid_from=tomorrow)
+    services.application_approve(actor=manager_actor, application_id=granted.id)
+    key, token = token_issue(username=clerk.username, password=clerk.plain_password,
+                             terminal=terminal)  # a clerk needs no OTP
     assert not token.second_factor
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_X_TERMINAL_ID=terminal.code)
-    # Later the same day the clerk is given rights.admin.
-    granted = apply(admin_actor, sections, target_user=clerk, perms=[Perm.RIGHTS_ADMIN])
-    services.application_approve(actor=manager_actor, application_id=granted.id)
+    # Tomorrow the grant is in force, and the token, issued without the second factor, still lives.
+    monkeypatch.setattr(timezone, "localdate", lambda *a: tomorrow)
     assert fresh(clerk).has_juki_perm(Perm.RIGHTS_ADMIN)
     before = RightApplication.objects.count()
     r = client.post("/api/v1/rights/applications", _body(target_user="admin1"), format="json")

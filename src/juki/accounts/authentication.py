@@ -1,12 +1,28 @@
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from juki.audit import events
+from juki.audit.gate import Actor
+from juki.core.errors import ErrorCode
+
 from .login import work_application_check
 from .models import ApiToken, staff_terminals
 
+OTHER_TERMINAL = ("このトークンは別の端末で発行されたものです。"
+                  "この端末でトークンを発行し直してください。")
+
+
+class TokenRefused(exceptions.AuthenticationFailed):
+    """A 401 with juki's own error code (see `juki.core.api.problem_exception_handler`)."""
+
+    def __init__(self, code: ErrorCode, message: str):
+        super().__init__(message)
+        self.juki_code, self.juki_message = code, message
+
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer <token>` plus `X-Terminal-Id` naming a registered terminal.
+    """`Authorization: Bearer <token>` plus `X-Terminal-Id` naming the registered terminal the token
+    was issued on (C01: a token is bound to its user and its terminal).
 
     The token remembers whether it was issued after the second factor (`ApiToken.second_factor`).
     """
@@ -29,6 +45,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         terminal = staff_terminals().filter(code=code).first() if code else None
         if terminal is None:
             raise exceptions.AuthenticationFailed()
+        if token.terminal_id != terminal.pk:
+            # A token carried to another terminal (or issued before tokens were bound): logged, refused.
+            events.record(Actor(user=token.user, terminal=terminal), function="auth.token_refused",
+                          outcome="other_terminal",
+                          criteria={"username": token.user.username, "token_id": token.pk})
+            raise TokenRefused(ErrorCode.TOKEN_TERMINAL_MISMATCH, OTHER_TERMINAL)
         request.terminal = terminal
         # A contractor may name the work application per request; it is checked on every request, so
         # a token outliving its work application's period stops working with it (C04).

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import secrets
 from base64 import b32encode
 from dataclasses import dataclass
 from importlib import import_module
@@ -28,6 +27,7 @@ from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
 from .models import ApiToken, CounterSession, Staff, Terminal
 from .passwords import password_expired
 from .permissions import TWO_FACTOR_PERMS, Perm
+from .tokens import token_create, tokens_revoke
 
 COUNTER = "counter"
 API = "api"
@@ -110,6 +110,7 @@ def _count_failure(user: Staff, actor: Actor, function: str, outcome: str, crite
         user.save(update_fields=["failed_logins", "locked_at"])
         events.record(actor, function="auth.locked_out", outcome="locked",
                       criteria={**criteria, "failures": user.failed_logins})
+        tokens_revoke(user, "lockout", actor=actor)
         return LoginRefused(ErrorCode.ACCOUNT_LOCKED, LOCKED)
     user.save(update_fields=["failed_logins"])
     return LoginRefused(ErrorCode.INVALID_CREDENTIALS, BAD_CREDENTIALS)
@@ -177,9 +178,9 @@ def _password_step(username, password, terminal, channel, work_application, requ
 
 def password_step(*, username: str, password: str, terminal: Terminal | None, channel: str = COUNTER,
                   work_application: str = "") -> PasswordStep:
-    """Check the name and password (and, at the counter, the terminal); counts failures and locks."""
+    """Check the name, the password and the terminal; counts failures and locks."""
     return _raise_if_error(_password_step(username, password, terminal, channel, work_application,
-                                          require_terminal=channel == COUNTER))
+                                          require_terminal=True))
 
 
 @transaction.atomic
@@ -229,7 +230,8 @@ def login_succeeded(step: PasswordStep, *, second_factor: bool) -> bool:
 
 def token_issue(*, username: str, password: str, otp: str = "", work_application: str = "",
                 terminal: Terminal | None = None) -> tuple[str, ApiToken]:
-    """A bearer token for the API; the same lockout and second factor as at the counter."""
+    """A bearer token for the API; the same lockout and second factor as at the counter, and a
+    registered terminal is required as at the counter (the token is bound to it)."""
     step = password_step(username=username, password=password, terminal=terminal, channel=API,
                          work_application=work_application)
     if step.needs_otp:
@@ -240,13 +242,9 @@ def token_issue(*, username: str, password: str, otp: str = "", work_application
         otp_step(user=step.user, terminal=terminal, otp=otp, channel=API)
     if login_succeeded(step, second_factor=step.needs_otp):
         raise PasswordExpired()
-    key = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=step.user, key_hash=ApiToken.hash_key(key), second_factor=step.needs_otp,
-        work_application=step.work_application,
-        expires_at=timezone.now() + dt.timedelta(hours=settings.JUKI_API_TOKEN_HOURS),
-    )
-    return key, token
+    # Bound to this terminal: a request naming another one is refused (BearerTokenAuthentication).
+    return token_create(user=step.user, terminal=terminal, second_factor=step.needs_otp,
+                        work_application=step.work_application)
 
 
 # --- one counter session per user and per terminal --------------------------------------------------
@@ -288,8 +286,11 @@ def counter_session_rekey(*, user: Staff, old_key: str | None, new_key: str) -> 
 
 def counter_logout(*, user: Staff, terminal: Terminal | None, session_key: str | None,
                    second_factor: bool = False) -> None:
+    """Ends the session and every API token of the user (a logout means the person stopped work; ADR 0015)."""
+    actor = Actor(user=user, terminal=terminal, second_factor=second_factor)
     CounterSession.objects.filter(user=user, session_key=session_key).delete()
-    events.record(Actor(user=user, terminal=terminal, second_factor=second_factor), function="auth.logout")
+    events.record(actor, function="auth.logout")
+    tokens_revoke(user, "logout", actor=actor)
 
 
 # --- the idle lock (C20) ----------------------------------------------------------------------------

@@ -36,6 +36,38 @@ class Staff(AbstractUser):
         super().set_password(raw_password)
         # The history row is written by PasswordHistoryValidator.password_changed() once saved.
         self.password_changed_at = timezone.now()
+        self._password_set = True  # the API tokens end once this is saved (see `save`)
+
+    # Changes that end the user's API tokens (C01), whatever path makes them: juki's services, the
+    # Django admin's forms, `manage.py changepassword`. This model is the one place all of them pass,
+    # so the check lives here rather than in each caller (ADR 0015).
+    _REVOKING_FIELDS = {"is_active": "retirement", "role": "role_change"}
+
+    def save(self, *args, **kwargs):
+        reasons = self._token_revocation_reasons(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+        self._password_set = False
+        if reasons:
+            from .tokens import STAFF_CHANGE, tokens_revoke  # tokens imports this module
+
+            for reason in reasons:
+                tokens_revoke(self, reason, actor=STAFF_CHANGE)
+
+    def _token_revocation_reasons(self, update_fields) -> list[str]:
+        if self.pk is None:
+            return []
+        fields = set(update_fields) if update_fields is not None else None
+        reasons = []
+        if getattr(self, "_password_set", False) and (fields is None or "password" in fields):
+            reasons.append("password_change")
+        watched = [f for f in self._REVOKING_FIELDS if fields is None or f in fields]
+        if watched:
+            before = type(self).objects.filter(pk=self.pk).values(*watched).first() or {}
+            for field in watched:
+                if field in before and before[field] != getattr(self, field):
+                    if field != "is_active" or not self.is_active:  # re-activating ends nothing
+                        reasons.append(self._REVOKING_FIELDS[field])
+        return reasons
 
     def has_perm(self, perm, obj=None):
         app_label, _, codename = perm.partition(".")
@@ -93,9 +125,15 @@ def staff_terminals():
 
 
 class ApiToken(models.Model):
-    """A bearer token; only its SHA-256 is stored, so a database copy cannot be replayed."""
+    """A bearer token; only its SHA-256 is stored, so a database copy cannot be replayed.
+
+    Bound to the user and to the terminal that asked for it (C01): a request naming another
+    terminal is refused. A revoked token is deleted (`juki.accounts.tokens.tokens_revoke`)."""
 
     user = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="api_tokens")
+    # Null only for tokens issued before the binding (migration 0006); those are refused.
+    terminal = models.ForeignKey(Terminal, verbose_name="発行端末", null=True, on_delete=models.CASCADE,
+                                 related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

@@ -45,3 +45,32 @@ class PasswordHistoryValidator:
 
     def get_help_text(self):
         return f"直近{history_size()}回に使ったパスワードは使えません。"
+
+
+class GuessablePasswordValidator:
+    """Refuses a password that is easy to guess (C01, issue 11): a zxcvbn score under `min_score`
+    (repeats such as aaaaaaaaaaaa, keyboard runs, dictionary words, dates; the user's own ID and
+    name count as known words), or one containing the user's ID (case-insensitive, IDs of 3+ letters).
+
+    zxcvbn is pure Python and works offline, which the city's network requires (C21)."""
+
+    def __init__(self, min_score: int = 3):
+        self.min_score = min_score
+
+    def validate(self, password, user=None):
+        username = (getattr(user, "username", "") or "").strip()
+        if len(username) >= 3 and username.casefold() in (password or "").casefold():
+            raise ValidationError("パスワードに職員IDを含めることはできません。別のパスワードを入力してください。",
+                                  code="password_contains_username")
+        from zxcvbn import zxcvbn
+
+        inputs = [v for v in (username, getattr(user, "full_name", "") or "") if v]
+        # zxcvbn looks at the first 100 characters only; beyond that a password is long enough anyway.
+        if zxcvbn((password or "")[:100], user_inputs=inputs)["score"] < self.min_score:
+            raise ValidationError(
+                "推測されやすいパスワードです。同じ文字の繰り返し、キーボードの並び、単語や日付、"
+                "職員ID・氏名を避け、長く覚えやすい組合せにしてください。",
+                code="password_too_guessable")
+
+    def get_help_text(self):
+        return "推測されやすいパスワード（同じ文字の繰り返し、単語、職員IDを含むもの等）は使えません。"

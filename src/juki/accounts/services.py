@@ -47,6 +47,13 @@ def token_issue(*, username: str, password: str, otp: str = "", work_application
     return issue(username=username, password=password, otp=otp, work_application=work_application, terminal=terminal)
 
 
+def token_revoke(*, actor, token) -> None:
+    """The holder ends the token it calls with (`POST /api/v1/auth/token/revoke`)."""
+    from .tokens import tokens_revoke
+
+    tokens_revoke(token.user, "revoked_by_holder", actor=actor, token_ids=[token.pk])
+
+
 def password_change(*, actor, current: str, new: str) -> None:
     """The user's own change (C01): the current password first; the policy's validators refuse reuse."""
     from .login import current_password_check  # imported here, like token_issue above

@@ -39,6 +39,7 @@ FUNCTION_LABELS = {
     "auth.login": "ログイン", "auth.login_failure": "ログイン失敗", "auth.locked_out": "アカウントロック",
     "auth.logout": "ログアウト", "auth.lock": "画面ロック", "auth.unlock": "画面ロック解除",
     "auth.token": "APIトークン発行", "auth.token_failure": "APIトークン発行の失敗",
+    "auth.token_revoke": "APIトークンの失効", "auth.token_refused": "APIトークンの拒否（別の端末）",
     "auth.second_factor_failure": "ワンタイムパスワードの誤り", "auth.unlock_failure": "画面ロック解除の失敗",
     "auth.password_change_failure": "パスワード変更時の認証失敗",
     "accesslog.view": "アクセスログの照会", "accesslog.analysis": "ログ分析", "accesslog.anomalies": "異常検知",

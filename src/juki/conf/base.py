@@ -108,6 +108,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "juki.accounts.passwords.GuessablePasswordValidator", "OPTIONS": {"min_score": 3}},
     {"NAME": "juki.accounts.passwords.PasswordHistoryValidator"},
 ]
 
@@ -171,6 +172,8 @@ JUKI_NOTIFICATION_PERIOD_DAYS = int(os.environ.get("JUKI_NOTIFICATION_PERIOD_DAY
 # Alert when fewer unused 住民票コード than this remain in stock [870].
 JUKI_RESIDENT_CODE_STOCK_ALERT = int(os.environ.get("JUKI_RESIDENT_CODE_STOCK_ALERT", "1000"))
 JUKI_API_TOKEN_HOURS = int(os.environ.get("JUKI_API_TOKEN_HOURS", "10"))
+# A user holds at most this many live API tokens; issuing one more revokes the oldest (C01).
+JUKI_API_TOKENS_PER_USER = int(os.environ.get("JUKI_API_TOKENS_PER_USER", "3"))
 JUKI_MUNICIPALITY_CODE = os.environ.get("JUKI_MUNICIPALITY_CODE", "401005")
 # The counter screen locks after this many idle seconds and hides personal data (C20).
 JUKI_IDLE_LOCK_SECONDS = int(os.environ.get("JUKI_IDLE_LOCK_SECONDS", "300"))

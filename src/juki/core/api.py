@@ -77,6 +77,8 @@ def problem_exception_handler(exc, context):
         return problem(status.HTTP_503_SERVICE_UNAVAILABLE, ErrorCode.STORAGE_UNAVAILABLE, STORAGE_MESSAGE)
     for cls, (code, msg) in _DRF_CODES.items():
         if isinstance(exc, cls):
+            # An authentication failure may name its own code and message (TokenRefused).
+            code, msg = getattr(exc, "juki_code", code), getattr(exc, "juki_message", msg)
             response = exception_handler(exc, context)
             status_code = response.status_code if response is not None else 400
             out = problem(status_code, code, msg)

@@ -80,6 +80,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     PERMISSION_DENIED = "permission_denied"
     NOT_AUTHENTICATED = "not_authenticated"
+    TOKEN_TERMINAL_MISMATCH = "token_terminal_mismatch"  # 401: an API token used from another terminal (C01)
     UNGATED_ACCESS = "ungated_access"
     # Robustness (issue 11): bodies past the limits, and a database that cannot store anything.
     REQUEST_TOO_LARGE = "request_too_large"  # 413

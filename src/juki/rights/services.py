@@ -66,6 +66,22 @@ def effective_perms(user, on: dt.date | None = None) -> frozenset[str]:
     return frozenset(_perms_of(Grant.objects.filter(who & Grant.valid_on(day))))
 
 
+def _rights_changed(actor: Actor, *, user: Staff | None = None, section_id: int | None = None,
+                    reason: str = "rights_change") -> None:
+    """The user's rights (or those of everyone posted to the section today) changed: their API tokens
+    end (C01, ADR 0015), so a client holds only tokens issued on today's rights."""
+    from juki.accounts.tokens import tokens_revoke
+
+    users = [user] if user is not None else []
+    if section_id is not None:
+        day = today()
+        posted = (Posting.objects.filter(Q(until__isnull=True) | Q(until__gte=day), section_id=section_id,
+                                         since__lte=day).values_list("user_id", flat=True))
+        users += list(Staff.objects.filter(pk__in=list(posted)))
+    for who in users:
+        tokens_revoke(who, reason, actor=actor)
+
+
 def forget_cached_perms(*users) -> None:
     """Drop the per-object cache of `Staff.has_juki_perm` on the objects we hold after a change."""
     for user in users:
@@ -178,6 +194,7 @@ def application_approve(*, actor: Actor, application_id: int, comment: str = "")
             for grant in grants:
                 _end(grant, move.since - dt.timedelta(days=1), reason)
         forget_cached_perms(application.target_user)
+        _rights_changed(actor, user=application.target_user, section_id=application.target_section_id)
         return grants
 
 
@@ -238,6 +255,7 @@ def grant_revoke(*, actor: Actor, grant_id: int, on: dt.date | None = None) -> G
             raise DomainError(ErrorCode.APPLICATION_CLOSED, "この付与は既に終了しています。")
         _end(grant, last, Grant.EndReason.REVOKED)
         forget_cached_perms(grant.user)
+        _rights_changed(actor, user=grant.user, section_id=grant.section_id)
         return grant
 
 
@@ -303,6 +321,7 @@ def staff_transfer(*, actor: Actor, user: Staff, section: Section, on: dt.date) 
         posting = _new_posting(actor, user, on, section=section, status=Posting.Status.ACTIVE)
         log["grants_ended"] = _end_own_grants(user, on, Grant.EndReason.TRANSFER)
         forget_cached_perms(user)
+        _rights_changed(actor, user=user)
         return posting
 
 
@@ -312,6 +331,9 @@ def staff_retire(*, actor: Actor, user: Staff, on: dt.date) -> Posting:
         posting = _new_posting(actor, user, on, section=None, status=Posting.Status.RETIRED)
         log["grants_ended"] = _end_own_grants(user, on, Grant.EndReason.RETIREMENT)
         forget_cached_perms(user)
+        # Recorded ahead of its day too: a token lives hours, and the retiring user can issue a new
+        # one until the day (the rights are checked on every request anyway).
+        _rights_changed(actor, user=user, reason="retirement")
         return posting
 
 
@@ -320,6 +342,7 @@ def staff_post(*, actor: Actor, user: Staff, section: Section, on: dt.date) -> P
     with logged(actor, "rights.post", Perm.RIGHTS_ADMIN, {"user_id": user.pk, "section": section.code, "on": str(on)}):
         posting = _new_posting(actor, user, on, section=section, status=Posting.Status.ACTIVE)
         forget_cached_perms(user)
+        _rights_changed(actor, user=user)
         return posting
 
 

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="api-token"),
+    path("auth/token/revoke", views.TokenRevokeView.as_view(), name="api-token-revoke"),
     path("persons/search", views.PersonSearchView.as_view(), name="api-person-search"),
     path("persons/<id:person_id>", views.PersonView.as_view(), name="api-person"),
     path("persons/<id:person_id>/history", views.PersonHistoryView.as_view(), name="api-person-history"),

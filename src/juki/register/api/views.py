@@ -55,7 +55,8 @@ class TokenView(APIView):
     permission_classes = (AllowAny,)
 
     @extend_schema(request=TokenRequestSerializer, responses={201: OpenApiTypes.OBJECT}, summary="アクセストークンの発行",
-                   parameters=[OpenApiParameter("X-Terminal-Id", str, OpenApiParameter.HEADER, required=False)])
+                   description="トークンは職員と、X-Terminal-Id で指定した端末に結び付けて発行されます。",
+                   parameters=[OpenApiParameter("X-Terminal-Id", str, OpenApiParameter.HEADER, required=True)])
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -65,6 +66,16 @@ class TokenView(APIView):
         key, token = account_services.token_issue(terminal=terminal, **data.validated_data)
         return Response({"token": key, "token_type": "Bearer", "expires_at": token.expires_at.isoformat(),
                          "second_factor": token.second_factor}, status=201)
+
+
+class TokenRevokeView(APIView):
+    """トークンの失効 by its holder: the calling token ends; the user's other tokens stay."""
+
+    @extend_schema(request=None, responses={204: None}, summary="アクセストークンの失効（呼び出したトークン）",
+                   parameters=[OpenApiParameter("X-Terminal-Id", str, OpenApiParameter.HEADER, required=True)])
+    def post(self, request):
+        account_services.token_revoke(actor=actor_of(request), token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PersonView(APIView):
