@@ -37,13 +37,18 @@ CONTROLS: tuple[Control, ...] = (
     Control("C01", "利用者の認証・パスワードの定期変更", ENFORCED,
             "Argon2 のパスワード（長さ・過去の再利用禁止・有効期限）、連続失敗でロック、個人番号表示・権限管理の権限を持つ者は"
             "TOTP の二要素認証（ICカードの代替）、1利用者1セッション。ログイン・ログアウト・失敗を記録。"
-            "マスタ管理の画面（/admin/）も窓口のログインを通り、独自のログインを持たない（ADR 0016）。",
+            "マスタ管理の画面（/admin/）も窓口のログインを通り、独自のログインを持たない（ADR 0016）。"
+            "推測されやすいパスワード・利用者IDを含むパスワードは拒否する（zxcvbn）。"
+            "API のトークンは発行した利用者と端末に結び付き、ログアウト・ロック・パスワード変更・役割や権限の変更・退職で"
+            "失効し、利用者ごとの上限（JUKI_API_TOKENS_PER_USER）を超えると古いものから失効する（ADR 0015）。",
             ("AUTH_PASSWORD_VALIDATORS", "JUKI_PASSWORD_HISTORY", "JUKI_PASSWORD_MAX_AGE_DAYS", "JUKI_LOGIN_MAX_FAILURES",
-             "JUKI_LOGIN_LOCK_MINUTES"),
+             "JUKI_LOGIN_LOCK_MINUTES", "JUKI_API_TOKENS_PER_USER"),
             ("tests/accounts/test_lockout.py", "tests/accounts/test_password.py", "tests/accounts/test_second_factor.py",
              "tests/accounts/test_sessions.py", "tests/rights/test_second_factor.py", "tests/browser/test_login.py",
-             "tests/test_admin.py"),
-            "ICカード・生体認証そのものは扱わない（TOTP で代替）。"),
+             "tests/test_admin.py", "tests/accounts/test_tokens.py"),
+            "ICカード・生体認証そのものは扱わない（TOTP で代替）。"
+            "パスワードの辞書は英語のもので、ローマ字の地名などは推測されやすいと判定されない。"
+            "同じ利用者の新しい窓口ログインは、それまでのトークンを失効させない。"),
     Control("C02", "事務分担による機能の制限・権限設定状況の一覧表", ENFORCED,
             "機能ごとに独立して付与できる権限（異動の種類ごと・項目の表示ごと）、事務分担は権限の束。"
             "すべての画面・API は権限を確認し、拒否もアクセスログに残す。権限設定状況の一覧表を PDF・CSV で出力。"
