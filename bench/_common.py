@@ -16,7 +16,7 @@ BENCH_ROOT = Path(os.environ.get("BENCH_ROOT", "/tmp/juki-bench"))
 RESULTS = BENCH_ROOT / "results"
 
 BENCH_USER = "bench-clerk"
-BENCH_PASSWORD = "bench-Clerk-pw-2026!"  # throwaway benchmark database only
+BENCH_PASSWORD = "Kokura-Yahata-ward-7-2026!"  # throwaway benchmark database only
 BENCH_TERMINAL = "BENCH-01"
 
 
