@@ -133,3 +133,28 @@ def test_demo_staff_enrols_those_who_need_it(db):
     assert "otpauth://totp/" in out.getvalue()
     assert TOTPDevice.objects.filter(user__username="demo-supervisor").exists()
     assert not TOTPDevice.objects.filter(user__username="demo-clerk").exists()
+
+
+def test_demo_staff_are_posted_to_sections_so_the_tours_rights_application_can_be_made(db):
+    """Issue 12: the README tour applies for a right with an 申請課 and a 利用課; the demo seeds them."""
+    import datetime as dt
+
+    from juki.accounts.models import Staff, Terminal
+    from juki.rights import services as rights
+    from juki.rights.models import Section
+
+    call_command("demo_staff", stdout=io.StringIO())
+    call_command("demo_staff", stdout=io.StringIO())  # a second start posts no one twice
+    admin, manager, clerk = (Staff.objects.get(username=u) for u in ("demo-admin", "demo-manager", "demo-clerk"))
+    assert rights.current_posting(clerk).section.name == "小倉北区役所 市民課"
+    assert clerk.postings.count() == 1
+    owner = Section.objects.get(is_system_owner=True)
+    terminal = Terminal.objects.get(code="DEMO-01")
+    today = dt.date.today()
+    application = rights.application_submit(
+        actor=Actor(user=admin, terminal=terminal, second_factor=True), role="", perms=["certificate.issue"], valid_from=today,
+        valid_until=today + dt.timedelta(days=30), business_name="証明書交付の応援", business_outline="繁忙期の応援",
+        purpose="窓口の証明書交付", legal_basis="住民基本台帳法第12条", applying_section=owner,
+        using_section=rights.current_posting(clerk).section, target_user=clerk)
+    grants = rights.application_approve(actor=Actor(user=manager, terminal=terminal, second_factor=True), application_id=application.pk)
+    assert [g.perm for g in grants] == ["certificate.issue"]

@@ -72,7 +72,7 @@ def test_keyboard_only_move_approved_by_a_second_user(page, live_url, clerk, sup
     kb.type("7番7号")
     kb.press("Alt+k")  # 確認画面へ
     expect(page.locator("h1")).to_contain_text("確認（転居）")
-    expect(page.locator("table.diff").first).to_contain_text("魚町一丁目7番7号")
+    expect(page.locator(".compare table.diff").first).to_contain_text("魚町一丁目7番7号")
     ready(page)
     kb.press("Alt+k")  # 仮登録する (the button also has the focus)
     expect(page.locator("#pending-state")).to_have_text("審査待ち（仮登録）")
@@ -92,7 +92,7 @@ def test_keyboard_only_move_approved_by_a_second_user(page, live_url, clerk, sup
         kb.press("Tab")
     kb.press("Enter")
     expect(page.locator("h1")).to_contain_text("仮登録の審査")
-    expect(page.locator("table.diff").first).to_contain_text("魚町一丁目7番7号")
+    expect(page.locator(".compare table.diff").first).to_contain_text("魚町一丁目7番7号")
     screenshot(page, "pending-review")
     ready(page)
     kb.press("Alt+k")  # 本登録する

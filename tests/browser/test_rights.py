@@ -27,6 +27,22 @@ def logout(page: Page) -> None:
     expect(page.locator("h1")).to_have_text("ログイン")
 
 
+def fill_my_number_application(page: Page, *, user_pk: int, until: dt.date, applying_pk: int, using_pk: int) -> None:
+    """From the rights screens: the application of 個人番号の表示 for one user, up to `until`."""
+    page.get_by_role("link", name=re.compile("権限の申請")).click()
+    expect(page.locator("h1")).to_have_text("権限の申請")
+    page.get_by_label("利用者（職員）").select_option(str(user_pk))
+    page.get_by_text("個別の権限を選ぶ").click()
+    page.get_by_label("個人番号の表示", exact=True).check()
+    page.get_by_label("利用期間（終了日）").fill(until.isoformat())
+    page.get_by_label("業務名").fill("住民記録事務")
+    page.get_by_label("業務概要").fill("窓口での個人番号カードの確認")
+    page.get_by_label("利用目的").fill("転入届の際の個人番号の確認")
+    page.get_by_label("根拠法令").fill("住民基本台帳法第30条の15")
+    page.get_by_label("申請課").select_option(str(applying_pk))
+    page.get_by_label("利用課").select_option(str(using_pk))
+
+
 def test_apply_and_approve_a_right_with_a_period(page, live_url, rights_admin, manager, clerk, terminal, screenshot):
     admin = Actor(user=rights_admin, terminal=terminal, second_factor=True)
     owner = services.section_create(actor=admin, code="S-JUKI", name="市民課（システム所管）", is_system_owner=True)
@@ -36,18 +52,7 @@ def test_apply_and_approve_a_right_with_a_period(page, live_url, rights_admin, m
 
     # 1. The administrator applies for 個人番号の表示 for the clerk, for 30 days.
     login(page, live_url, rights_admin)
-    page.get_by_role("link", name=re.compile("権限の申請")).click()
-    expect(page.locator("h1")).to_have_text("権限の申請")
-    page.get_by_label("利用者（職員）").select_option(str(clerk.pk))
-    page.get_by_text("個別の権限を選ぶ").click()
-    page.get_by_label("個人番号の表示", exact=True).check()
-    page.get_by_label("利用期間（終了日）").fill(until.isoformat())
-    page.get_by_label("業務名").fill("住民記録事務")
-    page.get_by_label("業務概要").fill("窓口での個人番号カードの確認")
-    page.get_by_label("利用目的").fill("転入届の際の個人番号の確認")
-    page.get_by_label("根拠法令").fill("住民基本台帳法第30条の15")
-    page.get_by_label("申請課").select_option(str(owner.pk))
-    page.get_by_label("利用課").select_option(str(kokura.pk))
+    fill_my_number_application(page, user_pk=clerk.pk, until=until, applying_pk=owner.pk, using_pk=kokura.pk)
     screenshot(page, "rights-application-form")
     page.get_by_role("button", name=re.compile("申請する")).click()
     expect(page.locator("#application-state")).to_have_text("申請中")

@@ -21,10 +21,17 @@ def victim(world):
 
 def test_support_measure_registration_masks_the_clerks_search(page, live_url, support_user, clerk, victim, screenshot):
     login(page, live_url, support_user)
-    page.goto(live_url + "/protection/support/new/")
+    # Registration starts from a search hit (issue 12): the person's name, birth date and address
+    # are on the form, never a bare 宛名番号.
+    search(page, name="ヤマダハナコ", birth_date="H2.2.3")
+    page.locator("table.results tbody tr a.row-link").first.click()
+    page.get_by_role("link", name="抑止・支援措置").click()
+    page.get_by_role("link", name="この方の支援措置を登録する").click()
     ready(page)
     expect(page.locator("h1")).to_have_text("支援措置の登録")
-    page.get_by_label("支援対象者の宛名番号").fill(victim["atena"])
+    expect(page.locator("#support-person")).to_contain_text("山田　花子")
+    expect(page.locator("#support-person")).to_contain_text("平成2年2月3日")
+    expect(page.locator("#support-person")).to_contain_text("小倉北区城内3番3号")
     page.get_by_label("種別").select_option("dv")
     page.get_by_label("申出日").fill("R8.11.20")
     page.get_by_label("支援措置（確認済み）").check()
@@ -35,6 +42,11 @@ def test_support_measure_registration_masks_the_clerks_search(page, live_url, su
     page.get_by_label("相手方のフリガナ").fill("ヤマダ　ジロウ")
     page.get_by_label("相手方の生年月日").fill("S63.7.7")
     screenshot(page, "support-measure-new")
+    page.get_by_role("button", name=re.compile("確認画面へ")).click()
+    expect(page.locator("h1")).to_have_text("支援措置の登録（確認）")
+    expect(page.locator("#support-person")).to_contain_text("山田　花子")
+    expect(page.locator("#support-offender")).to_contain_text("山田　次郎")
+    screenshot(page, "support-measure-confirm")
     page.get_by_role("button", name=re.compile("登録する")).click()
     expect(page.locator("h1")).to_have_text("支援措置の詳細")
     expect(page.locator("#measure-state")).to_have_text("支援措置中")

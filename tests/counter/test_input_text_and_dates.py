@@ -34,12 +34,21 @@ def test_an_impossible_wareki_date_is_refused_at_the_field(family, clerk, termin
     assert message in body
 
 
-def test_an_impossible_as_of_date_is_refused_with_invalid_date(family, clerk, terminal):
+def test_an_impossible_as_of_date_is_refused_beside_the_field(family, clerk, terminal):
+    """Issue 12: a 基準日 that cannot be used is said beside the field, on the same screen (no
+    separate error page); the record is shown as of today."""
     c = client_for(clerk, terminal)
-    r = c.get(f"/counter/persons/{family.persons[0]['id']}/", {"as_of": "H1.1.7"})
-    body = r.content.decode()
-    assert r.status_code == 400
-    assert "平成元年1月7日は存在しない日付です（昭和64年1月7日です）" in body
+    url = f"/counter/persons/{family.persons[0]['id']}/"
+    cases = {"H1.1.7": "平成元年1月7日は存在しない日付です（昭和64年1月7日です）",
+             "H32.1.1": "平成32年1月1日は存在しない日付です（令和2年1月1日です）",
+             "3000-01-01": "基準日には本日以前の日付を入力してください。",  # would read 令和982年
+             "S50.1.1": "昭和50年1月1日現在、この方の記録はありません（住民となる前の日付です）。"}
+    for typed, message in cases.items():
+        r = c.get(url, {"as_of": typed})
+        body = r.content.decode()
+        assert r.status_code == 200, typed
+        assert 'id="as-of-error"' in body and message in body, typed
+        assert "住民票の照会" in body and 'id="as-of-banner"' not in body, typed
 
 
 def test_a_name_with_an_invisible_character_is_refused_with_the_reason(family, supervisor, terminal):

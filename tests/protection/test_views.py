@@ -10,16 +10,17 @@ from ..conftest import days_ago
 from .helpers import OFFENDER_BIRTH, last_log, protect
 
 
-def _register_on_screen(client, victim, **over):
-    data = {"atena_number": victim["atena"], "kind": "dv", "applied_on": days_ago(2).isoformat(), "provisional": "0",
-            "start": "", "member_atena_numbers": "", "offender_name": "山田　次郎", "offender_kana": "ヤマダ　ジロウ",
-            "offender_birth_date": OFFENDER_BIRTH.isoformat(), "offender_atena_number": "", "offender_note": "", **over}
+def _register_on_screen(client, victim, confirmed=True, **over):
+    data = {"person": victim["mother"], "kind": "dv", "applied_on": days_ago(2).isoformat(), "provisional": "0",
+            "start": "", "member_atena_numbers": "", "offender_name": "山田　次郎", "offender_kana": "ﾔﾏﾀﾞ　ｼﾞﾛｳ",
+            "offender_birth_date": OFFENDER_BIRTH.isoformat(), "offender_atena_number": "", "offender_note": "",
+            **({"confirmed": "1"} if confirmed else {}), **over}
     return client.post("/protection/support/new/", data)
 
 
 def test_support_user_registers_and_sees_the_detail(victim, support_user, terminal):
     c = counter_client(support_user, terminal)
-    assert c.get("/protection/support/new/").status_code == 200
+    assert c.get(f"/protection/support/new/?person={victim['mother']}").status_code == 200
     r = _register_on_screen(c, victim)
     assert r.status_code == 302
     detail = c.get(r["Location"])
@@ -29,12 +30,40 @@ def test_support_user_registers_and_sees_the_detail(victim, support_user, termin
     assert "山田　花子" in listed and "期間が1か月以内に終了: 0件" in listed
 
 
+def test_registration_starts_from_a_person_found_by_search_never_a_bare_number(victim, support_user, terminal):
+    c = counter_client(support_user, terminal)
+    start = c.get("/protection/support/new/").content.decode()
+    assert "対象の方を検索してから" in start and 'name="atena_number"' not in start
+    # A bare 宛名番号 posted as before registers nothing: the screen asks for the search.
+    r = c.post("/protection/support/new/", {"atena_number": victim["atena"], "kind": "dv", "confirmed": "1",
+                                            "applied_on": days_ago(2).isoformat(), "offender_name": "山田　次郎"})
+    assert r.status_code == 200 and "対象の方を検索してから" in r.content.decode()
+    assert services.support_list(actor=Actor.batch("test"), include_ended=True) == []
+
+
+def test_the_confirmation_shows_who_every_number_names(victim, support_user, terminal):
+    c = counter_client(support_user, terminal)
+    page = _register_on_screen(c, victim, confirmed=False, member_atena_numbers="０" + victim["atena"][1:]).content.decode()
+    assert "支援措置の登録（確認）" in page
+    text = re.sub(r"<input[^>]*>", "", page)
+    assert "山田　花子" in text and "平成2年2月3日" in text and "小倉北区城内3番3号" in text  # the 申出者
+    assert "併せて支援を求める者" in text
+    assert services.support_list(actor=Actor.batch("test"), include_ended=True) == []  # nothing yet
+
+
 def test_registration_errors_are_shown_in_japanese(victim, support_user, terminal):
     c = counter_client(support_user, terminal)
-    html = _register_on_screen(c, victim, atena_number="9999999999").content.decode()
-    assert "入力された宛名番号の住民はいません。" in html
+    html = _register_on_screen(c, victim, member_atena_numbers="9999999999").content.decode()
+    assert "宛名番号 9999999999 の住民はいません。" in html and 'id="f-member_atena_numbers"' in html
     html = _register_on_screen(c, victim, offender_name="").content.decode()
-    assert "赤字の項目" in html
+    assert "赤字の項目" in html and "相手方の氏名を入力してください。" in html
+
+
+def test_the_offenders_kana_is_kept_full_width(victim, support_user, terminal):
+    c = counter_client(support_user, terminal)
+    r = _register_on_screen(c, victim)
+    assert r.status_code == 302
+    assert "ヤマダ　ジロウ" in c.get(r["Location"]).content.decode()
 
 
 def test_term_is_computed_on_the_screen(support_user, terminal, db):

@@ -197,6 +197,20 @@ def test_identifiers_find_exactly_one_person_with_one_item(world, sup_actor):
     assert found(world, atena_number="999999999") == []
 
 
+def test_numbers_are_found_as_typed_full_width_spaced_or_without_leading_zeros(world, sup_actor):
+    """Issue 12: one normalisation for every number typed at the counter (glossary)."""
+    import jaconv
+
+    pid = enter(world, "青木", "太郎", "アオキ", "タロウ")
+    view = person(pid)
+    atena = view["atena_number"]
+    assert found(world, atena_number=jaconv.h2z(atena, digit=True)) == [pid]  # ０００…
+    assert found(world, atena_number=atena.lstrip("0")) == [pid]  # 169862 for 0000169862
+    assert found(world, household_number=jaconv.h2z(view["household_number"].lstrip("0"), digit=True)) == [pid]
+    code = view["resident_code"]
+    assert found(world, resident_code=f"{code[:4]} {code[4:8]}-{code[8:]}") == [pid]
+
+
 def test_a_my_number_search_is_never_logged_in_plain(world, sup_actor):
     pid = enter(world, "青木", "太郎", "アオキ", "タロウ")
     changes.my_number_record(actor=world, event_date=days_ago(0), person=ref(pid), my_number=MY_NUMBER, kind="entry")

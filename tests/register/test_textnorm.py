@@ -224,3 +224,27 @@ def test_text_key_has_no_whitespace_and_plain_dashes(s):
     key = text_key(s)
     assert not any(c.isspace() for c in key)
     assert not set(key) & set("－‐‑‒–—―−")
+
+
+# --- numbers typed at the counter (issue 12) ------------------------------------------------------
+
+
+def test_digits_and_register_numbers_accept_every_width():
+    from juki.register.textnorm import digits, register_number
+
+    assert digits("１２３４ ５６７８-９０１８") == "123456789018"
+    assert digits("ａｂ１２３４５６７８ｃｄ") == "AB12345678CD"
+    assert register_number("169862") == "0000169862"
+    assert register_number("０１６９８６２") == "0000169862"
+    assert register_number("0000169862") == "0000169862"
+    assert register_number("") == ""
+    assert register_number("12-AB") == "12AB"  # not a number: left for the search to find nothing
+
+
+@given(st.integers(min_value=1, max_value=10**10 - 1), st.booleans())
+def test_register_number_restores_the_leading_zeros_in_either_width(n, wide):
+    from juki.register.textnorm import register_number
+
+    typed = jaconv.h2z(str(n), digit=True) if wide else str(n)
+    assert register_number(typed) == f"{n:010d}"
+    assert register_number(register_number(typed)) == register_number(typed)  # idempotent

@@ -2,6 +2,7 @@
 register a contractor, apply for and approve their work on screen, then the contractor logs in with
 the number; enrol a one-time password (the secret shown once); unlock a locked account."""
 import datetime as dt
+import re
 from base64 import b32encode
 
 import pytest
@@ -109,7 +110,9 @@ def test_contractor_registered_applied_for_approved_then_logs_in(admin_client, m
 
 def test_contractor_form_errors_and_service_refusals(manager_client, manager_user):
     r = manager_client.post("/rights/contractors/new/", {})
-    assert r.status_code == 400 and r.content.decode().count("この項目は必須です") == 5
+    body = r.content.decode()
+    missing = re.findall(r'<small class="error">([^<]*を(?:入力して|選んで)ください[^<]*)</small>', body)
+    assert r.status_code == 400 and len(missing) == 5 and "この項目は必須です" not in body, missing
     today = services.today().isoformat()
     r = manager_client.post("/rights/contractors/new/", {"user": manager_user.pk, "company": "x", "full_name": "x",
                                                          "valid_from": today, "valid_until": today})

@@ -1,5 +1,6 @@
 """The rights screens through Django's test client (the browser test covers the main path)."""
 import datetime as dt
+import re
 
 import pytest
 
@@ -49,7 +50,11 @@ def test_apply_on_screen_and_approve(admin_client, manager_client, clerk, sectio
 
 def test_form_errors_are_shown(admin_client, sections):
     r = admin_client.post("/rights/applications/new/", {"target_kind": "user"})
-    assert r.status_code == 400 and r.content.decode().count("この項目は必須です") == 8
+    body = r.content.decode()
+    # Each missing item says which it is (issue 12), not Django's 「この項目は必須です」.
+    missing = re.findall(r'<small class="error">([^<]*を(?:入力して|選んで)ください[^<]*)</small>', body)
+    assert r.status_code == 400 and len(missing) == 8 and "この項目は必須です" not in body, missing
+    assert "業務名を入力してください。" in missing
 
 
 def test_service_refusal_is_a_japanese_message(admin_client, clerk, sections):

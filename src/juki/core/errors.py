@@ -22,6 +22,8 @@ class ErrorCode(StrEnum):
     EVENT_DATE_BEFORE_LATEST = "event_date_before_latest"
     MY_NUMBER_AT_BIRTH = "my_number_at_birth"
     NOTIFIED_DATE_IN_FUTURE = "notified_date_in_future"
+    NOTIFIED_BEFORE_EVENT = "notified_before_event"
+    CERTIFIER_MISSING = "certifier_missing"
     ALREADY_RESIDENT = "already_resident"
     RETURNING_RESIDENT_FOUND = "returning_resident_found"
     POSSIBLE_RETURNING_RESIDENT = "possible_returning_resident"

@@ -123,6 +123,11 @@ def parse_date(text: str) -> dt.date:
             return dt.datetime.strptime(t, fmt).date()
         except ValueError:
             pass
+    western = re.fullmatch(r"(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})", t)
+    if western and (len(t) != 8 or t.isdigit()):
+        y, mo, d = (int(x) for x in western.groups())
+        if 1 <= mo <= 12 and 1 <= d <= 31:  # a real shape whose day is not in the calendar: 2025-02-30
+            raise InvalidDate(f"{y}年{mo}月{d}日は存在しない日付です。")
     m = _WAREKI_RE.match(t)
     if m:
         era_text = m.group("era").upper()

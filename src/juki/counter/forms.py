@@ -16,11 +16,25 @@ DATE_HELP = "例: R7.4.1、令和7年4月1日、2025-04-01"
 
 
 class Form(forms.Form):
-    """No ":" after labels: Japanese forms do not use one."""
+    """No ":" after labels: Japanese forms do not use one. Messages name their item, and nothing
+    typed is cut: the browser's maxlength would drop the excess silently, so the limit is checked
+    here and refused with a message, as the API does (issue 12)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            item = str(field.label or "").split("（")[0]
+            if isinstance(field, forms.CharField) and field.max_length:
+                field.widget.attrs.pop("maxlength", None)
+                field.error_messages["max_length"] = (
+                    f"{item}は%(limit_value)d文字以内で入力してください（%(show_value)d文字入力されています）。")
+            if str(field.error_messages.get("required")) != str(forms.Field.default_error_messages["required"]):
+                continue  # a field's own message stays
+            if isinstance(field, (forms.ChoiceField, forms.FileField)):
+                field.error_messages["required"] = f"{item}を選んでください。"
+            elif not isinstance(field, forms.BooleanField):
+                field.error_messages["required"] = f"{item}を入力してください。"
 
 
 class WarekiDateField(forms.Field):
@@ -31,7 +45,7 @@ class WarekiDateField(forms.Field):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("help_text", DATE_HELP)
         super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"maxlength": "20", "autocomplete": "off", "class": "date"})
+        self.widget.attrs.update({"autocomplete": "off", "class": "date"})
 
     def to_python(self, value):
         value = (value or "").strip()
@@ -52,11 +66,31 @@ def _text(label, *, required=False, max_length=60, **attrs):
 
 
 def town_code_of(text: str | None, code: str | None = "") -> str:
-    """The 町字 picked from the datalist reads "小倉北区城内（40106001000）": take the code."""
+    """The 町字 picked from the datalist reads "小倉北区城内（40106001000）": take the code.
+
+    Typed without picking, a name that names exactly one 町字 ("小倉北区城内", or "城内" where
+    only one ward has it) is taken too, so what the clerk typed is never silently dropped."""
     text = (text or "").strip()
     if text.endswith("）") and "（" in text:
         return text.rpartition("（")[2].rstrip("）").strip()
-    return (code or "").strip()
+    if (code or "").strip() or not text:
+        return (code or "").strip()
+    return _town_by_name(text)
+
+
+def _town_by_name(text: str) -> str:
+    from juki.register.models import Town, Ward  # master data: no personal data, no gate
+
+    import jaconv
+
+    text = jaconv.z2h(text, kana=False, ascii=True, digit=True).replace(" ", "").removeprefix("北九州市")
+    towns = Town.objects.select_related("ward").filter(is_active=True)
+    exact = list(towns.filter(name=text).values_list("code", flat=True))
+    if not exact:  # 区名＋町字名
+        for ward in Ward.objects.all():
+            if text.startswith(ward.name) and len(text) > len(ward.name):
+                exact += towns.filter(ward=ward, name=text[len(ward.name):]).values_list("code", flat=True)
+    return exact[0] if len(exact) == 1 else ""
 
 
 SEX_CHOICES = [("", "—")] + [(str(v), label) for v, label in Sex.choices]
@@ -122,17 +156,28 @@ class ChangeForm(Form):
     notified = True
     event_date = WarekiDateField(label="異動日")
     notified_on = WarekiDateField(label="届出日", required=False)
+    notifier_name = _text("届出人の氏名", max_length=60)
+    notifier_relationship = _text("届出人と本人との関係", max_length=20, list="notifier-options")
 
     def __init__(self, *args, start: Start, **kwargs):
         super().__init__(*args, **kwargs)
         self.start = start
+        for name in ("notifier_name", "notifier_relationship"):
+            field = self.fields.pop(name)
+            if self.notified:
+                self.fields[name] = field  # last: dates, then the change's own items, then who notified it
         if not self.notified:
             self.fields.pop("notified_on", None)
 
     def dates(self) -> dict:
+        """The 届出's own items: its dates and who notified it (recorded with the change)."""
         d = {"event_date": self.cleaned_data["event_date"].isoformat()}
         if self.notified and self.cleaned_data.get("notified_on"):
             d["notified_on"] = self.cleaned_data["notified_on"].isoformat()
+        if self.notified:
+            for name in ("notifier_name", "notifier_relationship"):
+                if self.cleaned_data.get(name):
+                    d[name] = self.cleaned_data[name]
         return d
 
     def payload(self, data) -> dict:  # pragma: no cover - every subclass defines it
@@ -154,6 +199,12 @@ class MembersForm(ChangeForm):
     layout = "members"
     relationships_key = ""  # payload key of the 続柄 map for the persons who move
     stay_relationships = True  # the remaining members may get a new 世帯主 in the same change
+
+    def clean(self):
+        # Checked with the fields, so an empty form lists every missing item at once.
+        if not self.data.getlist("persons") and not isinstance(self, HeadChangeForm):
+            self.add_error(None, "異動する方を選んでください（世帯員の表の「異動する」欄）。")
+        return super().clean()
 
     def selected(self, data) -> list[dict]:
         chosen = set(data.getlist("persons"))
@@ -192,6 +243,16 @@ class AddressFields(Form):
     banchi = _text("番地", max_length=40, list="banchi-options")
     katagaki = _text("方書", max_length=80, list="katagaki-options")
 
+    def check_town(self) -> None:
+        """The 町字 must name one entry of the address dictionary: said at the field, with the rest."""
+        text = (self.data.get(self.add_prefix("town_text")) or "").strip()
+        code = (self.data.get(self.add_prefix("town_code")) or "").strip()
+        if not town_code_of(text, code):
+            self.add_error("town_text", "町字を入力し、候補から選んでください。" if not text else
+                           f"「{text[:20]}」に当たる町字が住所辞書にありません。カナか漢字の先頭を入力し、候補から選んでください。")
+        if not (self.data.get(self.add_prefix("banchi")) or "").strip():
+            self.add_error("banchi", "番地を入力してください。")
+
     def address(self) -> dict:
         code = town_code_of(self.cleaned_data.get("town_text"), self.cleaned_data.get("town_code"))
         if not code:
@@ -205,6 +266,12 @@ class MoveWithinCityForm(MembersForm, AddressFields):
     destination = forms.ChoiceField(label="異動先の世帯", choices=[
         ("same", "今の世帯のまま（全員が転居）"), ("new", "新しい世帯をつくる"), ("existing", "既存の世帯に入る")])
     destination_number = _text("異動先の世帯番号（既存の世帯に入る場合）", max_length=10, inputmode="numeric")
+
+    def clean(self):
+        self.check_town()
+        if self.data.get("destination") == "existing" and not (self.data.get("destination_number") or "").strip():
+            self.add_error("destination_number", "既存の世帯に入る場合は、異動先の世帯番号を入力してください。")
+        return super().clean()
 
     def payload(self, data):
         out = self.common(data) | {"address": self.address()}
@@ -246,6 +313,11 @@ class JoinForm(MembersForm):
 
 class HeadChangeForm(MembersForm):
     stay_relationships = False
+
+    def clean(self):
+        if not (self.data.get("new_head") or "").strip():
+            self.add_error(None, "新しい世帯主を選んでください（世帯員の表の「新世帯主」欄）。")
+        return super().clean()
 
     def payload(self, data):
         new_head = (data.get("new_head") or "").strip()
@@ -444,6 +516,13 @@ class NewPersonsForm(ChangeForm, AddressFields):
     @property
     def more_open(self) -> bool:
         return any(not p.is_blank() for p in self.persons[2:])
+
+    def clean(self):
+        if not self.start.household:
+            self.check_town()
+        if all(p.is_blank() for p in self.persons):
+            self.add_error(None, "異動する方の氏名・生年月日を入力してください。")
+        return super().clean()
 
     def is_valid(self):
         ok = super().is_valid()

@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 
 from django import forms as djforms
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from juki.accounts.permissions import Perm
-from juki.core.errors import DomainError, ErrorCode
-from juki.core.wareki import parse_input
+from juki.core.errors import DomainError, ErrorCode, NotFoundError
+from juki.core.wareki import parse_input, to_wareki
 from juki.register import selectors
 from juki.register.models import Building, Municipality, PendingChange, Town, Ward
 from juki.register.reasons import OPERATION_LABELS, Operation
@@ -54,13 +55,20 @@ def search(request):
             data = {k: v for k, v in form.cleaned_data.items() if k != "town_text"}
             data["town_code"] = forms.town_code_of(form.cleaned_data.get("town_text"), form.cleaned_data.get("town_code"))
             data["sex"] = int(data["sex"]) if data.get("sex") else None
+            typed_town = (form.cleaned_data.get("town_text") or "").strip()
+            if typed_town and not data["town_code"]:
+                # Typed but not picked, and naming no one 町字: said, never silently dropped.
+                form.add_error("town_text", f"「{typed_town[:20]}」に当たる町字が住所辞書にありません。候補から選んでください。")
+        if form.is_valid():
             criteria = search_service.Criteria(**data)
             try:
                 result = search_service.person_search(actor=request.actor, criteria=criteria)
             except DomainError as exc:
                 result = {"error": exc.message}
         else:
-            result = {"error": "入力内容を確認してください。"}
+            # Each error with the item it belongs to: the results area is what the clerk is looking at.
+            result = {"error": " ".join(f"{form.fields[name].label}: {message}" if name in form.fields else message
+                                        for name, messages in form.errors.items() for message in messages)}
         if request.htmx:
             return render(request, "counter/_results.html", {"result": result, "form": form})
     return render(request, "counter/search.html", {"form": form, "result": result, "new_entries": _operations(request, "new"),
@@ -71,20 +79,34 @@ def search(request):
 
 
 def _as_of(request):
+    """The 基準日 typed, or why it cannot be used (shown beside the field, the record as of today)."""
     raw = (request.GET.get("as_of") or "").strip()
     if not raw:
-        return None, ""
-    return parse_input(raw, field="as_of", label="基準日"), raw
+        return None, "", ""
+    try:
+        day = parse_input(raw, field="as_of", label="基準日")
+    except DomainError as exc:
+        return None, raw, exc.message
+    if day > timezone.localdate():
+        return None, raw, "基準日には本日以前の日付を入力してください。"
+    return day, raw, ""
 
 
 @counter_view(Perm.PERSON_VIEW)
 def person(request, person_id: int):
-    as_of, raw = _as_of(request)
-    data = selectors.person_get(actor=request.actor, person_id=person_id, as_of=as_of)
+    as_of, raw, as_of_error = _as_of(request)
+    try:
+        data = selectors.person_get(actor=request.actor, person_id=person_id, as_of=as_of)
+    except NotFoundError:
+        if as_of is None:
+            raise
+        as_of, as_of_error = None, f"{to_wareki(as_of)}現在、この方の記録はありません（住民となる前の日付です）。"
+        data = selectors.person_get(actor=request.actor, person_id=person_id)
     household = selectors.household_get(actor=request.actor, household_id=data["household_id"], as_of=as_of)
     history = selectors.person_history(actor=request.actor, person_id=person_id)
     return render(request, "counter/person.html", {
         "p": data, "household": household, "history": list(reversed(history)), "as_of": as_of, "as_of_raw": raw,
+        "as_of_error": as_of_error,
         "operations": _operations(request, "person"), "household_operations": _operations(request, "household"),
         "title": "住民票の照会", "help": "person",
     })
@@ -100,10 +122,10 @@ def reveal_my_number(request, person_id: int):
 
 @counter_view(Perm.PERSON_VIEW)
 def household(request, household_id: int):
-    as_of, raw = _as_of(request)
+    as_of, raw, as_of_error = _as_of(request)
     data = selectors.household_get(actor=request.actor, household_id=household_id, as_of=as_of)
     return render(request, "counter/household.html", {
-        "household": data, "as_of": as_of, "as_of_raw": raw, "operations": _operations(request, "household"),
+        "household": data, "as_of": as_of, "as_of_raw": raw, "as_of_error": as_of_error, "operations": _operations(request, "household"),
         "title": "世帯の照会", "help": "household",
     })
 
@@ -219,24 +241,83 @@ def _resolve_numbers(request, value):
     return value
 
 
-def _annotate_members(request, start: forms.Start) -> None:
-    """What the members table shows checked/typed: the POST when re-shown, else the defaults."""
-    posted = request.method == "POST"
-    chosen = set(request.POST.getlist("persons")) if posted else set()
+def _annotate_members(data, start: forms.Start) -> None:
+    """What the members table shows checked/typed: the input when re-shown, else the defaults."""
+    posted = data is not None
+    chosen = set(data.getlist("persons")) if posted else set()
     for m in start.members:
         pid = str(m["person_id"])
         m["checked"] = pid in chosen if posted else (start.person is None or start.person["person_id"] == m["person_id"])
-        m["rel_value"] = request.POST.get(f"rel_{pid}", "") if posted else ""
-        m["new_head"] = posted and request.POST.get("new_head") == pid
+        m["rel_value"] = data.get(f"rel_{pid}", "") if posted else ""
+        m["new_head"] = posted and data.get("new_head") == pid
 
 
-def _form_context(request, op, form, start, error=None):
-    _annotate_members(request, start)
+def _form_context(request, op, form, start, error=None, *, data=None):
+    _annotate_members(data, start)
     return {
         "op": str(op), "slug": str(op).replace("_", "-"), "label": OPERATION_LABELS[op], "form": form,
         "start": start, "error": error, "title": f"異動入力（{OPERATION_LABELS[op]}）", "help": "change",
         "two_person": verification.two_person_required(),
     }
+
+
+# Form keys that are not what the clerk typed (kept out of the draft carried through the confirmation).
+_NOT_ENTERED = {"csrfmiddlewaretoken", "payload", "entered", "back", "pending"}
+
+
+def _entered(data) -> dict[str, list[str]]:
+    """What the clerk typed, as {name: [values]}: carried through the confirmation screen (no-store,
+    like the payload beside it) so going back re-renders the form with every field as typed."""
+    return {k: data.getlist(k) for k in data if k not in _NOT_ENTERED}
+
+
+def _draft(raw: str) -> QueryDict:
+    """The draft a confirmation page carried back; anything else is refused, never a 500."""
+    try:
+        entered = json.loads(raw or "{}")
+    except ValueError:
+        entered = None
+    if not isinstance(entered, dict):
+        raise DomainError(ErrorCode.INVALID_INPUT, "入力内容を読み取れませんでした。最初から入力してください。")
+    return _querydict(entered)
+
+
+def _querydict(entered: dict) -> QueryDict:
+    q = QueryDict(mutable=True)
+    for k, values in entered.items():
+        q.setlist(k, [str(v) for v in (values if isinstance(values, list) else [values])])
+    return q
+
+
+def _pending_id(raw) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except (TypeError, ValueError):
+        raise DomainError(ErrorCode.INVALID_INPUT, "再提出する仮登録の番号が正しくありません。") from None
+
+
+def _cancel_url(start: forms.Start) -> str:
+    if start.person:
+        return reverse("counter:person", args=[start.person["person_id"]])
+    if start.household:
+        return reverse("counter:household", args=[start.household["household_id"]])
+    return reverse("counter:search")
+
+
+def _field_errors(form, exc: DomainError) -> bool:
+    """A rule's refusal shown at its field where the form has one, beside the form's own errors."""
+    placed = False
+    if exc.field and exc.field in form.fields:
+        form.add_error(exc.field, exc.message)
+        placed = True
+    fields = (exc.details or {}).get("fields") or {}
+    if isinstance(fields, list):  # the names of the items the rule refused
+        fields = {name: [exc.message] for name in fields}
+    for name, msgs in fields.items():
+        if name in form.fields and name != exc.field:
+            form.add_error(name, [str(m) for m in msgs] if isinstance(msgs, list) else str(msgs))
+            placed = True
+    return placed
 
 
 @counter_view(Perm.PERSON_CHANGE)
@@ -245,29 +326,46 @@ def change_form(request, slug: str):
     if not request.actor.can(f"change.{op}"):
         return refuse(request, f"change.{op}")  # each 異動 is its own right (C02)
     form_class, kind = forms.FORMS[op]
-    source = request.POST if request.method == "POST" else request.GET
-    start = _start(request, kind, source)
-    form = form_class(request.POST or None, start=start, **({"operation": str(op)} if issubclass(form_class, forms.NewPersonsForm) else {}))
+    data = None
+    pending_id = None
     if request.method == "POST":
+        pending_id = _pending_id(request.POST.get("pending"))
+        # 入力画面に戻って修正: the draft the confirmation carried, not the browser's history.
+        data = _draft(request.POST.get("entered")) if request.POST.get("back") else request.POST
+    elif request.GET.get("pending"):
+        # A returned (差戻し) entry, opened pre-filled for its clerk to correct and resubmit.
+        pending_id = _pending_id(request.GET.get("pending"))
+        pending, typed = verification.pending_form(actor=request.actor, pending_id=pending_id)
+        if pending.operation != str(op):
+            raise Http404
+        data = _querydict(typed)
+    source = data if data is not None else request.GET
+    start = _start(request, kind, source)
+    form = form_class(data, start=start, **({"operation": str(op)} if issubclass(form_class, forms.NewPersonsForm) else {}))
+    context = {"pending_id": pending_id, "cancel_url": _cancel_url(start)}
+    if request.method == "POST" and not request.POST.get("back"):
         error = None
         if form.is_valid():
             try:
-                payload = _resolve_numbers(request, form.payload(request.POST))
+                payload = _resolve_numbers(request, form.payload(data))
                 preview = verification.change_preview(actor=request.actor, operation=str(op), payload=payload)
             except djforms.ValidationError as exc:
                 error = {"message": " ".join(exc.messages)}
             except DomainError as exc:
-                error = {"message": exc.message, "code": str(exc.code), "field": exc.field,
-                         "fields": (exc.details or {}).get("fields")}
+                placed = _field_errors(form, exc)
+                error = {"message": exc.message if not placed else "入力内容に誤りがあります。赤字の項目を確認してください。",
+                         "code": str(exc.code)}
             else:
                 return render(request, "counter/confirm.html", {
-                    **_form_context(request, op, form, start), "preview": preview,
-                    "payload": json.dumps(payload, ensure_ascii=False), "title": f"確認（{OPERATION_LABELS[op]}）",
-                    "help": "confirm"})
+                    **_form_context(request, op, form, start, data=data), **context, "preview": preview,
+                    "payload": json.dumps(payload, ensure_ascii=False),
+                    "entered": json.dumps(_entered(data), ensure_ascii=False),
+                    "title": f"確認（{OPERATION_LABELS[op]}）", "help": "confirm"})
         else:
-            error = {"message": "入力内容に誤りがあります。赤字の項目を確認してください。"}
-        return render(request, "counter/change_form.html", _form_context(request, op, form, start, error), status=200)
-    return render(request, "counter/change_form.html", _form_context(request, op, form, start))
+            error = {"message": "入力内容に誤りがあります。赤字の項目をすべて確認してください。"}
+        return render(request, "counter/change_form.html",
+                      {**_form_context(request, op, form, start, error, data=data), **context}, status=200)
+    return render(request, "counter/change_form.html", {**_form_context(request, op, form, start, data=data), **context})
 
 
 @require_POST
@@ -279,12 +377,15 @@ def change_commit(request, slug: str):
         return refuse(request, f"change.{op}")
     try:
         payload = json.loads(request.POST.get("payload") or "")
+        entered = json.loads(request.POST.get("entered") or "{}")
     except ValueError:
         raise DomainError(ErrorCode.INVALID_INPUT, "入力内容を読み取れませんでした。最初から入力してください。") from None
-    entered = verification.change_enter(actor=request.actor, operation=str(op), payload=payload)
-    if isinstance(entered, PendingChange):
-        return redirect("counter:pending_detail", pending_id=entered.id)
-    return redirect("counter:change_done", change_id=entered.change_id)
+    entered_change = verification.change_enter(actor=request.actor, operation=str(op), payload=payload,
+                                               form_data=entered if isinstance(entered, dict) else {},
+                                               resubmit_of=_pending_id(request.POST.get("pending")))
+    if isinstance(entered_change, PendingChange):
+        return redirect("counter:pending_detail", pending_id=entered_change.id)
+    return redirect("counter:change_done", change_id=entered_change.change_id)
 
 
 @counter_view(Perm.PERSON_VIEW)
@@ -298,7 +399,7 @@ def receipt(request, change_id: int):
     """住民異動届受理通知 [580]: printable on the day or later."""
     change = selectors.change_get(actor=request.actor, change_id=change_id)
     # POSTed: the 届出人's name must not travel in a URL (server and proxy logs, history).
-    notifier = (request.POST.get("notifier") or "").strip()[:60]
+    notifier = (request.POST.get("notifier") or "").strip()[:60] or change["notifier_name"]
     return render(request, "counter/receipt.html", {"change": change, "notifier": notifier,
                                                     "municipality": Municipality.objects.first(),
                                                     "title": "住民異動届受理通知"})

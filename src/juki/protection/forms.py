@@ -13,8 +13,7 @@ def _text(label, *, required=False, max_length=60, **attrs):
 
 
 class SupportForm(Form):
-    atena_number = _text("支援対象者の宛名番号", max_length=20, inputmode="numeric")
-    person = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    person = forms.IntegerField(widget=forms.HiddenInput)  # chosen by search, never typed
     kind = forms.ChoiceField(label="種別", choices=SupportMeasure.Kind.choices)
     applied_on = WarekiDateField(label="申出日")
     provisional = forms.TypedChoiceField(
@@ -29,13 +28,6 @@ class SupportForm(Form):
     offender_birth_date = WarekiDateField(label="相手方の生年月日", required=False)
     offender_atena_number = _text("相手方の宛名番号（住民の場合）", max_length=20, inputmode="numeric")
     offender_note = _text("相手方の住所・その他", max_length=400)
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("atena_number") and not data.get("person"):
-            self.add_error("atena_number", "支援対象者の宛名番号を入力してください。")
-        return data
-
 
 class EndForm(Form):
     reason = _text("終了の理由", required=True, max_length=200)

@@ -24,6 +24,7 @@ from juki.audit.models import Category
 from juki.core.errors import DomainError, ErrorCode, NotFoundError, required_text
 from juki.core.wareki import display_date
 from juki.register import textnorm
+from juki.register.services import people
 from juki.register.models import Household, Person, PersonVersion, Status
 
 from . import enforcement, linkage, terms
@@ -79,11 +80,40 @@ def person_by_atena(*, actor: Actor, atena_number: str) -> int:
     """The internal id of a person named by 宛名番号 on the registration screen."""
     with gate.open(actor, function="support.lookup", perm=Perm.SUPPORT_MEASURE_MANAGE,
                    criteria={"atena_number": atena_number}) as session:
-        pid = Person.objects.filter(atena_number=(atena_number or "").strip()).values_list("id", flat=True).first()
+        pid = Person.objects.filter(atena_number=textnorm.register_number(atena_number)).values_list("id", flat=True).first()
         if pid is None:
             raise NotFoundError("入力された宛名番号の住民はいません。")
         session.record([pid])
         return pid
+
+
+def support_preview(*, actor: Actor, person_id: int, member_numbers: Iterable[str] = (),
+                    offender_number: str = "") -> dict:
+    """Who a 支援措置 being registered names, for its confirmation step (issue 12): the 申出者 with
+    name, birth date and address; each 宛名番号 typed for 併せて支援を求める者 and for a resident
+    相手方 turned into that person's name and birth date, so a mistyped number is seen, not saved."""
+    with gate.open(actor, function="support.lookup", perm=Perm.SUPPORT_MEASURE_MANAGE,
+                   criteria={"person_id": person_id}) as session:
+        def by_number(number: str, field: str) -> int:
+            pid = Person.objects.filter(atena_number=textnorm.register_number(number)).values_list("id", flat=True).first()
+            if pid is None:
+                raise NotFoundError(f"宛名番号 {textnorm.digits(number)[:12]} の住民はいません。番号を確認してください。",
+                                    field=field)
+            return pid
+
+        members = [by_number(n, "member_atena_numbers") for n in member_numbers if n.strip()]
+        offender = by_number(offender_number, "offender_atena_number") if offender_number.strip() else None
+        ids = [person_id, *members, *([offender] if offender else [])]
+        session.record(ids)
+        names = _names(ids)
+        if person_id not in names:
+            raise NotFoundError("指定された住民が見つかりません。")
+        current = PersonVersion.objects.select_related("town__ward__municipality").get(
+            person_id=person_id, person__current_id=F("id"))
+        person = names[person_id] | {"address": people.address_text(current.town, current.banchi, current.katagaki,
+                                                                     prefecture=False)}
+        return {"person": person, "members": [names[m] for m in members if m in names],
+                "offender": names.get(offender) if offender else None}
 
 
 # --- 支援措置 [440] --------------------------------------------------------------------------------
@@ -169,7 +199,8 @@ def support_register(*, actor: Actor, person_id: int, kind: str, applied_on: dt.
         if person_id in member_ids:
             raise DomainError(ErrorCode.INVALID_INPUT, "申出者を「併せて支援を求める者」に含めないでください。", field="members")
         _require_persons({person_id, *member_ids, *([offender.person_id] if offender.person_id else [])})
-        name, kana, birth = offender.name.strip(), offender.kana.strip(), offender.birth_date
+        # The 相手方's フリガナ is kept like every other: full-width katakana, whatever was typed.
+        name, kana, birth = offender.name.strip(), people.kana(offender.kana), offender.birth_date
         if offender.person_id:
             if offender.person_id == person_id or offender.person_id in member_ids:
                 raise DomainError(ErrorCode.INVALID_INPUT, "相手方に支援対象者を指定することはできません。", field="offender")

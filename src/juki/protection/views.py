@@ -14,9 +14,8 @@ from juki.register.models import Municipality
 from . import forms, services, terms
 
 
-def _ids(request, text: str) -> list[int]:
-    return [services.person_by_atena(actor=request.actor, atena_number=n.strip())
-            for n in (text or "").replace("、", ",").split(",") if n.strip()]
+def _term_text(start) -> str:
+    return f"{display_date(start)}から{display_date(terms.term_end(start))}まで"
 
 
 # --- 支援措置 [440] --------------------------------------------------------------------------------
@@ -31,29 +30,56 @@ def support_list(request):
         "title": "支援措置の一覧", "help": "support"})
 
 
+def _numbers(text: str) -> list[str]:
+    return [n.strip() for n in (text or "").replace("、", ",").replace("，", ",").split(",") if n.strip()]
+
+
 @counter_view(Perm.SUPPORT_MEASURE_MANAGE)
 def support_new(request):
-    form = forms.SupportForm(request.POST or None, initial={"person": request.GET.get("person")})
+    """登録 starts from a person found by search (their 抑止・支援措置 screen), never from a bare
+    宛名番号; every number typed for others is shown as a name on the confirmation (issue 12)."""
+    raw_person = request.POST.get("person") or request.GET.get("person")
+    if not raw_person:
+        return render(request, "protection/support_start.html", {"title": "支援措置の登録", "help": "support"})
+    try:
+        person_id = int(raw_person)
+    except ValueError:
+        raise Http404 from None
+    form = forms.SupportForm(request.POST or None, initial={"person": person_id})
+    preview = services.support_preview(actor=request.actor, person_id=person_id)
     error = None
+    context = {"form": form, "who": preview["person"], "title": "支援措置の登録", "help": "support"}
+    if request.method == "POST" and request.POST.get("back"):
+        return render(request, "protection/support_new.html", context)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            person_id = d["person"] or _ids(request, d["atena_number"])[0]
-            offender_ids = _ids(request, d["offender_atena_number"])
+            preview = services.support_preview(actor=request.actor, person_id=person_id,
+                                               member_numbers=_numbers(d["member_atena_numbers"]),
+                                               offender_number=d["offender_atena_number"])
+            if not request.POST.get("confirmed"):
+                return render(request, "protection/support_confirm.html", {
+                    **context, "preview": preview, "d": d, "title": "支援措置の登録（確認）",
+                    "kind_label": dict(form.fields["kind"].choices).get(d["kind"], ""),
+                    "term": _term_text(d["start"] or d["applied_on"])})
             measure = services.support_register(
                 actor=request.actor, person_id=person_id, kind=d["kind"], applied_on=d["applied_on"],
                 provisional=d["provisional"], start=d["start"],
-                members=[(pid, "") for pid in _ids(request, d["member_atena_numbers"])],
+                members=[(m["person_id"], "") for m in preview["members"]],
                 offender=services.Offender(name=d["offender_name"], kana=d["offender_kana"],
                                            birth_date=d["offender_birth_date"], note=d["offender_note"],
-                                           person_id=offender_ids[0] if offender_ids else None))
+                                           person_id=preview["offender"]["person_id"] if preview["offender"] else None))
         except DomainError as exc:
-            error = exc.message
+            if exc.field and exc.field in form.fields:
+                form.add_error(exc.field, exc.message)
+                error = "入力内容に誤りがあります。赤字の項目を確認してください。"
+            else:
+                error = exc.message
         else:
             return redirect("protection:support_detail", measure_id=measure["id"])
     elif request.method == "POST":
         error = "入力内容に誤りがあります。赤字の項目を確認してください。"
-    return render(request, "protection/support_new.html", {"form": form, "error": error, "title": "支援措置の登録", "help": "support"})
+    return render(request, "protection/support_new.html", {**context, "error": error})
 
 
 @counter_view(Perm.SUPPORT_MEASURE_MANAGE)

@@ -36,6 +36,11 @@ class Municipality(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def mayor(self) -> str:
+        """「北九州市長」: the title as configured (it already names the city), else 名称＋長."""
+        return self.mayor_title or f"{self.name}長"
+
 
 class Ward(models.Model):
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="wards")
@@ -174,6 +179,11 @@ class Change(models.Model):
     late_notification = models.BooleanField("届出期間経過", default=False, db_index=True)
     cancels = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="cancelled_by")
     note = models.TextField("留意事項・職権記録", blank=True)
+    # The 届出人 as the clerk recorded them (本人, 世帯主, 代理人 …): a third party's name, kept
+    # with the change it notified and never sent to the systems around the register.
+    notifier_name = models.CharField("届出人", max_length=60, blank=True, default="", db_default="")
+    notifier_relationship = models.CharField("届出人と本人との関係", max_length=20, blank=True, default="",
+                                             db_default="")
     # Two-person verification (C10): `operator` entered it, `approved_by` made it 本登録.
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
@@ -397,9 +407,36 @@ class PendingChange(models.Model):
     reviewed_at = models.DateTimeField("審査日時", null=True, blank=True)
     review_comment = models.TextField("差戻し理由", blank=True)
     change = models.OneToOneField(Change, null=True, blank=True, on_delete=models.PROTECT, related_name="pending")
+    # What the clerk typed on the counter's form (個人番号 sealed with the payload's), so a returned
+    # entry opens pre-filled for correction; empty for entries made through the API.
+    form_data = models.JSONField("入力画面の内容", default=dict, blank=True)
 
     objects = GuardedManager()
 
     class Meta:
         verbose_name = verbose_name_plural = "仮登録"
         base_manager_name = "objects"
+
+
+class PendingEvent(models.Model):
+    """The history of a 仮登録: entered, returned with a reason, resubmitted, approved, withdrawn."""
+
+    class Kind(models.TextChoices):
+        ENTERED = "entered", "仮登録"
+        RETURNED = "returned", "差戻し"
+        RESUBMITTED = "resubmitted", "修正して再提出"
+        APPROVED = "approved", "本登録"
+        WITHDRAWN = "withdrawn", "取下げ"
+
+    pending = models.ForeignKey(PendingChange, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField("内容", max_length=12, choices=Kind.choices)
+    at = models.DateTimeField("日時", auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField("理由", blank=True)
+
+    objects = GuardedManager()  # the reason may name the person
+
+    class Meta:
+        verbose_name = verbose_name_plural = "仮登録の経過"
+        base_manager_name = "objects"
+        ordering = ("at", "id")

@@ -213,7 +213,7 @@ def person_history(*, actor: Actor, person_id: int) -> list[dict]:
         session.record([person_id])
         protection.guard_read(session, [person_id])
         versions = (
-            PersonVersion.objects.select_related(*_VERSION_RELATED, "change__operator", "change__terminal")
+            PersonVersion.objects.select_related(*_VERSION_RELATED, "change__operator", "change__approved_by", "change__terminal")
             .filter(person_id=person_id)
             .order_by("seq")
         )
@@ -228,12 +228,25 @@ def person_history(*, actor: Actor, person_id: int) -> list[dict]:
                 "notified_on": _date(c.notified_on),
                 "processed_at": c.processed_at.isoformat(),
                 "operator": c.operator.username if c.operator else c.system,
+                # For the screen: staff by name, the data migration and batch jobs by what they are.
+                "operator_display": _operator_display(c),
                 "terminal": c.terminal.code if c.terminal else "",
                 "late_notification": c.late_notification,
                 "cancels_change_id": c.cancels_id,
             }
             out.append(item)
         return out
+
+
+def _operator_display(c: Change) -> str:
+    if c.operator is not None:
+        who = c.operator.full_name or c.operator.username
+        if c.approved_by_id:
+            who += f"（審査 {c.approved_by.full_name or c.approved_by.username}）"
+        return who
+    if c.system == "seed" or c.operation == reasons.Operation.SEED:
+        return "移行データ"
+    return f"バッチ処理（{c.system}）" if c.system else ""
 
 
 def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = None) -> dict:
@@ -353,8 +366,11 @@ def change_get(*, actor: Actor, change_id: int) -> dict:
             "operation_label": reasons.OPERATION_LABELS.get(reasons.Operation(change.operation), change.operation),
             "event_date": _date(change.event_date),
             "notified_on": _date(change.notified_on),
-            "operator": change.operator.username if change.operator else change.system,
-            "approved_by": change.approved_by.username if change.approved_by else "",
+            # Staff are shown by name (the ids are in the access log), as on every screen.
+            "operator": (change.operator.full_name or change.operator.username) if change.operator else change.system,
+            "approved_by": (change.approved_by.full_name or change.approved_by.username) if change.approved_by else "",
+            "notifier_name": change.notifier_name,
+            "notifier_relationship": change.notifier_relationship,
             "persons": [version_dict(v, session=session) for v in versions],
             "before": {pid: version_dict(v, session=session) for pid, v in before.items()},
         }

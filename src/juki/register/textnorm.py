@@ -16,8 +16,8 @@ import unicodedata
 
 import jaconv
 
-__all__ = ["VARIANTS", "InvalidText", "clean_text", "forbidden_characters", "is_kana", "kana_key", "name_key",
-           "prefix_upper", "text_key"]
+__all__ = ["VARIANTS", "InvalidText", "clean_text", "digits", "forbidden_characters", "is_kana", "kana_key",
+           "name_key", "prefix_upper", "register_number", "text_key"]
 
 # --- 異体字 -------------------------------------------------------------------------------------
 
@@ -305,3 +305,20 @@ def clean_text(value: str | None, *, label: str, inner_space: bool = True) -> st
     if not inner_space and any(c in _SPACES for c in text):
         raise InvalidText(f"{label}の中に空白は入れられません。氏と名は、それぞれの欄に分けて入力してください。")
     return text
+
+
+# --- numbers typed at the counter ---------------------------------------------------------------
+
+_DIGIT_SEPARATORS = str.maketrans("", "", " 　-‐－ー")
+
+
+def digits(text: str | None) -> str:
+    """A number as typed — full- or half-width, with spaces or hyphens — as ASCII digits and letters
+    (宛名番号, 世帯番号, 住民票コード, 個人番号 and 在留カード等番号 are compared in this form)."""
+    return jaconv.z2h(text or "", kana=False, digit=True, ascii=True).translate(_DIGIT_SEPARATORS).upper()
+
+
+def register_number(text: str | None, length: int = 10) -> str:
+    """宛名番号・世帯番号: `digits`, and the leading zeros restored when fewer were typed (169862)."""
+    value = digits(text)
+    return value.zfill(length) if value.isdigit() and 0 < len(value) < length else value

@@ -95,6 +95,12 @@ class NewPersonSerializer(StrictSerializer):
 class _Dated(StrictSerializer):
     event_date = serializers.DateField(help_text="異動日")
     notified_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="届出日")
+    # No defaults: absent unless given, so the services' own keyword arguments stay as they are
+    # (`verification.run` takes these two out and records them on the Change).
+    notifier_name = serializers.CharField(max_length=60, required=False, allow_blank=True,
+                                          help_text="届出人の氏名（本人・世帯主・代理人など）")
+    notifier_relationship = serializers.CharField(max_length=20, required=False, allow_blank=True,
+                                                  help_text="届出人と本人との関係（本人、世帯主、代理人 など）")
 
 
 class _HeadChangeAlong(serializers.Serializer):

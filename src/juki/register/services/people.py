@@ -45,10 +45,17 @@ def postal_text(code: str | None) -> str:
 
 def address_fields(address: Address, town: Town | None = None) -> dict:
     town = town or resolve_town(address.town_code)
-    banchi = (address.banchi or "").strip()
+    banchi = banchi_text(address.banchi)
     if not banchi:
         raise DomainError(ErrorCode.INVALID_INPUT, "番地を入力してください。", field="banchi")
     return {"town_id": town.id, "banchi": banchi, "katagaki": (address.katagaki or "").strip()}
+
+
+def banchi_text(text: str | None) -> str:
+    """番地 with half-width digits and hyphens, whatever width was typed (「２番3号」 → 「2番3号」),
+    so one address is never stored in two forms (glossary: 番地)."""
+    value = jaconv.z2h((text or "").strip(), kana=False, digit=True, ascii=False)
+    return value.replace("－", "-").replace("‐", "-").replace("ｰ", "-")
 
 
 def kana(text: str | None) -> str:

@@ -53,6 +53,12 @@ class Criteria:
         for name, value in asdict(self).items():
             if isinstance(value, str):
                 setattr(self, name, value.strip())
+        # Numbers as typed (full width, spaces, without the leading zeros): one rule, the glossary's.
+        self.atena_number = textnorm.register_number(self.atena_number)
+        self.household_number = textnorm.register_number(self.household_number)
+        self.resident_code = textnorm.digits(self.resident_code)
+        self.my_number = textnorm.digits(self.my_number)
+        self.residence_card_number = textnorm.digits(self.residence_card_number)
         return self
 
     def identifiers(self) -> dict[str, str]:

@@ -22,21 +22,31 @@ from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
 from juki.protection import enforcement as protection
 
 from .. import selectors
-from ..models import PendingChange, Person, Status
+from ..models import Household, PendingChange, PendingEvent, Person, Status
 from ..operations import OPERATIONS
 from ..reasons import OPERATION_LABELS, Operation
-from .writer import Approval, ChangeResult, HouseholdRef, PersonRef, approving
+from . import entry
+from .writer import Approval, ChangeResult, HouseholdRef, Notifier, PersonRef, approving, notified_by
 
 _SEALED = "__sealed__"
 
 # Items compared on the confirmation screen, in the order of the 住民票 [1010 is the household order].
+# Every item a change can write is here (issue 12: a reviewer approves only what they saw).
 COMPARED = [
-    ("name", "氏名"), ("kana", "フリガナ"), ("birth_date", "生年月日"), ("sex", "性別"),
+    ("resident_kind", "住民種別"), ("name", "氏名"), ("kana", "フリガナ"), ("former_surname", "旧氏"), ("former_surname_kana", "旧氏フリガナ"),
+    ("birth_date", "生年月日"), ("sex", "性別"),
     ("relationship", "続柄"), ("household_number", "世帯番号"), ("address", "住所"),
-    ("domicile", "本籍"), ("domicile_head", "筆頭者"), ("status_label", "状態"),
+    ("became_resident_on", "住民となった年月日"), ("address_set_on", "住所を定めた年月日"), ("notified_on", "届出日"),
+    ("previous_address", "従前の住所"),
+    ("domicile", "本籍"), ("domicile_head", "筆頭者"), ("status_label", "状態"), ("removed_on", "消除日"),
     ("resident_code", "住民票コード"), ("my_number", "個人番号"), ("nationality", "国籍・地域"),
-    ("alias_name", "通称"), ("residence_status", "在留資格"), ("stay_expires_on", "在留期間の満了の日"),
-    ("move_out_address", "転出先"),
+    ("kanji_name", "漢字氏名"), ("alias_name", "通称"), ("alias_name_kana", "通称フリガナ"),
+    ("article_30_45_category", "第30条の45に規定する区分"), ("residence_status", "在留資格"),
+    ("period_of_stay", "在留期間"), ("stay_expires_on", "在留期間の満了の日"),
+    ("residence_card_number", "在留カード等番号"),
+    ("move_out_address", "転出先"), ("move_out_planned_on", "転出予定日"),
+    ("move_out_confirmed_address", "転出先（確定）"), ("move_out_confirmed_on", "転出年月日（確定）"),
+    ("move_in_notice_on", "転入通知を受けた日"),
 ]
 
 
@@ -139,6 +149,7 @@ def _flat(person: dict | None) -> dict[str, str]:
         return (value or {}).get("display", "") if isinstance(value, dict) else (value or "")
 
     return {
+        "resident_kind": "外国人住民" if person.get("resident_kind") == "F" else "日本人住民",
         "name": f"{name['family_name']}　{name['given_name']}".strip(),
         "kana": f"{name['family_name_kana']}　{name['given_name_kana']}".strip(),
         "birth_date": d(person["birth_date"]),
@@ -146,17 +157,28 @@ def _flat(person: dict | None) -> dict[str, str]:
         "relationship": person["relationship"],
         "household_number": person["household_number"],
         "address": person["address"]["display"],
+        "former_surname": name.get("former_surname", ""),
+        "former_surname_kana": name.get("former_surname_kana", ""),
+        "became_resident_on": d(person.get("became_resident_on")),
+        "address_set_on": d(person.get("address_set_on")),
+        "notified_on": d(person.get("notified_on")),
+        "previous_address": person.get("previous_address", ""),
         "domicile": person["domicile"],
         "domicile_head": person["domicile_head"],
         "status_label": person["status_label"],
+        "removed_on": d(person.get("removed_on")),
         "resident_code": person["resident_code"],
         # Never the number itself on a comparison screen: only whether one is recorded.
         "my_number": "記載あり" if person["has_my_number"] else "",
-        "nationality": foreign.get("nationality", ""),
-        "alias_name": foreign.get("alias_name", ""),
-        "residence_status": foreign.get("residence_status", ""),
+        **{k: foreign.get(k, "") for k in ("nationality", "kanji_name", "alias_name", "alias_name_kana",
+                                           "article_30_45_category", "residence_status", "period_of_stay",
+                                           "residence_card_number")},
         "stay_expires_on": d(foreign.get("stay_expires_on")),
         "move_out_address": person["move_out"]["planned_address"],
+        "move_out_planned_on": d(person["move_out"].get("planned_on")),
+        "move_out_confirmed_address": person["move_out"].get("confirmed_address", ""),
+        "move_out_confirmed_on": d(person["move_out"].get("confirmed_on")),
+        "move_in_notice_on": d(person["move_out"].get("notice_on")),
     }
 
 
@@ -165,6 +187,15 @@ def _person_now(actor: Actor, person_id: int) -> dict | None:
         return selectors.person_get(actor=actor, person_id=person_id)
     except NotFoundError:
         return None
+
+
+def run(spec, *, actor: Actor, kwargs: dict) -> ChangeResult:
+    """Call the operation's service with the 届出人 (common to every 届出) set for the writer."""
+    kwargs = dict(kwargs)
+    notifier = Notifier(name=(kwargs.pop("notifier_name", "") or "").strip(),
+                        relationship=(kwargs.pop("notifier_relationship", "") or "").strip())
+    with notified_by(notifier):
+        return spec.service(actor=actor, **kwargs)
 
 
 def change_preview(*, actor: Actor, operation: str, payload: dict) -> dict:
@@ -176,7 +207,7 @@ def change_preview(*, actor: Actor, operation: str, payload: dict) -> dict:
                    criteria={"operation": operation}) as session:
         try:
             with transaction.atomic():
-                result: ChangeResult = spec.service(actor=actor, **kwargs)
+                result: ChangeResult = run(spec, actor=actor, kwargs=kwargs)
                 captured["result"] = result
                 captured["after"] = {p["id"]: _person_now(actor, p["id"]) for p in result.persons}
                 raise _Rollback
@@ -189,6 +220,9 @@ def change_preview(*, actor: Actor, operation: str, payload: dict) -> dict:
             raise
         result = captured["result"]
         existing = set(Person.objects.filter(pk__in=[p["id"] for p in result.persons]).values_list("id", flat=True))
+        households = [v["id"] for v in (payload.get("destination"), payload.get("target"))
+                      if isinstance(v, dict) and v.get("id") is not None]
+        numbers = dict(Household.objects.filter(pk__in=households).values_list("id", "number")) if households else {}
         session.record(existing)
         if protection.protected_ids(existing):
             session.flag(protection.FLAG)
@@ -207,9 +241,11 @@ def change_preview(*, actor: Actor, operation: str, payload: dict) -> dict:
             "is_new": before is None,
             "rows": rows,
         })
+    names = {p["person_id"]: p["name"] for p in people if p["person_id"]}
     return {
         "operation": operation,
         "operation_label": OPERATION_LABELS.get(Operation(operation), operation),
+        "entry": entry.rows(operation, payload, names=names, household_numbers=numbers),
         "people": people,
         "warnings": result.warnings,
         "person_ids": sorted(existing),
@@ -248,13 +284,18 @@ def _seal_payload(payload: dict) -> tuple[dict, str, bytes | None]:
     """Take every 個人番号 out of the payload into one sealed blob."""
     numbers: list[str] = []
 
+    def seal(value) -> str:
+        if not value:
+            return value
+        numbers.append(str(value))
+        return f"{_SEALED}{len(numbers) - 1}"
+
     def walk(value):
         if isinstance(value, dict):
             out = {}
             for k, v in value.items():
-                if k == "my_number" and v:
-                    numbers.append(str(v))
-                    out[k] = f"{_SEALED}{len(numbers) - 1}"
+                if (k == "my_number" or k.endswith("-my_number")) and v:  # the payload's and the form's
+                    out[k] = [seal(x) for x in v] if isinstance(v, list) else seal(v)
                 else:
                     out[k] = walk(v)
             return out
@@ -269,9 +310,11 @@ def _seal_payload(payload: dict) -> tuple[dict, str, bytes | None]:
     return clean, key_id, blob
 
 
-def _unseal_payload(pending: PendingChange) -> dict:
+def _unseal_payload(pending: PendingChange, *, form: bool = False) -> dict:
+    """The entry's payload (or, with `form`, what was typed on the counter's form), 個人番号 unsealed."""
+    value = pending.form_data if form else pending.payload
     if not pending.sealed:
-        return pending.payload
+        return value
     numbers = mynumber.unseal_values(pending.sealed_key_id, pending.sealed)
 
     def walk(value):
@@ -283,7 +326,7 @@ def _unseal_payload(pending: PendingChange) -> dict:
             return numbers[int(value[len(_SEALED):])]
         return value
 
-    return walk(pending.payload)
+    return walk(value)
 
 
 # What a user without `support.manage` sees of an entry about a protected person (ADR 0009).
@@ -300,40 +343,75 @@ def _summary(preview: dict, *, protected: bool = False) -> str:
     return f"{preview['operation_label']} {who}".strip()[:200]
 
 
-def pending_submit(*, actor: Actor, operation: str, payload: dict) -> PendingChange:
-    """仮登録: checked by a dry run now, committed only by another user's approval."""
+def pending_submit(*, actor: Actor, operation: str, payload: dict, form_data: dict | None = None,
+                   resubmit_of: int | None = None) -> PendingChange:
+    """仮登録: checked by a dry run now, committed only by another user's approval.
+
+    `resubmit_of` names a returned (差戻し) entry of the same clerk: it is corrected in place and
+    goes back to the reviewers, its history (entered, returned with the reason, resubmitted) kept."""
     preview = change_preview(actor=actor, operation=operation, payload=payload)
-    with gate.open(actor, function="pending.submit", perm=Perm.PERSON_CHANGE,
-                   criteria={"operation": operation}) as session:
+    with gate.open(actor, function="pending.resubmit" if resubmit_of else "pending.submit", perm=Perm.PERSON_CHANGE,
+                   criteria={"operation": operation, **({"pending_id": resubmit_of} if resubmit_of else {})}) as session:
         with transaction.atomic():
             ids = preview["person_ids"]
+            returned = None
+            if resubmit_of is not None:
+                returned = _get(resubmit_of, lock=True)
+                session.record(returned.person_ids)
+                _check_own(actor, returned)
+                if returned.state != PendingChange.State.REJECTED or returned.operation != operation:
+                    raise DomainError(ErrorCode.PENDING_CLOSED,
+                                      f"この仮登録は「{returned.get_state_display()}」のため、修正して再提出できません。")
             if ids:
-                for other in PendingChange.objects.select_for_update().filter(state=PendingChange.State.PENDING):
+                others = PendingChange.objects.select_for_update().filter(state=PendingChange.State.PENDING)
+                for other in others.exclude(pk=resubmit_of) if resubmit_of else others:
                     if set(other.person_ids) & set(ids):
                         raise DomainError(ErrorCode.PENDING_EXISTS,
                                           "この方には審査待ち（仮登録）の異動があります。先にその審査を終えてください。")
-            clean, key_id, blob = _seal_payload(payload)
+            sealed, key_id, blob = _seal_payload({"payload": payload, "form": form_data or {}})
             terminal = actor.terminal
             protected = bool(protection.protected_ids(ids))
             if protected:
                 session.flag(protection.FLAG)
-            pending = PendingChange.objects.create(
-                operation=operation, payload=clean, sealed_key_id=key_id, sealed=blob,
-                summary=_summary(preview, protected=protected),
-                person_ids=ids, ward=getattr(terminal, "ward", None), entered_by=actor.user, entered_terminal=terminal,
-            )
+            fields = dict(payload=sealed["payload"], form_data=sealed["form"], sealed_key_id=key_id, sealed=blob,
+                          summary=_summary(preview, protected=protected), person_ids=ids)
+            if returned is not None:
+                for name, value in fields.items():
+                    setattr(returned, name, value)
+                returned.state = PendingChange.State.PENDING
+                returned.save(update_fields=[*fields, "state"])
+                pending = returned
+                kind = PendingEvent.Kind.RESUBMITTED
+            else:
+                pending = PendingChange.objects.create(
+                    operation=operation, ward=getattr(terminal, "ward", None), entered_by=actor.user,
+                    entered_terminal=terminal, **fields)
+                kind = PendingEvent.Kind.ENTERED
+            _event(pending, kind, actor)
             session.record(ids)
             session.criteria["pending_id"] = pending.id
     return pending
 
 
-def change_enter(*, actor: Actor, operation: str, payload: dict) -> PendingChange | ChangeResult:
+def _event(pending: PendingChange, kind: str, actor: Actor, comment: str = "") -> None:
+    PendingEvent.objects.create(pending=pending, kind=kind, by=actor.user, comment=comment)
+
+
+def _check_own(actor: Actor, pending: PendingChange) -> None:
+    if actor.user is None or pending.entered_by_id != actor.user.pk:
+        raise AccessDenied("入力内容の修正・取下げは、入力した職員本人だけが行えます。")
+
+
+def change_enter(*, actor: Actor, operation: str, payload: dict, form_data: dict | None = None,
+                 resubmit_of: int | None = None) -> PendingChange | ChangeResult:
     """An entry from the counter: 仮登録 for review where two-person verification is on (the
-    default, C10), committed at once where the city has turned it off."""
-    if two_person_required() or identity_correction(operation, payload, actor=actor):
-        return pending_submit(actor=actor, operation=operation, payload=payload)
+    default, C10), committed at once where the city has turned it off. A returned entry that is
+    corrected always goes back to review: it was entered under review."""
+    if two_person_required() or resubmit_of is not None or identity_correction(operation, payload, actor=actor):
+        return pending_submit(actor=actor, operation=operation, payload=payload, form_data=form_data,
+                              resubmit_of=resubmit_of)
     spec = operation_spec(operation)
-    return spec.service(actor=actor, **spec.kwargs(payload))
+    return run(spec, actor=actor, kwargs=spec.kwargs(payload))
 
 
 def change_commit(*, actor: Actor, operation: str, kwargs: dict) -> ChangeResult:
@@ -349,7 +427,7 @@ def change_commit(*, actor: Actor, operation: str, kwargs: dict) -> ChangeResult
             raise DomainError(ErrorCode.REVIEW_REQUIRED,
                               "審査（二者確認）を行う設定のため、異動を直接登録することはできません。"
                               "仮登録（POST /api/v1/pending）として入力し、別の職員の審査を受けてください。")
-    return operation_spec(operation).service(actor=actor, **kwargs)
+    return run(operation_spec(operation), actor=actor, kwargs=kwargs)
 
 
 def _pending_dict(p: PendingChange) -> dict:
@@ -357,6 +435,7 @@ def _pending_dict(p: PendingChange) -> dict:
         "id": p.id,
         "operation": p.operation,
         "operation_label": OPERATION_LABELS.get(Operation(p.operation), p.operation),
+        "slug": p.operation.replace("_", "-"),
         "summary": p.summary,
         "state": p.state,
         "state_label": p.get_state_display(),
@@ -425,9 +504,13 @@ def pending_get(*, actor: Actor, pending_id: int) -> dict:
         session.record(pending.person_ids)
         out = _pending_dict(pending)
         if _mask(session, out, protection.protected_ids(pending.person_ids)):
-            return out | {"payload": None, "preview": None, "preview_error": None}
+            return out | {"payload": None, "preview": None, "preview_error": None, "events": []}
         payload = _unseal_payload(pending)
-    if pending.state == PendingChange.State.PENDING:
+        out["events"] = [{"kind": e.kind, "label": e.get_kind_display(), "at": timezone.localtime(e.at),
+                          "by": e.by.full_name or e.by.username, "comment": e.comment}
+                         for e in PendingEvent.objects.select_related("by").filter(pending=pending)]
+    # A returned entry is shown too: its clerk corrects it from what they entered.
+    if pending.state in (PendingChange.State.PENDING, PendingChange.State.REJECTED):
         try:
             out["preview"] = change_preview(actor=actor, operation=pending.operation, payload=payload)
             out["preview_error"] = None
@@ -463,7 +546,7 @@ def pending_approve(*, actor: Actor, pending_id: int) -> ChangeResult:
     spec = operation_spec(pending.operation)
     kwargs = spec.kwargs(payload)
     with approving(Approval(pending_id=pending.id, entered_by=pending.entered_by, entered_terminal=pending.entered_terminal)):
-        return spec.service(actor=actor, **kwargs)
+        return run(spec, actor=actor, kwargs=kwargs)
 
 
 def pending_reject(*, actor: Actor, pending_id: int, comment: str) -> None:
@@ -482,6 +565,7 @@ def pending_reject(*, actor: Actor, pending_id: int, comment: str) -> None:
             pending.reviewed_at = timezone.now()
             pending.review_comment = comment[:2000]
             pending.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment"])
+            _event(pending, PendingEvent.Kind.RETURNED, actor, comment[:2000])
 
 
 def pending_withdraw(*, actor: Actor, pending_id: int) -> None:
@@ -490,23 +574,35 @@ def pending_withdraw(*, actor: Actor, pending_id: int) -> None:
         with transaction.atomic():
             pending = _get(pending_id, lock=True)
             s.record(pending.person_ids)
-            if actor.user is None or pending.entered_by_id != actor.user.pk:
-                raise AccessDenied("取下げは入力した職員本人だけが行えます。")
+            _check_own(actor, pending)
             if pending.state not in (PendingChange.State.PENDING, PendingChange.State.REJECTED):
                 raise DomainError(ErrorCode.PENDING_CLOSED, f"この仮登録は既に「{pending.get_state_display()}」です。")
             pending.state = PendingChange.State.WITHDRAWN
             pending.save(update_fields=["state"])
+            _event(pending, PendingEvent.Kind.WITHDRAWN, actor)
+
+
+def pending_form(*, actor: Actor, pending_id: int) -> tuple[PendingChange, dict]:
+    """A returned entry and what its clerk typed (個人番号 unsealed), to correct and resubmit."""
+    with gate.open(actor, function="pending.correct", perm=Perm.PERSON_CHANGE, criteria={"pending_id": pending_id}) as s:
+        pending = _get(pending_id)
+        s.record(pending.person_ids)
+        _check_own(actor, pending)
+        if pending.state != PendingChange.State.REJECTED:
+            raise DomainError(ErrorCode.PENDING_CLOSED,
+                              f"この仮登録は「{pending.get_state_display()}」のため、修正して再提出できません。")
+        if not pending.form_data:
+            raise DomainError(ErrorCode.INVALID_INPUT,
+                              "この仮登録は入力画面の内容を持っていません（APIからの入力）。取り下げて入力し直してください。")
+        _guard_protected(s, pending)  # the person may have come under a 支援措置 since
+        return pending, _unseal_payload(pending, form=True)
 
 
 def pending_payload(*, actor: Actor, pending_id: int) -> dict:
-    """The entry, 個人番号 unsealed, for the entering clerk to correct and enter again.
-
-    No screen calls it yet (a withdrawn entry is typed again); kept with its tests for the
-    pre-filled re-entry the issue note lists."""
+    """The entry, 個人番号 unsealed, for the entering clerk (the API's correction path)."""
     with gate.open(actor, function="pending.payload", perm=Perm.PERSON_CHANGE, criteria={"pending_id": pending_id}) as s:
         pending = _get(pending_id)
         s.record(pending.person_ids)
-        if actor.user is None or pending.entered_by_id != actor.user.pk:
-            raise AccessDenied("入力内容の修正は入力した職員本人だけが行えます。")
+        _check_own(actor, pending)
         _guard_protected(s, pending)  # the person may have come under a 支援措置 since
         return _unseal_payload(pending)

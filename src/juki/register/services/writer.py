@@ -113,6 +113,27 @@ def approving(approval: Approval) -> Iterator[None]:
         _approval.reset(token)
 
 
+@dataclass(frozen=True)
+class Notifier:
+    """The 届出人 of the change being written (本人, 世帯主, 代理人 …), recorded on its Change."""
+
+    name: str = ""
+    relationship: str = ""
+
+
+_notifier: contextvars.ContextVar[Notifier | None] = contextvars.ContextVar("juki_notifier", default=None)
+
+
+@contextmanager
+def notified_by(notifier: Notifier | None) -> Iterator[None]:
+    """Every service takes the same 届出人 items: set once here instead of in 25 signatures."""
+    token = _notifier.set(notifier)
+    try:
+        yield
+    finally:
+        _notifier.reset(token)
+
+
 def today() -> dt.date:
     return timezone.localdate()
 
@@ -399,12 +420,13 @@ class ChangeWriter:
 
 def _close_pending(approval: Approval, change: Change) -> None:
     """Mark the 仮登録 approved, only if it still is pending: two reviewers cannot both commit it."""
-    from ..models import PendingChange
+    from ..models import PendingChange, PendingEvent
 
     done = PendingChange.objects.filter(pk=approval.pending_id, state=PendingChange.State.PENDING).update(
         state=PendingChange.State.APPROVED, change=change, reviewed_by=change.approved_by, reviewed_at=timezone.now())
     if done != 1:
         raise ConflictError("この仮登録は既に審査されています。一覧を更新してください。")
+    PendingEvent.objects.create(pending_id=approval.pending_id, kind=PendingEvent.Kind.APPROVED, by=change.approved_by)
 
 
 def _check_dates(event_date: dt.date, notified_on: dt.date | None, *, allow_future: bool) -> None:
@@ -439,6 +461,12 @@ def change_scope(
         perm = Perm.CHANGE_APPROVE if _approval.get() is not None else f"change.{operation}"
     with gate.open(actor, function=f"change.{operation}", perm=perm, criteria=criteria) as session:
         _check_dates(event_date, notified_on, allow_future=allow_future)
+        if notified_on is not None and notified_on < event_date and operation in reasons.NOTIFIED_OPERATIONS \
+                and operation != reasons.Operation.MOVE_OUT:
+            # Only a 転出 is notified in advance (法第24条); every other 届出 follows what it reports.
+            raise DomainError(ErrorCode.NOTIFIED_BEFORE_EVENT,
+                              "届出日が異動日より前です。転出以外の届出は、異動のあった日以後の日付になります。",
+                              field="notified_on")
         late = False
         if notified_on is not None and operation in reasons.NOTIFIED_OPERATIONS:
             start = late_after or event_date
@@ -446,6 +474,7 @@ def change_scope(
         try:
             with transaction.atomic():
                 approval = _approval.get()
+                notifier = _notifier.get() or Notifier()
                 change = sql.insert(Change(
                     operation=operation,
                     event_date=event_date,
@@ -457,6 +486,8 @@ def change_scope(
                     late_notification=late,
                     cancels=cancels,
                     note=note,
+                    notifier_name=notifier.name,
+                    notifier_relationship=notifier.relationship,
                 ))
                 writer = ChangeWriter(session=session, operation=operation, change=change)
                 if late:

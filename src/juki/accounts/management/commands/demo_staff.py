@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from juki.audit.gate import Actor
 
@@ -6,28 +7,59 @@ from ...login import needs_second_factor, totp_enrol
 from ...models import Staff, Terminal
 from ...permissions import ROLES
 from ...services import generate_password, staff_create, staff_set_password
-from juki.rights.services import role_grant_ensure
+from juki.rights.models import Section
+from juki.rights.services import current_posting, role_grant_ensure, section_create, staff_post
 
-DEMO_STAFF = [
-    ("demo-clerk", "clerk", "窓口 花子"),
-    ("demo-clerk2", "clerk", "窓口 次郎"),
-    ("demo-supervisor", "supervisor", "審査 一郎"),
-    ("demo-idmgr", "identity_manager", "市民 課長"),
-    ("demo-support", "support", "支援 由美"),
-    ("demo-auditor", "auditor", "監査 美咲"),
-    ("demo-admin", "admin", "管理 健太"),
-    ("demo-manager", "manager", "所管 課長"),
+# 所属 of the demo city (code, name, ward, system owner): the rights application names an 申請課
+# and a 利用課, so the README's tour needs them (issue 12).
+DEMO_SECTIONS = [
+    ("KOKURAKITA-SHIMIN", "小倉北区役所 市民課", "小倉北区", False),
+    ("YAHATANISHI-SHIMIN", "八幡西区役所 市民課", "八幡西区", False),
+    ("SHIMIN-SHIEN", "市民文化スポーツ局 市民課（支援措置担当）", None, False),
+    ("SOUMU-KANSA", "総務局 総務課（情報公開・監査担当）", None, False),
+    ("JOHO-SEISAKU", "デジタル市役所推進室 情報政策課", None, True),
 ]
+
+DEMO_STAFF = [  # (職員ID, 事務分担, 氏名, 所属コード)
+    ("demo-clerk", "clerk", "窓口 花子", "KOKURAKITA-SHIMIN"),
+    ("demo-clerk2", "clerk", "窓口 次郎", "YAHATANISHI-SHIMIN"),
+    ("demo-supervisor", "supervisor", "審査 一郎", "KOKURAKITA-SHIMIN"),
+    ("demo-idmgr", "identity_manager", "市民 課長", "KOKURAKITA-SHIMIN"),
+    ("demo-support", "support", "支援 由美", "SHIMIN-SHIEN"),
+    ("demo-auditor", "auditor", "監査 美咲", "SOUMU-KANSA"),
+    ("demo-admin", "admin", "管理 健太", "JOHO-SEISAKU"),
+    ("demo-manager", "manager", "所管 課長", "JOHO-SEISAKU"),
+]
+
+
+def _sections() -> dict[str, Section]:
+    from juki.register.models import Ward
+
+    actor = Actor.batch("cli.demo_staff")
+    out = {}
+    for code, name, ward_name, owner in DEMO_SECTIONS:
+        section = Section.objects.filter(code=code).first() or section_create(
+            actor=actor, code=code, name=name, ward=Ward.objects.filter(name=ward_name).first() if ward_name else None,
+            is_system_owner=owner)
+        out[code] = section
+    return out
 
 
 class Command(BaseCommand):
     help = "デモ用の職員と端末を用意し、毎回新しいパスワードを生成して表示します（固定の初期パスワードはありません）。"
 
     def handle(self, *args, **opts):
-        Terminal.objects.get_or_create(code="DEMO-01", defaults={"name": "デモ端末1", "location": "小倉北区役所 市民課"})
-        Terminal.objects.get_or_create(code="DEMO-02", defaults={"name": "デモ端末2", "location": "八幡西区役所 市民課"})
+        from juki.register.models import Ward
+
+        for code, name, location, ward in (("DEMO-01", "デモ端末1", "小倉北区役所 市民課", "小倉北区"),
+                                           ("DEMO-02", "デモ端末2", "八幡西区役所 市民課", "八幡西区")):
+            terminal, _ = Terminal.objects.get_or_create(code=code, defaults={"name": name, "location": location})
+            if terminal.ward_id is None:  # the ward its entries are listed under (審査待ち一覧の区)
+                terminal.ward = Ward.objects.filter(name=ward).first()
+                terminal.save(update_fields=["ward"])
         lines, secrets = [], []
-        for username, role, name in DEMO_STAFF:
+        sections = _sections()
+        for username, role, name, section_code in DEMO_STAFF:
             password = generate_password()
             user = Staff.objects.filter(username=username).first()
             if user is None:  # staff_create also grants the role (rights are grants, not the role field)
@@ -38,6 +70,9 @@ class Command(BaseCommand):
             user.is_staff = role == "admin"
             user.is_superuser = False
             user.save(update_fields=["is_staff", "is_superuser"])
+            if current_posting(user) is None:  # 配属 once; a later start keeps what the demo changed
+                staff_post(actor=Actor.batch("cli.demo_staff"), user=user, section=sections[section_code],
+                           on=timezone.localdate())
             lines.append(f"  {username:<16} {ROLES[role][0]:<16} {password}")
             if needs_second_factor(user):
                 enrolment = totp_enrol(actor=Actor.batch("cli.demo_staff"), user=user)
