@@ -34,10 +34,16 @@ def days_ago(n: int) -> dt.date:
     return TODAY - dt.timedelta(days=n)
 
 
+CERTIFIER_NAME = "小倉　一郎"  # the test city's mayor, printed on every certificate [310]
+
+
 @pytest.fixture
 def towns(db):
+    from juki.certificates.models import Certifier
+
     towns_load(text=DEMO_TOWNS.read_text(encoding="utf-8"), municipality_code="401005",
                municipality_name="北九州市", prefecture="福岡県")
+    Certifier.objects.create(title="北九州市長", name=CERTIFIER_NAME, valid_from=dt.date(2000, 1, 1))
 
 
 @pytest.fixture

@@ -117,10 +117,18 @@ def test_verify_page(world, api):
     number, pdf = r["X-Certificate-Number"], r.content
     page = Client()
     form = page.get(f"/verify/{number}")
-    assert form.status_code == 200 and f'value="{number}"' in form.content.decode()
+    paper = form.content.decode()
+    assert form.status_code == 200 and f'value="{number}"' in paper
+    # A paper copy's QR code: what was issued under the number, in 和暦, and whether it still holds.
+    from juki.core.wareki import to_wareki
+
+    assert f"発行番号 {number} は、{to_wareki(TODAY)}に交付した住民票の写しです。無効にはされていません。" in paper
+    assert "青木" not in paper and "城内" not in paper
+    assert "交付されていません" in page.get(f"/verify/{TODAY.year}-999999").content.decode()
     shown = page.post("/verify/", {"number": number, "pdf": SimpleUploadedFile("c.pdf", pdf, "application/pdf")})
     text = shown.content.decode()
     assert shown.status_code == 200 and "交付後に変更されていません" in text and "住民票の写し" in text
+    assert f"交付日 {to_wareki(TODAY)}" in text and TODAY.isoformat() not in text
     assert "青木" not in text and "城内" not in text
     api.post(f"/api/v1/certificates/{number}/void", {"reason": "誤交付"}, format="json")
     voided = page.post("/verify/", {"number": number, "pdf": SimpleUploadedFile("c.pdf", pdf, "application/pdf")})

@@ -388,7 +388,8 @@ def test_verification(world):
     genuine = services.certificate_verify(number=number, pdf=pdf)
     assert genuine["result"] == "genuine" and genuine["form_label"] == "住民票の写し"
     assert genuine["issued_on"] == TODAY.isoformat()
-    assert set(genuine) == {"result", "number", "form", "form_label", "issued_on", "state", "message"}  # no personal data
+    assert set(genuine) == {"result", "number", "form", "form_label", "issued_on", "issued_on_display", "state",
+                            "message"}  # no personal data
     assert services.certificate_verify(number=number, sha256=hashlib.sha256(pdf).hexdigest())["result"] == "genuine"
     assert services.certificate_verify(number=f"２０{number[2:]}", pdf=pdf)["result"] == "genuine"  # typed in full width
 

@@ -72,7 +72,7 @@ def test_move_out_tab_preview_and_issue(client, fam, world):
     assert "転出証明書" in pdf_text(pdf.content)
     assert AccessLog.objects.filter(function="print.certificate_download", criteria__inline=True).exists()
 
-    # Issued: the tab says so and sends the clerk to 再交付, which the 交付番号 screen does: the first state.
+    # Issued: the tab says so and sends the clerk to 再交付, which the 発行番号 screen does: the first state.
     page = client.get(url).content.decode()
     assert 'id="already-issued"' in page and issue.number in page
     assert "当初に交付したときの内容で" in detail and "元の転出証明書は、再交付と同時に無効になります" in detail

@@ -54,7 +54,8 @@ def test_the_certificate_prints_the_seal_and_the_registrant(actor, holder, tmp_p
     text = pdf_text(result.pdf)
     for expected in ("印鑑登録証明書", "印影", "氏名", "青木太郎", "生年月日", "昭和60年4月1日", "性別", "男",
                      "住所", "北九州市小倉北区城内1番1号", "この写しは、登録されている印影と相違ないことを証明する。",
-                     "福岡県北九州市長", f"発行番号{result.number}"):
+                     "福岡県北九州市長小倉一郎", f"発行番号{result.number}",
+                     "登録番号", holder["registration"]["number"]):
         assert expected in text, expected
     assert "アオキ" not in text  # no フリガナ on this form
     issue_row = CertificateIssue.objects.get(number=result.number)
@@ -240,7 +241,7 @@ def test_one_paid_certificate_never_becomes_several_genuine_ones(actor, clerk2, 
     certificates.certificate_void(actor=actor, number=first.number, reason="印刷を誤ったため")
     again = services.seal_certificate_reissue(actor=other, number=first.number)
     e = refused(ErrorCode.CERTIFICATE_NOT_ENTITLED, services.seal_certificate_reissue, actor=other, number=first.number)
-    assert f"すでに再交付しています（交付番号 {again.number}）" in e.message
+    assert f"すでに再交付しています（発行番号 {again.number}）" in e.message
     results = [certificates.certificate_verify(number=r.number, pdf=r.pdf)["result"] for r in (first, again)]
     assert results == ["voided", "genuine"] and CertificateIssue.objects.count() == 2
 
@@ -318,6 +319,7 @@ def test_a_foreign_residents_alias_and_kanji_name_are_printed():
     from juki.seals import render
 
     class Registration:
+        number = "000123"
         image = seal_png(12)
         image_dpi = 300
 
@@ -326,4 +328,4 @@ def test_a_foreign_residents_alias_and_kanji_name_are_printed():
               "birth_date": {"display": "1990年1月2日"}, "sex_label": "男", "address": {"display": "北九州市小倉北区城内1番1号"}}
     content = render.content(person=person, registration=Registration(), issue_number="2026-000009",
                              issued_on=dt.date(2026, 4, 1), municipality="北九州市", mayor_title="福岡県北九州市長")
-    assert content["items"][:2] == [["氏名", "NGUYEN VAN AN　阮文安"], ["通称", "中村　一郎"]]
+    assert content["items"][:3] == [["登録番号", "000123"], ["氏名", "NGUYEN VAN AN　阮文安"], ["通称", "中村　一郎"]]

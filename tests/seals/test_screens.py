@@ -183,7 +183,7 @@ def test_the_inquiry_letter_is_printed_for_a_pending_application(client, fam, tm
     path.write_bytes(r.content)
     text = "".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split())
     for expected in ("印鑑登録の申請について（照会）", "青木太郎様", "北九州市小倉北区城内1番1号", "代理人代理一郎による申請",
-                     "回答期限", "回答書", "福岡県北九州市長様", "私が申請したものに相違ありません"):
+                     "回答期限", "回答書", "福岡県北九州市長小倉一郎様", "私が申請したものに相違ありません"):
         assert expected in text, expected
     log = AccessLog.objects.filter(function="print.seal_inquiry").latest("id")
     assert log.category == "print" and list(log.subjects.values_list("person_id", flat=True)) == [fam["head"]]

@@ -30,6 +30,7 @@ class Staff(AbstractUser):
         "register.municipality": Perm.MASTER_EDIT, "register.ward": Perm.MASTER_EDIT,
         "register.town": Perm.MASTER_EDIT, "register.building": Perm.MASTER_EDIT,
         "accounts.terminal": Perm.MASTER_EDIT, "rights.section": Perm.MASTER_EDIT,
+        "certificates.certifier": Perm.MASTER_EDIT,
     }
 
     def set_password(self, raw_password):

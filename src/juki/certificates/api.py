@@ -89,7 +89,7 @@ class VoidSerializer(StrictSerializer):
 
 
 class VerifySerializer(StrictSerializer):
-    number = serializers.CharField(max_length=20, help_text="交付番号（例 2026-000123）")
+    number = serializers.CharField(max_length=20, help_text="発行番号（例 2026-000123）")
     pdf = serializers.FileField(required=False, help_text="証明書のPDF（multipart/form-data）")
     sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
                                    help_text="PDFのSHA-256（PDFを送らない場合）")
@@ -113,7 +113,7 @@ def _date_param(request, name: str) -> dt.date | None:
         raise DomainError(ErrorCode.INVALID_DATE, f"{name} は YYYY-MM-DD の形式で指定してください。", field=name) from None
 
 
-_PDF = OpenApiResponse(OpenApiTypes.BINARY, description="証明書のPDF（ヘッダー X-Certificate-Number に交付番号）")
+_PDF = OpenApiResponse(OpenApiTypes.BINARY, description="証明書のPDF（ヘッダー X-Certificate-Number に発行番号）")
 
 
 class CertificatesView(GenericAPIView):
@@ -125,7 +125,7 @@ class CertificatesView(GenericAPIView):
     @extend_schema(parameters=[OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),
                                OpenApiParameter("operator", str, description="交付者のユーザーID"),
                                OpenApiParameter("person", OpenApiTypes.INT, description="対象者の住民ID"),
-                               OpenApiParameter("number", str, description="交付番号")],
+                               OpenApiParameter("number", str, description="発行番号")],
                    responses=OpenApiTypes.OBJECT, summary="証明書の交付記録の照会", operation_id="certificate_list", tags=TAGS)
     def get(self, request):
         q = request.query_params
@@ -206,7 +206,7 @@ class CertificateReissueView(GenericAPIView):
     required_rights = Perm.CERTIFICATE_ISSUE
     audit_function = "certificate.reissue"
 
-    @extend_schema(request=None, responses={201: _PDF}, summary="証明書の再交付（新しい交付番号）",
+    @extend_schema(request=None, responses={201: _PDF}, summary="証明書の再交付（新しい発行番号）",
                    operation_id="certificate_reissue", tags=TAGS)
     def post(self, request, number: str):
         response = _pdf_response(services.certificate_reissue(actor=actor_of(request), number=number))

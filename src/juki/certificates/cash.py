@@ -77,16 +77,16 @@ def certificate_receipt(actor: Actor, number: str) -> bytes:
         raise DomainError(ErrorCode.INVALID_INPUT, "手数料のかからない交付（公用・再交付）には、領収書は発行しません。")
     reprint = AccessLog.objects.filter(function="print.receipt", outcome="done",
                                        criteria__number=issue.number).exists()
-    city, _mayor = services.issuer()
+    city = services.city().name  # the receipt names the city, not the 認証者
     place = issue.terminal.location if issue.terminal else "自動交付機" if issue.channel == "kiosk" else ""
     issued_on = issue.issued_at.astimezone(JST).date()
     pdf = document_pdf("領収書" + ("（再発行）" if reprint else ""), [
         Heading(f"金額　{_yen(issue.fee)}"),
         Text("上記の金額を、証明書の交付手数料として領収しました。"),
-        KeyValues([("交付番号", issue.number), ("証明書", FORM_LABELS.get(issue.form, issue.form)), ("通数", "1通"),
+        KeyValues([("発行番号", issue.number), ("証明書", FORM_LABELS.get(issue.form, issue.form)), ("通数", "1通"),
                    ("手数料", _yen(issue.fee)), ("交付日", to_wareki(issued_on)), ("取扱場所", place or "—")]),
         Text(city),
-    ], footer=f"交付番号 {issue.number}")
+    ], footer=f"発行番号 {issue.number}")
     events.record(actor, function="print.receipt", criteria={"number": issue.number, "fee": issue.fee,
                                                               "reprint": reprint})
     return pdf
@@ -175,7 +175,7 @@ def cash_summary(actor: Actor, day: dt.date, terminal_code: str | None = None, *
             "terminals": terminals, "totals": totals}
 
 
-CSV_COLUMNS = ["交付日", "端末ID", "入力場所", "区分", "証明書", "件数", "うち無料", "手数料（円）", "還付（円）", "交付番号",
+CSV_COLUMNS = ["交付日", "端末ID", "入力場所", "区分", "証明書", "件数", "うち無料", "手数料（円）", "還付（円）", "発行番号",
                "無効にした日時", "扱い"]
 
 
@@ -208,7 +208,7 @@ def cash_summary_pdf(summary: dict) -> bytes:
                            empty_text="この日の交付はありません。"))
         if t["voids"]:
             blocks.append(Heading("無効にした証明書", level=2))
-            blocks.append(Grid([("交付番号", 2), ("証明書", 3), ("手数料", 1.2), ("無効にした日時", 2.2), ("扱い", 1.6)],
+            blocks.append(Grid([("発行番号", 2), ("証明書", 3), ("手数料", 1.2), ("無効にした日時", 2.2), ("扱い", 1.6)],
                                [[v["number"], v["form_label"], _yen(v["fee"]), v["voided_display"], v["treatment_label"]]
                                 for v in t["voids"]]))
         blocks.append(KeyValues([("交付分の手数料", _yen(t["amount"])), ("書損じ分（再交付に充当）", _yen(t["carried"])),

@@ -187,7 +187,7 @@ def resident_code_notice_issue(*, actor: Actor, person_id: int, change_id: int |
     criteria = {"form": FORM, "person_id": person_id, "change_id": change_id, "channel": channel}
     with gate.open(actor, function="certificate.issue", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         read = _read(session, person_id, change_id)
-        municipality, mayor_title = issuer()
+        municipality, mayor_title = issuer(actor=session.actor)
         built: dict = {}
 
         def make_pdf(number: str, issued_on: dt.date) -> tuple[bytes, list[int]]:
@@ -222,7 +222,7 @@ def resident_code_notice_preview(*, actor: Actor, person_id: int):
     with gate.open(actor, function="certificate.preview", perm=Perm.CERTIFICATE_ISSUE,
                    criteria={"form": FORM, "person_id": person_id}) as session:
         read = _read(session, person_id, None)
-        municipality, mayor_title = issuer()
+        municipality, mayor_title = issuer(actor=session.actor)
         content = build(read=read, issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(),
                         municipality=municipality, mayor_title=mayor_title)
         return PreviewResult(pdf=sample_pdf(content, render), person_ids=(person_id,))

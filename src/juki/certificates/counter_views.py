@@ -245,7 +245,7 @@ def _shown(row: dict) -> dict:
 def _one(request, number: str) -> dict:
     rows = services.certificate_list(actor=request.actor, number=number, limit=1)
     if not rows:
-        raise NotFoundError("この交付番号の証明書はありません。")
+        raise NotFoundError("この発行番号の証明書はありません。")
     return _shown(rows[0])
 
 
@@ -271,7 +271,7 @@ def issue_detail(request, number: str):
         "alert": alert, "acknowledged": acknowledged, "acknowledgement": ALERT_ACKNOWLEDGEMENT,
         "warnings": warnings,
         "done": _DONE.get(request.GET.get("done", "")), "void_form": VoidForm(),
-        "title": f"交付番号 {item['number']}", "help": "certificate"})
+        "title": f"発行番号 {item['number']}", "help": "certificate"})
 
 
 @xframe_options_sameorigin  # ?inline=1: shown on the issue screen itself, ready to print

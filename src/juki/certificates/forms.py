@@ -128,7 +128,7 @@ class ListForm(Form):
 
     date_from = WarekiDateField(label="交付日（から）", required=False)
     date_to = WarekiDateField(label="交付日（まで）", required=False)
-    number = _text("交付番号", 16, placeholder="例: 2026-000123")
+    number = _text("発行番号", 16, placeholder="例: 2026-000123")
 
 
 class VoidForm(Form):

@@ -52,6 +52,32 @@ class Channel(models.TextChoices):
     KIOSK = "kiosk", "自動交付機"
 
 
+class Certifier(models.Model):
+    """認証者 [310]: the 市長 and the 職務代理者 — in a 指定都市 also each 区長 and theirs — by 職名 and
+    氏名, each for a period. On a given day a 職務代理者 in their period certifies, else the 長; the
+    switch follows the registered periods by itself. The standard forbids a certificate certified by
+    title alone with the name left blank, so without a certifier for the day nothing is issued."""
+
+    class Kind(models.TextChoices):
+        HEAD = "head", "市区町村長・区長"
+        DEPUTY = "deputy", "職務代理者"
+
+    kind = models.CharField("区分", max_length=8, choices=Kind.choices, default=Kind.HEAD)
+    ward = models.ForeignKey("register.Ward", verbose_name="区（区長の場合）", null=True, blank=True,
+                             on_delete=models.PROTECT, help_text="市長・その職務代理者は空欄")
+    title = models.CharField("職名", max_length=60, help_text="印字するとおり（例: 北九州市長、北九州市長職務代理者　北九州市副市長）")
+    name = models.CharField("氏名", max_length=60)
+    valid_from = models.DateField("開始日")
+    valid_until = models.DateField("終了日", null=True, blank=True, help_text="空欄は定めなし")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "認証者（市長・職務代理者）"
+        ordering = ("ward", "kind", "-valid_from")
+
+    def __str__(self):
+        return f"{self.title}　{self.name}"
+
+
 class CertificateCounter(models.Model):
     """The last issue number of a year; locked while a number is taken, so numbers have no gaps."""
 
@@ -59,11 +85,11 @@ class CertificateCounter(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = "交付番号の採番"
+        verbose_name = "発行番号の採番"
 
 
 class CertificateIssue(models.Model):
-    number = models.CharField("交付番号", max_length=16, unique=True)
+    number = models.CharField("発行番号", max_length=16, unique=True)
     year = models.PositiveIntegerField("年")
     serial = models.PositiveIntegerField("年内の連番")
     form = models.CharField("様式", max_length=24, choices=FORM_CHOICES)

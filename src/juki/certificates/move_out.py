@@ -98,7 +98,7 @@ def _refuse_if_issued(change_id: int, person_ids: list[int]) -> None:
     checked before it, two clicks at once would both find none and both issue."""
     issued = _issued(change_id, person_ids)
     if issued:
-        raise ConflictError(f"この転出届の転出証明書は交付済みです（交付番号 {'、'.join(issued)}）。"
+        raise ConflictError(f"この転出届の転出証明書は交付済みです（発行番号 {'、'.join(issued)}）。"
                             "紛失・書き損じのときは、交付履歴から「再交付」を行ってください。")
 
 
@@ -280,7 +280,7 @@ def move_out_certificate_issue(*, actor: Actor, change_id: int, person_ids: list
         read = _read(session, change_id, person_ids)
         chosen = [p["person_id"] for p in read["persons"]]
         warnings = _check_requests(actor, chosen)
-        municipality, mayor_title = issuer()
+        municipality, mayor_title = issuer(actor=session.actor)
         built: dict = {}
 
         def make_pdf(number: str, issued_on: dt.date) -> tuple[bytes, list[int]]:
@@ -325,8 +325,8 @@ def reissue_under_lock(original: CertificateIssue, replaced: list[str]) -> None:
     (``replaced``: the numbers of its first issue and that issue's reissues), none may be valid."""
     others = [n for n in _issued(original.options["change_id"], list(original.person_ids)) if n not in replaced]
     if others:
-        raise ConflictError(f"この転出届には、有効な転出証明書がほかにあります（交付番号 {'、'.join(others)}）。"
-                            "その証明書を無効にするか、その交付番号から再交付してください。")
+        raise ConflictError(f"この転出届には、有効な転出証明書がほかにあります（発行番号 {'、'.join(others)}）。"
+                            "その証明書を無効にするか、その発行番号から再交付してください。")
 
 
 def move_out_certificate_preview(*, actor: Actor, change_id: int, person_ids: list[int] | None = None,
@@ -337,7 +337,7 @@ def move_out_certificate_preview(*, actor: Actor, change_id: int, person_ids: li
         read = _read(session, change_id, person_ids)
         chosen = [p["person_id"] for p in read["persons"]]
         warnings = _check_requests(actor, chosen)
-        municipality, mayor_title = issuer()
+        municipality, mayor_title = issuer(actor=session.actor)
         content = build(read=read, special=special, issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(),
                         municipality=municipality, mayor_title=mayor_title)
         return PreviewResult(pdf=sample_pdf(content, render), person_ids=tuple(chosen), warnings=warnings)

@@ -60,7 +60,7 @@ def certificate_preview(*, actor: Actor, options: Options, household_id: int | N
         session.record(person_ids)
         household, subjects, persons, histories, check = gather(session, options=options, household_id=household_id,
                                                                 person_ids=person_ids, request=request, channel=channel)
-        municipality, mayor_title = issuer()
+        municipality, mayor_title = issuer(actor=session.actor)
         content = build(household=household, persons=persons, histories=histories, options=options,
                         issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(), municipality=municipality,
                         mayor_title=mayor_title)

@@ -330,7 +330,7 @@ def draw_marks(c, x: float, y: float, marks, text: str = "") -> None:
 def reissue_note(content: dict) -> str:
     """再交付 [660]: which issue this one replaces, and when that was."""
     r = content.get("reissue")
-    return f"再交付　当初の交付 {r['issued_on_display']}（交付番号 {r['number']}）" if r else ""
+    return f"再交付　当初の交付 {r['issued_on_display']}（発行番号 {r['number']}）" if r else ""
 
 
 def notes(content: dict) -> list:

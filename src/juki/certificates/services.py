@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -27,6 +28,7 @@ from juki.audit import events, gate
 from juki.audit.gate import Actor
 from juki.audit.models import Category
 from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
+from juki.core.wareki import to_wareki
 from juki.protection import certificates as protection
 from juki.protection import enforcement
 from juki.register import selectors
@@ -42,6 +44,7 @@ from .models import (
     CertificateSnapshot,
     CertificateSubject,
     CertificateVoid,
+    Certifier,
     Channel,
     RequesterKind,
 )
@@ -96,10 +99,27 @@ def city() -> Municipality:
     return m
 
 
-def issuer() -> tuple[str, str]:
-    """(name, the mayor's title as printed with the prefecture [1050])."""
+def certifier_on(day: dt.date, *, ward=None) -> Certifier:
+    """認証者 of the day [310]: a 職務代理者 in their period, else the 長 (a ward's own where the city
+    has registered its 区長, else the city's). None registered for the day: refused, never blank."""
+    valid = Certifier.objects.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day), valid_from__lte=day)
+    for scope in ([{"ward": ward}] if ward is not None else []) + [{"ward__isnull": True}]:
+        found = valid.filter(**scope).order_by("-valid_from", "-id")
+        chosen = found.filter(kind=Certifier.Kind.DEPUTY).first() or found.filter(kind=Certifier.Kind.HEAD).first()
+        if chosen is not None:
+            return chosen
+    raise DomainError(ErrorCode.CERTIFIER_MISSING,
+                      f"{to_wareki(day)}の証明書の認証者（市長の職名・氏名）が登録されていません。"
+                      "マスタ管理の「認証者」で登録してください。")
+
+
+def issuer(on: dt.date | None = None, *, actor: Actor | None = None) -> tuple[str, str]:
+    """(name, the 認証者 as printed: prefecture, 職名 and 氏名 [310][1050]); a ward office's
+    terminal takes its 区長 where the city registered one (指定都市)."""
     m = city()
-    return m.name, f"{m.prefecture}{m.mayor_title or m.name + '長'}"
+    ward = getattr(getattr(actor, "terminal", None), "ward", None)
+    certifier = certifier_on(on or timezone.localdate(), ward=ward)
+    return m.name, f"{m.prefecture}{certifier.title}　{certifier.name}"
 
 
 # --- issue -----------------------------------------------------------------------------------------
@@ -224,7 +244,7 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
         household, subjects, persons, histories, check = gather(session, options=options, household_id=household_id,
                                                                 person_ids=person_ids, request=request, channel=channel)
         protection.require_alert_acknowledged(session, subjects, request.acknowledge_alert)  # [410] before, not after
-        municipality, mayor_title = issuer()
+        municipality, mayor_title = issuer(actor=session.actor)
 
         def make_pdf(number: str, issued_on: dt.date) -> tuple[bytes, list[int]]:
             content = build(household=household, persons=persons, histories=histories, options=options,
@@ -312,7 +332,7 @@ def _load(number: str) -> CertificateIssue:
     issue = (CertificateIssue.objects.select_related("operator", "terminal", "reissue_of", "void", "void__voided_by")
              .filter(number=_normalize_number(number)).first())
     if issue is None:
-        raise NotFoundError("この交付番号の証明書はありません。")
+        raise NotFoundError("この発行番号の証明書はありません。")
     return issue
 
 
@@ -438,7 +458,7 @@ _MESSAGES = {
     GENUINE: "この証明書は市が交付したもので、交付後に変更されていません。",
     ALTERED: "この証明書は、市が交付したものと内容が一致しません。改ざんされているおそれがあります。",
     VOIDED: "この証明書は市が交付したものですが、交付後に無効とされています。",
-    UNKNOWN: "この交付番号の証明書は交付されていません。番号を確認してください。",
+    UNKNOWN: "この発行番号の証明書は交付されていません。番号を確認してください。",
 }
 MAX_PDF_BYTES = 10 * 1024 * 1024
 
@@ -468,7 +488,7 @@ def certificate_verify(*, number: str, pdf: bytes | None = None, sha256: str | N
     """
     number = _normalize_number(number)
     if not _NUMBER.match(number):
-        raise DomainError(ErrorCode.INVALID_INPUT, "交付番号は「2026-000123」の形で入力してください。", field="number")
+        raise DomainError(ErrorCode.INVALID_INPUT, "発行番号は「2026-000123」の形で入力してください。", field="number")
     if pdf is not None:
         _refuse_if_too_big(len(pdf))
         digest = signing.sha256_of(pdf)
@@ -488,6 +508,21 @@ def certificate_verify(*, number: str, pdf: bytes | None = None, sha256: str | N
         result = VOIDED
     else:
         result = GENUINE
+    issued_on = timezone.localdate(issue.issued_at)
     return {"result": result, "number": issue.number, "form": issue.form, "form_label": FORM_LABELS.get(issue.form, issue.form),
-            "issued_on": timezone.localdate(issue.issued_at).isoformat(), "state": "voided" if issue.voided else "issued",
-            "message": _MESSAGES[result]}
+            "issued_on": issued_on.isoformat(), "issued_on_display": to_wareki(issued_on),
+            "state": "voided" if issue.voided else "issued", "message": _MESSAGES[result]}
+
+
+def certificate_status(*, number: str) -> dict | None:
+    """For a paper copy, whose QR code leads here without a PDF: was a certificate issued under this
+    number, which form, on which day, and is it still valid? Nothing about whom it concerns; the
+    content itself can only be compared with the PDF or at the counter."""
+    number = _normalize_number(number)
+    if not _NUMBER.match(number):
+        return None
+    issue = CertificateIssue.objects.select_related("void").filter(number=number).first()
+    if issue is None:
+        return {"number": number, "known": False}
+    return {"number": issue.number, "known": True, "form_label": FORM_LABELS.get(issue.form, issue.form),
+            "issued_on_display": to_wareki(timezone.localdate(issue.issued_at)), "voided": issue.voided}

@@ -19,7 +19,7 @@ from . import images, services
 from .models import RegistrationMethod
 
 TAGS = ["seals"]
-_PDF = OpenApiResponse(OpenApiTypes.BINARY, description="印鑑登録証明書のPDF（ヘッダー X-Certificate-Number に交付番号）")
+_PDF = OpenApiResponse(OpenApiTypes.BINARY, description="印鑑登録証明書のPDF（ヘッダー X-Certificate-Number に発行番号）")
 _DOCUMENTS = serializers.ListField(child=serializers.CharField(max_length=60), required=False, default=list, max_length=10,
                                    help_text="確認した本人確認書類")
 

@@ -177,7 +177,7 @@ def reissue(request, number: str):
 def issued(request, number: str):
     rows = certificates.certificate_list(actor=request.actor, number=number, limit=1)
     if not rows or rows[0]["form"] != services.SEAL_CERT:
-        raise NotFoundError("この交付番号の印鑑登録証明書はありません。")
+        raise NotFoundError("この発行番号の印鑑登録証明書はありません。")
     item = rows[0]
     at = timezone.localtime(dt.datetime.fromisoformat(item["issued_at"]))
     slot = request.session.get(certificate_screens.SESSION_ISSUED) or {}
@@ -185,4 +185,4 @@ def issued(request, number: str):
     return render(request, "seals/issued.html", {
         "item": item, "done": "再交付しました。" if request.GET.get("done") == "reissued" else "交付しました。", "issued_display": f"{to_wareki(at.date())} {at:%H:%M}",
         "pdf_ready": mine and item["state"] == "issued", "warnings": slot.get("warnings") if mine else [],
-        "person_id": item["person_ids"][0], "title": f"印鑑登録証明書 交付番号 {item['number']}", "help": "seal"})
+        "person_id": item["person_ids"][0], "title": f"印鑑登録証明書 発行番号 {item['number']}", "help": "seal"})

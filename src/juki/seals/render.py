@@ -46,7 +46,8 @@ def _name(person: dict) -> str:
 def content(*, person: dict, registration, issue_number: str, issued_on, municipality: str, mayor_title: str) -> dict:
     """The certificate as plain data; ``person`` is the selectors' person dict."""
     n = person["name"]
-    items = [["氏名", _name(person)]]
+    # The 登録番号 (the registration's 印鑑番号) first, as the city's 印鑑登録証明書 prints it (issue 12).
+    items = [["登録番号", registration.number], ["氏名", _name(person)]]
     if n.get("former_surname"):
         items.append(["旧氏", n["former_surname"]])
     alias = (person.get("foreign") or {}).get("alias_name")

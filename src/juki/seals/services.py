@@ -451,7 +451,7 @@ def seal_inquiry_letter(*, actor: Actor, person_id: int) -> bytes:
         if reg.answer_due < today():  # its 回答書 could no longer register anything
             raise DomainError(ErrorCode.SEAL_STATE, f"回答期限（{to_wareki(reg.answer_due)}）を過ぎているため、"
                               "照会書は印刷できません。もう一度、登録の申請をしてください。")
-        _municipality, mayor_title = certificates.issuer()
+        _municipality, mayor_title = certificates.issuer(actor=session.actor)
         session.criteria["registration_id"] = reg.id
         return render.inquiry_letter(person=person, registration=reg, mayor_title=mayor_title, printed_on=today())
 
@@ -701,7 +701,7 @@ def _record(session, *, card_number: str, request: Request, channel: str, reissu
     """Check and record one certificate inside the caller's open gate session."""
     c = _check_certificate(session, card_number=card_number, request=request, channel=channel, person_id=person_id,
                            stated_birth_date=stated_birth_date, statement_required=statement_required)
-    municipality, mayor_title = certificates.issuer()
+    municipality, mayor_title = certificates.issuer(actor=session.actor)
     ids = {"registration_id": c.registration.id, "card_id": c.card.id}
 
     def make_pdf(number: str, issued_on: dt.date) -> tuple[bytes, list[int]]:
@@ -752,7 +752,7 @@ def _check_reissuable(original: CertificateIssue, on: dt.date) -> None:
                           "印鑑登録証（市民カード）と交付申請書で、改めて交付してください。", field="number")
     again = CertificateIssue.objects.filter(reissue_of=original).values_list("number", flat=True).first()
     if again is not None:
-        raise DomainError(ErrorCode.CERTIFICATE_NOT_ENTITLED, f"この証明書は、すでに再交付しています（交付番号 {again}）。",
+        raise DomainError(ErrorCode.CERTIFICATE_NOT_ENTITLED, f"この証明書は、すでに再交付しています（発行番号 {again}）。",
                           field="number")
 
 
@@ -766,7 +766,7 @@ def seal_certificate_reissue(*, actor: Actor, number: str) -> certificates.Issue
             original = (CertificateIssue.objects.select_for_update(of=("self",)).select_related("void")
                         .filter(number=number, form=SEAL_CERT).first())
             if original is None:
-                raise NotFoundError("この交付番号の印鑑登録証明書はありません。")
+                raise NotFoundError("この発行番号の印鑑登録証明書はありません。")
             session.record(original.person_ids)
             enforcement.guard_read(session, original.person_ids)
             _check_reissuable(original, today())
@@ -787,7 +787,7 @@ def seal_certificate_preview(*, actor: Actor, card_number: str, request: Request
     with gate.open(actor, function="seal.certificate_preview", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         c = _check_certificate(session, card_number=card_number, request=request, channel=channel, person_id=person_id,
                                stated_birth_date=stated_birth_date, statement_required=channel == Channel.COUNTER)
-        municipality, mayor_title = certificates.issuer()
+        municipality, mayor_title = certificates.issuer(actor=session.actor)
         content = render.content(person=c.person, registration=c.registration,
                                  issue_number=certificate_preview.PLACEHOLDER_NUMBER, issued_on=today(),
                                  municipality=municipality, mayor_title=mayor_title)

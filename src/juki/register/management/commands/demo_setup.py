@@ -24,6 +24,7 @@ class Command(BaseCommand):
             towns_load(text=DEMO_TOWNS.read_text(encoding="utf-8"), municipality_code="401005",
                        municipality_name="北九州市", prefecture="福岡県")
             self.stdout.write("デモ用の住所辞書を読み込みました。")
+        self._certifiers()
         with gate.open(Actor.batch("demo_setup"), function="batch.demo_setup", perm=Perm.BATCH_RUN):
             have = Person.objects.count()
         if have < opts["persons"]:
@@ -39,3 +40,17 @@ class Command(BaseCommand):
         # without signed checkpoints (scripts/demo then signs one every JUKI_DEMO_CHECKPOINT_MINUTES).
         cp = chain.checkpoint()
         self.stdout.write(f"監査ログのチェックポイントを記録しました（seq {cp.seq}）。")
+
+    def _certifiers(self) -> None:
+        """The demo's 認証者 [310] (fictional names): the mayor, and a 職務代理者 for a past week."""
+        import datetime as dt
+
+        from juki.certificates.models import Certifier
+
+        if Certifier.objects.exists():
+            return
+        Certifier.objects.create(kind=Certifier.Kind.HEAD, title="北九州市長", name="小倉　一郎",
+                                 valid_from=dt.date(2023, 2, 19))
+        Certifier.objects.create(kind=Certifier.Kind.DEPUTY, title="北九州市長職務代理者　北九州市副市長",
+                                 name="八幡　和子", valid_from=dt.date(2026, 8, 10), valid_until=dt.date(2026, 8, 16))
+        self.stdout.write("証明書の認証者（市長・職務代理者）を登録しました。")
