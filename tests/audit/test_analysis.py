@@ -218,10 +218,30 @@ def test_my_number_access_and_support_measure_views_and_denials(auditor, actor, 
     mine = run(auditor, "my_number", day).rows
     assert [(r["user"], r["function"]) for r in mine] == [(sup_actor.user.username, "住民票の照会")]
     support = run(auditor, "support_measure", day).rows
-    assert [(r["log_id"], r["person_ids"]) for r in support] == [(flagged.id, "13")]
+    assert [(r["log_id"], r["person_ids"]) for r in support] == [(flagged.id, "ID 13")]  # not in the register
     denied = run(auditor, "denied", day).rows
     assert [(r["user"], r["function"], r["outcome"]) for r in denied] == [
         (actor.user.username, "アクセスログの照会", "拒否")]
+
+
+def test_refusals_by_protection_are_in_the_denied_report_with_labels_not_codes(auditor, world, support_user, terminal):
+    """Issue 12: a 支援措置 refusal is a refusal; functions, outcomes and persons read as an auditor reads them."""
+    from juki.core.errors import DomainError
+    from juki.register import selectors
+    from tests.protection.helpers import move_in_victim, protect
+
+    victim = move_in_victim(world)
+    protect(Actor(user=support_user, terminal=terminal), victim)
+    with pytest.raises(DomainError):
+        selectors.person_get(actor=world, person_id=victim["mother"])
+    day = today()
+    denied = run(auditor, "denied", day).rows
+    assert [(r["function"], r["outcome"]) for r in denied] == [("住民票の照会", "拒否（支援措置対象者）")]
+    support = run(auditor, "support_measure", day).rows
+    assert any(victim["atena"] in r["person_ids"] for r in support)
+    assert all(not r["function"].startswith(("support.", "change.")) for r in support)
+    changes = run(auditor, "night_holiday", day).rows + support
+    assert all("_" not in r["outcome"] for r in changes)
 
 
 # --- the run itself ------------------------------------------------------------------------------

@@ -45,8 +45,75 @@ FUNCTION_LABELS = {
     "accesslog.view": "アクセスログの照会", "accesslog.analysis": "ログ分析", "accesslog.anomalies": "異常検知",
     "export.accesslog_csv": "ログ分析のCSV出力", "batch.anomaly_report": "異常検知日報",
 }
+FUNCTION_LABELS |= {
+    "auth.kiosk_device": "自動交付機の認証", "auth.kiosk_enrol": "自動交付機の登録", "auth.password_change": "パスワード変更",
+    "auth.password_expired": "パスワード期限切れ", "auth.session_replaced": "別の端末でのログインによる切断",
+    "auth.totp_enrol": "ワンタイムパスワードの登録", "auth.unlock_staff": "アカウントロックの解除",
+    "batch.audit_checkpoint": "監査ログのチェックポイント", "batch.audit_purge": "監査ログの保存期間経過分の削除",
+    "batch.demo_cards": "デモ用市民カードの作成", "batch.demo_setup": "デモの市の作成", "batch.evidence": "統制の証跡出力",
+    "batch.seed": "合成データの作成",
+    "card.authenticate": "市民カードの認証", "card.ex_officio_abolish": "市民カードの職権廃止", "card.issue": "市民カードの交付",
+    "card.list": "市民カードの一覧", "card.locked": "市民カードのロック", "card.lost_abolish": "市民カードの亡失廃止",
+    "card.pin_failed": "暗証番号の誤り", "card.seal_link": "市民カードと印鑑登録の連携", "card.sweep": "市民カードの一括処理",
+    "certificate.alert_check": "証明書交付の抑止確認", "certificate.check": "証明書交付の可否確認",
+    "certificate.code_notice": "住民票コード通知票の交付", "certificate.issue": "証明書の交付", "certificate.list": "交付履歴の照会",
+    "certificate.move_out": "転出証明書の交付", "certificate.preview": "証明書の印刷プレビュー",
+    "certificate.reissue": "証明書の再交付", "certificate.void": "証明書の無効",
+    "change.cancel_lookup": "取り消す異動の照会", "change.identity_check": "本人確認情報の修正の確認",
+    "change.late_list": "届出期間経過の一覧", "change.preview": "異動の確認画面", "change.view": "異動の照会",
+    "demo.seal_read": "印影の読取り（デモ）", "disclosure.lookup": "開示請求の対象者の照会", "disclosure.summary": "開示請求の回答作成",
+    "export.anomalies_csv": "異常検知のCSV出力", "export.audit_checkpoints": "チェックポイントの出力",
+    "export.rights_table": "権限設定状況の一覧表の出力",
+    "household.head_absent_list": "世帯主不在の世帯の一覧",
+    "kiosk.check": "自動交付機の交付可否確認", "kiosk.device_add": "自動交付機の登録", "kiosk.device_secret": "自動交付機の鍵の再発行",
+    "pending.approve": "本登録（審査）", "pending.correct": "差し戻された入力の修正", "pending.list": "審査待ち一覧",
+    "pending.payload": "仮登録の入力内容の照会", "pending.reject": "差戻し（審査）", "pending.resubmit": "修正して再提出",
+    "pending.submit": "仮登録", "pending.view": "仮登録の照会", "pending.withdraw": "仮登録の取下げ",
+    "print.certificate": "証明書の印刷", "print.certificate_download": "証明書のダウンロード", "print.disclosure": "開示請求の回答の印刷",
+    "print.receipt": "領収書の印刷", "print.seal_inquiry": "照会書の印刷", "print.support_end_notice": "支援措置期間終了通知の印刷",
+    "restriction.release": "抑止の解除", "restriction.set": "抑止の設定", "restriction.temporary_release": "抑止の一時解除",
+    "restriction.view": "抑止の照会",
+    "rights.apply": "権限の申請", "rights.approve": "権限の承認", "rights.contractor_register": "委託事業者の登録",
+    "rights.initial_grant": "初期権限の付与", "rights.list": "権限の照会", "rights.post": "職員の配属", "rights.reject": "権限申請の却下",
+    "rights.retire": "職員の退職", "rights.revoke": "権限の取消し", "rights.section": "所属の登録", "rights.transfer": "職員の異動",
+    "rights.withdraw": "権限申請の取下げ", "rights.work_apply": "作業申請", "rights.work_approve": "作業申請の承認",
+    "seal.abolish": "印鑑登録の廃止", "seal.certificate_issue": "印鑑登録証明書の交付",
+    "seal.certificate_preview": "印鑑登録証明書の印刷プレビュー", "seal.certificate_reissue": "印鑑登録証明書の再交付",
+    "seal.ex_officio_abolish": "印鑑登録の職権廃止", "seal.inquiry_answer": "回答書の受付", "seal.lost": "印鑑登録証の亡失",
+    "seal.register": "印鑑登録", "seal.status": "印鑑登録の状況", "seal.sweep": "印鑑登録の一括処理", "seal.view": "印鑑登録の照会",
+    "support.alerts": "支援措置の期限の確認", "support.confirm": "支援措置の確認（仮支援措置から）", "support.end": "支援措置の終了",
+    "support.extend": "支援措置の延長", "support.list": "支援措置の一覧", "support.lookup": "支援措置の対象者の照会",
+    "support.register": "支援措置の登録", "support.view": "支援措置の照会",
+}
 OUTCOME_LABELS = {AccessLog.OK: "成功", AccessLog.EMPTY: "該当なし", AccessLog.DENIED: "拒否", "done": "完了",
-                  "error": "エラー"}
+                  "error": "エラー（システム）",
+                  # Refusals and the commonest errors, as the auditor reads them (the code stays in the CSV's log row).
+                  "permission_denied": "拒否（権限なし）", "support_measure_protected": "拒否（支援措置対象者）",
+                  "support_measure_offender_request": "拒否（支援措置の相手方からの請求）", "restricted": "拒否（抑止）",
+                  "restriction_alert_unacknowledged": "保留（抑止のアラート未確認）", "self_approval": "拒否（入力者本人の審査）",
+                  "identity_approval_required": "拒否（本人確認情報管理責任者の承認が必要）",
+                  "review_required": "拒否（審査が必要）", "invalid_input": "入力内容の誤り", "invalid_date": "日付の誤り",
+                  "not_found": "該当なし（指定の記録なし）", "conflict": "他の職員が先に更新", "search_criteria": "検索条件の不足",
+                  "certificate_request_incomplete": "請求内容の不足", "pending_exists": "審査待ちの異動あり",
+                  "pending_closed": "審査済み", "notified_before_event": "届出日の誤り", "card_pin_wrong": "暗証番号の誤り",
+                  "certifier_missing": "認証者の未登録"}
+# Outcomes that are refusals of authority (権限・支援措置・抑止): the 拒否 report lists them all.
+REFUSALS = (AccessLog.DENIED, "permission_denied", "support_measure_protected", "support_measure_offender_request",
+            "restricted", "self_approval", "identity_approval_required", "review_required")
+
+
+def function_label(function: str) -> str:
+    """An auditor's name for a logged function: never the internal one where a label exists."""
+    if function in FUNCTION_LABELS:  # the register adds change.<operation> at start-up (RegisterConfig.ready)
+        return FUNCTION_LABELS[function]
+    if function.startswith("master."):
+        return {"master.add": "マスタの追加", "master.change": "マスタの変更", "master.delete": "マスタの削除"}.get(
+            function, "マスタ管理")
+    return function
+
+
+def outcome_label(outcome: str) -> str:
+    return OUTCOME_LABELS.get(outcome) or f"処理できず（{outcome}）"
 IDENTIFIER_LABELS = {"atena_number": "宛名番号", "household_number": "世帯番号", "resident_code": "住民票コード",
                      "my_number": "個人番号", "residence_card_number": "在留カード等番号"}
 # 宛名番号 and 世帯番号 are the city's own file numbers: shown so the auditor can tell whose record
@@ -122,8 +189,8 @@ def _log_row(r: AccessLog) -> dict:
         "user": r.user.username if r.user else _system_label(r.system),
         "user_name": r.user.full_name if r.user else "",
         "terminal": r.terminal.code if r.terminal else "",
-        "function": FUNCTION_LABELS.get(r.function, r.function),
-        "outcome": OUTCOME_LABELS.get(r.outcome, r.outcome),
+        "function": function_label(r.function),
+        "outcome": outcome_label(r.outcome),
         "person_count": r.person_count,
         "log_id": r.id,
     }
@@ -263,6 +330,10 @@ def _my_number(w: Window, limit: int) -> list[dict]:
     return _take(_logs(w).filter(my_number_accessed=True), limit)
 
 
+# person id → 宛名番号, provided by the register at start-up (the audit app imports no register code).
+subject_numbers: Callable[[set[int]], dict[int, str]] = lambda ids: {}
+
+
 def _support_measure(w: Window, limit: int) -> list[dict]:
     qs = _logs(w).prefetch_related("subjects")
     if connection.features.supports_json_field_contains:
@@ -271,16 +342,19 @@ def _support_measure(w: Window, limit: int) -> list[dict]:
     else:
         # SQLite has no JSON containment: narrow to flagged rows in the database, test in Python.
         candidates = (r for r in qs.exclude(flags=[]).iterator(chunk_size=2000) if "support_measure" in r.flags)
-    rows = []
+    picked = []
     for r in candidates:
-        rows.append({**_log_row(r), "person_ids": " ".join(str(s.person_id) for s in r.subjects.all())})
-        if len(rows) > limit:
+        picked.append(r)
+        if len(picked) > limit:
             break
-    return rows
+    numbers = subject_numbers({s.person_id for r in picked for s in r.subjects.all()})
+    # The 宛名番号 tells the auditor whose record it was; an id no longer in the register stays an id.
+    return [{**_log_row(r), "person_ids": " ".join(numbers.get(s.person_id, f"ID {s.person_id}")
+                                                   for s in r.subjects.all())} for r in picked]
 
 
 def _denied(w: Window, limit: int) -> list[dict]:
-    return _take(_logs(w).filter(outcome=AccessLog.DENIED), limit)
+    return _take(_logs(w).filter(outcome__in=REFUSALS), limit)
 
 
 def _with(*extra: tuple[str, str], after: str = "at") -> tuple[tuple[str, str], ...]:
@@ -316,9 +390,9 @@ REPORTS: dict[str, Report] = {r.key: r for r in (
            LOG_COLUMNS, _my_number),
     Report("support_measure", "支援措置対象者の閲覧",
            "支援措置の対象者の記録を閲覧した操作です。",
-           _with(("person_ids", "対象者（内部ID）"), after="function"), _support_measure),
+           _with(("person_ids", "対象者（宛名番号）"), after="function"), _support_measure),
     Report("denied", "権限のない操作（拒否）",
-           "権限がないため拒否された操作です。",
+           "権限がないため、または支援措置・抑止・審査の決まりにより拒否された操作です。",
            LOG_COLUMNS, _denied),
 )}
 
