@@ -103,3 +103,12 @@ def test_a_broken_draft_is_refused_with_a_message_not_a_server_error(fam, clerk,
         r = c.post("/counter/changes/move-within-city/", {"back": "1", "entered": broken,
                                                           "household": fam.households[0]["id"]})
         assert r.status_code == 400 and "入力内容を読み取れませんでした" in r.content.decode()
+
+
+def test_a_move_from_one_persons_page_ticks_the_whole_household_as_its_default_says(fam, clerk, terminal):
+    c = client_for(clerk, terminal)
+    page = c.get(f"/counter/changes/move-within-city/?person={fam.persons[0]['id']}").content.decode()
+    assert "今の世帯のまま（全員が転居）" in page
+    assert len(re.findall(r'name="persons" value="\d+"[^>]*checked', page)) == 3
+    death = c.get(f"/counter/changes/death/?person={fam.persons[0]['id']}").content.decode()
+    assert len(re.findall(r'name="persons" value="\d+"[^>]*checked', death)) == 1  # only the one came from

@@ -241,19 +241,21 @@ def _resolve_numbers(request, value):
     return value
 
 
-def _annotate_members(data, start: forms.Start) -> None:
-    """What the members table shows checked/typed: the input when re-shown, else the defaults."""
+def _annotate_members(data, start: forms.Start, *, everyone: bool = False) -> None:
+    """What the members table shows checked/typed: the input when re-shown, else the defaults —
+    the person the clerk came from, or everyone (a 転居, whose default is 「全員が転居」)."""
     posted = data is not None
     chosen = set(data.getlist("persons")) if posted else set()
     for m in start.members:
         pid = str(m["person_id"])
-        m["checked"] = pid in chosen if posted else (start.person is None or start.person["person_id"] == m["person_id"])
+        m["checked"] = pid in chosen if posted else (
+            everyone or start.person is None or start.person["person_id"] == m["person_id"])
         m["rel_value"] = data.get(f"rel_{pid}", "") if posted else ""
         m["new_head"] = posted and data.get("new_head") == pid
 
 
 def _form_context(request, op, form, start, error=None, *, data=None):
-    _annotate_members(data, start)
+    _annotate_members(data, start, everyone=op == Operation.MOVE_WITHIN_CITY)
     return {
         "op": str(op), "slug": str(op).replace("_", "-"), "label": OPERATION_LABELS[op], "form": form,
         "start": start, "error": error, "title": f"異動入力（{OPERATION_LABELS[op]}）", "help": "change",
