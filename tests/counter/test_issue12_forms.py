@@ -8,7 +8,7 @@ import pytest
 
 from juki.counter import forms
 from juki.register.services import entry
-from tests.conftest import KOKURA_JOUNAI
+from tests.conftest import KOKURA_JOUNAI, days_ago
 
 from .test_views import client_for
 
@@ -78,8 +78,7 @@ def test_the_receipt_names_the_mayor_once_and_states_the_new_address(fam, superv
     from tests.register.helpers import ref
 
     settings.JUKI_TWO_PERSON_VERIFICATION = False
-    done = changes.move_within_city(actor=Actor(user=supervisor, terminal=terminal), event_date=__import__(
-        "tests.conftest", fromlist=["days_ago"]).days_ago(1), notified_on=None,
+    done = changes.move_within_city(actor=Actor(user=supervisor, terminal=terminal), event_date=days_ago(1), notified_on=None,
         persons=[ref(p["id"]) for p in fam.persons], address=changes.Address("40106002000", "7番7号"))
     c = client_for(supervisor, terminal)
     page = c.post(f"/counter/changes/receipt/{done.change_id}/").content.decode()

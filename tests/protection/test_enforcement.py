@@ -276,3 +276,18 @@ def test_certificate_check_needs_the_right(family, auditor, terminal):
     with pytest.raises(AccessDenied):
         _check(Actor(user=auditor, terminal=terminal), [family.persons[0]["id"]], Requester(kind="本人"))
     assert last_log(user=auditor).outcome == AccessLog.DENIED
+
+
+def test_the_plain_sql_checks_keep_the_gate_rule(protected, actor):
+    """protected_ids and the 抑止 probe read with plain SQL, past the guarded managers: they still
+    refuse to run outside an open gate session, and inside one they find the protected person."""
+    from juki.audit import gate
+    from juki.accounts.permissions import Perm
+    from juki.audit.gate import UngatedAccess
+
+    with pytest.raises(UngatedAccess):
+        enforcement.protected_ids([protected["mother"]])
+    with pytest.raises(UngatedAccess):
+        enforcement.restrictions_for([protected["mother"]], enforcement.Process.CHANGE)
+    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+        assert enforcement.protected_ids([protected["mother"], protected["mother"] + 999]) == {protected["mother"]}

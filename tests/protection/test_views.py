@@ -1,6 +1,7 @@
 """The protection screens without a browser: registration, actions, rights and what the counter shows."""
 import re
 
+import jaconv
 
 from juki.audit.gate import Actor
 from juki.protection import enforcement, services
@@ -43,11 +44,17 @@ def test_registration_starts_from_a_person_found_by_search_never_a_bare_number(v
 
 def test_the_confirmation_shows_who_every_number_names(victim, support_user, terminal):
     c = counter_client(support_user, terminal)
-    page = _register_on_screen(c, victim, confirmed=False, member_atena_numbers="０" + victim["atena"][1:]).content.decode()
+    from juki.register.textnorm import digits
+    from tests.register.helpers import person
+
+    child = person(victim["child"])["atena_number"]
+    typed = jaconv.h2z(child.lstrip("0"), digit=True)  # full width, without the leading zeros
+    page = _register_on_screen(c, victim, confirmed=False, member_atena_numbers=typed).content.decode()
     assert "支援措置の登録（確認）" in page
     text = re.sub(r"<input[^>]*>", "", page)
     assert "山田　花子" in text and "平成2年2月3日" in text and "小倉北区城内3番3号" in text  # the 申出者
-    assert "併せて支援を求める者" in text
+    assert f"山田　さくら（平成30年9月9日生、宛名番号 {child}）" in text  # the number typed, as a person
+    assert digits(typed).zfill(10) == child
     assert services.support_list(actor=Actor.batch("test"), include_ended=True) == []  # nothing yet
 
 

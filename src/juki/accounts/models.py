@@ -33,6 +33,11 @@ class Staff(AbstractUser):
         "certificates.certifier": Perm.MASTER_EDIT,
     }
 
+    @property
+    def display_name(self) -> str:
+        """How screens and reports name a member of staff: the name, else the ID."""
+        return self.full_name or self.username
+
     def set_password(self, raw_password):
         super().set_password(raw_password)
         # The history row is written by PasswordHistoryValidator.password_changed() once saved.

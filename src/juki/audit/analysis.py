@@ -104,8 +104,12 @@ REFUSALS = (AccessLog.DENIED, "permission_denied", "support_measure_protected", 
 
 def function_label(function: str) -> str:
     """An auditor's name for a logged function: never the internal one where a label exists."""
-    if function in FUNCTION_LABELS:  # the register adds change.<operation> at start-up (RegisterConfig.ready)
+    if function in FUNCTION_LABELS:
         return FUNCTION_LABELS[function]
+    if function.startswith("change."):  # change.<operation>: the 異動 by its name, as the disclosure names it
+        from .disclosure import _operation_label
+
+        return f"異動（{_operation_label(function.removeprefix('change.'))}）"
     if function.startswith("master."):
         return {"master.add": "マスタの追加", "master.change": "マスタの変更", "master.delete": "マスタの削除"}.get(
             function, "マスタ管理")
@@ -330,8 +334,11 @@ def _my_number(w: Window, limit: int) -> list[dict]:
     return _take(_logs(w).filter(my_number_accessed=True), limit)
 
 
-# person id → 宛名番号, provided by the register at start-up (the audit app imports no register code).
-subject_numbers: Callable[[set[int]], dict[int, str]] = lambda ids: {}
+def subject_numbers(ids: set[int]) -> dict[int, str]:
+    """person id → 宛名番号 (read inside the analysis' gate session), as the disclosure reads the register."""
+    from juki.register.models import Person
+
+    return dict(Person.objects.filter(pk__in=ids).values_list("id", "atena_number")) if ids else {}
 
 
 def _support_measure(w: Window, limit: int) -> list[dict]:

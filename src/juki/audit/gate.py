@@ -159,6 +159,14 @@ def current() -> GateSession | None:
     return _current.get()
 
 
+def require(what: str) -> GateSession:
+    """For a plain SQL read that bypasses the guarded managers: the same rule, an open session."""
+    session = _current.get()
+    if session is None:
+        raise UngatedAccess(what)
+    return session
+
+
 @contextmanager
 def open(actor: Actor, *, function: str, perm: Perm | str, criteria: dict | None = None,  # noqa: A001
          category: str = "") -> Iterator[GateSession]:

@@ -11,6 +11,7 @@ from django import forms
 from juki.core.wareki import InvalidDate, parse_date
 from juki.register.models import Sex
 from juki.register.reasons import Operation
+from juki.register.services.people import town_code_by_name
 
 DATE_HELP = "例: R7.4.1、令和7年4月1日、2025-04-01"
 
@@ -75,22 +76,7 @@ def town_code_of(text: str | None, code: str | None = "") -> str:
         return text.rpartition("（")[2].rstrip("）").strip()
     if (code or "").strip() or not text:
         return (code or "").strip()
-    return _town_by_name(text)
-
-
-def _town_by_name(text: str) -> str:
-    from juki.register.models import Town, Ward  # master data: no personal data, no gate
-
-    import jaconv
-
-    text = jaconv.z2h(text, kana=False, ascii=True, digit=True).replace(" ", "").removeprefix("北九州市")
-    towns = Town.objects.select_related("ward").filter(is_active=True)
-    exact = list(towns.filter(name=text).values_list("code", flat=True))
-    if not exact:  # 区名＋町字名
-        for ward in Ward.objects.all():
-            if text.startswith(ward.name) and len(text) > len(ward.name):
-                exact += towns.filter(ward=ward, name=text[len(ward.name):]).values_list("code", flat=True)
-    return exact[0] if len(exact) == 1 else ""
+    return town_code_by_name(text)
 
 
 SEX_CHOICES = [("", "—")] + [(str(v), label) for v, label in Sex.choices]
@@ -199,10 +185,11 @@ class MembersForm(ChangeForm):
     layout = "members"
     relationships_key = ""  # payload key of the 続柄 map for the persons who move
     stay_relationships = True  # the remaining members may get a new 世帯主 in the same change
+    movers_required = True  # some members are ticked as the ones the change is about
 
     def clean(self):
         # Checked with the fields, so an empty form lists every missing item at once.
-        if not self.data.getlist("persons") and not isinstance(self, HeadChangeForm):
+        if self.movers_required and not self.data.getlist("persons"):
             self.add_error(None, "異動する方を選んでください（世帯員の表の「異動する」欄）。")
         return super().clean()
 
@@ -313,6 +300,7 @@ class JoinForm(MembersForm):
 
 class HeadChangeForm(MembersForm):
     stay_relationships = False
+    movers_required = False  # the whole household; the new 世帯主 is what is chosen
 
     def clean(self):
         if not (self.data.get("new_head") or "").strip():

@@ -37,6 +37,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from juki.accounts.permissions import Perm
+from juki.audit import gate
 from juki.audit.gate import GateSession
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.register.models import Person, PersonVersion, Status
@@ -100,6 +101,7 @@ def protected_ids(person_ids: Iterable[int]) -> set[int]:
     ids = sorted({int(i) for i in person_ids})
     if not ids:
         return set()
+    gate.require("SupportMeasure")  # plain SQL passes no guarded manager: the gate rule, checked here
     sm, smm = SupportMeasure._meta.db_table, SupportMeasureMember._meta.db_table
     states = [str(x) for x in PROTECTED]
     sql = (f"SELECT person_id FROM {sm} WHERE state IN ({_placeholders(states)}) AND person_id IN ({_placeholders(ids)}) "
@@ -114,6 +116,7 @@ def _any_restriction(person_ids: list[int], household_ids: set[int], on: dt.date
     """Is any 抑止 not yet released, from `on` or before, on these persons, their current
     households or these households? The usual answer is no, in one plain statement; only a yes
     costs the full reading below."""
+    gate.require("Restriction")
     r, person = Restriction._meta.db_table, Person._meta.db_table
     where, params = [], []
     if person_ids:

@@ -76,13 +76,20 @@ def _require_persons(person_ids: Iterable[int]) -> None:
         raise NotFoundError("指定された住民が見つかりません。")
 
 
+def _person_by_number(number: str, *, field: str = "atena_number") -> int:
+    """A person named by a typed 宛名番号 (full width or without its leading zeros), inside the caller's gate."""
+    pid = Person.objects.filter(atena_number=textnorm.register_number(number)).values_list("id", flat=True).first()
+    if pid is None:
+        raise NotFoundError(f"宛名番号 {textnorm.digits(number)[:12]} の住民はいません。番号を確認してください。",
+                            field=field)
+    return pid
+
+
 def person_by_atena(*, actor: Actor, atena_number: str) -> int:
-    """The internal id of a person named by 宛名番号 on the registration screen."""
+    """The internal id of a person named by 宛名番号 (the screens go through `support_preview`)."""
     with gate.open(actor, function="support.lookup", perm=Perm.SUPPORT_MEASURE_MANAGE,
                    criteria={"atena_number": atena_number}) as session:
-        pid = Person.objects.filter(atena_number=textnorm.register_number(atena_number)).values_list("id", flat=True).first()
-        if pid is None:
-            raise NotFoundError("入力された宛名番号の住民はいません。")
+        pid = _person_by_number(atena_number)
         session.record([pid])
         return pid
 
@@ -94,15 +101,8 @@ def support_preview(*, actor: Actor, person_id: int, member_numbers: Iterable[st
     相手方 turned into that person's name and birth date, so a mistyped number is seen, not saved."""
     with gate.open(actor, function="support.lookup", perm=Perm.SUPPORT_MEASURE_MANAGE,
                    criteria={"person_id": person_id}) as session:
-        def by_number(number: str, field: str) -> int:
-            pid = Person.objects.filter(atena_number=textnorm.register_number(number)).values_list("id", flat=True).first()
-            if pid is None:
-                raise NotFoundError(f"宛名番号 {textnorm.digits(number)[:12]} の住民はいません。番号を確認してください。",
-                                    field=field)
-            return pid
-
-        members = [by_number(n, "member_atena_numbers") for n in member_numbers if n.strip()]
-        offender = by_number(offender_number, "offender_atena_number") if offender_number.strip() else None
+        members = [_person_by_number(n, field="member_atena_numbers") for n in member_numbers if n.strip()]
+        offender = _person_by_number(offender_number, field="offender_atena_number") if offender_number.strip() else None
         ids = [person_id, *members, *([offender] if offender else [])]
         session.record(ids)
         names = _names(ids)

@@ -240,9 +240,9 @@ def person_history(*, actor: Actor, person_id: int) -> list[dict]:
 
 def _operator_display(c: Change) -> str:
     if c.operator is not None:
-        who = c.operator.full_name or c.operator.username
+        who = c.operator.display_name
         if c.approved_by_id:
-            who += f"（審査 {c.approved_by.full_name or c.approved_by.username}）"
+            who += f"（審査 {c.approved_by.display_name}）"
         return who
     if c.system == "seed" or c.operation == reasons.Operation.SEED:
         return "移行データ"
@@ -367,8 +367,8 @@ def change_get(*, actor: Actor, change_id: int) -> dict:
             "event_date": _date(change.event_date),
             "notified_on": _date(change.notified_on),
             # Staff are shown by name (the ids are in the access log), as on every screen.
-            "operator": (change.operator.full_name or change.operator.username) if change.operator else change.system,
-            "approved_by": (change.approved_by.full_name or change.approved_by.username) if change.approved_by else "",
+            "operator": change.operator.display_name if change.operator else change.system,
+            "approved_by": change.approved_by.display_name if change.approved_by else "",
             "notifier_name": change.notifier_name,
             "notifier_relationship": change.notifier_relationship,
             "persons": [version_dict(v, session=session) for v in versions],

@@ -63,7 +63,7 @@ def _state(grant: Grant, day: dt.date) -> tuple[dt.date, str]:
 def _approver(grant: Grant) -> str:
     if grant.approved_by is None:
         return grant.get_source_display()
-    return grant.approved_by.full_name or grant.approved_by.username
+    return grant.approved_by.display_name
 
 
 def rows(*, actor: Actor, on: dt.date | None = None) -> list[Row]:

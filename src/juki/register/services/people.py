@@ -13,7 +13,7 @@ from juki.core.checkdigits import is_valid_resident_code
 from juki.core.errors import DomainError, ErrorCode
 
 from .. import relationships, textnorm
-from ..models import DATA_FIELDS, Person, PersonVersion, ResidentKind, Sex, Status, Town
+from ..models import DATA_FIELDS, Person, PersonVersion, ResidentKind, Sex, Status, Town, Ward
 from ..reasons import ARTICLE_30_45
 
 
@@ -29,6 +29,21 @@ def resolve_town(town_code: str) -> Town:
     if town is None:
         raise DomainError(ErrorCode.UNKNOWN_TOWN, "住所の町字が住所辞書にありません。町字を辞書から選んでください。", field="town_code")
     return town
+
+
+def town_code_by_name(text: str) -> str:
+    """The code of the 町字 a typed name names — 「城内」 where one ward has it, 「小倉北区城内」,
+    「北九州市小倉北区城内」 — or "" when it names none or several (the clerk then picks from the list)."""
+    text = jaconv.z2h((text or "").strip(), kana=False, ascii=True, digit=True).replace(" ", "")
+    for muni in Ward.objects.values_list("municipality__name", flat=True).distinct():
+        text = text.removeprefix(muni)
+    towns = Town.objects.filter(is_active=True)
+    found = list(towns.filter(name=text).values_list("code", flat=True))
+    if not found:  # 区名＋町字名
+        for ward in Ward.objects.all():
+            if text.startswith(ward.name) and len(text) > len(ward.name):
+                found += towns.filter(ward=ward, name=text[len(ward.name):]).values_list("code", flat=True)
+    return found[0] if len(found) == 1 else ""
 
 
 def address_text(town: Town, banchi: str, katagaki: str = "", *, prefecture: bool = True) -> str:

@@ -440,10 +440,10 @@ def _pending_dict(p: PendingChange) -> dict:
         "state": p.state,
         "state_label": p.get_state_display(),
         "ward": p.ward.name if p.ward else "",
-        "entered_by": p.entered_by.full_name or p.entered_by.username,
+        "entered_by": p.entered_by.display_name,
         "entered_by_id": p.entered_by_id,
         "entered_at": timezone.localtime(p.entered_at),
-        "reviewed_by": (p.reviewed_by.full_name or p.reviewed_by.username) if p.reviewed_by else "",
+        "reviewed_by": p.reviewed_by.display_name if p.reviewed_by else "",
         "reviewed_at": timezone.localtime(p.reviewed_at) if p.reviewed_at else None,
         "review_comment": p.review_comment,
         "change_id": p.change_id,
@@ -507,7 +507,7 @@ def pending_get(*, actor: Actor, pending_id: int) -> dict:
             return out | {"payload": None, "preview": None, "preview_error": None, "events": []}
         payload = _unseal_payload(pending)
         out["events"] = [{"kind": e.kind, "label": e.get_kind_display(), "at": timezone.localtime(e.at),
-                          "by": e.by.full_name or e.by.username, "comment": e.comment}
+                          "by": e.by.display_name, "comment": e.comment}
                          for e in PendingEvent.objects.select_related("by").filter(pending=pending)]
     # A returned entry is shown too: its clerk corrects it from what they entered.
     if pending.state in (PendingChange.State.PENDING, PendingChange.State.REJECTED):
