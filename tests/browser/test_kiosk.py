@@ -138,21 +138,30 @@ def test_a_seal_certificate_at_the_kiosk(page, live_url, kiosk, card, household,
     sign_in(page, card["number"])
     page.locator("#choose-seal").click()
     expect(page.locator(".summary")).to_contain_text("印鑑登録証明書")
+    # 通数: two copies with ＋, the fee doubles.
+    page.locator("#copies-more").click()
+    expect(page.locator("#copies")).to_have_text("2通")
+    expect(page.locator("#fee")).to_have_text("600円")
+    screenshot(page, "kiosk-seal-confirm-copies")
     page.locator("#to-pay").click()
+    insert(page, 500)
     insert(page, 500)
     page.locator("#issue").click()
     expect(page.locator("h1")).to_have_text("証明書を発行しました")
-    expect(page.locator("#change")).to_have_text("200円")
+    expect(page.locator("#change")).to_have_text("400円")
+    expect(page.locator(".lead")).to_contain_text("印鑑登録証明書を2通発行しました")
     page.wait_for_timeout(1500)
     screenshot(page, "kiosk-seal-done")
-    issued = CertificateIssue.objects.get()
-    assert issued.form == "seal_cert" and issued.channel == "kiosk" and issued.terminal.code == "KIOSK-01"
-    with page.expect_download() as info:
-        page.locator("#download-pdf").click()
-    path = tmp_path / "seal.pdf"
-    info.value.save_as(path)
-    text = pdf_text(path.read_bytes())
-    assert "印鑑登録証明書" in text and "青木太郎" in text and issued.number in text
+    first, second = CertificateIssue.objects.order_by("id")
+    for issued in (first, second):
+        assert issued.form == "seal_cert" and issued.channel == "kiosk" and issued.terminal.code == "KIOSK-01"
+    for link, issued in (("#download-pdf", first), ("#download-pdf-2", second)):
+        with page.expect_download() as info:
+            page.locator(link).click()
+        path = tmp_path / f"seal-{issued.number}.pdf"
+        info.value.save_as(path)
+        text = pdf_text(path.read_bytes())
+        assert "印鑑登録証明書" in text and "青木太郎" in text and issued.number in text
 
 
 def test_three_wrong_pins_lock_the_card_and_the_counter_sees_it(page, live_url, kiosk, card, household, clerk,

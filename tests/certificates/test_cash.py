@@ -126,7 +126,8 @@ def test_receipt_button_on_the_issued_screen(clerk, terminal, world, fam):
     client = counter_client(clerk, terminal)
     rec = issue(world, fam)
     url = reverse(f"{NS}:issue_receipt", args=[rec.number])
-    assert url in client.get(reverse(f"{NS}:issue_detail", args=[rec.number])).content.decode()
+    page = client.get(reverse(f"{NS}:issue_detail", args=[rec.number])).content.decode()
+    assert f'method="post" action="{url}"' in page and 'name="addressee"' in page
     r = client.get(url)
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert f"receipt-{rec.number}.pdf" in r["Content-Disposition"]
@@ -134,6 +135,39 @@ def test_receipt_button_on_the_issued_screen(clerk, terminal, world, fam):
     free = issue(world, fam, request=GOV)
     assert url.replace(rec.number, free.number) not in client.get(
         reverse(f"{NS}:issue_detail", args=[free.number])).content.decode()
+
+
+def test_receipt_addressee_as_the_payer_asks_and_the_stamp_with_the_issue_date(world, fam):
+    from juki.core.wareki import era_of
+
+    rec = issue(world, fam)
+    text = pdf_text(cash.certificate_receipt(world, rec.number, addressee="株式会社　門司商事"))
+    assert "株式会社門司商事様" in text  # (pdftotext here drops the spaces)
+    day = timezone.localdate(CertificateIssue.objects.get(number=rec.number).issued_at)
+    era, year = era_of(day)
+    assert "領収" in text.split("上記の金額")[1] and f"{era.letter}{year}.{day.month}.{day.day}" in text  # 領収印
+    row = last_log(function="print.receipt")
+    assert row.criteria["addressee"] is True and "門司" not in str(row.criteria)  # a name never in the log
+    blank = pdf_text(cash.certificate_receipt(world, rec.number))
+    assert "領収書（再発行）様金額" in blank  # a blank line before 様, to write the name on
+    assert last_log(function="print.receipt").criteria["addressee"] is False
+
+
+def test_receipt_addressee_too_long_or_two_lines_is_refused_not_cut(clerk, terminal, world, fam):
+    rec = issue(world, fam)
+    for bad, message in (("あ" * 41, "宛名は40文字以内で入力してください（41文字）。"), ("門司\n商事", "宛名は1行で入力してください。")):
+        with pytest.raises(DomainError) as err:
+            cash.certificate_receipt(world, rec.number, addressee=bad)
+        assert err.value.code == ErrorCode.INVALID_INPUT and err.value.field == "addressee"
+        assert err.value.message == message
+    assert not AccessLog.objects.filter(function="print.receipt").exists()
+    client = counter_client(clerk, terminal)
+    url = reverse(f"{NS}:issue_receipt", args=[rec.number])
+    r = client.post(url, {"addressee": "あ" * 41})
+    assert r.status_code == 400 and "宛名は40文字以内" in r.content.decode()
+    r = client.post(url, {"addressee": "上様"})
+    assert r.status_code == 200 and "上様金額" in pdf_text(r.content)  # not 「上様 様」
+    assert "門司商事御中金額" in pdf_text(cash.certificate_receipt(world, rec.number, addressee="門司商事御中"))
 
 
 # --- daily cash summary ----------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def test_a_resident_gets_a_copy_of_their_own_with_card_and_pin(kc, kiosk, card, 
 
     # The copy shown on the done screen (its iframe) is on the record, as at the counter.
     assert kc.get("/kiosk/done/certificate.pdf")["Content-Disposition"].startswith("inline")
-    assert kc.session[access.STATE]["issued"]["pdf"]  # shown, not yet taken away
+    assert kc.session[access.STATE]["issued"]["copies"][0]["pdf"]  # shown, not yet taken away
     pdf = kc.get("/kiosk/done/certificate.pdf?download=1")
     assert pdf["Content-Type"] == "application/pdf" and f"certificate-{issued.number}.pdf" in pdf["Content-Disposition"]
     text = pdf_text(pdf.content)
@@ -100,7 +100,7 @@ def test_a_resident_gets_a_copy_of_their_own_with_card_and_pin(kc, kiosk, card, 
     assert [(r.criteria["inline"], r.criteria["channel"]) for r in shown] == [(True, "kiosk"), (False, "kiosk")]
     # Taken away: the PDF (and whom it names) leaves the session table at once.
     stored = kc.session[access.STATE]["issued"]
-    assert "pdf" not in stored and "person_ids" not in stored and stored["number"] == issued.number
+    assert "person_ids" not in stored and stored["copies"] == [{"number": issued.number, "taken": True}]
     again = kc.get("/kiosk/done/certificate.pdf?download=1")
     assert again.status_code == 410 and services.TAKEN in again.content.decode()
     done = _text(kc.get("/kiosk/done/"))
@@ -282,6 +282,43 @@ def test_a_seal_certificate_with_the_card_that_is_the_seal_registration_card(kc,
                                                 "amount": 300}]
 
 
+def test_two_copies_chosen_on_the_confirmation_screen_paid_and_taken_one_by_one(kc, kiosk, card, household, clerk,
+                                                                               terminal):
+    from django.urls import reverse
+
+    from tests.conftest import counter_client
+
+    sign_in(kc, card["number"])
+    choose_copy(kc, scope="household")
+    page = _text(kc.get("/kiosk/confirm/"))
+    assert 'id="copies">1通' in page and 'id="copies-less" disabled' in page and 'id="fee">300円' in page
+    assert kc.post("/kiosk/confirm/", {"copies": "2"})["Location"] == "/kiosk/confirm/"
+    page = _text(kc.get("/kiosk/confirm/"))
+    assert 'id="copies">2通' in page and 'id="fee">600円' in page and "1通 300円 × 2通" in page
+    refused = kc.post("/kiosk/confirm/", {"copies": "6"})
+    assert refused.status_code == 400 and "通数は1通から5通までです" in _text(refused)
+    page = _text(pay(kc, 500))
+    assert 'id="short">100円' in page
+    _text(pay(kc, 500))
+    done = _text(issue(kc))
+    first, second = CertificateIssue.objects.order_by("id")
+    assert "住民票の写しを2通発行しました" in done and 'id="change">400円' in done
+    assert f"1通目（発行番号 {first.number}）" in done and f"2通目（発行番号 {second.number}）" in done
+    payment = KioskPayment.objects.get()
+    assert (payment.amount, payment.fee, payment.copies, payment.issue_number) == (1000, 600, 2, first.number)
+    pdf2 = kc.get("/kiosk/done/certificate.pdf?copy=2&download=1")
+    assert f"certificate-{second.number}.pdf" in pdf2["Content-Disposition"] and second.number in pdf_text(pdf2.content)
+    stored = kc.session[access.STATE]["issued"]
+    assert stored["copies"][1] == {"number": second.number, "taken": True} and stored["copies"][0]["pdf"]
+    assert "person_ids" in stored  # the first copy is still to be taken
+    assert kc.get("/kiosk/done/certificate.pdf?copy=2").status_code == 410
+    kc.get("/kiosk/done/certificate.pdf?copy=1&download=1")
+    assert "person_ids" not in kc.session[access.STATE]["issued"]
+    # 交付履歴 at the counter: each copy, issued by the 自動交付機 (no member of staff).
+    listing = counter_client(clerk, terminal).get(reverse("certificate_counter:issue_list")).content.decode()
+    assert listing.count('<td class="operator">自動交付機（自動交付機1号機）</td>') == 2
+
+
 def test_any_other_refusal_on_a_screen_ends_with_the_kiosks_message(kc, card, monkeypatch):
     from juki.core.errors import NotFoundError
     from juki.kiosk import services
@@ -450,14 +487,14 @@ def test_the_cleanup_removes_an_abandoned_sessions_certificate(kc, card, setting
     kc.get("/kiosk/confirm/")
     pay(kc, 500)
     issue(kc)  # the kiosk stops here: no 「終わる」, no further request
-    assert _stored_state(kc)["issued"]["pdf"]
+    assert _stored_state(kc)["issued"]["copies"][0]["pdf"]
     assert cleanup().scrubbed == 0  # not idle yet: left alone
 
     later = _stored_state(kc)["seen"] + settings.JUKI_KIOSK_IDLE_SECONDS + 1
     assert cleanup(now=later).scrubbed == 1
     state = _stored_state(kc)
     assert state == {"seen": state["seen"], "paid": 500, "scrubbed": True, "issued": {
-        "number": CertificateIssue.objects.get().number, "form": "copy", "fee": 300, "change": 200}}
+        "numbers": [CertificateIssue.objects.get().number], "form": "copy", "fee": 300, "change": 200}}
     assert cleanup(now=later).scrubbed == 0  # once is enough
 
     assert kc.get("/kiosk/done/certificate.pdf").status_code == 410  # (had the clock not moved on)

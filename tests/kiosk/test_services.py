@@ -123,8 +123,29 @@ def test_issue_refuses_short_money_and_records_nothing(kiosk_actor, card, househ
         services.issue(actor=kiosk_actor, holder=holder, choice=Choice(form=COPY), paid=290)
     assert short.value.code == ErrorCode.INVALID_INPUT and not isinstance(short.value, Refused)
     assert not CertificateIssue.objects.exists()
-    result = services.issue(actor=kiosk_actor, holder=holder, choice=Choice(form=COPY), paid=300)
+    [result] = services.issue(actor=kiosk_actor, holder=holder, choice=Choice(form=COPY), paid=300)
     assert result.issue.channel == "kiosk" and result.issue.fee == 300
+
+
+def test_copies_are_one_issue_each_paid_for_together(kiosk_actor, card, household):
+    holder = services.authenticate(actor=kiosk_actor, number=card["number"], pin=PIN)
+    three = Choice(form=COPY, scope=services.HOUSEHOLD, copies=3)
+    assert services.due(three) == 900 and ("通数", "3通") in three.lines()
+    with pytest.raises(DomainError) as short:
+        services.issue(actor=kiosk_actor, holder=holder, choice=three, paid=600)
+    assert short.value.code == ErrorCode.INVALID_INPUT and short.value.message == "料金が300円不足しています。お金を入れてください。"
+    assert not CertificateIssue.objects.exists()
+    results = services.issue(actor=kiosk_actor, holder=holder, choice=three, paid=1000)
+    numbers = [r.number for r in results]
+    assert len(set(numbers)) == 3  # each copy its own 発行番号, record and fee
+    assert list(CertificateIssue.objects.order_by("id").values_list("number", "fee", "channel")) == [
+        (n, 300, "kiosk") for n in numbers]
+    for bad in (0, services.MAX_COPIES + 1, True, "2"):
+        with pytest.raises(DomainError) as err:
+            services.issue(actor=kiosk_actor, holder=holder, choice=Choice(form=COPY, copies=bad), paid=5000)
+        assert err.value.code == ErrorCode.INVALID_INPUT and err.value.field == "copies"
+        assert err.value.message == "通数は1通から5通までです。5通をこえるときは窓口へお越しください。"
+    assert CertificateIssue.objects.count() == 3
 
 
 def test_the_precheck_is_logged(kiosk_actor, card, household):

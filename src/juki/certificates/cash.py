@@ -16,6 +16,7 @@ the fee, so the checks are `certificate.issue` by hand with an `events.record` r
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
@@ -64,12 +65,32 @@ def _yen(amount: int) -> str:
 # --- 領収書 ----------------------------------------------------------------------------------------
 
 
-def certificate_receipt(actor: Actor, number: str) -> bytes:
-    """The receipt of one paid issue as a small PDF; every print is logged (`print.receipt`)."""
-    from juki.core.pdf import Heading, KeyValues, Text, document_pdf
+ADDRESSEE_MAX = 40
+BLANK_ADDRESSEE = "\u00a0" * 48  # a line to write the name on by hand (no-break spaces: kept, underlined)
+HONORIFICS = ("様", "御中", "殿")  # typed by the clerk (「上様」「○○株式会社御中」): not doubled
+
+
+def receipt_addressee(text: str) -> str:
+    """The 宛名 the payer asks for (a company, an agent, 上様), as typed; refused when too long or
+    with a line break, never cut."""
+    text = (text or "").strip()
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise DomainError(ErrorCode.INVALID_INPUT, "宛名は1行で入力してください。", field="addressee")
+    if len(text) > ADDRESSEE_MAX:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"宛名は{ADDRESSEE_MAX}文字以内で入力してください（{len(text)}文字）。",
+                          field="addressee")
+    return text
+
+
+def certificate_receipt(actor: Actor, number: str, addressee: str = "") -> bytes:
+    """The receipt of one paid issue as a small PDF: 宛名 (as the payer asks, or a blank line to
+    write on), the amount, the particulars and the 領収印 with the issue date. Every print is
+    logged (`print.receipt`); the 宛名 itself is not (it may name a person): only that there was one."""
+    from juki.core.pdf import Heading, KeyValues, Stamp, Text, document_pdf
 
     criteria = {"number": number}
     _require(actor, "print.receipt", criteria)
+    addressee = receipt_addressee(addressee)
     issue = services._load(number)
     if issue.voided:
         raise DomainError(ErrorCode.CERTIFICATE_VOIDED, "無効にした証明書の領収書は発行できません。")
@@ -81,15 +102,25 @@ def certificate_receipt(actor: Actor, number: str) -> bytes:
     place = issue.terminal.location if issue.terminal else "自動交付機" if issue.channel == "kiosk" else ""
     issued_on = issue.issued_at.astimezone(JST).date()
     pdf = document_pdf("領収書" + ("（再発行）" if reprint else ""), [
+        Heading(addressee if addressee.endswith(HONORIFICS) else f"{addressee or BLANK_ADDRESSEE}　様", underline=True),
         Heading(f"金額　{_yen(issue.fee)}"),
         Text("上記の金額を、証明書の交付手数料として領収しました。"),
         KeyValues([("発行番号", issue.number), ("証明書", FORM_LABELS.get(issue.form, issue.form)), ("通数", "1通"),
                    ("手数料", _yen(issue.fee)), ("交付日", to_wareki(issued_on)), ("取扱場所", place or "—")]),
         Text(city),
+        Stamp(top=city, date=_stamp_date(issued_on), bottom="領収"),
     ], footer=f"発行番号 {issue.number}")
     events.record(actor, function="print.receipt", criteria={"number": issue.number, "fee": issue.fee,
-                                                              "reprint": reprint})
+                                                              "reprint": reprint, "addressee": bool(addressee)})
     return pdf
+
+
+def _stamp_date(day: dt.date) -> str:
+    """A 日付印's date: 「R8.12.5」."""
+    from juki.core.wareki import era_of
+
+    era, year = era_of(day)
+    return f"{era.letter}{year}.{day.month}.{day.day}"
 
 
 # --- 日計表 ----------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
@@ -354,10 +354,11 @@ def fee_table(request):
         "rows": cash.fee_table(), "rules": cash.FEE_RULES, "title": "手数料一覧", "help": "certificate"})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def issue_receipt(request, number: str):
-    pdf = cash.certificate_receipt(request.actor, number)
+    """The receipt PDF; the 宛名 comes in a POST body, never in the URL (it may name a person)."""
+    pdf = cash.certificate_receipt(request.actor, number, addressee=request.POST.get("addressee", ""))
     return _download(pdf, "application/pdf", f"receipt-{number}.pdf")
 
 

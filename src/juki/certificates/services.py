@@ -418,6 +418,16 @@ def certificate_list(*, actor: Actor, date_from: dt.date | None = None, date_to:
         return [issue_dict(issue, with_request=True) for issue in found]
 
 
+def operator_label(issue: CertificateIssue) -> str:
+    """交付者 as the 交付履歴 names it: the member of staff, or the 自動交付機 that issued it
+    unattended (a kiosk issue has no operator; its terminal is the device)."""
+    if issue.operator is not None:
+        return issue.operator.display_name
+    if issue.channel == Channel.KIOSK:
+        return f"自動交付機（{issue.terminal.name}）" if issue.terminal else "自動交付機"
+    return "—"
+
+
 def issue_dict(issue: CertificateIssue, *, with_request: bool = False) -> dict:
     void = getattr(issue, "void", None) if issue.voided else None
     out = {
@@ -433,8 +443,10 @@ def issue_dict(issue: CertificateIssue, *, with_request: bool = False) -> dict:
         "requester_kind_label": Kind(issue.requester_kind).label,
         "fee": issue.fee,
         "operator": issue.operator.username if issue.operator else "",
+        "operator_label": operator_label(issue),
         "terminal": issue.terminal.code if issue.terminal else "",
         "channel": issue.channel,
+        "channel_label": Channel(issue.channel).label if issue.channel in Channel.values else issue.channel,
         "issued_at": issue.issued_at.isoformat(),
         "sha256": issue.sha256,
         "state": "voided" if void else "issued",

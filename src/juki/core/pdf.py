@@ -43,7 +43,7 @@ from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import PageBreak as _RLPageBreak
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 log = logging.getLogger("juki.pdf")
 
@@ -213,6 +213,7 @@ def missing_glyphs(text, font: str = MINCHO) -> set[str]:
 class Heading:
     text: str
     level: int = 1  # 1 = section, 2 = subsection
+    underline: bool = False  # a line to write on (a receipt's 宛名)
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,53 @@ class PageBreak:
     pass
 
 
-Block = Heading | Text | KeyValues | Grid | PageBreak
+@dataclass(frozen=True)
+class Stamp:
+    """A red round 日付印 at the right margin (a receipt's 領収印): the office on top, the date
+    across the middle band, the word below (「領収」)."""
+
+    top: str
+    date: str
+    bottom: str
+    size: float = 26 * mm
+
+
+Block = Heading | Text | KeyValues | Grid | PageBreak | Stamp
+
+STAMP_RED = colors.HexColor("#c8102e")
+
+
+class _StampFlowable(Flowable):
+    def __init__(self, stamp: Stamp, width: float):
+        super().__init__()
+        self.stamp, self.avail = stamp, width
+
+    def wrap(self, avail_width, avail_height):
+        return self.avail, self.stamp.size + 2 * mm
+
+    def draw(self):
+        s, c = self.stamp, self.canv
+        r = s.size / 2
+        cx, cy = self.avail - r - 2 * mm, r + 1 * mm
+        band = r * 0.36  # half the height of the date's band
+        c.saveState()
+        c.setStrokeColor(STAMP_RED)
+        c.setFillColor(STAMP_RED)
+        c.setLineWidth(1.2)
+        c.circle(cx, cy, r)
+        c.setLineWidth(0.7)
+        chord = (r * r - band * band) ** 0.5
+        c.line(cx - chord, cy + band, cx + chord, cy + band)
+        c.line(cx - chord, cy - band, cx + chord, cy - band)
+        for text, y, size in ((s.top, cy + band + (r - band) * 0.30, r * 0.28),
+                              (s.date, cy - r * 0.10, r * 0.26),
+                              (s.bottom, cy - band - (r - band) * 0.62, r * 0.32)):
+            # Fit the text inside the circle at its farther edge from the centre.
+            far = max(abs(y - cy), abs(y + size * 0.8 - cy))
+            room = 2 * (max(r * r - far * far, 0.0)) ** 0.5 * 0.86
+            size = min(size, room / max(1.0, string_width(text, GOTHIC, 1)))
+            draw_string(c, cx, y, text, GOTHIC, size, anchor="middle")
+        c.restoreState()
 
 
 @dataclass
@@ -326,7 +373,9 @@ def _flowables(blocks: list[Block], width: float, st: _Styles) -> list:
     out: list = []
     for block in blocks:
         if isinstance(block, Heading):
-            out.append(_para(block.text, st.h1 if block.level <= 1 else st.h2))
+            style = st.h1 if block.level <= 1 else st.h2
+            out.append(Paragraph(f"<u>{with_fallback(block.text, style.fontName)}</u>", style) if block.underline
+                       else _para(block.text, style))
         elif isinstance(block, Text):
             para = _para(block.text, st.small if block.small else st.body)
             if out and isinstance(out[-1], Paragraph) and out[-1].style.name in ("h1", "h2"):
@@ -339,6 +388,8 @@ def _flowables(blocks: list[Block], width: float, st: _Styles) -> list:
             out += [_grid(block, width, st), Spacer(1, 4 * mm)]
         elif isinstance(block, PageBreak):
             out.append(_RLPageBreak())
+        elif isinstance(block, Stamp):
+            out.append(_StampFlowable(block, width))
         else:  # pragma: no cover - a programming error, not input
             raise TypeError(f"unknown block {block!r}")
     return out

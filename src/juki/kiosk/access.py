@@ -89,14 +89,18 @@ def begin(request) -> dict:
     return data
 
 
-def take_certificate(request) -> None:
-    """The certificate was taken away (downloaded): its PDF leaves the session at once; what is
-    left (number, change) is no personal data. Shown on the done screen, it stays until the
-    session ends (「終わる」, 「やめる」, idle), or `cleanup` removes it from an abandoned session."""
+def take_certificate(request, index: int = 0) -> None:
+    """A certificate (copy `index`) was taken away (downloaded): its PDF leaves the session at once;
+    once every copy is taken, what is left (numbers, change) is no personal data. Shown on the done
+    screen, a copy stays until the session ends (「終わる」, 「やめる」, idle), or `cleanup` removes
+    it from an abandoned session."""
     issued = (request.kiosk or {}).get("issued") or {}
-    if issued.pop("pdf", None) is not None:
-        issued.pop("person_ids", None)
-        issued["taken"] = True
+    copies = issued.get("copies") or []
+    if index < len(copies) and copies[index].pop("pdf", None) is not None:
+        copies[index]["taken"] = True
+        if all(c.get("taken") for c in copies):
+            issued.pop("person_ids", None)
+            issued["taken"] = True
         save(request, request.kiosk)
 
 
@@ -107,7 +111,8 @@ def scrubbed(data: dict) -> dict:
     kept = {"seen": data.get("seen"), "paid": data.get("paid", 0), "scrubbed": True}
     issued = data.get("issued")
     if issued:
-        kept["issued"] = {k: issued[k] for k in ("number", "form", "fee", "change") if k in issued}
+        kept["issued"] = {k: issued[k] for k in ("form", "fee", "change") if k in issued}
+        kept["issued"]["numbers"] = [c["number"] for c in issued.get("copies") or ()]
     return kept
 
 

@@ -43,7 +43,8 @@ class KioskPayment(models.Model):
     amount = models.PositiveIntegerField("投入金額（円）")
     fee = models.PositiveIntegerField("手数料（円）")
     claimed_at = models.DateTimeField("発行処理の開始日時", auto_now_add=True)
-    issue_number = models.CharField("発行番号", max_length=16, blank=True)
+    issue_number = models.CharField("発行番号", max_length=16, blank=True)  # the first copy's
+    copies = models.PositiveSmallIntegerField("通数", default=1)
 
     class Meta:
         verbose_name = "自動交付機の支払い"

@@ -47,6 +47,9 @@ SCOPES = {SELF_ONLY: "本人のみ", HOUSEHOLD: "世帯全員", MEMBERS: "世帯
 # 10・50・100・500円玉と千円札 (no 1円・5円 coins, no larger notes: the change box holds coins only).
 DENOMINATIONS = (10, 50, 100, 500, 1000)
 CARD_DOCUMENT = "市民カード（暗証番号で確認）"
+# 通数: up to this many copies of one choice in one payment (each its own 発行番号 and record);
+# more than that is the counter's (a bulk request is checked by a clerk).
+MAX_COPIES = 5
 
 REFUSED = "この証明書は自動交付機では交付できません。お手数ですが、窓口へお越しください。"
 CARD_UNUSABLE = "このカードは自動交付機では利用できません。お手数ですが、窓口へお越しください。"
@@ -146,10 +149,12 @@ class Choice:
     person_ids: tuple[int, ...] = ()
     head_and_relationship: bool = False
     domicile: bool = False
+    copies: int = 1
 
     def validate(self) -> None:
         if self.form not in FORMS:
             raise DomainError(ErrorCode.INVALID_INPUT, "証明書の種類を選んでください。", field="form")
+        require_copies(self.copies)
         if self.form == COPY:
             if self.scope not in SCOPES:
                 raise DomainError(ErrorCode.INVALID_INPUT, "記載する方を選んでください。", field="scope")
@@ -167,23 +172,39 @@ class Choice:
             rows += [("記載する方", who),
                      ("世帯主の氏名と続柄", "記載する" if self.head_and_relationship else "記載しない"),
                      ("本籍・筆頭者", "記載する" if self.domicile else "記載しない")]
-        rows.append(("通数", "1通"))
+        rows.append(("通数", f"{self.copies}通"))
         return rows
 
     def as_dict(self) -> dict:
         return {"form": self.form, "scope": self.scope, "person_ids": list(self.person_ids),
-                "head_and_relationship": self.head_and_relationship, "domicile": self.domicile}
+                "head_and_relationship": self.head_and_relationship, "domicile": self.domicile,
+                "copies": self.copies}
 
     @classmethod
     def from_dict(cls, data: dict) -> Choice:
         return cls(form=data["form"], scope=data.get("scope", SELF_ONLY),
                    person_ids=tuple(int(p) for p in data.get("person_ids") or ()),
-                   head_and_relationship=bool(data.get("head_and_relationship")), domicile=bool(data.get("domicile")))
+                   head_and_relationship=bool(data.get("head_and_relationship")), domicile=bool(data.get("domicile")),
+                   copies=int(data.get("copies") or 1))
+
+
+def require_copies(copies) -> int:
+    """通数 from 1 to `MAX_COPIES`."""
+    if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= MAX_COPIES:
+        raise DomainError(ErrorCode.INVALID_INPUT,
+                          f"通数は1通から{MAX_COPIES}通までです。{MAX_COPIES}通をこえるときは窓口へお越しください。",
+                          field="copies")
+    return copies
 
 
 def fee(form: str) -> int:
-    """The fee the kiosk asks: the same table as the counter's (`fee_for`)."""
+    """The fee of one copy the kiosk asks: the same table as the counter's (`fee_for`)."""
     return fee_for(form, official=False, reissue=False)
+
+
+def due(choice: Choice) -> int:
+    """What the resident pays for the choice: the fee of one copy times the 通数."""
+    return fee(choice.form) * choice.copies
 
 
 def fees() -> dict[str, int]:
@@ -274,25 +295,27 @@ def change_due(*, paid: int, due: int) -> int:
 
 def require_paid(choice: Choice, paid: int) -> int:
     """The fee of the choice, when `paid` covers it; otherwise the message the payment screen shows."""
-    due = fee(choice.form)
-    if paid < due:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"料金が{due - paid}円不足しています。お金を入れてください。", field="paid")
-    return due
+    total = due(choice)
+    if paid < total:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"料金が{total - paid}円不足しています。お金を入れてください。", field="paid")
+    return total
 
 
 # --- issue -----------------------------------------------------------------------------------------
 
 
-def issue(*, actor: Actor, holder: CardHolder, choice: Choice, paid: int) -> IssueResult:
+def issue(*, actor: Actor, holder: CardHolder, choice: Choice, paid: int) -> list[IssueResult]:
     """Issue what the resident chose, paid for, through the certificate services (channel kiosk,
-    the device's terminal). Any refusal comes back as a `Refused` with the kiosk's message."""
+    the device's terminal): one issue per copy, each with its own 発行番号, all or none (the
+    caller's transaction). Any refusal comes back as a `Refused` with the kiosk's message."""
     choice.validate()
     require_paid(choice, paid)
     request = Request(kind="self", requester_person_id=holder.person_id, documents=(CARD_DOCUMENT,))
     try:
         home = precheck(actor=actor, holder=holder, form=choice.form)
         if choice.form == SEAL:
-            return seal_certificate_issue(actor=actor, card_number=holder.number, request=request, channel=Channel.KIOSK)
+            return [seal_certificate_issue(actor=actor, card_number=holder.number, request=request,
+                                           channel=Channel.KIOSK) for _ in range(choice.copies)]
         if choice.scope == SELF_ONLY:
             person_ids = [holder.person_id]
         elif choice.scope == HOUSEHOLD:
@@ -303,8 +326,8 @@ def issue(*, actor: Actor, holder: CardHolder, choice: Choice, paid: int) -> Iss
             person_ids = [holder.person_id, *(p for p in choice.person_ids if p != holder.person_id)]
         options = Options(form=COPY, layout="household", person_ids=tuple(person_ids),
                           head_and_relationship=choice.head_and_relationship, domicile=choice.domicile)
-        return certificate_issue(actor=actor, options=options, household_id=home.household_id, person_ids=person_ids,
-                                 request=request, channel=Channel.KIOSK)
+        return [certificate_issue(actor=actor, options=options, household_id=home.household_id, person_ids=person_ids,
+                                  request=request, channel=Channel.KIOSK) for _ in range(choice.copies)]
     except DomainError as exc:
         raise refusal(exc) from None
 
@@ -319,31 +342,32 @@ class AlreadyClaimed(Exception):
 
 
 def issue_paid(*, actor: Actor, device: KioskDevice, token: str, holder: CardHolder, choice: Choice,
-               paid: int) -> IssueResult:
+               paid: int) -> list[IssueResult]:
     """Claim the payment `token` (once: `AlreadyClaimed` for any later request), then `issue`.
 
     The claim commits on its own first, so that a second request finds it at once. The issue and
-    the claim's issue number commit together: a claim without a number means nothing was issued
+    the claim's issue number (the first copy's) commit together: a claim without a number means nothing was issued
     (the money went back). A refusal's log rows, written by the gates inside this transaction,
     are committed with it before the refusal is raised."""
     choice.validate()
     due = require_paid(choice, paid)
     try:
         with transaction.atomic():
-            claim = KioskPayment.objects.create(token=token, device=device, amount=paid, fee=due)
+            claim = KioskPayment.objects.create(token=token, device=device, amount=paid, fee=due,
+                                                copies=choice.copies)
     except IntegrityError:
         raise AlreadyClaimed(claim_number(token) or "") from None
     failure = None
     with transaction.atomic():
         try:
-            result = issue(actor=actor, holder=holder, choice=choice, paid=paid)
+            results = issue(actor=actor, holder=holder, choice=choice, paid=paid)
         except Exception as exc:  # noqa: BLE001 - re-raised below, once the gate's refusal row is committed
             failure = exc
         else:
-            KioskPayment.objects.filter(pk=claim.pk).update(issue_number=result.number)
+            KioskPayment.objects.filter(pk=claim.pk).update(issue_number=results[0].number)
     if failure is not None:
         raise failure
-    return result
+    return results
 
 
 def claim_number(token: str) -> str | None:

@@ -184,16 +184,29 @@ def members(request):
                  chosen=set(draft.get("person_ids") or ()))
 
 
-@require_GET
+@GET_POST
 @kiosk_view(needs=("holder", "choice"))
 def confirm(request):
+    """The choice and its fee; 通数 is set here with −/＋ (a POST of `copies`: the new count)."""
     choice = Choice.from_dict(request.kiosk["choice"])
+    error = ""
+    if request.method == "POST":
+        raw = request.POST.get("copies", "")
+        try:
+            copies = services.require_copies(int(raw) if raw.isdigit() else 0)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            request.kiosk["choice"] = {**request.kiosk["choice"], "copies": copies}
+            access.save(request, request.kiosk)
+            return redirect("kiosk:confirm")
     if "payment" not in request.kiosk:
         _payment_token(request)
         access.save(request, request.kiosk)
     back = "kiosk:menu" if choice.form == SEAL else "kiosk:members" if choice.scope == MEMBERS else "kiosk:options"
-    return _page(request, "confirm.html", "内容を確認してください", 5, lines=choice.lines(),
-                 fee=services.fee(choice.form), back=back)
+    return _page(request, "confirm.html", "内容を確認してください", 5, lines=choice.lines(), error=error,
+                 fee=services.fee(choice.form), due=services.due(choice), copies=choice.copies,
+                 max_copies=services.MAX_COPIES, back=back)
 
 
 def _payment_token(request) -> str:
@@ -202,7 +215,7 @@ def _payment_token(request) -> str:
 
 
 def _payment(request) -> dict:
-    due = services.fee(Choice.from_dict(request.kiosk["choice"]).form)
+    due = services.due(Choice.from_dict(request.kiosk["choice"]))
     paid = request.kiosk.get("paid", 0)
     return {"due": due, "paid": paid, "short": max(0, due - paid),
             "change": services.change_due(paid=paid, due=due), "enough": paid >= due,
@@ -233,12 +246,12 @@ def pay(request):
 def issue(request):
     choice = Choice.from_dict(request.kiosk["choice"])
     paid = request.kiosk.get("paid", 0)
-    due = services.fee(choice.form)
+    due = services.due(choice)
     token = request.kiosk.get("payment")
     if not token:
         return redirect("kiosk:confirm")
     try:
-        result = services.issue_paid(actor=request.kiosk_actor, device=request.kiosk_device, token=token,
+        results = services.issue_paid(actor=request.kiosk_actor, device=request.kiosk_device, token=token,
                                      holder=_holder(request), choice=choice, paid=paid)
     except services.AlreadyClaimed:
         # A double tap: the first request prints and saves the certificate into the session; this
@@ -249,10 +262,11 @@ def issue(request):
         raise  # the money is returned; the claim stays without an issue number
     except DomainError as exc:  # raised before the claim (e.g. not enough money): nothing taken
         return _page(request, "pay.html", "料金を入れてください", 6, error=exc.message, money=_payment(request))
-    # From here on the session holds only what the resident takes away: the certificate and the change.
+    # From here on the session holds only what the resident takes away: the certificates and the change.
     request.kiosk = {"seen": request.kiosk["seen"], "paid": paid, "issued": {
-        "number": result.number, "form": choice.form, "fee": due, "change": services.change_due(paid=paid, due=due),
-        "person_ids": list(result.issue.person_ids), "pdf": base64.b64encode(result.pdf).decode("ascii")}}
+        "form": choice.form, "fee": due, "change": services.change_due(paid=paid, due=due),
+        "person_ids": list(results[0].issue.person_ids),
+        "copies": [{"number": r.number, "pdf": base64.b64encode(r.pdf).decode("ascii")} for r in results]}}
     access.save(request, request.kiosk)
     return redirect("kiosk:done")
 
@@ -278,11 +292,21 @@ def issuing(request):
     return access.end(request, services.NOT_ISSUED, returned=data.get("paid", 0))
 
 
+def _copy_index(request, issued: dict) -> int:
+    """Which copy (`?copy=2`, 1-based) a request means; the first when absent or out of range."""
+    raw = request.GET.get("copy", "")
+    n = int(raw) if raw.isdigit() else 1
+    return n - 1 if 1 <= n <= len(issued.get("copies") or ()) else 0
+
+
 @require_GET
 @kiosk_view(needs=("issued",), missing="kiosk:issuing")  # not yet: maybe another request is issuing
 def done(request):
     issued = request.kiosk["issued"]
-    return _page(request, "done.html", "証明書を発行しました", 7, issued=issued, form_label=services.FORMS[issued["form"]])
+    copies = issued.get("copies") or []
+    shown = _copy_index(request, issued)
+    return _page(request, "done.html", "証明書を発行しました", 7, issued=issued, copies=copies,
+                 shown=shown + 1, showing=copies[shown] if copies else None, form_label=services.FORMS[issued["form"]])
 
 
 @xframe_options_sameorigin  # shown in the done screen's own <iframe>
@@ -290,14 +314,17 @@ def done(request):
 @kiosk_view(needs=("issued",))
 def pdf(request):
     issued = request.kiosk["issued"]
-    if not issued.get("pdf"):  # taken away already: the session no longer holds it
+    index = _copy_index(request, issued)
+    copies = issued.get("copies") or []
+    copy = copies[index] if copies else {}
+    if not copy.get("pdf"):  # taken away already: the session no longer holds it
         return HttpResponse(services.TAKEN, status=410, content_type="text/plain; charset=utf-8")
     inline = request.GET.get("download") != "1"
     # Shown on the done screen or taken away: each copy is on the record, as at the counter.
-    response = responses.issued_pdf(request.kiosk_actor, number=issued["number"], pdf_base64=issued["pdf"],
+    response = responses.issued_pdf(request.kiosk_actor, number=copy["number"], pdf_base64=copy["pdf"],
                                     person_ids=issued["person_ids"], inline=inline, channel=Channel.KIOSK)
     if not inline:
-        access.take_certificate(request)  # delivered: out of the session table at once
+        access.take_certificate(request, index)  # delivered: out of the session table at once
     return response
 
 
