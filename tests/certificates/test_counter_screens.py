@@ -229,3 +229,29 @@ def test_foreign_items_are_offered_and_printed_only_as_chosen(client, world):
     text = pdf_text(client.get(reverse(f"{NS}:issue_pdf", args=[CertificateIssue.objects.get().number])).content)
     assert "ベトナム" in text  # chosen
     assert "AB12345678CD" not in text and "技術・人文知識・国際業務" not in text  # not chosen
+
+
+def test_the_clerk_prints_an_earlier_issue_again_from_the_history_while_it_is_kept(client, fam):
+    """A jammed printer noticed at the next resident: the PDF is still this session's, from the
+    交付履歴, for the last five issues within an hour; past that (or voided), void and reissue."""
+    from juki.certificates import counter_views
+
+    numbers = []
+    for _ in range(6):
+        r = client.post(reverse(f"{NS}:issue", args=[fam["head"]]), form_data(fam))
+        assert r.status_code == 302
+        numbers.append(CertificateIssue.objects.order_by("-id").values_list("number", flat=True)[0])
+    second = numbers[1]
+    page = client.get(reverse(f"{NS}:issue_detail", args=[second])).content.decode()
+    assert reverse(f"{NS}:issue_pdf", args=[second]) in page  # from the 交付履歴's 詳細, not just after issuing
+    assert second in pdf_text(client.get(reverse(f"{NS}:issue_pdf", args=[second])).content)
+    oldest = client.get(reverse(f"{NS}:issue_pdf", args=[numbers[0]]))  # the sixth pushed it out
+    assert oldest.status_code == 404 and "直近5件" in oldest.content.decode()
+    session = client.session  # an hour later (only the kept issues age: the screen lock has its own clock)
+    for slot in session[counter_views.SESSION_ISSUED]:
+        slot["at"] -= counter_views.ISSUED_SECONDS + 1
+    session.save()
+    r = client.get(reverse(f"{NS}:issue_pdf", args=[numbers[-1]]))
+    assert r.status_code == 404 and "交付から60分以内" in r.content.decode()
+    assert reverse(f"{NS}:issue_pdf", args=[numbers[-1]]) not in client.get(
+        reverse(f"{NS}:issue_detail", args=[numbers[-1]])).content.decode()

@@ -5,9 +5,9 @@ and `code_notice`.
 
 Where the PDFs live between requests: the services do not keep a PDF (it is personal data; a
 reissue renders it again), but the browser fetches it in a request of its own (the preview's
-<iframe>, the download link). So the one latest preview and the one latest issued PDF of this
-counter session are kept in the session (server-side, database sessions), each in one slot that
-the next preview/issue replaces; logout deletes the session. URLs carry only a random token
+<iframe>, the download link). So the one latest preview and the last few issued PDFs of this
+counter session (`ISSUED_KEEP`, for `ISSUED_SECONDS`) are kept in the session (server-side,
+database sessions); logout deletes the session. URLs carry only a random token
 (preview) or the issue number, never personal data.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import base64
 import datetime as dt
 import re
 import secrets
+import time
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
@@ -39,7 +40,13 @@ from .models import Channel
 from .preview import certificate_preview
 
 SESSION_PREVIEW = "juki_certificate_preview"  # {"token", "pdf"}
-SESSION_ISSUED = "juki_certificate_issued"  # {"number", "pdf", "person_ids", "warnings"}
+SESSION_ISSUED = "juki_certificate_issued"  # [{"number", "pdf", "person_ids", "warnings", "at"}], newest first
+# What this clerk's session keeps of what it issued, to print again after moving on (a jammed
+# printer noticed at the next resident): the last few, for a while. Logout ends them with the
+# session; past them, a spoiled paper is voided and reissued.
+ISSUED_KEEP = 5
+ISSUED_SECONDS = 60 * 60
+KEPT_FOR = f"交付から{ISSUED_SECONDS // 60}分以内（直近{ISSUED_KEEP}件）"
 NS = "certificate_counter"
 
 
@@ -120,10 +127,38 @@ def preview_pdf(request, token: str):
     return response
 
 
-def _keep_issued(request, result: services.IssueResult) -> None:
+def keep_issued(request, result: services.IssueResult) -> None:
+    """Keep an issued PDF in this session's recent issues (every form's, seals' too): its screen and
+    the 交付履歴 hand it out (each download logged) while it is among the last `ISSUED_KEEP`
+    and younger than `ISSUED_SECONDS`."""
     request.session.pop(SESSION_PREVIEW, None)
-    request.session[SESSION_ISSUED] = {"number": result.number, "pdf": base64.b64encode(result.pdf).decode("ascii"),
-                                       "person_ids": list(result.issue.person_ids), "warnings": list(result.warnings)}
+    kept = [s for s in _issued_slots(request) if s["number"] != result.number]
+    kept.insert(0, {"number": result.number, "pdf": base64.b64encode(result.pdf).decode("ascii"),
+                    "person_ids": list(result.issue.person_ids), "warnings": list(result.warnings),
+                    "at": time.time()})
+    request.session[SESSION_ISSUED] = kept[:ISSUED_KEEP]
+
+
+def _issued_slots(request) -> list[dict]:
+    now = time.time()
+    slots = request.session.get(SESSION_ISSUED) or []
+    if isinstance(slots, dict):  # a session from before the list
+        slots = [slots]
+    return [s for s in slots if now - s.get("at", 0) <= ISSUED_SECONDS]
+
+
+def issued_slot(request, number: str) -> dict:
+    """This session's kept issue `number` ({} when not kept, or no longer)."""
+    return next((s for s in _issued_slots(request) if s["number"] == number), {})
+
+
+def _forget_issued(request, number: str) -> None:
+    slots = request.session.get(SESSION_ISSUED) or []
+    if isinstance(slots, dict):
+        slots = [slots]
+    kept = [s for s in slots if s.get("number") != number]
+    if len(kept) != len(slots):
+        request.session[SESSION_ISSUED] = kept
 
 
 def _go(request, url: str):
@@ -140,13 +175,13 @@ def issue(request, person_id: int):
     options, household_id, person_ids, req = _call(request, person_id)
     result = services.certificate_issue(actor=request.actor, options=options, household_id=household_id,
                                         person_ids=person_ids, request=req)
-    _keep_issued(request, result)
+    keep_issued(request, result)
     return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued")
 
 
 def _issued(request, result: services.IssueResult):
     """After a 転出証明書 or a notice: the record, with the PDF open on it to print at once."""
-    _keep_issued(request, result)
+    keep_issued(request, result)
     return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued&open=1")
 
 
@@ -256,8 +291,8 @@ _DONE = {"issued": "交付しました。", "reissued": "再交付しました�
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def issue_detail(request, number: str):
     item = _one(request, number)
-    slot = request.session.get(SESSION_ISSUED) or {}
-    mine = slot.get("number") == item["number"]
+    slot = issued_slot(request, item["number"])
+    mine = bool(slot)
     pdf_ready = mine and item["state"] == "issued"
     # The 再交付 button issues again: an アラート must be acknowledged first, as on the issue form [410].
     alert = (item["form"] != "seal_cert" and bool(item["person_ids"])
@@ -269,7 +304,7 @@ def issue_detail(request, number: str):
     return render(request, "certificates/issue_detail.html", {
         "item": item, "pdf_ready": pdf_ready, "show_pdf": pdf_ready and request.GET.get("open") == "1",
         "alert": alert, "acknowledged": acknowledged, "acknowledgement": ALERT_ACKNOWLEDGEMENT,
-        "warnings": warnings,
+        "warnings": warnings, "kept_for": KEPT_FOR,
         "done": _DONE.get(request.GET.get("done", "")), "void_form": VoidForm(),
         "title": f"発行番号 {item['number']}", "help": "certificate"})
 
@@ -278,10 +313,10 @@ def issue_detail(request, number: str):
 @require_GET
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def issue_pdf(request, number: str):
-    """The issued PDF, for saving and printing: only in the session that issued it."""
-    slot = request.session.get(SESSION_ISSUED) or {}
-    if slot.get("number") != number:
-        raise NotFoundError("この証明書のPDFは、交付した画面からだけ取り出せます。"
+    """The issued PDF, for saving and printing: only in the session that issued it, while kept."""
+    slot = issued_slot(request, number)
+    if not slot:
+        raise NotFoundError(f"この証明書のPDFは、交付した職員のログイン中、{KEPT_FOR}に限り取り出せます。"
                             "もう一度必要なときは、交付履歴から無効にして再交付してください。")
     return responses.issued_pdf(request.actor, number=number, pdf_base64=slot["pdf"],
                                 person_ids=slot.get("person_ids") or [], inline=request.GET.get("inline") == "1",
@@ -323,8 +358,7 @@ def _form_error(form) -> str:
 def issue_void(request, number: str):
     # The reason's rules (required, length) are the service's.
     services.certificate_void(actor=request.actor, number=number, reason=request.POST.get("reason", ""))
-    if request.session.get(SESSION_ISSUED, {}).get("number") == number:
-        request.session.pop(SESSION_ISSUED, None)  # a voided certificate is not handed out again
+    _forget_issued(request, number)  # a voided certificate is not handed out again
     return _go(request, reverse(f"{NS}:issue_detail", args=[number]) + "?done=voided")
 
 
@@ -333,7 +367,7 @@ def issue_void(request, number: str):
 def issue_reissue(request, number: str):
     result = services.certificate_reissue(actor=request.actor, number=number,
                                           acknowledge_alert=request.POST.get("acknowledge_alert") == "on")
-    _keep_issued(request, result)
+    keep_issued(request, result)
     return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=reissued")
 
 

@@ -7,7 +7,6 @@ their download (`certificate_counter:issue_pdf`) hands it out and logs it.
 """
 from __future__ import annotations
 
-import base64
 import datetime as dt
 
 from django.http import HttpResponse
@@ -148,19 +147,11 @@ def certificate_preview(request, person_id: int):
     return render(request, "seals/_preview.html", {"token": token, "warnings": result.warnings, "person_id": person_id})
 
 
-def _keep_issued(request, result) -> None:
-    request.session.pop(certificate_screens.SESSION_PREVIEW, None)
-    # The certificate screens' slot: their download hands the PDF out (each download logged).
-    request.session[certificate_screens.SESSION_ISSUED] = {
-        "number": result.number, "pdf": base64.b64encode(result.pdf).decode("ascii"),
-        "person_ids": list(result.issue.person_ids), "warnings": list(result.warnings)}
-
-
 @require_POST
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def certificate_issue(request, person_id: int):
     result = services.seal_certificate_issue(actor=request.actor, **CertificateForm(request.POST).call(person_id))
-    _keep_issued(request, result)
+    certificate_screens.keep_issued(request, result)  # their download hands the PDF out (each download logged)
     return _go(request, reverse(f"{NS}:issued", args=[result.number]))
 
 
@@ -168,7 +159,7 @@ def certificate_issue(request, person_id: int):
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def reissue(request, number: str):
     result = services.seal_certificate_reissue(actor=request.actor, number=number)
-    _keep_issued(request, result)
+    certificate_screens.keep_issued(request, result)
     return _go(request, reverse(f"{NS}:issued", args=[result.number]) + "?done=reissued")
 
 
@@ -180,8 +171,8 @@ def issued(request, number: str):
         raise NotFoundError("この発行番号の印鑑登録証明書はありません。")
     item = rows[0]
     at = timezone.localtime(dt.datetime.fromisoformat(item["issued_at"]))
-    slot = request.session.get(certificate_screens.SESSION_ISSUED) or {}
-    mine = slot.get("number") == item["number"]
+    slot = certificate_screens.issued_slot(request, item["number"])
+    mine = bool(slot)
     return render(request, "seals/issued.html", {
         "item": item, "done": "再交付しました。" if request.GET.get("done") == "reissued" else "交付しました。", "issued_display": f"{to_wareki(at.date())} {at:%H:%M}",
         "pdf_ready": mine and item["state"] == "issued", "warnings": slot.get("warnings") if mine else [],
