@@ -38,13 +38,13 @@ def test_the_alert_stops_alt_k_until_acknowledged(page, live_url, clerk, alerted
     form.get_by_label("運転免許証").check()
 
     # Alt+K without the acknowledgement: refused, nothing issued, the reason next to the buttons.
-    page.once("dialog", lambda d: d.accept())
     with page.expect_response(lambda r: r.url.endswith("/issue/") and r.request.method == "POST"):
         page.keyboard.press("Alt+K")
     expect(page.locator("#cert-messages")).to_contain_text("「アラートの内容を確認しました」にチェックしてから交付してください")
     expect(page.locator("#done-message")).to_have_count(0)
+    expect(page.locator("#confirm-issue")).to_have_count(0)  # refused before the fee is asked
     assert CertificateIssue.objects.count() == 0
-    refused = AccessLog.objects.filter(function="certificate.issue").latest("seq")
+    refused = AccessLog.objects.filter(function="certificate.check").latest("seq")
     assert refused.outcome == "restriction_alert_unacknowledged"
     screenshot(page, "certificate-alert-refused")
 
@@ -52,8 +52,9 @@ def test_the_alert_stops_alt_k_until_acknowledged(page, live_url, clerk, alerted
     acknowledge.focus()
     page.keyboard.press("Space")
     expect(acknowledge).to_be_checked()
-    page.once("dialog", lambda d: d.accept())
     page.keyboard.press("Alt+K")
+    expect(page.locator("#confirm-issue")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.locator("#done-message")).to_have_text("交付しました。")
     ready(page)
     expect(page.locator("#alert-acknowledged")).to_be_visible()

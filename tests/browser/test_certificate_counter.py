@@ -55,8 +55,18 @@ def test_clerk_issues_a_household_copy_with_chosen_items(page, live_url, clerk, 
     page.wait_for_timeout(1500)  # let the PDF viewer draw before the screenshot
     screenshot(page, "certificate-counter-preview")
 
-    page.once("dialog", lambda d: d.accept())  # 「この内容で証明書を交付します。よろしいですか。」
-    page.keyboard.press("Alt+K")  # 交付する
+    page.keyboard.press("Alt+K")  # 交付する: every check first, then the fee to confirm
+    expect(page.locator("#confirm-fee")).to_contain_text("手数料 300円 を受け取ってください。")
+    expect(page.locator("#confirm-issue")).to_be_focused()
+    expect(page.locator("#preview-frame")).to_be_visible()  # the preview stays on the screen
+    assert CertificateIssue.objects.count() == 0
+    screenshot(page, "certificate-counter-confirm")
+    # A change to the form takes the confirmation away: what was checked is no longer what would be issued.
+    form.get_by_label("利用目的（第三者は正当な理由）").fill("年金の手続きのため（再）")
+    expect(page.locator("#confirm-issue")).to_have_count(0)
+    page.keyboard.press("Alt+K")
+    expect(page.locator("#confirm-issue")).to_be_focused()
+    page.keyboard.press("Enter")  # 交付を確定する
     expect(page.locator("#done-message")).to_have_text("交付しました。")
     ready(page)
     issue = CertificateIssue.objects.get()
@@ -97,10 +107,10 @@ def test_refusal_is_shown_next_to_the_buttons(page, live_url, clerk, residents, 
     form.get_by_label("請求者の氏名（官公署は名称）").fill("山田　一郎")
     form.get_by_label("運転免許証").check()
     form.get_by_label("利用目的（第三者は正当な理由）").fill("債権回収のため")
-    page.once("dialog", lambda d: d.accept())
-    page.keyboard.press("Alt+K")
+    page.keyboard.press("Alt+K")  # refused before any fee is asked
     message = page.locator("#cert-messages")
     expect(message).to_contain_text("第三者からの請求では、本籍・筆頭者を記載した証明書は交付できません。")
     expect(message).to_be_in_viewport()
+    expect(page.locator("#confirm-issue")).to_have_count(0)
     screenshot(page, "certificate-counter-refused")
     assert CertificateIssue.objects.count() == 0

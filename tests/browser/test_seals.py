@@ -72,8 +72,10 @@ def test_register_a_seal_and_issue_its_certificate(page, live_url, clerk, actor,
     page.wait_for_timeout(1500)  # let the PDF viewer draw before the screenshot
     screenshot(page, "seal-certificate-preview")
 
-    page.once("dialog", lambda d: d.accept())
-    page.keyboard.press("Alt+K")  # 交付する
+    page.keyboard.press("Alt+K")  # 交付する: the checks, then the fee to confirm
+    expect(page.locator("#confirm-fee")).to_contain_text("印鑑登録証明書を交付します。")
+    assert CertificateIssue.objects.count() == 0
+    page.keyboard.press("Enter")  # 交付を確定する (focused)
     expect(page.locator("#done-message")).to_have_text("交付しました。")
     ready(page)
     issue = CertificateIssue.objects.get()

@@ -55,26 +55,28 @@ def test_the_person_screen_and_the_form_show_the_alert_before_issuing(client, al
 def test_a_person_without_an_alert_shows_none_and_needs_no_acknowledgement(client, fam):
     page = client.get(reverse(f"{NS}:issue_form", args=[fam["head"]])).content.decode()
     assert CERTIFICATE_ALERT not in page and 'name="acknowledge_alert"' not in page
-    r = client.post(reverse(f"{NS}:issue", args=[fam["head"]]), form_data(fam), HTTP_HX_REQUEST="true")
+    r = client.post(reverse(f"{NS}:issue", args=[fam["head"]]), form_data(fam, confirmed="1"), HTTP_HX_REQUEST="true")
     assert r.status_code == 204 and CertificateIssue.objects.count() == 1
     assert ALERT_ACKNOWLEDGED_FLAG not in last_issue_row().flags
 
 
 def test_issue_without_acknowledgement_is_refused_and_nothing_is_issued(client, alerted):
-    r = client.post(reverse(f"{NS}:issue", args=[alerted["head"]]), form_data(alerted), HTTP_HX_REQUEST="true",
-                    HTTP_X_JUKI_ERROR_TARGET="#cert-messages")
-    assert r["HX-Retarget"] == "#cert-messages" and "HX-Redirect" not in r  # the message, not the issued screen
-    body = r.content.decode()
-    assert "交付しました" not in body and REFUSAL in body
-    assert CertificateIssue.objects.count() == 0
-    row = last_issue_row()
-    assert row.outcome == ErrorCode.RESTRICTION_ALERT_UNACKNOWLEDGED == "restriction_alert_unacknowledged"
-    assert "restriction" in row.flags
+    # 交付する: refused before the fee is confirmed (the check), and again if the confirmation is forced.
+    for confirmed, function in (("", "certificate.check"), ("1", "certificate.issue")):
+        r = client.post(reverse(f"{NS}:issue", args=[alerted["head"]]), form_data(alerted, confirmed=confirmed or None),
+                        HTTP_HX_REQUEST="true", HTTP_X_JUKI_ERROR_TARGET="#cert-messages")
+        assert r["HX-Retarget"] == "#cert-messages" and "HX-Redirect" not in r  # the message, not the issued screen
+        body = r.content.decode()
+        assert "交付しました" not in body and "交付の確認" not in body and REFUSAL in body
+        assert CertificateIssue.objects.count() == 0
+        row = AccessLog.objects.filter(function=function).latest("seq")
+        assert row.outcome == ErrorCode.RESTRICTION_ALERT_UNACKNOWLEDGED == "restriction_alert_unacknowledged"
+        assert "restriction" in row.flags
 
 
 def test_acknowledged_issue_goes_ahead_and_the_log_records_it(client, alerted):
-    r = client.post(reverse(f"{NS}:issue", args=[alerted["head"]]), form_data(alerted, acknowledge_alert="on"),
-                    HTTP_HX_REQUEST="true")
+    r = client.post(reverse(f"{NS}:issue", args=[alerted["head"]]),
+                    form_data(alerted, acknowledge_alert="on", confirmed="1"), HTTP_HX_REQUEST="true")
     assert r.status_code == 204, r.content.decode()[:300]
     assert CertificateIssue.objects.count() == 1
     row = last_issue_row()

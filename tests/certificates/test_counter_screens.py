@@ -73,7 +73,7 @@ def test_preview_records_nothing_and_shows_the_sample(client, fam):
 
 def test_issue_records_one_and_the_pdf_has_the_chosen_items_only(client, fam, world):
     r = client.post(reverse(f"{NS}:issue", args=[fam["head"]]),
-                    form_data(fam, head_and_relationship="on", domicile="on"), HTTP_HX_REQUEST="true")
+                    form_data(fam, head_and_relationship="on", domicile="on", confirmed="1"), HTTP_HX_REQUEST="true")
     assert r.status_code == 204, r.content.decode()[:500]
     issue = CertificateIssue.objects.get()
     assert r["HX-Redirect"].startswith(reverse(f"{NS}:issue_detail", args=[issue.number]))
@@ -117,7 +117,8 @@ def test_third_party_with_domicile_is_refused_in_japanese_and_records_nothing(cl
         assert "第三者からの請求では、本籍・筆頭者を記載した証明書は交付できません。" in page, page[:500]
         assert r["HX-Retarget"] == "#messages"  # the client asks for its own area with X-Juki-Error-Target
     assert CertificateIssue.objects.count() == 0
-    assert AccessLog.objects.filter(function="certificate.issue", outcome="certificate_not_entitled").exists()
+    # Refused by the check before the fee is confirmed (交付する), as by the preview.
+    assert AccessLog.objects.filter(function="certificate.check", outcome="certificate_not_entitled").exists()
 
 
 def test_incomplete_request_is_refused(client, fam):
@@ -255,3 +256,33 @@ def test_the_clerk_prints_an_earlier_issue_again_from_the_history_while_it_is_ke
     assert r.status_code == 404 and "交付から60分以内" in r.content.decode()
     assert reverse(f"{NS}:issue_pdf", args=[numbers[-1]]) not in client.get(
         reverse(f"{NS}:issue_detail", args=[numbers[-1]])).content.decode()
+
+
+def test_the_fee_is_confirmed_only_after_every_check_of_the_issue(client, fam):
+    """交付する: the form's checks and the issue's own (entitlement …) first, then the fee to
+    confirm, then the issue. Nothing is issued before the confirmation."""
+    url = reverse(f"{NS}:issue", args=[fam["head"]])
+    hx = {"HTTP_HX_REQUEST": "true", "HTTP_X_JUKI_ERROR_TARGET": "#cert-messages"}
+    # The form's own check: no document ticked.
+    r = client.post(url, form_data(fam, documents=None), **hx)
+    assert r["HX-Retarget"] == "#cert-messages" and "本人確認書類を入力してください" in r.content.decode()
+    assert "交付の確認" not in r.content.decode()
+    # The issue's check: a third party may not have the 本籍.
+    r = client.post(url, form_data(fam, kind="third_party", requester_person=None, requester_name="山田　一郎",
+                                   domicile="on", purpose="債権回収のため"), **hx)
+    assert r["HX-Retarget"] == "#cert-messages" and "本籍・筆頭者を記載した証明書は交付できません" in r.content.decode()
+    assert AccessLog.objects.filter(function="certificate.check").latest("seq").outcome == "certificate_not_entitled"
+    # Everything passes: the fee to confirm, and still nothing issued.
+    r = client.post(url, form_data(fam), **hx)
+    body = r.content.decode()
+    assert r.status_code == 200 and "交付の確認" in body and "手数料 <strong>300円</strong>" in body
+    assert 'hx-vals=\'{"confirmed": "1"}\'' in body and 'id="confirm-issue" autofocus' in body
+    assert CertificateIssue.objects.count() == 0
+    assert AccessLog.objects.filter(function="certificate.check").latest("seq").outcome == "ok"
+    free = client.post(url, form_data(fam, official="on", kind="government", requester_person=None,
+                                      requester_name="北九州市保健福祉局", legal_basis="生活保護法第29条"), **hx)
+    assert "手数料はかかりません（公用）" in free.content.decode(), free.content.decode()[:300]
+    # Confirmed: issued.
+    r = client.post(url, form_data(fam, confirmed="1"), **hx)
+    assert r.status_code == 204 and "/counter/certificates/issues/" in r["HX-Redirect"]
+    assert CertificateIssue.objects.count() == 1

@@ -112,7 +112,15 @@ def test_issue_a_certificate_from_the_screen(client, actor, fam):
     token = r.content.decode().split("/counter/certificates/preview/")[1].split("/")[0]
     pdf = client.get(f"/counter/certificates/preview/{token}/")
     assert pdf["Content-Type"] == "application/pdf" and not CertificateIssue.objects.exists()
+    # 交付する: the card, the birth date and the registration checked, then the fee to confirm.
     r = client.post(f"/counter/seals/persons/{fam['head']}/certificate/issue/", body, **HTMX)
+    assert "印鑑登録証明書を交付します。" in r.content.decode() and "手数料 <strong>300円</strong>" in r.content.decode()
+    assert not CertificateIssue.objects.exists()
+    assert AccessLog.objects.filter(function="seal.certificate_check").latest("seq").outcome == "ok"
+    wrong = client.post(f"/counter/seals/persons/{fam['head']}/certificate/issue/",
+                        {**body, "stated_birth_date": "S60.4.2"}, **HTMX).content.decode()
+    assert "交付の確認" not in wrong and not CertificateIssue.objects.exists()
+    r = client.post(f"/counter/seals/persons/{fam['head']}/certificate/issue/", {**body, "confirmed": "1"}, **HTMX)
     issue = CertificateIssue.objects.get()
     assert r["HX-Redirect"] == f"/counter/seals/certificate/issues/{issue.number}/"
     html = page(client, r["HX-Redirect"])
@@ -201,7 +209,7 @@ def test_a_pending_application_is_withdrawn_not_abolished(client, fam):
 def test_the_issue_record_screen_names_a_seal_certificate_and_leads_back_to_the_seal_screen(client, actor, fam):
     card = cards.card_issue(actor=actor, person_id=fam["head"], pin="2580")
     register(client, fam["head"])
-    body = {"card_number": card["number"], "stated_birth_date": "S60.4.1", "kind": "self"}
+    body = {"card_number": card["number"], "stated_birth_date": "S60.4.1", "kind": "self", "confirmed": "1"}
     client.post(f"/counter/seals/persons/{fam['head']}/certificate/issue/", body, **HTMX)
     issue = CertificateIssue.objects.get()
     html = page(client, f"/counter/certificates/issues/{issue.number}/")

@@ -172,7 +172,16 @@ def _go(request, url: str):
 @require_POST
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def issue(request, person_id: int):
+    """交付する: on the screen (htmx) first every check of the issue, then the fee to confirm
+    (`_issue_confirm.html`, whose button posts `confirmed=1`); only then the issue."""
     options, household_id, person_ids, req = _call(request, person_id)
+    if getattr(request, "htmx", False) and request.POST.get("confirmed") != "1":
+        fee, warnings = services.certificate_check(actor=request.actor, options=options, household_id=household_id,
+                                                   person_ids=person_ids, request=req)
+        return render(request, "certificates/_issue_confirm.html", {
+            "fee": fee, "warnings": warnings, "form_label": services.FORM_LABELS.get(options.form, options.form),
+            "official": options.official or req.kind == "government",
+            "issue_url": reverse(f"{NS}:issue", args=[person_id])})
     result = services.certificate_issue(actor=request.actor, options=options, household_id=household_id,
                                         person_ids=person_ids, request=req)
     keep_issued(request, result)

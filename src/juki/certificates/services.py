@@ -258,6 +258,29 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
         return IssueResult(issue=issue, pdf=pdf, warnings=tuple(check.get("warnings") or ()))
 
 
+def certificate_check(*, actor: Actor, options: Options, household_id: int | None, person_ids: list[int],
+                      request: Request, channel: str = Channel.COUNTER) -> tuple[int, tuple[str, ...]]:
+    """What `certificate_issue` would refuse, refused before the clerk confirms the fee at the
+    counter: the same steps (entitlement, 個人番号 right, 抑止・支援措置, the alert's acknowledgement),
+    no number, no PDF, nothing recorded but the gate's row (`certificate.check`: the register was
+    read). Returns (the fee, the warnings to show with the confirmation)."""
+    person_ids = [int(p) for p in person_ids or options.person_ids]
+    options = replace(options, person_ids=tuple(person_ids),
+                      official=options.official or request.kind == Kind.GOVERNMENT)  # as the issue does [1060]
+    criteria = {"form": options.form, "layout": options.layout, "household_id": household_id, "person_ids": person_ids,
+                "requester_kind": request.kind, "with_my_number": options.my_number, "channel": channel}
+    with gate.open(actor, function="certificate.check", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
+        session.record(person_ids)
+        require_channel(channel)
+        _household, subjects, _persons, _histories, check = gather(
+            session, options=options, household_id=household_id, person_ids=person_ids, request=request,
+            channel=channel)
+        protection.require_alert_acknowledged(session, subjects, request.acknowledge_alert)
+        fee = fee_for(options.form, official=options.official or request.kind == RequesterKind.EX_OFFICIO,
+                      reissue=False)
+        return fee, tuple(check.get("warnings") or ())
+
+
 def request_of(issue: CertificateIssue) -> Request:
     """The request an issue was made on (requester, documents, purpose …), to reissue it; inside the gate."""
     taken = CertificateRequest.objects.get(issue=issue)
