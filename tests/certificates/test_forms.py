@@ -425,3 +425,28 @@ def test_a_name_with_gaiji_prints_in_the_fallback_font(world, tmp_path):
     SHOTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(["pdftoppm", "-r", "80", "-png", str(path), str(SHOTS / "certificate-gaiji")], check=True)
     assert (SHOTS / "certificate-gaiji-1.png").exists()
+
+
+def test_after_a_move_within_the_city_the_copy_prints_the_address_before_the_move_in(world, tmp_path):
+    """[1000] with the standard's items (1.1.1: 住民となった年月日, 住所を定めた年月日, 届出の年月日,
+    転入前住所): a 転居 changes the address and its dates, not the 転入前住所, which stays the
+    address the person came from into the city; the address before the 転居 is history, printed
+    only with 履歴. Into another ward of the 指定都市 (区間異動) the ward's own entry starts: its
+    転入前住所 is the address in the old ward."""
+    result = move_in_family(world, event_date=days_ago(60), notified_on=days_ago(59))
+    pid = result.persons[0]["id"]
+    changes.move_within_city(actor=world, event_date=days_ago(5), notified_on=days_ago(4),
+                             persons=[ref(p["id"]) for p in result.persons], address=Address(KOKURA_JOUNAI, "2番3号"))
+    text = flat(pdf_text(render_pdf(read(world, None, [pid], options=Options(layout="individual")),
+                                    verification_url=URL), tmp_path))
+    assert f"住民となった年月日{to_wareki(days_ago(60))}" in text
+    assert f"住所を定めた年月日{to_wareki(days_ago(5))}" in text and f"届出日{to_wareki(days_ago(4))}" in text
+    assert "転入前住所福岡県福岡市博多区博多駅前二丁目1番1号" in text
+    assert "城内1番1号" not in text and "従前の住所" not in text
+
+    WAKAMATSU_HONMACHI = "40102001000"
+    changes.move_within_city(actor=world, event_date=days_ago(2), notified_on=days_ago(2),
+                             persons=[ref(p["id"]) for p in result.persons], address=Address(WAKAMATSU_HONMACHI, "1番"))
+    text = flat(pdf_text(render_pdf(read(world, None, [pid], options=Options(layout="individual")),
+                                    verification_url=URL), tmp_path))
+    assert "転入前住所福岡県北九州市小倉北区城内2番3号" in text and f"住所を定めた年月日{to_wareki(days_ago(2))}" in text

@@ -183,7 +183,7 @@ def person_items(person: dict, options: Options, *, on: dt.date, head_name: str,
         # The 転出届's own version carries the 転出届's 届出日: before the 転出予定日 that is left out too.
         rows.append(["届出日", _disp(person.get("notified_on"))])
     if person.get("previous_address"):
-        rows.append(["従前の住所", person["previous_address"]])
+        rows.append(["転入前住所", person["previous_address"]])
     if options.domicile and not foreign:
         require_item(person, "domicile", "本籍・筆頭者")
         rows.append(["本籍", person.get("domicile") or ""])

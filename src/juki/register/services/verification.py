@@ -37,7 +37,7 @@ COMPARED = [
     ("birth_date", "生年月日"), ("sex", "性別"),
     ("relationship", "続柄"), ("household_number", "世帯番号"), ("address", "住所"),
     ("became_resident_on", "住民となった年月日"), ("address_set_on", "住所を定めた年月日"), ("notified_on", "届出日"),
-    ("previous_address", "従前の住所"),
+    ("previous_address", "転入前住所"),
     ("domicile", "本籍"), ("domicile_head", "筆頭者"), ("status_label", "状態"), ("removed_on", "消除日"),
     ("resident_code", "住民票コード"), ("my_number", "個人番号"), ("nationality", "国籍・地域"),
     ("kanji_name", "漢字氏名"), ("alias_name", "通称"), ("alias_name_kana", "通称フリガナ"),
