@@ -68,18 +68,24 @@ def test_household_life_cycle(page, live_url, clerk, world, one_step, screenshot
         box = page.locator(f"#person-{n}")
         box.get_by_label("氏", exact=True).fill(fam)
         box.get_by_label("名", exact=True).fill(given)
-        box.get_by_label("氏フリガナ").fill(fk)
+        box.get_by_label("氏フリガナ", exact=True).fill(fk)
         box.get_by_label("名フリガナ").fill(gk)
         box.get_by_label("生年月日").fill(birth)
         box.get_by_label("性別").select_option(label=sex)
         box.get_by_label("続柄").fill(rel)
         box.get_by_label("本籍").fill("福岡県北九州市小倉北区城内1番")
         box.get_by_label("筆頭者").fill("北九　太郎")
+    # The 転出証明書's 住民票コード, typed as printed (full-width, spaced).
+    page.locator("#person-1").get_by_label("住民票コード").fill("１２３４ ５６７８ ９０３")
     screenshot(page, "change-move-in")
     to_confirm_and_commit(page, screenshot, "move-in")
     screenshot(page, "change-done")
     head = person_id_of("北九", "太郎")
     assert head
+    from juki.register import selectors
+    from juki.audit.gate import Actor
+
+    assert selectors.person_get(actor=Actor.batch("test"), person_id=head)["resident_code"] == "12345678903"
 
     # 転居 of the whole household to 魚町.
     open_person(page, live_url, head)
@@ -101,7 +107,7 @@ def test_household_life_cycle(page, live_url, clerk, world, one_step, screenshot
     box = page.locator("#person-1")
     box.get_by_label("氏", exact=True).fill("北九")
     box.get_by_label("名", exact=True).fill("一郎")
-    box.get_by_label("氏フリガナ").fill("キタキュウ")
+    box.get_by_label("氏フリガナ", exact=True).fill("キタキュウ")
     box.get_by_label("名フリガナ").fill("イチロウ")
     box.get_by_label("生年月日").fill("R8.11.20")
     box.get_by_label("性別").select_option(label="男")

@@ -32,6 +32,7 @@ from .test_views import client_for
 
 MY_NUMBER = "123456789018"
 FOREIGN_NUMBER = "23456789012" + str(mod11_check_digit("23456789012"))
+RESIDENT_CODE = "7654321098" + str(mod11_check_digit("7654321098"))  # from the 転出証明書
 
 
 def w(d: dt.date) -> str:
@@ -95,9 +96,10 @@ def _cases(ww) -> list[tuple[str, dict]]:
     other = ww["b"].households[0]["number"]
     new_in = {**_dates(origin="domestic", previous_address="福岡県福岡市博多区博多駅前二丁目1番1号",
                        previous_postal_code="8120011", confirmed_new_person="on"),
-              **_ADDRESS, **_person(my_number=MY_NUMBER)}
+              **_ADDRESS, **_person(my_number=MY_NUMBER, former_surname="山田", former_surname_kana="ヤマダ",
+                                    resident_code=RESIDENT_CODE)}
     foreign_in = {**_dates(previous_address="ベトナム社会主義共和国ハノイ市"), **_ADDRESS,
-                  **_person(**_FOREIGN_PERSON, my_number=FOREIGN_NUMBER)}
+                  **_person(**_FOREIGN_PERSON, my_number=FOREIGN_NUMBER, alias_name_kana="チン　マイ", kanji_name="陳氏舞")}
     return [
         ("move-in", new_in),
         ("ex-officio-entry", {k: v for k, v in new_in.items() if k != "origin"} | {"note": "職権調査による"}),

@@ -111,3 +111,41 @@ def test_a_move_from_one_persons_page_ticks_the_whole_household_as_its_default_s
     assert len(re.findall(r'name="persons" value="\d+"[^>]*checked', page)) == 3
     death = c.get(f"/counter/changes/death/?person={fam.persons[0]['id']}").content.decode()
     assert len(re.findall(r'name="persons" value="\d+"[^>]*checked', death)) == 1  # only the one came from
+
+
+def test_the_move_in_form_takes_what_the_move_out_certificate_carries(world, clerk, supervisor, terminal, settings):
+    """住民票コード (typed as printed: full-width, spaced), 旧氏 and 個人番号 of the 転出証明書, into the
+    record; a wrong 住民票コード is refused at its field; a birth has no such fields."""
+    import html
+
+    from juki.audit import gate
+    from juki.audit.gate import Actor
+    from juki.accounts.permissions import Perm
+    from juki.core.checkdigits import mod11_check_digit
+    from juki.register.models import Person
+
+    settings.JUKI_TWO_PERSON_VERIFICATION = False
+    code = "8765432109" + str(mod11_check_digit("8765432109"))
+    typed = "".join(chr(ord(ch) + 0xFEE0) for ch in code)  # full-width, as read off the paper
+    typed = f"{typed[:4]} {typed[4:8]} {typed[8:]}"
+    c = client_for(clerk, terminal)
+    data = {"event_date": "R8.11.20", "notified_on": "R8.11.21", "origin": "domestic",
+            "town_text": f"小倉北区城内（{KOKURA_JOUNAI}）", "banchi": "9番", "previous_address": "福岡県福岡市中央区天神一丁目1番1号",
+            "p0-family_name": "松本", "p0-given_name": "花", "p0-family_name_kana": "マツモト", "p0-given_name_kana": "ハナ",
+            "p0-former_surname": "山田", "p0-former_surname_kana": "ヤマダ", "p0-birth_date": "H2.5.6", "p0-sex": "2",
+            "p0-relationship": "世帯主", "p0-domicile": "福岡県北九州市小倉北区城内3番", "p0-domicile_head": "松本　一郎",
+            "p0-resident_kind": "J", "p0-resident_code": "12345"}
+    page = c.post("/counter/changes/move-in/", data).content.decode()
+    assert "住民票コードは11桁の数字で入力してください" in page and "確認（転入）" not in page
+    assert 'id="f-p0-resident_code"' in page or 'name="p0-resident_code"' in page
+    page = c.post("/counter/changes/move-in/", {**data, "p0-resident_code": typed}).content.decode()
+    assert "確認（転入）" in page and code in page and "山田" in page
+    payload = re.search(r'name="payload" value="([^"]+)"', page).group(1)
+    r = c.post("/counter/changes/move-in/commit/", {"payload": html.unescape(payload)})
+    assert r.status_code == 302 and "/counter/changes/done/" in r["Location"]
+    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+        v = Person.objects.select_related("current").get(current__resident_code=code).current
+        assert (v.former_surname, v.former_surname_kana, v.family_name) == ("山田", "ヤマダ", "松本")
+        household_id = Person.objects.get(current__resident_code=code).household_id
+    birth = c.get(f"/counter/changes/birth/?household={household_id}")
+    assert 'name="p0-resident_code"' not in birth.content.decode() and 'name="p0-former_surname"' not in birth.content.decode()

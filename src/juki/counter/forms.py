@@ -10,6 +10,7 @@ from django import forms
 
 from juki.core.wareki import InvalidDate, parse_date
 from juki.register.models import Sex
+from juki.register import textnorm
 from juki.register.reasons import Operation
 from juki.register.services.people import town_code_by_name
 
@@ -411,8 +412,9 @@ class CorrectionForm(PersonForm):
         return super().payload(data) | {"changes": changes, "note": self.cleaned_data.get("note", "")}
 
 
-NEW_PERSON_ITEMS = ("family_name", "given_name", "family_name_kana", "given_name_kana", "birth_date", "sex",
-                    "relationship", "domicile", "domicile_head", "nationality", "alias_name", "residence_status",
+NEW_PERSON_ITEMS = ("family_name", "given_name", "family_name_kana", "given_name_kana", "former_surname",
+                    "former_surname_kana", "birth_date", "sex", "relationship", "domicile", "domicile_head",
+                    "resident_code", "nationality", "kanji_name", "alias_name", "alias_name_kana", "residence_status",
                     "period_of_stay", "stay_expires_on", "residence_card_number", "article_30_45_category", "my_number")
 
 
@@ -441,16 +443,24 @@ def entered_items(cleaned: dict, names) -> dict:
 
 
 class NewPersonForm(NameFields):
-    """One person entering the register (転入・出生・職権記載 …)."""
+    """One person entering the register (転入・出生・職権記載 …), with every item a 転出証明書
+    carries (旧氏, 住民票コード, 個人番号, and a foreign resident's 漢字氏名 and 通称フリガナ), as the
+    API takes them. `omit`: fields a kind of entry has no use for (a newborn's 旧氏, 住民票コード)."""
 
+    former_surname = _text("旧氏", max_length=60)
+    former_surname_kana = _text("旧氏フリガナ", max_length=120)
     birth_date = WarekiDateField(label="生年月日", required=False, help_text="")
     sex = forms.ChoiceField(label="性別", choices=SEX_CHOICES, required=False)
     relationship = _text("続柄", max_length=40, list="relationship-options")
     domicile = _text("本籍", max_length=120, list="domicile-options")
     domicile_head = _text("筆頭者", max_length=60)
     resident_kind = forms.ChoiceField(label="住民種別", choices=[("J", "日本人住民"), ("F", "外国人住民")], initial="J")
+    # Typed as printed (spaces, full-width): 11 digits once normalised; the check digit is the service's.
+    resident_code = _text("住民票コード", max_length=20, inputmode="numeric")
     nationality = _text("国籍・地域（外国人住民）", max_length=60)
+    kanji_name = _text("漢字氏名（併記する場合）", max_length=60)
     alias_name = _text("通称", max_length=60)
+    alias_name_kana = _text("通称フリガナ", max_length=120)
     residence_status = _text("在留資格", max_length=40)
     period_of_stay = _text("在留期間", max_length=20)
     stay_expires_on = WarekiDateField(label="在留期間の満了の日", required=False, help_text="")
@@ -459,8 +469,22 @@ class NewPersonForm(NameFields):
     my_number = forms.CharField(label="個人番号", required=False, max_length=14,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))
 
-    foreign_fields = ("nationality", "alias_name", "residence_status", "period_of_stay", "stay_expires_on",
-                      "residence_card_number", "article_30_45_category")
+    foreign_fields = ("nationality", "kanji_name", "alias_name", "alias_name_kana", "residence_status", "period_of_stay",
+                      "stay_expires_on", "residence_card_number", "article_30_45_category")
+
+    def __init__(self, *args, omit: tuple[str, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in omit:
+            self.fields.pop(name, None)
+
+    def clean_resident_code(self):
+        code = textnorm.digits(self.cleaned_data.get("resident_code"))
+        if code and not (code.isdigit() and len(code) == 11):
+            raise forms.ValidationError("住民票コードは11桁の数字で入力してください（転出証明書に記載の番号）。")
+        return code
+
+    def clean_my_number(self):
+        return textnorm.digits(self.cleaned_data.get("my_number"))
 
     @property
     def main_fields(self):
@@ -485,6 +509,7 @@ class NewPersonsForm(ChangeForm, AddressFields):
 
     layout = "new_persons"
     max_persons = 6
+    person_omit: tuple[str, ...] = ()
     field_order = ["event_date", "notified_on", "origin", "town_text", "banchi", "katagaki", "previous_address",
                    "previous_postal_code", "confirmed_new_person"]
     origin = forms.ChoiceField(label="転入の区分", choices=[("domestic", "国内からの転入"), ("abroad", "国外からの転入")],
@@ -499,7 +524,7 @@ class NewPersonsForm(ChangeForm, AddressFields):
         if operation != Operation.MOVE_IN:
             self.fields.pop("origin")
         count = self.max_persons if self.max_persons > 1 else 1
-        self.persons = [NewPersonForm(self.data or None, prefix=f"p{i}") for i in range(count)]
+        self.persons = [NewPersonForm(self.data or None, prefix=f"p{i}", omit=self.person_omit) for i in range(count)]
 
     @property
     def more_open(self) -> bool:
@@ -540,6 +565,8 @@ class NewPersonsForm(ChangeForm, AddressFields):
 
 class BirthForm(NewPersonsForm):
     max_persons = 1
+    # A newborn has no 旧氏, and gets its 住民票コード from the CS, not from the clerk.
+    person_omit = ("former_surname", "former_surname_kana", "resident_code")
 
     def payload(self, data):
         destination, address = self.destination()
