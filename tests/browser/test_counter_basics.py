@@ -77,3 +77,18 @@ def test_pages_with_personal_data_are_not_stored(page, live_url, clerk, resident
     login(page, live_url, clerk)
     response = page.goto(live_url + "/counter/")
     assert "no-store" in response.headers["cache-control"]
+
+
+def test_the_lock_key_returns_to_the_locked_screen_once_unlocked(page, live_url, clerk, residents, screenshot):
+    """Alt+L on a person's screen, then the password: back on that screen, not on the search."""
+    head = residents.persons[0]["id"]
+    login(page, live_url, clerk)
+    page.goto(f"{live_url}/counter/persons/{head}/")
+    expect(page.locator("h1")).to_contain_text("住民票")
+    page.keyboard.press("Alt+L")
+    expect(page.locator("h1")).to_have_text("画面ロック")
+    expect(page.locator("body")).not_to_contain_text("青木")
+    page.get_by_label("パスワード").fill(clerk.plain_password)
+    page.get_by_label("パスワード").press("Enter")
+    page.wait_for_url(f"{live_url}/counter/persons/{head}/")
+    expect(page.locator("body")).to_contain_text("青木")
