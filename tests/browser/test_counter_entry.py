@@ -150,3 +150,22 @@ def test_an_empty_form_shows_every_error_at_once_and_an_impossible_date_is_named
     fill_move(page, event="R8.11.20", notified="R8.11.19", banchi="1番1号")
     page.get_by_role("button", name=re.compile("確認画面へ")).click()
     expect(page.locator("#f-notified_on .error")).to_contain_text("届出日が異動日より前です。")
+
+
+def test_the_keyboard_starts_where_the_entry_starts(page, live_url, clerk, world):
+    """転居: the first member's checkbox has the focus (not nine Tabs away); 転入: the 異動日; a form
+    sent back with errors: its first item to correct."""
+    family = move_in_family(world)
+    login(page, live_url, clerk)
+    open_move_form(page, live_url, family.households[0]["id"])
+    first = page.locator("input[name=persons]").first
+    expect(first).to_be_focused()
+    page.keyboard.press("Tab")  # then the member's 異動後の続柄, in the same row
+    expect(page.locator(f"input[name=rel_{family.persons[0]['id']}]")).to_be_focused()
+    page.get_by_label("異動日").fill("R8.2.30")
+    page.keyboard.press("Alt+K")
+    expect(page.locator("#change-error")).to_be_visible()
+    expect(page.get_by_label("異動日")).to_be_focused()  # the first item to correct
+    page.keyboard.press("Alt+I")  # 転入
+    expect(page.locator("h1")).to_have_text("異動入力（転入）")
+    expect(page.get_by_label("異動日")).to_be_focused()

@@ -155,6 +155,8 @@ class ChangeForm(Form):
                 self.fields[name] = field  # last: dates, then the change's own items, then who notified it
         if not self.notified:
             self.fields.pop("notified_on", None)
+        if self.layout != "members":  # the keyboard starts at the 異動日 (members: at the first checkbox)
+            self.fields["event_date"].widget.attrs["autofocus"] = "autofocus"
 
     def dates(self) -> dict:
         """The 届出's own items: its dates and who notified it (recorded with the change)."""

@@ -30,6 +30,10 @@
     setInterval(function () { if (Date.now() - lastActivity >= idle) { lockNow(); } }, 1000);
   }
 
+  // A form sent back with errors: the keyboard goes to the first item to correct (before autofocus).
+  var invalid = document.querySelector("form.change .invalid input, form.change .invalid select, form.change .invalid textarea");
+  if (invalid) { invalid.focus(); }
+
   document.addEventListener("keydown", function (ev) {
     // Access keys (Alt+letter) handled here, so they work the same in every browser and
     // while a Japanese IME is on (the physical key is read, not the character).
