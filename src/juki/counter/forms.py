@@ -155,8 +155,10 @@ class ChangeForm(Form):
                 self.fields[name] = field  # last: dates, then the change's own items, then who notified it
         if not self.notified:
             self.fields.pop("notified_on", None)
-        if self.layout != "members":  # the keyboard starts at the 異動日 (members: at the first checkbox)
-            self.fields["event_date"].widget.attrs["autofocus"] = "autofocus"
+        if self.layout != "members":  # the keyboard starts at the first item, the 異動日 (members: the first checkbox)
+            first = next((f for f in self.fields.values() if not f.widget.is_hidden), None)
+            if first is not None:
+                first.widget.attrs["autofocus"] = "autofocus"
 
     def dates(self) -> dict:
         """The 届出's own items: its dates and who notified it (recorded with the change)."""
