@@ -15,7 +15,13 @@ def main(argv: list[str] | None = None) -> None:
         args[1] = args[1].replace("-", "_")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(args)
+    from juki.core.errors import FontMissing
+
+    try:
+        execute_from_command_line(args)
+    except FontMissing as exc:  # a package to install, not a bug: the message, no traceback
+        print(f"juki: {exc}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def test_demo_staff_enrols_those_who_need_it(db):
     assert not TOTPDevice.objects.filter(user__username="demo-clerk").exists()
 
 
-def test_demo_staff_are_posted_to_sections_so_the_tours_rights_application_can_be_made(db):
+def test_demo_staff_are_posted_to_sections_so_the_tours_rights_application_can_be_made(towns):
     """Issue 12: the README tour applies for a right with an 申請課 and a 利用課; the demo seeds them."""
     import datetime as dt
 
@@ -150,6 +150,9 @@ def test_demo_staff_are_posted_to_sections_so_the_tours_rights_application_can_b
     assert clerk.postings.count() == 1
     owner = Section.objects.get(is_system_owner=True)
     terminal = Terminal.objects.get(code="DEMO-01")
+    # issue 13: the demo terminals stand in a ward, so 審査待ち's ward filter finds their entries.
+    assert dict(Terminal.objects.filter(code__startswith="DEMO-").values_list("code", "ward__name")) == {
+        "DEMO-01": "小倉北区", "DEMO-02": "八幡西区"}
     today = dt.date.today()
     application = rights.application_submit(
         actor=Actor(user=admin, terminal=terminal, second_factor=True), role="", perms=["certificate.issue"], valid_from=today,

@@ -70,6 +70,19 @@ def test_token_with_wrong_password(clerk, terminal):
     _is_problem(response, 401, "invalid_credentials")
 
 
+def test_no_token_for_an_unregistered_terminal(clerk, terminal):
+    """issue 13: a token named a terminal that every later call then refused; now none is issued."""
+    from juki.accounts.models import ApiToken
+
+    for code in ("NOPE", ""):
+        response = APIClient().post("/api/v1/auth/token", {"username": clerk.username, "password": clerk.plain_password},
+                                    format="json", **({"HTTP_X_TERMINAL_ID": code} if code else {}))
+        _is_problem(response, 401, "invalid_credentials")
+    assert not ApiToken.objects.exists()
+    row = AccessLog.objects.filter(function="auth.token_failure").latest("seq")
+    assert row.outcome == "bad_terminal" and row.user == clerk
+
+
 def test_requests_without_token_or_terminal_are_refused(clerk, terminal):
     _is_problem(APIClient().get("/api/v1/persons/1"), 401, "not_authenticated")
     client = api_for(clerk, terminal)
@@ -94,7 +107,9 @@ def test_person_household_history(api, fam):
     assert "my_number" not in body
     h = api.get(f"/api/v1/households/{body['household_id']}").json()
     assert [m["relationship"] for m in h["members"]] == ["世帯主", "妻"]
-    assert api.get(f"/api/v1/households/{body['household_id']}?as_of={days_ago(11).isoformat()}").json()["members"] == []
+    # Before the household existed: 404, as the person read answers (issue 13; it was 200 with no members).
+    _is_problem(api.get(f"/api/v1/households/{body['household_id']}?as_of={days_ago(11).isoformat()}"), 404, "not_found")
+    assert api.get(f"/api/v1/households/{body['household_id']}?as_of={days_ago(10).isoformat()}").json()["members"]
     assert api.get(f"/api/v1/persons/{pid}?as_of={days_ago(10).isoformat()}").status_code == 200
     _is_problem(api.get(f"/api/v1/persons/{pid}?as_of={days_ago(11).isoformat()}"), 404, "not_found")
     hist = api.get(f"/api/v1/persons/{pid}/history").json()["versions"]

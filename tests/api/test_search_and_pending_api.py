@@ -111,6 +111,13 @@ def test_search_refusals_are_precise_problems(api, fam, clerk, supervisor, termi
     body = _is_problem(_search(api, name="青木", birth_date="1985-04-01", family_name="青木"), 400, "unknown_field")
     assert "family_name" in body["errors"]
     _is_problem(api.post("/api/v1/persons/search", "nope", content_type="application/json"), 400, "malformed_request")
+    # issue 13: a 住民票コード with a wrong check digit is refused (it answered 「該当なし」) …
+    r = _search(api_for(supervisor, terminal), resident_code="24846016225")
+    body = _is_problem(r, 400, "invalid_resident_code")
+    assert "検査用数字" in body["detail"]
+    # … and so is a ward that does not exist (it answered 200 with no one).
+    body = _is_problem(_search(api, name="青木", birth_date="1985-04-01", ward_code="999999"), 400, "search_criteria")
+    assert "指定された区はありません" in body["detail"]
 
 
 def test_search_is_denied_without_the_right_and_logged(fam, auditor, linkage_user, viewer, terminal):  # noqa: F811

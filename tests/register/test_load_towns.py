@@ -57,6 +57,9 @@ GOOD = "ward_code,ward_name,town_name,town_kana,postal_code\n401064,小倉北区
         ("401064,小倉北区,城内,ジョウナイ,8030813", "重複"),
         ("131016,千代田区,丸の内,マルノウチ,1000005", "都道府県"),
         ("401064,小倉北区,魚\u200b町,ウオマチ,8020006", "表示・印刷できない文字"),  # issue 11: a zero-width space
+        # issue 13: a ward of 福岡市 (401307) is not one of 北九州市's, though in the same prefecture
+        ("401315,東区,箱崎,ハコザキ,8120053", "401005 の区ではありません"),
+        ("402036,久留米市,城南町,ジョウナンマチ,8300022", "401005 の区ではありません"),
     ],
 )
 def test_invalid_file_is_refused_whole(db, bad_line, message):
@@ -71,6 +74,7 @@ def test_missing_columns(db):
     with pytest.raises(DomainError) as err:
         towns_load(text="name,kana\n城内,ジョウナイ\n", **KITAKYUSHU)
     assert "必要な列" in err.value.message
+    assert err.value.code == ErrorCode.TOWN_FILE_INVALID
 
 
 def test_command_line(db, tmp_path, capsys):
@@ -83,3 +87,12 @@ def test_command_line(db, tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("load_towns", str(bad))
     assert Town.objects.count() == 1
+
+
+def test_a_ward_belongs_to_its_city_only():
+    from juki.register.services.master import ward_of
+
+    assert ward_of("401013", "401005") and ward_of("401099", "401005")  # 門司区 … 八幡西区
+    assert not ward_of("401315", "401005") and ward_of("401315", "401307")  # 福岡市東区
+    assert ward_of("271284", "271004") and not ward_of("271403", "271004")  # 大阪市: its last ward, not 堺市
+    assert ward_of("402036", "402036") and not ward_of("402036", "401005")  # a city without wards: itself

@@ -132,3 +132,13 @@ def required_text(value: str, field: str, label: str, max_length: int) -> str:
     if len(value) > max_length:
         raise DomainError(ErrorCode.INVALID_INPUT, f"{label}は{max_length}文字以内で入力してください。", field=field)
     return value
+
+
+class FontMissing(RuntimeError):
+    """A font file is not installed: a deployment problem, said in both languages with the Debian
+    package to install (the `juki` command prints it without a traceback)."""
+
+    def __init__(self, path: str, package: str):
+        super().__init__(f"フォント {path} がありません。Debianのパッケージ {package} を入れてください"
+                         f"（apt-get install {package}）。 / Font {path} not found: install the Debian package {package}.")
+        self.path, self.package = path, package

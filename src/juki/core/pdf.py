@@ -45,6 +45,8 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import PageBreak as _RLPageBreak
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from juki.core.errors import FontMissing
+
 log = logging.getLogger("juki.pdf")
 
 GOTHIC = "IPAexGothic"
@@ -61,14 +63,22 @@ HEADER_FILL = colors.HexColor("#e6e6e6")
 GRID_COLOR = colors.HexColor("#808080")
 
 
+FONT_PACKAGES = {GOTHIC: "fonts-ipaexfont", MINCHO: "fonts-ipaexfont"}
+
+
+def font_file(name: str) -> str:
+    """The path of an IPAex font, or `FontMissing`."""
+    path = FONT_FILES[name]
+    if not Path(path).exists():
+        raise FontMissing(path, FONT_PACKAGES[name])
+    return path
+
+
 @lru_cache(maxsize=1)
 def register_fonts() -> tuple[str, str]:
     """Registers the IPAex fonts with ReportLab once per process; returns (gothic, mincho)."""
-    for name, path in FONT_FILES.items():
-        if not Path(path).exists():
-            # Deployment problem, not user input: say which package is missing.
-            raise RuntimeError(f"font {path} not found: install the Debian package fonts-ipaexfont")
-        pdfmetrics.registerFont(TTFont(name, path))
+    for name in FONT_FILES:
+        pdfmetrics.registerFont(TTFont(name, font_file(name)))
         # IPAex has no bold/italic faces; map them to the same face so <b> never fails.
         pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 
 from juki.accounts.permissions import Perm
 from juki.audit import gate
@@ -263,6 +263,9 @@ def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = No
                 .filter(Q(person__status=Status.RESIDENT) | Q(person__removed_on__gt=on))
             )
         else:
+            first = PersonVersion.objects.filter(household=household).aggregate(on=Min("event_date"))["on"]
+            if first is None or as_of < first:  # as a person read before the person existed answers
+                raise NotFoundError("指定された日には、この世帯は記録されていません。")
             candidates = set(PersonVersion.objects.filter(household=household).values_list("person_id", flat=True))
             versions = [
                 v for v in _as_of(candidates, on).values()

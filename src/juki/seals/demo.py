@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core.errors import DomainError, ErrorCode
-from juki.core.pdf import FONT_FILES, MINCHO
+from juki.core.pdf import MINCHO, font_file
 from juki.register.models import Person
 
 from .models import RegistrationMethod, SealRegistration, SealState
@@ -31,7 +31,7 @@ def seal_image(text: str, *, mm: float = 15.0, dpi: int = 300) -> bytes:
     draw.ellipse((margin, margin, margin + px - 1, margin + px - 1), outline=VERMILION, width=stroke)
     chars = list(text)[:3] or ["印"]
     size = round(px * 0.78 / len(chars))
-    font = ImageFont.truetype(FONT_FILES[MINCHO], size)
+    font = ImageFont.truetype(font_file(MINCHO), size)
     top = margin + (px - size * len(chars)) // 2
     for i, ch in enumerate(chars):
         draw.text((side // 2, top + i * size + size // 2), ch, fill=VERMILION, font=font, anchor="mm")

@@ -35,6 +35,17 @@ def _read(text: str) -> list[dict]:
     return list(reader)
 
 
+# A 指定都市's wards are numbered right after the city (北九州市 40100: 門司区 40101 … 八幡西区 40109;
+# 大阪市 27100: 27102 … 27128), before the next city of the prefecture (福岡市 40130).
+WARD_SPAN = 30
+
+
+def ward_of(ward_code: str, municipality_code: str) -> bool:
+    """Is `ward_code` the municipality itself (a city without wards) or one of its wards?"""
+    ward, city = int(ward_code[:5]), int(municipality_code[:5])
+    return ward == city or (city % 10 == 0 and 0 < ward - city < WARD_SPAN)
+
+
 def _validate(rows: list[dict], municipality_code: str) -> list[str]:
     errors = []
     seen = set()
@@ -46,6 +57,8 @@ def _validate(rows: list[dict], municipality_code: str) -> list[str]:
             errors.append(f"{n}行目: 区の地方公共団体コード {ward!r} の検査数字が一致しません。")
         elif ward[:2] != municipality_code[:2]:
             errors.append(f"{n}行目: 区コード {ward} が都道府県コード {municipality_code[:2]} と一致しません。")
+        elif not ward_of(ward, municipality_code):
+            errors.append(f"{n}行目: 区コード {ward} は市区町村コード {municipality_code} の区ではありません。")
         if not name:
             errors.append(f"{n}行目: 町字名が空です。")
         for label, key in (("区名", "ward_name"), ("町字名", "town_name")):

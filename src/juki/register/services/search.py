@@ -18,12 +18,13 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core import mynumber
+from juki.core.checkdigits import is_valid_resident_code
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.core.wareki import display_date
 from juki.protection import enforcement as protection
 
 from .. import textnorm
-from ..models import Person, PersonVersion, ResidentKind, SearchKey, Sex, Status, Town
+from ..models import Person, PersonVersion, ResidentKind, SearchKey, Sex, Status, Town, Ward
 from .people import address_text
 
 MAX_ROWS = 50  # shown; beyond that the clerk is asked to refine
@@ -182,6 +183,8 @@ def person_search(*, actor: Actor, criteria: Criteria) -> Result:
         # right held is enough; showing one (`reveal_my_number`) also needs the second factor (C01).
         if "my_number" in ids and not actor.holds(Perm.MY_NUMBER_VIEW):
             raise AccessDenied("個人番号で検索する権限がありません。")
+        if criteria.ward_code and not Ward.objects.filter(code=criteria.ward_code).exists():
+            raise _refuse("指定された区はありません。区を選び直してください。", "ward_code")  # not 「該当なし」
         if ids:
             person_ids = _by_identifier(ids)
             ranked = {pid: 0 for pid in person_ids}
@@ -249,6 +252,10 @@ def _by_identifier(ids: dict[str, str]) -> set[int]:
         # The household's members now (a removed member stays listed with the household it left).
         meet(set(Person.objects.filter(household__number=v).values_list("id", flat=True)))
     if v := ids.get("resident_code"):
+        if not is_valid_resident_code(v):  # a mistyped code finds no one silently otherwise
+            raise DomainError(ErrorCode.INVALID_RESIDENT_CODE,
+                              "住民票コードが正しくありません。11桁の数字で、検査用数字が一致するコードを入力してください。",
+                              field="resident_code")
         meet(set(PersonVersion.objects.filter(resident_code=v).values_list("person_id", flat=True)))
     if v := ids.get("my_number"):
         number = v.replace(" ", "").replace("-", "")
