@@ -9,7 +9,7 @@ from typing import Callable, NamedTuple
 
 from juki.core.errors import DomainError, ErrorCode
 
-from .api import serializers as s
+from . import commands as s
 from .reasons import Operation
 from .services import changes
 
