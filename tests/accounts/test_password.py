@@ -119,12 +119,13 @@ def test_a_wrong_current_password_counts_towards_the_lockout(clerk, terminal, se
 def test_the_right_current_password_resets_the_count(clerk, terminal, settings):
     from juki.accounts.services import password_change
     from juki.audit.gate import Actor
-    from juki.core.errors import DomainError
+    from juki.core.errors import DomainError, ErrorCode
 
     settings.JUKI_LOGIN_MAX_FAILURES = 3
     actor = Actor(user=clerk, terminal=terminal)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         password_change(actor=actor, current="wrong-password-1", new="wakamatsu-2026-pass")
+    assert (err.value.code, err.value.field) == (ErrorCode.INVALID_CREDENTIALS, "current")
     password_change(actor=actor, current=clerk.plain_password, new="wakamatsu-2026-pass")
     clerk.refresh_from_db()
     assert clerk.failed_logins == 0 and clerk.check_password("wakamatsu-2026-pass")

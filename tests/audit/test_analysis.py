@@ -20,7 +20,7 @@ from juki.audit import analysis, events, gate
 from juki.audit.anomalies import anomalies
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
-from juki.core.errors import AccessDenied, DomainError
+from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.register import selectors
 from juki.register.services import search as search_service
 from juki.register.services.people import Address
@@ -232,8 +232,9 @@ def test_refusals_by_protection_are_in_the_denied_report_with_labels_not_codes(a
 
     victim = move_in_victim(world)
     protect(Actor(user=support_user, terminal=terminal), victim)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         selectors.person_get(actor=world, person_id=victim["mother"])
+    assert err.value.code == ErrorCode.SUPPORT_MEASURE_PROTECTED
     day = today()
     denied = run(auditor, "denied", day).rows
     assert [(r["function"], r["outcome"]) for r in denied] == [("住民票の照会", "拒否（支援措置対象者）")]
@@ -263,12 +264,15 @@ def test_every_run_is_logged_and_a_clerk_is_refused(auditor, actor):
 
 
 def test_bad_report_or_period_is_refused_in_japanese(auditor):
-    with pytest.raises(DomainError, match="分析の種類"):
+    with pytest.raises(DomainError, match="分析の種類") as err:
         run(auditor, "everything", dt.date(2026, 11, 9))
-    with pytest.raises(DomainError, match="開始日"):
+    assert err.value.code == ErrorCode.INVALID_INPUT
+    with pytest.raises(DomainError, match="開始日") as err:
         run(auditor, "denied", dt.date(2026, 11, 9), dt.date(2026, 11, 8))
-    with pytest.raises(DomainError, match="366日以内"):
+    assert err.value.code == ErrorCode.INVALID_DATE
+    with pytest.raises(DomainError, match="366日以内") as err:
         run(auditor, "denied", dt.date(2025, 1, 1), dt.date(2026, 1, 2))
+    assert err.value.code == ErrorCode.INVALID_DATE
 
 
 # --- anomalies ------------------------------------------------------------------------------------

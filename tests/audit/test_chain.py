@@ -96,12 +96,13 @@ def test_reads_and_changes_are_linked_in_one_chain(world, family):
 
 
 def test_a_failed_change_is_linked_after_the_rollback_without_a_gap(world, family):
-    from juki.core.errors import DomainError
+    from juki.core.errors import DomainError, ErrorCode
 
     from ..conftest import person_input
 
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         move_in_family(world, members=[person_input(relationship="祖父")])
+    assert err.value.code == ErrorCode.INVALID_RELATIONSHIP
     rows = _rows()
     assert rows[-1].outcome == "invalid_relationship"
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))

@@ -63,11 +63,12 @@ def test_refused_reads_are_logged(world, family, auditor, terminal):
 
 
 def test_refused_change_is_logged_after_the_rollback(world, family):
-    from juki.core.errors import DomainError
+    from juki.core.errors import DomainError, ErrorCode
     from ..conftest import person_input
 
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         move_in_family(world, members=[person_input(relationship="祖父")])
+    assert err.value.code == ErrorCode.INVALID_RELATIONSHIP
     failed = _logs("change.move_in")[-1]
     assert failed.outcome == "invalid_relationship" and failed.user == world.user
 

@@ -93,14 +93,15 @@ def test_clerk_issues_suspends_and_reissues_a_card(page, live_url, clerk, reside
 
 def test_locked_card_is_unlocked_at_the_counter_with_a_new_pin(page, live_url, clerk, world, residents, screenshot):
     from juki.cards import services
-    from juki.core.errors import DomainError
+    from juki.core.errors import DomainError, ErrorCode
 
     head = residents.persons[0]["id"]
     card = services.card_issue(actor=world, person_id=head, pin="2580")
     kiosk = Actor.device("kiosk:TEST", frozenset({"certificate.issue"}))
-    for _ in range(3):
-        with pytest.raises(DomainError):
+    for code in (ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_LOCKED):  # the third locks it
+        with pytest.raises(DomainError) as err:
             services.card_authenticate(actor=kiosk, number=card["number"], pin="1357")
+        assert err.value.code == code
     login(page, live_url, clerk)
     page.goto(f"{live_url}/counter/cards/persons/{head}/")
     ready(page)

@@ -5,7 +5,7 @@ from django.test import override_settings
 
 from juki.cards import services
 from juki.cards.demo import DEMO_PINS, demo_cards
-from juki.core.errors import DomainError
+from juki.core.errors import DomainError, ErrorCode
 from juki.register.services import changes
 from tests.conftest import days_ago
 from tests.register.helpers import ref
@@ -30,8 +30,9 @@ def test_cards_sweep_command(capsys, world, actor, fam, card):
 
 
 def test_demo_cards_only_in_the_demo(fam):
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         demo_cards(2)
+    assert err.value.code == ErrorCode.INVALID_INPUT and "デモ環境でだけ" in err.value.message
 
 
 @override_settings(JUKI_DEMO_TOOLS=True)

@@ -6,7 +6,7 @@ import pytest
 from juki.audit.models import AccessLog
 from juki.cards import services
 from juki.cards.models import CardState
-from juki.core.errors import DomainError
+from juki.core.errors import DomainError, ErrorCode
 from juki.register.services import changes
 from tests.conftest import counter_client, days_ago
 from tests.register.helpers import ref
@@ -76,9 +76,10 @@ def test_suspend_resume_and_reissue_at_the_counter(screen, actor, fam, card):
 
 
 def test_lock_shown_and_unlock_at_the_counter(screen, fam, card, kiosk):
-    for _ in range(3):
-        with pytest.raises(DomainError):
+    for code in (ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_LOCKED):  # the third locks it
+        with pytest.raises(DomainError) as err:
             services.card_authenticate(actor=kiosk, number=card["number"], pin=PIN2)
+        assert err.value.code == code
     page = text(screen.get(url(fam["head"])))
     assert "暗証番号ロック" in page and "暗証番号を3回続けて誤ったため" in page and 'id="step-unlock" open' in page
     base = url(fam["head"], f"cards/{card['card_id']}/")

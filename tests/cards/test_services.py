@@ -284,17 +284,19 @@ def test_suspend_and_resume(actor, kiosk, card):
 
 
 def test_a_locked_card_cannot_be_suspended_or_resumed(actor, kiosk, card):
-    for _ in range(3):
-        with pytest.raises(DomainError):
+    for code in (ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_LOCKED):  # the third locks it
+        with pytest.raises(DomainError) as err:
             services.card_authenticate(actor=kiosk, number=card["number"], pin=PIN2)
+        assert err.value.code == code
     refused(ErrorCode.CARD_STATE, services.card_suspend, actor=actor, card_id=card["card_id"], reason="紛失")
     refused(ErrorCode.CARD_STATE, services.card_resume, actor=actor, card_id=card["card_id"])
 
 
 def test_unlock_sets_a_new_pin_after_the_identity_check(actor, kiosk, card):
-    for _ in range(3):
-        with pytest.raises(DomainError):
+    for code in (ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_LOCKED):  # the third locks it
+        with pytest.raises(DomainError) as err:
             services.card_authenticate(actor=kiosk, number=card["number"], pin=PIN2)
+        assert err.value.code == code
     refused(ErrorCode.INVALID_INPUT, services.card_unlock, actor=actor, card_id=card["card_id"], pin="3791", document="")
     refused(ErrorCode.INVALID_INPUT, services.card_unlock, actor=actor, card_id=card["card_id"], pin="1234",
             document="運転免許証")
@@ -540,9 +542,11 @@ def test_a_right_pin_in_flight_is_refused_when_the_card_is_locked_meanwhile(kios
     def slow(pin_hash, pin):
         if pin == PIN and not fired:  # while the right PIN is checked, two other kiosks guess wrong
             fired.append(1)
-            for guess in ("1357", "2468"):
-                with pytest.raises(DomainError):
+            # The right PIN in flight holds one attempt: the first guess takes the second, the next the last.
+            for guess, code in (("1357", ErrorCode.CARD_PIN_WRONG), ("2468", ErrorCode.CARD_LOCKED)):
+                with pytest.raises(DomainError) as err:
                     services.card_authenticate(actor=kiosk, number=card["number"], pin=guess)
+                assert err.value.code == code
             assert card_row(card["card_id"]).state == CardState.LOCKED
         return real(pin_hash, pin)
 
@@ -609,13 +613,15 @@ def test_demo_cards_on_29_february():
 def test_no_pin_in_any_log_row_or_history(actor, kiosk, fam):
     pins = ["7391", "6048", "8152", "9273"]
     card = services.card_issue(actor=actor, person_id=fam["wife"], pin=pins[0], document="旅券")
-    for _ in range(3):
-        with pytest.raises(DomainError):
+    for code in (ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_LOCKED):  # the third locks it
+        with pytest.raises(DomainError) as err:
             services.card_authenticate(actor=kiosk, number=card["number"], pin=pins[1])
+        assert err.value.code == code
     services.card_unlock(actor=actor, card_id=card["card_id"], pin=pins[2], document="旅券")
     services.card_change_pin(actor=actor, card_id=card["card_id"], old_pin=pins[2], new_pin=pins[3])
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         services.card_change_pin(actor=actor, card_id=card["card_id"], old_pin=pins[1], new_pin=pins[0])
+    assert (err.value.code, err.value.field) == (ErrorCode.CARD_PIN_WRONG, "old_pin")
     new = services.card_reissue(actor=actor, card_id=card["card_id"], pin=pins[0], document="旅券", reason="lost")
     numbers = {card["number"], new["number"]}
     logged = [str(row.criteria) for row in AccessLog.objects.all()]

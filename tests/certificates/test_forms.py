@@ -14,7 +14,7 @@ from juki.certificates import content as cc
 from juki.certificates import render
 from juki.certificates.content import Options
 from juki.certificates.render import qr_runs, render_pdf
-from juki.core.errors import DomainError
+from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import to_wareki
 from juki.register import selectors
 from juki.register.services import changes
@@ -173,6 +173,7 @@ def test_my_number_chosen_but_not_revealed_is_refused(world):
         cc.build(household=None, persons=[person], histories=None, options=Options(layout="individual", my_number=True),
                  issue_number="x", issued_on=TODAY, municipality="北九州市", mayor_title=MAYOR)
     assert err.value.field == "my_number"
+    assert err.value.code == ErrorCode.PERMISSION_DENIED
 
 
 def test_item_hidden_from_the_reader_is_refused_not_left_blank(world):
@@ -184,6 +185,7 @@ def test_item_hidden_from_the_reader_is_refused_not_left_blank(world):
         cc.build(household=None, persons=[person], histories=None, options=Options(layout="individual", domicile=True),
                  issue_number="x", issued_on=TODAY, municipality="北九州市", mayor_title=MAYOR)
     assert err.value.field == "domicile"
+    assert err.value.code == ErrorCode.PERMISSION_DENIED
 
 
 FOREIGN = {
@@ -267,8 +269,10 @@ def test_removed_copy_of_a_moved_out_person(world, tmp_path):
     with pytest.raises(DomainError) as err:
         read(world, None, [pid], options=Options(form="removed_copy", layout="household"))
     assert err.value.field == "layout"
-    with pytest.raises(DomainError):
+    assert err.value.code == ErrorCode.INVALID_INPUT
+    with pytest.raises(DomainError) as err:
         read(world, None, [pid], options=Options(form="copy", layout="individual"))  # 除票 only
+    assert err.value.code == ErrorCode.NOT_RESIDENT
 
 
 def test_entry_certificate_forms(world, tmp_path):

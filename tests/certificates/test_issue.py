@@ -98,15 +98,19 @@ def test_request_must_say_who_asks_and_what_was_checked():
     with pytest.raises(DomainError) as err:
         entitlement.check(Options(), Request(kind="self", documents=DOCS))
     assert err.value.field == "requester_person_id"
+    assert err.value.code == ErrorCode.CERTIFICATE_REQUEST_INCOMPLETE
     with pytest.raises(DomainError) as err:
         entitlement.check(Options(), Request(kind="third_party", purpose="x", documents=DOCS))
     assert err.value.field == "requester_name"
+    assert err.value.code == ErrorCode.CERTIFICATE_REQUEST_INCOMPLETE
     with pytest.raises(DomainError) as err:
         entitlement.check(Options(), Request(kind="self", requester_person_id=1))
     assert err.value.field == "documents"
+    assert err.value.code == ErrorCode.CERTIFICATE_REQUEST_INCOMPLETE
     entitlement.check(Options(), Request(kind="self", requester_person_id=1), channel="kiosk")  # the card is the check
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         entitlement.check(Options(), Request(kind="boss", requester_person_id=1, documents=DOCS))
+    assert (err.value.code, err.value.field) == (ErrorCode.INVALID_INPUT, "kind")
 
 
 def test_form_choices_name_every_form_the_content_module_builds():
@@ -204,8 +208,9 @@ def test_removed_forms_only_for_removed_persons(world):
     with pytest.raises(DomainError) as err:
         issue(world, fam, household=False, options=Options(form="removed_copy", layout="individual"))
     assert err.value.code == ErrorCode.NOT_REMOVED
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         issue(world, fam, options=Options(form="removed_copy", layout="household"))
+    assert (err.value.code, err.value.field) == (ErrorCode.INVALID_INPUT, "layout")
     assert CertificateIssue.objects.count() == 0
 
 
@@ -327,6 +332,7 @@ def test_void_and_reissue(world, clerk):
     with pytest.raises(DomainError) as err:
         services.certificate_void(actor=world, number=original.number, reason="  ")
     assert err.value.field == "reason"
+    assert err.value.code == ErrorCode.INVALID_INPUT
 
     again = services.certificate_reissue(actor=world, number=original.number)
     assert again.issue.number != original.number and again.issue.reissue_of == original
@@ -405,10 +411,12 @@ def test_verification(world):
     services.certificate_void(actor=world, number=number, reason="誤交付")
     assert services.certificate_verify(number=number, pdf=pdf)["result"] == "voided"
 
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         services.certificate_verify(number="abc", pdf=pdf)
-    with pytest.raises(DomainError):
+    assert (err.value.code, err.value.field) == (ErrorCode.INVALID_INPUT, "number")
+    with pytest.raises(DomainError) as err:
         services.certificate_verify(number=number)
+    assert (err.value.code, err.value.field) == (ErrorCode.INVALID_INPUT, "pdf")
 
 
 def test_verification_fails_for_a_record_signed_with_an_unknown_key(world, settings):

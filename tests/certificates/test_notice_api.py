@@ -9,7 +9,7 @@ from juki.audit.models import AccessLog
 from juki.certificates import services
 from juki.certificates.content import Options
 from juki.certificates.models import CertificateIssue
-from juki.core.errors import DomainError
+from juki.core.errors import DomainError, ErrorCode
 from tests.conftest import api_for
 from tests.helpers import pdf_text
 
@@ -81,6 +81,7 @@ def test_the_request_kinds_of_these_forms_are_not_for_copies(world, fam, api):
         services.certificate_issue(actor=world, options=Options(), household_id=fam["household"], person_ids=[],
                                    request=services.Request(kind="notifier", requester_name="x"))
     assert err.value.field == "kind"
+    assert err.value.code == ErrorCode.INVALID_INPUT
     assert CertificateIssue.objects.count() == 0
 
 

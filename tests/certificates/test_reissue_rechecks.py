@@ -73,6 +73,7 @@ def test_after_the_move_in_notice_a_first_issue_says_so_too(world, fam):
     with pytest.raises(DomainError) as err:
         move_out.move_out_of(actor=world, person_id=fam["wife"])
     assert err.value.message == CONFIRMED_WORDING
+    assert err.value.code == ErrorCode.INVALID_INPUT
     assert CertificateIssue.objects.count() == 0
 
 

@@ -81,8 +81,9 @@ def test_a_stopped_device_is_refused_until_resumed(kiosk):
         devices.device_check("KIOSK-01", kiosk.secret)
     assert refused.value.code == ErrorCode.KIOSK_DEVICE
     assert AccessLog.objects.filter(function="auth.kiosk_device").last().criteria["reason"] == "stopped"
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         devices.device_stop(actor=Actor.batch("test"), code="KIOSK-01")  # already stopped
+    assert err.value.code == ErrorCode.INVALID_INPUT
     devices.device_resume(actor=Actor.batch("test"), code="KIOSK-01")
     assert devices.device_check("KIOSK-01", kiosk.secret).is_active
     assert list(AccessLog.objects.filter(function__startswith="kiosk.device_").values_list("function", flat=True)
@@ -93,8 +94,9 @@ def test_a_new_secret_replaces_the_old_one(kiosk):
     made = devices.device_new_secret(actor=Actor.batch("test"), code="KIOSK-01")
     assert made.secret != kiosk.secret
     assert devices.device_check("KIOSK-01", made.secret) == kiosk.device
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         devices.device_check("KIOSK-01", kiosk.secret)
+    assert err.value.code == ErrorCode.KIOSK_DEVICE
 
 
 def test_the_command_prints_the_secret_once_and_stops_the_device(db, capsys):
@@ -122,8 +124,9 @@ def test_a_refused_credential_logs_only_a_registered_code(kiosk):
     """What was typed into the code field reaches the log only when it is a registered device's code:
     an installer who types the secret there must not leave it in the log."""
     for code in ("kiosk-01", "KIOSK-99", "秘密鍵を入れた", ""):
-        with pytest.raises(DomainError):
+        with pytest.raises(DomainError) as err:
             devices.device_check(code, "wrong")
+        assert err.value.code == ErrorCode.KIOSK_DEVICE
     rows = AccessLog.objects.filter(function="auth.kiosk_device").order_by("id")
     assert [r.criteria["code"] for r in rows] == ["KIOSK-01", "(未登録の端末ID)", "(不正な形式)", "(不正な形式)"]
 

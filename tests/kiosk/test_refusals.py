@@ -168,9 +168,12 @@ def _abolish(world, card, kiosk_actor):
 def _lock(world, card, kiosk_actor):
     from juki.core.errors import DomainError
 
-    for pin in ("1357", "1358", "1359"):  # the finder guesses at a second kiosk
-        with pytest.raises(DomainError):
+    guesses = (("1357", ErrorCode.CARD_PIN_WRONG), ("1358", ErrorCode.CARD_PIN_WRONG),
+               ("1359", ErrorCode.CARD_LOCKED))  # the third wrong PIN locks the card
+    for pin, code in guesses:  # the finder guesses at a second kiosk
+        with pytest.raises(DomainError) as err:
             services.authenticate(actor=kiosk_actor, number=card["number"], pin=pin)
+        assert err.value.code == code
 
 
 def _reissue(world, card, kiosk_actor):

@@ -26,8 +26,9 @@ def test_the_machine_takes_coins_and_a_thousand_yen_note_only():
 
 
 def test_no_more_money_once_the_fee_is_paid():
-    with pytest.raises(DomainError, match="お支払い済み"):
+    with pytest.raises(DomainError, match="お支払い済み") as err:
         services.insert(paid=300, coin=10, due=300)
+    assert err.value.code == ErrorCode.INVALID_INPUT
 
 
 @given(st.lists(st.sampled_from(services.DENOMINATIONS), min_size=1, max_size=40), st.sampled_from([0, 200, 300, 350]))
@@ -51,12 +52,15 @@ def test_the_fee_is_the_counters(settings):
 
 
 def test_choice_validation_and_its_lines():
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         Choice(form="removed_copy").validate()
-    with pytest.raises(DomainError):
+    assert (err.value.code, err.value.field) == (ErrorCode.INVALID_INPUT, "form")
+    with pytest.raises(DomainError) as err:
         Choice(form=COPY, scope="everyone").validate()
-    with pytest.raises(DomainError, match="1人以上"):
+    assert (err.value.code, err.value.field) == (ErrorCode.INVALID_INPUT, "scope")
+    with pytest.raises(DomainError, match="1人以上") as err:
         Choice(form=COPY, scope="members").validate()
+    assert err.value.code == ErrorCode.INVALID_INPUT
     choice = Choice(form=COPY, scope="members", person_ids=(5, 6), head_and_relationship=True)
     assert Choice.from_dict(choice.as_dict()) == choice
     assert dict(choice.lines()) == {"証明書": "住民票の写し", "記載する方": "ご本人と選んだ方（3人）",
@@ -185,5 +189,6 @@ def test_the_kiosk_reads_a_card_number_and_pin_as_the_card_service_does(kiosk_ac
     with pytest.raises(DomainError) as slip:  # not a Refused: the screen asks again, nothing counted
         services.authenticate(actor=kiosk_actor, number=card["number"], pin="12")
     assert not isinstance(slip.value, Refused) and slip.value.field == "pin" and "数字4桁" in slip.value.message
+    assert slip.value.code == ErrorCode.INVALID_INPUT
     with gate.open(Actor.batch("test"), function="test", perm=Perm.CARD_MANAGE):
         assert Card.objects.get(pk=card["card_id"]).failed_pins == 0

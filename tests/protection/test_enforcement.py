@@ -144,8 +144,9 @@ def test_change_refused_under_a_change_restriction_until_temporarily_released(fa
     later = timezone.now() + dt.timedelta(minutes=6)
     # Six minutes later the restriction is back by itself.
     monkeypatch.setattr(enforcement.timezone, "now", lambda: later)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as exc:
         _move(actor, family)
+    assert exc.value.code == ErrorCode.RESTRICTED
     monkeypatch.undo()
     assert _move(actor, family).persons[0]["id"] == pid  # within the five minutes: it goes through
 

@@ -279,9 +279,10 @@ def test_a_household_with_a_protected_member_is_no_destination_for_a_clerk(child
 
 
 def test_a_refused_preview_is_in_the_victims_record(protected, actor, clerk):
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         verification.change_preview(actor=actor, operation="ex_officio_correction",
                                     payload=_correction(protected["mother"], banchi="9番9号"))
+    assert err.value.code == ErrorCode.SUPPORT_MEASURE_PROTECTED
     log = last_log(user=clerk, function="change.preview")
     assert log.outcome == "support_measure_protected" and log.flags == ["support_measure"]
     assert _subjects(log) == [protected["mother"]]

@@ -88,6 +88,7 @@ def test_each_stream_keeps_its_own_cursor(victim, sup, reader):
     with pytest.raises(DomainError) as beyond:
         linkage.restriction_events_ack(actor=reader, consumer="atena", position=event["position"] + 1)
     assert beyond.value.field == "position"
+    assert beyond.value.code == ErrorCode.INVALID_INPUT and "まだ存在しない位置" in beyond.value.message
     # The change outbox under the same consumer name is untouched by this ack.
     from juki.register.services import outbox
 

@@ -79,8 +79,9 @@ def test_extension_only_from_one_month_before_the_end(victim, support):
 
 def test_end_needs_a_reason_and_happens_once(victim, support):
     m = protect(support, victim)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as exc:
         services.support_end(actor=support, measure_id=m["id"], reason=" ")
+    assert (exc.value.code, exc.value.field) == (ErrorCode.INVALID_INPUT, "reason")
     ended = services.support_end(actor=support, measure_id=m["id"], reason="申出者から終了の申出")
     assert ended["state"] == "ended" and ended["ended_on"]["date"] == TODAY.isoformat()
     with pytest.raises(DomainError) as exc:
@@ -93,8 +94,9 @@ def test_offender_may_be_a_resident_named_by_id(victim, support, family):
     m = protect(support, victim, offender=services.Offender(person_id=offender_id))
     assert m["offender"]["name"] == "青木　太郎" and m["offender"]["person_id"] == offender_id
     assert m["offender"]["birth_date"]["date"] == "1985-04-01"
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as exc:
         protect(support, victim, offender=services.Offender(person_id=victim["child"]))
+    assert (exc.value.code, exc.value.field) == (ErrorCode.INVALID_INPUT, "offender")
 
 
 def test_clerk_and_supervisor_cannot_manage_support_measures(victim, actor, sup_actor, clerk, supervisor):
@@ -182,6 +184,7 @@ def test_restriction_input_is_checked(family, sup_actor, kw, field):
     with pytest.raises(DomainError) as exc:
         services.restriction_set(actor=sup_actor, **args)
     assert exc.value.field == field
+    assert exc.value.code == ErrorCode.INVALID_INPUT
 
 
 def test_clerk_cannot_set_restrictions(family, actor, clerk):

@@ -66,8 +66,9 @@ def test_resident_code_change_request_draws_a_new_code(world, family, supervisor
     changes.resident_code_assign(actor=sup, event_date=days_ago(0), person=ref(head), change_request=True)
     new = person(head)
     assert new["resident_code"] != old and new["reason_label"] == "住民票コードの変更請求"
-    with pytest.raises(DomainError):  # already has one: 付番 is for those without
+    with pytest.raises(DomainError) as err:  # already has one: 付番 is for those without
         changes.resident_code_assign(actor=sup, event_date=days_ago(0), person=ref(head))
+    assert err.value.code == ErrorCode.INVALID_INPUT and "すでに住民票コード" in err.value.message
 
 
 def test_my_number_entry_change_and_refusals(world, family):

@@ -43,6 +43,7 @@ def test_domestic_move_in_requires_the_previous_address(world):
                         persons=[person_input()], destination=changes.NEW, address=Address(KOKURA_JOUNAI, "2番"),
                         previous_address="")
     assert err.value.field == "previous_address"
+    assert err.value.code == ErrorCode.INVALID_INPUT
 
 
 def test_move_in_of_a_current_resident_is_refused_c13(world):
@@ -155,6 +156,7 @@ def test_japanese_resident_needs_domicile(world):
     with pytest.raises(DomainError) as err:
         move_in_family(world, members=[person_input(domicile="")])
     assert err.value.field == "domicile"
+    assert err.value.code == ErrorCode.INVALID_INPUT
     ok = move_in_family(world, members=[person_input(domicile="不明", domicile_head="")])  # [120]
     assert person(ids(ok)[0])["domicile"] == "不明"
 
@@ -266,3 +268,4 @@ def test_permanent_resident_has_no_expiry_date(world):
                                 destination=changes.NEW, address=Address(KOKURA_JOUNAI, "5番"), previous_address="",
                                 confirmed_new_person=True)
     assert "stay_expires_on" in err.value.details["fields"]
+    assert err.value.code == ErrorCode.FOREIGN_DATA_REQUIRED

@@ -5,7 +5,7 @@ import pytest
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.accounts.permissions import Perm
-from juki.core.errors import AccessDenied, DomainError
+from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.register.models import OutboxEvent
 from juki.register.services import changes, outbox
 from juki.register.services.people import Address
@@ -38,8 +38,9 @@ def test_every_change_appends_one_event_with_a_stable_shape(world):
 
 def test_refused_change_writes_no_event(world):
     move_in_family(world)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as err:
         move_in_family(world, members=[person_input(relationship="祖父")])
+    assert err.value.code == ErrorCode.INVALID_RELATIONSHIP
     assert len(events()) == 1
 
 
@@ -53,8 +54,9 @@ def test_consumer_reads_after_its_cursor_and_acknowledges(world, linkage_user, t
     outbox.outbox_ack(actor=linkage, consumer="jukinet", position=page["events"][0]["position"])
     again = outbox.outbox_read(actor=linkage, consumer="jukinet")
     assert [e["change_id"] for e in again["events"]] == [second.change_id]
-    with pytest.raises(DomainError):  # a cursor never goes back
+    with pytest.raises(DomainError) as err:  # a cursor never goes back
         outbox.outbox_ack(actor=linkage, consumer="jukinet", position=0)
+    assert err.value.code == ErrorCode.INVALID_INPUT and "前には戻せません" in err.value.message
     other = outbox.outbox_read(actor=linkage, consumer="atena")  # each consumer has its own cursor
     assert len(other["events"]) == 2
 

@@ -28,6 +28,7 @@ def test_five_links_must_be_entered_as_enkosha():
     with pytest.raises(DomainError) as err:
         validate("子の子の子の子の子")
     assert "縁故者" in err.value.message
+    assert err.value.code == ErrorCode.INVALID_RELATIONSHIP
 
 
 @given(st.lists(st.sampled_from(BASIC), min_size=1, max_size=4))

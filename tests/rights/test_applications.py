@@ -109,6 +109,7 @@ def test_reject_needs_a_comment_and_withdraw_is_the_applicants(clerk, admin_acto
     with pytest.raises(DomainError) as exc:
         services.application_reject(actor=manager_actor, application_id=application.id, comment=" ")
     assert exc.value.field == "comment"
+    assert exc.value.code == ErrorCode.INVALID_INPUT
     services.application_reject(actor=manager_actor, application_id=application.id, comment="目的が不明確です")
     application.refresh_from_db()
     assert (application.state, application.comment) == ("rejected", "目的が不明確です")

@@ -49,8 +49,9 @@ def test_contractor_without_work_application_is_refused(registered, vendor_user)
 def test_pending_work_application_is_not_enough(registered, vendor_user, admin_actor):
     item = contractors.work_application_submit(actor=admin_actor, contractor=registered, description="調査",
                                                valid_from=services.today(), valid_until=services.today())
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as exc:
         services.contractor_session_check(vendor_user, item.number)
+    assert exc.value.code == ErrorCode.WORK_APPLICATION_REQUIRED
 
 
 def test_approved_work_application_is_returned_and_logged_on_every_row(work, vendor_user, terminal):
@@ -67,16 +68,18 @@ def test_work_application_outside_its_period(work, vendor_user, monkeypatch):
     from django.utils import timezone
 
     monkeypatch.setattr(timezone, "localdate", lambda *a: work.valid_until + DAY)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as exc:
         services.contractor_session_check(vendor_user, work.number)
+    assert exc.value.code == ErrorCode.WORK_APPLICATION_REQUIRED
 
 
 def test_work_application_of_another_contractor_is_refused(work, manager_actor):
     other = staff_create(username="vendor2", password="correct-horse-battery-9", role="viewer")
     contractors.contractor_register(actor=manager_actor, company="株式会社北九州システム", user=other, full_name="委託 次郎",
                                     valid_from=services.today(), valid_until=services.today() + DAY)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as exc:
         services.contractor_session_check(other, work.number)
+    assert exc.value.code == ErrorCode.WORK_APPLICATION_REQUIRED
 
 
 def test_contractor_rights_only_within_registration(registered, vendor_user, admin_actor, manager_actor, sections):
