@@ -9,7 +9,7 @@ shown. The sheet cannot pass for a certificate: the title says 【見本】, the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
@@ -20,11 +20,11 @@ from juki.audit.gate import Actor
 
 from . import render
 from .content import Options, build
-from .entitlement import Kind, Request
+from .entitlement import Request
 from .models import Channel
 
 # The issue service's own steps, reused so that a preview refuses exactly what an issue would.
-from .services import gather, issuer
+from .services import gather, issuer, prepare
 
 PLACEHOLDER_NUMBER = "（交付前）"
 SAMPLE_MARK = "【見本】"
@@ -51,11 +51,7 @@ class PreviewResult:
 
 def certificate_preview(*, actor: Actor, options: Options, household_id: int | None, person_ids: list[int],
                         request: Request, channel: str = Channel.COUNTER) -> PreviewResult:
-    person_ids = [int(p) for p in person_ids or options.person_ids]
-    options = replace(options, person_ids=tuple(person_ids),
-                      official=options.official or request.kind == Kind.GOVERNMENT)  # as the issue does [1060]
-    criteria = {"form": options.form, "layout": options.layout, "household_id": household_id, "person_ids": person_ids,
-                "requester_kind": request.kind, "with_my_number": options.my_number, "channel": channel}
+    person_ids, options, criteria = prepare(options, household_id, person_ids, request, channel)  # as the issue does
     with gate.open(actor, function="certificate.preview", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         session.record(person_ids)
         household, subjects, persons, histories, check = gather(session, options=options, household_id=household_id,

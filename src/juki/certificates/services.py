@@ -229,15 +229,22 @@ def options_from_json(data: dict) -> Options:
     return Options(**data)
 
 
+def prepare(options: Options, household_id: int | None, person_ids: list[int], request: Request,
+            channel: str) -> tuple[list[int], Options, dict]:
+    """What an issue, its preview and its check start from: the persons, the options (公用 for every
+    request of a 国・地方公共団体 [1060]) and the log row's criteria."""
+    person_ids = [int(p) for p in person_ids or options.person_ids]
+    options = replace(options, person_ids=tuple(person_ids), official=options.official or request.kind == Kind.GOVERNMENT)
+    criteria = {"form": options.form, "layout": options.layout, "household_id": household_id, "person_ids": person_ids,
+                "requester_kind": request.kind, "with_my_number": options.my_number, "channel": channel}
+    return person_ids, options, criteria
+
+
 def certificate_issue(*, actor: Actor, options: Options, household_id: int | None, person_ids: list[int],
                       request: Request, channel: str = Channel.COUNTER,
                       reissue_of: CertificateIssue | None = None) -> IssueResult:
-    person_ids = [int(p) for p in person_ids or options.person_ids]
-    options = replace(options, person_ids=tuple(person_ids),
-                      official=options.official or request.kind == Kind.GOVERNMENT)  # 公用 [1060]
-    criteria = {"form": options.form, "layout": options.layout, "household_id": household_id, "person_ids": person_ids,
-                "requester_kind": request.kind, "with_my_number": options.my_number, "channel": channel,
-                "reissue_of": reissue_of.number if reissue_of else None}
+    person_ids, options, criteria = prepare(options, household_id, person_ids, request, channel)
+    criteria["reissue_of"] = reissue_of.number if reissue_of else None
     with gate.open(actor, function="certificate.issue", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         session.record(person_ids)
         require_channel(channel)
@@ -264,11 +271,7 @@ def certificate_check(*, actor: Actor, options: Options, household_id: int | Non
     counter: the same steps (entitlement, 個人番号 right, 抑止・支援措置, the alert's acknowledgement),
     no number, no PDF, nothing recorded but the gate's row (`certificate.check`: the register was
     read). Returns (the fee, the warnings to show with the confirmation)."""
-    person_ids = [int(p) for p in person_ids or options.person_ids]
-    options = replace(options, person_ids=tuple(person_ids),
-                      official=options.official or request.kind == Kind.GOVERNMENT)  # as the issue does [1060]
-    criteria = {"form": options.form, "layout": options.layout, "household_id": household_id, "person_ids": person_ids,
-                "requester_kind": request.kind, "with_my_number": options.my_number, "channel": channel}
+    person_ids, options, criteria = prepare(options, household_id, person_ids, request, channel)
     with gate.open(actor, function="certificate.check", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         session.record(person_ids)
         require_channel(channel)
