@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from juki.core.errors import DomainError, ErrorCode
+from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.register.services import changes
 from juki.register.services.people import Address
 
@@ -29,7 +29,9 @@ def test_household_as_of_any_date_after_three_changes(world):
         view = household(hid, as_of=days_ago(day))
         return [(m["name"]["given_name"], m["relationship"], m["address"]["town"]) for m in view["members"]]
 
-    assert snapshot(101) == []
+    with pytest.raises(NotFoundError) as before:  # before the household existed: not found, as a person read
+        snapshot(101)
+    assert before.value.code == ErrorCode.NOT_FOUND and before.value.status == 404
     assert snapshot(100) == [("太郎", "世帯主", "城内"), ("花子", "妻", "城内"), ("一郎", "子", "城内")]
     assert snapshot(60) == [("太郎", "世帯主", "城内"), ("花子", "妻", "城内"), ("一郎", "子", "城内"), ("二郎", "子", "城内")]
     assert snapshot(30) == [("太郎", "世帯主", "魚町一丁目"), ("花子", "妻", "魚町一丁目"), ("一郎", "子", "魚町一丁目"),
