@@ -13,12 +13,13 @@ from juki.core.errors import DomainError, ErrorCode
 from . import disclosure
 from .disclosure_views import pdf_response
 from .gate import Actor
+from .requests import actor_of
 
 SINCE = OpenApiParameter("since", OpenApiTypes.DATE, description="この日以降の利用記録を集計（省略時は全期間）")
 
 
 def _actor(request) -> Actor:
-    return Actor(user=request.user, terminal=getattr(request, "terminal", None))
+    return actor_of(request)  # the one factory: second factor and work application too (issue 13)
 
 
 def _since(request):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from juki.accounts.permissions import Perm
 from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer
-from juki.register.api.views import actor_of
+from juki.audit.requests import actor_of
 
 from . import services
 

@@ -17,7 +17,7 @@ from juki.accounts.permissions import Perm
 from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer, by_method
 from juki.core.parsers import JSONParser  # DRF's, with the depth limit
 from juki.core.errors import DomainError, ErrorCode
-from juki.register.api.views import actor_of
+from juki.audit.requests import actor_of
 
 from . import code_notice, move_out, services
 from .content import FOREIGN_ITEMS, FORMS, LAYOUTS, Options

@@ -138,14 +138,12 @@ class RightRequired(permissions.BasePermission):
         rights = (rights,) if isinstance(rights, str) else tuple(rights)
         # Imported here: this module is imported by serializers before the app registry is ready.
         from juki.audit import events
-        from juki.audit.gate import Actor
+        from juki.audit.requests import actor_of
         from juki.audit.models import AccessLog
 
         # Checked as the services check it (`Actor.can`): a right in TWO_FACTOR_PERMS needs a token
         # issued after the second factor (C01), whatever rights the user holds today.
-        actor = Actor(user=user, terminal=getattr(request, "terminal", None),
-                      second_factor=bool(getattr(request.auth, "second_factor", False)),
-                      work_application=getattr(request, "work_application", "") or "")
+        actor = actor_of(request)
         if any(actor.can(r) for r in rights):
             return True
         function = _for_method(getattr(view, "audit_function", None), request.method) \

@@ -43,13 +43,12 @@ def record_error(request, where: str) -> None:
     """The error log of [1370]: which screen or endpoint failed, for whom, from which terminal —
     never the exception's text, which may quote data."""
     from juki.audit import events
-    from juki.audit.gate import Actor
+    from juki.audit.requests import actor_of
 
     user = getattr(request, "user", None)
     match = getattr(request, "resolver_match", None)
     try:
-        events.record(Actor(user=user if getattr(user, "is_authenticated", False) else None,
-                            terminal=getattr(request, "terminal", None), system="" if user else "web"),
+        events.record(actor_of(request, system="" if user else "web"),
                       function=f"error.{where}", outcome="error", criteria={"view": match.view_name if match else ""})
     except Exception:  # the database may be what failed; the application log still has the event
         log.exception("could not record an error row")

@@ -26,7 +26,7 @@ from juki.accounts import login as login_rules
 from juki.accounts.models import Terminal, staff_terminals
 from juki.accounts.passwords import password_expired
 from juki.accounts.permissions import Perm
-from juki.audit import events
+from juki.audit import events, requests
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.core.errors import DomainError
@@ -34,7 +34,7 @@ from juki.core.errors import DomainError
 SESSION_TERMINAL = "juki_terminal_id"
 SESSION_LAST_SEEN = "juki_last_seen"
 SESSION_LOCKED = "juki_locked"
-SESSION_WORK_APPLICATION = "juki_work_application"
+SESSION_WORK_APPLICATION = requests.SESSION_WORK_APPLICATION
 
 
 def idle_seconds() -> int:
@@ -109,8 +109,8 @@ def second_factor(request) -> bool:
 
 
 def actor_of(request, terminal: Terminal | None = None) -> Actor:
-    return Actor(user=request.user, terminal=terminal or session_terminal(request), second_factor=second_factor(request),
-                 work_application=request.session.get(SESSION_WORK_APPLICATION, ""))
+    """The one factory (`audit.requests.actor_of`), with the session's terminal."""
+    return requests.actor_of(request, terminal or session_terminal(request))
 
 
 def lock(request) -> None:

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from juki.accounts.models import Staff
 from juki.accounts.permissions import Perm
 from juki.audit import events
-from juki.audit.gate import Actor
+from juki.audit.requests import actor_of  # the one factory (issue 13); rights.admin needs a second-factor token
 from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer, by_method
 from juki.core.errors import DomainError, ErrorCode
 
@@ -23,10 +23,6 @@ from . import selectors, services, table
 from .models import RightApplication, Section
 
 
-def actor_of(request) -> Actor:
-    # rights.admin / rights.approve need a token issued after the second factor (C01, Actor.can).
-    return Actor(user=request.user, terminal=getattr(request, "terminal", None),
-                 second_factor=bool(getattr(request.auth, "second_factor", False)))
 
 
 class ApplicationSubmitSerializer(StrictSerializer):

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from juki.accounts.permissions import Perm
 from juki.certificates.api import RequestSerializer
 from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer
-from juki.register.api.views import actor_of
+from juki.audit.requests import actor_of
 
 from . import images, services
 from .models import RegistrationMethod

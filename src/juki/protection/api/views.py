@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 from juki.accounts.permissions import Perm
 from juki.core.api import STAFF_WITH_RIGHT, by_method
 from juki.core.errors import DomainError, ErrorCode
-from juki.register.api.views import OutboxAckView, OutboxView, actor_of
+from juki.audit.requests import actor_of
+from juki.register.api.views import OutboxAckView, OutboxView
 
 from .. import linkage, services
 from ..certificates import certificate_request_check

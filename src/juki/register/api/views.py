@@ -17,7 +17,7 @@ from juki.accounts.models import staff_terminals
 from juki.accounts.permissions import Perm
 from juki.accounts.serializers import TokenRequestSerializer
 from juki.audit import selectors as audit_selectors
-from juki.audit.gate import Actor
+from juki.audit.requests import actor_of  # the one factory (issue 13)
 from juki.core.api import STAFF_WITH_RIGHT, by_method
 from juki.core.errors import DomainError, ErrorCode
 
@@ -28,11 +28,6 @@ from ..services import outbox, search, verification
 from . import serializers as s
 
 
-def actor_of(request) -> Actor:
-    token = request.auth
-    return Actor(user=request.user, terminal=getattr(request, "terminal", None),
-                 second_factor=bool(getattr(token, "second_factor", False)),
-                 work_application=getattr(request, "work_application", "") or "")
 
 
 def _as_of(request) -> dt.date | None:

@@ -1,0 +1,36 @@
+"""Who acts in an HTTP request: the one way every entry (the API, the counter and the screens on
+its login — rights, audit, protection, admin) builds its `Actor`, so that the terminal, the second
+factor and the work application are in every log row (C01, C04). The kiosk is not here: its actor
+is the device's (`kiosk.devices.device_actor`, ADR 0011).
+
+Where each comes from: the terminal is the one authentication bound to the request (the API's
+`X-Terminal-Id`, set by `BearerTokenAuthentication`, or the counter session's, set by
+`counter_view`); the second factor is the token's (issued after the TOTP step) or, in a session,
+django-otp's verified device; the work application is the token's or the `X-Work-Application`
+header's (checked by the authentication) or the one chosen at the counter's login.
+"""
+from __future__ import annotations
+
+from .gate import Actor
+
+# The counter session's work application (作業申請番号), chosen at login for a contractor (C04).
+SESSION_WORK_APPLICATION = "juki_work_application"
+
+
+def actor_of(request, terminal=None, *, system: str = "") -> Actor:
+    """The `Actor` of a request; `terminal` when the caller has just looked it up. A request with no
+    signed-in user (an error page, a refused login) acts as nobody, under `system` when given."""
+    terminal = terminal or getattr(request, "terminal", None)
+    user = getattr(request, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor(user=None, terminal=terminal, system=system)
+    token = getattr(request, "auth", None)
+    if token is not None and hasattr(token, "second_factor"):  # the API: a bearer token
+        second_factor = bool(token.second_factor)
+        work_application = getattr(request, "work_application", "") or ""
+    else:  # a counter session
+        verified = getattr(request.user, "is_verified", None)
+        second_factor = bool(verified and verified())
+        session = getattr(request, "session", None)
+        work_application = (session.get(SESSION_WORK_APPLICATION, "") if session is not None else "") or ""
+    return Actor(user=user, terminal=terminal, second_factor=second_factor, work_application=work_application)
