@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.utils import timezone
 
 from juki.accounts.permissions import Perm
 from juki.audit import gate
@@ -21,6 +20,7 @@ from juki.core.wareki import years_before
 from juki.protection import enforcement
 from juki.protection.models import Process
 from juki.register.models import Person, Status
+from juki.core import clock
 
 from . import services
 from .models import LIVE_STATES, Card, CardState
@@ -43,7 +43,7 @@ def _pin_for(person_id: int, birth_date: dt.date) -> str:
 def demo_cards(n: int = 3) -> list[tuple[str, str, int]]:
     if not settings.JUKI_DEMO_TOOLS:
         raise DomainError(ErrorCode.INVALID_INPUT, "デモ用のカードは、デモ環境でだけ作成できます。")
-    adult = years_before(timezone.localdate(), 20)
+    adult = years_before(clock.today(), 20)
     out: list[tuple[str, str, int]] = []
     with gate.open(ACTOR, function="batch.demo_cards", perm=Perm.BATCH_RUN) as session:
         blocked = enforcement.everyone_protected()

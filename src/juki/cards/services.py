@@ -51,6 +51,7 @@ from juki.register import reasons
 from juki.register.models import Person, Status
 from juki.seals.models import LIVE_SEAL_STATES, SealRegistration, SealState
 from juki.seals.register_events import final_events, removed_by_death
+from juki.core import clock
 
 from .models import LIVE_STATES, Card, CardEndReason, CardEvent, CardEventKind, CardState
 
@@ -292,7 +293,7 @@ def _live_seal(person_id: int) -> SealRegistration | None:
 
 
 def _create(actor: Actor, *, person_id: int, pin: str, seal: SealRegistration | None, reissue_of: Card | None) -> Card:
-    today = timezone.localdate()
+    today = clock.today()
     for _ in range(20):
         number = new_number()
         if not Card.objects.filter(number=number).exists():
@@ -369,7 +370,7 @@ def abolish_lost_seal_cards(*, registration: SealRegistration) -> list[int]:
     session = gate.current()
     if session is None:
         raise UngatedAccess("Card")
-    today = timezone.localdate()
+    today = clock.today()
     abolished = []
     with transaction.atomic():
         for card in Card.objects.select_for_update().filter(seal_registration=registration, state__in=LIVE_STATES):
@@ -571,7 +572,7 @@ def _date_in_range(value: dt.date | None, card: Card, field: str, *, lost: bool 
         return None
     if lost:
         raise DomainError(ErrorCode.INVALID_INPUT, "紛失したカードには回収年月日を入力できません。", field=field)
-    if value > timezone.localdate():
+    if value > clock.today():
         raise DomainError(ErrorCode.INVALID_DATE, "回収年月日に未来の日付は入力できません。", field=field)
     if value < card.issued_on:
         raise DomainError(ErrorCode.INVALID_DATE, "回収年月日はカードの交付日以降の日付にしてください。", field=field)
@@ -588,7 +589,7 @@ def card_abolish(*, actor: Actor, card_id: int, person_id: int | None = None, re
             card = _card(session, card_id)
             _require(card, *LIVE_STATES, message="このカードはすでに廃止されています。")
             collected_on = _date_in_range(collected_on, card, "collected_on", lost=reason == CardEndReason.LOST)
-            _set_state(card, CardState.ABOLISHED, ended_on=timezone.localdate(), end_reason=reason,
+            _set_state(card, CardState.ABOLISHED, ended_on=clock.today(), end_reason=reason,
                        collected_on=collected_on)
             _event(card, actor, CardEventKind.ABOLISHED, note=" ".join(filter(None, [CardEndReason(reason).label,
                                                                                      note.strip()])))
@@ -619,7 +620,7 @@ def card_reissue(*, actor: Actor, card_id: int, person_id: int | None = None, pi
             _require(old, *LIVE_STATES, message="廃止されたカードは再交付できません。新しく交付してください。")
             pin = validate_pin(pin, birth_date=_resident(old.person_id))
             collected_on = _date_in_range(collected_on, old, "collected_on", lost=reason == "lost")
-            _set_state(old, CardState.ABOLISHED, ended_on=timezone.localdate(), end_reason=CardEndReason.REISSUE,
+            _set_state(old, CardState.ABOLISHED, ended_on=clock.today(), end_reason=CardEndReason.REISSUE,
                        collected_on=collected_on)
             _event(old, actor, CardEventKind.ABOLISHED, note=f"再交付（{REISSUE_REASONS[reason]}）")
             seal_ended = _end_seal_of_lost_card(old, "市民カードの紛失による再交付") if reason == "lost" else None
@@ -643,7 +644,7 @@ def on_change_written(sender, *, session: GateSession, change, person_events: li
                if last["status_after"] == Status.REMOVED}
     if not removed:
         return
-    today = timezone.localdate()
+    today = clock.today()
     for card in Card.objects.select_for_update().filter(person_id__in=removed, state__in=LIVE_STATES):
         e = removed[card.person_id]
         reason = CardEndReason.DEATH if e["reason"] == reasons.Reason.DEATH else CardEndReason.REMOVAL
@@ -663,7 +664,7 @@ def card_sweep_removed(*, actor: Actor) -> dict:
     One transaction and one log row (`card.sweep`) naming every person whose card was abolished.
     """
     with gate.open(actor, function="card.sweep", perm=Perm.CARD_MANAGE, category=Category.BATCH) as session:
-        today = timezone.localdate()
+        today = clock.today()
         with transaction.atomic():
             cards = list(Card.objects.select_for_update().filter(state__in=LIVE_STATES)
                          .filter(person_id__in=Person.objects.filter(status=Status.REMOVED).values("id")))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from django.utils import timezone
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -32,6 +31,7 @@ from juki.protection import enforcement
 from juki.register import selectors
 from juki.register.reasons import Reason
 from juki.register.services.people import postal_text
+from juki.core import clock
 
 from . import render as r
 from . import snapshot
@@ -80,7 +80,7 @@ def _read(session, person_id: int, change_id: int | None) -> dict:
     if "住民票コード" in (person.get("hidden_items") or []):
         raise DomainError(ErrorCode.PERMISSION_DENIED, "住民票コードを表示する権限がないため、住民票コード通知票を出力できません。",
                           field="person_id")
-    if removed_by(person, timezone.localdate()):
+    if removed_by(person, clock.today()):
         raise DomainError(ErrorCode.NOT_RESIDENT, "消除された方には、住民票コード通知票を出力できません。", field="person_id")
     event = code_event(selectors.person_history(actor=actor, person_id=person_id))
     if event is None:
@@ -223,7 +223,7 @@ def resident_code_notice_preview(*, actor: Actor, person_id: int):
                    criteria={"form": FORM, "person_id": person_id}) as session:
         read = _read(session, person_id, None)
         municipality, mayor_title = issuer(actor=session.actor)
-        content = build(read=read, issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(),
+        content = build(read=read, issue_number=PLACEHOLDER_NUMBER, issued_on=clock.today(),
                         municipality=municipality, mayor_title=mayor_title)
         return PreviewResult(pdf=sample_pdf(content, render), person_ids=(person_id,))
 

@@ -32,6 +32,7 @@ from juki.core.wareki import to_wareki
 from juki.counter.access import counter_view
 from juki.protection.certificates import CERTIFICATE_ALERT, certificate_alert_check
 from juki.register import selectors
+from juki.core import clock
 
 from . import cash, code_notice, move_out, responses, services
 from .cash_forms import CashForm
@@ -336,7 +337,7 @@ def issue_pdf(request, number: str):
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def issue_list(request):
     query = {k: v for k, v in request.GET.items() if k != "person"}
-    today = timezone.localdate()
+    today = clock.today()
     form = ListForm(query or None, initial={"date_from": to_wareki(today), "date_to": to_wareki(today)})
     person_id = request.GET.get("person") or ""
     rows, subject = [], None
@@ -409,11 +410,11 @@ def _cash_query(request):
     """(form, day, terminal code or None): today at this counter's terminal unless chosen."""
     bound = bool(request.GET)
     form = CashForm(request.GET if bound else None,
-                    initial={"day": to_wareki(timezone.localdate()), "terminal": request.terminal.code})
+                    initial={"day": to_wareki(clock.today()), "terminal": request.terminal.code})
     if bound and not form.is_valid():
         raise DomainError(ErrorCode.INVALID_DATE, _form_error(form))
     data = form.cleaned_data if bound else {}
-    day = data.get("day") or timezone.localdate()
+    day = data.get("day") or clock.today()
     code = data.get("terminal", "") if bound else request.terminal.code
     return form, day, code or None
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 
 from juki.accounts.permissions import Perm
 from juki.audit import gate
@@ -36,6 +35,7 @@ from juki.protection import certificates as protection
 from juki.protection import enforcement
 from juki.register import selectors
 from juki.register.reasons import Category, Operation, Reason, category, label
+from juki.core import clock
 
 from . import render as render_module
 from . import snapshot
@@ -338,6 +338,6 @@ def move_out_certificate_preview(*, actor: Actor, change_id: int, person_ids: li
         chosen = [p["person_id"] for p in read["persons"]]
         warnings = _check_requests(actor, chosen)
         municipality, mayor_title = issuer(actor=session.actor)
-        content = build(read=read, special=special, issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(),
+        content = build(read=read, special=special, issue_number=PLACEHOLDER_NUMBER, issued_on=clock.today(),
                         municipality=municipality, mayor_title=mayor_title)
         return PreviewResult(pdf=sample_pdf(content, render), person_ids=tuple(chosen), warnings=warnings)

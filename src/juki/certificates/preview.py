@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils import timezone
 
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
+from juki.core import clock
 
 from . import render
 from .content import Options, build
@@ -58,7 +58,7 @@ def certificate_preview(*, actor: Actor, options: Options, household_id: int | N
                                                                 person_ids=person_ids, request=request, channel=channel)
         municipality, mayor_title = issuer(actor=session.actor)
         content = build(household=household, persons=persons, histories=histories, options=options,
-                        issue_number=PLACEHOLDER_NUMBER, issued_on=timezone.localdate(), municipality=municipality,
+                        issue_number=PLACEHOLDER_NUMBER, issued_on=clock.today(), municipality=municipality,
                         mayor_title=mayor_title)
         pdf = sample_pdf(content, render.render_pdf)
         return PreviewResult(pdf=pdf, person_ids=tuple(content.get("person_ids") or subjects),

@@ -33,6 +33,7 @@ from juki.protection import certificates as protection
 from juki.protection import enforcement
 from juki.register import selectors
 from juki.register.models import Municipality, Person
+from juki.core import clock
 
 from . import entitlement, render, signing
 from .content import FORMS, LAYOUTS, Options, build
@@ -118,7 +119,7 @@ def issuer(on: dt.date | None = None, *, actor: Actor | None = None) -> tuple[st
     terminal takes its 区長 where the city registered one (指定都市)."""
     m = city()
     ward = getattr(getattr(actor, "terminal", None), "ward", None)
-    certifier = certifier_on(on or timezone.localdate(), ward=ward)
+    certifier = certifier_on(on or clock.today(), ward=ward)
     return m.name, f"{m.prefecture}{certifier.title}　{certifier.name}"
 
 

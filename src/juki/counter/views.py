@@ -12,7 +12,6 @@ from django import forms as djforms
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from juki.accounts.permissions import Perm
@@ -23,6 +22,7 @@ from juki.register.models import Building, Municipality, PendingChange, Town, Wa
 from juki.register.reasons import OPERATION_LABELS, Operation
 from juki.register.services import search as search_service
 from juki.register.services import verification
+from juki.core import clock
 
 from . import forms
 from .access import counter_view, refuse
@@ -87,7 +87,7 @@ def _as_of(request):
         day = parse_input(raw, field="as_of", label="基準日")
     except DomainError as exc:
         return None, raw, exc.message
-    if day > timezone.localdate():
+    if day > clock.today():
         return None, raw, "基準日には本日以前の日付を入力してください。"
     return day, raw, ""
 

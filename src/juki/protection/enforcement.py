@@ -41,6 +41,7 @@ from juki.audit import gate
 from juki.audit.gate import GateSession
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.register.models import Person, PersonVersion, Status
+from juki.core import clock
 
 from . import terms
 from .models import (
@@ -71,7 +72,7 @@ class Restricted(DomainError):
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 # --- who is protected / restricted -------------------------------------------------------------------

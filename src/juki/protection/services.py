@@ -26,6 +26,7 @@ from juki.core.wareki import display_date
 from juki.register import textnorm
 from juki.register.services import people
 from juki.register.models import Household, Person, PersonVersion, Status
+from juki.core import clock
 
 from . import enforcement, linkage, terms
 from .models import (
@@ -40,7 +41,7 @@ State = SupportMeasure.State
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 @contextmanager

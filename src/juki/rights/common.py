@@ -6,17 +6,17 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from juki.audit import events
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
+from juki.core import clock
 
 
 def today() -> dt.date:
     """Rights are granted in whole days of Asia/Tokyo (TIME_ZONE)."""
-    return timezone.localdate()
+    return clock.today()
 
 
 @contextmanager

@@ -63,6 +63,7 @@ from juki.register import selectors
 from juki.register.models import Person, PersonVersion, ResidentKind, Status
 from juki.register.reasons import Reason
 from juki.register.services import numbers
+from juki.core import clock
 
 from . import images, render
 from .register_events import final_events, removed_by_death
@@ -109,7 +110,7 @@ def answer_days() -> int:
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def age_on(birth: dt.date, on: dt.date) -> int:

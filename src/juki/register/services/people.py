@@ -5,12 +5,12 @@ from dataclasses import dataclass
 
 import jaconv
 from django.db import connection
-from django.utils import timezone
 
 from juki.audit import gate
 from juki.core import mynumber
 from juki.core.checkdigits import is_valid_resident_code
 from juki.core.errors import DomainError, ErrorCode
+from juki.core import clock
 
 from .. import relationships, textnorm
 from ..models import DATA_FIELDS, Person, PersonVersion, ResidentKind, Sex, Status, Town, Ward
@@ -197,7 +197,7 @@ def check_items(data: dict, *, before: dict | None = None, checked_towns: set[in
     if changed("birth_date"):
         if not data.get("birth_date"):
             raise DomainError(ErrorCode.INVALID_INPUT, "生年月日を入力してください。", field="birth_date")
-        if data["birth_date"] > timezone.localdate():
+        if data["birth_date"] > clock.today():
             raise DomainError(ErrorCode.INVALID_DATE, "生年月日に未来の日付は入力できません。", field="birth_date")
     if changed("sex") and data.get("sex") not in (Sex.MALE, Sex.FEMALE):
         raise DomainError(ErrorCode.INVALID_INPUT, "性別を選んでください。", field="sex")

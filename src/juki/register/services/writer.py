@@ -26,6 +26,7 @@ from juki.core import sql
 from juki.core.logging import sqlstate
 from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
 from juki.protection.enforcement import check_change, guard_change
+from juki.core import clock
 
 from .. import reasons
 from ..models import DATA_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status
@@ -135,7 +136,7 @@ def notified_by(notifier: Notifier | None) -> Iterator[None]:
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def version_data(version: PersonVersion) -> dict:

@@ -1,5 +1,4 @@
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from juki.audit.gate import Actor
 
@@ -9,6 +8,7 @@ from ...permissions import ROLES
 from ...services import generate_password, staff_create, staff_set_password
 from juki.rights.models import Section
 from juki.rights.services import current_posting, role_grant_ensure, section_create, staff_post
+from juki.core import clock
 
 # 所属 of the demo city (code, name, ward, system owner): the rights application names an 申請課
 # and a 利用課, so the README's tour needs them (issue 12).
@@ -72,7 +72,7 @@ class Command(BaseCommand):
             user.save(update_fields=["is_staff", "is_superuser"])
             if current_posting(user) is None:  # 配属 once; a later start keeps what the demo changed
                 staff_post(actor=Actor.batch("cli.demo_staff"), user=user, section=sections[section_code],
-                           on=timezone.localdate())
+                           on=clock.today())
             lines.append(f"  {username:<16} {ROLES[role][0]:<16} {password}")
             if needs_second_factor(user):
                 enrolment = totp_enrol(actor=Actor.batch("cli.demo_staff"), user=user)

@@ -3,11 +3,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from juki.audit import events
 from juki.audit.gate import Actor
 from juki.core import evidence
+from juki.core import clock
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         findings = evidence.report(root=Path(opts["root"]), run_tests=opts["run_tests"])
-        text = evidence.as_markdown(findings, on=timezone.localdate())
+        text = evidence.as_markdown(findings, on=clock.today())
         if opts["out"]:
             Path(opts["out"]).write_text(text + "\n", encoding="utf-8")
         else:
