@@ -1,6 +1,6 @@
 """Statements per hot-path call (issue 13, item 10): a change that adds a query to a person read, a
 household read, a search, a 転居 or a certificate issue fails here, on purpose, and has to say why.
-The numbers are today's, measured on both databases (they are the same on SQLite and PostgreSQL);
+The numbers are today's, measured on both databases (the same but for one, `VENDOR_LIMITS`);
 BENCHMARKS.md has the time each costs. Raise one only with a reason in the commit."""
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ from tests.register.helpers import ref
 
 # (what, most statements). Statements of the audit log's own rows included.
 LIMITS = {"person read": 10, "household read": 9, "search": 9, "転居 commit": 24, "certificate issue": 66}
+# PostgreSQL takes one statement more for a 転居: the advisory lock that keeps the outbox in commit
+# order (writer.py; SQLite's write lock already does).
+VENDOR_LIMITS = {"postgresql": {"転居 commit": 25}}
 
 
 def _count(fn) -> int:
@@ -54,5 +57,6 @@ def _counts(world, fam) -> dict[str, int]:
 
 def test_hot_paths_stay_within_their_statements(world, fam):
     counts = _counts(world, fam)
-    over = {k: (v, LIMITS[k]) for k, v in counts.items() if v > LIMITS[k]}
+    limits = LIMITS | VENDOR_LIMITS.get(connection.vendor, {})
+    over = {k: (v, limits[k]) for k, v in counts.items() if v > limits[k]}
     assert not over, f"more statements than allowed (now, limit): {over}"

@@ -75,7 +75,8 @@ def test_register_a_seal_and_issue_its_certificate(page, live_url, clerk, actor,
     page.keyboard.press("Alt+K")  # 交付する: the checks, then the fee to confirm
     expect(page.locator("#confirm-fee")).to_contain_text("印鑑登録証明書を交付します。")
     assert CertificateIssue.objects.count() == 0
-    page.keyboard.press("Enter")  # 交付を確定する (focused)
+    expect(page.locator("#confirm-issue")).to_be_focused()  # htmx focuses it once the swap settles
+    page.keyboard.press("Enter")  # 交付を確定する
     expect(page.locator("#done-message")).to_have_text("交付しました。")
     ready(page)
     issue = CertificateIssue.objects.get()
