@@ -44,7 +44,7 @@ def test_the_alert_stops_alt_k_until_acknowledged(page, live_url, clerk, alerted
     expect(page.locator("#done-message")).to_have_count(0)
     expect(page.locator("#confirm-issue")).to_have_count(0)  # refused before the fee is asked
     assert CertificateIssue.objects.count() == 0
-    refused = AccessLog.objects.filter(function="certificate.check").latest("seq")
+    refused = AccessLog.objects.filter(function="certificate.issue_check").latest("seq")
     assert refused.outcome == "restriction_alert_unacknowledged"
     screenshot(page, "certificate-alert-refused")
 

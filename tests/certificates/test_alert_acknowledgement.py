@@ -62,7 +62,7 @@ def test_a_person_without_an_alert_shows_none_and_needs_no_acknowledgement(clien
 
 def test_issue_without_acknowledgement_is_refused_and_nothing_is_issued(client, alerted):
     # 交付する: refused before the fee is confirmed (the check), and again if the confirmation is forced.
-    for confirmed, function in (("", "certificate.check"), ("1", "certificate.issue")):
+    for confirmed, function in (("", "certificate.issue_check"), ("1", "certificate.issue")):
         r = client.post(reverse(f"{NS}:issue", args=[alerted["head"]]), form_data(alerted, confirmed=confirmed or None),
                         HTTP_HX_REQUEST="true", HTTP_X_JUKI_ERROR_TARGET="#cert-messages")
         assert r["HX-Retarget"] == "#cert-messages" and "HX-Redirect" not in r  # the message, not the issued screen

@@ -56,7 +56,7 @@ FUNCTION_LABELS |= {
     "card.list": "市民カードの一覧", "card.locked": "市民カードのロック", "card.lost_abolish": "市民カードの亡失廃止",
     "card.pin_failed": "暗証番号の誤り", "card.seal_link": "市民カードと印鑑登録の連携", "card.sweep": "市民カードの一括処理",
     "certificate.alert_check": "証明書交付の抑止確認", "certificate.check": "証明書交付の可否確認",
-    "certificate.code_notice": "住民票コード通知票の交付", "certificate.issue": "証明書の交付", "certificate.check": "証明書交付前の確認", "certificate.list": "交付履歴の照会",
+    "certificate.code_notice": "住民票コード通知票の交付", "certificate.issue": "証明書の交付", "certificate.issue_check": "証明書交付前の確認", "certificate.list": "交付履歴の照会",
     "certificate.move_out": "転出証明書の交付", "certificate.preview": "証明書の印刷プレビュー",
     "certificate.reissue": "証明書の再交付", "certificate.void": "証明書の無効",
     "change.cancel_lookup": "取り消す異動の照会", "change.identity_check": "本人確認情報の修正の確認",

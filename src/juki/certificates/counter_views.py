@@ -140,12 +140,14 @@ def keep_issued(request, result: services.IssueResult) -> None:
     request.session[SESSION_ISSUED] = kept[:ISSUED_KEEP]
 
 
+def _stored_slots(request) -> list[dict]:
+    slots = request.session.get(SESSION_ISSUED) or []
+    return [slots] if isinstance(slots, dict) else slots  # a dict: a session from before the list
+
+
 def _issued_slots(request) -> list[dict]:
     now = time.time()
-    slots = request.session.get(SESSION_ISSUED) or []
-    if isinstance(slots, dict):  # a session from before the list
-        slots = [slots]
-    return [s for s in slots if now - s.get("at", 0) <= ISSUED_SECONDS]
+    return [s for s in _stored_slots(request) if now - s.get("at", 0) <= ISSUED_SECONDS]
 
 
 def issued_slot(request, number: str) -> dict:
@@ -154,9 +156,7 @@ def issued_slot(request, number: str) -> dict:
 
 
 def _forget_issued(request, number: str) -> None:
-    slots = request.session.get(SESSION_ISSUED) or []
-    if isinstance(slots, dict):
-        slots = [slots]
+    slots = _stored_slots(request)
     kept = [s for s in slots if s.get("number") != number]
     if len(kept) != len(slots):
         request.session[SESSION_ISSUED] = kept
@@ -177,11 +177,10 @@ def issue(request, person_id: int):
     (`_issue_confirm.html`, whose button posts `confirmed=1`); only then the issue."""
     options, household_id, person_ids, req = _call(request, person_id)
     if getattr(request, "htmx", False) and request.POST.get("confirmed") != "1":
-        fee, warnings = services.certificate_check(actor=request.actor, options=options, household_id=household_id,
-                                                   person_ids=person_ids, request=req)
+        check = services.certificate_check(actor=request.actor, options=options, household_id=household_id,
+                                           person_ids=person_ids, request=req)
         return render(request, "certificates/_issue_confirm.html", {
-            "fee": fee, "warnings": warnings, "form_label": services.FORM_LABELS.get(options.form, options.form),
-            "official": options.official or req.kind == "government",
+            "check": check, "form_label": services.FORM_LABELS.get(options.form, options.form),
             "issue_url": reverse(f"{NS}:issue", args=[person_id])})
     result = services.certificate_issue(actor=request.actor, options=options, household_id=household_id,
                                         person_ids=person_ids, request=req)

@@ -16,6 +16,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -230,6 +231,19 @@ def options_from_json(data: dict) -> Options:
     return Options(**data)
 
 
+class IssueCheck(NamedTuple):
+    """What the counter shows before the fee is confirmed (交付の確認)."""
+
+    fee: int
+    warnings: tuple[str, ...] = ()
+    official: bool = False  # 公用 [1060]: why the fee is 0
+
+
+def issue_fee(form: str, *, official: bool, request: Request, reissue: bool = False) -> int:
+    """The fee of one issue: the table's, free for 公用, a 職権 notice and a 再交付."""
+    return fee_for(form, official=official or request.kind == RequesterKind.EX_OFFICIO, reissue=reissue)
+
+
 def prepare(options: Options, household_id: int | None, person_ids: list[int], request: Request,
             channel: str) -> tuple[list[int], Options, dict]:
     """What an issue, its preview and its check start from: the persons, the options (公用 for every
@@ -267,22 +281,21 @@ def certificate_issue(*, actor: Actor, options: Options, household_id: int | Non
 
 
 def certificate_check(*, actor: Actor, options: Options, household_id: int | None, person_ids: list[int],
-                      request: Request, channel: str = Channel.COUNTER) -> tuple[int, tuple[str, ...]]:
+                      request: Request, channel: str = Channel.COUNTER) -> IssueCheck:
     """What `certificate_issue` would refuse, refused before the clerk confirms the fee at the
     counter: the same steps (entitlement, 個人番号 right, 抑止・支援措置, the alert's acknowledgement),
-    no number, no PDF, nothing recorded but the gate's row (`certificate.check`: the register was
-    read). Returns (the fee, the warnings to show with the confirmation)."""
+    no number, no PDF, nothing recorded but the gate's row (`certificate.issue_check`: the register was
+    read). Returns the fee and the warnings to show with the confirmation."""
     person_ids, options, criteria = prepare(options, household_id, person_ids, request, channel)
-    with gate.open(actor, function="certificate.check", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
+    with gate.open(actor, function="certificate.issue_check", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         session.record(person_ids)
         require_channel(channel)
         _household, subjects, _persons, _histories, check = gather(
             session, options=options, household_id=household_id, person_ids=person_ids, request=request,
             channel=channel)
         protection.require_alert_acknowledged(session, subjects, request.acknowledge_alert)
-        fee = fee_for(options.form, official=options.official or request.kind == RequesterKind.EX_OFFICIO,
-                      reissue=False)
-        return fee, tuple(check.get("warnings") or ())
+        return IssueCheck(fee=issue_fee(options.form, official=options.official, request=request),
+                          warnings=tuple(check.get("warnings") or ()), official=options.official)
 
 
 def request_of(issue: CertificateIssue) -> Request:
@@ -331,8 +344,7 @@ def record_issue(session, *, form: str, options: dict, make_pdf, request: Reques
         issue = CertificateIssue.objects.create(
             number=number, year=issued_on.year, serial=serial, form=form, options=options, person_ids=list(printed),
             household_id=household_id, requester_kind=request.kind,
-            fee=fee_for(form, official=official or request.kind == RequesterKind.EX_OFFICIO,
-                        reissue=reissue_of is not None),
+            fee=issue_fee(form, official=official, request=request, reissue=reissue_of is not None),
             operator=actor.user, terminal=actor.terminal, channel=channel, issued_at=issued_at, sha256=digest,
             key_id=key_id, signature=signature, reissue_of=reissue_of)
         CertificateSubject.objects.bulk_create(CertificateSubject(issue=issue, person_id=pid) for pid in issue.person_ids)
@@ -473,7 +485,6 @@ def issue_dict(issue: CertificateIssue, *, with_request: bool = False) -> dict:
         "operator_label": operator_label(issue),
         "terminal": issue.terminal.code if issue.terminal else "",
         "channel": issue.channel,
-        "channel_label": Channel(issue.channel).label if issue.channel in Channel.values else issue.channel,
         "issued_at": issue.issued_at.isoformat(),
         "sha256": issue.sha256,
         "state": "voided" if void else "issued",

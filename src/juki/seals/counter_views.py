@@ -153,9 +153,9 @@ def certificate_issue(request, person_id: int):
     """交付する: every check first, then the fee to confirm (as the 住民票の写し's screen), then the issue."""
     values = CertificateForm(request.POST).call(person_id)
     if getattr(request, "htmx", False) and request.POST.get("confirmed") != "1":
-        fee, warnings = services.seal_certificate_check(actor=request.actor, **values)
+        check = services.seal_certificate_check(actor=request.actor, **values)
         return render(request, "certificates/_issue_confirm.html", {
-            "fee": fee, "warnings": warnings, "form_label": "印鑑登録証明書", "form_selector": "#certificate-form",
+            "check": check, "form_label": "印鑑登録証明書", "form_selector": "#certificate-form",
             "issue_url": reverse(f"{NS}:certificate_issue", args=[person_id])})
     result = services.seal_certificate_issue(actor=request.actor, **values)
     certificate_screens.keep_issued(request, result)  # their download hands the PDF out (each download logged)

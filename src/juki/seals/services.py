@@ -782,14 +782,15 @@ def seal_certificate_reissue(*, actor: Actor, number: str) -> certificates.Issue
 
 def seal_certificate_check(*, actor: Actor, card_number: str, request: Request, channel: str = Channel.COUNTER,
                            person_id: int | None = None, stated_birth_date: dt.date | None = None
-                           ) -> tuple[int, tuple[str, ...]]:
+                           ) -> certificates.IssueCheck:
     """What `seal_certificate_issue` would refuse, refused before the clerk confirms the fee:
     (the fee, the warnings). No number, nothing recorded but the gate's row."""
     criteria = {"form": SEAL_CERT, "requester_kind": request.kind, "channel": channel, "person_id": person_id}
     with gate.open(actor, function="seal.certificate_check", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         c = _check_certificate(session, card_number=card_number, request=request, channel=channel, person_id=person_id,
                                stated_birth_date=stated_birth_date, statement_required=channel == Channel.COUNTER)
-        return certificates.fee_for(SEAL_CERT, official=False, reissue=False), tuple(c.warnings)
+        return certificates.IssueCheck(fee=certificates.issue_fee(SEAL_CERT, official=False, request=request),
+                                       warnings=tuple(c.warnings))
 
 
 def seal_certificate_preview(*, actor: Actor, card_number: str, request: Request, channel: str = Channel.COUNTER,
