@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from juki.audit import chain, events
+from juki.audit import chain, checkpoints, events
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog, AccessLogSubject, Checkpoint
 from juki.register import selectors
@@ -78,7 +78,7 @@ def test_reads_and_changes_are_linked_in_one_chain(world, family):
     head = ids(family)[0]
     selectors.person_get(actor=world, person_id=head)
     events.record(world, function="auth.login")
-    chain.checkpoint()  # `juki audit verify` passes only on a chain anchored by a signed checkpoint
+    checkpoints.checkpoint()  # `juki audit verify` passes only on a chain anchored by a signed checkpoint
     rows = _rows()
     functions = {r.function for r in rows}
     assert {"change.move_in", "person.view", "auth.login"} <= functions
@@ -118,14 +118,14 @@ def test_verify_without_any_checkpoint_fails_with_a_clear_message(actor):
     message = _verify_fails()
     assert "[no_checkpoints]" in message and "チェックポイントが1件もありません" in message
     assert "juki audit checkpoint" in message
-    chain.checkpoint()
+    checkpoints.checkpoint()
     assert "検証に成功しました" in _verify() and "チェックポイント 1 件" in _verify()
 
 
 def test_an_edited_row_is_named(actor):
     logs = _events(actor, 5)
     target = logs[2]
-    chain.checkpoint()
+    checkpoints.checkpoint()
     assert _verify()
     with attacker(LOG) as cur:
         cur.execute(f"UPDATE {LOG} SET outcome = 'denied' WHERE id = %s", [target.id])
@@ -157,7 +157,7 @@ def test_a_deleted_row_is_named_as_a_gap(actor):
 
 def test_rewriting_the_rest_of_the_chain_is_caught_by_the_checkpoint(actor):
     _events(actor, 3)
-    cp = chain.checkpoint()
+    cp = checkpoints.checkpoint()
     logs = _rows()
     target = logs[1]
     # A careful attacker edits a row and re-computes every hash after it.
@@ -192,7 +192,7 @@ def test_rewriting_one_row_and_its_hash_breaks_the_next_link(actor):
 
 def test_deleting_the_newest_rows_after_a_checkpoint_is_caught(actor):
     _events(actor, 3)
-    cp = chain.checkpoint()
+    cp = checkpoints.checkpoint()
     with attacker(LOG, SUBJECT) as cur:
         cur.execute(f"DELETE FROM {SUBJECT} WHERE log_id IN (SELECT id FROM {LOG} WHERE seq >= %s)", [cp.seq - 1])
         cur.execute(f"DELETE FROM {LOG} WHERE seq >= %s", [cp.seq - 1])
@@ -201,7 +201,7 @@ def test_deleting_the_newest_rows_after_a_checkpoint_is_caught(actor):
 
 
 def test_deleting_rows_newer_than_the_last_checkpoint_is_caught_by_the_chain_head(actor):
-    chain.checkpoint()
+    checkpoints.checkpoint()
     newest = _events(actor, 2)[-1]
     with attacker(LOG, SUBJECT) as cur:
         cur.execute(f"DELETE FROM {SUBJECT} WHERE log_id = %s", [newest.id])
@@ -213,7 +213,7 @@ def test_deleting_rows_newer_than_the_last_checkpoint_is_caught_by_the_chain_hea
 
 def test_a_forged_or_unknown_checkpoint_is_caught(actor):
     _events(actor, 2)
-    cp = chain.checkpoint()
+    cp = checkpoints.checkpoint()
     assert chain.verify().ok
     with attacker(CHECKPOINT) as cur:  # claims another hash under the real key id
         cur.execute(f"UPDATE {CHECKPOINT} SET row_hash = %s WHERE id = %s", ["a" * 64, cp.id])
@@ -234,7 +234,7 @@ def test_a_forged_or_unknown_checkpoint_is_caught(actor):
 
 def test_a_periodic_checkpoint_cannot_excuse_deleting_the_oldest_rows(actor):
     _events(actor, 3)
-    cp = chain.checkpoint()
+    cp = checkpoints.checkpoint()
     later = _events(actor, 1)[0]
     with attacker(LOG, SUBJECT) as cur:
         cur.execute(f"DELETE FROM {SUBJECT} WHERE log_id IN (SELECT id FROM {LOG} WHERE seq <= %s)", [cp.seq])
@@ -266,7 +266,7 @@ def test_update_and_delete_on_the_log_are_refused_by_the_database(actor, table):
 
 def test_checkpoints_are_append_only(actor):
     _events(actor, 1)
-    chain.checkpoint()
+    checkpoints.checkpoint()
     with pytest.raises(DatabaseError, match="append-only"):
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(f"UPDATE {CHECKPOINT} SET seq = 1")
@@ -349,8 +349,8 @@ def test_checkpoint_and_export_can_be_checked_by_an_outside_party(actor, tmp_pat
 def test_an_export_re_signed_with_another_key_is_not_trusted(actor):
     """Only keys from settings count: a rewritten file cannot bring its own key along."""
     _events(actor, 3)
-    cp = chain.checkpoint()
-    data = chain.export_checkpoints()
+    cp = checkpoints.checkpoint()
+    data = checkpoints.export_checkpoints()
     # The attacker deletes the newest rows and the checkpoints, then re-signs the copy at the new
     # head with a key of their own, listed in the file's "public_keys".
     with attacker(LOG, SUBJECT, CHECKPOINT) as cur:
@@ -365,7 +365,7 @@ def test_an_export_re_signed_with_another_key_is_not_trusted(actor):
     signature = other.sign(chain.message(kind="periodic", seq=head.seq, row_hash=head.row_hash, at=at))
     forged = dict(data, key_id=kid, public_key=base64.b64encode(chain.public_raw(other.public_key())).decode(),
                   public_keys={kid: base64.b64encode(chain.public_raw(other.public_key())).decode()},
-                  checkpoints=[{"id": 1, "seq": head.seq, "row_hash": head.row_hash, "at": chain._timestamp(at),
+                  checkpoints=[{"id": 1, "seq": head.seq, "row_hash": head.row_hash, "at": chain.timestamp(at),
                                 "kind": "periodic", "key_id": kid, "signature": base64.b64encode(signature).decode()}])
     assert chain.verify().ok  # the database alone no longer shows the deletion …
     problem = chain.verify(exported=json.loads(json.dumps(forged))).problem
@@ -385,7 +385,7 @@ def test_signing_key_can_be_a_file(actor, settings, tmp_path):
     path.write_text(settings.JUKI_AUDIT_SIGNING_KEY + "\n")
     before = chain.key_id(chain.signing_key().public_key())
     settings.JUKI_AUDIT_SIGNING_KEY = str(path)
-    assert chain.checkpoint().key_id == before
+    assert checkpoints.checkpoint().key_id == before
 
 
 # --- retention ------------------------------------------------------------------------------------
@@ -445,10 +445,10 @@ def test_purge_of_everything_old_still_verifies(db, settings, monkeypatch):
     actor = Actor.batch("test")
     settings.JUKI_AUDIT_RETENTION_YEARS = 7
     _at(timezone.now() - dt.timedelta(days=366 * 8), monkeypatch, lambda: _events(actor, 3))
-    chain.purge(execute=True)
+    checkpoints.purge(execute=True)
     assert list(AccessLog.objects.values_list("function", flat=True)) == ["batch.audit_purge"]
     assert chain.verify().ok
-    assert chain.purge(execute=True).through_seq is None  # nothing left to remove
+    assert checkpoints.purge(execute=True).through_seq is None  # nothing left to remove
     assert chain.verify().ok
 
 

@@ -4,7 +4,9 @@ Every AccessLog row carries a gapless `seq`, the hash of the row before it (`pre
 its own hash (`row_hash`, SHA-256 over a canonical JSON form of the row, its subjects and
 `prev_hash`). Writers take the next `seq` under a lock on the one `ChainHead` row, so the chain
 stays linear under concurrent writers. Checkpoints sign "the chain at seq N has hash H" with
-Ed25519; `verify()` re-computes everything and names the first broken record.
+Ed25519; `verify()` re-computes everything and names the first broken record. Signing a
+checkpoint, exporting them and the purge log rows of their own, so they live a layer up, in
+`checkpoints.py`: this module imports neither the gate nor the events.
 
 Nothing here reads personal data: only log rows and the ids of the persons they name.
 """
@@ -27,13 +29,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from juki.core import append_only, sql
-from juki.core.wareki import years_before
+from juki.core import sql
 
-from .models import AccessLog, AccessLogSubject, Category, ChainHead, Checkpoint
+from .models import AccessLog, AccessLogSubject, ChainHead, Checkpoint
 
 GENESIS = "0" * 64
 FORMAT = 1
@@ -41,22 +41,19 @@ FORMAT = 1
 # `id` is the database's, not the log's).
 HASHED = ("seq", "at", "user_id", "system", "terminal_id", "function", "category", "outcome", "person_count",
           "my_number_accessed", "criteria", "flags", "work_application")
-MIN_PROVISION_YEARS = 7  # C07
-_PURGE_LOCK_KEY = 0x6A6B7067  # "jkpg"
-BATCH = "juki audit"
 
 
 # --- the chain ------------------------------------------------------------------------------
 
 
-def _timestamp(at: dt.datetime) -> str:
+def timestamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical(values: Mapping, person_ids: Iterable[int], prev_hash: str) -> bytes:
     """Sorted-key JSON of the hashed columns; `values` maps column names (e.g. `user_id`)."""
     doc = {name: values[name] for name in HASHED}
-    doc["at"] = _timestamp(values["at"])
+    doc["at"] = timestamp(values["at"])
     doc["subjects"] = sorted(int(p) for p in person_ids)
     doc["prev_hash"] = prev_hash
     doc["v"] = FORMAT
@@ -162,50 +159,7 @@ def public_keys() -> dict[str, Ed25519PublicKey]:
 def message(*, kind: str, seq: int, row_hash: str, at: dt.datetime) -> bytes:
     """What a checkpoint signs. The kind is signed too: a periodic checkpoint cannot be
     passed off as the anchor of a purge (which would excuse deleting the rows before it)."""
-    return f"juki-audit-checkpoint|v{FORMAT}|{kind}|{seq}|{row_hash}|{_timestamp(at)}".encode()
-
-
-def _sign(*, kind: str, seq: int, row_hash: str) -> Checkpoint:
-    key = signing_key()
-    at = timezone.now()
-    signature = key.sign(message(kind=kind, seq=seq, row_hash=row_hash, at=at))
-    return Checkpoint.objects.create(seq=seq, row_hash=row_hash, at=at, kind=kind, key_id=key_id(key.public_key()),
-                                     signature=base64.b64encode(signature).decode())
-
-
-def checkpoint() -> Checkpoint:
-    """Sign the head of the chain. The run is logged first, so the checkpoint covers its own row."""
-    from .events import record
-    from .gate import Actor
-
-    signing_key()  # refuse before writing anything when no key is configured
-    with transaction.atomic():
-        entry = record(Actor.batch(BATCH), function="batch.audit_checkpoint")
-        return _sign(kind=Checkpoint.PERIODIC, seq=entry.seq, row_hash=entry.row_hash)
-
-
-def export_checkpoints() -> dict:
-    """Every checkpoint with the public key(s), for an outside party to check a copy later."""
-    from .events import record
-    from .gate import Actor
-
-    current = signing_key().public_key()
-    rows = list(Checkpoint.objects.order_by("seq", "id"))
-    record(Actor.batch(BATCH), function="export.audit_checkpoints", criteria={"checkpoints": len(rows)})
-    return {
-        "format": "juki-audit-checkpoints/1",
-        "algorithm": "Ed25519",
-        "message": "juki-audit-checkpoint|v1|{kind}|{seq}|{row_hash}|{at}",
-        "key_id": key_id(current),
-        "public_key": base64.b64encode(public_raw(current)).decode(),
-        "public_keys": {kid: base64.b64encode(public_raw(k)).decode() for kid, k in public_keys().items()},
-        "exported_at": _timestamp(timezone.now()),
-        "checkpoints": [
-            {"id": c.id, "seq": c.seq, "row_hash": c.row_hash, "at": _timestamp(c.at), "kind": c.kind,
-             "key_id": c.key_id, "signature": c.signature}
-            for c in rows
-        ],
-    }
+    return f"juki-audit-checkpoint|v{FORMAT}|{kind}|{seq}|{row_hash}|{timestamp(at)}".encode()
 
 
 # --- verification ---------------------------------------------------------------------------
@@ -382,101 +336,6 @@ def _check_tail(result: VerifyResult, cps: list[dict], head: int | None) -> Prob
     if head is not None and head > last:
         return Problem("truncated", f"seq {last + 1} 以降の記録が削除されています（チェーンの先頭は seq {head}）。", seq=last + 1)
     return None
-
-
-# --- retention ------------------------------------------------------------------------------
-
-
-def retention_years() -> tuple[int, int]:
-    """(all rows, provision rows) in years; provision rows are kept at least 7 years (C07)."""
-    years = int(getattr(settings, "JUKI_AUDIT_RETENTION_YEARS", 7))
-    provision = int(getattr(settings, "JUKI_AUDIT_PROVISION_RETENTION_YEARS", MIN_PROVISION_YEARS))
-    if years < 1:
-        raise ImproperlyConfigured("JUKI_AUDIT_RETENTION_YEARS は 1 以上にしてください。")
-    if provision < MIN_PROVISION_YEARS:
-        raise ImproperlyConfigured(
-            f"JUKI_AUDIT_PROVISION_RETENTION_YEARS は {MIN_PROVISION_YEARS} 以上にしてください（提供記録は7年間保存します）。")
-    return years, max(years, provision)
-
-
-@dataclass
-class PurgeResult:
-    cutoff: dt.datetime
-    provision_cutoff: dt.datetime
-    first_seq: int | None = None
-    through_seq: int | None = None  # the last seq removed (None: nothing to remove)
-    rows: int = 0
-    subjects: int = 0
-    executed: bool = False
-
-    def summary(self) -> str:
-        head = "削除しました" if self.executed else "削除対象（--dry-run、削除していません）"
-        if self.through_seq is None:
-            return f"保存期間を過ぎた監査ログはありません（基準 {self.cutoff:%Y-%m-%d}、提供記録 {self.provision_cutoff:%Y-%m-%d}）。"
-        return (f"監査ログを{head}: seq {self.first_seq}–{self.through_seq}、記録 {self.rows} 件、対象者 {self.subjects} 件"
-                f"（基準 {self.cutoff:%Y-%m-%d} より前、提供記録は {self.provision_cutoff:%Y-%m-%d} より前）。")
-
-
-def purge(*, execute: bool, now: dt.datetime | None = None) -> PurgeResult:
-    """Remove the oldest rows past retention: only a prefix of the chain, so it stays one chain.
-
-    The prefix ends before the first row that must be kept (any row younger than the retention
-    period, or a provision row younger than its own). The chain is verified first — a purge
-    must not erase the evidence of tampering — and a signed `purge` checkpoint anchors the new
-    first row. The run is logged as `batch.audit_purge`.
-    """
-    from .events import record
-    from .gate import Actor
-
-    years, provision_years = retention_years()
-    now = now or timezone.now()
-    result = PurgeResult(cutoff=years_before(now, years), provision_cutoff=years_before(now, provision_years))
-    if execute:
-        signing_key()
-        checked = verify()
-        if not checked.ok:
-            raise ChainBroken(checked)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PURGE_LOCK_KEY])
-        logs = AccessLog.objects.order_by("seq").values_list("seq", flat=True)
-        result.first_seq = logs.first()
-        kept = logs.filter(Q(at__gte=result.cutoff) | Q(category=Category.PROVISION, at__gte=result.provision_cutoff)).first()
-        through = kept - 1 if kept is not None else logs.last()
-        if result.first_seq is None or through is None or through < result.first_seq:
-            if execute:
-                record(Actor.batch(BATCH), function="batch.audit_purge", outcome="empty", criteria=_criteria(result, years))
-            return result
-        result.through_seq = through
-        doomed = AccessLog.objects.filter(seq__lte=through)
-        result.rows = doomed.count()
-        result.subjects = AccessLogSubject.objects.filter(log__seq__lte=through).count()
-        if not execute:
-            return result
-        anchor = AccessLog.objects.filter(seq=through).values_list("row_hash", flat=True).get()
-        _delete_through(through)
-        _sign(kind=Checkpoint.PURGE, seq=through, row_hash=anchor)
-        result.executed = True
-        record(Actor.batch(BATCH), function="batch.audit_purge", criteria=_criteria(result, years))
-    return result
-
-
-def _delete_through(through: int) -> None:
-    log, subject = AccessLog._meta.db_table, AccessLogSubject._meta.db_table
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":  # the one sanctioned way past the DELETE trigger
-            cur.execute(f"SET LOCAL {append_only.PURGE_SETTING} = 'on'")
-        cur.execute(f"DELETE FROM {subject} WHERE log_id IN (SELECT id FROM {log} WHERE seq <= %s)", [through])
-        cur.execute(f"DELETE FROM {log} WHERE seq <= %s", [through])
-        if connection.vendor == "postgresql":
-            cur.execute(f"SET LOCAL {append_only.PURGE_SETTING} = 'off'")
-
-
-def _criteria(result: PurgeResult, years: int) -> dict:
-    return {"retention_years": years, "cutoff": result.cutoff.isoformat(),
-            "provision_cutoff": result.provision_cutoff.isoformat(), "first_seq": result.first_seq,
-            "through_seq": result.through_seq, "rows": result.rows, "subjects": result.subjects}
 
 
 class ChainBroken(Exception):

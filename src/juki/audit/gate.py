@@ -23,6 +23,7 @@ from juki.accounts.permissions import TWO_FACTOR_PERMS, Perm
 from juki.core import sql
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 
+from . import chain  # each row is linked into the hash chain as it is inserted (ADR 0007)
 from .models import AccessLog, AccessLogSubject, category_of
 
 
@@ -129,8 +130,6 @@ class GateSession:
             return self._insert(outcome)
 
     def _insert(self, outcome: str) -> AccessLog:
-        from . import chain  # the row is linked into the hash chain as it is inserted (ADR 0007)
-
         entry = AccessLog(
             user=self.actor.user,
             system=self.actor.system,

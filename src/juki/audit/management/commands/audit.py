@@ -16,7 +16,7 @@ import json
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from juki.audit import chain
+from juki.audit import chain, checkpoints
 
 
 class Command(BaseCommand):
@@ -55,11 +55,11 @@ class Command(BaseCommand):
         self.stdout.write(result.summary())
 
     def _checkpoint(self, **_):
-        cp = chain.checkpoint()
+        cp = checkpoints.checkpoint()
         self.stdout.write(f"チェックポイントを記録しました: seq {cp.seq}、ハッシュ {cp.row_hash[:16]}…、鍵ID {cp.key_id}")
 
     def _export_checkpoints(self, *, out=None, **_):
-        text = json.dumps(chain.export_checkpoints(), ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(checkpoints.export_checkpoints(), ensure_ascii=False, indent=2) + "\n"
         if out:
             with open(out, "w", encoding="utf-8") as f:
                 f.write(text)
@@ -69,7 +69,7 @@ class Command(BaseCommand):
 
     def _purge(self, *, execute=False, **_):
         try:
-            result = chain.purge(execute=execute)
+            result = checkpoints.purge(execute=execute)
         except chain.ChainBroken as exc:
             raise CommandError(f"{exc.result.summary()} — 検証に失敗したため削除しません。", returncode=1) from None
         self.stdout.write(result.summary())

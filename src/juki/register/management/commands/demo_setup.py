@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from juki.audit import chain, gate
+from juki.audit import checkpoints, gate
 from juki.audit.gate import Actor
 from juki.accounts.permissions import Perm
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             self.stdout.write("デモの市はすでにあります。")
         # The demo's audit log is anchored from the start: `juki audit verify` refuses a log
         # without signed checkpoints (scripts/demo then signs one every JUKI_DEMO_CHECKPOINT_MINUTES).
-        cp = chain.checkpoint()
+        cp = checkpoints.checkpoint()
         self.stdout.write(f"監査ログのチェックポイントを記録しました（seq {cp.seq}）。")
 
     def _certifiers(self) -> None:
