@@ -10,6 +10,7 @@ from juki.accounts.services import generate_password, staff_create
 from juki.audit import chain
 from juki.audit.models import AccessLog
 from juki.register.models import Town, Ward
+from juki.rights.backends import ADMIN_MODELS
 from tests.conftest import counter_client, otp_for
 
 
@@ -53,7 +54,7 @@ def test_clerk_cannot_edit_master_data_and_no_resident_admin_exists(towns, termi
 
 def test_only_master_data_is_registered():
     registered = {m._meta.label_lower for m in django_admin.site._registry}
-    allowed = set(Staff.ADMIN_MODELS) | {"accounts.staff", "auth.group", "otp_totp.totpdevice",
+    allowed = set(ADMIN_MODELS) | {"accounts.staff", "auth.group", "otp_totp.totpdevice",
                                          "rights.contractorcompany"}
     assert registered <= allowed, registered - allowed
     assert not any(label.startswith(("register.person", "register.household", "register.change"))

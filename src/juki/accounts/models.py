@@ -1,10 +1,16 @@
 import hashlib
 
+from django.contrib import auth
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .permissions import ROLE_CHOICES, Perm
+
+
+# Sent by `Staff.save` with `user` and `reasons` when a change must end the user's API tokens.
+staff_changed = Signal()
 
 
 class Staff(AbstractUser):
@@ -23,15 +29,6 @@ class Staff(AbstractUser):
     class Meta:
         verbose_name = "職員"
         verbose_name_plural = "職員"
-
-    # Models the Django admin may edit, and the juki right that allows it. Resident records
-    # are not among them: they change only through the change services.
-    ADMIN_MODELS = {
-        "register.municipality": Perm.MASTER_EDIT, "register.ward": Perm.MASTER_EDIT,
-        "register.town": Perm.MASTER_EDIT, "register.building": Perm.MASTER_EDIT,
-        "accounts.terminal": Perm.MASTER_EDIT, "rights.section": Perm.MASTER_EDIT,
-        "certificates.certifier": Perm.MASTER_EDIT,
-    }
 
     @property
     def display_name(self) -> str:
@@ -53,11 +50,8 @@ class Staff(AbstractUser):
         reasons = self._token_revocation_reasons(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
         self._password_set = False
-        if reasons:
-            from .tokens import STAFF_CHANGE, tokens_revoke  # tokens imports this module
-
-            for reason in reasons:
-                tokens_revoke(self, reason, actor=STAFF_CHANGE)
+        if reasons:  # tokens.py ends them, in this transaction (its receiver is connected in apps.py)
+            staff_changed.send(sender=type(self), user=self, reasons=reasons)
 
     def _token_revocation_reasons(self, update_fields) -> list[str]:
         if self.pk is None:
@@ -75,36 +69,14 @@ class Staff(AbstractUser):
                         reasons.append(self._REVOKING_FIELDS[field])
         return reasons
 
-    def has_perm(self, perm, obj=None):
-        app_label, _, codename = perm.partition(".")
-        model = codename.split("_", 1)[-1]
-        right = self.ADMIN_MODELS.get(f"{app_label}.{model}")
-        if right is not None and self.is_staff and self.has_juki_perm(right):
-            return True
-        return super().has_perm(perm, obj)
-
-    def has_module_perms(self, app_label):
-        if self.is_staff and any(k.startswith(f"{app_label}.") and self.has_juki_perm(v) for k, v in self.ADMIN_MODELS.items()):
-            return True
-        return super().has_module_perms(app_label)
-
     def has_juki_perm(self, perm: Perm | str) -> bool:
-        """Rights come from grants in force today (juki.rights), not from `role` (a display label).
-
-        Computed once per object and day: a request's user asks many times, and a long-lived
-        object must not keep a right past midnight, when a grant may have lapsed."""
+        """Whether the user holds the juki right today. The answer is the auth backends' (the
+        rights app's `RightsBackend`: grants in force today, ADR 0008), asked through Django's
+        backend list so that accounts, below rights, does not import it."""
         if not self.is_active:
             return False
-        from django.utils import timezone as tz
-
-        from juki.rights.services import effective_perms  # rights imports this module
-
-        day = tz.localdate()
-        cached = self.__dict__.get("_juki_perms")
-        if cached is None or cached[0] != day:
-            cached = (day, effective_perms(self, on=day))
-            self.__dict__["_juki_perms"] = cached
-        return str(perm) in cached[1]
+        return any(backend.has_juki_perm(self, perm) for backend in auth.get_backends()
+                   if hasattr(backend, "has_juki_perm"))
 
 
 class Terminal(models.Model):

@@ -75,6 +75,12 @@ def tokens_revoke(user: Staff, reason: str, *, actor: Actor | None = None,
     return len(ids)
 
 
+def _on_staff_changed(sender, *, user: Staff, reasons: list[str], **_) -> None:
+    """`Staff.save` changed the password, the role or retired the user: their tokens end (C01)."""
+    for reason in reasons:
+        tokens_revoke(user, reason, actor=STAFF_CHANGE)
+
+
 def tokens_revoke_users(users: Iterable[Staff], reason: str, *, actor: Actor | None = None) -> int:
     return sum(tokens_revoke(u, reason, actor=actor) for u in users)
 

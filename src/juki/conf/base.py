@@ -100,6 +100,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.Staff"
+# Passwords as Django's model backend checks them; rights from the grants in force (ADR 0008).
+AUTHENTICATION_BACKENDS = ["juki.rights.backends.RightsBackend"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

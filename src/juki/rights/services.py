@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from juki.accounts.models import Staff
 from juki.accounts.permissions import ALL_PERMS, ROLES, Perm, perms_of_role
+from juki.accounts.tokens import tokens_revoke
 from juki.audit import events
 from juki.audit.gate import Actor
 from juki.core.errors import (
@@ -70,8 +71,6 @@ def _rights_changed(actor: Actor, *, user: Staff | None = None, section_id: int 
                     reason: str = "rights_change") -> None:
     """The user's rights (or those of everyone posted to the section today) changed: their API tokens
     end (C01, ADR 0015), so a client holds only tokens issued on today's rights."""
-    from juki.accounts.tokens import tokens_revoke
-
     users = [user] if user is not None else []
     if section_id is not None:
         day = today()

@@ -1,0 +1,58 @@
+"""Django's auth backend for juki: a member of staff holds the rights granted to them (or to their
+section) in force today, not those of `Staff.role`, which is a display label (ADR 0008).
+
+`Staff.has_juki_perm` asks the configured backends (settings.AUTHENTICATION_BACKENDS), so the
+accounts app never imports this one: rights sit above accounts and reach down, never the reverse.
+"""
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+from django.utils import timezone
+
+from juki.accounts.permissions import Perm
+
+from .services import effective_perms
+
+# Models the Django admin may edit, and the juki right that allows it. Resident records are not
+# among them: they change only through the change services.
+ADMIN_MODELS = {
+    "register.municipality": Perm.MASTER_EDIT, "register.ward": Perm.MASTER_EDIT,
+    "register.town": Perm.MASTER_EDIT, "register.building": Perm.MASTER_EDIT,
+    "accounts.terminal": Perm.MASTER_EDIT, "rights.section": Perm.MASTER_EDIT,
+    "certificates.certifier": Perm.MASTER_EDIT,
+}
+
+_CACHE = "_juki_perms"  # on the user object; `services.forget_cached_perms` drops it
+
+
+class RightsBackend(ModelBackend):
+    """Logs in with the password as Django's model backend does; rights come from grants."""
+
+    def juki_perms(self, user) -> frozenset[str]:
+        """Computed once per object and day: a request's user asks many times, and a long-lived
+        object must not keep a right past midnight, when a grant may have lapsed."""
+        if not getattr(user, "is_active", False) or getattr(user, "pk", None) is None:
+            return frozenset()
+        day = timezone.localdate()
+        cached = user.__dict__.get(_CACHE)
+        if cached is None or cached[0] != day:
+            cached = (day, effective_perms(user, on=day))
+            user.__dict__[_CACHE] = cached
+        return cached[1]
+
+    def has_juki_perm(self, user, perm: Perm | str) -> bool:
+        return str(perm) in self.juki_perms(user)
+
+    def has_perm(self, user, perm, obj=None):
+        """The admin's model permissions follow the juki right the model is mapped to."""
+        app_label, _, codename = perm.partition(".")
+        right = ADMIN_MODELS.get(f"{app_label}.{codename.split('_', 1)[-1]}")
+        if right is not None and user.is_staff and self.has_juki_perm(user, right):
+            return True
+        return super().has_perm(user, perm, obj)
+
+    def has_module_perms(self, user, app_label):
+        if user.is_staff and any(k.startswith(f"{app_label}.") and self.has_juki_perm(user, v)
+                                 for k, v in ADMIN_MODELS.items()):
+            return True
+        return super().has_module_perms(user, app_label)
