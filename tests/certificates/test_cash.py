@@ -15,7 +15,7 @@ from django.utils import timezone
 from juki.accounts.models import Terminal
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog, Category
-from juki.certificates import cash, move_out, services
+from juki.certificates import cash, issuing, move_out, services
 from juki.certificates.content import Options
 from juki.certificates.models import CertificateIssue
 from juki.certificates.services import Request
@@ -65,8 +65,8 @@ def test_fee_table_per_form_from_settings():
         "copy": 300, "removed_copy": 300, "entry_cert": 250, "removed_entry_cert": 400, "move_out_cert": 0,
         "resident_code_notice": 0, "seal_cert": 300}
     assert [r["label"] for r in cash.fee_table()][:1] == ["住民票の写し"]
-    assert services.fee_for("entry_cert", official=True, reissue=False) == 0
-    assert services.fee_for("entry_cert", official=False, reissue=True) == 0
+    assert issuing.fee_for("entry_cert", official=True, reissue=False) == 0
+    assert issuing.fee_for("entry_cert", official=False, reissue=True) == 0
 
 
 def test_issued_fees_per_form_official_free_and_reissue_free(world, fam):
@@ -230,7 +230,7 @@ def test_summary_day_is_jst_midnight_to_midnight(world, fam, monkeypatch):
     made = {}
     for name, form, moment in (("late", "copy", start - dt.timedelta(seconds=1)), ("early", "entry_cert", start)):
         # Only the issue's own clock: the clerk's right (which has a period) is checked as of now.
-        monkeypatch.setattr(services, "timezone", SimpleNamespace(now=lambda m=moment: m, localdate=timezone.localdate))
+        monkeypatch.setattr(issuing, "timezone", SimpleNamespace(now=lambda m=moment: m, localdate=timezone.localdate))
         made[name] = issue(world, fam, form=form)
     monkeypatch.undo()
     assert made["late"].issued_at == start - dt.timedelta(seconds=1)

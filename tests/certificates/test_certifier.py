@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from juki.certificates import services
+from juki.certificates import issuing
 from juki.certificates.models import CertificateIssue, Certifier
 from juki.core.errors import DomainError, ErrorCode
 from tests.conftest import CERTIFIER_NAME
@@ -31,8 +31,8 @@ def test_a_deputy_certifies_during_their_period_and_the_mayor_again_after_it(wor
     assert "北九州市長職務代理者北九州市副市長" in text and "八幡和子" in text and "小倉一郎" not in text
     deputy.valid_until = TODAY - dt.timedelta(days=1)
     deputy.save()
-    assert services.certifier_on(TODAY).name == CERTIFIER_NAME
-    assert services.certifier_on(TODAY - dt.timedelta(days=1)).name == "八幡　和子"
+    assert issuing.certifier_on(TODAY).name == CERTIFIER_NAME
+    assert issuing.certifier_on(TODAY - dt.timedelta(days=1)).name == "八幡　和子"
     text = pdf_text(issue(world, fam).pdf).replace(" ", "").replace("　", "")
     assert "小倉一郎" in text and "八幡和子" not in text
 
@@ -42,9 +42,9 @@ def test_a_ward_head_certifies_for_the_ward_where_one_is_registered(world):
 
     ward = Ward.objects.order_by("code").first()
     Certifier.objects.create(ward=ward, title=f"北九州市{ward.name}長", name="門司　三郎", valid_from=TODAY)
-    assert services.certifier_on(TODAY, ward=ward).name == "門司　三郎"
+    assert issuing.certifier_on(TODAY, ward=ward).name == "門司　三郎"
     other = Ward.objects.exclude(pk=ward.pk).first()
-    assert services.certifier_on(TODAY, ward=other).name == CERTIFIER_NAME  # no 区長 there: the mayor
+    assert issuing.certifier_on(TODAY, ward=other).name == CERTIFIER_NAME  # no 区長 there: the mayor
 
 
 def test_without_a_certifier_for_the_day_nothing_is_issued(world):

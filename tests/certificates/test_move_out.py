@@ -10,7 +10,7 @@ import pytest
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
-from juki.certificates import move_out, services
+from juki.certificates import move_out, registry, services
 from juki.certificates.models import CertificateIssue, CertificateSnapshot
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.core.wareki import to_wareki
@@ -275,6 +275,6 @@ def reissued_elsewhere(*, actor, number):
 
 def test_another_apps_form_reissues_through_its_own_service(world, fam, monkeypatch):
     number = issue(world, leave(world, fam)).number
-    monkeypatch.setattr(services, "REISSUERS", {"move_out_cert": f"{__name__}.reissued_elsewhere"})
+    monkeypatch.setitem(registry.REISSUERS, "move_out_cert", reissued_elsewhere)
     assert services.certificate_reissue(actor=world, number=number) == ("reissued by its own service", number)
     assert CertificateIssue.objects.count() == 1

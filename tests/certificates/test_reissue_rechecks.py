@@ -3,6 +3,7 @@ run again, the lost 転出証明書 is voided by its reissue, the channel is the
 転出証明書 per 転出届 holds under concurrency."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 
@@ -11,7 +12,7 @@ from django.db import connection
 
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
-from juki.certificates import code_notice, move_out, services, snapshot
+from juki.certificates import code_notice, move_out, registry, services, snapshot
 from juki.certificates.content import Options
 from juki.certificates.models import CertificateIssue, CertificateVoid, Channel
 from juki.core.errors import ConflictError, DomainError, ErrorCode
@@ -161,7 +162,8 @@ def test_a_failed_reissue_leaves_the_original_valid(world, fam, monkeypatch):
     def broken(content, *, verification_url):
         raise RuntimeError("printer font missing")
 
-    monkeypatch.setattr(move_out, "render", broken)
+    kept = registry.SNAPSHOT_FORMS[move_out.FORM]
+    monkeypatch.setitem(registry.SNAPSHOT_FORMS, move_out.FORM, dataclasses.replace(kept, render=broken))
     with pytest.raises(RuntimeError):
         services.certificate_reissue(actor=world, number=first.number)
     assert not CertificateIssue.objects.get(number=first.number).voided

@@ -25,6 +25,7 @@ from collections import defaultdict
 from django.utils import timezone
 
 from juki.accounts.permissions import Perm
+from juki.core import clock
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import display_date
 
@@ -223,13 +224,12 @@ def _head(session: gate.GateSession, person_id: int):
 
 def _person_info(person, current) -> dict:
     from juki.register import selectors
-    from juki.register.services.writer import today
 
     return {
         "person_id": person.id,
         "atena_number": person.atena_number,
         "name": f"{current.family_name}　{current.given_name}".strip(),
-        "status": selectors.status_label(current, today()),
+        "status": selectors.status_label(current, clock.today()),
         "municipality": current.town.ward.municipality.name,
     }
 

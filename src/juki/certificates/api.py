@@ -19,7 +19,7 @@ from juki.core.parsers import JSONParser  # DRF's, with the depth limit
 from juki.core.errors import DomainError, ErrorCode
 from juki.audit.requests import actor_of
 
-from . import code_notice, move_out, services
+from . import code_notice, issuing, move_out, services
 from .content import FOREIGN_ITEMS, FORMS, LAYOUTS, Options
 from .entitlement import REQUEST_KINDS
 
@@ -95,7 +95,7 @@ class VerifySerializer(StrictSerializer):
                                    help_text="PDFのSHA-256（PDFを送らない場合）")
 
 
-def _pdf_response(result: services.IssueResult) -> HttpResponse:
+def _pdf_response(result: issuing.IssueResult) -> HttpResponse:
     response = HttpResponse(result.pdf, content_type="application/pdf")
     response["X-Certificate-Number"] = result.number
     response["Content-Disposition"] = f'inline; filename="certificate-{result.number}.pdf"'

@@ -5,3 +5,13 @@ class CertificatesConfig(AppConfig):
     name = "juki.certificates"
     label = "certificates"
     verbose_name = "証明書"
+
+    def ready(self):
+        # The forms kept as first printed, and how each is printed and checked again on a reissue.
+        from . import code_notice, move_out, registry
+
+        registry.register_snapshot_form(move_out.FORM, registry.SnapshotForm(
+            render=move_out.render, recheck=move_out.reissue_check, under_lock=move_out.reissue_under_lock,
+            replaces=True))
+        registry.register_snapshot_form(code_notice.FORM, registry.SnapshotForm(
+            render=code_notice.render, recheck=code_notice.reissue_check))

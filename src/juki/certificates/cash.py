@@ -1,6 +1,6 @@
 """Fees and cash [1420]: the fee table, the receipt (領収書) and the daily cash summary (日計表).
 
-What the fee of an issue is stays `services.fee_for`'s decision (settings `JUKI_CERTIFICATE_FEES`,
+What the fee of an issue is stays `issuing.fee_for`'s decision (settings `JUKI_CERTIFICATE_FEES`,
 a JSON object per form, and `JUKI_CERTIFICATE_FEE_DEFAULT`; 公用 and 再交付 free); this module
 only shows it and adds it up. Nothing here reads personal data: an issue row holds ids, codes and
 the fee, so the checks are `certificate.issue` by hand with an `events.record` row, not the gate.
@@ -30,7 +30,7 @@ from juki.core import csvout
 from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import JST, to_wareki
 
-from . import services
+from . import issuing, services
 from .models import FORM_CHOICES, FORM_LABELS, CertificateIssue
 
 __all__ = ["FEE_RULES", "cash_summary", "cash_summary_csv", "cash_summary_pdf", "certificate_receipt", "fee_table"]
@@ -48,7 +48,7 @@ OUTPUT_FUNCTION = {"screen": "certificate.cash_summary", "csv": "export.cash_sum
 
 def fee_table() -> list[dict]:
     """The fee of each form as `fee_for` decides it for an ordinary (paid) request."""
-    return [{"form": form, "label": label, "fee": services.fee_for(form, official=False, reissue=False)}
+    return [{"form": form, "label": label, "fee": issuing.fee_for(form, official=False, reissue=False)}
             for form, label in FORM_CHOICES]
 
 
@@ -98,7 +98,7 @@ def certificate_receipt(actor: Actor, number: str, addressee: str = "") -> bytes
         raise DomainError(ErrorCode.INVALID_INPUT, "手数料のかからない交付（公用・再交付）には、領収書は発行しません。")
     reprint = AccessLog.objects.filter(function="print.receipt", outcome="done",
                                        criteria__number=issue.number).exists()
-    city = services.city().name  # the receipt names the city, not the 認証者
+    city = issuing.city().name  # the receipt names the city, not the 認証者
     place = issue.terminal.location if issue.terminal else "自動交付機" if issue.channel == "kiosk" else ""
     issued_on = issue.issued_at.astimezone(JST).date()
     pdf = document_pdf("領収書" + ("（再発行）" if reprint else ""), [

@@ -39,7 +39,7 @@ from .content import issue_stamp, name_text, removed_by, written_name
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
 from .preview import PLACEHOLDER_NUMBER, PreviewResult, sample_pdf
-from .services import IssueResult, city, issuer, record_issue, verification_url
+from .issuing import IssueResult, city, issuer, record_issue, verification_url
 
 FORM = "resident_code_notice"
 TITLES = {"assign": "住民票コード通知票", "change": "住民票コード変更通知票", "correction": "住民票コード修正通知票"}

@@ -34,7 +34,7 @@ from juki.protection.certificates import CERTIFICATE_ALERT, certificate_alert_ch
 from juki.register import selectors
 from juki.core import clock
 
-from . import cash, code_notice, move_out, responses, services
+from . import cash, code_notice, issuing, move_out, responses, services
 from .cash_forms import CashForm
 from .forms import ALERT_ACKNOWLEDGEMENT, IssueForm, ListForm, MoveOutForm, VoidForm
 from .models import Channel
@@ -128,7 +128,7 @@ def preview_pdf(request, token: str):
     return response
 
 
-def keep_issued(request, result: services.IssueResult) -> None:
+def keep_issued(request, result: issuing.IssueResult) -> None:
     """Keep an issued PDF in this session's recent issues (every form's, seals' too): its screen and
     the 交付履歴 hand it out (each download logged) while it is among the last `ISSUED_KEEP`
     and younger than `ISSUED_SECONDS`."""
@@ -188,7 +188,7 @@ def issue(request, person_id: int):
     return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued")
 
 
-def _issued(request, result: services.IssueResult):
+def _issued(request, result: issuing.IssueResult):
     """After a 転出証明書 or a notice: the record, with the PDF open on it to print at once."""
     keep_issued(request, result)
     return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued&open=1")
@@ -217,7 +217,7 @@ def move_out_form(request, person_id: int):
     needs_right = any(m["has_my_number"] for m in found["movers"]) and not request.actor.can(Perm.MY_NUMBER_VIEW)
     return render(request, "certificates/move_out_form.html", {
         "p": person, "found": found, "form": form, "needs_right": needs_right,
-        "fee": services.fee_for(move_out.FORM, official=False, reissue=False),
+        "fee": issuing.fee_for(move_out.FORM, official=False, reissue=False),
         "title": "証明書の交付（転出証明書）", "help": "certificate"})
 
 
@@ -227,7 +227,7 @@ def move_out_preview(request, person_id: int):
     change_id, values = _move_out_call(request, person_id)
     result = move_out.move_out_certificate_preview(actor=request.actor, change_id=change_id,
                                                    person_ids=values["person_ids"], special=values["special"])
-    free = not services.fee_for(move_out.FORM, official=False, reissue=False)  # free unless the fee table says otherwise
+    free = not issuing.fee_for(move_out.FORM, official=False, reissue=False)  # free unless the fee table says otherwise
     return _show_preview(request, result, issue_url=reverse(f"{NS}:move_out_issue", args=[person_id]),
                          confirm=_CONFIRM_FREE if free else _CONFIRM_FEE)
 
@@ -380,7 +380,7 @@ def issue_reissue(request, number: str):
     return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=reissued")
 
 
-# --- fees and cash [1420]: 手数料一覧, 領収書, 日計表 (the rules are `cash`'s and `services.fee_for`'s) ---
+# --- fees and cash [1420]: 手数料一覧, 領収書, 日計表 (the rules are `cash`'s and `issuing.fee_for`'s) ---
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:

@@ -43,7 +43,7 @@ from .content import FOREIGN_ITEMS, issue_stamp, my_number_text, name_text, requ
 from .entitlement import Kind, Request
 from .models import CertificateIssue, Channel
 from .preview import PLACEHOLDER_NUMBER, PreviewResult, sample_pdf
-from .services import IssueResult, issuer, record_issue, verification_url
+from .issuing import IssueResult, issuer, record_issue, verification_url
 
 FORM = "move_out_cert"
 TITLE = "転出証明書"

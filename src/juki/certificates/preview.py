@@ -24,7 +24,8 @@ from .entitlement import Request
 from .models import Channel
 
 # The issue service's own steps, reused so that a preview refuses exactly what an issue would.
-from .services import gather, issuer, prepare
+from .issuing import issuer
+from .services import gather, prepare
 
 PLACEHOLDER_NUMBER = "（交付前）"
 SAMPLE_MARK = "【見本】"

@@ -15,17 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from juki.accounts.permissions import Perm
-from juki.audit import events, gate
+from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.audit.models import Category
 from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
@@ -33,22 +30,18 @@ from juki.core.wareki import to_wareki
 from juki.protection import certificates as protection
 from juki.protection import enforcement
 from juki.register import selectors
-from juki.register.models import Municipality, Person
-from juki.core import clock
+from juki.register.models import Person
 
-from . import entitlement, render, signing
+from . import entitlement, registry, render, signing, snapshot
 from .content import FORMS, LAYOUTS, Options, build
 from .entitlement import Kind, Request
+from .issuing import IssueResult, issue_fee, issuer, record_issue, request_of, require_channel, verification_url
 from .models import (
     FORM_LABELS,
     CertificateIssue,
     CertificateRequest,
-    CertificateSnapshot,
-    CertificateSubject,
     CertificateVoid,
-    Certifier,
     Channel,
-    RequesterKind,
 )
 
 __all__ = [
@@ -68,60 +61,6 @@ _PROTECTION_KIND = {
     Kind.GOVERNMENT: protection.RequesterKind.OFFICIAL,
     Kind.THIRD_PARTY: protection.RequesterKind.THIRD_PARTY,
 }
-
-
-@dataclass(frozen=True)
-class IssueResult:
-    issue: CertificateIssue
-    pdf: bytes
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def number(self) -> str:
-        return self.issue.number
-
-
-def fee_for(form: str, *, official: bool, reissue: bool) -> int:
-    """手数料: the fee table per form; 公用 and a reissue (a spoiled copy replaced) are free."""
-    if official or reissue:
-        return 0
-    fees = getattr(settings, "JUKI_CERTIFICATE_FEES", {}) or {}
-    return int(fees.get(form, getattr(settings, "JUKI_CERTIFICATE_FEE_DEFAULT", 300)))
-
-
-def verification_url(number: str) -> str:
-    return f"{settings.JUKI_PUBLIC_BASE_URL}/verify/{number}"
-
-
-def city() -> Municipality:
-    """The municipality that issues: the configured one (or the only one of the master)."""
-    m = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY_CODE).first() or Municipality.objects.first()
-    if m is None:
-        raise DomainError(ErrorCode.INVALID_INPUT, "市区町村のマスタが登録されていません。システム担当へ連絡してください。")
-    return m
-
-
-def certifier_on(day: dt.date, *, ward=None) -> Certifier:
-    """認証者 of the day [310]: a 職務代理者 in their period, else the 長 (a ward's own where the city
-    has registered its 区長, else the city's). None registered for the day: refused, never blank."""
-    valid = Certifier.objects.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day), valid_from__lte=day)
-    for scope in ([{"ward": ward}] if ward is not None else []) + [{"ward__isnull": True}]:
-        found = valid.filter(**scope).order_by("-valid_from", "-id")
-        chosen = found.filter(kind=Certifier.Kind.DEPUTY).first() or found.filter(kind=Certifier.Kind.HEAD).first()
-        if chosen is not None:
-            return chosen
-    raise DomainError(ErrorCode.CERTIFIER_MISSING,
-                      f"{to_wareki(day)}の証明書の認証者（市長の職名・氏名）が登録されていません。"
-                      "マスタ管理の「認証者」で登録してください。")
-
-
-def issuer(on: dt.date | None = None, *, actor: Actor | None = None) -> tuple[str, str]:
-    """(name, the 認証者 as printed: prefecture, 職名 and 氏名 [310][1050]); a ward office's
-    terminal takes its 区長 where the city registered one (指定都市)."""
-    m = city()
-    ward = getattr(getattr(actor, "terminal", None), "ward", None)
-    certifier = certifier_on(on or clock.today(), ward=ward)
-    return m.name, f"{m.prefecture}{certifier.title}　{certifier.name}"
 
 
 # --- issue -----------------------------------------------------------------------------------------
@@ -239,11 +178,6 @@ class IssueCheck(NamedTuple):
     official: bool = False  # 公用 [1060]: why the fee is 0
 
 
-def issue_fee(form: str, *, official: bool, request: Request, reissue: bool = False) -> int:
-    """The fee of one issue: the table's, free for 公用, a 職権 notice and a 再交付."""
-    return fee_for(form, official=official or request.kind == RequesterKind.EX_OFFICIO, reissue=reissue)
-
-
 def prepare(options: Options, household_id: int | None, person_ids: list[int], request: Request,
             channel: str) -> tuple[list[int], Options, dict]:
     """What an issue, its preview and its check start from: the persons, the options (公用 for every
@@ -298,72 +232,6 @@ def certificate_check(*, actor: Actor, options: Options, household_id: int | Non
                           warnings=tuple(check.get("warnings") or ()), official=options.official)
 
 
-def request_of(issue: CertificateIssue) -> Request:
-    """The request an issue was made on (requester, documents, purpose …), to reissue it; inside the gate."""
-    taken = CertificateRequest.objects.get(issue=issue)
-    return Request(kind=issue.requester_kind, requester_person_id=taken.requester_person_id,
-                   requester_name=taken.requester_name, documents=tuple(taken.documents),
-                   power_of_attorney=taken.power_of_attorney, purpose=taken.purpose, legal_basis=taken.legal_basis)
-
-
-def require_channel(channel: str) -> None:
-    """窓口・自動交付機・…: the ways a certificate can be issued (every form, checked once more in record_issue)."""
-    if channel not in Channel.values:
-        raise DomainError(ErrorCode.INVALID_INPUT, "交付の方法が正しくありません。", field="channel")
-
-
-def record_issue(session, *, form: str, options: dict, make_pdf, request: Request, channel: str,
-                 household_id: int | None = None, reissue_of: CertificateIssue | None = None, official: bool = False,
-                 log_criteria: dict | None = None, snapshot=None, under_lock=None) -> tuple[CertificateIssue, bytes]:
-    """Number, render, hash, sign and record one certificate, inside the caller's open gate session.
-
-    Shared by every form (住民票の写し等, 転出証明書, 住民票コード通知票, 印鑑登録証明書): the caller has
-    checked the entitlement and read the data; ``make_pdf(number, issued_on)`` returns the PDF and the
-    ids of the persons it prints. One transaction: the next number, the PDF, the records, the
-    `print.certificate` row and the gate's own row, or nothing (a failed rendering takes no number).
-    ``snapshot``, when given, is called after ``make_pdf`` and returns what `snapshot.keep` made of
-    the content printed: it is stored with the issue, so that a reissue prints the first state.
-    A 職権 issue (a notice nobody asked for) is free, like 公用.
-    ``under_lock``, when given, is called once the number is taken, before anything is rendered:
-    concurrent issues run it one after another (the counter row, or SQLite's write lock, is held
-    until the commit), so a check there sees every issue committed before this one (one 転出証明書
-    per 転出届), and what it writes commits with the issue (a reissue voiding what it replaces).
-    Raising refuses the issue and gives the number back.
-    """
-    actor = session.actor
-    require_channel(channel)
-    with transaction.atomic():
-        issued_at = timezone.now()
-        issued_on = timezone.localdate(issued_at)
-        number, serial = signing.next_number(issued_on.year)
-        if under_lock is not None:
-            under_lock()
-        pdf, printed = make_pdf(number, issued_on)
-        digest = signing.sha256_of(pdf)
-        key_id, signature = signing.sign(number=number, sha256=digest, issued_at=issued_at)
-        issue = CertificateIssue.objects.create(
-            number=number, year=issued_on.year, serial=serial, form=form, options=options, person_ids=list(printed),
-            household_id=household_id, requester_kind=request.kind,
-            fee=issue_fee(form, official=official, request=request, reissue=reissue_of is not None),
-            operator=actor.user, terminal=actor.terminal, channel=channel, issued_at=issued_at, sha256=digest,
-            key_id=key_id, signature=signature, reissue_of=reissue_of)
-        CertificateSubject.objects.bulk_create(CertificateSubject(issue=issue, person_id=pid) for pid in issue.person_ids)
-        if snapshot is not None:
-            kept = snapshot()
-            CertificateSnapshot.objects.create(issue=issue, content=kept["content"], sealed=kept["sealed"])
-        CertificateRequest.objects.create(
-            issue=issue, requester_person_id=request.requester_person_id, requester_name=request.requester_name.strip(),
-            documents=[d.strip() for d in request.documents if d.strip()], power_of_attorney=request.power_of_attorney,
-            purpose=request.purpose.strip(), legal_basis=request.legal_basis.strip())
-        events.record(actor, function="print.certificate", person_ids=issue.person_ids,
-                      criteria={"number": number, "form": form, "channel": channel, "requester_kind": request.kind,
-                                **(log_criteria or {})},
-                      flags=sorted(session.flags))
-        session.criteria["number"] = number
-        session.write_log()  # the gate's row commits with the record
-    return issue, pdf
-
-
 # --- void, reissue, inquiry ------------------------------------------------------------------------
 
 
@@ -398,26 +266,20 @@ def certificate_void(*, actor: Actor, number: str, reason: str) -> dict:
         return issue_dict(issue)
 
 
-# Forms of other apps that reissue through their own service (the 交付履歴's 再交付 button is shared).
-REISSUERS = {"seal_cert": "juki.seals.services.seal_certificate_reissue"}
-
-
 def certificate_reissue(*, actor: Actor, number: str, acknowledge_alert: bool = False) -> IssueResult:
     """再交付 under a new number. A 住民票の写し等: the same options for the same request, as the
     register reads now. A form kept as first printed (転出証明書 [660], 住民票コード通知票): that
-    first state again, marked 再交付 (`snapshot.reissue`). A form in `REISSUERS`: its own service.
+    first state again, marked 再交付 (`snapshot.reissue`). A form in `registry.REISSUERS`: its own service.
     Staff reissue at the counter (or through its API), so the reissue is channel 窓口 whatever
     channel the original came through: a kiosk does not reissue."""
     form = CertificateIssue.objects.filter(number=_normalize_number(number)).values_list("form", flat=True).first()
-    if form in REISSUERS:
-        return import_string(REISSUERS[form])(actor=actor, number=_normalize_number(number))
+    if form in registry.REISSUERS:
+        return registry.REISSUERS[form](actor=actor, number=_normalize_number(number))
     with gate.open(actor, function="certificate.reissue", perm=Perm.CERTIFICATE_ISSUE,
                    criteria={"number": number}) as session:
         original = _load(number)
         session.record(original.person_ids)
         if original.form not in FORMS:
-            from . import snapshot  # it builds on record_issue, so it imports this module
-
             return snapshot.reissue(session, original, channel=Channel.COUNTER)
         request = replace(request_of(original), acknowledge_alert=acknowledge_alert)
         options = options_from_json(original.options)

@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import base64
 import copy
-from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from juki.core import mynumber
 from juki.core.errors import DomainError, ErrorCode
@@ -31,33 +29,16 @@ from juki.core.wareki import to_wareki
 from juki.protection import enforcement
 from juki.register import visibility
 
+from . import registry
 from .content import FOREIGN_ITEMS
 from .models import (
     CertificateIssue,
     CertificateSnapshot,
     CertificateVoid,
 )
-from .services import IssueResult, record_issue, request_of, verification_url
+from .issuing import IssueResult, record_issue, request_of, verification_url
 
 
-@dataclass(frozen=True)
-class SnapshotForm:
-    """A form kept as first printed. Dotted paths, so that the form modules, which build on
-    `services`, are imported only when needed."""
-
-    render: str  # (content, *, verification_url) -> the PDF
-    recheck: str  # (session, original, content) -> warnings: the first issue's checks as they stand now
-    under_lock: str = ""  # (original, numbers of the copies replaced): checks under record_issue's lock
-    replaces: bool = False  # the reissue voids the earlier copies: only one may be valid
-
-
-FORMS = {
-    "move_out_cert": SnapshotForm(render="juki.certificates.move_out.render",
-                                  recheck="juki.certificates.move_out.reissue_check",
-                                  under_lock="juki.certificates.move_out.reissue_under_lock", replaces=True),
-    "resident_code_notice": SnapshotForm(render="juki.certificates.code_notice.render",
-                                         recheck="juki.certificates.code_notice.reissue_check"),
-}
 MY_NUMBER_LABEL = "個人番号"
 REISSUE_MARK = "（再交付）"
 REPLACED_REASON = "再交付のため"
@@ -108,7 +89,7 @@ def restore(session, stored: CertificateSnapshot) -> dict:
 
 
 def render(form: str, content: dict, verification_url: str) -> bytes:
-    return import_string(FORMS[form].render)(content, verification_url=verification_url)
+    return registry.SNAPSHOT_FORMS[form].render(content, verification_url=verification_url)
 
 
 def _require_item_rights(actor, content: dict) -> None:
@@ -156,14 +137,14 @@ def reissue(session, original: CertificateIssue, *, channel: str):
     """再交付 of a form kept as first printed, inside `certificate_reissue`'s gate session."""
     first = first_issue(original)
     stored = CertificateSnapshot.objects.filter(issue=first).first()
-    if stored is None or original.form not in FORMS:
+    if stored is None or original.form not in registry.SNAPSHOT_FORMS:
         raise DomainError(ErrorCode.INVALID_INPUT, "この証明書は、当初の内容が記録されていないため再交付できません。"
                           "新たに交付してください。")
-    form = FORMS[original.form]
+    form = registry.SNAPSHOT_FORMS[original.form]
     # The persons may have come under a 支援措置 since: whoever may not read them may not reprint them.
     enforcement.guard_read(session, first.person_ids)
     _require_item_rights(session.actor, stored.content)
-    warnings = tuple(import_string(form.recheck)(session, original, stored.content))
+    warnings = tuple(form.recheck(session, original, stored.content))
     content = restore(session, stored)
     request = request_of(original)
     first_on = timezone.localdate(first.issued_at)
@@ -179,7 +160,7 @@ def reissue(session, original: CertificateIssue, *, channel: str):
         # Read again under the lock: a concurrent reissue of the same copy has committed by now.
         replaced = _copies(first)
         if form.under_lock:
-            import_string(form.under_lock)(original, [issue.number for issue in replaced])
+            form.under_lock(original, [issue.number for issue in replaced])
         if form.replaces:
             session.criteria["voided"] = _void(session.actor, replaced)
 

@@ -10,7 +10,7 @@ from juki.core.errors import DomainError, ErrorCode
 
 from juki.register.models import Municipality
 
-from . import services
+from . import issuing, services
 
 
 @require_http_methods(["GET", "POST"])
@@ -18,7 +18,7 @@ def verify(request, number: str = ""):
     context = {"number": number, "result": None, "error": "",
                # The QR code of a paper copy: what was issued under the number, without its content.
                "status": services.certificate_status(number=number) if number and request.method == "GET" else None,
-               "city": services.city().name if Municipality.objects.exists() else ""}
+               "city": issuing.city().name if Municipality.objects.exists() else ""}
     if request.method == "POST":
         context["number"] = number = request.POST.get("number", "").strip()
         upload = request.FILES.get("pdf")

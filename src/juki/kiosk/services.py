@@ -30,7 +30,8 @@ from juki.cards.services import CardHolder, card_authenticate, max_attempts, nor
 from juki.certificates.content import Options, written_name
 from juki.certificates.entitlement import Request
 from juki.certificates.models import Channel
-from juki.certificates.services import IssueResult, certificate_issue, fee_for
+from juki.certificates.issuing import IssueResult, fee_for
+from juki.certificates.services import certificate_issue
 from juki.core.errors import DomainError, ErrorCode
 from juki.protection import enforcement
 from juki.protection.models import Process

@@ -33,7 +33,7 @@ from juki.register import textnorm
 from juki.register.models import Person, PersonVersion
 
 from . import enforcement
-from .models import Level, Process, SupportMeasure
+from .models import Process, SupportMeasure
 
 
 class RequesterKind:
@@ -163,15 +163,9 @@ def _resident(requester: Requester) -> PersonVersion | None:
 
 # --- アラート-level 抑止 on 証明書交付 [410] ---------------------------------------------------------
 
-CERTIFICATE_ALERT = "この方には証明書交付のアラートが設定されています。内容を確認してから交付してください。"
+# The alert and its check live in enforcement, whose record notice shows it too.
+CERTIFICATE_ALERT, certificate_alert = enforcement.CERTIFICATE_ALERT, enforcement.certificate_alert
 ALERT_ACKNOWLEDGED_FLAG = "restriction_alert_acknowledged"
-
-
-def certificate_alert(person_ids) -> bool:
-    """Is an alert-level 抑止(証明書交付) in force on any of these persons (their own or their
-    household's)? Inside the gate. The record and the certificate form show it before any issue."""
-    found = enforcement.restrictions_for(person_ids, Process.CERTIFICATE)
-    return any(r.level == Level.ALERT for rs in found.values() for r in rs)
 
 
 class AlertNotAcknowledged(DomainError):

@@ -306,12 +306,20 @@ def guard_read(session: GateSession, person_ids: Iterable[int]) -> dict:
         if error and not session.actor.can(Perm.RESTRICTION_MANAGE):
             raise Restricted("この方には照会の抑止が設定されているため、表示できません。担当課に確認してください。", status=403)
     out = notice(measures, inquiry)
-    from .certificates import CERTIFICATE_ALERT, certificate_alert  # it imports this module
-
     if certificate_alert(person_ids):  # [410]: on the record before any issue, not after it
         out["alerts"].append(CERTIFICATE_ALERT)
         out["certificate_alert"] = True
     return out
+
+
+CERTIFICATE_ALERT = "この方には証明書交付のアラートが設定されています。内容を確認してから交付してください。"
+
+
+def certificate_alert(person_ids) -> bool:
+    """Is an alert-level 抑止(証明書交付) in force on any of these persons (their own or their
+    household's)? Inside the gate. The record and the certificate form show it before any issue."""
+    found = restrictions_for(person_ids, Process.CERTIFICATE)
+    return any(r.level == Level.ALERT for rs in found.values() for r in rs)
 
 
 def notice(measures: dict[int, list[SupportMeasure]], restrictions: dict[int, list[Restriction]]) -> dict:

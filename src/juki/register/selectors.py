@@ -14,7 +14,7 @@ from django.db.models import F, Min, Q
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
-from juki.core import mynumber
+from juki.core import clock, mynumber
 from juki.core.errors import NotFoundError
 from juki.core.wareki import display_date
 from juki.protection import enforcement as protection
@@ -22,7 +22,6 @@ from juki.protection import enforcement as protection
 from . import reasons, relationships, visibility
 from .models import Change, Household, Person, PersonVersion, ResidentKind, Sex, Status, Town
 from .services.people import address_text
-from .services.writer import today
 
 
 # --- presentation of a version ------------------------------------------------------------------
@@ -55,7 +54,7 @@ def version_dict(version: PersonVersion, *, session: GateSession, reveal_my_numb
         "reason_label": reasons.label(version.reason),
         "event_date": _date(version.event_date),
         "status": version.status,
-        "status_label": status_label(version, on or today()),
+        "status_label": status_label(version, on or clock.today()),
         "resident_kind": version.resident_kind,
         "removal_reason": version.removal_reason,
         "removed_on": _date(version.removed_on),
@@ -255,7 +254,7 @@ def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = No
         household = Household.objects.filter(pk=household_id).first()
         if household is None:
             raise NotFoundError("指定された世帯が見つかりません。")
-        on = as_of or today()
+        on = as_of or clock.today()
         if as_of is None:
             versions = list(
                 PersonVersion.objects.select_related(*_VERSION_RELATED)

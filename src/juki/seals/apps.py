@@ -13,3 +13,10 @@ class SealsConfig(AppConfig):
         from .services import on_change_written
 
         change_written.connect(on_change_written, dispatch_uid="seals.ex_officio")
+
+        # The 交付履歴's 再交付 of a 印鑑登録証明書 runs through the seals' own service.
+        from juki.certificates import registry
+
+        from .services import SEAL_CERT, seal_certificate_reissue
+
+        registry.register_reissuer(SEAL_CERT, seal_certificate_reissue)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from juki.accounts.permissions import Perm
 from juki.certificates import counter_views as certificate_screens
+from juki.certificates import issuing
 from juki.certificates import services as certificates
 from juki.core.errors import NotFoundError
 from juki.core.wareki import to_wareki
@@ -135,7 +136,7 @@ def lost(request, person_id: int):
 def certificate(request, person_id: int):
     p = selectors.person_get(actor=request.actor, person_id=person_id)
     return render(request, "seals/certificate.html", {
-        "p": p, "form": CertificateForm(), "status": services.seal_status(actor=request.actor, person_id=person_id), "fee": certificates.fee_for(services.SEAL_CERT, official=False, reissue=False),
+        "p": p, "form": CertificateForm(), "status": services.seal_status(actor=request.actor, person_id=person_id), "fee": issuing.fee_for(services.SEAL_CERT, official=False, reissue=False),
         "can_manage": request.actor.can(Perm.SEAL_MANAGE), "title": "印鑑登録証明書の交付", "help": "seal"})
 
 

@@ -52,6 +52,7 @@ from juki.audit.models import Category
 from juki.cards.models import LIVE_STATES, Card, CardState
 from juki.cards.services import abolish_lost_seal_cards, link_live_card_to_seal, normalize_number, number_valid
 from juki.certificates import preview as certificate_preview
+from juki.certificates import issuing
 from juki.certificates import services as certificates
 from juki.certificates.entitlement import Kind, Request
 from juki.certificates.models import CertificateIssue, Channel
@@ -452,7 +453,7 @@ def seal_inquiry_letter(*, actor: Actor, person_id: int) -> bytes:
         if reg.answer_due < today():  # its 回答書 could no longer register anything
             raise DomainError(ErrorCode.SEAL_STATE, f"回答期限（{to_wareki(reg.answer_due)}）を過ぎているため、"
                               "照会書は印刷できません。もう一度、登録の申請をしてください。")
-        _municipality, mayor_title = certificates.issuer(actor=session.actor)
+        _municipality, mayor_title = issuing.issuer(actor=session.actor)
         session.criteria["registration_id"] = reg.id
         return render.inquiry_letter(person=person, registration=reg, mayor_title=mayor_title, printed_on=today())
 
@@ -647,7 +648,7 @@ def _check_certificate(session, *, card_number: str, request: Request, channel: 
     """The card, the registration, the requester, 抑止・支援措置 and the register: refuses, or returns
     what the certificate prints (inside the caller's open gate)."""
     actor = session.actor
-    certificates.require_channel(channel)
+    issuing.require_channel(channel)
     if request.kind not in _PROTECTION_KIND:
         raise DomainError(ErrorCode.CERTIFICATE_NOT_ENTITLED, "印鑑登録証明書は、印鑑登録証を持参した本人または代理人の請求にだけ交付できます。",
                           field="kind")
@@ -702,18 +703,18 @@ def _record(session, *, card_number: str, request: Request, channel: str, reissu
     """Check and record one certificate inside the caller's open gate session."""
     c = _check_certificate(session, card_number=card_number, request=request, channel=channel, person_id=person_id,
                            stated_birth_date=stated_birth_date, statement_required=statement_required)
-    municipality, mayor_title = certificates.issuer(actor=session.actor)
+    municipality, mayor_title = issuing.issuer(actor=session.actor)
     ids = {"registration_id": c.registration.id, "card_id": c.card.id}
 
     def make_pdf(number: str, issued_on: dt.date) -> tuple[bytes, list[int]]:
         content = render.content(person=c.person, registration=c.registration, issue_number=number,
                                  issued_on=issued_on, municipality=municipality, mayor_title=mayor_title)
-        return render.render_pdf(content, verification_url=certificates.verification_url(number)), [c.card.person_id]
+        return render.render_pdf(content, verification_url=issuing.verification_url(number)), [c.card.person_id]
 
-    issue, pdf = certificates.record_issue(session, form=SEAL_CERT, options={"form": SEAL_CERT, **ids},
+    issue, pdf = issuing.record_issue(session, form=SEAL_CERT, options={"form": SEAL_CERT, **ids},
                                            make_pdf=make_pdf, request=c.request, channel=channel,
                                            reissue_of=reissue_of, log_criteria=ids)
-    return certificates.IssueResult(issue=issue, pdf=pdf, warnings=c.warnings)
+    return issuing.IssueResult(issue=issue, pdf=pdf, warnings=c.warnings)
 
 
 def seal_status(*, actor: Actor, person_id: int) -> dict:
@@ -727,7 +728,7 @@ def seal_status(*, actor: Actor, person_id: int) -> dict:
 
 
 def seal_certificate_issue(*, actor: Actor, card_number: str, request: Request, channel: str = Channel.COUNTER,
-                           person_id: int | None = None, stated_birth_date: dt.date | None = None) -> certificates.IssueResult:
+                           person_id: int | None = None, stated_birth_date: dt.date | None = None) -> issuing.IssueResult:
     """印鑑登録証明書. The card (印鑑登録証) must be usable and the 印鑑登録証 of a registered seal;
     the requester is 本人 or a 代理人 holding the card (no 委任状: the card is the authority).
 
@@ -757,7 +758,7 @@ def _check_reissuable(original: CertificateIssue, on: dt.date) -> None:
                           field="number")
 
 
-def seal_certificate_reissue(*, actor: Actor, number: str) -> certificates.IssueResult:
+def seal_certificate_reissue(*, actor: Actor, number: str) -> issuing.IssueResult:
     """再交付 of a spoiled 印鑑登録証明書 (`_check_reissuable`): the same card and request, as
     registered now, under a new number and free of charge. The card must still be usable."""
     with gate.open(actor, function="seal.certificate_reissue", perm=Perm.CERTIFICATE_ISSUE,
@@ -774,7 +775,7 @@ def seal_certificate_reissue(*, actor: Actor, number: str) -> certificates.Issue
             card = Card.objects.filter(pk=original.options.get("card_id")).first()
             if card is None:
                 raise _refuse_card()
-            request = certificates.request_of(original)
+            request = issuing.request_of(original)
             # A reissue is the counter's, even of a kiosk certificate (its 日計表 and channel rules).
             return _record(session, card_number=card.number, request=request, channel=Channel.COUNTER,
                            reissue_of=original, person_id=None, stated_birth_date=None, statement_required=False)
@@ -789,7 +790,7 @@ def seal_certificate_check(*, actor: Actor, card_number: str, request: Request, 
     with gate.open(actor, function="seal.certificate_check", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         c = _check_certificate(session, card_number=card_number, request=request, channel=channel, person_id=person_id,
                                stated_birth_date=stated_birth_date, statement_required=channel == Channel.COUNTER)
-        return certificates.IssueCheck(fee=certificates.issue_fee(SEAL_CERT, official=False, request=request),
+        return certificates.IssueCheck(fee=issuing.issue_fee(SEAL_CERT, official=False, request=request),
                                        warnings=tuple(c.warnings))
 
 
@@ -801,7 +802,7 @@ def seal_certificate_preview(*, actor: Actor, card_number: str, request: Request
     with gate.open(actor, function="seal.certificate_preview", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         c = _check_certificate(session, card_number=card_number, request=request, channel=channel, person_id=person_id,
                                stated_birth_date=stated_birth_date, statement_required=channel == Channel.COUNTER)
-        municipality, mayor_title = certificates.issuer(actor=session.actor)
+        municipality, mayor_title = issuing.issuer(actor=session.actor)
         content = render.content(person=c.person, registration=c.registration,
                                  issue_number=certificate_preview.PLACEHOLDER_NUMBER, issued_on=today(),
                                  municipality=municipality, mayor_title=mayor_title)

@@ -18,7 +18,8 @@ from ..models import DATA_FIELDS, Change, Household, Person, PersonVersion, Resi
 from ..reasons import Category, Operation, Reason, category, label
 from . import numbers, people
 from .people import Address
-from .writer import ChangeResult, ChangeWriter, HouseholdRef, PersonRef, change_scope, version_data
+from ..versions import version_data
+from .writer import ChangeResult, ChangeWriter, HouseholdRef, PersonRef, change_scope
 
 NEW = "new"  # destination household: a new one
 # 除票 from which a person may come back by 転入 (再転入 [600]); a 死亡・失踪 is undone by 取消し only.

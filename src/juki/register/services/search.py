@@ -25,6 +25,7 @@ from juki.protection import enforcement as protection
 
 from .. import textnorm
 from ..models import Person, PersonVersion, ResidentKind, SearchKey, Sex, Status, Town, Ward
+from ..versions import version_data
 from .people import address_text
 
 MAX_ROWS = 50  # shown; beyond that the clerk is asked to refine
@@ -302,8 +303,6 @@ def _by_keys(c: Criteria, *, among: set[int] | None = None) -> dict[int, int]:
 
 def _matches_now(c: Criteria, version: PersonVersion) -> bool:
     """Does the person's current version itself meet the criteria (not only a past one)?"""
-    from .writer import version_data
-
     name_q, kana_q = c.name_keys()
     for row in key_rows(version_data(version)):
         if name_q and not row["name_key"].startswith(name_q):

@@ -31,6 +31,7 @@ from juki.core import clock
 from .. import reasons
 from ..models import DATA_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status
 from ..relationships import HEAD
+from ..versions import version_data
 from . import numbers, people, search
 
 OUTBOX_SCHEMA = "juki.change.v1"
@@ -133,14 +134,6 @@ def notified_by(notifier: Notifier | None) -> Iterator[None]:
         yield
     finally:
         _notifier.reset(token)
-
-
-def today() -> dt.date:
-    return clock.today()
-
-
-def version_data(version: PersonVersion) -> dict:
-    return {name: getattr(version, name) for name in DATA_FIELDS}
 
 
 def _changed_fields(old: dict, new: dict) -> set[str]:
@@ -431,7 +424,7 @@ def _close_pending(approval: Approval, change: Change) -> None:
 
 
 def _check_dates(event_date: dt.date, notified_on: dt.date | None, *, allow_future: bool) -> None:
-    now = today()
+    now = clock.today()
     if event_date > now and not allow_future:
         raise DomainError(
             ErrorCode.EVENT_DATE_IN_FUTURE, "異動日には本日以前の日付を入力してください（転出予定日を除く）。", field="event_date"
