@@ -2,6 +2,7 @@
 contract the code breaks on purpose shows the check bites."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,29 @@ def test_a_broken_contract_is_reported(tmp_path):
     result = _lint(config)
     assert result.returncode == 1 and "BROKEN" in result.stdout
     assert "juki.register.operations -> juki.register.commands" in result.stdout
+
+
+def test_an_import_cycle_is_reported(tmp_path):
+    """The acyclic_modules contract (tests/importlinter_acyclic.py) on a package with a cycle."""
+    package = tmp_path / "cyclic"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from . import b\n")
+    (package / "b.py").write_text("def later():\n    from . import a  # inside a function: still a cycle\n")
+    (package / "c.py").write_text("from . import a\n")  # imports into the cycle, but is not part of it
+    config = tmp_path / "cyclic.ini"
+    config.write_text("[importlinter]\nroot_package = cyclic\ncontract_types =\n"
+                      "    acyclic_modules: tests.importlinter_acyclic.AcyclicModulesContract\n\n"
+                      "[importlinter:contract:acyclic]\nname = no cycles\ntype = acyclic_modules\n"
+                      "containers =\n    cyclic\n", encoding="utf-8")
+    result = subprocess.run([str(LINT), str(config), "--no-cache", "--no-logo"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}"})
+    assert result.returncode == 1 and "BROKEN" in result.stdout, result.stdout + result.stderr
+    assert "Import cycle between 2 modules" in result.stdout
+    assert "cyclic.a -> cyclic.b" in result.stdout and "cyclic.b -> cyclic.a" in result.stdout
+    assert "cyclic.c ->" not in result.stdout
+
+
+def test_the_layers_config_forbids_cycles_between_modules():
+    text = (ROOT / ".importlinter").read_text(encoding="utf-8")
+    assert "type = acyclic_modules" in text and "containers =\n    juki\n" in text

@@ -6,7 +6,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from juki.cards import services
+from juki.cards import numbers, services
 from juki.core.errors import DomainError, ErrorCode
 
 births = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2026, 1, 1))
@@ -92,8 +92,8 @@ card_numbers = st.integers(min_value=10**8, max_value=10**9 - 1).map(str).map(la
 @settings(max_examples=300)
 @given(st.text(max_size=20))
 def test_card_number_input_never_crashes_and_only_valid_numbers_pass(raw):
-    number = services.normalize_number(raw)
-    if services.number_valid(number):
+    number = numbers.normalize_number(raw)
+    if numbers.number_valid(number):
         assert len(number) == 10 and number.isascii() and number.isdigit()
         assert number[0] != "0" and check_digit(number[:9]) == number[9]
 
@@ -101,17 +101,17 @@ def test_card_number_input_never_crashes_and_only_valid_numbers_pass(raw):
 @settings(max_examples=300)
 @given(card_numbers)
 def test_a_valid_card_number_passes_as_typed(number):
-    assert services.number_valid(number)
+    assert numbers.number_valid(number)
     fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in number)
     typed = f"{fullwidth[:4]} {fullwidth[4:8]}-{fullwidth[8:]}"  # 「１２３４ ５６７８-９０」
-    assert services.normalize_number(typed) == number and services.number_valid(services.normalize_number(typed))
+    assert numbers.normalize_number(typed) == number and numbers.number_valid(numbers.normalize_number(typed))
 
 
 @settings(max_examples=300)
 @given(card_numbers, st.integers(min_value=0, max_value=9), st.integers(min_value=1, max_value=9))
 def test_every_single_digit_change_of_a_card_number_fails(number, position, shift):
     changed = number[:position] + str((int(number[position]) + shift) % 10) + number[position + 1:]
-    assert changed != number and not services.number_valid(changed)
+    assert changed != number and not numbers.number_valid(changed)
 
 
 @settings(max_examples=300)
@@ -119,4 +119,4 @@ def test_every_single_digit_change_of_a_card_number_fails(number, position, shif
 def test_swapping_two_adjacent_different_digits_of_a_card_number_fails(number, position):
     swapped = number[:position] + number[position + 1] + number[position] + number[position + 2:]
     if swapped != number:
-        assert not services.number_valid(swapped)
+        assert not numbers.number_valid(swapped)

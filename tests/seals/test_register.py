@@ -201,7 +201,7 @@ def test_a_failure_after_the_writes_leaves_nothing_half_written(actor, fam, monk
     def broken(**kwargs):
         raise RuntimeError("the card could not be linked")
 
-    monkeypatch.setattr(services, "link_live_card_to_seal", broken)
+    monkeypatch.setattr(cards, "link_live_card_to_seal", broken)  # the card app, reached by the seal_registered signal
     with pytest.raises(RuntimeError):
         register(actor, fam["head"])
     monkeypatch.undo()

@@ -11,6 +11,8 @@ from .permissions import ROLE_CHOICES, Perm
 
 # Sent by `Staff.save` with `user` and `reasons` when a change must end the user's API tokens.
 staff_changed = Signal()
+# Sent by `services.staff_create` with `user` and `role`, in its transaction: the rights app grants the role.
+staff_created = Signal()
 
 
 class Staff(AbstractUser):

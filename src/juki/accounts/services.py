@@ -9,7 +9,7 @@ from django.db import transaction
 from juki.audit import events
 from juki.core.errors import DomainError, ErrorCode
 
-from .models import Staff
+from .models import Staff, staff_created
 from .permissions import ROLES
 
 
@@ -21,12 +21,10 @@ def staff_create(*, username: str, password: str, role: str = "clerk", full_name
     user = Staff(username=username, role=role, full_name=full_name)
     validate_password(password, user)
     user.set_password(password)
-    from juki.rights.services import initial_grant  # rights imports this app's models
-
     with transaction.atomic():
         user.save()
-        # `role` grants nothing by itself: the account gets the role as a grant recorded as 初期設定.
-        initial_grant(user, role)
+        # `role` grants nothing by itself: the rights app (a receiver) records it as a grant, 初期設定.
+        staff_created.send(sender=Staff, user=user, role=role)
     return user
 
 

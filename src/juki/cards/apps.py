@@ -13,3 +13,11 @@ class CardsConfig(AppConfig):
         from .services import on_change_written
 
         change_written.connect(on_change_written, dispatch_uid="cards.ex_officio")
+
+        # A seal registered or ended for a lost 印鑑登録証: the card follows, in the seal's transaction.
+        from juki.seals import signals as seal_signals
+
+        from .services import _on_seal_card_lost, _on_seal_registered
+
+        seal_signals.seal_registered.connect(_on_seal_registered, dispatch_uid="cards.seal_registered")
+        seal_signals.seal_card_lost.connect(_on_seal_card_lost, dispatch_uid="cards.seal_card_lost")

@@ -53,7 +53,9 @@ from juki.seals.models import LIVE_SEAL_STATES, SealRegistration, SealState
 from juki.seals.register_events import final_events, removed_by_death
 from juki.core import clock
 
+from . import signals
 from .models import LIVE_STATES, Card, CardEndReason, CardEvent, CardEventKind, CardState
+from .numbers import new_number, normalize_number, number_valid
 
 __all__ = [
     "CardHolder",
@@ -69,7 +71,6 @@ __all__ = [
     "card_unlock",
     "cards_for_person",
     "link_live_card_to_seal",
-    "normalize_number",
     "validate_pin",
 ]
 
@@ -101,37 +102,6 @@ def max_attempts() -> int:
 
 
 # --- number and PIN --------------------------------------------------------------------------------
-
-_DAMM = (
-    (0, 3, 1, 7, 5, 9, 8, 6, 4, 2), (7, 0, 9, 2, 1, 5, 4, 8, 6, 3), (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
-    (1, 7, 5, 0, 9, 8, 3, 4, 2, 6), (6, 1, 2, 3, 0, 4, 5, 9, 7, 8), (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
-    (5, 8, 6, 9, 7, 2, 0, 1, 3, 4), (8, 9, 4, 5, 3, 6, 2, 0, 1, 7), (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
-    (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
-)
-_NUMBER = re.compile(r"[1-9][0-9]{9}")
-
-
-def _damm(digits: str) -> int:
-    interim = 0
-    for d in digits:
-        interim = _DAMM[interim][int(d)]
-    return interim
-
-
-def new_number() -> str:
-    body = str(secrets.randbelow(9 * 10**8) + 10**8)
-    return body + str(_damm(body))
-
-
-def normalize_number(raw: str) -> str:
-    """As typed: full-width digits, spaces and hyphens allowed (「１２３４ ５６７８ ９０」)."""
-    text = unicodedata.normalize("NFKC", raw or "")
-    return re.sub(r"[\s\-ー−]", "", text)
-
-
-def number_valid(number: str) -> bool:
-    return bool(_NUMBER.fullmatch(number)) and _damm(number) == 0
-
 
 def _straight(pin: str) -> bool:
     steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
@@ -350,6 +320,10 @@ def link_live_card_to_seal(*, person_id: int, registration: SealRegistration) ->
                       category=Category.OPERATION)
 
 
+def _on_seal_registered(sender, *, registration: SealRegistration, **_) -> None:
+    link_live_card_to_seal(person_id=registration.person_id, registration=registration)
+
+
 def _link_registered_seal(card: Card) -> None:
     """A card that becomes usable again (解除・ロック解除) becomes the 印鑑登録証 of its holder's
     registered seal, if it is not yet: a seal registered while the card was suspended found no card
@@ -383,15 +357,18 @@ def abolish_lost_seal_cards(*, registration: SealRegistration) -> list[int]:
     return abolished
 
 
+def _on_seal_card_lost(sender, *, registration: SealRegistration, **_) -> list[int]:
+    return abolish_lost_seal_cards(registration=registration)
+
+
 def _end_seal_of_lost_card(card: Card, note: str) -> int | None:
     """A card lost (再交付・廃止 for 紛失) that is the 印鑑登録証 of a registered seal: the registration
     ends as 亡失, in the caller's transaction. Returns the registration's id when it ended."""
-    from juki.seals import services as seals  # seals' services import this module
-
     registration = card.seal_registration
     if registration is None or registration.state != SealState.REGISTERED:
         return None
-    if not seals.end_on_card_loss(registration=registration, note=note):
+    if not any(ended for _receiver, ended in signals.card_lost.send(sender=Card, card=card, registration=registration,
+                                                                    note=note)):
         return None
     return registration.pk
 

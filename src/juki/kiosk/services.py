@@ -26,7 +26,8 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.cards.models import Card, CardState
-from juki.cards.services import CardHolder, card_authenticate, max_attempts, normalize_number
+from juki.cards.numbers import normalize_number
+from juki.cards.services import CardHolder, card_authenticate, max_attempts
 from juki.certificates.content import Options, written_name
 from juki.certificates.entitlement import Request
 from juki.certificates.models import Channel
@@ -104,7 +105,7 @@ def refusal(exc: DomainError) -> Refused:
 
 
 def normalize_card_number(number: str) -> str:
-    """The number as the counter reads it too (`cards.services.normalize_number`): one rule."""
+    """The number as the counter reads it too (`cards.numbers.normalize_number`): one rule."""
     return normalize_number(number)
 
 

@@ -6,3 +6,11 @@ class RightsConfig(AppConfig):
 
     name = "juki.rights"
     verbose_name = "権限管理"
+
+    def ready(self):
+        # A new account's role becomes its first grant (初期設定), in staff_create's transaction.
+        from juki.accounts.models import Staff, staff_created
+
+        from .services import on_staff_created
+
+        staff_created.connect(on_staff_created, sender=Staff, dispatch_uid="rights.initial_grant")

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from juki.accounts.permissions import Perm
 
+from .contractors import contractor_session_check
 from .services import effective_perms
 
 # Models the Django admin may edit, and the juki right that allows it. Resident records are not
@@ -42,6 +43,10 @@ class RightsBackend(ModelBackend):
 
     def has_juki_perm(self, user, perm: Perm | str) -> bool:
         return str(perm) in self.juki_perms(user)
+
+    def work_application_check(self, user, raw: str) -> str:
+        """A contractor's login names an approved work application (C04); others get ""."""
+        return contractor_session_check(user, raw)
 
     def has_perm(self, user, perm, obj=None):
         """The admin's model permissions follow the juki right the model is mapped to."""

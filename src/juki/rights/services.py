@@ -348,6 +348,10 @@ def staff_post(*, actor: Actor, user: Staff, section: Section, on: dt.date) -> P
 # --- bootstrap --------------------------------------------------------------------------------------
 
 
+def on_staff_created(sender, *, user: Staff, role: str, **_) -> None:
+    initial_grant(user, role)
+
+
 def initial_grant(user: Staff, role: str, *, source: str = Grant.Source.INITIAL) -> Grant:
     """初期設定: the role of an account made by `staff_create`, from today for JUKI_INITIAL_GRANT_DAYS."""
     start = today()

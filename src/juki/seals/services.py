@@ -50,7 +50,7 @@ from juki.audit import events, gate
 from juki.audit.gate import Actor, UngatedAccess
 from juki.audit.models import Category
 from juki.cards.models import LIVE_STATES, Card, CardState
-from juki.cards.services import abolish_lost_seal_cards, link_live_card_to_seal, normalize_number, number_valid
+from juki.cards.numbers import normalize_number, number_valid
 from juki.certificates import preview as certificate_preview
 from juki.certificates import issuing
 from juki.certificates import services as certificates
@@ -66,7 +66,7 @@ from juki.register.reasons import Reason
 from juki.register.services import numbers
 from juki.core import clock
 
-from . import images, render
+from . import images, render, signals
 from .register_events import final_events, removed_by_death
 from .models import (
     LIVE_SEAL_STATES,
@@ -394,7 +394,7 @@ def seal_register(*, actor: Actor, person_id: int, method: str, image: bytes, se
                             "" if seal.dpi_from_file else f"解像度 {seal.dpi}dpi として計測")
             if immediate:
                 _event(reg, SealEventKind.REGISTERED, actor, on, checked)
-                link_live_card_to_seal(person_id=person_id, registration=reg)
+                signals.seal_registered.send(sender=SealRegistration, registration=reg)
             else:
                 _event(reg, SealEventKind.APPLIED, actor, on, _note(checked, f"回答期限 {to_wareki(reg.answer_due)}"))
             session.criteria["registration_id"] = reg.id
@@ -434,7 +434,7 @@ def seal_inquiry_answer(*, actor: Actor, person_id: int, documents=(), answer_ag
             _event(reg, SealEventKind.REGISTERED, actor, on,
                    _note("回答書を受理", "確認書類: " + "、".join(documents),
                          f"代理人 {answer_agent_name}（委任状確認）" if answer_agent_name else ""))
-            link_live_card_to_seal(person_id=person_id, registration=reg)
+            signals.seal_registered.send(sender=SealRegistration, registration=reg)
             session.criteria["registration_id"] = reg.id
             session.write_log()
         return registration_dict(reg)
@@ -484,7 +484,8 @@ def _end_on_request(actor: Actor, person_id: int, *, function: str, reason: str,
                             f"代理人 {agent_name}（委任状確認）" if agent_name else ""))
             # The lost 印鑑登録証 is the city card: it ends with the registration, so that whoever
             # finds it can neither use it nor see it become the card of a later registration.
-            cards = abolish_lost_seal_cards(registration=reg) if card_lost else []
+            cards = ([cid for _receiver, ids in signals.seal_card_lost.send(sender=SealRegistration, registration=reg)
+                      for cid in ids] if card_lost else [])
             session.criteria.update(registration_id=reg.id, cards_abolished=len(cards))
             session.write_log()
         return {**registration_dict(reg), "cards_abolished": cards}
@@ -507,6 +508,10 @@ def seal_report_lost(*, actor: Actor, person_id: int, what: str, documents=(), a
     return _end_on_request(actor, person_id, function="seal.lost", reason=EndReason.LOST, kind=SealEventKind.LOST,
                            documents=documents, agent_name=agent_name, power_of_attorney=power_of_attorney,
                            note=f"亡失: {LOST_WHAT[what]}", card_lost=what == "card")
+
+
+def _on_card_lost(sender, *, registration: SealRegistration, note: str, **_) -> bool:
+    return end_on_card_loss(registration=registration, note=note)
 
 
 def end_on_card_loss(*, registration: SealRegistration, note: str) -> bool:

@@ -2,12 +2,13 @@ from django.core.management.base import BaseCommand
 
 from juki.audit.gate import Actor
 
-from ...login import needs_second_factor, totp_enrol
-from ...models import Staff, Terminal
-from ...permissions import ROLES
-from ...services import generate_password, staff_create, staff_set_password
-from juki.rights.models import Section
-from juki.rights.services import current_posting, role_grant_ensure, section_create, staff_post
+from juki.accounts.login import needs_second_factor, totp_enrol
+from juki.accounts.models import Staff, Terminal
+from juki.accounts.permissions import ROLES
+from juki.accounts.services import generate_password, staff_create, staff_set_password
+
+from ...models import Section
+from ...services import current_posting, role_grant_ensure, section_create, staff_post
 from juki.core import clock
 
 # 所属 of the demo city (code, name, ward, system owner): the rights application names an 申請課
