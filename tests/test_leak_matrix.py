@@ -260,10 +260,20 @@ def test_no_route_shows_a_protected_item_to_any_role(world_of_protection, users,
 
 
 def test_the_matrix_finds_a_removed_policy_call(world_of_protection, users, terminal, monkeypatch):
-    """Take one path's policy call away (the person dict's place policy) and the matrix sees it."""
-    from juki.protection import enforcement
+    """Take one path's policy call away (the person record's place policy) and the matrix sees it."""
+    from juki.register import read_models
 
-    monkeypatch.setattr(enforcement, "conceal_place", lambda session, item, **place: item)
+    real = read_models.protection
+
+    class WithoutPlacePolicy:  # the enforcement module, less the one call the person record makes
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        @staticmethod
+        def place_protected(session, **place):
+            return False
+
+    monkeypatch.setattr(read_models, "protection", WithoutPlacePolicy())
     leaks, _ = run_matrix(world_of_protection, users, terminal)
     assert ("api-person", "clerk", f"/api/v1/persons/{world_of_protection['mother']}", "protected address") in leaks
     assert any(route == "counter:person" and item == "protected address" for route, _, _, item in leaks)

@@ -223,13 +223,13 @@ def _head(session: gate.GateSession, person_id: int):
 
 
 def _person_info(person, current) -> dict:
-    from juki.register import selectors
+    from juki.register import read_models
 
     return {
         "person_id": person.id,
         "atena_number": person.atena_number,
         "name": f"{current.family_name}　{current.given_name}".strip(),
-        "status": selectors.status_label(current, clock.today()),
+        "status": read_models.status_label(current, clock.today()),
         "municipality": current.town.ward.municipality.name,
     }
 

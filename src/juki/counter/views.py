@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import parse_input, to_wareki
-from juki.register import selectors
+from juki.register import read_models, selectors
 from juki.register.models import Building, Municipality, PendingChange, Town, Ward
 from juki.register.reasons import OPERATION_LABELS, Operation
 from juki.register.services import search as search_service
@@ -201,8 +201,9 @@ def _start(request, kind: str, source) -> forms.Start:
     person_id = source.get("person")
     household_id = source.get("household")
     if person_id:
-        start.person = selectors.person_get(actor=request.actor, person_id=int(person_id))
-        start.person["items"] = _raw_items(start.person)
+        read = selectors.person_read(actor=request.actor, person_id=int(person_id))
+        start.person = read.as_dict()
+        start.person["items"] = read_models.entry_items(read.record)
         household_id = household_id or start.person["household_id"]
     if household_id and kind != "person":
         start.household = selectors.household_get(actor=request.actor, household_id=int(household_id))
@@ -215,19 +216,6 @@ def _start(request, kind: str, source) -> forms.Start:
     if kind == "household" and start.household is None:
         raise DomainError(ErrorCode.INVALID_INPUT, "対象の世帯を検索して選んでから入力してください。")
     return start
-
-
-def _raw_items(p: dict) -> dict:
-    foreign = p.get("foreign") or {}
-    return {
-        **{k: p["name"][k] for k in ("family_name", "given_name", "family_name_kana", "given_name_kana",
-                                     "former_surname", "former_surname_kana")},
-        "birth_date": p["birth_date"]["date"], "sex": str(p["sex"]), "domicile": p["domicile"],
-        "domicile_head": p["domicile_head"],
-        **{k: foreign.get(k, "") for k in ("nationality", "alias_name", "alias_name_kana", "residence_status",
-                                           "period_of_stay", "residence_card_number")},
-        "stay_expires_on": (foreign.get("stay_expires_on") or {}).get("date", ""),
-    }
 
 
 def _resolve_numbers(request, value):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import F, Min, Q
 
@@ -16,108 +17,24 @@ from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
 from juki.core import clock, mynumber
 from juki.core.errors import NotFoundError
-from juki.core.wareki import display_date
 from juki.protection import enforcement as protection
 
-from . import reasons, relationships, visibility
-from .models import Change, Household, Person, PersonVersion, ResidentKind, Sex, Status, Town
-from .services.people import address_text
+from . import read_models, reasons, relationships
+from .models import Change, Household, Person, PersonVersion, Status
+from .read_models import dated as _date
 
 
 # --- presentation of a version ------------------------------------------------------------------
 
 
-def _date(value: dt.date | None, *, western: bool = False) -> dict | None:
-    if value is None:
-        return None
-    # [90]: 和暦 on screen, except a foreign resident's birth date and 満了日 (西暦).
-    return {"date": value.isoformat(), "display": display_date(value, western=western)}
-
-
-def status_label(version: PersonVersion, on: dt.date) -> str:
-    if version.status == Status.RESIDENT:
-        return "住民"
-    if version.removed_on and version.removed_on > on:
-        return "転出予定" if version.reason in (reasons.Reason.DOMESTIC_MOVE_OUT, reasons.Reason.ABROAD_MOVE_OUT) else "消除予定"
-    return "消除（除票）"
-
-
 def version_dict(version: PersonVersion, *, session: GateSession, reveal_my_number: bool = False, on: dt.date | None = None) -> dict:
-    town: Town = version.town
-    foreign = version.resident_kind == ResidentKind.FOREIGN
-    out = {
-        "person_id": version.person_id,
-        "atena_number": version.person.atena_number,
-        "version": version.seq,
-        "change_id": version.change_id,
-        "reason": version.reason,
-        "reason_label": reasons.label(version.reason),
-        "event_date": _date(version.event_date),
-        "status": version.status,
-        "status_label": status_label(version, on or clock.today()),
-        "resident_kind": version.resident_kind,
-        "removal_reason": version.removal_reason,
-        "removed_on": _date(version.removed_on),
-        "name": {
-            "family_name": version.family_name,
-            "given_name": version.given_name,
-            "family_name_kana": version.family_name_kana,
-            "given_name_kana": version.given_name_kana,
-            "kana_confirmed": version.kana_confirmed,
-            "former_surname": version.former_surname,
-            "former_surname_kana": version.former_surname_kana,
-        },
-        "birth_date": _date(version.birth_date, western=foreign),
-        "sex": version.sex,
-        "sex_label": Sex(version.sex).label,
-        "household_id": version.household_id,
-        "household_number": version.household.number,
-        "relationship": version.relationship,
-        "domicile": version.domicile,
-        "domicile_head": version.domicile_head,
-        "address": {
-            "town_code": town.code,
-            "ward": town.ward.name,
-            "town": town.name,
-            "banchi": version.banchi,
-            "katagaki": version.katagaki,
-            "postal_code": town.postal_code,
-            "display": address_text(town, version.banchi, version.katagaki, prefecture=False),
-        },
-        "became_resident_on": _date(version.became_resident_on),
-        "address_set_on": _date(version.address_set_on),
-        "notified_on": _date(version.notified_on),
-        "previous_address": version.previous_address,
-        "move_out": {
-            "planned_address": version.move_out_address,
-            "planned_on": _date(version.move_out_planned_on),
-            "confirmed_address": version.move_out_confirmed_address,
-            "confirmed_on": _date(version.move_out_confirmed_on),
-            "notice_on": _date(version.move_in_notice_on),
-        },
-        "resident_code": version.resident_code,
-        "has_my_number": bool(version.my_number_digest),
-    }
+    """The person as screens and the API show it, made from its typed record (`read_models`)."""
+    my_number = None
     if reveal_my_number and version.my_number_cipher:
         session.reveal_my_number()
-        out["my_number"] = mynumber.unseal(version.my_number_key_id, version.my_number_cipher)
-    if foreign:
-        out["foreign"] = {
-            "nationality": version.nationality,
-            "kanji_name": version.kanji_name,
-            "alias_name": version.alias_name,
-            "alias_name_kana": version.alias_name_kana,
-            "article_30_45_category": version.article_30_45_category,
-            "residence_status": version.residence_status,
-            "period_of_stay": version.period_of_stay,
-            "stay_expires_on": _date(version.stay_expires_on, western=True),
-            "residence_card_number": version.residence_card_number,
-            "became_foreign_resident_on": _date(version.became_foreign_resident_on),
-        }
-    out = visibility.apply(out, session)
-    # Where a protected person lives is not shown in anyone's record (ADR 0013).
-    return protection.conceal_place(session, out, household_id=version.household_id, town_id=version.town_id,
-                                    banchi=version.banchi, katagaki=version.katagaki)
+        my_number = mynumber.unseal(version.my_number_key_id, version.my_number_cipher)
+    return read_models.display(read_models.record_of(version, session=session, on=on or clock.today()),
+                               my_number=my_number)
 
 
 _VERSION_RELATED = ("person", "household", "town__ward__municipality")
@@ -173,7 +90,30 @@ def member_sort_key(v: PersonVersion) -> tuple:
 # --- selectors ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PersonRead:
+    """One person read through the gate: the typed record and what the screens show beside it."""
+
+    record: read_models.PersonRecord
+    protection: dict  # the 支援措置・抑止 notice of the read
+    latest_version: int  # the person's newest 履歴番号 (the record may be as of an earlier date)
+    household_version: int
+    my_number: str | None = None  # only when revealed, with the right
+
+    def as_dict(self) -> dict:
+        out = read_models.display(self.record, my_number=self.my_number)
+        out["protection"] = self.protection
+        out["latest_version"] = self.latest_version
+        out["household_version"] = self.household_version
+        return out
+
+
 def person_get(*, actor: Actor, person_id: int, as_of: dt.date | None = None, reveal_my_number: bool = False) -> dict:
+    return person_read(actor=actor, person_id=person_id, as_of=as_of, reveal_my_number=reveal_my_number).as_dict()
+
+
+def person_read(*, actor: Actor, person_id: int, as_of: dt.date | None = None,
+                reveal_my_number: bool = False) -> PersonRead:
     with gate.open(actor, function="person.view", perm=Perm.PERSON_VIEW,
                    criteria={"person_id": person_id, "as_of": as_of.isoformat() if as_of else None,
                              "reveal_my_number": reveal_my_number}) as session:
@@ -197,11 +137,13 @@ def person_get(*, actor: Actor, person_id: int, as_of: dt.date | None = None, re
             if version is None:
                 raise NotFoundError("指定された日には、この方は記録されていません。")
         notice = protection.guard_read(session, [person.id])  # 支援措置・照会抑止 [440][410]
-        out = version_dict(version, session=session, reveal_my_number=reveal_my_number, on=as_of)
-        out["protection"] = notice
-        out["latest_version"] = person.latest_seq
-        out["household_version"] = version.household.lock_version
-        return out
+        my_number = None
+        if reveal_my_number and version.my_number_cipher:
+            session.reveal_my_number()
+            my_number = mynumber.unseal(version.my_number_key_id, version.my_number_cipher)
+        record = read_models.record_of(version, session=session, on=as_of or clock.today())
+        return PersonRead(record=record, protection=notice, latest_version=person.latest_seq,
+                          household_version=version.household.lock_version, my_number=my_number)
 
 
 def person_history(*, actor: Actor, person_id: int) -> list[dict]:

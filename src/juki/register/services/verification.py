@@ -19,10 +19,12 @@ from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core import mynumber
 from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
+from juki.core.wareki import display_date
 from juki.protection import enforcement as protection
 
-from .. import selectors
-from ..models import Household, PendingChange, PendingEvent, Person, Status
+from .. import read_models, selectors
+from ..read_models import IDENTITY_FIELDS
+from ..models import Household, PendingChange, PendingEvent, Person, Sex, Status
 from ..operations import OPERATIONS
 from ..reasons import OPERATION_LABELS, Operation
 from . import entry
@@ -50,14 +52,6 @@ COMPARED = [
 ]
 
 
-# 本人確認情報 (FILE-2): a correction of these outside a normal 異動 needs the approval of the
-# 本人確認情報管理責任者 (C14), whatever the two-person setting says.
-IDENTITY_FIELDS = frozenset({
-    "family_name", "given_name", "family_name_kana", "given_name_kana", "birth_date", "sex",
-    "town_code", "banchi", "katagaki", "resident_code",
-    # A foreign resident's 通称 is part of the 氏名 in their 本人確認情報 (令第30条の26).
-    "alias_name", "alias_name_kana",
-})
 # The same items as columns of a version (the address by its town's id; the 個人番号 by its digest).
 _IDENTITY_COLUMNS = tuple(sorted((IDENTITY_FIELDS - {"town_code"}) | {"town_id", "my_number_digest"}))
 _CORRECTIONS = {Operation.EX_OFFICIO_CORRECTION, Operation.ERRATUM_CORRECTION, Operation.MINOR_CORRECTION}
@@ -138,53 +132,52 @@ class _Rollback(Exception):
     pass
 
 
-def _flat(person: dict | None) -> dict[str, str]:
-    """The compared items of a person (selectors.version_dict) as display strings."""
-    if person is None:
+def _flat(record: read_models.PersonRecord | None) -> dict[str, str]:
+    """The compared items of a person's record as display strings (None: hidden from this user)."""
+    if record is None:
         return {}
-    name = person["name"]
-    foreign = person.get("foreign") or {}
+    name, foreign, move_out, address = record.name, record.foreign, record.move_out, record.address
 
-    def d(value):
-        return (value or {}).get("display", "") if isinstance(value, dict) else (value or "")
+    def d(value, *, western: bool = False) -> str:
+        return display_date(value, western=western) if value else ""
 
     return {
-        "resident_kind": "外国人住民" if person.get("resident_kind") == "F" else "日本人住民",
-        "name": f"{name['family_name']}　{name['given_name']}".strip(),
-        "kana": f"{name['family_name_kana']}　{name['given_name_kana']}".strip(),
-        "birth_date": d(person["birth_date"]),
-        "sex": person["sex_label"],
-        "relationship": person["relationship"],
-        "household_number": person["household_number"],
-        "address": person["address"]["display"],
-        "former_surname": name.get("former_surname", ""),
-        "former_surname_kana": name.get("former_surname_kana", ""),
-        "became_resident_on": d(person.get("became_resident_on")),
-        "address_set_on": d(person.get("address_set_on")),
-        "notified_on": d(person.get("notified_on")),
-        "previous_address": person.get("previous_address", ""),
-        "domicile": person["domicile"],
-        "domicile_head": person["domicile_head"],
-        "status_label": person["status_label"],
-        "removed_on": d(person.get("removed_on")),
-        "resident_code": person["resident_code"],
+        "resident_kind": "外国人住民" if record.is_foreign else "日本人住民",
+        "name": name.full,
+        "kana": name.full_kana,
+        "birth_date": d(record.birth_date, western=record.is_foreign),
+        "sex": Sex(record.sex).label,
+        "relationship": record.relationship,
+        "household_number": record.household_number,
+        "address": address.display if address else None,
+        "former_surname": name.former_surname,
+        "former_surname_kana": name.former_surname_kana,
+        "became_resident_on": d(record.became_resident_on),
+        "address_set_on": d(record.address_set_on),
+        "notified_on": d(record.notified_on),
+        "previous_address": record.previous_address,
+        "domicile": record.domicile,
+        "domicile_head": record.domicile_head,
+        "status_label": record.status_label,
+        "removed_on": d(record.removed_on),
+        "resident_code": record.resident_code,
         # Never the number itself on a comparison screen: only whether one is recorded.
-        "my_number": "記載あり" if person["has_my_number"] else "",
-        **{k: foreign.get(k, "") for k in ("nationality", "kanji_name", "alias_name", "alias_name_kana",
-                                           "article_30_45_category", "residence_status", "period_of_stay",
-                                           "residence_card_number")},
-        "stay_expires_on": d(foreign.get("stay_expires_on")),
-        "move_out_address": person["move_out"]["planned_address"],
-        "move_out_planned_on": d(person["move_out"].get("planned_on")),
-        "move_out_confirmed_address": person["move_out"].get("confirmed_address", ""),
-        "move_out_confirmed_on": d(person["move_out"].get("confirmed_on")),
-        "move_in_notice_on": d(person["move_out"].get("notice_on")),
+        "my_number": "記載あり" if record.has_my_number else "",
+        **{k: (getattr(foreign, k) if foreign else "") for k in (
+            "nationality", "kanji_name", "alias_name", "alias_name_kana", "article_30_45_category",
+            "residence_status", "period_of_stay", "residence_card_number")},
+        "stay_expires_on": d(foreign.stay_expires_on, western=True) if foreign else "",
+        "move_out_address": move_out.planned_address,
+        "move_out_planned_on": d(move_out.planned_on),
+        "move_out_confirmed_address": move_out.confirmed_address,
+        "move_out_confirmed_on": d(move_out.confirmed_on),
+        "move_in_notice_on": d(move_out.notice_on),
     }
 
 
-def _person_now(actor: Actor, person_id: int) -> dict | None:
+def _person_now(actor: Actor, person_id: int) -> read_models.PersonRecord | None:
     try:
-        return selectors.person_get(actor=actor, person_id=person_id)
+        return selectors.person_read(actor=actor, person_id=person_id).record
     except NotFoundError:
         return None
 
