@@ -1,0 +1,42 @@
+"""The registry of destinations (連携先): the city's approved list (C16, ADR 0019)."""
+import datetime as dt
+
+from juki.accounts import destinations
+from juki.accounts.destinations import CHANGES, DESTINATIONS, ENVELOPE, ITEMS, RESTRICTIONS, Frequency, Kind
+from juki.accounts.permissions import Perm
+
+
+def test_the_registry_holds_the_pias_16_transfers_the_one_provision_and_the_systems():
+    by_kind = {k: [d for d in DESTINATIONS if d.kind == k] for k in Kind}
+    assert len(by_kind[Kind.TRANSFER]) == 16  # 移転先1–16
+    assert [d.section for d in by_kind[Kind.PROVISION]] == ["教育委員会　学務部　学事課"]
+    # 市町村CS, 団体内統合宛名, 中間サーバー, and コンビニ交付 for the 抑止連携 ([410])
+    assert {d.code for d in by_kind[Kind.SYSTEM]} == {"jukinet", "atena", "intermediary", "conveni"}
+    assert [d.section for d in by_kind[Kind.TRANSFER]].count("保健福祉局　保健医療部　保険年金課") == 3
+    assert [d.section for d in by_kind[Kind.TRANSFER]].count("子ども家庭局　子ども家庭部　子育て支援課") == 4
+    assert {d.frequency for d in by_kind[Kind.TRANSFER]} == set(Frequency)
+
+
+def test_every_destination_has_its_basis_approval_streams_and_items():
+    codes = [d.code for d in DESTINATIONS]
+    assert len(codes) == len(set(codes)) and all(c.isascii() and 0 < len(c) <= 40 for c in codes)
+    for d in DESTINATIONS:
+        assert d.name and d.section and d.purpose and d.legal_basis.strip(), d.code
+        assert isinstance(d.approved_on, dt.date) and d.approved_on <= dt.date(2026, 12, 1), d.code
+        assert d.streams and d.streams <= {CHANGES, RESTRICTIONS}, d.code
+        assert set(d.items) == set(d.streams), d.code  # items are listed for exactly the streams it reads
+        for stream, items in d.items.items():
+            assert items <= set(ITEMS[stream]), (d.code, items - set(ITEMS[stream]))
+            assert not items & ENVELOPE[stream]
+        assert d.rights == {Perm.OUTBOX_CONSUME} and d.account == d.code
+        assert destinations.destination_get(d.code) is d
+    assert destinations.destination_get("nobody") is None
+
+
+def test_the_business_systems_get_no_identifier_changes():
+    """庁内連携 cannot send all data (C16): the 16 移転 and the 教育委員会 learn of the change and the
+    household, not whether the 住民票コード or 個人番号 changed."""
+    for d in DESTINATIONS:
+        if d.kind != Kind.SYSTEM:
+            assert not {"my_number_changed", "resident_code_changed"} & d.allowed(CHANGES), d.code
+            assert d.streams == {CHANGES}
