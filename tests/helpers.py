@@ -6,8 +6,14 @@ import subprocess
 
 import pytest
 
+from juki.accounts.permissions import ALL_PERMS
+from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.core.errors import DomainError
+
+# The tests' stand-in for whoever sets a scene up: every right, listed. Only the tests have such an
+# actor; every system actor of juki holds a listed set of its own (ADR 0019).
+TEST_ACTOR = Actor(system="test", rights=ALL_PERMS)
 
 
 def last_log(function: str | None = None, **filters) -> AccessLog | None:

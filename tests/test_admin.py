@@ -12,6 +12,7 @@ from juki.audit.models import AccessLog
 from juki.register.models import Town, Ward
 from juki.rights.backends import ADMIN_MODELS
 from tests.conftest import counter_client, otp_for
+from tests.helpers import TEST_ACTOR
 
 
 def _staff(role, name):
@@ -195,7 +196,6 @@ def test_ward_and_terminal_edits_are_logged_too(towns, terminal):
 
 def test_a_staff_edit_never_logs_the_password_hash(db):
     from juki.audit import master
-    from juki.audit.gate import Actor
 
     user = _staff("clerk", "clerk10")
     stored = Staff.objects.get(pk=user.pk)
@@ -204,7 +204,7 @@ def test_a_staff_edit_never_logs_the_password_hash(db):
     user.full_name = "窓口　花子"
     user.set_password(generate_password())
     user.save()
-    entry = master.record_change(Actor.batch("test"), user, before, stored)
+    entry = master.record_change(TEST_ACTOR, user, before, stored)
     assert "full_name" in entry.criteria["changed"] and "password" not in entry.criteria["changed"]
     assert entry.criteria["secret_changed"] == ["password"]
     assert stored.password not in str(entry.criteria) and user.password not in str(entry.criteria)

@@ -18,6 +18,7 @@ from juki.register import selectors
 from tests.conftest import api_for, counter_client, otp_for
 
 from .helpers import TOKEN, events, person_with_my_number, post_login
+from tests.helpers import TEST_ACTOR
 
 NOT_ENROLLED = "二要素認証の登録がありません。システム管理者に連絡してください。"
 NEEDS_2FA = "個人番号の表示には、ワンタイムパスワードによる二要素認証でのログインが必要です。"
@@ -77,7 +78,7 @@ def test_reveal_needs_the_second_factor_in_the_service(world, supervisor, termin
                                  reveal_my_number=True)
     assert shown["my_number"] == number
     # A batch job has no login and so no second factor to ask for.
-    assert selectors.person_get(actor=Actor.batch("test"), person_id=pid, reveal_my_number=True)["my_number"] == number
+    assert selectors.person_get(actor=TEST_ACTOR, person_id=pid, reveal_my_number=True)["my_number"] == number
 
 
 def test_reveal_at_the_counter_after_the_totp_login(world, supervisor, terminal):

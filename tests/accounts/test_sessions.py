@@ -9,11 +9,11 @@ from rest_framework.test import APIClient
 
 from juki.accounts import login
 from juki.accounts.models import CounterSession, Staff, Terminal
-from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from tests.conftest import counter_client, otp_for
 
 from .helpers import TOKEN, post_login
+from tests.helpers import TEST_ACTOR
 
 REPLACED = "別の端末または画面でログインしたため、この画面はログアウトしました。"
 
@@ -66,7 +66,7 @@ def test_every_auth_event_is_logged_in_the_auth_category(clerk, supervisor, term
     post_login(Client(), "nobody", "wrong-password-1", terminal)          # auth.login_failure
     post_login(Client(), supervisor, "wrong-password-1", terminal)
     post_login(Client(), supervisor, "wrong-password-1", terminal)        # auth.locked_out
-    login.staff_unlock(actor=Actor.batch("test"), username=supervisor.username)  # auth.unlock_staff
+    login.staff_unlock(actor=TEST_ACTOR, username=supervisor.username)  # auth.unlock_staff
     otp_for(supervisor)
     c2 = Client()
     post_login(c2, supervisor, supervisor.plain_password, terminal)

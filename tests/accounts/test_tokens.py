@@ -15,6 +15,7 @@ from juki.rights.common import today
 from juki.rights.models import Grant
 
 from .helpers import TOKEN, events, post_login
+from tests.helpers import TEST_ACTOR
 
 WARDS = "/api/v1/master/wards"
 
@@ -204,7 +205,7 @@ def test_deactivation_ends_the_tokens(clerk, terminal):
 
 def test_retirement_ends_the_tokens(clerk, terminal):
     key = issue(clerk, terminal)
-    rights.staff_retire(actor=Actor.batch("test"), user=clerk, on=today())
+    rights.staff_retire(actor=TEST_ACTOR, user=clerk, on=today())
     assert_refused(key, terminal)
     revoked(clerk, "retirement")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from juki.accounts.permissions import Perm
 from juki.audit import gate
-from juki.audit.gate import Actor
 from juki.register.models import Change, PersonVersion
 from tests.register.helpers import count_versions
 
 from ..conftest import days_ago
 from .test_api import UOMACHI, _direct_changes, _is_problem, _refs, fam  # noqa: F401 - fixtures
+from tests.helpers import TEST_ACTOR
 
 
 def _move(api, refs, **over):
@@ -21,7 +21,7 @@ def _move(api, refs, **over):
 def test_the_notifier_is_recorded_with_the_change_and_the_banchi_in_one_width(api, fam):
     r = _move(api, _refs(api, fam), notifier_name="青木　花子", notifier_relationship="世帯員")
     assert r.status_code == 201, r.content
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.PERSON_VIEW):
         change = Change.objects.get(pk=r.json()["change_id"])
         assert (change.notifier_name, change.notifier_relationship) == ("青木　花子", "世帯員")
         assert set(PersonVersion.objects.filter(change=change).values_list("banchi", flat=True)) == {"2番3号"}

@@ -78,7 +78,7 @@ def test_night_and_holiday_access_boundaries_in_japan_time(auditor, actor):
     holiday = log_at(jst(2026, 11, 3, 12), actor, "person.view")  # 文化の日 (Tuesday)
     before_night = log_at(jst(2026, 11, 4, 21, 59, 59), actor, "person.search")
     night_start = log_at(jst(2026, 11, 4, 22, 0, 0), actor, "person.search")
-    batch = log_at(jst(2026, 11, 4, 23), Actor.batch("nightly"), "batch.nightly")  # jobs run at night by design
+    batch = log_at(jst(2026, 11, 4, 23), Actor.system_actor("seals-sweep"), "batch.nightly")  # jobs run at night by design
     night_end = log_at(jst(2026, 11, 5, 5, 59, 59), actor, "person.view")  # 11/4 20:59 UTC
     morning = log_at(jst(2026, 11, 5, 6, 0, 0), actor, "person.view")
     saturday = log_at(jst(2026, 11, 7, 12), actor, "auth.login")

@@ -20,6 +20,7 @@ from juki.register import selectors
 
 from ..conftest import move_in_family
 from ..register.helpers import ids
+from tests.helpers import TEST_ACTOR
 
 LOG, SUBJECT, CHECKPOINT = "audit_accesslog", "audit_accesslogsubject", "audit_checkpoint"
 
@@ -400,7 +401,7 @@ def _at(moment, monkeypatch, fn):
 
 
 def test_purge_removes_an_old_prefix_but_keeps_provision_rows_for_seven_years(db, settings, monkeypatch):
-    actor = Actor.batch("test")  # no fixture rows written today ahead of the old ones
+    actor = TEST_ACTOR  # no fixture rows written today ahead of the old ones
     settings.JUKI_AUDIT_RETENTION_YEARS = 1
     now = timezone.now()
 
@@ -442,7 +443,7 @@ def test_purge_removes_an_old_prefix_but_keeps_provision_rows_for_seven_years(db
 
 
 def test_purge_of_everything_old_still_verifies(db, settings, monkeypatch):
-    actor = Actor.batch("test")
+    actor = TEST_ACTOR
     settings.JUKI_AUDIT_RETENTION_YEARS = 7
     _at(timezone.now() - dt.timedelta(days=366 * 8), monkeypatch, lambda: _events(actor, 3))
     checkpoints.purge(execute=True)
@@ -459,7 +460,7 @@ def test_purge_refuses_a_provision_retention_under_seven_years(actor, settings):
 
 
 def test_purge_refuses_a_broken_chain(db, settings, monkeypatch):
-    actor = Actor.batch("test")
+    actor = TEST_ACTOR
     settings.JUKI_AUDIT_RETENTION_YEARS = 1
     old = _at(timezone.now() - dt.timedelta(days=800), monkeypatch, lambda: _events(actor, 3))
     with attacker(LOG) as cur:

@@ -23,6 +23,7 @@ from juki.register.services.people import Address
 
 from ..conftest import ROOT, api_for, days_ago
 from ..register.helpers import ref
+from tests.helpers import TEST_ACTOR
 
 MY_NUMBER = "123456789018"
 UOMACHI = "40106002000"
@@ -193,7 +194,7 @@ def client_for(user, terminal) -> Client:
 def test_auditor_reaches_the_person_by_atena_number_and_downloads_the_pdf(story, auditor, office):
     c = client_for(auditor, office)
     assert "宛名番号" in c.get("/disclosure/").content.decode()
-    with_atena = selectors.person_get(actor=Actor.batch("test"), person_id=story["head"])["atena_number"]
+    with_atena = selectors.person_get(actor=TEST_ACTOR, person_id=story["head"])["atena_number"]
     r = c.post("/disclosure/", {"atena_number": with_atena})
     assert r.status_code == 302 and r["Location"] == f"/disclosure/persons/{story['head']}/"
     assert with_atena not in r["Location"]
@@ -384,7 +385,7 @@ def test_support_entries_are_withheld_only_from_a_persons_offender(story, suppor
     from juki.protection import services as protection
 
     wife = story["wife"]
-    atena = selectors.person_get(actor=Actor.batch("test"), person_id=wife)["atena_number"]
+    atena = selectors.person_get(actor=TEST_ACTOR, person_id=wife)["atena_number"]
     protection.person_by_atena(actor=support, atena_number=atena)
     data = disclosure.disclosure_data(auditor_actor, wife)
     assert data["withheld"] == [] and any(a["purpose"] == "支援措置の事務" for a in data["accesses"])

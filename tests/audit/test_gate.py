@@ -98,16 +98,17 @@ def test_a_refused_read_of_a_person_is_recorded_against_that_person(family, audi
     assert list(AccessLogSubject.objects.filter(log=row).values_list("person_id", flat=True)) == [pid]
 
 
-def test_only_a_shell_job_is_a_batch_a_device_is_not(clerk, terminal, db):
-    """A kiosk, like a batch job, has no user; it must never be taken for one (every right, no review)."""
+def test_a_device_and_a_system_job_hold_only_their_listed_rights(clerk, terminal, db):
+    """A kiosk, like a system job, has no user: each holds its listed rights and nothing else (ADR 0011, 0019)."""
     from juki.core.errors import DomainError
     from juki.register.services.verification import change_commit
 
     device = Actor.device("kiosk:T", frozenset({"person.view"}))
-    assert Actor.batch("sweep").is_batch and not device.is_batch and not Actor(user=clerk, terminal=terminal).is_batch
-    assert Actor.batch("sweep").can("change.move_in") and device.can("person.view")
+    sweep = Actor.system_actor("seals-sweep")
+    assert sweep.can("seal.manage") and not sweep.can("change.move_in") and not sweep.can("person.view")
+    assert device.can("person.view")
     assert not device.can("change.move_in") and not device.can("person.change")
-    # The API's direct commit: a device is refused (logged), not waved through like a batch job.
+    # The API's direct commit: a device is refused (logged): it holds no change right.
     with pytest.raises(DomainError) as refused:
         change_commit(actor=device, operation="death", kwargs={})
     assert refused.value.code == "permission_denied"

@@ -13,6 +13,7 @@ from juki.cards.models import Card, CardState
 from tests.conftest import move_in_family
 
 from .counter_helpers import login, ready, search
+from tests.helpers import TEST_ACTOR
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def residents(world):
 
 
 def cards() -> list[Card]:
-    with gate.open(Actor.batch("test"), function="test.card", perm="card.manage"):
+    with gate.open(TEST_ACTOR, function="test.card", perm="card.manage"):
         return list(Card.objects.order_by("id"))
 
 

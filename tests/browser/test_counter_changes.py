@@ -6,11 +6,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from juki.audit.gate import Actor
 from juki.register.models import PersonVersion
 from tests.conftest import days_ago, move_in_family
 
 from .counter_helpers import login
+from tests.helpers import TEST_ACTOR
 
 TOWN_OPTION = "小倉北区城内（40106001000）"
 UOMACHI_OPTION = "小倉北区魚町一丁目（40106002000）"
@@ -35,7 +35,7 @@ def person_id_of(family_name: str, given_name: str) -> int:
     from juki.audit import gate
     from juki.accounts.permissions import Perm
 
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.PERSON_VIEW):
         return PersonVersion.objects.filter(family_name=family_name, given_name=given_name).values_list(
             "person_id", flat=True).first()
 
@@ -83,9 +83,8 @@ def test_household_life_cycle(page, live_url, clerk, world, one_step, screenshot
     head = person_id_of("北九", "太郎")
     assert head
     from juki.register import selectors
-    from juki.audit.gate import Actor
 
-    assert selectors.person_get(actor=Actor.batch("test"), person_id=head)["resident_code"] == "12345678903"
+    assert selectors.person_get(actor=TEST_ACTOR, person_id=head)["resident_code"] == "12345678903"
 
     # 転居 of the whole household to 魚町.
     open_person(page, live_url, head)

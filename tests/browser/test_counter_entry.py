@@ -9,12 +9,12 @@ from playwright.sync_api import Page, expect
 
 from juki.accounts.permissions import Perm
 from juki.audit import gate
-from juki.audit.gate import Actor
 from juki.register.models import PendingChange, PersonVersion
 from tests.conftest import move_in_family
 
 from .counter_helpers import login, ready
 from .test_counter_review import logout
+from tests.helpers import TEST_ACTOR
 
 UOMACHI = "小倉北区魚町一丁目（40106002000）"
 
@@ -114,7 +114,7 @@ def test_move_dates_on_both_screens_esc_keeps_input_returned_entry_resubmitted(p
         expect(history).to_contain_text(step)
     expect(history).to_contain_text("番地は届書では8番8号です。")
     screenshot(page, "pending-history")
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.PERSON_VIEW):
         assert PendingChange.objects.count() == 1
         written = PersonVersion.objects.filter(banchi="8番8号", katagaki="魚町ビル202")
         assert written.count() == 3

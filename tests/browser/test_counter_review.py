@@ -7,11 +7,11 @@ from playwright.sync_api import Page, expect
 
 from juki.audit import gate
 from juki.accounts.permissions import Perm
-from juki.audit.gate import Actor
 from juki.register.models import Change, PendingChange, PersonVersion
 from tests.conftest import move_in_family
 
 from .counter_helpers import login, ready
+from tests.helpers import TEST_ACTOR
 
 
 def logout(page: Page) -> None:
@@ -20,7 +20,7 @@ def logout(page: Page) -> None:
 
 
 def pending_states():
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.PERSON_VIEW):
         return list(PendingChange.objects.order_by("id").values_list("state", flat=True))
 
 
@@ -78,7 +78,7 @@ def test_keyboard_only_move_approved_by_a_second_user(page, live_url, clerk, sup
     expect(page.locator("#pending-state")).to_have_text("審査待ち（仮登録）")
     screenshot(page, "pending-detail-own")
     # Nothing in the register yet.
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.PERSON_VIEW):
         assert not PersonVersion.objects.filter(banchi="7番7号").exists()
     logout(page)
 
@@ -131,7 +131,7 @@ def test_reviewer_rejects_with_a_comment_and_the_clerk_cannot_approve_own_entry(
     page.get_by_role("button", name=re.compile("差し戻す")).click()
     expect(page.locator("h1")).to_have_text("審査待ち一覧（仮登録）")
     assert pending_states() == ["rejected"]
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.PERSON_VIEW):
         assert not Change.objects.filter(operation="move_out").exists()
     logout(page)
 

@@ -13,7 +13,6 @@ from playwright.sync_api import Page, expect
 from juki.accounts.models import Staff
 from juki.accounts.permissions import Perm
 from juki.audit import gate
-from juki.audit.gate import Actor
 from juki.register.models import Person, PersonVersion, Status
 from juki.rights import services as rights
 from juki.rights.models import RightApplication, Section
@@ -21,6 +20,7 @@ from juki.rights.models import RightApplication, Section
 from .counter_helpers import login, ready
 from .test_counter_entry import fill_move
 from .test_rights import fill_my_number_application
+from tests.helpers import TEST_ACTOR
 
 
 def _demo_staff() -> dict[str, Staff]:
@@ -46,7 +46,7 @@ def _logout(page: Page) -> None:
 def test_the_readme_tour_on_the_demo_city(page, live_url, screenshot):
     staff = _demo_staff()
     assert {"demo-clerk", "demo-supervisor", "demo-admin", "demo-manager"} <= set(staff)
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.PERSON_VIEW):
         person = Person.objects.filter(status=Status.RESIDENT, household__isnull=False).order_by("id").first()
         atena, household = person.atena_number, person.household_id
         members = Person.objects.filter(household_id=household, status=Status.RESIDENT).count()
@@ -82,7 +82,7 @@ def test_the_readme_tour_on_the_demo_city(page, live_url, screenshot):
     expect(page.locator("#done-message")).to_contain_text("転居を登録しました")
     expect(page.locator("#done-message")).to_contain_text("入力: 窓口 花子")  # names, not ids
     screenshot(page, "tour-move-approved")
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.PERSON_VIEW):
         assert PersonVersion.objects.filter(banchi="9番9号", person__household_id=household).count() == members
     _logout(page)
 

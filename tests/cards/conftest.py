@@ -10,6 +10,7 @@ from juki.audit.gate import Actor
 from juki.cards import services
 from juki.seals.models import RegistrationMethod, SealRegistration, SealState
 from tests.conftest import move_in_family
+from tests.helpers import TEST_ACTOR
 
 # A PIN none of the fixture persons' birth dates rules out, and a second one.
 PIN = "2580"
@@ -36,7 +37,7 @@ def card(actor, fam):
 
 def register_seal(person_id: int, *, state: str = SealState.REGISTERED, number: str = "S0000001") -> SealRegistration:
     """A seal registration written directly (the seals app's own tests cover its services)."""
-    with gate.open(Actor.batch("test"), function="test.seal", perm=Perm.SEAL_MANAGE):
+    with gate.open(TEST_ACTOR, function="test.seal", perm=Perm.SEAL_MANAGE):
         return SealRegistration.objects.create(
             number=number, person_id=person_id, state=state, method=RegistrationMethod.IDENTITY_DOCUMENT,
             image=b"png", image_sha256="0" * 64, applied_on=timezone.localdate(),
@@ -46,7 +47,7 @@ def register_seal(person_id: int, *, state: str = SealState.REGISTERED, number: 
 def card_row(card_id: int):
     from juki.cards.models import Card
 
-    with gate.open(Actor.batch("test"), function="test.card", perm=Perm.CARD_MANAGE):
+    with gate.open(TEST_ACTOR, function="test.card", perm=Perm.CARD_MANAGE):
         return Card.objects.get(pk=card_id)
 
 

@@ -11,6 +11,7 @@ from tests.conftest import days_ago
 from tests.register.helpers import ref
 
 from .conftest import card_row
+from tests.helpers import TEST_ACTOR
 
 
 def test_cards_sweep_command(capsys, world, actor, fam, card):
@@ -67,5 +68,5 @@ def card_row_id(number: str) -> int:
     from juki.audit.gate import Actor
     from juki.cards.models import Card
 
-    with gate.open(Actor.batch("test"), function="test.card", perm="card.manage"):
+    with gate.open(TEST_ACTOR, function="test.card", perm="card.manage"):
         return Card.objects.get(number=number).pk

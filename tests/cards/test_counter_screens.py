@@ -12,6 +12,7 @@ from tests.conftest import counter_client, days_ago
 from tests.register.helpers import ref
 
 from .conftest import PIN, PIN2, card_row
+from tests.helpers import TEST_ACTOR
 
 
 @pytest.fixture
@@ -44,9 +45,7 @@ def test_issue_at_the_counter(screen, fam):
 
 
 def services_actor():
-    from juki.audit.gate import Actor
-
-    return Actor.batch("test")
+    return TEST_ACTOR
 
 
 def test_pins_typed_twice_must_match_and_are_not_shown_back(screen, fam):

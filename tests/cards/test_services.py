@@ -19,10 +19,11 @@ from tests.helpers import refused
 from tests.register.helpers import person, ref
 
 from .conftest import PIN, PIN2, card_row, register_seal
+from tests.helpers import TEST_ACTOR
 
 
 def events_of(card_id: int) -> list[str]:
-    with gate.open(Actor.batch("test"), function="test.card", perm=Perm.CARD_MANAGE):
+    with gate.open(TEST_ACTOR, function="test.card", perm=Perm.CARD_MANAGE):
         return list(CardEvent.objects.filter(card_id=card_id).order_by("id").values_list("kind", flat=True))
 
 
@@ -82,7 +83,7 @@ def test_issue_stores_only_a_hash_and_logs_without_the_pin(actor, fam, card):
     assert log.outcome == "ok" and log.category == "operation" and log.person_count == 1
     assert log.criteria == {"person_id": fam["head"], "card_id": card["card_id"], "seal_linked": False}
     assert events_of(card["card_id"]) == ["issued"]
-    with gate.open(Actor.batch("test"), function="test.card", perm=Perm.CARD_MANAGE):
+    with gate.open(TEST_ACTOR, function="test.card", perm=Perm.CARD_MANAGE):
         assert CardEvent.objects.get(card_id=card["card_id"]).document == "運転免許証"
 
 
@@ -90,14 +91,14 @@ def test_one_live_card_per_person(actor, fam, card):
     exc = refused(ErrorCode.CARD_STATE, services.card_issue, actor=actor, person_id=fam["head"], pin=PIN2)
     assert "再交付" in exc.message
     assert rows("card.issue")[-1].outcome == "card_state"
-    with gate.open(Actor.batch("test"), function="test.card", perm=Perm.CARD_MANAGE):
+    with gate.open(TEST_ACTOR, function="test.card", perm=Perm.CARD_MANAGE):
         assert Card.objects.filter(person_id=fam["head"]).count() == 1
 
 
 def test_issue_refuses_a_bad_pin_and_writes_nothing(actor, fam):
     refused(ErrorCode.INVALID_INPUT, services.card_issue, actor=actor, person_id=fam["head"], pin="1111")
     refused(ErrorCode.INVALID_INPUT, services.card_issue, actor=actor, person_id=fam["head"], pin="0401")  # 1985-04-01
-    with gate.open(Actor.batch("test"), function="test.card", perm=Perm.CARD_MANAGE):
+    with gate.open(TEST_ACTOR, function="test.card", perm=Perm.CARD_MANAGE):
         assert not Card.objects.exists() and not CardEvent.objects.exists()
     assert [r.outcome for r in rows("card.issue")] == ["invalid_input", "invalid_input"]
     assert all("1111" not in str(r.criteria) for r in rows("card.issue"))
@@ -210,7 +211,7 @@ def test_authenticate_gives_the_registered_seal_only(actor, kiosk, fam):
     card = services.card_issue(actor=actor, person_id=fam["head"], pin=PIN)
     assert card["seal_registration_id"] == pending.pk
     assert services.card_authenticate(actor=kiosk, number=card["number"], pin=PIN).seal_registration_id is None
-    with gate.open(Actor.batch("test"), function="test.seal", perm=Perm.SEAL_MANAGE):
+    with gate.open(TEST_ACTOR, function="test.seal", perm=Perm.SEAL_MANAGE):
         pending.state = SealState.REGISTERED
         pending.save(update_fields=["state"])
     assert services.card_authenticate(actor=kiosk, number=card["number"], pin=PIN).seal_registration_id == pending.pk
@@ -306,7 +307,7 @@ def test_unlock_sets_a_new_pin_after_the_identity_check(actor, kiosk, card):
     refused(ErrorCode.CARD_PIN_WRONG, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN)
     assert services.card_authenticate(actor=kiosk, number=card["number"], pin="3791").card_id == card["card_id"]
     assert events_of(card["card_id"]) == ["issued", "locked", "unlocked"]
-    with gate.open(Actor.batch("test"), function="test.card", perm=Perm.CARD_MANAGE):
+    with gate.open(TEST_ACTOR, function="test.card", perm=Perm.CARD_MANAGE):
         assert CardEvent.objects.filter(card_id=card["card_id"]).last().document == "マイナンバーカード"
     ok = [r for r in rows("card.unlock") if r.outcome == "ok"]
     assert len(ok) == 1 and ok[0].criteria == {"card_id": card["card_id"], "was_locked": True}
@@ -393,7 +394,7 @@ def test_reissue_refuses_bad_input_and_changes_nothing(actor, card):
             document="旅券", reason="lost")
     refused(ErrorCode.NOT_FOUND, services.card_reissue, actor=actor, card_id=999, pin=PIN2, document="旅券",
             reason="lost")
-    with gate.open(Actor.batch("test"), function="test.card", perm=Perm.CARD_MANAGE):
+    with gate.open(TEST_ACTOR, function="test.card", perm=Perm.CARD_MANAGE):
         assert list(Card.objects.values_list("state", flat=True)) == ["active"]
         assert CardEvent.objects.count() == 1
 
@@ -439,7 +440,7 @@ def test_the_removing_change_abolishes_the_card_in_its_own_transaction(world, ac
     assert card_row(child["card_id"]).state == CardState.ACTIVE
     logged = rows("card.ex_officio_abolish")
     assert sorted(r.criteria["card_id"] for r in logged) == sorted([card["card_id"], wife["card_id"]])
-    assert services.card_sweep_removed(actor=Actor.batch("cards-sweep"))["abolished"] == 0
+    assert services.card_sweep_removed(actor=Actor.system_actor("cards-sweep"))["abolished"] == 0
 
 
 def test_a_failing_card_hook_rolls_the_register_change_back(world, actor, fam, card, monkeypatch):
@@ -464,7 +465,7 @@ def test_sweep_abolishes_cards_of_removed_persons(world, actor, fam, card):
         _remove_head_and_wife(world, fam)
     finally:
         change_written.connect(services.on_change_written, dispatch_uid="cards.ex_officio")
-    out = services.card_sweep_removed(actor=Actor.batch("cards-sweep"))
+    out = services.card_sweep_removed(actor=Actor.system_actor("cards-sweep"))
     assert sorted(out["card_ids"]) == sorted([card["card_id"], wife["card_id"]]) and out["abolished"] == 2
     head, moved = card_row(card["card_id"]), card_row(wife["card_id"])
     assert (head.state, head.end_reason, head.ended_on) == (CardState.ABOLISHED, "death", days_ago(0))
@@ -473,7 +474,7 @@ def test_sweep_abolishes_cards_of_removed_persons(world, actor, fam, card):
     (log,) = rows("card.sweep")
     assert log.category == "batch" and log.criteria == {"abolished": 2}
     assert sorted(log.subjects.values_list("person_id", flat=True)) == sorted([fam["head"], fam["wife"]])
-    assert services.card_sweep_removed(actor=Actor.batch("cards-sweep"))["abolished"] == 0
+    assert services.card_sweep_removed(actor=Actor.system_actor("cards-sweep"))["abolished"] == 0
 
 
 def test_a_screen_for_one_person_cannot_act_on_another_persons_card(actor, fam, card):
@@ -625,7 +626,7 @@ def test_no_pin_in_any_log_row_or_history(actor, kiosk, fam):
     new = services.card_reissue(actor=actor, card_id=card["card_id"], pin=pins[0], document="旅券", reason="lost")
     numbers = {card["number"], new["number"]}
     logged = [str(row.criteria) for row in AccessLog.objects.all()]
-    with gate.open(Actor.batch("test"), function="test.card", perm=Perm.CARD_MANAGE):
+    with gate.open(TEST_ACTOR, function="test.card", perm=Perm.CARD_MANAGE):
         logged += [f"{e.document} {e.note}" for e in CardEvent.objects.all()]
     text = " ".join(logged)
     for number in numbers:  # a PIN may appear inside a card number by chance; the numbers are not logged anyway

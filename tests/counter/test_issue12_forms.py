@@ -11,6 +11,7 @@ from juki.register.services import entry
 from tests.conftest import KOKURA_JOUNAI, days_ago
 
 from .test_views import client_for
+from tests.helpers import TEST_ACTOR
 
 
 @pytest.fixture
@@ -143,7 +144,7 @@ def test_the_move_in_form_takes_what_the_move_out_certificate_carries(world, cle
     payload = re.search(r'name="payload" value="([^"]+)"', page).group(1)
     r = c.post("/counter/changes/move-in/commit/", {"payload": html.unescape(payload)})
     assert r.status_code == 302 and "/counter/changes/done/" in r["Location"]
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.PERSON_VIEW):
         v = Person.objects.select_related("current").get(current__resident_code=code).current
         assert (v.former_surname, v.former_surname_kana, v.family_name) == ("山田", "ヤマダ", "松本")
         household_id = Person.objects.get(current__resident_code=code).household_id

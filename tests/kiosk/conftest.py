@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from juki.audit.gate import Actor
 from juki.cards.services import card_issue
 from juki.kiosk import devices
 
 from ..conftest import move_in_family
+from tests.helpers import TEST_ACTOR
 
 PIN = "2580"
 
@@ -16,7 +16,7 @@ PIN = "2580"
 @pytest.fixture
 def kiosk(db):
     """KIOSK-01, registered by the CLI's batch actor: (device, secret)."""
-    made = devices.device_add(actor=Actor.batch("test"), code="KIOSK-01", name="自動交付機1号機",
+    made = devices.device_add(actor=TEST_ACTOR, code="KIOSK-01", name="自動交付機1号機",
                               location="小倉北区役所 1階ロビー")
     return made
 

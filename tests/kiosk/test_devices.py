@@ -14,6 +14,7 @@ from juki.audit.models import AccessLog
 from juki.core.errors import AccessDenied, ConflictError, DomainError, ErrorCode
 from juki.kiosk import devices
 from juki.kiosk.models import KioskDevice
+from tests.helpers import TEST_ACTOR
 
 
 def test_add_registers_the_device_and_its_terminal_and_keeps_only_a_hash(kiosk):
@@ -45,7 +46,7 @@ def test_adding_needs_kiosk_manage(db, clerk, rights_admin, terminal):
 ])
 def test_add_refuses_bad_input(db, code, name, location, field):
     with pytest.raises(DomainError) as refused:
-        devices.device_add(actor=Actor.batch("test"), code=code, name=name, location=location)
+        devices.device_add(actor=TEST_ACTOR, code=code, name=name, location=location)
     assert refused.value.code == ErrorCode.INVALID_INPUT and refused.value.field == field
     assert not KioskDevice.objects.exists() and not Terminal.objects.exists()
 
@@ -53,7 +54,7 @@ def test_add_refuses_bad_input(db, code, name, location, field):
 def test_a_code_already_used_by_a_terminal_is_refused(kiosk, terminal):
     for code in ("KIOSK-01", terminal.code):
         with pytest.raises(ConflictError):
-            devices.device_add(actor=Actor.batch("test"), code=code, name="重複", location="本庁")
+            devices.device_add(actor=TEST_ACTOR, code=code, name="重複", location="本庁")
     assert KioskDevice.objects.count() == 1
 
 
@@ -74,7 +75,7 @@ def test_check_accepts_the_secret_and_refuses_everything_else_alike(kiosk):
 
 
 def test_a_stopped_device_is_refused_until_resumed(kiosk):
-    devices.device_stop(actor=Actor.batch("test"), code="KIOSK-01")
+    devices.device_stop(actor=TEST_ACTOR, code="KIOSK-01")
     device = KioskDevice.objects.get()
     assert not device.is_active and device.stopped_at and not device.terminal.is_active
     with pytest.raises(DomainError) as refused:
@@ -82,16 +83,16 @@ def test_a_stopped_device_is_refused_until_resumed(kiosk):
     assert refused.value.code == ErrorCode.KIOSK_DEVICE
     assert AccessLog.objects.filter(function="auth.kiosk_device").last().criteria["reason"] == "stopped"
     with pytest.raises(DomainError) as err:
-        devices.device_stop(actor=Actor.batch("test"), code="KIOSK-01")  # already stopped
+        devices.device_stop(actor=TEST_ACTOR, code="KIOSK-01")  # already stopped
     assert err.value.code == ErrorCode.INVALID_INPUT
-    devices.device_resume(actor=Actor.batch("test"), code="KIOSK-01")
+    devices.device_resume(actor=TEST_ACTOR, code="KIOSK-01")
     assert devices.device_check("KIOSK-01", kiosk.secret).is_active
     assert list(AccessLog.objects.filter(function__startswith="kiosk.device_").values_list("function", flat=True)
                 .order_by("id")) == ["kiosk.device_add", "kiosk.device_stop", "kiosk.device_resume"]
 
 
 def test_a_new_secret_replaces_the_old_one(kiosk):
-    made = devices.device_new_secret(actor=Actor.batch("test"), code="KIOSK-01")
+    made = devices.device_new_secret(actor=TEST_ACTOR, code="KIOSK-01")
     assert made.secret != kiosk.secret
     assert devices.device_check("KIOSK-01", made.secret) == kiosk.device
     with pytest.raises(DomainError) as err:
@@ -151,7 +152,7 @@ def test_the_secret_typed_as_the_code_on_the_setup_screen_stays_out_of_the_log(k
 def test_bad_device_input_is_refused_field_by_field(db, field, value, message):
     values = {"code": "KIOSK-02", "name": "自動交付機2号機", "location": "八幡西区役所", field: value}
     with pytest.raises(DomainError) as bad:
-        devices.device_add(actor=Actor.batch("test"), **values)
+        devices.device_add(actor=TEST_ACTOR, **values)
     assert (bad.value.code, bad.value.field, bad.value.message) == (ErrorCode.INVALID_INPUT, field, message)
     assert not KioskDevice.objects.exists()
 

@@ -10,7 +10,6 @@ from django.test import Client
 
 from juki.accounts.permissions import Perm
 from juki.audit import gate
-from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.cards.models import Card, CardState
 from juki.certificates import cash
@@ -21,6 +20,7 @@ from juki.kiosk.models import KioskPayment
 
 from .conftest import PIN, enrolled_client
 from .helpers import choose_copy, issue, pay, pdf_text, sign_in
+from tests.helpers import TEST_ACTOR
 
 NOT_REGISTERED = "この端末は自動交付機として登録されていません。"
 
@@ -49,7 +49,7 @@ def test_setup_with_a_wrong_secret_enrols_nothing(kiosk, db):
 
 def test_a_stopped_kiosk_gets_only_the_refusal(kiosk, kc):
     assert kc.get("/kiosk/").status_code == 200
-    devices.device_stop(actor=Actor.batch("test"), code="KIOSK-01")
+    devices.device_stop(actor=TEST_ACTOR, code="KIOSK-01")
     r = kc.get("/kiosk/")
     assert r.status_code == 403 and NOT_REGISTERED in _text(r)
     assert AccessLog.objects.filter(function="auth.kiosk_device").last().criteria == {"code": "KIOSK-01",
@@ -82,7 +82,7 @@ def test_a_resident_gets_a_copy_of_their_own_with_card_and_pin(kc, kiosk, card, 
     assert issued.channel == "kiosk" and issued.terminal == kiosk.device.terminal and issued.operator is None
     assert issued.form == "copy" and issued.fee == 300 and issued.person_ids == [household["ids"][0]]
     assert issued.requester_kind == "self" and issued.options["domicile"] and not issued.options["my_number"]
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.CERTIFICATE_ISSUE):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.CERTIFICATE_ISSUE):
         request = CertificateRequest.objects.get(issue=issued)
         assert request.requester_person_id == household["ids"][0] and request.documents == ["市民カード（暗証番号で確認）"]
     printed = AccessLog.objects.get(function="print.certificate")
@@ -115,7 +115,7 @@ def test_a_resident_gets_a_copy_of_their_own_with_card_and_pin(kc, kiosk, card, 
     assert kc.get("/kiosk/menu/")["Location"] == "/kiosk/"
 
     # The 日計表 counts it under the kiosk's own terminal.
-    summary = cash.cash_summary(Actor.batch("test"), dt.date.today())
+    summary = cash.cash_summary(TEST_ACTOR, dt.date.today())
     row = next(t for t in summary["terminals"] if t["code"] == "KIOSK-01")
     assert row["count"] == 1 and row["amount"] == 300 and row["location"] == "小倉北区役所 1階ロビー"
 
@@ -173,7 +173,7 @@ def test_wrong_pins_count_down_and_the_third_locks_the_card(kc, card):
     r = kc.post("/kiosk/pin/", {"pin": "1359"})
     assert r["Location"] == "/kiosk/end/"
     assert "暗証番号を3回誤ったため、このカードは利用できません。窓口へお越しください。" in _text(kc.get("/kiosk/end/"))
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.CARD_MANAGE):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.CARD_MANAGE):
         assert Card.objects.get(pk=card["card_id"]).state == CardState.LOCKED
     # Locked stays locked, whatever PIN.
     sign_in(kc, card["number"], pin="2580")
@@ -254,7 +254,7 @@ def test_steps_need_the_steps_before_them(kc, path):
 
 
 def test_two_kiosks_are_told_apart(kiosk, card, household):
-    second = devices.device_add(actor=Actor.batch("test"), code="KIOSK-02", name="2号機", location="八幡西区役所")
+    second = devices.device_add(actor=TEST_ACTOR, code="KIOSK-02", name="2号機", location="八幡西区役所")
     kc2 = enrolled_client(second)
     sign_in(kc2, card["number"])
     choose_copy(kc2)
@@ -277,7 +277,7 @@ def test_a_seal_certificate_with_the_card_that_is_the_seal_registration_card(kc,
     assert issued.fee == 300 and issued.person_ids == [household["ids"][0]]
     text = pdf_text(kc.get("/kiosk/done/certificate.pdf").content)
     assert "印鑑登録証明書" in text and "青木太郎" in text and issued.number in text
-    summary = cash.cash_summary(Actor.batch("test"), dt.date.today(), "KIOSK-01")
+    summary = cash.cash_summary(TEST_ACTOR, dt.date.today(), "KIOSK-01")
     assert summary["terminals"][0]["rows"] == [{"form": "seal_cert", "label": "印鑑登録証明書", "count": 1, "free": 0,
                                                 "amount": 300}]
 

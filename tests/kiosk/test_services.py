@@ -14,6 +14,7 @@ from juki.kiosk import services
 from juki.kiosk.services import COPY, SEAL, Choice, Refused
 
 from .conftest import PIN
+from tests.helpers import TEST_ACTOR
 
 
 def test_the_machine_takes_coins_and_a_thousand_yen_note_only():
@@ -190,5 +191,5 @@ def test_the_kiosk_reads_a_card_number_and_pin_as_the_card_service_does(kiosk_ac
         services.authenticate(actor=kiosk_actor, number=card["number"], pin="12")
     assert not isinstance(slip.value, Refused) and slip.value.field == "pin" and "数字4桁" in slip.value.message
     assert slip.value.code == ErrorCode.INVALID_INPUT
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.CARD_MANAGE):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.CARD_MANAGE):
         assert Card.objects.get(pk=card["card_id"]).failed_pins == 0

@@ -17,6 +17,7 @@ from juki.register.services.search import Criteria, person_search
 from ..conftest import KOKURA_JOUNAI, days_ago, move_in_family, person_input
 from ..register.helpers import href, ref
 from .helpers import OFFENDER_BIRTH, VICTIM_BIRTH, last_log, protect
+from tests.helpers import TEST_ACTOR
 
 
 @pytest.fixture
@@ -290,5 +291,5 @@ def test_the_plain_sql_checks_keep_the_gate_rule(protected, actor):
         enforcement.protected_ids([protected["mother"]])
     with pytest.raises(UngatedAccess):
         enforcement.restrictions_for([protected["mother"]], enforcement.Process.CHANGE)
-    with gate.open(Actor.batch("test"), function="test", perm=Perm.PERSON_VIEW):
+    with gate.open(TEST_ACTOR, function="test", perm=Perm.PERSON_VIEW):
         assert enforcement.protected_ids([protected["mother"], protected["mother"] + 999]) == {protected["mother"]}

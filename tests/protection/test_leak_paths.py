@@ -6,6 +6,7 @@ households (ADR 0009).
 """
 import pytest
 
+from juki.accounts.permissions import Perm
 from juki.audit.gate import Actor
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.protection import enforcement, services
@@ -288,8 +289,15 @@ def test_a_refused_preview_is_in_the_victims_record(protected, actor, clerk):
     assert _subjects(log) == [protected["mother"]]
 
 
-def test_a_batch_job_is_not_refused(protected):
-    assert _commit(Actor.batch("住居表示"), protected["mother"]).change_id
+def test_a_system_job_holding_the_rights_is_not_refused(protected):
+    # A job that changes protected persons lists support.manage among its rights, as their clerks hold it.
+    job = Actor(system="住居表示", rights=frozenset({Perm.PERSON_CHANGE, "change.ex_officio_correction",
+                                                   Perm.SUPPORT_MEASURE_MANAGE}))
+    assert _commit(job, protected["mother"]).change_id
+    without = Actor(system="住居表示", rights=frozenset({Perm.PERSON_CHANGE, "change.ex_officio_correction"}))
+    with pytest.raises(AccessDenied) as exc:
+        _commit(without, protected["mother"])
+    assert exc.value.code == ErrorCode.SUPPORT_MEASURE_PROTECTED
 
 
 def test_an_unprotected_change_is_not_flagged(family, actor, clerk):

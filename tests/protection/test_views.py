@@ -9,6 +9,7 @@ from tests.conftest import counter_client
 
 from ..conftest import days_ago
 from .helpers import OFFENDER_BIRTH, last_log, protect
+from tests.helpers import TEST_ACTOR
 
 
 def _register_on_screen(client, victim, confirmed=True, **over):
@@ -39,7 +40,7 @@ def test_registration_starts_from_a_person_found_by_search_never_a_bare_number(v
     r = c.post("/protection/support/new/", {"atena_number": victim["atena"], "kind": "dv", "confirmed": "1",
                                             "applied_on": days_ago(2).isoformat(), "offender_name": "山田　次郎"})
     assert r.status_code == 200 and "対象の方を検索してから" in r.content.decode()
-    assert services.support_list(actor=Actor.batch("test"), include_ended=True) == []
+    assert services.support_list(actor=TEST_ACTOR, include_ended=True) == []
 
 
 def test_the_confirmation_shows_who_every_number_names(victim, support_user, terminal):
@@ -55,7 +56,7 @@ def test_the_confirmation_shows_who_every_number_names(victim, support_user, ter
     assert "山田　花子" in text and "平成2年2月3日" in text and "小倉北区城内3番3号" in text  # the 申出者
     assert f"山田　さくら（平成30年9月9日生、宛名番号 {child}）" in text  # the number typed, as a person
     assert digits(typed).zfill(10) == child
-    assert services.support_list(actor=Actor.batch("test"), include_ended=True) == []  # nothing yet
+    assert services.support_list(actor=TEST_ACTOR, include_ended=True) == []  # nothing yet
 
 
 def test_registration_errors_are_shown_in_japanese(victim, support_user, terminal):

@@ -2,13 +2,13 @@
 import datetime as dt
 
 from juki.audit import gate
-from juki.audit.gate import Actor
 from juki.accounts.permissions import Perm
 from juki.register import selectors
 from juki.register.models import Person, PersonVersion
 from juki.register.services.writer import HouseholdRef, PersonRef
+from tests.helpers import TEST_ACTOR
 
-TEST = Actor.batch("test")
+TEST = TEST_ACTOR
 
 
 def ref(person_id: int) -> PersonRef:

@@ -25,7 +25,9 @@ def test_sensitive_rights_need_the_second_factor_others_do_not(rights_admin, sup
     assert Actor(user=rights_admin, terminal=terminal, second_factor=True).can(Perm.RIGHTS_ADMIN)
     sup = Actor(user=supervisor, terminal=terminal)
     assert sup.can(Perm.PERSON_VIEW) and not sup.can(Perm.MY_NUMBER_VIEW)  # only the sensitive one
-    assert Actor.batch("nightly").can(Perm.RIGHTS_APPROVE)  # no login: started from the server's shell
+    # No login: a job started from the server's shell uses its listed rights without a second factor…
+    assert Actor.system_actor("cli.totp_enrol").can(Perm.RIGHTS_ADMIN)
+    assert not Actor.system_actor("cli.totp_enrol").can(Perm.RIGHTS_APPROVE)  # …and no right it does not list (ADR 0019)
 
 
 def test_an_admin_without_the_second_factor_cannot_apply(rights_admin, clerk, sections, terminal):

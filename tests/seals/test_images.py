@@ -16,6 +16,7 @@ from juki.core.errors import DomainError, ErrorCode
 from juki.seals import images
 
 from .helpers import seal_png
+from tests.helpers import TEST_ACTOR
 
 
 def refused(data: bytes) -> str:
@@ -165,7 +166,6 @@ def test_the_demo_seal_is_a_seal_the_rules_accept():
 @override_settings(JUKI_DEMO_TOOLS=True)
 def test_demo_seals_register_the_family_name_and_log_whom_they_read(fam):
     from juki.audit import gate
-    from juki.audit.gate import Actor
     from juki.audit.models import AccessLog
     from juki.seals.demo import demo_seals
     from juki.seals.models import SealRegistration
@@ -173,7 +173,7 @@ def test_demo_seals_register_the_family_name_and_log_whom_they_read(fam):
     made = demo_seals([fam["head"], fam["child"]])  # the child (born 2015) is under 15: passed over
     assert [pid for pid, _number in made] == [fam["head"]]
     assert demo_seals([fam["head"]]) == made  # again: the same registration
-    with gate.open(Actor.batch("test"), function="test", perm="seal.manage"):
+    with gate.open(TEST_ACTOR, function="test", perm="seal.manage"):
         assert SealRegistration.objects.get(number=made[0][1]).seal_text == "青木"
     reads = AccessLog.objects.filter(function="demo.seal_read").order_by("seq")
     assert [[s.person_id for s in r.subjects.all()] for r in reads] == [[fam["head"]], [fam["child"]], [fam["head"]]]

@@ -157,7 +157,7 @@ def test_an_answer_after_the_deadline_is_refused_and_the_sweep_ends_the_inquiry(
     e = refused(ErrorCode.SEAL_STATE, services.seal_inquiry_answer, actor=actor, person_id=fam["head"], documents=["旅券"])
     assert "回答期限" in e.message
     assert regs(actor, fam["head"])[0]["state"] == SealState.PENDING  # nothing written by the refusal
-    result = services.seal_sweep(actor=Actor.batch("seals-sweep"))
+    result = services.seal_sweep(actor=Actor.system_actor("seals-sweep"))
     reg = regs(actor, fam["head"])[0]
     assert result["expired"] == [reg["id"]] and result["ex_officio"] == []
     assert reg["state"] == SealState.ABOLISHED and reg["end_reason"] == EndReason.INQUIRY_EXPIRED
@@ -302,7 +302,7 @@ def test_the_sweep_ends_a_registration_whose_person_left_by_another_path(actor, 
     finally:
         change_written.connect(services.on_change_written, dispatch_uid="seals.ex_officio")
     assert regs(actor, fam["head"])[0]["state"] == SealState.REGISTERED
-    result = services.seal_sweep(actor=Actor.batch("seals-sweep"))
+    result = services.seal_sweep(actor=Actor.system_actor("seals-sweep"))
     reg = regs(actor, fam["head"])[0]
     assert result["ex_officio"] == [reg["id"]] and reg["end_reason"] == EndReason.DEATH
 
@@ -343,8 +343,8 @@ def test_a_ward_move_keeps_the_seal_and_the_card(actor, fam):
     assert state["resident"] is True and state["live"]["id"] == reg["id"]
     assert state["live"]["state"] == SealState.REGISTERED and [e["kind"] for e in state["live"]["events"]] == ["registered"]
     assert not AccessLog.objects.filter(function__in=["seal.ex_officio_abolish", "card.ex_officio_abolish"]).exists()
-    assert services.seal_sweep(actor=Actor.batch("seals-sweep"))["ex_officio"] == []
-    assert cards.card_sweep_removed(actor=Actor.batch("cards-sweep"))["abolished"] == 0
+    assert services.seal_sweep(actor=Actor.system_actor("seals-sweep"))["ex_officio"] == []
+    assert cards.card_sweep_removed(actor=Actor.system_actor("cards-sweep"))["abolished"] == 0
     held = cards.cards_for_person(actor=actor, person_id=fam["head"])["cards"][0]
     assert held["card_id"] == card["card_id"] and held["state"] == "active" and held["seal_number"] == reg["number"]
 

@@ -356,7 +356,7 @@ def _refuse_for_approver(actor: Actor, function: str, user: Staff | None, messag
     """An approver's (rights.approve) lock and second factor are reset only from the server's command
     line (`juki unlock-staff`, `juki totp-enrol`), never by an administrator on screen: else the
     administrator could take over the one account that approves their own applications (C02)."""
-    if user is not None and user.has_juki_perm(Perm.RIGHTS_APPROVE) and not actor.is_batch:
+    if user is not None and user.has_juki_perm(Perm.RIGHTS_APPROVE) and actor.user is not None:
         events.record(actor, function=function, outcome=AccessLog.DENIED, criteria={"username": user.username})
         raise AccessDenied(message)
 

@@ -45,7 +45,7 @@ REASONS = {
 
 # The actor of a revocation made by `Staff.save`, which does not know who is acting (the admin
 # form, a management command …); the caller's own log row names them.
-STAFF_CHANGE = Actor.batch("staff_change")
+STAFF_CHANGE = Actor.system_actor("staff_change")
 
 
 def tokens_per_user() -> int:

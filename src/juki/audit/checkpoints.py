@@ -41,7 +41,7 @@ def checkpoint() -> Checkpoint:
     """Sign the head of the chain. The run is logged first, so the checkpoint covers its own row."""
     chain.signing_key()  # refuse before writing anything when no key is configured
     with transaction.atomic():
-        entry = record(Actor.batch(BATCH), function="batch.audit_checkpoint")
+        entry = record(Actor.system_actor(BATCH), function="batch.audit_checkpoint")
         return sign(kind=Checkpoint.PERIODIC, seq=entry.seq, row_hash=entry.row_hash)
 
 
@@ -49,7 +49,7 @@ def export_checkpoints() -> dict:
     """Every checkpoint with the public key(s), for an outside party to check a copy later."""
     current = chain.signing_key().public_key()
     rows = list(Checkpoint.objects.order_by("seq", "id"))
-    record(Actor.batch(BATCH), function="export.audit_checkpoints", criteria={"checkpoints": len(rows)})
+    record(Actor.system_actor(BATCH), function="export.audit_checkpoints", criteria={"checkpoints": len(rows)})
     return {
         "format": "juki-audit-checkpoints/1",
         "algorithm": "Ed25519",
@@ -122,7 +122,7 @@ def purge(*, execute: bool, now: dt.datetime | None = None) -> PurgeResult:
         through = kept - 1 if kept is not None else logs.last()
         if result.first_seq is None or through is None or through < result.first_seq:
             if execute:
-                record(Actor.batch(BATCH), function="batch.audit_purge", outcome="empty", criteria=_criteria(result, years))
+                record(Actor.system_actor(BATCH), function="batch.audit_purge", outcome="empty", criteria=_criteria(result, years))
             return result
         result.through_seq = through
         doomed = AccessLog.objects.filter(seq__lte=through)
@@ -134,7 +134,7 @@ def purge(*, execute: bool, now: dt.datetime | None = None) -> PurgeResult:
         _delete_through(through)
         sign(kind=Checkpoint.PURGE, seq=through, row_hash=anchor)
         result.executed = True
-        record(Actor.batch(BATCH), function="batch.audit_purge", criteria=_criteria(result, years))
+        record(Actor.system_actor(BATCH), function="batch.audit_purge", criteria=_criteria(result, years))
     return result
 
 

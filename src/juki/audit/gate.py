@@ -19,6 +19,7 @@ from typing import Any, Iterable, Iterator
 
 from django.db import models, transaction
 
+from juki.accounts import system_actors
 from juki.accounts.permissions import TWO_FACTOR_PERMS, Perm
 from juki.core import sql
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
@@ -29,7 +30,8 @@ from .models import AccessLog, AccessLogSubject, category_of
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a staff user on a terminal, or a named batch/system job."""
+    """Who acts: a staff user on a terminal, or a named system actor (a job, a destination's
+    connector, a device) that holds exactly its listed rights (ADR 0011, 0019)."""
 
     user: Any = None
     terminal: Any = None
@@ -38,33 +40,27 @@ class Actor:
     work_application: str = ""
     # True when this session passed the second factor (TOTP, the IC card's stand-in; C01).
     second_factor: bool = False
-    # A device acting without a staff user (the kiosk, S6) holds only these rights. None: a batch
-    # job, which holds every right.
-    rights: frozenset[str] | None = None
-
-    @property
-    def is_batch(self) -> bool:
-        """A job an operator started from the server's shell: every right. A device is not one."""
-        return bool(self.system) and self.user is None and self.rights is None
+    # Without a staff user, the actor holds these rights and no other: nothing holds every right.
+    rights: frozenset[str] = frozenset()
 
     def can(self, perm: Perm | str) -> bool:
-        if self.is_batch:
-            return True
-        if self.system and self.user is None:  # a device: its fixed rights only
+        if self.user is None:  # a system actor or a device: its listed rights only
             return perm in self.rights
         # C01: a sensitive right is used only in a session that passed the second factor, even if
         # the user gained the right after logging in (or got an API token) without it.
         return self.holds(perm) and (self.second_factor or perm not in TWO_FACTOR_PERMS)
 
     def holds(self, perm: Perm | str) -> bool:
-        """The user holds the right today, whatever this session's second factor (see `can`)."""
-        if self.user is None and self.rights is not None:
+        """The actor holds the right today, whatever this session's second factor (see `can`)."""
+        if self.user is None:
             return perm in self.rights
-        return self.user is not None and self.user.has_juki_perm(perm)
+        return self.user.has_juki_perm(perm)
 
     @classmethod
-    def batch(cls, name: str) -> "Actor":
-        return cls(system=name)
+    def system_actor(cls, name: str, terminal=None) -> "Actor":
+        """A registered system actor (`accounts.system_actors`: a job, or a destination by its code)
+        with its listed rights. An unlisted name raises LookupError."""
+        return cls(system=name, rights=system_actors.rights_of(name), terminal=terminal)
 
     @classmethod
     def device(cls, name: str, rights: frozenset[str], terminal=None) -> "Actor":

@@ -26,7 +26,7 @@ from . import services
 from .models import LIVE_STATES, Card, CardState
 
 DEMO_PINS = ("2580", "1357", "4826", "7913", "3690", "5147")
-ACTOR = Actor.batch("demo_cards")
+ACTOR = Actor.system_actor("demo_cards")
 
 
 def _pin_for(person_id: int, birth_date: dt.date) -> str:

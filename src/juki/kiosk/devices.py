@@ -171,7 +171,7 @@ def device_check(code: str, secret: str, *, log: bool = True, extra: dict | None
             # Only a registered code is logged as typed: an installer may type the secret into the
             # code field, and that must not reach the log.
             typed = device.code if device is not None else "(未登録の端末ID)" if _CODE.match(_code(code)) else "(不正な形式)"
-            events.record(Actor.batch("kiosk.device_check"), function="auth.kiosk_device", outcome="refused",
+            events.record(Actor.system_actor("kiosk.device_check"), function="auth.kiosk_device", outcome="refused",
                           criteria={"code": typed, "reason": reason, **(extra or {})})
         raise DomainError(ErrorCode.KIOSK_DEVICE, NOT_REGISTERED)
     return device
@@ -214,7 +214,7 @@ def device_enrol(code: str, secret: str, *, address: str) -> KioskDevice:
     that a secret cannot be guessed there. A wrong one is logged with the address, which counts."""
     address = address or "unknown"
     if setup_throttled(address):
-        events.record(Actor.batch("kiosk.setup"), function=THROTTLED_FUNCTION, outcome=ErrorCode.KIOSK_SETUP_THROTTLED,
+        events.record(Actor.system_actor("kiosk.setup"), function=THROTTLED_FUNCTION, outcome=ErrorCode.KIOSK_SETUP_THROTTLED,
                       criteria={"address": address}, category=Category.AUTH)
         raise SetupThrottled()
     return device_check(code, secret, extra={"via": SETUP, "address": address})

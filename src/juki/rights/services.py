@@ -357,7 +357,7 @@ def initial_grant(user: Staff, role: str, *, source: str = Grant.Source.INITIAL)
     start = today()
     grant = Grant.objects.create(user=user, role=role, valid_from=start, source=source,
                                  valid_until=start + dt.timedelta(days=settings.JUKI_INITIAL_GRANT_DAYS))
-    events.record(Actor.batch("staff_create"), function="rights.initial_grant",
+    events.record(Actor.system_actor("staff_create"), function="rights.initial_grant",
                   criteria={"user_id": user.pk, "role": role, "valid_until": str(grant.valid_until)})
     forget_cached_perms(user)
     return grant

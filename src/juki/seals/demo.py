@@ -44,7 +44,7 @@ def demo_seals(person_ids: list[int]) -> list[tuple[int, str]]:
     """Register a seal of the family name for each person who has none: [(person id, 印鑑番号)]."""
     if not getattr(settings, "JUKI_DEMO_TOOLS", False):
         raise DomainError(ErrorCode.PERMISSION_DENIED, "デモ用の印鑑登録はデモ環境でだけ作れます。")
-    actor = Actor.batch("demo_seals")
+    actor = Actor.system_actor("demo_seals")
     made = []
     for person_id in person_ids:
         with gate.open(actor, function="demo.seal_read", perm="seal.manage") as session:

@@ -401,7 +401,7 @@ def seed_city(*, persons: int, seed: int, today: dt.date, chunk: int = 20000,
     towns = list(Town.objects.filter(is_active=True).order_by("code"))
     if not towns:
         raise RuntimeError("町字がありません。先に juki load-towns で住所辞書を読み込んでください。")
-    with gate.open(Actor.batch("seed"), function="batch.seed", perm=Perm.BATCH_RUN,
+    with gate.open(Actor.system_actor("seed"), function="batch.seed", perm=Perm.BATCH_RUN,
                    criteria={"persons": persons, "seed": seed, "today": today.isoformat(), "resume": resume}):
         if resume:
             persons = max(0, persons - Person.objects.count())

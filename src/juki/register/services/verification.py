@@ -410,11 +410,13 @@ def change_enter(*, actor: Actor, operation: str, payload: dict, form_data: dict
 def change_commit(*, actor: Actor, operation: str, kwargs: dict) -> ChangeResult:
     """A change committed at once (the API's /changes endpoints): never a 本人確認情報 correction,
     and for a staff user only where the city has turned two-person verification off — else the API
-    would be a way around the review (C10). A batch job (`Actor.is_batch`) commits what it was started for;
-    a device never does."""
+    would be a way around the review (C10). A system actor (no staff user) commits what it was started
+    for, if its listed rights hold the operation's (ADR 0019); a device holds none."""
     if identity_correction(operation, kwargs, actor=actor):
         raise _identity_refusal()
-    if two_person_required() and not actor.is_batch:
+    # A staff user under review is refused here; so is an actor without a user (a device, a job) that
+    # holds no right to change, before its input is even read. Both refusals are logged.
+    if (two_person_required() and actor.user is not None) or (actor.user is None and not actor.can(Perm.PERSON_CHANGE)):
         with gate.open(actor, function=f"change.{operation}", perm=Perm.PERSON_CHANGE,
                        criteria={"operation": operation, "refused": "review_required"}):
             raise DomainError(ErrorCode.REVIEW_REQUIRED,

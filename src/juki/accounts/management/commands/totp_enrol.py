@@ -17,7 +17,7 @@ class Command(BaseCommand):
         user = Staff.objects.filter(username=opts["username"]).first()
         if user is None:
             raise CommandError("該当する職員がいません。")
-        enrolment = login.totp_enrol(actor=Actor.batch("cli.totp_enrol"), user=user)
+        enrolment = login.totp_enrol(actor=Actor.system_actor("cli.totp_enrol"), user=user)
         self.stdout.write(f"職員 {user.username} の二要素認証を登録しました。認証アプリに次のどちらかを登録してください。")
         self.stdout.write(f"  URI:    {enrolment.config_url}")
         self.stdout.write(f"  秘密鍵: {enrolment.secret}")

@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         try:
-            login.staff_unlock(actor=Actor.batch("cli.unlock_staff"), username=opts["username"])
+            login.staff_unlock(actor=Actor.system_actor("cli.unlock_staff"), username=opts["username"])
         except DomainError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"職員 {opts['username']} のロックを解除しました。")

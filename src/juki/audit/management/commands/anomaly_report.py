@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         day = date_option(opts["date"], "--date") or dt.datetime.now(JST).date() - dt.timedelta(days=1)
-        findings = anomalies(Actor.batch("anomaly_report"), day, function="batch.anomaly_report")
+        findings = anomalies(Actor.system_actor("anomaly_report"), day, function="batch.anomaly_report")
         if opts["out"]:
             with open(opts["out"], "w", encoding=csvout.ENCODING, newline="") as f:
                 csvout.write(f, [header for _, header in COLUMNS],

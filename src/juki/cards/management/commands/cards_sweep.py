@@ -10,6 +10,6 @@ class Command(BaseCommand):
             "件数と内部IDだけを表示します。")
 
     def handle(self, *args, **opts):
-        out = card_sweep_removed(actor=Actor.batch("cards-sweep"))
+        out = card_sweep_removed(actor=Actor.system_actor("cards-sweep"))
         ids = ", ".join(str(i) for i in out["card_ids"])
         self.stdout.write(f"職権で廃止した市民カード {out['abolished']}件" + (f": {ids}" if ids else ""))

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(text)
         broken = [f.control.id for f in findings if f.broken]
-        events.record(Actor.batch("evidence"), function="batch.evidence",
+        events.record(Actor.system_actor("evidence"), function="batch.evidence",
                       outcome="broken" if broken else "done", criteria={"broken": broken, "run_tests": opts["run_tests"]})
         if broken:
             raise CommandError(f"試験が見つからない、または不合格の措置があります: {', '.join(broken)}")

@@ -24,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if not getattr(settings, "JUKI_DEMO_TOOLS", False):
             raise CommandError("このコマンドはデモ環境でだけ使えます。")
-        actor = Actor.batch("demo_kiosk")
+        actor = Actor.system_actor("demo_kiosk")
         if KioskDevice.objects.filter(code=DEMO_CODE).exists():
             made = devices.device_new_secret(actor=actor, code=DEMO_CODE)
             if not made.device.is_active:

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         sub.add_parser("list", help="登録済みの自動交付機を表示します。")
 
     def handle(self, *args, action, **opts):
-        actor = Actor.batch("cli.kiosk_device")
+        actor = Actor.system_actor("cli.kiosk_device")
         try:
             if action == "add":
                 made = devices.device_add(actor=actor, code=opts["code"], name=opts["name"], location=opts["location"])

@@ -22,4 +22,4 @@ class Command(BaseCommand):
         parser.add_argument("--on", help="基準日 YYYY-MM-DD（省略時は本日）")
 
     def handle(self, *args, **opts):
-        write_counts(self.stdout, alerts(actor=Actor.batch("protection-alerts"), on=date_option(opts.get("on"))), _LINES)
+        write_counts(self.stdout, alerts(actor=Actor.system_actor("protection-alerts"), on=date_option(opts.get("on"))), _LINES)

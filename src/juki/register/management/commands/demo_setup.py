@@ -25,7 +25,7 @@ class Command(BaseCommand):
                        municipality_name="北九州市", prefecture="福岡県")
             self.stdout.write("デモ用の住所辞書を読み込みました。")
         self._certifiers()
-        with gate.open(Actor.batch("demo_setup"), function="batch.demo_setup", perm=Perm.BATCH_RUN):
+        with gate.open(Actor.system_actor("demo_setup"), function="batch.demo_setup", perm=Perm.BATCH_RUN):
             have = Person.objects.count()
         if have < opts["persons"]:
             import datetime as dt

@@ -36,7 +36,7 @@ DEMO_STAFF = [  # (職員ID, 事務分担, 氏名, 所属コード)
 def _sections() -> dict[str, Section]:
     from juki.register.models import Ward
 
-    actor = Actor.batch("cli.demo_staff")
+    actor = Actor.system_actor("cli.demo_staff")
     out = {}
     for code, name, ward_name, owner in DEMO_SECTIONS:
         section = Section.objects.filter(code=code).first() or section_create(
@@ -72,11 +72,11 @@ class Command(BaseCommand):
             user.is_superuser = False
             user.save(update_fields=["is_staff", "is_superuser"])
             if current_posting(user) is None:  # 配属 once; a later start keeps what the demo changed
-                staff_post(actor=Actor.batch("cli.demo_staff"), user=user, section=sections[section_code],
+                staff_post(actor=Actor.system_actor("cli.demo_staff"), user=user, section=sections[section_code],
                            on=clock.today())
             lines.append(f"  {username:<16} {ROLES[role][0]:<16} {password}")
             if needs_second_factor(user):
-                enrolment = totp_enrol(actor=Actor.batch("cli.demo_staff"), user=user)
+                enrolment = totp_enrol(actor=Actor.system_actor("cli.demo_staff"), user=user)
                 secrets.append(f"  {username:<16} {enrolment.secret}\n  {'':<16} {enrolment.config_url}")
         self.stdout.write("デモ職員（今回の起動で生成したパスワード）:")
         self.stdout.write("\n".join(lines))

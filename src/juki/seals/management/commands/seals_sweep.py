@@ -15,6 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("--on", help="基準日 YYYY-MM-DD（省略時は本日）")
 
     def handle(self, *args, **opts):
-        done = seal_sweep(actor=Actor.batch("seals-sweep"), on=date_option(opts.get("on")))
+        done = seal_sweep(actor=Actor.system_actor("seals-sweep"), on=date_option(opts.get("on")))
         write_counts(self.stdout, done, (("expired", "回答期限の経過による終了"),
                                          ("ex_officio", "住民登録の消除による職権廃止")))

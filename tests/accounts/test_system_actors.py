@@ -1,0 +1,56 @@
+"""System actors hold exactly their listed rights; none holds every right (ADR 0019)."""
+import pathlib
+import re
+
+import pytest
+
+from juki.accounts import system_actors
+from juki.accounts.destinations import DESTINATIONS
+from juki.accounts.permissions import ALL_PERMS, Perm
+from juki.audit.gate import Actor
+from juki.audit.models import AccessLog
+from juki.cards.services import card_sweep_removed
+from juki.core.errors import AccessDenied, ErrorCode
+
+SRC = pathlib.Path(__file__).resolve().parents[2] / "src" / "juki"
+
+
+def test_each_system_actor_holds_exactly_its_listed_rights():
+    for job in system_actors.JOBS:
+        actor = Actor.system_actor(job.name)
+        assert actor.rights == job.rights and actor.user is None and actor.system == job.name
+        assert {p for p in ALL_PERMS if actor.can(p)} == set(job.rights), job.name
+    for destination in DESTINATIONS:
+        actor = Actor.system_actor(destination.code)
+        assert {p for p in ALL_PERMS if actor.can(p)} == {Perm.OUTBOX_CONSUME}, destination.code
+
+
+def test_no_system_actor_holds_every_right_and_the_old_batch_is_gone():
+    assert all(rights < ALL_PERMS for rights in system_actors.RIGHTS.values())
+    assert max(len(r) for r in system_actors.RIGHTS.values()) <= 2
+    assert not hasattr(Actor, "batch") and not hasattr(Actor, "is_batch")
+    assert Actor().can(Perm.PERSON_VIEW) is False  # no user, no listed rights: nothing
+
+
+def test_names_are_unique_and_an_unlisted_name_is_refused():
+    names = [j.name for j in system_actors.JOBS] + [d.code for d in DESTINATIONS]
+    assert len(names) == len(set(names)) == len(system_actors.RIGHTS)
+    with pytest.raises(LookupError):
+        Actor.system_actor("every-right")
+
+
+def test_every_system_actor_named_in_the_code_is_registered():
+    used = {m for path in SRC.rglob("*.py") for m in re.findall(r'Actor\.system_actor\("([^"]+)"',
+                                                                    path.read_text(encoding="utf-8"))}
+    used |= {"juki audit"}  # audit.chain names it through its BATCH constant
+    assert used and used <= set(system_actors.RIGHTS), used - set(system_actors.RIGHTS)
+
+
+@pytest.mark.django_db
+def test_a_right_outside_the_list_is_refused_and_logged():
+    sweep = Actor.system_actor("seals-sweep")  # seal.manage only
+    with pytest.raises(AccessDenied) as refused:
+        card_sweep_removed(actor=sweep)
+    assert refused.value.code == ErrorCode.PERMISSION_DENIED
+    row = AccessLog.objects.filter(system="seals-sweep").order_by("-id").first()
+    assert row is not None and row.function == "card.sweep" and row.outcome == AccessLog.DENIED
