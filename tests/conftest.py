@@ -16,6 +16,7 @@ from juki.register.services import changes
 from juki.register.services.master import towns_load
 from juki.register.services.people import Address
 from juki.register.services.seed import resident_code_for
+from tests.helpers import TEST_ACTOR
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_TOWNS = ROOT.parent / "shared" / "data" / "kitakyushu-towns.csv"
@@ -105,7 +106,14 @@ def viewer(db):
 
 @pytest.fixture
 def linkage_user(db):
-    return _staff("linkage", "link1")
+    """The 団体内統合宛名's account (role 連携システム): a destination's username is its code (ADR 0019)."""
+    return _staff("linkage", "atena")
+
+
+@pytest.fixture
+def destination_account(db):
+    """The account of any registered destination, by its code."""
+    return lambda code: _staff("linkage", code)
 
 
 # --- protection (helper D) ---
@@ -184,7 +192,7 @@ def otp_for(user) -> str:
 
     from juki.accounts.login import totp_enrol
 
-    device = totp_enrol(actor=Actor.batch("test"), user=user).device
+    device = totp_enrol(actor=TEST_ACTOR, user=user).device
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 

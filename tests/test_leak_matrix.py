@@ -163,7 +163,7 @@ def _calls(w: dict) -> list[tuple[str, str, str, str, dict | None]]:
                                                   "birth_date": OFFENDER_BIRTH.isoformat()}}),
         ("api-cards-person", "api", "get", f"/api/v1/cards/persons/{m}", None),
         ("api-seal", "api", "get", f"/api/v1/seals/persons/{m}", None),
-        ("api-outbox", "api", "get", "/api/v1/outbox?consumer=matrix", None),
+        ("api-outbox", "api", "get", "/api/v1/outbox?consumer=atena", None),
         ("api-access-log", "api", "get", f"/api/v1/access-log?person={m}", None),
         ("api-disclosure-summary", "api", "get", f"/api/v1/persons/{m}/disclosure/summary", None),
         ("counter:search", "counter", "post", "/counter/", {"name": "山田", "town_code": KOKURA_JOUNAI}),

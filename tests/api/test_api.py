@@ -159,9 +159,9 @@ def test_access_log_for_a_person(api, fam, auditor, terminal):
     _is_problem(api_for(auditor, terminal).get("/api/v1/access-log"), 400, "invalid_input")
 
 
-def test_outbox_api(api, fam, linkage_user, terminal):
+def test_outbox_api(api, fam, destination_account, terminal):
     _is_problem(api.get("/api/v1/outbox?consumer=jukinet"), 403, "permission_denied")
-    link = api_for(linkage_user, terminal)
+    link = api_for(destination_account("jukinet"), terminal)
     page = link.get("/api/v1/outbox?consumer=jukinet").json()
     assert [e["change_id"] for e in page["events"]] == [fam["change_id"]]
     ack = link.post("/api/v1/outbox/ack", {"consumer": "jukinet", "position": page["events"][0]["position"]}, format="json")
@@ -397,8 +397,14 @@ def test_outbox_consumer_name_is_checked_and_reading_creates_nothing(fam, linkag
 
     link = api_for(linkage_user, terminal)
     _is_problem(link.get("/api/v1/outbox?consumer=" + "x" * 41), 400, "invalid_input")
-    assert link.get("/api/v1/outbox?consumer=new-system").status_code == 200
-    assert not OutboxCursor.objects.filter(consumer="new-system").exists()
+    assert link.get("/api/v1/outbox?consumer=atena").status_code == 200
+    assert not OutboxCursor.objects.filter(consumer="atena").exists()
+    # Only a registered destination has a cursor (ADR 0019); another's is not this account's to read.
+    _is_problem(link.get("/api/v1/outbox?consumer=new-system"), 400, "unknown_destination")
+    _is_problem(link.get("/api/v1/outbox?consumer=tax"), 403, "permission_denied")
+    _is_problem(link.post("/api/v1/outbox/ack", {"consumer": "tax", "position": 0}, format="json"), 403,
+                "permission_denied")
+    assert not OutboxCursor.objects.exists()
 
 
 def test_direct_changes_are_refused_while_two_person_verification_is_on(api, clerk, world, settings):

@@ -25,8 +25,8 @@ def reader(linkage_user, terminal):
     return Actor(user=linkage_user, terminal=terminal)
 
 
-def events(reader, consumer="atena"):
-    return linkage.restriction_events_read(actor=reader, consumer=consumer)["events"]
+def events(reader, destination="atena"):
+    return linkage.restriction_events_read(actor=reader, destination=destination)["events"]
 
 
 def test_set_and_release_go_out_a_temporary_release_does_not(victim, sup, reader):
@@ -83,16 +83,16 @@ def test_a_refused_or_failed_set_sends_nothing(victim, sup, reader, monkeypatch)
 def test_each_stream_keeps_its_own_cursor(victim, sup, reader):
     services.restriction_set(actor=sup, person_id=victim["mother"], processes=["certificate"], reason="申出")
     (event,) = events(reader)
-    linkage.restriction_events_ack(actor=reader, consumer="atena", position=event["position"])
-    assert events(reader) == [] and len(events(reader, "conveni")) == 1
+    linkage.restriction_events_ack(actor=reader, destination="atena", position=event["position"])
+    assert events(reader) == [] and len(events(Actor.system_actor("conveni"), "conveni")) == 1
     with pytest.raises(DomainError) as beyond:
-        linkage.restriction_events_ack(actor=reader, consumer="atena", position=event["position"] + 1)
+        linkage.restriction_events_ack(actor=reader, destination="atena", position=event["position"] + 1)
     assert beyond.value.field == "position"
     assert beyond.value.code == ErrorCode.INVALID_INPUT and "まだ存在しない位置" in beyond.value.message
-    # The change outbox under the same consumer name is untouched by this ack.
+    # The change outbox under the same destination is untouched by this ack.
     from juki.register.services import outbox
 
-    assert outbox.outbox_read(actor=reader, consumer="atena")["position"] == 0
+    assert outbox.outbox_read(actor=reader, destination="atena")["position"] == 0
 
 
 def test_events_are_append_only(victim, sup):
@@ -185,7 +185,7 @@ def test_the_residents_disclosure_lists_the_provision(victim, sup, reader, audit
     from juki.audit.disclosure import disclosure_data
 
     services.restriction_set(actor=sup, person_id=victim["mother"], processes=["certificate"], reason="申出")
-    events(reader, "conveni")
+    events(Actor.system_actor("conveni"), "conveni")  # the コンビニ交付's own account
     data = disclosure_data(Actor(user=auditor, terminal=terminal), victim["mother"])
     assert {"destination": "コンビニ交付システム", "content": "抑止の設定・解除の通知（宛名番号・世帯番号・抑止する処理・抑止レベル・期間）"}.items() \
         <= data["provisions"][-1].items()

@@ -6,7 +6,8 @@ from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.accounts.permissions import Perm
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
-from juki.register.models import OutboxEvent
+from juki.audit.models import AccessLog
+from juki.register.models import OutboxCursor, OutboxEvent
 from juki.register.services import changes, outbox
 from juki.register.services.people import Address
 
@@ -48,20 +49,80 @@ def test_consumer_reads_after_its_cursor_and_acknowledges(world, linkage_user, t
     first = move_in_family(world)
     second = changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=None,
                                       persons=[ref(i) for i in ids(first)], address=Address("40106002000", "1番"))
-    linkage = Actor(user=linkage_user, terminal=terminal)
-    page = outbox.outbox_read(actor=linkage, consumer="jukinet")
+    linkage = Actor(user=linkage_user, terminal=terminal)  # the account of the destination 「atena」
+    page = outbox.outbox_read(actor=linkage, destination="atena")
     assert [e["change_id"] for e in page["events"]] == [first.change_id, second.change_id]
-    outbox.outbox_ack(actor=linkage, consumer="jukinet", position=page["events"][0]["position"])
-    again = outbox.outbox_read(actor=linkage, consumer="jukinet")
+    outbox.outbox_ack(actor=linkage, destination="atena", position=page["events"][0]["position"])
+    again = outbox.outbox_read(actor=linkage, destination="atena")
     assert [e["change_id"] for e in again["events"]] == [second.change_id]
     with pytest.raises(DomainError) as err:  # a cursor never goes back
-        outbox.outbox_ack(actor=linkage, consumer="jukinet", position=0)
+        outbox.outbox_ack(actor=linkage, destination="atena", position=0)
     assert err.value.code == ErrorCode.INVALID_INPUT and "前には戻せません" in err.value.message
-    other = outbox.outbox_read(actor=linkage, consumer="atena")  # each consumer has its own cursor
+    # Each destination has its own cursor, read by its own account (here its system actor).
+    other = outbox.outbox_read(actor=Actor.system_actor("jukinet"), destination="jukinet")
     assert len(other["events"]) == 2
+
+
+def test_a_destination_reads_and_acknowledges_only_its_own_cursor(world, linkage_user, destination_account, terminal):
+    move_in_family(world)
+    for actor in (Actor(user=linkage_user, terminal=terminal), Actor.system_actor("atena"),
+                  Actor(user=destination_account("tax"), terminal=terminal)):
+        with pytest.raises(AccessDenied) as refused:
+            outbox.outbox_read(actor=actor, destination="jukinet")
+        assert refused.value.code == ErrorCode.PERMISSION_DENIED
+        with pytest.raises(AccessDenied) as refused:
+            outbox.outbox_ack(actor=actor, destination="jukinet", position=0)
+        assert refused.value.code == ErrorCode.PERMISSION_DENIED
+    log = AccessLog.objects.filter(function="outbox.read", criteria__consumer="jukinet")
+    assert log.count() == 3 and {r.outcome for r in log} == {"permission_denied"}
+    assert not OutboxCursor.objects.exists()
+    assert len(outbox.outbox_read(actor=Actor.system_actor("jukinet"), destination="jukinet")["events"]) == 1
+
+
+def test_an_unknown_destination_or_an_unapproved_stream_is_refused(world, linkage_user, terminal):
+    from juki.protection import linkage
+
+    with pytest.raises(DomainError) as unknown:
+        outbox.outbox_read(actor=Actor(user=linkage_user, terminal=terminal), destination="new-system")
+    assert unknown.value.code == ErrorCode.UNKNOWN_DESTINATION and unknown.value.field == "consumer"
+    assert AccessLog.objects.filter(function="outbox.read").get().outcome == "unknown_destination"
+    with pytest.raises(AccessDenied) as stream:  # コンビニ交付 reads the 抑止連携 only
+        outbox.outbox_read(actor=Actor.system_actor("conveni"), destination="conveni")
+    assert stream.value.code == ErrorCode.PERMISSION_DENIED
+    with pytest.raises(AccessDenied) as stream:  # 中間サーバー reads the change outbox only
+        linkage.restriction_events_read(actor=Actor.system_actor("intermediary"), destination="intermediary")
+    assert stream.value.code == ErrorCode.PERMISSION_DENIED
+
+
+def test_each_destination_receives_only_its_approved_items(world):
+    move_in_family(world, members=[person_input(my_number=MY_NUMBER)])
+
+    def delivered(code):
+        (event,) = outbox.outbox_read(actor=Actor.system_actor(code), destination=code)["events"]
+        return event, event["persons"][0], event["households"][0]
+
+    everything, person, household = delivered("atena")  # 団体内統合宛名: every item
+    assert set(everything) == {"position", "schema", "change_id", "operation", "processed_at", "event_date",
+                               "notified_on", "late_notification", "cancels_change_id", "persons", "households"}
+    assert {"atena_number", "my_number_changed", "resident_code_changed", "version_after"} <= set(person)
+    assert set(household) == {"household_id", "number", "version", "head_absent"}
+
+    event, person, household = delivered("tax")  # a 移転: the notice and the household, no identifiers' changes
+    assert set(person) == {"person_id", "atena_number", "reason", "reason_label", "reason_category", "event_date",
+                           "household_before", "household_after", "status_after"}
+    assert set(household) == {"household_id", "number", "head_absent"} and "late_notification" not in event
+    assert event["change_id"] == everything["change_id"] and person["reason"] == "domestic_move_in"
+
+    event, person, household = delivered("intermediary")  # 中間サーバー: the household, not the 宛名番号
+    assert "atena_number" not in person and person["my_number_changed"] is True
+    assert set(household) == {"household_id", "number", "version", "head_absent"}
+
+    event, person, household = delivered("jukinet")  # the CS: 本人確認情報's changes, no 世帯
+    assert person["my_number_changed"] is True and "resident_code_changed" in person
+    assert "household_after" not in person and set(household) == {"household_id"}
 
 
 def test_only_linkage_systems_may_read_the_outbox(world):
     move_in_family(world)
     with pytest.raises(AccessDenied):
-        outbox.outbox_read(actor=world, consumer="jukinet")
+        outbox.outbox_read(actor=world, destination="jukinet")

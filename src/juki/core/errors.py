@@ -80,6 +80,7 @@ class ErrorCode(StrEnum):
     KIOSK_SETUP_THROTTLED = "kiosk_setup_throttled"  # 429: too many wrong secrets on the setup screen
     CONFLICT = "conflict"
     NOT_FOUND = "not_found"
+    UNKNOWN_DESTINATION = "unknown_destination"  # not a registered 連携先 (accounts.destinations)
     PERMISSION_DENIED = "permission_denied"
     NOT_AUTHENTICATED = "not_authenticated"
     TOKEN_TERMINAL_MISMATCH = "token_terminal_mismatch"  # 401: an API token used from another terminal (C01)

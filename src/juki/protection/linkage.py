@@ -7,8 +7,8 @@ transaction as the restriction and its log row. A 一時解除 writes none: [410
 must not take it for a 本解除, and it ends by itself.
 
 The events are a stream of their own (`juki.restriction.v1`, docs/outbox.md), read and
-acknowledged like the change outbox (`register.services.outbox`) by an account holding
-`outbox.consume`. Each consumer applies what concerns it: コンビニ交付 and the CS the events
+acknowledged like the change outbox (`register.services.outbox`) by a destination approved for
+this stream (`accounts.destinations`: 宛名, the CS and コンビニ交付), through its own account. Each consumer applies what concerns it: コンビニ交付 and the CS the events
 whose `certificate` is true, 宛名 all of them.
 """
 from __future__ import annotations
@@ -68,9 +68,9 @@ def _deliver(session: GateSession, events: list[dict]) -> list[dict]:
 RESTRICTIONS = outbox.Stream("outbox.restrictions", RestrictionEvent, RestrictionCursor, _deliver)
 
 
-def restriction_events_read(*, actor: Actor, consumer: str, limit: int = 100) -> dict:
-    return outbox.read(RESTRICTIONS, actor=actor, consumer=consumer, limit=limit)
+def restriction_events_read(*, actor: Actor, destination: str, limit: int = 100) -> dict:
+    return outbox.read(RESTRICTIONS, actor=actor, destination=destination, limit=limit)
 
 
-def restriction_events_ack(*, actor: Actor, consumer: str, position: int) -> dict:
-    return outbox.ack(RESTRICTIONS, actor=actor, consumer=consumer, position=position)
+def restriction_events_ack(*, actor: Actor, destination: str, position: int) -> dict:
+    return outbox.ack(RESTRICTIONS, actor=actor, destination=destination, position=position)

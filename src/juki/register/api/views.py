@@ -139,7 +139,8 @@ class OutboxView(APIView):
             limit = int(request.query_params.get("limit") or 100)
         except ValueError:
             raise DomainError(ErrorCode.INVALID_INPUT, "limit は整数で指定してください。", field="limit") from None
-        return Response(outbox.read(self.stream, actor=actor_of(request), consumer=consumer, limit=limit))
+        # `consumer` is a registered destination's code, read only by its own account (ADR 0019).
+        return Response(outbox.read(self.stream, actor=actor_of(request), destination=consumer, limit=limit))
 
 
 class OutboxAckView(GenericAPIView):
@@ -153,7 +154,8 @@ class OutboxAckView(GenericAPIView):
     def post(self, request):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(outbox.ack(self.stream, actor=actor_of(request), **data.validated_data))
+        return Response(outbox.ack(self.stream, actor=actor_of(request), destination=data.validated_data["consumer"],
+                                   position=data.validated_data["position"]))
 
 
 # --- master data (not personal: no gate, but authenticated) -------------------------------------
