@@ -90,8 +90,8 @@ def test_report_holds_items_changes_accesses_and_provisions_but_no_plain_my_numb
     assert "小倉北区役所市民課" in compact
     assert compact.count("住民票の照会") >= 2
     assert "clerk1" in compact
-    # Provision: the 宛名 system took the changes.
-    assert "宛名システム（庁内）" in compact
+    # Provision: the 宛名 system took the changes, named as the registry of destinations names it.
+    assert "団体内統合宛名システム" in compact
     assert "他の行政機関等への情報提供" in compact
 
 
@@ -259,6 +259,17 @@ def test_api_refuses_a_clerk_with_403_and_a_denied_row(story, api, clerk, path):
 ])
 def test_purpose_labels(function, purpose):
     assert disclosure.purpose_of(function) == purpose
+
+
+def test_destination_names_come_from_the_registry_of_destinations():
+    from juki.accounts.destinations import DESTINATIONS
+
+    assert not hasattr(disclosure, "_DESTINATIONS")
+    for d in DESTINATIONS:  # a staff account's read names the cursor; a system actor's row names itself
+        assert disclosure.destination_of(AccessLog(function="outbox.read", criteria={"consumer": d.code})) == d.name
+        assert disclosure.destination_of(AccessLog(function="outbox.read", system=d.code)) == d.name
+    assert disclosure.destination_of(AccessLog(function="outbox.read", criteria={"consumer": "tax"})) == "税制課（地方税）"
+    assert disclosure.destination_of(AccessLog(function="outbox.read", criteria={"consumer": "old"})) == "連携システム（old）"
 
 
 def test_outcome_labels_never_show_a_code():

@@ -24,6 +24,7 @@ from collections import defaultdict
 
 from django.utils import timezone
 
+from juki.accounts import destinations
 from juki.accounts.permissions import Perm
 from juki.core import clock
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
@@ -90,17 +91,6 @@ _OUTCOMES = {
     "not_found": "該当なし",
 }
 
-# Known outbox consumers (the cursor names in docs/outbox.md); others are shown by name.
-_DESTINATIONS = {
-    "atena": "宛名システム（庁内）",
-    "conveni": "コンビニ交付システム",
-    "juki-net": "住民基本台帳ネットワーク（CS）",
-    "jukinet": "住民基本台帳ネットワーク（CS）",
-    "chukan": "中間サーバー（情報提供ネットワーク）",
-    "intermediate": "中間サーバー（情報提供ネットワーク）",
-}
-
-
 def purpose_of(function: str) -> str:
     from juki.register import reasons
 
@@ -136,8 +126,12 @@ def outcome_label(outcome: str) -> str:
 
 
 def destination_of(row: AccessLog) -> str:
-    consumer = (row.criteria or {}).get("consumer") or row.system or (row.user.username if row.user else "")
-    return _DESTINATIONS.get(consumer, f"連携システム（{consumer}）" if consumer else "連携システム")
+    """The 連携先 a provision went to, by its name in the registry of destinations (ADR 0019); a code
+    the registry does not know (a row from before it) is shown as it was recorded."""
+    code = (row.criteria or {}).get("consumer") or row.system or (row.user.username if row.user else "")
+    if (destination := destinations.destination_get(code)) is not None:
+        return destination.name
+    return f"連携システム（{code}）" if code else "連携システム"
 
 
 def _stamp(at: dt.datetime) -> str:
