@@ -272,6 +272,20 @@ def test_destination_names_come_from_the_registry_of_destinations():
     assert disclosure.destination_of(AccessLog(function="outbox.read", criteria={"consumer": "old"})) == "連携システム（old）"
 
 
+
+def test_what_a_provision_carried_is_what_its_destination_receives():
+    def content(function, code):
+        return disclosure.provision_content(AccessLog(function=function, criteria={"consumer": code}))
+
+    assert content("outbox.read", "atena") == "異動があったことの通知（宛名番号・異動の種類・異動日）"
+    assert content("outbox.read", "intermediary") == "異動があったことの通知（異動の種類・異動日）"  # no 宛名番号
+    assert content("outbox.read", "old") == "異動があったことの通知（宛名番号・異動の種類・異動日）"
+    assert content("outbox.restrictions.read", "atena") == \
+        "抑止の設定・解除の通知（宛名番号・世帯番号・抑止する処理・抑止レベル・期間）"
+    assert content("outbox.restrictions.read", "jukinet") == "抑止の設定・解除の通知（宛名番号・抑止する処理・抑止レベル・期間）"
+    assert content("person.view", "atena") == ""
+
+
 def test_outcome_labels_never_show_a_code():
     assert disclosure.outcome_label("support_measure_protected") == "支援措置のため表示せず"
     assert disclosure.outcome_label("household_mismatch") == "受け付けられませんでした（内容の不備等）"

@@ -47,9 +47,14 @@ _PROTECTION_FUNCTIONS = ("support.", "restriction.", "print.support_end_notice")
 _PROTECTION_FLAG = "support_measure"  # protection.enforcement.FLAG: the row involved a protected person
 # A change's log row written before rows named their change (ADR 0014): matched by operation and time.
 _LEGACY_MATCH = dt.timedelta(seconds=5)
-# What an outbox read hands over (docs/outbox.md: a notification, no names or addresses).
-PROVISION_CONTENT = {"outbox.read": "異動があったことの通知（宛名番号・異動の種類・異動日）",
-                     "outbox.restrictions.read": "抑止の設定・解除の通知（宛名番号・世帯番号・抑止する処理・抑止レベル・期間）"}
+# What an outbox read hands over (docs/outbox.md: a notification, no names or addresses): the
+# notice, and each part the destination is approved for (its item key; None: always sent).
+PROVISION_CONTENT: dict[str, tuple[str, tuple[tuple[str, str | None], ...]]] = {
+    "outbox.read": ("異動があったことの通知", (("宛名番号", "atena_number"), ("異動の種類", "reason"), ("異動日", None))),
+    "outbox.restrictions.read": ("抑止の設定・解除の通知", (("宛名番号", "atena_number"), ("世帯番号", "household_number"),
+                                                    ("抑止する処理", "processes"), ("抑止レベル", "level"),
+                                                    ("期間", "start"))),
+}
 
 # --- labels ------------------------------------------------------------------------------------
 
@@ -132,6 +137,19 @@ def destination_of(row: AccessLog) -> str:
     if (destination := destinations.destination_get(code)) is not None:
         return destination.name
     return f"連携システム（{code}）" if code else "連携システム"
+
+
+def provision_content(row: AccessLog) -> str:
+    """What a provision carried: the parts of the notice the destination receives (ADR 0019); a row of a
+    code the registry does not know lists every part."""
+    if row.function not in PROVISION_CONTENT:
+        return ""
+    notice, parts = PROVISION_CONTENT[row.function]
+    destination = destinations.destination_get((row.criteria or {}).get("consumer") or row.system)
+    stream = row.function.removesuffix(".read")
+    allowed = destination.allowed(stream) if destination is not None else None
+    shown = [label for label, key in parts if key is None or allowed is None or key in allowed]
+    return f"{notice}（{'・'.join(shown)}）"
 
 
 def _stamp(at: dt.datetime) -> str:
@@ -341,8 +359,8 @@ def _collect(session: gate.GateSession, person_id: int, since: dt.date | None = 
         entry = _entry(r)
         accesses.append(entry)
         if r.category == Category.PROVISION:
-            provisions.append({"at": entry["at"], "destination": destination_of(r), "content": PROVISION_CONTENT.get(
-                r.function, entry["purpose"]), "outcome": entry["outcome"]})
+            provisions.append({"at": entry["at"], "destination": destination_of(r),
+                               "content": provision_content(r) or entry["purpose"], "outcome": entry["outcome"]})
 
     linked = [
         {"at": _stamp(e.created_at), "change_id": e.change_id, "operation": _operation_label(e.change.operation)}
