@@ -80,6 +80,8 @@ _BUSINESS = frozenset({"notified_on", "cancels_change_id", "atena_number", "reas
                        "household_before", "household_after", "status_after", "number", "head_absent"})
 _ALL_CHANGE_ITEMS = frozenset(ITEMS[CHANGES])
 _ALL_RESTRICTION_ITEMS = frozenset(ITEMS[RESTRICTIONS])
+# What the CS and コンビニ交付 apply [410]: the 抑止 and whom it covers, not the household's id or number.
+_RESTRICTION_NOTICE = frozenset({"target", "atena_number", "processes", "level", "start", "end", "certificate"})
 _TRANSFER_BASIS = "番号法第９条第１項別表第１に定める事務となる予定"  # the PIA's ①, the same for all 16 移転
 _CONSUME = frozenset({Perm.OUTBOX_CONSUME})
 
@@ -115,12 +117,14 @@ def _transfer(code: str, name: str, section: str, purpose: str, frequency: Frequ
                        approved_on=approved_on, streams=frozenset({CHANGES}), items={CHANGES: _BUSINESS})
 
 
-# The sections of the four systems and the approval dates are the demo city's (the PIA names no dates of approval); the system went into use
-# on 平成27年6月1日, so the applications are dated the month before.
+# The sections of the four systems and the approval dates are the demo city's (the PIA names no
+# dates of approval); the system went into use on 平成27年6月1日, so the applications are dated the
+# month before.
 _APPROVED = dt.date(2015, 5, 20)
 
-# The 16 移転 of the PIA's 5. (移転先1–16), in its order: code, name, 移転先, 用途, 時期・頻度. The PIA's text interleaves the two blocks of
-# each page; each 時期・頻度 is taken as the one that follows the block's 移転先 heading.
+# The 16 移転 of the PIA's 5. (移転先1–16), in its order: code, name, 移転先, 用途, 時期・頻度. The
+# PIA's text interleaves the two blocks of each page; each 時期・頻度 is taken as the one that follows
+# the block's 移転先 heading.
 _TRANSFERS = (
     ("tax", "税制課（地方税）", "財政局　財務部　税制課", "地方税に関する事務", Frequency.ON_CHANGE),
     ("national-health-insurance", "保険年金課（国民健康保険）", "保健福祉局　保健医療部　保険年金課", "国民健康保険事務", Frequency.ON_CHANGE),
@@ -130,10 +134,8 @@ _TRANSFERS = (
     ("long-term-care", "介護保険課（介護保険）", "保健福祉局　地域支援部　介護保険課", "介護保険業務", Frequency.ON_CHANGE),
     ("public-assistance", "保護課（生活保護）", "保健福祉局　地域支援部　保護課", "生活保護法業務", Frequency.ON_CHANGE),
     ("special-child-allowance", "障害福祉課（特別児童扶養手当）", "保健福祉局　障害福祉部　障害福祉課", "特別児童扶養手当に関する事務", Frequency.DAILY),
-    ("disability-welfare", "障害福祉課（児童福祉法・身体障害者福祉法）", "保健福祉局　障害福祉部　障害福祉課", "児童福祉法、身体障害者福祉法に関する事務",
-     Frequency.ON_CHANGE),
-    ("single-parent-loans", "子育て支援課（母子寡婦福祉資金）", "子ども家庭局　子ども家庭部　子育て支援課", "母子及び寡婦福祉法に基づく福祉資金貸付業務",
-     Frequency.DAILY),
+    ("disability-welfare", "障害福祉課（児童福祉法・身体障害者福祉法）", "保健福祉局　障害福祉部　障害福祉課", "児童福祉法、身体障害者福祉法に関する事務", Frequency.ON_CHANGE),
+    ("single-parent-loans", "子育て支援課（母子寡婦福祉資金）", "子ども家庭局　子ども家庭部　子育て支援課", "母子及び寡婦福祉法に基づく福祉資金貸付業務", Frequency.DAILY),
     ("infant-checkup", "子育て支援課（乳幼児健診）", "子ども家庭局　子ども家庭部　子育て支援課",
      "乳幼児健診未受診者に対する受診勧奨対象者で市内に住基のあるものを抽出", Frequency.MONTHLY),
     ("child-allowance", "子育て支援課（児童手当）", "子ども家庭局　子ども家庭部　子育て支援課", "児童手当業務", Frequency.DAILY),
@@ -157,7 +159,7 @@ DESTINATIONS: tuple[Destination, ...] = (
                                    "reason_category", "version_before", "version_after", "status_after",
                                    "my_number_changed", "resident_code_changed"}),
                # [410]: the CS acts on the 証明書発行 抑止.
-               RESTRICTIONS: frozenset({"target", "atena_number", "processes", "level", "start", "end", "certificate"})},
+               RESTRICTIONS: _RESTRICTION_NOTICE},
     ),
     Destination(
         code="atena", name="団体内統合宛名システム", kind=Kind.SYSTEM,
@@ -187,7 +189,7 @@ DESTINATIONS: tuple[Destination, ...] = (
         legal_basis="住基法第１２条（住民票の写し等の交付）、住民記録システム標準仕様書【410】",
         frequency=Frequency.ON_CHANGE, approved_on=_APPROVED,
         streams=frozenset({RESTRICTIONS}),
-        items={RESTRICTIONS: frozenset({"target", "atena_number", "processes", "level", "start", "end", "certificate"})},
+        items={RESTRICTIONS: _RESTRICTION_NOTICE},
     ),
     *(_transfer(*row, approved_on=_APPROVED) for row in _TRANSFERS),
     Destination(

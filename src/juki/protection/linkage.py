@@ -8,8 +8,9 @@ must not take it for a 本解除, and it ends by itself.
 
 The events are a stream of their own (`juki.restriction.v1`, docs/outbox.md), read and
 acknowledged like the change outbox (`register.services.outbox`) by a destination approved for
-this stream (`accounts.destinations`: 宛名, the CS and コンビニ交付), through its own account. Each consumer applies what concerns it: コンビニ交付 and the CS the events
-whose `certificate` is true, 宛名 all of them.
+this stream (`accounts.destinations`: 宛名, the CS and コンビニ交付), through its own account.
+Each applies what concerns it: コンビニ交付 and the CS the events whose `certificate` is true,
+宛名 all of them.
 """
 from __future__ import annotations
 

@@ -4,8 +4,9 @@ Two streams share these rules: the change outbox (異動イベント, `juki.chan
 抑止連携 events (`juki.restriction.v1`, `juki.protection.linkage`). Each has its own events, its
 own cursors and its own log functions. A cursor belongs to a destination (連携先,
 `accounts.destinations`): only its account reads and acknowledges it, on the streams it is
-approved for, and each event reaches it with only the items it is approved for (C16). Delivery is at-least-once: a consumer that crashes
-between processing and the ack sees the same events again, so consumers must be idempotent.
+approved for, and each event reaches it with only the items it is approved for (C16).
+Delivery is at-least-once: a consumer that crashes between processing and the ack sees the
+same events again, so consumers must be idempotent.
 """
 from __future__ import annotations
 
