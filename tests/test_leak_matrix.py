@@ -159,7 +159,7 @@ def _calls(w: dict) -> list[tuple[str, str, str, str, dict | None]]:
         ("api-certificates", "api", "post", "/api/v1/certificates",  # the 相手方's request for the co-resident
          {"form": "copy", "layout": "individual", "person_ids": [m], "request": _offender_request()}),
         ("api-certificate-check", "api", "post", "/api/v1/certificate-requests/check",
-         {"subject_person_ids": [m], "requester": {"kind": "第三者", "name": "山田次郎",
+         {"subject_person_ids": [m], "requester": {"kind": "third_party", "name": "山田次郎",
                                                   "birth_date": OFFENDER_BIRTH.isoformat()}}),
         ("api-cards-person", "api", "get", f"/api/v1/cards/persons/{m}", None),
         ("api-seal", "api", "get", f"/api/v1/seals/persons/{m}", None),

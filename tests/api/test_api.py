@@ -427,7 +427,7 @@ def test_an_id_too_large_for_the_database_is_not_a_server_error(api, world, capl
     assert api.get(f"/api/v1/households/{10**20}").status_code == 404
     with caplog.at_level("WARNING", logger="juki.api"):
         r = api.post("/api/v1/certificate-requests/check",
-                     {"subject_person_ids": [10**20], "requester": {"kind": "本人", "person_id": 10**20}}, format="json")
+                     {"subject_person_ids": [10**20], "requester": {"kind": "self", "person_id": 10**20}}, format="json")
     if connection.vendor == "sqlite":  # the driver cannot bind it: bad input, and the operator is told
         assert (r.status_code, r.json()["code"]) == (400, "invalid_input"), r.content
         assert "値が大きすぎます" in r.json()["detail"]

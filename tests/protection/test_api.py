@@ -79,13 +79,13 @@ def test_restrictions_api(victim, support_api, supervisor, terminal, api, clerk)
 def test_certificate_check_endpoint(victim, support_api, api, clerk, auditor, terminal):
     _register(support_api, victim)
     body = {"subject_person_ids": [victim["mother"]],
-            "requester": {"kind": "第三者", "name": "山田次郎", "birth_date": OFFENDER_BIRTH.isoformat()}}
+            "requester": {"kind": "third_party", "name": "山田次郎", "birth_date": OFFENDER_BIRTH.isoformat()}}
     refused = api.post("/api/v1/certificate-requests/check", body, format="json")
     assert refused.status_code == 403 and refused.json()["code"] == "support_measure_block"
     log = last_log(user=clerk, function="certificate.check")
     assert log.outcome == "support_measure_block" and log.flags == ["support_measure"]
     own = api.post("/api/v1/certificate-requests/check", {"subject_person_ids": [victim["mother"]],
-                                                          "requester": {"kind": "本人", "person_id": victim["mother"]}},
+                                                          "requester": {"kind": "self", "person_id": victim["mother"]}},
                    format="json")
     assert own.status_code == 200 and own.json()["allowed"] is True
     no_right = api_for(auditor, terminal).post("/api/v1/certificate-requests/check", body, format="json")
@@ -108,7 +108,7 @@ def _routes(victim):
         ("post", "/api/v1/protection/restrictions/1/release", None),
         ("post", "/api/v1/protection/restrictions/1/temporary-release", {}),
         ("post", "/api/v1/certificate-requests/check",
-         {"subject_person_ids": [victim["mother"]], "requester": {"kind": "本人"}}),
+         {"subject_person_ids": [victim["mother"]], "requester": {"kind": "self"}}),
     ]
 
 

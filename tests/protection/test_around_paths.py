@@ -48,13 +48,13 @@ def test_the_offenders_certificate_request_for_a_co_resident_is_refused_and_flag
 
 def test_the_entitlement_check_says_why_for_a_co_resident(child_only, api):
     body = {"subject_person_ids": [child_only["mother"]],
-            "requester": {"kind": "第三者", "name": "山田次郎", "birth_date": OFFENDER_BIRTH.isoformat()}}
+            "requester": {"kind": "third_party", "name": "山田次郎", "birth_date": OFFENDER_BIRTH.isoformat()}}
     refused = api.post("/api/v1/certificate-requests/check", body, format="json")
     assert refused.status_code == 403 and refused.json()["code"] == "support_measure_block"
     assert "支援措置の対象者が住んでいます" in refused.json()["detail"]
     other = api.post("/api/v1/certificate-requests/check", {
         "subject_person_ids": [child_only["mother"]],
-        "requester": {"kind": "第三者", "name": "北九　太郎", "birth_date": "1970-01-01"}}, format="json")
+        "requester": {"kind": "third_party", "name": "北九　太郎", "birth_date": "1970-01-01"}}, format="json")
     assert other.status_code == 200 and other.json()["allowed"] is True
     assert any("同じ住所・世帯" in w for w in other.json()["warnings"])
 

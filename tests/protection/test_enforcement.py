@@ -227,7 +227,7 @@ def _check(who, subjects, requester):
 ])
 def test_the_offender_is_refused_by_name_and_birth_date(protected, actor, clerk, name, kana):
     with pytest.raises(DomainError) as exc:
-        _check(actor, [protected["mother"]], Requester(kind="本人", name=name, kana=kana, birth_date=OFFENDER_BIRTH))
+        _check(actor, [protected["mother"]], Requester(kind="self", name=name, kana=kana, birth_date=OFFENDER_BIRTH))
     assert exc.value.code == ErrorCode.SUPPORT_MEASURE_BLOCK and exc.value.status == 403
     log = last_log(user=clerk, function="certificate.check")
     assert log.outcome == "support_measure_block" and log.flags == ["support_measure"]
@@ -237,46 +237,46 @@ def test_the_offender_is_refused_by_register_id(victim, support, family, actor):
     offender = family.persons[0]["id"]
     protect(support, victim, offender=services.Offender(person_id=offender))
     with pytest.raises(DomainError) as exc:
-        _check(actor, [victim["child"]], Requester(kind="第三者", person_id=offender))
+        _check(actor, [victim["child"]], Requester(kind="third_party", person_id=offender))
     assert exc.value.code == ErrorCode.SUPPORT_MEASURE_BLOCK
 
 
 def test_a_resident_offender_named_only_as_text_is_recognised_from_the_register(victim, support, family, actor):
     protect(support, victim, offender=services.Offender(name="青木太郎", birth_date=dt.date(1985, 4, 1)))
     with pytest.raises(DomainError) as exc:
-        _check(actor, [victim["mother"]], Requester(kind="同一世帯", person_id=family.persons[0]["id"]))
+        _check(actor, [victim["mother"]], Requester(kind="household", person_id=family.persons[0]["id"]))
     assert exc.value.code == ErrorCode.SUPPORT_MEASURE_BLOCK
 
 
 def test_same_name_other_birth_date_is_not_the_offender_but_third_parties_are_refused(protected, actor):
     with pytest.raises(DomainError) as exc:
-        _check(actor, [protected["mother"]], Requester(kind="第三者", name="山田次郎", birth_date=dt.date(1970, 1, 1)))
+        _check(actor, [protected["mother"]], Requester(kind="third_party", name="山田次郎", birth_date=dt.date(1970, 1, 1)))
     assert exc.value.code == ErrorCode.SUPPORT_MEASURE_BLOCK and "本人または同一世帯" in exc.value.message
 
 
 def test_self_and_same_household_may_be_issued(protected, actor):
-    own = _check(actor, [protected["mother"]], Requester(kind="本人", person_id=protected["mother"]))
+    own = _check(actor, [protected["mother"]], Requester(kind="self", person_id=protected["mother"]))
     assert own["allowed"] and own["warnings"]
-    mine = _check(actor, [protected["child"]], Requester(kind="同一世帯", person_id=protected["mother"]))
+    mine = _check(actor, [protected["child"]], Requester(kind="household", person_id=protected["mother"]))
     assert mine["allowed"]
     assert last_log(function="certificate.check").flags == ["support_measure"]
 
 
 def test_an_unprotected_subject_is_issued_to_a_third_party(family, actor):
-    assert _check(actor, [family.persons[0]["id"]], Requester(kind="第三者", name="佐藤一郎"))["warnings"] == []
+    assert _check(actor, [family.persons[0]["id"]], Requester(kind="third_party", name="佐藤一郎"))["warnings"] == []
 
 
 def test_certificate_restriction_refuses(family, sup_actor, actor):
     pid = family.persons[0]["id"]
     services.restriction_set(actor=sup_actor, person_id=pid, processes=["certificate"], reason="交付抑止")
     with pytest.raises(DomainError) as exc:
-        _check(actor, [pid], Requester(kind="本人", person_id=pid))
+        _check(actor, [pid], Requester(kind="self", person_id=pid))
     assert exc.value.code == ErrorCode.RESTRICTED
 
 
 def test_certificate_check_needs_the_right(family, auditor, terminal):
     with pytest.raises(AccessDenied):
-        _check(Actor(user=auditor, terminal=terminal), [family.persons[0]["id"]], Requester(kind="本人"))
+        _check(Actor(user=auditor, terminal=terminal), [family.persons[0]["id"]], Requester(kind="self"))
     assert last_log(user=auditor).outcome == AccessLog.DENIED
 
 

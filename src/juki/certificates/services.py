@@ -56,9 +56,9 @@ __all__ = [
 
 _PROTECTION_KIND = {
     Kind.SELF: protection.RequesterKind.SELF,
-    Kind.HOUSEHOLD: protection.RequesterKind.SAME_HOUSEHOLD,
+    Kind.HOUSEHOLD: protection.RequesterKind.HOUSEHOLD,
     Kind.AGENT: protection.RequesterKind.AGENT,
-    Kind.GOVERNMENT: protection.RequesterKind.OFFICIAL,
+    Kind.GOVERNMENT: protection.RequesterKind.GOVERNMENT,
     Kind.THIRD_PARTY: protection.RequesterKind.THIRD_PARTY,
 }
 

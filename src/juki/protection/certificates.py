@@ -37,12 +37,16 @@ from .models import Process, SupportMeasure
 
 
 class RequesterKind:
-    SELF = "本人"
-    SAME_HOUSEHOLD = "同一世帯"
-    AGENT = "代理人"
-    THIRD_PARTY = "第三者"
-    OFFICIAL = "公用"
-    ALL = (SELF, SAME_HOUSEHOLD, AGENT, THIRD_PARTY, OFFICIAL)
+    """Who asks (住基法12条・12条の2・12条の3): the same values as `certificates.models.RequesterKind`
+    (which sits above this app), so `/certificate-requests/check` and `/certificates` spell them alike."""
+
+    SELF = "self"  # 本人
+    HOUSEHOLD = "household"  # 同一世帯
+    AGENT = "agent"  # 代理人
+    THIRD_PARTY = "third_party"  # 第三者
+    GOVERNMENT = "government"  # 国・地方公共団体（公用）
+    ALL = (SELF, HOUSEHOLD, AGENT, THIRD_PARTY, GOVERNMENT)
+    LABELS = {SELF: "本人", HOUSEHOLD: "同一世帯の方", AGENT: "代理人", GOVERNMENT: "国・地方公共団体", THIRD_PARTY: "第三者"}
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,7 @@ def certificate_request_check(*, actor: Actor, subject_person_ids: list[int], re
                     raise Blocked(_BLOCK_OFFENDER)
                 if requester.kind == RequesterKind.SELF and requester.person_id == pid:
                     continue
-                if (requester.kind == RequesterKind.SAME_HOUSEHOLD and requester_home is not None
+                if (requester.kind == RequesterKind.HOUSEHOLD and requester_home is not None
                         and requester_home == homes[pid]):
                     continue
                 raise Blocked(_BLOCK_OTHER)

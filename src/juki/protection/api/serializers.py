@@ -67,7 +67,7 @@ class TemporaryReleaseSerializer(StrictSerializer):
 
 
 class RequesterSerializer(StrictSerializer):
-    kind = serializers.ChoiceField(choices=[(k, k) for k in RequesterKind.ALL], help_text="請求者の区分")
+    kind = serializers.ChoiceField(choices=list(RequesterKind.LABELS.items()), help_text="請求者の区分")
     person_id = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="請求者の住民ID（住民の場合）")
     name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="", help_text="請求者の氏名")
     kana = serializers.CharField(max_length=240, required=False, allow_blank=True, default="", help_text="請求者のフリガナ")
