@@ -248,7 +248,7 @@ def test_submit_input_errors(api, head):
     body = _is_problem(api.post("/api/v1/pending", {"operation": "ex_officio_correction",
                                                     "payload": {"person": _ref(api, head)}}, format="json"),
                        400, "invalid_input")
-    assert "event_date" in body["details"]["fields"]
+    assert "event_date" in body["errors"]["payload"]  # keyed like the body, as /changes/* (issue 13)
     _is_problem(api.post("/api/v1/pending", _correction(api, head, "太郎"), format="json"), 400, "nothing_changed")
     r = api.post("/api/v1/pending", {"operation": "my_number", "payload": {
         "event_date": TODAY, "person": _ref(api, head), "my_number": "123456789012", "kind": "entry"}}, format="json")

@@ -58,6 +58,8 @@ def problem_exception_handler(exc, context):
             extra["field"] = exc.field
         if exc.details:
             extra["details"] = exc.details
+        if exc.errors:
+            extra["errors"] = exc.errors
         return problem(exc.status, exc.code, exc.message, **extra)
     if isinstance(exc, exceptions.ValidationError):
         codes = set(_error_codes(exc.detail))

@@ -96,12 +96,22 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None, details: dict | None = None):
+    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None, details: dict | None = None,
+                 errors: dict | None = None):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.field = field
         self.details = details or {}
+        # Input that does not have its shape: the messages by item, as a serializer gives them
+        # (the API's problem+json `errors`, the one shape of validation errors on every endpoint).
+        self.errors = errors or {}
+
+    def nested_under(self, name: str) -> "DomainError":
+        """The same refusal with its item errors under `name`: the input was the `name` item of a body."""
+        if self.errors:
+            self.errors = {name: self.errors}
+        return self
 
 
 class ConflictError(DomainError):

@@ -203,7 +203,7 @@ def refuse(request, perm: Perm | str):
 def error_response(request, exc: DomainError):
     """A refused request: the rule's Japanese message, in the fragment or as a page."""
     context = {"title": "処理できませんでした", "message": exc.message, "code": str(exc.code),
-               "fields": exc.details.get("fields") if exc.details else None}
+               "fields": exc.errors or (exc.details.get("fields") if exc.details else None)}
     template = "counter/_error.html" if getattr(request, "htmx", False) else "counter/error.html"
     response = render(request, template, context, status=exc.status)
     if getattr(request, "htmx", False):

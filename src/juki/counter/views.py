@@ -300,7 +300,7 @@ def _field_errors(form, exc: DomainError) -> bool:
     if exc.field and exc.field in form.fields:
         form.add_error(exc.field, exc.message)
         placed = True
-    fields = (exc.details or {}).get("fields") or {}
+    fields = exc.errors or (exc.details or {}).get("fields") or {}
     if isinstance(fields, list):  # the names of the items the rule refused
         fields = {name: [exc.message] for name in fields}
     for name, msgs in fields.items():

@@ -24,7 +24,7 @@ class OperationSpec(NamedTuple):
         """Validate a JSON payload and turn it into the service's keyword arguments."""
         data = self.serializer(data=payload)
         if not data.is_valid():
-            raise DomainError(ErrorCode.INVALID_INPUT, "入力内容に誤りがあります。", details={"fields": data.errors})
+            raise DomainError(ErrorCode.INVALID_INPUT, "入力内容に誤りがあります。", errors=data.errors)
         return self.adapt(dict(data.validated_data))
 
 

@@ -314,7 +314,13 @@ class PendingListView(GenericAPIView):
                    tags=["pending"])
     def post(self, request):
         body = _body(s.PendingSubmitSerializer, request)
-        pending = verification.pending_submit(actor=actor_of(request), operation=body["operation"], payload=body["payload"])
+        try:
+            pending = verification.pending_submit(actor=actor_of(request), operation=body["operation"],
+                                                  payload=body["payload"])
+        except DomainError as exc:
+            # The payload's items are refused as /changes/<operation> refuses them, under `payload`:
+            # `errors` is keyed like the request body, on every endpoint (issue 13).
+            raise exc.nested_under("payload") from None
         return Response({"id": pending.id, "state": pending.state, "summary": pending.summary},
                         status=status.HTTP_201_CREATED)
 
