@@ -29,7 +29,7 @@ def _document(required: bool) -> serializers.CharField:
                                  else serializers.empty, help_text="確認した本人確認書類（例: 運転免許証）")
 
 
-class IssueSerializer(StrictSerializer):
+class CardIssueSerializer(StrictSerializer):
     person_id = serializers.IntegerField(help_text="交付する方の住民ID")
     pin = _pin("本人が決めた暗証番号（数字4桁）")
     document = _document(False)
@@ -70,7 +70,7 @@ class AbolishSerializer(StrictSerializer):
 
 
 class CardsView(GenericAPIView):
-    serializer_class = IssueSerializer
+    serializer_class = CardIssueSerializer
     permission_classes = STAFF_WITH_RIGHT
     required_rights = Perm.CARD_MANAGE
     audit_function = "card.issue"

@@ -50,7 +50,7 @@ class RequestSerializer(StrictSerializer):
         return services.Request(**values)
 
 
-class IssueSerializer(StrictSerializer):
+class CertificateIssueSerializer(StrictSerializer):
     form = serializers.ChoiceField(choices=list(FORMS.items()), help_text="証明書の種類")
     layout = serializers.ChoiceField(choices=list(LAYOUTS.items()), required=False, default="household")
     household_id = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="世帯ID（世帯連記式）")
@@ -117,7 +117,7 @@ _PDF = OpenApiResponse(OpenApiTypes.BINARY, description="証明書のPDF（ヘ�
 
 
 class CertificatesView(GenericAPIView):
-    serializer_class = IssueSerializer
+    serializer_class = CertificateIssueSerializer
     permission_classes = STAFF_WITH_RIGHT
     required_rights = Perm.CERTIFICATE_ISSUE
     audit_function = by_method(GET="certificate.list", POST="certificate.issue")
