@@ -4,7 +4,6 @@ A PIN may be sent (issue, unlock, reissue, change) but is never returned, logged
 error (every response is no-store: `core.middleware.NoStoreMiddleware`)."""
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -69,13 +68,60 @@ class AbolishSerializer(StrictSerializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="", help_text="備考")
 
 
+# --- output shapes (issue 13): `services.card_dict` and `cards_for_person`; never a PIN ------------------
+
+
+class CardEventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    on = serializers.DateField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField()
+    document = serializers.CharField()
+    note = serializers.CharField()
+
+
+class CardSerializer(serializers.Serializer):
+    card_id = serializers.IntegerField()
+    number = serializers.CharField(help_text="カード番号")
+    person_id = serializers.IntegerField()
+    state = serializers.CharField()
+    state_label = serializers.CharField()
+    usable = serializers.BooleanField()
+    failed_pins = serializers.IntegerField(help_text="暗証番号の連続誤り回数")
+    issued_on = serializers.DateField()
+    issued_by = serializers.CharField()
+    ended_on = serializers.DateField(allow_null=True)
+    end_reason = serializers.CharField()
+    end_reason_label = serializers.CharField()
+    collected_on = serializers.DateField(allow_null=True)
+    seal_registration_id = serializers.IntegerField(allow_null=True, help_text="印鑑登録証として結び付いた印鑑登録")
+    seal_number = serializers.CharField()
+    seal_state = serializers.CharField()
+    reissue_of = serializers.CharField(allow_null=True, help_text="再交付の元のカード番号")
+    history = CardEventSerializer(many=True, required=False)
+
+
+class CardEndedSerializer(CardSerializer):
+    seal_ended_id = serializers.IntegerField(allow_null=True, help_text="紛失によって亡失とした印鑑登録")
+
+
+class PersonCardsSerializer(serializers.Serializer):
+    person_id = serializers.IntegerField()
+    resident = serializers.BooleanField()
+    live_card_id = serializers.IntegerField(allow_null=True)
+    max_attempts = serializers.IntegerField(help_text="ロックまでの暗証番号の誤り回数")
+    cards = CardSerializer(many=True)
+
+
 class CardsView(GenericAPIView):
     serializer_class = CardIssueSerializer
     permission_classes = STAFF_WITH_RIGHT
     required_rights = Perm.CARD_MANAGE
     audit_function = "card.issue"
 
-    @extend_schema(responses={201: OpenApiTypes.OBJECT}, summary="市民カードの交付", operation_id="card_issue", tags=TAGS)
+    @extend_schema(responses={201: CardSerializer}, summary="市民カードの交付", operation_id="card_issue", tags=TAGS)
     def post(self, request):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -87,7 +133,7 @@ class PersonCardsView(GenericAPIView):
     required_rights = Perm.CARD_MANAGE
     audit_function = "card.list"
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="住民の市民カード（状態と履歴）", operation_id="card_list",
+    @extend_schema(responses=PersonCardsSerializer, summary="住民の市民カード（状態と履歴）", operation_id="card_list",
                    tags=TAGS)
     def get(self, request, person_id: int):
         return Response(services.cards_for_person(actor=actor_of(request), person_id=person_id))
@@ -105,8 +151,8 @@ class _CardStep(GenericAPIView):
         return Response(self.call(actor=actor_of(request), card_id=card_id, **data.validated_data))
 
 
-def _schema(function: str, summary: str):
-    return extend_schema(responses=OpenApiTypes.OBJECT, summary=summary, operation_id=function.replace(".", "_"),
+def _schema(function: str, summary: str, response=CardSerializer):
+    return extend_schema(responses=response, summary=summary, operation_id=function.replace(".", "_"),
                          tags=TAGS)
 
 
@@ -155,7 +201,7 @@ class CardReissueView(_CardStep):
     audit_function = "card.reissue"
     call = staticmethod(services.card_reissue)
 
-    @_schema(audit_function, "再交付（新しいカード番号、元のカードは廃止）")
+    @_schema(audit_function, "再交付（新しいカード番号、元のカードは廃止）", CardEndedSerializer)
     def post(self, request, card_id: int):
         return self.step(request, card_id)
 
@@ -165,6 +211,6 @@ class CardAbolishView(_CardStep):
     audit_function = "card.abolish"
     call = staticmethod(services.card_abolish)
 
-    @_schema(audit_function, "廃止（返納・紛失・職権など）")
+    @_schema(audit_function, "廃止（返納・紛失・職権など）", CardEndedSerializer)
     def post(self, request, card_id: int):
         return self.step(request, card_id)

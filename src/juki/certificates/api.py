@@ -22,6 +22,7 @@ from juki.audit.requests import actor_of
 from . import code_notice, issuing, move_out, services
 from .content import FOREIGN_ITEMS, FORMS, LAYOUTS, Options
 from .entitlement import REQUEST_KINDS
+from .models import RequesterKind
 
 TAGS = ["certificates"]
 
@@ -95,6 +96,69 @@ class VerifySerializer(StrictSerializer):
                                    help_text="PDFのSHA-256（PDFを送らない場合）")
 
 
+# --- output shapes (issue 13: the OpenAPI documents what the services return) -----------------------
+
+
+class IssueVoidSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    by = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class IssueRequestRecordSerializer(serializers.Serializer):
+    requester_person_id = serializers.IntegerField(allow_null=True)
+    requester_name = serializers.CharField()
+    documents = serializers.ListField(child=serializers.CharField())
+    power_of_attorney = serializers.BooleanField()
+    purpose = serializers.CharField()
+    legal_basis = serializers.CharField()
+
+
+class IssueRecordSerializer(serializers.Serializer):
+    """A 交付記録 (`services.issue_dict`): ids, codes and hashes, never the PDF."""
+
+    number = serializers.CharField(help_text="発行番号")
+    form = serializers.CharField()
+    form_label = serializers.CharField()
+    layout = serializers.CharField(allow_null=True)
+    layout_label = serializers.CharField()
+    options = serializers.DictField(help_text="交付したときの記載事項の選択（様式ごと）")
+    person_ids = serializers.ListField(child=serializers.IntegerField())
+    household_id = serializers.IntegerField(allow_null=True)
+    requester_kind = serializers.ChoiceField(choices=RequesterKind.choices, help_text="請求者の区分")
+    requester_kind_label = serializers.CharField()
+    fee = serializers.IntegerField(help_text="手数料（円）")
+    operator = serializers.CharField()
+    operator_label = serializers.CharField()
+    terminal = serializers.CharField()
+    channel = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    sha256 = serializers.CharField()
+    state = serializers.ChoiceField(choices=[("issued", "交付済み"), ("voided", "無効")])
+    state_label = serializers.CharField()
+    void = IssueVoidSerializer(allow_null=True)
+    reissue_of = serializers.CharField(allow_null=True, help_text="再交付の元の発行番号")
+    request = IssueRequestRecordSerializer(required=False, help_text="請求の内容（交付記録の照会のとき）")
+
+
+class IssueListSerializer(serializers.Serializer):
+    issues = IssueRecordSerializer(many=True)
+
+
+class VerifyResultSerializer(serializers.Serializer):
+    """No personal data: the number, the form and the day of issue."""
+
+    result = serializers.ChoiceField(choices=[("genuine", "真正"), ("altered", "改ざんのおそれ"), ("voided", "無効"),
+                                              ("unknown", "交付されていない")])
+    number = serializers.CharField()
+    form = serializers.CharField(required=False)
+    form_label = serializers.CharField(required=False)
+    issued_on = serializers.DateField(required=False)
+    issued_on_display = serializers.CharField(required=False)
+    state = serializers.CharField(required=False)
+    message = serializers.CharField()
+
+
 def _pdf_response(result: issuing.IssueResult) -> HttpResponse:
     response = HttpResponse(result.pdf, content_type="application/pdf")
     response["X-Certificate-Number"] = result.number
@@ -114,6 +178,7 @@ def _date_param(request, name: str) -> dt.date | None:
 
 
 _PDF = OpenApiResponse(OpenApiTypes.BINARY, description="証明書のPDF（ヘッダー X-Certificate-Number に発行番号）")
+_PDF_201 = {(201, "application/pdf"): _PDF}
 
 
 class CertificatesView(GenericAPIView):
@@ -126,7 +191,7 @@ class CertificatesView(GenericAPIView):
                                OpenApiParameter("operator", str, description="交付者のユーザーID"),
                                OpenApiParameter("person", OpenApiTypes.INT, description="対象者の住民ID"),
                                OpenApiParameter("number", str, description="発行番号")],
-                   responses=OpenApiTypes.OBJECT, summary="証明書の交付記録の照会", operation_id="certificate_list", tags=TAGS)
+                   responses=IssueListSerializer, summary="証明書の交付記録の照会", operation_id="certificate_list", tags=TAGS)
     def get(self, request):
         q = request.query_params
         try:
@@ -137,7 +202,7 @@ class CertificatesView(GenericAPIView):
             actor=actor_of(request), date_from=_date_param(request, "date_from"), date_to=_date_param(request, "date_to"),
             operator=q.get("operator", ""), person_id=person, number=q.get("number", ""))})
 
-    @extend_schema(responses={201: _PDF}, summary="証明書の交付（PDF）", operation_id="certificate_issue", tags=TAGS)
+    @extend_schema(responses=_PDF_201, summary="証明書の交付（PDF）", operation_id="certificate_issue", tags=TAGS)
     def post(self, request):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -159,7 +224,7 @@ class MoveOutCertificateView(GenericAPIView):
     required_rights = Perm.CERTIFICATE_ISSUE
     audit_function = "certificate.issue"
 
-    @extend_schema(responses={201: _PDF}, summary="転出証明書の交付（PDF）", operation_id="certificate_move_out", tags=TAGS)
+    @extend_schema(responses=_PDF_201, summary="転出証明書の交付（PDF）", operation_id="certificate_move_out", tags=TAGS)
     def post(self, request):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -178,7 +243,7 @@ class CodeNoticeView(GenericAPIView):
     required_rights = Perm.CERTIFICATE_ISSUE
     audit_function = "certificate.issue"
 
-    @extend_schema(responses={201: _PDF}, summary="住民票コード通知票の出力（PDF）", operation_id="certificate_code_notice",
+    @extend_schema(responses=_PDF_201, summary="住民票コード通知票の出力（PDF）", operation_id="certificate_code_notice",
                    tags=TAGS)
     def post(self, request):
         data = self.get_serializer(data=request.data)
@@ -194,7 +259,7 @@ class CertificateVoidView(GenericAPIView):
     required_rights = Perm.CERTIFICATE_ISSUE
     audit_function = "certificate.void"
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="証明書を無効にする", operation_id="certificate_void", tags=TAGS)
+    @extend_schema(responses=IssueRecordSerializer, summary="証明書を無効にする", operation_id="certificate_void", tags=TAGS)
     def post(self, request, number: str):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -206,7 +271,7 @@ class CertificateReissueView(GenericAPIView):
     required_rights = Perm.CERTIFICATE_ISSUE
     audit_function = "certificate.reissue"
 
-    @extend_schema(request=None, responses={201: _PDF}, summary="証明書の再交付（新しい発行番号）",
+    @extend_schema(request=None, responses=_PDF_201, summary="証明書の再交付（新しい発行番号）",
                    operation_id="certificate_reissue", tags=TAGS)
     def post(self, request, number: str):
         response = _pdf_response(services.certificate_reissue(actor=actor_of(request), number=number))
@@ -222,7 +287,7 @@ class CertificateVerifyView(GenericAPIView):
     permission_classes = [AllowAny]
     parser_classes = [JSONParser, MultiPartParser]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="証明書の真正性の確認（ログイン不要）",
+    @extend_schema(responses=VerifyResultSerializer, summary="証明書の真正性の確認（ログイン不要）",
                    operation_id="certificate_verify", tags=TAGS, auth=[])
     def post(self, request):
         data = self.get_serializer(data=request.data)

@@ -45,6 +45,50 @@ class DecisionSerializer(StrictSerializer):
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+# --- output shapes (issue 13): `selectors.as_dict` and the grants an approval made ------------------
+
+
+class ApplicationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(help_text="申請番号")
+    state = serializers.CharField()
+    state_label = serializers.CharField()
+    role = serializers.CharField()
+    perms = serializers.ListField(child=serializers.CharField())
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+    business_name = serializers.CharField()
+    business_outline = serializers.CharField()
+    purpose = serializers.CharField()
+    legal_basis = serializers.CharField()
+    applying_section = serializers.CharField()
+    using_section = serializers.CharField()
+    target_user = serializers.CharField(allow_null=True)
+    target_section = serializers.CharField(allow_null=True)
+    applicant = serializers.CharField()
+    applied_at = serializers.DateTimeField()
+    decided_by = serializers.CharField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    comment = serializers.CharField()
+
+
+class ApplicationListSerializer(serializers.Serializer):
+    applications = ApplicationSerializer(many=True)
+
+
+class GrantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.CharField()
+    perm = serializers.CharField()
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+
+
+class ApprovalSerializer(serializers.Serializer):
+    application = ApplicationSerializer()
+    grants = GrantSerializer(many=True)
+
+
 def _body(serializer_class, request) -> dict:
     data = serializer_class(data=request.data)
     data.is_valid(raise_exception=True)
@@ -72,7 +116,7 @@ class ApplicationListView(GenericAPIView):
 
     @extend_schema(parameters=[OpenApiParameter("state", str, enum=STATES, description="状態（省略時はすべて）"),
                                OpenApiParameter("mine", OpenApiTypes.BOOL, description="自分の申請だけ")],
-                   responses=OpenApiTypes.OBJECT, summary="権限申請の一覧", operation_id="rights_application_list",
+                   responses=ApplicationListSerializer, summary="権限申請の一覧", operation_id="rights_application_list",
                    tags=["rights"])
     def get(self, request):
         actor = actor_of(request)
@@ -85,7 +129,7 @@ class ApplicationListView(GenericAPIView):
         events.record(actor, function="rights.list", criteria={"state": state, "mine": mine, "rows": len(rows)})
         return Response({"applications": [selectors.as_dict(a) for a in rows]})
 
-    @extend_schema(responses={201: OpenApiTypes.OBJECT}, summary="権限の申請", operation_id="rights_application_submit",
+    @extend_schema(responses={201: ApplicationSerializer}, summary="権限の申請", operation_id="rights_application_submit",
                    tags=["rights"])
     def post(self, request):
         body = _body(ApplicationSubmitSerializer, request)
@@ -110,7 +154,7 @@ class ApplicationApproveView(GenericAPIView):
     required_rights = Perm.RIGHTS_APPROVE
     audit_function = "rights.approve"
 
-    @extend_schema(responses={201: OpenApiTypes.OBJECT}, summary="権限申請の承認（付与）",
+    @extend_schema(responses={201: ApprovalSerializer}, summary="権限申請の承認（付与）",
                    operation_id="rights_application_approve", tags=["rights"])
     def post(self, request, application_id: int):
         body = _body(DecisionSerializer, request)
@@ -128,7 +172,7 @@ class ApplicationRejectView(GenericAPIView):
     required_rights = Perm.RIGHTS_APPROVE
     audit_function = "rights.reject"
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="権限申請の却下（理由が必要）",
+    @extend_schema(responses=ApplicationSerializer, summary="権限申請の却下（理由が必要）",
                    operation_id="rights_application_reject", tags=["rights"])
     def post(self, request, application_id: int):
         body = _body(DecisionSerializer, request)

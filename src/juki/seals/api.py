@@ -65,6 +65,70 @@ class CertificateSerializer(StrictSerializer):
     request = RequestSerializer(help_text="請求の内容（本人または代理人）")
 
 
+# --- output shapes (issue 13): `services.registration_dict` and `seal_get` ---------------------------
+
+
+class SealEventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    on = serializers.DateField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField()
+    note = serializers.CharField()
+
+
+class SealRegistrationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(help_text="印鑑番号")
+    person_id = serializers.IntegerField()
+    state = serializers.CharField()
+    state_label = serializers.CharField()
+    method = serializers.CharField()
+    method_label = serializers.CharField()
+    seal_text = serializers.CharField()
+    image_sha256 = serializers.CharField()
+    image_width_mm = serializers.CharField(allow_null=True, help_text="印影の幅（mm、10進数の文字列）")
+    image_height_mm = serializers.CharField(allow_null=True)
+    image_dpi = serializers.IntegerField(allow_null=True)
+    applied_on = serializers.DateField()
+    registered_on = serializers.DateField(allow_null=True)
+    inquiry_sent_on = serializers.DateField(allow_null=True)
+    answer_due = serializers.DateField(allow_null=True, help_text="回答書の期限")
+    agent_name = serializers.CharField()
+    answer_agent_name = serializers.CharField()
+    guarantor_number = serializers.CharField()
+    ended_on = serializers.DateField(allow_null=True)
+    end_reason = serializers.CharField()
+    end_reason_label = serializers.CharField()
+    end_agent_name = serializers.CharField()
+    registered_by = serializers.CharField()
+    ended_by = serializers.CharField()
+    events = SealEventSerializer(many=True)
+    image_data_uri = serializers.CharField(required=False, help_text="印影（data: URI）")
+
+
+class SealEndedSerializer(SealRegistrationSerializer):
+    cards_abolished = serializers.ListField(child=serializers.IntegerField(), help_text="亡失で廃止した市民カード")
+
+
+class SealCardSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    state_label = serializers.CharField()
+    linked = serializers.BooleanField(help_text="この印鑑登録の印鑑登録証")
+
+
+class PersonSealSerializer(serializers.Serializer):
+    person_id = serializers.IntegerField()
+    live = SealRegistrationSerializer(allow_null=True, help_text="現在の登録（照会中を含む）")
+    registrations = SealRegistrationSerializer(many=True, help_text="すべての登録（新しい順）")
+    card = SealCardSerializer(allow_null=True)
+    age = serializers.IntegerField()
+    resident = serializers.BooleanField()
+    inquiry_overdue = serializers.BooleanField()
+    may_register = serializers.BooleanField()
+
+
 def _body(view, request) -> dict:
     data = view.get_serializer(data=request.data)
     data.is_valid(raise_exception=True)
@@ -81,7 +145,7 @@ class SealView(GenericAPIView):
     required_rights = Perm.SEAL_MANAGE
     audit_function = "seal.view"
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="印鑑登録の照会（現在の登録と履歴）", operation_id="seal_get", tags=TAGS)
+    @extend_schema(responses=PersonSealSerializer, summary="印鑑登録の照会（現在の登録と履歴）", operation_id="seal_get", tags=TAGS)
     def get(self, request, person_id: int):
         return Response(_registration(services.seal_get(actor=actor_of(request), person_id=person_id)))
 
@@ -93,7 +157,7 @@ class SealRegisterView(GenericAPIView):
     audit_function = "seal.register"
     parser_classes = [MultiPartParser]
 
-    @extend_schema(responses={201: OpenApiTypes.OBJECT}, summary="印鑑登録の申請（multipart/form-data）",
+    @extend_schema(responses={201: SealRegistrationSerializer}, summary="印鑑登録の申請（multipart/form-data）",
                    operation_id="seal_register", tags=TAGS)
     def post(self, request, person_id: int):
         values = _body(self, request)
@@ -107,7 +171,7 @@ class SealAnswerView(GenericAPIView):
     required_rights = Perm.SEAL_MANAGE
     audit_function = "seal.inquiry_answer"
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="回答書の受付（照会中の申請を登録）", operation_id="seal_answer",
+    @extend_schema(responses=SealRegistrationSerializer, summary="回答書の受付（照会中の申請を登録）", operation_id="seal_answer",
                    tags=TAGS)
     def post(self, request, person_id: int):
         return Response(services.seal_inquiry_answer(actor=actor_of(request), person_id=person_id, **_body(self, request)))
@@ -119,7 +183,7 @@ class SealAbolishView(GenericAPIView):
     required_rights = Perm.SEAL_MANAGE
     audit_function = "seal.abolish"
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="印鑑登録の廃止（申請の取下げを含む）", operation_id="seal_abolish",
+    @extend_schema(responses=SealEndedSerializer, summary="印鑑登録の廃止（申請の取下げを含む）", operation_id="seal_abolish",
                    tags=TAGS)
     def post(self, request, person_id: int):
         return Response(services.seal_abolish(actor=actor_of(request), person_id=person_id, **_body(self, request)))
@@ -131,7 +195,7 @@ class SealLostView(GenericAPIView):
     required_rights = Perm.SEAL_MANAGE
     audit_function = "seal.lost"
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="亡失の届出（印鑑または印鑑登録証）", operation_id="seal_lost", tags=TAGS)
+    @extend_schema(responses=SealEndedSerializer, summary="亡失の届出（印鑑または印鑑登録証）", operation_id="seal_lost", tags=TAGS)
     def post(self, request, person_id: int):
         return Response(services.seal_report_lost(actor=actor_of(request), person_id=person_id, **_body(self, request)))
 
@@ -142,7 +206,7 @@ class SealCertificateView(GenericAPIView):
     required_rights = Perm.CERTIFICATE_ISSUE
     audit_function = "seal.certificate_issue"
 
-    @extend_schema(responses={201: _PDF}, summary="印鑑登録証明書の交付（PDF）", operation_id="seal_certificate_issue",
+    @extend_schema(responses={(201, "application/pdf"): _PDF}, summary="印鑑登録証明書の交付（PDF）", operation_id="seal_certificate_issue",
                    tags=TAGS)
     def post(self, request):
         values = _body(self, request)

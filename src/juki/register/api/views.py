@@ -5,7 +5,7 @@ import dataclasses
 import datetime as dt
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -25,6 +25,7 @@ from .. import selectors
 from ..models import Building, Town, Ward
 from ..operations import OPERATIONS
 from ..services import outbox, search, verification
+from . import responses as r
 from . import serializers as s
 
 
@@ -49,7 +50,7 @@ class TokenView(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    @extend_schema(request=TokenRequestSerializer, responses={201: OpenApiTypes.OBJECT}, summary="アクセストークンの発行",
+    @extend_schema(request=TokenRequestSerializer, responses={201: r.TokenSerializer}, summary="アクセストークンの発行", operation_id="auth_token",
                    description="トークンは職員と、X-Terminal-Id で指定した端末に結び付けて発行されます。",
                    parameters=[OpenApiParameter("X-Terminal-Id", str, OpenApiParameter.HEADER, required=True)])
     def post(self, request):
@@ -75,7 +76,7 @@ class TokenRevokeView(APIView):
 
 class PersonView(APIView):
     @extend_schema(parameters=[AS_OF, OpenApiParameter("reveal_my_number", OpenApiTypes.BOOL)],
-                   responses=OpenApiTypes.OBJECT, summary="住民票（個人）の照会")
+                   responses=r.PersonRecordSerializer, summary="住民票（個人）の照会")
     def get(self, request, person_id: int):
         reveal = request.query_params.get("reveal_my_number") in ("1", "true")
         return Response(selectors.person_get(actor=actor_of(request), person_id=person_id, as_of=_as_of(request),
@@ -83,25 +84,25 @@ class PersonView(APIView):
 
 
 class PersonHistoryView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="異動履歴")
+    @extend_schema(responses=r.PersonHistorySerializer, summary="異動履歴")
     def get(self, request, person_id: int):
         return Response({"versions": selectors.person_history(actor=actor_of(request), person_id=person_id)})
 
 
 class HouseholdView(APIView):
-    @extend_schema(parameters=[AS_OF], responses=OpenApiTypes.OBJECT, summary="世帯の照会")
+    @extend_schema(parameters=[AS_OF], responses=r.HouseholdSerializer, summary="世帯の照会")
     def get(self, request, household_id: int):
         return Response(selectors.household_get(actor=actor_of(request), household_id=household_id, as_of=_as_of(request)))
 
 
 class HouseholdsWithoutHeadView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="世帯主変更依頼の対象世帯（世帯主不在）")
+    @extend_schema(responses=r.HouseholdsWithoutHeadSerializer, summary="世帯主変更依頼の対象世帯（世帯主不在）")
     def get(self, request):
         return Response({"households": selectors.households_without_head(actor=actor_of(request))})
 
 
 class LateNotificationsView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="届出期間経過の一覧")
+    @extend_schema(responses=r.LateNotificationsSerializer, summary="届出期間経過の一覧")
     def get(self, request):
         return Response({"changes": selectors.late_notifications(actor=actor_of(request))})
 
@@ -112,7 +113,7 @@ class AccessLogView(APIView):
     audit_function = "accesslog.view"
 
     @extend_schema(parameters=[OpenApiParameter("person", OpenApiTypes.INT, required=True)],
-                   responses=OpenApiTypes.OBJECT, summary="住民ごとのアクセスログ")
+                   responses=r.AccessLogSerializer, summary="住民ごとのアクセスログ")
     def get(self, request):
         try:
             person_id = int(request.query_params["person"])
@@ -130,7 +131,7 @@ class OutboxView(APIView):
     stream = outbox.CHANGES
 
     @extend_schema(parameters=[OpenApiParameter("consumer", str, required=True), OpenApiParameter("limit", int)],
-                   responses=OpenApiTypes.OBJECT, summary="異動イベントの取得（連携システム用）")
+                   responses=r.OutboxReadSerializer, summary="異動イベントの取得（連携システム用）")
     def get(self, request):
         consumer = request.query_params.get("consumer", "")
         if not consumer or len(consumer) > 40:
@@ -150,7 +151,7 @@ class OutboxAckView(GenericAPIView):
     audit_function = "outbox.ack"
     stream = outbox.CHANGES
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="異動イベントの処理済み位置の記録")
+    @extend_schema(responses=r.OutboxPositionSerializer, summary="異動イベントの処理済み位置の記録")
     def post(self, request):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -162,7 +163,7 @@ class OutboxAckView(GenericAPIView):
 
 
 class WardListView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="行政区の一覧")
+    @extend_schema(responses=r.WardListSerializer, summary="行政区の一覧")
     def get(self, request):
         return Response({"wards": [{"code": w.code, "name": w.name, "municipality": w.municipality.name}
                                    for w in Ward.objects.select_related("municipality")]})
@@ -171,7 +172,7 @@ class WardListView(APIView):
 class TownListView(APIView):
     @extend_schema(parameters=[OpenApiParameter("ward", str), OpenApiParameter("kana", str, description="カナの先頭"),
                                OpenApiParameter("postal_code", str)],
-                   responses=OpenApiTypes.OBJECT, summary="住所辞書（町字）の検索")
+                   responses=r.TownListSerializer, summary="住所辞書（町字）の検索")
     def get(self, request):
         qs = Town.objects.select_related("ward").filter(is_active=True)
         if ward := request.query_params.get("ward"):
@@ -191,7 +192,7 @@ class TownListView(APIView):
 
 class BuildingListView(APIView):
     @extend_schema(parameters=[OpenApiParameter("town", str, required=True), OpenApiParameter("banchi", str)],
-                   responses=OpenApiTypes.OBJECT, summary="方書の候補 [520]")
+                   responses=r.BuildingListSerializer, summary="方書の候補 [520]")
     def get(self, request):
         qs = Building.objects.filter(town__code=request.query_params.get("town", ""))
         if banchi := request.query_params.get("banchi"):
@@ -200,18 +201,6 @@ class BuildingListView(APIView):
 
 
 # --- change operations -------------------------------------------------------------------------
-
-CHANGE_RESULT = inline_serializer(
-    "ChangeResult",
-    {
-        "change_id": serializers.IntegerField(),
-        "operation": serializers.CharField(),
-        "persons": serializers.ListField(child=serializers.DictField()),
-        "households": serializers.ListField(child=serializers.DictField()),
-        "warnings": serializers.ListField(child=serializers.DictField()),
-    },
-)
-
 
 class ChangeView(GenericAPIView):
     """One change operation; its own right change.<operation> is checked before the input (C02)."""
@@ -236,7 +225,7 @@ def change_views():
         def post(self, request):  # a function of its own per view, so each gets its own schema
             return ChangeView.post(self, request)
 
-        post = extend_schema(responses={201: CHANGE_RESULT}, summary=summary, operation_id=f"change_{op}",
+        post = extend_schema(responses={201: r.ChangeResultSerializer}, summary=summary, operation_id=f"change_{op}",
                              tags=["changes"])(post)
         views[op] = type(
             f"{''.join(p.title() for p in op.split('_'))}ChangeView",
@@ -250,16 +239,6 @@ def change_views():
 
 # --- search [340] -----------------------------------------------------------------------------
 
-SEARCH_RESULT = inline_serializer(
-    "PersonSearchResult",
-    {
-        "rows": serializers.ListField(child=serializers.DictField()),
-        "too_many": serializers.BooleanField(),
-        "message": serializers.CharField(),
-    },
-)
-
-
 class PersonSearchView(GenericAPIView):
     # POST, so that names and numbers never appear in URLs or server logs.
     serializer_class = s.PersonSearchSerializer
@@ -267,7 +246,7 @@ class PersonSearchView(GenericAPIView):
     required_rights = Perm.PERSON_SEARCH
     audit_function = "person.search"
 
-    @extend_schema(responses={200: SEARCH_RESULT}, summary="住民検索（4情報・番号）", operation_id="person_search", tags=["persons"])
+    @extend_schema(responses={200: r.PersonSearchResultSerializer}, summary="住民検索（4情報・番号）", operation_id="person_search", tags=["persons"])
     def post(self, request):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -276,12 +255,6 @@ class PersonSearchView(GenericAPIView):
 
 
 # --- 仮登録・審査 (C10) ---------------------------------------------------------------------------
-
-PENDING_CREATED = inline_serializer(
-    "PendingCreated",
-    {"id": serializers.IntegerField(), "state": serializers.CharField(), "summary": serializers.CharField()},
-)
-
 
 def _body(serializer_class, request) -> dict:
     data = serializer_class(data=request.data)
@@ -299,7 +272,7 @@ class PendingListView(GenericAPIView):
     @extend_schema(
         parameters=[OpenApiParameter("ward", str, description="区コード（省略時は全区）"),
                     OpenApiParameter("state", str, enum=s.PENDING_STATES, description="状態（省略時は審査待ち）")],
-        responses=OpenApiTypes.OBJECT, summary="仮登録の一覧（審査待ち）", operation_id="pending_list", tags=["pending"],
+        responses=r.PendingListSerializer, summary="仮登録の一覧（審査待ち）", operation_id="pending_list", tags=["pending"],
     )
     def get(self, request):
         state = request.query_params.get("state") or "pending"
@@ -310,7 +283,7 @@ class PendingListView(GenericAPIView):
                                          states=(state,))
         return Response({"pending": rows})
 
-    @extend_schema(responses={201: PENDING_CREATED}, summary="仮登録（審査待ちとして入力）", operation_id="pending_submit",
+    @extend_schema(responses={201: r.PendingCreatedSerializer}, summary="仮登録（審査待ちとして入力）", operation_id="pending_submit",
                    tags=["pending"])
     def post(self, request):
         body = _body(s.PendingSubmitSerializer, request)
@@ -326,7 +299,7 @@ class PendingListView(GenericAPIView):
 
 
 class PendingView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="仮登録の照会（現在の記録との比較付き）", operation_id="pending_get",
+    @extend_schema(responses=r.PendingDetailSerializer, summary="仮登録の照会（現在の記録との比較付き）", operation_id="pending_get",
                    tags=["pending"])
     def get(self, request, pending_id: int):
         return Response(verification.pending_get(actor=actor_of(request), pending_id=pending_id))
@@ -338,7 +311,7 @@ class PendingApproveView(GenericAPIView):
     required_rights = Perm.CHANGE_APPROVE
     audit_function = "pending.approve"
 
-    @extend_schema(responses={201: CHANGE_RESULT}, summary="本登録（審査して異動を確定）", operation_id="pending_approve",
+    @extend_schema(responses={201: r.ChangeResultSerializer}, summary="本登録（審査して異動を確定）", operation_id="pending_approve",
                    tags=["pending"])
     def post(self, request, pending_id: int):
         _body(s.NoInputSerializer, request)
