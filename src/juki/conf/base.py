@@ -145,6 +145,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One error shape, documented on every operation (juki.core.schema, issue 13).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "juki.core.schema.add_problem_responses"],
+    # 請求者の区分, one enum for /certificates and /certificate-requests/check (issue 13).
+    "ENUM_NAME_OVERRIDES": {"RequestKindEnum": "juki.certificates.entitlement.REQUEST_KINDS"},
     # Swagger UI from our own static files: the city's network has no internet (C21).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -27,7 +27,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.backends.signals import connection_created
 
-        from . import converters
+        from . import converters, schema  # noqa: F401 (schema: the token scheme's OpenAPI extension)
 
         converters.register()  # `<id:…>` in every app's URLs (before any urls module is imported)
         connection_created.connect(_owner_only, dispatch_uid="juki.core.sqlite_owner_only")

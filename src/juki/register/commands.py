@@ -2,6 +2,7 @@
 change's payload may hold, checked before the service runs. The API, the counter's forms (through
 `operations`) and two-person verification all validate with these; the rules stay in the services.
 DRF serializers are the schema language here, as the API documents them (drf-spectacular)."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from juki.core.api import StrictSerializer
@@ -28,6 +29,14 @@ class HouseholdRefSerializer(StrictSerializer):
         return HouseholdRef(**super().to_internal_value(data))
 
 
+@extend_schema_field({
+    "oneOf": [
+        {"type": "string", "enum": [NEW], "description": "新しい世帯"},
+        {"type": "object", "description": "既存の世帯", "additionalProperties": False, "required": ["id", "version"],
+         "properties": {"id": {"type": "integer", "description": "世帯のID"},
+                        "version": {"type": "integer", "description": "画面に表示していた世帯の版"}}},
+    ],
+})
 class DestinationField(serializers.Field):
     """"new" for a new household, or {"id": …, "version": …} of an existing one."""
 
