@@ -79,7 +79,7 @@ CONTROLS: tuple[Control, ...] = (
             (), ("tests/audit/test_gate.py", "tests/api/test_every_route_is_gated.py", "tests/test_authorization_matrix.py",
                  "tests/accounts/test_sessions.py", "tests/core/test_error_log.py", "tests/kiosk/test_rights.py",
                  "tests/test_leak_matrix.py", "tests/audit/test_disclosure.py", "tests/certificates/test_alert_acknowledgement.py",
-                 "tests/core/test_no_server_error.py", "tests/api/test_schemathesis.py", "tests/kiosk/test_devices.py"),
+                 "tests/core/test_no_server_error.py", "tests/test_api_contract.py", "tests/kiosk/test_devices.py"),
             "開示決定通知書（全部開示・部分開示の文言）は作成しない（市の決定による）。"
             "自動交付機で実在のカードは3回の誤りでロックの案内を出すため、ロックさせればカードの存在は分かる。"
             "設定画面の試行制限は接続元の IP アドレスごとで、リバースプロキシの後ろでは端末を区別しない。"),
