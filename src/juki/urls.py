@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from juki.audit import api as audit_api
+from juki.oversight import api as audit_api
 from juki.core import views as core_views
 
 urlpatterns = [
@@ -14,8 +14,8 @@ urlpatterns = [
     path("counter/seals/", include("juki.seals.counter_urls")),  # 印鑑登録
     path("rights/", include("juki.rights.urls")),
     path("protection/", include("juki.protection.urls")),
-    path("audit/", include("juki.audit.urls")),
-    path("disclosure/", include("juki.audit.disclosure_urls")),
+    path("audit/", include("juki.oversight.urls")),
+    path("disclosure/", include("juki.oversight.disclosure_urls")),
     path("verify/", include("juki.certificates.urls")),  # public: checks a certificate, no login
     path("kiosk/", include("juki.kiosk.urls")),  # 証明書自動交付機: the device credential opens it, not a login
     path("admin/", admin.site.urls),  # behind the counter login; edits logged as master.* (ADR 0016)

@@ -16,8 +16,9 @@ from django.test import Client
 from juki.accounts.models import Staff
 from juki.accounts.permissions import Perm
 from juki.accounts.services import generate_password, staff_create
-from juki.audit import analysis, events, gate
-from juki.audit.anomalies import anomalies
+from juki.audit import events, gate
+from juki.oversight import analysis
+from juki.oversight.anomalies import anomalies
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
@@ -388,7 +389,7 @@ def test_auditor_screen_shows_the_report_and_the_csv_download_is_logged(auditor,
 
 
 def test_screen_pages_the_rows(auditor, actor, terminal, monkeypatch):
-    from juki.audit import views
+    from juki.oversight import views
 
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     for i in range(3):
@@ -439,7 +440,7 @@ def test_screens_need_a_session_and_bad_input_is_a_japanese_message(auditor, ter
 
 def test_rows_without_a_staff_user_name_the_kiosk_or_the_batch():
     """A kiosk is a device, not a batch job: the report says which."""
-    from juki.audit.analysis import _system_label
+    from juki.oversight.analysis import _system_label
 
     assert _system_label("kiosk:KIOSK-01") == "自動交付機:KIOSK-01"
     assert _system_label("seals-sweep") == "バッチ:seals-sweep"

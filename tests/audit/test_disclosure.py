@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from juki.accounts.models import Terminal
-from juki.audit import disclosure
+from juki.oversight import disclosure
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.core.errors import AccessDenied, NotFoundError

@@ -182,7 +182,7 @@ def test_setting_does_not_carry_releasing(victim, setter, terminal, sup):
 
 def test_the_residents_disclosure_lists_the_provision(victim, sup, reader, auditor, terminal):
     """開示請求: a 抑止連携 read is a provision to the named system, with what it carried."""
-    from juki.audit.disclosure import disclosure_data
+    from juki.oversight.disclosure import disclosure_data
 
     services.restriction_set(actor=sup, person_id=victim["mother"], processes=["certificate"], reason="申出")
     events(Actor.system_actor("conveni"), "conveni")  # the コンビニ交付's own account

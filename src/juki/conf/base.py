@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "juki.cards",
     "juki.kiosk",
     "juki.counter",
+    "juki.oversight",
 ]
 
 MIDDLEWARE = [

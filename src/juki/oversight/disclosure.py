@@ -30,9 +30,9 @@ from juki.core import clock
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import display_date
 
-from . import events, gate
-from .gate import Actor
-from .models import AccessLog, Category
+from juki.audit import events, gate
+from juki.audit.gate import Actor
+from juki.audit.models import AccessLog, Category
 
 FUNCTION = "disclosure.report"
 MY_NUMBER_TEXT = "記録あり（開示請求書の本人確認後、別途回答）"

@@ -30,14 +30,14 @@ def start(request):
     if request.method == "POST":
         person_id = disclosure.person_by_atena(request.actor, request.POST.get("atena_number", ""))
         return redirect("disclosure:person", person_id=person_id)
-    return render(request, "audit/disclosure_start.html", {"title": "開示請求の回答作成", "help": "disclosure"})
+    return render(request, "oversight/disclosure_start.html", {"title": "開示請求の回答作成", "help": "disclosure"})
 
 
 @counter_view(Perm.DISCLOSURE_PREPARE)
 def person(request, person_id: int):
     since, raw = _since(request)
     data = disclosure.disclosure_summary(request.actor, person_id, since)
-    return render(request, "audit/disclosure_person.html", {
+    return render(request, "oversight/disclosure_person.html", {
         "title": "開示請求の回答作成", "help": "disclosure", "data": data, "since": since, "since_raw": raw})
 
 

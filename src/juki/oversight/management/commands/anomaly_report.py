@@ -8,8 +8,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 
-from juki.audit.analysis import JST
-from juki.audit.anomalies import COLUMNS, anomalies
+from juki.oversight.analysis import JST
+from juki.oversight.anomalies import COLUMNS, anomalies
 from juki.audit.gate import Actor
 from juki.core import csvout
 from juki.core.management.options import date_option

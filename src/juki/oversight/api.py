@@ -1,4 +1,4 @@
-"""Disclosure (開示請求) over the API: thin callers of juki.audit.disclosure."""
+"""Disclosure (開示請求) over the API: thin callers of juki.oversight.disclosure."""
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
@@ -13,8 +13,8 @@ from juki.core.errors import DomainError, ErrorCode
 
 from . import disclosure
 from .disclosure_views import pdf_response
-from .gate import Actor
-from .requests import actor_of
+from juki.audit.gate import Actor
+from juki.audit.requests import actor_of
 
 SINCE = OpenApiParameter("since", OpenApiTypes.DATE, description="この日以降の利用記録を集計（省略時は全期間）")
 

@@ -19,10 +19,12 @@ from juki.core import csvout
 from juki.core.errors import DomainError, ErrorCode
 from juki.counter.access import counter_view
 
-from . import analysis, events
+from juki.audit import events
+
+from . import analysis
 from .anomalies import COLUMNS as ANOMALY_COLUMNS
 from .anomalies import anomalies as find_anomalies
-from .models import AccessLog
+from juki.audit.models import AccessLog
 
 PAGE_SIZE = 100
 
@@ -98,7 +100,7 @@ def analysis_view(request):
         query = urlencode({"report": data["report"], "date_from": data["date_from"].isoformat(),
                            "date_to": data["date_to"].isoformat()})
         context.update(result=result, page=page, query=query)
-    return render(request, "audit/analysis.html", context)
+    return render(request, "oversight/analysis.html", context)
 
 
 @auditor_view
@@ -119,7 +121,7 @@ def anomalies_view(request):
         day = _valid(form, _DAY_MESSAGE)["day"]
         findings = find_anomalies(request.actor, day)
         context.update(day=day, rows=[f.row() for f in findings], query=urlencode({"day": day.isoformat()}))
-    return render(request, "audit/anomalies.html", context)
+    return render(request, "oversight/anomalies.html", context)
 
 
 @auditor_view

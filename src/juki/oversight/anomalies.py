@@ -25,10 +25,10 @@ from juki.accounts.permissions import Perm
 from juki.register import textnorm
 from juki.register.models import Person
 
-from . import gate
+from juki.audit import gate
 from .analysis import Window, fmt
-from .gate import Actor
-from .models import AccessLog, AccessLogSubject
+from juki.audit.gate import Actor
+from juki.audit.models import AccessLog, AccessLogSubject
 
 VIEW_FUNCTIONS = ("person.view", "household.view", "person.history")
 

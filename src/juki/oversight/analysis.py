@@ -6,7 +6,7 @@ ACCESS_LOG_VIEW right, so reading the log is itself logged: `accesslog.analysis`
 screen, `export.accesslog_csv` when the same rows leave the system as a file.
 
 The daily anomaly report (staff viewing namesakes or their own household/address, bursts of
-views of unrelated persons) is in `juki.audit.anomalies`.
+views of unrelated persons) is in `juki.oversight.anomalies`.
 """
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import JST
 
-from . import gate
-from .gate import Actor
-from .models import AccessLog, Category
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.audit.models import AccessLog, Category
 
 SCREEN_LIMIT = 500  # the screen shows at most this many rows and says so; the CSV has the rest
 CSV_LIMIT = 100_000
