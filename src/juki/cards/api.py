@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from juki.accounts.permissions import Perm
 from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer
+from juki.core.schema import HistoryEventSerializer
 from juki.audit.requests import actor_of
 
 from . import services
@@ -71,15 +72,10 @@ class AbolishSerializer(StrictSerializer):
 # --- output shapes (issue 13): `services.card_dict` and `cards_for_person`; never a PIN ------------------
 
 
-class CardEventSerializer(serializers.Serializer):
-    seq = serializers.IntegerField()
-    kind = serializers.CharField()
-    kind_label = serializers.CharField()
-    on = serializers.DateField()
-    at = serializers.DateTimeField()
-    by = serializers.CharField()
+class CardEventSerializer(HistoryEventSerializer):
+    """A card's 経過, with the document it was done on."""
+
     document = serializers.CharField()
-    note = serializers.CharField()
 
 
 class CardSerializer(serializers.Serializer):

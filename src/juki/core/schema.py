@@ -10,6 +10,7 @@ operation lists these responses from one place, `problem_responses`, so a client
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import serializers
 
 from .api import PROBLEM
 
@@ -93,3 +94,15 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
              "description": "POST /api/v1/auth/token で発行したトークン（端末に結び付けられます）"},
             {"type": "apiKey", "in": "header", "name": "X-Terminal-Id", "description": "トークンを発行した端末のID"},
         ]
+
+
+class HistoryEventSerializer(serializers.Serializer):
+    """One row of a record's 経過 as the card and seal APIs return it (their events share this shape)."""
+
+    seq = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    on = serializers.DateField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField()
+    note = serializers.CharField()

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from juki.accounts.permissions import Perm
 from juki.certificates.api import RequestSerializer
 from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer
+from juki.core.schema import HistoryEventSerializer
 from juki.audit.requests import actor_of
 
 from . import images, services
@@ -68,14 +69,8 @@ class CertificateSerializer(StrictSerializer):
 # --- output shapes (issue 13): `services.registration_dict` and `seal_get` ---------------------------
 
 
-class SealEventSerializer(serializers.Serializer):
-    seq = serializers.IntegerField()
-    kind = serializers.CharField()
-    kind_label = serializers.CharField()
-    on = serializers.DateField()
-    at = serializers.DateTimeField()
-    by = serializers.CharField()
-    note = serializers.CharField()
+class SealEventSerializer(HistoryEventSerializer):
+    """A seal registration's 経過."""
 
 
 class SealRegistrationSerializer(serializers.Serializer):
