@@ -47,6 +47,8 @@ JOBS: tuple[SystemJob, ...] = (
     SystemJob("cards-sweep", "除票となった住民の市民カードの廃止", frozenset({Perm.CARD_MANAGE})),
     SystemJob("seals-sweep", "照会の期限切れ・除票となった住民の印鑑登録の廃止", frozenset({Perm.SEAL_MANAGE})),
     SystemJob("protection-alerts", "支援措置の期間満了の通知", frozenset({Perm.SUPPORT_MEASURE_MANAGE})),
+    # A bulk read for statistics (register.services.extract.statistics_read, ADR 0020): one log row, the count.
+    SystemJob("statistics", "統計のための住民記録の一括読み取り", frozenset({Perm.BATCH_RUN})),
 )
 
 # Every system actor, by name: the jobs, and one per destination (its code; ADR 0019).

@@ -98,9 +98,16 @@ class GateSession:
     logged: bool = False
     category: str = ""
     flags: set[str] = field(default_factory=set)
+    # Persons read but not logged one by one: an internal statistics run, which C07 does not ask to
+    # prove per person (ADR 0020). The log row carries the count only.
+    counted: int = 0
 
     def record(self, ids: Iterable[int]) -> None:
         self.person_ids.update(int(i) for i in ids)
+
+    def tally(self, n: int) -> None:
+        """Count `n` persons read without recording them as subjects (a bulk read with no provision)."""
+        self.counted += int(n)
 
     def flag(self, name: str) -> None:
         """Mark the log row for review, e.g. `support_measure` when a protected person is read."""
@@ -118,7 +125,7 @@ class GateSession:
         self.my_number_accessed = True
 
     def write_log(self, outcome: str = AccessLog.OK) -> AccessLog:
-        if outcome == AccessLog.OK and not self.person_ids:
+        if outcome == AccessLog.OK and not self.person_ids and not self.counted:
             outcome = AccessLog.EMPTY
         if transaction.get_connection().in_atomic_block:
             return self._insert(outcome)  # part of the change's own transaction
@@ -135,7 +142,7 @@ class GateSession:
             work_application=self.actor.work_application,
             flags=sorted(self.flags),
             outcome=outcome,
-            person_count=len(self.person_ids),
+            person_count=len(self.person_ids) + self.counted,
             my_number_accessed=self.my_number_accessed,
             criteria=_sanitize(self.criteria),
         )

@@ -1,0 +1,214 @@
+"""Bulk reads of the register: a statistics run, and the snapshot hand-over of a new destination.
+
+A bulk read walks the persons in chunks by person id (keyset: `id > last ORDER BY id LIMIT n`, never
+the whole register at once) inside ONE gate session, so it writes ONE access-log row with its
+criteria, purpose and count (ADR 0020):
+
+- `statistics_read`: an internal run (統計) by the `statistics` job. The sink receives typed
+  `PersonRecord`s with the reader's item rights and the place protection applied. Nothing leaves the
+  city's own use, so C07 asks for no per-person proof: the row carries the count only (`tally`).
+- `snapshot_hand_over`: a destination's initial load (初期データ). The sink receives one entry per
+  person in the outbox's vocabulary (`version_after`, `household_after`, `status_after` …), each with
+  only the destination's approved items (C16); the row is a 提供 (category provision) and records
+  every person delivered as a subject, like an outbox read, so the provision is provable per person
+  for seven years (C07). The read runs in one consistent snapshot (PostgreSQL REPEATABLE READ), which
+  also gives the outbox position it includes; the destination's cursor is then set to that position
+  so it follows the outbox from exactly there: nothing missed, nothing twice.
+
+支援措置・抑止 by the same rules as today: a statistics run withholds whom a person read of this
+actor would refuse (`hidden_persons`); a hand-over delivers a protected or linkage-restricted person
+as the outbox's block marker (`outbox_events`). Either way the person is counted as withheld.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Max
+
+from juki.accounts.destinations import CHANGES
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor, GateSession
+from juki.core import clock
+from juki.core.errors import DomainError, ErrorCode
+from juki.protection import enforcement as protection
+
+from .. import read_models, reasons, visibility
+from ..models import OutboxCursor, OutboxEvent, Person, PersonVersion, Status
+from . import outbox
+
+CHUNK = 2000  # persons per statement; also the gate's batch of subjects
+_RELATED = ("household", "town__ward__municipality")
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Which persons a bulk read takes. `as_of` None: each person's newest version (履歴番号), the
+    register's current state; a date: the version as of that date (ADR 0001)."""
+
+    as_of: dt.date | None = None
+    ward: str | None = None  # 行政区の地方公共団体コード
+    status: str | None = None  # Status: resident / removed (of the version read)
+
+    def logged(self) -> dict:
+        return {"as_of": self.as_of.isoformat() if self.as_of else None, "ward": self.ward, "status": self.status}
+
+
+@dataclass(frozen=True)
+class Summary:
+    function: str
+    count: int  # persons read: delivered + withheld
+    delivered: int
+    withheld: int  # 支援措置・抑止: counted, never delivered
+    position: int | None = None  # the hand-over's outbox position (its cursor afterwards)
+
+
+def _check(criteria: Criteria) -> None:
+    if criteria.status is not None and criteria.status not in Status.values:
+        raise DomainError(ErrorCode.INVALID_INPUT, "住民・除票の別の指定が正しくありません。", field="status")
+
+
+def _chunks(criteria: Criteria, size: int) -> Iterator[list[PersonVersion]]:
+    """The versions read, chunk by chunk in person id order (inside the gate)."""
+    last = 0
+    while True:
+        if criteria.as_of is None:
+            rows = Person.objects.filter(id__gt=last, current__isnull=False)
+            if criteria.status:
+                rows = rows.filter(status=criteria.status)
+            if criteria.ward:
+                rows = rows.filter(current__town__ward__code=criteria.ward)
+            persons = list(rows.select_related(*(f"current__{r}" for r in _RELATED)).order_by("id")[:size])
+            if not persons:
+                return
+            last = persons[-1].id
+            versions = []
+            for p in persons:
+                v = p.current
+                v.person = p  # the head row is at hand: no query per version
+                versions.append(v)
+            yield versions
+            continue
+        ids = list(Person.objects.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:size])
+        if not ids:
+            return
+        last = ids[-1]
+        best: dict[int, PersonVersion] = {}
+        for v in PersonVersion.objects.select_related("person", *_RELATED).filter(
+                person_id__in=ids, event_date__lte=criteria.as_of):
+            if v.person_id not in best or v.seq > best[v.person_id].seq:
+                best[v.person_id] = v
+        yield [v for pid in ids if (v := best.get(pid)) is not None
+               and (not criteria.status or v.status == criteria.status)
+               and (not criteria.ward or v.town.ward.code == criteria.ward)]
+
+
+@contextmanager
+def _consistent_view(*, strict: bool) -> Iterator[None]:
+    """One read transaction: every chunk sees the same committed state.
+
+    PostgreSQL: REPEATABLE READ, READ ONLY, set as the transaction's first statement (the snapshot
+    is taken at the next one). Nothing is written in it: the log row and the cursor are written
+    after it, in a transaction of their own (the log's hash chain locks its head row, which a
+    REPEATABLE READ transaction could not update once another writer moved it). SQLite: one
+    transaction (juki's are BEGIN IMMEDIATE), which writers wait for. Inside a caller's transaction
+    that one is the view; `strict` (the hand-over) refuses one on PostgreSQL that is not at least
+    REPEATABLE READ, since its position would not be tied to what it read.
+    """
+    if connection.in_atomic_block:
+        if strict and connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT current_setting('transaction_isolation')")
+                level = cur.fetchone()[0]
+            if level not in ("repeatable read", "serializable"):
+                raise RuntimeError("the snapshot hand-over takes its own transaction: call it outside transaction.atomic()")
+        with transaction.atomic():
+            yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def _progress(session: GateSession, delivered: int, withheld: int) -> None:
+    # In the row's criteria as the run goes, so a run that fails half-way logs how far it got.
+    session.criteria.update(delivered=delivered, withheld=withheld)
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+
+def statistics_read(*, actor: Actor, purpose: str, sink: Callable[[list[read_models.PersonRecord]], None],
+                    criteria: Criteria = Criteria(), chunk: int = CHUNK) -> Summary:
+    """統計のための全件読み取り: records to `sink`, chunk by chunk; one log row with the count only."""
+    function = "batch.statistics"
+    with gate.open(actor, function=function, perm=Perm.BATCH_RUN,
+                   criteria={"purpose": purpose, **criteria.logged()}) as session:
+        _check(criteria)
+        on = criteria.as_of or clock.today()
+        hidden_items = visibility.hidden_rights(session)
+        delivered = withheld = 0
+        with _consistent_view(strict=False):
+            for versions in _chunks(criteria, chunk):
+                hidden = protection.hidden_persons(session, [v.person_id for v in versions])
+                records = [read_models.record_of(v, session=session, on=on, hidden=hidden_items)
+                           for v in versions if v.person_id not in hidden]
+                session.tally(len(versions))
+                delivered, withheld = delivered + len(records), withheld + len(hidden)
+                _progress(session, delivered, withheld)
+                sink(records)
+        return Summary(function=function, count=delivered + withheld, delivered=delivered, withheld=withheld)
+
+
+# --- the snapshot hand-over ----------------------------------------------------------------------
+
+
+def _entry(v: PersonVersion) -> dict:
+    """A person's state in the outbox's words: what applying all its events so far would give."""
+    return {
+        "person_id": v.person_id,
+        "atena_number": v.person.atena_number,
+        "reason": str(v.reason),
+        "reason_label": reasons.label(v.reason),
+        "reason_category": str(reasons.category(v.reason)),
+        "event_date": v.event_date.isoformat(),
+        "version_after": v.seq,
+        "household_after": v.household_id,
+        "status_after": v.status,
+    }
+
+
+def snapshot_hand_over(*, actor: Actor, destination: str, sink: Callable[[list[dict]], None],
+                       purpose: str = "初期データの提供", chunk: int = CHUNK) -> Summary:
+    """A destination starts from zero: every person's current state to `sink`, then its cursor on the
+    outbox set to the position the state includes. Call outside a transaction (PostgreSQL)."""
+    function = "outbox.snapshot"
+    with gate.open(actor, function=function, perm=Perm.OUTBOX_CONSUME,
+                   criteria={"consumer": destination, "purpose": purpose, **Criteria().logged()}) as session:
+        allowed = outbox._destination(outbox.CHANGES, actor, destination).allowed(CHANGES)
+        delivered = withheld = 0
+        with _consistent_view(strict=True):
+            # The first read of the snapshot. Event ids commit in id order (writer.finish takes an
+            # advisory lock before drawing one), so every event up to this one is in the snapshot,
+            # and every later one belongs to a change the snapshot does not contain.
+            position = OutboxEvent.objects.aggregate(last=Max("id"))["last"] or 0
+            session.criteria["position"] = position
+            for versions in _chunks(Criteria(), chunk):
+                session.record(v.person_id for v in versions)
+                (masked,) = protection.outbox_events(session, [{"persons": [_entry(v) for v in versions]}])
+                entries = [outbox._approved_items(e, allowed) for e in masked["persons"]]
+                blocked = sum(1 for e in entries if e.get("blocked"))
+                delivered, withheld = delivered + len(entries) - blocked, withheld + blocked
+                _progress(session, delivered, withheld)
+                sink(entries)
+        with transaction.atomic():  # the cursor and the log row together
+            OutboxCursor.objects.update_or_create(consumer=destination, defaults={"position": position})
+            session.write_log()
+        return Summary(function=function, count=delivered + withheld, delivered=delivered, withheld=withheld,
+                       position=position)
