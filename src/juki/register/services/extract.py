@@ -169,19 +169,23 @@ def statistics_read(*, actor: Actor, purpose: str, sink: Callable[[list[read_mod
 # --- the snapshot hand-over ----------------------------------------------------------------------
 
 
-def _entry(v: PersonVersion) -> dict:
-    """A person's state in the outbox's words: what applying all its events so far would give."""
-    return {
-        "person_id": v.person_id,
-        "atena_number": v.person.atena_number,
-        "reason": str(v.reason),
-        "reason_label": reasons.label(v.reason),
-        "reason_category": str(reasons.category(v.reason)),
-        "event_date": v.event_date.isoformat(),
-        "version_after": v.seq,
-        "household_after": v.household_id,
-        "status_after": v.status,
-    }
+_STATE = ("id", "atena_number", "current__reason", "current__event_date", "current__seq", "current__household_id",
+          "current__status")
+
+
+def _states(size: int) -> Iterator[list[dict]]:
+    """Every person's current state in the outbox's words (what applying all its events so far gives),
+    chunk by chunk in person id order: plain rows, no model instances (BENCHMARKS.md)."""
+    last = 0
+    while True:
+        rows = list(Person.objects.filter(id__gt=last, current__isnull=False).order_by("id").values_list(*_STATE)[:size])
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [{"person_id": pid, "atena_number": atena, "reason": reason, "reason_label": reasons.label(reason),
+                "reason_category": str(reasons.category(reason)), "event_date": on.isoformat(), "version_after": seq,
+                "household_after": household, "status_after": status}
+               for pid, atena, reason, on, seq, household, status in rows]
 
 
 def snapshot_hand_over(*, actor: Actor, destination: str, sink: Callable[[list[dict]], None],
@@ -199,9 +203,9 @@ def snapshot_hand_over(*, actor: Actor, destination: str, sink: Callable[[list[d
             # and every later one belongs to a change the snapshot does not contain.
             position = OutboxEvent.objects.aggregate(last=Max("id"))["last"] or 0
             session.criteria["position"] = position
-            for versions in _chunks(Criteria(), chunk):
-                session.record(v.person_id for v in versions)
-                (masked,) = protection.outbox_events(session, [{"persons": [_entry(v) for v in versions]}])
+            for states in _states(chunk):
+                session.record(e["person_id"] for e in states)
+                (masked,) = protection.outbox_events(session, [{"persons": states}])
                 entries = [outbox._approved_items(e, allowed) for e in masked["persons"]]
                 blocked = sum(1 for e in entries if e.get("blocked"))
                 delivered, withheld = delivered + len(entries) - blocked, withheld + blocked
