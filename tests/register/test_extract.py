@@ -94,7 +94,27 @@ def test_a_statistics_run_without_the_right_is_refused_and_logged(world, family)
     assert log.outcome == AccessLog.DENIED and log.system == "tax"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_statistics_run_outside_a_transaction_reads_in_its_own_view(towns, terminal, stock, clerk):
+    """Not wrapped in the test's transaction: the run opens its own (REPEATABLE READ, READ ONLY on
+    PostgreSQL) and writes its row after it."""
+    family = move_in_family(Actor(user=clerk, terminal=terminal))
+    summary, records, _ = _collect(statistics_read, actor=STATISTICS, purpose="集計")
+    assert summary.count == 3 and [r.person_id for r in records] == ids(family)
+    log = AccessLog.objects.filter(function="batch.statistics").get()
+    assert (log.outcome, log.person_count) == ("ok", 3) and _subjects(log) == set()
+
+
 # --- the snapshot hand-over ----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's isolation levels")
+def test_a_hand_over_inside_a_read_committed_transaction_is_refused(world, family):
+    """Inside a READ COMMITTED transaction its position would not be tied to what it reads."""
+    with pytest.raises(RuntimeError):
+        snapshot_hand_over(actor=Actor.system_actor("atena"), destination="atena", sink=list)
+    assert AccessLog.objects.filter(function="outbox.snapshot").get().outcome == "error"
+    assert not OutboxCursor.objects.filter(consumer="atena").exists()
 
 
 @pytest.mark.django_db(transaction=True)
