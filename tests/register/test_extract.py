@@ -216,7 +216,8 @@ def test_snapshot_and_outbox_with_changes_arriving_during_the_snapshot(towns, te
     threads = [threading.Thread(target=clerk_work, args=(a, families[i::2])) for i, a in enumerate(clerks)]
     for t in threads:
         t.start()
-    while len(done) < 4:
+    deadline = time.monotonic() + 60
+    while len(done) < 4 and not errors and time.monotonic() < deadline:  # the clerks are at work
         time.sleep(0.05)
     during = len(done)
     summary = snapshot_hand_over(actor=Actor.system_actor("atena"), destination="atena", sink=slow_sink, chunk=3)
