@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from juki.accounts.permissions import Perm
-from juki.audit import gate
+from juki.audit import chain, gate
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog, AccessLogSubject
 from juki.core.errors import DomainError, ErrorCode
@@ -55,6 +55,7 @@ def test_a_statistics_run_writes_one_row_with_its_criteria_purpose_and_count_and
     assert (log.function, log.category, log.outcome, log.person_count) == ("batch.statistics", "batch", "ok", 9)
     assert log.criteria["purpose"] == "年齢別人口の集計" and log.criteria["delivered"] == 9
     assert _subjects(log) == set()  # internal use: C07 asks for no per-person proof
+    assert chain.verify().ok  # a counted row without subjects is linked like any other
 
 
 def test_a_statistics_run_reads_as_of_a_date_and_by_criteria(world, family):
@@ -135,6 +136,7 @@ def test_a_new_destination_loads_the_snapshot_then_follows_the_outbox(towns, ter
     assert (log.category, log.person_count, log.system) == ("provision", 6, "atena")
     assert log.criteria["position"] == last and log.criteria["purpose"]
     assert _subjects(log) == everyone  # a provision: provable per person (C07)
+    assert chain.verify().ok
     # Then the outbox, from exactly after the snapshot.
     later = _move(world, ids(second), "3番")
     page = outbox.outbox_read(actor=Actor(user=linkage_user, terminal=terminal), destination="atena")
