@@ -74,7 +74,7 @@ def _check(criteria: Criteria) -> None:
 def _chunks(criteria: Criteria, size: int) -> Iterator[list[PersonVersion]]:
     """The versions read, chunk by chunk in person id order (inside the gate), each with its person,
     household and town (the 町字 with its ward and municipality, from one dictionary read once: a
-    city has a few thousand, and building them per person was a third of the run's time)."""
+    city has a few thousand, and building them per person was half of the model instances built)."""
     towns = {t.id: t for t in Town.objects.select_related("ward__municipality")}
     last = 0
     while True:
