@@ -7,6 +7,7 @@ import re
 import pytest
 
 from juki.counter import forms
+from juki.register.services.people import Address
 from juki.register.services import entry
 from tests.conftest import KOKURA_JOUNAI, days_ago
 
@@ -80,7 +81,7 @@ def test_the_receipt_names_the_mayor_once_and_states_the_new_address(fam, superv
 
     settings.JUKI_TWO_PERSON_VERIFICATION = False
     done = changes.move_within_city(actor=Actor(user=supervisor, terminal=terminal), event_date=days_ago(1), notified_on=None,
-        persons=[ref(p["id"]) for p in fam.persons], address=changes.Address("40106002000", "7番7号"))
+        persons=[ref(p["id"]) for p in fam.persons], address=Address("40106002000", "7番7号"))
     c = client_for(supervisor, terminal)
     page = c.post(f"/counter/changes/receipt/{done.change_id}/").content.decode()
     assert "北九州市北九州市長" not in page and "北九州市長" in page
