@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 from juki.audit.models import AccessLog
 from juki.certificates.models import CertificateIssue
 from juki.protection import services as protection_services
-from juki.protection.certificates import ALERT_ACKNOWLEDGED_FLAG, CERTIFICATE_ALERT
+from juki.protection.certificates import ALERT_ACKNOWLEDGED_FLAG
+from juki.protection.enforcement import CERTIFICATE_ALERT
 from tests.conftest import move_in_family
 
 from .counter_helpers import login, ready

@@ -15,7 +15,8 @@ from juki.certificates.entitlement import Request
 from juki.certificates.models import CertificateIssue
 from juki.core.errors import DomainError, ErrorCode
 from juki.protection import services as protection_services
-from juki.protection.certificates import ALERT_ACKNOWLEDGED_FLAG, CERTIFICATE_ALERT
+from juki.protection.certificates import ALERT_ACKNOWLEDGED_FLAG
+from juki.protection.enforcement import CERTIFICATE_ALERT
 from tests.conftest import api_for, counter_client
 
 from .test_counter_screens import form_data

@@ -179,7 +179,7 @@ def test_my_number_chosen_but_not_revealed_is_refused(world):
 def test_item_hidden_from_the_reader_is_refused_not_left_blank(world):
     pid = move_in_family(world).persons[0]["id"]
     person = selectors.person_get(actor=world, person_id=pid)
-    person.update(domicile=None, domicile_head=None, hidden_items=["本籍・筆頭者"])  # as visibility.apply leaves it
+    person.update(domicile=None, domicile_head=None, hidden_items=["本籍・筆頭者"])  # as read_models.record_of hides it
 
     with pytest.raises(DomainError) as err:
         cc.build(household=None, persons=[person], histories=None, options=Options(layout="individual", domicile=True),

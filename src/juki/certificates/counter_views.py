@@ -30,7 +30,8 @@ from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import to_wareki
 from juki.counter.access import counter_view
-from juki.protection.certificates import CERTIFICATE_ALERT, certificate_alert_check
+from juki.protection.certificates import certificate_alert_check
+from juki.protection.enforcement import CERTIFICATE_ALERT
 from juki.register import selectors
 from juki.core import clock
 

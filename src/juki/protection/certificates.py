@@ -167,8 +167,6 @@ def _resident(requester: Requester) -> PersonVersion | None:
 
 # --- アラート-level 抑止 on 証明書交付 [410] ---------------------------------------------------------
 
-# The alert and its check live in enforcement, whose record notice shows it too.
-CERTIFICATE_ALERT, certificate_alert = enforcement.CERTIFICATE_ALERT, enforcement.certificate_alert
 ALERT_ACKNOWLEDGED_FLAG = "restriction_alert_acknowledged"
 
 
@@ -183,7 +181,7 @@ def require_alert_acknowledged(session: gate.GateSession, person_ids, acknowledg
     """An issue under an alert goes ahead only once the clerk has acknowledged it: a warning shown
     after the issue is too late [410]. The issue's log row (and the print row, which copies its
     flags) says that it was acknowledged; a refusal is logged with its code by the gate."""
-    if not certificate_alert(person_ids):
+    if not enforcement.certificate_alert(person_ids):
         return
     session.flag(enforcement.RESTRICTION_FLAG)
     if not acknowledged:
@@ -199,7 +197,7 @@ def certificate_alert_check(*, actor: Actor, person_ids: list[int]) -> bool:
     with gate.open(actor, function="certificate.alert_check", perm=Perm.CERTIFICATE_ISSUE,
                    criteria={"person_ids": ids}) as session:
         session.record(ids)
-        alert = certificate_alert(ids)
+        alert = enforcement.certificate_alert(ids)
         if alert:
             session.flag(enforcement.RESTRICTION_FLAG)
         return alert

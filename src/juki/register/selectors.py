@@ -27,12 +27,17 @@ from .read_models import dated as _date
 # --- presentation of a version ------------------------------------------------------------------
 
 
+def _revealed(version: PersonVersion, session: GateSession) -> str | None:
+    """The 個人番号 in plain text, asked for by name: the session's right is checked and the row flagged."""
+    if not version.my_number_cipher:
+        return None
+    session.reveal_my_number()
+    return mynumber.unseal(version.my_number_key_id, version.my_number_cipher)
+
+
 def version_dict(version: PersonVersion, *, session: GateSession, reveal_my_number: bool = False, on: dt.date | None = None) -> dict:
     """The person as screens and the API show it, made from its typed record (`read_models`)."""
-    my_number = None
-    if reveal_my_number and version.my_number_cipher:
-        session.reveal_my_number()
-        my_number = mynumber.unseal(version.my_number_key_id, version.my_number_cipher)
+    my_number = _revealed(version, session) if reveal_my_number else None
     return read_models.display(read_models.record_of(version, session=session, on=on or clock.today()),
                                my_number=my_number)
 
@@ -137,10 +142,7 @@ def person_read(*, actor: Actor, person_id: int, as_of: dt.date | None = None,
             if version is None:
                 raise NotFoundError("指定された日には、この方は記録されていません。")
         notice = protection.guard_read(session, [person.id])  # 支援措置・照会抑止 [440][410]
-        my_number = None
-        if reveal_my_number and version.my_number_cipher:
-            session.reveal_my_number()
-            my_number = mynumber.unseal(version.my_number_key_id, version.my_number_cipher)
+        my_number = _revealed(version, session) if reveal_my_number else None
         record = read_models.record_of(version, session=session, on=as_of or clock.today())
         return PersonRead(record=record, protection=notice, latest_version=person.latest_seq,
                           household_version=version.household.lock_version, my_number=my_number)

@@ -1,9 +1,9 @@
 """Which items of a 住民票 a user may see ([1390] 項目ごとの表示制御, C02).
 
-Every person dict the register hands out is built by `selectors.version_dict` inside an open
-gate, and passes through `apply()` there, so the API, the counter screens, previews and any
-export built on the selectors see the same items for the same user. Hidden items are removed
-(set to None), and `hidden_items` names them so a screen can say why a field is blank.
+Every person the register hands out is a `read_models.PersonRecord` built inside an open gate
+(`record_of`), which hides what `hidden_rights` names, so the API, the counter screens, previews
+and any export built on the selectors see the same items for the same user. Hidden items are None,
+and `hidden_items` names them so a screen can say why a field is blank.
 個人番号 has its own, stricter path (`GateSession.reveal_my_number`).
 """
 from __future__ import annotations
@@ -25,19 +25,3 @@ ITEM_RIGHTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 
 def hidden_rights(session: GateSession) -> list[str]:
     return [perm for perm in ITEM_RIGHTS if not session.actor.can(perm)]
-
-
-def apply(out: dict, session: GateSession, hidden: list[str] | None = None) -> dict:
-    hidden = hidden_rights(session) if hidden is None else hidden
-    labels = []
-    for perm in hidden:
-        label, keys, foreign_keys = ITEM_RIGHTS[perm]
-        for key in keys:
-            out[key] = None
-        if foreign_keys and out.get("foreign"):
-            for key in foreign_keys:
-                out["foreign"][key] = None
-        if keys or (foreign_keys and out.get("foreign")):
-            labels.append(label)
-    out["hidden_items"] = labels
-    return out
