@@ -16,7 +16,7 @@ from juki.register.services import changes, outbox
 from juki.register.services.extract import Criteria, snapshot_hand_over, statistics_read
 from juki.register.services.people import Address
 
-from ..conftest import days_ago, move_in_family
+from ..conftest import days_ago, move_in_family, person_input
 from ..protection.helpers import move_in_victim, protect
 from .helpers import TEST, ids, ref
 
@@ -71,6 +71,26 @@ def test_a_statistics_run_reads_as_of_a_date_and_by_criteria(world, family):
     assert len(_collect(statistics_read, actor=STATISTICS, purpose="区別", criteria=Criteria(ward=ward))[1]) == 3
     assert _collect(statistics_read, actor=STATISTICS, purpose="区別", criteria=Criteria(ward=other))[1] == []
     assert _collect(statistics_read, actor=STATISTICS, purpose="除票", criteria=Criteria(status="removed"))[1] == []
+
+
+def test_a_statistics_run_counts_residents_as_the_register_does(world, family):
+    """A 転出 dated ahead leaves the person a 住民 (転出予定) until that day; one dated in the past
+    makes a 除票. Both the current and the as-of reads say so."""
+    head, wife, child = ids(family)
+    other = ids(move_in_family(world, members=[person_input(family_name="門司", family_name_kana="モジ")],
+                               address=Address("40106002000", "7番7号")))
+    changes.move_out(actor=world, event_date=days_ago(-10), notified_on=days_ago(0), persons=[ref(p) for p in other],
+                     destination_address="東京都千代田区丸の内一丁目9番")
+    gone = ids(move_in_family(world, members=[person_input(family_name="若松", family_name_kana="ワカマツ")],
+                              address=Address("40106002000", "8番8号"), event_date=days_ago(20)))
+    changes.move_out(actor=world, event_date=days_ago(2), notified_on=days_ago(2), persons=[ref(p) for p in gone],
+                     destination_address="東京都千代田区丸の内一丁目9番")
+    for criteria in (Criteria(status="resident"), Criteria(status="resident", as_of=days_ago(0))):
+        residents = {r.person_id for r in _collect(statistics_read, actor=STATISTICS, purpose="集計", criteria=criteria)[1]}
+        assert residents == {head, wife, child, *other}, criteria
+    for criteria in (Criteria(status="removed"), Criteria(status="removed", as_of=days_ago(0))):
+        removed = {r.person_id for r in _collect(statistics_read, actor=STATISTICS, purpose="除票", criteria=criteria)[1]}
+        assert removed == set(gone), criteria
     with pytest.raises(DomainError) as e:
         statistics_read(actor=STATISTICS, purpose="集計", sink=list, criteria=Criteria(status="gone"))
     assert e.value.code == ErrorCode.INVALID_INPUT
@@ -112,7 +132,7 @@ def test_a_statistics_run_outside_a_transaction_reads_in_its_own_view(towns, ter
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's isolation levels")
 def test_a_hand_over_inside_a_read_committed_transaction_is_refused(world, family):
     """Inside a READ COMMITTED transaction its position would not be tied to what it reads."""
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="takes its own transaction"):
         snapshot_hand_over(actor=Actor.system_actor("atena"), destination="atena", sink=list)
     assert AccessLog.objects.filter(function="outbox.snapshot").get().outcome == "error"
     assert not OutboxCursor.objects.filter(consumer="atena").exists()
@@ -208,8 +228,10 @@ def test_snapshot_and_outbox_with_changes_arriving_during_the_snapshot(towns, te
             connection.close()
 
     consumer: dict[int, int] = {}
+    seen: list[int] = []  # changes committed so far, at each chunk the snapshot hands out
 
     def slow_sink(entries):
+        seen.append(len(done))
         for e in entries:
             assert e["person_id"] not in consumer  # each person once in the snapshot
             consumer[e["person_id"]] = e["version_after"]
@@ -221,14 +243,15 @@ def test_snapshot_and_outbox_with_changes_arriving_during_the_snapshot(towns, te
     deadline = time.monotonic() + 60
     while len(done) < 4 and not errors and time.monotonic() < deadline:  # the clerks are at work
         time.sleep(0.05)
-    during = len(done)
-    summary = snapshot_hand_over(actor=Actor.system_actor("atena"), destination="atena", sink=slow_sink, chunk=3)
-    time.sleep(0.5)
-    stop.set()
-    for t in threads:
-        t.join(timeout=60)
+    try:
+        summary = snapshot_hand_over(actor=Actor.system_actor("atena"), destination="atena", sink=slow_sink, chunk=3)
+        time.sleep(0.5)
+    finally:  # a failed snapshot must not leave the clerks working for ever
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
     assert not errors, errors
-    assert len(done) > during  # changes did commit while the snapshot was read
+    assert seen[-1] > seen[0]  # changes did commit while the snapshot was being read
     linkage = Actor(user=linkage_user, terminal=terminal)
     applied: list[int] = []
     while page := outbox.outbox_read(actor=linkage, destination="atena", limit=50)["events"]:

@@ -124,5 +124,6 @@ def test_each_destination_receives_only_its_approved_items(world):
 
 def test_only_linkage_systems_may_read_the_outbox(world):
     move_in_family(world)
-    with pytest.raises(AccessDenied):
+    with pytest.raises(AccessDenied) as refused:
         outbox.outbox_read(actor=world, destination="jukinet")
+    assert refused.value.code == ErrorCode.PERMISSION_DENIED

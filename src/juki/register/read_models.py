@@ -158,10 +158,15 @@ class Identity:
     version: int  # 更新順番号 of this person
 
 
+def resides_on(status: str, removed_on: dt.date | None, on: dt.date) -> bool:
+    """A 住民 on `on`: resident, or removed from a later date (a 転出届 filed ahead: 転出予定)."""
+    return status == Status.RESIDENT or bool(removed_on and removed_on > on)
+
+
 def status_label(version: PersonVersion, on: dt.date) -> str:
     if version.status == Status.RESIDENT:
         return "住民"
-    if version.removed_on and version.removed_on > on:
+    if resides_on(version.status, version.removed_on, on):
         return "転出予定" if version.reason in (reasons.Reason.DOMESTIC_MOVE_OUT, reasons.Reason.ABROAD_MOVE_OUT) else "消除予定"
     return "消除（除票）"
 

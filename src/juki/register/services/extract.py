@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from juki.accounts.destinations import CHANGES
 from juki.accounts.permissions import Perm
@@ -71,17 +71,26 @@ def _check(criteria: Criteria) -> None:
         raise DomainError(ErrorCode.INVALID_INPUT, "住民・除票の別の指定が正しくありません。", field="status")
 
 
+def _status_filter(criteria: Criteria, on: dt.date) -> Q:
+    """住民 / 除票 as the register counts them on `on` (`read_models.resides_on`): a person whose
+    転出 is dated ahead is still a 住民 (転出予定)."""
+    ahead = Q(current__removed_on__gt=on)
+    resident = Q(current__status=Status.RESIDENT) | ahead
+    return resident if criteria.status == Status.RESIDENT else ~resident
+
+
 def _chunks(criteria: Criteria, size: int) -> Iterator[list[PersonVersion]]:
     """The versions read, chunk by chunk in person id order (inside the gate), each with its person,
     household and town (the 町字 with its ward and municipality, from one dictionary read once: a
     city has a few thousand, and building them per person was half of the model instances built)."""
     towns = {t.id: t for t in Town.objects.select_related("ward__municipality")}
     last = 0
+    on = criteria.as_of or clock.today()
     while True:
         if criteria.as_of is None:
             rows = Person.objects.filter(id__gt=last, current__isnull=False)
             if criteria.status:
-                rows = rows.filter(status=criteria.status)
+                rows = rows.filter(_status_filter(criteria, on))
             if criteria.ward:
                 rows = rows.filter(current__town__ward__code=criteria.ward)
             persons = list(rows.select_related("current__household").order_by("id")[:size])
@@ -106,7 +115,8 @@ def _chunks(criteria: Criteria, size: int) -> Iterator[list[PersonVersion]]:
             if v.person_id not in best or v.seq > best[v.person_id].seq:
                 best[v.person_id] = v
         yield [v for pid in ids if (v := best.get(pid)) is not None
-               and (not criteria.status or v.status == criteria.status)
+               and (not criteria.status
+                    or read_models.resides_on(v.status, v.removed_on, on) == (criteria.status == Status.RESIDENT))
                and (not criteria.ward or v.town.ward.code == criteria.ward)]
 
 
@@ -163,9 +173,9 @@ def statistics_read(*, actor: Actor, purpose: str, sink: Callable[[list[read_mod
                 records = [read_models.record_of(v, session=session, on=on, hidden=hidden_items)
                            for v in versions if v.person_id not in hidden]
                 session.tally(len(versions))
-                delivered, withheld = delivered + len(records), withheld + len(hidden)
-                _progress(session, delivered, withheld)
                 sink(records)
+                delivered, withheld = delivered + len(records), withheld + len(hidden)
+                _progress(session, delivered, withheld)  # after the sink: a failed chunk is not counted
         return Summary(function=function, count=delivered + withheld, delivered=delivered, withheld=withheld)
 
 
@@ -211,9 +221,9 @@ def snapshot_hand_over(*, actor: Actor, destination: str, sink: Callable[[list[d
                 (masked,) = protection.outbox_events(session, [{"persons": states}])
                 entries = [outbox._approved_items(e, allowed) for e in masked["persons"]]
                 blocked = sum(1 for e in entries if e.get("blocked"))
-                delivered, withheld = delivered + len(entries) - blocked, withheld + blocked
-                _progress(session, delivered, withheld)
                 sink(entries)
+                delivered, withheld = delivered + len(entries) - blocked, withheld + blocked
+                _progress(session, delivered, withheld)  # after the sink: a failed chunk is not counted
         with transaction.atomic():  # the cursor and the log row together
             OutboxCursor.objects.update_or_create(consumer=destination, defaults={"position": position})
             session.write_log()
