@@ -30,9 +30,6 @@ class Kind(StrEnum):
     PROVISION = "provision"  # 提供: to another 実施機関 (教育委員会), through 庁内連携システム
 
 
-KIND_LABELS = {Kind.SYSTEM: "住民記録システムの連携先", Kind.TRANSFER: "移転（庁内連携）", Kind.PROVISION: "提供（庁内連携）"}
-
-
 class Frequency(StrEnum):
     """時期・頻度 of the PIA. The outbox delivers on every change; a destination that is approved
     for one delivery a day or a month collects the day's or month's events at that pace."""
@@ -45,7 +42,6 @@ class Frequency(StrEnum):
 # The streams a destination may read (register.services.outbox.Stream.function).
 CHANGES = "outbox"  # 異動イベント, juki.change.v1
 RESTRICTIONS = "outbox.restrictions"  # 抑止連携, juki.restriction.v1
-STREAMS = {CHANGES: "異動の通知", RESTRICTIONS: "抑止の設定・解除の通知"}
 
 # The keys every delivery carries, whatever the destination's items: what identifies the event, its
 # place in the stream and the persons and households it is about (docs/outbox.md). `blocked` is the

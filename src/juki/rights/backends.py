@@ -12,7 +12,7 @@ from django.utils import timezone
 from juki.accounts.permissions import Perm
 
 from .contractors import contractor_session_check
-from .services import effective_perms
+from .services import PERMS_CACHE, effective_perms  # services.forget_cached_perms drops it
 
 # Models the Django admin may edit, and the juki right that allows it. Resident records are not
 # among them: they change only through the change services.
@@ -23,7 +23,6 @@ ADMIN_MODELS = {
     "certificates.certifier": Perm.MASTER_EDIT,
 }
 
-_CACHE = "_juki_perms"  # on the user object; `services.forget_cached_perms` drops it
 
 
 class RightsBackend(ModelBackend):
@@ -35,10 +34,10 @@ class RightsBackend(ModelBackend):
         if not getattr(user, "is_active", False) or getattr(user, "pk", None) is None:
             return frozenset()
         day = timezone.localdate()
-        cached = user.__dict__.get(_CACHE)
+        cached = user.__dict__.get(PERMS_CACHE)
         if cached is None or cached[0] != day:
             cached = (day, effective_perms(user, on=day))
-            user.__dict__[_CACHE] = cached
+            user.__dict__[PERMS_CACHE] = cached
         return cached[1]
 
     def has_juki_perm(self, user, perm: Perm | str) -> bool:

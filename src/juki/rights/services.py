@@ -81,11 +81,15 @@ def _rights_changed(actor: Actor, *, user: Staff | None = None, section_id: int 
         tokens_revoke(who, reason, actor=actor)
 
 
+# Where `backends.RightsBackend` keeps a user's rights of the day, on the user object.
+PERMS_CACHE = "_juki_perms"
+
+
 def forget_cached_perms(*users) -> None:
     """Drop the per-object cache of `Staff.has_juki_perm` on the objects we hold after a change."""
     for user in users:
         if user is not None:
-            user.__dict__.pop("_juki_perms", None)
+            user.__dict__.pop(PERMS_CACHE, None)
 
 
 # --- applications (申請) ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from juki.protection import enforcement as protection
 
 from .. import read_models, selectors
 from ..read_models import IDENTITY_FIELDS
-from ..models import Household, PendingChange, PendingEvent, Person, Sex, Status
+from ..models import Household, PendingChange, PendingEvent, Person, ResidentKind, Sex, Status
 from ..operations import OPERATIONS
 from ..reasons import OPERATION_LABELS, Operation
 from . import entry
@@ -142,7 +142,7 @@ def _flat(record: read_models.PersonRecord | None) -> dict[str, str]:
         return display_date(value, western=western) if value else ""
 
     return {
-        "resident_kind": "外国人住民" if record.is_foreign else "日本人住民",
+        "resident_kind": ResidentKind(record.resident_kind).label,
         "name": name.full,
         "kana": name.full_kana,
         "birth_date": d(record.birth_date, western=record.is_foreign),
