@@ -24,7 +24,6 @@ ADMIN_MODELS = {
 }
 
 
-
 class RightsBackend(ModelBackend):
     """Logs in with the password as Django's model backend does; rights come from grants."""
 
