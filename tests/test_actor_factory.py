@@ -36,7 +36,7 @@ def test_no_view_builds_an_actor_by_hand(db):
     modules = {m for m in _views(get_resolver().url_patterns, {}) if m.startswith("juki.")}
     assert len(modules) > 15  # the walk found the API, the counter, rights, audit, the kiosk …
     # and the helpers every view calls to get its actor
-    modules |= {"juki.counter.access", "juki.core.api"}
+    modules |= {"juki.ui.access", "juki.core.api"}
     offenders = {m: lines for m in sorted(modules - FACTORY) if (lines := _hand_built(m))}
     assert not offenders, f"views building an Actor by hand (module: lines): {offenders}"
 

@@ -19,7 +19,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from juki.accounts.models import Terminal
 from juki.accounts.permissions import ROLES, Perm, perms_of_role
 from juki.audit.models import AccessLog
-from juki.counter.access import home_for
+from juki.ui.access import home_for
 from juki.register.api.views import OPERATIONS
 from juki.rights.services import effective_perms
 

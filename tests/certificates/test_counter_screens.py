@@ -235,7 +235,7 @@ def test_foreign_items_are_offered_and_printed_only_as_chosen(client, world):
 def test_the_clerk_prints_an_earlier_issue_again_from_the_history_while_it_is_kept(client, fam):
     """A jammed printer noticed at the next resident: the PDF is still this session's, from the
     交付履歴, for the last five issues within an hour; past that (or voided), void and reissue."""
-    from juki.certificates import counter_views
+    from juki.ui import documents
 
     numbers = []
     for _ in range(6):
@@ -249,8 +249,8 @@ def test_the_clerk_prints_an_earlier_issue_again_from_the_history_while_it_is_ke
     oldest = client.get(reverse(f"{NS}:issue_pdf", args=[numbers[0]]))  # the sixth pushed it out
     assert oldest.status_code == 404 and "直近5件" in oldest.content.decode()
     session = client.session  # an hour later (only the kept issues age: the screen lock has its own clock)
-    for slot in session[counter_views.SESSION_ISSUED]:
-        slot["at"] -= counter_views.ISSUED_SECONDS + 1
+    for slot in session[documents.SESSION_ISSUED]:
+        slot["at"] -= documents.ISSUED_SECONDS + 1
     session.save()
     r = client.get(reverse(f"{NS}:issue_pdf", args=[numbers[-1]]))
     assert r.status_code == 404 and "交付から60分以内" in r.content.decode()

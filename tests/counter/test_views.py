@@ -160,7 +160,7 @@ def test_new_entries_are_offered_on_the_search_screen_and_their_forms_open(clerk
 def test_activity_ping_keeps_a_session_awake(clerk, terminal, family, settings):
     import time
 
-    from juki.counter.access import SESSION_LAST_SEEN
+    from juki.ui.access import SESSION_LAST_SEEN
 
     c = client_for(clerk, terminal)
     session = c.session

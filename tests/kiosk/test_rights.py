@@ -109,7 +109,7 @@ def test_staff_cannot_log_in_on_the_kiosks_terminal(kiosk, clerk, terminal):
 
 
 def test_a_counter_session_on_the_kiosks_terminal_does_not_open(kiosk, clerk, terminal):
-    from juki.counter import access as counter_access
+    from juki.ui import access as counter_access
     from tests.conftest import counter_client
 
     client = counter_client(clerk, terminal)

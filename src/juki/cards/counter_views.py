@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError
 from juki.core.wareki import to_wareki
-from juki.counter.access import counter_view
+from juki.ui.access import counter_view
 from juki.register import selectors
 
 from . import forms, services

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 
 from juki.certificates.forms import DOCUMENTS as CERTIFICATE_DOCUMENTS
-from juki.counter.forms import Form, WarekiDateField
+from juki.ui.forms import Form, WarekiDateField
 
 from .services import COUNTER_END_REASONS, REISSUE_REASONS
 

@@ -7,6 +7,9 @@ class CertificatesConfig(AppConfig):
     verbose_name = "証明書"
 
     def ready(self):
+        from juki.accounts.permissions import Perm
+        from juki.ui import menu
+
         # The forms kept as first printed, and how each is printed and checked again on a reissue.
         from . import code_notice, move_out, registry
 
@@ -15,3 +18,5 @@ class CertificatesConfig(AppConfig):
             replaces=True))
         registry.register_snapshot_form(code_notice.FORM, registry.SnapshotForm(
             render=code_notice.render, recheck=code_notice.reissue_check))
+
+        menu.register(menu.Entry("交付履歴", "certificate_counter:issue_list", (Perm.CERTIFICATE_ISSUE,), "y", order=40))

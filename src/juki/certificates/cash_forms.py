@@ -4,7 +4,7 @@ from __future__ import annotations
 from django import forms
 
 from juki.accounts.models import Terminal
-from juki.counter.forms import Form, WarekiDateField
+from juki.ui.forms import Form, WarekiDateField
 
 
 class CashForm(Form):

@@ -3,24 +3,16 @@
 same screen and from the change-done screen. Thin callers of `services`, `preview`, `move_out`
 and `code_notice`.
 
-Where the PDFs live between requests: the services do not keep a PDF (it is personal data; a
-reissue renders it again), but the browser fetches it in a request of its own (the preview's
-<iframe>, the download link). So the one latest preview and the last few issued PDFs of this
-counter session (`ISSUED_KEEP`, for `ISSUED_SECONDS`) are kept in the session (server-side,
-database sessions); logout deletes the session. URLs carry only a random token
-(preview) or the issue number, never personal data.
+The PDFs kept between requests (the preview, the last few issued) are `ui.documents`'.
 """
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import re
-import secrets
-import time
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -29,7 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import to_wareki
-from juki.counter.access import counter_view
+from juki.ui import documents
+from juki.ui.access import counter_view
 from juki.protection.certificates import certificate_alert_check
 from juki.protection.enforcement import CERTIFICATE_ALERT
 from juki.register import selectors
@@ -41,14 +34,6 @@ from .forms import ALERT_ACKNOWLEDGEMENT, IssueForm, ListForm, MoveOutForm, Void
 from .models import Channel
 from .preview import certificate_preview
 
-SESSION_PREVIEW = "juki_certificate_preview"  # {"token", "pdf"}
-SESSION_ISSUED = "juki_certificate_issued"  # [{"number", "pdf", "person_ids", "warnings", "at"}], newest first
-# What this clerk's session keeps of what it issued, to print again after moving on (a jammed
-# printer noticed at the next resident): the last few, for a while. Logout ends them with the
-# session; past them, a spoiled paper is voided and reissued.
-ISSUED_KEEP = 5
-ISSUED_SECONDS = 60 * 60
-KEPT_FOR = f"交付から{ISSUED_SECONDS // 60}分以内（直近{ISSUED_KEEP}件）"
 NS = "certificate_counter"
 
 
@@ -92,17 +77,9 @@ _CONFIRM_FEE = "この内容で証明書を交付します。よろしいです�
 _CONFIRM_FREE = "この内容で交付します。よろしいですか。"
 
 
-def keep_preview(request, pdf: bytes) -> str:
-    """Keep a sample PDF in this session's one preview slot (every form's, seals' too); its token
-    opens it at `preview_pdf`."""
-    token = secrets.token_urlsafe(16)
-    request.session[SESSION_PREVIEW] = {"token": token, "pdf": base64.b64encode(pdf).decode("ascii")}
-    return token
-
-
 def _show_preview(request, result, *, issue_url: str, confirm: str = _CONFIRM_FEE):
     """Keep the sample PDF in the preview slot and show it with its 交付 button."""
-    token = keep_preview(request, result.pdf)
+    token = documents.keep_preview(request, result.pdf)
     return render(request, "certificates/_preview.html", {"token": token, "warnings": result.warnings,
                                                           "issue_url": issue_url, "confirm": confirm})
 
@@ -120,55 +97,13 @@ def preview(request, person_id: int):
 @require_GET
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def preview_pdf(request, token: str):
-    slot = request.session.get(SESSION_PREVIEW) or {}
-    if not slot or not secrets.compare_digest(str(slot.get("token", "")), token):
+    pdf = documents.preview_pdf(request, token)
+    if pdf is None:
         raise NotFoundError("このプレビューは表示できません。もう一度「印刷プレビュー」を押してください。")
-    response = HttpResponse(base64.b64decode(slot["pdf"]), content_type="application/pdf")
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="preview.pdf"'
     response["Cache-Control"] = "no-store"
     return response
-
-
-def keep_issued(request, result: issuing.IssueResult) -> None:
-    """Keep an issued PDF in this session's recent issues (every form's, seals' too): its screen and
-    the 交付履歴 hand it out (each download logged) while it is among the last `ISSUED_KEEP`
-    and younger than `ISSUED_SECONDS`."""
-    request.session.pop(SESSION_PREVIEW, None)
-    kept = [s for s in _issued_slots(request) if s["number"] != result.number]
-    kept.insert(0, {"number": result.number, "pdf": base64.b64encode(result.pdf).decode("ascii"),
-                    "person_ids": list(result.issue.person_ids), "warnings": list(result.warnings),
-                    "at": time.time()})
-    request.session[SESSION_ISSUED] = kept[:ISSUED_KEEP]
-
-
-def _stored_slots(request) -> list[dict]:
-    slots = request.session.get(SESSION_ISSUED) or []
-    return [slots] if isinstance(slots, dict) else slots  # a dict: a session from before the list
-
-
-def _issued_slots(request) -> list[dict]:
-    now = time.time()
-    return [s for s in _stored_slots(request) if now - s.get("at", 0) <= ISSUED_SECONDS]
-
-
-def issued_slot(request, number: str) -> dict:
-    """This session's kept issue `number` ({} when not kept, or no longer)."""
-    return next((s for s in _issued_slots(request) if s["number"] == number), {})
-
-
-def _forget_issued(request, number: str) -> None:
-    slots = _stored_slots(request)
-    kept = [s for s in slots if s.get("number") != number]
-    if len(kept) != len(slots):
-        request.session[SESSION_ISSUED] = kept
-
-
-def _go(request, url: str):
-    if getattr(request, "htmx", False):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
 
 
 @require_POST
@@ -185,14 +120,14 @@ def issue(request, person_id: int):
             "issue_url": reverse(f"{NS}:issue", args=[person_id])})
     result = services.certificate_issue(actor=request.actor, options=options, household_id=household_id,
                                         person_ids=person_ids, request=req)
-    keep_issued(request, result)
-    return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued")
+    documents.keep_issued(request, result)
+    return documents.go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued")
 
 
 def _issued(request, result: issuing.IssueResult):
     """After a 転出証明書 or a notice: the record, with the PDF open on it to print at once."""
-    keep_issued(request, result)
-    return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued&open=1")
+    documents.keep_issued(request, result)
+    return documents.go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued&open=1")
 
 
 # --- 転出証明書 [660][670] ---------------------------------------------------------------------------
@@ -301,7 +236,7 @@ _DONE = {"issued": "交付しました。", "reissued": "再交付しました�
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def issue_detail(request, number: str):
     item = _one(request, number)
-    slot = issued_slot(request, item["number"])
+    slot = documents.issued_slot(request, item["number"])
     mine = bool(slot)
     pdf_ready = mine and item["state"] == "issued"
     # The 再交付 button issues again: an アラート must be acknowledged first, as on the issue form [410].
@@ -314,7 +249,7 @@ def issue_detail(request, number: str):
     return render(request, "certificates/issue_detail.html", {
         "item": item, "pdf_ready": pdf_ready, "show_pdf": pdf_ready and request.GET.get("open") == "1",
         "alert": alert, "acknowledged": acknowledged, "acknowledgement": ALERT_ACKNOWLEDGEMENT,
-        "warnings": warnings, "kept_for": KEPT_FOR,
+        "warnings": warnings, "kept_for": documents.KEPT_FOR,
         "done": _DONE.get(request.GET.get("done", "")), "void_form": VoidForm(),
         "title": f"発行番号 {item['number']}", "help": "certificate"})
 
@@ -324,9 +259,9 @@ def issue_detail(request, number: str):
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def issue_pdf(request, number: str):
     """The issued PDF, for saving and printing: only in the session that issued it, while kept."""
-    slot = issued_slot(request, number)
+    slot = documents.issued_slot(request, number)
     if not slot:
-        raise NotFoundError(f"この証明書のPDFは、交付した職員のログイン中、{KEPT_FOR}に限り取り出せます。"
+        raise NotFoundError(f"この証明書のPDFは、交付した職員のログイン中、{documents.KEPT_FOR}に限り取り出せます。"
                             "もう一度必要なときは、交付履歴から無効にして再交付してください。")
     return responses.issued_pdf(request.actor, number=number, pdf_base64=slot["pdf"],
                                 person_ids=slot.get("person_ids") or [], inline=request.GET.get("inline") == "1",
@@ -368,8 +303,8 @@ def _form_error(form) -> str:
 def issue_void(request, number: str):
     # The reason's rules (required, length) are the service's.
     services.certificate_void(actor=request.actor, number=number, reason=request.POST.get("reason", ""))
-    _forget_issued(request, number)  # a voided certificate is not handed out again
-    return _go(request, reverse(f"{NS}:issue_detail", args=[number]) + "?done=voided")
+    documents.forget_issued(request, number)  # a voided certificate is not handed out again
+    return documents.go(request, reverse(f"{NS}:issue_detail", args=[number]) + "?done=voided")
 
 
 @require_POST
@@ -377,8 +312,8 @@ def issue_void(request, number: str):
 def issue_reissue(request, number: str):
     result = services.certificate_reissue(actor=request.actor, number=number,
                                           acknowledge_alert=request.POST.get("acknowledge_alert") == "on")
-    keep_issued(request, result)
-    return _go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=reissued")
+    documents.keep_issued(request, result)
+    return documents.go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=reissued")
 
 
 # --- fees and cash [1420]: 手数料一覧, 領収書, 日計表 (the rules are `cash`'s and `issuing.fee_for`'s) ---

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import forms
 
-from juki.counter.forms import Form, WarekiDateField
+from juki.ui.forms import Form, WarekiDateField
 
 from .content import FOREIGN_ITEMS, FORMS, LAYOUTS, REMOVED_FORMS, Options
 from .entitlement import REQUEST_KINDS, Request

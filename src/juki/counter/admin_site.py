@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from juki.accounts import login as login_rules
 from juki.audit import master
 
-from . import access
+from juki.ui import access
 
 
 def full_counter_session(request) -> bool:
@@ -113,7 +113,7 @@ class JukiAdminSite(admin.AdminSite):
         if request.user.is_authenticated and full_counter_session(request):
             if self.has_permission(request):
                 return redirect(target)
-            return render(request, "counter/denied.html", {"title": "権限がありません"}, status=403)
+            return render(request, "ui/denied.html", {"title": "権限がありません"}, status=403)
         return redirect(reverse("counter:login") + "?" + urlencode({"next": target}))
 
     def logout(self, request, extra_context=None):

@@ -16,8 +16,8 @@ from juki.accounts.models import Staff, Terminal, staff_terminals
 from juki.accounts.passwords import password_expired
 from juki.core.errors import DomainError
 
-from . import access
-from .access import counter_view
+from juki.ui import access
+from juki.ui.access import counter_view
 from .forms import UnlockForm
 from .login_forms import LoginForm, OtpForm, PasswordChangeForm
 

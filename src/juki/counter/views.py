@@ -25,7 +25,7 @@ from juki.register.services import verification
 from juki.core import clock
 
 from . import forms
-from .access import counter_view, refuse
+from juki.ui.access import counter_view, refuse
 
 # --- login, lock, logout: see login_views.py ------------------------------------------------------
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from juki.accounts.permissions import Perm
 from juki.core.wareki import parse_input
-from juki.counter.access import counter_view
+from juki.ui.access import counter_view
 
 from . import disclosure
 

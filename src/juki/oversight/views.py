@@ -17,7 +17,7 @@ from django.shortcuts import render
 from juki.accounts.permissions import Perm
 from juki.core import csvout
 from juki.core.errors import DomainError, ErrorCode
-from juki.counter.access import counter_view
+from juki.ui.access import counter_view
 
 from juki.audit import events
 
@@ -40,7 +40,7 @@ def auditor_view(view):
         if not request.user.has_juki_perm(Perm.ACCESS_LOG_VIEW):
             events.record(request.actor, function="accesslog.analysis", outcome=AccessLog.DENIED,
                           criteria={"screen": request.resolver_match.url_name})
-            return render(request, "counter/denied.html", {"title": "権限がありません"}, status=403)
+            return render(request, "ui/denied.html", {"title": "権限がありません"}, status=403)
         return view(request, *args, **kwargs)
 
     return wrapped

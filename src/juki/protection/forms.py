@@ -1,7 +1,7 @@
 """The protection screens' forms: input checks only; the rules are the services'."""
 from django import forms
 
-from juki.counter.forms import Form, WarekiDateField
+from juki.ui.forms import Form, WarekiDateField
 
 from .models import Level, Process, SupportMeasure
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from juki.accounts.permissions import RESTRICTION_RIGHTS, Perm
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import display_date, parse_date
-from juki.counter.access import counter_view, refuse
+from juki.ui.access import counter_view, refuse
 from juki.register.models import Municipality
 
 from . import forms, services, terms

@@ -5,7 +5,7 @@ from django import forms
 
 from juki.accounts.models import Staff
 from juki.accounts.permissions import PERM_LABELS, ROLES
-from juki.counter.forms import Form, WarekiDateField
+from juki.ui.forms import Form, WarekiDateField
 
 from .models import Section
 

@@ -18,7 +18,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import events
 from juki.audit.models import AccessLog
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
-from juki.counter.access import counter_view
+from juki.ui.access import counter_view
 
 from . import contractors, forms, qrcode_svg, selectors, services, table
 from .models import ContractorCompany, ContractorStaff, Section, WorkApplication
@@ -35,7 +35,7 @@ def any_perm(*perms):
                 events.record(request.actor, function=f"screen.{request.resolver_match.url_name}",
                               outcome=AccessLog.DENIED,
                               criteria={"screen": request.resolver_match.view_name, "perm": sorted(map(str, perms))})
-                return render(request, "counter/denied.html", {"title": "権限がありません"}, status=403)
+                return render(request, "ui/denied.html", {"title": "権限がありません"}, status=403)
             return view(request, *args, **kwargs)
         return wrapped
     return decorate

@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from juki.accounts.permissions import Perm
-from juki.certificates import counter_views as certificate_screens
 from juki.certificates import issuing
 from juki.certificates import services as certificates
 from juki.core.errors import NotFoundError
 from juki.core.wareki import to_wareki
-from juki.counter.access import counter_view
+from juki.ui import documents
+from juki.ui.access import counter_view
 from juki.register import selectors
 
 from . import images, services
@@ -36,16 +36,8 @@ _DONE = {"registered": "印鑑を登録しました。",
                       "新しい市民カードは、市民カードの画面で交付してください。"}
 
 
-def _go(request, url: str):
-    if getattr(request, "htmx", False):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
 def _back(request, person_id: int, done: str):
-    return _go(request, reverse(f"{NS}:person", args=[person_id]) + f"?done={done}")
+    return documents.go(request, reverse(f"{NS}:person", args=[person_id]) + f"?done={done}")
 
 
 def _wareki(iso: str | None) -> str:
@@ -144,7 +136,7 @@ def certificate(request, person_id: int):
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def certificate_preview(request, person_id: int):
     result = services.seal_certificate_preview(actor=request.actor, **CertificateForm(request.POST).call(person_id))
-    token = certificate_screens.keep_preview(request, result.pdf)
+    token = documents.keep_preview(request, result.pdf)
     return render(request, "seals/_preview.html", {"token": token, "warnings": result.warnings, "person_id": person_id})
 
 
@@ -159,16 +151,16 @@ def certificate_issue(request, person_id: int):
             "check": check, "form_label": "印鑑登録証明書", "form_selector": "#certificate-form",
             "issue_url": reverse(f"{NS}:certificate_issue", args=[person_id])})
     result = services.seal_certificate_issue(actor=request.actor, **values)
-    certificate_screens.keep_issued(request, result)  # their download hands the PDF out (each download logged)
-    return _go(request, reverse(f"{NS}:issued", args=[result.number]))
+    documents.keep_issued(request, result)  # their download hands the PDF out (each download logged)
+    return documents.go(request, reverse(f"{NS}:issued", args=[result.number]))
 
 
 @require_POST
 @counter_view(Perm.CERTIFICATE_ISSUE)
 def reissue(request, number: str):
     result = services.seal_certificate_reissue(actor=request.actor, number=number)
-    certificate_screens.keep_issued(request, result)
-    return _go(request, reverse(f"{NS}:issued", args=[result.number]) + "?done=reissued")
+    documents.keep_issued(request, result)
+    return documents.go(request, reverse(f"{NS}:issued", args=[result.number]) + "?done=reissued")
 
 
 @require_GET
@@ -179,7 +171,7 @@ def issued(request, number: str):
         raise NotFoundError("この発行番号の印鑑登録証明書はありません。")
     item = rows[0]
     at = timezone.localtime(dt.datetime.fromisoformat(item["issued_at"]))
-    slot = certificate_screens.issued_slot(request, item["number"])
+    slot = documents.issued_slot(request, item["number"])
     mine = bool(slot)
     return render(request, "seals/issued.html", {
         "item": item, "done": "再交付しました。" if request.GET.get("done") == "reissued" else "交付しました。", "issued_display": f"{to_wareki(at.date())} {at:%H:%M}",

@@ -7,7 +7,7 @@ from django import forms
 from juki.certificates.entitlement import Request
 from juki.certificates.models import RequesterKind
 from juki.core.errors import DomainError, ErrorCode
-from juki.counter.forms import Form, WarekiDateField
+from juki.ui.forms import Form, WarekiDateField
 
 from . import images
 from .models import RegistrationMethod

@@ -31,6 +31,8 @@ from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.core.errors import DomainError
 
+from . import menu
+
 SESSION_TERMINAL = "juki_terminal_id"
 SESSION_LAST_SEEN = "juki_last_seen"
 SESSION_LOCKED = "juki_locked"
@@ -43,24 +45,15 @@ def idle_seconds() -> int:
 
 # The staff screens' apps; a `next` outside them is ignored (no open redirect).
 STAFF_PREFIXES = ("/counter/", "/rights/", "/protection/", "/audit/", "/disclosure/", "/admin/")
-# A user's first screen: the first of these their rights open (an auditor has no search).
-HOME_SCREENS = (
-    (Perm.PERSON_SEARCH, "counter:search"),
-    (Perm.CHANGE_APPROVE, "counter:pending_list"),
-    (Perm.RIGHTS_APPROVE, "rights:application_list"),
-    (Perm.RIGHTS_ADMIN, "rights:application_list"),
-    (Perm.ACCESS_LOG_VIEW, "audit:analysis"),
-    (Perm.SUPPORT_MEASURE_MANAGE, "protection:support_list"),
-    (Perm.DISCLOSURE_PREPARE, "disclosure:start"),
-)
+# Where a user without any first screen of `menu` lands (it refuses them with the 403 screen).
+DEFAULT_HOME = "counter:search"
 
 
 def home_for(user) -> str:
-    if user is not None and user.is_authenticated:
-        for perm, name in HOME_SCREENS:
-            if user.has_juki_perm(perm):
-                return reverse(name)
-    return reverse("counter:search")
+    """A user's first screen: the first of the registered ones (`menu.Home`) their rights open."""
+    if user is not None and user.is_authenticated and (url := menu.home_url_for(user)):
+        return url
+    return reverse(DEFAULT_HOME)
 
 
 def safe_next(request, default: str | None = None) -> str:
@@ -178,7 +171,7 @@ def counter_view(perm: Perm | tuple[Perm, ...] | None = None, *, allow_expired_p
             request.terminal = terminal
             request.actor = actor_of(request, terminal)
             if alternatives and not any(request.actor.can(p) for p in alternatives):
-                if request.path == reverse("counter:search") and request.method == "GET":
+                if request.path == reverse(DEFAULT_HOME) and request.method == "GET":
                     home = home_for(request.user)  # the counter's front page is not everybody's
                     if home != request.path:
                         return redirect(home)
@@ -197,14 +190,14 @@ def refuse(request, perm: Perm | str):
     """The 403 screen for a right the user lacks; the refused attempt is recorded like any other (C06/C07)."""
     events.record(request.actor, function=f"screen.{request.resolver_match.url_name}", outcome=AccessLog.DENIED,
                   criteria={"screen": request.resolver_match.view_name, "perm": str(perm)})
-    return render(request, "counter/denied.html", {"title": "権限がありません"}, status=403)
+    return render(request, "ui/denied.html", {"title": "権限がありません"}, status=403)
 
 
 def error_response(request, exc: DomainError):
     """A refused request: the rule's Japanese message, in the fragment or as a page."""
     context = {"title": "処理できませんでした", "message": exc.message, "code": str(exc.code),
                "fields": exc.errors or (exc.details.get("fields") if exc.details else None)}
-    template = "counter/_error.html" if getattr(request, "htmx", False) else "counter/error.html"
+    template = "ui/_error.html" if getattr(request, "htmx", False) else "ui/error.html"
     response = render(request, template, context, status=exc.status)
     if getattr(request, "htmx", False):
         # htmx does not swap error responses by default; this one is meant to be shown.

@@ -1,0 +1,69 @@
+"""The staff screens' menu and each user's first screen, as one registry.
+
+Each screen app registers its entries in its `AppConfig.ready()`; the page frame
+(`ui/base.html`) and `access.home_for` read them here. So no screen app names another's views or
+URLs, and a new app adds its screens without touching the frame (issue 13)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A link of the menu bar: shown to a user who holds any one of `rights`."""
+
+    label: str
+    url_name: str
+    rights: tuple[str, ...]
+    accesskey: str
+    order: int
+    args: tuple = ()
+
+    def url(self) -> str:
+        return reverse(self.url_name, args=self.args)
+
+
+@dataclass(frozen=True)
+class Home:
+    """A user's first screen: the lowest `rank` whose `right` the user holds (an auditor has no search)."""
+
+    rank: int
+    right: str
+    url_name: str
+
+
+_ENTRIES: dict[tuple, Entry] = {}
+_HOMES: dict[tuple, Home] = {}
+
+
+def register(*items: Entry | Home) -> None:
+    """Add menu entries and first screens; the same one twice is kept once (ready() may run again)."""
+    for item in items:
+        if isinstance(item, Entry):
+            _ENTRIES[(item.url_name, item.args)] = item
+        else:
+            _HOMES[(item.right, item.url_name)] = item
+
+
+def entries() -> list[Entry]:
+    return sorted(_ENTRIES.values(), key=lambda e: e.order)
+
+
+def homes() -> list[Home]:
+    return sorted(_HOMES.values(), key=lambda h: h.rank)
+
+
+def _holds(user, right: str) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.has_juki_perm(right)
+
+
+def entries_for(user) -> list[dict]:
+    """The menu bar as `user` sees it: only the links their rights open."""
+    return [{"label": e.label, "url": e.url(), "accesskey": e.accesskey}
+            for e in entries() if any(_holds(user, r) for r in e.rights)]
+
+
+def home_url_for(user) -> str | None:
+    return next((reverse(h.url_name) for h in homes() if _holds(user, h.right)), None)
