@@ -7,6 +7,7 @@ import subprocess
 import pytest
 from django.utils import timezone
 
+from juki.audit import gate
 from juki.audit.models import AccessLog
 from juki.cards import services as cards
 from juki.certificates import services as certificates
@@ -86,7 +87,7 @@ def test_the_certificate_verifies_as_genuine(actor, holder):
 
 def test_what_was_checked_is_recorded_and_logged(actor, holder):
     result = issue(actor, holder)
-    with services.gate.open(actor, function="test", perm="certificate.issue"):
+    with gate.open(actor, function="test", perm="certificate.issue"):
         taken = CertificateRequest.objects.get(issue__number=result.number)
     assert taken.documents == ["印鑑登録証（市民カード）", "交付申請書（登録者の生年月日を照合）"]
     assert taken.requester_person_id == holder["person_id"] and not taken.power_of_attorney
@@ -100,7 +101,7 @@ def test_what_was_checked_is_recorded_and_logged(actor, holder):
 def test_an_agent_holding_the_card_needs_no_power_of_attorney(actor, holder, tmp_path):
     result = issue(actor, holder, request=Request(kind="agent", requester_name="山本　一郎", documents=("運転免許証",)))
     assert "青木太郎" in pdf_text(result.pdf)
-    with services.gate.open(actor, function="test", perm="certificate.issue"):
+    with gate.open(actor, function="test", perm="certificate.issue"):
         taken = CertificateRequest.objects.get(issue__number=result.number)
     assert taken.requester_name == "山本　一郎" and taken.requester_person_id is None and "運転免許証" in taken.documents
     e = refused(ErrorCode.CERTIFICATE_REQUEST_INCOMPLETE, issue, actor, holder, request=Request(kind="agent"))
@@ -249,7 +250,7 @@ def test_one_paid_certificate_never_becomes_several_genuine_ones(actor, clerk2, 
 def test_a_reissue_on_a_later_day_is_refused(actor, holder, monkeypatch):
     first = issue(actor, holder)
     certificates.certificate_void(actor=actor, number=first.number, reason="印刷を誤ったため")
-    monkeypatch.setattr(services, "today", lambda: timezone.localdate() + dt.timedelta(days=1))
+    monkeypatch.setattr(services.certificates, "today", lambda: timezone.localdate() + dt.timedelta(days=1))
     e = refused(ErrorCode.CERTIFICATE_NOT_ENTITLED, services.seal_certificate_reissue, actor=actor, number=first.number)
     assert "交付した当日に限ります" in e.message and "交付申請書" in e.message
     assert CertificateIssue.objects.count() == 1

@@ -17,7 +17,7 @@ def test_no_inquiry_letter_after_the_deadline(actor, fam, settings, monkeypatch)
                            seal_text="青木", documents=[], seal_checked=True)
     assert services.seal_inquiry_letter(actor=actor, person_id=fam["head"]).startswith(b"%PDF")  # within the period
     later = timezone.localdate() + dt.timedelta(days=settings.JUKI_SEAL_ANSWER_DAYS + 1)
-    monkeypatch.setattr(services, "today", lambda: later)
+    monkeypatch.setattr(services.registration, "today", lambda: later)
     error = refused(ErrorCode.SEAL_STATE, services.seal_inquiry_letter, actor=actor, person_id=fam["head"])
     assert "回答期限" in error.message and "照会書は印刷できません" in error.message
     assert last_log("print.seal_inquiry").outcome == ErrorCode.SEAL_STATE

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.cards import services as cards
@@ -153,7 +154,8 @@ def test_an_agent_applies_only_by_inquiry_and_with_a_power_of_attorney(actor, fa
 def test_an_answer_after_the_deadline_is_refused_and_the_sweep_ends_the_inquiry(actor, fam, settings, monkeypatch):
     register(actor, fam["head"], method=RegistrationMethod.INQUIRY)
     later = timezone.localdate() + dt.timedelta(days=settings.JUKI_SEAL_ANSWER_DAYS + 1)
-    monkeypatch.setattr(services, "today", lambda: later)
+    monkeypatch.setattr(services.registration, "today", lambda: later)
+    monkeypatch.setattr(services.ending, "today", lambda: later)
     e = refused(ErrorCode.SEAL_STATE, services.seal_inquiry_answer, actor=actor, person_id=fam["head"], documents=["旅券"])
     assert "回答期限" in e.message
     assert regs(actor, fam["head"])[0]["state"] == SealState.PENDING  # nothing written by the refusal
@@ -169,7 +171,7 @@ def test_an_answer_after_the_deadline_is_refused_and_the_sweep_ends_the_inquiry(
 def test_a_new_application_ends_an_overdue_inquiry_first(actor, fam, settings, monkeypatch):
     register(actor, fam["head"], method=RegistrationMethod.INQUIRY)
     later = timezone.localdate() + dt.timedelta(days=settings.JUKI_SEAL_ANSWER_DAYS + 1)
-    monkeypatch.setattr(services, "today", lambda: later)
+    monkeypatch.setattr(services.registration, "today", lambda: later)
     assert services.seal_get(actor=actor, person_id=fam["head"])["may_register"]
     register(actor, fam["head"])
     new, old = regs(actor, fam["head"])
@@ -207,7 +209,7 @@ def test_a_failure_after_the_writes_leaves_nothing_half_written(actor, fam, monk
     monkeypatch.undo()
     assert regs(actor, fam["head"]) == []
     assert last_log("seal.register").outcome == "error"
-    with services.gate.open(actor, function="test", perm="seal.manage"):
+    with gate.open(actor, function="test", perm="seal.manage"):
         assert SealEvent.objects.count() == 0 and SealRegistration.objects.count() == 0
 
 
@@ -261,7 +263,7 @@ def test_a_failing_abolition_rolls_the_register_change_back(actor, fam, monkeypa
     def broken(**kwargs):
         raise RuntimeError("seal store unavailable")
 
-    monkeypatch.setattr(services, "abolish_on_register_change", broken)
+    monkeypatch.setattr(services.ending, "abolish_on_register_change", broken)
     with pytest.raises(RuntimeError):
         changes.death(actor=actor, event_date=timezone.localdate(), notified_on=timezone.localdate(),
                       persons=[_ref(actor, fam["head"])], new_head=fam["wife"])
@@ -312,7 +314,7 @@ def test_abolishing_the_seal_leaves_the_card_alone(actor, fam):
     cards.card_issue(actor=actor, person_id=fam["head"], pin="2580")
     register(actor, fam["head"])
     services.seal_abolish(actor=actor, person_id=fam["head"], documents=["運転免許証"])
-    with services.gate.open(actor, function="test", perm="card.manage"):
+    with gate.open(actor, function="test", perm="card.manage"):
         card = Card.objects.get(person_id=fam["head"])
         assert card.state == "active" and card.seal_registration.state == SealState.ABOLISHED
 

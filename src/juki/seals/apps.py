@@ -24,6 +24,6 @@ class SealsConfig(AppConfig):
         # The city card that is the 印鑑登録証 lost: the registration ends, in the card's transaction.
         from juki.cards import signals as card_signals
 
-        from .services import _on_card_lost
+        from .services import on_card_lost
 
-        card_signals.card_lost.connect(_on_card_lost, dispatch_uid="seals.card_lost")
+        card_signals.card_lost.connect(on_card_lost, dispatch_uid="seals.card_lost")
