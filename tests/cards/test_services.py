@@ -8,7 +8,9 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
+from juki.cards import numbers as card_numbers
 from juki.cards import services
+from juki.cards.services import authentication, ex_officio
 from juki.cards.models import Card, CardEvent, CardState
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.register.services import changes
@@ -32,19 +34,19 @@ def events_of(card_id: int) -> list[str]:
 
 def test_new_numbers_are_10_digits_with_a_check_digit_that_catches_typos():
     for _ in range(200):
-        number = services.new_number()
-        assert len(number) == 10 and number[0] != "0" and services.number_valid(number)
+        number = card_numbers.new_number()
+        assert len(number) == 10 and number[0] != "0" and card_numbers.number_valid(number)
         for i in range(10):  # any one digit changed
             for d in "0123456789":
                 if d != number[i]:
-                    assert not services.number_valid(number[:i] + d + number[i + 1:])
+                    assert not card_numbers.number_valid(number[:i] + d + number[i + 1:])
         for i in range(9):  # any two neighbours swapped
             if number[i] != number[i + 1]:
-                assert not services.number_valid(number[:i] + number[i + 1] + number[i] + number[i + 2:])
+                assert not card_numbers.number_valid(number[:i] + number[i + 1] + number[i] + number[i + 2:])
 
 
 def test_number_as_typed_is_normalized():
-    assert services.normalize_number("１２３４ ５６７８-９０") == "1234567890"
+    assert card_numbers.normalize_number("１２３４ ５６７８-９０") == "1234567890"
 
 
 @pytest.mark.parametrize("pin", ["", "123", "12345", "12a4", "abcd", " 258", "２５８", "٢٥٨٠"])
@@ -76,7 +78,7 @@ def test_issue_stores_only_a_hash_and_logs_without_the_pin(actor, fam, card):
     row = card_row(card["card_id"])
     assert row.person_id == fam["head"] and row.state == CardState.ACTIVE and row.failed_pins == 0
     assert row.pin_hash.startswith("$argon2id$") and PIN not in row.pin_hash
-    assert services.number_valid(row.number) and card["number"] == row.number
+    assert card_numbers.number_valid(row.number) and card["number"] == row.number
     assert row.issued_by == actor.user and row.seal_registration is None
     assert "pin_hash" not in card and row.pin_hash not in str(card)
     (log,) = rows("card.issue")
@@ -195,7 +197,7 @@ def test_unknown_suspended_abolished_and_removed_answer_alike(world, actor, kios
     child = services.card_issue(actor=actor, person_id=fam["child"], pin=PIN)
     services.card_abolish(actor=actor, card_id=wife["card_id"], reason="returned")
     changes.death(actor=world, event_date=days_ago(2), notified_on=days_ago(1), persons=[ref(fam["child"])])
-    unknown = next(n for n in iter(services.new_number, None) if n != card["number"])
+    unknown = next(n for n in iter(card_numbers.new_number, None) if n != card["number"])
     messages = set()
     for number in (unknown, "1234567890", "12", card["number"], wife["number"], child["number"]):
         for pin in (PIN, PIN2):
@@ -369,7 +371,7 @@ def test_reissue_abolishes_the_old_card_and_carries_the_seal_link(actor, kiosk, 
         services.link_live_card_to_seal(person_id=fam["head"], registration=seal)
     services.card_suspend(actor=actor, card_id=card["card_id"], reason="破損のため使用を停止")
     new = services.card_reissue(actor=actor, card_id=card["card_id"], pin=PIN2, document="運転免許証", reason="damaged")
-    assert new["number"] != card["number"] and services.number_valid(new["number"])
+    assert new["number"] != card["number"] and card_numbers.number_valid(new["number"])
     assert new["reissue_of"] == card["number"] and new["seal_registration_id"] == seal.pk and new["state"] == "active"
     old = card_row(card["card_id"])
     assert old.state == CardState.ABOLISHED and old.end_reason == "reissue" and old.ended_on == days_ago(0)
@@ -447,7 +449,7 @@ def test_a_failing_card_hook_rolls_the_register_change_back(world, actor, fam, c
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_event", broken)
+    monkeypatch.setattr(ex_officio, "_event", broken)  # where on_change_written looks it up
     with pytest.raises(RuntimeError):
         changes.death(actor=world, event_date=days_ago(0), notified_on=days_ago(0), persons=[ref(fam["head"])])
     assert card_row(card["card_id"]).state == CardState.ACTIVE
@@ -507,7 +509,7 @@ def test_a_wrong_pin_racing_a_lock_is_not_counted_twice(kiosk, card, monkeypatch
             assert card_row(card["card_id"]).state == CardState.LOCKED
         return real(pin_hash, pin)
 
-    monkeypatch.setattr(services, "pin_matches", meanwhile)
+    monkeypatch.setattr(authentication, "pin_matches", meanwhile)
     refused(ErrorCode.CARD_LOCKED, services.card_authenticate, actor=kiosk, number=card["number"], pin="9512")
     row = card_row(card["card_id"])
     assert row.failed_pins == 3 and len(rows("card.pin_failed")) == 3 and len(rows("card.locked")) == 1
@@ -528,7 +530,7 @@ def test_parallel_guesses_take_no_more_than_the_allowed_attempts(kiosk, card, mo
                 results.append(exc.value.code)
         return real(pin_hash, pin)
 
-    monkeypatch.setattr(services, "pin_matches", slow)
+    monkeypatch.setattr(authentication, "pin_matches", slow)
     refused(ErrorCode.CARD_LOCKED, services.card_authenticate, actor=kiosk, number=card["number"], pin="8642")
     # The first guess holds one attempt; two more are checked (wrong); the rest find none left.
     assert results == [ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_LOCKED, ErrorCode.CARD_LOCKED, ErrorCode.CARD_LOCKED]
@@ -551,7 +553,7 @@ def test_a_right_pin_in_flight_is_refused_when_the_card_is_locked_meanwhile(kios
             assert card_row(card["card_id"]).state == CardState.LOCKED
         return real(pin_hash, pin)
 
-    monkeypatch.setattr(services, "pin_matches", slow)
+    monkeypatch.setattr(authentication, "pin_matches", slow)
     exc = refused(ErrorCode.CARD_LOCKED, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN)
     assert exc.message == services.LOCKED_MESSAGE
     row = card_row(card["card_id"])
@@ -566,7 +568,7 @@ def test_a_right_pin_in_flight_is_refused_when_the_card_is_suspended_meanwhile(a
         services.card_suspend(actor=actor, card_id=card["card_id"], reason="紛失の届出")  # at the counter, meanwhile
         return real(pin_hash, pin)
 
-    monkeypatch.setattr(services, "pin_matches", slow)
+    monkeypatch.setattr(authentication, "pin_matches", slow)
     exc = refused(ErrorCode.CARD_STATE, services.card_authenticate, actor=kiosk, number=card["number"], pin=PIN)
     assert exc.message == services.NOT_USABLE
     assert card_row(card["card_id"]).state == CardState.SUSPENDED
@@ -575,7 +577,7 @@ def test_a_right_pin_in_flight_is_refused_when_the_card_is_suspended_meanwhile(a
 
 
 def test_a_malformed_pin_tells_nothing_about_the_number(kiosk, fam, card):
-    unknown = next(n for n in iter(services.new_number, None) if n != card["number"])
+    unknown = next(n for n in iter(card_numbers.new_number, None) if n != card["number"])
     answers = set()
     for number in (card["number"], unknown, "1234567890", "12"):
         exc = refused(ErrorCode.INVALID_INPUT, services.card_authenticate, actor=kiosk, number=number, pin="123")

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from juki.audit import gate
 from juki.audit.models import AccessLog
+from juki.cards import numbers
 from juki.cards import services as cards
 from juki.certificates import services as certificates
 from juki.certificates.entitlement import Request
@@ -125,7 +126,7 @@ def test_the_card_must_be_right_usable_and_the_screens_persons(actor, holder, fa
     wrong_digit = holder["card"][:-1] + str((int(holder["card"][-1]) + 1) % 10)
     e = refused(ErrorCode.INVALID_INPUT, issue, actor, holder, card_number=wrong_digit)
     assert "カード番号に誤りがあります" in e.message
-    unknown = next(n for n in (cards.new_number() for _ in range(50)) if n != holder["card"])
+    unknown = next(n for n in (numbers.new_number() for _ in range(50)) if n != holder["card"])
     unknown_refusal = refused(ErrorCode.CARD_STATE, issue, actor, holder, card_number=unknown)
     # Full-width digits and spaces as typed are accepted.
     typed = " ".join(holder["card"][i:i + 4] for i in range(0, 10, 4)).translate(str.maketrans("0123456789", "０１２３４５６７８９"))

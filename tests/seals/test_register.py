@@ -10,6 +10,7 @@ from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog
 from juki.cards import services as cards
+from juki.cards.services import seal_link
 from juki.cards.models import Card
 from juki.core.errors import AccessDenied, ErrorCode
 from juki.core.wareki import years_before
@@ -203,7 +204,7 @@ def test_a_failure_after_the_writes_leaves_nothing_half_written(actor, fam, monk
     def broken(**kwargs):
         raise RuntimeError("the card could not be linked")
 
-    monkeypatch.setattr(cards, "link_live_card_to_seal", broken)  # the card app, reached by the seal_registered signal
+    monkeypatch.setattr(seal_link, "link_live_card_to_seal", broken)  # the card app, reached by the seal_registered signal
     with pytest.raises(RuntimeError):
         register(actor, fam["head"])
     monkeypatch.undo()

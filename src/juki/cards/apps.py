@@ -17,7 +17,7 @@ class CardsConfig(AppConfig):
         # A seal registered or ended for a lost 印鑑登録証: the card follows, in the seal's transaction.
         from juki.seals import signals as seal_signals
 
-        from .services import _on_seal_card_lost, _on_seal_registered
+        from .services import on_seal_card_lost, on_seal_registered
 
-        seal_signals.seal_registered.connect(_on_seal_registered, dispatch_uid="cards.seal_registered")
-        seal_signals.seal_card_lost.connect(_on_seal_card_lost, dispatch_uid="cards.seal_card_lost")
+        seal_signals.seal_registered.connect(on_seal_registered, dispatch_uid="cards.seal_registered")
+        seal_signals.seal_card_lost.connect(on_seal_card_lost, dispatch_uid="cards.seal_card_lost")
