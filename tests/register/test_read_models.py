@@ -10,7 +10,7 @@ from juki.audit.models import AccessLog
 from juki.register import read_models, selectors
 from juki.register.read_models import IDENTITY_FIELDS, Identity, PersonRecord
 from juki.core.errors import ErrorCode, NotFoundError
-from juki.register.services.verification import IDENTITY_FIELDS as USED_BY_VERIFICATION
+from juki.register.services.verification.rules import IDENTITY_FIELDS as USED_BY_VERIFICATION
 from tests.conftest import days_ago, move_in_family
 
 

@@ -292,7 +292,7 @@ class PendingCreatedSerializer(f.Serializer):
 
 
 class PendingEntrySerializer(f.Serializer):
-    """A 仮登録 (`verification._pending_dict`); one about a protected person is `masked` for a user
+    """A 仮登録 (`verification.pending._pending_dict`); one about a protected person is `masked` for a user
     without support.manage: its summary and comment say nothing."""
 
     id = f.IntegerField()
