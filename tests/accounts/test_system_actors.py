@@ -55,3 +55,30 @@ def test_a_right_outside_the_list_is_refused_and_logged():
     assert refused.value.code == ErrorCode.PERMISSION_DENIED
     row = AccessLog.objects.filter(system="seals-sweep").order_by("-id").first()
     assert row is not None and row.function == "card.sweep" and row.outcome == AccessLog.DENIED
+
+
+@pytest.mark.django_db
+def test_a_destination_logging_in_acts_as_its_system_actor_and_holds_nothing_more(
+        destination_account, terminal, world, db):
+    """ADR 0019: the connector's account (role 連携システム, username = the destination's code) acts as the
+    destination's system actor over HTTP, so a right granted to the account later is of no use to it."""
+    import datetime as dt
+
+    from juki.core import clock
+    from juki.rights.models import Grant
+    from tests.conftest import api_for
+
+    account = destination_account("atena")
+    today = clock.today()
+    Grant.objects.create(user=account, perm=Perm.PERSON_SEARCH, valid_from=today,
+                         valid_until=today + dt.timedelta(days=30), source="initial")
+    assert account.has_juki_perm(Perm.PERSON_SEARCH)  # the account holds it …
+    client = api_for(account, terminal)
+    assert client.get("/api/v1/outbox?consumer=atena").status_code == 200
+    row = AccessLog.objects.filter(function="outbox.read").latest("id")
+    assert (row.user_id, row.system) == (None, "atena")
+    refused = client.get("/api/v1/persons/search?name=テスト")  # … the destination's actor does not
+    assert refused.status_code == 403
+    assert refused.json()["code"] == ErrorCode.PERMISSION_DENIED
+    denied = AccessLog.objects.filter(system="atena", outcome=AccessLog.DENIED).latest("id")
+    assert denied.user_id is None

@@ -59,7 +59,7 @@ def story(world, family, linkage_user, terminal):
                              persons=[ref(pid) for pid in members], address=Address(UOMACHI, "8番"))
     selectors.person_get(actor=world, person_id=head)
     selectors.person_get(actor=world, person_id=head)
-    outbox.outbox_read(actor=Actor(user=linkage_user, terminal=terminal), destination="atena")
+    outbox.outbox_read(actor=Actor.system_actor("atena", terminal=terminal), destination="atena")
     return {"head": head, "wife": members[1]}
 
 

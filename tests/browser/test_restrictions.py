@@ -46,5 +46,5 @@ def test_set_release_for_a_while_then_for_good(page, live_url, supervisor, linka
     expect(page.locator("table.restrictions tbody tr")).to_contain_text("解除済み")
     screenshot(page, "restriction-released")
 
-    got = linkage.restriction_events_read(actor=Actor(user=linkage_user, terminal=terminal), destination="atena")
+    got = linkage.restriction_events_read(actor=Actor.system_actor("atena", terminal=terminal), destination="atena")
     assert [(e["action"], e["certificate"]) for e in got["events"]] == [("set", True), ("release", True)]

@@ -195,13 +195,13 @@ def test_a_restriction_ended_is_no_longer_checked(family, sup_actor, actor):
 
 def test_outbox_blocks_protected_and_linkage_restricted_persons(protected, family, sup_actor, linkage_user, terminal):
     services.restriction_set(actor=sup_actor, person_id=family.persons[1]["id"], processes=["linkage"], reason="連携抑止")
-    page = outbox.outbox_read(actor=Actor(user=linkage_user, terminal=terminal), destination="atena")
+    page = outbox.outbox_read(actor=Actor.system_actor("atena", terminal=terminal), destination="atena")
     persons = {p["person_id"]: p for e in page["events"] for p in e["persons"]}
     assert persons[protected["mother"]] == {"person_id": protected["mother"], "blocked": "support_measure"}
     assert persons[protected["child"]] == {"person_id": protected["child"], "blocked": "support_measure"}
     assert persons[family.persons[1]["id"]] == {"person_id": family.persons[1]["id"], "blocked": "restriction"}
     assert persons[family.persons[0]["id"]]["atena_number"]  # others as before
-    log = last_log(user=linkage_user, function="outbox.read")
+    log = last_log(system="atena", function="outbox.read")
     assert set(log.flags) == {"support_measure", "restriction"}
 
 
@@ -209,7 +209,7 @@ def test_a_temporary_release_is_not_passed_to_linkage(family, sup_actor, linkage
     pid = family.persons[0]["id"]
     r = services.restriction_set(actor=sup_actor, person_id=pid, processes=["linkage"], reason="連携抑止")
     services.restriction_temporary_release(actor=sup_actor, restriction_id=r["id"])
-    page = outbox.outbox_read(actor=Actor(user=linkage_user, terminal=terminal), destination="atena")
+    page = outbox.outbox_read(actor=Actor.system_actor("atena", terminal=terminal), destination="atena")
     assert {"person_id": pid, "blocked": "restriction"} in [p for e in page["events"] for p in e["persons"]]
 
 

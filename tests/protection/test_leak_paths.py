@@ -313,7 +313,7 @@ def test_outbox_masks_households_of_protected_persons_only(protected, family, su
     changes.move_within_city(actor=support, event_date=days_ago(1), notified_on=days_ago(1),
                              persons=[ref(protected["mother"]), ref(protected["child"])],
                              address=Address(KOKURA_JOUNAI, "7番7号"))
-    page = outbox.outbox_read(actor=Actor(user=linkage_user, terminal=terminal), destination="atena")
+    page = outbox.outbox_read(actor=Actor.system_actor("atena", terminal=terminal), destination="atena")
     households = [h for e in page["events"] for h in e["households"]]
     assert protected["household"] not in [h.get("household_id") for h in households]
     assert number not in [h.get("number") for h in households]

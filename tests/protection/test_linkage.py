@@ -22,7 +22,7 @@ def sup(supervisor, terminal):
 
 @pytest.fixture
 def reader(linkage_user, terminal):
-    return Actor(user=linkage_user, terminal=terminal)
+    return Actor.system_actor("atena", terminal=terminal)
 
 
 def events(reader, destination="atena"):

@@ -159,7 +159,7 @@ def test_a_new_destination_loads_the_snapshot_then_follows_the_outbox(towns, ter
     assert chain.verify().ok
     # Then the outbox, from exactly after the snapshot.
     later = _move(world, ids(second), "3番")
-    page = outbox.outbox_read(actor=Actor(user=linkage_user, terminal=terminal), destination="atena")
+    page = outbox.outbox_read(actor=Actor.system_actor("atena", terminal=terminal), destination="atena")
     assert [e["change_id"] for e in page["events"]] == [later.change_id]
 
 
@@ -252,7 +252,7 @@ def test_snapshot_and_outbox_with_changes_arriving_during_the_snapshot(towns, te
             t.join(timeout=60)
     assert not errors, errors
     assert seen[-1] > seen[0]  # changes did commit while the snapshot was being read
-    linkage = Actor(user=linkage_user, terminal=terminal)
+    linkage = Actor.system_actor("atena", terminal=terminal)
     applied: list[int] = []
     while page := outbox.outbox_read(actor=linkage, destination="atena", limit=50)["events"]:
         for event in page:

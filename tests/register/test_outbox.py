@@ -49,7 +49,7 @@ def test_consumer_reads_after_its_cursor_and_acknowledges(world, linkage_user, t
     first = move_in_family(world)
     second = changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=None,
                                       persons=[ref(i) for i in ids(first)], address=Address("40106002000", "1番"))
-    linkage = Actor(user=linkage_user, terminal=terminal)  # the account of the destination 「atena」
+    linkage = Actor.system_actor("atena", terminal=terminal)  # the destination 「atena」, as its account acts
     page = outbox.outbox_read(actor=linkage, destination="atena")
     assert [e["change_id"] for e in page["events"]] == [first.change_id, second.change_id]
     outbox.outbox_ack(actor=linkage, destination="atena", position=page["events"][0]["position"])
@@ -65,7 +65,8 @@ def test_consumer_reads_after_its_cursor_and_acknowledges(world, linkage_user, t
 
 def test_a_destination_reads_and_acknowledges_only_its_own_cursor(world, linkage_user, destination_account, terminal):
     move_in_family(world)
-    for actor in (Actor(user=linkage_user, terminal=terminal), Actor.system_actor("atena"),
+    # Another destination's actor, and a staff actor built other than by audit.requests.actor_of.
+    for actor in (Actor.system_actor("atena", terminal=terminal), Actor.system_actor("tax"),
                   Actor(user=destination_account("tax"), terminal=terminal)):
         with pytest.raises(AccessDenied) as refused:
             outbox.outbox_read(actor=actor, destination="jukinet")
@@ -83,7 +84,7 @@ def test_an_unknown_destination_or_an_unapproved_stream_is_refused(world, linkag
     from juki.protection import linkage
 
     with pytest.raises(DomainError) as unknown:
-        outbox.outbox_read(actor=Actor(user=linkage_user, terminal=terminal), destination="new-system")
+        outbox.outbox_read(actor=Actor.system_actor("atena", terminal=terminal), destination="new-system")
     assert unknown.value.code == ErrorCode.UNKNOWN_DESTINATION and unknown.value.field == "consumer"
     assert AccessLog.objects.filter(function="outbox.read").get().outcome == "unknown_destination"
     with pytest.raises(AccessDenied) as stream:  # コンビニ交付 reads the 抑止連携 only

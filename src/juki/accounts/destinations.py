@@ -8,7 +8,8 @@ permitted destinations, each only its approved items, after an approved applicat
 It is configuration, kept in code as typed constants: a change is a reviewed commit, like the rights
 catalogue (`permissions.py`), not a screen anyone with a login can edit. The code is the destination's
 cursor name in every stream, the name of its system actor (`Actor.system_actor(code)`, holding exactly
-`rights`) and the username of the staff account its connector logs in with over the API.
+`rights`) and the username of the account its connector logs in with over the API; logged in, the
+connector acts as the system actor (`audit.requests.actor_of`), never as a staff user.
 
 This module sits at the accounts layer: it imports nothing but the rights catalogue, so the register's
 outbox, the audit's disclosure report and the linkage apps to come can all read it (.importlinter).

@@ -8,10 +8,18 @@ Where each comes from: the terminal is the one authentication bound to the reque
 `counter_view`); the second factor is the token's (issued after the TOTP step) or, in a session,
 django-otp's verified device; the work application is the token's or the `X-Work-Application`
 header's (checked by the authentication) or the one chosen at the counter's login.
+
+A destination's connector logs in with its account (role 連携システム, username = the destination's
+code) and acts as that destination's system actor: it holds the destination's listed rights and no
+other, whatever the account is granted later, and the log names the destination (ADR 0019).
 """
 from __future__ import annotations
 
+from juki.accounts.destinations import destination_get
+
 from .gate import Actor
+
+LINKAGE_ROLE = "linkage"
 
 # The counter session's work application (作業申請番号), chosen at login for a contractor (C04).
 SESSION_WORK_APPLICATION = "juki_work_application"
@@ -25,6 +33,8 @@ def actor_of(request, terminal=None, *, system: str = "") -> Actor:
     if user is None or not getattr(user, "is_authenticated", False):
         return Actor(user=None, terminal=terminal, system=system)
     token = getattr(request, "auth", None)
+    if getattr(user, "role", "") == LINKAGE_ROLE and (destination := destination_get(user.username)) is not None:
+        return Actor.system_actor(destination.code, terminal=terminal)
     if token is not None and hasattr(token, "second_factor"):  # the API: a bearer token
         second_factor = bool(token.second_factor)
         work_application = getattr(request, "work_application", "") or ""

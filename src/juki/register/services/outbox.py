@@ -44,9 +44,8 @@ def _destination(stream: Stream, actor: Actor, code: str) -> Destination:
     if destination is None:
         raise DomainError(ErrorCode.UNKNOWN_DESTINATION, "登録されていない連携先です。連携先の識別子を確認してください。",
                           field="consumer")
-    # A destination's system actor, or the staff account its connector logs in with (role 連携システム).
-    own = actor.system == destination.code if actor.user is None else actor.user.username == destination.account
-    if not own:
+    # Only the destination's own system actor; its connector's account acts as it (audit.requests.actor_of).
+    if actor.user is not None or actor.system != destination.code:
         raise AccessDenied("他の連携先の連携データは読み取れません。")
     if stream.function not in destination.streams:
         raise AccessDenied("この連携先には、この連携の利用の承認がありません。")
