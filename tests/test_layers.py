@@ -57,3 +57,36 @@ def test_an_import_cycle_is_reported(tmp_path):
 def test_the_layers_config_forbids_cycles_between_modules():
     text = (ROOT / ".importlinter").read_text(encoding="utf-8")
     assert "type = acyclic_modules" in text and "containers =\n    juki\n" in text
+
+
+def test_a_linkage_app_past_the_registers_surface_is_reported(tmp_path):
+    """The surface_only contract (tests/importlinter_surface.py): a consumer may import the provider's
+    surface only, the provider none of its consumers, and an absent consumer is skipped."""
+    city = tmp_path / "city"
+    for package in ("", "register", "register/services", "atena"):
+        (city / package).mkdir(exist_ok=True)
+        (city / package / "__init__.py").write_text("")
+    (city / "register" / "services" / "outbox.py").write_text("")
+    (city / "register" / "selectors.py").write_text("")
+    (city / "register" / "models.py").write_text("def later():\n    from city.atena import sync\n")
+    (city / "atena" / "sync.py").write_text("from city.register import selectors\nfrom city.register.services import outbox\n")
+    (city / "atena" / "bad.py").write_text("from city.register import models\n")
+    config = tmp_path / "surface.ini"
+    config.write_text("[importlinter]\nroot_package = city\ncontract_types =\n"
+                      "    surface_only: tests.importlinter_surface.SurfaceOnlyContract\n\n"
+                      "[importlinter:contract:surface]\nname = surface only\ntype = surface_only\n"
+                      "consumers =\n    city.atena\n    city.jukinet\nprovider = city.register\n"
+                      "surface =\n    city.register.services.outbox\n    city.register.selectors\n", encoding="utf-8")
+    result = subprocess.run([str(LINT), str(config), "--no-cache", "--no-logo"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}"})
+    assert result.returncode == 1 and "BROKEN" in result.stdout, result.stdout + result.stderr
+    assert "city.atena.bad -> city.register.models" in result.stdout
+    assert "city.register.models -> city.atena.sync" in result.stdout
+    assert "city.atena.sync ->" not in result.stdout  # the outbox and the selectors are the surface
+
+
+def test_the_layers_config_guards_the_linkage_apps():
+    text = (ROOT / ".importlinter").read_text(encoding="utf-8")
+    contract = text.split("[importlinter:contract:linkage-apps]")[1]
+    for app in ("juki.jukinet", "juki.atena", "juki.intermediary", "juki.linkage", "juki.onestop", "juki.statistics"):
+        assert f"    {app}\n" in contract
