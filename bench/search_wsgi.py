@@ -1,7 +1,7 @@
 """WSGI entry point for the browser benchmark: juki's application plus its static files.
 
 gunicorn does not serve static files and juki has no static route (DEBUG is off even in
-juki.conf.dev), but the counter page needs htmx and counter.js. This wraps the application in
+juki.conf.dev), but the counter page needs htmx and ui.js. This wraps the application in
 Django's own StaticFilesHandler (what `runserver --insecure` uses), which serves /static/ from
 the app directories' finders and passes every other request to juki unchanged. It also adds a
 `Server-Timing: app;dur=<ms>` header (time inside Django, up to the response being built), which

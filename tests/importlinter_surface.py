@@ -1,10 +1,13 @@
 """An import-linter contract type: consumers reach a provider only through its surface (ADR 0018).
 
-For the linkage apps (jukinet, atena, intermediary, linkage, onestop, statistics): each may import
-the register's outbox, selectors and read models and nothing else of it, and the register imports
+For the linkage apps (jukinet, cs, atena, intermediary, linkage, onestop, statistics): each may import
+the register's outbox, bulk reads (`extract`: the snapshot hand-over, ADR 0020), selectors and read
+models and nothing else of it, and the register imports
 none of them. It is written for apps that do not exist yet, so a consumer that is not in the graph
 is skipped (import-linter's `forbidden` contract refuses a missing source module); once an app
-exists, the rule holds from its first commit. Registered in .importlinter under `contract_types`.
+exists, the rule holds from its first commit. Direct imports are what it judges: a consumer that
+reached the register through another app's module would pass, which the other contracts and review
+are for. Registered in .importlinter under `contract_types`.
 """
 from __future__ import annotations
 

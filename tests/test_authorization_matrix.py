@@ -144,7 +144,7 @@ ROUTES: dict[str, list[Call]] = {
     "api-seal-lost": [post(any_of(P.SEAL_MANAGE))],
     "api-seal-certificate": [post(any_of(P.CERTIFICATE_ISSUE))],
     # --- screens: the counter. The search is POSTed: a GET of the front page by a user without
-    # person.search sends them to their own first screen (counter.access.HOME_SCREENS) instead.
+    # person.search sends them to their own first screen (ui.menu.Home, registered by each screen app) instead.
     "counter:search": [post(any_of(P.PERSON_SEARCH))],
     "counter:login": [get(PUBLIC)],
     "counter:login_otp": [get(PUBLIC)],

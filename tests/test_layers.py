@@ -88,5 +88,6 @@ def test_a_linkage_app_past_the_registers_surface_is_reported(tmp_path):
 def test_the_layers_config_guards_the_linkage_apps():
     text = (ROOT / ".importlinter").read_text(encoding="utf-8")
     contract = text.split("[importlinter:contract:linkage-apps]")[1]
-    for app in ("juki.jukinet", "juki.atena", "juki.intermediary", "juki.linkage", "juki.onestop", "juki.statistics"):
+    assert "    juki.register.services.extract\n" in contract  # the snapshot hand-over (ADR 0020)
+    for app in ("juki.jukinet", "juki.cs", "juki.atena", "juki.intermediary", "juki.linkage", "juki.onestop", "juki.statistics"):
         assert f"    {app}\n" in contract

@@ -82,3 +82,25 @@ def test_a_destination_logging_in_acts_as_its_system_actor_and_holds_nothing_mor
     assert refused.json()["code"] == ErrorCode.PERMISSION_DENIED
     denied = AccessLog.objects.filter(system="atena", outcome=AccessLog.DENIED).latest("id")
     assert denied.user_id is None
+
+
+@pytest.mark.django_db
+def test_a_destination_whose_account_lost_the_right_reads_nothing(destination_account, terminal, world):
+    """… and holds no more than its account does today: a grant ended (a retirement, a period run out)
+    ends the connector's reads, though the destination still lists the right."""
+    import datetime as dt
+
+    from juki.core import clock
+    from juki.rights.models import Grant
+    from tests.conftest import api_for
+
+    account = destination_account("tax")
+    client = api_for(account, terminal)
+    assert client.get("/api/v1/outbox?consumer=tax").status_code == 200
+    past = clock.today() - dt.timedelta(days=10)
+    ended = Grant.objects.filter(user=account).update(valid_from=past, valid_until=past + dt.timedelta(days=9))
+    assert ended >= 1
+    refused = client.get("/api/v1/outbox?consumer=tax")
+    assert refused.status_code == 403 and refused.json()["code"] == ErrorCode.PERMISSION_DENIED
+    row = AccessLog.objects.filter(function="outbox.read").latest("id")
+    assert (row.user_id, row.system, row.outcome) == (None, "tax", AccessLog.DENIED)

@@ -99,7 +99,8 @@ class Destination:
 
     @property
     def account(self) -> str:
-        """The username of the staff account its connector uses over the API (role 連携システム)."""
+        """The username of the account its connector logs in with over the API (role 連携システム); logged
+        in, the connector acts as this destination's system actor (`audit.requests.actor_of`)."""
         return self.code
 
     def allowed(self, stream: str) -> frozenset[str]:

@@ -9,9 +9,11 @@ Where each comes from: the terminal is the one authentication bound to the reque
 django-otp's verified device; the work application is the token's or the `X-Work-Application`
 header's (checked by the authentication) or the one chosen at the counter's login.
 
-A destination's connector logs in with its account (role 連携システム, username = the destination's
-code) and acts as that destination's system actor: it holds the destination's listed rights and no
-other, whatever the account is granted later, and the log names the destination (ADR 0019).
+A destination's connector logs in to the API with its account (role 連携システム, username = the
+destination's code) and acts as that destination's system actor: it holds the destination's listed
+rights that the account holds today, never one more (a grant added to the account gives it nothing,
+a grant ended or a retirement ends what it may do), and the log names the destination (ADR 0019).
+At the counter the same account is a staff user (it may only change its password there).
 """
 from __future__ import annotations
 
@@ -25,6 +27,13 @@ LINKAGE_ROLE = "linkage"
 SESSION_WORK_APPLICATION = "juki_work_application"
 
 
+def destination_actor(code: str, user, terminal=None) -> Actor:
+    """The destination's system actor, as far as its connector's account still holds each right."""
+    actor = Actor.system_actor(code, terminal=terminal)
+    return Actor(system=actor.system, terminal=terminal,
+                 rights=frozenset(r for r in actor.rights if user.has_juki_perm(r)))
+
+
 def actor_of(request, terminal=None, *, system: str = "") -> Actor:
     """The `Actor` of a request; `terminal` when the caller has just looked it up. A request with no
     signed-in user (an error page, a refused login) acts as nobody, under `system` when given."""
@@ -33,8 +42,9 @@ def actor_of(request, terminal=None, *, system: str = "") -> Actor:
     if user is None or not getattr(user, "is_authenticated", False):
         return Actor(user=None, terminal=terminal, system=system)
     token = getattr(request, "auth", None)
-    if getattr(user, "role", "") == LINKAGE_ROLE and (destination := destination_get(user.username)) is not None:
-        return Actor.system_actor(destination.code, terminal=terminal)
+    if token is not None and getattr(user, "role", "") == LINKAGE_ROLE \
+            and (destination := destination_get(user.username)) is not None:
+        return destination_actor(destination.code, user, terminal)
     if token is not None and hasattr(token, "second_factor"):  # the API: a bearer token
         second_factor = bool(token.second_factor)
         work_application = getattr(request, "work_application", "") or ""

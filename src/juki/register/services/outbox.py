@@ -38,7 +38,7 @@ class Stream:
 
 
 def _destination(stream: Stream, actor: Actor, code: str) -> Destination:
-    """The destination whose cursor is asked for, if this actor is its account (ADR 0019). Called
+    """The destination whose cursor is asked for, if this actor is its system actor (ADR 0019). Called
     inside the gate, so every refusal is logged with its code."""
     destination = destinations.destination_get(code)
     if destination is None:
