@@ -24,7 +24,7 @@ if [ -n "${BENCH_SRC:-}" ]; then   # frozen code under test (bench/snapshot.sh)
   export PYTHONPATH=$BENCH_SRC${PYTHONPATH:+:$PYTHONPATH}
   COMMIT=$(cat "$BENCH_SRC/COMMIT" 2>/dev/null || echo unknown)
 else
-  COMMIT=$(git rev-parse HEAD)$( [ -n "$(git status --porcelain src)" ] && echo "+dirty")
+  COMMIT=$(git rev-parse HEAD)$( [ -z "$(git status --porcelain src)" ] || echo "+dirty")  # `|| echo`: a clean tree must not end the script under set -e
 fi
 mkdir -p "$ROOT/results" "$ROOT/logs" "$JUKI_VAR_DIR"
 
