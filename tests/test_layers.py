@@ -16,6 +16,17 @@ def _lint(config: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=600)
 
 
+def _broken(tmp_path: Path, package: str, contract_type: str, contract: str) -> str:
+    """lint-imports with one of our own contract types on a throwaway package: broken, its output."""
+    config = tmp_path / f"{package}.ini"
+    config.write_text(f"[importlinter]\nroot_package = {package}\ncontract_types =\n    {contract_type}\n\n"
+                      f"[importlinter:contract:c]\nname = {package}\n{contract}", encoding="utf-8")
+    result = subprocess.run([str(LINT), str(config), "--no-cache", "--no-logo"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}"})
+    assert result.returncode == 1 and "BROKEN" in result.stdout, result.stdout + result.stderr
+    return result.stdout
+
+
 def test_every_contract_is_kept():
     result = _lint(ROOT / ".importlinter")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -41,17 +52,11 @@ def test_an_import_cycle_is_reported(tmp_path):
     (package / "a.py").write_text("from . import b\n")
     (package / "b.py").write_text("def later():\n    from . import a  # inside a function: still a cycle\n")
     (package / "c.py").write_text("from . import a\n")  # imports into the cycle, but is not part of it
-    config = tmp_path / "cyclic.ini"
-    config.write_text("[importlinter]\nroot_package = cyclic\ncontract_types =\n"
-                      "    acyclic_modules: tests.importlinter_acyclic.AcyclicModulesContract\n\n"
-                      "[importlinter:contract:acyclic]\nname = no cycles\ntype = acyclic_modules\n"
-                      "containers =\n    cyclic\n", encoding="utf-8")
-    result = subprocess.run([str(LINT), str(config), "--no-cache", "--no-logo"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=600, env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}"})
-    assert result.returncode == 1 and "BROKEN" in result.stdout, result.stdout + result.stderr
-    assert "Import cycle between 2 modules" in result.stdout
-    assert "cyclic.a -> cyclic.b" in result.stdout and "cyclic.b -> cyclic.a" in result.stdout
-    assert "cyclic.c ->" not in result.stdout
+    out = _broken(tmp_path, "cyclic", "acyclic_modules: tests.importlinter_acyclic.AcyclicModulesContract",
+                  "type = acyclic_modules\ncontainers =\n    cyclic\n")
+    assert "Import cycle between 2 modules" in out
+    assert "cyclic.a -> cyclic.b" in out and "cyclic.b -> cyclic.a" in out
+    assert "cyclic.c ->" not in out
 
 
 def test_the_layers_config_forbids_cycles_between_modules():
@@ -71,18 +76,12 @@ def test_a_linkage_app_past_the_registers_surface_is_reported(tmp_path):
     (city / "register" / "models.py").write_text("def later():\n    from city.atena import sync\n")
     (city / "atena" / "sync.py").write_text("from city.register import selectors\nfrom city.register.services import outbox\n")
     (city / "atena" / "bad.py").write_text("from city.register import models\n")
-    config = tmp_path / "surface.ini"
-    config.write_text("[importlinter]\nroot_package = city\ncontract_types =\n"
-                      "    surface_only: tests.importlinter_surface.SurfaceOnlyContract\n\n"
-                      "[importlinter:contract:surface]\nname = surface only\ntype = surface_only\n"
-                      "consumers =\n    city.atena\n    city.jukinet\nprovider = city.register\n"
-                      "surface =\n    city.register.services.outbox\n    city.register.selectors\n", encoding="utf-8")
-    result = subprocess.run([str(LINT), str(config), "--no-cache", "--no-logo"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=600, env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}"})
-    assert result.returncode == 1 and "BROKEN" in result.stdout, result.stdout + result.stderr
-    assert "city.atena.bad -> city.register.models" in result.stdout
-    assert "city.register.models -> city.atena.sync" in result.stdout
-    assert "city.atena.sync ->" not in result.stdout  # the outbox and the selectors are the surface
+    out = _broken(tmp_path, "city", "surface_only: tests.importlinter_surface.SurfaceOnlyContract",
+                  "type = surface_only\nconsumers =\n    city.atena\n    city.jukinet\nprovider = city.register\n"
+                  "surface =\n    city.register.services.outbox\n    city.register.selectors\n")
+    assert "city.atena.bad -> city.register.models" in out
+    assert "city.register.models -> city.atena.sync" in out
+    assert "city.atena.sync ->" not in out  # the outbox and the selectors are the surface
 
 
 def test_the_layers_config_guards_the_linkage_apps():
