@@ -6,9 +6,9 @@
 
 Each worker process issues whole certificates through `certificates.services.certificate_issue`
 (entitlement, gated reads, render, number, records, log rows) for `--seconds`, as gunicorn's sync
-workers would. The figure is the throughput with N workers against the same run's 1 worker: with the
-number's row lock held while a PDF renders, the workers queue on it and the ratio stays near 1; with
-the render outside the lock it can rise towards the number of cores (2 here, shared with PostgreSQL).
+workers would. The figure is the throughput with N workers against the same run's 1 worker: it says
+how far issues run side by side, whatever holds them back (the cores, which PostgreSQL shares, or
+the year's number row, locked from the number's taking to the commit while the PDF renders).
 The database is migrated and given one household on the first run; results go to
 results/issue_parallel.jsonl.
 """
