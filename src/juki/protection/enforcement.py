@@ -294,19 +294,22 @@ def guard_read(session: GateSession, person_ids: Iterable[int]) -> dict:
     protected, with the alerts of [440]).
     """
     person_ids = list(person_ids)
-    measures = measures_for(person_ids)
+    # Every read asks, and almost always finds nobody: one plain statement for each kind of
+    # protection, and the full reading only for a yes (issue 19: the read's fixed cost).
+    measures = measures_for(person_ids) if protected_ids(person_ids) else {}
     if measures:
         session.flag(FLAG)
         if not session.actor.can(Perm.SUPPORT_MEASURE_MANAGE):
             raise ProtectedPerson()
-    inquiry = restrictions_for(person_ids, Process.INQUIRY)
+    restricted = _any_restriction(sorted({int(i) for i in person_ids}), set(), timezone.localdate())
+    inquiry = restrictions_for(person_ids, Process.INQUIRY) if restricted else {}
     if inquiry:
         session.flag(RESTRICTION_FLAG)
         error, _ = _errors_and_alerts(inquiry)
         if error and not session.actor.can(Perm.RESTRICTION_MANAGE):
             raise Restricted("この方には照会の抑止が設定されているため、表示できません。担当課に確認してください。", status=403)
     out = notice(measures, inquiry)
-    if certificate_alert(person_ids):  # [410]: on the record before any issue, not after it
+    if restricted and certificate_alert(person_ids):  # [410]: on the record before any issue, not after it
         out["alerts"].append(CERTIFICATE_ALERT)
         out["certificate_alert"] = True
     return out
