@@ -59,3 +59,13 @@ def test_a_record_as_of_a_date_is_the_version_of_that_date(world):
 def test_identity_fields_live_with_the_read_models():
     assert USED_BY_VERIFICATION is IDENTITY_FIELDS
     assert {"family_name", "birth_date", "sex", "town_code", "resident_code", "alias_name"} <= IDENTITY_FIELDS
+
+
+def test_a_system_actors_change_is_shown_by_what_the_job_does():
+    """The history's 操作者 for a change with no staff user: the system actor's listed label."""
+    from juki.register.models import Change
+    from juki.register.selectors import _operator_display
+
+    assert _operator_display(Change(system="demo_setup", operation="move_in")) == "自動処理（デモの市の作成）"
+    assert _operator_display(Change(system="seed", operation="seed")) == "移行データ"
+    assert _operator_display(Change(system="old-job", operation="move_in")) == "自動処理（old-job）"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Min, Q
 
+from juki.accounts import system_actors
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
@@ -189,7 +190,10 @@ def _operator_display(c: Change) -> str:
         return who
     if c.system == "seed" or c.operation == reasons.Operation.SEED:
         return "移行データ"
-    return f"バッチ処理（{c.system}）" if c.system else ""
+    if not c.system:
+        return ""
+    # A listed system actor by what it does (「自動処理（デモの市の作成）」), not by its code.
+    return f"自動処理（{system_actors.LABELS.get(c.system, c.system)}）"
 
 
 def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = None) -> dict:
