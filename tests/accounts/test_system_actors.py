@@ -77,10 +77,10 @@ def test_a_destination_logging_in_acts_as_its_system_actor_and_holds_nothing_mor
     assert client.get("/api/v1/outbox?consumer=atena").status_code == 200
     row = AccessLog.objects.filter(function="outbox.read").latest("id")
     assert (row.user_id, row.system) == (None, "atena")
-    refused = client.get("/api/v1/persons/search?name=テスト")  # … the destination's actor does not
+    refused = client.post("/api/v1/persons/search", {"name": "青木", "birth_date": "1985-04-01"}, format="json")  # … the destination's actor does not
     assert refused.status_code == 403
     assert refused.json()["code"] == ErrorCode.PERMISSION_DENIED
-    denied = AccessLog.objects.filter(system="atena", outcome=AccessLog.DENIED).latest("id")
+    denied = AccessLog.objects.filter(system="atena", function="person.search", outcome=AccessLog.DENIED).latest("id")
     assert denied.user_id is None
 
 

@@ -115,6 +115,22 @@ def test_a_statistics_run_without_the_right_is_refused_and_logged(world, family)
     assert log.outcome == AccessLog.DENIED and log.system == "tax"
 
 
+def test_a_statistics_run_is_the_statistics_jobs_alone(world, family, terminal):
+    """ADR 0020: a bulk read logs one row with a count and no subjects, so only the listed job may run
+    it; another job holding `batch.run` and a staff user holding it are refused, and the refusal logged."""
+    from tests.conftest import _staff
+
+    admin = _staff("admin", "admin-stats")
+    assert admin.has_juki_perm(Perm.BATCH_RUN)
+    for actor, who in ((Actor.system_actor("seed"), {"system": "seed"}),
+                       (Actor(user=admin, terminal=terminal, second_factor=True), {"user": admin})):
+        sunk = []
+        with pytest.raises(DomainError) as e:
+            statistics_read(actor=actor, purpose="集計", sink=sunk.append)
+        assert e.value.code == ErrorCode.PERMISSION_DENIED and sunk == []
+        assert AccessLog.objects.filter(function="batch.statistics", **who).get().outcome == "permission_denied"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_statistics_run_outside_a_transaction_reads_in_its_own_view(towns, terminal, stock, clerk):
     """Not wrapped in the test's transaction: the run opens its own (REPEATABLE READ, READ ONLY on

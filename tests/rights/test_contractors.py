@@ -142,3 +142,22 @@ def test_a_session_and_a_token_end_with_the_work_application(work, vendor_user, 
     assert client.get("/counter/").status_code == 302  # logged out
     r = api.get("/api/v1/master/wards")
     assert r.status_code == 401 and r.json()["code"] == "not_authenticated"  # the logout ended the token
+
+
+def test_a_contractors_call_to_the_rights_api_records_its_work_application(work, vendor_user, terminal):
+    """Issue 13 (C04): a real contractor's token, issued under an approved work application, calls the
+    rights API; the row it leaves (here a refusal: the contractor holds no rights right) carries the
+    work application, the user and the terminal. No stub of the application check."""
+    from rest_framework.test import APIClient
+
+    from juki.accounts.login import token_issue
+
+    key = token_issue(username=vendor_user.username, password="correct-horse-battery-9", work_application=work.number,
+                      terminal=terminal)[0]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_X_TERMINAL_ID=terminal.code)
+    refused = api.get("/api/v1/rights/applications")
+    assert refused.status_code == 403 and refused.json()["code"] == ErrorCode.PERMISSION_DENIED
+    row = AccessLog.objects.filter(function="rights.list").latest("id")
+    assert (row.user, row.terminal, row.work_application, row.outcome) == (
+        vendor_user, terminal, work.number, AccessLog.DENIED)

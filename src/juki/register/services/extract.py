@@ -34,7 +34,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
 from juki.core import clock
-from juki.core.errors import DomainError, ErrorCode
+from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.protection import enforcement as protection
 
 from .. import read_models, reasons, visibility
@@ -157,6 +157,9 @@ def _progress(session: GateSession, delivered: int, withheld: int) -> None:
 # --- statistics ----------------------------------------------------------------------------------
 
 
+STATISTICS_JOB = "statistics"  # accounts.system_actors: its one job allowed a statistics read
+
+
 def statistics_read(*, actor: Actor, purpose: str, sink: Callable[[list[read_models.PersonRecord]], None],
                     criteria: Criteria = Criteria(), chunk: int = CHUNK) -> Summary:
     """統計のための全件読み取り: records to `sink`, chunk by chunk; one log row with the count only."""
@@ -164,6 +167,10 @@ def statistics_read(*, actor: Actor, purpose: str, sink: Callable[[list[read_mod
     with gate.open(actor, function=function, perm=Perm.BATCH_RUN,
                    criteria={"purpose": purpose, **criteria.logged()}) as session:
         _check(criteria)
+        # Only the listed job (ADR 0020): a staff user holding `batch.run` would read the whole register
+        # under one row with a count and no subjects, which no 開示請求 could then show.
+        if actor.user is not None or actor.system != STATISTICS_JOB:
+            raise AccessDenied("統計のための一括読み取りは、統計の処理（システム）だけが行えます。")
         on = criteria.as_of or clock.today()
         hidden_items = visibility.hidden_rights(session)
         delivered = withheld = 0
