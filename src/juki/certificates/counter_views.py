@@ -22,7 +22,7 @@ from juki.accounts.permissions import Perm
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import to_wareki
 from juki.ui import documents
-from juki.ui.access import counter_view
+from juki.ui.access import counter_view, go
 from juki.protection.certificates import certificate_alert_check
 from juki.protection.enforcement import CERTIFICATE_ALERT
 from juki.register import selectors
@@ -121,13 +121,13 @@ def issue(request, person_id: int):
     result = services.certificate_issue(actor=request.actor, options=options, household_id=household_id,
                                         person_ids=person_ids, request=req)
     documents.keep_issued(request, result)
-    return documents.go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued")
+    return go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued")
 
 
 def _issued(request, result: issuing.IssueResult):
     """After a 転出証明書 or a notice: the record, with the PDF open on it to print at once."""
     documents.keep_issued(request, result)
-    return documents.go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued&open=1")
+    return go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=issued&open=1")
 
 
 # --- 転出証明書 [660][670] ---------------------------------------------------------------------------
@@ -304,7 +304,7 @@ def issue_void(request, number: str):
     # The reason's rules (required, length) are the service's.
     services.certificate_void(actor=request.actor, number=number, reason=request.POST.get("reason", ""))
     documents.forget_issued(request, number)  # a voided certificate is not handed out again
-    return documents.go(request, reverse(f"{NS}:issue_detail", args=[number]) + "?done=voided")
+    return go(request, reverse(f"{NS}:issue_detail", args=[number]) + "?done=voided")
 
 
 @require_POST
@@ -313,7 +313,7 @@ def issue_reissue(request, number: str):
     result = services.certificate_reissue(actor=request.actor, number=number,
                                           acknowledge_alert=request.POST.get("acknowledge_alert") == "on")
     documents.keep_issued(request, result)
-    return documents.go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=reissued")
+    return go(request, reverse(f"{NS}:issue_detail", args=[result.number]) + "?done=reissued")
 
 
 # --- fees and cash [1420]: 手数料一覧, 領収書, 日計表 (the rules are `cash`'s and `issuing.fee_for`'s) ---

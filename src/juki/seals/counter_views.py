@@ -21,7 +21,7 @@ from juki.certificates import services as certificates
 from juki.core.errors import NotFoundError
 from juki.core.wareki import to_wareki
 from juki.ui import documents
-from juki.ui.access import counter_view
+from juki.ui.access import counter_view, go
 from juki.register import selectors
 
 from . import images, services
@@ -37,7 +37,7 @@ _DONE = {"registered": "印鑑を登録しました。",
 
 
 def _back(request, person_id: int, done: str):
-    return documents.go(request, reverse(f"{NS}:person", args=[person_id]) + f"?done={done}")
+    return go(request, reverse(f"{NS}:person", args=[person_id]) + f"?done={done}")
 
 
 def _wareki(iso: str | None) -> str:
@@ -152,7 +152,7 @@ def certificate_issue(request, person_id: int):
             "issue_url": reverse(f"{NS}:certificate_issue", args=[person_id])})
     result = services.seal_certificate_issue(actor=request.actor, **values)
     documents.keep_issued(request, result)  # their download hands the PDF out (each download logged)
-    return documents.go(request, reverse(f"{NS}:issued", args=[result.number]))
+    return go(request, reverse(f"{NS}:issued", args=[result.number]))
 
 
 @require_POST
@@ -160,7 +160,7 @@ def certificate_issue(request, person_id: int):
 def reissue(request, number: str):
     result = services.seal_certificate_reissue(actor=request.actor, number=number)
     documents.keep_issued(request, result)
-    return documents.go(request, reverse(f"{NS}:issued", args=[result.number]) + "?done=reissued")
+    return go(request, reverse(f"{NS}:issued", args=[result.number]) + "?done=reissued")
 
 
 @require_GET

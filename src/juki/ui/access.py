@@ -70,9 +70,14 @@ def _redirect(request, name: str, next_path: str | None = None, **query):
         query["next"] = next_path
     if query:
         url += "?" + urlencode(query)
+    return go(request, url)
+
+
+def go(request, url: str):
+    """To `url`: htmx replaces the whole page (HX-Redirect), not a fragment; a plain request redirects."""
     if getattr(request, "htmx", False):
         response = HttpResponse(status=204)
-        response["HX-Redirect"] = url  # htmx replaces the whole page, not a fragment
+        response["HX-Redirect"] = url
         return response
     return redirect(url)
 

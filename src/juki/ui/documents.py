@@ -12,9 +12,6 @@ import base64
 import secrets
 import time
 
-from django.http import HttpResponse
-from django.shortcuts import redirect
-
 SESSION_PREVIEW = "juki_certificate_preview"  # {"token", "pdf"}
 SESSION_ISSUED = "juki_certificate_issued"  # [{"number", "pdf", "person_ids", "warnings", "at"}], newest first
 # What this clerk's session keeps of what it issued, to print again after moving on (a jammed
@@ -73,11 +70,3 @@ def forget_issued(request, number: str) -> None:
     if len(kept) != len(slots):
         request.session[SESSION_ISSUED] = kept
 
-
-def go(request, url: str):
-    """To `url` after a POST: htmx replaces the whole page (HX-Redirect), a plain form redirects."""
-    if getattr(request, "htmx", False):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)

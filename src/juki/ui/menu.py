@@ -55,15 +55,16 @@ def homes() -> list[Home]:
     return sorted(_HOMES.values(), key=lambda h: h.rank)
 
 
-def _holds(user, right: str) -> bool:
+def holds(user, right: str) -> bool:
+    """The signed-in `user` holds `right` today (a visitor holds none)."""
     return bool(getattr(user, "is_authenticated", False)) and user.has_juki_perm(right)
 
 
 def entries_for(user) -> list[dict]:
     """The menu bar as `user` sees it: only the links their rights open."""
     return [{"label": e.label, "url": e.url(), "accesskey": e.accesskey}
-            for e in entries() if any(_holds(user, r) for r in e.rights)]
+            for e in entries() if any(holds(user, r) for r in e.rights)]
 
 
 def home_url_for(user) -> str | None:
-    return next((reverse(h.url_name) for h in homes() if _holds(user, h.right)), None)
+    return next((reverse(h.url_name) for h in homes() if holds(user, h.right)), None)

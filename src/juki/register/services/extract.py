@@ -60,10 +60,14 @@ class Criteria:
 @dataclass(frozen=True)
 class Summary:
     function: str
-    count: int  # persons read: delivered + withheld
     delivered: int
     withheld: int  # 支援措置・抑止: counted, never delivered
     position: int | None = None  # the hand-over's outbox position (its cursor afterwards)
+
+    @property
+    def count(self) -> int:
+        """Persons read: delivered and withheld."""
+        return self.delivered + self.withheld
 
 
 def _check(criteria: Criteria) -> None:
@@ -183,7 +187,7 @@ def statistics_read(*, actor: Actor, purpose: str, sink: Callable[[list[read_mod
                 sink(records)
                 delivered, withheld = delivered + len(records), withheld + len(hidden)
                 _progress(session, delivered, withheld)  # after the sink: a failed chunk is not counted
-        return Summary(function=function, count=delivered + withheld, delivered=delivered, withheld=withheld)
+        return Summary(function=function, delivered=delivered, withheld=withheld)
 
 
 # --- the snapshot hand-over ----------------------------------------------------------------------
@@ -234,5 +238,5 @@ def snapshot_hand_over(*, actor: Actor, destination: str, sink: Callable[[list[d
         with transaction.atomic():  # the cursor and the log row together
             OutboxCursor.objects.update_or_create(consumer=destination, defaults={"position": position})
             session.write_log()
-        return Summary(function=function, count=delivered + withheld, delivered=delivered, withheld=withheld,
+        return Summary(function=function, delivered=delivered, withheld=withheld,
                        position=position)

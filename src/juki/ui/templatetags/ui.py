@@ -21,7 +21,7 @@ def get(mapping, key):
 @register.filter
 def has_right(user, perm: str) -> bool:
     """`{% if request.user|has_right:"accesslog.view" %}`: show a link only to those it opens for."""
-    return bool(getattr(user, "is_authenticated", False)) and user.has_juki_perm(perm)
+    return menu.holds(user, perm)
 
 
 @register.filter
