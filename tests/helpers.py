@@ -25,7 +25,7 @@ def last_log(function: str | None = None, **filters) -> AccessLog | None:
 
 def log_rows(function: str) -> list[AccessLog]:
     """Every access-log row of `function`, oldest first."""
-    return list(AccessLog.objects.filter(function=function).order_by("seq"))
+    return list(AccessLog.objects.filter(function=function).order_by("id"))
 
 
 def refused(code, call, *args, **kwargs) -> DomainError:

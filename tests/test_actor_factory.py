@@ -56,5 +56,5 @@ def test_the_rights_and_audit_apis_record_the_work_application(rights_admin, aud
                            HTTP_X_TERMINAL_ID=terminal.code, HTTP_X_WORK_APPLICATION="W-2026-001")
         r = client.get(url)
         assert r.status_code == 200, (url, r.content[:300])
-        row = AccessLog.objects.filter(function=function).latest("seq")
+        row = AccessLog.objects.filter(function=function).latest("id")
         assert row.work_application == "W-2026-001" and row.user == user and row.terminal == terminal

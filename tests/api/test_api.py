@@ -79,7 +79,7 @@ def test_no_token_for_an_unregistered_terminal(clerk, terminal):
                                     format="json", **({"HTTP_X_TERMINAL_ID": code} if code else {}))
         _is_problem(response, 401, "invalid_credentials")
     assert not ApiToken.objects.exists()
-    row = AccessLog.objects.filter(function="auth.token_failure").latest("seq")
+    row = AccessLog.objects.filter(function="auth.token_failure").latest("id")
     assert row.outcome == "bad_terminal" and row.user == clerk
 
 

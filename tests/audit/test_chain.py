@@ -4,6 +4,7 @@ import datetime as dt
 import io
 import json
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -64,12 +65,16 @@ def _verify_fails(*args) -> str:
 
 
 def _rows():
+    """Every row, linked: the chainer runs first, as `juki audit chain --follow` does within a second."""
+    chain.link()
     return list(AccessLog.objects.order_by("seq"))
 
 
 def _events(actor, n, **kw):
-    return [events.record(actor, function="test.event", person_ids=[i, i + 100], criteria={"i": i}, **kw)
-            for i in range(n)]
+    written = [events.record(actor, function="test.event", person_ids=[i, i + 100], criteria={"i": i}, **kw)
+               for i in range(n)]
+    chain.link()
+    return [AccessLog.objects.get(pk=e.pk) for e in written]
 
 
 # --- the chain ------------------------------------------------------------------------------------
@@ -265,6 +270,28 @@ def test_update_and_delete_on_the_log_are_refused_by_the_database(actor, table):
     assert (AccessLog.objects.count(), AccessLogSubject.objects.count()) == count
 
 
+def test_the_only_update_allowed_is_the_chainers_link_of_an_unlinked_row(actor):
+    """ADR 0007: a row is written without its place in the chain; filling seq and hashes once is
+    the one UPDATE the database lets through. Changing anything else with it, or re-linking a
+    linked row, is refused like any other UPDATE."""
+    row = events.record(actor, function="test.event", person_ids=[1], criteria={"i": 1})
+    assert AccessLog.objects.get(pk=row.pk).seq is None
+    for sql, params in ((f"UPDATE {LOG} SET outcome = 'denied' WHERE id = %s", [row.pk]),
+                        (f"UPDATE {LOG} SET seq = 999, prev_hash = 'x', row_hash = 'y', outcome = 'denied' WHERE id = %s",
+                         [row.pk])):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute(sql, params)
+    done = chain.link()
+    assert done.rows >= 1
+    linked = AccessLog.objects.get(pk=row.pk)
+    assert linked.seq is not None and len(linked.row_hash) == 64 and linked.outcome == "ok"
+    with pytest.raises(DatabaseError, match="append-only"):  # linked once, fixed for good
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(f"UPDATE {LOG} SET seq = %s, row_hash = 'y' WHERE id = %s", [linked.seq + 1000, row.pk])
+    assert chain.verify().ok
+
+
 def test_checkpoints_are_append_only(actor):
     _events(actor, 1)
     checkpoints.checkpoint()
@@ -282,13 +309,19 @@ def test_checkpoints_are_append_only(actor):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_leave_one_valid_chain(towns, terminal, stock, clerk, clerk2):
+def test_concurrent_writers_and_the_chainer_leave_one_valid_chain_that_names_any_tampering(
+        towns, terminal, stock, clerk, clerk2):
+    """Issue 19 item 3: writers take no lock for the chain; a chainer links what has committed while
+    they run. Afterwards the chain is gapless and verifies, every row is linked within a second, and
+    a row dropped, inserted or moved is named by `juki audit verify` (PostgreSQL in CI's second run)."""
     a, b = Actor(user=clerk, terminal=terminal), Actor(user=clerk2, terminal=terminal)
     family = move_in_family(a)
     head = ids(family)[0]
     before = AccessLog.objects.count()
-    start = threading.Barrier(4)
-    errors = []
+    start = threading.Barrier(5)
+    writing = threading.Event()
+    writing.set()
+    errors, lags = [], []
 
     def run(actor, n, read):
         try:
@@ -303,16 +336,66 @@ def test_concurrent_writers_leave_one_valid_chain(towns, terminal, stock, clerk,
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(actor, 15, read)) for actor in (a, b) for read in (True, False)]
-    for t in threads:
+    def chainer():
+        try:
+            start.wait(timeout=10)
+            while writing.is_set():
+                lags.append(chain.link().max_lag)
+                time.sleep(0.02)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    link = threading.Thread(target=chainer)
+    link.start()
+    writers = [threading.Thread(target=run, args=(actor, 15, read)) for actor in (a, b) for read in (True, False)]
+    for t in writers:
         t.start()
-    for t in threads:
+    for t in writers:
         t.join(timeout=120)
+    writing.clear()
+    link.join(timeout=30)
     assert errors == []
+    lags.append(chain.link().max_lag)  # what the chainer had not reached yet: written just now
+    assert max(lags) <= 1.0, f"a row waited {max(lags):.2f} s to be linked"
+    assert not AccessLog.objects.filter(seq__isnull=True).exists()
     seqs = list(AccessLog.objects.order_by("seq").values_list("seq", flat=True))
     assert len(seqs) == before + 60 and seqs == list(range(1, len(seqs) + 1))
+    checkpoints.checkpoint()
     result = chain.verify()
-    assert result.ok and result.rows == len(seqs)
+    assert result.ok and result.rows == len(seqs) + 1
+    assert "検証に成功しました" in _verify()
+
+    rows = {r.seq: r for r in AccessLog.objects.exclude(seq=None)}
+    # Dropped: a row from the middle, written by one of the concurrent writers.
+    gone = rows[before + 30]
+    with attacker(LOG, SUBJECT) as cur:
+        saved_subjects = list(AccessLogSubject.objects.filter(log_id=gone.id).values_list("person_id", flat=True))
+        cur.execute(f"DELETE FROM {SUBJECT} WHERE log_id = %s", [gone.id])
+        cur.execute(f"DELETE FROM {LOG} WHERE id = %s", [gone.id])
+    assert "[gap]" in _verify_fails() and f"seq={gone.seq + 1} id={rows[gone.seq + 1].id}" in _verify_fails()
+    # Inserted: a forged row put where the dropped one was, with the right seq and link.
+    with attacker(LOG, SUBJECT) as cur:
+        forged = AccessLog(function="person.view", outcome="ok", seq=gone.seq, prev_hash=gone.prev_hash,
+                           user=gone.user, terminal=gone.terminal, at=gone.at, criteria={"forged": True},
+                           row_hash=gone.row_hash)
+        forged.save()
+        cur.execute(f"INSERT INTO {SUBJECT} (log_id, person_id) VALUES " + ", ".join(["(%s, %s)"] * len(saved_subjects)),
+                    [v for p in saved_subjects for v in (forged.id, p)])
+    problem = chain.verify().problem
+    assert (problem.code, problem.seq, problem.id) == ("row_altered", gone.seq, forged.id)
+    with attacker(LOG, SUBJECT) as cur:
+        cur.execute(f"DELETE FROM {SUBJECT} WHERE log_id = %s", [forged.id])
+        cur.execute(f"DELETE FROM {LOG} WHERE id = %s", [forged.id])
+    # Reordered: two neighbours swap their places (seq) in the chain.
+    first, second = rows[before + 10], rows[before + 11]
+    with attacker(LOG) as cur:
+        cur.execute(f"UPDATE {LOG} SET seq = -1 WHERE id = %s", [first.id])
+        cur.execute(f"UPDATE {LOG} SET seq = %s WHERE id = %s", [first.seq, second.id])
+        cur.execute(f"UPDATE {LOG} SET seq = %s WHERE id = %s", [second.seq, first.id])
+    problem = chain.verify().problem
+    assert problem.code in {"row_altered", "link_broken"} and problem.seq == first.seq and problem.id == second.id
 
 
 # --- checkpoints and export -----------------------------------------------------------------------

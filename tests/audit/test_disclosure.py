@@ -306,7 +306,7 @@ def test_another_members_move_is_not_in_a_persons_report(story, world, auditor_a
     changes.move_within_city(actor=world, event_date=days_ago(3), notified_on=days_ago(3), persons=[ref(wife)],
                              address=Address(UOMACHI, "20番"), destination=changes.NEW,
                              relationships_in_destination={wife: "世帯主"})
-    her_move = AccessLog.objects.filter(function="change.move_within_city").latest("seq")
+    her_move = AccessLog.objects.filter(function="change.move_within_city").latest("id")
     assert head in _subjects(her_move)  # why the defect happened: he is a subject of her change's row
 
     data = disclosure.disclosure_data(auditor_actor, head)
@@ -322,7 +322,7 @@ def test_another_members_move_is_not_in_a_persons_report(story, world, auditor_a
 
 
 def test_a_change_that_wrote_the_person_is_in_the_report_with_its_change_id(story, auditor_actor):
-    row = AccessLog.objects.filter(function="change.move_within_city").latest("seq")
+    row = AccessLog.objects.filter(function="change.move_within_city").latest("id")
     assert isinstance(row.criteria["change_id"], int)
     assert sum(a["purpose"] == "転居の届出の処理" for a in disclosure.disclosure_data(auditor_actor, story["head"])["accesses"]) == 1
 
@@ -373,7 +373,7 @@ def test_the_offenders_report_withholds_the_support_measure_entries(offender_sto
     assert disclosure.WITHHELD_FLAG in read.flags
     withheld = read.criteria["withheld"]
     assert withheld["count"] == 2 and withheld["reason"] == disclosure.WITHHELD_REASON_CODE
-    assert sorted(withheld["seq"]) == sorted(support_rows.values_list("seq", flat=True))
+    assert sorted(withheld["log_ids"]) == sorted(support_rows.values_list("id", flat=True))
 
 
 def test_the_auditor_sees_what_was_withheld_and_why(offender_story, auditor, office):

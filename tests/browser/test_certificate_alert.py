@@ -45,7 +45,7 @@ def test_the_alert_stops_alt_k_until_acknowledged(page, live_url, clerk, alerted
     expect(page.locator("#done-message")).to_have_count(0)
     expect(page.locator("#confirm-issue")).to_have_count(0)  # refused before the fee is asked
     assert CertificateIssue.objects.count() == 0
-    refused = AccessLog.objects.filter(function="certificate.issue_check").latest("seq")
+    refused = AccessLog.objects.filter(function="certificate.issue_check").latest("id")
     assert refused.outcome == "restriction_alert_unacknowledged"
     screenshot(page, "certificate-alert-refused")
 
@@ -61,7 +61,7 @@ def test_the_alert_stops_alt_k_until_acknowledged(page, live_url, clerk, alerted
     expect(page.locator("#alert-acknowledged")).to_be_visible()
     expect(page.get_by_text(CERTIFICATE_ALERT)).to_have_count(0)  # no 「確認してから交付」 after the issue
     issue = CertificateIssue.objects.get()
-    row = AccessLog.objects.filter(function="certificate.issue", outcome="ok").latest("seq")
+    row = AccessLog.objects.filter(function="certificate.issue", outcome="ok").latest("id")
     assert ALERT_ACKNOWLEDGED_FLAG in row.flags and row.criteria["number"] == issue.number
     assert row.criteria["alert_acknowledged"] is True
     screenshot(page, "certificate-alert-issued")

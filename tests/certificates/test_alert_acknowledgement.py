@@ -41,7 +41,7 @@ def client(world, clerk, terminal):
 
 
 def last_issue_row() -> AccessLog:
-    return AccessLog.objects.filter(function="certificate.issue").latest("seq")
+    return AccessLog.objects.filter(function="certificate.issue").latest("id")
 
 
 def test_the_person_screen_and_the_form_show_the_alert_before_issuing(client, alerted):
@@ -70,7 +70,7 @@ def test_issue_without_acknowledgement_is_refused_and_nothing_is_issued(client, 
         body = r.content.decode()
         assert "交付しました" not in body and "交付の確認" not in body and REFUSAL in body
         assert CertificateIssue.objects.count() == 0
-        row = AccessLog.objects.filter(function=function).latest("seq")
+        row = AccessLog.objects.filter(function=function).latest("id")
         assert row.outcome == ErrorCode.RESTRICTION_ALERT_UNACKNOWLEDGED == "restriction_alert_unacknowledged"
         assert "restriction" in row.flags
 
@@ -83,7 +83,7 @@ def test_acknowledged_issue_goes_ahead_and_the_log_records_it(client, alerted):
     row = last_issue_row()
     assert row.outcome == AccessLog.OK and ALERT_ACKNOWLEDGED_FLAG in row.flags
     assert row.criteria["alert_acknowledged"] is True
-    printed = AccessLog.objects.filter(function="print.certificate").latest("seq")
+    printed = AccessLog.objects.filter(function="print.certificate").latest("id")
     assert ALERT_ACKNOWLEDGED_FLAG in printed.flags
     # The issued screen says it was acknowledged, not 「…確認してから交付してください」 after the fact.
     done = client.get(r["HX-Redirect"]).content.decode()

@@ -271,14 +271,14 @@ def test_the_fee_is_confirmed_only_after_every_check_of_the_issue(client, fam):
     r = client.post(url, form_data(fam, kind="third_party", requester_person=None, requester_name="山田　一郎",
                                    domicile="on", purpose="債権回収のため"), **hx)
     assert r["HX-Retarget"] == "#cert-messages" and "本籍・筆頭者を記載した証明書は交付できません" in r.content.decode()
-    assert AccessLog.objects.filter(function="certificate.issue_check").latest("seq").outcome == "certificate_not_entitled"
+    assert AccessLog.objects.filter(function="certificate.issue_check").latest("id").outcome == "certificate_not_entitled"
     # Everything passes: the fee to confirm, and still nothing issued.
     r = client.post(url, form_data(fam), **hx)
     body = r.content.decode()
     assert r.status_code == 200 and "交付の確認" in body and "手数料 <strong>300円</strong>" in body
     assert 'hx-vals=\'{"confirmed": "1"}\'' in body and 'id="confirm-issue" autofocus' in body
     assert CertificateIssue.objects.count() == 0
-    assert AccessLog.objects.filter(function="certificate.issue_check").latest("seq").outcome == "ok"
+    assert AccessLog.objects.filter(function="certificate.issue_check").latest("id").outcome == "ok"
     free = client.post(url, form_data(fam, official="on", kind="government", requester_person=None,
                                       requester_name="北九州市保健福祉局", legal_basis="生活保護法第29条"), **hx)
     assert "手数料はかかりません（公用）" in free.content.decode(), free.content.decode()[:300]

@@ -209,7 +209,7 @@ def test_a_snapshot_for_another_or_an_unknown_destination_is_refused(world, fami
     with pytest.raises(DomainError) as e:  # コンビニ交付 reads the 抑止連携 only
         snapshot_hand_over(actor=Actor.system_actor("conveni"), destination="conveni", sink=list)
     assert e.value.code == ErrorCode.PERMISSION_DENIED
-    assert [r.outcome for r in AccessLog.objects.filter(function="outbox.snapshot").order_by("seq")] == [
+    assert [r.outcome for r in AccessLog.objects.filter(function="outbox.snapshot").order_by("id")] == [
         ErrorCode.PERMISSION_DENIED, ErrorCode.UNKNOWN_DESTINATION, ErrorCode.PERMISSION_DENIED]
     assert not OutboxCursor.objects.filter(consumer__in=["atena", "conveni"]).exists()
 

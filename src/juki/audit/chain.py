@@ -2,8 +2,10 @@
 
 Every AccessLog row carries a gapless `seq`, the hash of the row before it (`prev_hash`) and
 its own hash (`row_hash`, SHA-256 over a canonical JSON form of the row, its subjects and
-`prev_hash`). Writers take the next `seq` under a lock on the one `ChainHead` row, so the chain
-stays linear under concurrent writers. Checkpoints sign "the chain at seq N has hash H" with
+`prev_hash`). Writers insert their rows without these (`write`, no lock); the chainer (`link`,
+run by `juki audit chain --follow`) numbers and hashes what has committed, in id order, under a
+lock on the one `ChainHead` row that only chainers take, so the chain stays linear while writers
+run in parallel. Checkpoints sign "the chain at seq N has hash H" with
 Ed25519; `verify()` re-computes everything and names the first broken record. Signing a
 checkpoint, exporting them and the purge log rows of their own, so they live a layer up, in
 `checkpoints.py`: this module imports neither the gate nor the events.
@@ -30,8 +32,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
-
-from juki.core import sql
 
 from .models import AccessLog, AccessLogSubject, ChainHead, Checkpoint
 
@@ -64,32 +64,21 @@ def digest(values: Mapping, person_ids: Iterable[int], prev_hash: str) -> str:
     return hashlib.sha256(canonical(values, person_ids, prev_hash)).hexdigest()
 
 
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _as_stored(value):
-    """A JSON value as it reads back from the database (tuples become lists, keys strings)."""
-    if isinstance(value, dict) and all(type(k) is str and isinstance(v, _SCALARS) for k, v in value.items()):
-        return value  # the usual flat criteria: already what the database gives back
-    if isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
-        return value
-    return json.loads(json.dumps(value))
-
-
 _HEAD = f"SELECT seq, row_hash FROM {ChainHead._meta.db_table} WHERE id = 1"
 _HEAD_INIT = (f"INSERT INTO {ChainHead._meta.db_table} (id, seq, row_hash) VALUES (1, %s, %s) "
               "ON CONFLICT (id) DO NOTHING")
 _HEAD_MOVE = f"UPDATE {ChainHead._meta.db_table} SET seq = %s, row_hash = %s WHERE id = 1"
-_LAST_ROW = f"SELECT seq, row_hash FROM {AccessLog._meta.db_table} ORDER BY seq DESC LIMIT 1"
+_LAST_ROW = f"SELECT seq, row_hash FROM {AccessLog._meta.db_table} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+_LOG, _SUBJECT = AccessLog._meta.db_table, AccessLogSubject._meta.db_table
 
 
 def _lock_head(cur) -> tuple[int, str]:
-    # PostgreSQL: the row lock serialises writers until commit. SQLite: IMMEDIATE transactions
-    # hold the database's write lock already.
+    # PostgreSQL: the row lock keeps a second chainer out until commit. SQLite: IMMEDIATE
+    # transactions hold the database's write lock already.
     select = _HEAD + (" FOR UPDATE" if connection.vendor == "postgresql" else "")
     cur.execute(select)
     row = cur.fetchone()
-    if row is None:  # a fresh or flushed database (tests): start from the last row, if any
+    if row is None:  # a fresh or flushed database (tests): start from the last linked row, if any
         cur.execute(_LAST_ROW)
         last = cur.fetchone() or (0, GENESIS)
         cur.execute(_HEAD_INIT, list(last))
@@ -98,22 +87,148 @@ def _lock_head(cur) -> tuple[int, str]:
     return row[0], row[1]
 
 
-def append(entry: AccessLog, person_ids: list[int]) -> AccessLog:
-    """Link `entry` to the chain and insert it (its subjects are the caller's next insert).
+# --- writing: no lock, no place in the chain yet -----------------------------------------------
 
-    Must run inside the transaction that also inserts the subjects: the head row stays locked
-    until that commits, and a rollback gives the `seq` back, so the numbering has no gaps.
-    """
-    if not connection.in_atomic_block:
-        raise RuntimeError("chain.append must run inside a transaction")
+
+def _insert_sql() -> tuple[list, str]:
+    fields = [f for f in AccessLog._meta.concrete_fields if not f.primary_key]  # the chain's columns empty
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    if connection.vendor == "postgresql":
+        # The row and its subjects in one round trip (and one statement, so atomic on its own).
+        sql = (f"WITH l AS (INSERT INTO {_LOG} ({columns}) VALUES ({marks}) RETURNING id), "
+               f"s AS (INSERT INTO {_SUBJECT} (log_id, person_id) SELECT l.id, p FROM l, unnest(%s::bigint[]) AS p) "
+               "SELECT id FROM l")
+    else:
+        sql = f"INSERT INTO {_LOG} ({columns}) VALUES ({marks}) RETURNING id"
+    return fields, sql
+
+
+_insert_cache: dict[str, tuple[list, str]] = {}
+
+
+def single_statement() -> bool:
+    """Does `write` need no transaction of its own (one statement on PostgreSQL)?"""
+    return connection.vendor == "postgresql"
+
+
+def write(entry: AccessLog, person_ids: list[int]) -> AccessLog:
+    """Insert `entry` and its subjects, not yet linked: the chainer (`link`) gives it its `seq` and
+    hashes within a second of the commit. No lock is taken, so writers never wait for each other
+    here (ADR 0007). On SQLite the two inserts must share the caller's transaction."""
+    vendor = connection.vendor
+    if vendor not in _insert_cache:
+        _insert_cache[vendor] = _insert_sql()
+    fields, sql = _insert_cache[vendor]
+    entry.at = timezone.now()
+    entry.seq, entry.prev_hash, entry.row_hash = None, "", ""
+    params = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in fields]
+    with connection.cursor() as cur:
+        if vendor == "postgresql":
+            cur.execute(sql, [*params, list(person_ids)])
+            entry.pk = cur.fetchone()[0]
+        else:
+            cur.execute(sql, params)
+            entry.pk = cur.fetchone()[0]
+            for i in range(0, len(person_ids), 2000):
+                chunk = person_ids[i:i + 2000]
+                cur.execute(f"INSERT INTO {_SUBJECT} (log_id, person_id) VALUES " + ", ".join(["(%s, %s)"] * len(chunk)),
+                            [v for pid in chunk for v in (entry.pk, pid)])
+    entry._state.adding, entry._state.db = False, connection.alias
+    return entry
+
+
+# --- linking: one chainer at a time, in id order of what has committed ----------------------------
+
+
+@dataclass
+class LinkResult:
+    rows: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    # Seconds from the oldest linked row's write to its link (≈ from its commit: a read commits
+    # at once, a change's row is its last statement).
+    max_lag: float = 0.0
+
+
+_PENDING = f"SELECT id FROM {_LOG} WHERE seq IS NULL ORDER BY id LIMIT %s"
+
+
+def link(*, batch: int = 5000) -> LinkResult:
+    """Link every committed row not yet in the chain, oldest id first, in batches.
+
+    Deterministic: within a batch the order is the row id; a row that commits after a later id was
+    linked (a long change) takes the next `seq` then. The head row is locked for each batch, so two
+    chainers cannot interleave; a crash mid-batch rolls the batch back whole."""
+    result = LinkResult()
+    while True:
+        with transaction.atomic():
+            done = _link_batch(batch, result)
+        if done < batch:
+            return result
+
+
+def _link_batch(batch: int, result: LinkResult) -> int:
     with connection.cursor() as cur:
         seq, prev = _lock_head(cur)
-        entry.seq, entry.prev_hash, entry.at = seq + 1, prev, timezone.now()
-        entry.criteria, entry.flags = _as_stored(entry.criteria), _as_stored(entry.flags)
-        entry.row_hash = digest({name: getattr(entry, name) for name in HASHED}, person_ids, prev)
-        sql.insert(entry)
-        cur.execute(_HEAD_MOVE, [entry.seq, entry.row_hash])
-    return entry
+        cur.execute(_PENDING, [batch])
+        ids = [r[0] for r in cur.fetchall()]
+        if not ids:
+            return 0
+        names = ("id", *[n for n in HASHED if n != "seq"])
+        rows = {r[0]: dict(zip(names, r)) for r in AccessLog.objects.filter(id__in=ids).values_list(*names)}
+        subjects: dict[int, list[int]] = defaultdict(list)
+        for log_id, person_id in AccessLogSubject.objects.filter(log_id__in=ids).values_list("log_id", "person_id"):
+            subjects[log_id].append(person_id)
+        now = timezone.now()
+        updates = []
+        for log_id in ids:
+            row = rows[log_id]
+            seq += 1
+            row["seq"] = seq
+            row_hash = digest(row, subjects.get(log_id, ()), prev)
+            updates.append((seq, prev, row_hash, log_id))
+            prev = row_hash
+            result.max_lag = max(result.max_lag, (now - row["at"]).total_seconds())
+        if connection.vendor == "postgresql":
+            cur.execute(f"UPDATE {_LOG} AS l SET seq = v.seq, prev_hash = v.prev, row_hash = v.hash "
+                        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) AS v(seq, prev, hash, id) "
+                        "WHERE l.id = v.id",
+                        [[u[0] for u in updates], [u[1] for u in updates], [u[2] for u in updates], [u[3] for u in updates]])
+        else:
+            cur.executemany(f"UPDATE {_LOG} SET seq = %s, prev_hash = %s, row_hash = %s WHERE id = %s", updates)
+        cur.execute(_HEAD_MOVE, [seq, prev])
+    result.first_seq = result.first_seq or updates[0][0]
+    result.last_seq = seq
+    result.rows += len(updates)
+    return len(updates)
+
+
+def head() -> tuple[int, str]:
+    """(seq, row_hash) of the newest linked row, under the chainers' lock."""
+    with transaction.atomic(), connection.cursor() as cur:
+        return _lock_head(cur)
+
+
+def max_link_age() -> float:
+    """Seconds a row may wait to be linked before `juki audit verify` says the chainer is behind."""
+    return float(getattr(settings, "JUKI_AUDIT_LINK_MAX_AGE", 60))
+
+
+@dataclass(frozen=True)
+class Pending:
+    rows: int
+    oldest_at: dt.datetime | None
+
+    def age(self, now: dt.datetime | None = None) -> float:
+        return ((now or timezone.now()) - self.oldest_at).total_seconds() if self.oldest_at else 0.0
+
+
+def pending() -> Pending:
+    """Rows written and not yet linked (the partial index keeps this cheap)."""
+    rows = AccessLog.objects.filter(seq__isnull=True)
+    first = rows.order_by("id").values_list("at", flat=True).first()
+    return Pending(rows.count() if first else 0, first)
 
 
 # --- keys and checkpoints -------------------------------------------------------------------
@@ -187,6 +302,8 @@ class VerifyResult:
     # The chain is intact but nothing anchors it (no signed checkpoint): whoever can write the
     # table could have rewritten the whole chain consistently. `juki audit verify` fails on it.
     unanchored: Problem | None = None
+    # Rows written but not yet linked (outside the chain until the chainer runs).
+    unlinked: Pending | None = None
 
     @property
     def ok(self) -> bool:
@@ -196,8 +313,9 @@ class VerifyResult:
         if self.problem is not None:
             return f"監査ログの検証に失敗しました {self.problem.line()}"
         span = f"seq {self.first_seq}–{self.last_seq}" if self.rows else "記録なし"
+        waiting = f"、連結待ち {self.unlinked.rows} 件" if self.unlinked and self.unlinked.rows else ""
         return (f"監査ログの検証に成功しました: 記録 {self.rows} 件（{span}）、チェックポイント {self.checkpoints} 件"
-                f"（署名確認済み）、最終 seq {self.last_seq or 0}")
+                f"（署名確認済み）、最終 seq {self.last_seq or 0}{waiting}")
 
 
 @contextmanager
@@ -267,6 +385,7 @@ def verify(*, chunk_size: int = 2000, exported: dict | None = None) -> VerifyRes
         known = {cp["signature"] for cp in cps}
         cps += [cp for cp in extra_cps if cp["signature"] not in known]  # the copy's, unless still in the database
         head = ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first()
+        result.unlinked = pending()
         result.checkpoints = len(cps)
         if problem := _check_signatures(cps, keys):
             result.problem = problem
@@ -288,7 +407,7 @@ def verify(*, chunk_size: int = 2000, exported: dict | None = None) -> VerifyRes
 
 
 def _walk(result: VerifyResult, at_seq: dict, anchors: dict, chunk_size: int) -> Problem | None:
-    rows = AccessLog.objects.order_by("seq").values_list("id", *HASHED, "prev_hash", "row_hash")
+    rows = AccessLog.objects.filter(seq__isnull=False).order_by("seq").values_list("id", *HASHED, "prev_hash", "row_hash")
     names = ("id", *HASHED, "prev_hash", "row_hash")
     prev: str | None = None
     expected: int | None = None

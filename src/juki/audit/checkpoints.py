@@ -1,8 +1,8 @@
 """The access log's signed checkpoints, their export and the purge past retention (ADR 0007).
 
 These runs write log rows of their own (`events.record`), so they sit above the chain and the
-gate; `chain` itself (hashing, keys, verification) imports neither, and the gate links each row
-into it as it is inserted.
+gate; `chain` itself (hashing, linking, keys, verification) imports neither. Each run links what
+is waiting first (`chain.link`), so it works on the whole log up to its own row.
 """
 from __future__ import annotations
 
@@ -40,9 +40,11 @@ def sign(*, kind: str, seq: int, row_hash: str) -> Checkpoint:
 def checkpoint() -> Checkpoint:
     """Sign the head of the chain. The run is logged first, so the checkpoint covers its own row."""
     chain.signing_key()  # refuse before writing anything when no key is configured
+    record(Actor.system_actor(BATCH), function="batch.audit_checkpoint")
+    chain.link()  # our row and everything before it
     with transaction.atomic():
-        entry = record(Actor.system_actor(BATCH), function="batch.audit_checkpoint")
-        return sign(kind=Checkpoint.PERIODIC, seq=entry.seq, row_hash=entry.row_hash)
+        head = chain.head()
+        return sign(kind=Checkpoint.PERIODIC, seq=head[0], row_hash=head[1])
 
 
 def export_checkpoints() -> dict:
@@ -104,9 +106,16 @@ def purge(*, execute: bool, now: dt.datetime | None = None) -> PurgeResult:
     must not erase the evidence of tampering — and a signed `purge` checkpoint anchors the new
     first row. The run is logged as `batch.audit_purge`.
     """
+    result = _purge(execute=execute, now=now)
+    chain.link()  # the run's own row, so a verify right after sees the anchor followed by it
+    return result
+
+
+def _purge(*, execute: bool, now: dt.datetime | None) -> PurgeResult:
     years, provision_years = retention_years()
     now = now or timezone.now()
     result = PurgeResult(cutoff=years_before(now, years), provision_cutoff=years_before(now, provision_years))
+    chain.link()  # only linked rows can be purged, and verified first
     if execute:
         chain.signing_key()
         checked = chain.verify()
@@ -116,7 +125,7 @@ def purge(*, execute: bool, now: dt.datetime | None = None) -> PurgeResult:
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PURGE_LOCK_KEY])
-        logs = AccessLog.objects.order_by("seq").values_list("seq", flat=True)
+        logs = AccessLog.objects.filter(seq__isnull=False).order_by("seq").values_list("seq", flat=True)
         result.first_seq = logs.first()
         kept = logs.filter(Q(at__gte=result.cutoff) | Q(category=Category.PROVISION, at__gte=result.provision_cutoff)).first()
         through = kept - 1 if kept is not None else logs.last()

@@ -21,11 +21,10 @@ from django.db import models, transaction
 
 from juki.accounts import system_actors
 from juki.accounts.permissions import TWO_FACTOR_PERMS, Perm
-from juki.core import sql
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 
-from . import chain  # each row is linked into the hash chain as it is inserted (ADR 0007)
-from .models import AccessLog, AccessLogSubject, category_of
+from . import chain  # rows are written unlinked; the chainer links them (ADR 0007)
+from .models import AccessLog, category_of
 
 
 @dataclass(frozen=True)
@@ -127,9 +126,9 @@ class GateSession:
     def write_log(self, outcome: str = AccessLog.OK) -> AccessLog:
         if outcome == AccessLog.OK and not self.person_ids and not self.counted:
             outcome = AccessLog.EMPTY
-        if transaction.get_connection().in_atomic_block:
-            return self._insert(outcome)  # part of the change's own transaction
-        with transaction.atomic():  # a read: one commit for the row and its subjects
+        if transaction.get_connection().in_atomic_block or chain.single_statement():
+            return self._insert(outcome)  # part of the change's own transaction, or one statement
+        with transaction.atomic():  # SQLite: one commit for the row and its subjects
             return self._insert(outcome)
 
     def _insert(self, outcome: str) -> AccessLog:
@@ -146,10 +145,7 @@ class GateSession:
             my_number_accessed=self.my_number_accessed,
             criteria=_sanitize(self.criteria),
         )
-        ids = sorted(self.person_ids)
-        chain.append(entry, ids)
-        for i in range(0, len(ids), 2000):
-            sql.insert_pairs(AccessLogSubject._meta.db_table, ("log_id", "person_id"), [(entry.pk, pid) for pid in ids[i:i + 2000]])
+        chain.write(entry, sorted(self.person_ids))  # linked into the chain afterwards, without a lock
         self.logged = True
         return entry
 

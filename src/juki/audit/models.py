@@ -39,7 +39,9 @@ class AccessLog(models.Model):
     (search terms, operation parameters) with 個人番号 replaced by a marker.
 
     `seq`, `prev_hash` and `row_hash` make the rows a hash chain (ADR 0007, `chain.py`): `seq`
-    counts without gaps, `row_hash` covers the row, its subjects and `prev_hash`.
+    counts without gaps, `row_hash` covers the row, its subjects and `prev_hash`. A row is written
+    without them (`seq` NULL) and linked within a second by the chainer (`chain.link`), the one
+    UPDATE the append-only trigger allows: so no writer waits on another for its place in the chain.
     """
 
     OK = "ok"
@@ -59,14 +61,16 @@ class AccessLog(models.Model):
     person_count = models.IntegerField("対象者数", default=0)
     my_number_accessed = models.BooleanField("個人番号へのアクセス", default=False)
     criteria = models.JSONField("条件", default=dict, blank=True)
-    seq = models.BigIntegerField("連番", unique=True)
-    prev_hash = models.CharField("前の記録のハッシュ", max_length=64)
-    row_hash = models.CharField("ハッシュ", max_length=64)
+    seq = models.BigIntegerField("連番", unique=True, null=True)
+    prev_hash = models.CharField("前の記録のハッシュ", max_length=64, blank=True, default="")
+    row_hash = models.CharField("ハッシュ", max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "アクセスログ"
         verbose_name_plural = "アクセスログ"
-        indexes = [models.Index(fields=["user", "at"]), models.Index(fields=["category", "at"])]
+        indexes = [models.Index(fields=["user", "at"]), models.Index(fields=["category", "at"]),
+                   # the chainer's queue: only the rows not yet linked (a handful at any time)
+                   models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_log_unlinked")]
 
 
 class AccessLogSubject(models.Model):
@@ -77,7 +81,7 @@ class AccessLogSubject(models.Model):
 
 
 class ChainHead(models.Model):
-    """The newest link of the chain (one row): writers lock it to take the next `seq` in turn."""
+    """The newest link of the chain (one row): the chainer locks it while it links a batch."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)

@@ -44,7 +44,7 @@ class WithheldEntrySerializer(serializers.Serializer):
     category = serializers.CharField()
     outcome = serializers.CharField()
     user = serializers.CharField()
-    seq = serializers.IntegerField(allow_null=True)
+    log_id = serializers.IntegerField(help_text="アクセスログの記録番号（id）")
     reason = serializers.CharField()
 
 

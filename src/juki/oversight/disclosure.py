@@ -308,7 +308,7 @@ def _uses(session: gate.GateSession, person_id: int, current, versions=None) -> 
     if withheld:
         session.flag(WITHHELD_FLAG)
         session.criteria["withheld"] = {"count": len(withheld), "reason": WITHHELD_REASON_CODE,
-                                        "seq": [r.seq for r in withheld]}
+                                        "log_ids": [r.id for r in withheld]}
     return shown, withheld
 
 
@@ -326,7 +326,7 @@ def _entry(r: AccessLog) -> dict:
 
 def _withheld_entries(rows: list[AccessLog]) -> list[dict]:
     """For the auditor only: what was left out of the answer, and why."""
-    return [{**_entry(r), "seq": r.seq, "reason": WITHHELD_REASON} for r in rows]
+    return [{**_entry(r), "log_id": r.id, "reason": WITHHELD_REASON} for r in rows]
 
 
 def _collect(session: gate.GateSession, person_id: int, since: dt.date | None = None) -> dict:
