@@ -1,3 +1,4 @@
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -34,15 +35,20 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed()
         token = (
-            ApiToken.objects.select_related("user")
+            ApiToken.objects.select_related("user", "terminal", "terminal__kiosk_device")
             .filter(key_hash=ApiToken.hash_key(header[1].decode(errors="replace")), expires_at__gt=timezone.now())
             .first()
         )
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed()
         code = request.META.get("HTTP_X_TERMINAL_ID", "")
-        # A kiosk's terminal is the device's own: refused like an unknown one.
-        terminal = staff_terminals().filter(code=code).first() if code else None
+        # A kiosk's terminal is the device's own: refused like an unknown one. The token's own
+        # terminal came with it (the usual case: no query); any other is looked up to log the refusal.
+        bound = token.terminal
+        if bound is not None and code and bound.code == code:
+            terminal = bound if bound.is_active and _kiosk_device(bound) is None else None
+        else:
+            terminal = staff_terminals().filter(code=code).first() if code else None
         if terminal is None:
             raise exceptions.AuthenticationFailed()
         if token.terminal_id != terminal.pk:
@@ -60,3 +66,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Bearer"
+
+
+def _kiosk_device(terminal):
+    try:
+        return terminal.kiosk_device
+    except ObjectDoesNotExist:
+        return None

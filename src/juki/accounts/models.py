@@ -27,6 +27,12 @@ class Staff(AbstractUser):
     failed_logins = models.PositiveIntegerField("連続ログイン失敗回数", default=0)
     locked_at = models.DateTimeField("ロック日時", null=True, blank=True)
     password_changed_at = models.DateTimeField("パスワード変更日時", default=timezone.now)
+    # The rights of one day as the rights app computed them ({"key": day|catalogue, "perms": […]}), so
+    # that a request reads them with the user row instead of three queries (issue 19). Any change of
+    # the user's grants, postings or contractor registration empties it and moves `rights_version`
+    # on; a computation that raced with such a change is not stored (`RightsBackend.juki_perms`).
+    rights_cache = models.JSONField("権限（当日分の控え）", null=True, blank=True, editable=False)
+    rights_version = models.PositiveIntegerField("権限の変更回数", default=0, editable=False)
 
     class Meta:
         verbose_name = "職員"
@@ -48,7 +54,14 @@ class Staff(AbstractUser):
     # so the check lives here rather than in each caller (ADR 0015).
     _REVOKING_FIELDS = {"is_active": "retirement", "role": "role_change"}
 
+    _RIGHTS_CACHE_FIELDS = frozenset({"rights_cache", "rights_version"})
+
     def save(self, *args, **kwargs):
+        # The stored rights are written only by RightsBackend (conditionally) and the rights
+        # triggers: a save of an object loaded earlier must not put back an emptied cache.
+        if kwargs.get("update_fields") is None and not self._state.adding and self.pk is not None:
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name not in self._RIGHTS_CACHE_FIELDS]
         reasons = self._token_revocation_reasons(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
         self._password_set = False

@@ -9,10 +9,11 @@ from __future__ import annotations
 from django.contrib.auth.backends import ModelBackend
 from django.utils import timezone
 
+from juki.accounts.models import Staff
 from juki.accounts.permissions import Perm
 
 from .contractors import contractor_session_check
-from .services import PERMS_CACHE, effective_perms  # services.forget_cached_perms drops it
+from .services import CATALOGUE, PERMS_CACHE, effective_perms  # services.forget_cached_perms drops it
 
 # Models the Django admin may edit, and the juki right that allows it. Resident records are not
 # among them: they change only through the change services.
@@ -29,15 +30,32 @@ class RightsBackend(ModelBackend):
 
     def juki_perms(self, user) -> frozenset[str]:
         """Computed once per object and day: a request's user asks many times, and a long-lived
-        object must not keep a right past midnight, when a grant may have lapsed."""
+        object must not keep a right past midnight, when a grant may have lapsed. Between requests
+        the day's answer is kept on the user row (`Staff.rights_cache`), which arrives with the
+        user: no query at all until a rights change empties it (`services.rights_cache_clear`)."""
         if not getattr(user, "is_active", False) or getattr(user, "pk", None) is None:
             return frozenset()
         day = timezone.localdate()
         cached = user.__dict__.get(PERMS_CACHE)
         if cached is None or cached[0] != day:
-            cached = (day, effective_perms(user, on=day))
+            cached = (day, self._stored_or_computed(user, day))
             user.__dict__[PERMS_CACHE] = cached
         return cached[1]
+
+    @staticmethod
+    def _stored_or_computed(user, day) -> frozenset[str]:
+        key = f"{day.isoformat()}|{CATALOGUE}"  # a new day, or a new roles catalogue, computes again
+        stored = getattr(user, "rights_cache", None)
+        if isinstance(stored, dict) and stored.get("key") == key:
+            return frozenset(stored["perms"])
+        perms = effective_perms(user, on=day)
+        if isinstance(user, Staff):
+            value = {"key": key, "perms": sorted(perms)}
+            # Stored only if no rights change came in since the row was read: the version moves on
+            # with every change, so a computation that raced with one is simply not kept.
+            Staff.objects.filter(pk=user.pk, rights_version=user.rights_version).update(rights_cache=value)
+            user.rights_cache = value
+        return perms
 
     def has_juki_perm(self, user, perm: Perm | str) -> bool:
         return str(perm) in self.juki_perms(user)

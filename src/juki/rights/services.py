@@ -12,6 +12,7 @@ Every service checks its right and writes one log row (category 設定変更) th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -83,6 +84,11 @@ def _rights_changed(actor: Actor, *, user: Staff | None = None, section_id: int 
 
 # Where `backends.RightsBackend` keeps a user's rights of the day, on the user object.
 PERMS_CACHE = "_juki_perms"
+# Database triggers (migration rights 0004) empty `Staff.rights_cache` and move `rights_version` on
+# whenever a grant, posting or contractor registration is written, by any path.
+# The roles catalogue as code defines it: a deployment that changes a role's rights makes every
+# stored day's rights (`Staff.rights_cache`) stale at once.
+CATALOGUE = hashlib.sha256(repr(sorted((r, sorted(perms_of_role(r))) for r in ROLES)).encode()).hexdigest()[:12]
 
 
 def forget_cached_perms(*users) -> None:
