@@ -33,10 +33,32 @@ def insert(instance: models.Model) -> models.Model:
     return instance
 
 
-def insert_pairs(table: str, columns: tuple[str, str], rows: list[tuple]) -> None:
-    """Multi-row INSERT of two-column link rows (no ids needed back)."""
-    if not rows:
-        return
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join(["(%s, %s)"] * len(rows))
+def insert_parts(instances: list[models.Model]) -> tuple[str, list]:
+    """`INSERT INTO t (cols) VALUES (…), (…)` for instances of one model (no RETURNING), with its
+    parameters, for a statement that writes several tables at once (a CTE on PostgreSQL)."""
+    fields, sql = _statement(type(instances[0]))
+    head, _, _ = sql.partition(" VALUES ")
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in instances for f in fields]
+    return head + " VALUES " + ", ".join([row] * len(instances)), params
+
+
+def insert_after_lock(instance: models.Model, lock_key: int) -> models.Model:
+    """PostgreSQL: take a transaction-level advisory lock, then insert the row, in one statement.
+    The row's values (and its id from the sequence) are made only once the lock is held."""
+    fields, sql = _statement(type(instance))
+    head, _, _ = sql.partition(" VALUES ")
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cur:
-        cur.execute(sql, [v for row in rows for v in row])
+        cur.execute(f"WITH held AS (SELECT pg_advisory_xact_lock(%s)) {head} SELECT {marks} FROM held RETURNING id",
+                    [lock_key, *params])
+        instance.pk = cur.fetchone()[0]
+    instance._state.adding, instance._state.db = False, connection.alias
+    return instance
+
+
+def insert_returning_parts(instance: models.Model) -> tuple[str, list]:
+    """The single-row `INSERT … RETURNING id` of `insert`, unexecuted, with its parameters."""
+    fields, sql = _statement(type(instance))
+    return sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]

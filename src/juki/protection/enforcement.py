@@ -133,6 +133,74 @@ def _any_restriction(person_ids: list[int], household_ids: set[int], on: dt.date
         return cur.fetchone() is not None
 
 
+def change_look(person_ids: Iterable[int]) -> tuple[set[int], bool]:
+    """(who of these a 支援措置 protects, may any 抑止 concern them or their households) for a change
+    loading these persons: `protected_ids` and `_any_restriction` in one statement (issue 19)."""
+    ids = sorted({int(i) for i in person_ids})
+    if not ids:
+        return set(), False
+    gate.require("SupportMeasure")
+    sm, smm, r, person = (SupportMeasure._meta.db_table, SupportMeasureMember._meta.db_table,
+                          Restriction._meta.db_table, Person._meta.db_table)
+    states, marks = [str(x) for x in PROTECTED], _placeholders(ids)
+    sql = (f"SELECT 0, person_id FROM {sm} WHERE state IN ({_placeholders(states)}) AND person_id IN ({marks}) "
+           f"UNION ALL SELECT 0, m.person_id FROM {smm} m JOIN {sm} s ON s.id = m.measure_id "
+           f"WHERE s.state IN ({_placeholders(states)}) AND m.person_id IN ({marks}) "
+           f"UNION ALL SELECT * FROM (SELECT 1, 0 FROM {r} WHERE ended_at IS NULL AND start <= %s AND "
+           f"(person_id IN ({marks}) OR household_id IN (SELECT household_id FROM {person} WHERE id IN ({marks}))) "
+           "LIMIT 1) AS any_restriction")
+    with connection.cursor() as cur:
+        cur.execute(sql, [*states, *ids, *states, *ids, timezone.localdate(), *ids, *ids])
+        rows = cur.fetchall()
+    return {pid for kind, pid in rows if kind == 0}, any(kind == 1 for kind, _ in rows)
+
+
+_EVERYONE = "_protection_everyone"
+
+
+def look(session: GateSession, person_ids: Iterable[int]) -> tuple[set[int], bool]:
+    """(who of these a 支援措置 protects, is any 抑止 on them or their households) for a read, in one
+    statement: every protected person of the city (a few hundred at most; kept on the session for
+    its place checks, `places`) and whether any restriction may concern these persons. A read
+    almost always finds nobody, and then this is its only protection query (issue 19)."""
+    ids = sorted({int(i) for i in person_ids})
+    gate.require("SupportMeasure")
+    sm, smm, r, person = (SupportMeasure._meta.db_table, SupportMeasureMember._meta.db_table,
+                          Restriction._meta.db_table, Person._meta.db_table)
+    states = [str(x) for x in PROTECTED]
+    everyone = session.__dict__.get(_EVERYONE)
+    parts, params = [], []
+    if everyone is None:
+        parts += [f"SELECT 0, person_id FROM {sm} WHERE state IN ({_placeholders(states)})",
+                  f"SELECT 0, m.person_id FROM {smm} m JOIN {sm} s ON s.id = m.measure_id "
+                  f"WHERE s.state IN ({_placeholders(states)})"]
+        params += [*states, *states]
+    if ids:
+        marks = _placeholders(ids)
+        parts.append(f"SELECT 1, 0 FROM (SELECT 1 FROM {r} WHERE ended_at IS NULL AND start <= %s AND "
+                     f"(person_id IN ({marks}) OR household_id IN (SELECT household_id FROM {person} WHERE id IN ({marks}))) "
+                     "LIMIT 1) AS any_restriction")
+        params += [timezone.localdate(), *ids, *ids]
+    if not parts:
+        return set(), False
+    with connection.cursor() as cur:
+        # UNION ALL of subqueries (SQLite takes no LIMIT inside a bare compound member)
+        cur.execute(" UNION ALL ".join(f"SELECT * FROM ({p}) AS part{i}" for i, p in enumerate(parts)), params)
+        rows = cur.fetchall()
+    if everyone is None:
+        everyone = session.__dict__[_EVERYONE] = {pid for kind, pid in rows if kind == 0}
+    return everyone & set(ids), any(kind == 1 for kind, _ in rows)
+
+
+def _everyone(session: GateSession | None) -> set[int]:
+    cached = session.__dict__.get(_EVERYONE) if session is not None else None
+    if cached is None:
+        cached = everyone_protected()
+        if session is not None:
+            session.__dict__[_EVERYONE] = cached
+    return cached
+
+
 def restrictions_for(person_ids: Iterable[int], process: Process, *, household_ids: Iterable[int] = (),
                      now: dt.datetime | None = None, unattended: bool = False) -> dict[int, list[Restriction]]:
     """person id → the 抑止 of `process` in force on them (their own, or their household's).
@@ -218,11 +286,14 @@ def check_change(person_ids: Iterable[int], operation: str = "", *, household_id
     return ["この方（世帯）には異動のアラートが設定されています。内容を担当課に確認してから処理してください。"] if alert else []
 
 
-def guard_change(session: GateSession, person_ids: Iterable[int]) -> None:
+def guard_change(session: GateSession, person_ids: Iterable[int], *, protected: set[int] | None = None) -> None:
     """A change that loads or writes a protected person: refused without `support.manage`, flagged
     with it. The record of such a person is processed by the support section only (ADR 0009).
-    The protected persons are subjects of the log row either way (their 開示請求 shows the attempt)."""
-    if protected := protected_ids(person_ids):
+    The protected persons are subjects of the log row either way (their 開示請求 shows the attempt).
+    `protected`: the answer of `change_look` for these persons, when the caller has it."""
+    if protected is None:
+        protected = protected_ids(person_ids)
+    if protected:
         session.record(protected)
         session.flag(FLAG)
         if not session.actor.can(Perm.SUPPORT_MEASURE_MANAGE):
@@ -258,8 +329,8 @@ def search_mask(session: GateSession, found: Iterable[int], *,
     subjects of the log row, and the row is flagged.
     """
     found = set(found)
-    protected = protected_ids(found)
-    inquiry = restrictions_for(found, Process.INQUIRY)
+    protected, restricted = look(session, found)
+    inquiry = restrictions_for(found, Process.INQUIRY) if restricted else {}
     blocking = {pid for pid, rs in inquiry.items() if any(r.level == Level.ERROR for r in rs)}
     may_support = session.actor.can(Perm.SUPPORT_MEASURE_MANAGE)
     may_restrict = session.actor.can(Perm.RESTRICTION_MANAGE)
@@ -269,7 +340,7 @@ def search_mask(session: GateSession, found: Iterable[int], *,
         if not may_support:
             # Those living where a protected person lives too: a hit by address would confirm the
             # place (ADR 0013); they get the marker whenever the other criteria meet them.
-            hide_support |= beyond_address(everyone_protected() | everyone_at_protected_places(session))
+            hide_support |= beyond_address(_everyone(session) | everyone_at_protected_places(session))
         if not may_restrict:
             hide_inquiry |= beyond_address(everyone_inquiry_restricted())
     hide_inquiry -= hide_support
@@ -294,14 +365,14 @@ def guard_read(session: GateSession, person_ids: Iterable[int]) -> dict:
     protected, with the alerts of [440]).
     """
     person_ids = list(person_ids)
-    # Every read asks, and almost always finds nobody: one plain statement for each kind of
-    # protection, and the full reading only for a yes (issue 19: the read's fixed cost).
-    measures = measures_for(person_ids) if protected_ids(person_ids) else {}
+    # Every read asks, and almost always finds nobody: one plain statement for both kinds of
+    # protection (`look`), and the full reading only for a yes (issue 19: the read's fixed cost).
+    protected, restricted = look(session, person_ids)
+    measures = measures_for(person_ids) if protected else {}
     if measures:
         session.flag(FLAG)
         if not session.actor.can(Perm.SUPPORT_MEASURE_MANAGE):
             raise ProtectedPerson()
-    restricted = _any_restriction(sorted({int(i) for i in person_ids}), set(), timezone.localdate())
     inquiry = restrictions_for(person_ids, Process.INQUIRY) if restricted else {}
     if inquiry:
         session.flag(RESTRICTION_FLAG)
@@ -345,11 +416,11 @@ def hidden_persons(session: GateSession, person_ids: Iterable[int]) -> dict[int,
     protected member (without `support.manage`) and a member under an error-level 抑止(照会)
     (without `restriction.manage`), as a read of that person would be refused. Flagged either way."""
     person_ids = list(person_ids)
-    protected = protected_ids(person_ids)
+    protected, restricted = look(session, person_ids)
     if protected:
         session.flag(FLAG)
     inquiry = {pid for pid, rs in restrictions_for(person_ids, Process.INQUIRY).items()
-               if any(r.level == Level.ERROR for r in rs)}
+               if any(r.level == Level.ERROR for r in rs)} if restricted else set()
     if inquiry:
         session.flag(RESTRICTION_FLAG)
     hidden = {} if session.actor.can(Perm.RESTRICTION_MANAGE) else {pid: INQUIRY_MARKER for pid in inquiry}
@@ -383,10 +454,10 @@ class Places:
         return self.households.get(household_id, set()) | self.addresses.get((town_id, banchi, katagaki), set())
 
 
-def places() -> Places:
+def places(everyone: set[int] | None = None) -> Places:
     """Inside the gate. A few hundred protected persons in a city at most: two small queries, and
-    none more when there are none."""
-    ids = everyone_protected()
+    none more when there are none (`everyone`: the protected persons, when already known)."""
+    ids = everyone_protected() if everyone is None else everyone
     households: dict[int, set[int]] = defaultdict(set)
     addresses: dict[tuple[int, str, str], set[int]] = defaultdict(set)
     if ids:
@@ -403,7 +474,7 @@ def places() -> Places:
 def _places_for(session: GateSession) -> Places:
     cached = session.__dict__.get("_protection_places")
     if cached is None:
-        cached = session.__dict__["_protection_places"] = places()
+        cached = session.__dict__["_protection_places"] = places(_everyone(session))
     return cached
 
 

@@ -195,6 +195,11 @@ class Change(models.Model):
         base_manager_name = "objects"
 
 
+# The items of a version that make a person's name (氏名, 旧氏, 通称, 漢字併記名, ふりがな).
+NAME_FIELDS = ("family_name", "given_name", "former_surname", "alias_name", "kanji_name", "family_name_kana",
+               "given_name_kana")
+
+
 class PersonVersion(models.Model):
     """One row per (宛名番号, 履歴番号): every item of the 住民票 at that point [200]."""
 

@@ -96,6 +96,8 @@ def forget_cached_perms(*users) -> None:
     for user in users:
         if user is not None:
             user.__dict__.pop(PERMS_CACHE, None)
+            if hasattr(user, "rights_cache"):  # the row's copy as loaded: the trigger has emptied the row's
+                user.rights_cache = None
 
 
 # --- applications (申請) ------------------------------------------------------------------------

@@ -151,12 +151,17 @@ def index_version(person_id: int, seq: int, data: dict, before: dict | None) -> 
     Past keys are kept (searches include past names and addresses), so only what is new is
     written: a change that touches neither names nor address writes nothing here.
     """
+    if keys := new_keys(person_id, seq, data, before):
+        SearchKey.objects.bulk_create(keys)
+
+
+def new_keys(person_id: int, seq: int, data: dict, before: dict | None) -> list[SearchKey]:
+    """The key rows `index_version` writes, unsaved (the writer puts them into its own statement)."""
     rows = key_rows(data)
     if before is not None:
         old = {signature(r) for r in key_rows(before)}
         rows = [r for r in rows if signature(r) not in old]
-    if rows:
-        SearchKey.objects.bulk_create([SearchKey(person_id=person_id, seq=seq, **r) for r in rows])
+    return [SearchKey(person_id=person_id, seq=seq, **r) for r in rows]
 
 
 # --- the search ---------------------------------------------------------------------------------

@@ -25,11 +25,11 @@ from juki.audit.gate import Actor, GateSession
 from juki.core import sql
 from juki.core.logging import sqlstate
 from juki.core.errors import ConflictError, DomainError, ErrorCode, NotFoundError
-from juki.protection.enforcement import check_change, guard_change
+from juki.protection.enforcement import change_look, check_change, guard_change
 from juki.core import clock
 
 from .. import reasons
-from ..models import DATA_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status
+from ..models import DATA_FIELDS, NAME_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status
 from ..relationships import HEAD
 from ..versions import version_data
 from . import numbers, people, search
@@ -37,9 +37,10 @@ from . import numbers, people, search
 OUTBOX_SCHEMA = "juki.change.v1"
 _OUTBOX_LOCK_KEY = 0x6A756B69  # "juki": serialises outbox inserts so ids commit in order (PostgreSQL)
 
-# Sent by `finish()` inside the change's gate and transaction with (session, change, person_events):
-# records that end with a person's removal or change of name (印鑑登録's 職権廃止) change in the same
-# commit, or the whole change rolls back.
+# Sent by `finish()` inside the change's gate and transaction with (session, change, person_events,
+# renamed): records that end with a person's removal or change of name (印鑑登録's 職権廃止) change in
+# the same commit, or the whole change rolls back. `renamed`: the persons whose name items changed,
+# so that a receiver can skip a change (a 転居) that concerns none of its records without a query.
 change_written = Signal()
 
 
@@ -87,6 +88,28 @@ def _advance_head(person: Person, version: PersonVersion) -> bool:
         cur.execute(_HEAD_UPDATE, [version.seq, version.id, version.status, removed_on, version.household_id,
                                    person.pk, person.latest_seq])
         return cur.rowcount == 1
+
+
+def _write_version(person: Person, version: PersonVersion, keys: list) -> bool:
+    """PostgreSQL: insert the version and its new search keys and move the head, if nobody else
+    moved it meanwhile, in one statement (issue 19: a 転居 of a household in a dozen statements).
+    A head moved by someone else writes nothing: the whole statement is rolled back by the
+    ConflictError the caller raises."""
+    insert, params = sql.insert_returning_parts(version)
+    parts = [f"v AS ({insert})"]
+    if keys:
+        key_sql, key_params = sql.insert_parts(keys)
+        parts.append(f"k AS ({key_sql})")
+        params += key_params
+    parts.append(f"p AS (UPDATE {Person._meta.db_table} SET latest_seq = %s, current_id = (SELECT id FROM v), "
+                 "status = %s, removed_on = %s, household_id = %s WHERE id = %s AND latest_seq = %s RETURNING 1)")
+    params += [version.seq, version.status, connection.ops.adapt_datefield_value(version.removed_on),
+               version.household_id, person.pk, person.latest_seq]
+    with connection.cursor() as cur:
+        cur.execute("WITH " + ", ".join(parts) + " SELECT (SELECT id FROM v), (SELECT count(*) FROM p)", params)
+        version.pk, moved = cur.fetchone()
+    version._state.adding, version._state.db = False, connection.alias
+    return moved == 1
 
 
 def _household_exists(household_id: int) -> bool:
@@ -156,6 +179,7 @@ class ChangeWriter:
         self._members: dict[int, list[tuple[Person, PersonVersion]]] = {}
         self._events: list[dict] = []
         self._guarded: set[int] = set()  # persons already checked for a 支援措置
+        self._renamed: set[int] = set()
 
     @property
     def event_date(self) -> dt.date:
@@ -178,9 +202,12 @@ class ChangeWriter:
             )
         }
         self.session.record(found)
-        self._guard(found)  # 支援措置: the support section's alone [440]
-        for message in check_change(found, self.operation):  # 抑止(異動) [410]
-            self.warn("restriction_alert", message)
+        # 支援措置 (the support section's alone [440]) and 抑止(異動) [410]: one look for both.
+        protected, restricted = change_look(found)
+        self._guard(found, protected=protected - self._guarded)
+        if restricted:  # almost never: then the full reading, which may refuse or warn
+            for message in check_change(found, self.operation):
+                self.warn("restriction_alert", message)
         out = []
         for ref in refs:
             person = found.get(ref.id)
@@ -204,10 +231,10 @@ class ChangeWriter:
             self.warn("restriction_alert", message)
         return household
 
-    def _guard(self, person_ids) -> None:
+    def _guard(self, person_ids, *, protected: set[int] | None = None) -> None:
         ids = set(person_ids) - self._guarded
         if ids:
-            guard_change(self.session, ids)
+            guard_change(self.session, ids, protected=protected)
             self._guarded |= ids
 
     def bump(self, household_id: int, *, expected: int | None = None) -> Household:
@@ -295,6 +322,8 @@ class ChangeWriter:
             )
         before = version_data(old) if old is not None else None
         people.check_items(data, before=before, checked_towns=self._checked_towns)
+        if before is not None and any(before.get(f) != data.get(f) for f in NAME_FIELDS):
+            self._renamed.add(person.id)
         if before is not None and allowed is not None:
             extra = _changed_fields(before, data) - allowed
             if extra:
@@ -306,9 +335,13 @@ class ChangeWriter:
         version = PersonVersion(
             person=person, seq=person.latest_seq + 1, change=self.change, reason=reason, event_date=event_date, **data
         )
-        sql.insert(version)  # built once, not compiled per call: see juki.core.sql
-        search.index_version(person.id, version.seq, data, before)
-        if not _advance_head(person, version):
+        if connection.vendor == "postgresql":  # the version, its search keys and the head in one round trip
+            moved = _write_version(person, version, search.new_keys(person.id, version.seq, data, before))
+        else:
+            sql.insert(version)  # built once, not compiled per call: see juki.core.sql
+            search.index_version(person.id, version.seq, data, before)
+            moved = _advance_head(person, version)
+        if not moved:
             raise ConflictError()
         before_household = old.household_id if old else None
         person.latest_seq, person.current, person.status = version.seq, version, version.status
@@ -372,7 +405,8 @@ class ChangeWriter:
         # Also those written without being chosen: a household's address or 続柄 carried along.
         self._guard(e["person_id"] for e in self._events if e["version_before"] is not None)
         self._refresh_head_flags()
-        change_written.send(sender=ChangeWriter, session=self.session, change=self.change, person_events=self._events)
+        change_written.send(sender=ChangeWriter, session=self.session, change=self.change, person_events=self._events,
+                            renamed=frozenset(self._renamed))
         households = sorted(self._touched_households.values(), key=lambda h: h.id)
         payload = {
             "schema": OUTBOX_SCHEMA,
@@ -390,10 +424,10 @@ class ChangeWriter:
                 for h in households
             ],
         }
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_OUTBOX_LOCK_KEY])
-        sql.insert(OutboxEvent(change=self.change, payload=payload))
+        if connection.vendor == "postgresql":  # the lock first, then the row: ids commit in order
+            sql.insert_after_lock(OutboxEvent(change=self.change, payload=payload), _OUTBOX_LOCK_KEY)
+        else:
+            sql.insert(OutboxEvent(change=self.change, payload=payload))
         if (approval := _approval.get()) is not None:
             _close_pending(approval, self.change)
         # Ties the log row to what it wrote: a 開示請求 lists a change only for those it wrote (ADR 0014).

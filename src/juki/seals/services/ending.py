@@ -12,7 +12,7 @@ from juki.audit.gate import Actor, UngatedAccess
 from juki.audit.models import Category
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.core.wareki import to_wareki
-from juki.register.models import Person, PersonVersion, ResidentKind, Status
+from juki.register.models import NAME_FIELDS, Person, PersonVersion, ResidentKind, Status
 from juki.register.reasons import Reason
 
 from .. import signals
@@ -123,9 +123,6 @@ def end_on_card_loss(*, registration: SealRegistration, note: str) -> bool:
 
 # --- 職権廃止 --------------------------------------------------------------------------------------------
 
-_NAME_FIELDS = ("family_name", "given_name", "former_surname", "alias_name", "kanji_name", "family_name_kana",
-                "given_name_kana")
-
 
 def _version_person(v: PersonVersion) -> dict:
     """The name parts of a version, shaped like the selectors' person dict for `seal_text_fits`."""
@@ -135,7 +132,8 @@ def _version_person(v: PersonVersion) -> dict:
             if v.resident_kind == ResidentKind.FOREIGN else None}
 
 
-def abolish_on_register_change(*, actor: Actor, change_id: int, person_events: list[dict]) -> list[int]:
+def abolish_on_register_change(*, actor: Actor, change_id: int, person_events: list[dict],
+                               renamed: frozenset[int] | None = None) -> list[int]:
     """職権廃止, inside the register change's own gate and transaction (`register.services.writer`).
 
     ``person_events`` are the change's events (person_id, reason, status_after, version_before,
@@ -143,6 +141,10 @@ def abolish_on_register_change(*, actor: Actor, change_id: int, person_events: l
     renamed is concerned. Returns the ids of the registrations ended.
     """
     finals = final_events(person_events)
+    if renamed is not None:  # the writer says whose name changed: a 転居 concerns no registration, no query
+        finals = {pid: fl for pid, fl in finals.items() if fl[1]["status_after"] == Status.REMOVED or pid in renamed}
+        if not finals:
+            return []
     live = {r.person_id: r for r in SealRegistration.objects.select_for_update().filter(person_id__in=list(finals),
                                                                                        state__in=LIVE_SEAL_STATES)}
     ended = []
@@ -157,7 +159,7 @@ def abolish_on_register_change(*, actor: Actor, change_id: int, person_events: l
             versions = {v.seq: v for v in PersonVersion.objects.filter(
                 person_id=person_id, seq__in=[first["version_before"], last["version_after"]])}
             before, after = versions.get(first["version_before"]), versions.get(last["version_after"])
-            if before is None or after is None or all(getattr(before, f) == getattr(after, f) for f in _NAME_FIELDS):
+            if before is None or after is None or all(getattr(before, f) == getattr(after, f) for f in NAME_FIELDS):
                 continue
             if seal_text_fits(reg.seal_text, _version_person(after)):
                 _event(reg, SealEventKind.NAME_CHANGED, actor, on_today, "刻印文字は変更後の氏名等を表しているため、登録を継続")
@@ -173,9 +175,9 @@ def abolish_on_register_change(*, actor: Actor, change_id: int, person_events: l
     return ended
 
 
-def on_change_written(sender, *, session, change, person_events: list[dict], **kwargs) -> None:
+def on_change_written(sender, *, session, change, person_events: list[dict], renamed=None, **kwargs) -> None:
     """Receiver of `register.services.writer.change_written` (connected in `SealsConfig.ready`)."""
-    abolish_on_register_change(actor=session.actor, change_id=change.id, person_events=person_events)
+    abolish_on_register_change(actor=session.actor, change_id=change.id, person_events=person_events, renamed=renamed)
 
 
 def seal_sweep(*, actor: Actor, on: dt.date | None = None) -> dict:
