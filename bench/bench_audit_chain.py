@@ -1,17 +1,22 @@
-"""Cost of the hash-chained access log (ADR 0007) on SQLite: N gate log writes with the chain vs. a
-baseline that inserts the row as before the chain (no head lock, no hash), in the same run.
+"""The access log with its chain off the critical path (ADR 0007, issue 19 item 3), on PostgreSQL:
+log writes per second from N writer processes with the chainer running, against the same writers
+with no chainer (rows left unlinked) in the same run, and the time from a row's write to its link.
 
-    .venv/bin/python bench/bench_audit_chain.py [--writes 2000] [--rounds 3] [--subjects 3]
+    bash bench/pg.sh createdb juki_chain
+    .venv/bin/python bench/bench_audit_chain.py --database-url $(bash bench/pg.sh url juki_chain) \\
+        [--writers 4] [--seconds 15] [--rounds 2] [--subjects 3]
 
-Each write is `events.record(...)`: one transaction with the log row and its subjects, as a read
-writes it. Rounds alternate chain / baseline so that drift (disk cache, WAL growth) hits both.
-Finally `chain.verify()` is timed over the chained rows. Fresh database under
-$BENCH_ROOT/sqlite/audit_chain.sqlite3; results appended to results/audit_chain.jsonl.
+Each writer is a process writing `events.record(...)` rows (a read's log row: one statement, its
+subjects included) as fast as it can. Rounds alternate "chainer" / "no chainer" so that drift hits
+both; the chainer is `juki audit chain --follow`'s loop (`chain.link()` every 0.2 s) in its own
+process. Reported: writes/s each way and their ratio; the chainer's lag, i.e. for each batch the
+age of its oldest row when linked (p50, p95, max); and the rows still waiting after the writers
+stop. Finally `chain.verify()` over everything. Results go to results/audit_chain.jsonl.
 """
 from __future__ import annotations
 
 import argparse
-import itertools
+import multiprocessing
 import statistics
 import sys
 import time
@@ -20,84 +25,103 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
-BASELINE_SEQ = 10**12  # baseline rows get numbers far from the chain's, and are removed before verify
+
+def _writer(database_url: str, seconds: float, start_at: float, subjects: int, queue) -> None:
+    _common.setup_django(database_url)
+    from juki.audit import events
+
+    actor = _common.bench_actor()
+    n = 0
+    time.sleep(max(0.0, start_at - time.time()))
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        events.record(actor, function="bench.event", person_ids=range(n, n + subjects), criteria={"i": n, "q": "ｱｵｷ"})
+        n += 1
+    queue.put(n)
+
+
+def _chainer(database_url: str, start_at: float, stop, queue) -> None:
+    _common.setup_django(database_url)
+    from juki.audit import chain
+
+    lags, rows = [], 0
+    time.sleep(max(0.0, start_at - time.time()))
+    while not stop.is_set():
+        done = chain.link()
+        if done.rows:
+            lags.append(done.max_lag)
+            rows += done.rows
+        time.sleep(0.2)
+    queue.put((rows, lags))
+
+
+def _round(database_url: str, writers: int, seconds: float, subjects: int, chained: bool) -> dict:
+    ctx = multiprocessing.get_context("spawn")
+    queue, chain_queue, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+    start_at = time.time() + 3.0
+    procs = [ctx.Process(target=_writer, args=(database_url, seconds, start_at, subjects, queue)) for _ in range(writers)]
+    linker = ctx.Process(target=_chainer, args=(database_url, start_at, stop, chain_queue)) if chained else None
+    for p in procs + ([linker] if linker else []):
+        p.start()
+    written = sum(queue.get() for _ in procs)
+    for p in procs:
+        p.join()
+    out = {"chained": chained, "writes": written, "per_s": round(written / seconds, 1)}
+    if linker:
+        time.sleep(0.5)  # one more pass after the writers stop
+        stop.set()
+        rows, lags = chain_queue.get()
+        linker.join()
+        out.update(linked=rows, lag_p50_ms=round(statistics.median(lags) * 1000, 1) if lags else None,
+                   lag_p95_ms=round(_common.pct(lags, 95) * 1000, 1) if lags else None,
+                   lag_max_ms=round(max(lags) * 1000, 1) if lags else None)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writes", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--subjects", type=int, default=3, help="persons named by each log row")
     args = parser.parse_args()
-
-    path = _common.BENCH_ROOT / "sqlite" / "audit_chain.sqlite3"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    _common.setup_django(f"sqlite:///{path}")
-
+    _common.setup_django(args.database_url)
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connections
 
-    from juki.audit import chain, events
-    from juki.core import sql
+    from juki.audit import chain
 
     call_command("migrate", verbosity=0)
-    actor = _common.bench_actor()
-    chained_append = chain.append
-    numbers = itertools.count(BASELINE_SEQ)
-
-    def baseline_append(entry, person_ids):  # the row as the gate inserted it before the chain
-        entry.seq, entry.prev_hash, entry.row_hash = next(numbers), "", ""
-        return sql.insert(entry)
-
-    def run(append) -> tuple[float, float]:
-        """Wall and CPU seconds (CPU time is steadier when other jobs share the machine)."""
-        chain.append = append
-        try:
-            start, cpu = time.perf_counter(), time.process_time()
-            for i in range(args.writes):
-                events.record(actor, function="bench.event", person_ids=range(i, i + args.subjects),
-                              criteria={"i": i, "q": "ｱｵｷ"})
-            return time.perf_counter() - start, time.process_time() - cpu
-        finally:
-            chain.append = chained_append
-
-    run(chained_append)  # warm-up: statement caches, page cache
-    times = {"chain": [], "baseline": []}
-    cpu = {"chain": [], "baseline": []}
+    _common.bench_actor()
+    chain.link()
+    connections.close_all()
+    rounds = []
     for _ in range(args.rounds):
-        for name, append in (("chain", chained_append), ("baseline", baseline_append)):
-            wall, used = run(append)
-            times[name].append(wall)
-            cpu[name].append(used)
-
-    with connection.cursor() as cur:  # leave only the chain for verify (SQLite has no DELETE trigger)
-        cur.execute("DELETE FROM audit_accesslogsubject WHERE log_id IN (SELECT id FROM audit_accesslog WHERE seq >= %s)",
-                    [BASELINE_SEQ])
-        cur.execute("DELETE FROM audit_accesslog WHERE seq >= %s", [BASELINE_SEQ])
-    start = time.perf_counter()
+        for chained in (True, False):
+            rounds.append(_round(args.database_url, args.writers, args.seconds, args.subjects, chained))
+            if not chained:  # what the no-chainer round left: linked here, outside the timing
+                chain.link()
+                connections.close_all()
+    with_chainer = statistics.median(r["per_s"] for r in rounds if r["chained"])
+    without = statistics.median(r["per_s"] for r in rounds if not r["chained"])
+    lags = [r["lag_max_ms"] for r in rounds if r["chained"] and r.get("lag_max_ms") is not None]
+    started = time.perf_counter()
     result = chain.verify()
-    verify_s = time.perf_counter() - start
+    verify_s = time.perf_counter() - started
     assert result.ok, result.summary()
-
-    def per_write_us(name, source=times):
-        return round(statistics.median(source[name]) / args.writes * 1e6, 1)
-
-    data = {
-        "bench": "audit_chain", "engine": "sqlite", "writes_per_round": args.writes, "rounds": args.rounds,
-        "subjects_per_row": args.subjects,
-        "chain_us_per_write": per_write_us("chain"), "baseline_us_per_write": per_write_us("baseline"),
-        "ratio": round(statistics.median(times["chain"]) / statistics.median(times["baseline"]), 3),
-        "chain_cpu_us_per_write": per_write_us("chain", cpu), "baseline_cpu_us_per_write": per_write_us("baseline", cpu),
-        "cpu_ratio": round(statistics.median(cpu["chain"]) / statistics.median(cpu["baseline"]), 3),
-        "chain_round_s": [round(t, 3) for t in times["chain"]],
-        "baseline_round_s": [round(t, 3) for t in times["baseline"]],
-        "verify_rows": result.rows, "verify_s": round(verify_s, 3),
-        "verify_rows_per_s": round(result.rows / verify_s) if verify_s else None,
-        "machine": _common.machine(), **_common.src_info(),
-    }
+    data = {"bench": "audit_chain", "engine": "postgresql", "writers": args.writers, "seconds": args.seconds,
+            "subjects_per_row": args.subjects, "rounds": rounds, "writes_per_s_chainer": with_chainer,
+            "writes_per_s_no_chainer": without,
+            "ratio": round(with_chainer / without, 3) if without else None,
+            "lag_max_ms": max(lags) if lags else None,
+            "verify_rows": result.rows, "verify_s": round(verify_s, 2),
+            "machine": _common.machine(), **_common.src_info()}
     _common.record("audit_chain", data)
+    for r in rounds:
+        print(r)
+    print(f"writes/s with the chainer {with_chainer}, without {without}, ratio {data['ratio']}; "
+          f"worst lag {data['lag_max_ms']} ms; verify {result.rows} rows in {verify_s:.1f} s")
 
 
 if __name__ == "__main__":
