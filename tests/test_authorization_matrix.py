@@ -127,6 +127,7 @@ ROUTES: dict[str, list[Call]] = {
     "api-certificate-move-out": [post(any_of(P.CERTIFICATE_ISSUE))],  # 転出証明書 [660]
     "api-certificate-code-notice": [post(any_of(P.CERTIFICATE_ISSUE))],  # 住民票コード通知票 [890]
     "api-certificate-verify": [post(PUBLIC)],
+    "api-certificate-numbers": [get(any_of(P.CERTIFICATE_ISSUE, P.ACCESS_LOG_VIEW), "?year=2026")],  # 欠番一覧 (ADR 0021)
     # --- API: 北九州市民カード (the counter's card steps; the kiosk's PIN check is no route of its own)
     "api-cards": [post(any_of(P.CARD_MANAGE))],
     "api-cards-person": [get(any_of(P.CARD_MANAGE))],

@@ -46,7 +46,8 @@ def test_every_route_is_classified():
                   "api-restriction-events", "api-restriction-events-ack"}  # 抑止連携: outbox.restrictions.*
     # Certificates: issue and reissue print personal data, the inquiry reads issue records (gate rows).
     certificates = {"api-certificates", "api-certificate-void", "api-certificate-reissue",
-                    "api-certificate-move-out", "api-certificate-code-notice"}  # 転出証明書, 住民票コード通知票
+                    "api-certificate-move-out", "api-certificate-code-notice",  # 転出証明書, 住民票コード通知票
+                    "api-certificate-numbers"}  # 欠番一覧: no personal data, but a gate row all the same
     # 市民カード: every call opens the gate (card.*).
     cards = {"api-cards", "api-cards-person", "api-card-suspend", "api-card-resume", "api-card-unlock", "api-card-pin",
              "api-card-reissue", "api-card-abolish"}
@@ -81,6 +82,8 @@ def _direct_changes(settings):
         ("/api/v1/cards/persons/{pid}", "auditor", 403),
         ("/api/v1/seals/persons/{pid}", "clerk", 200),
         ("/api/v1/seals/persons/{pid}", "auditor", 403),
+        ("/api/v1/certificates/numbers?year=2026", "auditor", 200),
+        ("/api/v1/certificates/numbers?year=2026", "linkage", 403),
     ],
 )
 def test_each_read_route_writes_an_access_log_row(fam, api, clerk, auditor, linkage_user, terminal, path, role, status):  # noqa: F811

@@ -262,7 +262,9 @@ def test_issue_record_fields_and_log_rows(world, clerk, terminal):
     assert {"household.view", "person.view", "certificate.check"} <= functions  # the reads log themselves
 
 
-def test_numbers_are_sequential_and_a_failed_render_takes_none(world, monkeypatch):
+def test_numbers_are_sequential_and_a_failed_render_leaves_a_void_number(world, monkeypatch):
+    """ADR 0021: the number is taken before the render, so a failed render keeps it, as 欠番 with its
+    reason; the next issue takes the next number (ADR 0010's gapless numbers: every number accounted for)."""
     fam = family(world)
     first = issue(world, fam).issue
     from juki.certificates import render
@@ -277,11 +279,18 @@ def test_numbers_are_sequential_and_a_failed_render_takes_none(world, monkeypatc
         issue(world, fam)
     assert (CertificateIssue.objects.count(), CertificateVoid.objects.count(), CertificateSubject.objects.count()) == counts
     assert AccessLog.objects.filter(function="print.certificate").count() == prints
-    assert last_log(function="certificate.issue").outcome == "error"  # the attempt is still in the log
+    failed = last_log(function="certificate.issue")
+    void_number = f"{TODAY.year}-{first.serial + 1:06d}"
+    assert failed.outcome == "error"  # the attempt is still in the log, and names the 欠番
+    assert failed.criteria["number"] == void_number and failed.criteria["number_void"] is True
     monkeypatch.undo()
     second = issue(world, fam).issue
-    assert second.serial == first.serial + 1
-    assert second.number == f"{TODAY.year}-{first.serial + 1:06d}"
+    assert second.serial == first.serial + 2
+    assert second.number == f"{TODAY.year}-{first.serial + 2:06d}"
+    ledger = services.certificate_numbers(actor=world, year=TODAY.year)
+    assert [(m["number"], m["state"], m["code"]) for m in ledger["missing"]] == [(void_number, "void", "error")]
+    assert "RuntimeError" in ledger["missing"][0]["reason"] and "printer" not in ledger["missing"][0]["reason"]
+    assert ledger["counts"] == {"issued": 2, "void": 1, "abandoned": 0, "pending": 0} and ledger["last"] == 3
 
 
 @pytest.mark.django_db(transaction=True)

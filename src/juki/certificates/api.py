@@ -145,6 +145,30 @@ class IssueListSerializer(serializers.Serializer):
     issues = IssueRecordSerializer(many=True)
 
 
+class NumberRowSerializer(serializers.Serializer):
+    number = serializers.CharField(help_text="発行番号")
+    serial = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=["void", "abandoned", "pending"], help_text="欠番・欠番（処理の中断）・交付処理中")
+    state_label = serializers.CharField()
+    reserved_at = serializers.DateTimeField(help_text="払出し日時")
+    form = serializers.CharField()
+    channel = serializers.CharField()
+    operator = serializers.CharField()
+    terminal = serializers.CharField()
+    code = serializers.CharField(help_text="結果コード")
+    reason = serializers.CharField(help_text="欠番の理由")
+    voided_at = serializers.DateTimeField(allow_null=True)
+
+
+class NumberLedgerSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    last = serializers.IntegerField(help_text="払い出した最後の連番")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="issued・void・abandoned・pending の件数")
+    missing = NumberRowSerializer(many=True, help_text="欠番（理由つき）")
+    pending = NumberRowSerializer(many=True, help_text="交付処理中の番号")
+    unrecorded = serializers.ListField(child=serializers.CharField(), help_text="記録のない番号（通常はなし）")
+
+
 class VerifyResultSerializer(serializers.Serializer):
     """No personal data: the number, the form and the day of issue."""
 
@@ -214,6 +238,23 @@ class CertificatesView(GenericAPIView):
         response = _pdf_response(result)
         response.status_code = 201
         return response
+
+
+class CertificateNumbersView(GenericAPIView):
+    """発行番号の払出し状況: 欠番とその理由 (ADR 0021)."""
+
+    permission_classes = STAFF_WITH_RIGHT
+    required_rights = (Perm.CERTIFICATE_ISSUE, Perm.ACCESS_LOG_VIEW)  # the counter, or the auditor
+    audit_function = "certificate.numbers"
+
+    @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT, required=True, description="年（西暦）")],
+                   responses=NumberLedgerSerializer, summary="発行番号の払出し状況・欠番一覧",
+                   operation_id="certificate_numbers", tags=TAGS)
+    def get(self, request):
+        raw = request.query_params.get("year", "")
+        if not raw.isdigit():
+            raise DomainError(ErrorCode.INVALID_INPUT, "year は西暦4桁で指定してください。", field="year")
+        return Response(services.certificate_numbers(actor=actor_of(request), year=int(raw)))
 
 
 class MoveOutCertificateView(GenericAPIView):

@@ -1,6 +1,7 @@
-"""Issuing one certificate, whatever its form: the number, the PDF's hash and signature, the
-records and the log rows in one transaction (`record_issue`), and what every form prints or
-charges the same way (the 認証者 `issuer`, `fee_for`, `verification_url`).
+"""Issuing one certificate, whatever its form: the number (taken on its own, `numbering`), then
+the PDF, its hash and signature, the records and the log rows in one transaction (`record_issue`),
+and what every form prints or charges the same way (the 認証者 `issuer`, `fee_for`,
+`verification_url`).
 
 Every form builds on this module — the 住民票の写し等 (`services`), the 転出証明書 (`move_out`), the
 住民票コード通知票 (`code_notice`), the reissue of a kept form (`snapshot`) and the 印鑑登録証明書
@@ -8,11 +9,13 @@ Every form builds on this module — the 住民票の写し等 (`services`), the
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -23,7 +26,7 @@ from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import to_wareki
 from juki.register.models import Municipality
 
-from . import signing
+from . import numbering, signing
 from .entitlement import Request
 from .models import (
     CertificateIssue,
@@ -34,6 +37,8 @@ from .models import (
     Channel,
     RequesterKind,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,31 +121,68 @@ def record_issue(session, *, form: str, options: dict, make_pdf, request: Reques
 
     Shared by every form (住民票の写し等, 転出証明書, 住民票コード通知票, 印鑑登録証明書): the caller has
     checked the entitlement and read the data; ``make_pdf(number, issued_on)`` returns the PDF and the
-    ids of the persons it prints. One transaction: the next number, the PDF, the records, the
-    `print.certificate` row and the gate's own row, or nothing (a failed rendering takes no number).
-    ``snapshot``, when given, is called after ``make_pdf`` and returns what `snapshot.keep` made of
-    the content printed: it is stored with the issue, so that a reissue prints the first state.
-    A 職権 issue (a notice nobody asked for) is free, like 公用.
-    ``under_lock``, when given, is called once the number is taken, before anything is rendered:
-    concurrent issues run it one after another (the counter row, or SQLite's write lock, is held
-    until the commit), so a check there sees every issue committed before this one (one 転出証明書
-    per 転出届), and what it writes commits with the issue (a reissue voiding what it replaces).
-    Raising refuses the issue and gives the number back.
+    ids of the persons it prints. ``snapshot``, when given, is called after ``make_pdf`` and returns
+    what `snapshot.keep` made of the content printed: it is stored with the issue, so that a reissue
+    prints the first state. A 職権 issue (a notice nobody asked for) is free, like 公用.
+
+    The number (ADR 0021) commits in a short transaction of its own, then the PDF renders with no
+    lock held, then one transaction writes the records, the `print.certificate` row and the gate's
+    own row. A failure after the number was taken records it as 欠番 (`numbering.void`), and the
+    gate's row for the failure names it. Inside a caller's transaction (the kiosk's) the number is
+    part of that transaction and stays locked until it commits, as before.
+
+    ``under_lock``, when given, is called once the number is taken, before anything is rendered,
+    and then the whole issue is one transaction as before ADR 0021: concurrent issues run it one
+    after another (the counter row, or SQLite's write lock, is held until the commit), so a check
+    there sees every issue committed before this one (one 転出証明書 per 転出届), and what it writes
+    commits with the issue (a reissue voiding what it replaces). Raising refuses the issue and gives
+    the number back. Those forms are few; their refusals take no number.
     """
     actor = session.actor
     require_channel(channel)
+    serial = under_lock is not None
+    with transaction.atomic() if serial else contextlib.nullcontext():
+        # savepoint=False: the number's own transaction, or a part of the caller's (no savepoint to pay for)
+        with transaction.atomic(savepoint=False):
+            taken = numbering.reserve(at=timezone.now(), form=form, channel=channel, operator=actor.user,
+                                      terminal=actor.terminal)
+        if not serial:
+            session.criteria["number"] = taken.number  # a failure's log row names the 欠番
+        try:
+            if under_lock is not None:
+                under_lock()
+            issue, pdf = _render_and_record(session, taken, form=form, options=options, make_pdf=make_pdf,
+                                            request=request, channel=channel, household_id=household_id,
+                                            reissue_of=reissue_of, official=official, log_criteria=log_criteria,
+                                            snapshot=snapshot)
+        except BaseException as exc:
+            if not serial:  # (serially, the rollback gives the number back)
+                _void(session, taken, exc)
+            raise
+    return issue, pdf
+
+
+def _void(session, taken: numbering.Taken, exc: BaseException) -> None:
+    session.criteria["number_void"] = True
+    try:
+        with transaction.atomic():
+            numbering.void(taken, exc)
+    except DatabaseError:  # the database is gone or the caller's transaction broken: the number
+        # stays taken with neither record, and the 欠番一覧 lists it once the timeout has passed
+        logger.exception("issue number %s could not be recorded as 欠番", taken.number)
+
+
+def _render_and_record(session, taken: numbering.Taken, *, form, options, make_pdf, request, channel, household_id,
+                       reissue_of, official, log_criteria, snapshot) -> tuple[CertificateIssue, bytes]:
+    actor = session.actor
+    number, issued_at = taken.number, taken.at
+    pdf, printed = make_pdf(number, timezone.localdate(issued_at))
+    digest = signing.sha256_of(pdf)
+    key_id, signature = signing.sign(number=number, sha256=digest, issued_at=issued_at)
     with transaction.atomic():
-        issued_at = timezone.now()
-        issued_on = timezone.localdate(issued_at)
-        number, serial = signing.next_number(issued_on.year)
-        if under_lock is not None:
-            under_lock()
-        pdf, printed = make_pdf(number, issued_on)
-        digest = signing.sha256_of(pdf)
-        key_id, signature = signing.sign(number=number, sha256=digest, issued_at=issued_at)
         issue = CertificateIssue.objects.create(
-            number=number, year=issued_on.year, serial=serial, form=form, options=options, person_ids=list(printed),
-            household_id=household_id, requester_kind=request.kind,
+            number=number, year=taken.year, serial=taken.serial, form=form, options=options,
+            person_ids=list(printed), household_id=household_id, requester_kind=request.kind,
             fee=issue_fee(form, official=official, request=request, reissue=reissue_of is not None),
             operator=actor.user, terminal=actor.terminal, channel=channel, issued_at=issued_at, sha256=digest,
             key_id=key_id, signature=signature, reissue_of=reissue_of)

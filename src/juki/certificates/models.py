@@ -79,13 +79,52 @@ class Certifier(models.Model):
 
 
 class CertificateCounter(models.Model):
-    """The last issue number of a year; locked while a number is taken, so numbers have no gaps."""
+    """The last issue number of a year; locked only while a number is taken (`numbering.reserve`)."""
 
     year = models.PositiveIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = "発行番号の採番"
+
+
+class CertificateNumber(models.Model):
+    """発行番号の払出し (ADR 0021): one row per number taken, committed before the PDF renders.
+
+    A number ends issued (a `CertificateIssue` carries it) or 欠番 (a `CertificateNumberVoid`
+    says why); one with neither, older than the timeout, is a 欠番 too (the process stopped).
+    Both tables are append-only: the state is read from which rows exist, never written over."""
+
+    year = models.PositiveIntegerField("年")
+    serial = models.PositiveIntegerField("年内の連番")
+    number = models.CharField("発行番号", max_length=16, unique=True)
+    reserved_at = models.DateTimeField("払出し日時（交付日時）")
+    form = models.CharField("様式", max_length=24, choices=FORM_CHOICES)
+    channel = models.CharField("交付の方法", max_length=8, choices=Channel.choices, default=Channel.COUNTER)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="交付者", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    terminal = models.ForeignKey("accounts.Terminal", verbose_name="端末", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "発行番号の払出し"
+        constraints = [models.UniqueConstraint(fields=["year", "serial"], name="certificate_number_year_serial")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CertificateNumberVoid(models.Model):
+    """欠番: a number taken whose certificate was not issued (the rendering or the recording failed,
+    or the issue was refused after the number was taken). No certificate carries it."""
+
+    number = models.OneToOneField(CertificateNumber, on_delete=models.PROTECT, related_name="void")
+    code = models.CharField("結果コード", max_length=40)
+    reason = models.CharField("理由", max_length=200)
+    at = models.DateTimeField("日時")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "欠番"
 
 
 class CertificateIssue(models.Model):

@@ -6,9 +6,10 @@
    even when the issue fails later: the data was read);
 3. that the requester is 本人 / of the same household, then 抑止・支援措置
    (`protection.certificates.certificate_request_check`, its own log row);
-4. one transaction: the next number, the content, the PDF, its hash and signature, the record
-   and the `print.certificate` log row — all of it, or nothing (a rendering failure takes no
-   number and leaves no record).
+4. the next number, committed on its own (`numbering`, ADR 0021); then the content, the PDF,
+   its hash and signature with no lock held; then one transaction: the record and the
+   `print.certificate` log row. A failure leaves no record and its number as 欠番, with the reason
+   (`certificate_numbers` lists them).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from juki.protection import enforcement
 from juki.register import selectors
 from juki.register.models import Person
 
-from . import entitlement, registry, render, signing, snapshot
+from . import entitlement, numbering, registry, render, signing, snapshot
 from .content import FORMS, LAYOUTS, Options, build
 from .entitlement import Kind, Request
 from .issuing import IssueResult, issue_fee, issuer, record_issue, request_of, require_channel, verification_url
@@ -49,6 +50,7 @@ __all__ = [
     "Request",
     "certificate_issue",
     "certificate_list",
+    "certificate_numbers",
     "certificate_reissue",
     "certificate_verify",
     "certificate_void",
@@ -317,6 +319,18 @@ def certificate_list(*, actor: Actor, date_from: dt.date | None = None, date_to:
         hidden = enforcement.hidden_persons(session, {pid for issue in found for pid in issue.person_ids})
         found = [issue for issue in found if not hidden.keys() & set(issue.person_ids)]
         return [issue_dict(issue, with_request=True) for issue in found]
+
+
+def certificate_numbers(*, actor: Actor, year: int) -> dict:
+    """発行番号の払出し状況 for a year [1040][300]: the last number taken, how many are issued, and
+    every 欠番 with its reason (a failed or interrupted issue), for the auditor who checks that each
+    number is accounted for. Numbers, times and staff only: no personal data, but logged as a use
+    of the issue records. The counter (certificate.issue) or the auditor (accesslog.view) may read it."""
+    perm = Perm.ACCESS_LOG_VIEW if actor.can(Perm.ACCESS_LOG_VIEW) else Perm.CERTIFICATE_ISSUE
+    with gate.open(actor, function="certificate.numbers", perm=perm, criteria={"year": year}):
+        if not 1900 <= int(year) <= 9999:
+            raise DomainError(ErrorCode.INVALID_INPUT, "年は西暦4桁で指定してください。", field="year")
+        return numbering.ledger(int(year))
 
 
 def operator_label(issue: CertificateIssue) -> str:

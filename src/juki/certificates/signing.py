@@ -1,4 +1,4 @@
-"""Issue numbers, the PDF's hash and the record's Ed25519 signature.
+"""The PDF's hash and the record's Ed25519 signature.
 
 The signature is made with the audit checkpoint key (`juki.audit.chain.signing_key`, setting
 JUKI_AUDIT_SIGNING_KEY) and checked against every key `chain.public_keys()` knows, so a key
@@ -13,26 +13,10 @@ import datetime as dt
 import hashlib
 
 from cryptography.exceptions import InvalidSignature
-from django.db import connection
 
 from juki.audit import chain
 
-from .models import CertificateCounter
-
 FORMAT = 1
-
-
-def next_number(year: int) -> tuple[str, int]:
-    """("2026-000123", 123): the next number of the year. Call inside the issuing transaction:
-    the counter row stays locked until it commits, and a rollback gives the number back."""
-    with connection.cursor() as cur:
-        table = CertificateCounter._meta.db_table
-        # INSERT … ON CONFLICT then UPDATE … RETURNING: one statement takes the lock on both
-        # engines (SQLite's IMMEDIATE transactions hold the write lock already).
-        cur.execute(f"INSERT INTO {table} (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING", [year])
-        cur.execute(f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year])
-        serial = cur.fetchone()[0]
-    return f"{year}-{serial:06d}", serial
 
 
 def sha256_of(pdf: bytes) -> str:
