@@ -7,15 +7,20 @@
 """
 from __future__ import annotations
 
+from functools import lru_cache
+from operator import mul
 
-def _mod11_weights(length: int) -> list[int]:
+
+@lru_cache(maxsize=None)
+def _mod11_weights(length: int) -> tuple[int, ...]:
     # Weights 2..7 repeating, counted from the rightmost digit, read back left to right.
-    return [((i % 6) + 2) for i in range(length)][::-1]
+    return tuple([((i % 6) + 2) for i in range(length)][::-1])
 
 
 def mod11_check_digit(body: str) -> int:
     """M11W2-7: remainder 0 or 1 gives 0, otherwise 11 − remainder."""
-    total = sum(int(d) * w for d, w in zip(body, _mod11_weights(len(body)), strict=True))
+    # map/mul rather than a generator: the seed computes ~2.5 M of these for 1 M persons.
+    total = sum(map(mul, map(int, body), _mod11_weights(len(body))))
     remainder = total % 11
     return 0 if remainder <= 1 else 11 - remainder
 
