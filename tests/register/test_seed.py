@@ -78,14 +78,15 @@ def models_f(name):
     return F(name)
 
 
-def test_seeded_keys_are_the_keys_the_writer_would_have_written(towns):
+@pytest.mark.parametrize("bulk", [False, True], ids=["chunked", "bulk"])
+def test_seeded_keys_are_the_keys_the_writer_would_have_written(towns, bulk):
     """The seeder writes search keys in bulk; they must be exactly the writer's, so a seeded
     city (the demo, the 1 M benchmark) is searchable like a city built change by change."""
     from juki.register.models import SearchKey
     from juki.register.services import search
     from juki.register.services.writer import version_data
 
-    seed_city(persons=300, seed=5, today=REF)
+    seed_city(persons=300, seed=5, today=REF, chunk=100, bulk=bulk)
     with gate.open(TEST, function="test.read", perm=Perm.PERSON_VIEW):
         stored = Counter((k.person_id, search.signature(vars(k))) for k in SearchKey.objects.all())
         expected = Counter()
@@ -183,3 +184,64 @@ def test_demo_setup_continues_a_stopped_city_and_anchors_the_audit_log(db):
     call_command("audit", "verify", stdout=verify)
     assert "検証に成功しました" in verify.getvalue()
     assert chain.verify().unanchored is None
+
+
+def _schema():
+    """Indexes and constraints of the tables the seed fills, as the database describes them."""
+    from django.db import connection
+
+    tables = ["register_household", "register_change", "register_person", "register_personversion",
+              "register_searchkey"]
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [tables])
+            indexes = set(cur.fetchall())
+            cur.execute("""SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid), convalidated,
+                                  condeferrable, condeferred, conindid::regclass::text
+                           FROM pg_constraint WHERE conrelid = ANY(%s::regclass[])""", [tables])
+            return indexes, set(cur.fetchall())
+        cur.execute("SELECT tbl_name, name, sql FROM sqlite_master WHERE type IN ('index', 'table')"
+                    " AND tbl_name IN (%s)" % ", ".join("%s" for _ in tables), tables)
+        return set(cur.fetchall()), None
+
+
+def test_a_bulk_seed_leaves_the_indexes_and_constraints_a_migrate_made(towns, actor):
+    """Issue 19: the bulk load drops indexes and constraints and builds them again afterwards;
+    the register must end with exactly the set the migrations made (names and definitions)."""
+    migrated = _schema()
+    summary = seed_city(persons=400, seed=3, today=REF, chunk=150, bulk=True, parallel=True)
+    assert _schema() == migrated
+    with gate.open(TEST, function="test.read", perm=Perm.PERSON_VIEW):
+        assert Person.objects.count() == summary.persons
+        assert PersonVersion.objects.filter(person__current_id=models_f("id")).count() == summary.persons
+    assert len(move_in_family(actor).persons) == 3  # and the register takes changes after it
+
+
+def test_a_bulk_seed_stopped_part_way_leaves_the_register_as_it_was(towns):
+    migrated = _schema()
+    with pytest.raises(_Stopped):
+        seed_city(persons=600, seed=3, today=REF, chunk=200, bulk=True, progress=_stop_after(200))
+    assert _schema() == migrated
+    with gate.open(TEST, function="test.read", perm=Perm.PERSON_VIEW):
+        assert not Person.objects.exists() and not PersonVersion.objects.exists()
+
+
+def _payloads(parallel):
+    from juki.register.services.seed import _produced
+
+    towns = list(Town.objects.order_by("code"))
+    gen = CityGenerator(seed=9, today=REF, towns=towns, start_ids={
+        "person": 0, "version": 0, "household": 0, "change": 0, "atena_serial": 0, "household_serial": 0,
+        "person_index": 0})
+    out = []
+    for payload, ids, counts, done in _produced(gen, 700, 200, "sqlite", parallel):
+        for table, columns, rows in payload:
+            # Not drawn: the nonce of each encryption and the time the seed ran.
+            skip = {columns.index(c) for c in ("my_number_cipher", "created_at") if c in columns}
+            out.append((table, [tuple(v for i, v in enumerate(r) if i not in skip) for r in rows]))
+        out.append((ids, counts, done))
+    return out
+
+
+def test_the_worker_process_draws_the_same_city(towns):
+    assert _payloads(parallel=True) == _payloads(parallel=False)

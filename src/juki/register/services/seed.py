@@ -5,17 +5,31 @@ Faker's ja_JP provider tables — the data behind `last_name_pair()` /
 `first_name_male_pair()` / `first_name_female_pair()` — drawn with our own seeded RNG, because
 calling Faker per person would cost more than everything else together at 1 M persons.
 
-Rows are written with explicit ids in bulk (COPY on PostgreSQL, executemany on SQLite) in
-committed chunks, so memory stays flat. It is a migration-style batch, not a 異動: it writes
-versions under a `seed` change ("移行データ") and no outbox events, and it runs inside one
+Rows are written with explicit ids in bulk (COPY of pre-formatted text on PostgreSQL,
+executemany on SQLite) in chunks, so memory stays flat. It is a migration-style batch, not a 異動:
+it writes versions under a `seed` change ("移行データ") and no outbox events, and it runs inside one
 access-gate session logged as `batch.seed`.
+
+Two ways to write (issue 19: 1 M persons in ≤ 60 s on PostgreSQL):
+- chunked (the default for a small run or a register that has persons): each chunk commits with
+  its sequences, so a stopped seed leaves whole chunks the register can work with (issue 11);
+- bulk (a large run into an empty register): one transaction that drops the secondary indexes,
+  unique and foreign-key constraints of the tables it fills, loads them, and creates the same
+  indexes and constraints again from their own definitions — built once by sort instead of
+  maintained row by row. A bulk seed stopped part-way leaves the register empty, as it was.
+With more than one chunk the city is drawn in a forked worker process while this one writes, on
+the second core; the draw is the same single RNG stream either way, so the city is the same.
 """
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+import queue as queue_module
 import random
 from dataclasses import dataclass
-from typing import Callable
+from operator import itemgetter
+from typing import Callable, Iterator
 
 from django.db import connection, transaction
 from django.db.models import F, Max
@@ -29,9 +43,11 @@ from juki.core import mynumber
 from juki.core.checkdigits import mod11_check_digit, with_check_digit
 
 from ..models import (
-    Change, Household, NumberSequence, Person, PersonVersion, ResidentCodeStock, ResidentKind, Status, Town,
+    Change, Household, NumberSequence, Person, PersonVersion, ResidentCodeStock, ResidentKind, SearchKey, Status,
+    Town,
 )
 from ..reasons import Operation, Reason, label
+from .. import textnorm
 from . import numbers, search
 
 LAST_NAMES = list(JaNames.last_name_pairs.keys()) if isinstance(JaNames.last_name_pairs, dict) else list(JaNames.last_name_pairs)
@@ -83,52 +99,97 @@ def resident_code_for(index: int, salt: int) -> str:
     return body + str(mod11_check_digit(body))
 
 
+# Tables in the order a chunk writes them (foreign keys point backwards but for person ↔ version,
+# which the deferred constraints allow within the transaction), and their columns.
+_TABLES = {
+    "register_household": (Household, ["id", "number", "lock_version", "head_absent_since", "created_at"]),
+    "register_change": (Change, ["id", "operation", "event_date", "notified_on", "processed_at", "operator_id",
+                                 "system", "terminal_id", "late_notification", "cancels_id", "note"]),
+    "register_person": (Person, ["id", "atena_number", "latest_seq", "status", "removed_on", "household_id",
+                                 "current_id", "created_at"]),
+    "register_personversion": (PersonVersion, [f.column for f in PersonVersion._meta.concrete_fields]),
+    "register_searchkey": (SearchKey, ["person_id", "seq", *search.KEY_COLUMNS]),
+}
+# The seed builds key rows as tuples in this order (CityGenerator._signatures).
+assert search.KEY_COLUMNS == ("kind", "name_key", "kana_key", "birth_date", "sex", "town_id", "banchi_key",
+                              "katagaki_key")
+_UNSAFE = str.maketrans("", "", "\\\t\n\r")
+
+
+def _formatter(model, columns: list[str], vendor: str) -> Callable[[tuple], object]:
+    """row tuple → a COPY text line (PostgreSQL) or the tuple sqlite3 takes, compiled once per table.
+
+    One f-string per row instead of a call per value: at 1 M persons the seed formats ~75 M values.
+    Strings go in unescaped: every text the seed writes is drawn from tables checked by `_plain`.
+    """
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    parts = []
+    for i, col in enumerate(columns):
+        f, v = fields[col], f"r[{i}]"
+        kind = f.get_internal_type()
+        if vendor == "postgresql":
+            expr = f"_BX + {v}.hex()" if kind == "BinaryField" else v
+            parts.append("{" + (f"_NULL if {v} is None else {expr}" if f.null else expr) + "}")
+        else:
+            expr = {"DateField": f"{v}.isoformat()", "DateTimeField": f"_utc({v})"}.get(kind, v)
+            parts.append(f"None if {v} is None else {expr}" if f.null and expr != v else expr)
+    if vendor == "postgresql":
+        source = "lambda r: f'" + "\\t".join(parts) + "\\n'"
+    else:
+        source = "lambda r: (" + ", ".join(parts) + ",)"
+    return eval(source, {"_NULL": "\\N", "_BX": "\\\\x", "_utc": _sqlite_datetime})  # noqa: S307 - built above
+
+
+def _sqlite_datetime(v: dt.datetime) -> str:
+    return v.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _plain(texts) -> None:
+    """Refuse a text COPY would need to escape (backslash, tab, newline): the formatter does not."""
+    for text in texts:
+        if isinstance(text, str) and text != text.translate(_UNSAFE):
+            raise ValueError(f"seed text needs escaping: {text!r}")
+
+
 class _Sink:
-    """Buffers rows per table and writes them with the engine's bulk path."""
+    """Buffers rows per table; `take` formats them for the engine's bulk path and empties it."""
 
     def __init__(self):
-        self.rows: dict[str, tuple[list[str], list[tuple]]] = {}
+        self.rows: dict[str, tuple[list[str], list[tuple]]] = {t: (cols, []) for t, (_, cols) in _TABLES.items()}
+        self._formatters: dict[tuple[str, str], Callable] = {}
 
-    def add(self, table: str, columns: list[str], row: tuple) -> None:
-        self.rows.setdefault(table, (columns, []))[1].append(row)
-
-    def flush(self) -> None:
-        order = ["register_household", "register_change", "register_person", "register_personversion",
-                 "register_searchkey", "register_residentcodestock"]
-        raw = connection.connection
-        for table in order:
-            if table not in self.rows:
-                continue
-            columns, rows = self.rows[table]
+    def take(self, vendor: str) -> list[tuple[str, list[str], object]]:
+        """[(table, columns, data)]: data is UTF-8 COPY text on PostgreSQL, a list of tuples on SQLite."""
+        out = []
+        for table, (columns, rows) in self.rows.items():
             if not rows:
                 continue
-            cols = ", ".join(columns)
-            if connection.vendor == "postgresql":
-                with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+            fmt = self._formatters.get((table, vendor))
+            if fmt is None:
+                fmt = self._formatters[(table, vendor)] = _formatter(_TABLES[table][0], columns, vendor)
+            if vendor == "postgresql":
+                text = "".join(map(fmt, rows))
+                # A value holding a tab or newline would shift columns: refuse rather than load it.
+                if text.count("\n") != len(rows) or text.count("\t") != len(rows) * (len(columns) - 1):
+                    raise ValueError(f"{table}: a value holds a tab or newline")
+                data = text.encode()
             else:
-                marks = ", ".join("?" for _ in columns)
-                raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", [_sqlite_row(r) for r in rows])
+                data = list(map(fmt, rows))
+            out.append((table, columns, data))
             rows.clear()
+        return out
 
 
-def _sqlite_row(row: tuple) -> tuple:
-    out = []
-    for v in row:
-        if isinstance(v, dt.datetime):
-            out.append(v.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" "))
-        elif isinstance(v, dt.date):
-            out.append(v.isoformat())
-        elif isinstance(v, bool):
-            out.append(int(v))
+def _write(payload) -> None:
+    raw = connection.connection
+    for table, columns, data in payload:
+        cols = ", ".join(columns)
+        if connection.vendor == "postgresql":
+            with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                copy.write(data)
         else:
-            out.append(v)
-    return tuple(out)
-
-
-def _columns(model) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields]
+            marks = ", ".join("?" for _ in columns)
+            raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", data)
 
 
 class CityGenerator:
@@ -140,10 +201,21 @@ class CityGenerator:
         self.ids = dict(start_ids)
         self.person_index = start_ids["person_index"]
         self.sink = _Sink()
-        self.pv_cols = _columns(PersonVersion)
-        self.pv_attnames = [f.attname for f in PersonVersion._meta.concrete_fields]
+        rows = {table: rows.append for table, (_, rows) in self.sink.rows.items()}
+        self._add_household, self._add_change = rows["register_household"], rows["register_change"]
+        self._add_person, self._add_version = rows["register_person"], rows["register_personversion"]
+        self._add_key = rows["register_searchkey"]
+        self._version_row = itemgetter(*(f.attname for f in PersonVersion._meta.concrete_fields))
         self._keys_seen: dict[int, set] = {}
+        # Names come from small tables and addresses from the 町字 dictionary: their keys repeat.
+        self._name_keys: dict[tuple, list[tuple]] = {}
+        self._text_keys: dict[str, str] = {}
+        self._processed: dict[dt.date, dt.datetime] = {}
+        self.now = timezone.now()  # created_at: one instant per chunk (seed_city sets it)
         self.counts = {"persons": 0, "removed": 0, "households": 0, "versions": 0, "foreign": 0}
+        _plain([*(x for row in (*LAST_NAMES, *MALE_NAMES, *FEMALE_NAMES) for x in row),
+                *(x for nat, fam, giv in FOREIGN for x in (nat, *fam, *giv)), *(x for pair in STATUSES for x in pair),
+                *ORIGINS, *DOMICILES, *BUILDINGS, *(t.name for t in towns)])
 
     # --- ids and numbers -----------------------------------------------------------------------
     def _next(self, key: str) -> int:
@@ -170,30 +242,46 @@ class CityGenerator:
     # --- rows ----------------------------------------------------------------------------------
     def _change(self, event_date: dt.date) -> int:
         cid = self._next("change")
-        processed = timezone.make_aware(dt.datetime.combine(event_date, dt.time(10, 0)))
-        self.sink.add("register_change",
-                      ["id", "operation", "event_date", "notified_on", "processed_at", "operator_id", "system",
-                       "terminal_id", "late_notification", "cancels_id", "note"],
-                      (cid, Operation.SEED, event_date, event_date, processed, None, "seed", None, False, None, ""))
+        processed = self._processed.get(event_date)
+        if processed is None:
+            processed = self._processed[event_date] = timezone.make_aware(dt.datetime.combine(event_date, dt.time(10, 0)))
+        self._add_change((cid, Operation.SEED, event_date, event_date, processed, None, "seed", None, False, None, ""))
         return cid
 
     def _version(self, person_id: int, seq: int, change_id: int, reason: Reason, event_date: dt.date, data: dict) -> int:
         vid = self._next("version")
         row = dict(data, id=vid, person_id=person_id, seq=seq, change_id=change_id, reason=reason, event_date=event_date)
-        self.sink.add("register_personversion", self.pv_cols, tuple(row.get(a) for a in self.pv_attnames))
+        self._add_version(self._version_row(row))
         seen = self._keys_seen.setdefault(person_id, set())
-        for key in search.key_rows(data):
-            signature = search.signature(key)
+        for signature in self._signatures(data):
             if signature not in seen:  # as the writer does: only keys the person did not have
                 seen.add(signature)
-                self.sink.add("register_searchkey", ["person_id", "seq", *search.KEY_COLUMNS], (person_id, seq, *signature))
+                self._add_key((person_id, seq, *signature))
         self.counts["versions"] += 1
         return vid
 
+    def _signatures(self, data: dict) -> list[tuple]:
+        """search.signature() of each of search.key_rows(data), with the key functions memoised."""
+        names = (data["family_name"], data["given_name"], data["family_name_kana"], data["given_name_kana"],
+                 data["former_surname"], data["former_surname_kana"], data["alias_name"], data["alias_name_kana"],
+                 data["kanji_name"])  # everything search.keys_for reads
+        keys = self._name_keys.get(names)
+        if keys is None:
+            keys = self._name_keys[names] = [(str(kind), n, k) for kind, n, k in search.keys_for(data)]
+        common = (data["birth_date"], data["sex"], data["town_id"], self._text_key(data["banchi"] or ""),
+                  self._text_key(data["katagaki"] or ""))
+        return [(*key, *common) for key in keys]
+
+    def _text_key(self, text: str) -> str:
+        key = self._text_keys.get(text)
+        if key is None:
+            if len(self._text_keys) > 200_000:  # 方書 rarely repeat: keep the cache bounded
+                self._text_keys.clear()
+            key = self._text_keys[text] = textnorm.text_key(text)
+        return key
+
     def _person_rows(self, pid: int, atena: str, seq: int, current: int, data: dict, household_id: int) -> None:
-        self.sink.add("register_person",
-                      ["id", "atena_number", "latest_seq", "status", "removed_on", "household_id", "current_id", "created_at"],
-                      (pid, atena, seq, data["status"], data["removed_on"], household_id, current, timezone.now()))
+        self._add_person((pid, atena, seq, data["status"], data["removed_on"], household_id, current, self.now))
 
     # --- a household ---------------------------------------------------------------------------
     def _members(self, size: int, foreign: bool) -> list[dict]:
@@ -277,8 +365,7 @@ class CityGenerator:
         members, nat = self._members(size, foreign)
         hid = self._next("household")
         hnum = with_check_digit(self._next("household_serial"))
-        self.sink.add("register_household", ["id", "number", "lock_version", "head_absent_since", "created_at"],
-                      (hid, hnum, 1, None, timezone.now()))
+        self._add_household((hid, hnum, 1, None, self.now))
         self.counts["households"] += 1
         addr = self._address()
         oldest = max(m["age"] for m in members)
@@ -385,15 +472,144 @@ def _save_sequences(gen: CityGenerator) -> None:
     _reset_sequences()
 
 
+# A run this large into an empty register is loaded in bulk (module docstring).
+BULK_MIN_PERSONS = 100_000
+
+
+def _chunks(gen: CityGenerator, persons: int, chunk: int, vendor: str) -> Iterator[tuple]:
+    """(payload, ids, counts, done) per chunk of about `chunk` persons (whole households)."""
+    done = 0
+    while done < persons:
+        target = min(persons, done + chunk)
+        gen.now = timezone.now()
+        while done < target:
+            done += gen.household()
+        yield gen.sink.take(vendor), dict(gen.ids), dict(gen.counts), done
+
+
+def _produce(gen, persons, chunk, vendor, out) -> None:
+    # In the forked worker: draw and format, never touch the parent's database connection.
+    try:
+        for item in _chunks(gen, persons, chunk, vendor):
+            out.put(item)
+        out.put(None)
+    except BaseException as exc:  # the parent raises it
+        out.put(RuntimeError(f"seed worker: {exc!r}"))
+
+
+def _produced(gen: CityGenerator, persons: int, chunk: int, vendor: str, parallel: bool) -> Iterator[tuple]:
+    if not parallel:
+        yield from _chunks(gen, persons, chunk, vendor)
+        return
+    # fork: the worker inherits settings, keys and the town list; two chunks in flight bound memory.
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue(maxsize=2)
+    worker = ctx.Process(target=_produce, args=(gen, persons, chunk, vendor, out), daemon=True)
+    worker.start()
+    try:
+        while True:
+            try:
+                item = out.get(timeout=5)
+            except queue_module.Empty:
+                if not worker.is_alive():
+                    raise RuntimeError(f"seed worker ended (exit code {worker.exitcode})") from None
+                continue
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+
+
+def _bulk_tables() -> list[str]:
+    return list(_TABLES)
+
+
+def _drop_for_bulk() -> list[str]:
+    """Drop the secondary indexes and the unique and foreign-key constraints of the seeded tables;
+    return the statements that create them again, exactly as they were (their own definitions).
+
+    Kept: primary keys (ids are written in order, so they cost little) and any unique constraint
+    another table's foreign key depends on.
+    """
+    tables = _bulk_tables()
+    restore: list[str] = []
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            # UNIQUE columns are part of the table (autoindexes, sql NULL) and stay.
+            marks = ", ".join("%s" for _ in tables)
+            cur.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                        f" AND tbl_name IN ({marks}) ORDER BY name", tables)
+            for name, sql in cur.fetchall():
+                cur.execute(f'DROP INDEX "{name}"')
+                restore.append(sql)
+            return restore
+        cur.execute("""
+            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY conrelid::regclass::text, conname
+        """, [tables])
+        foreign = cur.fetchall()
+        for table, name, _ in foreign:
+            cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        cur.execute("""
+            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint c
+            WHERE contype = 'u' AND conrelid = ANY(%s::regclass[])
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)
+            ORDER BY conrelid::regclass::text, conname
+        """, [tables])
+        unique = cur.fetchall()
+        for table, name, _ in unique:
+            cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        cur.execute("""
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+            WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            ORDER BY 1
+        """, [tables])
+        indexes = cur.fetchall()
+        for name, _ in indexes:
+            cur.execute(f"DROP INDEX {name}")
+    restore += [definition for _, definition in indexes]
+    restore += [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, d in unique]
+    restore += [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, d in foreign]  # validated here
+    return restore
+
+
+def _restore_after_bulk(statements: list[str]) -> None:
+    with connection.cursor() as cur:
+        for sql in statements:
+            cur.execute(sql)
+        if connection.vendor == "sqlite":
+            # Foreign keys were not enforced during the load: check them now, inside the transaction.
+            for table in _bulk_tables():
+                cur.execute(f"PRAGMA foreign_key_check({table})")
+                if bad := cur.fetchall():
+                    raise RuntimeError(f"seed: {table} breaks a foreign key: {bad[:3]}")
+
+
+def _is_empty() -> bool:
+    return not (Person.objects.exists() or Household.objects.exists() or Change.objects.exists()
+                or PersonVersion.objects.exists() or SearchKey.objects.exists())
+
+
 def seed_city(*, persons: int, seed: int, today: dt.date, chunk: int = 20000,
               progress: Callable[[int], None] | None = None, stock: int | None = None,
-              resume: bool = False) -> SeedSummary:
+              resume: bool = False, bulk: bool | None = None, parallel: bool | None = None) -> SeedSummary:
     """Make `persons` more persons (with `resume`: as many as the register lacks to hold `persons`).
 
     Restartable: the 住民票コード stock is written first, and each chunk commits its rows together
     with the 宛名番号/世帯番号 sequences (and PostgreSQL's id sequences) that cover them. A seed
     killed part-way leaves whole chunks that the register can work with — a later 異動 takes the
     next free numbers — and `resume` makes the rest (a different draw than an uninterrupted run).
+
+    `bulk` (default: at least BULK_MIN_PERSONS into an empty register) loads everything in one
+    transaction with the indexes and constraints built afterwards; a bulk seed killed part-way
+    leaves nothing. `parallel` (default: more than one chunk, and more than one CPU) draws the city
+    in a worker process; the rows are the same either way.
     """
     import time
 
@@ -401,26 +617,68 @@ def seed_city(*, persons: int, seed: int, today: dt.date, chunk: int = 20000,
     towns = list(Town.objects.filter(is_active=True).order_by("code"))
     if not towns:
         raise RuntimeError("町字がありません。先に juki load-towns で住所辞書を読み込んでください。")
+    vendor = connection.vendor
     with gate.open(Actor.system_actor("seed"), function="batch.seed", perm=Perm.BATCH_RUN,
                    criteria={"persons": persons, "seed": seed, "today": today.isoformat(), "resume": resume}):
         if resume:
             persons = max(0, persons - Person.objects.count())
+        if bulk is None:
+            bulk = persons >= BULK_MIN_PERSONS and _is_empty()
+        if parallel is None:
+            parallel = persons > chunk and (os.cpu_count() or 1) > 1
         gen = CityGenerator(seed=seed, today=today, towns=towns, start_ids=_start_ids())
         with transaction.atomic():
             stock = stock if stock is not None else max(2000, persons // 50)
             have = ResidentCodeStock.objects.count()
             codes = [ResidentCodeStock(code=resident_code_for(10**9 + have + i, gen.salt)) for i in range(stock)]
             ResidentCodeStock.objects.bulk_create(codes, batch_size=5000, ignore_conflicts=True)
-        done = 0
-        while done < persons:
-            with transaction.atomic():
-                target = min(persons, done + chunk)
-                while done < target:
-                    done += gen.household()
-                gen.sink.flush()
-                _save_sequences(gen)
-            if progress:
-                progress(done)
+        if bulk:
+            _seed_bulk(gen, persons, chunk, vendor, parallel, progress)
+        else:
+            for payload, ids, counts, done in _produced(gen, persons, chunk, vendor, parallel):
+                with transaction.atomic():
+                    _write(payload)
+                    gen.ids, gen.counts = ids, counts
+                    _save_sequences(gen)
+                if progress:
+                    progress(done)
         c = gen.counts
         return SeedSummary(persons=c["persons"], removed=c["removed"], households=c["households"],
                            versions=c["versions"], foreign=c["foreign"], seconds=time.perf_counter() - started)
+
+
+def _seed_bulk(gen: CityGenerator, persons: int, chunk: int, vendor: str, parallel: bool,
+               progress: Callable[[int], None] | None) -> None:
+    pragmas = {}
+    if vendor == "sqlite" and not connection.in_atomic_block:
+        # Off for this load only, restored after its commit (neither may change inside a
+        # transaction; within a caller's, the load runs with both as they are). Foreign keys are
+        # checked at the end of the load instead (_restore_after_bulk).
+        with connection.cursor() as cur:
+            for pragma in ("synchronous", "foreign_keys"):
+                cur.execute(f"PRAGMA {pragma}")
+                pragmas[pragma] = int(cur.fetchone()[0])
+            cur.execute("PRAGMA foreign_keys = OFF")
+            cur.execute("PRAGMA synchronous = OFF")
+    try:
+        with transaction.atomic():
+            if vendor == "postgresql":
+                # A caller's transaction may hold deferred checks on tables altered below, and
+                # ALTER TABLE refuses while they are pending: run them now (as Django's
+                # check_constraints does). Within our own transaction there are none.
+                connection.check_constraints()
+                with connection.cursor() as cur:
+                    cur.execute("SET LOCAL maintenance_work_mem = '512MB'")  # for the index sorts at the end
+            restore = _drop_for_bulk()
+            for payload, ids, counts, done in _produced(gen, persons, chunk, vendor, parallel):
+                _write(payload)
+                gen.ids, gen.counts = ids, counts
+                if progress:
+                    progress(done)
+            _restore_after_bulk(restore)
+            _save_sequences(gen)
+    finally:
+        if pragmas:
+            with connection.cursor() as cur:
+                cur.execute(f"PRAGMA synchronous = {pragmas['synchronous']}")
+                cur.execute(f"PRAGMA foreign_keys = {pragmas['foreign_keys']}")
