@@ -608,7 +608,8 @@ def seed_city(*, persons: int, seed: int, today: dt.date, chunk: int = 20000,
 
     `bulk` (default: at least BULK_MIN_PERSONS into an empty register) loads everything in one
     transaction with the indexes and constraints built afterwards; a bulk seed killed part-way
-    leaves nothing. `parallel` (default: more than one chunk, and more than one CPU) draws the city
+    leaves nothing. Dropping a foreign key locks the table it points to as well (町字, staff,
+    terminals) until the commit: bulk is for setting up a register, not for one in use. `parallel` (default: more than one chunk, and more than one CPU) draws the city
     in a worker process; the rows are the same either way.
     """
     import time
