@@ -100,12 +100,20 @@ def main():
                        FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()
                        GROUP BY 1, 2, 3""", [dbname])
                 waits = [{"state": s, "type": t, "event": e, "n": n} for s, t, e, n in cur.fetchall()]
+                # Who the lock waiters wait for: the blocking session's current (or last) statement.
+                cur.execute(
+                    """SELECT LEFT(regexp_replace(b.query, '\\s+', ' ', 'g'), 80), b.state, COUNT(*)
+                       FROM pg_stat_activity w CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid)
+                       JOIN pg_stat_activity b ON b.pid = bp.pid
+                       WHERE w.datname = %s AND w.wait_event_type = 'Lock' GROUP BY 1, 2""", [dbname])
+                blockers = [{"query": q, "state": st, "n": n} for q, st, n in cur.fetchall()]
             sample = {
                 "t": round(t1, 2),
                 "cpu": {k: round(max(0, now[k] - before.get(k, 0)) / TICK / dt, 3) for k in now},
                 "machine_busy": round((busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]) * os.cpu_count(), 3),
                 "loadavg": os.getloadavg()[0],
                 "pg": waits,
+                "blockers": blockers,
             }
             out.write(json.dumps(sample) + "\n")
             out.flush()

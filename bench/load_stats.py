@@ -65,10 +65,18 @@ def resources(samples: list[dict], start: float, end: float) -> dict:
         for w in s["pg"]:
             if w["state"] == "active" or w["type"] not in ("Client", "CPU"):
                 waits[f'{w["type"]}:{w["event"]}' if w["event"] else w["type"]] += w["n"]
+    blockers: Counter = Counter()
+    for s in inside:
+        for b in s.get("blockers", []):
+            blockers[f'{b["state"]}: {b["query"]}'] += b["n"]
     n = len(inside)
+    busy = sum(s["machine_busy"] for s in inside) / n
     return {"samples": n, "cpu_cores": {k: round(v / n, 2) for k, v in cpu.items()},
-            "machine_busy_cores": round(sum(s["machine_busy"] for s in inside) / n, 2),
-            "pg_active_by_wait": {k: round(v / n, 2) for k, v in waits.most_common(8)}}
+            "machine_busy_cores": round(busy, 2),
+            # CPU of anything else on this shared machine (another session's tests, say)
+            "other_cores": round(max(0.0, busy - sum(cpu.values()) / n), 2),
+            "pg_active_by_wait": {k: round(v / n, 2) for k, v in waits.most_common(8)},
+            "lock_waits_by_blocker": {k: round(v / n, 2) for k, v in blockers.most_common(4)}}
 
 
 def read_records(path: Path) -> list[dict]:
@@ -115,7 +123,9 @@ def main():
         cpu = s.get("cpu_cores", {})
         print(f"{s['users']:>6}{s['rps']:>8}{s['p50_ms']:>8}{s['p95_ms']:>8}{s['p99_ms']:>8}{s['failures']:>6}  "
               f"{cpu.get('gunicorn', 0):.2f}/{cpu.get('postgres', 0):.2f}/{cpu.get('locust', 0):.2f}/{s.get('machine_busy_cores', 0):.2f}"
-              f"  {s.get('pg_active_by_wait', {})}")
+              f" other {s.get('other_cores', 0):.2f}  {s.get('pg_active_by_wait', {})}")
+        for k, v in s.get("lock_waits_by_blocker", {}).items():
+            print(f"{'':>6}  blocked behind ({v}): {k}")
     print(f"login p50/p95 {result['login']['p50_ms']}/{result['login']['p95_ms']} ms; failures {result['failures_total']} "
           f"of {result['requests_total']}; {counters}")
 
