@@ -39,18 +39,19 @@ date -u +%Y-%m-%dT%H:%M:%SZ > "$OUT/started"
 stage() {
   local name=$1 file=$2; shift 2
   if [[ ",$SKIP," == *",$name,"* ]]; then echo "== $name: skipped"; return; fi
-  local before=0 t0 start
-  [ -f "$file" ] && before=$(wc -l < "$file")
-  start=$(date -u +%H:%M:%S); t0=$(date +%s)
-  echo "== $name ($start UTC)"
-  flock "$LOCK" "$@" 2>&1 | tee "$OUT/$name.log"
-  printf '%s\t%s\t%s\n' "$name" "$start" "$(( $(date +%s) - t0 ))" >> "$OUT/stages.tsv"
-  [ -f "$file" ] && tail -n +"$((before + 1))" "$file" > "$OUT/$name.jsonl" || true
+  echo "== $name (waiting for $LOCK from $(date -u +%H:%M:%S) UTC)"
+  # Under the lock: the clock starts once it is held (another session's benchmark is not this
+  # stage's time), and the result lines are counted then (nobody else appends while it is held).
+  flock "$LOCK" bash -c 'f=$1; shift; { [ -f "$f" ] && wc -l < "$f" || echo 0; } > "$0.before"
+    date -u +%H:%M:%S > "$0.start"; date +%s > "$0.t0"; "$@"; rc=$?; date +%s > "$0.t1"
+    [ -f "$f" ] && tail -n +"$(( $(cat "$0.before") + 1 ))" "$f" > "$0.jsonl"; exit $rc' \
+    "$OUT/$name" "$file" "$@" 2>&1 | tee "$OUT/$name.log"
+  printf '%s\t%s\t%s\n' "$name" "$(cat "$OUT/$name.start")" "$(( $(cat "$OUT/$name.t1") - $(cat "$OUT/$name.t0") ))" >> "$OUT/stages.tsv"
 }
 
 R=$ROOT/results
 stage seed "$R/seed.jsonl" env BENCH_DB="$DB" bash bench/run_seed.sh pg "$PERSONS"
-psql -h 127.0.0.1 -p "${BENCH_PG_PORT:-55432}" -U postgres -qAt -d "$DB" -c "VACUUM ANALYZE"
+flock "$LOCK" psql -h 127.0.0.1 -p "${BENCH_PG_PORT:-55432}" -U postgres -qAt -d "$DB" -c "VACUUM ANALYZE"  # heavy: not beside another run
 stage http "$R/http.jsonl" .venv/bin/python bench/bench_http.py --database-url "$URL" --server gunicorn \
   --requests 2000 --max-seconds 60
 stage search "$R/search.jsonl" .venv/bin/python bench/bench_search.py --database-url "$URL" --per-kind 60 --seed 4
