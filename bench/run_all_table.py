@@ -103,14 +103,14 @@ def load_stages(d: Path) -> list[str]:
         return []
     out = ["", f"Load test by stage (each measured after its ramp + {load['settle_s']} s; logins apart: "
                f"p50 / p95 {load['login']['p50_ms']} / {load['login']['p95_ms']} ms; CPU in cores of 2, locust on the same machine):", "",
-           "| Sessions | requests/s | p50 | p95 | p99 (ms) | failures | CPU gunicorn / PostgreSQL / locust / machine | PostgreSQL active sessions by wait (mean) |",
+           "| Sessions | requests/s | p50 | p95 | p99 (ms) | failures | CPU gunicorn / PostgreSQL / locust / other work / machine | PostgreSQL active sessions by wait (mean) |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for s in load["stages"]:
         cpu = s.get("cpu_cores", {})
         waits = ", ".join(f"{k} {v}" for k, v in s.get("pg_active_by_wait", {}).items()) or "—"
         out.append(f"| {s['users']} | {s['rps']} | {s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['failures']} | "
                    f"{cpu.get('gunicorn', 0):.2f} / {cpu.get('postgres', 0):.2f} / {cpu.get('locust', 0):.2f} / "
-                   f"{s.get('machine_busy_cores', 0):.2f} | {waits} |")
+                   f"{s.get('other_cores', 0):.2f} / {s.get('machine_busy_cores', 0):.2f} | {waits} |")
     top = load["stages"][-1]
     out += ["", f"Slowest requests at {top['users']} sessions (p95, ms): " + ", ".join(
         f"{n} {v['p95_ms']}" for n, v in sorted(top["by_name"].items(), key=lambda kv: -kv[1]["p95_ms"])[:6]) + "."]
