@@ -48,7 +48,16 @@ SERVER=(.venv/bin/gunicorn juki.wsgi:application -b "127.0.0.1:$PORT" -w "$WORKE
 DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} JUKI_LOG_LEVEL=WARNING PYTHONUNBUFFERED=1 \
   setsid "${SERVER[@]}" >"$RUN/server.log" 2>&1 &
 GPID=$!
-cleanup() { kill "$SPID" 2>/dev/null || true; kill "$GPID" 2>/dev/null || true; wait "$GPID" 2>/dev/null || true; }
+# The chainer links the log rows, as its service does in production (code from issue 19 on; older
+# code links each row in the request itself).
+CPID=""
+if DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} .venv/bin/juki audit chain --help >/dev/null 2>&1; then
+  DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} JUKI_LOG_LEVEL=INFO \
+    setsid .venv/bin/juki audit chain --follow --report-every 30 >"$RUN/chainer.log" 2>&1 &
+  CPID=$!
+fi
+cleanup() { kill "$SPID" 2>/dev/null || true; kill "$GPID" 2>/dev/null || true; [ -z "$CPID" ] || kill "$CPID" 2>/dev/null || true
+            wait "$GPID" 2>/dev/null || true; }
 SPID=""
 trap cleanup EXIT
 for _ in $(seq 100); do
