@@ -42,6 +42,7 @@ NOT_CALLED = {
     "api-token": "login", "api-token-revoke": "ends the calling token; answers 204 with no body",
     "api-wards": "master", "api-towns": "master", "api-buildings": "master",
     "api-schema": "OpenAPI", "api-docs": "OpenAPI", "api-certificate-verify": "genuine/altered/voided/unknown only",
+    "api-certificate-numbers": "発行番号 ledger: numbers, times, forms and staff; no person (ADR 0021)",
     "certificates:verify*": "genuine/altered/voided/unknown only",
     "api-change-*": "writes: guard_change refuses a protected person (tests/protection/test_leak_paths.py)",
     "counter:change_form": "writes; its start reads go through person_get/household_get (called here)",
