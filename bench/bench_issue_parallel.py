@@ -7,8 +7,9 @@
 Each worker process issues whole certificates through `certificates.services.certificate_issue`
 (entitlement, gated reads, render, number, records, log rows) for `--seconds`, as gunicorn's sync
 workers would. The figure is the throughput with N workers against the same run's 1 worker: it says
-how far issues run side by side, whatever holds them back (the cores, which PostgreSQL shares, or
-the year's number row, locked from the number's taking to the commit while the PDF renders).
+how far issues run side by side, whatever holds them back: the cores, which PostgreSQL shares, or,
+in code before ADR 0021, the year's number row, locked from the number's taking to the commit while
+the PDF rendered (now the number is taken in a short transaction of its own, before the render).
 The database is migrated and given one household on the first run; results go to
 results/issue_parallel.jsonl.
 """
