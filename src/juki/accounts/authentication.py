@@ -1,13 +1,19 @@
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from juki.audit import events
 from juki.audit.gate import Actor
+from juki.core import sql
 from juki.core.errors import ErrorCode
 
 from .login import work_application_check
 from .models import ApiToken, staff_terminals
+
+# Every API request reads its token: the statement is built once (core.sql.Joined).
+_TOKEN = sql.Joined(ApiToken, "user", "terminal", "terminal__kiosk_device",
+                    where="t.key_hash = %s AND t.expires_at > %s")
 
 OTHER_TERMINAL = ("このトークンは別の端末で発行されたものです。"
                   "この端末でトークンを発行し直してください。")
@@ -34,11 +40,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed()
-        token = (
-            ApiToken.objects.select_related("user", "terminal", "terminal__kiosk_device")
-            .filter(key_hash=ApiToken.hash_key(header[1].decode(errors="replace")), expires_at__gt=timezone.now())
-            .first()
-        )
+        token = _TOKEN.first([ApiToken.hash_key(header[1].decode(errors="replace")),
+                              connection.ops.adapt_datetimefield_value(timezone.now())])
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed()
         code = request.META.get("HTTP_X_TERMINAL_ID", "")

@@ -15,7 +15,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib import auth
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -273,7 +273,12 @@ def counter_session_start(*, user: Staff, terminal: Terminal, session_key: str) 
 
 
 def counter_session_is_live(*, user: Staff, session_key: str | None) -> bool:
-    return bool(session_key) and CounterSession.objects.filter(user=user, session_key=session_key).exists()
+    if not session_key:
+        return False
+    with connection.cursor() as cur:  # asked on every staff screen: plain SQL, no ORM compile
+        cur.execute(f"SELECT 1 FROM {CounterSession._meta.db_table} WHERE user_id = %s AND session_key = %s",
+                    [user.pk, session_key])
+        return cur.fetchone() is not None
 
 
 def counter_session_rekey(*, user: Staff, old_key: str | None, new_key: str) -> None:

@@ -1,5 +1,7 @@
 import hashlib
+from functools import lru_cache
 
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -90,8 +92,15 @@ class Staff(AbstractUser):
         backend list so that accounts, below rights, does not import it."""
         if not self.is_active:
             return False
-        return any(backend.has_juki_perm(self, perm) for backend in auth.get_backends()
-                   if hasattr(backend, "has_juki_perm"))
+        return any(backend.has_juki_perm(self, perm) for backend in _juki_backends(tuple(settings.AUTHENTICATION_BACKENDS)))
+
+
+@lru_cache(maxsize=4)
+def _juki_backends(paths: tuple[str, ...]) -> list:
+    """The backends that answer juki rights, loaded once (`auth.get_backends()` makes new ones on
+    every call; a screen asks for rights dozens of times). Keyed by the setting, so an override
+    in a test loads its own."""
+    return [b for b in (auth.load_backend(p) for p in paths) if hasattr(b, "has_juki_perm")]
 
 
 class Terminal(models.Model):

@@ -104,6 +104,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.Staff"
 # Passwords as Django's model backend checks them; rights from the grants in force (ADR 0008).
 AUTHENTICATION_BACKENDS = ["juki.rights.backends.RightsBackend"]
+SESSION_ENGINE = "juki.accounts.sessions"  # Django's database sessions, its load built once
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

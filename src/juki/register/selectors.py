@@ -10,13 +10,14 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import F, Min, Q
+from django.db import connection
+from django.db.models import Min
 
 from juki.accounts import system_actors
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
-from juki.core import clock, mynumber
+from juki.core import clock, mynumber, sql
 from juki.core.errors import NotFoundError
 from juki.protection import enforcement as protection
 
@@ -44,6 +45,15 @@ def version_dict(version: PersonVersion, *, session: GateSession, reveal_my_numb
 
 
 _VERSION_RELATED = ("person", "household", "town__ward__municipality")
+# The two reads every counter visit makes, built once (core.sql.Joined): a person's current version,
+# and a household's current members (residents, and those removed after the day asked about).
+_CURRENT_VERSION = sql.Joined(PersonVersion, *_VERSION_RELATED, where="t.person_id = %s AND person.current_id = t.id")
+_HOUSEHOLD_VERSIONS = sql.Joined(
+    PersonVersion, *_VERSION_RELATED,
+    where="person.household_id = %s AND person.current_id = t.id AND (person.status = %s OR person.removed_on > %s)")
+_HOUSEHOLD = sql.Joined(Household, where="t.id = %s")
+_HISTORY = sql.Joined(PersonVersion, *_VERSION_RELATED, "change__operator", "change__approved_by", "change__terminal",
+                      where="t.person_id = %s", order="t.seq")
 
 
 def _as_of(person_ids, on: dt.date) -> dict[int, PersonVersion]:
@@ -125,11 +135,7 @@ def person_read(*, actor: Actor, person_id: int, as_of: dt.date | None = None,
                              "reveal_my_number": reveal_my_number}) as session:
         if as_of is None:
             # One query: the current version with its head row, household and address.
-            version = (
-                PersonVersion.objects.select_related(*_VERSION_RELATED)
-                .filter(person_id=person_id, person__current_id=F("id"))
-                .first()
-            )
+            version = _CURRENT_VERSION.first([person_id])
             if version is None:
                 raise NotFoundError("指定された住民が見つかりません。")
             person = version.person
@@ -152,15 +158,11 @@ def person_read(*, actor: Actor, person_id: int, as_of: dt.date | None = None,
 def person_history(*, actor: Actor, person_id: int) -> list[dict]:
     """異動履歴: every version with its change bookkeeping, oldest first."""
     with gate.open(actor, function="person.history", perm=Perm.PERSON_VIEW, criteria={"person_id": person_id}) as session:
-        if not Person.objects.filter(pk=person_id).exists():
+        versions = _HISTORY.fetch([person_id])
+        if not versions:  # every person has at least the version that made them
             raise NotFoundError("指定された住民が見つかりません。")
         session.record([person_id])
         protection.guard_read(session, [person_id])
-        versions = (
-            PersonVersion.objects.select_related(*_VERSION_RELATED, "change__operator", "change__approved_by", "change__terminal")
-            .filter(person_id=person_id)
-            .order_by("seq")
-        )
         out = []
         for v in versions:
             item = version_dict(v, session=session)
@@ -199,16 +201,13 @@ def _operator_display(c: Change) -> str:
 def household_get(*, actor: Actor, household_id: int, as_of: dt.date | None = None) -> dict:
     with gate.open(actor, function="household.view", perm=Perm.PERSON_VIEW,
                    criteria={"household_id": household_id, "as_of": as_of.isoformat() if as_of else None}) as session:
-        household = Household.objects.filter(pk=household_id).first()
+        household = _HOUSEHOLD.first([household_id])
         if household is None:
             raise NotFoundError("指定された世帯が見つかりません。")
         on = as_of or clock.today()
         if as_of is None:
-            versions = list(
-                PersonVersion.objects.select_related(*_VERSION_RELATED)
-                .filter(person__household=household, person__current_id=F("id"))
-                .filter(Q(person__status=Status.RESIDENT) | Q(person__removed_on__gt=on))
-            )
+            versions = _HOUSEHOLD_VERSIONS.fetch([household.id, Status.RESIDENT.value,
+                                                  connection.ops.adapt_datefield_value(on)])
         else:
             first = PersonVersion.objects.filter(household=household).aggregate(on=Min("event_date"))["on"]
             if first is None or as_of < first:  # as a person read before the person existed answers

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from juki.accounts.models import Staff
 from juki.accounts.permissions import Perm
+from juki.core import sql
 
 from .contractors import contractor_session_check
 from .services import CATALOGUE, PERMS_CACHE, effective_perms  # services.forget_cached_perms drops it
@@ -25,8 +26,16 @@ ADMIN_MODELS = {
 }
 
 
+# The session's user, read on every staff screen: the statement is built once (core.sql.Joined).
+_USER = sql.Joined(Staff, where="t.id = %s")
+
+
 class RightsBackend(ModelBackend):
     """Logs in with the password as Django's model backend does; rights come from grants."""
+
+    def get_user(self, user_id):
+        user = _USER.first([user_id])
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def juki_perms(self, user) -> frozenset[str]:
         """Computed once per object and day: a request's user asks many times, and a long-lived

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import reverse
+from functools import lru_cache
+
+from django.urls import get_script_prefix, reverse
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class Entry:
     args: tuple = ()
 
     def url(self) -> str:
-        return reverse(self.url_name, args=self.args)
+        return _reversed(get_script_prefix(), self.url_name, self.args)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,12 @@ class Home:
     rank: int
     right: str
     url_name: str
+
+
+@lru_cache(maxsize=256)
+def _reversed(prefix: str, url_name: str, args: tuple) -> str:
+    """The menu's links are the same on every screen: reversed once per deployment prefix."""
+    return reverse(url_name, args=args)
 
 
 _ENTRIES: dict[tuple, Entry] = {}

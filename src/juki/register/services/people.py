@@ -7,7 +7,7 @@ import jaconv
 from django.db import connection
 
 from juki.audit import gate
-from juki.core import mynumber
+from juki.core import mynumber, sql
 from juki.core.checkdigits import is_valid_resident_code
 from juki.core.errors import DomainError, ErrorCode
 from juki.core import clock
@@ -24,8 +24,12 @@ class Address:
     katagaki: str = ""
 
 
+# Every address typed resolves its 町字 here: the statement is built once (core.sql.Joined).
+_TOWN_BY_CODE = sql.Joined(Town, "ward__municipality", where="t.code = %s AND t.is_active = %s")
+
+
 def resolve_town(town_code: str) -> Town:
-    town = Town.objects.select_related("ward__municipality").filter(code=town_code, is_active=True).first()
+    town = _TOWN_BY_CODE.first([town_code, True])
     if town is None:
         raise DomainError(ErrorCode.UNKNOWN_TOWN, "住所の町字が住所辞書にありません。町字を辞書から選んでください。", field="town_code")
     return town

@@ -29,12 +29,15 @@ from juki.protection.enforcement import change_look, check_change, guard_change
 from juki.core import clock
 
 from .. import reasons
-from ..models import DATA_FIELDS, NAME_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status
+from ..models import DATA_FIELDS, NAME_FIELDS, Change, Household, OutboxEvent, Person, PersonVersion, Status, Town
 from ..relationships import HEAD
 from ..versions import version_data
 from . import numbers, people, search
 
 OUTBOX_SCHEMA = "juki.change.v1"
+# The persons a change starts from, locked, with their current version and its 町字: every change
+# reads them, so the statement is built once (core.sql.Joined).
+_MOVERS = sql.Joined(Person, "current__town", where="t.id IN ({ids})", lock=True)
 _OUTBOX_LOCK_KEY = 0x6A756B69  # "juki": serialises outbox inserts so ids commit in order (PostgreSQL)
 
 # Sent by `finish()` inside the change's gate and transaction with (session, change, person_events,
@@ -197,9 +200,7 @@ class ChangeWriter:
         """Lock and load the persons a change starts from (one query), in the order given."""
         found = {
             p.id: p
-            for p in Person.objects.select_for_update(of=("self",)).select_related("current__town").filter(
-                pk__in=[r.id for r in refs]
-            )
+            for p in _MOVERS.fetch(ids=[r.id for r in refs])
         }
         self.session.record(found)
         # 支援措置 (the support section's alone [440]) and 抑止(異動) [410]: one look for both.
@@ -277,9 +278,19 @@ class ChangeWriter:
 
     def member_ids(self, household: Household) -> set[int]:
         """Ids of the current residents of a household (no personal items read)."""
-        ids = set(Person.objects.filter(household=household, status=Status.RESIDENT).values_list("id", flat=True))
+        with connection.cursor() as cur:  # on every 転居: plain SQL, no ORM compile
+            cur.execute(f"SELECT id FROM {Person._meta.db_table} WHERE household_id = %s AND status = %s",
+                        [household.id, Status.RESIDENT.value])
+            ids = {row[0] for row in cur.fetchall()}
         self.session.record(ids)
         return ids
+
+    def town(self, code: str) -> Town:
+        """The 町字 of an address the change writes, from the dictionary (active only); once checked
+        here, the version's own check (`people.check_items`) does not look it up again."""
+        town = people.resolve_town(code)
+        self._checked_towns.add(town.id)
+        return town
 
     def household_address(self, household: Household) -> PersonVersion:
         members = self.current_members(household)

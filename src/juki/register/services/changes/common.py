@@ -119,7 +119,7 @@ def _entry_household(w: ChangeWriter, destination, address: Address | None) -> t
     if destination == NEW:
         if address is None:
             raise DomainError(ErrorCode.INVALID_INPUT, "住所を入力してください。", field="address")
-        return w.new_household(), people.address_fields(address), True
+        return w.new_household(), people.address_fields(address, w.town(address.town_code)), True
     household = w.household(destination)
     at = w.household_address(household)
     if address is not None:

@@ -42,7 +42,7 @@ def move_within_city(
                       notified_on=notified_on, criteria={"persons": len(persons)}) as w:
         source, movers = _load_movers(w, persons)
         whole = {p.id for p, _ in movers} == w.member_ids(source)
-        new_town = people.resolve_town(address.town_code)
+        new_town = w.town(address.town_code)
         addr = people.address_fields(address, new_town)
         first = movers[0][1]
         if (first.town_id, first.banchi, first.katagaki) == (addr["town_id"], addr["banchi"], addr["katagaki"]):
