@@ -36,7 +36,9 @@ def rows(d: Path) -> list[str]:
     seed = last(d, "seed")
     if seed:
         out.append(f"| seed {seed['persons']:,} persons (`bench/run_seed.sh pg`) | {seed['wall_s']} s wall, "
-                   f"{float(seed['user_s']) + float(seed['sys_s']):.0f} s CPU, peak RSS {seed['peak_rss_mib']} MiB, "
+                   f"{float(seed['user_s']) + float(seed['sys_s']):.0f} s CPU"
+                   + (f" + PostgreSQL {float(seed['postgres_cpu_s']):.0f} s" if seed.get("postgres_cpu_s") else "")
+                   + f", peak RSS {seed['peak_rss_mib']} MiB, "
                    f"{seed['persons_per_s']:,} persons/s | — | — | ≤ {GOALS['seed_s']} s | {met(seed['wall_s'] <= GOALS['seed_s'])} |")
     else:
         out.append("| seed | not run | | | | |")

@@ -1,6 +1,7 @@
 """`core.sql.Joined`, the hot reads' statements built once (issue 19): the instances it gives are
 the ones `select_related` gives — every column, converted the same way, relations cached — on
 SQLite and on PostgreSQL."""
+import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import F
@@ -11,6 +12,7 @@ from juki.accounts.models import ApiToken, Terminal
 from juki.accounts.tokens import token_create
 from juki.audit import gate
 from juki.core import sql
+from juki.protection.models import Restriction
 from juki.register.models import Person, PersonVersion
 from tests.conftest import move_in_family
 
@@ -80,3 +82,19 @@ def test_the_token_read_compares_datetimes_as_the_orm_does(world, clerk):
     assert found.expires_at == ApiToken.objects.get(pk=token.pk).expires_at and found.expires_at.tzinfo is not None
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timezone.timedelta(seconds=1))
     assert joined.first([ApiToken.hash_key(key), connection.ops.adapt_datetimefield_value(timezone.now())]) is None
+
+
+
+def test_personal_data_is_not_read_outside_the_gate(world):
+    """A guarded model (personal data) refuses outside the gate, as its ORM queries do; a master does not."""
+    from juki.audit.gate import UngatedAccess
+    from juki.core.errors import ErrorCode
+
+    ids = [p["id"] for p in move_in_family(world).persons]
+    joined = sql.Joined(Terminal, "ward", where="t.id IN ({ids})")
+    assert [t.code for t in joined.fetch(ids=[Terminal.objects.get(code="T-01").pk])] == ["T-01"]
+    with pytest.raises(UngatedAccess) as refused:
+        sql.Joined(PersonVersion, where="t.person_id = %s").fetch([ids[0]])
+    assert refused.value.code == ErrorCode.UNGATED_ACCESS
+    with pytest.raises(UngatedAccess):  # a guarded model reached through a join
+        sql.Joined(Restriction, "person", where="t.id = %s").fetch([1])

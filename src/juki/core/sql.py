@@ -122,6 +122,10 @@ class Joined:
         if connection.vendor not in self._built:
             self._built[connection.vendor] = self._build()
         sql, readers = self._built[connection.vendor]
+        for reader in readers:
+            # The models' own managers decide whether the read may happen: a guarded model (personal
+            # data) refuses outside the access gate here exactly as its ORM queries would.
+            reader[3]._default_manager.get_queryset()
         params = list(params)
         if ids is not None:
             ids = list(ids)

@@ -21,7 +21,7 @@ from juki.register import read_models, selectors
 from juki.register.models import Building, Municipality, PendingChange, Town, Ward
 from juki.register.reasons import OPERATION_LABELS, Operation
 from juki.register.services import search as search_service
-from juki.register.services import verification
+from juki.register.services import master, verification
 from juki.core import clock
 
 from . import forms
@@ -41,7 +41,7 @@ def ping(request):
 
 
 def _search_form(request, data=None):
-    wards = Ward.objects.order_by("code")
+    wards = master.wards()
     initial = {"ward_code": request.terminal.ward.code if request.terminal.ward else ""}
     return forms.SearchForm(data, initial=initial, wards=wards)
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
-from juki.core import mynumber
+from juki.core import mynumber, sql
 from juki.core.checkdigits import is_valid_resident_code
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.core.wareki import display_date
@@ -327,11 +327,15 @@ def _matches_now(c: Criteria, version: PersonVersion) -> bool:
 _LOAD_RELATED = ("current", "current__town__ward__municipality", "household")  # address_text() reads all three
 
 
+# The hits of every search, with what a result row shows: built once (core.sql.Joined).
+_HITS = sql.Joined(Person, *_LOAD_RELATED, where="t.id IN ({ids})")
+_RESIDENT_HITS = sql.Joined(Person, *_LOAD_RELATED, where="t.id IN ({ids}) AND t.status = %s")
+
+
 def _load(ranked: dict[int, int], *, include_removed: bool) -> list[Person]:
-    qs = Person.objects.select_related(*_LOAD_RELATED).filter(pk__in=list(ranked))
-    if not include_removed:
-        qs = qs.filter(status=Status.RESIDENT)
-    return list(qs)
+    if include_removed:
+        return _HITS.fetch(ids=ranked)
+    return _RESIDENT_HITS.fetch([Status.RESIDENT.value], ids=ranked)
 
 
 def _row(session, p: Person, *, past_only: bool) -> dict:
