@@ -85,7 +85,7 @@ class Joined:
     def _build(self):
         qn = connection.ops.quote_name
         nodes = [(None, None, "t", self.model)]  # (parent alias, relation, alias, model)
-        joins, seen = [], {"t": self.model}
+        joins, seen, outer_at = [], {"t": self.model}, {"t": False}
         for path in self.paths:
             parent, parent_model = "t", self.model
             for depth, name in enumerate(path.split("__")):
@@ -97,6 +97,10 @@ class Joined:
                         on, outer = f"{qn(alias)}.{qn(child._meta.pk.column)} = {qn(parent)}.{qn(rel.column)}", rel.null
                     else:  # reverse one-to-one: the child holds it
                         on, outer = f"{qn(alias)}.{qn(rel.field.column)} = {qn(parent)}.{qn(parent_model._meta.pk.column)}", True
+                    # Below an outer join every join is outer, as the ORM promotes them: on PostgreSQL a
+                    # row locked after a wait is re-checked against its new version, and an inner join
+                    # below would drop it (a concurrent change) where the ORM's query keeps it.
+                    outer_at[alias] = outer = outer or outer_at[parent]
                     joins.append(f"{'LEFT OUTER' if outer else 'INNER'} JOIN {qn(child._meta.db_table)} {qn(alias)} ON {on}")
                     nodes.append((parent, rel, alias, child))
                     seen[alias] = child
