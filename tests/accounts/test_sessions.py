@@ -115,3 +115,43 @@ def test_api_work_application_from_the_token_or_the_header(clerk, terminal, worl
                                  "work_application": "BAD"}, format="json", HTTP_X_TERMINAL_ID=terminal.code)
     assert r.json()["code"] == "work_application_required"
     assert AccessLog.objects.filter(function="auth.token_failure", outcome="work_application_required").exists()
+
+
+def test_an_expired_session_is_not_loaded(clerk, terminal):
+    """The session store's own load (accounts.sessions, issue 19): a live session opens the screen,
+    the same session past its expiry date sends the clerk to the login page."""
+    from django.contrib.sessions.models import Session
+
+    c = counter_client(clerk, terminal)
+    assert c.get("/counter/").status_code == 200
+    key = c.cookies["sessionid"].value
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    r = c.get("/counter/")
+    assert r.status_code == 302 and r["Location"].startswith("/counter/login/")
+
+
+def test_a_deactivated_user_loses_the_session(clerk, terminal):
+    c = counter_client(clerk, terminal)
+    assert c.get("/counter/").status_code == 200
+    Staff.objects.filter(pk=clerk.pk).update(is_active=False)
+    r = c.get("/counter/")
+    assert r.status_code == 302 and r["Location"].startswith("/counter/login/")
+
+
+def test_the_screens_terminal_follows_the_staff_terminal_rule(terminal):
+    """`staff_terminal(pk)` (one statement, every screen) answers as `staff_terminals()` does:
+    active, not a kiosk's."""
+    from django.core.management import call_command
+
+    from juki.accounts.models import staff_terminal, staff_terminals
+
+    call_command("kiosk_device", "add", "KIOSK-07", "--name", "7号機", "--location", "若松区役所")
+    off = Terminal.objects.create(code="T-09", name="窓口9", location="門司区役所", is_active=False)
+    kiosk = Terminal.objects.get(kiosk_device__code="KIOSK-07")
+    for t in (terminal, off, kiosk):
+        expected = staff_terminals().filter(pk=t.pk).exists()
+        found = staff_terminal(t.pk)
+        assert (found is not None) == expected, t.code
+        if found is not None:
+            assert found.code == t.code and found.ward_id == t.ward_id
+    assert [t.code for t in (terminal, off, kiosk) if staff_terminal(t.pk)] == ["T-01"]

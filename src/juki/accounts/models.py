@@ -8,6 +8,8 @@ from django.db import models
 from django.dispatch import Signal
 from django.utils import timezone
 
+from juki.core import sql
+
 from .permissions import ROLE_CHOICES, Perm
 
 
@@ -124,6 +126,17 @@ def staff_terminals():
     """The terminals staff may log in on or name in the API: active ones, not a kiosk's (a kiosk's
     terminal names the device in issue records and its 日計表; ADR 0011)."""
     return Terminal.objects.filter(is_active=True, kiosk_device__isnull=True)
+
+
+# The same rule as one statement built once, for the terminal every staff screen reads from its
+# session (core.sql.Joined); tests/accounts/test_sessions.py holds the two to the same answers.
+_STAFF_TERMINAL = sql.Joined(Terminal, "ward", "kiosk_device",
+                             where="t.id = %s AND t.is_active = %s AND kiosk_device.id IS NULL")
+
+
+def staff_terminal(pk: int) -> "Terminal | None":
+    """The terminal `pk`, with its 区, if it is one of `staff_terminals()`."""
+    return _STAFF_TERMINAL.first([pk, True])
 
 
 class ApiToken(models.Model):

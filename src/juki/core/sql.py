@@ -85,14 +85,14 @@ class Joined:
     def _build(self):
         qn = connection.ops.quote_name
         nodes = [(None, None, "t", self.model)]  # (parent alias, relation, alias, model)
-        joins, seen, outer_at = [], {"t": self.model}, {"t": False}
+        joins, outer_at = [], {"t": False}  # alias → joined outer
         for path in self.paths:
             parent, parent_model = "t", self.model
             for depth, name in enumerate(path.split("__")):
                 alias = "_".join(path.split("__")[:depth + 1])
                 rel = parent_model._meta.get_field(name)
                 child = rel.related_model
-                if alias not in seen:
+                if alias not in outer_at:
                     if rel.concrete:  # forward: the parent holds the key
                         on, outer = f"{qn(alias)}.{qn(child._meta.pk.column)} = {qn(parent)}.{qn(rel.column)}", rel.null
                     else:  # reverse one-to-one: the child holds it
@@ -103,7 +103,6 @@ class Joined:
                     outer_at[alias] = outer = outer or outer_at[parent]
                     joins.append(f"{'LEFT OUTER' if outer else 'INNER'} JOIN {qn(child._meta.db_table)} {qn(alias)} ON {on}")
                     nodes.append((parent, rel, alias, child))
-                    seen[alias] = child
                 parent, parent_model = alias, child
         columns, readers = [], []
         for parent, rel, alias, model in nodes:

@@ -23,8 +23,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from juki.accounts import login as login_rules
-from juki.accounts.models import Terminal
-from juki.core import sql
+from juki.accounts.models import Terminal, staff_terminal
 from juki.accounts.passwords import password_expired
 from juki.accounts.permissions import Perm
 from juki.audit import events, requests
@@ -130,17 +129,11 @@ def is_locked(request) -> bool:
     return last is None or time.time() - last > idle_seconds()
 
 
-# Every staff screen reads its session's terminal: built once (core.sql.Joined); the same terminals
-# as `staff_terminals()`, active and not a kiosk's.
-_TERMINAL = sql.Joined(Terminal, "ward", "kiosk_device",
-                       where="t.id = %s AND t.is_active = %s AND kiosk_device.id IS NULL")
-
-
 def session_terminal(request) -> Terminal | None:
     tid = request.session.get(SESSION_TERMINAL)
     if tid is None:
         return None
-    return _TERMINAL.first([tid, True])
+    return staff_terminal(tid)
 
 
 def end_session(request) -> None:

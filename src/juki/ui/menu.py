@@ -6,10 +6,9 @@ URLs, and a new app adds its screens without touching the frame (issue 13)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from functools import lru_cache
 
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ class Entry:
     args: tuple = ()
 
     def url(self) -> str:
-        return _reversed(get_script_prefix(), self.url_name, self.args)
+        return _reversed(get_script_prefix(), get_urlconf(), self.url_name, self.args)
 
 
 @dataclass(frozen=True)
@@ -37,8 +36,9 @@ class Home:
 
 
 @lru_cache(maxsize=256)
-def _reversed(prefix: str, url_name: str, args: tuple) -> str:
-    """The menu's links are the same on every screen: reversed once per deployment prefix."""
+def _reversed(prefix: str, urlconf, url_name: str, args: tuple) -> str:
+    """The menu's links are the same on every screen: reversed once per prefix and URLconf (the
+    arguments are the cache's key; `reverse` reads both from the request's thread)."""
     return reverse(url_name, args=args)
 
 
