@@ -3,6 +3,8 @@
     juki seed --persons 20000 --seed 1
     juki load-towns towns.csv
     juki createstaff tanaka --role clerk
+    juki network up          (the simulated 住基ネット: juki.network.cli)
+    juki cs serve            (the city's 市町村CS, its own database: juki.cs.cli)
 """
 import os
 import sys
@@ -11,6 +13,13 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "juki.conf.dev")
     args = list(sys.argv if argv is None else argv)
+    # The network's peers and the city's CS are processes of their own, not the register's Django.
+    if len(args) > 1 and args[1] == "network":
+        from juki.network.cli import main as network
+        return network(args[2:])
+    if len(args) > 1 and args[1] == "cs":
+        from juki.cs.cli import main as cs
+        return cs(args[2:])
     if len(args) > 1 and not args[1].startswith("-"):
         args[1] = args[1].replace("-", "_")
     from django.core.management import execute_from_command_line

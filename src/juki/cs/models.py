@@ -1,0 +1,70 @@
+"""The CS's store: FILE-2 with its history, the updates it took (idempotency) and its send queue."""
+from __future__ import annotations
+
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    ENTRY = "entry", "記載"
+    UPDATE = "update", "修正"
+    REMOVE = "remove", "消除"
+
+
+class IdentityVersion(models.Model):
+    """One version of a person's 本人確認情報 (FILE-2). The current one has no `superseded_at`; the
+    earlier ones, and a removed person's last one, are kept five years and then erased (C23)."""
+
+    resident_code = models.CharField("住民票コード", max_length=11)
+    seq = models.BigIntegerField("更新順番号")
+    kind = models.CharField("異動の種別", max_length=8, choices=Kind.choices)
+    items = models.JSONField("本人確認情報")  # FILE-2's items except the 個人番号, which is sealed below
+    my_number_key_id = models.CharField(max_length=16, blank=True)
+    my_number_cipher = models.BinaryField(null=True)
+    my_number_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    received_at = models.DateTimeField("受信日時")
+    superseded_at = models.DateTimeField("次の更新の日時", null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["resident_code"], condition=models.Q(superseded_at__isnull=True),
+                                               name="cs_one_current_identity")]
+        indexes = [models.Index(fields=["resident_code", "seq"])]
+
+
+class Inbound(models.Model):
+    """An update from S2, by its message id: the same message again is answered, not applied again."""
+
+    message_id = models.CharField(max_length=64, unique=True)
+    outcome = models.CharField(max_length=16)  # accepted, rejected
+    seq = models.BigIntegerField(null=True)
+    errors = models.JSONField(default=list)
+    received_at = models.DateTimeField()
+
+
+class Counter(models.Model):
+    """The last 更新順番号 given: one row, taken under its lock so that numbers have no gaps."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+
+class Outbound(models.Model):
+    """The send queue to the prefecture server, in 更新順番号 order."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "送信待ち"
+        SENT = "sent", "送信済み"
+        DEAD = "dead", "送信不能"
+
+    seq = models.BigIntegerField("更新順番号", unique=True)
+    resident_code = models.CharField(max_length=11)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    version = models.ForeignKey(IdentityVersion, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.IntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "seq"])]

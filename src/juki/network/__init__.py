@@ -1,0 +1,1 @@
+"""The simulated national network (住基ネット) outside the city: its test CA and its peers (prefecture server, national server, J-LIS, card management system), each a separate process speaking HTTPS with mutual TLS."""
