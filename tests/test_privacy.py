@@ -6,7 +6,7 @@ import tempfile
 import pytest
 
 from django.apps import apps
-from django.db import connection
+from django.db import connection, router
 
 from juki.audit import gate
 from juki.core.errors import DomainError, ErrorCode
@@ -24,6 +24,8 @@ def _all_rows_text() -> str:
     chunks = []
     with gate.open(TEST, function="test.dump", perm=Perm.PERSON_VIEW), connection.cursor() as cur:
         for model in apps.get_models():
+            if not router.allow_migrate_model(connection.alias, model):
+                continue  # the CS's models live in its own database (tests/cs checks its sealing)
             cur.execute(f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)}")
             for row in cur.fetchall():
                 for value in row:

@@ -35,6 +35,7 @@ class Perm(StrEnum):
     MASTER_EDIT = "master.edit"  # 住所辞書等のマスタ管理
     BATCH_RUN = "batch.run"  # バッチ処理
     OUTBOX_CONSUME = "outbox.consume"  # 他システム連携
+    IDENTITY_LINK = "identity.link"  # 本人確認情報の市町村CSへの通知 (住基ネット連携, S2)
     FIELD_DOMICILE = "field.domicile"  # 本籍・筆頭者の表示
     FIELD_RESIDENT_CODE = "field.resident_code"  # 住民票コードの表示
     FIELD_FOREIGN = "field.foreign"  # 在留資格・在留期間・在留カード等番号の表示
@@ -93,6 +94,7 @@ PERM_LABELS: dict[str, str] = {
     Perm.MASTER_EDIT: "マスタの管理",
     Perm.BATCH_RUN: "バッチ処理の実行",
     Perm.OUTBOX_CONSUME: "他システムへの連携",
+    Perm.IDENTITY_LINK: "本人確認情報の市町村CSへの通知（住基ネット連携）",
     Perm.FIELD_DOMICILE: "本籍・筆頭者の表示",
     Perm.FIELD_RESIDENT_CODE: "住民票コードの表示",
     Perm.FIELD_FOREIGN: "在留資格等の表示",

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "juki.kiosk",
     "juki.counter",
     "juki.oversight",
+    "juki.jukinet",
 ]
 
 MIDDLEWARE = [

@@ -323,3 +323,39 @@ def change_get(*, actor: Actor, change_id: int) -> dict:
             "persons": [version_dict(v, session=session) for v in versions],
             "before": {pid: version_dict(v, session=session) for pid, v in before.items()},
         }
+
+
+# --- 住基ネット連携 (S2): the 本人確認情報 of each version a change wrote ------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedIdentity:
+    """A version's 本人確認情報 (FILE-2) as the city's CS takes it: with its 住民票コード and 個人番号,
+    and who recorded the change from which terminal (操作者ID, 操作端末ID)."""
+
+    identity: read_models.Identity
+    my_number: str | None
+    operator: str
+    terminal: str
+
+
+def linked_identities(*, actor: Actor, versions: list[tuple[int, int]]) -> dict[tuple[int, int], LinkedIdentity]:
+    """The 本人確認情報 of the versions (person id, 履歴番号) that outbox events name, for the 住基ネット
+    連携 (S2) only: one gate session and log row for the batch, each 個人番号 revealed by name."""
+    wanted = set(versions)
+    with gate.open(actor, function="jukinet.identities", perm=Perm.IDENTITY_LINK,
+                   criteria={"versions": len(wanted)}) as session:
+        session.record(pid for pid, _ in wanted)
+        rows = (PersonVersion.objects.select_related(*_VERSION_RELATED, "change__operator", "change__terminal")
+                .filter(person_id__in={pid for pid, _ in wanted}, seq__in={seq for _, seq in wanted}))
+        out = {}
+        for version in rows:
+            if (version.person_id, version.seq) not in wanted:
+                continue
+            record = read_models.record_of(version, session=session, on=version.event_date, hidden=[])
+            change = version.change
+            out[(version.person_id, version.seq)] = LinkedIdentity(
+                identity=read_models.identity_of(record), my_number=_revealed(version, session),
+                operator=change.operator.username if change and change.operator else "",
+                terminal=change.terminal.code if change and change.terminal else "")
+        return out

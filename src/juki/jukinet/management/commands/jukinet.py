@@ -1,0 +1,39 @@
+"""`juki jukinet run`: the 住基ネット連携 consumer (S2), polling the outbox and sending to the CS."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from juki.network import pki
+from juki.network.cli import default_dir
+from juki.network.wire import Client
+
+from ... import services
+
+
+class Command(BaseCommand):
+    help = "住基ネット連携: 異動を本人確認情報の更新として市町村CSへ送る"
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["run", "once", "load"])
+        parser.add_argument("--network", type=Path, default=default_dir())
+        parser.add_argument("--municipality", default="401005")
+        parser.add_argument("--interval", type=float, default=0.2, help="変更がないときの待ち秒数")
+
+    def handle(self, *args, action, network, municipality, interval, **options):
+        name = pki.cs_name(municipality)
+        port = (network / f"{name}.port").read_text().strip()
+        cs = Client(f"https://127.0.0.1:{port}", directory=network, name=pki.s2_name(municipality))
+        if action == "load":
+            self.stdout.write(json.dumps(services.load(cs), ensure_ascii=False))
+            return
+        while True:
+            run = services.consume(cs)
+            if action == "once":
+                self.stdout.write(json.dumps(run.__dict__, ensure_ascii=False))
+                return
+            if not run.events:
+                time.sleep(interval if not run.unreachable else 2.0)

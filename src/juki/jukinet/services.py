@@ -1,0 +1,126 @@
+"""The consumer: outbox → 本人確認情報 updates → the CS, at least once, in the outbox's order.
+
+Each version is sent as one message whose id names the change, the person and the 履歴番号, so a
+resend after a crash is answered by the CS, not applied again. The outbox cursor moves only past
+events whose every message the CS answered (accepted or refused); a CS that is down stops the batch
+where it is, and the next run starts there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from juki.audit.gate import Actor
+from juki.cs import file2
+from juki.network.wire import Client, Unreachable
+from juki.register import selectors
+from juki.register.services import extract, outbox
+
+from .models import UpdateError
+
+DESTINATION = "jukinet"
+KINDS = {"記載": "entry", "消除": "remove", "修正": "update"}
+
+
+@dataclass
+class Run:
+    events: int = 0
+    sent: int = 0
+    rejected: int = 0
+    withheld: int = 0
+    position: int | None = None
+    unreachable: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def message_of(event: dict, entry: dict, linked: selectors.LinkedIdentity) -> dict:
+    """The FILE-2 update of one version (the CS fills its own numbering and flags)."""
+    i = linked.identity
+    name = f"{i.family_name}　{i.given_name}".strip()
+    kana = f"{i.family_name_kana}　{i.given_name_kana}".strip()
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    items = {
+        "resident_code": i.resident_code, "name": name, "name_gaiji": file2.gaiji_count(name), "name_kana": kana,
+        "name_kana_seion": file2.seion(kana), "birth_date": iso(i.birth_date), "sex": str(i.sex),
+        "municipality_code": i.municipality_code, "town_code": i.town_code, "postal_code": i.postal_code,
+        "address": i.address, "address_gaiji": file2.gaiji_count(i.address), "my_number": linked.my_number,
+        "became_resident_on": iso(i.became_resident_on), "address_set_on": iso(i.address_set_on),
+        "notified_on": iso(i.notified_on), "previous_municipality_code": None, "previous_address": i.previous_address,
+        "previous_address_gaiji": file2.gaiji_count(i.previous_address), "relationship": i.relationship,
+        "reason": i.reason, "event_date": iso(i.event_date), "reason_detail": entry.get("reason_label", ""),
+        "former_resident_code": None, "resident_code_used_on": None, "request_number": str(event["change_id"]),
+        "operator_id": linked.operator, "terminal_id": linked.terminal,
+    }
+    return {"message_id": f"{event['change_id']}-{entry['person_id']}-{entry['version_after']}",
+            "kind": KINDS[entry["reason_category"]], "items": items}
+
+
+def consume(cs: Client, *, limit: int = 100) -> Run:
+    """One batch: read, send every version, acknowledge what the CS answered."""
+    actor = Actor.system_actor(DESTINATION)
+    batch = outbox.outbox_read(actor=actor, destination=DESTINATION, limit=limit)
+    events = batch["events"]
+    run = Run()
+    if not events:
+        return run
+    wanted = [(p["person_id"], p["version_after"]) for e in events for p in e["persons"] if not p.get("blocked")]
+    linked = selectors.linked_identities(actor=actor, versions=wanted) if wanted else {}
+    done = None
+    for event in events:
+        try:
+            for entry in event["persons"]:
+                if entry.get("blocked"):
+                    run.withheld += 1  # 支援措置・抑止: the outbox withholds the person from this destination
+                    continue
+                message = message_of(event, entry, linked[(entry["person_id"], entry["version_after"])])
+                status, answer = cs.call("POST", "/updates", message)
+                if status != 200:
+                    raise Unreachable(f"CS answered HTTP {status} {answer.get('code', '')}")
+                if answer["outcome"] == "rejected":
+                    run.rejected += 1
+                    UpdateError.objects.get_or_create(message_id=message["message_id"], defaults=dict(
+                        position=event["position"], change_id=event["change_id"], person_id=entry["person_id"],
+                        version=entry["version_after"], kind=message["kind"], reason=entry.get("reason", ""),
+                        errors=answer["errors"]))
+                else:
+                    run.sent += 1
+        except Unreachable as exc:
+            run.unreachable = True
+            run.errors.append(str(exc))
+            break
+        done = event["position"]
+        run.events += 1
+    if done is not None:
+        outbox.outbox_ack(actor=actor, destination=DESTINATION, position=done)
+        run.position = done
+    return run
+
+
+def load(cs: Client, *, chunk: int = 500) -> dict:
+    """S2 starts from zero: every person's current 本人確認情報 to the CS as an entry (the register's
+    snapshot hand-over, ADR 0020), then the outbox from the position the snapshot includes."""
+    actor = Actor.system_actor(DESTINATION)
+    counts = {"accepted": 0, "rejected": 0}
+
+    def sink(entries: list[dict]) -> None:
+        entries = [e for e in entries if not e.get("blocked")]
+        linked = selectors.linked_identities(actor=actor, versions=[(e["person_id"], e["version_after"]) for e in entries])
+        messages = []
+        for e in entries:
+            message = message_of({"change_id": "snapshot"}, e, linked[(e["person_id"], e["version_after"])])
+            # A removed person's last state is a record too (消除, kept five years: C23).
+            message["kind"] = "entry" if e["status_after"] == "resident" else "remove"
+            messages.append({**message, "message_id": f"snapshot-{e['person_id']}-{e['version_after']}", "initial": True})
+        status, answer = cs.call("POST", "/updates/batch", {"messages": messages})
+        if status != 200:
+            raise Unreachable(f"CS answered HTTP {status}")
+        for message, result in zip(messages, answer["answers"]):
+            counts[result["outcome"]] += 1
+            if result["outcome"] == "rejected":
+                pid, version = message["message_id"].split("-")[1:]
+                UpdateError.objects.get_or_create(message_id=message["message_id"], defaults=dict(
+                    position=0, change_id=0, person_id=int(pid), version=int(version), kind=message["kind"],
+                    reason=message["items"]["reason"], errors=result["errors"]))
+
+    summary = extract.snapshot_hand_over(actor=actor, destination=DESTINATION, sink=sink, purpose="市町村CSの初期登録",
+                                         chunk=chunk)
+    return {**counts, "position": summary.position}

@@ -1,0 +1,40 @@
+"""S2's read of FILE-2 (selectors.linked_identities): only the 住基ネット連携's actor, one logged read."""
+import pytest
+
+from juki.audit.gate import Actor
+from juki.core.errors import AccessDenied, ErrorCode
+from juki.register import selectors
+
+from ..conftest import move_in_family, person_input
+from ..helpers import last_log
+from ..register.helpers import ids
+
+NUMBER = "123456789018"
+
+
+def test_s2_reads_each_versions_identity_with_its_my_number_and_the_read_is_logged(world):
+    head = ids(move_in_family(world, members=[person_input(my_number=NUMBER)]))[0]
+    linked = selectors.linked_identities(actor=Actor.system_actor("jukinet"), versions=[(head, 1), (head, 9)])
+    assert list(linked) == [(head, 1)]  # a version that does not exist is simply not there
+    item = linked[(head, 1)]
+    assert item.my_number == NUMBER and item.identity.resident_code and item.identity.address.endswith("城内1番1号")
+    assert item.operator == world.user.username and item.terminal == world.terminal.code
+    row = last_log("jukinet.identities")
+    assert row.system == "jukinet" and row.my_number_accessed and row.outcome == "ok"
+    assert NUMBER not in str(row.criteria)
+
+
+@pytest.mark.parametrize("who", ["atena", "intermediary", "tax"])
+def test_no_other_destination_may_read_file_2(world, who):
+    head = ids(move_in_family(world))[0]
+    with pytest.raises(AccessDenied) as refused:
+        selectors.linked_identities(actor=Actor.system_actor(who), versions=[(head, 1)])
+    assert refused.value.code == ErrorCode.PERMISSION_DENIED
+    assert last_log("jukinet.identities").outcome == "denied"
+
+
+def test_a_clerk_may_not_either(world, actor):
+    head = ids(move_in_family(world))[0]
+    with pytest.raises(AccessDenied) as refused:
+        selectors.linked_identities(actor=actor, versions=[(head, 1)])
+    assert refused.value.code == ErrorCode.PERMISSION_DENIED

@@ -1,0 +1,167 @@
+"""End to end on loopback: the prefecture server and J-LIS, and the city's CS, each a real process
+with its own store, mutual TLS between them; the register and its 住基ネット連携 (S2) in this process."""
+import threading
+
+import pytest
+
+from juki.audit.gate import Actor
+from juki.jukinet import services
+from juki.jukinet.models import UpdateError
+from juki.network.wire import Unreachable
+from juki.register import selectors
+from juki.register.services import changes
+from juki.register.services.people import Address
+
+from ..conftest import days_ago, move_in_family, person_input
+from ..network_fixtures import Network, until
+from ..register.helpers import ids, ref
+
+UOMACHI = "40106002000"
+
+
+@pytest.fixture
+def net(tmp_path):
+    network = Network(tmp_path)
+    try:
+        network.start_cs()
+        yield network
+    finally:
+        network.stop()
+
+
+def codes_of(person_ids) -> dict[int, str]:
+    """The persons' 住民票コード as the CS got them (through S2's own read)."""
+    linked = selectors.linked_identities(actor=Actor.system_actor("jukinet"),
+                                         versions=[(pid, v) for pid in person_ids for v in range(1, 5)])
+    return {pid: li.identity.resident_code for (pid, _), li in linked.items()}
+
+
+def at_prefecture(net, code):
+    status, record = net.client("prefecture").call("GET", f"/records/{code}")
+    return record if status == 200 else None
+
+
+def drain(net) -> services.Run:
+    total = services.Run()
+    while True:
+        run = services.consume(net.s2())
+        total.events += run.events
+        total.sent += run.sent
+        total.rejected += run.rejected
+        if not run.events or run.unreachable:
+            total.unreachable = run.unreachable
+            return total
+
+
+def test_a_move_at_the_counter_reaches_the_prefecture_server(world, net):
+    family = move_in_family(world)
+    head, wife, child = ids(family)
+    assert drain(net).sent == 3
+    code = codes_of([head])[head]
+    assert until(lambda: at_prefecture(net, code))["items"]["address"].endswith("城内1番1号")
+    changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=days_ago(1),
+                             persons=[ref(head), ref(wife), ref(child)], address=Address(UOMACHI, "8番"))
+    run = drain(net)
+    assert (run.events, run.sent, run.rejected) == (1, 3, 0)
+    record = until(lambda: (r := at_prefecture(net, code)) and "魚町" in r["items"]["address"] and r)
+    assert record["municipality"] == "401005" and record["items"]["reason"] == "move_within_city"
+    assert record["items"]["name"] == "青木　太郎" and record["items"]["name_kana_seion"] == "アオキ　タロウ"
+    # The outbox cursor moved past both events: nothing is sent twice.
+    assert services.consume(net.s2()).events == 0
+
+
+def test_a_refused_update_lands_in_the_error_queue(world, net):
+    family = move_in_family(world)
+    head, wife, child = ids(family)
+    drain(net)
+    code = codes_of([head])[head]
+    # The CS's record and the register disagree (as after a direct correction at the CS): the CS has
+    # another name, so a 転居 would change more than the address there (C13).
+    status, answer = net.s2().call("POST", "/updates", {"message_id": "direct-1", "kind": "update", "items": {
+        **until(lambda: at_prefecture(net, code))["items"], "name": "青木　太朗", "reason": "ex_officio_correction"}})
+    assert status == 200 and answer["outcome"] == "accepted"
+    changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=None,
+                             persons=[ref(head), ref(wife), ref(child)], address=Address(UOMACHI, "8番"))
+    run = drain(net)
+    assert (run.sent, run.rejected) == (2, 1)  # the wife and the child go through
+    error = UpdateError.objects.get()
+    assert error.person_id == head and error.state == "open" and error.reason == "move_within_city"
+    assert [(e["code"], e["item"]) for e in error.errors] == [("move_changes_more_than_address", "name")]
+    assert "青木" not in str(error.errors)  # codes and items' names, never their values
+
+
+@pytest.mark.parametrize("name, refusal", [("expired", Unreachable), ("forged", Unreachable)])
+def test_a_peer_refuses_an_expired_or_forged_client_certificate(net, name, refusal):
+    for peer in ("prefecture", "jlis", "cs"):
+        with pytest.raises(refusal):
+            net.client(peer, name).call("GET", "/status")
+    assert net.client("prefecture").call("GET", "/status")[0] == 200  # the real one is let in
+
+
+def test_the_cs_answers_only_its_own_citys_s2(net):
+    status, answer = net.client("cs", "cs-401005").call("GET", "/status")  # a valid certificate, the wrong party
+    assert (status, answer["code"]) == (403, "not_this_city_s2")
+
+
+def test_prefecture_down_for_a_while_nothing_lost_and_delivered_in_order(world, net):
+    net.stop_peer("prefecture")
+    family = move_in_family(world)
+    head, wife, child = ids(family)
+    changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=None,
+                             persons=[ref(head), ref(wife), ref(child)], address=Address(UOMACHI, "8番"))
+    assert drain(net).sent == 6  # the CS took them all and queues them
+    status = until(lambda: (s := net.s2().call("GET", "/status")[1])["head"] and s["head"]["attempts"] >= 2 and s)
+    assert status["pending"] == 6 and status["sent"] == 0
+    net.restart_peer("prefecture")
+    until(lambda: net.s2().call("GET", "/status")[1]["sent"] == 6, timeout=60)
+    status, log = net.client("prefecture").call("GET", "/updates?after=0")
+    assert [u["seq"] for u in log["updates"]] == [1, 2, 3, 4, 5, 6]
+    assert [u["kind"] for u in log["updates"]] == ["entry"] * 3 + ["update"] * 3
+    code = codes_of([head])[head]
+    assert "魚町" in at_prefecture(net, code)["items"]["address"]
+
+
+def test_kill_9_of_the_cs_mid_batch_loses_nothing_and_applies_nothing_twice(world, net):
+    for family_name in ("青木", "赤井", "黒田"):
+        move_in_family(world, members=[
+            person_input(family_name=family_name, given_name=f"{i}郎", given_name_kana="タロウ",
+                         relationship="世帯主" if i == 0 else "子") for i in range(12)])
+    expected = 36
+    # S2 sends (here, in the test's transaction) while another thread kills the CS as soon as its first
+    # updates went on to the prefecture: mid-batch on both of its sides.
+    def killer():
+        prefecture = net.client("prefecture")
+        until(lambda: prefecture.call("GET", "/status")[1]["cities"].get("401005", 0) >= 3, step=0.005)
+        net.kill_cs()
+
+    watcher = threading.Thread(target=killer)
+    watcher.start()
+    first = drain(net)
+    watcher.join(timeout=30)
+    assert first.unreachable and first.sent < expected
+    net.start_cs()
+    run = drain(net)
+    assert not run.unreachable
+    until(lambda: net.s2().call("GET", "/status")[1]["sent"] == expected, timeout=60)
+    status = net.s2().call("GET", "/status")[1]
+    assert status["records"] == expected and status["pending"] == 0 and status["dead_letters"] == []
+    _, log = net.client("prefecture").call("GET", "/updates?after=0")
+    assert [u["seq"] for u in log["updates"]] == list(range(1, expected + 1))  # each once, in order
+    assert len({u["resident_code"] for u in log["updates"]}) == expected
+    assert services.consume(net.s2()).events == 0
+
+
+def test_the_cs_starts_from_the_registers_snapshot_then_follows_the_outbox(world, net):
+    family = move_in_family(world)
+    head, wife, child = ids(family)
+    changes.death(actor=world, event_date=days_ago(2), notified_on=days_ago(1), persons=[ref(child)])
+    assert services.load(net.s2()) == {"accepted": 3, "rejected": 0, "position": 2}
+    status = until(lambda: (s := net.s2().call("GET", "/status")[1])["sent"] == 3 and s)
+    assert status["records"] == 3
+    assert services.consume(net.s2()).events == 0  # the snapshot includes both events
+    codes = codes_of([head, child])
+    assert until(lambda: at_prefecture(net, codes[child]))["items"]["status"] == "remove"
+    changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=None, persons=[ref(head), ref(wife)],
+                             address=Address(UOMACHI, "8番"))
+    assert drain(net).sent == 2
+    assert until(lambda: (r := at_prefecture(net, codes[head])) and "魚町" in r["items"]["address"])
