@@ -1,0 +1,163 @@
+"""個人番号カード管理システム: the card management system of the simulated network (P10), as far as a
+city's CS deals with it. Callers are cities' CSs only (`cs-…`).
+
+- `POST /recipients`: a 送付先情報 file (FILE-3), `{"file_id", "records": [{"resident_code", …}]}`.
+  A file is taken once: the same id from the same city again is answered as the first time (an
+  at-least-once sender's retry); the same id with other content is refused.
+- `POST /cards/<住民票コード>/<action>`: issue, suspend, resume, revoke, collect — a small state
+  machine over the person's current card. An issue makes a new card: a new card number (12 digits,
+  never given twice) and a new serial of its 電子証明書 (16 hex digits).
+
+      none, revoked, collected --issue--> active
+      active --suspend--> suspended --resume--> active
+      active, suspended --revoke--> revoked;  --collect--> collected
+
+  Any other move is refused (409 `invalid_transition`), with the state it found.
+- `GET /cards/<住民票コード>`: the current card and its history; `GET /status`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+from pathlib import Path
+
+from juki.core.checkdigits import is_valid_resident_code
+
+from .peers import Store, _city, _now
+from .wire import App, Refused, Request
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS recipient_files (municipality TEXT, file_id TEXT, digest TEXT NOT NULL,
+    received INTEGER NOT NULL, received_at TEXT, PRIMARY KEY (municipality, file_id));
+CREATE TABLE IF NOT EXISTS recipients (municipality TEXT, file_id TEXT, resident_code TEXT, items TEXT,
+    PRIMARY KEY (municipality, file_id, resident_code));
+CREATE INDEX IF NOT EXISTS recipients_code ON recipients (resident_code);
+CREATE TABLE IF NOT EXISTS cards (id INTEGER PRIMARY KEY, resident_code TEXT NOT NULL, card_number TEXT NOT NULL UNIQUE,
+    certificate_serial TEXT NOT NULL UNIQUE, state TEXT NOT NULL, municipality TEXT, issued_at TEXT, updated_at TEXT);
+CREATE INDEX IF NOT EXISTS cards_resident ON cards (resident_code, id);
+CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, resident_code TEXT NOT NULL, card_number TEXT,
+    action TEXT NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL, municipality TEXT, at TEXT);
+CREATE INDEX IF NOT EXISTS events_resident ON events (resident_code, id);
+"""
+NONE = "none"
+# action: (the states it may start from, the state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "issue": (frozenset({NONE, "revoked", "collected"}), "active"),
+    "suspend": (frozenset({"active"}), "suspended"),
+    "resume": (frozenset({"suspended"}), "active"),
+    "revoke": (frozenset({"active", "suspended"}), "revoked"),
+    "collect": (frozenset({"active", "suspended"}), "collected"),
+}
+MAX_RECORDS = 100_000
+CARD_FIELDS = ("card_number", "certificate_serial", "state", "municipality", "issued_at", "updated_at")
+
+
+def _code(value: str) -> str:
+    if not is_valid_resident_code(value):
+        raise Refused(422, "invalid_check_digit", "住民票コードの検査数字が正しくありません。", item="resident_code")
+    return value
+
+
+def _fresh(db: sqlite3.Connection, column: str, make) -> str:
+    while True:
+        value = make()
+        if not db.execute(f"SELECT 1 FROM cards WHERE {column} = ?", (value,)).fetchone():
+            return value
+
+
+def _current(db: sqlite3.Connection, code: str) -> dict | None:
+    row = db.execute(f"SELECT {', '.join(CARD_FIELDS)} FROM cards WHERE resident_code = ? ORDER BY id DESC LIMIT 1",
+                     (code,)).fetchone()
+    return dict(zip(CARD_FIELDS, row)) if row else None
+
+
+def cards(directory: Path) -> App:
+    store = Store(directory / "cards.sqlite3", SCHEMA)
+    app = App("cards")
+
+    @app.route("POST", "/recipients")
+    def recipients(request: Request) -> dict:
+        """送付先情報 (FILE-3) in: taken once per (city, file id)."""
+        city = _city(request)
+        file_id, records = request.body.get("file_id"), request.body.get("records")
+        if not isinstance(file_id, str) or not 1 <= len(file_id) <= 100:
+            raise Refused(422, "invalid_file_id", "ファイルIDが正しくありません。")
+        if not isinstance(records, list) or len(records) > MAX_RECORDS:
+            raise Refused(422, "invalid_records", "送付先情報の形式が正しくありません。")
+        seen: set[str] = set()
+        for index, record in enumerate(records):
+            code = record.get("resident_code") if isinstance(record, dict) else None
+            if not is_valid_resident_code(code):
+                raise Refused(422, "invalid_check_digit", "住民票コードの検査数字が正しくありません。",
+                              item="resident_code", index=index)
+            if code in seen:
+                raise Refused(422, "duplicate_resident_code", "同じ住民票コードが二度あります。", index=index)
+            seen.add(code)
+        digest = hashlib.sha256(json.dumps(records, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        with store as db:
+            row = db.execute("SELECT digest, received FROM recipient_files WHERE municipality = ? AND file_id = ?",
+                             (city, file_id)).fetchone()
+            if row:
+                if row[0] != digest:
+                    raise Refused(409, "file_id_conflict", "同じファイルIDで異なる内容の送付先情報です。")
+                return {"file_id": file_id, "received": row[1], "repeated": True}
+            db.execute("INSERT INTO recipient_files VALUES (?, ?, ?, ?, ?)", (city, file_id, digest, len(records), _now()))
+            db.executemany("INSERT INTO recipients VALUES (?, ?, ?, ?)",
+                           [(city, file_id, r["resident_code"], json.dumps(r, ensure_ascii=False)) for r in records])
+        return {"file_id": file_id, "received": len(records)}
+
+    @app.route("POST", "/cards/(?P<code>[0-9]+)/(?P<action>[a-z_]+)")
+    def change(request: Request) -> dict:
+        city = _city(request)
+        code, action = _code(request.params["code"]), request.params["action"]
+        if action not in TRANSITIONS:
+            raise Refused(422, "unknown_action", "操作は issue, suspend, resume, revoke, collect のいずれかです。",
+                          actions=sorted(TRANSITIONS))
+        allowed, to_state = TRANSITIONS[action]
+        now = _now()
+        with store as db:
+            card = _current(db, code)
+            state = card["state"] if card else NONE
+            if state not in allowed:
+                raise Refused(409, "invalid_transition", f"{state} の個人番号カードに {action} はできません。",
+                              state=state, action=action)
+            if action == "issue":
+                number = _fresh(db, "card_number", lambda: "".join(secrets.choice("0123456789") for _ in range(12)))
+                serial = _fresh(db, "certificate_serial", lambda: secrets.token_hex(8).upper())
+                db.execute("INSERT INTO cards (resident_code, card_number, certificate_serial, state, municipality, "
+                           "issued_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (code, number, serial, to_state, city, now, now))
+            else:
+                db.execute("UPDATE cards SET state = ?, municipality = ?, updated_at = ? WHERE card_number = ?",
+                           (to_state, city, now, card["card_number"]))
+            current = _current(db, code)
+            db.execute("INSERT INTO events (resident_code, card_number, action, from_state, to_state, municipality, at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (code, current["card_number"], action, state, to_state, city, now))
+        return {"resident_code": code, "action": action, "previous_state": state, **current}
+
+    @app.route("GET", "/cards/(?P<code>[0-9]+)")
+    def show(request: Request) -> dict:
+        _city(request)
+        code = _code(request.params["code"])
+        with store.lock:
+            card = _current(store.db, code)
+            history = store.db.execute("SELECT card_number, action, from_state, to_state, municipality, at FROM events "
+                                       "WHERE resident_code = ? ORDER BY id", (code,)).fetchall()
+        keys = ("card_number", "action", "from_state", "to_state", "municipality", "at")
+        return {"resident_code": code, **(card or {**dict.fromkeys(CARD_FIELDS), "state": NONE}),
+                "history": [dict(zip(keys, h)) for h in history]}
+
+    @app.route("GET", "/status")
+    def status(request: Request) -> dict:
+        _city(request)
+        # Each person's current card: the latest of theirs.
+        states = dict(store.query("SELECT state, count(*) FROM cards WHERE id IN "
+                                  "(SELECT max(id) FROM cards GROUP BY resident_code) GROUP BY state"))
+        (files,) = store.query("SELECT count(*) FROM recipient_files")[0]
+        (recipients,) = store.query("SELECT count(*) FROM recipients")[0]
+        (issued,) = store.query("SELECT count(*) FROM cards")[0]
+        return {"peer": "cards", "cards": states, "issued": issued, "recipient_files": files, "recipients": recipients}
+
+    return app
