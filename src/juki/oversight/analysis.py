@@ -14,13 +14,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import holidays
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractHour, ExtractWeekDay, TruncDate, TruncHour
 
 from juki.accounts.permissions import Perm
+from juki.core.calendar import closed_days
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import JST
 
@@ -202,26 +202,6 @@ def _log_row(r: AccessLog) -> dict:
 
 def _take(qs, limit: int, row=_log_row) -> list[dict]:
     return [row(r) for r in qs[:limit + 1]]
-
-
-# --- 休業日 ---------------------------------------------------------------------------------------
-
-
-def closed_days(date_from: dt.date, date_to: dt.date) -> dict[dt.date, str]:
-    """The city office's closed days other than weekends: national holidays (the `holidays`
-    package keeps the law's changes and substitute holidays up to date) and 年末年始 12/29–1/3
-    (行政機関の休日に関する法律)."""
-    out: dict[dt.date, str] = {}
-    years = range(date_from.year, date_to.year + 1)
-    for day, name in holidays.country_holidays("JP", years=years, language="ja").items():
-        if date_from <= day <= date_to:
-            out[day] = name
-    day = date_from
-    while day <= date_to:
-        if (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3):
-            out.setdefault(day, "年末年始")
-        day += dt.timedelta(days=1)
-    return out
 
 
 def _night_hours() -> tuple[int, int]:
