@@ -9,9 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from juki.audit.gate import Actor
+from juki.jukinet import services
 from juki.network import cli as network_cli
 from juki.network import pki
 from juki.network.wire import Client
+from juki.register import selectors
 
 MUNICIPALITY = "401005"
 
@@ -19,8 +24,8 @@ MUNICIPALITY = "401005"
 class Network:
     def __init__(self, root: Path):
         self.root, self.dir = root, root / "network"
-        self.procs, self.description = network_cli.start(self.dir, ports={"prefecture": 0, "jlis": 0})
-        self.peers = dict(zip(("prefecture", "jlis"), self.procs))
+        self.procs, self.description = network_cli.start(self.dir, ports=dict.fromkeys(network_cli.PEERS, 0))
+        self.peers = dict(zip(network_cli.PEERS, self.procs))
         self.cs_proc: subprocess.Popen | None = None
         self.cs_port = 0
 
@@ -85,3 +90,39 @@ def until(predicate, *, timeout: float = 20.0, step: float = 0.05):
             return value
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(step)
+
+
+def codes_of(person_ids) -> dict[int, str]:
+    """The persons' 住民票コード as the CS got them (through S2's own read)."""
+    linked = selectors.linked_identities(actor=Actor.system_actor("jukinet"),
+                                         versions=[(pid, v) for pid in person_ids for v in range(1, 5)])
+    return {pid: li.identity.resident_code for (pid, _), li in linked.items()}
+
+
+def at_prefecture(net, code):
+    status, record = net.client("prefecture").call("GET", f"/records/{code}")
+    return record if status == 200 else None
+
+
+def drain(net) -> services.Run:
+    total = services.Run()
+    while True:
+        run = services.consume(net.s2())
+        total.events += run.events
+        total.sent += run.sent
+        total.rejected += run.rejected
+        if not run.events or run.unreachable:
+            total.unreachable = run.unreachable
+            return total
+
+
+@pytest.fixture
+def net(tmp_path, settings):
+    """The peers and the city's CS as processes on loopback; the register's screens talk to this CS."""
+    network = Network(tmp_path)
+    settings.JUKI_NETWORK_DIR = network.dir
+    try:
+        network.start_cs()
+        yield network
+    finally:
+        network.stop()

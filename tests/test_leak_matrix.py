@@ -55,6 +55,8 @@ NOT_CALLED = {
     "api-support-measure*": "support.manage only", "api-protection-alerts": "support.manage only; counts",
     "api-restriction*": "restriction.manage, or the linkage stream of ids and block markers",
     "api-outbox-ack": "acknowledges a position; no data",
+    "jukinet:*": "the CS's and the national server's data: the outbox withholds a protected person from the "
+                 "住基ネット連携 (block markers), so none reaches them; jukinet.operate/identify only (tests/jukinet)",
     "kiosk:*": "the card holder's own record; a protected holder is refused (kiosk.services.precheck)",
     "audit:anomalies*": "counts by user and function", "audit:analysis_csv": "the analysis as CSV (called as HTML)",
     "disclosure:start": "a form", "disclosure:report": "the data of disclosure:person (called) as a PDF",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("rights/", include("juki.rights.urls")),
     path("protection/", include("juki.protection.urls")),
     path("audit/", include("juki.oversight.urls")),
+    path("jukinet/", include("juki.jukinet.urls")),
     path("disclosure/", include("juki.oversight.disclosure_urls")),
     path("verify/", include("juki.certificates.urls")),  # public: checks a certificate, no login
     path("kiosk/", include("juki.kiosk.urls")),  # 証明書自動交付機: the device credential opens it, not a login

@@ -29,7 +29,8 @@ def test_every_destination_has_its_basis_approval_streams_and_items():
             assert items <= set(ITEMS[stream]), (d.code, items - set(ITEMS[stream]))
             assert not items & ENVELOPE[stream]
         # Only 住基ネット連携 reads more than the outbox: FILE-2, through selectors.linked_identities.
-        assert d.rights == ({Perm.OUTBOX_CONSUME, Perm.IDENTITY_LINK, Perm.FIELD_RESIDENT_CODE, Perm.MY_NUMBER_VIEW}
+        assert d.rights == ({Perm.OUTBOX_CONSUME, Perm.IDENTITY_LINK, Perm.FIELD_RESIDENT_CODE, Perm.MY_NUMBER_VIEW,
+                             Perm.JUKINET_INBOUND}
                             if d.code == "jukinet" else {Perm.OUTBOX_CONSUME}) and d.account == d.code
         assert destinations.destination_get(d.code) is d
     assert destinations.destination_get("nobody") is None

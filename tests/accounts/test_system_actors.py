@@ -29,7 +29,7 @@ def test_no_system_actor_holds_every_right_and_the_old_batch_is_gone():
     assert all(rights < ALL_PERMS for rights in system_actors.RIGHTS.values())
     # S2 reads FILE-2 itself (住民票コード, 個人番号): the one actor with four; every other holds at most two.
     assert system_actors.RIGHTS["jukinet"] == {Perm.OUTBOX_CONSUME, Perm.IDENTITY_LINK, Perm.FIELD_RESIDENT_CODE,
-                                               Perm.MY_NUMBER_VIEW}
+                                               Perm.MY_NUMBER_VIEW, Perm.JUKINET_INBOUND}
     assert max(len(r) for name, r in system_actors.RIGHTS.items() if name != "jukinet") <= 2
     assert not hasattr(Actor, "batch") and not hasattr(Actor, "is_batch")
     assert Actor().can(Perm.PERSON_VIEW) is False  # no user, no listed rights: nothing

@@ -38,3 +38,41 @@ def test_a_clerk_may_not_either(world, actor):
     with pytest.raises(AccessDenied) as refused:
         selectors.linked_identities(actor=actor, versions=[(head, 1)])
     assert refused.value.code == ErrorCode.PERMISSION_DENIED
+
+
+def test_only_jukinet_may_write_back_what_the_network_sends(world):
+    from juki.register.services import inbound
+
+    head = ids(move_in_family(world))[0]
+    code = selectors.linked_identities(actor=Actor.system_actor("jukinet"), versions=[(head, 1)])[(head, 1)]
+    for who in (Actor.system_actor("atena"), world):
+        with pytest.raises(AccessDenied) as refused:
+            inbound.my_number_from_jlis(actor=who, person_id=head, resident_code=code.identity.resident_code,
+                                        my_number=NUMBER, kind="entry")
+        assert refused.value.code == ErrorCode.PERMISSION_DENIED
+        with pytest.raises(AccessDenied):
+            inbound.add_resident_codes(actor=who, codes=[code.identity.resident_code])
+
+
+def test_a_number_for_another_resident_code_and_bad_stock_codes_are_refused(world):
+    from juki.core.errors import DomainError
+    from juki.register.services import inbound
+
+    head = ids(move_in_family(world))[0]
+    jukinet = Actor.system_actor("jukinet")
+    with pytest.raises(DomainError) as refused:
+        inbound.my_number_from_jlis(actor=jukinet, person_id=head, resident_code="12345678906", my_number=NUMBER,
+                                    kind="entry")
+    assert refused.value.code == ErrorCode.INVALID_RESIDENT_CODE
+    with pytest.raises(DomainError) as refused:
+        inbound.add_resident_codes(actor=jukinet, codes=["12345678900"])
+    assert refused.value.code == ErrorCode.INVALID_RESIDENT_CODE
+    result = inbound.my_number_from_jlis(
+        actor=jukinet, person_id=head, my_number=NUMBER, kind="entry",
+        resident_code=selectors.linked_identities(actor=jukinet, versions=[(head, 1)])[(head, 1)].identity.resident_code)
+    assert result.change_id
+    with pytest.raises(DomainError) as again:  # a retry after a crash: already recorded
+        inbound.my_number_from_jlis(actor=jukinet, person_id=head, my_number=NUMBER, kind="entry",
+                                    resident_code=selectors.linked_identities(
+                                        actor=jukinet, versions=[(head, 2)])[(head, 2)].identity.resident_code)
+    assert again.value.code == ErrorCode.NOTHING_CHANGED

@@ -6,51 +6,19 @@ import pytest
 
 from juki.audit.gate import Actor
 from juki.jukinet import services
-from juki.jukinet.models import UpdateError
+from juki.core.checkdigits import is_valid_my_number
+from juki.jukinet.models import NumberRequest, UpdateError
 from juki.network.wire import Unreachable
 from juki.register import selectors
 from juki.register.services import changes
 from juki.register.services.people import Address
 
 from ..conftest import days_ago, move_in_family, person_input
-from ..network_fixtures import Network, until
-from ..register.helpers import ids, ref
+from ..network_fixtures import at_prefecture, codes_of, drain, net, until  # noqa: F401 (net: a fixture)
+from ..helpers import last_log
+from ..register.helpers import href, ids, ref
 
 UOMACHI = "40106002000"
-
-
-@pytest.fixture
-def net(tmp_path):
-    network = Network(tmp_path)
-    try:
-        network.start_cs()
-        yield network
-    finally:
-        network.stop()
-
-
-def codes_of(person_ids) -> dict[int, str]:
-    """The persons' 住民票コード as the CS got them (through S2's own read)."""
-    linked = selectors.linked_identities(actor=Actor.system_actor("jukinet"),
-                                         versions=[(pid, v) for pid in person_ids for v in range(1, 5)])
-    return {pid: li.identity.resident_code for (pid, _), li in linked.items()}
-
-
-def at_prefecture(net, code):
-    status, record = net.client("prefecture").call("GET", f"/records/{code}")
-    return record if status == 200 else None
-
-
-def drain(net) -> services.Run:
-    total = services.Run()
-    while True:
-        run = services.consume(net.s2())
-        total.events += run.events
-        total.sent += run.sent
-        total.rejected += run.rejected
-        if not run.events or run.unreachable:
-            total.unreachable = run.unreachable
-            return total
 
 
 def test_a_move_at_the_counter_reaches_the_prefecture_server(world, net):
@@ -151,6 +119,7 @@ def test_kill_9_of_the_cs_mid_batch_loses_nothing_and_applies_nothing_twice(worl
     assert services.consume(net.s2()).events == 0
 
 
+@pytest.mark.django_db(transaction=True)  # the snapshot takes its own transaction (REPEATABLE READ on PostgreSQL)
 def test_the_cs_starts_from_the_registers_snapshot_then_follows_the_outbox(world, net):
     family = move_in_family(world)
     head, wife, child = ids(family)
@@ -165,3 +134,106 @@ def test_the_cs_starts_from_the_registers_snapshot_then_follows_the_outbox(world
                              address=Address(UOMACHI, "8番"))
     assert drain(net).sent == 2
     assert until(lambda: (r := at_prefecture(net, codes[head])) and "魚町" in r["items"]["address"])
+
+
+def test_a_birth_gets_its_my_number_from_jlis_without_anyone_typing_it(world, net):
+    family = move_in_family(world)
+    born = changes.birth(actor=world, event_date=days_ago(2), notified_on=days_ago(1),
+                         child={"family_name": "青木", "given_name": "二郎", "sex": 1, "relationship": "子"},
+                         destination=href(family.households[0]["id"]))
+    baby = ids(born)[0]
+    drain(net)
+    # Everyone recorded without a 個人番号 is asked for (the family's 転入 here had none either).
+    assert set(NumberRequest.objects.values_list("person_id", flat=True)) == {*ids(family), baby}
+    assert services.answer_numbers(net.s2()) == {"answered": 4, "failed": 0, "waiting": 0}
+    request = NumberRequest.objects.get(person_id=baby)
+    assert request.state == "answered" and request.change_id
+    number = selectors.linked_identities(actor=Actor.system_actor("jukinet"), versions=[(baby, 2)])[(baby, 2)].my_number
+    assert is_valid_my_number(number)
+    row = last_log("change.my_number")
+    assert row.system == "jukinet" and row.user_id is None and row.criteria["source"] == "jlis"
+    assert number not in str(row.criteria)
+    # The change goes out like any other: the CS and the prefecture get the number with the update.
+    assert drain(net).sent == 4
+    code = codes_of([baby])[baby]
+    assert until(lambda: (r := at_prefecture(net, code)) and r["items"].get("my_number") == number)
+    assert services.answer_numbers(net.s2()) == {"answered": 0, "failed": 0, "waiting": 0}
+
+
+def test_a_number_request_without_an_answer_waits_and_is_listed(world, net):
+    head = ids(move_in_family(world, members=[person_input()]))[0]
+    drain(net)
+    net.stop_peer("jlis")
+    assert services.answer_numbers(net.s2()) == {"answered": 0, "failed": 0, "waiting": 1}
+    request = NumberRequest.objects.get(person_id=head)
+    assert (request.state, request.attempts, request.last_error) == ("pending", 1, "jlis_unreachable")
+    net.restart_peer("jlis")
+    assert services.answer_numbers(net.s2()) == {"answered": 1, "failed": 0, "waiting": 0}
+
+
+def test_the_stock_of_resident_codes_comes_from_the_cs(world, net):
+    from juki.register.models import ResidentCodeStock
+
+    before = ResidentCodeStock.objects.filter(used=False).count()
+    assert services.fill_stock(net.s2(), count=25) == 25
+    assert ResidentCodeStock.objects.filter(used=False).count() == before + 25
+    assert last_log("jukinet.inbound.resident_codes").system == "jukinet"
+
+
+def test_consistency_check_lists_a_planted_difference_by_code_and_item(world, net):
+    import sqlite3
+
+    from juki.network import consistency
+
+    head, wife, child = ids(move_in_family(world))
+    drain(net)
+    codes = codes_of([head, wife, child])
+    until(lambda: net.s2().call("GET", "/status")[1]["sent"] == 3)
+    status, answer = net.s2().call("POST", "/consistency/run", {"peer": "prefecture"})
+    assert (status, answer["differing"]) == (200, 0)
+    # Plant two differences in the prefecture's own store: a changed address and a missing record.
+    db = sqlite3.connect(net.dir / "prefecture.sqlite3")
+    (items,) = db.execute("SELECT items FROM records WHERE resident_code = ?", (codes[wife],)).fetchone()
+    import json
+
+    record = json.loads(items)
+    record["address"] = "小倉北区城内9番9号"
+    status_value = record.pop("status")
+    db.execute("UPDATE records SET items = ?, digest = ? WHERE resident_code = ?",
+               (json.dumps({**record, "status": status_value}, ensure_ascii=False),
+                consistency.digest_of(record, status_value), codes[wife]))
+    db.execute("DELETE FROM records WHERE resident_code = ?", (codes[child],))
+    db.commit()
+    db.close()
+    status, answer = net.s2().call("POST", "/consistency/run", {"peer": "prefecture"})
+    assert (status, answer["differing"]) == (200, 2)
+    run = net.s2().call("GET", "/consistency/runs")[1]["runs"][0]
+    assert sorted((d["resident_code"], d["item"], d["local"], d["remote"]) for d in run["differences"]) == sorted([
+        (codes[wife], "address", at_cs_address(run, codes[wife]), "小倉北区城内9番9号"),
+        (codes[child], "(record)", "あり", "なし")])
+    assert run["records"] == 3 and run["stats"]["round_trips"] <= 4
+
+
+def at_cs_address(run, code):
+    return next(d["local"] for d in run["differences"] if d["resident_code"] == code and d["item"] == "address")
+
+
+def test_national_identification_with_the_two_item_rule(world, net, identity_manager, terminal):
+    from juki.core.errors import DomainError, ErrorCode
+    from juki.jukinet import operations
+
+    head = ids(move_in_family(world))[0]
+    drain(net)
+    until(lambda: net.client("national").call("GET", "/status")[1]["records"] == 3, timeout=30)
+    manager = Actor(user=identity_manager, terminal=terminal)
+    found = operations.identify(actor=manager, cs=net.s2(), query={"name": "青木　太郎", "birth_date": "1985-04-01"})
+    assert found["count"] == 1 and found["matches"][0]["resident_code"] == codes_of([head])[head]
+    assert "my_number" not in found["matches"][0]
+    row = last_log("jukinet.identify")
+    assert row.criteria["items"] == ["birth_date", "name"] and "青木" not in str(row.criteria)
+    with pytest.raises(DomainError) as refused:
+        operations.identify(actor=manager, cs=net.s2(), query={"name": "青木　太郎", "sex": "1"})
+    assert refused.value.code == ErrorCode.SEARCH_CRITERIA
+    with pytest.raises(DomainError) as denied:
+        operations.identify(actor=world, cs=net.s2(), query={"resident_code": codes_of([head])[head]})
+    assert denied.value.code == ErrorCode.PERMISSION_DENIED

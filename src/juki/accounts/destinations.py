@@ -159,7 +159,9 @@ DESTINATIONS: tuple[Destination, ...] = (
                # [410]: the CS acts on the 証明書発行 抑止.
                RESTRICTIONS: _RESTRICTION_NOTICE},
         # FILE-2 itself: each version's 本人確認情報 with its 住民票コード and 個人番号 (selectors.linked_identities).
-        rights=frozenset({Perm.OUTBOX_CONSUME, Perm.IDENTITY_LINK, Perm.FIELD_RESIDENT_CODE, Perm.MY_NUMBER_VIEW}),
+        # And what comes back (services.inbound): J-LIS's 個人番号 and the CS's 住民票コード, as changes.
+        rights=frozenset({Perm.OUTBOX_CONSUME, Perm.IDENTITY_LINK, Perm.FIELD_RESIDENT_CODE, Perm.MY_NUMBER_VIEW,
+                          Perm.JUKINET_INBOUND}),
     ),
     Destination(
         code="atena", name="団体内統合宛名システム", kind=Kind.SYSTEM,

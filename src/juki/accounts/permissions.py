@@ -36,6 +36,9 @@ class Perm(StrEnum):
     BATCH_RUN = "batch.run"  # バッチ処理
     OUTBOX_CONSUME = "outbox.consume"  # 他システム連携
     IDENTITY_LINK = "identity.link"  # 本人確認情報の市町村CSへの通知 (住基ネット連携, S2)
+    JUKINET_OPERATE = "jukinet.operate"  # 住基ネット連携の運用: 送信状況・更新エラー・整合性確認・送付先情報
+    JUKINET_IDENTIFY = "jukinet.identify"  # 全国サーバへの本人確認 (P6) と 4情報検索 (統合端末, C15)
+    JUKINET_INBOUND = "jukinet.inbound"  # 住基ネットからの受信の記録: J-LIS の個人番号、CS の住民票コード (P1, [870])
     FIELD_DOMICILE = "field.domicile"  # 本籍・筆頭者の表示
     FIELD_RESIDENT_CODE = "field.resident_code"  # 住民票コードの表示
     FIELD_FOREIGN = "field.foreign"  # 在留資格・在留期間・在留カード等番号の表示
@@ -95,6 +98,9 @@ PERM_LABELS: dict[str, str] = {
     Perm.BATCH_RUN: "バッチ処理の実行",
     Perm.OUTBOX_CONSUME: "他システムへの連携",
     Perm.IDENTITY_LINK: "本人確認情報の市町村CSへの通知（住基ネット連携）",
+    Perm.JUKINET_OPERATE: "住基ネット連携の運用（送信状況・更新エラー・整合性確認・送付先情報）",
+    Perm.JUKINET_IDENTIFY: "全国サーバへの本人確認（住民票コード・個人番号・4情報）",
+    Perm.JUKINET_INBOUND: "住基ネットから受けた個人番号・住民票コードの記録（住基ネット連携）",
     Perm.FIELD_DOMICILE: "本籍・筆頭者の表示",
     Perm.FIELD_RESIDENT_CODE: "住民票コードの表示",
     Perm.FIELD_FOREIGN: "在留資格等の表示",
@@ -123,12 +129,14 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "supervisor": (
         "係長（審査・個人番号）",
         frozenset(_CLERK | _SUPERVISOR_OPERATIONS | _RESTRICTION
-                  | {Perm.CHANGE_APPROVE, Perm.MY_NUMBER_VIEW, Perm.RESIDENT_CODE_ASSIGN}),
+                  | {Perm.CHANGE_APPROVE, Perm.MY_NUMBER_VIEW, Perm.RESIDENT_CODE_ASSIGN, Perm.JUKINET_OPERATE,
+                     Perm.JUKINET_IDENTIFY}),
     ),
     "identity_manager": (
         "本人確認情報管理責任者（課長）",
         # The 課長 of 市民課: reviews like a supervisor, and alone approves 本人確認情報 corrections.
-        frozenset(_CLERK | {Perm.CHANGE_APPROVE, Perm.IDENTITY_CORRECTION_APPROVE}),
+        frozenset(_CLERK | {Perm.CHANGE_APPROVE, Perm.IDENTITY_CORRECTION_APPROVE, Perm.JUKINET_OPERATE,
+                            Perm.JUKINET_IDENTIFY}),
     ),
     # 市民課 staff designated for 支援措置: they also process and review (C10, among themselves) the
     # protected persons' 異動, which nobody without support.manage can even read.

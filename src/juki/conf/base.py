@@ -102,6 +102,11 @@ else:
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# 住基ネット (ADR 0022): where `juki network up` keeps the certificates and the peers' addresses, and
+# this city's code (its CS is cs-<code>, its 住基ネット連携 s2-<code>).
+JUKI_NETWORK_DIR = Path(os.environ.get("JUKI_NETWORK_DIR", VAR_DIR / "network"))
+JUKI_MUNICIPALITY = os.environ.get("JUKI_MUNICIPALITY", "401005")
 AUTH_USER_MODEL = "accounts.Staff"
 # Passwords as Django's model backend checks them; rights from the grants in force (ADR 0008).
 AUTHENTICATION_BACKENDS = ["juki.rights.backends.RightsBackend"]

@@ -30,4 +30,3 @@ if DATABASES["cs"]["ENGINE"].endswith("sqlite3"):
     DATABASES["cs"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"juki-test-cs-{os.getpid()}.sqlite3")}
 else:
     DATABASES["cs"]["NAME"] = DATABASES["default"]["NAME"] + "_cs"
-JUKI_MUNICIPALITY = "401005"

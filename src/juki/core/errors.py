@@ -49,6 +49,10 @@ class ErrorCode(StrEnum):
     REVIEW_REQUIRED = "review_required"  # two-person verification is on: enter the change as 仮登録 (C10)
     PENDING_CLOSED = "pending_closed"
     NOTHING_CHANGED = "nothing_changed"
+    # 住基ネット (issue 14): the CS could not be reached, refused an update, or a queue item is done.
+    CS_UNREACHABLE = "cs_unreachable"
+    CS_REJECTED = "cs_rejected"
+    ALREADY_PROCESSED = "already_processed"
     UNKNOWN_TOWN = "unknown_town"
     TOWN_FILE_INVALID = "town_file_invalid"
     IDENTITY_APPROVAL_REQUIRED = "identity_approval_required"

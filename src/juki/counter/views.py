@@ -451,6 +451,7 @@ HELP_PAGES = {
     "certificate": "証明書の交付",
     "card": "市民カード",
     "seal": "印鑑登録",
+    "jukinet": "住基ネット連携",
 }
 
 

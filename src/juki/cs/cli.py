@@ -1,7 +1,8 @@
 """`juki cs …`: the city's 市町村CS, a process of its own with its own database (settings juki.conf.cs).
 
     juki cs serve [--port 8450] [--network DIR]   migrate its database, then serve S2 and send to the prefecture
-    juki cs status [--network DIR]                the queue, as S2 sees it
+    juki cs purge                                 daily (cron): 送付先情報 one business day after sending (C24),
+                                                  本人確認情報 five years after it stopped being current (C23)
 
 The network's description (`juki network up` writes DIR/network.json) says where the prefecture is.
 """
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--network", type=Path, default=default_dir())
     serve.add_argument("--port", type=int, default=8450)
     sub.add_parser("migrate", help="CSのデータベースを作成・更新する")
+    sub.add_parser("purge", help="保存期間を過ぎた送付先情報（送信の翌営業日）と本人確認情報（5年）を削除する（日次）")
     args = parser.parse_args(argv)
     _setup()
     from django.conf import settings
@@ -39,13 +41,21 @@ def main(argv: list[str] | None = None) -> None:
     call_command("migrate", verbosity=0)
     if args.command == "migrate":
         return
+    if args.command == "purge":
+        from . import services
+
+        print(json.dumps({"recipients": services.purge_recipients(), "history": services.purge_history()},
+                         ensure_ascii=False, indent=2))
+        return
     from juki.network import pki, wire
 
     from . import server
 
     network = json.loads((args.network / "network.json").read_text())
     pki.create(args.network, municipalities=(settings.MUNICIPALITY,))
-    sender = server.Sender(server.prefecture_client(args.network, network["peers"]["prefecture"]))
+    peers = network["peers"]
+    sender = server.Sender(server.peer_client(args.network, peers["prefecture"]),
+                           server.peer_client(args.network, peers["cards"]) if "cards" in peers else None)
     sender.start()
     name = pki.cs_name(settings.MUNICIPALITY)
 
@@ -54,4 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name}: https://127.0.0.1:{port}", flush=True)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    wire.serve(server.app(sender), directory=args.network, name=name, port=args.port, ready=ready)
+    jlis = server.peer_client(args.network, peers["jlis"]) if "jlis" in peers else None
+    holders = {p: server.peer_client(args.network, peers[p]) for p in ("prefecture", "national") if p in peers}
+    national = server.peer_client(args.network, peers["national"]) if "national" in peers else None
+    wire.serve(server.app(sender, jlis, holders, national), directory=args.network, name=name, port=args.port, ready=ready)

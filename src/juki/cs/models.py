@@ -23,6 +23,8 @@ class IdentityVersion(models.Model):
     my_number_digest = models.CharField(max_length=64, blank=True, db_index=True)
     received_at = models.DateTimeField("受信日時")
     superseded_at = models.DateTimeField("次の更新の日時", null=True)
+    # The record as the prefecture holds it, digested when written: 整合性確認 reads only these.
+    digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["resident_code"], condition=models.Q(superseded_at__isnull=True),
@@ -68,3 +70,54 @@ class Outbound(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["state", "seq"])]
+
+
+class Recipient(models.Model):
+    """One 送付先情報 record (FILE-3), sealed whole (it holds the 個人番号), until its file is purged."""
+
+    resident_code = models.CharField(max_length=11)
+    seq = models.BigIntegerField("更新順番号")  # the update that recorded the number
+    key_id = models.CharField(max_length=16)
+    cipher = models.BinaryField()
+    created_at = models.DateTimeField()
+    file = models.ForeignKey("RecipientFile", null=True, on_delete=models.CASCADE, related_name="records")
+
+
+class RecipientFile(models.Model):
+    """A file of 送付先情報 sent to J-LIS's card management system; deleted with its records one
+    business day after it was sent (C24), leaving a `Purge` row."""
+
+    file_id = models.CharField(max_length=32, unique=True)
+    count = models.IntegerField()
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True)
+    attempts = models.IntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+
+class Purge(models.Model):
+    """What a purge erased and when (C23, C24): no personal data, the counts and the digest of the
+    erased content, so an auditor can tell what went and that it went on time."""
+
+    kind = models.CharField(max_length=16)  # recipients | history
+    reference = models.CharField(max_length=64)  # the file id, or the purge run's date
+    count = models.IntegerField()
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    due_on = models.DateField()
+    purged_at = models.DateTimeField()
+    detail = models.JSONField(default=dict)
+
+
+class ConsistencyRun(models.Model):
+    """整合性確認 (P8, [1100]): one comparison with a peer's copy, and every difference it found
+    (by 住民票コード and item; a 個人番号 that differs is shown as such, never its value)."""
+
+    peer = models.CharField(max_length=16)  # prefecture | national
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    records = models.IntegerField(default=0)
+    differing = models.IntegerField(default=0)
+    in_flight = models.IntegerField(default=0)  # differing codes whose update is still queued: not a difference
+    differences = models.JSONField(default=list)
+    stats = models.JSONField(default=dict)
+    error = models.CharField(max_length=200, blank=True)

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 from juki.network import pki
-from juki.network.wire import App, Client, Refused, Request
+from juki.network.wire import App, Client, Refused, Request, Unreachable
 
 from . import services
 
@@ -27,14 +27,18 @@ def _db(handler):
 
 
 class Sender(threading.Thread):
-    def __init__(self, prefecture: Client):
+    def __init__(self, prefecture: Client, cards: Client | None = None):
         super().__init__(name="cs-sender", daemon=True)
-        self.prefecture, self.wake, self.stopping = prefecture, threading.Event(), threading.Event()
+        self.prefecture, self.cards = prefecture, cards
+        self.wake, self.stopping = threading.Event(), threading.Event()
         self.last: dict = {}
+        self.last_recipients: dict = {}
 
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
+                if self.cards is not None:
+                    self.last_recipients = services.send_recipients(self.cards)
                 self.last = result = services.send_batch(self.prefecture)
             except Exception as exc:  # noqa: BLE001 - the sender must outlive a bad moment of the database
                 self.last = result = {"sent": 0, "error": type(exc).__name__}
@@ -45,7 +49,10 @@ class Sender(threading.Thread):
             self.wake.clear()
 
 
-def app(sender: Sender | None) -> App:
+def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Client] | None = None,
+        national: Client | None = None) -> App:
+    """`holders`: the peers holding copies of this city's FILE-2 (prefecture, national), for 整合性確認."""
+    holders = holders or {}
     cs = App("cs")
     s2 = pki.s2_name(settings.MUNICIPALITY)
 
@@ -71,12 +78,61 @@ def app(sender: Sender | None) -> App:
             sender.wake.set()
         return {"answers": answers}
 
+    @cs.route("POST", "/my-numbers")
+    def my_number(request: Request) -> dict:
+        """P1: a 個人番号 for a 住民票コード, asked of J-LIS (the answer goes back to the register, which
+        records it as a change and sends it to the CS as an update like any other)."""
+        caller(request)
+        return _jlis(jlis, "/my-numbers", {"resident_code": request.body.get("resident_code"),
+                                           "reason": request.body.get("reason", "entry")})
+
+    @cs.route("POST", "/identify")
+    def identify(request: Request) -> dict:
+        """P6 本人確認: the 統合端末's question to the national server, passed on as this city's CS."""
+        caller(request)
+        return _peer(national, "/identify", request.body, "全国サーバ")
+
+    @cs.route("POST", "/resident-codes")
+    def resident_codes(request: Request) -> dict:
+        """[870]: new 住民票コード for the register's stock, from J-LIS."""
+        caller(request)
+        return _jlis(jlis, "/resident-codes", {"count": request.body.get("count")})
+
     @cs.route("GET", "/status")
     @_db
     def status(request: Request) -> dict:
         caller(request)
         return {**services.status(), "sender": sender.last if sender else None,
+                "recipients_sender": sender.last_recipients if sender else None,
                 "refused_handshakes": cs.refused_handshakes}
+
+    @cs.route("POST", "/consistency/run")
+    @_db
+    def consistency_run(request: Request) -> dict:
+        caller(request)
+        peer = request.body.get("peer")
+        if peer not in holders:
+            raise Refused(422, "unknown_peer", "整合性確認の相手方が正しくありません。")
+        run = services.consistency_check(holders[peer], peer=peer)
+        return {"id": run.id, "differing": run.differing, "error": run.error}
+
+    @cs.route("GET", "/consistency/runs")
+    @_db
+    def consistency_runs(request: Request) -> dict:
+        caller(request)
+        return {"runs": services.consistency_runs(), "peers": [p for p in ("prefecture", "national") if p in holders]}
+
+    @cs.route("GET", "/recipients")
+    @_db
+    def recipients(request: Request) -> dict:
+        caller(request)
+        return services.recipients_report()
+
+    @cs.route("GET", "/retention")
+    @_db
+    def retention(request: Request) -> dict:
+        caller(request)
+        return {"purges": services.history_report()}
 
     @cs.route("POST", r"/dead-letters/(?P<seq>[0-9]+)/retry")
     @_db
@@ -92,5 +148,22 @@ def app(sender: Sender | None) -> App:
     return cs
 
 
-def prefecture_client(network: Path, url: str) -> Client:
+def _jlis(jlis: Client | None, path: str, body: dict) -> dict:
+    return _peer(jlis, path, body, "J-LIS", code="jlis")
+
+
+def _peer(client: Client | None, path: str, body: dict, label: str, code: str = "peer") -> dict:
+    if client is None:
+        raise Refused(503, f"{code}_unavailable", f"{label}への接続が設定されていません。")
+    try:
+        status, answer = client.call("POST", path, body)
+    except Unreachable:
+        raise Refused(503, f"{code}_unreachable", f"{label}に接続できません。しばらくしてから再度処理してください。") from None
+    if status != 200:
+        raise Refused(status, answer.get("code", f"{code}_refused"), answer.get("message", ""))
+    return answer
+
+
+def peer_client(network: Path, url: str) -> Client:
+    """The CS towards a peer of the network, as this city's CS."""
     return Client(url, directory=network, name=pki.cs_name(settings.MUNICIPALITY))

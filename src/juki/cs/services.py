@@ -10,15 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import hashlib
+import json
+import secrets
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from juki.core import mynumber
+from juki.core import calendar, mynumber
+from juki.network import consistency
 from juki.network.wire import Client, Unreachable
 
-from . import file2
-from .models import Counter, IdentityVersion, Inbound, Kind, Outbound
+from . import file2, file3
+from .models import (ConsistencyRun, Counter, IdentityVersion, Inbound, Kind, Outbound, Purge, Recipient,
+                     RecipientFile)
 
 log = logging.getLogger("juki.cs")
 BATCH = 200
@@ -42,7 +49,10 @@ def receive(message: dict) -> dict:
     message_id = str(message.get("message_id") or "")[:64]
     kind = message.get("kind")
     items = dict(message.get("items") or {})
-    if not message_id or kind not in Kind.values:
+    # 直接修正 (C14): the register's current record, sent again after a refusal was worked off by the
+    # 本人確認情報管理責任者; it replaces the CS's record whatever that says (format checks only).
+    correction = kind == "correction"
+    if not message_id or (kind not in Kind.values and not correction):
         return {"outcome": "rejected", "errors": [file2.error("invalid_item", "request_number")]}
     now = timezone.now()
     with transaction.atomic():
@@ -54,8 +64,13 @@ def receive(message: dict) -> dict:
         current_items = None
         if current is not None:
             current_items = {**current.items, "my_number": _unseal(current)}
-        errors = file2.check(kind, items, current_items, current_kind=current.kind if current else None,
-                             initial=bool(message.get("initial")))
+        if correction:
+            kind = Kind.UPDATE if current is not None and current.kind != Kind.REMOVE else Kind.ENTRY
+            errors = file2.check(kind, items, None, current_kind=None)
+            errors = [e for e in errors if e["code"] != "unknown_resident"]
+        else:
+            errors = file2.check(kind, items, current_items, current_kind=current.kind if current else None,
+                                 initial=bool(message.get("initial")))
         if errors:
             Inbound.objects.create(message_id=message_id, outcome="rejected", errors=errors, received_at=now)
             return {"outcome": "rejected", "errors": errors}
@@ -71,12 +86,28 @@ def receive(message: dict) -> dict:
         sealed = mynumber.seal(number) if number else None
         version = IdentityVersion.objects.create(
             resident_code=code, seq=seq, kind=kind, items=stored, received_at=now,
+            digest=consistency.digest_of({**stored, "my_number": number} if number else stored, kind),
             my_number_key_id=sealed.key_id if sealed else "", my_number_cipher=sealed.ciphertext if sealed else None,
             my_number_digest=mynumber.digest(number) if number else "")
         Outbound.objects.create(seq=seq, resident_code=code, kind=kind, version=version, created_at=now,
                                 next_attempt_at=now)
+        previous = (current_items or {}).get("my_number")
+        if number and number != previous and items.get("reason") in NUMBER_REASONS and not message.get("initial"):
+            _recipient(stored, number, seq, now)
         Inbound.objects.create(message_id=message_id, outcome="accepted", seq=seq, received_at=now)
     return {"outcome": "accepted", "seq": seq}
+
+
+# A newly recorded 個人番号 (J-LIS's, at a 出生 or a 変更請求): its 通知書 goes to the person (FILE-3).
+NUMBER_REASONS = frozenset({"my_number_ex_officio_entry", "my_number_change_request"})
+
+
+def _recipient(items: dict, number: str, seq: int, now) -> None:
+    office = getattr(settings, "JUKI_CS_OFFICE", file3.DEMO_OFFICE)
+    record = file3.build(items, my_number=number, recipient_number=f"{seq:012d}", office=office,
+                         processed_on=timezone.localdate(now).isoformat())
+    key_id, cipher = mynumber.seal_values([json.dumps(record, ensure_ascii=False)])
+    Recipient.objects.create(resident_code=items["resident_code"], seq=seq, key_id=key_id, cipher=cipher, created_at=now)
 
 
 def receive_many(messages: list[dict]) -> list[dict]:
@@ -188,3 +219,164 @@ def status() -> dict:
         "last_sent": None if last_sent is None else {"seq": last_sent.seq, "sent_at": last_sent.sent_at.isoformat()},
         "records": IdentityVersion.objects.filter(superseded_at__isnull=True).count(),
     }
+
+
+# --- 送付先情報 (FILE-3): to J-LIS's card management system, gone one business day after (C24) -------
+
+
+def send_recipients(cards: Client, *, now: dt.datetime | None = None) -> dict:
+    """Gather the records not yet in a file into one, and send every file not yet sent. Returns
+    {"sent": files, "records": n} or an `error` when the card management system is away."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        loose = list(Recipient.objects.select_for_update().filter(file__isnull=True).values_list("id", flat=True))
+        if loose:
+            file = RecipientFile.objects.create(file_id=secrets.token_hex(8), count=len(loose), created_at=now)
+            Recipient.objects.filter(id__in=loose).update(file=file)
+    sent = records = 0
+    for file in RecipientFile.objects.filter(sent_at__isnull=True).order_by("id"):
+        body = {"file_id": file.file_id, "records": [json.loads(mynumber.unseal_values(r.key_id, bytes(r.cipher))[0])
+                                                     for r in file.records.order_by("seq")]}
+        try:
+            status, answer = cards.call("POST", "/recipients", body)
+        except Unreachable as exc:
+            RecipientFile.objects.filter(pk=file.pk).update(attempts=file.attempts + 1, last_error=str(exc)[:200])
+            return {"sent": sent, "records": records, "error": "unreachable"}
+        if status != 200:
+            RecipientFile.objects.filter(pk=file.pk).update(attempts=file.attempts + 1,
+                                                            last_error=f"HTTP {status} {answer.get('code', '')}"[:200])
+            continue
+        RecipientFile.objects.filter(pk=file.pk).update(sent_at=now, last_error="")
+        sent, records = sent + 1, records + file.count
+    return {"sent": sent, "records": records}
+
+
+def purge_recipients(*, today: dt.date | None = None) -> list[dict]:
+    """Delete every file of 送付先情報 whose next business day after sending has come (C24: 「連携後
+    速やか（１営業日後）に削除」), each in one transaction with its `Purge` row. Returns what went."""
+    today = today or timezone.localdate()
+    done = []
+    for file in RecipientFile.objects.filter(sent_at__isnull=False).order_by("id"):
+        sent_on = timezone.localdate(file.sent_at)
+        due = calendar.next_business_day(sent_on)
+        if due > today:
+            continue
+        with transaction.atomic():
+            digest = hashlib.sha256()
+            for r in file.records.order_by("id"):
+                digest.update(bytes(r.cipher))
+            count = file.records.count()
+            file.records.all().delete()
+            purge = Purge.objects.create(kind="recipients", reference=file.file_id, count=count,
+                                         content_sha256=digest.hexdigest(), due_on=due, purged_at=timezone.now(),
+                                         detail={"sent_on": sent_on.isoformat()})
+            file.delete()
+        done.append({"file_id": purge.reference, "count": count, "sent_on": sent_on.isoformat(),
+                     "due_on": due.isoformat(), "purged_on": today.isoformat()})
+    return done
+
+
+def recipients_report() -> dict:
+    """For the operator and the auditor: the files held (sent and due, or waiting) and the purges."""
+    files = [{"file_id": f.file_id, "count": f.count, "created_at": f.created_at.isoformat(),
+              "sent_at": f.sent_at.isoformat() if f.sent_at else None,
+              "due_on": calendar.next_business_day(timezone.localdate(f.sent_at)).isoformat() if f.sent_at else None,
+              "error": f.last_error}
+             for f in RecipientFile.objects.order_by("id")]
+    purges = [{"file_id": p.reference, "count": p.count, "due_on": p.due_on.isoformat(),
+               "purged_at": p.purged_at.isoformat(), "sha256": p.content_sha256, **p.detail}
+              for p in Purge.objects.filter(kind="recipients").order_by("-id")[:500]]
+    return {"files": files, "purged": purges, "overdue": [f for f in files if f["due_on"]
+                                                          and f["due_on"] < timezone.localdate().isoformat()]}
+
+
+# --- 本人確認情報の保存期間 (C23): five years after a version stopped being current ---------------------
+
+RETENTION_YEARS = 5  # 告示第334号 第6-8(1)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def purge_history(*, today: dt.date | None = None) -> dict:
+    """Erase FILE-2 versions superseded five years ago or more, and the last record of a person removed
+    (消除) five years ago or more, with their sent queue rows; one `Purge` row with the counts. A version
+    whose update has not yet reached the prefecture is kept whatever its age."""
+    today = today or timezone.localdate()
+    cutoff = _years_before(today, RETENTION_YEARS)
+    start = dt.datetime.combine(cutoff, dt.time.min, tzinfo=timezone.get_current_timezone())
+    with transaction.atomic():
+        unsent = Outbound.objects.exclude(state=Outbound.State.SENT).values("version_id")
+        old = IdentityVersion.objects.filter(superseded_at__lt=start).exclude(id__in=unsent)
+        removed = IdentityVersion.objects.filter(superseded_at__isnull=True, kind=Kind.REMOVE,
+                                                 received_at__lt=start).exclude(id__in=unsent)
+        ids = [*old.values_list("id", flat=True), *removed.values_list("id", flat=True)]
+        versions, records = old.count(), removed.count()
+        digest = hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()
+        Outbound.objects.filter(version_id__in=ids).delete()
+        IdentityVersion.objects.filter(id__in=ids).delete()
+        purge = Purge.objects.create(kind="history", reference=today.isoformat(), count=len(ids), content_sha256=digest,
+                                     due_on=cutoff, purged_at=timezone.now(),
+                                     detail={"superseded_versions": versions, "removed_records": records,
+                                             "before": cutoff.isoformat()})
+    return {"purged_on": today.isoformat(), "before": cutoff.isoformat(), "superseded_versions": versions,
+            "removed_records": records, "purge_id": purge.id}
+
+
+def history_report() -> list[dict]:
+    return [{"purged_on": p.reference, "count": p.count, "purged_at": p.purged_at.isoformat(), **p.detail}
+            for p in Purge.objects.filter(kind="history").order_by("-id")[:500]]
+
+
+# --- 整合性確認 (P8, [1100]) --------------------------------------------------------------------
+
+MASKED = "（相違あり・表示しない）"
+
+
+def _shown(row: dict) -> dict:
+    """A difference as it may be shown: the 個人番号 only as "differs", a missing record as absent."""
+    if row["item"] == "my_number":
+        return {**row, "local": MASKED if row["local"] else None, "remote": MASKED if row["remote"] else None}
+    if row["item"] == "(record)":
+        return {**row, "local": "あり" if row["local"] else "なし", "remote": "あり" if row["remote"] else "なし"}
+    return row
+
+
+def _full(codes: list[str]) -> dict[str, dict]:
+    out = {}
+    for v in IdentityVersion.objects.filter(resident_code__in=codes, superseded_at__isnull=True):
+        number = _unseal(v)
+        out[v.resident_code] = consistency.record_view({**v.items, "my_number": number} if number else v.items, v.kind)
+    return out
+
+
+def consistency_check(remote: Client, *, peer: str) -> ConsistencyRun:
+    """Compare the current FILE-2 with a peer's copy of this city's records and keep the result."""
+    run = ConsistencyRun.objects.create(peer=peer, started_at=timezone.now())
+    pairs = IdentityVersion.objects.filter(superseded_at__isnull=True).values_list("resident_code", "digest")
+    try:
+        result = consistency.compare(pairs.iterator(chunk_size=20000), _full, remote)
+    except Unreachable as exc:
+        run.error, run.finished_at = str(exc)[:200], timezone.now()
+        run.save(update_fields=["error", "finished_at"])
+        return run
+    queued = set(Outbound.objects.filter(state=Outbound.State.PENDING, resident_code__in=result["codes"])
+                 .values_list("resident_code", flat=True))
+    run.records, run.stats, run.finished_at = result["records"], result["stats"], timezone.now()
+    run.differences = [_shown(d) for d in result["differences"] if d["resident_code"] not in queued]
+    run.differing = len(set(result["codes"]) - queued)
+    run.in_flight = len(queued)
+    run.save()
+    return run
+
+
+def consistency_runs(limit: int = 20) -> list[dict]:
+    return [{"id": r.id, "peer": r.peer, "started_at": r.started_at.isoformat(),
+             "finished_at": r.finished_at.isoformat() if r.finished_at else None, "records": r.records,
+             "differing": r.differing, "in_flight": r.in_flight, "differences": r.differences[:200],
+             "stats": r.stats, "error": r.error}
+            for r in ConsistencyRun.objects.order_by("-id")[:limit]]

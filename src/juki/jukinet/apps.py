@@ -6,3 +6,10 @@ class JukinetConfig(AppConfig):
     label = "jukinet"
     verbose_name = "住基ネット連携"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from juki.accounts.permissions import Perm
+        from juki.ui import menu
+
+        menu.register(menu.Entry("住基ネット", "jukinet:status", (Perm.JUKINET_OPERATE,), "j", order=75),
+                      menu.Entry("本人確認", "jukinet:identify", (Perm.JUKINET_IDENTIFY,), "n", order=76))

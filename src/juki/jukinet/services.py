@@ -13,9 +13,12 @@ from juki.audit.gate import Actor
 from juki.cs import file2
 from juki.network.wire import Client, Unreachable
 from juki.register import selectors
-from juki.register.services import extract, outbox
+from django.utils import timezone
 
-from .models import UpdateError
+from juki.core.errors import DomainError
+from juki.register.services import extract, inbound, outbox
+
+from .models import NumberRequest, UpdateError
 
 DESTINATION = "jukinet"
 KINDS = {"記載": "entry", "消除": "remove", "修正": "update"}
@@ -80,9 +83,10 @@ def consume(cs: Client, *, limit: int = 100) -> Run:
                     UpdateError.objects.get_or_create(message_id=message["message_id"], defaults=dict(
                         position=event["position"], change_id=event["change_id"], person_id=entry["person_id"],
                         version=entry["version_after"], kind=message["kind"], reason=entry.get("reason", ""),
-                        errors=answer["errors"]))
+                        reason_label=entry.get("reason_label", ""), errors=answer["errors"]))
                 else:
                     run.sent += 1
+                    _needs_number(message, entry, linked[(entry["person_id"], entry["version_after"])])
         except Unreachable as exc:
             run.unreachable = True
             run.errors.append(str(exc))
@@ -93,6 +97,68 @@ def consume(cs: Client, *, limit: int = 100) -> Run:
         outbox.outbox_ack(actor=actor, destination=DESTINATION, position=done)
         run.position = done
     return run
+
+
+def _needs_number(message: dict, entry: dict, linked: selectors.LinkedIdentity) -> None:
+    """A person recorded as a resident (記載) without a 個人番号 gets one from J-LIS (P1, C12)."""
+    if message["kind"] == "entry" and not linked.my_number and linked.identity.resident_code:
+        NumberRequest.objects.get_or_create(source=message["message_id"], defaults=dict(
+            person_id=entry["person_id"], resident_code=linked.identity.resident_code, kind="entry"))
+
+
+def request_change(*, person_id: int, resident_code: str, source: str) -> NumberRequest:
+    """個人番号の変更請求 (番号法第7条第2項): a new number from J-LIS, recorded as a change when it comes."""
+    request, _ = NumberRequest.objects.get_or_create(source=source, defaults=dict(
+        person_id=person_id, resident_code=resident_code, kind="change_request"))
+    return request
+
+
+def answer_numbers(cs: Client, *, limit: int = 50) -> dict:
+    """Ask J-LIS (through the CS) for each pending request, and record each answer as a change."""
+    actor = Actor.system_actor(DESTINATION)
+    counts = {"answered": 0, "failed": 0, "waiting": 0}
+    for request in NumberRequest.objects.filter(state=NumberRequest.State.PENDING).order_by("id")[:limit]:
+        reason = "change" if request.kind == "change_request" else "entry"
+        try:
+            status, answer = cs.call("POST", "/my-numbers", {"resident_code": request.resident_code, "reason": reason})
+        except Unreachable as exc:
+            status, answer = 0, {"code": "cs_unreachable", "message": str(exc)}
+        if status != 200:
+            request.attempts += 1
+            request.last_error = f"{answer.get('code', status)}"[:200]
+            request.save(update_fields=["attempts", "last_error"])
+            counts["waiting"] += 1
+            if status in (0, 503):
+                break  # the CS or J-LIS is away: the rest would wait the same
+            continue
+        try:
+            result = inbound.my_number_from_jlis(actor=actor, person_id=request.person_id,
+                                                 resident_code=request.resident_code, my_number=answer["my_number"],
+                                                 kind=request.kind)
+        except DomainError as exc:
+            # Already recorded (a retry after a crash between the change and this row) is an answer too.
+            if exc.code == "nothing_changed":
+                request.state, request.answered_at = NumberRequest.State.ANSWERED, timezone.now()
+                request.save(update_fields=["state", "answered_at"])
+                counts["answered"] += 1
+                continue
+            request.state, request.last_error = NumberRequest.State.FAILED, f"{exc.code}"[:200]
+            request.save(update_fields=["state", "last_error"])
+            counts["failed"] += 1
+            continue
+        request.state, request.change_id, request.answered_at = (NumberRequest.State.ANSWERED, result.change_id,
+                                                                 timezone.now())
+        request.save(update_fields=["state", "change_id", "answered_at"])
+        counts["answered"] += 1
+    return counts
+
+
+def fill_stock(cs: Client, *, count: int) -> int:
+    """[870]: new 住民票コード from the CS (J-LIS) into the register's stock."""
+    status, answer = cs.call("POST", "/resident-codes", {"count": count})
+    if status != 200:
+        raise Unreachable(f"CS answered HTTP {status} {answer.get('code', '')}")
+    return inbound.add_resident_codes(actor=Actor.system_actor(DESTINATION), codes=answer["resident_codes"])
 
 
 def load(cs: Client, *, chunk: int = 500) -> dict:
@@ -119,7 +185,7 @@ def load(cs: Client, *, chunk: int = 500) -> dict:
                 pid, version = message["message_id"].split("-")[1:]
                 UpdateError.objects.get_or_create(message_id=message["message_id"], defaults=dict(
                     position=0, change_id=0, person_id=int(pid), version=int(version), kind=message["kind"],
-                    reason=message["items"]["reason"], errors=result["errors"]))
+                    reason=message["items"]["reason"], reason_label="初期登録", errors=result["errors"]))
 
     summary = extract.snapshot_hand_over(actor=actor, destination=DESTINATION, sink=sink, purpose="市町村CSの初期登録",
                                          chunk=chunk)

@@ -339,12 +339,15 @@ class LinkedIdentity:
     terminal: str
 
 
-def linked_identities(*, actor: Actor, versions: list[tuple[int, int]]) -> dict[tuple[int, int], LinkedIdentity]:
-    """The 本人確認情報 of the versions (person id, 履歴番号) that outbox events name, for the 住基ネット
-    連携 (S2) only: one gate session and log row for the batch, each 個人番号 revealed by name."""
-    wanted = set(versions)
+def linked_identities(*, actor: Actor, versions: list[tuple[int, int | None]]) -> dict[tuple[int, int], LinkedIdentity]:
+    """The 本人確認情報 of the versions (person id, 履歴番号; None: the current one) that outbox events
+    name, for the 住基ネット連携 (S2) only: one gate session and log row for the batch, each 個人番号
+    revealed by name. Keyed by (person id, 履歴番号 read)."""
     with gate.open(actor, function="jukinet.identities", perm=Perm.IDENTITY_LINK,
-                   criteria={"versions": len(wanted)}) as session:
+                   criteria={"versions": len(set(versions))}) as session:
+        current = [pid for pid, seq in versions if seq is None]
+        latest = dict(Person.objects.filter(id__in=current).values_list("id", "latest_seq")) if current else {}
+        wanted = {(pid, latest.get(pid) if seq is None else seq) for pid, seq in versions}
         session.record(pid for pid, _ in wanted)
         rows = (PersonVersion.objects.select_related(*_VERSION_RELATED, "change__operator", "change__terminal")
                 .filter(person_id__in={pid for pid, _ in wanted}, seq__in={seq for _, seq in wanted}))

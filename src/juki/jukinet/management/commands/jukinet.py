@@ -18,22 +18,27 @@ class Command(BaseCommand):
     help = "住基ネット連携: 異動を本人確認情報の更新として市町村CSへ送る"
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["run", "once", "load"])
+        parser.add_argument("action", choices=["run", "once", "load", "stock"])
         parser.add_argument("--network", type=Path, default=default_dir())
         parser.add_argument("--municipality", default="401005")
+        parser.add_argument("--count", type=int, default=1000, help="stock: 取得する住民票コードの数")
         parser.add_argument("--interval", type=float, default=0.2, help="変更がないときの待ち秒数")
 
-    def handle(self, *args, action, network, municipality, interval, **options):
+    def handle(self, *args, action, network, municipality, interval, count, **options):
         name = pki.cs_name(municipality)
         port = (network / f"{name}.port").read_text().strip()
         cs = Client(f"https://127.0.0.1:{port}", directory=network, name=pki.s2_name(municipality))
+        if action == "stock":
+            self.stdout.write(f"住民票コードを {services.fill_stock(cs, count=count)} 件追加しました。")
+            return
         if action == "load":
             self.stdout.write(json.dumps(services.load(cs), ensure_ascii=False))
             return
         while True:
             run = services.consume(cs)
+            numbers = services.answer_numbers(cs)
             if action == "once":
-                self.stdout.write(json.dumps(run.__dict__, ensure_ascii=False))
+                self.stdout.write(json.dumps({**run.__dict__, "numbers": numbers}, ensure_ascii=False))
                 return
             if not run.events:
                 time.sleep(interval if not run.unreachable else 2.0)

@@ -97,11 +97,14 @@ MY_NUMBER_REASONS = {
 }
 
 
-def my_number_record(*, actor: Actor, event_date: dt.date, person: PersonRef, my_number: str, kind: str) -> ChangeResult:
-    """個人番号の記載・変更・修正 [900]; the number is sealed before it reaches the database."""
+def my_number_record(*, actor: Actor, event_date: dt.date, person: PersonRef, my_number: str, kind: str,
+                     perm: str | None = None, criteria: dict | None = None) -> ChangeResult:
+    """個人番号の記載・変更・修正 [900]; the number is sealed before it reaches the database. `perm`:
+    J-LIS's answer comes in under the 住基ネット連携's own right (services.inbound), not a clerk's."""
     if kind not in MY_NUMBER_REASONS:
         raise DomainError(ErrorCode.INVALID_INPUT, "個人番号の異動の種類（記載・変更請求・修正）を選んでください。", field="kind")
-    with change_scope(actor=actor, operation=Operation.MY_NUMBER, event_date=event_date, criteria={"kind": kind}) as w:
+    with change_scope(actor=actor, operation=Operation.MY_NUMBER, event_date=event_date,
+                      criteria={"kind": kind, **(criteria or {})}, perm=perm) as w:
         p, version = w.person(person)
         w.session.my_number_accessed = True
         if kind == "entry" and version.my_number_digest:

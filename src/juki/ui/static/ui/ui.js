@@ -37,8 +37,8 @@
   document.addEventListener("keydown", function (ev) {
     // Access keys (Alt+letter) handled here, so they work the same in every browser and
     // while a Japanese IME is on (the physical key is read, not the character).
-    if (ev.altKey && !ev.ctrlKey && !ev.metaKey && ev.code && ev.code.indexOf("Key") === 0) {
-      var letter = ev.code.slice(3).toLowerCase();
+    if (ev.altKey && !ev.ctrlKey && !ev.metaKey && /^(Key|Digit)/.test(ev.code || "")) {
+      var letter = ev.code.replace(/^(Key|Digit)/, "").toLowerCase();  // Alt+letter, and Alt+digit for a screen's tabs
       var target = document.querySelector('[accesskey="' + letter + '"]');
       if (target) {
         ev.preventDefault();

@@ -1,0 +1,151 @@
+"""What the 住基ネット連携's screens do, with no HTTP of the register's in it: the CS's and the peers'
+state, the error queue and its working off (C14), 整合性確認 and 送付先情報. Every read that names
+persons is a gate session with its log row; every action is logged with its outcome."""
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.core.errors import DomainError, ErrorCode, NotFoundError
+from juki.network.wire import Client, Unreachable
+from juki.register import selectors
+
+from . import services
+from .models import NumberRequest, UpdateError
+
+
+def _cs(cs: Client, method: str, path: str, body: dict | None = None) -> dict:
+    try:
+        status, answer = cs.call(method, path, body)
+    except Unreachable:
+        raise DomainError(ErrorCode.CS_UNREACHABLE, "市町村CSに接続できません。CSの起動と通信の状態を確認してください。") from None
+    if status != 200:
+        raise DomainError(ErrorCode.CS_UNREACHABLE, f"市町村CSが処理できませんでした（{answer.get('code', status)}）。")
+    return answer
+
+
+def overview(*, actor: Actor, cs: Client) -> dict:
+    """The link at a glance: the CS's queue and dead letters, 個人番号 requests waiting, open errors."""
+    with gate.open(actor, function="jukinet.overview", perm=Perm.JUKINET_OPERATE):
+        try:
+            status, cs_error = _cs(cs, "GET", "/status"), None
+        except DomainError as exc:
+            status, cs_error = None, exc.message
+        waiting = list(NumberRequest.objects.filter(state=NumberRequest.State.PENDING).order_by("id")[:200])
+        failed = list(NumberRequest.objects.filter(state=NumberRequest.State.FAILED).order_by("-id")[:50])
+        return {"cs": status, "cs_error": cs_error, "open_errors": UpdateError.objects.filter(
+            state=UpdateError.State.OPEN).count(), "number_requests": waiting, "number_failures": failed}
+
+
+def errors(*, actor: Actor, state: str = UpdateError.State.OPEN) -> list[UpdateError]:
+    with gate.open(actor, function="jukinet.errors", perm=Perm.JUKINET_OPERATE, criteria={"state": state}) as session:
+        rows = list(UpdateError.objects.filter(state=state).order_by("id")[:500])
+        session.record(r.person_id for r in rows)
+        return rows
+
+
+def _error(error_id: int) -> UpdateError:
+    error = UpdateError.objects.select_for_update().filter(pk=error_id).first()
+    if error is None:
+        raise NotFoundError("指定された更新エラーが見つかりません。")
+    if error.state != UpdateError.State.OPEN:
+        raise DomainError(ErrorCode.ALREADY_PROCESSED, "この更新エラーは処理済みです。")
+    return error
+
+
+def resend(*, actor: Actor, cs: Client, error_id: int, note: str) -> UpdateError:
+    """直接修正 (C14): send the person's current 本人確認情報 to the CS, replacing its record, with the
+    approval of the 本人確認情報管理責任者 (this actor), recorded with the reason."""
+    if not note.strip():
+        raise DomainError(ErrorCode.INVALID_INPUT, "再送の理由を入力してください。", field="note")
+    with gate.open(actor, function="jukinet.correction", perm=Perm.IDENTITY_CORRECTION_APPROVE,
+                   criteria={"error": error_id}) as session, transaction.atomic():
+        error = _error(error_id)
+        session.record([error.person_id])
+        current = selectors.linked_identities(actor=Actor.system_actor(services.DESTINATION),
+                                              versions=[(error.person_id, None)])
+        if not current:
+            raise NotFoundError("対象の住民が見つかりません。")
+        (linked,) = current.values()
+        event = {"change_id": f"correction{error.id}"}
+        entry = {"person_id": error.person_id, "version_after": linked.identity.version, "reason_category": "修正",
+                 "reason_label": "直接修正"}
+        message = {**services.message_of(event, entry, linked), "kind": "correction",
+                   "message_id": f"correction-{error.id}-{error.person_id}-{linked.identity.version}"}
+        answer = _cs(cs, "POST", "/updates", message)
+        if answer["outcome"] != "accepted":
+            raise DomainError(ErrorCode.CS_REJECTED, "市町村CSが修正を受け付けませんでした: "
+                              + "、".join(f"{e['label']}（{e['message']}）" for e in answer["errors"]))
+        error.state, error.resolved_at, error.resolved_by = UpdateError.State.RESOLVED, timezone.now(), actor.user
+        error.resolution, error.note = "resent", note.strip()[:200]
+        error.save(update_fields=["state", "resolved_at", "resolved_by", "resolution", "note"])
+        return error
+
+
+def close(*, actor: Actor, error_id: int, note: str) -> UpdateError:
+    """Work an error off without sending (the register was wrong and is corrected by a change of its
+    own, or the CS was right): the 本人確認情報管理責任者's decision, with its reason."""
+    if not note.strip():
+        raise DomainError(ErrorCode.INVALID_INPUT, "処理済みとする理由を入力してください。", field="note")
+    with gate.open(actor, function="jukinet.error_close", perm=Perm.IDENTITY_CORRECTION_APPROVE,
+                   criteria={"error": error_id}) as session, transaction.atomic():
+        error = _error(error_id)
+        session.record([error.person_id])
+        error.state, error.resolved_at, error.resolved_by = UpdateError.State.RESOLVED, timezone.now(), actor.user
+        error.resolution, error.note = "closed", note.strip()[:200]
+        error.save(update_fields=["state", "resolved_at", "resolved_by", "resolution", "note"])
+        return error
+
+
+def retry_dead_letter(*, actor: Actor, cs: Client, seq: int) -> dict:
+    with gate.open(actor, function="jukinet.dead_letter_retry", perm=Perm.JUKINET_OPERATE, criteria={"seq": seq}):
+        return _cs(cs, "POST", f"/dead-letters/{seq}/retry")
+
+
+def consistency(*, actor: Actor, cs: Client, run: str | None = None) -> dict:
+    """整合性確認 (P8): start one against the prefecture's copy (`run`), and the results so far."""
+    with gate.open(actor, function="jukinet.consistency", perm=Perm.JUKINET_OPERATE, criteria={"run": run or ""}):
+        if run:
+            _cs(cs, "POST", "/consistency/run", {"peer": run})
+        return _cs(cs, "GET", "/consistency/runs")
+
+
+def recipients(*, actor: Actor, cs: Client) -> dict:
+    with gate.open(actor, function="jukinet.recipients", perm=Perm.JUKINET_OPERATE):
+        return {**_cs(cs, "GET", "/recipients"), "retention": _cs(cs, "GET", "/retention")["purges"]}
+
+
+# --- 本人確認 (P6) at the 統合端末: by 住民票コード, 個人番号 or 4情報 ---------------------------------
+
+IDENTIFY_ITEMS = ("resident_code", "my_number", "name", "name_kana", "birth_date", "sex", "address")
+_REFUSALS = {
+    "two_items_required": "4情報で確認するときは、性別を除く2つ以上の情報（氏名またはふりがな、生年月日、住所）を入力してください。",
+    "invalid_check_digit": "住民票コードまたは個人番号の検査数字が正しくありません。",
+}
+
+
+def identify(*, actor: Actor, cs: Client, query: dict) -> dict:
+    """Ask the national server who this is, through the city's CS. What was asked is logged by item
+    name (never the values, the 個人番号 least of all); the answer never carries a 個人番号."""
+    asked = {k: str(v).strip() for k, v in query.items() if k in IDENTIFY_ITEMS and v not in (None, "")}
+    with gate.open(actor, function="jukinet.identify", perm=Perm.JUKINET_IDENTIFY,
+                   criteria={"items": sorted(asked), "destination": "national"}) as session:
+        if asked.get("my_number"):
+            session.my_number_accessed = True
+        if not asked:
+            raise DomainError(ErrorCode.SEARCH_CRITERIA, "住民票コード、個人番号、または4情報を入力してください。")
+        try:
+            status, answer = cs.call("POST", "/identify", asked)
+        except Unreachable:
+            raise DomainError(ErrorCode.CS_UNREACHABLE, "市町村CSに接続できません。") from None
+        if status == 422:
+            code = answer.get("code", "")
+            raise DomainError(ErrorCode.SEARCH_CRITERIA if code == "two_items_required" else ErrorCode.INVALID_INPUT,
+                              _REFUSALS.get(code, answer.get("message") or "入力内容を確認してください。"))
+        if status != 200:
+            raise DomainError(ErrorCode.CS_UNREACHABLE, f"全国サーバに照会できませんでした（{answer.get('code', status)}）。")
+        session.tally(len(answer.get("matches", [])))
+        return answer

@@ -1,0 +1,21 @@
+"""The CS answers with ISO 8601 times in UTC; the screens show them as the office reads them (JST)."""
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+register = template.Library()
+
+
+@register.filter
+def jst(value: str | None, fmt: str = "Y年n月j日 H:i") -> str:
+    if not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value
+    if timezone.is_naive(moment):  # a date alone
+        return date_format(moment, "Y年n月j日")
+    return date_format(timezone.localtime(moment), fmt)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "jukinet"
+
+urlpatterns = [
+    path("", views.status, name="status"),
+    path("dead-letters/<int:seq>/retry/", views.retry, name="retry"),
+    path("errors/", views.errors, name="errors"),
+    path("errors/<int:error_id>/", views.resolve, name="resolve"),
+    path("consistency/", views.consistency, name="consistency"),
+    path("recipients/", views.recipients, name="recipients"),
+    path("identify/", views.identify, name="identify"),
+]

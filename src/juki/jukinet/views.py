@@ -1,0 +1,105 @@
+"""住基ネット連携の運用画面 (the 統合端末's side in the register's staff UI): thin callers of
+`operations`. Nothing personal travels in a URL: errors and dead letters by their own numbers."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from juki.accounts.permissions import Perm
+from juki.core.wareki import display_date
+from juki.ui.access import counter_view
+
+from . import connection, operations
+from .models import UpdateError
+
+
+def _tabs(tab: str, title: str) -> dict:
+    return {"tab": tab, "title": title, "help": "jukinet"}
+
+
+@counter_view(Perm.JUKINET_OPERATE)
+def status(request):
+    context = operations.overview(actor=request.actor, cs=connection.cs_client())
+    return render(request, "jukinet/status.html", {**context, **_tabs("status", "住基ネット連携の状況")})
+
+
+@counter_view(Perm.JUKINET_OPERATE)
+@require_POST
+def retry(request, seq: int):
+    operations.retry_dead_letter(actor=request.actor, cs=connection.cs_client(), seq=seq)
+    return redirect("jukinet:status")
+
+
+@counter_view(Perm.JUKINET_OPERATE)
+def errors(request):
+    state = UpdateError.State.RESOLVED if request.GET.get("state") == "resolved" else UpdateError.State.OPEN
+    rows = operations.errors(actor=request.actor, state=state)
+    may_resolve = request.actor.can(Perm.IDENTITY_CORRECTION_APPROVE)
+    return render(request, "jukinet/errors.html", {"rows": rows, "state": state, "may_resolve": may_resolve,
+                                                   **_tabs("errors", "本人確認情報の更新エラー")})
+
+
+@counter_view(Perm.IDENTITY_CORRECTION_APPROVE)
+@require_POST
+def resolve(request, error_id: int):
+    note = request.POST.get("note", "")
+    if request.POST.get("action") == "resend":
+        operations.resend(actor=request.actor, cs=connection.cs_client(), error_id=error_id, note=note)
+    else:
+        operations.close(actor=request.actor, error_id=error_id, note=note)
+    return redirect("jukinet:errors")
+
+
+@counter_view(Perm.JUKINET_OPERATE)
+def consistency(request):
+    run = request.POST.get("peer") if request.method == "POST" else None
+    result = operations.consistency(actor=request.actor, cs=connection.cs_client(), run=run)
+    if run:
+        return redirect("jukinet:consistency")
+    return render(request, "jukinet/consistency.html", {**result, **_tabs("consistency", "整合性確認")})
+
+
+@counter_view(Perm.JUKINET_OPERATE)
+def recipients(request):
+    result = operations.recipients(actor=request.actor, cs=connection.cs_client())
+    return render(request, "jukinet/recipients.html", {**result, **_tabs("recipients", "送付先情報・保存期間")})
+
+
+class IdentifyForm(forms.Form):
+    resident_code = forms.CharField(label="住民票コード", required=False, max_length=11)
+    my_number = forms.CharField(label="個人番号", required=False, max_length=12,
+                                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}))
+    name = forms.CharField(label="氏名", required=False, max_length=60)
+    name_kana = forms.CharField(label="ふりがな", required=False, max_length=60)
+    birth_date = forms.DateField(label="生年月日", required=False, input_formats=["%Y-%m-%d"],
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    sex = forms.ChoiceField(label="性別", required=False, choices=[("", "指定しない"), ("1", "男"), ("2", "女")])
+    address = forms.CharField(label="住所", required=False, max_length=120)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+@counter_view(Perm.JUKINET_IDENTIFY)
+def identify(request):
+    # POST: the 個人番号 and the 4情報 stay out of the URL and the browser's history.
+    form = IdentifyForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "title": "本人確認（全国サーバ）", "help": "jukinet", "tab": "identify"}
+    if form.is_bound and form.is_valid():
+        query = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in form.cleaned_data.items() if v}
+        result = operations.identify(actor=request.actor, cs=connection.cs_client(), query=query)
+        for match in result.get("matches", []):  # 和暦, as every screen of the office shows a date [90]
+            match["birth_display"] = _wareki(match.get("birth_date"))
+        context["result"] = result
+    return render(request, "jukinet/identify.html", context)
+
+
+def _wareki(value: str | None) -> str:
+    try:
+        return display_date(dt.date.fromisoformat(value or ""))
+    except ValueError:
+        return value or ""
