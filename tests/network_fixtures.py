@@ -104,10 +104,10 @@ def at_prefecture(net, code):
     return record if status == 200 else None
 
 
-def drain(net) -> services.Run:
+def drain(net, *, chunk: int = 500) -> services.Run:
     total = services.Run()
     while True:
-        run = services.consume(net.s2())
+        run = services.consume(net.s2(), chunk=chunk)
         total.events += run.events
         total.sent += run.sent
         total.rejected += run.rejected

@@ -76,3 +76,16 @@ def test_a_number_for_another_resident_code_and_bad_stock_codes_are_refused(worl
                                     resident_code=selectors.linked_identities(
                                         actor=jukinet, versions=[(head, 2)])[(head, 2)].identity.resident_code)
     assert again.value.code == ErrorCode.NOTHING_CHANGED
+
+
+def test_what_s2_hands_to_the_cs_is_a_provision_in_the_disclosure_report(world, auditor, terminal):
+    from juki.oversight import disclosure
+
+    head = ids(move_in_family(world, members=[person_input(my_number=NUMBER)]))[0]
+    selectors.linked_identities(actor=Actor.system_actor("jukinet"), versions=[(head, 1)])
+    row = last_log("jukinet.identities")
+    assert row.category == "provision" and "my_number" in row.criteria["items"] and "address" in row.criteria["items"]
+    data = disclosure.disclosure_data(Actor(user=auditor, terminal=terminal), head)
+    (provision,) = [p for p in data["provisions"] if p["destination"].startswith("市町村CS")]
+    assert provision["content"].startswith("本人確認情報の通知（住民票コード・氏名") and "個人番号" in provision["content"]
+    assert NUMBER not in str(data)

@@ -104,7 +104,7 @@ def test_kill_9_of_the_cs_mid_batch_loses_nothing_and_applies_nothing_twice(worl
 
     watcher = threading.Thread(target=killer)
     watcher.start()
-    first = drain(net)
+    first = drain(net, chunk=2)  # many calls, so that the kill falls between two of them
     watcher.join(timeout=30)
     assert first.unreachable and first.sent < expected
     net.start_cs()
@@ -237,3 +237,21 @@ def test_national_identification_with_the_two_item_rule(world, net, identity_man
     with pytest.raises(DomainError) as denied:
         operations.identify(actor=world, cs=net.s2(), query={"resident_code": codes_of([head])[head]})
     assert denied.value.code == ErrorCode.PERMISSION_DENIED
+
+
+def test_a_certificate_restriction_reaches_the_cs_and_its_release_too(world, net, sup_actor):
+    from juki.protection import services as protection
+
+    head, wife, child = ids(move_in_family(world))
+    drain(net)
+    code = codes_of([head])[head]
+    made = protection.restriction_set(actor=sup_actor, person_id=head, processes=["certificate"], reason="DV等支援の申出")
+    protection.restriction_set(actor=sup_actor, person_id=wife, processes=["inquiry"], reason="照会のみの抑止",
+                               level="alert")
+    assert services.consume_restrictions(net.s2()) == 1  # only the 証明書発行 抑止 goes to the CS
+    assert net.s2().call("GET", f"/suppressions/{code}")[1]["suppressed"] is True
+    assert net.s2().call("GET", "/status")[1]["suppressions"] == 1
+    protection.restriction_release(actor=sup_actor, restriction_id=made["id"])
+    assert services.consume_restrictions(net.s2()) == 1
+    assert net.s2().call("GET", f"/suppressions/{code}")[1]["suppressed"] is False
+    assert services.consume_restrictions(net.s2()) == 0  # acknowledged: nothing again

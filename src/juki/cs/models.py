@@ -121,3 +121,18 @@ class ConsistencyRun(models.Model):
     differences = models.JSONField(default=list)
     stats = models.JSONField(default=dict)
     error = models.CharField(max_length=200, blank=True)
+
+
+class Suppression(models.Model):
+    """証明書発行の抑止 [410] as the register set it, by 住民票コード: the CS answers no 写し for such a
+    person to another city (広域交付) while it is in force."""
+
+    restriction_id = models.BigIntegerField()
+    resident_code = models.CharField(max_length=11)
+    start = models.DateField()
+    end = models.DateField(null=True)
+    set_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["restriction_id", "resident_code"], name="cs_one_suppression")]

@@ -73,7 +73,10 @@ def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Cl
     @_db
     def batch(request: Request) -> dict:
         caller(request)
-        answers = services.receive_many(list(request.body.get("messages", []))[:1000])
+        messages = request.body.get("messages")
+        if not isinstance(messages, list) or len(messages) > 5000:
+            raise Refused(422, "invalid_messages", "一度に送れる更新は5000件までです。")
+        answers = services.receive_many(messages)
         if sender is not None:
             sender.wake.set()
         return {"answers": answers}
@@ -97,6 +100,18 @@ def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Cl
         """[870]: new 住民票コード for the register's stock, from J-LIS."""
         caller(request)
         return _jlis(jlis, "/resident-codes", {"count": request.body.get("count")})
+
+    @cs.route("POST", "/suppressions")
+    @_db
+    def suppressions(request: Request) -> dict:
+        caller(request)
+        return services.suppress(request.body)
+
+    @cs.route("GET", r"/suppressions/(?P<code>[0-9]{11})")
+    @_db
+    def suppression(request: Request) -> dict:
+        caller(request)
+        return {"resident_code": request.params["code"], "suppressed": services.suppressed(request.params["code"])}
 
     @cs.route("GET", "/status")
     @_db

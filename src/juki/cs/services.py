@@ -25,7 +25,7 @@ from juki.network.wire import Client, Unreachable
 
 from . import file2, file3
 from .models import (ConsistencyRun, Counter, IdentityVersion, Inbound, Kind, Outbound, Purge, Recipient,
-                     RecipientFile)
+                     RecipientFile, Suppression)
 
 log = logging.getLogger("juki.cs")
 BATCH = 200
@@ -111,7 +111,7 @@ def _recipient(items: dict, number: str, seq: int, now) -> None:
 
 
 def receive_many(messages: list[dict]) -> list[dict]:
-    """The initial load (S2's snapshot of the register): many updates, one commit, each checked as one."""
+    """S2's batches and its initial load: many updates in one commit, each checked and answered as one."""
     with transaction.atomic():
         return [receive(m) for m in messages]
 
@@ -218,6 +218,7 @@ def status() -> dict:
                                            "next_attempt_at": head.next_attempt_at.isoformat() if head.next_attempt_at else None},
         "last_sent": None if last_sent is None else {"seq": last_sent.seq, "sent_at": last_sent.sent_at.isoformat()},
         "records": IdentityVersion.objects.filter(superseded_at__isnull=True).count(),
+        "suppressions": Suppression.objects.filter(released_at__isnull=True).count(),
     }
 
 
@@ -380,3 +381,35 @@ def consistency_runs(limit: int = 20) -> list[dict]:
              "differing": r.differing, "in_flight": r.in_flight, "differences": r.differences[:200],
              "stats": r.stats, "error": r.error}
             for r in ConsistencyRun.objects.order_by("-id")[:limit]]
+
+
+# --- 証明書発行の抑止 [410] ----------------------------------------------------------------------------
+
+
+def suppress(message: dict) -> dict:
+    """A 抑止 set or released in the register, for the 住民票コード it covers; idempotent by message id."""
+    message_id = str(message.get("message_id") or "")[:64]
+    action, codes = message.get("action"), [str(c) for c in message.get("resident_codes") or []]
+    if not message_id or action not in ("set", "release"):
+        return {"outcome": "rejected", "errors": [file2.error("invalid_item", "request_number")]}
+    now = timezone.now()
+    with transaction.atomic():
+        if Inbound.objects.filter(message_id=message_id).exists():
+            return {"outcome": "accepted", "repeated": True}
+        rid = int(message["restriction_id"])
+        if action == "set":
+            for code in codes:
+                Suppression.objects.update_or_create(
+                    restriction_id=rid, resident_code=code,
+                    defaults={"start": dt.date.fromisoformat(message["start"]), "released_at": None, "set_at": now,
+                              "end": dt.date.fromisoformat(message["end"]) if message.get("end") else None})
+        else:
+            Suppression.objects.filter(restriction_id=rid, released_at__isnull=True).update(released_at=now)
+        Inbound.objects.create(message_id=message_id, outcome="accepted", received_at=now)
+    return {"outcome": "accepted"}
+
+
+def suppressed(code: str, on: dt.date | None = None) -> bool:
+    on = on or timezone.localdate()
+    return Suppression.objects.filter(resident_code=code, released_at__isnull=True, start__lte=on).exclude(
+        end__lt=on).exists()

@@ -16,6 +16,7 @@ from juki.register import selectors
 from django.utils import timezone
 
 from juki.core.errors import DomainError
+from juki.protection import linkage
 from juki.register.services import extract, inbound, outbox
 
 from .models import NumberRequest, UpdateError
@@ -57,8 +58,9 @@ def message_of(event: dict, entry: dict, linked: selectors.LinkedIdentity) -> di
             "kind": KINDS[entry["reason_category"]], "items": items}
 
 
-def consume(cs: Client, *, limit: int = 100) -> Run:
-    """One batch: read, send every version, acknowledge what the CS answered."""
+def consume(cs: Client, *, limit: int = 100, chunk: int = 500) -> Run:
+    """One batch: read up to `limit` events, send their versions to the CS `chunk` messages per call
+    (one transaction there), and acknowledge the events whose every message the CS answered."""
     actor = Actor.system_actor(DESTINATION)
     batch = outbox.outbox_read(actor=actor, destination=DESTINATION, limit=limit)
     events = batch["events"]
@@ -67,36 +69,79 @@ def consume(cs: Client, *, limit: int = 100) -> Run:
         return run
     wanted = [(p["person_id"], p["version_after"]) for e in events for p in e["persons"] if not p.get("blocked")]
     linked = selectors.linked_identities(actor=actor, versions=wanted) if wanted else {}
+    # (event index, entry, message) in outbox order; an event is done when its last message is answered.
+    pending: list[tuple[int, dict, dict]] = []
+    last_of: dict[int, int] = {}
+    for i, event in enumerate(events):
+        for entry in event["persons"]:
+            if entry.get("blocked"):
+                run.withheld += 1  # 支援措置・抑止: the outbox withholds the person from this destination
+                continue
+            pending.append((i, entry, message_of(event, entry, linked[(entry["person_id"], entry["version_after"])])))
+        last_of[i] = len(pending)
+    answered = 0
+    try:
+        for start in range(0, len(pending), chunk):
+            part = pending[start:start + chunk]
+            status, answer = cs.call("POST", "/updates/batch", {"messages": [m for _, _, m in part]})
+            if status != 200:
+                raise Unreachable(f"CS answered HTTP {status} {answer.get('code', '')}")
+            for (i, entry, message), result in zip(part, answer["answers"]):
+                _answered(events[i], entry, message, result, linked, run)
+            answered += len(part)
+    except Unreachable as exc:
+        run.unreachable = True
+        run.errors.append(str(exc))
     done = None
-    for event in events:
-        try:
-            for entry in event["persons"]:
-                if entry.get("blocked"):
-                    run.withheld += 1  # 支援措置・抑止: the outbox withholds the person from this destination
-                    continue
-                message = message_of(event, entry, linked[(entry["person_id"], entry["version_after"])])
-                status, answer = cs.call("POST", "/updates", message)
-                if status != 200:
-                    raise Unreachable(f"CS answered HTTP {status} {answer.get('code', '')}")
-                if answer["outcome"] == "rejected":
-                    run.rejected += 1
-                    UpdateError.objects.get_or_create(message_id=message["message_id"], defaults=dict(
-                        position=event["position"], change_id=event["change_id"], person_id=entry["person_id"],
-                        version=entry["version_after"], kind=message["kind"], reason=entry.get("reason", ""),
-                        reason_label=entry.get("reason_label", ""), errors=answer["errors"]))
-                else:
-                    run.sent += 1
-                    _needs_number(message, entry, linked[(entry["person_id"], entry["version_after"])])
-        except Unreachable as exc:
-            run.unreachable = True
-            run.errors.append(str(exc))
+    for i, event in enumerate(events):
+        if last_of[i] > answered:
             break
-        done = event["position"]
-        run.events += 1
+        done, run.events = event["position"], run.events + 1
     if done is not None:
         outbox.outbox_ack(actor=actor, destination=DESTINATION, position=done)
         run.position = done
     return run
+
+
+def consume_restrictions(cs: Client, *, limit: int = 100) -> int:
+    """[410]: each 証明書発行 抑止 set or released in the register, to the CS by 住民票コード. Returns how
+    many reached it; the others (抑止 of other processes) are passed over and acknowledged."""
+    actor = Actor.system_actor(DESTINATION)
+    events = linkage.restriction_events_read(actor=actor, destination=DESTINATION, limit=limit)["events"]
+    if not events:
+        return 0
+    wanted = [(p["person_id"], None) for e in events if e.get("certificate") for p in e["persons"]]
+    linked = selectors.linked_identities(actor=actor, versions=wanted) if wanted else {}
+    code_of = {pid: li.identity.resident_code for (pid, _), li in linked.items()}
+    sent, done = 0, None
+    for event in events:
+        if event.get("certificate"):
+            message = {"message_id": f"restriction-{event['position']}", "restriction_id": event["restriction_id"],
+                       "action": event["action"], "start": event.get("start"), "end": event.get("end"),
+                       "resident_codes": [code_of[p["person_id"]] for p in event["persons"] if code_of.get(p["person_id"])]}
+            try:
+                status, answer = cs.call("POST", "/suppressions", message)
+            except Unreachable:
+                break
+            if status != 200:
+                break
+            sent += 1
+        done = event["position"]
+    if done is not None:
+        linkage.restriction_events_ack(actor=actor, destination=DESTINATION, position=done)
+    return sent
+
+
+def _answered(event: dict, entry: dict, message: dict, result: dict, linked: dict, run: Run) -> None:
+    if result["outcome"] == "rejected":
+        run.rejected += 1
+        UpdateError.objects.get_or_create(message_id=message["message_id"], defaults=dict(
+            position=event["position"], change_id=event["change_id"], person_id=entry["person_id"],
+            version=entry["version_after"], kind=message["kind"], reason=entry.get("reason", ""),
+            reason_label=entry.get("reason_label", ""), errors=result["errors"]))
+    else:
+        run.sent += 1
+        _needs_number(message, entry, linked[(entry["person_id"], entry["version_after"])])
 
 
 def _needs_number(message: dict, entry: dict, linked: selectors.LinkedIdentity) -> None:

@@ -51,6 +51,9 @@ _LEGACY_MATCH = dt.timedelta(seconds=5)
 # notice, and each part the destination is approved for (its item key; None: always sent).
 PROVISION_CONTENT: dict[str, tuple[str, tuple[tuple[str, str | None], ...]]] = {
     "outbox.read": ("異動があったことの通知", (("宛名番号", "atena_number"), ("異動の種類", "reason"), ("異動日", None))),
+    # 住基ネット連携 (S2): the 本人確認情報 of the version a change wrote, to the city's CS (FILE-2).
+    "jukinet.identities": ("本人確認情報の通知", (("住民票コード", None), ("氏名", None), ("生年月日", None), ("性別", None),
+                                              ("住所", None), ("個人番号", None), ("異動事由・異動年月日", None))),
     "outbox.restrictions.read": ("抑止の設定・解除の通知", (("宛名番号", "atena_number"), ("世帯番号", "household_number"),
                                                     ("抑止する処理", "processes"), ("抑止レベル", "level"),
                                                     ("期間", "start"))),
@@ -69,6 +72,7 @@ _PURPOSES: tuple[tuple[str, str], ...] = (
     ("change.cancel_lookup", "異動の取消しの確認"),
     ("pending.", "届出の審査"),
     ("outbox.", "他の行政機関等への情報提供"),
+    ("jukinet.identities", "住民基本台帳ネットワークシステムへの本人確認情報の通知"),
     ("certificate.", "住民票の写し等の交付"),
     ("print.disclosure", "開示請求への回答書の作成"),
     ("print.support_end_notice", "支援措置の事務（終了の通知）"),
@@ -147,7 +151,8 @@ def provision_content(row: AccessLog) -> str:
     notice, parts = PROVISION_CONTENT[row.function]
     destination = destinations.destination_get((row.criteria or {}).get("consumer") or row.system)
     stream = row.function.removesuffix(".read")
-    allowed = destination.allowed(stream) if destination is not None else None
+    # A stream's parts as the destination is approved for them; a read that is not a stream's (S2's FILE-2) lists all.
+    allowed = destination.allowed(stream) if destination is not None and stream in destination.streams else None
     shown = [label for label, key in parts if key is None or allowed is None or key in allowed]
     return f"{notice}（{'・'.join(shown)}）"
 

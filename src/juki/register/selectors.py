@@ -6,6 +6,7 @@ is a resident of that household.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -339,12 +340,17 @@ class LinkedIdentity:
     terminal: str
 
 
+# What the read hands over (C07: the provision log names the items): FILE-2 as the CS keeps it.
+_FILE2_ITEMS = [f.name for f in dataclasses.fields(read_models.Identity) if f.name != "person_id"] + [
+    "my_number", "operator", "terminal"]
+
+
 def linked_identities(*, actor: Actor, versions: list[tuple[int, int | None]]) -> dict[tuple[int, int], LinkedIdentity]:
     """The 本人確認情報 of the versions (person id, 履歴番号; None: the current one) that outbox events
     name, for the 住基ネット連携 (S2) only: one gate session and log row for the batch, each 個人番号
     revealed by name. Keyed by (person id, 履歴番号 read)."""
     with gate.open(actor, function="jukinet.identities", perm=Perm.IDENTITY_LINK,
-                   criteria={"versions": len(set(versions))}) as session:
+                   criteria={"versions": len(set(versions)), "items": _FILE2_ITEMS}) as session:
         current = [pid for pid, seq in versions if seq is None]
         latest = dict(Person.objects.filter(id__in=current).values_list("id", "latest_seq")) if current else {}
         wanted = {(pid, latest.get(pid) if seq is None else seq) for pid, seq in versions}

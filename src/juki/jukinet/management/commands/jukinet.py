@@ -36,6 +36,7 @@ class Command(BaseCommand):
             return
         while True:
             run = services.consume(cs)
+            services.consume_restrictions(cs)
             numbers = services.answer_numbers(cs)
             if action == "once":
                 self.stdout.write(json.dumps({**run.__dict__, "numbers": numbers}, ensure_ascii=False))
