@@ -15,8 +15,7 @@ import json
 import secrets
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from juki.core import calendar, mynumber
@@ -32,10 +31,19 @@ BATCH = 200
 MAX_BACKOFF = 30.0  # seconds: a prefecture back from an outage is served within this
 
 
+def _db() -> str:
+    """The CS's database: `default` in its own process; the `cs` alias in the register's tests."""
+    return router.db_for_write(IdentityVersion) or "default"
+
+
 def _next_seq() -> int:
-    Counter.objects.get_or_create(name="update_seq")
-    Counter.objects.filter(name="update_seq").update(value=F("value") + 1)  # takes the row's lock until commit
-    return Counter.objects.get(name="update_seq").value
+    """The next 更新順番号: one statement, which holds the counter row's lock until the commit, so the
+    numbers of concurrent updates never interleave or leave gaps."""
+    table = Counter._meta.db_table
+    with connections[_db()].cursor() as cur:
+        cur.execute(f"INSERT INTO {table} (name, value) VALUES (%s, 1) ON CONFLICT (name) "
+                    f"DO UPDATE SET value = {table}.value + 1 RETURNING value", ["update_seq"])
+        return cur.fetchone()[0]
 
 
 def _current(code: str) -> IdentityVersion | None:
@@ -55,7 +63,7 @@ def receive(message: dict) -> dict:
     if not message_id or (kind not in Kind.values and not correction):
         return {"outcome": "rejected", "errors": [file2.error("invalid_item", "request_number")]}
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(using=_db()):
         seen = Inbound.objects.select_for_update().filter(message_id=message_id).first()
         if seen is not None:
             return {"outcome": seen.outcome, "seq": seen.seq, "errors": seen.errors, "repeated": True}
@@ -112,7 +120,7 @@ def _recipient(items: dict, number: str, seq: int, now) -> None:
 
 def receive_many(messages: list[dict]) -> list[dict]:
     """S2's batches and its initial load: many updates in one commit, each checked and answered as one."""
-    with transaction.atomic():
+    with transaction.atomic(using=_db()):
         return [receive(m) for m in messages]
 
 
@@ -166,7 +174,7 @@ def send_batch(prefecture: Client, *, limit: int = BATCH) -> dict:
         return {"sent": 0, "dead": 0, "waiting": len(rows), "error": f"http_{status}"}
     done = set(answer.get("accepted", [])) | set(answer.get("duplicates", []))
     refused = {r["seq"]: r for r in answer.get("refused", [])}
-    with transaction.atomic():
+    with transaction.atomic(using=_db()):
         if done:
             Outbound.objects.filter(seq__in=done).update(state=Outbound.State.SENT, sent_at=now, last_error="")
         for seq, reason in refused.items():
@@ -186,7 +194,7 @@ def _retry_later(head: Outbound, why: str) -> None:
 def retry_dead(seq: int) -> dict:
     """An operator sends a dead letter again, as a new update at the end of the queue (its content
     corrected by a new update from the register first, where that was the reason)."""
-    with transaction.atomic():
+    with transaction.atomic(using=_db()):
         dead = Outbound.objects.select_for_update().filter(seq=seq, state=Outbound.State.DEAD).first()
         if dead is None:
             return {"outcome": "not_found"}
@@ -229,7 +237,7 @@ def send_recipients(cards: Client, *, now: dt.datetime | None = None) -> dict:
     """Gather the records not yet in a file into one, and send every file not yet sent. Returns
     {"sent": files, "records": n} or an `error` when the card management system is away."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(using=_db()):
         loose = list(Recipient.objects.select_for_update().filter(file__isnull=True).values_list("id", flat=True))
         if loose:
             file = RecipientFile.objects.create(file_id=secrets.token_hex(8), count=len(loose), created_at=now)
@@ -262,7 +270,7 @@ def purge_recipients(*, today: dt.date | None = None) -> list[dict]:
         due = calendar.next_business_day(sent_on)
         if due > today:
             continue
-        with transaction.atomic():
+        with transaction.atomic(using=_db()):
             digest = hashlib.sha256()
             for r in file.records.order_by("id"):
                 digest.update(bytes(r.cipher))
@@ -310,7 +318,7 @@ def purge_history(*, today: dt.date | None = None) -> dict:
     today = today or timezone.localdate()
     cutoff = _years_before(today, RETENTION_YEARS)
     start = dt.datetime.combine(cutoff, dt.time.min, tzinfo=timezone.get_current_timezone())
-    with transaction.atomic():
+    with transaction.atomic(using=_db()):
         unsent = Outbound.objects.exclude(state=Outbound.State.SENT).values("version_id")
         old = IdentityVersion.objects.filter(superseded_at__lt=start).exclude(id__in=unsent)
         removed = IdentityVersion.objects.filter(superseded_at__isnull=True, kind=Kind.REMOVE,
@@ -393,7 +401,7 @@ def suppress(message: dict) -> dict:
     if not message_id or action not in ("set", "release"):
         return {"outcome": "rejected", "errors": [file2.error("invalid_item", "request_number")]}
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(using=_db()):
         if Inbound.objects.filter(message_id=message_id).exists():
             return {"outcome": "accepted", "repeated": True}
         rid = int(message["restriction_id"])
