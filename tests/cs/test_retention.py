@@ -115,3 +115,22 @@ def test_a_version_not_yet_at_the_prefecture_is_kept_whatever_its_age():
     IdentityVersion.objects.filter(superseded_at__isnull=False).update(superseded_at=dt.datetime(2001, 1, 1, tzinfo=JST))
     assert services.purge_history(today=dt.date(2026, 12, 7))["superseded_versions"] == 0
     assert IdentityVersion.objects.count() == 2
+
+
+def test_a_file_written_to_media_is_encrypted_and_recorded():
+    from juki.cs.models import MediaExport
+
+    number_recorded(code(), "1-1-2")
+    file = file_sent_on(dt.date(2026, 12, 2))
+    data = services.export_recipients(file.file_id, "媒体用のパスフレーズ2026")
+    assert NUMBER.encode() not in data and "青木".encode() not in data and data.startswith(services.MEDIA_MAGIC)
+    back = services.read_media(data, "媒体用のパスフレーズ2026")
+    assert back["file_id"] == file.file_id and back["records"][0]["my_number"] == NUMBER
+    from cryptography.exceptions import InvalidTag
+
+    with pytest.raises(InvalidTag):
+        services.read_media(data, "違うパスフレーズです2026")
+    with pytest.raises(ValueError):
+        services.export_recipients(file.file_id, "short")
+    export = MediaExport.objects.get()
+    assert export.count == 1 and len(export.content_sha256) == 64

@@ -89,3 +89,24 @@ def test_what_s2_hands_to_the_cs_is_a_provision_in_the_disclosure_report(world, 
     (provision,) = [p for p in data["provisions"] if p["destination"].startswith("市町村CS")]
     assert provision["content"].startswith("本人確認情報の通知（住民票コード・氏名") and "個人番号" in provision["content"]
     assert NUMBER not in str(data)
+
+
+def test_the_change_request_screen_asks_for_a_reason_and_records_the_request(world, clerk, terminal, viewer):
+    from juki.jukinet.models import NumberRequest
+
+    from ..conftest import counter_client
+
+    head = ids(move_in_family(world))[0]
+    client = counter_client(clerk, terminal)
+    page = client.get(f"/counter/persons/{head}/").content.decode()
+    assert f"/jukinet/persons/{head}/my-number-change/" in page
+    form = client.get(f"/jukinet/persons/{head}/my-number-change/").content.decode()
+    assert "変更請求の理由" in form and "青木" in form
+    refused = client.post(f"/jukinet/persons/{head}/my-number-change/", {"note": " "})
+    assert refused.status_code == 400 and "変更請求の理由" in refused.content.decode()
+    assert not NumberRequest.objects.exists()
+    done = client.post(f"/jukinet/persons/{head}/my-number-change/", {"note": "漏えいのおそれ"})
+    assert done.status_code == 200 and "変更請求を受け付けました" in done.content.decode()
+    assert NumberRequest.objects.get().kind == "change_request"
+    denied = counter_client(viewer, terminal).get(f"/jukinet/persons/{head}/my-number-change/")
+    assert denied.status_code == 403

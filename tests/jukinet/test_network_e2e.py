@@ -255,3 +255,33 @@ def test_a_certificate_restriction_reaches_the_cs_and_its_release_too(world, net
     assert services.consume_restrictions(net.s2()) == 1
     assert net.s2().call("GET", f"/suppressions/{code}")[1]["suppressed"] is False
     assert services.consume_restrictions(net.s2()) == 0  # acknowledged: nothing again
+
+
+def test_a_change_request_gets_a_new_number_from_jlis_once(world, net):
+    from juki.jukinet import operations
+
+    head = ids(move_in_family(world, members=[person_input()]))[0]
+    drain(net)
+    assert services.answer_numbers(net.s2())["answered"] == 1
+    jukinet = Actor.system_actor("jukinet")
+    first = selectors.linked_identities(actor=jukinet, versions=[(head, None)])
+    (old,) = [li.my_number for li in first.values()]
+    request = operations.my_number_change_request(actor=world, person_id=head, note="漏えいのおそれ（本人の請求）")
+    assert request.kind == "change_request" and request.state == "pending"
+    assert services.answer_numbers(net.s2()) == {"answered": 1, "failed": 0, "waiting": 0}
+    (new,) = [li.my_number for li in selectors.linked_identities(actor=jukinet, versions=[(head, None)]).values()]
+    assert is_valid_my_number(new) and new != old
+    # J-LIS answers the same request with the same number: a retry after a crash changes nothing.
+    status, again = net.s2().call("POST", "/my-numbers", {"resident_code": codes_of([head])[head], "reason": "change",
+                                                          "request_id": request.source})
+    assert (status, again["my_number"], again["new"]) == (200, new, False)
+    assert last_log("jukinet.my_number_change_request").user_id == world.user.id
+
+
+def test_fugo_comes_from_jlis_per_holder_and_never_reveals_the_code(world, net):
+    head = ids(move_in_family(world, members=[person_input()]))[0]
+    code = codes_of([head])[head]
+    pension = services.fugo(net.s2(), resident_code=code, holder="年金機構")
+    assert pension == services.fugo(net.s2(), resident_code=code, holder="年金機構")
+    assert pension != services.fugo(net.s2(), resident_code=code, holder="健康保険組合")
+    assert code not in pension and len(pension) == 32

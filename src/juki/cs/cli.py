@@ -1,6 +1,7 @@
 """`juki cs …`: the city's 市町村CS, a process of its own with its own database (settings juki.conf.cs).
 
     juki cs serve [--port 8450] [--network DIR]   migrate its database, then serve S2 and send to the prefecture
+    juki cs export-recipients FILE_ID --out PATH  送付先情報 to media, encrypted (JUKI_MEDIA_PASSPHRASE), recorded
     juki cs purge                                 daily (cron): 送付先情報 one business day after sending (C24),
                                                   本人確認情報 five years after it stopped being current (C23)
 
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--network", type=Path, default=default_dir())
     serve.add_argument("--port", type=int, default=8450)
     sub.add_parser("migrate", help="CSのデータベースを作成・更新する")
+    media = sub.add_parser("export-recipients", help="送付先情報のファイルを暗号化して媒体に書き出す（パスフレーズは JUKI_MEDIA_PASSPHRASE）")
+    media.add_argument("file_id")
+    media.add_argument("--out", type=Path, required=True)
     sub.add_parser("purge", help="保存期間を過ぎた送付先情報（送信の翌営業日）と本人確認情報（5年）を削除する（日次）")
     args = parser.parse_args(argv)
     _setup()
@@ -40,6 +44,15 @@ def main(argv: list[str] | None = None) -> None:
 
     call_command("migrate", verbosity=0)
     if args.command == "migrate":
+        return
+    if args.command == "export-recipients":
+        from . import services
+
+        data = services.export_recipients(args.file_id, os.environ.get("JUKI_MEDIA_PASSPHRASE", ""))
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        print(f"{args.out}: 暗号化して書き出しました（{len(data)} バイト）。記録しました。")
         return
     if args.command == "purge":
         from . import services

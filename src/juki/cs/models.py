@@ -136,3 +136,12 @@ class Suppression(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["restriction_id", "resident_code"], name="cs_one_suppression")]
+
+
+class MediaExport(models.Model):
+    """A file of 送付先情報 written to media (C09, FILE-3: 「媒体は暗号化」): encrypted, and recorded."""
+
+    file_id = models.CharField(max_length=32)
+    count = models.IntegerField()
+    content_sha256 = models.CharField(max_length=64)  # of the encrypted file as written
+    exported_at = models.DateTimeField()

@@ -87,7 +87,15 @@ def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Cl
         records it as a change and sends it to the CS as an update like any other)."""
         caller(request)
         return _jlis(jlis, "/my-numbers", {"resident_code": request.body.get("resident_code"),
-                                           "reason": request.body.get("reason", "entry")})
+                                           "reason": request.body.get("reason", "entry"),
+                                           "request_id": request.body.get("request_id")})
+
+    @cs.route("POST", "/fugo")
+    def fugo(request: Request) -> dict:
+        """P5: a 符号 for the intermediary server, asked of J-LIS and passed back, kept nowhere here."""
+        caller(request)
+        return _jlis(jlis, "/fugo", {"resident_code": request.body.get("resident_code"),
+                                     "holder": request.body.get("holder")})
 
     @cs.route("POST", "/identify")
     def identify(request: Request) -> dict:

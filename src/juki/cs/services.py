@@ -23,8 +23,8 @@ from juki.network import consistency
 from juki.network.wire import Client, Unreachable
 
 from . import file2, file3
-from .models import (ConsistencyRun, Counter, IdentityVersion, Inbound, Kind, Outbound, Purge, Recipient,
-                     RecipientFile, Suppression)
+from .models import (ConsistencyRun, Counter, IdentityVersion, Inbound, Kind, MediaExport, Outbound, Purge,
+                     Recipient, RecipientFile, Suppression)
 
 log = logging.getLogger("juki.cs")
 BATCH = 200
@@ -421,3 +421,44 @@ def suppressed(code: str, on: dt.date | None = None) -> bool:
     on = on or timezone.localdate()
     return Suppression.objects.filter(resident_code=code, released_at__isnull=True, start__lte=on).exclude(
         end__lt=on).exists()
+
+
+# --- 媒体への出力 (C09): the 送付先情報 on media, encrypted ---------------------------------------------
+
+MEDIA_MAGIC = b"JUKI-FILE3-1\n"
+
+
+def export_recipients(file_id: str, passphrase: str) -> bytes:
+    """One file of 送付先情報 as the bytes to write to media: AES-256-GCM under a key derived from the
+    passphrase (scrypt, random salt), never in clear. Recorded (MediaExport) with the digest of what
+    was written; the file's deletion the next business day does not reach the medium, so the operator
+    erases it as the city's media rule says."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    if len(passphrase) < 12:
+        raise ValueError("媒体の暗号化のパスフレーズは12文字以上にしてください。")
+    file = RecipientFile.objects.filter(file_id=file_id).first()
+    if file is None:
+        raise LookupError("指定された送付先情報のファイルはありません（削除済みの可能性があります）。")
+    records = [json.loads(mynumber.unseal_values(r.key_id, bytes(r.cipher))[0]) for r in file.records.order_by("seq")]
+    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+    key = Scrypt(salt=salt, length=32, n=2**15, r=8, p=1).derive(passphrase.encode())
+    plain = json.dumps({"file_id": file_id, "records": records}, ensure_ascii=False).encode()
+    data = MEDIA_MAGIC + salt + nonce + AESGCM(key).encrypt(nonce, plain, MEDIA_MAGIC)
+    MediaExport.objects.create(file_id=file_id, count=len(records), content_sha256=hashlib.sha256(data).hexdigest(),
+                               exported_at=timezone.now())
+    return data
+
+
+def read_media(data: bytes, passphrase: str) -> dict:
+    """The other end (J-LIS, or a check): the records back from the medium."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    if not data.startswith(MEDIA_MAGIC):
+        raise ValueError("送付先情報の媒体ではありません。")
+    body = data[len(MEDIA_MAGIC):]
+    salt, nonce, sealed = body[:16], body[16:28], body[28:]
+    key = Scrypt(salt=salt, length=32, n=2**15, r=8, p=1).derive(passphrase.encode())
+    return json.loads(AESGCM(key).decrypt(nonce, sealed, MEDIA_MAGIC))

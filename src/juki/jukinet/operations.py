@@ -149,3 +149,22 @@ def identify(*, actor: Actor, cs: Client, query: dict) -> dict:
             raise DomainError(ErrorCode.CS_UNREACHABLE, f"全国サーバに照会できませんでした（{answer.get('code', status)}）。")
         session.tally(len(answer.get("matches", [])))
         return answer
+
+
+# --- 個人番号の変更請求 (番号法第7条第2項): the new number comes from J-LIS, never typed (C12) -------------
+
+
+def my_number_change_request(*, actor: Actor, person_id: int, note: str) -> NumberRequest:
+    """Record a resident's request for a new 個人番号: S2 asks J-LIS through the CS and writes the answer
+    into the 住民票 as a change. The clerk's right for 個人番号 changes; the request is logged."""
+    if not note.strip():
+        raise DomainError(ErrorCode.INVALID_INPUT, "変更請求の理由（番号が漏えいして不正に用いられるおそれ等）を入力してください。",
+                          field="note")
+    person = selectors.person_get(actor=actor, person_id=person_id)
+    if person["status"] != "resident" or not person.get("resident_code"):
+        raise DomainError(ErrorCode.NOT_RESIDENT, "住民票コードが記載された住民でなければ、変更請求はできません。")
+    with gate.open(actor, function="jukinet.my_number_change_request", perm="change.my_number",
+                   criteria={"note": note.strip()[:200]}) as session:
+        session.record([person_id])
+        return services.request_change(person_id=person_id, resident_code=person["resident_code"],
+                                       source=f"change-{person_id}-{timezone.now():%Y%m%d%H%M%S%f}")

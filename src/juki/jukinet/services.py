@@ -15,7 +15,7 @@ from juki.network.wire import Client, Unreachable
 from juki.register import selectors
 from django.utils import timezone
 
-from juki.core.errors import DomainError
+from juki.core.errors import DomainError, ErrorCode
 from juki.protection import linkage
 from juki.register.services import extract, inbound, outbox
 
@@ -165,7 +165,8 @@ def answer_numbers(cs: Client, *, limit: int = 50) -> dict:
     for request in NumberRequest.objects.filter(state=NumberRequest.State.PENDING).order_by("id")[:limit]:
         reason = "change" if request.kind == "change_request" else "entry"
         try:
-            status, answer = cs.call("POST", "/my-numbers", {"resident_code": request.resident_code, "reason": reason})
+            status, answer = cs.call("POST", "/my-numbers", {"resident_code": request.resident_code, "reason": reason,
+                                                             "request_id": request.source})
         except Unreachable as exc:
             status, answer = 0, {"code": "cs_unreachable", "message": str(exc)}
         if status != 200:
@@ -235,3 +236,12 @@ def load(cs: Client, *, chunk: int = 500) -> dict:
     summary = extract.snapshot_hand_over(actor=actor, destination=DESTINATION, sink=sink, purpose="市町村CSの初期登録",
                                          chunk=chunk)
     return {**counts, "position": summary.position}
+
+
+def fugo(cs: Client, *, resident_code: str, holder: str) -> str:
+    """P5: the 符号 of a person for one 情報照会者・提供者, from J-LIS through the CS. The interface the
+    intermediary server's issue calls (through 宛名); nothing here keeps it."""
+    status, answer = cs.call("POST", "/fugo", {"resident_code": resident_code, "holder": holder})
+    if status != 200:
+        raise DomainError(ErrorCode.CS_REJECTED, f"符号を取得できませんでした（{answer.get('code', status)}）。")
+    return answer["fugo"]

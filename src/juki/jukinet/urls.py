@@ -12,4 +12,5 @@ urlpatterns = [
     path("consistency/", views.consistency, name="consistency"),
     path("recipients/", views.recipients, name="recipients"),
     path("identify/", views.identify, name="identify"),
+    path("persons/<id:person_id>/my-number-change/", views.my_number_change, name="my_number_change"),
 ]

@@ -103,3 +103,17 @@ def _wareki(value: str | None) -> str:
         return display_date(dt.date.fromisoformat(value or ""))
     except ValueError:
         return value or ""
+
+
+@counter_view("change.my_number")
+def my_number_change(request, person_id: int):
+    """個人番号の変更請求: confirm the person, write the reason, and J-LIS's new number follows."""
+    from juki.register import selectors
+
+    if request.method == "POST":
+        operations.my_number_change_request(actor=request.actor, person_id=person_id, note=request.POST.get("note", ""))
+        return render(request, "jukinet/my_number_change.html", {"title": "個人番号の変更請求", "help": "jukinet",
+                                                                 "done": True, "person_id": person_id})
+    person = selectors.person_get(actor=request.actor, person_id=person_id)
+    return render(request, "jukinet/my_number_change.html", {"title": "個人番号の変更請求", "help": "jukinet",
+                                                             "p": person, "person_id": person_id})

@@ -329,6 +329,9 @@ CREATE TABLE IF NOT EXISTS my_numbers (my_number TEXT PRIMARY KEY, resident_code
     municipality TEXT, issued_at TEXT, current INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS my_numbers_code ON my_numbers (resident_code, current);
 CREATE TABLE IF NOT EXISTS resident_codes (resident_code TEXT PRIMARY KEY, municipality TEXT, issued_at TEXT);
+CREATE TABLE IF NOT EXISTS change_requests (request_id TEXT PRIMARY KEY, resident_code TEXT, my_number TEXT);
+CREATE TABLE IF NOT EXISTS fugo (resident_code TEXT, holder TEXT, fugo TEXT UNIQUE, issued_at TEXT,
+    PRIMARY KEY (resident_code, holder));
 """
 
 
@@ -352,14 +355,45 @@ def jlis(directory: Path) -> App:
         code = str(request.body.get("resident_code", ""))
         if not is_valid_resident_code(code):
             raise Refused(422, "invalid_resident_code", "住民票コードが正しくありません。")
+        change = request.body.get("reason") == "change"
+        request_id = str(request.body.get("request_id") or "")[:64]
+        if change and not request_id:
+            raise Refused(422, "request_id_required", "変更請求には依頼番号が必要です。")
         with store as db:
+            if change:  # the same 変更請求 asked again (a retry) gets the number it got, not another one
+                seen = db.execute("SELECT my_number FROM change_requests WHERE request_id = ? AND resident_code = ?",
+                                  (request_id, code)).fetchone()
+                if seen:
+                    return {"resident_code": code, "my_number": seen[0], "new": False}
             row = db.execute("SELECT my_number FROM my_numbers WHERE resident_code = ? AND current = 1", (code,)).fetchone()
-            if row and request.body.get("reason") != "change":
+            if row and not change:
                 return {"resident_code": code, "my_number": row[0], "new": False}
             db.execute("UPDATE my_numbers SET current = 0 WHERE resident_code = ?", (code,))
             number = _fresh(db, "my_numbers", "my_number", 12)
             db.execute("INSERT INTO my_numbers VALUES (?, ?, ?, ?, 1)", (number, code, city, _now()))
+            if change:
+                db.execute("INSERT INTO change_requests VALUES (?, ?, ?)", (request_id, code, number))
         return {"resident_code": code, "my_number": number, "new": True}
+
+    @app.route("POST", "/fugo")
+    def fugo(request: Request) -> dict:
+        """符号 (P5): J-LIS makes it from the 住民票コード for one 情報照会者・提供者 (`holder`), the same
+        each time for that pair, and never the 住民票コード or the 個人番号 themselves. The city's
+        intermediary server keeps it; the register never does."""
+        _city(request)
+        code = str(request.body.get("resident_code", ""))
+        holder = str(request.body.get("holder", ""))[:32]
+        if not is_valid_resident_code(code):
+            raise Refused(422, "invalid_resident_code", "住民票コードが正しくありません。")
+        if not holder:
+            raise Refused(422, "holder_required", "符号を用いる機関を指定してください。")
+        with store as db:
+            row = db.execute("SELECT fugo FROM fugo WHERE resident_code = ? AND holder = ?", (code, holder)).fetchone()
+            if row:
+                return {"fugo": row[0], "holder": holder, "new": False}
+            value = secrets.token_hex(16)
+            db.execute("INSERT INTO fugo VALUES (?, ?, ?, ?)", (code, holder, value, _now()))
+        return {"fugo": value, "holder": holder, "new": True}
 
     @app.route("POST", "/resident-codes")
     def resident_codes(request: Request) -> dict:
