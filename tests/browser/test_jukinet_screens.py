@@ -127,3 +127,28 @@ def test_identify_at_the_national_server_with_the_two_item_rule(page, live_url, 
     expect(rows.first).to_contain_text("住民")
     assert "花子" not in page.url  # the question went in the body, not the address
     screenshot(page, "jukinet-identify")
+
+
+def test_the_counter_records_a_my_number_card_at_the_card_management_system(page, live_url, world, clerk, terminal,
+                                                                            net, screenshot):
+    head = ids(move_in_family(world))[0]
+    login(page, live_url, clerk, terminal)
+    page.goto(f"{live_url}/counter/persons/{head}/")
+    ready(page)
+    page.get_by_role("link", name="個人番号カード").click()
+    ready(page)
+    expect(page.locator("#card-state")).to_have_text("なし")
+    page.get_by_role("button", name="交付").click()
+    ready(page)
+    expect(page.locator("#card-state")).to_have_text("有効")
+    expect(page.get_by_text("電子証明書のシリアル番号")).to_be_visible()
+    page.get_by_role("button", name="一時停止の解除").click()  # not suspended: the system refuses, and says why
+    ready(page)
+    expect(page.get_by_text("カードが「有効」のため、一時停止の解除はできません。")).to_be_visible()
+    page.go_back()
+    page.reload()
+    ready(page)
+    page.get_by_role("button", name="一時停止", exact=True).click()
+    ready(page)
+    expect(page.locator("#card-state")).to_have_text("一時停止中")
+    screenshot(page, "jukinet-card")

@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     network = json.loads((args.network / "network.json").read_text())
     pki.create(args.network, municipalities=(settings.MUNICIPALITY,))
     peers = network["peers"]
-    sender = server.Sender(server.peer_client(args.network, peers["prefecture"]),
-                           server.peer_client(args.network, peers["cards"]) if "cards" in peers else None)
+    cards = server.peer_client(args.network, peers["cards"]) if "cards" in peers else None
+    sender = server.Sender(server.peer_client(args.network, peers["prefecture"]), cards)
     sender.start()
     name = pki.cs_name(settings.MUNICIPALITY)
 
@@ -80,4 +80,5 @@ def main(argv: list[str] | None = None) -> None:
     jlis = server.peer_client(args.network, peers["jlis"]) if "jlis" in peers else None
     holders = {p: server.peer_client(args.network, peers[p]) for p in ("prefecture", "national") if p in peers}
     national = server.peer_client(args.network, peers["national"]) if "national" in peers else None
-    wire.serve(server.app(sender, jlis, holders, national), directory=args.network, name=name, port=args.port, ready=ready)
+    wire.serve(server.app(sender, jlis, holders, national, cards), directory=args.network, name=name, port=args.port,
+               ready=ready)

@@ -50,7 +50,7 @@ class Sender(threading.Thread):
 
 
 def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Client] | None = None,
-        national: Client | None = None) -> App:
+        national: Client | None = None, cards: Client | None = None) -> App:
     """`holders`: the peers holding copies of this city's FILE-2 (prefecture, national), for 整合性確認."""
     holders = holders or {}
     cs = App("cs")
@@ -102,6 +102,36 @@ def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Cl
         """P6 本人確認: the 統合端末's question to the national server, passed on as this city's CS."""
         caller(request)
         return _peer(national, "/identify", request.body, "全国サーバ")
+
+    @cs.route("GET", r"/cards/(?P<code>[0-9]{11})")
+    def card(request: Request) -> dict:
+        """P10: the 個人番号カード of a person as the card management system knows it."""
+        caller(request)
+        return _peer(cards, f"/cards/{request.params['code']}", None, "カード管理システム", code="cards", method="GET")
+
+    @cs.route("POST", r"/cards/(?P<code>[0-9]{11})/(?P<action>issue|suspend|resume|revoke|collect)")
+    def card_action(request: Request) -> dict:
+        """P10: 交付・一時停止・一時停止解除・廃止・回収 recorded at the counter, to the card management system."""
+        caller(request)
+        return _peer(cards, f"/cards/{request.params['code']}/{request.params['action']}", {}, "カード管理システム",
+                     code="cards")
+
+    @cs.route("GET", "/peers")
+    def peers(request: Request) -> dict:
+        """Each peer's reachability, for the operator's screen."""
+        caller(request)
+        out = {}
+        for name, client in (("prefecture", sender.prefecture if sender else None), ("national", national),
+                             ("jlis", jlis), ("cards", cards)):
+            if client is None:
+                out[name] = {"state": "not_configured"}
+                continue
+            try:
+                status, _ = client.call("GET", "/status")
+                out[name] = {"state": "up" if status == 200 else f"http_{status}"}
+            except Unreachable:
+                out[name] = {"state": "down"}
+        return {"peers": out}
 
     @cs.route("POST", "/resident-codes")
     def resident_codes(request: Request) -> dict:
@@ -175,15 +205,17 @@ def _jlis(jlis: Client | None, path: str, body: dict) -> dict:
     return _peer(jlis, path, body, "J-LIS", code="jlis")
 
 
-def _peer(client: Client | None, path: str, body: dict, label: str, code: str = "peer") -> dict:
+def _peer(client: Client | None, path: str, body: dict | None, label: str, code: str = "peer",
+          method: str = "POST") -> dict:
     if client is None:
         raise Refused(503, f"{code}_unavailable", f"{label}への接続が設定されていません。")
     try:
-        status, answer = client.call("POST", path, body)
+        status, answer = client.call(method, path, body)
     except Unreachable:
         raise Refused(503, f"{code}_unreachable", f"{label}に接続できません。しばらくしてから再度処理してください。") from None
-    if status != 200:
-        raise Refused(status, answer.get("code", f"{code}_refused"), answer.get("message", ""))
+    if status != 200:  # the peer's refusal as it gave it (its code, message and details such as a card's state)
+        extra = {k: v for k, v in answer.items() if k not in ("code", "message")}
+        raise Refused(status, answer.get("code", f"{code}_refused"), answer.get("message", ""), **extra)
     return answer
 
 

@@ -36,7 +36,13 @@ def overview(*, actor: Actor, cs: Client) -> dict:
             status, cs_error = None, exc.message
         waiting = list(NumberRequest.objects.filter(state=NumberRequest.State.PENDING).order_by("id")[:200])
         failed = list(NumberRequest.objects.filter(state=NumberRequest.State.FAILED).order_by("-id")[:50])
-        return {"cs": status, "cs_error": cs_error, "open_errors": UpdateError.objects.filter(
+        peer_states = None
+        if status is not None:
+            try:
+                peer_states = _cs(cs, "GET", "/peers")["peers"]
+            except DomainError:
+                peer_states = None
+        return {"cs": status, "cs_error": cs_error, "peers": peer_states, "open_errors": UpdateError.objects.filter(
             state=UpdateError.State.OPEN).count(), "number_requests": waiting, "number_failures": failed}
 
 
@@ -168,3 +174,44 @@ def my_number_change_request(*, actor: Actor, person_id: int, note: str) -> Numb
         session.record([person_id])
         return services.request_change(person_id=person_id, resident_code=person["resident_code"],
                                        source=f"change-{person_id}-{timezone.now():%Y%m%d%H%M%S%f}")
+
+
+# --- 個人番号カード (P10): the card management system's state, and what the counter records -------------
+
+CARD_ACTIONS = {"issue": "交付", "suspend": "一時停止", "resume": "一時停止の解除", "revoke": "廃止", "collect": "回収"}
+CARD_STATES = {"none": "なし", "active": "有効", "suspended": "一時停止中", "revoked": "廃止", "collected": "回収済み"}
+
+
+def _card_person(actor: Actor, person_id: int) -> dict:
+    person = selectors.person_get(actor=actor, person_id=person_id)
+    if not person.get("resident_code"):
+        raise DomainError(ErrorCode.INVALID_RESIDENT_CODE, "住民票コードが記載されていないため、カードを照会できません。")
+    return person
+
+
+def card(*, actor: Actor, cs: Client, person_id: int) -> dict:
+    person = _card_person(actor, person_id)
+    with gate.open(actor, function="jukinet.card", perm=Perm.CARD_MANAGE) as session:
+        session.record([person_id])
+        return {"person": person, "card": _cs(cs, "GET", f"/cards/{person['resident_code']}")}
+
+
+def card_action(*, actor: Actor, cs: Client, person_id: int, action: str) -> dict:
+    """交付・一時停止・解除・廃止・回収 at the counter, to J-LIS's card management system; a move the
+    card's state does not allow is refused by it, with the state it is in."""
+    if action not in CARD_ACTIONS:
+        raise DomainError(ErrorCode.INVALID_INPUT, "カードの処理を選んでください。", field="action")
+    person = _card_person(actor, person_id)
+    with gate.open(actor, function="jukinet.card_action", perm=Perm.CARD_MANAGE,
+                   criteria={"action": action}) as session:
+        session.record([person_id])
+        try:
+            status, answer = cs.call("POST", f"/cards/{person['resident_code']}/{action}", {})
+        except Unreachable:
+            raise DomainError(ErrorCode.CS_UNREACHABLE, "市町村CSに接続できません。") from None
+        if status == 409:
+            state = CARD_STATES.get(answer.get("state", ""), answer.get("state", ""))
+            raise DomainError(ErrorCode.CARD_STATE, f"カードが「{state}」のため、{CARD_ACTIONS[action]}はできません。")
+        if status != 200:
+            raise DomainError(ErrorCode.CS_UNREACHABLE, f"カード管理システムが処理できませんでした（{answer.get('code', status)}）。")
+        return answer

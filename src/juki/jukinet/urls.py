@@ -13,4 +13,5 @@ urlpatterns = [
     path("recipients/", views.recipients, name="recipients"),
     path("identify/", views.identify, name="identify"),
     path("persons/<id:person_id>/my-number-change/", views.my_number_change, name="my_number_change"),
+    path("persons/<id:person_id>/card/", views.card, name="card"),
 ]

@@ -23,7 +23,10 @@ def _tabs(tab: str, title: str) -> dict:
 @counter_view(Perm.JUKINET_OPERATE)
 def status(request):
     context = operations.overview(actor=request.actor, cs=connection.cs_client())
-    return render(request, "jukinet/status.html", {**context, **_tabs("status", "住基ネット連携の状況")})
+    labels = [("prefecture", "都道府県サーバ"), ("national", "全国サーバ"), ("jlis", "J-LIS（個人番号の生成）"),
+              ("cards", "カード管理システム")]
+    return render(request, "jukinet/status.html", {**context, "peer_labels": labels,
+                                                   **_tabs("status", "住基ネット連携の状況")})
 
 
 @counter_view(Perm.JUKINET_OPERATE)
@@ -117,3 +120,16 @@ def my_number_change(request, person_id: int):
     person = selectors.person_get(actor=request.actor, person_id=person_id)
     return render(request, "jukinet/my_number_change.html", {"title": "個人番号の変更請求", "help": "jukinet",
                                                              "p": person, "person_id": person_id})
+
+
+@counter_view(Perm.CARD_MANAGE)
+def card(request, person_id: int):
+    """個人番号カード: its state at the card management system, and the counter's actions on it."""
+    cs = connection.cs_client()
+    if request.method == "POST":
+        operations.card_action(actor=request.actor, cs=cs, person_id=person_id, action=request.POST.get("action", ""))
+        return redirect("jukinet:card", person_id=person_id)
+    result = operations.card(actor=request.actor, cs=cs, person_id=person_id)
+    return render(request, "jukinet/card.html", {**result, "title": "個人番号カード", "help": "jukinet",
+                                                 "person_id": person_id, "actions": operations.CARD_ACTIONS,
+                                                 "states": operations.CARD_STATES})
