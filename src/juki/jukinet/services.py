@@ -209,19 +209,32 @@ def fill_stock(cs: Client, *, count: int) -> int:
 
 def load(cs: Client, *, chunk: int = 500) -> dict:
     """S2 starts from zero: every person's current 本人確認情報 to the CS as an entry (the register's
-    snapshot hand-over, ADR 0020), then the outbox from the position the snapshot includes."""
+    snapshot hand-over, ADR 0020), then the outbox from the position the snapshot includes.
+
+    The snapshot is one read-only view (REPEATABLE READ on PostgreSQL) in which nothing may be
+    written, the gate's log rows included; so it hands over which version of whom, and the versions
+    (history rows, never changed) are read and sent after it. A load that fails part way is run again:
+    the CS answers what it already took by message id."""
     actor = Actor.system_actor(DESTINATION)
     counts = {"accepted": 0, "rejected": 0}
+    taken: list[tuple[int, int, str, str]] = []
 
     def sink(entries: list[dict]) -> None:
-        entries = [e for e in entries if not e.get("blocked")]
-        linked = selectors.linked_identities(actor=actor, versions=[(e["person_id"], e["version_after"]) for e in entries])
+        taken.extend((e["person_id"], e["version_after"], e["status_after"], e.get("reason_label", ""))
+                     for e in entries if not e.get("blocked"))
+
+    summary = extract.snapshot_hand_over(actor=actor, destination=DESTINATION, sink=sink, purpose="市町村CSの初期登録",
+                                         chunk=chunk)
+    for start in range(0, len(taken), chunk):
+        part = taken[start:start + chunk]
+        linked = selectors.linked_identities(actor=actor, versions=[(pid, version) for pid, version, _, _ in part])
         messages = []
-        for e in entries:
-            message = message_of({"change_id": "snapshot"}, e, linked[(e["person_id"], e["version_after"])])
+        for pid, version, status_after, label in part:
+            entry = {"person_id": pid, "version_after": version, "reason_category": "記載", "reason_label": label}
+            message = message_of({"change_id": "snapshot"}, entry, linked[(pid, version)])
             # A removed person's last state is a record too (消除, kept five years: C23).
-            message["kind"] = "entry" if e["status_after"] == "resident" else "remove"
-            messages.append({**message, "message_id": f"snapshot-{e['person_id']}-{e['version_after']}", "initial": True})
+            message["kind"] = "entry" if status_after == "resident" else "remove"
+            messages.append({**message, "message_id": f"snapshot-{pid}-{version}", "initial": True})
         status, answer = cs.call("POST", "/updates/batch", {"messages": messages})
         if status != 200:
             raise Unreachable(f"CS answered HTTP {status}")
@@ -232,9 +245,6 @@ def load(cs: Client, *, chunk: int = 500) -> dict:
                 UpdateError.objects.get_or_create(message_id=message["message_id"], defaults=dict(
                     position=0, change_id=0, person_id=int(pid), version=int(version), kind=message["kind"],
                     reason=message["items"]["reason"], reason_label="初期登録", errors=result["errors"]))
-
-    summary = extract.snapshot_hand_over(actor=actor, destination=DESTINATION, sink=sink, purpose="市町村CSの初期登録",
-                                         chunk=chunk)
     return {**counts, "position": summary.position}
 
 
