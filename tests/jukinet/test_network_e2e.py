@@ -283,7 +283,10 @@ def test_a_change_request_gets_a_new_number_from_jlis_once(world, net):
 def test_fugo_comes_from_jlis_per_holder_and_never_reveals_the_code(world, net):
     head = ids(move_in_family(world, members=[person_input()]))[0]
     code = codes_of([head])[head]
-    pension = services.fugo(net.s2(), resident_code=code, holder="年金機構")
-    assert pension == services.fugo(net.s2(), resident_code=code, holder="年金機構")
-    assert pension != services.fugo(net.s2(), resident_code=code, holder="健康保険組合")
+    pension = services.fugo(net.s2(), person_id=head, resident_code=code, holder="年金機構")
+    assert pension == services.fugo(net.s2(), person_id=head, resident_code=code, holder="年金機構")
+    assert pension != services.fugo(net.s2(), person_id=head, resident_code=code, holder="健康保険組合")
     assert code not in pension and len(pension) == 32
+    row = last_log("jukinet.fugo")  # the request took the 住民票コード out: a provision (C07)
+    assert row.category == "provision" and row.system == "jukinet" and code not in str(row.criteria)
+    assert pension not in str(row.criteria)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from juki.audit.gate import Actor
-from juki.cs import file2
-from juki.network.wire import Client, Unreachable
-from juki.register import selectors
 from django.utils import timezone
 
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor
 from juki.core.errors import DomainError, ErrorCode
+from juki.cs import file2
+from juki.network.wire import Client, Unreachable
 from juki.protection import linkage
+from juki.register import selectors
 from juki.register.services import extract, inbound, outbox
 
 from .models import NumberRequest, UpdateError
@@ -248,10 +250,14 @@ def load(cs: Client, *, chunk: int = 500) -> dict:
     return {**counts, "position": summary.position}
 
 
-def fugo(cs: Client, *, resident_code: str, holder: str) -> str:
+def fugo(cs: Client, *, person_id: int, resident_code: str, holder: str) -> str:
     """P5: the 符号 of a person for one 情報照会者・提供者, from J-LIS through the CS. The interface the
-    intermediary server's issue calls (through 宛名); nothing here keeps it."""
-    status, answer = cs.call("POST", "/fugo", {"resident_code": resident_code, "holder": holder})
+    intermediary server's issue calls (through 宛名); nothing here keeps it. The request, which
+    carries the 住民票コード out, is a provision in the log (C07), by the 住基ネット連携's actor."""
+    with gate.open(Actor.system_actor(DESTINATION), function="jukinet.fugo", perm=Perm.IDENTITY_LINK,
+                   criteria={"holder": holder, "items": ["resident_code"]}) as session:
+        session.record([person_id])
+        status, answer = cs.call("POST", "/fugo", {"resident_code": resident_code, "holder": holder})
     if status != 200:
         raise DomainError(ErrorCode.CS_REJECTED, f"符号を取得できませんでした（{answer.get('code', status)}）。")
     return answer["fugo"]
