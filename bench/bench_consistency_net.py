@@ -66,6 +66,7 @@ def main() -> None:
     env = {**os.environ}
     subprocess.run([sys.executable, "-m", "juki.cli", "cs", "migrate"], env=env, check=True)
     procs, description = network_cli.start(root / "network", ports=dict.fromkeys(network_cli.PEERS, 0))
+    digest_key = consistency.key(root / "network")
     cs_proc = None
     try:
         t = time.perf_counter()
@@ -76,14 +77,14 @@ def main() -> None:
         planted = None
         batch_cs, batch_pref = [], []
         for i, (code, items) in enumerate(records(args.records, rng)):
-            digest = consistency.digest_of(items, "entry")
+            digest = consistency.digest_of(items, "entry", digest_key)
             batch_cs.append((code, i + 1, "entry", json.dumps(items, ensure_ascii=False), "", None, "", now, None, digest))
             remote = items
             if i == args.records // 2:  # the one difference: an address at the prefecture
                 planted = code
                 remote = {**items, "address": "小倉北区城内99番99号"}
             batch_pref.append((code, "401005", i + 1, json.dumps(consistency.record_view(remote, "entry"), ensure_ascii=False),
-                               now, consistency.digest_of(remote, "entry")))
+                               now, consistency.digest_of(remote, "entry", digest_key)))
             if len(batch_cs) >= 50000:
                 _flush(cs_db, pref_db, batch_cs, batch_pref)
         _flush(cs_db, pref_db, batch_cs, batch_pref)

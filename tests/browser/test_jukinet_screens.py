@@ -14,16 +14,7 @@ from juki.register.services.people import Address
 from ..conftest import days_ago, move_in_family
 from ..network_fixtures import at_prefecture, codes_of, drain, net, until  # noqa: F401 (net: a fixture)
 from ..register.helpers import href, ids, ref
-from .counter_helpers import ready
-
-
-def login(page, live_url, user, terminal):
-    page.goto(live_url + "/counter/login/")
-    page.get_by_label("職員ID").fill(user.username)
-    page.get_by_label("パスワード").fill(user.plain_password)
-    page.get_by_label("端末").select_option(terminal.code)
-    page.get_by_label("パスワード").press("Enter")
-    ready(page)
+from .counter_helpers import login, ready
 
 
 def refused_move(world, net) -> tuple[int, int]:
@@ -54,7 +45,7 @@ def test_identity_manager_works_off_a_refused_update_and_checks_consistency(page
     drain(net)
     until(lambda: net.s2().call("GET", "/recipients")[1]["files"] and
           net.s2().call("GET", "/recipients")[1]["files"][0]["sent_at"])
-    login(page, live_url, identity_manager, terminal)
+    login(page, live_url, identity_manager, terminal.code)
     page.locator("header nav").get_by_role("link", name=re.compile("住基ネット")).click()
     ready(page)
     expect(page.locator("h1")).to_have_text("住基ネット連携の状況")
@@ -96,7 +87,7 @@ def test_identity_manager_works_off_a_refused_update_and_checks_consistency(page
 
 
 def test_a_clerk_has_no_jukinet_screens(page, live_url, clerk, terminal, net):
-    login(page, live_url, clerk, terminal)
+    login(page, live_url, clerk, terminal.code)
     expect(page.locator("header nav").get_by_role("link", name=re.compile("住基ネット"))).to_have_count(0)
     page.goto(live_url + "/jukinet/")
     expect(page.locator("h1")).to_have_text("権限がありません")
@@ -107,7 +98,7 @@ def test_identify_at_the_national_server_with_the_two_item_rule(page, live_url, 
     move_in_family(world)
     drain(net)
     until(lambda: net.client("national").call("GET", "/status")[1]["records"] == 3, timeout=30)
-    login(page, live_url, identity_manager, terminal)
+    login(page, live_url, identity_manager, terminal.code)
     page.keyboard.press("Alt+n")
     ready(page)
     expect(page.locator("h1")).to_have_text("本人確認（全国サーバ）")
@@ -131,10 +122,13 @@ def test_identify_at_the_national_server_with_the_two_item_rule(page, live_url, 
 
 def test_the_counter_records_a_my_number_card_at_the_card_management_system(page, live_url, world, clerk, terminal,
                                                                             net, screenshot):
-    head = ids(move_in_family(world))[0]
-    login(page, live_url, clerk, terminal)
+    from ..conftest import person_input
+
+    head = ids(move_in_family(world, members=[person_input(my_number="123456789018")]))[0]
+    login(page, live_url, clerk, terminal.code)
     page.goto(f"{live_url}/counter/persons/{head}/")
     ready(page)
+    screenshot(page, "person-my-number-links")
     page.get_by_role("link", name="個人番号カード").click()
     ready(page)
     expect(page.locator("#card-state")).to_have_text("なし")
@@ -152,3 +146,31 @@ def test_the_counter_records_a_my_number_card_at_the_card_management_system(page
     ready(page)
     expect(page.locator("#card-state")).to_have_text("一時停止中")
     screenshot(page, "jukinet-card")
+
+
+def test_a_clerk_takes_a_my_number_change_request_from_the_person_screen(page, live_url, world, clerk, terminal,
+                                                                         screenshot):
+    from juki.jukinet.models import NumberRequest
+
+    from ..conftest import person_input
+
+    head = ids(move_in_family(world, members=[person_input(my_number="123456789018")]))[0]
+    login(page, live_url, clerk, terminal.code)
+    page.goto(f"{live_url}/counter/persons/{head}/")
+    ready(page)
+    page.get_by_role("link", name=re.compile("変更請求")).click()
+    ready(page)
+    expect(page.locator("h1")).to_have_text("個人番号の変更請求")
+    page.get_by_role("button", name=re.compile("変更請求を受け付ける")).click()  # no reason: refused, nothing recorded
+    ready(page)
+    expect(page.get_by_text(re.compile("変更請求の理由"))).to_be_visible()
+    assert not NumberRequest.objects.exists()
+    page.go_back()
+    ready(page)
+    page.get_by_label("変更請求の理由").fill("番号が漏えいし不正に用いられるおそれ")
+    screenshot(page, "jukinet-my-number-change")
+    page.get_by_role("button", name=re.compile("変更請求を受け付ける")).click()
+    ready(page)
+    expect(page.get_by_text("変更請求を受け付けました")).to_be_visible()
+    assert NumberRequest.objects.get().kind == "change_request"
+    assert "漏えい" not in page.url

@@ -87,3 +87,18 @@ def test_an_absent_prefecture_backs_off_and_loses_nothing(tmp_path):
     head = Outbound.objects.get()
     assert head.state == "pending" and head.attempts == 1 and head.next_attempt_at > head.created_at
     assert services.send_batch(gone) == {"sent": 0, "dead": 0, "waiting": 1}  # waits out its back-off
+
+
+def test_the_record_digest_is_keyed_so_it_does_not_give_the_sealed_number_away():
+    from django.conf import settings
+
+    from juki.core.checkdigits import mod11_check_digit
+    from juki.network import consistency, merkle
+
+    number = "12345678901" + str(mod11_check_digit("12345678901"))
+    services.receive({"message_id": "1-1-1", "kind": "entry", "items": items(my_number=number)})
+    version = IdentityVersion.objects.get()
+    view = consistency.record_view({**version.items, "my_number": number}, version.kind)
+    # Anyone holding the row could try every number against an unkeyed hash of its other items.
+    assert version.digest != merkle.record_digest(view).hex()
+    assert version.digest == merkle.record_digest(view, settings.JUKI_CONSISTENCY_KEY).hex()

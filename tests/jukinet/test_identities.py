@@ -96,7 +96,7 @@ def test_the_change_request_screen_asks_for_a_reason_and_records_the_request(wor
 
     from ..conftest import counter_client
 
-    head = ids(move_in_family(world))[0]
+    head = ids(move_in_family(world, members=[person_input(my_number=NUMBER)]))[0]
     client = counter_client(clerk, terminal)
     page = client.get(f"/counter/persons/{head}/").content.decode()
     assert f"/jukinet/persons/{head}/my-number-change/" in page
@@ -110,3 +110,14 @@ def test_the_change_request_screen_asks_for_a_reason_and_records_the_request(wor
     assert NumberRequest.objects.get().kind == "change_request"
     denied = counter_client(viewer, terminal).get(f"/jukinet/persons/{head}/my-number-change/")
     assert denied.status_code == 403
+
+
+
+def test_a_change_request_needs_a_recorded_number(world):
+    from juki.core.errors import DomainError
+    from juki.jukinet import operations
+
+    head = ids(move_in_family(world))[0]  # recorded without a 個人番号
+    with pytest.raises(DomainError) as refused:
+        operations.my_number_change_request(actor=world, person_id=head, note="漏えいのおそれ")
+    assert refused.value.code == ErrorCode.MY_NUMBER_NOT_RECORDED

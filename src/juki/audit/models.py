@@ -21,6 +21,7 @@ _CATEGORY_PREFIXES = (
     ("change.", Category.OPERATION), ("pending.", Category.OPERATION), ("outbox.", Category.PROVISION),
     # S2's read of FILE-2 is what goes to the 市町村CS (C07: provisions kept seven years).
     ("jukinet.identities", Category.PROVISION), ("jukinet.fugo", Category.PROVISION),
+    ("jukinet.numbers", Category.PROVISION),
     ("batch.", Category.BATCH), ("auth.", Category.AUTH), ("rights.", Category.SETTINGS),
     ("master.", Category.SETTINGS), ("export.", Category.EXPORT), ("print.", Category.PRINT),
     ("error.", Category.ERROR),

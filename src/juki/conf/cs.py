@@ -36,6 +36,9 @@ SECRET_KEY = os.environ.get("JUKI_CS_SECRET_KEY") or _local["secret_key"]
 JUKI_MYNUMBER_KEYS = os.environ.get("JUKI_CS_MYNUMBER_KEYS") or _local["mynumber_keys"]
 JUKI_MYNUMBER_HMAC_KEY = os.environ.get("JUKI_CS_MYNUMBER_HMAC_KEY") or _local["mynumber_hmac_key"]
 
+# 整合性確認's shared HMAC key: `juki cs serve` reads it from the network's directory (network.consistency).
+JUKI_CONSISTENCY_KEY: bytes | None = None
+
 LOGGING = {"version": 1, "disable_existing_loggers": False,
            "handlers": {"console": {"class": "logging.StreamHandler"}},
            "loggers": {"juki.cs": {"handlers": ["console"], "level": "INFO"}}}

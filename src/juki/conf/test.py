@@ -30,3 +30,4 @@ if DATABASES["cs"]["ENGINE"].endswith("sqlite3"):
     DATABASES["cs"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"juki-test-cs-{os.getpid()}.sqlite3")}
 else:
     DATABASES["cs"]["NAME"] = DATABASES["default"]["NAME"] + "_cs"
+JUKI_CONSISTENCY_KEY = secrets.token_bytes(32)  # the CS's in-process tests (in its process: the network's key)

@@ -53,6 +53,7 @@ class ErrorCode(StrEnum):
     CS_UNREACHABLE = "cs_unreachable"
     CS_REJECTED = "cs_rejected"
     ALREADY_PROCESSED = "already_processed"
+    MY_NUMBER_NOT_RECORDED = "my_number_not_recorded"  # a 変更請求 or a card needs a recorded 個人番号
     UNKNOWN_TOWN = "unknown_town"
     TOWN_FILE_INVALID = "town_file_invalid"
     IDENTITY_APPROVAL_REQUIRED = "identity_approval_required"

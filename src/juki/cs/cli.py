@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> None:
 
     network = json.loads((args.network / "network.json").read_text())
     pki.create(args.network, municipalities=(settings.MUNICIPALITY,))
+    from juki.network import consistency
+
+    settings.JUKI_CONSISTENCY_KEY = consistency.key(args.network)
     peers = network["peers"]
     cards = server.peer_client(args.network, peers["cards"]) if "cards" in peers else None
     sender = server.Sender(server.peer_client(args.network, peers["prefecture"]), cards)

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from juki.core import calendar, mynumber
+from juki.core import calendar, mynumber, wareki
 from juki.network import consistency
 from juki.network.wire import Client, Unreachable
 
@@ -94,7 +94,8 @@ def receive(message: dict) -> dict:
         sealed = mynumber.seal(number) if number else None
         version = IdentityVersion.objects.create(
             resident_code=code, seq=seq, kind=kind, items=stored, received_at=now,
-            digest=consistency.digest_of({**stored, "my_number": number} if number else stored, kind),
+            digest=consistency.digest_of({**stored, "my_number": number} if number else stored, kind,
+                                         settings.JUKI_CONSISTENCY_KEY),
             my_number_key_id=sealed.key_id if sealed else "", my_number_cipher=sealed.ciphertext if sealed else None,
             my_number_digest=mynumber.digest(number) if number else "")
         Outbound.objects.create(seq=seq, resident_code=code, kind=kind, version=version, created_at=now,
@@ -204,7 +205,11 @@ def retry_dead(seq: int) -> dict:
         new_seq = _next_seq()
         now = timezone.now()
         current.items = {**current.items, "anomaly_seq": seq}
-        current.save(update_fields=["items"])
+        number = _unseal(current)
+        # The digest is of the record as the prefecture will now hold it (整合性確認).
+        current.digest = consistency.digest_of({**current.items, "my_number": number} if number else current.items,
+                                               current.kind, settings.JUKI_CONSISTENCY_KEY)
+        current.save(update_fields=["items", "digest"])
         Outbound.objects.create(seq=new_seq, resident_code=dead.resident_code, kind=current.kind, version=current,
                                 created_at=now, next_attempt_at=now)
         dead.last_error = f"再送済み（更新順番号 {new_seq}）"
@@ -304,19 +309,12 @@ def recipients_report() -> dict:
 RETENTION_YEARS = 5  # 告示第334号 第6-8(1)
 
 
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 def purge_history(*, today: dt.date | None = None) -> dict:
     """Erase FILE-2 versions superseded five years ago or more, and the last record of a person removed
     (消除) five years ago or more, with their sent queue rows; one `Purge` row with the counts. A version
     whose update has not yet reached the prefecture is kept whatever its age."""
     today = today or timezone.localdate()
-    cutoff = _years_before(today, RETENTION_YEARS)
+    cutoff = wareki.years_before(today, RETENTION_YEARS)
     start = dt.datetime.combine(cutoff, dt.time.min, tzinfo=timezone.get_current_timezone())
     with transaction.atomic(using=_db()):
         unsent = Outbound.objects.exclude(state=Outbound.State.SENT).values("version_id")

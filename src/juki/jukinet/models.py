@@ -46,6 +46,7 @@ class NumberRequest(models.Model):
     person_id = models.BigIntegerField("住民")
     resident_code = models.CharField("住民票コード", max_length=11)
     kind = models.CharField("種別", max_length=16)  # entry | change_request (register.services.inbound)
+    note = models.CharField("変更請求の理由", max_length=200, blank=True)
     source = models.CharField("契機", max_length=64, unique=True)  # the message or request it came from
     state = models.CharField("状態", max_length=8, choices=State.choices, default=State.PENDING)
     attempts = models.IntegerField("試行回数", default=0)

@@ -13,6 +13,8 @@ from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.network.wire import Client, Unreachable
 from juki.register import selectors
 
+from juki.cs import file2
+
 from . import services
 from .models import NumberRequest, UpdateError
 
@@ -29,13 +31,14 @@ def _cs(cs: Client, method: str, path: str, body: dict | None = None) -> dict:
 
 def overview(*, actor: Actor, cs: Client) -> dict:
     """The link at a glance: the CS's queue and dead letters, 個人番号 requests waiting, open errors."""
-    with gate.open(actor, function="jukinet.overview", perm=Perm.JUKINET_OPERATE):
+    with gate.open(actor, function="jukinet.overview", perm=Perm.JUKINET_OPERATE) as session:
         try:
             status, cs_error = _cs(cs, "GET", "/status"), None
         except DomainError as exc:
             status, cs_error = None, exc.message
         waiting = list(NumberRequest.objects.filter(state=NumberRequest.State.PENDING).order_by("id")[:200])
         failed = list(NumberRequest.objects.filter(state=NumberRequest.State.FAILED).order_by("-id")[:50])
+        session.record(r.person_id for r in [*waiting, *failed])  # the screen links to each one's 住民票
         peer_states = None
         if status is not None:
             try:
@@ -116,7 +119,16 @@ def consistency(*, actor: Actor, cs: Client, run: str | None = None) -> dict:
     with gate.open(actor, function="jukinet.consistency", perm=Perm.JUKINET_OPERATE, criteria={"run": run or ""}):
         if run:
             _cs(cs, "POST", "/consistency/run", {"peer": run})
-        return _cs(cs, "GET", "/consistency/runs")
+        result = _cs(cs, "GET", "/consistency/runs")
+    # The register's screen names the code and the item, not the values: they are personal data of
+    # persons this read does not record; the clerk opens the 住民票 by its 住民票コード to compare.
+    for r in result["runs"]:
+        r["differences"] = [{"resident_code": d["resident_code"], "item": d["item"],
+                             "label": "記録" if d["item"] == "(record)" else file2.LABELS.get(d["item"], d["item"]),
+                             "missing": (None if d["item"] != "(record)" else
+                                         "相手方" if d["remote"] == "なし" else "市町村CS")}
+                            for d in r["differences"]]
+    return result
 
 
 def recipients(*, actor: Actor, cs: Client) -> dict:
@@ -169,11 +181,16 @@ def my_number_change_request(*, actor: Actor, person_id: int, note: str) -> Numb
     person = selectors.person_get(actor=actor, person_id=person_id)
     if person["status"] != "resident" or not person.get("resident_code"):
         raise DomainError(ErrorCode.NOT_RESIDENT, "住民票コードが記載された住民でなければ、変更請求はできません。")
+    if not person["has_my_number"]:
+        raise DomainError(ErrorCode.MY_NUMBER_NOT_RECORDED,
+                          "個人番号が記載されていない方は変更請求できません。記載はJ-LISからの番号で行われます。")
+    # The reason is the resident's circumstances: kept with the request, not in the log's criteria.
     with gate.open(actor, function="jukinet.my_number_change_request", perm="change.my_number",
-                   criteria={"note": note.strip()[:200]}) as session:
+                   criteria={"kind": "change_request"}) as session:
         session.record([person_id])
         return services.request_change(person_id=person_id, resident_code=person["resident_code"],
-                                       source=f"change-{person_id}-{timezone.now():%Y%m%d%H%M%S%f}")
+                                       source=f"change-{person_id}-{timezone.now():%Y%m%d%H%M%S%f}",
+                                       note=note.strip()[:200])
 
 
 # --- 個人番号カード (P10): the card management system's state, and what the counter records -------------

@@ -153,10 +153,10 @@ def _needs_number(message: dict, entry: dict, linked: selectors.LinkedIdentity) 
             person_id=entry["person_id"], resident_code=linked.identity.resident_code, kind="entry"))
 
 
-def request_change(*, person_id: int, resident_code: str, source: str) -> NumberRequest:
+def request_change(*, person_id: int, resident_code: str, source: str, note: str = "") -> NumberRequest:
     """個人番号の変更請求 (番号法第7条第2項): a new number from J-LIS, recorded as a change when it comes."""
     request, _ = NumberRequest.objects.get_or_create(source=source, defaults=dict(
-        person_id=person_id, resident_code=resident_code, kind="change_request"))
+        person_id=person_id, resident_code=resident_code, kind="change_request", note=note))
     return request
 
 
@@ -164,7 +164,14 @@ def answer_numbers(cs: Client, *, limit: int = 50) -> dict:
     """Ask J-LIS (through the CS) for each pending request, and record each answer as a change."""
     actor = Actor.system_actor(DESTINATION)
     counts = {"answered": 0, "failed": 0, "waiting": 0}
-    for request in NumberRequest.objects.filter(state=NumberRequest.State.PENDING).order_by("id")[:limit]:
+    pending = list(NumberRequest.objects.filter(state=NumberRequest.State.PENDING).order_by("id")[:limit])
+    if not pending:
+        return counts
+    # Each request takes a person's 住民票コード out to J-LIS: a provision, logged (C07).
+    with gate.open(actor, function="jukinet.numbers", perm=Perm.IDENTITY_LINK,
+                   criteria={"items": ["resident_code"], "requests": len(pending)}) as session:
+        session.record(r.person_id for r in pending)
+    for request in pending:
         reason = "change" if request.kind == "change_request" else "entry"
         try:
             status, answer = cs.call("POST", "/my-numbers", {"resident_code": request.resident_code, "reason": reason,
@@ -240,12 +247,11 @@ def load(cs: Client, *, chunk: int = 500) -> dict:
         status, answer = cs.call("POST", "/updates/batch", {"messages": messages})
         if status != 200:
             raise Unreachable(f"CS answered HTTP {status}")
-        for message, result in zip(messages, answer["answers"]):
+        for (pid, version, _, _), message, result in zip(part, messages, answer["answers"]):
             counts[result["outcome"]] += 1
             if result["outcome"] == "rejected":
-                pid, version = message["message_id"].split("-")[1:]
                 UpdateError.objects.get_or_create(message_id=message["message_id"], defaults=dict(
-                    position=0, change_id=0, person_id=int(pid), version=int(version), kind=message["kind"],
+                    position=0, change_id=0, person_id=pid, version=version, kind=message["kind"],
                     reason=message["items"]["reason"], reason_label="初期登録", errors=result["errors"]))
     return {**counts, "position": summary.position}
 

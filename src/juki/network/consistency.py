@@ -9,8 +9,10 @@ for that check's later round trips: each check sees the holder's data as it is t
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from . import merkle
 from .wire import App, Client, Refused, Request, Unreachable
@@ -23,8 +25,33 @@ def record_view(items: dict, status: str) -> dict:
     return {**items, "status": status}
 
 
-def digest_of(items: dict, status: str) -> str:
-    return merkle.record_digest(record_view(items, status)).hex()
+def digest_of(items: dict, status: str, key: bytes) -> str:
+    """The record's digest, keyed (HMAC-SHA256) with the network's 整合性確認 key: with the 個人番号 among
+    its items, an unkeyed hash next to the other items would give the sealed number away."""
+    return merkle.record_digest(record_view(items, status), key).hex()
+
+
+KEY_FILE = "consistency.key"
+
+
+def key(directory: Path) -> bytes:
+    """The key the CS and the holders of FILE-2 share for their digests, kept beside the network's
+    certificates (owner-only); the first to need it makes it."""
+    path = directory / KEY_FILE
+    if not path.exists():
+        # Written whole under another name, then linked in: a peer starting at the same moment reads
+        # either no key file or the complete one, and only one key ever wins.
+        temp = directory / f".{KEY_FILE}.{os.getpid()}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(32))
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
+    return path.read_bytes()
 
 
 class TreeCache:

@@ -35,6 +35,7 @@ bytes here; an HTTP peer encodes them (hex or base64) and decodes them back.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
@@ -67,10 +68,12 @@ _sha256 = hashlib.sha256
 _AFTER_DIGITS = ":"
 
 
-def record_digest(record: Mapping[str, str | None]) -> bytes:
-    """Canonical digest of one record's items: equal items give equal digests whatever the key order."""
-    text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return _sha256(text.encode("utf-8")).digest()
+def record_digest(record: Mapping[str, str | None], key: bytes | None = None) -> bytes:
+    """Canonical digest of one record's items: equal items give equal digests whatever the key order.
+    With `key`, an HMAC: a record holding a 個人番号 must not be guessable from its digest and its
+    other items (10^11 numbers are few), so the holders of FILE-2 share a key for it."""
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hmac.new(key, text, _sha256).digest() if key else _sha256(text).digest()
 
 
 def _node_hash(children: list[tuple[str, bytes]]) -> bytes:

@@ -103,6 +103,7 @@ def _number(body: dict, key: str, length: int, valid) -> str:
 
 def national(directory: Path) -> App:
     store = Store(directory / "national.sqlite3", SCHEMA)
+    digest_key = consistency.key(directory)
     app = App("national")
 
     @app.route("POST", "/updates")
@@ -121,7 +122,7 @@ def national(directory: Path) -> App:
             row = db.execute("SELECT last_seq FROM prefectures WHERE prefecture = ?", (prefecture,)).fetchone()
 
             def apply(seq: int, message: dict) -> dict | None:
-                refusal = _store(db, prefecture, seq, message)
+                refusal = _store(db, prefecture, seq, message, digest_key)
                 db.execute("INSERT INTO updates VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (prefecture, seq, str(message.get("municipality") or ""),
                             str(message.get("resident_code") or ""), message.get("kind"),
@@ -234,7 +235,7 @@ def _four_items(body: dict) -> tuple[list[str], list[str]]:
     return where, params
 
 
-def _store(db: sqlite3.Connection, prefecture: str, seq: int, message: dict) -> dict | None:
+def _store(db: sqlite3.Connection, prefecture: str, seq: int, message: dict, digest_key: bytes) -> dict | None:
     """Keep one forwarded message as the current record of its 住民票コード; or say why not."""
     code = str(message.get("resident_code") or "")
     municipality = str(message.get("municipality") or "")
@@ -269,5 +270,5 @@ def _store(db: sqlite3.Connection, prefecture: str, seq: int, message: dict) -> 
          kana_key(str(kept.get("name_kana") or "")), seion_key(str(kept.get("name_kana") or "")),
          str(kept.get("birth_date") or ""), str(kept.get("sex") or ""), address_key(str(kept.get("address") or "")),
          my_number, json.dumps(kept, ensure_ascii=False), _now(),
-         consistency.digest_of({**kept, "my_number": my_number} if my_number else kept, kind)))
+         consistency.digest_of({**kept, "my_number": my_number} if my_number else kept, kind, digest_key)))
     return None

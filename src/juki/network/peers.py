@@ -232,6 +232,7 @@ class Forwarder(threading.Thread):
 
 def prefecture(directory: Path, *, prefecture_code: str = PREFECTURE_CODE, forward: bool = True) -> App:
     store = Store(directory / "prefecture.sqlite3", PREFECTURE_SCHEMA)
+    digest_key = consistency.key(directory)
     app = App("prefecture")
     forwarder = Forwarder(store, directory, prefecture_code)
     app.forwarder = forwarder  # the tests stop it; `forward=False` never starts it
@@ -255,7 +256,7 @@ def prefecture(directory: Path, *, prefecture_code: str = PREFECTURE_CODE, forwa
                                "SET municipality = excluded.municipality, seq = excluded.seq, items = excluded.items, "
                                "updated_at = excluded.updated_at, digest = excluded.digest",
                                (code, city, seq, json.dumps(consistency.record_view(items, kind), ensure_ascii=False),
-                                _now(), consistency.digest_of(items, kind)))
+                                _now(), consistency.digest_of(items, kind, digest_key)))
                     # Its place in the prefecture's own sequence towards the national server, in this
                     # very transaction: applied here means forwarded there, once, in this order.
                     (forward_seq,) = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM forward").fetchone()
@@ -277,8 +278,9 @@ def prefecture(directory: Path, *, prefecture_code: str = PREFECTURE_CODE, forwa
 
     @app.route("GET", "/records/(?P<code>[0-9]{11})")
     def record(request: Request) -> dict:
-        rows = store.query("SELECT municipality, seq, items, updated_at FROM records WHERE resident_code = ?",
-                           (request.params["code"],))
+        city = _city(request)  # a city's CS sees its own records only
+        rows = store.query("SELECT municipality, seq, items, updated_at FROM records WHERE resident_code = ? "
+                           "AND municipality = ?", (request.params["code"], city))
         if not rows:
             raise Refused(404, "not_found")
         municipality, seq, items, updated_at = rows[0]

@@ -54,6 +54,8 @@ PROVISION_CONTENT: dict[str, tuple[str, tuple[tuple[str, str | None], ...]]] = {
     # 住基ネット連携 (S2): the 本人確認情報 of the version a change wrote, to the city's CS (FILE-2).
     "jukinet.identities": ("本人確認情報の通知", (("住民票コード", None), ("氏名", None), ("生年月日", None), ("性別", None),
                                               ("住所", None), ("個人番号", None), ("異動事由・異動年月日", None))),
+    "jukinet.numbers": ("個人番号の生成の要求（J-LISへ）", (("住民票コード", None),)),
+    "jukinet.fugo": ("符号の取得の要求（J-LISへ）", (("住民票コード", None),)),
     "outbox.restrictions.read": ("抑止の設定・解除の通知", (("宛名番号", "atena_number"), ("世帯番号", "household_number"),
                                                     ("抑止する処理", "processes"), ("抑止レベル", "level"),
                                                     ("期間", "start"))),

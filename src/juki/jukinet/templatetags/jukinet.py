@@ -5,6 +5,8 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from juki.core.wareki import display_date
+
 register = template.Library()
 
 
@@ -16,6 +18,6 @@ def jst(value: str | None, fmt: str = "Y年n月j日 H:i") -> str:
         moment = dt.datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return value
-    if timezone.is_naive(moment):  # a date alone
-        return date_format(moment, "Y年n月j日")
+    if timezone.is_naive(moment):  # a date alone: 和暦, as every date of the office's screens [90]
+        return display_date(moment.date())
     return date_format(timezone.localtime(moment), fmt)
