@@ -111,6 +111,7 @@ def drain(net, *, chunk: int = 500) -> services.Run:
         total.events += run.events
         total.sent += run.sent
         total.rejected += run.rejected
+        total.errors += run.errors
         if not run.events or run.unreachable:
             total.unreachable = run.unreachable
             return total

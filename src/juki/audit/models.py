@@ -22,6 +22,9 @@ _CATEGORY_PREFIXES = (
     # S2's read of FILE-2 is what goes to the 市町村CS (C07: provisions kept seven years).
     ("jukinet.identities", Category.PROVISION), ("jukinet.fugo", Category.PROVISION),
     ("jukinet.numbers", Category.PROVISION),
+    # Issue 15: what S2 sends other cities (転出証明書情報, 転入通知, 附票通知) and what it receives from them.
+    ("jukinet.send.", Category.PROVISION), ("jukinet.receive.", Category.PROVISION),
+    ("jukinet.transfer_request", Category.PROVISION),
     ("batch.", Category.BATCH), ("auth.", Category.AUTH), ("rights.", Category.SETTINGS),
     ("master.", Category.SETTINGS), ("export.", Category.EXPORT), ("print.", Category.PRINT),
     ("error.", Category.ERROR),

@@ -66,7 +66,7 @@ def verification_url(number: str) -> str:
 
 def city() -> Municipality:
     """The municipality that issues: the configured one (or the only one of the master)."""
-    m = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY_CODE).first() or Municipality.objects.first()
+    m = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY).first() or Municipality.objects.first()
     if m is None:
         raise DomainError(ErrorCode.INVALID_INPUT, "市区町村のマスタが登録されていません。システム担当へ連絡してください。")
     return m

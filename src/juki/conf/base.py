@@ -189,7 +189,6 @@ JUKI_RESIDENT_CODE_STOCK_ALERT = int(os.environ.get("JUKI_RESIDENT_CODE_STOCK_AL
 JUKI_API_TOKEN_HOURS = int(os.environ.get("JUKI_API_TOKEN_HOURS", "10"))
 # A user holds at most this many live API tokens; issuing one more revokes the oldest (C01).
 JUKI_API_TOKENS_PER_USER = int(os.environ.get("JUKI_API_TOKENS_PER_USER", "3"))
-JUKI_MUNICIPALITY_CODE = os.environ.get("JUKI_MUNICIPALITY_CODE", "401005")
 # The counter screen locks after this many idle seconds and hides personal data (C20).
 JUKI_IDLE_LOCK_SECONDS = int(os.environ.get("JUKI_IDLE_LOCK_SECONDS", "300"))
 # Two-person verification (C10) [530]: changes are 仮登録 until another user approves them.

@@ -143,7 +143,8 @@ def town_options(request):
     if request.GET.get("domicile"):
         # 本籍 input help [510]: the city's own 町字 as "福岡県北九州市小倉北区城内", from the typed part.
         q = next((v for k, v in request.GET.items() if k.endswith("domicile") and k != "domicile"), q).strip()
-        for prefix in ("福岡県", "北九州市"):
+        city = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY).first()
+        for prefix in (city.prefecture, city.name) if city else ():
             q = q.removeprefix(prefix)
         ward_names = list(Ward.objects.values_list("name", flat=True))
         q = next((q.removeprefix(w) for w in ward_names if q.startswith(w)), q)

@@ -71,8 +71,14 @@ def main(argv: list[str] | None = None) -> None:
     settings.JUKI_CONSISTENCY_KEY = consistency.key(args.network)
     peers = network["peers"]
     cards = server.peer_client(args.network, peers["cards"]) if "cards" in peers else None
-    sender = server.Sender(server.peer_client(args.network, peers["prefecture"]), cards)
+    # The exchange of messages between cities is the national server's (juki.network.mail).
+    exchange = server.peer_client(args.network, peers["national"]) if "national" in peers else None
+    sender = server.Sender(server.peer_client(args.network, peers["prefecture"]), cards, exchange)
     sender.start()
+    receiver = None
+    if exchange is not None:
+        receiver = server.Receiver(server.peer_client(args.network, peers["national"], timeout=35.0), sender)
+        receiver.start()
     name = pki.cs_name(settings.MUNICIPALITY)
 
     def ready(port: int) -> None:
@@ -83,5 +89,5 @@ def main(argv: list[str] | None = None) -> None:
     jlis = server.peer_client(args.network, peers["jlis"]) if "jlis" in peers else None
     holders = {p: server.peer_client(args.network, peers[p]) for p in ("prefecture", "national") if p in peers}
     national = server.peer_client(args.network, peers["national"]) if "national" in peers else None
-    wire.serve(server.app(sender, jlis, holders, national, cards), directory=args.network, name=name, port=args.port,
-               ready=ready)
+    wire.serve(server.app(sender, jlis, holders, national, cards, receiver), directory=args.network, name=name,
+               port=args.port, ready=ready)

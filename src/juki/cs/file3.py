@@ -47,9 +47,14 @@ SUBSTITUTES = str.maketrans({
     "𠮷": "吉", "髙": "高", "﨑": "崎", "德": "徳", "濵": "浜", "﨔": "欅", "黑": "黒", "𡈽": "土", "曻": "昇",
     "淸": "清", "靑": "青", "桒": "桑", "槗": "橋", "栁": "柳",
 })
-# The city's block of the file (市町村名・住所, 交付場所): the demo city's; a city sets JUKI_CS_OFFICE.
-DEMO_OFFICE = {"municipality_name": "北九州市", "postal_code": "8038501", "address": "福岡県北九州市小倉北区城内１番１号",
-               "office_name": "北九州市役所　市民課", "phone": "0935822525"}
+# The city's block of the file (市町村名・住所, 交付場所): the demo cities'; a city sets JUKI_CS_OFFICE.
+DEMO_OFFICES = {
+    "401005": {"municipality_name": "北九州市", "postal_code": "8038501", "address": "福岡県北九州市小倉北区城内１番１号",
+               "office_name": "北九州市役所　市民課", "phone": "0935822525"},
+    "401307": {"municipality_name": "福岡市", "postal_code": "8108620", "address": "福岡県福岡市中央区天神一丁目８番１号",
+               "office_name": "福岡市役所　市民課", "phone": "0927111111"},
+}
+DEMO_OFFICE = DEMO_OFFICES["401005"]
 GETA = "〓"
 
 

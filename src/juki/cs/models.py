@@ -145,3 +145,55 @@ class MediaExport(models.Model):
     count = models.IntegerField()
     content_sha256 = models.CharField(max_length=64)  # of the encrypted file as written
     exported_at = models.DateTimeField()
+
+
+class Mail(models.Model):
+    """A message between this city and another city or the 法務省, through the network's exchange
+    (issue 15): 転出証明書情報 and its request, 転入通知, 戸籍の附票記載事項通知, 広域交付, 法務省通知 and
+    市町村通知. The body is sealed whole (it may carry a 個人番号). Outgoing ones are queued and sent in
+    order with back-off; incoming ones are kept in the order the exchange numbered them, for S2 to read."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", "送信"
+        IN = "in", "受信"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "送信待ち"
+        SENT = "sent", "送信済み"
+        REFUSED = "refused", "送信不能"  # the exchange refused it for good (address, kind, a reused id)
+        RECEIVED = "received", "受信"
+
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    peer = models.CharField("相手方", max_length=6)  # a 地方公共団体コード, or "moj"
+    kind = models.CharField("種別", max_length=32)
+    message_id = models.CharField(max_length=64)
+    exchange_id = models.BigIntegerField(null=True, unique=True)  # incoming: the exchange's number
+    key_id = models.CharField(max_length=16)
+    cipher = models.BinaryField()
+    state = models.CharField(max_length=8, choices=State.choices)
+    attempts = models.IntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["direction", "peer", "message_id"], name="cs_one_mail")]
+        indexes = [models.Index(fields=["direction", "state", "id"])]
+
+
+class TransferHold(models.Model):
+    """転出証明書情報 of a 特例転出 [670], held for the 転入地 to ask for (住基法第24条の2): one row per
+    person, grouped by the 転出 that made them, sealed. A request by any one person's 住民票コード
+    is answered with the whole group (the household moving together); each answer is recorded."""
+
+    group = models.CharField(max_length=64)
+    resident_code = models.CharField(max_length=11, db_index=True)
+    key_id = models.CharField(max_length=16)
+    cipher = models.BinaryField()
+    created_at = models.DateTimeField()
+    answered_to = models.CharField(max_length=6, blank=True)
+    answered_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "resident_code"], name="cs_one_transfer_hold")]

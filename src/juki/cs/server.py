@@ -12,7 +12,7 @@ from django.db import close_old_connections, connections
 from juki.network import pki
 from juki.network.wire import App, Client, Refused, Request, Unreachable
 
-from . import services
+from . import mail, services
 
 
 def _db(handler):
@@ -27,30 +27,58 @@ def _db(handler):
 
 
 class Sender(threading.Thread):
-    def __init__(self, prefecture: Client, cards: Client | None = None):
+    def __init__(self, prefecture: Client, cards: Client | None = None, exchange: Client | None = None):
         super().__init__(name="cs-sender", daemon=True)
-        self.prefecture, self.cards = prefecture, cards
+        self.prefecture, self.cards, self.exchange = prefecture, cards, exchange
         self.wake, self.stopping = threading.Event(), threading.Event()
         self.last: dict = {}
         self.last_recipients: dict = {}
+        self.last_mail: dict = {}
 
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
                 if self.cards is not None:
                     self.last_recipients = services.send_recipients(self.cards)
+                if self.exchange is not None:
+                    self.last_mail = mail.send_pending(self.exchange)
                 self.last = result = services.send_batch(self.prefecture)
             except Exception as exc:  # noqa: BLE001 - the sender must outlive a bad moment of the database
                 self.last = result = {"sent": 0, "error": type(exc).__name__}
                 connections.close_all()
-            if result.get("sent") or result.get("dead"):
+            if result.get("sent") or result.get("dead") or self.last_mail.get("sent"):
                 continue  # more may be waiting right behind
-            self.wake.wait(timeout=0.5 if result.get("waiting") else 5.0)
+            self.wake.wait(timeout=0.5 if result.get("waiting") or self.last_mail.get("waiting") else 5.0)
             self.wake.clear()
 
 
+class Receiver(threading.Thread):
+    """Reads the exchange (long poll) for this city's messages; a request for 転出証明書情報 is answered
+    at once, which wakes the sender."""
+
+    def __init__(self, exchange: Client, sender: Sender | None):
+        super().__init__(name="cs-receiver", daemon=True)
+        self.exchange, self.sender = exchange, sender
+        self.stopping = threading.Event()
+        self.last: dict = {}
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                new = mail.receive(self.exchange)
+                self.last, backoff = {"received": new}, 0.5
+                if new and self.sender is not None:
+                    self.sender.wake.set()
+            except Exception as exc:  # noqa: BLE001 - the exchange away, or a bad moment of the database
+                self.last = {"received": 0, "error": type(exc).__name__}
+                connections.close_all()
+                self.stopping.wait(backoff)
+                backoff = min(30.0, backoff * 2)
+
+
 def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Client] | None = None,
-        national: Client | None = None, cards: Client | None = None) -> App:
+        national: Client | None = None, cards: Client | None = None, receiver: Receiver | None = None) -> App:
     """`holders`: the peers holding copies of this city's FILE-2 (prefecture, national), for 整合性確認."""
     holders = holders or {}
     cs = App("cs")
@@ -109,12 +137,59 @@ def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Cl
         caller(request)
         return _peer(cards, f"/cards/{request.params['code']}", None, "カード管理システム", code="cards", method="GET")
 
-    @cs.route("POST", r"/cards/(?P<code>[0-9]{11})/(?P<action>issue|suspend|resume|revoke|collect)")
+    @cs.route("POST", r"/cards/(?P<code>[0-9]{11})/(?P<action>issue|suspend|resume|revoke|collect|transfer)")
     def card_action(request: Request) -> dict:
-        """P10: 交付・一時停止・一時停止解除・廃止・回収 recorded at the counter, to the card management system."""
+        """P10: 交付・一時停止・一時停止解除・廃止・回収 recorded at the counter, and the 継続利用 of a card
+        whose holder moved in (issue 15), to the card management system. An issue may carry the PIN."""
         caller(request)
-        return _peer(cards, f"/cards/{request.params['code']}/{request.params['action']}", {}, "カード管理システム",
+        body = {"pin": request.body["pin"]} if request.params["action"] == "issue" and request.body.get("pin") else {}
+        return _peer(cards, f"/cards/{request.params['code']}/{request.params['action']}", body, "カード管理システム",
                      code="cards")
+
+    @cs.route("POST", "/cards/verify")
+    def card_verify(request: Request) -> dict:
+        """特例転入 [610]: the card and its 暗証番号 as the counter read them, checked by the card
+        management system, which answers the holder's 住民票コード and 住所地."""
+        caller(request)
+        return _peer(cards, "/cards/verify", {"card_number": request.body.get("card_number"),
+                                              "pin": request.body.get("pin")}, "カード管理システム", code="cards")
+
+    @cs.route("POST", "/mail/batch")
+    @_db
+    def mail_batch(request: Request) -> dict:
+        """S2's messages for other cities and the 法務省 (転入通知, 附票通知, 転出証明書情報の請求 …)."""
+        caller(request)
+        messages = request.body.get("messages")
+        if not isinstance(messages, list) or len(messages) > 1000:
+            raise Refused(422, "invalid_messages", "一度に送れる電文は1000件までです。")
+        answers = mail.queue(messages)
+        if sender is not None:
+            sender.wake.set()
+        return {"answers": answers}
+
+    @cs.route("POST", "/transfer-certificates")
+    @_db
+    def transfer_certificates(request: Request) -> dict:
+        """特例転出 [670]: the 転出証明書情報, held here for the 転入地 to ask for."""
+        caller(request)
+        return mail.hold_transfers(request.body)
+
+    @cs.route("GET", "/inbox")
+    @_db
+    def inbox(request: Request) -> dict:
+        caller(request)
+        try:
+            after = int(request.query.get("after", 0))
+        except ValueError:
+            raise Refused(422, "invalid_after", "after は整数です。") from None
+        return {"messages": mail.inbox(after)}
+
+    @cs.route("GET", "/mail/status")
+    @_db
+    def mail_status(request: Request) -> dict:
+        caller(request)
+        return {**mail.status(), "receiver": receiver.last if receiver else None,
+                "sender": sender.last_mail if sender else None}
 
     @cs.route("GET", "/peers")
     def peers(request: Request) -> dict:
@@ -219,6 +294,6 @@ def _peer(client: Client | None, path: str, body: dict | None, label: str, code:
     return answer
 
 
-def peer_client(network: Path, url: str) -> Client:
+def peer_client(network: Path, url: str, *, timeout: float = 10.0) -> Client:
     """The CS towards a peer of the network, as this city's CS."""
-    return Client(url, directory=network, name=pki.cs_name(settings.MUNICIPALITY))
+    return Client(url, directory=network, name=pki.cs_name(settings.MUNICIPALITY), timeout=timeout)

@@ -112,7 +112,7 @@ NUMBER_REASONS = frozenset({"my_number_ex_officio_entry", "my_number_change_requ
 
 
 def _recipient(items: dict, number: str, seq: int, now) -> None:
-    office = getattr(settings, "JUKI_CS_OFFICE", file3.DEMO_OFFICE)
+    office = getattr(settings, "JUKI_CS_OFFICE", None) or file3.DEMO_OFFICES.get(getattr(settings, "MUNICIPALITY", ""), file3.DEMO_OFFICE)
     record = file3.build(items, my_number=number, recipient_number=f"{seq:012d}", office=office,
                          processed_on=timezone.localdate(now).isoformat())
     key_id, cipher = mynumber.seal_values([json.dumps(record, ensure_ascii=False)])

@@ -57,3 +57,56 @@ class NumberRequest(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["state", "id"])]
+
+
+class TransferRequest(models.Model):
+    """特例転入 [610]: a request, from this city's counter, for the 転出証明書情報 the 転出地 holds for the
+    holder of a 個人番号カード (its PIN checked by the card management system). Its `group` names the
+    answer (register.TransferCertificate.group): opaque, so the screens may carry it in a URL."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "照会中"
+        ANSWERED = "answered", "受信済み"
+        NOT_FOUND = "not_found", "転出証明書情報なし"
+
+    group = models.CharField("照会番号", max_length=32, unique=True)
+    resident_code = models.CharField("住民票コード", max_length=11)
+    from_municipality = models.CharField("転出地", max_length=6)
+    state = models.CharField("状態", max_length=10, choices=State.choices, default=State.REQUESTED)
+    reason = models.CharField("理由", max_length=32, blank=True)
+    requested_by = models.ForeignKey("accounts.Staff", null=True, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("照会日時", auto_now_add=True)
+    answered_at = models.DateTimeField("回答日時", null=True)
+
+
+class Received(models.Model):
+    """A message from another city or the 法務省, as this city's CS passed it on (issue 15): 転入通知,
+    戸籍の附票記載事項通知, 転出証明書情報, 法務省通知. Its content is sealed; screens open it through the
+    gate. `state` is what became of it: applied (a change, `change_id`), listed for a clerk, or refused
+    by the register with its code (a 転入通知 that names no 転出者: 転入通知取込エラー [690])."""
+
+    class State(models.TextChoices):
+        APPLIED = "applied", "反映済み"
+        FORWARDED = "forwarded", "連携済み"
+        PENDING = "pending", "確認待ち"
+        UNMATCHED = "unmatched", "該当者なし"
+        FAILED = "failed", "取込エラー"
+        CLOSED = "closed", "処理済み"
+
+    cs_id = models.BigIntegerField("CSの受信番号", unique=True)
+    kind = models.CharField("種別", max_length=32)
+    sender = models.CharField("送信元", max_length=6)
+    message_id = models.CharField("電文ID", max_length=64)
+    key_id = models.CharField(max_length=16)
+    cipher = models.BinaryField()
+    state = models.CharField("状態", max_length=10, choices=State.choices)
+    error = models.CharField("エラー", max_length=64, blank=True)
+    person_id = models.BigIntegerField("住民", null=True)  # the person it was matched to, if any
+    change_id = models.BigIntegerField("異動", null=True)
+    received_at = models.DateTimeField("受信日時", auto_now_add=True)
+    handled_by = models.ForeignKey("accounts.Staff", null=True, on_delete=models.PROTECT, related_name="+")
+    handled_at = models.DateTimeField("処理日時", null=True)
+    note = models.CharField("処理の記録", max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "state", "id"])]

@@ -21,6 +21,7 @@ from juki.protection import linkage
 from juki.register import selectors
 from juki.register.services import extract, inbound, outbox
 
+from . import connection, messages
 from .models import NumberRequest, UpdateError
 
 DESTINATION = "jukinet"
@@ -60,14 +61,21 @@ def message_of(event: dict, entry: dict, linked: selectors.LinkedIdentity) -> di
             "kind": KINDS[entry["reason_category"]], "items": items}
 
 
-def consume(cs: Client, *, limit: int = 100, chunk: int = 500) -> Run:
-    """One batch: read up to `limit` events, send their versions to the CS `chunk` messages per call
-    (one transaction there), and acknowledge the events whose every message the CS answered."""
+def consume(cs: Client, *, koseki: Client | None = None, limit: int = 100, chunk: int = 500) -> Run:
+    """One batch: read up to `limit` events, hand the messages they cause for other cities to the CS
+    (`messages.send`: 転出証明書情報, 転入通知, 附票通知), send their versions to the CS `chunk` messages
+    per call (one transaction there), and acknowledge the events whose every message the CS answered."""
     actor = Actor.system_actor(DESTINATION)
     batch = outbox.outbox_read(actor=actor, destination=DESTINATION, limit=limit)
     events = batch["events"]
     run = Run()
     if not events:
+        return run
+    try:
+        messages.send(cs, koseki or connection.koseki_client(), events, actor)
+    except Unreachable as exc:  # nothing acknowledged: the batch comes again, and every message id is idempotent
+        run.unreachable = True
+        run.errors.append(str(exc))
         return run
     wanted = [(p["person_id"], p["version_after"]) for e in events for p in e["persons"] if not p.get("blocked")]
     linked = selectors.linked_identities(actor=actor, versions=wanted) if wanted else {}

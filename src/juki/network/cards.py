@@ -13,6 +13,11 @@ city's CS deals with it. Callers are cities' CSs only (`cs-…`).
       active, suspended --revoke--> revoked;  --collect--> collected
 
   Any other move is refused (409 `invalid_transition`), with the state it found.
+  `transfer` (継続利用, issue 15): an active card's holder moved to the calling city, which now keeps it.
+  An `issue` may carry the `pin` (暗証番号, 4 digits) the holder chose; it is kept as a salted hash.
+- `POST /cards/verify` {card_number, pin}: what reading the card's chip with its 暗証番号 tells the
+  counter of a 特例転入 (住民票コード, 住所地): a wrong PIN counts, and three in a row lock the card
+  (423 `pin_locked`) until its city unlocks it (not simulated).
 - `GET /cards/<住民票コード>`: the current card and its history; `GET /status`.
 """
 from __future__ import annotations
@@ -35,7 +40,8 @@ CREATE TABLE IF NOT EXISTS recipients (municipality TEXT, file_id TEXT, resident
     PRIMARY KEY (municipality, file_id, resident_code));
 CREATE INDEX IF NOT EXISTS recipients_code ON recipients (resident_code);
 CREATE TABLE IF NOT EXISTS cards (id INTEGER PRIMARY KEY, resident_code TEXT NOT NULL, card_number TEXT NOT NULL UNIQUE,
-    certificate_serial TEXT NOT NULL UNIQUE, state TEXT NOT NULL, municipality TEXT, issued_at TEXT, updated_at TEXT);
+    certificate_serial TEXT NOT NULL UNIQUE, state TEXT NOT NULL, municipality TEXT, issued_at TEXT, updated_at TEXT,
+    pin_hash TEXT NOT NULL DEFAULT '', pin_failures INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS cards_resident ON cards (resident_code, id);
 CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, resident_code TEXT NOT NULL, card_number TEXT,
     action TEXT NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL, municipality TEXT, at TEXT);
@@ -49,7 +55,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "resume": (frozenset({"suspended"}), "active"),
     "revoke": (frozenset({"active", "suspended"}), "revoked"),
     "collect": (frozenset({"active", "suspended"}), "collected"),
+    "transfer": (frozenset({"active"}), "active"),
 }
+PIN_TRIES = 3
 MAX_RECORDS = 100_000
 CARD_FIELDS = ("card_number", "certificate_serial", "state", "municipality", "issued_at", "updated_at")
 
@@ -71,6 +79,18 @@ def _current(db: sqlite3.Connection, code: str) -> dict | None:
     row = db.execute(f"SELECT {', '.join(CARD_FIELDS)} FROM cards WHERE resident_code = ? ORDER BY id DESC LIMIT 1",
                      (code,)).fetchone()
     return dict(zip(CARD_FIELDS, row)) if row else None
+
+
+def _pin_hash(pin: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    return salt.hex() + ":" + hashlib.scrypt(pin.encode(), salt=salt, n=2**12, r=8, p=1).hex()
+
+
+def _pin_ok(pin: str, stored: str) -> bool:
+    if not stored:
+        return False
+    salt, _ = stored.split(":", 1)
+    return secrets.compare_digest(_pin_hash(pin, bytes.fromhex(salt)), stored)
 
 
 def cards(directory: Path) -> App:
@@ -108,12 +128,41 @@ def cards(directory: Path) -> App:
                            [(city, file_id, r["resident_code"], json.dumps(r, ensure_ascii=False)) for r in records])
         return {"file_id": file_id, "received": len(records)}
 
+    @app.route("POST", "/cards/verify")
+    def verify(request: Request) -> dict:
+        """The card and its 暗証番号, as the counter's reader would check them: the holder's 住民票コード
+        and 住所地 on the right PIN, nothing but the refusal otherwise."""
+        _city(request)
+        number, pin = str(request.body.get("card_number") or ""), str(request.body.get("pin") or "")
+        if not (len(number) == 12 and number.isdigit()):
+            raise Refused(422, "invalid_card_number", "カード番号は数字12桁です。", item="card_number")
+        with store as db:
+            row = db.execute("SELECT resident_code, state, municipality, pin_hash, pin_failures FROM cards "
+                             "WHERE card_number = ?", (number,)).fetchone()
+            if row is None:
+                raise Refused(404, "card_not_found", "このカード番号の個人番号カードはありません。")
+            code, state, municipality, stored, failures = row
+            if failures >= PIN_TRIES:
+                raise Refused(423, "pin_locked", "暗証番号の誤りが続いたため、カードはロックされています。")
+            if not _pin_ok(pin, stored):
+                db.execute("UPDATE cards SET pin_failures = pin_failures + 1 WHERE card_number = ?", (number,))
+                return_left = PIN_TRIES - failures - 1
+                # The refusal is committed with the count: raise after the block, not inside it.
+            else:
+                db.execute("UPDATE cards SET pin_failures = 0 WHERE card_number = ?", (number,))
+                return_left = None
+        if return_left is not None:
+            raise Refused(401, "pin_wrong", "暗証番号が違います。", remaining=return_left)
+        if state != "active":
+            raise Refused(409, "card_state", f"{state} の個人番号カードです。", state=state)
+        return {"card_number": number, "resident_code": code, "municipality": municipality, "state": state}
+
     @app.route("POST", "/cards/(?P<code>[0-9]+)/(?P<action>[a-z_]+)")
     def change(request: Request) -> dict:
         city = _city(request)
         code, action = _code(request.params["code"]), request.params["action"]
         if action not in TRANSITIONS:
-            raise Refused(422, "unknown_action", "操作は issue, suspend, resume, revoke, collect のいずれかです。",
+            raise Refused(422, "unknown_action", "操作は issue, suspend, resume, revoke, collect, transfer のいずれかです。",
                           actions=sorted(TRANSITIONS))
         allowed, to_state = TRANSITIONS[action]
         now = _now()
@@ -124,11 +173,14 @@ def cards(directory: Path) -> App:
                 raise Refused(409, "invalid_transition", f"{state} の個人番号カードに {action} はできません。",
                               state=state, action=action)
             if action == "issue":
+                pin = str(request.body.get("pin") or "")
+                if pin and not (len(pin) == 4 and pin.isdigit()):
+                    raise Refused(422, "invalid_pin", "暗証番号は数字4桁です。", item="pin")
                 number = _fresh(db, "card_number", lambda: "".join(secrets.choice("0123456789") for _ in range(12)))
                 serial = _fresh(db, "certificate_serial", lambda: secrets.token_hex(8).upper())
                 db.execute("INSERT INTO cards (resident_code, card_number, certificate_serial, state, municipality, "
-                           "issued_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (code, number, serial, to_state, city, now, now))
+                           "issued_at, updated_at, pin_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (code, number, serial, to_state, city, now, now, _pin_hash(pin) if pin else ""))
             else:
                 db.execute("UPDATE cards SET state = ?, municipality = ?, updated_at = ? WHERE card_number = ?",
                            (to_state, city, now, card["card_number"]))

@@ -1,7 +1,8 @@
 """`juki network …`: the simulated national network for the demo and the tests.
 
     juki network ca [--dir DIR]              the test CA and every certificate (once)
-    juki network serve PEER [--port N]       one peer in the foreground (national, prefecture, jlis, cards)
+    juki network serve PEER [--port N]       one peer in the foreground (national, prefecture, jlis, cards,
+                                             koseki, moj)
     juki network up [--dir DIR]              every peer, each its own process; writes DIR/network.json
 
 `up` stays in the foreground and stops its peers on Ctrl-C or SIGTERM. DIR defaults to
@@ -22,7 +23,7 @@ from . import pki
 from .peers import PEERS
 from .wire import serve
 
-PORTS = {"prefecture": 8441, "jlis": 8442, "national": 8443, "cards": 8444}
+PORTS = {"prefecture": 8441, "jlis": 8442, "national": 8443, "cards": 8444, "koseki": 8445, "moj": 8446}
 
 
 def default_dir() -> Path:

@@ -29,7 +29,7 @@ from juki.core.checkdigits import (
     is_valid_resident_code,
 )
 
-from . import consistency
+from . import consistency, mail
 from .peers import REQUIRED, InOrder, Store, _city, _now
 from .wire import App, Refused, Request
 
@@ -37,9 +37,10 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS prefectures (prefecture TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS updates (prefecture TEXT, seq INTEGER, municipality TEXT, resident_code TEXT, kind TEXT,
     outcome TEXT, received_at TEXT, PRIMARY KEY (prefecture, seq));
-CREATE TABLE IF NOT EXISTS records (resident_code TEXT PRIMARY KEY, prefecture TEXT NOT NULL, municipality TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS records (resident_code TEXT NOT NULL, prefecture TEXT NOT NULL, municipality TEXT NOT NULL,
     seq INTEGER NOT NULL, status TEXT NOT NULL, name_key TEXT, kana_key TEXT, seion_key TEXT, birth_date TEXT,
-    sex TEXT, address_key TEXT, my_number TEXT, items TEXT NOT NULL, updated_at TEXT, digest TEXT);
+    sex TEXT, address_key TEXT, my_number TEXT, items TEXT NOT NULL, updated_at TEXT, digest TEXT,
+    PRIMARY KEY (resident_code, municipality));
 CREATE INDEX IF NOT EXISTS records_city ON records (municipality, resident_code, digest);
 CREATE INDEX IF NOT EXISTS records_name ON records (name_key, birth_date);
 CREATE INDEX IF NOT EXISTS records_kana ON records (kana_key, birth_date);
@@ -166,7 +167,7 @@ def national(directory: Path) -> App:
             where, params = _four_items(body)
         rows = store.query(
             f"SELECT resident_code, municipality, status, items FROM records WHERE {' AND '.join(where)} "
-            f"ORDER BY resident_code LIMIT {MAX_MATCHES + 1}", params)
+            f"ORDER BY resident_code, status = 'remove' LIMIT {MAX_MATCHES + 1}", params)
         matches = []
         for code, municipality, status, items in rows[:MAX_MATCHES]:
             items = json.loads(items)
@@ -195,6 +196,8 @@ def national(directory: Path) -> App:
     # 整合性確認 (P8): a city's CS walks the tree of its own records here, as at the prefecture.
     consistency.install(app, scope=_city, records=full, pairs=lambda city: store.query(
         "SELECT resident_code, digest FROM records WHERE municipality = ?", (city,)))
+    # The exchange of messages between cities (and the 法務省), in this process with a file of its own.
+    mail.install(app, directory)
     return app
 
 
@@ -253,15 +256,16 @@ def _store(db: sqlite3.Connection, prefecture: str, seq: int, message: dict, dig
     if problems:
         return {"code": "invalid_record", "items": problems}
     if kind == "remove":  # a 消除 keeps what was known of the person, with what it says itself on top
-        row = db.execute("SELECT items, my_number FROM records WHERE resident_code = ?", (code,)).fetchone()
+        row = db.execute("SELECT items, my_number FROM records WHERE resident_code = ? AND municipality = ?",
+                         (code, municipality)).fetchone()
         if row:
             items = {**json.loads(row[0]), **({"my_number": row[1]} if row[1] else {}),
                      **{k: v for k, v in items.items() if v not in (None, "")}}
     my_number = items.get("my_number") if is_valid_my_number(items.get("my_number")) else None
     kept = {k: v for k, v in items.items() if k != "my_number"}  # the number lives in its own column only
     db.execute(
-        "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (resident_code) DO UPDATE SET "
-        "prefecture = excluded.prefecture, municipality = excluded.municipality, seq = excluded.seq, "
+        "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (resident_code, municipality) "
+        "DO UPDATE SET prefecture = excluded.prefecture, seq = excluded.seq, "
         "status = excluded.status, name_key = excluded.name_key, kana_key = excluded.kana_key, "
         "seion_key = excluded.seion_key, birth_date = excluded.birth_date, sex = excluded.sex, "
         "address_key = excluded.address_key, my_number = excluded.my_number, items = excluded.items, "

@@ -40,6 +40,12 @@ from .wire import App, Client, Refused, Request, Unreachable
 log = logging.getLogger("juki.network")
 
 
+# The peers' files carry this in `PRAGMA user_version`. They have no migrations (they are a simulation):
+# a file of an older layout is refused with what to do rather than half-read. 2: records are kept per
+# (住民票コード, city), so that a 転出地's 消除 and the 転入地's 記載 of one person are both held (issue 15).
+SCHEMA_VERSION = 2
+
+
 class Store:
     """One SQLite file, one writer at a time (the peers are small; correctness over speed)."""
 
@@ -47,7 +53,13 @@ class Store:
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # an acknowledged update survives a kill -9 of the peer
+        (version,) = self.db.execute("PRAGMA user_version").fetchone()
+        (tables,) = self.db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
+        if tables and version != SCHEMA_VERSION:
+            raise RuntimeError(f"{path}: 古い形式のファイルです（{version}）。試験用ネットワークのディレクトリを削除して"
+                               "から起動し直してください。")
         self.db.executescript(schema)
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.lock = threading.Lock()
 
     def __enter__(self) -> sqlite3.Connection:
@@ -120,8 +132,8 @@ PREFECTURE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS cities (municipality TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS updates (municipality TEXT, seq INTEGER, resident_code TEXT, kind TEXT,
     items TEXT, outcome TEXT, received_at TEXT, PRIMARY KEY (municipality, seq));
-CREATE TABLE IF NOT EXISTS records (resident_code TEXT PRIMARY KEY, municipality TEXT, seq INTEGER,
-    items TEXT, updated_at TEXT, digest TEXT);
+CREATE TABLE IF NOT EXISTS records (resident_code TEXT, municipality TEXT, seq INTEGER,
+    items TEXT, updated_at TEXT, digest TEXT, PRIMARY KEY (resident_code, municipality));
 CREATE INDEX IF NOT EXISTS records_city ON records (municipality, resident_code, digest);
 CREATE TABLE IF NOT EXISTS forward (seq INTEGER PRIMARY KEY, municipality TEXT NOT NULL, city_seq INTEGER NOT NULL,
     resident_code TEXT NOT NULL, kind TEXT, items TEXT, state TEXT NOT NULL DEFAULT 'pending',
@@ -252,8 +264,8 @@ def prefecture(directory: Path, *, prefecture_code: str = PREFECTURE_CODE, forwa
                     refusal = {"code": "invalid_record", "items": missing or ["resident_code"]}
                 else:
                     kind = message.get("kind")
-                    db.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (resident_code) DO UPDATE "
-                               "SET municipality = excluded.municipality, seq = excluded.seq, items = excluded.items, "
+                    db.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (resident_code, municipality) "
+                               "DO UPDATE SET seq = excluded.seq, items = excluded.items, "
                                "updated_at = excluded.updated_at, digest = excluded.digest",
                                (code, city, seq, json.dumps(consistency.record_view(items, kind), ensure_ascii=False),
                                 _now(), consistency.digest_of(items, kind, digest_key)))
@@ -421,14 +433,17 @@ def jlis(directory: Path) -> App:
     return app
 
 
-def _elsewhere(module: str) -> Callable[[Path], App]:
+def _elsewhere(module: str, name: str | None = None) -> Callable[[Path], App]:
     """A peer defined in its own module, imported when started (those modules use this one's Store)."""
     def make(directory: Path) -> App:
-        return getattr(importlib.import_module(f"{__package__}.{module}"), module)(directory)
-    make.__name__ = module
+        return getattr(importlib.import_module(f"{__package__}.{module}"), name or module)(directory)
+    make.__name__ = name or module
     return make
 
 
-# `juki network up` starts them in this order: the national server before the prefecture that forwards to it.
+# `juki network up` starts them in this order: the national server (and the exchange it hosts) before
+# the prefecture that forwards to it and the 法務省 system that posts to it.
 PEERS: dict[str, Callable[[Path], App]] = {"national": _elsewhere("national"), "prefecture": prefecture,
-                                           "jlis": jlis, "cards": _elsewhere("cards")}
+                                           "jlis": jlis, "cards": _elsewhere("cards"),
+                                           "koseki": _elsewhere("agencies", "koseki"),
+                                           "moj": _elsewhere("agencies", "moj")}

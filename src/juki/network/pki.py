@@ -5,11 +5,11 @@ certificate of this CA, and every connection is mutual TLS.
 
 - `ca.pem` / `ca.key`: the network's CA (the real network's is J-LIS's; this one is for the demo
   and the tests only, and says so in its name);
-- `<peer>.pem` / `<peer>.key` for each server (prefecture, national, jlis, cards, and each city's
-  CS), valid for 127.0.0.1 and localhost;
+- `<peer>.pem` / `<peer>.key` for each server (prefecture, national, jlis, cards, koseki, moj, and each
+  city's CS), valid for 127.0.0.1 and localhost;
 - `<client>.pem` / `<client>.key` for each client: a city's CS towards the peers (`cs-401005`), a
   city's 住基ネット連携 (S2) towards its CS (`s2-401005`), the prefecture towards the national
-  server;
+  server, the 法務省's system towards the exchange (`moj`), and the simulation's `operator`;
 - for the refusal tests: `expired.pem` (a client of this CA whose validity ended yesterday) and
   `forged.pem` (a client with a CS's very name, signed by another CA, `rogue-ca.pem`).
 
@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_NAME = "juki 住基ネット 試験用認証局 (demo and tests only)"
-SERVERS = ("prefecture", "national", "jlis", "cards")
+SERVERS = ("prefecture", "national", "jlis", "cards", "koseki", "moj")
 DAYS = 825
 
 
@@ -103,7 +103,10 @@ def create(directory: Path, *, municipalities: tuple[str, ...] = ("401005",)) ->
         written.append("ca")
     valid = dict(not_before=now - dt.timedelta(minutes=5), not_after=now + dt.timedelta(days=DAYS))
     servers = [*SERVERS, *(cs_name(m) for m in municipalities)]
-    clients = [*(cs_name(m) for m in municipalities), *(s2_name(m) for m in municipalities), "prefecture"]
+    # `moj`: the 法務省's system at the exchange; `operator`: whoever plays the outside world in the demo and
+    # the tests (a 法務省通知 to send), never a city.
+    clients = [*(cs_name(m) for m in municipalities), *(s2_name(m) for m in municipalities), "prefecture", "moj",
+               "operator"]
     for name, server in [*((s, True) for s in servers), *((c, False) for c in clients)]:
         stem = name if server else f"{name}-client"
         if (directory / f"{stem}.pem").exists():

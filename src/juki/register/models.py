@@ -113,6 +113,30 @@ class ResidentCodeStock(models.Model):
         indexes = [models.Index(fields=["id"], condition=models.Q(used=False), name="stock_unused")]
 
 
+class TransferCertificate(models.Model):
+    """転出証明書情報 received from the 転出地 through the CS for a 特例転入 [610]: one row per person of
+    the 転出, grouped by the request that fetched them. It is what a paper 転出証明書 is to a 転入,
+    kept sealed where it carries the 個人番号, and used once: the 転入 that takes it records its
+    住民票コード and 個人番号 without anyone typing them (C12)."""
+
+    group = models.CharField("照会番号", max_length=32, db_index=True)  # opaque, safe in a URL
+    from_municipality = models.CharField("転出地の市町村コード", max_length=6)
+    resident_code = models.CharField("住民票コード", max_length=11)
+    items = models.JSONField("転出証明書情報")  # everything but the 個人番号
+    my_number_key_id = models.CharField(max_length=16, blank=True)
+    my_number_cipher = models.BinaryField(null=True)
+    my_number_digest = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField("受信日時", auto_now_add=True)
+    used_by = models.ForeignKey("Change", null=True, on_delete=models.PROTECT, related_name="+")
+
+    objects = GuardedManager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "転出証明書情報"
+        base_manager_name = "objects"
+        constraints = [models.UniqueConstraint(fields=["group", "resident_code"], name="transfer_one_per_person")]
+
+
 # --- the register -------------------------------------------------------------------------
 
 
@@ -246,6 +270,10 @@ class PersonVersion(models.Model):
     notified_on = models.DateField("届出の年月日", null=True, blank=True)
     previous_address = models.CharField("転入前住所", max_length=160, blank=True)
     previous_postal_code = models.CharField("転入前住所郵便番号", max_length=7, blank=True)
+    # The 転出地's 地方公共団体コード: where the 転入通知 goes (住基法第9条第1項). From the 転出証明書情報
+    # of a 特例転入, or as the clerk picked it from the paper 転出証明書; blank from abroad or unknown.
+    previous_municipality_code = models.CharField("転入前住所の市町村コード", max_length=6, blank=True, default="",
+                                                  db_default="")
 
     # 転出
     move_out_address = models.CharField("転出先住所（予定）", max_length=160, blank=True)
@@ -253,6 +281,8 @@ class PersonVersion(models.Model):
     move_out_confirmed_address = models.CharField("転出先住所（確定）", max_length=160, blank=True)
     move_out_confirmed_on = models.DateField("転出年月日（確定）", null=True, blank=True)
     move_in_notice_on = models.DateField("転入通知年月日", null=True, blank=True)
+    # 特例転出 [670]: the 転出証明書情報 goes to the CS instead of a paper 転出証明書.
+    special_move_out = models.BooleanField("特例転出", default=False, db_default=False)
 
     # 住民票コード・個人番号 (the latter sealed: see juki.core.mynumber)
     resident_code = models.CharField("住民票コード", max_length=11, blank=True)

@@ -23,7 +23,7 @@ from juki.core.errors import NotFoundError
 from juki.protection import enforcement as protection
 
 from . import read_models, reasons, relationships
-from .models import Change, Household, Person, PersonVersion, Status
+from .models import Change, Household, Person, PersonVersion, Status, TransferCertificate
 from .read_models import dated as _date
 
 
@@ -368,3 +368,86 @@ def linked_identities(*, actor: Actor, versions: list[tuple[int, int | None]]) -
                 operator=change.operator.username if change and change.operator else "",
                 terminal=change.terminal.code if change and change.terminal else "")
         return out
+
+
+# --- 住基ネット連携 (S2) II: what a 異動 tells other cities (issue 15) --------------------------------
+
+
+@dataclass(frozen=True)
+class MovingRecord:
+    """What the 住基ネット連携 needs of a version to tell other cities of it: the 転出証明書情報 of a
+    特例転出 [670], the 転入通知 of a 転入 (住基法第9条第1項) and the 戸籍の附票 notice of a change of
+    address or name (住基法第19条). `address` and `move_out_address` are written out in full, prefecture
+    and city included, as another city reads them."""
+
+    record: read_models.PersonRecord
+    my_number: str | None
+    address: str
+    previous_municipality_code: str
+    special_move_out: bool
+    head_name: str
+    operation: str
+
+
+# The items the read hands over (C07), as the provision log names them.
+_MOVING_ITEMS = ["resident_code", "name", "name_kana", "birth_date", "sex", "relationship", "head_name", "domicile",
+                 "domicile_head", "address", "move_out_address", "move_out_planned_on", "previous_municipality_code",
+                 "my_number"]
+
+
+# purpose → the items it sends (C07: the provision log names them).
+MOVING_PURPOSES = {
+    "transfer_certificate": _MOVING_ITEMS,
+    "move_in_notice": ["resident_code", "name", "name_kana", "birth_date", "sex", "address", "event_date"],
+    "family_register_notice": ["resident_code", "name", "name_kana", "birth_date", "sex", "domicile", "domicile_head",
+                               "address", "address_set_on"],
+}
+
+
+def moving_records(*, actor: Actor, purpose: str, versions: list[tuple[int, int]],
+                   reveal: set[tuple[int, int]] = frozenset()) -> dict[tuple[int, int], MovingRecord]:
+    """The versions' records for one kind of the 住基ネット連携's messages to other cities, in one gate
+    session and log row (`jukinet.send.<purpose>`, a provision); the 個人番号 is read only for the
+    versions in `reveal` (a 特例転出's certificates)."""
+    with gate.open(actor, function=f"jukinet.send.{purpose}", perm=Perm.IDENTITY_LINK,
+                   criteria={"versions": len(set(versions)), "items": MOVING_PURPOSES[purpose]}) as session:
+        wanted = set(versions)
+        session.record(pid for pid, _ in wanted)
+        rows = (PersonVersion.objects.select_related(*_VERSION_RELATED, "change")
+                .filter(person_id__in={pid for pid, _ in wanted}, seq__in={seq for _, seq in wanted}))
+        heads = {}
+        out = {}
+        for version in rows:
+            key = (version.person_id, version.seq)
+            if key not in wanted:
+                continue
+            if version.household_id not in heads:
+                head = (PersonVersion.objects.filter(household_id=version.household_id, relationship=relationships.HEAD)
+                        .order_by("-change_id").values_list("family_name", "given_name").first())
+                heads[version.household_id] = f"{head[0]}　{head[1]}".strip() if head else ""
+            town = version.town
+            out[key] = MovingRecord(
+                record=read_models.record_of(version, session=session, on=version.event_date, hidden=[]),
+                my_number=_revealed(version, session) if key in reveal else None,
+                address=read_models.address_text(town, version.banchi, version.katagaki),
+                previous_municipality_code=version.previous_municipality_code,
+                special_move_out=version.special_move_out, head_name=heads[version.household_id],
+                operation=version.change.operation)
+        return out
+
+
+def transfer_certificates(*, actor: Actor, group: str) -> list[dict]:
+    """The 転出証明書情報 received for a 特例転入 (one request, one row per person), for the clerk who
+    enters the 転入 from it [610]: its items as received, never the 個人番号 (recorded by the 転入
+    without being shown). Logged as a read of the persons it names, by 住民票コード."""
+    with gate.open(actor, function="jukinet.transfer_certificate", perm=Perm.PERSON_CHANGE,
+                   criteria={"group": group}) as session:
+        rows = list(TransferCertificate.objects.filter(group=group).order_by("id"))
+        if not rows:
+            raise NotFoundError("転出証明書情報が見つかりません。")
+        known = dict(PersonVersion.objects.filter(resident_code__in=[r.resident_code for r in rows])
+                     .values_list("resident_code", "person_id"))
+        session.record(known.values())
+        return [{"id": r.id, "from_municipality": r.from_municipality, "resident_code": r.resident_code,
+                 "has_my_number": bool(r.my_number_digest), "used": r.used_by_id is not None,
+                 "returning_person_id": known.get(r.resident_code), **r.items} for r in rows]

@@ -4,15 +4,20 @@ new 住民票コード for the stock. Only the 住基ネット連携's system ac
 log row and, for a change, its outbox event. No one types these numbers (C12)."""
 from __future__ import annotations
 
+import datetime as dt
+
+from django.db import transaction
+
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core import clock, mynumber
-from juki.core.checkdigits import is_valid_resident_code
+from juki.core.checkdigits import is_valid_local_government_code, is_valid_resident_code
 from juki.core.errors import DomainError, ErrorCode
 
-from ..models import Person, ResidentCodeStock
-from .changes import my_number_record
+from ..models import Person, ResidentCodeStock, Status, TransferCertificate
+from ..reasons import Reason
+from .changes import move_out_confirm, my_number_record
 from .writer import ChangeResult, PersonRef
 
 MY_NUMBER_KINDS = ("entry", "change_request")
@@ -53,3 +58,56 @@ def add_resident_codes(*, actor: Actor, codes: list[str]) -> int:
         before = ResidentCodeStock.objects.count()
         ResidentCodeStock.objects.bulk_create([ResidentCodeStock(code=c) for c in codes], ignore_conflicts=True)
         return ResidentCodeStock.objects.count() - before
+
+
+# --- 住基ネット II (issue 15): 転出証明書情報 and 転入通知 from other cities -----------------------------
+
+TRANSFER_ITEMS = ("name", "name_kana", "family_name", "given_name", "family_name_kana", "given_name_kana",
+                  "birth_date", "sex", "relationship", "head_name", "domicile", "domicile_head", "address",
+                  "move_out_address", "move_out_planned_on", "resident_kind", "nationality")
+
+
+def transfer_certificates_received(*, actor: Actor, group: str, from_municipality: str,
+                                   certificates: list[dict]) -> int:
+    """The 転出証明書情報 the 転出地 answered for a 特例転入 [610], kept for the clerk's 転入 (sealed where
+    it holds the 個人番号). The same answer again changes nothing. Returns how many were new."""
+    if not is_valid_local_government_code(from_municipality):
+        raise DomainError(ErrorCode.INVALID_LOCAL_GOVERNMENT_CODE, "転出地の市町村コードが正しくありません。")
+    for c in certificates:
+        if not is_valid_resident_code(str(c.get("resident_code", ""))):
+            raise DomainError(ErrorCode.INVALID_RESIDENT_CODE, "転出証明書情報の住民票コードが正しくありません。")
+    with gate.open(actor, function="jukinet.receive.transfer_certificate", perm=Perm.JUKINET_INBOUND,
+                   criteria={"group": group, "count": len(certificates)}) as session, transaction.atomic():
+        session.my_number_accessed = any(c.get("my_number") for c in certificates)
+        created = 0
+        for c in certificates:
+            sealed = mynumber.seal(c["my_number"]) if c.get("my_number") else None
+            _, new = TransferCertificate.objects.get_or_create(group=group, resident_code=c["resident_code"], defaults=dict(
+                from_municipality=from_municipality, items={k: c.get(k) for k in TRANSFER_ITEMS if k in c},
+                my_number_key_id=sealed.key_id if sealed else "", my_number_cipher=sealed.ciphertext if sealed else None,
+                my_number_digest=sealed.digest if sealed else ""))
+            created += new
+        return created
+
+
+# What a 転入通知 may confirm: a 転出, or a 職権消除 after an inquiry [680]; a confirmed one again (a
+# resent notice is applied again: [690] 「既に取り込んだ通知について再送信された場合、修正ができること」).
+CONFIRMABLE = (Reason.DOMESTIC_MOVE_OUT, Reason.EX_OFFICIO_REMOVAL, Reason.MOVE_OUT_CONFIRMED)
+
+
+def move_in_notice(*, actor: Actor, resident_code: str, moved_on: dt.date, notice_on: dt.date,
+                   address: str) -> ChangeResult:
+    """転入通知 received from the CS [690]: the 転出 is confirmed (転出確定) without a clerk, with the
+    転入地's address and date, as [680] records them. A notice that names no removed person of this
+    register is refused (`notice_unmatched`) and listed for the clerk."""
+    with gate.open(actor, function="jukinet.receive.move_in_notice", perm=Perm.JUKINET_INBOUND,
+                   criteria={"items": ["resident_code"]}) as session:
+        row = (Person.objects.filter(current__resident_code=resident_code, status=Status.REMOVED)
+               .values_list("id", "latest_seq", "current__reason").first())
+        if row is not None:
+            session.record([row[0]])
+    if row is None or row[2] not in CONFIRMABLE:
+        raise DomainError(ErrorCode.NOTICE_UNMATCHED, "転入通知の住民票コードに該当する転出者（除票）がありません。",
+                          field="resident_code")
+    return move_out_confirm(actor=actor, person=PersonRef(row[0], row[1]), notice_on=notice_on, moved_on=moved_on,
+                            confirmed_address=address, perm=Perm.JUKINET_INBOUND)

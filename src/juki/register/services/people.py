@@ -249,6 +249,8 @@ def build_new(inp: dict, *, base: dict | None = None) -> dict:
         data[name] = ""
     for name in ("move_out_planned_on", "move_out_confirmed_on", "move_in_notice_on"):
         data[name] = None
+    data["special_move_out"] = False
+    data["previous_municipality_code"] = ""
     return data
 
 

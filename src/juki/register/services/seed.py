@@ -198,6 +198,8 @@ class CityGenerator:
         self.salt = seed % 1000
         self.today = today
         self.towns = towns
+        city = towns[0].ward.municipality if towns else None
+        self.city = f"{city.prefecture}{city.name}" if city else ""  # 本籍 in the city itself, as most have
         self.ids = dict(start_ids)
         self.person_index = start_ids["person_index"]
         self.sink = _Sink()
@@ -339,7 +341,8 @@ class CityGenerator:
             "became_resident_on": since, "address_set_on": since, "notified_on": since,
             "previous_address": prev, "previous_postal_code": "",
             "move_out_address": "", "move_out_planned_on": None, "move_out_confirmed_address": "",
-            "move_out_confirmed_on": None, "move_in_notice_on": None,
+            "move_out_confirmed_on": None, "move_in_notice_on": None, "previous_municipality_code": "",
+            "special_move_out": False,
             "resident_code": resident_code_for(index, self.salt),
             "my_number_key_id": sealed.key_id, "my_number_cipher": sealed.ciphertext, "my_number_digest": sealed.digest,
             "nationality": nat or "", "kanji_name": "", "alias_name": "", "alias_name_kana": "",
@@ -372,7 +375,8 @@ class CityGenerator:
         moved_in = self._date_between(self.today - dt.timedelta(days=365 * min(30, max(1, oldest - 18))),
                                       self.today - dt.timedelta(days=30))
         head = members[0]
-        domicile = f"福岡県北九州市{rng.choice(self.towns).name}{rng.randint(1, 40)}番地" if rng.random() < 0.6 else rng.choice(DOMICILES)
+        home = rng.choice(self.towns)
+        domicile = f"{self.city}{home.ward.name}{home.name}{rng.randint(1, 40)}番地" if rng.random() < 0.6 else rng.choice(DOMICILES)
         domicile_head = f"{head['family'][0]}　{head['given'][0]}"
         entry_change = self._change(moved_in)
         moved = rng.random() < 0.3
@@ -615,7 +619,7 @@ def seed_city(*, persons: int, seed: int, today: dt.date, chunk: int = 20000,
     import time
 
     started = time.perf_counter()
-    towns = list(Town.objects.filter(is_active=True).order_by("code"))
+    towns = list(Town.objects.select_related("ward__municipality").filter(is_active=True).order_by("code"))
     if not towns:
         raise RuntimeError("町字がありません。先に juki load-towns で住所辞書を読み込んでください。")
     vendor = connection.vendor

@@ -5,13 +5,14 @@ import json
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from juki.network import pki
 from juki.network.cli import default_dir
-from juki.network.wire import Client
+from juki.network.wire import Client, Unreachable
 
-from ... import services
+from ... import connection, messages, services
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["run", "once", "load", "stock"])
         parser.add_argument("--network", type=Path, default=default_dir())
-        parser.add_argument("--municipality", default="401005")
+        parser.add_argument("--municipality", default=settings.JUKI_MUNICIPALITY)
         parser.add_argument("--count", type=int, default=1000, help="stock: 取得する住民票コードの数")
         parser.add_argument("--interval", type=float, default=0.2, help="変更がないときの待ち秒数")
 
@@ -34,12 +35,18 @@ class Command(BaseCommand):
         if action == "load":
             self.stdout.write(json.dumps(services.load(cs), ensure_ascii=False))
             return
+        koseki = connection.koseki_client()
         while True:
-            run = services.consume(cs)
+            run = services.consume(cs, koseki=koseki)
             services.consume_restrictions(cs)
             numbers = services.answer_numbers(cs)
+            try:
+                received = messages.pull(cs, koseki)
+            except Unreachable as exc:
+                received = {"error": str(exc)}
             if action == "once":
-                self.stdout.write(json.dumps({**run.__dict__, "numbers": numbers}, ensure_ascii=False))
+                self.stdout.write(json.dumps({**run.__dict__, "numbers": numbers, "received": received},
+                                             ensure_ascii=False))
                 return
             if not run.events:
                 time.sleep(interval if not run.unreachable else 2.0)

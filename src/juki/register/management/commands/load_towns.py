@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("csv_file", help="ward_code,ward_name,town_name,town_kana,postal_code[,town_code,…]")
-        parser.add_argument("--municipality-code", default=settings.JUKI_MUNICIPALITY_CODE)
+        parser.add_argument("--municipality-code", default=settings.JUKI_MUNICIPALITY)
         parser.add_argument("--municipality-name", default="北九州市")
         parser.add_argument("--prefecture", default="福岡県")
 

@@ -27,7 +27,7 @@ MINOR_CORRECTION_FIELDS = {
 }
 CORRECTABLE_FIELDS = set(DATA_FIELDS) - {
     "my_number_key_id", "my_number_cipher", "my_number_digest", "resident_code", "status", "removal_reason",
-    "removed_on", "household_id", "resident_kind",
+    "removed_on", "household_id", "resident_kind", "special_move_out",
 }
 
 
@@ -200,12 +200,33 @@ def _enter(
     data.update(addr)
     data.update(extra)
     data["household_id"] = household.id
+    certificate = inp.get("transfer_certificate")
+    if certificate is not None:  # 特例転入: the 住民票コード and 個人番号 come from the 転出証明書情報 (C12)
+        inp = {**inp, "resident_code": certificate.resident_code}
+        data.update(_from_certificate(w, certificate, person))
     data["resident_code"] = _resident_code_for(w, inp, exclude=person.id) if (inp.get("resident_code") or not data.get("resident_code")) else data["resident_code"]
     if inp.get("my_number"):
         w.session.my_number_accessed = True
         data.update(people.seal_my_number(inp["my_number"], exclude_person=person.id))
     w.write(person, data, reason)
     return person
+
+
+def _from_certificate(w: ChangeWriter, certificate, person: Person) -> dict:
+    """The sealed 個人番号 of a 転出証明書情報 as the new version's, checked like a typed one (not held by
+    another person); the certificate is marked used by this change, in its transaction."""
+    out = {}
+    if certificate.my_number_digest:
+        w.session.my_number_accessed = True
+        people.lock_identifier("my_number", certificate.my_number_digest)
+        clash = Person.objects.filter(current__my_number_digest=certificate.my_number_digest).exclude(pk=person.id)
+        if clash.exists():
+            raise DomainError(ErrorCode.DUPLICATE_MY_NUMBER, "この個人番号は他の方に記載されています。", field="my_number")
+        out = {"my_number_key_id": certificate.my_number_key_id, "my_number_cipher": certificate.my_number_cipher,
+               "my_number_digest": certificate.my_number_digest}
+    certificate.used_by = w.change
+    certificate.save(update_fields=["used_by"])
+    return out
 
 
 def _remove(w: ChangeWriter, person: Person, version: PersonVersion, reason: Reason, *, removed_on: dt.date, extra=None):

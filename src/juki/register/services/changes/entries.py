@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
+
 from juki.audit.gate import Actor
+from juki.core.checkdigits import is_valid_local_government_code
 from juki.core.errors import DomainError, ErrorCode
 
-from ...models import ResidentKind
+from ...models import ResidentKind, TransferCertificate
 from ...reasons import Operation, Reason
 from ..people import Address
 from ..writer import ChangeResult, change_scope
@@ -26,6 +29,7 @@ def move_in(
     address: Address | None,
     previous_address: str,
     previous_postal_code: str = "",
+    previous_municipality_code: str = "",
     confirmed_new_person: bool = False,
     operation: Operation = Operation.MOVE_IN,
     note: str = "",
@@ -33,7 +37,9 @@ def move_in(
     """転入 (国内: with the 転出証明書 data; 国外), 再転入, and the entries that follow its rules.
 
     `persons` items carry the person's items, `relationship` to the destination head and,
-    for a returning resident, `returning_person` (a PersonRef to their 除票).
+    for a returning resident, `returning_person` (a PersonRef to their 除票); for a 特例転入 [610],
+    `transfer_certificate` (the id of the 転出証明書情報 received for them), whose 住民票コード and
+    個人番号 are recorded as received. `previous_municipality_code` is the 転出地, where the 転入通知 goes.
     """
     reason = {
         Operation.MOVE_IN: Reason.DOMESTIC_MOVE_IN if origin == "domestic" else Reason.ABROAD_MOVE_IN,
@@ -49,6 +55,10 @@ def move_in(
                 raise DomainError(ErrorCode.NOT_FOREIGN_RESIDENT, "この届出は外国人住民の方のみです。", field="resident_kind")
     if not persons:
         raise DomainError(ErrorCode.INVALID_INPUT, "異動者を入力してください。", field="persons")
+    if previous_municipality_code and (origin != "domestic" or not is_valid_local_government_code(
+            previous_municipality_code) or previous_municipality_code == settings.JUKI_MUNICIPALITY):
+        raise DomainError(ErrorCode.INVALID_INPUT, "転出地の市町村コードが正しくありません。",
+                          field="previous_municipality_code")
     with change_scope(
         actor=actor,
         operation=operation,
@@ -65,7 +75,9 @@ def move_in(
             "notified_on": notified_on,
             "previous_address": previous_address,
             "previous_postal_code": previous_postal_code,
+            "previous_municipality_code": previous_municipality_code,
         }
+        persons = [_with_certificate(inp, previous_municipality_code) for inp in persons]
         for inp in persons:
             fields = dict(extra)
             if inp.get("resident_kind") == ResidentKind.FOREIGN and not inp.get("became_foreign_resident_on"):
@@ -73,6 +85,20 @@ def move_in(
             _enter(w, inp, reason=reason, household=household, addr=addr, extra=fields,
                    confirmed_new_person=confirmed_new_person)
         return w.finish()
+
+
+def _with_certificate(inp: dict, municipality: str) -> dict:
+    """A person entering from a 転出証明書情報: the certificate itself (unused, from the 転出地 named), and
+    its 住民票コード, by which a returning resident's 除票 is found [600]."""
+    if not inp.get("transfer_certificate"):
+        return inp
+    certificate = TransferCertificate.objects.select_for_update().filter(pk=inp["transfer_certificate"]).first()
+    if certificate is None or certificate.from_municipality != municipality:
+        raise DomainError(ErrorCode.NOT_FOUND, "転出証明書情報が見つかりません。", field="transfer_certificate")
+    if certificate.used_by_id is not None:
+        raise DomainError(ErrorCode.TRANSFER_CERTIFICATE_USED, "この転出証明書情報による転入はすでに記録されています。",
+                          field="transfer_certificate")
+    return {**inp, "transfer_certificate": certificate, "resident_code": certificate.resident_code}
 
 
 def birth(

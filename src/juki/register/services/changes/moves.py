@@ -114,19 +114,25 @@ def move_out(
     persons: list[PersonRef],
     destination_address: str,
     abroad: bool = False,
+    special: bool = False,
     new_head: int | None = None,
     new_head_relationships: dict[int, str] | None = None,
 ) -> ChangeResult:
-    """転出 (予定) [640]–[660]: removes the persons as of the planned date (which may be ahead)."""
+    """転出 (予定) [640]–[660]: removes the persons as of the planned date (which may be ahead).
+    `special`: 特例転出 [670], the 転出証明書情報 goes to the CS for the 転入地 to fetch instead of a
+    paper 転出証明書 (the 住基ネット連携 sends it from the outbox)."""
+    if special and abroad:
+        raise DomainError(ErrorCode.INVALID_INPUT, "国外への転出は特例転出の対象になりません。", field="special")
     if not destination_address:
         raise DomainError(ErrorCode.INVALID_INPUT, "転出先住所（予定）を入力してください。", field="destination_address")
     reason = Reason.ABROAD_MOVE_OUT if abroad else Reason.DOMESTIC_MOVE_OUT
     with change_scope(actor=actor, operation=Operation.MOVE_OUT, event_date=event_date, notified_on=notified_on,
-                      allow_future=True, criteria={"persons": len(persons), "abroad": abroad}) as w:
+                      allow_future=True, criteria={"persons": len(persons), "abroad": abroad, "special": special}) as w:
         source, movers = _load_movers(w, persons)
         for person, version in movers:
             _remove(w, person, version, reason, removed_on=event_date, extra={
-                "move_out_address": destination_address, "move_out_planned_on": event_date, "notified_on": notified_on})
+                "move_out_address": destination_address, "move_out_planned_on": event_date, "notified_on": notified_on,
+                "special_move_out": special})
         _maybe_new_head(w, source, new_head, new_head_relationships, movers)
         return w.finish()
 
@@ -138,9 +144,14 @@ def move_out_confirm(
     notice_on: dt.date,
     moved_on: dt.date,
     confirmed_address: str,
+    perm: str | None = None,
 ) -> ChangeResult:
-    """転入通知の受理 [680]: records the 確定 address and date without overwriting the planned ones."""
-    with change_scope(actor=actor, operation=Operation.MOVE_OUT_CONFIRM, event_date=moved_on, notified_on=notice_on) as w:
+    """転入通知の受理 [680]: records the 確定 address and date without overwriting the planned ones.
+    `perm`: a notice received from the CS is confirmed under the 住基ネット連携's right [690]."""
+    if not confirmed_address:
+        raise DomainError(ErrorCode.INVALID_INPUT, "転出先住所（確定）を入力してください。", field="confirmed_address")
+    with change_scope(actor=actor, operation=Operation.MOVE_OUT_CONFIRM, event_date=moved_on, notified_on=notice_on,
+                      perm=perm) as w:
         p, version = w.person(person, require=Status.REMOVED)
         if version.reason not in (Reason.DOMESTIC_MOVE_OUT, Reason.EX_OFFICIO_REMOVAL, Reason.MOVE_OUT_CONFIRMED):
             raise DomainError(ErrorCode.NOT_REMOVED, "転出または職権消除された方ではありません。", field="person")

@@ -1,0 +1,310 @@
+"""What a 異動 tells other cities, and what they tell this one, through the CS (issue 15).
+
+Out, from the outbox, in the consumer's batch (`send`), before the batch is acknowledged:
+
+- **転出証明書情報** of a 特例転出 [670]: the persons of the 転出, held by the CS for the 転入地 to ask for.
+- **転入通知** (住基法第9条第1項) of each person who moved in from another city, to that city [680].
+- **戸籍の附票記載事項通知** (第19条) of a change of address of a person whose 本籍 is in another city, to
+  the 本籍地 through the CS; one whose 本籍 is here goes to this city's 戸籍附票システム [1200]. The
+  本籍地 is read from the 本籍 (`core.municipalities`); one this directory does not know is counted
+  and left to the clerk's paper notice.
+- **継続利用** of a moved-in person's 個人番号カード at the card management system (番号法第17条第2項).
+
+In, from the CS's inbox (`pull`): the 転出証明書情報 a request asked for (kept for the 転入 screen), a
+転入通知 (the 転出確定, without a clerk [690], or listed when it names no one), a 附票 notice of another
+city (passed on to the 戸籍附票システム and listed). Each is kept (`Received`, sealed) in the
+transaction that acts on it, so a restart neither loses nor repeats one.
+
+Every message carries an id made of what caused it, so a resend is recognised at the CS and at the
+other end. Each read or receipt of personal data is a gate session, logged as a provision (C07).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from juki.accounts.permissions import Perm
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.core import mynumber
+from juki.core.errors import DomainError, ErrorCode
+from juki.core.municipalities import of_domicile
+from juki.network.wire import Client, Unreachable
+from juki.register import selectors
+from juki.register.services import inbound
+
+from .models import Received, TransferRequest
+
+DESTINATION = "jukinet"
+# 異動事由 after which the 本籍地's 戸籍の附票 records a new address (or 国外転出) [1090].
+ADDRESS_REASONS = frozenset({"domestic_move_in", "abroad_move_in", "move_within_city", "ward_move_in",
+                             "abroad_move_out"})
+
+
+@dataclass
+class Outgoing:
+    holds: list[dict] = field(default_factory=list)  # /transfer-certificates
+    mail: list[dict] = field(default_factory=list)  # /mail/batch
+    koseki: list[dict] = field(default_factory=list)  # this city's 戸籍附票システム
+    cards: list[str] = field(default_factory=list)  # 住民票コード whose card continues here
+    unknown_domicile: int = 0
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _person(m: selectors.MovingRecord) -> dict:
+    r = m.record
+    return {"resident_code": r.resident_code, "name": r.name.full, "name_kana": r.name.full_kana,
+            "birth_date": _iso(r.birth_date), "sex": str(r.sex)}
+
+
+def _certificate(m: selectors.MovingRecord) -> dict:
+    """One person's 転出証明書情報 (令第24条 items as the network carries them)."""
+    r = m.record
+    return {**_person(m), "family_name": r.name.family_name, "given_name": r.name.given_name,
+            "family_name_kana": r.name.family_name_kana, "given_name_kana": r.name.given_name_kana,
+            "relationship": r.relationship, "head_name": m.head_name, "domicile": r.domicile or "",
+            "domicile_head": r.domicile_head or "", "address": m.address,
+            "move_out_address": r.move_out.planned_address, "move_out_planned_on": _iso(r.move_out.planned_on),
+            "resident_kind": r.resident_kind, "nationality": r.foreign.nationality if r.foreign else "",
+            "my_number": m.my_number}
+
+
+def outgoing(events: list[dict], actor: Actor) -> Outgoing:
+    """The messages the events' changes cause, read in one gate session per purpose."""
+    out = Outgoing()
+    entries = [(e, p) for e in events for p in e["persons"] if not p.get("blocked")]
+    special = [(e, p) for e, p in entries if p.get("reason") == "domestic_move_out"]
+    moved_in = [(e, p) for e, p in entries if p.get("reason") == "domestic_move_in"]
+    addressed = [(e, p) for e, p in entries if p.get("reason") in ADDRESS_REASONS]
+    own = settings.JUKI_MUNICIPALITY
+    if special:
+        records = selectors.moving_records(actor=actor, purpose="transfer_certificate",
+                                           versions=[(p["person_id"], p["version_after"]) for _, p in special],
+                                           reveal={(p["person_id"], p["version_after"]) for _, p in special})
+        groups: dict[int, list[dict]] = {}
+        for e, p in special:
+            m = records[(p["person_id"], p["version_after"])]
+            if m.special_move_out:
+                groups.setdefault(e["change_id"], []).append(_certificate(m))
+        out.holds = [{"message_id": f"transfer-{change_id}", "group": f"{own}-{change_id}", "certificates": certs}
+                     for change_id, certs in groups.items()]
+    if moved_in:
+        records = selectors.moving_records(actor=actor, purpose="move_in_notice",
+                                           versions=[(p["person_id"], p["version_after"]) for _, p in moved_in])
+        for e, p in moved_in:
+            m = records[(p["person_id"], p["version_after"])]
+            if not m.previous_municipality_code or not m.record.resident_code:
+                continue  # from a city not named (a paper 転出証明書 without its code): the clerk's paper notice
+            out.mail.append({"message_id": f"move-in-{e['change_id']}-{p['person_id']}-{p['version_after']}",
+                             "to": m.previous_municipality_code, "kind": "move_in_notice",
+                             "body": {**_person(m), "address": m.address, "moved_on": _iso(m.record.event_date),
+                                      "notified_on": _iso(m.record.notified_on)}})
+            out.cards.append(m.record.resident_code)
+    if addressed:
+        records = selectors.moving_records(actor=actor, purpose="family_register_notice",
+                                           versions=[(p["person_id"], p["version_after"]) for _, p in addressed])
+        for e, p in addressed:
+            m = records[(p["person_id"], p["version_after"])]
+            if not m.record.domicile:
+                continue  # a foreign resident, or no 本籍 recorded: no 戸籍の附票
+            home = of_domicile(m.record.domicile)
+            abroad = p["reason"] == "abroad_move_out"
+            items = {**_person(m), "domicile": m.record.domicile, "domicile_head": m.record.domicile_head or "",
+                     "address": "国外転出" if abroad else m.address,
+                     "address_set_on": _iso(m.record.removed_on if abroad else m.record.address_set_on),
+                     "reason": p.get("reason_label", ""), "event_date": _iso(m.record.event_date)}
+            message_id = f"fuhyo-{e['change_id']}-{p['person_id']}-{p['version_after']}"
+            if home is None:
+                out.unknown_domicile += 1
+            elif home == own:
+                out.koseki.append({"message_id": message_id, "source": "own", "items": items})
+            else:
+                out.mail.append({"message_id": message_id, "to": home, "kind": "family_register_notice",
+                                 "body": items})
+    return out
+
+
+def send(cs: Client, koseki: Client | None, events: list[dict], actor: Actor) -> Outgoing:
+    """Hand the events' messages to the CS (and the 戸籍附票システム); raises Unreachable when any
+    could not be taken, so that the batch is not acknowledged and comes again (every id is idempotent)."""
+    out = outgoing(events, actor)
+    for hold in out.holds:
+        _call(cs, "POST", "/transfer-certificates", hold)
+    if out.mail:
+        answers = _call(cs, "POST", "/mail/batch", {"messages": out.mail})["answers"]
+        refused = [a for a in answers if a["outcome"] == "rejected"]
+        if refused:
+            raise Unreachable(f"CS refused {len(refused)} messages: {refused[0].get('code')}")
+    for entry in out.koseki:
+        if koseki is None:
+            raise Unreachable("戸籍附票システムへの接続が設定されていません。")
+        _call(koseki, "POST", "/fuhyo", entry)
+    for code in out.cards:
+        cs.call("POST", f"/cards/{code}/transfer", {})  # no active card (409): nothing continues, no error
+    return out
+
+
+def _call(client: Client, method: str, path: str, body: dict | None = None) -> dict:
+    status, answer = client.call(method, path, body)
+    if status != 200:
+        raise Unreachable(f"HTTP {status} {answer.get('code', '')} at {path}")
+    return answer
+
+
+# --- in --------------------------------------------------------------------------------------------
+
+
+def _sealed(body: dict) -> tuple[str, bytes]:
+    return mynumber.seal_values([json.dumps(body, ensure_ascii=False)])
+
+
+def opened(row: Received) -> dict:
+    return json.loads(mynumber.unseal_values(row.key_id, bytes(row.cipher))[0])
+
+
+def pull(cs: Client, koseki: Client | None) -> dict:
+    """Read the CS's inbox from where the register stopped and act on each message, one transaction each."""
+    after = Received.objects.order_by("-cs_id").values_list("cs_id", flat=True).first() or 0
+    messages = _call(cs, "GET", f"/inbox?after={after}")["messages"]
+    counts: dict[str, int] = {}
+    actor = Actor.system_actor(DESTINATION)
+    for m in messages:
+        with transaction.atomic():
+            if Received.objects.filter(cs_id=m["id"]).exists():
+                continue
+            key_id, cipher = _sealed(m["body"])
+            row = Received(cs_id=m["id"], kind=m["kind"], sender=m["sender"], message_id=m["message_id"],
+                           key_id=key_id, cipher=cipher, state=Received.State.PENDING)
+            HANDLERS.get(m["kind"], _listed)(row, m["body"], actor, koseki)
+            row.save()
+        counts[f"{m['kind']}:{row.state}"] = counts.get(f"{m['kind']}:{row.state}", 0) + 1
+    return counts
+
+
+def _listed(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:
+    """A kind this register does not act on by itself: kept for the clerk."""
+    row.state = Received.State.PENDING
+
+
+def _transfer_certificate(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:
+    request = TransferRequest.objects.select_for_update().filter(group=str(body.get("request_id") or "")).first()
+    if request is None or request.from_municipality != row.sender:
+        row.state, row.error = Received.State.UNMATCHED, "no_request"
+        return
+    if not body.get("found"):
+        request.state, request.reason, request.answered_at = (TransferRequest.State.NOT_FOUND,
+                                                              str(body.get("reason") or "")[:32], timezone.now())
+        request.save(update_fields=["state", "reason", "answered_at"])
+        row.state = Received.State.CLOSED
+        return
+    inbound.transfer_certificates_received(actor=actor, group=request.group, from_municipality=row.sender,
+                                           certificates=body.get("certificates") or [])
+    request.state, request.answered_at = TransferRequest.State.ANSWERED, timezone.now()
+    request.save(update_fields=["state", "answered_at"])
+    row.state = Received.State.APPLIED
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _move_in_notice(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:
+    """[690]: the 転出確定 by itself; what it cannot take (no such 転出者, a date it cannot read) is
+    listed as a 転入通知取込エラー for the clerk, who records it by hand [680]."""
+    moved_on = _date(body.get("moved_on"))
+    if moved_on is None or not body.get("address"):
+        row.state, row.error = Received.State.FAILED, "invalid_notice"
+        return
+    try:
+        result = inbound.move_in_notice(actor=actor, resident_code=str(body.get("resident_code") or ""),
+                                        moved_on=moved_on, notice_on=timezone.localdate(), address=body["address"])
+    except DomainError as exc:
+        row.state, row.error = (Received.State.UNMATCHED if exc.code == ErrorCode.NOTICE_UNMATCHED
+                                else Received.State.FAILED), str(exc.code)[:64]
+        return
+    row.state, row.change_id = Received.State.APPLIED, result.change_id
+    row.person_id = result.persons[0]["person_id"] if result.persons else None
+
+
+def _family_register_notice(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:
+    """Another city's 附票 notice of a person whose 本籍 is here: to this city's 戸籍附票システム, and listed."""
+    with gate.open(actor, function="jukinet.receive.family_register_notice", perm=Perm.JUKINET_INBOUND,
+                   criteria={"sender": row.sender, "items": sorted(body)}):
+        pass
+    if koseki is None:
+        row.state, row.error = Received.State.PENDING, "koseki_unavailable"
+        return
+    try:
+        _call(koseki, "POST", "/fuhyo", {"message_id": f"{row.sender}-{row.message_id}", "source": row.sender,
+                                        "items": body})
+    except Unreachable:
+        row.state, row.error = Received.State.PENDING, "koseki_unreachable"
+        return
+    row.state = Received.State.FORWARDED
+
+
+HANDLERS = {"transfer_certificate": _transfer_certificate, "move_in_notice": _move_in_notice,
+            "family_register_notice": _family_register_notice}
+
+
+# --- 特例転入 at the counter ----------------------------------------------------------------------
+
+
+def request_transfer(cs: Client, *, actor: Actor, card_number: str, pin: str) -> TransferRequest:
+    """特例転入 [610]: the card and its PIN checked by the card management system, then the 転出地 asked,
+    through the CS, for the 転出証明書情報 it holds. The answer comes into the inbox (`pull`)."""
+    card_number = "".join(ch for ch in card_number if ch.isdigit())
+    if len(card_number) != 12 or not (len(pin) == 4 and pin.isdigit()):
+        raise DomainError(ErrorCode.INVALID_INPUT, "カード番号（12桁）と暗証番号（4桁）を入力してください。", field="card_number")
+    group = secrets.token_hex(8)
+    with gate.open(actor, function="jukinet.transfer_request", perm="change.move_in",
+                   criteria={"group": group, "items": ["resident_code"]}):
+        try:
+            status, answer = cs.call("POST", "/cards/verify", {"card_number": card_number, "pin": pin})
+        except Unreachable:
+            raise DomainError(ErrorCode.CS_UNREACHABLE, "市町村CSに接続できません。") from None
+        if status != 200:
+            raise DomainError(*_card_refusal(answer))
+        own = settings.JUKI_MUNICIPALITY
+        if answer["municipality"] == own:
+            raise DomainError(ErrorCode.INVALID_INPUT, "この市に住所のある方のカードです。特例転入の対象ではありません。",
+                              field="card_number")
+        request = TransferRequest.objects.create(group=group, resident_code=answer["resident_code"],
+                                                 from_municipality=answer["municipality"], requested_by=actor.user)
+        try:
+            status, queued = cs.call("POST", "/mail/batch", {"messages": [{
+                "message_id": f"transfer-request-{request.group}", "to": request.from_municipality,
+                "kind": "transfer_certificate_request",
+                "body": {"request_id": request.group, "resident_code": request.resident_code}}]})
+        except Unreachable:
+            raise DomainError(ErrorCode.CS_UNREACHABLE, "市町村CSに接続できません。") from None
+        if status != 200 or queued["answers"][0]["outcome"] == "rejected":
+            raise DomainError(ErrorCode.CS_REJECTED, "転出証明書情報の請求を送れませんでした。")
+    return request
+
+
+_CARD_REFUSALS = {
+    "pin_wrong": (ErrorCode.CARD_PIN_WRONG, "暗証番号が違います。"),
+    "pin_locked": (ErrorCode.CARD_LOCKED, "暗証番号の誤りが続いたため、カードはロックされています。交付地の市町村で解除が必要です。"),
+    "card_not_found": (ErrorCode.NOT_FOUND, "このカード番号の個人番号カードはありません。番号を確かめてください。"),
+    "card_state": (ErrorCode.CARD_STATE, "このカードは有効ではありません（一時停止・廃止等）。通常の転入として処理してください。"),
+}
+
+
+def _card_refusal(answer: dict) -> tuple[ErrorCode, str]:
+    code, message = _CARD_REFUSALS.get(answer.get("code"), (ErrorCode.CS_REJECTED, "カードを確認できませんでした。"))
+    if answer.get("code") == "pin_wrong" and answer.get("remaining") is not None:
+        message = f"暗証番号が違います（あと{answer['remaining']}回誤るとロックされます）。"
+    return code, message
