@@ -88,7 +88,7 @@ def until(predicate, *, timeout: float = 20.0, step: float = 0.05):
         value = predicate()
         if value:
             return value
-        assert time.monotonic() < deadline, "timed out waiting"
+        assert time.monotonic() < deadline, f"timed out waiting ({value!r})"
         time.sleep(step)
 
 
@@ -127,3 +127,86 @@ def net(tmp_path, settings):
         yield network
     finally:
         network.stop()
+
+
+# --- two cities (issue 15) -------------------------------------------------------------------------
+
+B_CODE = "401307"  # 福岡市: the second city, its register, CS and 住基ネット連携 each a process of its own
+_B_TEMPLATE: dict[str, Path] = {}
+
+
+class SecondCity:
+    """福岡市 beside the test's own city: its register set up once per session (a small demo city, copied
+    for each test), its CS and its 住基ネット連携 (`juki jukinet run`) started on the test's network."""
+
+    def __init__(self, network: Network, root: Path, template: Path):
+        import shutil
+
+        from juki.cities import City
+
+        shutil.copytree(template, root)
+        self.network = network
+        self.city = City(B_CODE, root, network.dir)
+        self.cs_proc: subprocess.Popen | None = None
+        self.link_proc: subprocess.Popen | None = None
+        self.cs_port = 0
+
+    def start_cs(self) -> None:
+        self.cs_proc = self.city.start_cs(self.cs_port)
+        self.cs_port = int((self.network.dir / f"{pki.cs_name(B_CODE)}.port").read_text())
+
+    def stop_cs(self, sig=signal.SIGKILL) -> None:
+        self.cs_proc.send_signal(sig)
+        self.cs_proc.wait(timeout=10)
+
+    def start_link(self) -> None:
+        self.link_proc = self.city.start_link()
+
+    def stop_link(self) -> None:
+        self.link_proc.send_signal(signal.SIGKILL)
+        self.link_proc.wait(timeout=10)
+
+    def client(self) -> Client:
+        """This city's S2 towards its CS (for what a test asks the CS directly)."""
+        return Client(f"https://127.0.0.1:{self.cs_port}", directory=self.network.dir, name=pki.s2_name(B_CODE),
+                      timeout=10)
+
+    def drive(self, step: str, **args) -> dict:
+        done = subprocess.run([sys.executable, str(Path(__file__).parent / "city_driver.py"), step,
+                               json.dumps(args, ensure_ascii=False, default=str)],
+                              env={**self.city.env, "PYTHONPATH": str(Path(__file__).parents[1])},
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def stop(self) -> None:
+        network_cli.stop([p for p in (self.link_proc, self.cs_proc) if p is not None])
+
+
+def second_city_template(base: Path) -> Path:
+    """The second city's register, migrated and seeded once per test session."""
+    if "root" not in _B_TEMPLATE:
+        from juki.cities import City
+
+        root = base / "b-template"
+        city = City(B_CODE, root, base / "unused-network")
+        city.root.mkdir(parents=True)
+        city.run("migrate", "--no-input", "-v", "0")
+        city.run("demo_setup", "--persons", "20")
+        city.run("demo_staff")
+        _B_TEMPLATE["root"] = root
+    return _B_TEMPLATE["root"]
+
+
+@pytest.fixture
+def cities(net, tmp_path, tmp_path_factory):
+    """This city (北九州市: the test's register, its CS a process) and 福岡市 (all of it processes), on one
+    network. The second city's CS is loaded from its register's snapshot and its link runs."""
+    b = SecondCity(net, tmp_path / "fukuoka", second_city_template(tmp_path_factory.getbasetemp()))
+    try:
+        b.start_cs()
+        b.city.load()
+        b.start_link()
+        yield b
+    finally:
+        b.stop()

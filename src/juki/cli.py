@@ -5,6 +5,7 @@
     juki createstaff tanaka --role clerk
     juki network up          (the simulated 住基ネット: juki.network.cli)
     juki cs serve            (the city's 市町村CS, its own database: juki.cs.cli)
+    juki cities up           (北九州市 and 福岡市 on one network, each its own processes: juki.cities)
 """
 import os
 import sys
@@ -20,6 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     if len(args) > 1 and args[1] == "cs":
         from juki.cs.cli import main as cs
         return cs(args[2:])
+    if len(args) > 1 and args[1] == "cities":
+        from juki.cities import main as cities
+        return cities(args[2:])
     if len(args) > 1 and not args[1].startswith("-"):
         args[1] = args[1].replace("-", "_")
     from django.core.management import execute_from_command_line

@@ -82,6 +82,8 @@ def receive(message: dict) -> dict:
         if errors:
             Inbound.objects.create(message_id=message_id, outcome="rejected", errors=errors, received_at=now)
             return {"outcome": "rejected", "errors": errors}
+        if kind == Kind.UPDATE and current is not None and current.kind == Kind.REMOVE:
+            kind = Kind.REMOVE  # a 除票's 修正 (転出確定 [680], an error corrected) leaves it a 消除 record
         seq = _next_seq()
         number = items.pop("my_number", None) or (current_items or {}).get("my_number")
         stored = {**{k: v for k, v in items.items() if k in file2.LABELS}, "seq": seq, "anomaly_seq": None,

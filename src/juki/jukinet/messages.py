@@ -235,7 +235,7 @@ def _move_in_notice(row: Received, body: dict, actor: Actor, koseki: Client | No
                                 else Received.State.FAILED), str(exc.code)[:64]
         return
     row.state, row.change_id = Received.State.APPLIED, result.change_id
-    row.person_id = result.persons[0]["person_id"] if result.persons else None
+    row.person_id = result.persons[0]["id"] if result.persons else None
 
 
 def _family_register_notice(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:

@@ -51,6 +51,9 @@ CREATE INDEX IF NOT EXISTS records_my_number ON records (my_number);
 CREATE TABLE IF NOT EXISTS queries (id INTEGER PRIMARY KEY, at TEXT, caller TEXT, mode TEXT, count INTEGER);
 """
 MAX_MATCHES = 100
+# FILE-2's items that describe the update, not the person: a 消除 carries its own, whatever they were.
+UPDATE_ITEMS = frozenset({"operator_id", "terminal_id", "request_number", "reason", "reason_detail", "event_date",
+                          "notified_on", "anomaly_seq"})
 ANSWERED = ("name", "name_kana", "birth_date", "sex", "address")  # of the items: what 本人確認 answers
 SEXES = ("1", "2")
 _SPACES = re.compile(r"\s+")  # str patterns: \s takes the full-width space (U+3000) too
@@ -259,8 +262,10 @@ def _store(db: sqlite3.Connection, prefecture: str, seq: int, message: dict, dig
         row = db.execute("SELECT items, my_number FROM records WHERE resident_code = ? AND municipality = ?",
                          (code, municipality)).fetchone()
         if row:
+            # The items of the update itself are its own, emptied ones too (a 除票's 修正 by a system,
+            # such as the 転出確定 of a 転入通知, has no 操作者), as the CS holds them (整合性確認).
             items = {**json.loads(row[0]), **({"my_number": row[1]} if row[1] else {}),
-                     **{k: v for k, v in items.items() if v not in (None, "")}}
+                     **{k: v for k, v in items.items() if v not in (None, "") or k in UPDATE_ITEMS}}
     my_number = items.get("my_number") if is_valid_my_number(items.get("my_number")) else None
     kept = {k: v for k, v in items.items() if k != "my_number"}  # the number lives in its own column only
     db.execute(

@@ -33,12 +33,29 @@ DEMO_STAFF = [  # (職員ID, 事務分担, 氏名, 所属コード)
 ]
 
 
+_OWN_WARDS = ("小倉北区", "八幡西区")  # the demo's two ward offices, in 北九州市
+
+
+def _local(name: str) -> str:
+    """The demo's ward office in this city: 北九州市's as named, another city's first and second ward
+    (福岡市: 東区, 博多区), so that a second demo city (issue 15) has its own."""
+    from juki.register.models import Ward
+
+    if name not in _OWN_WARDS or Ward.objects.filter(name=name).exists():
+        return name
+    wards = list(Ward.objects.order_by("code").values_list("name", flat=True)[:2])
+    return wards[_OWN_WARDS.index(name)] if len(wards) == 2 else name
+
+
 def _sections() -> dict[str, Section]:
     from juki.register.models import Ward
 
     actor = Actor.system_actor("cli.demo_staff")
     out = {}
     for code, name, ward_name, owner in DEMO_SECTIONS:
+        if ward_name:
+            local = _local(ward_name)
+            name, ward_name = name.replace(ward_name, local), local
         section = Section.objects.filter(code=code).first() or section_create(
             actor=actor, code=code, name=name, ward=Ward.objects.filter(name=ward_name).first() if ward_name else None,
             is_system_owner=owner)
@@ -52,8 +69,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         from juki.register.models import Ward
 
-        for code, name, location, ward in (("DEMO-01", "デモ端末1", "小倉北区役所 市民課", "小倉北区"),
-                                           ("DEMO-02", "デモ端末2", "八幡西区役所 市民課", "八幡西区")):
+        for code, name, ward in (("DEMO-01", "デモ端末1", _local("小倉北区")), ("DEMO-02", "デモ端末2", _local("八幡西区"))):
+            location = f"{ward}役所 市民課"
             terminal, _ = Terminal.objects.get_or_create(code=code, defaults={"name": name, "location": location})
             if terminal.ward_id is None:  # the ward its entries are listed under (審査待ち一覧の区)
                 terminal.ward = Ward.objects.filter(name=ward).first()

@@ -1,0 +1,92 @@
+"""The second city's clerk, for the two-city tests: run as `python tests/city_driver.py STEP JSON` in that
+city's environment (its own register database; its CS and its 住基ネット連携 running as processes), it
+does what the counter's screens do, through the same services, and prints the outcome as JSON."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+
+
+def _setup():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "juki.conf.dev")
+    import django
+
+    django.setup()
+
+
+def clerk():
+    from juki.accounts.models import Staff, Terminal
+    from juki.audit.gate import Actor
+
+    return Actor(user=Staff.objects.get(username="demo-clerk"), terminal=Terminal.objects.get(code="DEMO-01"))
+
+
+def request_transfer(args: dict) -> dict:
+    """特例転入's first half: the card and PIN, the request; waits for the answer the city's 住基ネット連携
+    process takes from the CS, as the screen polls for it."""
+    from juki.jukinet import connection, messages
+    from juki.jukinet.models import TransferRequest
+
+    request = messages.request_transfer(connection.cs_client(), actor=clerk(), card_number=args["card_number"],
+                                        pin=args["pin"])
+    deadline = time.monotonic() + args.get("timeout", 30)
+    while time.monotonic() < deadline:
+        request.refresh_from_db()
+        if request.state != TransferRequest.State.REQUESTED:
+            break
+        time.sleep(0.1)
+    return {"group": request.group, "state": request.state, "from": request.from_municipality}
+
+
+def special_move_in(args: dict) -> dict:
+    """特例転入's second half: the 転入 entered from the 転出証明書情報 received (pre-filled, the clerk adds
+    the new address), as the counter's form sends it."""
+    from juki.register import selectors
+    from juki.register.services import changes
+    from juki.register.services.people import Address
+
+    actor = clerk()
+    certificates = selectors.transfer_certificates(actor=actor, group=args["group"])
+    persons = [{"transfer_certificate": c["id"], "family_name": c["family_name"], "given_name": c["given_name"],
+                "family_name_kana": c["family_name_kana"], "given_name_kana": c["given_name_kana"],
+                "birth_date": dt.date.fromisoformat(c["birth_date"]), "sex": int(c["sex"]),
+                "relationship": c["relationship"], "domicile": c["domicile"], "domicile_head": c["domicile_head"]}
+               for c in certificates]
+    result = changes.move_in(
+        actor=actor, event_date=dt.date.fromisoformat(args["event_date"]), notified_on=dt.date.today(),
+        origin="domestic", persons=persons, destination=changes.NEW,
+        address=Address(args["town_code"], args["banchi"]), previous_address=certificates[0]["address"],
+        previous_municipality_code=certificates[0]["from_municipality"])
+    return {"change_id": result.change_id, "persons": [p["id"] for p in result.persons],
+            "certificates": [{k: c[k] for k in ("resident_code", "family_name", "given_name", "address",
+                                                "head_name", "has_my_number")} for c in certificates]}
+
+
+def persons(args: dict) -> dict:
+    """The persons' current 住民票 as the register holds them (by 住民票コード)."""
+    from juki.audit import gate
+    from juki.audit.gate import Actor
+    from juki.register.models import Person
+
+    with gate.open(Actor.system_actor("jukinet"), function="test.driver", perm="identity.link"):
+        rows = Person.objects.filter(current__resident_code__in=args["codes"]).values_list(
+            "current__resident_code", "status", "current__reason", "current__previous_municipality_code",
+            "current__my_number_digest")
+        return {code: {"status": status, "reason": reason, "previous_municipality_code": previous,
+                       "has_my_number": bool(digest)} for code, status, reason, previous, digest in rows}
+
+
+def town(args: dict) -> dict:
+    from juki.register.models import Town
+
+    first = Town.objects.select_related("ward").order_by("code").first()
+    return {"code": first.code, "name": f"{first.ward.name}{first.name}"}
+
+
+if __name__ == "__main__":
+    _setup()
+    step, payload = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
+    print(json.dumps(globals()[step](payload), ensure_ascii=False, default=str))

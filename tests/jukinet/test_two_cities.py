@@ -1,0 +1,117 @@
+"""Two cities on one network (issue 15), end to end on loopback: 北九州市 (this test's register, its CS a
+process) and 福岡市 (its register, CS and 住基ネット連携 each a process, driven by tests/city_driver.py).
+A family of four moves from 北九州市 to 福岡市 by 特例転入."""
+import datetime as dt
+
+import pytest
+
+from juki.audit.gate import Actor
+from juki.jukinet import connection, messages, services
+from juki.jukinet.models import Received
+from juki.register import selectors
+from juki.register.services import changes
+from juki.register.services.seed import my_number_for
+
+from ..conftest import days_ago, move_in_family, person_input
+from ..network_fixtures import B_CODE, cities, codes_of, drain, net, until  # noqa: F401 (fixtures)
+from ..register.helpers import ids, ref
+
+pytestmark = pytest.mark.django_db(transaction=True)
+A_CODE = "401005"
+PIN = "4321"
+
+
+def family_of_four(world, salt: int = 15):
+    members = [
+        person_input(),
+        person_input(given_name="花子", given_name_kana="ハナコ", sex=2, relationship="妻", birth_date=dt.date(1987, 6, 2)),
+        person_input(given_name="一郎", given_name_kana="イチロウ", relationship="子", birth_date=dt.date(2015, 8, 3)),
+        person_input(given_name="二葉", given_name_kana="フタバ", sex=2, relationship="子", birth_date=dt.date(2018, 2, 9)),
+    ]
+    for i, member in enumerate(members):
+        member["my_number"] = my_number_for(7_000_000 + i, salt)
+    return ids(move_in_family(world, members=members))
+
+
+def card_for(net, code: str) -> str:
+    status, card = net.s2().call("POST", f"/cards/{code}/issue", {"pin": PIN})
+    assert status == 200, card
+    return card["card_number"]
+
+
+def a_pull(net) -> dict:
+    return messages.pull(net.s2(), connection.koseki_client())
+
+
+def national_records(net, code: str) -> dict[str, dict]:
+    status, answer = net.client("national").call("POST", "/identify", {"resident_code": code})
+    assert status == 200, answer
+    return {m["municipality"]: m for m in answer["matches"]}
+
+
+def test_a_family_moves_from_kitakyushu_to_fukuoka_by_special_move_in(world, net, cities):
+    persons = family_of_four(world)
+    assert drain(net).sent == 4
+    codes = codes_of(persons)
+    head_code = codes[persons[0]]
+    card = card_for(net, head_code)
+
+    # 北九州市: 特例転出 of the whole household; its 転出証明書情報 goes to the CS, not on paper.
+    changes.move_out(actor=world, event_date=days_ago(1), notified_on=days_ago(1), persons=[ref(p) for p in persons],
+                     destination_address="福岡県福岡市東区箱崎一丁目1番1号", special=True)
+    run = drain(net)
+    assert (run.events, run.sent, run.rejected, run.unreachable) == (1, 4, 0, False)
+
+    # 福岡市: the clerk reads the card with its PIN; the 転出証明書情報 comes from 北九州市's CS.
+    asked = cities.drive("request_transfer", card_number=card, pin=PIN)
+    assert asked["state"] == "answered" and asked["from"] == A_CODE
+    town = cities.drive("town")
+    moved = cities.drive("special_move_in", group=asked["group"], town_code=town["code"], banchi="1番1号",
+                         event_date=dt.date.today().isoformat())
+    certificates = {c["resident_code"]: c for c in moved["certificates"]}
+    assert set(certificates) == set(codes.values())
+    assert certificates[head_code]["head_name"] == "青木　太郎" and certificates[head_code]["has_my_number"]
+    assert certificates[head_code]["address"].startswith("福岡県北九州市小倉北区城内1番1号")
+    # The same 住民票コード and 個人番号 in 福岡市's register, typed by no one (C12); the 転出地 named.
+    at_b = cities.drive("persons", codes=list(codes.values()))
+    assert {c: (r["status"], r["reason"], r["previous_municipality_code"], r["has_my_number"])
+            for c, r in at_b.items()} == {c: ("resident", "domestic_move_in", A_CODE, True) for c in codes.values()}
+
+    # 北九州市: the 転入通知 arrives and the 転出 is confirmed (転出確定) without a clerk [690].
+    until(lambda: a_pull(net) is not None and Received.objects.filter(
+        kind="move_in_notice", state=Received.State.APPLIED).count() == 4, timeout=40, step=0.3)
+    for person_id in persons:
+        record = selectors.person_get(actor=world, person_id=person_id)
+        assert record["reason"] == "move_out_confirmed"
+        assert record["move_out"]["confirmed_address"].startswith(f"福岡県福岡市{town['name']}1番1号")
+    # The 附票 notice of the new address reached the 本籍地 (北九州市 itself) and its 戸籍附票システム.
+    fuhyo = Received.objects.filter(kind="family_register_notice", sender=B_CODE)
+    assert fuhyo.count() == 4 and set(fuhyo.values_list("state", flat=True)) == {Received.State.FORWARDED}
+    koseki = connection.koseki_client()
+    status, entries = koseki.call("GET", f"/fuhyo?resident_code={head_code}")
+    assert status == 200 and entries["entries"][-1]["source"] == B_CODE
+    assert entries["entries"][-1]["items"]["address"].startswith("福岡県福岡市")
+    # The card stays usable: the card management system now has it with 福岡市 [番号法第17条第2項].
+    status, state = cities.client().call("GET", f"/cards/{head_code}")
+    assert status == 200 and (state["state"], state["municipality"]) == ("active", B_CODE)
+
+    # Both cities' 本人確認情報 agree with the prefecture's and the national server's.
+    assert drain(net).sent == 4  # 北九州市's 転出確定 updates
+    for client in (net.s2(), cities.client()):
+        for peer in ("prefecture", "national"):
+            try:
+                until(lambda: _consistent(client, peer), timeout=20, step=0.5)
+            except AssertionError:
+                raise AssertionError((peer, _last_run(client))) from None
+    national = until(lambda: (r := national_records(net, head_code)) and len(r) == 2
+                     and r[A_CODE]["status"] == "remove" and r)
+    assert national[B_CODE]["status"] == "entry" and national[B_CODE]["address"].startswith("福岡市")
+
+
+def _last_run(client):
+    return client.call("GET", "/consistency/runs")[1]["runs"][0]
+
+
+def _consistent(client, peer):
+    status, result = client.call("POST", "/consistency/run", {"peer": peer})
+    return (status, result) if status == 200 and result["differing"] == 0 else None
