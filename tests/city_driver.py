@@ -41,6 +41,12 @@ def request_transfer(args: dict) -> dict:
     return {"group": request.group, "state": request.state, "from": request.from_municipality}
 
 
+def transfer_state(args: dict) -> dict:
+    from juki.jukinet.models import TransferRequest
+
+    return {"state": TransferRequest.objects.get(group=args["group"]).state}
+
+
 def special_move_in(args: dict) -> dict:
     """特例転入's second half: the 転入 entered from the 転出証明書情報 received (pre-filled, the clerk adds
     the new address), as the counter's form sends it."""

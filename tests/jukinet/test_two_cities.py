@@ -115,3 +115,33 @@ def _last_run(client):
 def _consistent(client, peer):
     status, result = client.call("POST", "/consistency/run", {"peer": peer})
     return (status, result) if status == 200 and result["differing"] == 0 else None
+
+
+def test_the_move_completes_when_each_city_comes_back(world, net, cities):
+    """北九州市's CS down while 福岡市 asks: the request waits at the exchange. 福岡市's CS down while its
+    転入 is recorded: the 転入通知 waits in its outbox. Each comes back, and the move completes."""
+    persons = family_of_four(world, salt=16)
+    drain(net)
+    codes = codes_of(persons)
+    card = card_for(net, codes[persons[0]])
+    changes.move_out(actor=world, event_date=days_ago(1), notified_on=days_ago(1), persons=[ref(p) for p in persons],
+                     destination_address="福岡県福岡市東区箱崎一丁目1番1号", special=True)
+    drain(net)
+
+    net.kill_cs()
+    asked = cities.drive("request_transfer", card_number=card, pin=PIN, timeout=3)
+    assert asked["state"] == "requested"  # no answer while 北九州市's CS is away
+    net.start_cs()
+    until(lambda: cities.drive("transfer_state", group=asked["group"])["state"] == "answered", timeout=40, step=0.5)
+
+    cities.stop_cs()
+    town = cities.drive("town")
+    cities.drive("special_move_in", group=asked["group"], town_code=town["code"], banchi="2番",
+                 event_date=dt.date.today().isoformat())
+    for _ in range(3):  # 福岡市's link cannot hand its 転入通知 to its CS: nothing reaches 北九州市
+        a_pull(net)
+    assert not Received.objects.filter(kind="move_in_notice").exists()
+    cities.start_cs()
+    until(lambda: a_pull(net) is not None and Received.objects.filter(
+        kind="move_in_notice", state=Received.State.APPLIED).count() == 4, timeout=60, step=0.5)
+    assert {selectors.person_get(actor=world, person_id=p)["reason"] for p in persons} == {"move_out_confirmed"}

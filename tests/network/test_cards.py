@@ -3,12 +3,13 @@ files taken once, and the card's state machine (P10). No database."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
 from juki.core.checkdigits import mod11_check_digit
-from juki.network import cards, pki, wire
+from juki.network import cards
+
+from .inthread import serving
 
 
 def code(body: str = "1234567890") -> str:
@@ -20,13 +21,8 @@ AOKI = code()
 
 @pytest.fixture
 def server(tmp_path):
-    pki.create(tmp_path)
-    httpd = wire.Server(cards.cards(tmp_path), ("127.0.0.1", 0), pki.server_context(tmp_path, "cards"))
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    url = f"https://127.0.0.1:{httpd.server_address[1]}"
-    yield lambda name: wire.Client(url, directory=tmp_path, name=name, timeout=5)
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(cards.cards(tmp_path), tmp_path, "cards") as client:
+        yield client
 
 
 @pytest.fixture

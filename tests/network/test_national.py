@@ -3,12 +3,13 @@ forwarded updates in, 本人確認 (P6) out with the two-item rule. No database.
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
 from juki.core.checkdigits import mod11_check_digit
-from juki.network import national, pki, wire
+from juki.network import national
+
+from .inthread import serving
 
 
 def code(body: str) -> str:
@@ -40,13 +41,8 @@ def message(seq: int, resident_code: str = AOKI, kind: str = "entry", **over) ->
 
 @pytest.fixture
 def server(tmp_path):
-    pki.create(tmp_path)
-    httpd = wire.Server(national.national(tmp_path), ("127.0.0.1", 0), pki.server_context(tmp_path, "national"))
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    url = f"https://127.0.0.1:{httpd.server_address[1]}"
-    yield lambda name: wire.Client(url, directory=tmp_path, name=name, timeout=5)
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(national.national(tmp_path), tmp_path, "national") as client:
+        yield client
 
 
 @pytest.fixture
@@ -77,6 +73,18 @@ def loaded(prefecture):
 
 def identify(cs, **body):
     return cs.call("POST", "/identify", body)
+
+
+def test_a_person_who_moved_is_held_for_both_cities(prefecture, cs):
+    """The 転出地's 消除 (and its later 転出確定) and the 転入地's 記載 of one 住民票コード are two records, one
+    per city (issue 15): the 転出地's late update does not overwrite the 転入地's."""
+    fukuoka = {"municipality_code": "401307", "town_code": "40131001000", "address": "福岡市東区箱崎一丁目1番"}
+    assert send(prefecture, message(1), message(2, kind="remove"),
+                {**message(3, kind="entry", **fukuoka), "municipality": "401307"},
+                message(4, kind="remove", reason="move_out_confirmed"))[1]["accepted"] == [1, 2, 3, 4]
+    matches = identify(cs, resident_code=AOKI)[1]["matches"]
+    assert [(m["municipality"], m["status"], m["address"]) for m in matches] == [
+        ("401307", "entry", "福岡市東区箱崎一丁目1番"), ("401005", "remove", "小倉北区城内1番1号")]
 
 
 def test_identify_by_resident_code(loaded, cs):
