@@ -85,6 +85,51 @@ def persons(args: dict) -> dict:
                        "has_my_number": bool(digest)} for code, status, reason, previous, digest in rows}
 
 
+def family_leaves(args: dict) -> dict:
+    """A family of this city moves out by 特例転出, the head holding a 個人番号カード with `pin`: the card
+    issued through the CS once the family's 本人確認情報 is there, the 転出証明書情報 held by the CS."""
+    from juki.jukinet import connection
+    from juki.register.models import Town
+    from juki.register.services import changes
+    from juki.register.services.people import Address
+    from juki.register.services.seed import my_number_for
+    from juki.register.services.writer import PersonRef
+
+    actor = clerk()
+    town = Town.objects.order_by("code").first()
+    base = {"family_name": "松尾", "family_name_kana": "マツオ", "domicile": "福岡県福岡市東区箱崎一丁目1番",
+            "domicile_head": "松尾　健一"}
+    members = [{**base, "given_name": "健一", "given_name_kana": "ケンイチ", "birth_date": dt.date(1980, 5, 5), "sex": 1,
+                "relationship": "世帯主", "my_number": my_number_for(9_000_001, 41)},
+               {**base, "given_name": "由香", "given_name_kana": "ユカ", "birth_date": dt.date(1983, 3, 3), "sex": 2,
+                "relationship": "妻", "my_number": my_number_for(9_000_002, 41)}]
+    moved_in = changes.move_in(actor=actor, event_date=dt.date.today() - dt.timedelta(days=60),
+                               notified_on=dt.date.today() - dt.timedelta(days=60), origin="domestic", persons=members,
+                               destination=changes.NEW, address=Address(town.code, "5番"),
+                               previous_address="東京都千代田区千代田1番")
+    from juki.audit import gate
+    from juki.audit.gate import Actor
+    from juki.register.models import Person
+
+    with gate.open(Actor.system_actor("jukinet"), function="test.driver", perm="identity.link"):
+        ids = [p["id"] for p in moved_in.persons]
+        head_code = Person.objects.get(pk=ids[0]).current.resident_code
+    cs = connection.cs_client()
+    deadline = time.monotonic() + 30
+    while cs.call("POST", f"/cards/{head_code}/issue", {"pin": args["pin"]})[0] != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    card = cs.call("GET", f"/cards/{head_code}")[1]["card_number"]
+    with gate.open(Actor.system_actor("jukinet"), function="test.driver", perm="identity.link"):
+        refs = [PersonRef(pid, Person.objects.get(pk=pid).latest_seq) for pid in ids]
+    changes.move_out(actor=actor, event_date=dt.date.today(), notified_on=dt.date.today(), persons=refs,
+                     destination_address=args["destination"], special=True)
+    while cs.call("GET", "/mail/status")[1]["held_transfers"] < 2:
+        assert time.monotonic() < deadline + 30
+        time.sleep(0.2)
+    return {"card_number": card, "resident_code": head_code}
+
+
 def town(args: dict) -> dict:
     from juki.register.models import Town
 

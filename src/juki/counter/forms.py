@@ -7,8 +7,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 
 from juki.register.models import Sex
+from juki.core.municipalities import of_domicile
 from juki.register import textnorm
 from juki.register.reasons import Operation
 from juki.register.services.people import town_code_by_name
@@ -225,10 +227,17 @@ class MoveWithinCityForm(MembersForm, AddressFields):
 class MoveOutForm(MembersForm):
     destination_address = _text("転出先住所", required=True, max_length=160)
     abroad = forms.BooleanField(label="国外への転出", required=False)
+    special = forms.BooleanField(label="特例転出（個人番号カードによる転出。転出証明書を交付せず、転出証明書情報をCSへ送る）",
+                                 required=False)
+
+    def clean(self):
+        if self.data.get("abroad") and self.data.get("special"):
+            self.add_error("special", "国外への転出は特例転出になりません。")
+        return super().clean()
 
     def payload(self, data):
         return self.common(data) | {"destination_address": self.cleaned_data["destination_address"],
-                                    "abroad": self.cleaned_data["abroad"]}
+                                    "abroad": self.cleaned_data["abroad"], "special": self.cleaned_data["special"]}
 
 
 class RemovalForm(MembersForm):
@@ -419,6 +428,8 @@ class NewPersonForm(NameFields):
     article_30_45_category = _text("第30条の45区分", max_length=20)
     my_number = forms.CharField(label="個人番号", required=False, max_length=14,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))
+    # 特例転入 [610]: the 転出証明書情報 this person's items came from (its 住民票コード and 個人番号 go with it).
+    transfer_certificate = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     foreign_fields = ("nationality", "kanji_name", "alias_name", "alias_name_kana", "residence_status", "period_of_stay",
                       "stay_expires_on", "residence_card_number", "article_30_45_category")
@@ -427,6 +438,13 @@ class NewPersonForm(NameFields):
         super().__init__(*args, **kwargs)
         for name in omit:
             self.fields.pop(name, None)
+        if self.from_certificate:  # the 住民票コード and 個人番号 are the certificate's: not typed (C12)
+            self.fields["resident_code"].widget.attrs["readonly"] = "readonly"
+            self.fields["my_number"].widget.attrs.update({"disabled": "disabled", "placeholder": "転出証明書情報のとおり"})
+
+    @property
+    def from_certificate(self) -> bool:
+        return bool(self.initial.get("transfer_certificate") or self.data.get(self.add_prefix("transfer_certificate")))
 
     def clean_resident_code(self):
         code = textnorm.digits(self.cleaned_data.get("resident_code"))
@@ -451,8 +469,22 @@ class NewPersonForm(NameFields):
 
     def item(self) -> dict:
         d = self.cleaned_data
-        return {"relationship": d.get("relationship", ""), **entered_items(d, NEW_PERSON_ITEMS),
-                "resident_kind": d.get("resident_kind") or "J"}
+        out = {"relationship": d.get("relationship", ""), **entered_items(d, NEW_PERSON_ITEMS),
+               "resident_kind": d.get("resident_kind") or "J"}
+        if d.get("transfer_certificate"):
+            out["transfer_certificate"] = d["transfer_certificate"]
+            out.pop("resident_code", None)  # the certificate's, not a typed one
+        return out
+
+
+def _certificate_initial(c: dict) -> dict:
+    """A person's 転出証明書情報 as the 転入 form's initial values (the 個人番号 stays with the certificate)."""
+    return {"transfer_certificate": c["id"], "family_name": c.get("family_name", ""), "given_name": c.get("given_name", ""),
+            "family_name_kana": c.get("family_name_kana", ""), "given_name_kana": c.get("given_name_kana", ""),
+            "birth_date": dt.date.fromisoformat(c["birth_date"]) if c.get("birth_date") else None,
+            "sex": str(c.get("sex") or ""), "relationship": c.get("relationship", ""), "domicile": c.get("domicile", ""),
+            "domicile_head": c.get("domicile_head", ""), "resident_code": c["resident_code"],
+            "resident_kind": c.get("resident_kind") or "J", "nationality": c.get("nationality", "")}
 
 
 class NewPersonsForm(ChangeForm, AddressFields):
@@ -462,20 +494,30 @@ class NewPersonsForm(ChangeForm, AddressFields):
     max_persons = 6
     person_omit: tuple[str, ...] = ()
     field_order = ["event_date", "notified_on", "origin", "town_text", "banchi", "katagaki", "previous_address",
-                   "previous_postal_code", "confirmed_new_person"]
+                   "previous_postal_code", "previous_municipality_code", "confirmed_new_person"]
     origin = forms.ChoiceField(label="転入の区分", choices=[("domestic", "国内からの転入"), ("abroad", "国外からの転入")],
                                required=False)
     previous_address = _text("転入前住所", max_length=160)
     previous_postal_code = _text("転入前住所の郵便番号", max_length=8, inputmode="numeric")
+    previous_municipality_code = _text("転出地の市区町村コード（6桁。空欄なら転入前住所から）", max_length=6,
+                                       inputmode="numeric")
     confirmed_new_person = forms.BooleanField(label="3情報が一致する方と別人であることを確認した", required=False)
 
-    def __init__(self, *args, operation: str = "", **kwargs):
+    def __init__(self, *args, operation: str = "", transfer: list[dict] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.operation = operation
+        self.transfer = transfer or []
         if operation != Operation.MOVE_IN:
             self.fields.pop("origin")
+            self.fields.pop("previous_municipality_code")
         count = self.max_persons if self.max_persons > 1 else 1
-        self.persons = [NewPersonForm(self.data or None, prefix=f"p{i}", omit=self.person_omit) for i in range(count)]
+        self.persons = [NewPersonForm(self.data or None, prefix=f"p{i}", omit=self.person_omit,
+                                      initial=_certificate_initial(self.transfer[i]) if i < len(self.transfer) else None)
+                        for i in range(count)]
+        if self.transfer:  # 特例転入 [610]: what the 転出地 sent, for the clerk to check and complete
+            first = self.transfer[0]
+            self.initial.update({"origin": "domestic", "previous_address": first.get("address", ""),
+                                 "previous_municipality_code": first["from_municipality"]})
 
     @property
     def more_open(self) -> bool:
@@ -511,6 +553,14 @@ class NewPersonsForm(ChangeForm, AddressFields):
                               "confirmed_new_person": self.cleaned_data.get("confirmed_new_person", False)}
         if "origin" in self.fields:
             out["origin"] = self.cleaned_data.get("origin") or "domestic"
+            code = textnorm.digits(self.cleaned_data.get("previous_municipality_code"))
+            if not code and out["origin"] == "domestic":
+                # The 転出地 read from the 転入前住所 (the 転入通知 goes there, 住基法第9条第1項); one the
+                # directory does not know is left blank, and the clerk sends that notice on paper.
+                code = of_domicile(out["previous_address"]) or ""
+                code = "" if code == settings.JUKI_MUNICIPALITY else code
+            if code:
+                out["previous_municipality_code"] = code
         return out
 
 

@@ -332,7 +332,11 @@ def change_form(request, slug: str):
         data = _querydict(typed)
     source = data if data is not None else request.GET
     start = _start(request, kind, source)
-    form = form_class(data, start=start, **({"operation": str(op)} if issubclass(form_class, forms.NewPersonsForm) else {}))
+    extra = {"operation": str(op)} if issubclass(form_class, forms.NewPersonsForm) else {}
+    if op == Operation.MOVE_IN and data is None and request.GET.get("transfer"):
+        # 特例転入 [610]: the form filled from the 転出証明書情報 received (by its opaque 照会番号).
+        extra["transfer"] = selectors.transfer_certificates(actor=request.actor, group=request.GET["transfer"])
+    form = form_class(data, start=start, **extra)
     context = {"pending_id": pending_id, "cancel_url": _cancel_url(start)}
     if request.method == "POST" and not request.POST.get("back"):
         error = None

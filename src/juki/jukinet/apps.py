@@ -11,5 +11,6 @@ class JukinetConfig(AppConfig):
         from juki.accounts.permissions import Perm
         from juki.ui import menu
 
-        menu.register(menu.Entry("住基ネット", "jukinet:status", (Perm.JUKINET_OPERATE,), "j", order=75),
+        menu.register(menu.Entry("特例転入", "jukinet:special_move_in", ("change.move_in",), "x", order=21),
+                      menu.Entry("住基ネット", "jukinet:status", (Perm.JUKINET_OPERATE,), "j", order=75),
                       menu.Entry("本人確認", "jukinet:identify", (Perm.JUKINET_IDENTIFY,), "n", order=76))

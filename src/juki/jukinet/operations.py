@@ -232,3 +232,67 @@ def card_action(*, actor: Actor, cs: Client, person_id: int, action: str) -> dic
         if status != 200:
             raise DomainError(ErrorCode.CS_UNREACHABLE, f"カード管理システムが処理できませんでした（{answer.get('code', status)}）。")
         return answer
+
+
+# --- 住基ネット II (issue 15): 特例転入, what other cities sent, 転入通知未着 ------------------------------
+
+
+def transfer_status(*, actor: Actor, cs: Client, group: str) -> dict:
+    """A 特例転入's request and, once answered, the 転出証明書情報 for the clerk to check. The CS's inbox
+    is read here too, so the counter does not wait on the link's next turn."""
+    from . import connection, messages
+    from .models import TransferRequest
+
+    request = TransferRequest.objects.filter(group=group).first()
+    if request is None:
+        raise NotFoundError("指定された照会が見つかりません。")
+    if request.state == TransferRequest.State.REQUESTED:
+        try:
+            messages.pull(cs, connection.koseki_client())
+        except Unreachable:
+            pass  # the CS away: the screen says the answer has not come, and asks again
+        request.refresh_from_db()
+    certificates = []
+    if request.state == TransferRequest.State.ANSWERED:
+        certificates = selectors.transfer_certificates(actor=actor, group=group)
+    return {"asked": request, "certificates": certificates}
+
+
+RECEIVED_KINDS = {"move_in_notice": "転入通知", "family_register_notice": "戸籍の附票記載事項通知",
+                  "transfer_certificate": "転出証明書情報", "immigration_notice": "法務省通知"}
+
+
+def received(*, actor: Actor, kind: str, open_only: bool = True) -> list[dict]:
+    """What other cities (and the 法務省) sent, of one kind, opened for the clerk: the 転入通知 that could
+    not be taken (転入通知取込エラー一覧 [690]) or all of them, the 附票 notices received (listed)."""
+    from . import messages
+    from .models import Received
+
+    if kind not in RECEIVED_KINDS:
+        raise NotFoundError("指定された種別の通知はありません。")
+    with gate.open(actor, function="jukinet.received", perm=Perm.JUKINET_OPERATE,
+                   criteria={"kind": kind, "open_only": open_only}) as session:
+        rows = Received.objects.filter(kind=kind).order_by("-id")
+        if open_only:
+            rows = rows.exclude(state__in=(Received.State.APPLIED, Received.State.FORWARDED, Received.State.CLOSED))
+        rows = list(rows[:500])
+        session.record(r.person_id for r in rows if r.person_id)
+        return [{"row": r, "body": messages.opened(r)} for r in rows]
+
+
+def close_received(*, actor: Actor, received_id: int, note: str) -> None:
+    """A clerk has dealt with a listed message (a 転入通知 recorded by hand [680], a 附票 notice passed on)."""
+    from .models import Received
+
+    if not note.strip():
+        raise DomainError(ErrorCode.INVALID_INPUT, "処理の内容を入力してください。", field="note")
+    with gate.open(actor, function="jukinet.received.close", perm=Perm.JUKINET_OPERATE,
+                   criteria={"received": received_id}), transaction.atomic():
+        row = Received.objects.select_for_update().filter(pk=received_id).first()
+        if row is None:
+            raise NotFoundError("指定された通知が見つかりません。")
+        if row.state in (Received.State.APPLIED, Received.State.FORWARDED, Received.State.CLOSED):
+            raise DomainError(ErrorCode.ALREADY_PROCESSED, "この通知は処理済みです。")
+        row.state, row.handled_by, row.handled_at, row.note = (Received.State.CLOSED, actor.user, timezone.now(),
+                                                               note.strip()[:200])
+        row.save(update_fields=["state", "handled_by", "handled_at", "note"])

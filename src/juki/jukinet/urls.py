@@ -14,4 +14,9 @@ urlpatterns = [
     path("identify/", views.identify, name="identify"),
     path("persons/<id:person_id>/my-number-change/", views.my_number_change, name="my_number_change"),
     path("persons/<id:person_id>/card/", views.card, name="card"),
+    path("special-move-in/", views.special_move_in, name="special_move_in"),
+    path("special-move-in/<slug:group>/", views.transfer, name="transfer"),
+    path("received/", views.received, name="received"),
+    path("notice-missing/", views.notice_missing, name="notice_missing"),
+    path("notice-missing/<id:person_id>/inquiry.pdf", views.notice_inquiry, name="notice_inquiry"),
 ]

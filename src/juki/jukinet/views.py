@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from juki.accounts.permissions import Perm
+from juki.core.municipalities import name_of
 from juki.core.wareki import display_date
 from juki.ui.access import counter_view
 
-from . import connection, operations
+from juki.core import clock
+from juki.core.errors import DomainError, ErrorCode
+from juki.register import selectors
+
+from . import connection, messages, operations
 from .models import UpdateError
 
 
@@ -133,3 +139,96 @@ def card(request, person_id: int):
     return render(request, "jukinet/card.html", {**result, "title": "個人番号カード", "help": "jukinet",
                                                  "person_id": person_id, "actions": operations.CARD_ACTIONS,
                                                  "states": operations.CARD_STATES})
+
+
+# --- 住基ネット II (issue 15) -----------------------------------------------------------------------
+
+
+class TransferForm(forms.Form):
+    card_number = forms.CharField(label="個人番号カードのカード番号（12桁）", max_length=20,
+                                  widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",
+                                                                "autofocus": "autofocus"}))
+    pin = forms.CharField(label="暗証番号（数字4桁。本人が入力します）", max_length=4, min_length=4,
+                          widget=forms.PasswordInput(render_value=False, attrs={"inputmode": "numeric",
+                                                                                "autocomplete": "off"}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+@counter_view("change.move_in")
+def special_move_in(request):
+    """特例転入 [610]: the card and its PIN (the IC chip's stand-in); the 転出地 is asked through the CS."""
+    form = TransferForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            asked = messages.request_transfer(connection.cs_client(), actor=request.actor,
+                                              card_number=form.cleaned_data["card_number"], pin=form.cleaned_data["pin"])
+        except DomainError as exc:  # shown at the form: the resident enters the PIN again
+            form.add_error("pin" if exc.code in PIN_REFUSALS else None, exc.message)
+        else:
+            return redirect("jukinet:transfer", group=asked.group)
+    return render(request, "jukinet/special_move_in.html", {"form": form, "title": "特例転入（個人番号カードによる転入）",
+                                                            "help": "jukinet"})
+
+
+PIN_REFUSALS = (ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_LOCKED)
+
+
+@counter_view("change.move_in")
+def transfer(request, group: str):
+    """The request's state; the screen asks again every second until the 転出地 has answered."""
+    result = operations.transfer_status(actor=request.actor, cs=connection.cs_client(), group=group)
+    template = "jukinet/_transfer.html" if request.headers.get("HX-Request") else "jukinet/transfer.html"
+    return render(request, template, {**result, "group": group, "title": "特例転入（転出証明書情報）", "help": "jukinet",
+                                      "origin": name_of(result["asked"].from_municipality) or ""})
+
+
+@counter_view(Perm.JUKINET_OPERATE)
+def received(request):
+    kind = request.GET.get("kind") or "move_in_notice"
+    if request.method == "POST":
+        operations.close_received(actor=request.actor, received_id=int(request.POST.get("received") or 0),
+                                  note=request.POST.get("note", ""))
+        return redirect(f"{request.path}?kind={kind}")
+    open_only = request.GET.get("all") != "1"
+    rows = operations.received(actor=request.actor, kind=kind, open_only=open_only)
+    for r in rows:
+        r["sender"] = "法務省" if r["row"].sender == "moj" else name_of(r["row"].sender) or r["row"].sender
+    return render(request, "jukinet/received.html", {
+        "rows": rows, "kind": kind, "kinds": operations.RECEIVED_KINDS, "kind_label": operations.RECEIVED_KINDS[kind],
+        "open_only": open_only, **_tabs("received", "他の市区町村からの通知")})
+
+
+@counter_view(Perm.PERSON_VIEW)
+def notice_missing(request):
+    """転入通知未着者一覧 [710]: 転出 whose 転入通知 has not come within the days chosen."""
+    try:
+        days = max(0, min(365, int(request.GET.get("days") or 14)))
+    except ValueError:
+        days = 14
+    rows = selectors.move_in_notice_missing(actor=request.actor, planned_before=clock.today() - dt.timedelta(days=days))
+    return render(request, "jukinet/notice_missing.html", {"rows": rows, "days": days, "title": "転入通知未着者一覧",
+                                                           "help": "jukinet"})
+
+
+@counter_view(Perm.PERSON_VIEW)
+def notice_inquiry(request, person_id: int):
+    """One person's 転入通知未着照会書 (PDF), a print in the log."""
+    from django.http import Http404, HttpResponse
+
+    from juki.register.models import Municipality
+
+    from .inquiry import inquiry_pdf
+
+    rows = selectors.move_in_notice_missing(actor=request.actor, planned_before=clock.today(), person_id=person_id,
+                                            function="print.notice_inquiry")
+    if not rows or rows[0]["protected"]:
+        raise Http404
+    city = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY).first()
+    pdf = inquiry_pdf(rows[0], city=city.name if city else "", today=clock.today())
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="notice-inquiry.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response

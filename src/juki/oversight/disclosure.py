@@ -56,6 +56,16 @@ PROVISION_CONTENT: dict[str, tuple[str, tuple[tuple[str, str | None], ...]]] = {
                                               ("住所", None), ("個人番号", None), ("異動事由・異動年月日", None))),
     "jukinet.numbers": ("個人番号の生成の要求（J-LISへ）", (("住民票コード", None),)),
     "jukinet.fugo": ("符号の取得の要求（J-LISへ）", (("住民票コード", None),)),
+    # Issue 15: what went to other cities through the 住基ネット, and the request of a 特例転入.
+    "jukinet.send.transfer_certificate": ("転出証明書情報（特例転出）の転入地への送信", (
+        ("住民票コード", None), ("氏名", None), ("生年月日", None), ("性別", None), ("世帯主・続柄", None),
+        ("本籍・筆頭者", None), ("住所・転出先", None), ("個人番号", None))),
+    "jukinet.send.move_in_notice": ("転入通知の転出地への送信", (
+        ("住民票コード", None), ("氏名", None), ("生年月日", None), ("性別", None), ("転入先の住所・転入日", None))),
+    "jukinet.send.family_register_notice": ("戸籍の附票記載事項通知の本籍地への送信", (
+        ("住民票コード", None), ("氏名", None), ("生年月日", None), ("性別", None), ("本籍・筆頭者", None),
+        ("住所・住所を定めた年月日", None))),
+    "jukinet.transfer_request": ("特例転入のための転出証明書情報の請求（転出地へ）", (("住民票コード", None),)),
     "outbox.restrictions.read": ("抑止の設定・解除の通知", (("宛名番号", "atena_number"), ("世帯番号", "household_number"),
                                                     ("抑止する処理", "processes"), ("抑止レベル", "level"),
                                                     ("期間", "start"))),
@@ -75,6 +85,13 @@ _PURPOSES: tuple[tuple[str, str], ...] = (
     ("pending.", "届出の審査"),
     ("outbox.", "他の行政機関等への情報提供"),
     ("jukinet.identities", "住民基本台帳ネットワークシステムへの本人確認情報の通知"),
+    ("jukinet.send.transfer_certificate", "特例転出による転出証明書情報の送信（住基ネット）"),
+    ("jukinet.send.move_in_notice", "転入通知の送信（住基ネット）"),
+    ("jukinet.send.family_register_notice", "戸籍の附票記載事項通知の送信"),
+    ("jukinet.transfer_request", "特例転入のための転出証明書情報の請求"),
+    ("jukinet.receive.", "他の市区町村からの通知の受信（住基ネット）"),
+    ("jukinet.notice_missing", "転入通知未着者の確認"),
+    ("print.notice_inquiry", "転入通知未着照会書の作成"),
     ("certificate.", "住民票の写し等の交付"),
     ("print.disclosure", "開示請求への回答書の作成"),
     ("print.support_end_notice", "支援措置の事務（終了の通知）"),

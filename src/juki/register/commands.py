@@ -101,6 +101,8 @@ class NewPersonSerializer(StrictSerializer):
     stay_expires_on = serializers.DateField(required=False, allow_null=True)
     residence_card_number = serializers.CharField(max_length=12, required=False, allow_blank=True)
     returning_person = PersonRefSerializer(required=False, help_text="再転入: その方の除票（ID・履歴番号）")
+    transfer_certificate = serializers.IntegerField(
+        required=False, min_value=1, help_text="特例転入: 受信した転出証明書情報のID（住民票コード・個人番号はそこから記録）")
 
 
 class _Dated(StrictSerializer):
@@ -127,6 +129,9 @@ class MoveInSerializer(_Dated):
     address = AddressSerializer(required=False, allow_null=True, default=None)
     previous_address = serializers.CharField(max_length=160, required=False, allow_blank=True, default="")
     previous_postal_code = serializers.CharField(max_length=7, required=False, allow_blank=True, default="")
+    previous_municipality_code = serializers.CharField(
+        max_length=6, required=False, allow_blank=True, default="",
+        help_text="転出地の地方公共団体コード（6桁）: 転入通知の送付先")
     confirmed_new_person = serializers.BooleanField(required=False, default=False,
                                                     help_text="3情報が一致する方と別人であることを確認済み")
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -155,6 +160,8 @@ class MoveOutSerializer(_Dated, _HeadChangeAlong):
     persons = PersonRefSerializer(many=True)
     destination_address = serializers.CharField(max_length=160)
     abroad = serializers.BooleanField(required=False, default=False)
+    special = serializers.BooleanField(required=False, default=False,
+                                       help_text="特例転出: 転出証明書情報をCSへ送り、転出証明書は交付しない")
 
 
 class MoveOutConfirmSerializer(StrictSerializer):

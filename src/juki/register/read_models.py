@@ -71,6 +71,7 @@ class MoveOut:
     confirmed_address: str
     confirmed_on: dt.date | None
     notice_on: dt.date | None
+    special: bool = False  # 特例転出 [670]: the 転出証明書情報 went to the CS
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ class PersonRecord:
     previous_address: str
     move_out: MoveOut
     resident_code: str | None  # None: hidden ([1390] 住民票コード)
+    previous_municipality_code: str  # the 転出地 (where the 転入通知 went)
     has_my_number: bool  # the number itself is never in a record
     foreign: Foreign | None
     hidden_items: tuple[str, ...]  # the labels of the items hidden from this reader
@@ -214,7 +216,9 @@ def record_of(version: PersonVersion, *, session: GateSession, on: dt.date, hidd
         notified_on=version.notified_on, previous_address=version.previous_address,
         move_out=MoveOut(planned_address=version.move_out_address, planned_on=version.move_out_planned_on,
                          confirmed_address=version.move_out_confirmed_address,
-                         confirmed_on=version.move_out_confirmed_on, notice_on=version.move_in_notice_on),
+                         confirmed_on=version.move_out_confirmed_on, notice_on=version.move_in_notice_on,
+                         special=version.special_move_out),
+        previous_municipality_code=version.previous_municipality_code,
         has_my_number=bool(version.my_number_digest), foreign=foreign, hidden_items=tuple(labels),
         place_hidden=concealed, **values)
 

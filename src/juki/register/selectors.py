@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Min
+from django.db.models import F, Min
 
 from juki.accounts import system_actors
 from juki.accounts.permissions import Perm
@@ -451,3 +451,35 @@ def transfer_certificates(*, actor: Actor, group: str) -> list[dict]:
         return [{"id": r.id, "from_municipality": r.from_municipality, "resident_code": r.resident_code,
                  "has_my_number": bool(r.my_number_digest), "used": r.used_by_id is not None,
                  "returning_person_id": known.get(r.resident_code), **r.items} for r in rows]
+
+
+# --- 転入通知未着者一覧 [710] ---------------------------------------------------------------------------
+
+
+def move_in_notice_missing(*, actor: Actor, planned_before: dt.date, person_id: int | None = None,
+                           function: str = "jukinet.notice_missing") -> list[dict]:
+    """Persons removed by a 国内転出 (or a 職権消除) whose 転入通知 has not come, the 転出予定日 on or
+    before `planned_before`: the list and, for one person, the 照会書 [710] (`function` print.…).
+    Gated as a read of each person listed."""
+    with gate.open(actor, function=function, perm=Perm.PERSON_VIEW,
+                   criteria={"planned_before": planned_before.isoformat(), "person_id": person_id}) as session:
+        rows = PersonVersion.objects.select_related(*_VERSION_RELATED).filter(
+            person__current_id=F("id"), status=Status.REMOVED,
+            reason__in=(reasons.Reason.DOMESTIC_MOVE_OUT, reasons.Reason.EX_OFFICIO_REMOVAL),
+            removed_on__lte=planned_before)
+        if person_id is not None:
+            rows = rows.filter(person_id=person_id)
+        rows = list(rows.order_by("removed_on", "person_id")[:1000])
+        session.record(v.person_id for v in rows)
+        out = []
+        for v in rows:
+            record = read_models.record_of(v, session=session, on=clock.today())
+            hidden = "（支援措置のため表示しません）" if record.place_hidden else None  # [160]: not the 転出先 either
+            planned = v.move_out_planned_on or v.removed_on
+            out.append({"person_id": v.person_id, "name": record.name.full, "kana": record.name.full_kana,
+                        "birth_date": _date(record.birth_date), "reason": reasons.label(v.reason),
+                        "address": hidden or read_models.address_text(v.town, v.banchi, v.katagaki),
+                        "move_out_address": hidden or v.move_out_address, "planned_on": _date(planned),
+                        "special": v.special_move_out, "days": (clock.today() - planned).days,
+                        "protected": record.place_hidden})
+        return out

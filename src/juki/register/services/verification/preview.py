@@ -8,6 +8,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core.errors import DomainError, NotFoundError
+from juki.core.municipalities import name_of
 from juki.core.wareki import display_date
 from juki.protection import enforcement as protection
 
@@ -25,14 +26,14 @@ COMPARED = [
     ("birth_date", "生年月日"), ("sex", "性別"),
     ("relationship", "続柄"), ("household_number", "世帯番号"), ("address", "住所"),
     ("became_resident_on", "住民となった年月日"), ("address_set_on", "住所を定めた年月日"), ("notified_on", "届出日"),
-    ("previous_address", "転入前住所"),
+    ("previous_address", "転入前住所"), ("previous_municipality_code", "転出地（転入通知の送付先）"),
     ("domicile", "本籍"), ("domicile_head", "筆頭者"), ("status_label", "状態"), ("removed_on", "消除日"),
     ("resident_code", "住民票コード"), ("my_number", "個人番号"), ("nationality", "国籍・地域"),
     ("kanji_name", "漢字氏名"), ("alias_name", "通称"), ("alias_name_kana", "通称フリガナ"),
     ("article_30_45_category", "第30条の45に規定する区分"), ("residence_status", "在留資格"),
     ("period_of_stay", "在留期間"), ("stay_expires_on", "在留期間の満了の日"),
     ("residence_card_number", "在留カード等番号"),
-    ("move_out_address", "転出先"), ("move_out_planned_on", "転出予定日"),
+    ("move_out_address", "転出先"), ("move_out_planned_on", "転出予定日"), ("special_move_out", "特例転出"),
     ("move_out_confirmed_address", "転出先（確定）"), ("move_out_confirmed_on", "転出年月日（確定）"),
     ("move_in_notice_on", "転入通知を受けた日"),
 ]
@@ -66,6 +67,8 @@ def _flat(record: read_models.PersonRecord | None) -> dict[str, str]:
         "address_set_on": d(record.address_set_on),
         "notified_on": d(record.notified_on),
         "previous_address": record.previous_address,
+        "previous_municipality_code": (f"{name_of(record.previous_municipality_code) or ''}（{record.previous_municipality_code}）"
+                                       if record.previous_municipality_code else ""),
         "domicile": record.domicile,
         "domicile_head": record.domicile_head,
         "status_label": record.status_label,
@@ -79,6 +82,7 @@ def _flat(record: read_models.PersonRecord | None) -> dict[str, str]:
         "stay_expires_on": d(foreign.stay_expires_on, western=True) if foreign else "",
         "move_out_address": move_out.planned_address,
         "move_out_planned_on": d(move_out.planned_on),
+        "special_move_out": "特例転出（転出証明書情報をCSへ送信）" if move_out.special else "",
         "move_out_confirmed_address": move_out.confirmed_address,
         "move_out_confirmed_on": d(move_out.confirmed_on),
         "move_in_notice_on": d(move_out.notice_on),
