@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from django import forms as djforms
+from django.conf import settings
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
