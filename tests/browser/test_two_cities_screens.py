@@ -98,3 +98,43 @@ def test_the_move_in_notices_not_taken_and_the_missing_ones_are_listed(page, liv
     with page.expect_popup() if False else page.expect_response(re.compile(r"inquiry\.pdf")) as response:
         rows.first.get_by_role("link", name="照会書（PDF）").click()
     assert response.value.headers["content-type"] == "application/pdf"
+
+
+def test_a_supervisor_checks_a_moj_notice_and_applies_it(page, live_url, world, supervisor, terminal, screenshot):
+    from ..register.helpers import person
+    from ..register.test_entries import FOREIGN
+    from juki.register.services.people import Address
+
+    from ..conftest import KOKURA_JOUNAI
+
+    (nguyen,) = ids(changes.foreign_move_in(actor=world, event_date=days_ago(30), notified_on=days_ago(30),
+                                            persons=[FOREIGN], destination=changes.NEW,
+                                            address=Address(KOKURA_JOUNAI, "5番"), previous_address=""))
+    messages.pull(Inbox([
+        {"id": 1, "sender": "moj", "kind": "immigration_notice", "message_id": "n-1", "body": {
+            "kind": "change", "residence_card_number": "AB12345678CD", "name": "NGUYEN VAN AN", "birth_date": "1995-03-03",
+            "sex": "1", "period_of_stay": "3年", "stay_expires_on": "2033-03-31", "event_date": days_ago(1).isoformat()}},
+        {"id": 2, "sender": "moj", "kind": "immigration_notice", "message_id": "n-2", "body": {
+            "kind": "change", "residence_card_number": "ZZ00000000ZZ", "name": "SOMEONE ELSE", "birth_date": "1990-01-01",
+            "sex": "2", "period_of_stay": "1年"}}]), None)
+    login(page, live_url, supervisor, terminal.code)
+    page.goto(live_url + "/jukinet/received/?kind=immigration_notice")
+    ready(page)
+    rows = page.locator("table.received tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("table.received")).to_contain_text("該当者なし")
+    expect(page.locator("table.received")).to_contain_text("法務省")
+    screenshot(page, "moj-notices")
+    page.get_by_role("link", name="住民票と照合して反映する").click()
+    ready(page)
+    expect(page.locator("h1")).to_have_text("法務省通知の確認")
+    compare = page.locator("table.compare")
+    expect(compare).to_contain_text("在留期間")
+    expect(compare).to_contain_text("5年")
+    expect(compare).to_contain_text("3年")
+    expect(compare).to_contain_text("2033年3月31日")
+    screenshot(page, "moj-notice-check")
+    page.get_by_role("button", name=re.compile("確認して反映する")).click()
+    ready(page)
+    expect(page.locator("h1")).to_have_text("登録しました")
+    assert person(nguyen)["foreign"]["period_of_stay"] == "3年"

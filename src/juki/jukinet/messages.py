@@ -42,9 +42,15 @@ from juki.register.services import inbound
 from .models import Received, TransferRequest
 
 DESTINATION = "jukinet"
+MOJ = "moj"  # the 法務省's address at the network's exchange
 # 異動事由 after which the 本籍地's 戸籍の附票 records a new address (or 国外転出) [1090].
 ADDRESS_REASONS = frozenset({"domestic_move_in", "abroad_move_in", "move_within_city", "ward_move_in",
                              "abroad_move_out"})
+# 異動事由 of a foreign resident that the 法務大臣 is told of (入管法第61条の8の2: a 住民票 recorded, removed
+# or its 住所 etc. changed; a household's own changes are not).
+MOJ_REASONS = frozenset({"domestic_move_in", "abroad_move_in", "move_within_city", "ward_move_in", "domestic_move_out",
+                         "abroad_move_out", "death", "ex_officio_removal", "ex_officio_entry", "ex_officio_correction",
+                         "erratum_correction", "minor_correction", "move_out_confirmed"})
 
 
 @dataclass
@@ -85,6 +91,7 @@ def outgoing(events: list[dict], actor: Actor) -> Outgoing:
     special = [(e, p) for e, p in entries if p.get("reason") == "domestic_move_out"]
     moved_in = [(e, p) for e, p in entries if p.get("reason") == "domestic_move_in"]
     addressed = [(e, p) for e, p in entries if p.get("reason") in ADDRESS_REASONS]
+    foreign = [(e, p) for e, p in entries if p.get("reason") in MOJ_REASONS]
     own = settings.JUKI_MUNICIPALITY
     if special:
         records = selectors.moving_records(actor=actor, purpose="transfer_certificate",
@@ -130,6 +137,21 @@ def outgoing(events: list[dict], actor: Actor) -> Outgoing:
             else:
                 out.mail.append({"message_id": message_id, "to": home, "kind": "family_register_notice",
                                  "body": items})
+    if foreign:
+        records = selectors.moving_records(actor=actor, purpose="municipal_notice",
+                                           versions=[(p["person_id"], p["version_after"]) for _, p in foreign],
+                                           foreign_only=True)
+        for e, p in foreign:
+            m = records.get((p["person_id"], p["version_after"]))
+            if m is None:
+                continue  # not a foreign resident: nothing for the 法務省
+            f = m.record.foreign
+            out.mail.append({"message_id": f"moj-{e['change_id']}-{p['person_id']}-{p['version_after']}", "to": MOJ,
+                             "kind": "municipal_notice",
+                             "body": {**_person(m), "residence_card_number": f.residence_card_number,
+                                      "nationality": f.nationality, "alias_name": f.alias_name,
+                                      "address": m.address, "status": m.record.status,
+                                      "reason": p.get("reason_label", ""), "event_date": _iso(m.record.event_date)}})
     return out
 
 
@@ -255,8 +277,20 @@ def _family_register_notice(row: Received, body: dict, actor: Actor, koseki: Cli
     row.state = Received.State.FORWARDED
 
 
+def _immigration_notice(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:
+    """法務大臣からの通知 (住基法第30条の50): matched to the foreign resident it names (在留カード等番号,
+    else 氏名・生年月日・性別) and left for the clerk's check; one that names no one is listed."""
+    person_id = selectors.foreign_resident_match(
+        actor=actor, residence_card_number=str(body.get("residence_card_number") or ""),
+        name=str(body.get("name") or ""), birth_date=_date(body.get("birth_date")), sex=str(body.get("sex") or ""))
+    if person_id is None:
+        row.state, row.error = Received.State.UNMATCHED, "notice_unmatched"
+        return
+    row.state, row.person_id = Received.State.PENDING, person_id
+
+
 HANDLERS = {"transfer_certificate": _transfer_certificate, "move_in_notice": _move_in_notice,
-            "family_register_notice": _family_register_notice}
+            "family_register_notice": _family_register_notice, "immigration_notice": _immigration_notice}
 
 
 # --- 特例転入 at the counter ----------------------------------------------------------------------

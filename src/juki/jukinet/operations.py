@@ -296,3 +296,59 @@ def close_received(*, actor: Actor, received_id: int, note: str) -> None:
         row.state, row.handled_by, row.handled_at, row.note = (Received.State.CLOSED, actor.user, timezone.now(),
                                                                note.strip()[:200])
         row.save(update_fields=["state", "handled_by", "handled_at", "note"])
+
+
+def immigration_check(*, actor: Actor, received_id: int) -> dict:
+    """A 法務省通知 and the person it was matched to, side by side, for the clerk's check [960]."""
+    from juki.register.services import inbound
+
+    from . import messages
+    from .models import Received
+
+    row = Received.objects.filter(pk=received_id, kind="immigration_notice").first()
+    if row is None:
+        raise NotFoundError("指定された法務省通知が見つかりません。")
+    body = messages.opened(row)
+    person = selectors.person_read(actor=actor, person_id=row.person_id) if row.person_id else None
+    current = read_models_items(person)
+    return {"row": row, "body": body, "person": person.as_dict() if person else None, "current": current,
+            "changes": inbound.immigration_changes(body, current) if person else {}}
+
+
+def read_models_items(person) -> dict:
+    from juki.register import read_models
+
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in read_models.entry_items(person.record).items()} if person else {}
+
+
+def immigration_apply(*, actor: Actor, received_id: int) -> int:
+    """The clerk applies a checked 法務省通知 (their own change, under their rights); returns the change."""
+    import datetime as dt
+
+    from juki.register.services import inbound
+    from juki.register.services.writer import PersonRef
+
+    from . import messages
+    from .models import Received
+
+    with transaction.atomic():
+        row = Received.objects.select_for_update().filter(pk=received_id, kind="immigration_notice").first()
+        if row is None:
+            raise NotFoundError("指定された法務省通知が見つかりません。")
+        if row.state != Received.State.PENDING or not row.person_id:
+            raise DomainError(ErrorCode.ALREADY_PROCESSED, "この通知は処理済みか、該当する住民がありません。")
+        body = messages.opened(row)
+        person = selectors.person_read(actor=actor, person_id=row.person_id)
+        try:
+            event_date = dt.date.fromisoformat(str(body.get("event_date") or ""))
+        except ValueError:
+            event_date = timezone.localdate()
+        result = inbound.immigration_notice_apply(
+            actor=actor, person=PersonRef(row.person_id, person.latest_version), items=body,
+            current=read_models_items(person), event_date=min(event_date, timezone.localdate()))
+        row.state, row.change_id, row.handled_by, row.handled_at = (Received.State.APPLIED, result.change_id,
+                                                                    actor.user, timezone.now())
+        row.note = "確認のうえ反映"
+        row.save(update_fields=["state", "change_id", "handled_by", "handled_at", "note"])
+    return result.change_id

@@ -17,6 +17,7 @@ urlpatterns = [
     path("special-move-in/", views.special_move_in, name="special_move_in"),
     path("special-move-in/<slug:group>/", views.transfer, name="transfer"),
     path("received/", views.received, name="received"),
+    path("received/<int:received_id>/immigration/", views.immigration, name="immigration"),
     path("notice-missing/", views.notice_missing, name="notice_missing"),
     path("notice-missing/<id:person_id>/inquiry.pdf", views.notice_inquiry, name="notice_inquiry"),
 ]

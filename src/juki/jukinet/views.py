@@ -107,6 +107,13 @@ def identify(request):
     return render(request, "jukinet/identify.html", context)
 
 
+def _western(value: str | None) -> str:
+    try:
+        return display_date(dt.date.fromisoformat(value or ""), western=True)
+    except ValueError:
+        return value or ""
+
+
 def _wareki(value: str | None) -> str:
     try:
         return display_date(dt.date.fromisoformat(value or ""))
@@ -232,3 +239,22 @@ def notice_inquiry(request, person_id: int):
     response["Content-Disposition"] = 'inline; filename="notice-inquiry.pdf"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+IMMIGRATION_LABELS = {"family_name": "氏名（氏）", "given_name": "氏名（名）", "nationality": "国籍・地域",
+                      "residence_status": "在留資格", "period_of_stay": "在留期間", "stay_expires_on": "在留期間の満了の日",
+                      "residence_card_number": "在留カード等番号"}
+
+
+@counter_view(Perm.JUKINET_OPERATE)
+def immigration(request, received_id: int):
+    """法務省通知の確認 [960]: the notice beside the person's 住民票; the clerk applies it as their change."""
+    if request.method == "POST":
+        change_id = operations.immigration_apply(actor=request.actor, received_id=received_id)
+        return redirect("counter:change_done", change_id=change_id)
+    result = operations.immigration_check(actor=request.actor, received_id=received_id)
+    shown = (lambda k, v: _western(v) if k == "stay_expires_on" else v)  # noqa: E731 - 満了日 in 西暦 [90]
+    rows = [(IMMIGRATION_LABELS[k], shown(k, result["current"].get(k) or ""), shown(k, v))
+            for k, v in result["changes"].items()]
+    return render(request, "jukinet/immigration.html", {**result, "rows": rows, "labels": IMMIGRATION_LABELS,
+                                                        **_tabs("received", "法務省通知の確認")})

@@ -23,7 +23,7 @@ from juki.core.errors import NotFoundError
 from juki.protection import enforcement as protection
 
 from . import read_models, reasons, relationships
-from .models import Change, Household, Person, PersonVersion, Status, TransferCertificate
+from .models import Change, Household, Person, PersonVersion, ResidentKind, Status, TransferCertificate
 from .read_models import dated as _date
 
 
@@ -401,26 +401,31 @@ MOVING_PURPOSES = {
     "move_in_notice": ["resident_code", "name", "name_kana", "birth_date", "sex", "address", "event_date"],
     "family_register_notice": ["resident_code", "name", "name_kana", "birth_date", "sex", "domicile", "domicile_head",
                                "address", "address_set_on"],
+    "municipal_notice": ["name", "birth_date", "sex", "nationality", "residence_card_number", "alias_name", "address",
+                         "event_date"],
 }
 
 
 def moving_records(*, actor: Actor, purpose: str, versions: list[tuple[int, int]],
-                   reveal: set[tuple[int, int]] = frozenset()) -> dict[tuple[int, int], MovingRecord]:
+                   reveal: set[tuple[int, int]] = frozenset(), foreign_only: bool = False
+                   ) -> dict[tuple[int, int], MovingRecord]:
     """The versions' records for one kind of the 住基ネット連携's messages to other cities, in one gate
     session and log row (`jukinet.send.<purpose>`, a provision); the 個人番号 is read only for the
-    versions in `reveal` (a 特例転出's certificates)."""
+    versions in `reveal` (a 特例転出's certificates); `foreign_only`: the foreign residents' only (the
+    市町村通知 to the 法務省), and only they are named in the log."""
     with gate.open(actor, function=f"jukinet.send.{purpose}", perm=Perm.IDENTITY_LINK,
                    criteria={"versions": len(set(versions)), "items": MOVING_PURPOSES[purpose]}) as session:
         wanted = set(versions)
-        session.record(pid for pid, _ in wanted)
         rows = (PersonVersion.objects.select_related(*_VERSION_RELATED, "change")
                 .filter(person_id__in={pid for pid, _ in wanted}, seq__in={seq for _, seq in wanted}))
+        if foreign_only:
+            rows = rows.filter(resident_kind=ResidentKind.FOREIGN)
+        rows = [v for v in rows if (v.person_id, v.seq) in wanted]
+        session.record(v.person_id for v in rows)
         heads = {}
         out = {}
         for version in rows:
             key = (version.person_id, version.seq)
-            if key not in wanted:
-                continue
             if version.household_id not in heads:
                 head = (PersonVersion.objects.filter(household_id=version.household_id, relationship=relationships.HEAD)
                         .order_by("-change_id").values_list("family_name", "given_name").first())
@@ -483,3 +488,24 @@ def move_in_notice_missing(*, actor: Actor, planned_before: dt.date, person_id: 
                         "special": v.special_move_out, "days": (clock.today() - planned).days,
                         "protected": record.place_hidden})
         return out
+
+
+def foreign_resident_match(*, actor: Actor, residence_card_number: str, name: str, birth_date: dt.date | None,
+                           sex: str) -> int | None:
+    """The foreign resident a 法務省通知 names: by 在留カード等番号, else by 氏名 (as the notice writes it,
+    spaces ignored), 生年月日 and 性別 when exactly one matches. Logged as the receipt of the notice."""
+    with gate.open(actor, function="jukinet.receive.immigration_notice", perm=Perm.JUKINET_INBOUND,
+                   criteria={"items": ["residence_card_number", "name", "birth_date", "sex"]}) as session:
+        current = Person.objects.filter(current__resident_kind=ResidentKind.FOREIGN)
+        found = []
+        if residence_card_number:
+            found = list(current.filter(current__residence_card_number=residence_card_number).values_list("id", flat=True))
+        if not found and name and birth_date and sex.isdigit():
+            key = "".join(name.split()).upper()
+            candidates = current.filter(current__birth_date=birth_date, current__sex=int(sex)).values_list(
+                "id", "current__family_name", "current__given_name")
+            found = [pid for pid, family, given in candidates if "".join(f"{family}{given}".split()).upper() == key]
+        if len(found) != 1:
+            return None
+        session.record(found)
+        return found[0]

@@ -21,3 +21,12 @@ def jst(value: str | None, fmt: str = "Y年n月j日 H:i") -> str:
     if timezone.is_naive(moment):  # a date alone: 和暦, as every date of the office's screens [90]
         return display_date(moment.date())
     return date_format(timezone.localtime(moment), fmt)
+
+
+@register.filter
+def western(value: str | None) -> str:
+    """A foreign resident's 生年月日 and 在留期間の満了の日 in 西暦 [90], from an ISO date."""
+    try:
+        return display_date(dt.date.fromisoformat(value or ""), western=True)
+    except ValueError:
+        return value or ""

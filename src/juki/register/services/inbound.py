@@ -111,3 +111,35 @@ def move_in_notice(*, actor: Actor, resident_code: str, moved_on: dt.date, notic
                           field="resident_code")
     return move_out_confirm(actor=actor, person=PersonRef(row[0], row[1]), notice_on=notice_on, moved_on=moved_on,
                             confirmed_address=address, perm=Perm.JUKINET_INBOUND)
+
+
+# --- 法務大臣からの通知 (住基法第30条の50), applied after a clerk's check [960] ------------------------------
+
+# What a 法務省通知 may change, as the register names the items.
+IMMIGRATION_ITEMS = ("family_name", "given_name", "nationality", "residence_status", "period_of_stay",
+                     "stay_expires_on", "residence_card_number")
+
+
+def immigration_changes(items: dict, current: dict) -> dict:
+    """The register items a 法務省通知 changes: its values that differ from the person's (`current`, the
+    record's entry items); a new 在留カード等番号 under `new_residence_card_number`."""
+    wanted = {k: items.get(k) for k in IMMIGRATION_ITEMS if k != "residence_card_number" and items.get(k)}
+    if items.get("new_residence_card_number"):
+        wanted["residence_card_number"] = items["new_residence_card_number"]
+    return {k: str(v) for k, v in wanted.items() if str(v) != str(current.get(k) or "")}
+
+
+def immigration_notice_apply(*, actor: Actor, person: PersonRef, items: dict, current: dict,
+                             event_date: dt.date) -> ChangeResult:
+    """The clerk checked a 法務省通知 against the person and applies it: a 変更 as a 職権修正 of the items it
+    changes, a 消除すべき事由 as a 職権消除 — each the clerk's own change, under their rights, with the
+    notice named in the change's 職権記録."""
+    from .changes import ex_officio_correction, ex_officio_removal
+
+    note = "法務大臣からの通知（住民基本台帳法第30条の50）による"
+    if items.get("kind") == "removal":
+        return ex_officio_removal(actor=actor, event_date=event_date, notified_on=None, persons=[person], note=note)
+    changes = immigration_changes(items, current)
+    if not changes:
+        raise DomainError(ErrorCode.NOTHING_CHANGED, "通知の内容は住民票の記載と同じです。反映する項目はありません。")
+    return ex_officio_correction(actor=actor, event_date=event_date, person=person, changes=changes, note=note)
