@@ -327,7 +327,6 @@ def immigration_apply(*, actor: Actor, received_id: int) -> int:
     import datetime as dt
 
     from juki.register.services import inbound
-    from juki.register.services.writer import PersonRef
 
     from . import messages
     from .models import Received
@@ -345,7 +344,7 @@ def immigration_apply(*, actor: Actor, received_id: int) -> int:
         except ValueError:
             event_date = timezone.localdate()
         result = inbound.immigration_notice_apply(
-            actor=actor, person=PersonRef(row.person_id, person.latest_version), items=body,
+            actor=actor, person_id=row.person_id, version=person.latest_version, items=body,
             current=read_models_items(person), event_date=min(event_date, timezone.localdate()))
         row.state, row.change_id, row.handled_by, row.handled_at = (Received.State.APPLIED, result.change_id,
                                                                     actor.user, timezone.now())

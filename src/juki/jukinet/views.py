@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -225,16 +224,13 @@ def notice_inquiry(request, person_id: int):
     """One person's 転入通知未着照会書 (PDF), a print in the log."""
     from django.http import Http404, HttpResponse
 
-    from juki.register.models import Municipality
-
     from .inquiry import inquiry_pdf
 
     rows = selectors.move_in_notice_missing(actor=request.actor, planned_before=clock.today(), person_id=person_id,
                                             function="print.notice_inquiry")
     if not rows or rows[0]["protected"]:
         raise Http404
-    city = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY).first()
-    pdf = inquiry_pdf(rows[0], city=city.name if city else "", today=clock.today())
+    pdf = inquiry_pdf(rows[0], city=selectors.municipality_name(), today=clock.today())
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="notice-inquiry.pdf"'
     response["Cache-Control"] = "no-store"

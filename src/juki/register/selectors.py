@@ -509,3 +509,13 @@ def foreign_resident_match(*, actor: Actor, residence_card_number: str, name: st
             return None
         session.record(found)
         return found[0]
+
+
+def municipality_name() -> str:
+    """This city's name, as its master says (master data, not personal: no gate)."""
+    from django.conf import settings
+
+    from .models import Municipality
+
+    city = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY).first()
+    return city.name if city else ""

@@ -129,7 +129,7 @@ def immigration_changes(items: dict, current: dict) -> dict:
     return {k: str(v) for k, v in wanted.items() if str(v) != str(current.get(k) or "")}
 
 
-def immigration_notice_apply(*, actor: Actor, person: PersonRef, items: dict, current: dict,
+def immigration_notice_apply(*, actor: Actor, person_id: int, version: int, items: dict, current: dict,
                              event_date: dt.date) -> ChangeResult:
     """The clerk checked a 法務省通知 against the person and applies it: a 変更 as a 職権修正 of the items it
     changes, a 消除すべき事由 as a 職権消除 — each the clerk's own change, under their rights, with the
@@ -137,9 +137,11 @@ def immigration_notice_apply(*, actor: Actor, person: PersonRef, items: dict, cu
     from .changes import ex_officio_correction, ex_officio_removal
 
     note = "法務大臣からの通知（住民基本台帳法第30条の50）による"
+    person = PersonRef(person_id, version)
     if items.get("kind") == "removal":
         return ex_officio_removal(actor=actor, event_date=event_date, notified_on=None, persons=[person], note=note)
     changes = immigration_changes(items, current)
     if not changes:
         raise DomainError(ErrorCode.NOTHING_CHANGED, "通知の内容は住民票の記載と同じです。反映する項目はありません。")
     return ex_officio_correction(actor=actor, event_date=event_date, person=person, changes=changes, note=note)
+
