@@ -130,6 +130,49 @@ def family_leaves(args: dict) -> dict:
     return {"card_number": card, "resident_code": head_code}
 
 
+def wide_area(args: dict) -> dict:
+    """広域交付 at this city's counter: the request for a resident of another city, the answer the link
+    takes from the CS, and, when answered, the 住民票の写し issued here (its PDF, base64)."""
+    import base64
+
+    from juki.jukinet import connection, messages, operations
+    from juki.jukinet.models import WideAreaRequest
+
+    actor = clerk()
+    request = messages.request_wide_area(connection.cs_client(), actor=actor, card_number=args["card_number"],
+                                         pin=args["pin"], household=args.get("household", False), items=args["items"])
+    deadline = time.monotonic() + args.get("timeout", 30)
+    while time.monotonic() < deadline:
+        request.refresh_from_db()
+        if request.state != WideAreaRequest.State.REQUESTED:
+            break
+        time.sleep(0.1)
+    out = {"state": request.state, "reason": request.reason}
+    if request.state == WideAreaRequest.State.ANSWERED:
+        number, pdf = operations.wide_area_print(actor=actor, group=request.group, requester_name="本人")
+        out.update(number=number, pdf=base64.b64encode(pdf).decode())
+    from juki.audit.models import AccessLog
+
+    out["log"] = list(AccessLog.objects.filter(function__startswith="jukinet.").values("function", "criteria"))
+    return out
+
+
+def resident_with_card(args: dict) -> dict:
+    """A resident of this city holding a 個人番号カード with `pin` (for another city's 広域交付)."""
+    from juki.audit import gate
+    from juki.audit.gate import Actor
+    from juki.jukinet import connection
+    from juki.register.models import Person
+
+    with gate.open(Actor.system_actor("jukinet"), function="test.driver", perm="identity.link"):
+        person = Person.objects.filter(status="resident").select_related("current").order_by("id").first()
+        code, name = person.current.resident_code, f"{person.current.family_name}　{person.current.given_name}"
+    cs = connection.cs_client()
+    status, card = cs.call("POST", f"/cards/{code}/issue", {"pin": args["pin"]})
+    assert status == 200, card
+    return {"card_number": card["card_number"], "name": name}
+
+
 def town(args: dict) -> dict:
     from juki.register.models import Town
 

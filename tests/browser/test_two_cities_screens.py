@@ -138,3 +138,38 @@ def test_a_supervisor_checks_a_moj_notice_and_applies_it(page, live_url, world, 
     ready(page)
     expect(page.locator("h1")).to_have_text("登録しました")
     assert person(nguyen)["foreign"]["period_of_stay"] == "3年"
+
+
+def test_a_clerk_issues_a_copy_for_a_resident_of_another_city(page, live_url, world, clerk, terminal, net, cities,
+                                                              screenshot):
+    """広域交付 at 北九州市's counter for a resident of 福岡市 (its register, CS and link are processes)."""
+    from juki.audit.models import AccessLog
+    from juki.certificates.models import CertificateIssue
+
+    from ..network_fixtures import until
+
+    holder = cities.drive("resident_with_card", pin=PIN)
+    login(page, live_url, clerk, terminal.code)
+    page.locator("header nav").get_by_role("link", name=re.compile("広域交付")).click()
+    ready(page)
+    expect(page.locator("h1")).to_have_text("広域交付（住民票の写し）")
+    page.get_by_label("個人番号カードのカード番号（12桁）").fill(holder["card_number"])
+    page.get_by_label("暗証番号（数字4桁。本人が入力します）").fill(PIN)
+    page.get_by_label("世帯主の氏名・続柄").check()
+    screenshot(page, "wide-area-request")
+    page.get_by_role("button", name=re.compile("住所地に照会する")).click()
+    ready(page)
+    rows = page.locator("table.wide-area tbody tr")
+    expect(rows).to_have_count(1, timeout=30_000)
+    expect(rows.first).to_contain_text(holder["name"])
+    expect(page.locator("#wide-area")).to_contain_text("福岡県福岡市（401307）")
+    screenshot(page, "wide-area-answer")
+    page.get_by_label("請求者の氏名").fill(holder["name"])
+    # The PDF opens in a tab of its own, so the clerk keeps the screen (its text: test_two_cities).
+    with page.context.expect_page() as tab:
+        page.get_by_role("button", name=re.compile("住民票の写しを交付する")).click()
+    tab.value.wait_for_load_state()
+    issue = until(lambda: CertificateIssue.objects.filter(form="copy").first())
+    assert (issue.operator_id, issue.person_ids) == (clerk.id, [])  # none of this register's persons
+    log = AccessLog.objects.get(function="certificate.wide_area")
+    assert log.criteria["wide_area_from"] == "福岡県福岡市" and log.criteria["items"] == ["head_and_relationship"]

@@ -2,6 +2,7 @@
 process) and 福岡市 (its register, CS and 住基ネット連携 each a process, driven by tests/city_driver.py).
 A family of four moves from 北九州市 to 福岡市 by 特例転入."""
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +146,51 @@ def test_the_move_completes_when_each_city_comes_back(world, net, cities):
     until(lambda: a_pull(net) is not None and Received.objects.filter(
         kind="move_in_notice", state=Received.State.APPLIED).count() == 4, timeout=60, step=0.5)
     assert {selectors.person_get(actor=world, person_id=p)["reason"] for p in persons} == {"move_out_confirmed"}
+
+
+def test_a_fukuoka_counter_issues_a_kitakyushu_residents_copy_and_a_domicile_is_refused(world, net, cities):
+    """広域交付 (住基法第12条の4): 福岡市 asks, 北九州市 answers exactly the items allowed (never the 本籍), and
+    福岡市 issues the copy under its own number and mayor; an item the law does not allow is refused by
+    北九州市, and both cities log it."""
+    import base64
+
+    from juki.audit.models import AccessLog, Category
+
+    from ..helpers import pdf_text
+
+    persons = family_of_four(world, salt=17)
+    drain(net)
+    code = codes_of(persons)[persons[0]]
+    card = card_for(net, code)
+
+    def answered(**request):
+        import threading
+
+        done = {}
+        thread = threading.Thread(target=lambda: done.update(cities.drive("wide_area", card_number=card, pin=PIN,
+                                                                            **request)))
+        thread.start()
+        while thread.is_alive():  # this city is 北九州市: its link answers while 福岡市's clerk waits
+            a_pull(net)
+            thread.join(timeout=0.3)
+        return done
+
+    issued = answered(household=True, items=["head_and_relationship"])
+    assert issued["state"] == "answered"
+    pdf = base64.b64decode(issued["pdf"])
+    artifacts = Path(__file__).parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "wide-area-copy.pdf").write_bytes(pdf)  # to look at, as a resident would
+    text = pdf_text(pdf)
+    assert "住民票の写し" in text and "青木太郎" in text and "二葉" in text and "世帯主" in text
+    assert "福岡市長" in text and "第12条の4" in text and "北九州市" in text  # issued by 福岡市 for 北九州市
+    assert "本籍" not in text and "城内1番" in text  # the address, never the 本籍 (city: 城内1番)
+    sent = AccessLog.objects.get(function="jukinet.send.wide_area", outcome="ok")
+    assert sent.category == Category.PROVISION and sent.criteria["items"] == ["head_and_relationship"]
+
+    refused = answered(household=False, items=["domicile"])
+    assert (refused["state"], refused["reason"]) == ("refused", "item_not_permitted")
+    assert AccessLog.objects.filter(function="jukinet.send.wide_area", outcome="item_not_permitted").exists()
+    fukuoka = [(r["function"], r["criteria"].get("refused"), r["criteria"].get("items")) for r in refused["log"]]
+    assert ("jukinet.wide_area_request", None, ["domicile"]) in fukuoka  # 福岡市 logged what it asked
+    assert ("jukinet.receive.wide_area_answer", "item_not_permitted", ["domicile"]) in fukuoka  # and the refusal

@@ -452,3 +452,43 @@ def certificate_status(*, number: str) -> dict | None:
         return {"number": number, "known": False}
     return {"number": issue.number, "known": True, "form_label": FORM_LABELS.get(issue.form, issue.form),
             "issued_on_display": to_wareki(timezone.localdate(issue.issued_at)), "voided": issue.voided}
+
+
+# --- 広域交付住民票 (住基法第12条の4) --------------------------------------------------------------------
+
+
+def wide_area_issue(*, actor: Actor, answer: dict, address_city: str, requester_name: str,
+                    documents: tuple[str, ...] = ("個人番号カード",)) -> IssueResult:
+    """A 住民票の写し of a resident of another city, from what their 住所地 answered (`answer`: its
+    persons with exactly the items allowed, `selectors.wide_area_records`), issued by this city: this
+    city's number, 認証者 and seal, and the 住所地 named in the 認証文. The persons are not of this
+    register: the issue names none of its persons, and its log row names the 住所地 and the items."""
+    items = set(answer.get("items") or [])
+    household = answer.get("household")
+    persons = answer["persons"]
+    options = Options(form="copy", layout="household" if household else "individual",
+                      head_and_relationship="head_and_relationship" in items, resident_code="resident_code" in items,
+                      my_number="my_number" in items,
+                      foreign_items=frozenset({"nationality"}) if any(p.get("foreign") for p in persons) else frozenset())
+    request = Request(kind=Kind.SELF, requester_name=requester_name, documents=documents, purpose="広域交付")
+    criteria = {"form": "copy", "wide_area_from": address_city, "items": sorted(items), "household": bool(household),
+                "channel": Channel.COUNTER, "with_my_number": options.my_number}
+    with gate.open(actor, function="certificate.wide_area", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
+        if options.my_number:
+            session.my_number_accessed = True
+        municipality, mayor_title = issuer(actor=session.actor)
+        group = {"members": [{"person_id": p["person_id"]} for p in persons],
+                 "head": {"name": answer.get("head_name", "")}, "address": persons[0].get("address")} if household else None
+
+        def make_pdf(number: str, issued_on: dt.date) -> tuple[bytes, list[int]]:
+            content = build(household=group, persons=persons, histories=None, options=options, issue_number=number,
+                            issued_on=issued_on, municipality=municipality, mayor_title=mayor_title)
+            whole = "世帯全員の" if content["title"].endswith("（世帯全員）") else ""
+            content["certification"] = (f"この写しは、住民基本台帳法第12条の4の規定により、住所地の市町村長（{address_city}長）"
+                                        f"から通知された事項に基づいて作成したものであり、{whole}住民票の原本と相違ないことを証明する。")
+            return render.render_pdf(content, verification_url=verification_url(number)), []
+
+        issue, pdf = record_issue(session, form="copy", options=options_json(options), make_pdf=make_pdf,
+                                  request=request, channel=Channel.COUNTER,
+                                  log_criteria={"wide_area_from": address_city, "with_my_number": options.my_number})
+        return IssueResult(issue=issue, pdf=pdf, warnings=())

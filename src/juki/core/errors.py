@@ -59,6 +59,7 @@ class ErrorCode(StrEnum):
     TRANSFER_CERTIFICATE_NOT_FOUND = "transfer_certificate_not_found"  # the 転出地 holds none for this card
     TRANSFER_CERTIFICATE_PENDING = "transfer_certificate_pending"  # asked; the 転出地's answer has not come yet
     NOTICE_UNMATCHED = "notice_unmatched"  # a 転入通知 or 法務省通知 that names no one of this register
+    ITEM_NOT_PERMITTED = "item_not_permitted"  # a 広域交付 request for an item the law does not allow
     UNKNOWN_TOWN = "unknown_town"
     TOWN_FILE_INVALID = "town_file_invalid"
     IDENTITY_APPROVAL_REQUIRED = "identity_approval_required"

@@ -39,7 +39,7 @@ from juki.network.wire import Client, Unreachable
 from juki.register import selectors
 from juki.register.services import inbound
 
-from .models import Received, TransferRequest
+from .models import Received, TransferRequest, WideAreaRequest
 
 DESTINATION = "jukinet"
 MOJ = "moj"  # the 法務省's address at the network's exchange
@@ -206,18 +206,18 @@ def pull(cs: Client, koseki: Client | None) -> dict:
             key_id, cipher = _sealed(m["body"])
             row = Received(cs_id=m["id"], kind=m["kind"], sender=m["sender"], message_id=m["message_id"],
                            key_id=key_id, cipher=cipher, state=Received.State.PENDING)
-            HANDLERS.get(m["kind"], _listed)(row, m["body"], actor, koseki)
+            HANDLERS.get(m["kind"], _listed)(row, m["body"], actor, koseki, cs)
             row.save()
         counts[f"{m['kind']}:{row.state}"] = counts.get(f"{m['kind']}:{row.state}", 0) + 1
     return counts
 
 
-def _listed(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:
+def _listed(row: Received, body: dict, actor: Actor, koseki: Client | None, cs: Client) -> None:
     """A kind this register does not act on by itself: kept for the clerk."""
     row.state = Received.State.PENDING
 
 
-def _transfer_certificate(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:
+def _transfer_certificate(row: Received, body: dict, actor: Actor, koseki: Client | None, cs: Client) -> None:
     request = TransferRequest.objects.select_for_update().filter(group=str(body.get("request_id") or "")).first()
     if request is None or request.from_municipality != row.sender:
         row.state, row.error = Received.State.UNMATCHED, "no_request"
@@ -242,7 +242,7 @@ def _date(value) -> dt.date | None:
         return None
 
 
-def _move_in_notice(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:
+def _move_in_notice(row: Received, body: dict, actor: Actor, koseki: Client | None, cs: Client) -> None:
     """[690]: the 転出確定 by itself; what it cannot take (no such 転出者, a date it cannot read) is
     listed as a 転入通知取込エラー for the clerk, who records it by hand [680]."""
     moved_on = _date(body.get("moved_on"))
@@ -260,7 +260,7 @@ def _move_in_notice(row: Received, body: dict, actor: Actor, koseki: Client | No
     row.person_id = result.persons[0]["id"] if result.persons else None
 
 
-def _family_register_notice(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:
+def _family_register_notice(row: Received, body: dict, actor: Actor, koseki: Client | None, cs: Client) -> None:
     """Another city's 附票 notice of a person whose 本籍 is here: to this city's 戸籍附票システム, and listed."""
     with gate.open(actor, function="jukinet.receive.family_register_notice", perm=Perm.JUKINET_INBOUND,
                    criteria={"sender": row.sender, "items": sorted(body)}):
@@ -277,7 +277,7 @@ def _family_register_notice(row: Received, body: dict, actor: Actor, koseki: Cli
     row.state = Received.State.FORWARDED
 
 
-def _immigration_notice(row: Received, body: dict, actor: Actor, koseki: Client | None) -> None:
+def _immigration_notice(row: Received, body: dict, actor: Actor, koseki: Client | None, cs: Client) -> None:
     """法務大臣からの通知 (住基法第30条の50): matched to the foreign resident it names (在留カード等番号,
     else 氏名・生年月日・性別) and left for the clerk's check; one that names no one is listed."""
     person_id = selectors.foreign_resident_match(
@@ -289,8 +289,92 @@ def _immigration_notice(row: Received, body: dict, actor: Actor, koseki: Client 
     row.state, row.person_id = Received.State.PENDING, person_id
 
 
+def _wide_area_request(row: Received, body: dict, actor: Actor, koseki: Client | None, cs: Client) -> None:
+    """住所地 (第12条の4第2項): another city's counter asks for a resident's 住民票; the answer carries exactly
+    the items the request may have, or the refusal with its code — each logged here as a provision."""
+    request_id = str(body.get("request_id") or "")[:64]
+    items = [str(i) for i in body.get("items") or []][:10]
+    try:
+        answer = selectors.wide_area_records(actor=actor, resident_code=str(body.get("resident_code") or ""),
+                                             household=bool(body.get("household")), items=items)
+        reply = {"request_id": request_id, "found": True, **answer}
+        row.state = Received.State.APPLIED
+    except DomainError as exc:
+        reply = {"request_id": request_id, "found": False, "refused": str(exc.code), "message": exc.message,
+                 "items": (exc.details or {}).get("items", [])}
+        row.state, row.error = Received.State.FAILED, str(exc.code)[:64]
+    # Queued at the CS in this message's transaction: a crash before the commit reads it again, and the
+    # answer's id (the request's at the exchange) makes the second queueing a repeat.
+    _call(cs, "POST", "/mail/batch", {"messages": [{"message_id": f"wide-area-{row.sender}-{row.message_id}",
+                                                    "to": row.sender, "kind": "wide_area_answer", "body": reply}]})
+
+
+def _wide_area_answer(row: Received, body: dict, actor: Actor, koseki: Client | None, cs: Client) -> None:
+    """交付地: the 住所地's answer to this city's 広域交付 request (kept sealed in `row`), or its refusal."""
+    request = WideAreaRequest.objects.select_for_update().filter(group=str(body.get("request_id") or "")).first()
+    if request is None or request.to_municipality != row.sender:
+        row.state, row.error = Received.State.UNMATCHED, "no_request"
+        return
+    with gate.open(actor, function="jukinet.receive.wide_area_answer", perm=Perm.JUKINET_INBOUND,
+                   criteria={"group": request.group, "found": bool(body.get("found")),
+                             "refused": body.get("refused") or "", "items": sorted(body.get("items") or [])}):
+        pass
+    row.save()  # the request points at it
+    request.received, request.answered_at = row, timezone.now()
+    if body.get("found"):
+        request.state, row.state = WideAreaRequest.State.ANSWERED, Received.State.APPLIED
+    else:
+        request.state, request.reason = WideAreaRequest.State.REFUSED, str(body.get("refused") or "")[:32]
+        row.state, row.error = Received.State.FAILED, request.reason
+    request.save(update_fields=["received", "answered_at", "state", "reason"])
+
+
 HANDLERS = {"transfer_certificate": _transfer_certificate, "move_in_notice": _move_in_notice,
-            "family_register_notice": _family_register_notice, "immigration_notice": _immigration_notice}
+            "family_register_notice": _family_register_notice, "immigration_notice": _immigration_notice,
+            "wide_area_request": _wide_area_request, "wide_area_answer": _wide_area_answer}
+
+
+def request_wide_area(cs: Client, *, actor: Actor, card_number: str, pin: str, household: bool,
+                      items: list[str]) -> WideAreaRequest:
+    """広域交付 [S2-3]: the resident's card and PIN checked, then the 住所地 asked, through the CS, for
+    their 住民票 with the items chosen. This city does not judge the items: the 住所地 answers exactly
+    what the law lets it, and refuses the rest (both log it)."""
+    card_number = "".join(ch for ch in card_number if ch.isdigit())
+    if len(card_number) != 12 or not (len(pin) == 4 and pin.isdigit()):
+        raise DomainError(ErrorCode.INVALID_INPUT, "カード番号（12桁）と暗証番号（4桁）を入力してください。", field="card_number")
+    group = secrets.token_hex(8)
+    with gate.open(actor, function="jukinet.wide_area_request", perm=Perm.CERTIFICATE_ISSUE,
+                   criteria={"group": group, "items": sorted(items), "household": household}):
+        holder = _verified_card(cs, card_number, pin)
+        if holder["municipality"] == settings.JUKI_MUNICIPALITY:
+            raise DomainError(ErrorCode.INVALID_INPUT, "この市に住所のある方です。通常の住民票の写しの交付をしてください。",
+                              field="card_number")
+        request = WideAreaRequest.objects.create(group=group, resident_code=holder["resident_code"],
+                                                 to_municipality=holder["municipality"], household=household,
+                                                 items=sorted(items), requested_by=actor.user)
+        _queue(cs, {"message_id": f"wide-area-request-{group}", "to": request.to_municipality,
+                    "kind": "wide_area_request", "body": {"request_id": group, "resident_code": request.resident_code,
+                                                          "household": household, "items": sorted(items)}})
+    return request
+
+
+def _verified_card(cs: Client, card_number: str, pin: str) -> dict:
+    try:
+        status, answer = cs.call("POST", "/cards/verify", {"card_number": card_number, "pin": pin})
+    except Unreachable:
+        raise DomainError(ErrorCode.CS_UNREACHABLE, "市町村CSに接続できません。") from None
+    if status != 200:
+        raise DomainError(*_card_refusal(answer))
+    return answer
+
+
+def _queue(cs: Client, message: dict) -> None:
+    try:
+        status, queued = cs.call("POST", "/mail/batch", {"messages": [message]})
+    except Unreachable:
+        raise DomainError(ErrorCode.CS_UNREACHABLE, "市町村CSに接続できません。") from None
+    if status != 200 or queued["answers"][0]["outcome"] == "rejected":
+        raise DomainError(ErrorCode.CS_REJECTED, "市町村CSが電文を受け付けませんでした。")
 
 
 # --- 特例転入 at the counter ----------------------------------------------------------------------
@@ -305,27 +389,15 @@ def request_transfer(cs: Client, *, actor: Actor, card_number: str, pin: str) ->
     group = secrets.token_hex(8)
     with gate.open(actor, function="jukinet.transfer_request", perm="change.move_in",
                    criteria={"group": group, "items": ["resident_code"]}):
-        try:
-            status, answer = cs.call("POST", "/cards/verify", {"card_number": card_number, "pin": pin})
-        except Unreachable:
-            raise DomainError(ErrorCode.CS_UNREACHABLE, "市町村CSに接続できません。") from None
-        if status != 200:
-            raise DomainError(*_card_refusal(answer))
-        own = settings.JUKI_MUNICIPALITY
-        if answer["municipality"] == own:
+        answer = _verified_card(cs, card_number, pin)
+        if answer["municipality"] == settings.JUKI_MUNICIPALITY:
             raise DomainError(ErrorCode.INVALID_INPUT, "この市に住所のある方のカードです。特例転入の対象ではありません。",
                               field="card_number")
         request = TransferRequest.objects.create(group=group, resident_code=answer["resident_code"],
                                                  from_municipality=answer["municipality"], requested_by=actor.user)
-        try:
-            status, queued = cs.call("POST", "/mail/batch", {"messages": [{
-                "message_id": f"transfer-request-{request.group}", "to": request.from_municipality,
-                "kind": "transfer_certificate_request",
-                "body": {"request_id": request.group, "resident_code": request.resident_code}}]})
-        except Unreachable:
-            raise DomainError(ErrorCode.CS_UNREACHABLE, "市町村CSに接続できません。") from None
-        if status != 200 or queued["answers"][0]["outcome"] == "rejected":
-            raise DomainError(ErrorCode.CS_REJECTED, "転出証明書情報の請求を送れませんでした。")
+        _queue(cs, {"message_id": f"transfer-request-{request.group}", "to": request.from_municipality,
+                    "kind": "transfer_certificate_request",
+                    "body": {"request_id": request.group, "resident_code": request.resident_code}})
     return request
 
 

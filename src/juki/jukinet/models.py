@@ -110,3 +110,27 @@ class Received(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["kind", "state", "id"])]
+
+
+class WideAreaRequest(models.Model):
+    """広域交付 (住基法第12条の4): this city's counter asked the 住所地 for the 住民票 of a resident of
+    another city, who showed their 個人番号カード; the answer (or the refusal, with its code) comes through
+    the CS. `group` names it on the screens (opaque). The answer itself is the `Received` row, sealed."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "照会中"
+        ANSWERED = "answered", "回答あり"
+        REFUSED = "refused", "交付不可"
+
+    group = models.CharField("照会番号", max_length=32, unique=True)
+    resident_code = models.CharField("住民票コード", max_length=11)
+    to_municipality = models.CharField("住所地", max_length=6)
+    household = models.BooleanField("世帯全員", default=False)
+    items = models.JSONField("請求した記載事項", default=list)
+    state = models.CharField("状態", max_length=10, choices=State.choices, default=State.REQUESTED)
+    reason = models.CharField("交付不可の理由", max_length=32, blank=True)
+    received = models.ForeignKey(Received, null=True, on_delete=models.PROTECT, related_name="+")
+    issue_number = models.CharField("発行番号", max_length=32, blank=True)
+    requested_by = models.ForeignKey("accounts.Staff", null=True, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("照会日時", auto_now_add=True)
+    answered_at = models.DateTimeField("回答日時", null=True)

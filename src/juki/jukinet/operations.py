@@ -351,3 +351,52 @@ def immigration_apply(*, actor: Actor, received_id: int) -> int:
         row.note = "確認のうえ反映"
         row.save(update_fields=["state", "change_id", "handled_by", "handled_at", "note"])
     return result.change_id
+
+
+WIDE_AREA_REFUSALS = {
+    "item_not_permitted": "広域交付の住民票の写しには記載できない項目が請求されたため、住所地が交付を認めませんでした。",
+    "not_found": "住所地にこの方の住民票がありません（転出・消除等）。",
+    "support_measure_block": "住所地で支援措置の対象となっているため、広域交付はできません。住所地の市区町村で請求してください。",
+    "restricted": "住所地で証明書の交付が抑止されているため、広域交付はできません。",
+}
+
+
+def wide_area_status(*, actor: Actor, cs: Client, group: str) -> dict:
+    """A 広域交付 request and, once answered, what the 住所地 sent (its persons' names and the items)."""
+    from . import connection, messages
+    from .models import WideAreaRequest
+
+    request = WideAreaRequest.objects.filter(group=group).select_related("received").first()
+    if request is None:
+        raise NotFoundError("指定された照会が見つかりません。")
+    if request.state == WideAreaRequest.State.REQUESTED:
+        try:
+            messages.pull(cs, connection.koseki_client())
+        except Unreachable:
+            pass
+        request.refresh_from_db()
+    persons = []
+    if request.state == WideAreaRequest.State.ANSWERED:
+        with gate.open(actor, function="jukinet.wide_area_answer", perm=Perm.CERTIFICATE_ISSUE,
+                       criteria={"group": group}):
+            persons = messages.opened(request.received)["persons"]
+    return {"asked": request, "persons": persons, "refusal": WIDE_AREA_REFUSALS.get(request.reason, request.reason)}
+
+
+def wide_area_print(*, actor: Actor, group: str, requester_name: str) -> tuple[str, bytes]:
+    """Issue the 広域交付 住民票の写し of an answered request (this city's issue; the certificates app
+    numbers, signs and records it). Returns the issue number and the PDF."""
+    from juki.certificates.services import wide_area_issue
+    from juki.core.municipalities import name_of
+
+    from . import messages
+    from .models import WideAreaRequest
+
+    request = WideAreaRequest.objects.filter(group=group, state=WideAreaRequest.State.ANSWERED).first()
+    if request is None:
+        raise NotFoundError("交付できる広域交付の回答がありません。")
+    answer = messages.opened(request.received)
+    result = wide_area_issue(actor=actor, answer=answer, address_city=name_of(request.to_municipality) or "",
+                             requester_name=requester_name)
+    WideAreaRequest.objects.filter(pk=request.pk).update(issue_number=result.issue.number)
+    return result.issue.number, result.pdf

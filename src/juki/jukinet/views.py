@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -222,7 +223,7 @@ def notice_missing(request):
 @counter_view(Perm.PERSON_VIEW)
 def notice_inquiry(request, person_id: int):
     """One person's 転入通知未着照会書 (PDF), a print in the log."""
-    from django.http import Http404, HttpResponse
+    from django.http import Http404
 
     from .inquiry import inquiry_pdf
 
@@ -254,3 +255,49 @@ def immigration(request, received_id: int):
             for k, v in result["changes"].items()]
     return render(request, "jukinet/immigration.html", {**result, "rows": rows, "labels": IMMIGRATION_LABELS,
                                                         **_tabs("received", "法務省通知の確認")})
+
+
+WIDE_AREA_ITEMS = [("head_and_relationship", "世帯主の氏名・続柄"), ("resident_code", "住民票コード"),
+                   ("my_number", "個人番号")]
+
+
+class WideAreaForm(TransferForm):
+    household = forms.ChoiceField(label="請求の範囲", choices=[("0", "本人のみ"), ("1", "世帯全員")], initial="0",
+                                  widget=forms.RadioSelect)
+    items = forms.MultipleChoiceField(label="記載する事項（請求があるときだけ）", choices=WIDE_AREA_ITEMS, required=False,
+                                      widget=forms.CheckboxSelectMultiple)
+
+
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def wide_area(request):
+    """広域交付 (住基法第12条の4): a resident of another city asks here for their 住民票の写し, showing their
+    個人番号カード; the 住所地 is asked through the CS and answers exactly the items the law allows."""
+    form = WideAreaForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            asked = messages.request_wide_area(connection.cs_client(), actor=request.actor,
+                                               card_number=form.cleaned_data["card_number"], pin=form.cleaned_data["pin"],
+                                               household=form.cleaned_data["household"] == "1",
+                                               items=form.cleaned_data["items"])
+        except DomainError as exc:
+            form.add_error("pin" if exc.code in PIN_REFUSALS else None, exc.message)
+        else:
+            return redirect("jukinet:wide_area_status", group=asked.group)
+    return render(request, "jukinet/wide_area.html", {"form": form, "title": "広域交付（住民票の写し）", "help": "jukinet"})
+
+
+@counter_view(Perm.CERTIFICATE_ISSUE)
+def wide_area_status(request, group: str):
+    if request.method == "POST":
+        number, pdf = operations.wide_area_print(actor=request.actor, group=group,
+                                                 requester_name=request.POST.get("requester_name", ""))
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{number}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response
+    result = operations.wide_area_status(actor=request.actor, cs=connection.cs_client(), group=group)
+    template = "jukinet/_wide_area_status.html" if request.headers.get("HX-Request") else "jukinet/wide_area_status.html"
+    labels = dict(WIDE_AREA_ITEMS)
+    return render(request, template, {**result, "group": group, "title": "広域交付（住所地からの回答）", "help": "jukinet",
+                                      "address_city": name_of(result["asked"].to_municipality) or "",
+                                      "item_labels": [labels[i] for i in result["asked"].items if i in labels]})

@@ -19,8 +19,9 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
 from juki.core import clock, mynumber, sql
-from juki.core.errors import NotFoundError
+from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.protection import enforcement as protection
+from juki.protection.models import Process
 
 from . import read_models, reasons, relationships
 from .models import Change, Household, Person, PersonVersion, ResidentKind, Status, TransferCertificate
@@ -519,3 +520,53 @@ def municipality_name() -> str:
 
     city = Municipality.objects.filter(code=settings.JUKI_MUNICIPALITY).first()
     return city.name if city else ""
+
+
+# --- 広域交付住民票 (住基法第12条の4) [S2-3]: what the 住所地 answers another city's counter ------------------
+
+# Items a 広域交付 request may ask for on top of what is always printed (第12条の4第1項, 第7条): the
+# 世帯主の氏名・続柄 (4号), the 個人番号 (8号の2) and the 住民票コード (13号). Never the 本籍・筆頭者 (5号)
+# nor the 9号–12号・14号 items, which the register of juki does not print anyway.
+WIDE_AREA_ITEMS = frozenset({"head_and_relationship", "my_number", "resident_code"})
+WIDE_AREA_LEFT_OUT = ("domicile", "domicile_head")
+
+
+def wide_area_records(*, actor: Actor, resident_code: str, household: bool, items: list[str]) -> dict:
+    """The 住民票 of the person (and, `household`, of their household's members) for another city's
+    広域交付, with exactly the items the request may have: a provision to that city (C07), refused
+    with its code when an item is not allowed (`item_not_permitted`), when the person is not a
+    resident here (`not_found`), or when a 支援措置 or a 証明書交付の抑止 covers any of them."""
+    with gate.open(actor, function="jukinet.send.wide_area", perm=Perm.IDENTITY_LINK,
+                   criteria={"items": sorted(items), "household": household}) as session:
+        refused = sorted(set(items) - WIDE_AREA_ITEMS)
+        if refused:
+            raise DomainError(ErrorCode.ITEM_NOT_PERMITTED, "広域交付の住民票の写しに記載できない項目が請求されています。",
+                              details={"items": refused})
+        subject = Person.objects.filter(current__resident_code=resident_code, status=Status.RESIDENT).first()
+        if subject is None:
+            raise NotFoundError("この住民票コードの住民はいません。")
+        versions = list(PersonVersion.objects.select_related(*_VERSION_RELATED).filter(
+            person__current_id=F("id"), status=Status.RESIDENT,
+            **({"household_id": subject.household_id} if household else {"person_id": subject.id})))
+        ids = [v.person_id for v in versions]
+        session.record(ids)
+        if protection.protected_ids(ids):
+            raise DomainError(ErrorCode.SUPPORT_MEASURE_BLOCK, "支援措置の対象者が含まれるため、広域交付はできません。")
+        if protection.restrictions_for(ids, Process.CERTIFICATE, unattended=True):
+            raise DomainError(ErrorCode.RESTRICTED, "証明書の交付が抑止されているため、広域交付はできません。")
+        persons = []
+        for v in versions:
+            shown = read_models.display(read_models.record_of(v, session=session, on=clock.today(), hidden=[]),
+                                        my_number=_revealed(v, session) if "my_number" in items else None)
+            for key in WIDE_AREA_LEFT_OUT:
+                shown.pop(key, None)
+            if "resident_code" not in items:
+                shown.pop("resident_code", None)
+            if "head_and_relationship" not in items:
+                shown.pop("relationship", None)
+            shown["address_full"] = read_models.address_text(v.town, v.banchi, v.katagaki)
+            persons.append(shown)
+        head = next((p for p in persons if p.get("relationship") == relationships.HEAD), None)
+        return {"persons": sorted(persons, key=lambda p: (p.get("relationship") != relationships.HEAD, p["birth_date"]["date"])),
+                "head_name": f"{head['name']['family_name']}　{head['name']['given_name']}" if head else "",
+                "items": sorted(items), "household": household}
