@@ -87,3 +87,12 @@ def test_the_register_reads_its_messages_after_its_cursor(exchange):
     inbox = mail.inbox(0)
     assert [(m["sender"], m["kind"], m["body"]) for m in inbox] == [(B, "move_in_notice", {"resident_code": code()})]
     assert mail.inbox(inbox[0]["id"]) == []
+
+
+def test_an_operator_resends_a_refused_message(exchange):
+    mail.queue([{"message_id": "x", "to": A, "kind": "move_in_notice", "body": {}}])  # to itself: refused
+    mail.send_pending(exchange(f"cs-{A}"))
+    (refused,) = mail.status()["refused"]
+    assert (refused["kind"], refused["peer"]) == ("move_in_notice", A) and "invalid_recipient" in refused["error"]
+    assert mail.resend(refused["id"]) and Mail.objects.get(pk=refused["id"]).state == Mail.State.PENDING
+    assert not mail.resend(10**9)

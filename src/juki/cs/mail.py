@@ -173,12 +173,23 @@ def inbox(after: int, *, limit: int = 200) -> list[dict]:
 
 
 def status() -> dict:
-    """For the operator: how many of each kind went and came, and the head of the queue (no contents)."""
+    """For the operator: how many of each kind went and came, the head of the queue and the messages
+    the exchange refused (kind, address, error: never their contents)."""
     out = {}
     for direction, kind, state in Mail.objects.values_list("direction", "kind", "state"):
         key = f"{direction}:{kind}:{state}"
         out[key] = out.get(key, 0) + 1
     head = Mail.objects.filter(direction=Mail.Direction.OUT, state=Mail.State.PENDING).order_by("id").first()
+    refused = Mail.objects.filter(direction=Mail.Direction.OUT, state=Mail.State.REFUSED).order_by("-id")[:100]
     return {"counts": out, "head": None if head is None else {
         "kind": head.kind, "peer": head.peer, "attempts": head.attempts, "error": head.last_error},
+        "refused": [{"id": m.id, "kind": m.kind, "peer": m.peer, "error": m.last_error,
+                     "created_at": m.created_at.isoformat()} for m in refused],
         "held_transfers": TransferHold.objects.count()}
+
+
+def resend(mail_id: int) -> bool:
+    """An operator sends a refused (or waiting) message again, at once; False when there is none such."""
+    return bool(Mail.objects.filter(pk=mail_id, direction=Mail.Direction.OUT,
+                                    state__in=(Mail.State.REFUSED, Mail.State.PENDING)).update(
+        state=Mail.State.PENDING, next_attempt_at=timezone.now(), last_error=""))

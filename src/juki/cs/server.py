@@ -184,6 +184,16 @@ def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Cl
             raise Refused(422, "invalid_after", "after は整数です。") from None
         return {"messages": mail.inbox(after)}
 
+    @cs.route("POST", r"/mail/(?P<mail_id>[0-9]+)/retry")
+    @_db
+    def mail_retry(request: Request) -> dict:
+        caller(request)
+        if not mail.resend(int(request.params["mail_id"])):
+            raise Refused(404, "not_found", "再送できる電文が見つかりません。")
+        if sender is not None:
+            sender.wake.set()
+        return {"outcome": "queued"}
+
     @cs.route("GET", "/mail/status")
     @_db
     def mail_status(request: Request) -> dict:

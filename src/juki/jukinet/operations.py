@@ -39,13 +39,15 @@ def overview(*, actor: Actor, cs: Client) -> dict:
         waiting = list(NumberRequest.objects.filter(state=NumberRequest.State.PENDING).order_by("id")[:200])
         failed = list(NumberRequest.objects.filter(state=NumberRequest.State.FAILED).order_by("-id")[:50])
         session.record(r.person_id for r in [*waiting, *failed])  # the screen links to each one's 住民票
-        peer_states = None
+        peer_states = mail = None
         if status is not None:
             try:
                 peer_states = _cs(cs, "GET", "/peers")["peers"]
+                mail = _cs(cs, "GET", "/mail/status")
             except DomainError:
                 peer_states = None
-        return {"cs": status, "cs_error": cs_error, "peers": peer_states, "open_errors": UpdateError.objects.filter(
+        return {"cs": status, "cs_error": cs_error, "peers": peer_states, "mail": _mail_view(mail),
+                "open_errors": UpdateError.objects.filter(
             state=UpdateError.State.OPEN).count(), "number_requests": waiting, "number_failures": failed}
 
 
@@ -107,6 +109,32 @@ def close(*, actor: Actor, error_id: int, note: str) -> UpdateError:
         error.resolution, error.note = "closed", note.strip()[:200]
         error.save(update_fields=["state", "resolved_at", "resolved_by", "resolution", "note"])
         return error
+
+
+MAIL_KINDS = {"transfer_certificate_request": "転出証明書情報の請求", "transfer_certificate": "転出証明書情報",
+              "move_in_notice": "転入通知", "family_register_notice": "戸籍の附票記載事項通知",
+              "wide_area_request": "広域交付の照会", "wide_area_answer": "広域交付の回答",
+              "immigration_notice": "法務省通知", "municipal_notice": "市町村通知（法務省へ）"}
+
+
+def _mail_view(mail: dict | None) -> dict | None:
+    """The CS's messages with other cities, counted by kind for the screen (sent, waiting, received)."""
+    if mail is None:
+        return None
+    rows: dict[str, dict] = {}
+    for key, count in mail["counts"].items():
+        direction, kind, state = key.split(":")
+        row = rows.setdefault(kind, {"label": MAIL_KINDS.get(kind, kind), "sent": 0, "pending": 0, "refused": 0,
+                                     "received": 0})
+        row[{"sent": "sent", "pending": "pending", "refused": "refused"}.get(state, "received")] += count
+    return {"rows": list(rows.values()), "head": mail.get("head"), "held": mail.get("held_transfers", 0),
+            "refused": [{**r, "label": MAIL_KINDS.get(r["kind"], r["kind"])} for r in mail.get("refused", [])]}
+
+
+def resend_mail(*, actor: Actor, cs: Client, mail_id: int) -> dict:
+    """再送信 of a message the exchange refused (or that waits), as the 住基ネット連携's operator."""
+    with gate.open(actor, function="jukinet.mail_resend", perm=Perm.JUKINET_OPERATE, criteria={"mail": mail_id}):
+        return _cs(cs, "POST", f"/mail/{mail_id}/retry")
 
 
 def retry_dead_letter(*, actor: Actor, cs: Client, seq: int) -> dict:

@@ -7,6 +7,7 @@ app_name = "jukinet"
 urlpatterns = [
     path("", views.status, name="status"),
     path("dead-letters/<int:seq>/retry/", views.retry, name="retry"),
+    path("mail/<int:mail_id>/resend/", views.resend_mail, name="resend_mail"),
     path("errors/", views.errors, name="errors"),
     path("errors/<int:error_id>/", views.resolve, name="resolve"),
     path("consistency/", views.consistency, name="consistency"),

@@ -43,6 +43,13 @@ def retry(request, seq: int):
 
 
 @counter_view(Perm.JUKINET_OPERATE)
+@require_POST
+def resend_mail(request, mail_id: int):
+    operations.resend_mail(actor=request.actor, cs=connection.cs_client(), mail_id=mail_id)
+    return redirect("jukinet:status")
+
+
+@counter_view(Perm.JUKINET_OPERATE)
 def errors(request):
     state = UpdateError.State.RESOLVED if request.GET.get("state") == "resolved" else UpdateError.State.OPEN
     rows = operations.errors(actor=request.actor, state=state)
