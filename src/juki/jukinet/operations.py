@@ -241,17 +241,20 @@ def card(*, actor: Actor, cs: Client, person_id: int) -> dict:
         return {"person": person, "card": _cs(cs, "GET", f"/cards/{person['resident_code']}")}
 
 
-def card_action(*, actor: Actor, cs: Client, person_id: int, action: str) -> dict:
+def card_action(*, actor: Actor, cs: Client, person_id: int, action: str, pin: str = "") -> dict:
     """交付・一時停止・解除・廃止・回収 at the counter, to J-LIS's card management system; a move the
-    card's state does not allow is refused by it, with the state it is in."""
+    card's state does not allow is refused by it, with the state it is in. A 交付 takes the 暗証番号
+    the holder sets (4 digits; the card's PIN for 特例転入 and 広域交付), which is kept nowhere here."""
     if action not in CARD_ACTIONS:
         raise DomainError(ErrorCode.INVALID_INPUT, "カードの処理を選んでください。", field="action")
+    if pin and not (action == "issue" and len(pin) == 4 and pin.isdigit()):
+        raise DomainError(ErrorCode.INVALID_INPUT, "暗証番号は数字4桁で入力してください。", field="pin")
     person = _card_person(actor, person_id)
     with gate.open(actor, function="jukinet.card_action", perm=Perm.CARD_MANAGE,
                    criteria={"action": action}) as session:
         session.record([person_id])
         try:
-            status, answer = cs.call("POST", f"/cards/{person['resident_code']}/{action}", {})
+            status, answer = cs.call("POST", f"/cards/{person['resident_code']}/{action}", {"pin": pin} if pin else {})
         except Unreachable:
             raise DomainError(ErrorCode.CS_UNREACHABLE, "市町村CSに接続できません。") from None
         if status == 409:

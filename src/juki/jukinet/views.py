@@ -147,7 +147,8 @@ def card(request, person_id: int):
     """個人番号カード: its state at the card management system, and the counter's actions on it."""
     cs = connection.cs_client()
     if request.method == "POST":
-        operations.card_action(actor=request.actor, cs=cs, person_id=person_id, action=request.POST.get("action", ""))
+        operations.card_action(actor=request.actor, cs=cs, person_id=person_id, action=request.POST.get("action", ""),
+                               pin=request.POST.get("pin", "").strip())
         return redirect("jukinet:card", person_id=person_id)
     result = operations.card(actor=request.actor, cs=cs, person_id=person_id)
     return render(request, "jukinet/card.html", {**result, "title": "個人番号カード", "help": "jukinet",
