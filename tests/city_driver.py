@@ -41,6 +41,27 @@ def request_transfer(args: dict) -> dict:
     return {"group": request.group, "state": request.state, "from": request.from_municipality}
 
 
+def request_by_paper(args: dict) -> dict:
+    """An ordinary 転入's paper 転出証明書 looked up at its 転出地, waiting for the answer as the screen does."""
+    from juki.jukinet import connection, messages
+    from juki.jukinet.models import TransferRequest
+    from juki.register import selectors
+
+    actor = clerk()
+    request = messages.request_transfer_by_paper(connection.cs_client(), actor=actor, municipality=args["municipality"],
+                                                 resident_code=args["resident_code"],
+                                                 birth_date=dt.date.fromisoformat(args["birth_date"]))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        request.refresh_from_db()
+        if request.state != TransferRequest.State.REQUESTED:
+            break
+        time.sleep(0.1)
+    names = [c["name"] for c in selectors.transfer_certificates(actor=actor, group=request.group)] \
+        if request.state == TransferRequest.State.ANSWERED else []
+    return {"state": request.state, "names": names}
+
+
 def transfer_state(args: dict) -> dict:
     from juki.jukinet.models import TransferRequest
 

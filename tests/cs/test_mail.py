@@ -96,3 +96,31 @@ def test_an_operator_resends_a_refused_message(exchange):
     assert (refused["kind"], refused["peer"]) == ("move_in_notice", A) and "invalid_recipient" in refused["error"]
     assert mail.resend(refused["id"]) and Mail.objects.get(pk=refused["id"]).state == Mail.State.PENDING
     assert not mail.resend(10**9)
+
+
+def test_a_paper_request_needs_the_birth_date_and_a_card_a_special_move_out(exchange):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    head, other = code("1234567890"), code("1234567891")
+    mail.hold_transfers({"message_id": "t1", "group": f"{A}-1", "certificates": [
+        certificate(head, birth_date="1985-04-01", special=False)]})
+    mail.hold_transfers({"message_id": "t2", "group": f"{A}-2", "certificates": [
+        certificate(other, birth_date="1990-01-01", special=False)]})
+    b, a = exchange(f"cs-{B}"), exchange(f"cs-{A}")
+    asks = [("paper-right", head, {"birth_date": "1985-04-01"}), ("paper-wrong", other, {"birth_date": "1990-01-02"}),
+            ("card-ordinary", other, {})]
+    for request_id, resident_code, extra in asks:
+        b.call("POST", "/mail", {"to": A, "kind": "transfer_certificate_request", "message_id": request_id,
+                                 "body": {"request_id": request_id, "resident_code": resident_code, **extra}})
+    mail.receive(a, wait=0)
+    mail.send_pending(a)
+    answers = {m["body"]["request_id"]: m["body"] for m in b.call("GET", "/mail?after=0")[1]["messages"]}
+    assert answers["paper-right"]["found"] and answers["paper-right"]["certificates"][0]["resident_code"] == head
+    assert answers["paper-wrong"] == {"request_id": "paper-wrong", "found": False}  # another person's paper
+    assert answers["card-ordinary"] == {"request_id": "card-ordinary", "found": False}  # not a 特例転出
+    # Held 90 days, then erased by the daily purge.
+    assert mail.purge_transfers(now=timezone.now() + dt.timedelta(days=89)) == 0
+    assert mail.purge_transfers(now=timezone.now() + dt.timedelta(days=91)) == 2
+    assert TransferHold.objects.count() == 0

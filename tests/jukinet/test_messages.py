@@ -54,6 +54,7 @@ def test_a_special_move_out_holds_the_certificates_with_the_number(world):
     out = messages.outgoing(events()[-1:], S2)
     (hold,) = out.holds
     head, wife = hold["certificates"]
+    assert head["special"] and wife["special"]
     assert (head["name"], head["relationship"], head["head_name"], head["my_number"]) == (
         "青木　太郎", "世帯主", "青木　太郎", my_number_for(1, 3))
     assert wife["my_number"] is None and wife["move_out_address"] == "福岡県福岡市東区箱崎一丁目1番1号"
@@ -62,7 +63,7 @@ def test_a_special_move_out_holds_the_certificates_with_the_number(world):
     assert log.my_number_accessed and log.category == Category.PROVISION
 
 
-def test_an_ordinary_move_out_holds_nothing_and_abroad_cannot_be_special(world):
+def test_an_ordinary_move_out_is_held_unmarked_and_abroad_cannot_be_special(world):
     family = ids(move_in_family(world))
     with pytest.raises(DomainError) as refused:
         changes.move_out(actor=world, event_date=days_ago(1), notified_on=days_ago(1), persons=[ref(family[0])],
@@ -70,7 +71,8 @@ def test_an_ordinary_move_out_holds_nothing_and_abroad_cannot_be_special(world):
     assert refused.value.code == ErrorCode.INVALID_INPUT and refused.value.field == "special"
     changes.move_out(actor=world, event_date=days_ago(1), notified_on=days_ago(1), persons=[ref(p) for p in family],
                      destination_address="福岡県福岡市東区箱崎一丁目1番1号")
-    assert messages.outgoing(events()[-1:], S2).holds == []
+    (hold,) = messages.outgoing(events()[-1:], S2).holds  # for a paper 転出証明書's look-up, not a card's
+    assert [c["special"] for c in hold["certificates"]] == [False, False, False]
 
 
 def received_certificates(group="g1", from_municipality="401307", number=None) -> list:

@@ -194,3 +194,17 @@ def test_a_fukuoka_counter_issues_a_kitakyushu_residents_copy_and_a_domicile_is_
     fukuoka = [(r["function"], r["criteria"].get("refused"), r["criteria"].get("items")) for r in refused["log"]]
     assert ("jukinet.wide_area_request", None, ["domicile"]) in fukuoka  # 福岡市 logged what it asked
     assert ("jukinet.receive.wide_area_answer", "item_not_permitted", ["domicile"]) in fukuoka  # and the refusal
+
+
+def test_an_ordinary_move_in_looks_the_paper_certificate_up(world, net, cities):
+    """[600]: a paper 転出証明書 (an ordinary 転出) looked up at 北九州市 by its 住民票コード and 生年月日."""
+    persons = family_of_four(world, salt=18)
+    drain(net)
+    code = codes_of(persons)[persons[0]]
+    changes.move_out(actor=world, event_date=days_ago(1), notified_on=days_ago(1), persons=[ref(p) for p in persons],
+                     destination_address="福岡県福岡市東区箱崎一丁目1番1号")
+    drain(net)
+    wrong = cities.drive("request_by_paper", municipality=A_CODE, resident_code=code, birth_date="1985-04-02")
+    assert wrong == {"state": "not_found", "names": []}
+    found = cities.drive("request_by_paper", municipality=A_CODE, resident_code=code, birth_date="1985-04-01")
+    assert found["state"] == "answered" and len(found["names"]) == 4 and "青木　太郎" in found["names"]

@@ -2,7 +2,8 @@
 
     juki cs serve [--port 8450] [--network DIR]   migrate its database, then serve S2 and send to the prefecture
     juki cs export-recipients FILE_ID --out PATH  送付先情報 to media, encrypted (JUKI_MEDIA_PASSPHRASE), recorded
-    juki cs purge                                 daily (cron): 送付先情報 one business day after sending (C24),
+    juki cs purge                                 daily (cron): 転出証明書情報 after 90 days,
+                                                  送付先情報 one business day after sending (C24),
                                                   本人確認情報 five years after it stopped being current (C23)
 
 The network's description (`juki network up` writes DIR/network.json) says where the prefecture is.
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     media = sub.add_parser("export-recipients", help="送付先情報のファイルを暗号化して媒体に書き出す（パスフレーズは JUKI_MEDIA_PASSPHRASE）")
     media.add_argument("file_id")
     media.add_argument("--out", type=Path, required=True)
-    sub.add_parser("purge", help="保存期間を過ぎた送付先情報（送信の翌営業日）と本人確認情報（5年）を削除する（日次）")
+    sub.add_parser("purge", help="保存期間を過ぎた送付先情報（送信の翌営業日）・本人確認情報（5年）・転出証明書情報（90日）を削除する（日次）")
     args = parser.parse_args(argv)
     _setup()
     from django.conf import settings
@@ -57,8 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "purge":
         from . import services
 
-        print(json.dumps({"recipients": services.purge_recipients(), "history": services.purge_history()},
-                         ensure_ascii=False, indent=2))
+        from . import mail
+
+        print(json.dumps({"recipients": services.purge_recipients(), "history": services.purge_history(),
+                          "transfer_certificates": mail.purge_transfers()}, ensure_ascii=False, indent=2))
         return
     from juki.network import pki, wire
 

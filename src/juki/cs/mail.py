@@ -150,12 +150,19 @@ def receive(exchange: Client, *, wait: float = 20.0) -> int:
 
 
 def _answer_transfer(message: dict, now) -> None:
-    """[610]: the 転出証明書情報 of the 特例転出 the requested person was part of, to the 転入地 that asked
-    (and to no other: a group answered to one city is not given to another)."""
+    """[610]: the 転出証明書情報 of the 転出 the requested person was part of, to the 転入地 that asked
+    (and to no other: a group answered to one city is not given to another). A request from a paper
+    転出証明書 names the 生年月日 too, and must match it; one from a card (checked by the card management
+    system) needs nothing more, and only a 特例転出's information answers it."""
     requester, body = message["sender"], message["body"]
     code = str(body.get("resident_code") or "")
     hold = TransferHold.objects.filter(resident_code=code).order_by("-id").first()
     reply = {"request_id": body.get("request_id"), "found": False}
+    if hold is not None:
+        held = _open(hold)
+        paper = "birth_date" in body
+        if (paper and held.get("birth_date") != body["birth_date"]) or (not paper and not held.get("special", True)):
+            hold = None  # not this person's paper, or a card where the 転出 was not 特例
     if hold is not None and hold.answered_to in ("", requester):
         group = list(TransferHold.objects.filter(group=hold.group).order_by("id"))
         reply = {"request_id": body.get("request_id"), "found": True, "certificates": [_open(h) for h in group]}
@@ -193,3 +200,14 @@ def resend(mail_id: int) -> bool:
     return bool(Mail.objects.filter(pk=mail_id, direction=Mail.Direction.OUT,
                                     state__in=(Mail.State.REFUSED, Mail.State.PENDING)).update(
         state=Mail.State.PENDING, next_attempt_at=timezone.now(), last_error=""))
+
+
+TRANSFER_HOLD_DAYS = 90  # a 転入 comes within 14 days of moving, or 30 after the planned date; then some
+
+
+def purge_transfers(*, now=None) -> int:
+    """The 転出証明書情報 held longer than any 転入 could ask for it: erased (daily, `juki cs purge`)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=TRANSFER_HOLD_DAYS)
+    with transaction.atomic(using=_db()):
+        count, _ = TransferHold.objects.filter(created_at__lt=cutoff).delete()
+    return count

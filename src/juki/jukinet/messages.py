@@ -88,20 +88,21 @@ def outgoing(events: list[dict], actor: Actor) -> Outgoing:
     """The messages the events' changes cause, read in one gate session per purpose."""
     out = Outgoing()
     entries = [(e, p) for e in events for p in e["persons"] if not p.get("blocked")]
-    special = [(e, p) for e, p in entries if p.get("reason") == "domestic_move_out"]
+    leaving = [(e, p) for e, p in entries if p.get("reason") == "domestic_move_out"]
     moved_in = [(e, p) for e, p in entries if p.get("reason") == "domestic_move_in"]
     addressed = [(e, p) for e, p in entries if p.get("reason") in ADDRESS_REASONS]
     foreign = [(e, p) for e, p in entries if p.get("reason") in MOJ_REASONS]
     own = settings.JUKI_MUNICIPALITY
-    if special:
+    if leaving:
+        # Every 国内転出's 転出証明書情報 is held by the CS: a 特例転出's for the card's 転入地, an ordinary
+        # one's for a 転入地 that looks it up from the paper 転出証明書 (its 住民票コード and 生年月日).
         records = selectors.moving_records(actor=actor, purpose="transfer_certificate",
-                                           versions=[(p["person_id"], p["version_after"]) for _, p in special],
-                                           reveal={(p["person_id"], p["version_after"]) for _, p in special})
+                                           versions=[(p["person_id"], p["version_after"]) for _, p in leaving],
+                                           reveal={(p["person_id"], p["version_after"]) for _, p in leaving})
         groups: dict[int, list[dict]] = {}
-        for e, p in special:
+        for e, p in leaving:
             m = records[(p["person_id"], p["version_after"])]
-            if m.special_move_out:
-                groups.setdefault(e["change_id"], []).append(_certificate(m))
+            groups.setdefault(e["change_id"], []).append({**_certificate(m), "special": m.special_move_out})
         out.holds = [{"message_id": f"transfer-{change_id}", "group": f"{own}-{change_id}", "certificates": certs}
                      for change_id, certs in groups.items()]
     if moved_in:
@@ -398,6 +399,30 @@ def request_transfer(cs: Client, *, actor: Actor, card_number: str, pin: str) ->
         _queue(cs, {"message_id": f"transfer-request-{request.group}", "to": request.from_municipality,
                     "kind": "transfer_certificate_request",
                     "body": {"request_id": request.group, "resident_code": request.resident_code}})
+    return request
+
+
+def request_transfer_by_paper(cs: Client, *, actor: Actor, municipality: str, resident_code: str,
+                              birth_date: dt.date) -> TransferRequest:
+    """An ordinary 転入 with a paper 転出証明書 [600]: its 転出証明書情報 looked up by the 住民票コード it
+    prints, at the 転出地 it names, with the 生年月日 as the second item the 転出地 checks."""
+    from juki.core.checkdigits import is_valid_local_government_code, is_valid_resident_code
+
+    code = "".join(ch for ch in resident_code if ch.isdigit())
+    if not is_valid_resident_code(code):
+        raise DomainError(ErrorCode.INVALID_RESIDENT_CODE, "住民票コードが正しくありません（転出証明書の11桁）。",
+                          field="resident_code")
+    if not is_valid_local_government_code(municipality) or municipality == settings.JUKI_MUNICIPALITY:
+        raise DomainError(ErrorCode.INVALID_LOCAL_GOVERNMENT_CODE, "転出地の市区町村コードが正しくありません。",
+                          field="municipality")
+    group = secrets.token_hex(8)
+    with gate.open(actor, function="jukinet.transfer_request", perm="change.move_in",
+                   criteria={"group": group, "items": ["resident_code", "birth_date"], "via": "paper"}):
+        request = TransferRequest.objects.create(group=group, resident_code=code, from_municipality=municipality,
+                                                 requested_by=actor.user)
+        _queue(cs, {"message_id": f"transfer-request-{group}", "to": municipality,
+                    "kind": "transfer_certificate_request",
+                    "body": {"request_id": group, "resident_code": code, "birth_date": birth_date.isoformat()}})
     return request
 
 

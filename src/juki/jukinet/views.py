@@ -172,20 +172,44 @@ class TransferForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class PaperForm(forms.Form):
+    municipality = forms.CharField(label="転出地の市区町村コード（6桁）", max_length=6,
+                                   widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    resident_code = forms.CharField(label="住民票コード（転出証明書の11桁）", max_length=20,
+                                    widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    birth_date = forms.DateField(label="生年月日", input_formats=["%Y-%m-%d"],
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("prefix", "paper")
+        super().__init__(*args, **kwargs)
+
+
 @counter_view("change.move_in")
 def special_move_in(request):
-    """特例転入 [610]: the card and its PIN (the IC chip's stand-in); the 転出地 is asked through the CS."""
-    form = TransferForm(request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        try:
+    """特例転入 [610]: the card and its PIN (the IC chip's stand-in); the 転出地 is asked through the CS.
+    Or an ordinary 転入's paper 転出証明書, looked up by its 住民票コード and 生年月日 at its 転出地."""
+    paper_mode = request.method == "POST" and request.POST.get("mode") == "paper"
+    form = TransferForm(request.POST if request.method == "POST" and not paper_mode else None)
+    paper = PaperForm(request.POST if paper_mode else None)
+    try:
+        if form.is_bound and form.is_valid():
             asked = messages.request_transfer(connection.cs_client(), actor=request.actor,
                                               card_number=form.cleaned_data["card_number"], pin=form.cleaned_data["pin"])
-        except DomainError as exc:  # shown at the form: the resident enters the PIN again
-            form.add_error("pin" if exc.code in PIN_REFUSALS else None, exc.message)
-        else:
             return redirect("jukinet:transfer", group=asked.group)
-    return render(request, "jukinet/special_move_in.html", {"form": form, "title": "特例転入（個人番号カードによる転入）",
-                                                            "help": "jukinet"})
+        if paper.is_bound and paper.is_valid():
+            asked = messages.request_transfer_by_paper(connection.cs_client(), actor=request.actor,
+                                                       municipality=paper.cleaned_data["municipality"],
+                                                       resident_code=paper.cleaned_data["resident_code"],
+                                                       birth_date=paper.cleaned_data["birth_date"])
+            return redirect("jukinet:transfer", group=asked.group)
+    except DomainError as exc:  # shown at the form: the resident enters the PIN again, the clerk the code
+        target = paper if paper_mode else form
+        target.add_error(exc.field if exc.field in target.fields else ("pin" if exc.code in PIN_REFUSALS else None),
+                         exc.message)
+    return render(request, "jukinet/special_move_in.html", {"form": form, "paper": paper, "help": "jukinet",
+                                                            "title": "特例転入（個人番号カードによる転入）"})
 
 
 PIN_REFUSALS = (ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_LOCKED)
