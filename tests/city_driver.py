@@ -62,6 +62,15 @@ def request_by_paper(args: dict) -> dict:
     return {"state": request.state, "names": names}
 
 
+def unsent_events(args: dict) -> dict:
+    """How many of the outbox's events the 住基ネット連携 has not handed to its CS yet."""
+    from juki.audit.gate import Actor
+    from juki.register.services import outbox
+
+    events = outbox.outbox_read(actor=Actor.system_actor("jukinet"), destination="jukinet", limit=100)["events"]
+    return {"events": len(events)}
+
+
 def transfer_state(args: dict) -> dict:
     from juki.jukinet.models import TransferRequest
 

@@ -76,8 +76,11 @@ def test_the_cs_answers_a_transfer_request_itself_and_to_one_city_only(exchange)
     to_c = c.call("GET", "/mail?after=0")[1]["messages"][0]["body"]
     assert to_c == {"request_id": "r-c", "found": False, "reason": "answered_elsewhere"}
     assert set(TransferHold.objects.values_list("answered_to", flat=True)) == {B}
-    # Read again from the same cursor: nothing is taken twice.
-    assert mail.receive(a, wait=0) == 0
+    # Read again from the start (a cursor lost with a crash): nothing is taken twice.
+    from juki.cs.models import Counter
+
+    Counter.objects.filter(name="mail_cursor").update(value=0)
+    assert mail.receive(a, wait=0) == 0 and Mail.objects.filter(direction=Mail.Direction.IN).count() == 2
 
 
 def test_the_register_reads_its_messages_after_its_cursor(exchange):
@@ -120,6 +123,15 @@ def test_a_paper_request_needs_the_birth_date_and_a_card_a_special_move_out(exch
     assert answers["paper-right"]["found"] and answers["paper-right"]["certificates"][0]["resident_code"] == head
     assert answers["paper-wrong"] == {"request_id": "paper-wrong", "found": False}  # another person's paper
     assert answers["card-ordinary"] == {"request_id": "card-ordinary", "found": False}  # not a 特例転出
+    # Guessing the 生年月日: after three wrong ones, not even the right one opens it.
+    for n, birth in enumerate(["1990-01-03", "1990-01-04", "1990-01-01"]):
+        b.call("POST", "/mail", {"to": A, "kind": "transfer_certificate_request", "message_id": f"guess-{n}",
+                                 "body": {"request_id": f"guess-{n}", "resident_code": other, "birth_date": birth}})
+    mail.receive(a, wait=0)
+    mail.send_pending(a)
+    late = [m["body"] for m in b.call("GET", "/mail?after=0")[1]["messages"] if m["body"]["request_id"] == "guess-2"]
+    assert late == [{"request_id": "guess-2", "found": False}]
+    assert TransferHold.objects.get(resident_code=other).wrong_birth_dates == 3
     # Held 90 days, then erased by the daily purge.
     assert mail.purge_transfers(now=timezone.now() + dt.timedelta(days=89)) == 0
     assert mail.purge_transfers(now=timezone.now() + dt.timedelta(days=91)) == 2

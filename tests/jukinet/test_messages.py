@@ -189,3 +189,50 @@ def test_pulled_notices_are_applied_or_listed_once(world):
     assert Received.objects.get(message_id="c").error == "invalid_notice"
     assert Received.objects.get(message_id="b").error == "notice_unmatched"
     assert b"resident_code" not in bytes(applied.cipher)  # sealed
+
+
+def test_a_corrected_name_is_notified_to_the_honseki_and_an_unchanged_one_is_not(world):
+    (head,) = ids(move_in_family(world, members=[person_input(domicile="東京都千代田区千代田1番")]))
+    changes.ex_officio_correction(actor=world, event_date=days_ago(1), person=ref(head), changes={"given_name": "太朗"},
+                                  note="戸籍との照合")
+    changes.ex_officio_correction(actor=world, event_date=days_ago(1), person=ref(head),
+                                  changes={"family_name_kana": "アヲキ"}, note="フリガナのみ")
+    renamed, kana_only = events()[-2:]
+    out = messages.outgoing([renamed], S2)
+    assert [(m["to"], m["body"]["name"]) for m in out.mail] == [("131016", "青木　太朗")]
+    assert messages.outgoing([kana_only], S2).mail == []
+
+
+def test_a_message_that_cannot_be_taken_is_kept_as_an_error_and_the_rest_go_on(world):
+    inbox = Inbox([
+        {"id": 1, "sender": "401307", "kind": "move_in_notice", "message_id": "a",
+         "body": {"resident_code": "51234567890", "moved_on": days_ago(2).isoformat(), "address": "x" * 400}},
+        {"id": 2, "sender": "401307", "kind": "wide_area_answer", "message_id": "b", "body": {"request_id": []}},
+        {"id": 3, "sender": "401307", "kind": "move_in_notice", "message_id": "c",
+         "body": {"resident_code": "51234567890", "moved_on": days_ago(2).isoformat(), "address": "y"}},
+    ])
+    counts = messages.pull(inbox, None)
+    assert sum(counts.values()) == 3 and Received.objects.count() == 3
+    assert Received.objects.get(message_id="c").state == Received.State.UNMATCHED  # read past the others
+
+
+def test_a_protected_person_s_new_address_is_not_listed(world, support, sup_actor):
+    from ..protection.helpers import move_in_victim, protect
+
+    victim = move_in_victim(world)
+    changes.move_out(actor=support, event_date=days_ago(3), notified_on=days_ago(3), persons=[ref(victim["mother"])],
+                     destination_address="福岡県福岡市", new_head=victim["child"],
+                     new_head_relationships={victim["child"]: "世帯主"})
+    protect(support, victim)
+    from juki.audit import gate
+    from juki.register.models import Person
+
+    with gate.open(S2, function="test.read", perm="identity.link"):
+        code = Person.objects.get(pk=victim["mother"]).current.resident_code
+    messages.pull(Inbox([{"id": 1, "sender": "401307", "kind": "move_in_notice", "message_id": "a", "body": {
+        "resident_code": code, "name": "山田　花子", "moved_on": days_ago(2).isoformat(),
+        "address": "福岡県福岡市東区箱崎一丁目2番"}}]), None)
+    from juki.jukinet import operations
+
+    (row,) = operations.received(actor=sup_actor, kind="move_in_notice", open_only=False)
+    assert row["row"].person_id == victim["mother"] and row["body"]["address"] == "（支援措置のため表示しません）"

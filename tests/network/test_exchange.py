@@ -39,6 +39,7 @@ def test_a_message_goes_to_its_city_only_once_and_in_order(exchange):
         (A, "move_in_notice", "m-1"), (A, "move_in_notice", "m-2")]
     assert b.call("GET", f"/mail?after={got['messages'][0]['id']}")[1]["messages"][0]["body"] == {"n": 2}
     assert a.call("GET", "/mail?after=0")[1]["messages"] == []  # nobody reads another city's mail
+    assert b.call("GET", "/mail/status")[1]["mail"] == [{"direction": "in", "kind": "move_in_notice", "count": 2}]
 
 
 @pytest.mark.parametrize("who,to,kind,message_id,expected", [
@@ -50,10 +51,12 @@ def test_a_message_goes_to_its_city_only_once_and_in_order(exchange):
     ("cs-401005", B, "gossip", "x", (422, "unknown_kind")),
     ("cs-401005", B, "move_in_notice", "", (422, "invalid_message_id")),
     ("s2-401005", B, "move_in_notice", "x", (403, "not_a_sender")),  # a register, not its CS
+    ("cs-401005", B, "move_in_notice", "y", (422, "invalid_body")),  # a body that is not an object
 ])
 def test_what_the_exchange_refuses(exchange, who, to, kind, message_id, expected):
     assert post(exchange("cs-401005"))[0] == 200
-    status, answer = post(exchange(who), to=to, kind=kind, message_id=message_id, body={"other": True})
+    body = ["not", "an", "object"] if expected[1] == "invalid_body" else {"other": True}
+    status, answer = post(exchange(who), to=to, kind=kind, message_id=message_id, body=body)
     assert (status, answer["code"]) == expected
 
 
@@ -92,8 +95,11 @@ def test_a_card_answers_its_holder_on_the_right_pin_and_locks_after_three_wrong(
         assert b.call("POST", "/cards/verify", {"card_number": number, "pin": "1234"})[1]["code"] == "pin_locked"
         assert b.call("POST", "/cards/verify", {"card_number": "0" * 12, "pin": "1234"})[1]["code"] == "card_not_found"
         assert b.call("POST", "/cards/verify", {"card_number": "12", "pin": "1234"})[1]["code"] == "invalid_card_number"
-        # 継続利用: the city the holder moved to keeps the card; a card not in use cannot be continued.
+        # Another city may not suspend or revoke it; the city the holder moved to keeps it (継続利用), and
+        # a card not in use cannot be continued.
+        assert b.call("POST", f"/cards/{code()}/revoke")[1]["code"] == "not_card_city"
         assert b.call("POST", f"/cards/{code()}/transfer")[1]["municipality"] == B
+        assert a.call("POST", f"/cards/{code()}/suspend")[1]["code"] == "not_card_city"
         assert b.call("POST", f"/cards/{code('1111111111')}/transfer")[1]["code"] == "invalid_transition"
 
 

@@ -457,8 +457,7 @@ def certificate_status(*, number: str) -> dict | None:
 # --- 広域交付住民票 (住基法第12条の4) --------------------------------------------------------------------
 
 
-def wide_area_issue(*, actor: Actor, answer: dict, address_city: str, requester_name: str,
-                    documents: tuple[str, ...] = ("個人番号カード",)) -> IssueResult:
+def wide_area_issue(*, actor: Actor, answer: dict, address_city: str, requester_name: str) -> IssueResult:
     """A 住民票の写し of a resident of another city, from what their 住所地 answered (`answer`: its
     persons with exactly the items allowed, `selectors.wide_area_records`), issued by this city: this
     city's number, 認証者 and seal, and the 住所地 named in the 認証文. The persons are not of this
@@ -470,12 +469,13 @@ def wide_area_issue(*, actor: Actor, answer: dict, address_city: str, requester_
                       head_and_relationship="head_and_relationship" in items, resident_code="resident_code" in items,
                       my_number="my_number" in items,
                       foreign_items=frozenset({"nationality"}) if any(p.get("foreign") for p in persons) else frozenset())
-    request = Request(kind=Kind.SELF, requester_name=requester_name, documents=documents, purpose="広域交付")
+    # The 請求者 showed their 個人番号カード (checked with its PIN by the card management system).
+    request = Request(kind=Kind.SELF, requester_name=requester_name, documents=("個人番号カード",), purpose="広域交付")
     criteria = {"form": "copy", "wide_area_from": address_city, "items": sorted(items), "household": bool(household),
                 "channel": Channel.COUNTER, "with_my_number": options.my_number}
     with gate.open(actor, function="certificate.wide_area", perm=Perm.CERTIFICATE_ISSUE, criteria=criteria) as session:
         if options.my_number:
-            session.my_number_accessed = True
+            session.reveal_my_number()  # printing it needs the 個人番号 right (and its second factor), as at home
         municipality, mayor_title = issuer(actor=session.actor)
         group = {"members": [{"person_id": p["person_id"]} for p in persons],
                  "head": {"name": answer.get("head_name", "")}, "address": persons[0].get("address")} if household else None

@@ -56,8 +56,6 @@ class ErrorCode(StrEnum):
     MY_NUMBER_NOT_RECORDED = "my_number_not_recorded"  # a 変更請求 or a card needs a recorded 個人番号
     # 住基ネット II (issue 15): 特例転入, 転入通知 and the other cities' messages.
     TRANSFER_CERTIFICATE_USED = "transfer_certificate_used"  # the 転出証明書情報 has been used by a 転入
-    TRANSFER_CERTIFICATE_NOT_FOUND = "transfer_certificate_not_found"  # the 転出地 holds none for this card
-    TRANSFER_CERTIFICATE_PENDING = "transfer_certificate_pending"  # asked; the 転出地's answer has not come yet
     NOTICE_UNMATCHED = "notice_unmatched"  # a 転入通知 or 法務省通知 that names no one of this register
     ITEM_NOT_PERMITTED = "item_not_permitted"  # a 広域交付 request for an item the law does not allow
     UNKNOWN_TOWN = "unknown_town"

@@ -111,3 +111,16 @@ def unseal_values(key_id: str, ciphertext: bytes) -> list[str]:
     _, keys = _keys(settings.JUKI_MYNUMBER_KEYS)
     data = bytes(ciphertext)
     return json.loads(keys[key_id].decrypt(data[:12], data[12:], _BLOB_AAD))
+
+
+def seal_json(value: dict) -> tuple[str, bytes]:
+    """A message kept whole (it may carry a 個人番号): the CS's and S2's messages with other cities."""
+    import json
+
+    return seal_values([json.dumps(value, ensure_ascii=False)])
+
+
+def open_json(key_id: str, ciphertext: bytes) -> dict:
+    import json
+
+    return json.loads(unseal_values(key_id, ciphertext)[0])

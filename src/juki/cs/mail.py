@@ -11,7 +11,6 @@ The CS answers one kind itself, as the real CS does: a 転入地's request for t
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 
 from django.db import transaction
@@ -34,11 +33,11 @@ FROM_REGISTER = ("transfer_certificate_request", "move_in_notice", "family_regis
 
 
 def _seal(body: dict) -> tuple[str, bytes]:
-    return mynumber.seal_values([json.dumps(body, ensure_ascii=False)])
+    return mynumber.seal_json(body)
 
 
 def _open(row) -> dict:
-    return json.loads(mynumber.unseal_values(row.key_id, bytes(row.cipher))[0])
+    return mynumber.open_json(row.key_id, bytes(row.cipher))
 
 
 def _out(peer: str, kind: str, message_id: str, body: dict, now) -> bool:
@@ -161,8 +160,12 @@ def _answer_transfer(message: dict, now) -> None:
     if hold is not None:
         held = _open(hold)
         paper = "birth_date" in body
-        if (paper and held.get("birth_date") != body["birth_date"]) or (not paper and not held.get("special", True)):
-            hold = None  # not this person's paper, or a card where the 転出 was not 特例
+        if paper and (hold.wrong_birth_dates >= PAPER_TRIES or held.get("birth_date") != body["birth_date"]):
+            if hold.wrong_birth_dates < PAPER_TRIES:
+                TransferHold.objects.filter(pk=hold.pk).update(wrong_birth_dates=hold.wrong_birth_dates + 1)
+            hold = None  # not this person's paper (or guessed at too often)
+        elif not paper and not held.get("special", True):
+            hold = None  # a card, where the 転出 was not 特例
     if hold is not None and hold.answered_to in ("", requester):
         group = list(TransferHold.objects.filter(group=hold.group).order_by("id"))
         reply = {"request_id": body.get("request_id"), "found": True, "certificates": [_open(h) for h in group]}
@@ -202,6 +205,7 @@ def resend(mail_id: int) -> bool:
         state=Mail.State.PENDING, next_attempt_at=timezone.now(), last_error=""))
 
 
+PAPER_TRIES = 3
 TRANSFER_HOLD_DAYS = 90  # a 転入 comes within 14 days of moving, or 30 after the planned date; then some
 
 

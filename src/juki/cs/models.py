@@ -194,6 +194,9 @@ class TransferHold(models.Model):
     created_at = models.DateTimeField()
     answered_to = models.CharField(max_length=6, blank=True)
     answered_at = models.DateTimeField(null=True)
+    # A paper request names the 生年月日: three wrong ones and the person's information is answered to no
+    # paper request any more (a 住民票コード alone must not open it to guessing).
+    wrong_birth_dates = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "resident_code"], name="cs_one_transfer_hold")]

@@ -11,6 +11,7 @@ from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.network.wire import Client, Unreachable
+from juki.protection import enforcement as protection
 from juki.register import selectors
 
 from juki.cs import file2
@@ -307,8 +308,16 @@ def received(*, actor: Actor, kind: str, open_only: bool = True) -> list[dict]:
         if open_only:
             rows = rows.exclude(state__in=(Received.State.APPLIED, Received.State.FORWARDED, Received.State.CLOSED))
         rows = list(rows[:500])
-        session.record(r.person_id for r in rows if r.person_id)
-        return [{"row": r, "body": messages.opened(r)} for r in rows]
+        matched = [r.person_id for r in rows if r.person_id]
+        session.record(matched)
+        protected = protection.protected_ids(matched)
+        out = []
+        for r in rows:
+            body = messages.opened(r)
+            if r.person_id in protected:  # [160]: a 支援措置 person's new place is shown to no one here
+                body = {**body, "address": "（支援措置のため表示しません）"}
+            out.append({"row": r, "body": body})
+        return out
 
 
 def close_received(*, actor: Actor, received_id: int, note: str) -> None:
@@ -336,10 +345,13 @@ def immigration_check(*, actor: Actor, received_id: int) -> dict:
     from . import messages
     from .models import Received
 
-    row = Received.objects.filter(pk=received_id, kind="immigration_notice").first()
-    if row is None:
-        raise NotFoundError("指定された法務省通知が見つかりません。")
-    body = messages.opened(row)
+    with gate.open(actor, function="jukinet.immigration_check", perm=Perm.JUKINET_OPERATE,
+                   criteria={"received": received_id}) as session:
+        row = Received.objects.filter(pk=received_id, kind="immigration_notice").first()
+        if row is None:
+            raise NotFoundError("指定された法務省通知が見つかりません。")
+        session.record([row.person_id] if row.person_id else [])
+        body = messages.opened(row)
     person = selectors.person_read(actor=actor, person_id=row.person_id) if row.person_id else None
     current = read_models_items(person)
     return {"row": row, "body": body, "person": person.as_dict() if person else None, "current": current,
@@ -363,12 +375,15 @@ def immigration_apply(*, actor: Actor, received_id: int) -> int:
     from .models import Received
 
     with transaction.atomic():
-        row = Received.objects.select_for_update().filter(pk=received_id, kind="immigration_notice").first()
-        if row is None:
-            raise NotFoundError("指定された法務省通知が見つかりません。")
-        if row.state != Received.State.PENDING or not row.person_id:
-            raise DomainError(ErrorCode.ALREADY_PROCESSED, "この通知は処理済みか、該当する住民がありません。")
-        body = messages.opened(row)
+        with gate.open(actor, function="jukinet.immigration_check", perm=Perm.JUKINET_OPERATE,
+                       criteria={"received": received_id, "apply": True}) as session:
+            row = Received.objects.select_for_update().filter(pk=received_id, kind="immigration_notice").first()
+            if row is None:
+                raise NotFoundError("指定された法務省通知が見つかりません。")
+            if row.state != Received.State.PENDING or not row.person_id:
+                raise DomainError(ErrorCode.ALREADY_PROCESSED, "この通知は処理済みか、該当する住民がありません。")
+            session.record([row.person_id])
+            body = messages.opened(row)
         person = selectors.person_read(actor=actor, person_id=row.person_id)
         try:
             event_date = dt.date.fromisoformat(str(body.get("event_date") or ""))
@@ -426,7 +441,13 @@ def wide_area_print(*, actor: Actor, group: str, requester_name: str) -> tuple[s
     request = WideAreaRequest.objects.filter(group=group, state=WideAreaRequest.State.ANSWERED).first()
     if request is None:
         raise NotFoundError("交付できる広域交付の回答がありません。")
-    answer = messages.opened(request.received)
+    if request.issue_number:  # one answer, one copy: another copy is another request (its own log on both sides)
+        raise DomainError(ErrorCode.ALREADY_PROCESSED, f"この回答による住民票の写しは交付済みです（発行番号 {request.issue_number}）。"
+                          "再度交付するときは、交付履歴から再交付するか、改めて照会してください。")
+    with gate.open(actor, function="jukinet.wide_area_answer", perm=Perm.CERTIFICATE_ISSUE,
+                   criteria={"group": group, "print": True}) as session:
+        answer = messages.opened(request.received)
+        session.my_number_accessed = "my_number" in (answer.get("items") or [])
     result = wide_area_issue(actor=actor, answer=answer, address_city=name_of(request.to_municipality) or "",
                              requester_name=requester_name)
     WideAreaRequest.objects.filter(pk=request.pk).update(issue_number=result.issue.number)

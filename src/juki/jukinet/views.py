@@ -19,6 +19,7 @@ from juki.core.errors import DomainError, ErrorCode
 from juki.register import selectors
 
 from . import connection, messages, operations
+from .templatetags.jukinet import western
 from .models import UpdateError
 
 
@@ -112,13 +113,6 @@ def identify(request):
             match["birth_display"] = _wareki(match.get("birth_date"))
         context["result"] = result
     return render(request, "jukinet/identify.html", context)
-
-
-def _western(value: str | None) -> str:
-    try:
-        return display_date(dt.date.fromisoformat(value or ""), western=True)
-    except ValueError:
-        return value or ""
 
 
 def _wareki(value: str | None) -> str:
@@ -263,9 +257,12 @@ def notice_inquiry(request, person_id: int):
                                             function="print.notice_inquiry")
     if not rows or rows[0]["protected"]:
         raise Http404
-    pdf = inquiry_pdf(rows[0], city=selectors.municipality_name(), today=clock.today())
+    return _pdf(inquiry_pdf(rows[0], city=selectors.municipality_name(), today=clock.today()), "notice-inquiry")
+
+
+def _pdf(pdf: bytes, name: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = 'inline; filename="notice-inquiry.pdf"'
+    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
 
@@ -282,7 +279,7 @@ def immigration(request, received_id: int):
         change_id = operations.immigration_apply(actor=request.actor, received_id=received_id)
         return redirect("counter:change_done", change_id=change_id)
     result = operations.immigration_check(actor=request.actor, received_id=received_id)
-    shown = (lambda k, v: _western(v) if k == "stay_expires_on" else v)  # noqa: E731 - 満了日 in 西暦 [90]
+    shown = (lambda k, v: western(v) if k == "stay_expires_on" else v)  # noqa: E731 - 満了日 in 西暦 [90]
     rows = [(IMMIGRATION_LABELS[k], shown(k, result["current"].get(k) or ""), shown(k, v))
             for k, v in result["changes"].items()]
     return render(request, "jukinet/immigration.html", {**result, "rows": rows, "labels": IMMIGRATION_LABELS,
@@ -323,10 +320,7 @@ def wide_area_status(request, group: str):
     if request.method == "POST":
         number, pdf = operations.wide_area_print(actor=request.actor, group=group,
                                                  requester_name=request.POST.get("requester_name", ""))
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{number}.pdf"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return _pdf(pdf, number)
     result = operations.wide_area_status(actor=request.actor, cs=connection.cs_client(), group=group)
     template = "jukinet/_wide_area_status.html" if request.headers.get("HX-Request") else "jukinet/wide_area_status.html"
     labels = dict(WIDE_AREA_ITEMS)

@@ -169,6 +169,9 @@ def cards(directory: Path) -> App:
         with store as db:
             card = _current(db, code)
             state = card["state"] if card else NONE
+            if card and action not in ("issue", "transfer") and card["municipality"] != city:
+                # 一時停止・廃止・回収 are the business of the card's own city (where its holder lives)
+                raise Refused(403, "not_card_city", "この個人番号カードは他の市区町村のカードです。")
             if state not in allowed:
                 raise Refused(409, "invalid_transition", f"{state} の個人番号カードに {action} はできません。",
                               state=state, action=action)

@@ -81,6 +81,8 @@ def install(app: App, directory: Path) -> None:
             raise Refused(422, "invalid_recipient", "宛先の市町村コードが正しくありません。", item="to")
         if (_role(sender), _role(to)) != KINDS[kind]:
             raise Refused(403, "kind_not_allowed", "この種別の電文をこの宛先に送ることはできません。")
+        if not isinstance(body.get("body"), dict):
+            raise Refused(422, "invalid_body", "電文の本文の形式が正しくありません。")
         content = json.dumps(body.get("body") or {}, ensure_ascii=False, sort_keys=True)
         digest = hashlib.sha256(f"{to}|{kind}|{content}".encode()).hexdigest()
         with store as db:
@@ -122,7 +124,10 @@ def install(app: App, directory: Path) -> None:
 
     @app.route("GET", "/mail/status")
     def status(request: Request) -> dict:
-        if address_of(request.peer) is None:
+        """The caller's own traffic (what it sent, what came for it), never another city's."""
+        me = address_of(request.peer)
+        if me is None:
             raise Refused(403, "not_a_recipient")
-        counts = store.query("SELECT recipient, kind, count(*) FROM mail GROUP BY recipient, kind")
-        return {"mail": [{"recipient": r, "kind": k, "count": c} for r, k, c in counts]}
+        counts = store.query("SELECT sender = ?, kind, count(*) FROM mail WHERE sender = ? OR recipient = ? "
+                             "GROUP BY sender = ?, kind", (me, me, me, me))
+        return {"mail": [{"direction": "out" if mine else "in", "kind": k, "count": c} for mine, k, c in counts]}

@@ -66,6 +66,12 @@ PROVISION_CONTENT: dict[str, tuple[str, tuple[tuple[str, str | None], ...]]] = {
         ("住民票コード", None), ("氏名", None), ("生年月日", None), ("性別", None), ("本籍・筆頭者", None),
         ("住所・住所を定めた年月日", None))),
     "jukinet.transfer_request": ("特例転入のための転出証明書情報の請求（転出地へ）", (("住民票コード", None),)),
+    "jukinet.wide_area_request": ("広域交付の照会（住所地へ）", (("住民票コード", None), ("請求した記載事項", None))),
+    "jukinet.send.wide_area": ("広域交付住民票の情報（交付地へ）", (
+        ("氏名", None), ("生年月日", None), ("性別", None), ("住所", None), ("住民となった年月日等", None),
+        ("世帯主・続柄（請求があるとき）", None), ("住民票コード（請求があるとき）", None), ("個人番号（請求があるとき）", None))),
+    "jukinet.send.municipal_notice": ("市町村通知（法務大臣へ）", (
+        ("氏名", None), ("生年月日", None), ("性別", None), ("国籍・地域", None), ("在留カード等番号", None), ("住所", None))),
     "outbox.restrictions.read": ("抑止の設定・解除の通知", (("宛名番号", "atena_number"), ("世帯番号", "household_number"),
                                                     ("抑止する処理", "processes"), ("抑止レベル", "level"),
                                                     ("期間", "start"))),
@@ -89,6 +95,9 @@ _PURPOSES: tuple[tuple[str, str], ...] = (
     ("jukinet.send.move_in_notice", "転入通知の送信（住基ネット）"),
     ("jukinet.send.family_register_notice", "戸籍の附票記載事項通知の送信"),
     ("jukinet.transfer_request", "特例転入のための転出証明書情報の請求"),
+    ("jukinet.wide_area_request", "広域交付の照会"),
+    ("jukinet.send.wide_area", "広域交付のための住民票の情報の提供"),
+    ("jukinet.send.municipal_notice", "法務大臣への通知（外国人住民）"),
     ("jukinet.receive.", "他の市区町村からの通知の受信（住基ネット）"),
     ("jukinet.notice_missing", "転入通知未着者の確認"),
     ("print.notice_inquiry", "転入通知未着照会書の作成"),

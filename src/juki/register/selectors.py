@@ -387,23 +387,23 @@ class MovingRecord:
     previous_municipality_code: str
     special_move_out: bool
     head_name: str
-    operation: str
 
 
 # The items the read hands over (C07), as the provision log names them.
 _MOVING_ITEMS = ["resident_code", "name", "name_kana", "birth_date", "sex", "relationship", "head_name", "domicile",
-                 "domicile_head", "address", "move_out_address", "move_out_planned_on", "previous_municipality_code",
-                 "my_number"]
+                 "domicile_head", "address", "move_out_address", "move_out_planned_on", "resident_kind", "nationality",
+                 "special_move_out", "my_number"]
 
 
 # purpose → the items it sends (C07: the provision log names them).
 MOVING_PURPOSES = {
     "transfer_certificate": _MOVING_ITEMS,
-    "move_in_notice": ["resident_code", "name", "name_kana", "birth_date", "sex", "address", "event_date"],
+    "move_in_notice": ["resident_code", "name", "name_kana", "birth_date", "sex", "address", "event_date",
+                       "notified_on"],
     "family_register_notice": ["resident_code", "name", "name_kana", "birth_date", "sex", "domicile", "domicile_head",
-                               "address", "address_set_on"],
+                               "address", "address_set_on", "reason", "event_date"],
     "municipal_notice": ["name", "birth_date", "sex", "nationality", "residence_card_number", "alias_name", "address",
-                         "event_date"],
+                         "status", "reason", "event_date"],
 }
 
 
@@ -417,7 +417,7 @@ def moving_records(*, actor: Actor, purpose: str, versions: list[tuple[int, int]
     with gate.open(actor, function=f"jukinet.send.{purpose}", perm=Perm.IDENTITY_LINK,
                    criteria={"versions": len(set(versions)), "items": MOVING_PURPOSES[purpose]}) as session:
         wanted = set(versions)
-        rows = (PersonVersion.objects.select_related(*_VERSION_RELATED, "change")
+        rows = (PersonVersion.objects.select_related(*_VERSION_RELATED)
                 .filter(person_id__in={pid for pid, _ in wanted}, seq__in={seq for _, seq in wanted}))
         if foreign_only:
             rows = rows.filter(resident_kind=ResidentKind.FOREIGN)
@@ -437,8 +437,7 @@ def moving_records(*, actor: Actor, purpose: str, versions: list[tuple[int, int]
                 my_number=_revealed(version, session) if key in reveal else None,
                 address=read_models.address_text(town, version.banchi, version.katagaki),
                 previous_municipality_code=version.previous_municipality_code,
-                special_move_out=version.special_move_out, head_name=heads[version.household_id],
-                operation=version.change.operation)
+                special_move_out=version.special_move_out, head_name=heads[version.household_id])
         return out
 
 

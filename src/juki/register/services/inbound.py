@@ -109,8 +109,12 @@ def move_in_notice(*, actor: Actor, resident_code: str, moved_on: dt.date, notic
     if row is None or row[2] not in CONFIRMABLE:
         raise DomainError(ErrorCode.NOTICE_UNMATCHED, "転入通知の住民票コードに該当する転出者（除票）がありません。",
                           field="resident_code")
-    return move_out_confirm(actor=actor, person=PersonRef(row[0], row[1]), notice_on=notice_on, moved_on=moved_on,
-                            confirmed_address=address, perm=Perm.JUKINET_INBOUND)
+    try:
+        return move_out_confirm(actor=actor, person=PersonRef(row[0], row[1]), notice_on=notice_on, moved_on=moved_on,
+                                confirmed_address=address, perm=Perm.JUKINET_INBOUND)
+    except DomainError as exc:  # matched, but not taken (a 支援措置, an address too long …): whom it names
+        exc.details.setdefault("person_id", row[0])
+        raise
 
 
 # --- 法務大臣からの通知 (住基法第30条の50), applied after a clerk's check [960] ------------------------------
