@@ -10,7 +10,8 @@ from juki.audit.models import AccessLog, Category
 from juki.core import mynumber
 from juki.core.errors import DomainError, ErrorCode
 from juki.jukinet import messages
-from juki.jukinet.models import Received, TransferRequest
+from juki.jukinet.models import Received, TransferRequest, UpdateError
+from juki.network.wire import Unreachable
 from juki.register.services import changes, inbound, outbox
 from juki.register.services.people import Address
 from juki.register.services.seed import my_number_for
@@ -236,3 +237,39 @@ def test_a_protected_person_s_new_address_is_not_listed(world, support, sup_acto
 
     (row,) = operations.received(actor=sup_actor, kind="move_in_notice", open_only=False)
     assert row["row"].person_id == victim["mother"] and row["body"]["address"] == "（支援措置のため表示しません）"
+
+
+class Peer:
+    """A CS or 戸籍附票システム that answers each path as told (the real ones: test_two_cities)."""
+
+    def __init__(self, **answers):
+        self.answers, self.calls = answers, []
+
+    def call(self, method, path, body=None):
+        self.calls.append(path)
+        for prefix, answer in self.answers.items():
+            if path.startswith(prefix.replace("_", "/")):
+                return answer(body) if callable(answer) else answer
+        return 200, {}
+
+
+def test_a_notice_refused_for_good_is_an_error_and_the_outbox_goes_on(world, identity_manager):
+    family = ids(move_in_family(world))
+    changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=days_ago(1),
+                             persons=[ref(p) for p in family], address=Address(UOMACHI, "8番"))
+    batch = events()[-1:]
+    away = Peer(_fuhyo=(503, {"code": "down"}))
+    with pytest.raises(Unreachable):  # away: the batch comes again
+        messages.send(Peer(), away, batch, S2)
+    refusing = Peer(_fuhyo=(422, {"code": "item_required"}))
+    out = messages.send(Peer(), refusing, batch, S2)
+    assert refusing.calls == ["/fuhyo/batch"] + ["/fuhyo"] * 3 and len(out.koseki) == 3
+    errors = UpdateError.objects.filter(kind="notice").order_by("id")
+    assert [e.errors[0]["code"] for e in errors] == ["item_required"] * 3
+    assert {e.person_id for e in errors} == set(family)
+    from juki.jukinet import operations
+
+    manager = Actor(user=identity_manager, terminal=world.terminal)
+    with pytest.raises(DomainError) as no_resend:  # not a 本人確認情報 to correct at the CS
+        operations.resend(actor=manager, cs=Peer(), error_id=errors[0].id, note="再送")
+    assert no_resend.value.code == ErrorCode.INVALID_INPUT

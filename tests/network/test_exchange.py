@@ -124,3 +124,14 @@ def test_the_moj_system_queues_a_notice_for_the_operator_only(tmp_path):
         assert client("operator").call("POST", "/notices", {**notice, "to": "401006"})[1]["code"] == "invalid_recipient"
         assert client("operator").call("POST", "/notices", {**notice, "items": {"kind": "?"}})[1]["code"] == "invalid_notice"
         assert client("operator").call("GET", "/status")[1]["outgoing"] == {"pending": 1}
+
+
+def test_the_koseki_system_takes_a_batch_whole_or_not_at_all(tmp_path):
+    with serving(agencies.koseki(tmp_path), tmp_path, "koseki") as client:
+        s2 = client(f"s2-{A}")
+        good = {"message_id": "f-1", "items": {"resident_code": code(), "name": "青木　太郎", "address": "x", "domicile": "y"}}
+        bad = {"message_id": "f-2", "items": {"name": "x"}}
+        assert s2.call("POST", "/fuhyo/batch", {"entries": [good, bad]})[1]["code"] == "item_required"
+        assert s2.call("GET", f"/fuhyo?resident_code={code()}")[1]["entries"] == []
+        answers = s2.call("POST", "/fuhyo/batch", {"entries": [good, {**good, "message_id": "f-3"}, good]})[1]["answers"]
+        assert [a.get("repeated", False) for a in answers] == [False, False, True]

@@ -41,7 +41,7 @@ from juki.register.services import inbound
 
 log = logging.getLogger("juki.jukinet")
 
-from .models import Received, TransferRequest, WideAreaRequest
+from .models import Received, TransferRequest, UpdateError, WideAreaRequest
 
 DESTINATION = "jukinet"
 MOJ = "moj"  # the 法務省's address at the network's exchange
@@ -64,6 +64,11 @@ class Outgoing:
     koseki: list[dict] = field(default_factory=list)  # this city's 戸籍附票システム
     cards: list[str] = field(default_factory=list)  # 住民票コード whose card continues here
     unknown_domicile: int = 0
+    sources: dict[str, tuple[dict, dict]] = field(default_factory=dict)  # message id → (event, person entry)
+
+    def add(self, queue: list, message: dict, event: dict, entry: dict) -> None:
+        queue.append(message)
+        self.sources[message["message_id"]] = (event, entry)
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -108,9 +113,11 @@ def outgoing(events: list[dict], actor: Actor) -> Outgoing:
         groups: dict[int, list[dict]] = {}
         for e, p in leaving:
             m = records[(p["person_id"], p["version_after"])]
-            groups.setdefault(e["change_id"], []).append({**_certificate(m), "special": m.special_move_out})
-        out.holds = [{"message_id": f"transfer-{change_id}", "group": f"{own}-{change_id}", "certificates": certs}
-                     for change_id, certs in groups.items()]
+            if e["change_id"] not in groups:
+                groups[e["change_id"]] = []
+                out.add(out.holds, {"message_id": f"transfer-{e['change_id']}", "group": f"{own}-{e['change_id']}",
+                                    "certificates": groups[e["change_id"]]}, e, p)
+            groups[e["change_id"]].append({**_certificate(m), "special": m.special_move_out})
     if moved_in:
         records = selectors.moving_records(actor=actor, purpose="move_in_notice",
                                            versions=[(p["person_id"], p["version_after"]) for _, p in moved_in])
@@ -118,10 +125,10 @@ def outgoing(events: list[dict], actor: Actor) -> Outgoing:
             m = records[(p["person_id"], p["version_after"])]
             if not m.previous_municipality_code or not m.record.resident_code:
                 continue  # from a city not named (a paper 転出証明書 without its code): the clerk's paper notice
-            out.mail.append({"message_id": f"move-in-{e['change_id']}-{p['person_id']}-{p['version_after']}",
-                             "to": m.previous_municipality_code, "kind": "move_in_notice",
-                             "body": {**_person(m), "address": m.address, "moved_on": _iso(m.record.event_date),
-                                      "notified_on": _iso(m.record.notified_on)}})
+            out.add(out.mail, {"message_id": f"move-in-{e['change_id']}-{p['person_id']}-{p['version_after']}",
+                               "to": m.previous_municipality_code, "kind": "move_in_notice",
+                               "body": {**_person(m), "address": m.address, "moved_on": _iso(m.record.event_date),
+                                        "notified_on": _iso(m.record.notified_on)}}, e, p)
             out.cards.append(m.record.resident_code)
     if corrected:
         versions = [(p["person_id"], v) for _, p in corrected for v in (p["version_before"], p["version_after"])]
@@ -149,10 +156,10 @@ def outgoing(events: list[dict], actor: Actor) -> Outgoing:
             if home is None:
                 out.unknown_domicile += 1
             elif home == own:
-                out.koseki.append({"message_id": message_id, "source": "own", "items": items})
+                out.add(out.koseki, {"message_id": message_id, "source": "own", "items": items}, e, p)
             else:
-                out.mail.append({"message_id": message_id, "to": home, "kind": "family_register_notice",
-                                 "body": items})
+                out.add(out.mail, {"message_id": message_id, "to": home, "kind": "family_register_notice",
+                                   "body": items}, e, p)
     if foreign:
         records = selectors.moving_records(actor=actor, purpose="municipal_notice",
                                            versions=[(p["person_id"], p["version_after"]) for _, p in foreign],
@@ -162,37 +169,67 @@ def outgoing(events: list[dict], actor: Actor) -> Outgoing:
             if m is None:
                 continue  # not a foreign resident: nothing for the 法務省
             f = m.record.foreign
-            out.mail.append({"message_id": f"moj-{e['change_id']}-{p['person_id']}-{p['version_after']}", "to": MOJ,
-                             "kind": "municipal_notice",
+            out.add(out.mail, {"message_id": f"moj-{e['change_id']}-{p['person_id']}-{p['version_after']}", "to": MOJ,
+                               "kind": "municipal_notice",
                              "body": {"name": m.record.name.full, "birth_date": _iso(m.record.birth_date),
                                       "sex": str(m.record.sex), "residence_card_number": f.residence_card_number,
                                       "nationality": f.nationality, "alias_name": f.alias_name,
                                       "address": m.address, "status": m.record.status,
-                                      "reason": p.get("reason_label", ""), "event_date": _iso(m.record.event_date)}})
+                                      "reason": p.get("reason_label", ""), "event_date": _iso(m.record.event_date)}},
+                    e, p)
     return out
 
 
+NOTICE_LABELS = {"transfer": "転出証明書情報", "move_in_notice": "転入通知", "family_register_notice": "戸籍の附票記載事項通知",
+                 "municipal_notice": "市町村通知（法務省へ）", "koseki": "戸籍附票システムへの連携"}
+
+
 def send(cs: Client, koseki: Client | None, events: list[dict], actor: Actor) -> Outgoing:
-    """Hand the events' messages to the CS (and the 戸籍附票システム); raises Unreachable when any
-    could not be taken, so that the batch is not acknowledged and comes again (every id is idempotent)."""
+    """Hand the events' messages to the CS (and the 戸籍附票システム). A peer that is away (no answer, or a
+    5xx) raises Unreachable, so that the batch is not acknowledged and comes again (every id is
+    idempotent); a message refused for good (a 4xx, a CS's `rejected`) becomes an error for the clerk
+    (`UpdateError`, kind `notice`) and does not hold up the outbox."""
     out = outgoing(events, actor)
     for hold in out.holds:
-        _call(cs, "POST", "/transfer-certificates", hold)
+        status, answer = cs.call("POST", "/transfer-certificates", hold)
+        if status >= 500:
+            raise Unreachable(f"HTTP {status} at /transfer-certificates")
+        if status != 200 or answer.get("outcome") == "rejected":
+            _refused(out, hold["message_id"], "transfer", answer.get("code") or f"http_{status}")
     if out.mail:
         answers = _call(cs, "POST", "/mail/batch", {"messages": out.mail})["answers"]
-        refused = [a for a in answers if a["outcome"] == "rejected"]
-        if refused:
-            raise Unreachable(f"CS refused {len(refused)} messages: {refused[0].get('code')}")
-    for entry in out.koseki:
+        for message, answer in zip(out.mail, answers):
+            if answer["outcome"] == "rejected":
+                _refused(out, message["message_id"], message["kind"], answer.get("code", "rejected"))
+    if out.koseki:
         if koseki is None:
             raise Unreachable("戸籍附票システムへの接続が設定されていません。")
-        _call(koseki, "POST", "/fuhyo", entry)
+        status, answer = koseki.call("POST", "/fuhyo/batch", {"entries": out.koseki})  # one call for the batch
+        if status >= 500:
+            raise Unreachable(f"HTTP {status} at the 戸籍附票システム")
+        if status != 200:  # one entry it cannot take refuses the batch: each on its own, to find it
+            for entry in out.koseki:
+                status, answer = koseki.call("POST", "/fuhyo", entry)
+                if status >= 500:
+                    raise Unreachable(f"HTTP {status} at the 戸籍附票システム")
+                if status != 200:
+                    _refused(out, entry["message_id"], "koseki", answer.get("code") or f"http_{status}")
     for code in out.cards:
         status, answer = cs.call("POST", f"/cards/{code}/transfer", {})
         if status >= 500:  # the card management system away: the batch comes again
             raise Unreachable(f"HTTP {status} {answer.get('code', '')} at card transfer")
         # 409: no active card, nothing to continue; 200: the card is this city's now
     return out
+
+
+def _refused(out: Outgoing, message_id: str, kind: str, code: str) -> None:
+    event, entry = out.sources[message_id]
+    UpdateError.objects.get_or_create(message_id=f"notice-{message_id}"[:64], defaults=dict(
+        position=event["position"], change_id=event["change_id"], person_id=entry["person_id"],
+        version=entry["version_after"], kind="notice", reason=entry.get("reason", ""),
+        reason_label=entry.get("reason_label", ""),
+        errors=[{"code": str(code)[:64], "item": kind, "label": NOTICE_LABELS.get(kind, kind),
+                 "message": "相手方が受け付けませんでした。内容を確認し、紙で通知するなどして処理済みにしてください。"}]))
 
 
 def _call(client: Client, method: str, path: str, body: dict | None = None) -> dict:

@@ -77,6 +77,8 @@ def resend(*, actor: Actor, cs: Client, error_id: int, note: str) -> UpdateError
                    criteria={"error": error_id}) as session, transaction.atomic():
         error = _error(error_id)
         session.record([error.person_id])
+        if error.kind == "notice":  # a notice to another city is not a 本人確認情報 to correct at the CS
+            raise DomainError(ErrorCode.INVALID_INPUT, "この通知のエラーは再送できません。処理済みとしてください。")
         current = selectors.linked_identities(actor=Actor.system_actor(services.DESTINATION),
                                               versions=[(error.person_id, None)])
         if not current:

@@ -43,26 +43,45 @@ def koseki(directory: Path) -> App:
     store = Store(directory / "koseki.sqlite3", KOSEKI_SCHEMA)
     app = App("koseki")
 
-    @app.route("POST", "/fuhyo")
-    def entry(request: Request) -> dict:
-        """One 戸籍の附票 entry: {message_id, source ("own" | the notifying city's code), items}."""
-        city = _s2_city(request)
-        body = request.body if isinstance(request.body, dict) else {}
+    def check(body) -> tuple[str, dict]:
+        body = body if isinstance(body, dict) else {}
         message_id, items = str(body.get("message_id") or ""), body.get("items")
         if not 1 <= len(message_id) <= 64 or not isinstance(items, dict):
             raise Refused(422, "invalid_entry", "附票の記載事項の形式が正しくありません。")
         for key in ("name", "address", "domicile"):
             if not items.get(key):
                 raise Refused(422, "item_required", "附票の記載に必要な項目がありません。", item=key)
+        return message_id, items
+
+    def take(db, city: str, body: dict) -> dict:
+        message_id, items = check(body)
+        row = db.execute("SELECT id FROM fuhyo WHERE municipality = ? AND message_id = ?", (city, message_id)).fetchone()
+        if row:
+            return {"id": row[0], "repeated": True}
+        cur = db.execute("INSERT INTO fuhyo (municipality, message_id, resident_code, items, source, received_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?)", (city, message_id, str(items.get("resident_code") or ""),
+                                                       json.dumps(items, ensure_ascii=False),
+                                                       str(body.get("source") or "own"), _now()))
+        return {"id": cur.lastrowid}
+
+    @app.route("POST", "/fuhyo")
+    def entry(request: Request) -> dict:
+        """One 戸籍の附票 entry: {message_id, source ("own" | the notifying city's code), items}."""
+        city = _s2_city(request)
         with store as db:
-            row = db.execute("SELECT id FROM fuhyo WHERE municipality = ? AND message_id = ?", (city, message_id)).fetchone()
-            if row:
-                return {"id": row[0], "repeated": True}
-            cur = db.execute("INSERT INTO fuhyo (municipality, message_id, resident_code, items, source, received_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", (city, message_id, str(items.get("resident_code") or ""),
-                                                           json.dumps(items, ensure_ascii=False),
-                                                           str(body.get("source") or "own"), _now()))
-            return {"id": cur.lastrowid}
+            return take(db, city, request.body)
+
+    @app.route("POST", "/fuhyo/batch")
+    def entries_batch(request: Request) -> dict:
+        """Many entries in one call and one transaction (a batch of 転居): all taken, or none."""
+        city = _s2_city(request)
+        entries = request.body.get("entries") if isinstance(request.body, dict) else None
+        if not isinstance(entries, list) or len(entries) > 5000:
+            raise Refused(422, "invalid_entries", "一度に送れる附票の記載は5000件までです。")
+        for body in entries:
+            check(body)
+        with store as db:
+            return {"answers": [take(db, city, body) for body in entries]}
 
     @app.route("GET", "/fuhyo")
     def entries(request: Request) -> dict:
