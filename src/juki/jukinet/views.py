@@ -16,11 +16,20 @@ from juki.ui.access import counter_view
 
 from juki.core import clock
 from juki.core.errors import DomainError, ErrorCode
+from juki.network.wire import Unreachable
 from juki.register import selectors
 
 from . import connection, messages, operations
 from .templatetags.jukinet import western
 from .models import UpdateError
+
+
+def _cs():
+    """The city's CS; not running is a message on the page (市町村CSに接続できません), not a trace."""
+    try:
+        return connection.cs_client()
+    except Unreachable as exc:
+        raise DomainError(ErrorCode.CS_UNREACHABLE, f"市町村CSに接続できません。{exc}") from None
 
 
 def _tabs(tab: str, title: str) -> dict:
@@ -29,7 +38,7 @@ def _tabs(tab: str, title: str) -> dict:
 
 @counter_view(Perm.JUKINET_OPERATE)
 def status(request):
-    context = operations.overview(actor=request.actor, cs=connection.cs_client())
+    context = operations.overview(actor=request.actor, cs=_cs())
     labels = [("prefecture", "都道府県サーバ"), ("national", "全国サーバ"), ("jlis", "J-LIS（個人番号の生成）"),
               ("cards", "カード管理システム")]
     return render(request, "jukinet/status.html", {**context, "peer_labels": labels,
@@ -39,14 +48,14 @@ def status(request):
 @counter_view(Perm.JUKINET_OPERATE)
 @require_POST
 def retry(request, seq: int):
-    operations.retry_dead_letter(actor=request.actor, cs=connection.cs_client(), seq=seq)
+    operations.retry_dead_letter(actor=request.actor, cs=_cs(), seq=seq)
     return redirect("jukinet:status")
 
 
 @counter_view(Perm.JUKINET_OPERATE)
 @require_POST
 def resend_mail(request, mail_id: int):
-    operations.resend_mail(actor=request.actor, cs=connection.cs_client(), mail_id=mail_id)
+    operations.resend_mail(actor=request.actor, cs=_cs(), mail_id=mail_id)
     return redirect("jukinet:status")
 
 
@@ -64,7 +73,7 @@ def errors(request):
 def resolve(request, error_id: int):
     note = request.POST.get("note", "")
     if request.POST.get("action") == "resend":
-        operations.resend(actor=request.actor, cs=connection.cs_client(), error_id=error_id, note=note)
+        operations.resend(actor=request.actor, cs=_cs(), error_id=error_id, note=note)
     else:
         operations.close(actor=request.actor, error_id=error_id, note=note)
     return redirect("jukinet:errors")
@@ -73,7 +82,7 @@ def resolve(request, error_id: int):
 @counter_view(Perm.JUKINET_OPERATE)
 def consistency(request):
     run = request.POST.get("peer") if request.method == "POST" else None
-    result = operations.consistency(actor=request.actor, cs=connection.cs_client(), run=run)
+    result = operations.consistency(actor=request.actor, cs=_cs(), run=run)
     if run:
         return redirect("jukinet:consistency")
     return render(request, "jukinet/consistency.html", {**result, **_tabs("consistency", "整合性確認")})
@@ -81,7 +90,7 @@ def consistency(request):
 
 @counter_view(Perm.JUKINET_OPERATE)
 def recipients(request):
-    result = operations.recipients(actor=request.actor, cs=connection.cs_client())
+    result = operations.recipients(actor=request.actor, cs=_cs())
     return render(request, "jukinet/recipients.html", {**result, **_tabs("recipients", "送付先情報・保存期間")})
 
 
@@ -108,7 +117,7 @@ def identify(request):
     context = {"form": form, "title": "本人確認（全国サーバ）", "help": "jukinet", "tab": "identify"}
     if form.is_bound and form.is_valid():
         query = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in form.cleaned_data.items() if v}
-        result = operations.identify(actor=request.actor, cs=connection.cs_client(), query=query)
+        result = operations.identify(actor=request.actor, cs=_cs(), query=query)
         for match in result.get("matches", []):  # 和暦, as every screen of the office shows a date [90]
             match["birth_display"] = _wareki(match.get("birth_date"))
         context["result"] = result
@@ -139,7 +148,7 @@ def my_number_change(request, person_id: int):
 @counter_view(Perm.CARD_MANAGE)
 def card(request, person_id: int):
     """個人番号カード: its state at the card management system, and the counter's actions on it."""
-    cs = connection.cs_client()
+    cs = _cs()
     if request.method == "POST":
         operations.card_action(actor=request.actor, cs=cs, person_id=person_id, action=request.POST.get("action", ""),
                                pin=request.POST.get("pin", "").strip())
@@ -179,6 +188,22 @@ class PaperForm(forms.Form):
         kwargs.setdefault("prefix", "paper")
         super().__init__(*args, **kwargs)
 
+    def clean_resident_code(self):
+        from juki.core.checkdigits import is_valid_resident_code
+
+        code = "".join(ch for ch in self.cleaned_data["resident_code"] if ch.isdigit())
+        if not is_valid_resident_code(code):
+            raise forms.ValidationError("住民票コードが正しくありません（転出証明書の11桁）。")
+        return code
+
+    def clean_municipality(self):
+        from juki.core.checkdigits import is_valid_local_government_code
+
+        code = self.cleaned_data["municipality"].strip()
+        if not is_valid_local_government_code(code):
+            raise forms.ValidationError("市区町村コードが正しくありません（6桁）。")
+        return code
+
 
 @counter_view("change.move_in")
 def special_move_in(request):
@@ -189,11 +214,11 @@ def special_move_in(request):
     paper = PaperForm(request.POST if paper_mode else None)
     try:
         if form.is_bound and form.is_valid():
-            asked = messages.request_transfer(connection.cs_client(), actor=request.actor,
+            asked = messages.request_transfer(_cs(), actor=request.actor,
                                               card_number=form.cleaned_data["card_number"], pin=form.cleaned_data["pin"])
             return redirect("jukinet:transfer", group=asked.group)
         if paper.is_bound and paper.is_valid():
-            asked = messages.request_transfer_by_paper(connection.cs_client(), actor=request.actor,
+            asked = messages.request_transfer_by_paper(_cs(), actor=request.actor,
                                                        municipality=paper.cleaned_data["municipality"],
                                                        resident_code=paper.cleaned_data["resident_code"],
                                                        birth_date=paper.cleaned_data["birth_date"])
@@ -212,7 +237,7 @@ PIN_REFUSALS = (ErrorCode.CARD_PIN_WRONG, ErrorCode.CARD_LOCKED)
 @counter_view("change.move_in")
 def transfer(request, group: str):
     """The request's state; the screen asks again every second until the 転出地 has answered."""
-    result = operations.transfer_status(actor=request.actor, cs=connection.cs_client(), group=group)
+    result = operations.transfer_status(actor=request.actor, cs=_cs(), group=group)
     template = "jukinet/_transfer.html" if request.headers.get("HX-Request") else "jukinet/transfer.html"
     return render(request, template, {**result, "group": group, "title": "特例転入（転出証明書情報）", "help": "jukinet",
                                       "origin": name_of(result["asked"].from_municipality) or ""})
@@ -304,7 +329,7 @@ def wide_area(request):
     form = WideAreaForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            asked = messages.request_wide_area(connection.cs_client(), actor=request.actor,
+            asked = messages.request_wide_area(_cs(), actor=request.actor,
                                                card_number=form.cleaned_data["card_number"], pin=form.cleaned_data["pin"],
                                                household=form.cleaned_data["household"] == "1",
                                                items=form.cleaned_data["items"])
@@ -321,7 +346,7 @@ def wide_area_status(request, group: str):
         number, pdf = operations.wide_area_print(actor=request.actor, group=group,
                                                  requester_name=request.POST.get("requester_name", ""))
         return _pdf(pdf, number)
-    result = operations.wide_area_status(actor=request.actor, cs=connection.cs_client(), group=group)
+    result = operations.wide_area_status(actor=request.actor, cs=_cs(), group=group)
     template = "jukinet/_wide_area_status.html" if request.headers.get("HX-Request") else "jukinet/wide_area_status.html"
     labels = dict(WIDE_AREA_ITEMS)
     return render(request, template, {**result, "group": group, "title": "広域交付（住所地からの回答）", "help": "jukinet",

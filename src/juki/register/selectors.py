@@ -423,21 +423,23 @@ def moving_records(*, actor: Actor, purpose: str, versions: list[tuple[int, int]
             rows = rows.filter(resident_kind=ResidentKind.FOREIGN)
         rows = [v for v in rows if (v.person_id, v.seq) in wanted]
         session.record(v.person_id for v in rows)
-        heads = {}
+        # The 世帯主 is an item of the 転出証明書情報 only: looked up for it alone, once per household.
+        heads: dict[int, str] = {}
+        if purpose == "transfer_certificate":
+            for household_id in {v.household_id for v in rows}:
+                head = (PersonVersion.objects.filter(household_id=household_id, relationship=relationships.HEAD)
+                        .order_by("-change_id").values_list("family_name", "given_name").first())
+                heads[household_id] = f"{head[0]}　{head[1]}".strip() if head else ""
         out = {}
         for version in rows:
             key = (version.person_id, version.seq)
-            if version.household_id not in heads:
-                head = (PersonVersion.objects.filter(household_id=version.household_id, relationship=relationships.HEAD)
-                        .order_by("-change_id").values_list("family_name", "given_name").first())
-                heads[version.household_id] = f"{head[0]}　{head[1]}".strip() if head else ""
             town = version.town
             out[key] = MovingRecord(
                 record=read_models.record_of(version, session=session, on=version.event_date, hidden=[]),
                 my_number=_revealed(version, session) if key in reveal else None,
                 address=read_models.address_text(town, version.banchi, version.katagaki),
                 previous_municipality_code=version.previous_municipality_code,
-                special_move_out=version.special_move_out, head_name=heads[version.household_id])
+                special_move_out=version.special_move_out, head_name=heads.get(version.household_id, ""))
         return out
 
 
