@@ -33,7 +33,7 @@ def test_queued_messages_are_taken_once_and_sent_in_order(exchange):
                           {"message_id": "n-3", "to": B, "kind": "family_register_notice", "body": {"b": 2}}])
     assert [a["outcome"] for a in answers] == ["queued", "repeated", "rejected", "queued"]
     assert answers[2]["code"] == "invalid_message"  # the 法務省's kind: not the register's to send
-    assert mail.send_pending(exchange(f"cs-{A}")) == {"sent": 2, "waiting": 0}
+    assert mail.send_pending(exchange(f"cs-{A}")) == {"sent": 2, "waiting": 0, "refused": 0}
     got = exchange(f"cs-{B}").call("GET", "/mail?after=0")[1]["messages"]
     assert [(m["message_id"], m["body"]) for m in got] == [("n-1", {"a": 1}), ("n-3", {"b": 2})]
     # Sealed at rest: the stored bytes are not the body.

@@ -135,3 +135,14 @@ def test_the_koseki_system_takes_a_batch_whole_or_not_at_all(tmp_path):
         assert s2.call("GET", f"/fuhyo?resident_code={code()}")[1]["entries"] == []
         answers = s2.call("POST", "/fuhyo/batch", {"entries": [good, {**good, "message_id": "f-3"}, good]})[1]["answers"]
         assert [a.get("repeated", False) for a in answers] == [False, False, True]
+
+
+def test_a_batch_is_answered_message_by_message(exchange):
+    a = exchange(f"cs-{A}")
+    good = {"to": B, "kind": "move_in_notice", "message_id": "m-1", "body": {"n": 1}}
+    status, answer = a.call("POST", "/mail/batch", {"messages": [
+        good, {**good, "message_id": "m-2", "to": A}, good, {**good, "message_id": "m-3", "body": {"n": 3}}]})
+    first, refused, repeated, third = answer["answers"]
+    assert status == 200 and "id" in first and refused == {"status": 422, "code": "invalid_recipient"}
+    assert repeated == {"id": first["id"], "repeated": True} and third["id"] > first["id"]
+    assert [m["message_id"] for m in exchange(f"cs-{B}").call("GET", "/mail?after=0")[1]["messages"]] == ["m-1", "m-3"]

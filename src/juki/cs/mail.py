@@ -85,32 +85,31 @@ def hold_transfers(message: dict) -> dict:
 
 
 def send_pending(exchange: Client, *, limit: int = BATCH) -> dict:
-    """Post the head of the outgoing queue to the exchange, in order; stop at the first failure."""
+    """Post the head of the outgoing queue to the exchange in one call (in order); a message refused for
+    good is kept visible (REFUSED) and the rest go on; an exchange away backs the head off."""
     now = timezone.now()
     rows = list(Mail.objects.filter(direction=Mail.Direction.OUT, state=Mail.State.PENDING).order_by("id")[:limit])
     if not rows:
         return {"sent": 0, "waiting": 0}
     if rows[0].next_attempt_at and rows[0].next_attempt_at > now:
         return {"sent": 0, "waiting": len(rows)}
-    sent = 0
-    for row in rows:
-        try:
-            status, answer = exchange.call("POST", "/mail", {"to": row.peer, "kind": row.kind,
-                                                             "message_id": row.message_id, "body": _open(row)})
-        except Unreachable as exc:
-            _later(row, str(exc))
-            return {"sent": sent, "waiting": len(rows) - sent, "error": "unreachable"}
-        if status in (403, 409, 422):
-            # Refused for good (a wrong address or kind, a reused id): listed, and the queue goes on.
-            Mail.objects.filter(pk=row.pk).update(state=Mail.State.REFUSED, attempts=row.attempts + 1,
-                                                  last_error=f"HTTP {status}: {answer.get('code', '')}"[:200])
-            continue
-        if status != 200:
-            _later(row, f"HTTP {status}: {answer.get('code', '')}")
-            return {"sent": sent, "waiting": len(rows) - sent, "error": f"http_{status}"}
-        Mail.objects.filter(pk=row.pk).update(state=Mail.State.SENT, sent_at=timezone.now(), last_error="")
-        sent += 1
-    return {"sent": sent, "waiting": len(rows) - sent}
+    messages = [{"to": r.peer, "kind": r.kind, "message_id": r.message_id, "body": _open(r)} for r in rows]
+    try:
+        status, answer = exchange.call("POST", "/mail/batch", {"messages": messages})
+    except Unreachable as exc:
+        _later(rows[0], str(exc))
+        return {"sent": 0, "waiting": len(rows), "error": "unreachable"}
+    if status != 200:
+        _later(rows[0], f"HTTP {status}: {answer.get('code', '')}")
+        return {"sent": 0, "waiting": len(rows), "error": f"http_{status}"}
+    sent = [r.pk for r, a in zip(rows, answer["answers"]) if "id" in a]
+    with transaction.atomic(using=_db()):
+        Mail.objects.filter(pk__in=sent).update(state=Mail.State.SENT, sent_at=timezone.now(), last_error="")
+        for row, a in zip(rows, answer["answers"]):
+            if "id" not in a:  # refused for good (a wrong address or kind, a reused id): listed, 再送 by hand
+                Mail.objects.filter(pk=row.pk).update(state=Mail.State.REFUSED, attempts=row.attempts + 1,
+                                                      last_error=f"HTTP {a.get('status')}: {a.get('code', '')}"[:200])
+    return {"sent": len(sent), "waiting": 0, "refused": len(rows) - len(sent)}
 
 
 def _later(row: Mail, why: str) -> None:

@@ -66,12 +66,15 @@ def install(app: App, directory: Path) -> None:
     store = Store(directory / "mail.sqlite3", SCHEMA)
     arrived = threading.Condition()
 
-    @app.route("POST", "/mail")
-    def post(request: Request) -> dict:
+    def sender_of(request: Request) -> str:
         sender = address_of(request.peer)
         if sender is None:
             raise Refused(403, "not_a_sender", "市町村CSまたは法務省の証明書ではありません。")
-        body = request.body if isinstance(request.body, dict) else {}
+        return sender
+
+    def take(db, sender: str, body) -> dict:
+        """One message checked and stored once; a Refused names why not."""
+        body = body if isinstance(body, dict) else {}
         to, kind, message_id = str(body.get("to") or ""), body.get("kind"), str(body.get("message_id") or "")
         if kind not in KINDS:
             raise Refused(422, "unknown_kind", "電文の種別が正しくありません。", kinds=sorted(KINDS))
@@ -85,19 +88,45 @@ def install(app: App, directory: Path) -> None:
             raise Refused(422, "invalid_body", "電文の本文の形式が正しくありません。")
         content = json.dumps(body.get("body") or {}, ensure_ascii=False, sort_keys=True)
         digest = hashlib.sha256(f"{to}|{kind}|{content}".encode()).hexdigest()
-        with store as db:
-            row = db.execute("SELECT id, digest FROM mail WHERE sender = ? AND message_id = ?",
-                             (sender, message_id)).fetchone()
-            if row:
-                if row[1] != digest:
-                    raise Refused(409, "message_id_conflict", "同じ電文IDで異なる内容の電文です。")
-                return {"id": row[0], "repeated": True}
-            cur = db.execute("INSERT INTO mail (sender, recipient, kind, message_id, body, digest, posted_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (sender, to, kind, message_id, content, digest, _now()))
-            new_id = cur.lastrowid
+        row = db.execute("SELECT id, digest FROM mail WHERE sender = ? AND message_id = ?",
+                         (sender, message_id)).fetchone()
+        if row:
+            if row[1] != digest:
+                raise Refused(409, "message_id_conflict", "同じ電文IDで異なる内容の電文です。")
+            return {"id": row[0], "repeated": True}
+        cur = db.execute("INSERT INTO mail (sender, recipient, kind, message_id, body, digest, posted_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", (sender, to, kind, message_id, content, digest, _now()))
+        return {"id": cur.lastrowid}
+
+    def wake() -> None:
         with arrived:
             arrived.notify_all()
-        return {"id": new_id}
+
+    @app.route("POST", "/mail")
+    def post(request: Request) -> dict:
+        sender = sender_of(request)
+        with store as db:
+            answer = take(db, sender, request.body)
+        wake()
+        return answer
+
+    @app.route("POST", "/mail/batch")
+    def post_batch(request: Request) -> dict:
+        """Many messages in one call and one transaction (a sender's queue): each answered as `POST /mail`
+        would, a refusal in its place ({"status", "code"}) without stopping the others."""
+        sender = sender_of(request)
+        messages = request.body.get("messages") if isinstance(request.body, dict) else None
+        if not isinstance(messages, list) or len(messages) > MAX_BATCH:
+            raise Refused(422, "invalid_messages", f"一度に送れる電文は{MAX_BATCH}件までです。")
+        answers = []
+        with store as db:
+            for body in messages:
+                try:
+                    answers.append(take(db, sender, body))
+                except Refused as exc:
+                    answers.append({"status": exc.status, "code": exc.code})
+        wake()
+        return {"answers": answers}
 
     @app.route("GET", "/mail")
     def fetch(request: Request) -> dict:
