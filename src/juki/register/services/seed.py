@@ -375,8 +375,9 @@ class CityGenerator:
         moved_in = self._date_between(self.today - dt.timedelta(days=365 * min(30, max(1, oldest - 18))),
                                       self.today - dt.timedelta(days=30))
         head = members[0]
-        home = rng.choice(self.towns)
-        domicile = f"{self.city}{home.ward.name}{home.name}{rng.randint(1, 40)}番地" if rng.random() < 0.6 else rng.choice(DOMICILES)
+        # The condition draws first, as before the city's name was written out: the same city from the same seed.
+        domicile = (f"{self.city}{(home := rng.choice(self.towns)).ward.name}{home.name}{rng.randint(1, 40)}番地"
+                    if rng.random() < 0.6 else rng.choice(DOMICILES))
         domicile_head = f"{head['family'][0]}　{head['given'][0]}"
         entry_change = self._change(moved_in)
         moved = rng.random() < 0.3
