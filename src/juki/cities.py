@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -137,14 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     for code, (name, web, _) in CITIES.items():
         print(f"juki: {name}（{code}） http://127.0.0.1:{web}/", flush=True)
     print("juki: 停止は Ctrl+C。職員のパスワードは各市の準備の出力（juki demo_staff）に表示しています。", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: (network_cli.stop(procs), sys.exit(0)))
-    try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        network_cli.stop(procs)
+    network_cli.run_until_stopped(procs)
 
 
 if __name__ == "__main__":

@@ -97,17 +97,21 @@ def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Cl
             sender.wake.set()
         return answer
 
-    @cs.route("POST", "/updates/batch")
-    @_db
-    def batch(request: Request) -> dict:
+    def batch_of(request: Request, limit: int, what: str, take) -> dict:
+        """A list of messages from S2 (at most `limit`), taken in one transaction; the sender woken."""
         caller(request)
         messages = request.body.get("messages")
-        if not isinstance(messages, list) or len(messages) > 5000:
-            raise Refused(422, "invalid_messages", "一度に送れる更新は5000件までです。")
-        answers = services.receive_many(messages)
+        if not isinstance(messages, list) or len(messages) > limit:
+            raise Refused(422, "invalid_messages", f"一度に送れる{what}は{limit}件までです。")
+        answers = take(messages)
         if sender is not None:
             sender.wake.set()
         return {"answers": answers}
+
+    @cs.route("POST", "/updates/batch")
+    @_db
+    def batch(request: Request) -> dict:
+        return batch_of(request, 5000, "更新", services.receive_many)
 
     @cs.route("POST", "/my-numbers")
     def my_number(request: Request) -> dict:
@@ -158,14 +162,7 @@ def app(sender: Sender | None, jlis: Client | None = None, holders: dict[str, Cl
     @_db
     def mail_batch(request: Request) -> dict:
         """S2's messages for other cities and the 法務省 (転入通知, 附票通知, 転出証明書情報の請求 …)."""
-        caller(request)
-        messages = request.body.get("messages")
-        if not isinstance(messages, list) or len(messages) > 1000:
-            raise Refused(422, "invalid_messages", "一度に送れる電文は1000件までです。")
-        answers = mail.queue(messages)
-        if sender is not None:
-            sender.wake.set()
-        return {"answers": answers}
+        return batch_of(request, 1000, "電文", mail.queue)
 
     @cs.route("POST", "/transfer-certificates")
     @_db

@@ -92,14 +92,19 @@ def main(argv: list[str] | None = None) -> None:
     else:
         procs, description = start(args.dir)
         print(json.dumps(description, ensure_ascii=False, indent=2), flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: (stop(procs), sys.exit(0)))
-        try:
-            while all(p.poll() is None for p in procs):
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop(procs)
+        run_until_stopped(procs)
+
+
+def run_until_stopped(procs: list[subprocess.Popen]) -> None:
+    """Stay in the foreground while every process runs; stop them all on Ctrl-C, SIGTERM, or one's end."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # SystemExit: the finally below stops them
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop(procs)
 
 
 if __name__ == "__main__":
