@@ -327,6 +327,8 @@ def wide_area(request):
     """広域交付 (住基法第12条の4): a resident of another city asks here for their 住民票の写し, showing their
     個人番号カード; the 住所地 is asked through the CS and answers exactly the items the law allows."""
     form = WideAreaForm(request.POST if request.method == "POST" else None)
+    if not request.actor.can(Perm.MY_NUMBER_VIEW):  # the 個人番号 is offered to those who may print it
+        form.fields["items"].choices = [c for c in WIDE_AREA_ITEMS if c[0] != "my_number"]
     if form.is_bound and form.is_valid():
         try:
             asked = messages.request_wide_area(_cs(), actor=request.actor,
