@@ -42,23 +42,24 @@ def test_only_the_items_asked_and_allowed_never_the_domicile(world):
     assert sorted(log.subjects.values_list("person_id", flat=True)) == sorted([head, wife, child])
 
 
-def refused(**kwargs) -> DomainError:
-    with pytest.raises(DomainError) as exc:
-        selectors.wide_area_records(actor=S2, **kwargs)
-    return exc.value
-
-
 def test_what_the_residence_refuses(world, support, terminal, support_user):
     (head,) = ids(move_in_family(world, members=[person_input()]))
-    assert refused(resident_code=code_of(head), household=False, items=["domicile"]).code == ErrorCode.ITEM_NOT_PERMITTED
-    assert refused(resident_code="51234567890", household=False, items=[]).code == ErrorCode.NOT_FOUND
+    with pytest.raises(DomainError) as err:
+        selectors.wide_area_records(actor=S2, resident_code=code_of(head), household=False, items=["domicile"])
+    assert err.value.code == ErrorCode.ITEM_NOT_PERMITTED and err.value.details == {"items": ["domicile"]}
+    with pytest.raises(DomainError) as err:
+        selectors.wide_area_records(actor=S2, resident_code="51234567890", household=False, items=[])
+    assert err.value.code == ErrorCode.NOT_FOUND
     protection_services.restriction_set(actor=support, person_id=head, processes=["certificate"], reason="裁判所の命令")
-    assert refused(resident_code=code_of(head), household=False, items=[]).code == ErrorCode.RESTRICTED
+    with pytest.raises(DomainError) as err:
+        selectors.wide_area_records(actor=S2, resident_code=code_of(head), household=False, items=[])
+    assert err.value.code == ErrorCode.RESTRICTED
     victim = move_in_victim(world)
     protect(support, victim)
     # The child's own request, the household asked: a protected member refuses it all.
-    error = refused(resident_code=code_of(victim["child"]), household=True, items=[])
-    assert error.code == ErrorCode.SUPPORT_MEASURE_BLOCK
+    with pytest.raises(DomainError) as err:
+        selectors.wide_area_records(actor=S2, resident_code=code_of(victim["child"]), household=True, items=[])
+    assert err.value.code == ErrorCode.SUPPORT_MEASURE_BLOCK
     assert AccessLog.objects.filter(function="jukinet.send.wide_area", outcome="support_measure_block").exists()
 
 

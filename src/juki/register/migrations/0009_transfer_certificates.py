@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from juki.core import append_only
+
 
 class Migration(migrations.Migration):
 
@@ -42,4 +44,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('group', 'resident_code'), name='transfer_one_per_person')],
             },
         ),
+        # SQLite rebuilds register_personversion to add the columns, which drops its trigger (core.append_only).
+        append_only.operation("register_personversion"),
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from juki.core.municipalities import name_of
 from juki.core.wareki import to_wareki
 
 from ..reasons import NOTIFIED_OPERATIONS
@@ -27,11 +28,13 @@ _LABELS = {
     "origin": "転入の区分",
     "previous_address": "転入前住所",
     "previous_postal_code": "転入前住所の郵便番号",
+    "previous_municipality_code": "転出地（転入通知の送付先）",
     "confirmed_new_person": "別人確認",
     "destination": "異動先の世帯",
     "target": "異動先の世帯",
     "destination_address": "転出先住所",
     "abroad": "転出の区分",
+    "special": "特例転出",
     "confirmed_address": "転出先住所（確定）",
     "new_head": "新しい世帯主",
     "change_id": "取り消す異動の番号",
@@ -92,6 +95,12 @@ def rows(operation: str, payload: dict, *, names: dict[int, str] | None = None,
         elif key == "abroad":
             if value:
                 add(key, "国外への転出")
+        elif key == "special":
+            if value:
+                add(key, "特例転出（転出証明書情報をCSへ送る）")
+        elif key == "previous_municipality_code":
+            if value:
+                add(key, f"{name_of(value) or ''}（{value}）")
         elif key == "confirmed_new_person":
             if value:
                 add(key, "3情報が一致する方と別人であることを確認済み")
