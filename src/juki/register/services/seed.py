@@ -200,6 +200,8 @@ class CityGenerator:
         self.towns = towns
         city = towns[0].ward.municipality if towns else None
         self.city = f"{city.prefecture}{city.name}" if city else ""  # 本籍 in the city itself, as most have
+        # Read here, in the parent: a worker process (forked) draws persons without touching the database.
+        self.ward_names = {t.id: t.ward.name for t in towns}
         self.ids = dict(start_ids)
         self.person_index = start_ids["person_index"]
         self.sink = _Sink()
@@ -376,8 +378,8 @@ class CityGenerator:
                                       self.today - dt.timedelta(days=30))
         head = members[0]
         # The condition draws first, as before the city's name was written out: the same city from the same seed.
-        domicile = (f"{self.city}{(home := rng.choice(self.towns)).ward.name}{home.name}{rng.randint(1, 40)}番地"
-                    if rng.random() < 0.6 else rng.choice(DOMICILES))
+        domicile = (f"{self.city}{self.ward_names[(home := rng.choice(self.towns)).id]}{home.name}"
+                    f"{rng.randint(1, 40)}番地" if rng.random() < 0.6 else rng.choice(DOMICILES))
         domicile_head = f"{head['family'][0]}　{head['given'][0]}"
         entry_change = self._change(moved_in)
         moved = rng.random() < 0.3
