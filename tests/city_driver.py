@@ -63,18 +63,29 @@ def request_by_paper(args: dict) -> dict:
 
 
 def unsent_events(args: dict) -> dict:
-    """How many of the outbox's events the 住基ネット連携 has not handed to its CS yet."""
+    """How many of the outbox's events the 住基ネット連携 has not handed to its CS yet (waiting up to
+    `timeout` seconds for at least `at_least`)."""
     from juki.audit.gate import Actor
     from juki.register.services import outbox
 
-    events = outbox.outbox_read(actor=Actor.system_actor("jukinet"), destination="jukinet", limit=100)["events"]
-    return {"events": len(events)}
+    deadline = time.monotonic() + args.get("timeout", 0)
+    while True:
+        events = outbox.outbox_read(actor=Actor.system_actor("jukinet"), destination="jukinet", limit=100)["events"]
+        if len(events) >= args.get("at_least", 0) or time.monotonic() > deadline:
+            return {"events": len(events)}
+        time.sleep(0.2)
 
 
 def transfer_state(args: dict) -> dict:
+    """The request's state, once it is `until` (or the timeout): one process waits, not one per look."""
     from juki.jukinet.models import TransferRequest
 
-    return {"state": TransferRequest.objects.get(group=args["group"]).state}
+    deadline = time.monotonic() + args.get("timeout", 0)
+    while True:
+        state = TransferRequest.objects.get(group=args["group"]).state
+        if state == args.get("until", state) or time.monotonic() > deadline:
+            return {"state": state}
+        time.sleep(0.2)
 
 
 def special_move_in(args: dict) -> dict:

@@ -138,14 +138,14 @@ def test_the_move_completes_when_each_city_comes_back(world, net, cities):
     asked = cities.drive("request_transfer", card_number=card, pin=PIN, timeout=3)
     assert asked["state"] == "requested"  # no answer while 北九州市's CS is away
     net.start_cs()
-    until(lambda: cities.drive("transfer_state", group=asked["group"])["state"] == "answered", timeout=40, step=0.5)
+    assert cities.drive("transfer_state", group=asked["group"], until="answered", timeout=40)["state"] == "answered"
 
     cities.stop_cs()
     town = cities.drive("town")
     cities.drive("special_move_in", group=asked["group"], town_code=town["code"], banchi="2番",
                  event_date=dt.date.today().isoformat())
     # 福岡市's link cannot hand its 転入通知 to its CS: the 転入 waits in its outbox, nothing reaches 北九州市.
-    until(lambda: cities.drive("unsent_events")["events"] >= 1)
+    assert cities.drive("unsent_events", at_least=1, timeout=20)["events"] >= 1
     for _ in range(3):
         a_pull(net)
     assert not Received.objects.filter(kind="move_in_notice").exists()

@@ -1,5 +1,7 @@
 """広域交付 at the 住所地 (selectors.wide_area_records, issue 15): exactly the items the law allows, and the
 refusals with their codes, each logged as a provision; and the 交付地's guards."""
+import datetime as dt
+
 import pytest
 
 from juki.audit.gate import Actor
@@ -25,8 +27,8 @@ def code_of(person_id: int) -> str:
 def test_only_the_items_asked_and_allowed_never_the_domicile(world):
     head, wife, child = ids(move_in_family(world, members=[
         person_input(my_number=my_number_for(3, 9)),
-        person_input(given_name="花子", given_name_kana="ハナコ", sex=2, relationship="妻"),
-        person_input(given_name="一郎", given_name_kana="イチロウ", relationship="子")]))
+        person_input(given_name="花子", given_name_kana="ハナコ", sex=2, relationship="妻", birth_date=dt.date(1987, 6, 2)),
+        person_input(given_name="一郎", given_name_kana="イチロウ", relationship="子", birth_date=dt.date(2015, 8, 3))]))
     plain = selectors.wide_area_records(actor=S2, resident_code=code_of(head), household=False, items=[])
     (me,) = plain["persons"]
     assert me["name"]["given_name"] == "太郎" and me["address"]["display"].startswith("北九州市小倉北区城内")

@@ -568,6 +568,8 @@ def wide_area_records(*, actor: Actor, resident_code: str, household: bool, item
             shown["address_full"] = read_models.address_text(v.town, v.banchi, v.katagaki)
             persons.append(shown)
         head = next((p for p in persons if p.get("relationship") == relationships.HEAD), None)
-        return {"persons": sorted(persons, key=lambda p: (p.get("relationship") != relationships.HEAD, p["birth_date"]["date"])),
+        # 世帯主 first, then by 生年月日 (and the person, so that one answer is always in one order).
+        order = {v.person_id: (v.relationship != relationships.HEAD, v.birth_date, v.person_id) for v in versions}
+        return {"persons": sorted(persons, key=lambda p: order[p["person_id"]]),
                 "head_name": f"{head['name']['family_name']}　{head['name']['given_name']}" if head else "",
                 "items": sorted(items), "household": household}
