@@ -27,6 +27,7 @@ def test_a_clerk_takes_a_family_in_by_special_move_in(page, live_url, world, cle
     page.locator("header nav").get_by_role("link", name=re.compile("特例転入")).click()
     ready(page)
     expect(page.locator("h1")).to_have_text("特例転入（個人番号カードによる転入）")
+    screenshot(page, "special-move-in-start")
     page.get_by_label("個人番号カードのカード番号（12桁）").fill(left["card_number"])
     page.get_by_label("暗証番号（数字4桁。本人が入力します）").fill("0000")
     page.get_by_role("button", name=re.compile("転出証明書情報を求める")).click()

@@ -13,6 +13,7 @@ from juki.accounts.permissions import Perm
 from juki.core.municipalities import name_of
 from juki.core.wareki import display_date
 from juki.ui.access import counter_view
+from juki.ui.forms import WarekiDateField
 
 from juki.core import clock
 from juki.core.errors import DomainError, ErrorCode
@@ -180,8 +181,7 @@ class PaperForm(forms.Form):
                                    widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
     resident_code = forms.CharField(label="住民票コード（転出証明書の11桁）", max_length=20,
                                     widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
-    birth_date = forms.DateField(label="生年月日", input_formats=["%Y-%m-%d"],
-                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    birth_date = WarekiDateField(label="生年月日")  # 和暦 or 西暦, as every date of the office's screens [90]
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
