@@ -96,7 +96,7 @@ def test_the_move_in_notices_not_taken_and_the_missing_ones_are_listed(page, liv
     expect(rows.first).to_contain_text("東京都千代田区千代田1番")
     expect(rows.first).to_contain_text("20日")
     screenshot(page, "notice-missing")
-    with page.expect_popup() if False else page.expect_response(re.compile(r"inquiry\.pdf")) as response:
+    with page.expect_response(re.compile(r"inquiry\.pdf")) as response:
         rows.first.get_by_role("link", name="照会書（PDF）").click()
     assert response.value.headers["content-type"] == "application/pdf"
 

@@ -273,3 +273,22 @@ def test_a_notice_refused_for_good_is_an_error_and_the_outbox_goes_on(world, ide
     with pytest.raises(DomainError) as no_resend:  # not a 本人確認情報 to correct at the CS
         operations.resend(actor=manager, cs=Peer(), error_id=errors[0].id, note="再送")
     assert no_resend.value.code == ErrorCode.INVALID_INPUT
+
+
+def test_the_service_reads_the_move_out_city_from_the_previous_address(world):
+    """The 転入通知's address is the register's rule (住基法第9条第1項), in the service for form and API alike."""
+    from juki.audit import gate
+    from juki.register.models import Person
+
+    fukuoka = ids(move_in_family(world, members=[person_input()]))[0]  # 転入前住所: 福岡県福岡市博多区…
+    own = ids(changes.move_in(
+        actor=world, event_date=days_ago(30), notified_on=days_ago(30), origin="domestic",
+        persons=[person_input(given_name="次郎", birth_date=dt.date(1990, 1, 1))], destination=changes.NEW,
+        address=Address(KOKURA_JOUNAI, "2番"), previous_address="福岡県北九州市八幡西区黒崎一丁目1番"))[0]
+    with gate.open(S2, function="test.read", perm="identity.link"):
+        codes = {pid: Person.objects.get(pk=pid).current.previous_municipality_code for pid in (fukuoka, own)}
+    assert codes == {fukuoka: "401307", own: ""}  # this city itself names no 転出地 to notify
+    with pytest.raises(DomainError) as refused:
+        changes.move_out(actor=world, event_date=days_ago(1), notified_on=days_ago(1), persons=[ref(fukuoka)],
+                         destination_address="アメリカ合衆国", abroad=True, special=True)
+    assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID_INPUT, "special")

@@ -7,10 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django import forms
-from django.conf import settings
 
 from juki.register.models import Sex
-from juki.core.municipalities import of_domicile
 from juki.register import textnorm
 from juki.register.reasons import Operation
 from juki.register.services.people import town_code_by_name
@@ -229,11 +227,6 @@ class MoveOutForm(MembersForm):
     abroad = forms.BooleanField(label="国外への転出", required=False)
     special = forms.BooleanField(label="特例転出（個人番号カードによる転出。転出証明書を交付せず、転出証明書情報をCSへ送る）",
                                  required=False)
-
-    def clean(self):
-        if self.data.get("abroad") and self.data.get("special"):
-            self.add_error("special", "国外への転出は特例転出になりません。")
-        return super().clean()
 
     def payload(self, data):
         return self.common(data) | {"destination_address": self.cleaned_data["destination_address"],
@@ -554,12 +547,7 @@ class NewPersonsForm(ChangeForm, AddressFields):
         if "origin" in self.fields:
             out["origin"] = self.cleaned_data.get("origin") or "domestic"
             code = textnorm.digits(self.cleaned_data.get("previous_municipality_code"))
-            if not code and out["origin"] == "domestic":
-                # The 転出地 read from the 転入前住所 (the 転入通知 goes there, 住基法第9条第1項); one the
-                # directory does not know is left blank, and the clerk sends that notice on paper.
-                code = of_domicile(out["previous_address"]) or ""
-                code = "" if code == settings.JUKI_MUNICIPALITY else code
-            if code:
+            if code:  # left blank, the service reads it from the 転入前住所
                 out["previous_municipality_code"] = code
         return out
 

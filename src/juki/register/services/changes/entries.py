@@ -7,6 +7,7 @@ from django.conf import settings
 
 from juki.audit.gate import Actor
 from juki.core.checkdigits import is_valid_local_government_code
+from juki.core.municipalities import of_domicile
 from juki.core.errors import DomainError, ErrorCode
 
 from ...models import ResidentKind, TransferCertificate
@@ -55,6 +56,11 @@ def move_in(
                 raise DomainError(ErrorCode.NOT_FOREIGN_RESIDENT, "この届出は外国人住民の方のみです。", field="resident_kind")
     if not persons:
         raise DomainError(ErrorCode.INVALID_INPUT, "異動者を入力してください。", field="persons")
+    if not previous_municipality_code and operation == Operation.MOVE_IN and origin == "domestic":
+        # The 転出地 read from the 転入前住所 (the 転入通知 goes there, 住基法第9条第1項); one the directory
+        # does not know (or this city itself) stays blank, and the clerk sends that notice on paper.
+        found = of_domicile(previous_address) or ""
+        previous_municipality_code = "" if found == settings.JUKI_MUNICIPALITY else found
     if previous_municipality_code and (origin != "domestic" or not is_valid_local_government_code(
             previous_municipality_code) or previous_municipality_code == settings.JUKI_MUNICIPALITY):
         raise DomainError(ErrorCode.INVALID_INPUT, "転出地の市町村コードが正しくありません。",
