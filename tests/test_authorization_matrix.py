@@ -100,6 +100,9 @@ ROUTES: dict[str, list[Call]] = {
     "api-access-log": [get(LOGS)],
     "api-outbox": [get(OUTBOX)],
     "api-outbox-ack": [post(OUTBOX)],
+    # 団体内統合宛名 (issue 16): the business systems' accounts only (their system actors hold atena.query)
+    "api-atena-lookup": [post(any_of(P.ATENA_QUERY))],
+    "api-atena-register": [post(any_of(P.ATENA_QUERY))],
     "api-restriction-events": [get(OUTBOX, "?consumer=atena")],
     "api-restriction-events-ack": [post(OUTBOX)],
     "api-disclosure": [get(DISCLOSE)],

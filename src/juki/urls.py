@@ -16,6 +16,8 @@ urlpatterns = [
     path("protection/", include("juki.protection.urls")),
     path("audit/", include("juki.oversight.urls")),
     path("jukinet/", include("juki.jukinet.urls")),
+    path("linkage/", include("juki.linkage.urls")),  # 庁内連携 (issue 16)
+    path("atena/", include("juki.atena.urls")),  # 団体内統合宛名 (issue 16)
     path("disclosure/", include("juki.oversight.disclosure_urls")),
     path("verify/", include("juki.certificates.urls")),  # public: checks a certificate, no login
     path("kiosk/", include("juki.kiosk.urls")),  # 証明書自動交付機: the device credential opens it, not a login
@@ -29,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include("juki.certificates.api_urls")),
     path("api/v1/", include("juki.cards.api_urls")),
     path("api/v1/", include("juki.seals.api_urls")),
+    path("api/v1/", include("juki.atena.api_urls")),
     path("api/v1/persons/<id:person_id>/disclosure", audit_api.DisclosureReportView.as_view(), name="api-disclosure"),
     path("api/v1/persons/<id:person_id>/disclosure/summary", audit_api.DisclosureSummaryView.as_view(),
          name="api-disclosure-summary"),

@@ -28,10 +28,18 @@ def test_every_destination_has_its_basis_approval_streams_and_items():
         for stream, items in d.items.items():
             assert items <= set(ITEMS[stream]), (d.code, items - set(ITEMS[stream]))
             assert not items & ENVELOPE[stream]
-        # Only 住基ネット連携 reads more than the outbox: FILE-2, through selectors.linked_identities.
-        assert d.rights == ({Perm.OUTBOX_CONSUME, Perm.IDENTITY_LINK, Perm.FIELD_RESIDENT_CODE, Perm.MY_NUMBER_VIEW,
-                             Perm.JUKINET_INBOUND}
-                            if d.code == "jukinet" else {Perm.OUTBOX_CONSUME}) and d.account == d.code
+        # 住基ネット連携 reads FILE-2 (selectors.linked_identities); the 庁内連携 destinations their approved
+        # items (selectors.linkage_records) and the 宛名 (atena.query); the 宛名 its items and the 個人番号 (issue 16).
+        expected = {"jukinet": {Perm.OUTBOX_CONSUME, Perm.IDENTITY_LINK, Perm.FIELD_RESIDENT_CODE, Perm.MY_NUMBER_VIEW,
+                                Perm.JUKINET_INBOUND},
+                    "atena": {Perm.OUTBOX_CONSUME, Perm.LINKAGE_READ, Perm.MY_NUMBER_VIEW},
+                    "intermediary": {Perm.OUTBOX_CONSUME, Perm.ATENA_QUERY}}.get(
+            d.code, {Perm.OUTBOX_CONSUME, Perm.LINKAGE_READ, Perm.ATENA_QUERY} if d.delivery else {Perm.OUTBOX_CONSUME})
+        assert d.rights == expected and d.account == d.code, d.code
+        # What it may ever read of the register: its listed items, the 個人番号 for the 宛名 alone.
+        assert d.register_items <= set(destinations.REGISTER_ITEMS), d.code
+        assert ("my_number" in d.register_items) == (d.code == "atena"), d.code
+        assert bool(d.register_items) == (bool(d.delivery) or d.code == "atena"), d.code
         assert destinations.destination_get(d.code) is d
     assert destinations.destination_get("nobody") is None
 

@@ -109,8 +109,9 @@ def test_each_destination_receives_only_its_approved_items(world):
     assert set(household) == {"household_id", "number", "version", "head_absent"}
 
     event, person, household = delivered("tax")  # a 移転: the notice and the household, no identifiers' changes
+    # The 履歴番号 after: the 庁内連携 reads that version's approved items (issue 16).
     assert set(person) == {"person_id", "atena_number", "reason", "reason_label", "reason_category", "event_date",
-                           "household_before", "household_after", "status_after"}
+                           "version_after", "household_before", "household_after", "status_after"}
     assert set(household) == {"household_id", "number", "head_absent"} and "late_notification" not in event
     assert event["change_id"] == everything["change_id"] and person["reason"] == "domestic_move_in"
 

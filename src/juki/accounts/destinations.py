@@ -71,10 +71,73 @@ ITEMS: dict[str, dict[str, str]] = {
     },
 }
 
+# 住民記録の項目 (庁内連携, issue 16): what a destination may be approved to read of a person's version,
+# beyond the notice. Key → label (the provision log and the disclosure report name them by label).
+REGISTER_ITEMS: dict[str, str] = {
+    "atena_number": "宛名番号", "name": "氏名", "name_kana": "氏名（カナ）", "alias_name": "通称",
+    "birth_date": "生年月日", "sex": "性別", "postal_code": "郵便番号", "address": "住所", "town_code": "町字コード",
+    "ward": "行政区", "household_number": "世帯番号", "relationship": "続柄", "head_name": "世帯主氏名",
+    "resident_kind": "住民の種別", "status": "住民・除票の別", "reason": "異動事由", "event_date": "異動年月日",
+    "notified_on": "届出年月日", "became_resident_on": "住民となった年月日", "address_set_on": "住所を定めた年月日",
+    "removed_on": "住民でなくなった年月日", "previous_address": "転入前住所", "move_out_address": "転出先住所",
+    "domicile": "本籍", "domicile_head": "筆頭者", "nationality": "国籍・地域", "residence_status": "在留資格",
+    "stay_expires_on": "在留期間の満了の日", "article_30_45": "第30条の45に規定する区分",
+    "my_number": "個人番号",  # the 団体内統合宛名 only: it ties the 統一識別番号 to it (S5)
+}
+# 住所、氏名、生年月日、性別等 (the PIA's ③ for every 移転): the items every business system needs.
+_REGISTER_BASE = frozenset({
+    "atena_number", "name", "name_kana", "alias_name", "birth_date", "sex", "postal_code", "address", "town_code",
+    "ward", "household_number", "relationship", "head_name", "resident_kind", "status", "reason", "event_date",
+    "notified_on", "became_resident_on", "address_set_on", "removed_on"})
+_MOVES = frozenset({"previous_address", "move_out_address"})  # 住所地特例・課税地: where from, where to
+_FOREIGN = frozenset({"nationality", "residence_status", "stay_expires_on", "article_30_45"})  # 適用の判定
+_DOMICILE = frozenset({"domicile", "domicile_head"})  # 認定請求に戸籍の確認が要る手当だけ
+# The items of each 移転・提供 the city approved as the most it may ever receive (a reviewed commit); a
+# data-use application (linkage.Approval) chooses among them, for a period.
+REGISTER_ITEMS_OF: dict[str, frozenset[str]] = {
+    "tax": _REGISTER_BASE | _MOVES,
+    "national-health-insurance": _REGISTER_BASE | _MOVES | _FOREIGN,
+    "national-pension": _REGISTER_BASE | _MOVES | {"nationality"},
+    "late-elderly-medical": _REGISTER_BASE | _MOVES,
+    "immunization": _REGISTER_BASE,
+    "long-term-care": _REGISTER_BASE | _MOVES,
+    "public-assistance": _REGISTER_BASE | _FOREIGN,
+    "special-child-allowance": _REGISTER_BASE | _DOMICILE,
+    "disability-welfare": _REGISTER_BASE,
+    "single-parent-loans": _REGISTER_BASE,
+    # 未受診者の抽出: who lives here, nothing of how they came.
+    "infant-checkup": frozenset({"atena_number", "name", "name_kana", "birth_date", "sex", "postal_code", "address",
+                                 "household_number", "relationship", "head_name", "status"}),
+    "child-allowance": _REGISTER_BASE | _FOREIGN,
+    "child-rearing-allowance": _REGISTER_BASE | _DOMICILE,
+    "child-care-support": _REGISTER_BASE,
+    "child-guidance": _REGISTER_BASE,
+    # 入居者の住民登録の確認.
+    "public-housing": frozenset({"atena_number", "name", "name_kana", "birth_date", "sex", "postal_code", "address",
+                                 "household_number", "relationship", "head_name", "status", "removed_on"}),
+    "school-affairs": _REGISTER_BASE,
+    "atena": _REGISTER_BASE | {"my_number"},  # 宛名情報 and the 個人番号 for the 統一識別番号
+}
+
+
+class Delivery(StrEnum):
+    """How a 庁内連携 destination takes its data (issue 16)."""
+
+    JSON = "json"  # 署名付きJSON（HTTPS）, each change within seconds
+    CSV_UTF8 = "csv-utf8"  # CSV（UTF-8）
+    CSV_CP932 = "csv-cp932"  # CSV（Shift_JIS／CP932、外字は置換）
+    FIXED = "fixed"  # 中間標準レイアウト風の固定長（CP932）
+
+
+DELIVERY_LABELS = {Delivery.JSON: "署名付きJSON（HTTPS）", Delivery.CSV_UTF8: "CSVファイル（UTF-8）",
+                   Delivery.CSV_CP932: "CSVファイル（Shift_JIS）", Delivery.FIXED: "固定長ファイル（Shift_JIS）"}
+
 # 住所、氏名、生年月日、性別等の住民基本台帳情報 (the PIA's ③ for every 移転): the business systems take
 # the change, its reason and the household from the notice and read the items they need under the gate.
+# The 履歴番号 after the change: the 庁内連携 reads the items of exactly that version (issue 16).
 _BUSINESS = frozenset({"notified_on", "cancels_change_id", "atena_number", "reason", "reason_label", "reason_category",
-                       "household_before", "household_after", "status_after", "number", "head_absent"})
+                       "version_after", "household_before", "household_after", "status_after", "number",
+                       "head_absent"})
 _ALL_CHANGE_ITEMS = frozenset(ITEMS[CHANGES])
 _ALL_RESTRICTION_ITEMS = frozenset(ITEMS[RESTRICTIONS])
 # What the CS and コンビニ交付 apply [410]: the 抑止 and whom it covers, not the household's id or number.
@@ -96,6 +159,12 @@ class Destination:
     streams: frozenset[str]
     items: dict[str, frozenset[str]]  # stream → the item keys it may receive beyond the envelope
     rights: frozenset[str] = _CONSUME  # its system actor's listed rights
+    delivery: str = ""  # Delivery, for the 庁内連携 destinations; "" for the register's own systems
+
+    @property
+    def register_items(self) -> frozenset[str]:
+        """The 住民記録 items it may ever be approved for (REGISTER_ITEMS_OF); none for the others."""
+        return REGISTER_ITEMS_OF.get(self.code, frozenset())
 
     @property
     def account(self) -> str:
@@ -108,11 +177,24 @@ class Destination:
         return ENVELOPE[stream] | self.items.get(stream, frozenset())
 
 
+# 庁内連携 (issue 16): the business systems read the 住民記録 items they are approved for, and look up
+# and register 宛名 at the 団体内統合宛名.
+_LINKAGE = frozenset({Perm.OUTBOX_CONSUME, Perm.LINKAGE_READ, Perm.ATENA_QUERY})
+# How each takes it: 随時 as signed JSON; 日次 and 月次 as files (the demo city's choice of encodings, with
+# one 固定長 layout for the system that asked for it).
+_FILES = {"late-elderly-medical": Delivery.CSV_CP932, "immunization": Delivery.CSV_UTF8,
+          "special-child-allowance": Delivery.CSV_CP932, "single-parent-loans": Delivery.CSV_UTF8,
+          "infant-checkup": Delivery.CSV_CP932, "child-allowance": Delivery.CSV_CP932,
+          "child-rearing-allowance": Delivery.CSV_CP932, "child-care-support": Delivery.CSV_UTF8,
+          "child-guidance": Delivery.CSV_UTF8, "public-housing": Delivery.FIXED}
+
+
 def _transfer(code: str, name: str, section: str, purpose: str, frequency: Frequency,
               approved_on: dt.date) -> Destination:
     return Destination(code=code, name=name, kind=Kind.TRANSFER,
                        section=section, purpose=purpose, legal_basis=_TRANSFER_BASIS, frequency=frequency,
-                       approved_on=approved_on, streams=frozenset({CHANGES}), items={CHANGES: _BUSINESS})
+                       approved_on=approved_on, streams=frozenset({CHANGES}), items={CHANGES: _BUSINESS},
+                       rights=_LINKAGE, delivery=_FILES.get(code, Delivery.JSON))
 
 
 # The sections of the four systems and the approval dates are the demo city's (the PIA names no
@@ -172,6 +254,8 @@ DESTINATIONS: tuple[Destination, ...] = (
         frequency=Frequency.ON_CHANGE, approved_on=_APPROVED,
         streams=frozenset({CHANGES, RESTRICTIONS}),
         items={CHANGES: _ALL_CHANGE_ITEMS, RESTRICTIONS: _ALL_RESTRICTION_ITEMS},  # [420]: every 抑止
+        # Issue 16: the 宛名情報 of every person, and the 個人番号 it ties to the 統一識別番号 (S5).
+        rights=frozenset({Perm.OUTBOX_CONSUME, Perm.LINKAGE_READ, Perm.MY_NUMBER_VIEW}),
     ),
     Destination(
         code="intermediary", name="中間サーバー（情報提供ネットワークシステム）", kind=Kind.SYSTEM,
@@ -183,6 +267,8 @@ DESTINATIONS: tuple[Destination, ...] = (
         # 世帯情報の異動 (PIA Section 2, システム1 の 11): the household and the head, not the 宛名番号.
         items={CHANGES: frozenset({"reason", "reason_category", "household_before", "household_after", "status_after",
                                    "my_number_changed", "number", "version", "head_absent"})},
+        # P5: the 統一識別番号 of a 個人番号, from the 団体内統合宛名 (atena.services.by_my_number).
+        rights=frozenset({Perm.OUTBOX_CONSUME, Perm.ATENA_QUERY}),
     ),
     Destination(
         code="conveni", name="コンビニ交付システム", kind=Kind.SYSTEM,
@@ -199,11 +285,13 @@ DESTINATIONS: tuple[Destination, ...] = (
         section="教育委員会　学務部　学事課", purpose="就学援助・奨励費認定、奨学金貸付・返還、就学事務",
         legal_basis="番号法第９条第１項別表第１に定める事務となる予定、番号法第１９条第９項",
         frequency=Frequency.ON_CHANGE, approved_on=_APPROVED,
-        streams=frozenset({CHANGES}), items={CHANGES: _BUSINESS},
+        streams=frozenset({CHANGES}), items={CHANGES: _BUSINESS}, rights=_LINKAGE, delivery=Delivery.JSON,
     ),
 )
 
 BY_CODE: dict[str, Destination] = {d.code: d for d in DESTINATIONS}
+# The 16 移転 and the 教育委員会: the destinations of the 庁内連携 (juki.linkage).
+LINKAGE: tuple[Destination, ...] = tuple(d for d in DESTINATIONS if d.delivery)
 
 
 def destination_get(code: str) -> Destination | None:

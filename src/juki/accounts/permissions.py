@@ -39,6 +39,14 @@ class Perm(StrEnum):
     JUKINET_OPERATE = "jukinet.operate"  # 住基ネット連携の運用: 送信状況・更新エラー・整合性確認・送付先情報
     JUKINET_IDENTIFY = "jukinet.identify"  # 全国サーバへの本人確認 (P6) と 4情報検索 (統合端末, C15)
     JUKINET_INBOUND = "jukinet.inbound"  # 住基ネットからの受信の記録: J-LIS の個人番号、CS の住民票コード (P1, [870])
+    # 庁内連携・団体内統合宛名 (S5, issue 16)
+    LINKAGE_MANAGE = "linkage.manage"  # 連携先の運用: 利用申請・開始・終了、配信状況、再送、媒体出力の申請
+    LINKAGE_APPROVE = "linkage.approve"  # 連携先の利用申請の承認（申請者とは別の者, C16）
+    LINKAGE_READ = "linkage.read"  # 連携先への住民記録の項目の読み取り（連携先のシステムだけ）
+    ATENA_VIEW = "atena.view"  # 宛名の検索・照会（統一識別番号）
+    ATENA_MANAGE = "atena.manage"  # 統一識別番号の名寄せ（統合）
+    ATENA_MERGE_UNDO = "atena.merge_undo"  # 名寄せの取消し（係長）
+    ATENA_QUERY = "atena.query"  # 業務システムからの宛名の照会・住登外者の登録（業務システムだけ）
     FIELD_DOMICILE = "field.domicile"  # 本籍・筆頭者の表示
     FIELD_RESIDENT_CODE = "field.resident_code"  # 住民票コードの表示
     FIELD_FOREIGN = "field.foreign"  # 在留資格・在留期間・在留カード等番号の表示
@@ -101,6 +109,13 @@ PERM_LABELS: dict[str, str] = {
     Perm.JUKINET_OPERATE: "住基ネット連携の運用（送信状況・更新エラー・整合性確認・送付先情報）",
     Perm.JUKINET_IDENTIFY: "全国サーバへの本人確認（住民票コード・個人番号・4情報）",
     Perm.JUKINET_INBOUND: "住基ネットから受けた個人番号・住民票コードの記録（住基ネット連携）",
+    Perm.LINKAGE_MANAGE: "庁内連携の運用（利用申請・配信状況・再送・媒体出力）",
+    Perm.LINKAGE_APPROVE: "庁内連携の利用申請の承認",
+    Perm.LINKAGE_READ: "連携先への住民記録の項目の提供（連携システム）",
+    Perm.ATENA_VIEW: "宛名の検索・照会（団体内統合宛名）",
+    Perm.ATENA_MANAGE: "統一識別番号の名寄せ",
+    Perm.ATENA_MERGE_UNDO: "統一識別番号の名寄せの取消し",
+    Perm.ATENA_QUERY: "業務システムからの宛名の照会・住登外者の登録（連携システム）",
     Perm.FIELD_DOMICILE: "本籍・筆頭者の表示",
     Perm.FIELD_RESIDENT_CODE: "住民票コードの表示",
     Perm.FIELD_FOREIGN: "在留資格等の表示",
@@ -130,7 +145,7 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
         "係長（審査・個人番号）",
         frozenset(_CLERK | _SUPERVISOR_OPERATIONS | _RESTRICTION
                   | {Perm.CHANGE_APPROVE, Perm.MY_NUMBER_VIEW, Perm.RESIDENT_CODE_ASSIGN, Perm.JUKINET_OPERATE,
-                     Perm.JUKINET_IDENTIFY}),
+                     Perm.JUKINET_IDENTIFY, Perm.ATENA_VIEW, Perm.ATENA_MERGE_UNDO}),
     ),
     "identity_manager": (
         "本人確認情報管理責任者（課長）",
@@ -146,7 +161,11 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW, Perm.DISCLOSURE_PREPARE})),
     "admin": ("システム管理者", frozenset({Perm.MASTER_EDIT, Perm.BATCH_RUN, Perm.ACCESS_LOG_VIEW, Perm.RIGHTS_ADMIN,
                                             Perm.MEDIA_EXPORT, Perm.KIOSK_MANAGE})),
-    "manager": ("システム所管課長（権限承認）", frozenset({Perm.RIGHTS_APPROVE, Perm.ACCESS_LOG_VIEW})),
+    "manager": ("システム所管課長（権限承認）", frozenset({Perm.RIGHTS_APPROVE, Perm.ACCESS_LOG_VIEW, Perm.LINKAGE_APPROVE,
+                                                     Perm.ATENA_MERGE_UNDO})),
+    # 情報政策課: runs the 庁内連携 and the 団体内統合宛名 (applications, delivery, 名寄せ); sees 宛名, never 住民票.
+    "linkage_operator": ("連携運用担当（情報政策課）", frozenset({Perm.LINKAGE_MANAGE, Perm.ATENA_VIEW, Perm.ATENA_MANAGE,
+                                                          Perm.MEDIA_EXPORT})),
     "linkage": ("連携システム", frozenset({Perm.OUTBOX_CONSUME})),
 }
 ROLE_CHOICES = [(k, v[0]) for k, v in ROLES.items()]

@@ -25,6 +25,9 @@ _CATEGORY_PREFIXES = (
     # Issue 15: what S2 sends other cities (転出証明書情報, 転入通知, 附票通知) and what it receives from them.
     ("jukinet.send.", Category.PROVISION), ("jukinet.receive.", Category.PROVISION),
     ("jukinet.transfer_request", Category.PROVISION), ("jukinet.wide_area_request", Category.PROVISION),
+    # Issue 16: the 庁内連携's applications are settings; its deliveries and refusals are provisions (C07).
+    ("linkage.approval.", Category.SETTINGS), ("linkage.media.", Category.EXPORT), ("linkage.", Category.PROVISION),
+    ("atena.provide", Category.PROVISION),
     ("batch.", Category.BATCH), ("auth.", Category.AUTH), ("rights.", Category.SETTINGS),
     ("master.", Category.SETTINGS), ("export.", Category.EXPORT), ("print.", Category.PRINT),
     ("error.", Category.ERROR),

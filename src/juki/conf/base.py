@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "juki.counter",
     "juki.oversight",
     "juki.jukinet",
+    "juki.linkage",
+    "juki.atena",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # this city's code (its CS is cs-<code>, its 住基ネット連携 s2-<code>).
 JUKI_NETWORK_DIR = Path(os.environ.get("JUKI_NETWORK_DIR", VAR_DIR / "network"))
 JUKI_MUNICIPALITY = os.environ.get("JUKI_MUNICIPALITY", "401005")
+JUKI_LINKAGE_DIR = Path(os.environ.get("JUKI_LINKAGE_DIR", VAR_DIR / "linkage"))  # 庁内連携 (juki.linkage.config)
 AUTH_USER_MODEL = "accounts.Staff"
 # Passwords as Django's model backend checks them; rights from the grants in force (ADR 0008).
 AUTHENTICATION_BACKENDS = ["juki.rights.backends.RightsBackend"]

@@ -58,6 +58,13 @@ class ErrorCode(StrEnum):
     TRANSFER_CERTIFICATE_USED = "transfer_certificate_used"  # the 転出証明書情報 has been used by a 転入
     NOTICE_UNMATCHED = "notice_unmatched"  # a 転入通知 or 法務省通知 that names no one of this register
     ITEM_NOT_PERMITTED = "item_not_permitted"  # a 広域交付 request for an item the law does not allow
+    # 庁内連携・団体内統合宛名 (issue 16)
+    APPROVAL_ENDED = "approval_ended"  # the destination has no data-use approval in force: nothing is sent
+    APPROVAL_STATE = "approval_state"  # an application not in the state the step needs (approve twice, activate unapproved …)
+    DELIVERY_STATE = "delivery_state"  # a re-send or a media output of a delivery that cannot take it
+    MEDIA_REQUEST_REQUIRED = "media_request_required"  # C09: no media output without an approved request form
+    ATENA_MERGED = "atena_merged"  # a 統一識別番号 merged into another: use the one it was merged into
+    ATENA_MERGE_STATE = "atena_merge_state"  # merge of a number with itself, an already merged one, undo twice …
     UNKNOWN_TOWN = "unknown_town"
     TOWN_FILE_INVALID = "town_file_invalid"
     IDENTITY_APPROVAL_REQUIRED = "identity_approval_required"

@@ -21,7 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 import ssl
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -32,6 +34,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 CA_NAME = "juki 住基ネット 試験用認証局 (demo and tests only)"
 SERVERS = ("prefecture", "national", "jlis", "cards", "koseki", "moj")
 DAYS = 825
+_SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_RESERVED = frozenset({"ca", "expired", "forged", "rogue-ca"})
 
 
 def _name(common_name: str) -> x509.Name:
@@ -87,26 +91,21 @@ def s2_name(municipality: str) -> str:
     return f"s2-{municipality}"
 
 
-def create(directory: Path, *, municipalities: tuple[str, ...] = ("401005",)) -> list[str]:
-    """Write the CA and every certificate into `directory` (created owner-only). An existing CA is
-    kept: running it again only adds what is missing. Returns the names written."""
+def _create_leaves(directory: Path, ca_name: str, servers: Sequence[str], clients: Sequence[str],
+                   now: dt.datetime) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate, list[str]]:
+    """The CA (kept if there) and each missing server (`<name>`) and client (`<name>-client`) certificate
+    in `directory` (created owner-only); returns the CA and the stems written."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    now = dt.datetime.now(dt.timezone.utc)
     written: list[str] = []
     if (directory / "ca.pem").exists():
         ca_cert = x509.load_pem_x509_certificate((directory / "ca.pem").read_bytes())
         ca_key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), password=None)
     else:
-        ca_key, ca_cert = _ca(CA_NAME, now)
+        ca_key, ca_cert = _ca(ca_name, now)
         _write_key(directory / "ca.key", ca_key)
         _write_cert(directory / "ca.pem", ca_cert)
         written.append("ca")
     valid = dict(not_before=now - dt.timedelta(minutes=5), not_after=now + dt.timedelta(days=DAYS))
-    servers = [*SERVERS, *(cs_name(m) for m in municipalities)]
-    # `moj`: the 法務省's system at the exchange; `operator`: whoever plays the outside world in the demo and
-    # the tests (a 法務省通知 to send), never a city.
-    clients = [*(cs_name(m) for m in municipalities), *(s2_name(m) for m in municipalities), "prefecture", "moj",
-               "operator"]
     for name, server in [*((s, True) for s in servers), *((c, False) for c in clients)]:
         stem = name if server else f"{name}-client"
         if (directory / f"{stem}.pem").exists():
@@ -115,6 +114,33 @@ def create(directory: Path, *, municipalities: tuple[str, ...] = ("401005",)) ->
         _write_key(directory / f"{stem}.key", key)
         _write_cert(directory / f"{stem}.pem", cert)
         written.append(stem)
+    return ca_key, ca_cert, written
+
+
+def create_set(directory: Path, *, ca_name: str, servers: Sequence[str], clients: Sequence[str]) -> list[str]:
+    """A separate CA and its certificates in `directory`, for a network other than 住基ネット (e.g. the
+    庁内連携 towards the business systems): the same layout as `create`, so `server_context` and
+    `client_files` read it as they are. An existing CA and certificates are kept. Returns the stems written."""
+    for name in [*servers, *clients]:
+        # A name is a file stem: no path, and none that would overwrite the CA or that `client_files` reads
+        # as another file (`expired`, `forged`), nor a server that would shadow a client's certificate.
+        if (not _SET_NAME.fullmatch(name) or name in _RESERVED
+                or (name in servers and name.endswith("-client"))):
+            raise ValueError(f"unusable certificate name: {name!r}")
+    return _create_leaves(directory, ca_name, servers, clients, dt.datetime.now(dt.timezone.utc))[2]
+
+
+def create(directory: Path, *, municipalities: tuple[str, ...] = ("401005",)) -> list[str]:
+    """Write the CA and every certificate into `directory` (created owner-only). An existing CA is
+    kept: running it again only adds what is missing. Returns the names written."""
+    now = dt.datetime.now(dt.timezone.utc)
+    servers = [*SERVERS, *(cs_name(m) for m in municipalities)]
+    # `moj`: the 法務省's system at the exchange; `operator`: whoever plays the outside world in the demo and
+    # the tests (a 法務省通知 to send), never a city.
+    clients = [*(cs_name(m) for m in municipalities), *(s2_name(m) for m in municipalities), "prefecture", "moj",
+               "operator"]
+    ca_key, ca_cert, written = _create_leaves(directory, CA_NAME, servers, clients, now)
+    valid = dict(not_before=now - dt.timedelta(minutes=5), not_after=now + dt.timedelta(days=DAYS))
     if not (directory / "expired.pem").exists():
         key, cert = _leaf(cs_name(municipalities[0]), ca_key=ca_key, ca_cert=ca_cert, server=False,
                           not_before=now - dt.timedelta(days=30), not_after=now - dt.timedelta(days=1))

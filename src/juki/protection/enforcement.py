@@ -548,6 +548,20 @@ def place_requests(session: GateSession, subjects: Iterable[int]) -> dict[int, l
 # --- linkage -------------------------------------------------------------------------------------------
 
 
+def linkage_withheld(session: GateSession, person_ids: Iterable[int]) -> dict[int, str]:
+    """Who of these the 庁内連携 must not receive, and why (the outbox's rule, `outbox_events`): a 仮/本
+    支援措置 (FLAG) or an error-level 抑止(他システム連携) (RESTRICTION_FLAG) [440][410]."""
+    ids = set(person_ids)
+    protected = protected_ids(ids)
+    restricted = {pid for pid, rs in restrictions_for(ids, Process.LINKAGE).items()
+                  if any(r.level == Level.ERROR for r in rs)}
+    if protected:
+        session.flag(FLAG)
+    if restricted - protected:
+        session.flag(RESTRICTION_FLAG)
+    return {**dict.fromkeys(restricted, RESTRICTION_FLAG), **dict.fromkeys(protected, FLAG)}
+
+
 def outbox_events(session: GateSession, events: list[dict]) -> list[dict]:
     """Outbox events with protected or linkage-restricted persons replaced by a block marker."""
     ids = {p["person_id"] for e in events for p in e["persons"]}

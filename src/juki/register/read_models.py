@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from juki.audit.gate import GateSession
+from juki.core import mynumber
 from juki.core.wareki import display_date
 from juki.protection import enforcement as protection
 
@@ -344,3 +345,103 @@ def entry_items(record: PersonRecord) -> dict:
             "residence_card_number")},
         "stay_expires_on": foreign.stay_expires_on.isoformat() if foreign and foreign.stay_expires_on else "",
     }
+
+
+# --- 庁内連携 (issue 16): a version's items as a destination receives them --------------------------
+
+# The version's columns the 庁内連携 items are made of (plain values: the monthly full file reads a
+# million of them; BENCHMARKS.md).
+LINKAGE_VALUES = (
+    "person_id", "seq", "person__atena_number", "family_name", "given_name", "family_name_kana", "given_name_kana",
+    "alias_name", "birth_date", "sex", "town_id", "banchi", "katagaki", "household_id", "household__number",
+    "relationship", "resident_kind", "status", "reason", "event_date", "notified_on", "became_resident_on",
+    "address_set_on", "removed_on", "previous_address", "move_out_address", "move_out_confirmed_address",
+    "domicile", "domicile_head", "nationality", "residence_status", "stay_expires_on", "article_30_45_category",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkagePlace:
+    """What a 町字 gives every address in it (read once per run)."""
+
+    town_code: str
+    ward: str
+    postal_code: str
+    prefix: str  # 市・区・町字, as screens write an address (without the prefecture)
+
+
+def linkage_place(town: Town) -> LinkagePlace:
+    return LinkagePlace(town_code=town.code, ward=town.ward.name, postal_code=town.postal_code,
+                        prefix=address_text(town, "", prefecture=False))
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _full(family: str, given: str) -> str:
+    return f"{family}　{given}".strip()
+
+
+def _address(row: dict, place: LinkagePlace) -> str:
+    address = f"{place.prefix}{row['banchi']}"
+    return f"{address}　{row['katagaki']}" if row["katagaki"] else address
+
+
+_SEX = dict(Sex.choices)
+_KIND = dict(ResidentKind.choices)
+_STATUS = dict(Status.choices)
+# item key → its value from (the version's values, its 町字, the households' heads); one function per
+# item, built once, so a million rows pay for the items asked only.
+_LINKAGE_GETTERS = {
+    "atena_number": lambda r, p, h: r["person__atena_number"],
+    "name": lambda r, p, h: _full(r["family_name"], r["given_name"]),
+    "name_kana": lambda r, p, h: _full(r["family_name_kana"], r["given_name_kana"]),
+    "alias_name": lambda r, p, h: r["alias_name"],
+    "birth_date": lambda r, p, h: _iso(r["birth_date"]),
+    "sex": lambda r, p, h: _SEX.get(r["sex"], str(r["sex"])),
+    "postal_code": lambda r, p, h: p.postal_code,
+    "address": lambda r, p, h: _address(r, p),
+    "town_code": lambda r, p, h: p.town_code,
+    "ward": lambda r, p, h: p.ward,
+    "household_number": lambda r, p, h: r["household__number"],
+    "relationship": lambda r, p, h: r["relationship"],
+    "head_name": lambda r, p, h: h.get(r["household_id"], ""),
+    "resident_kind": lambda r, p, h: _KIND.get(r["resident_kind"], r["resident_kind"]),
+    "status": lambda r, p, h: _STATUS.get(r["status"], r["status"]),
+    "reason": lambda r, p, h: reasons.label(r["reason"]),
+    "event_date": lambda r, p, h: _iso(r["event_date"]),
+    "notified_on": lambda r, p, h: _iso(r["notified_on"]),
+    "became_resident_on": lambda r, p, h: _iso(r["became_resident_on"]),
+    "address_set_on": lambda r, p, h: _iso(r["address_set_on"]),
+    "removed_on": lambda r, p, h: _iso(r["removed_on"]),
+    "previous_address": lambda r, p, h: r["previous_address"],
+    "move_out_address": lambda r, p, h: r["move_out_confirmed_address"] or r["move_out_address"],
+    "domicile": lambda r, p, h: r["domicile"],
+    "domicile_head": lambda r, p, h: r["domicile_head"],
+    "nationality": lambda r, p, h: r["nationality"],
+    "residence_status": lambda r, p, h: r["residence_status"],
+    "stay_expires_on": lambda r, p, h: _iso(r["stay_expires_on"]),
+    "article_30_45": lambda r, p, h: r["article_30_45_category"],
+    # Read only by a reader that passed `GateSession.reveal_my_number` (the caller's duty), from the
+    # columns `MY_NUMBER_VALUES` adds.
+    "my_number": lambda r, p, h: mynumber.unseal(r["my_number_key_id"], bytes(r["my_number_cipher"]))
+    if r["my_number_cipher"] else None,
+}
+MY_NUMBER_VALUES = ("my_number_key_id", "my_number_cipher")
+
+
+def linkage_values(items) -> tuple[str, ...]:
+    """The version's columns `items` need: the 個人番号's sealed columns only when it is asked."""
+    return LINKAGE_VALUES + (MY_NUMBER_VALUES if "my_number" in items else ())
+
+
+def linkage_getters(items) -> list[tuple[str, object]]:
+    """The getters of `items` (keys of `destinations.REGISTER_ITEMS`), in key order; an unknown key raises."""
+    return [(key, _LINKAGE_GETTERS[key]) for key in sorted(items)]
+
+
+def linkage_items(row: dict, *, places: dict[int, LinkagePlace], heads: dict[int, str], getters) -> dict:
+    """One version's items, exactly the getters' keys and no other (C16)."""
+    place = places[row["town_id"]]
+    return {key: get(row, place, heads) for key, get in getters}

@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import F, Min
 
-from juki.accounts import system_actors
+from juki.accounts import destinations, system_actors
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor, GateSession
 from juki.core import clock, mynumber, sql
-from juki.core.errors import DomainError, ErrorCode, NotFoundError
+from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
 from juki.protection import enforcement as protection
 from juki.protection.models import Process
 
 from . import read_models, reasons, relationships
-from .models import Change, Household, Person, PersonVersion, ResidentKind, Status, TransferCertificate
+from .models import Change, Household, Person, PersonVersion, ResidentKind, Status, Town, TransferCertificate
 from .read_models import dated as _date
 
 
@@ -573,3 +573,65 @@ def wide_area_records(*, actor: Actor, resident_code: str, household: bool, item
         return {"persons": sorted(persons, key=lambda p: order[p["person_id"]]),
                 "head_name": f"{head['name']['family_name']}　{head['name']['given_name']}" if head else "",
                 "items": sorted(items), "household": household}
+
+
+# --- 庁内連携 (issue 16): the items a business system is approved for ------------------------------
+
+
+def linkage_check(session: GateSession, destination: str, items) -> None:
+    """Only the destination's own system actor, and only items of its approved list (C16): the most it
+    may ever receive (`destinations.REGISTER_ITEMS_OF`); its data-use application narrows them."""
+    actor = session.actor
+    found = destinations.destination_get(destination)
+    if found is None:
+        raise DomainError(ErrorCode.UNKNOWN_DESTINATION, "登録されていない連携先です。", field="consumer")
+    if actor.user is not None or actor.system != found.code:
+        raise AccessDenied("他の連携先のための読み取りはできません。")
+    if extra := sorted(set(items) - found.register_items):
+        raise DomainError(ErrorCode.ITEM_NOT_PERMITTED, "この連携先に承認されていない項目です。", field="items",
+                          details={"items": extra})
+
+
+def linkage_heads(household_ids) -> dict[int, str]:
+    """household id → its 世帯主's 氏名 now (inside the gate)."""
+    gate.require("linkage_heads")
+    rows = (Person.objects.filter(current__household_id__in=set(household_ids), current__relationship=relationships.HEAD,
+                                  current__status=Status.RESIDENT)
+            .values_list("current__household_id", "current__family_name", "current__given_name"))
+    return {hid: f"{family}　{given}".strip() for hid, family, given in rows}
+
+
+@dataclass(frozen=True)
+class LinkageRead:
+    records: dict[tuple[int, int], dict]  # (person id, 履歴番号) → exactly the items asked
+    withheld: dict[int, str]  # person id → why it was not read (支援措置, 抑止(他システム連携))
+
+
+def linkage_records(*, actor: Actor, destination: str, versions: list[tuple[int, int]], items,
+                    criteria: dict | None = None) -> LinkageRead:
+    """The versions' items for one 庁内連携 destination, read by its own system actor: one gate row
+    (`linkage.deliver`, a provision kept 7 years, C07) naming the destination, the items and every person
+    read. The persons a 支援措置 or an 抑止(他システム連携) protects are not read: they are returned as
+    withheld, for the caller to record as refused."""
+    items = frozenset(items)
+    with gate.open(actor, function="linkage.deliver", perm=Perm.LINKAGE_READ,
+                   criteria={"consumer": destination, "items": sorted(items), "versions": len(set(versions)),
+                             **(criteria or {})}) as session:
+        linkage_check(session, destination, items)
+        if "my_number" in items:
+            session.reveal_my_number()
+        wanted = set(versions)
+        withheld = protection.linkage_withheld(session, {pid for pid, _ in wanted})
+        wanted = {(pid, seq) for pid, seq in wanted if pid not in withheld}
+        rows = [r for r in PersonVersion.objects.filter(
+            person_id__in={pid for pid, _ in wanted}, seq__in={seq for _, seq in wanted}).values(
+                *read_models.linkage_values(items))
+            if (r["person_id"], r["seq"]) in wanted]
+        session.record(r["person_id"] for r in rows)
+        session.criteria["withheld"] = len(withheld)
+        places = {t.id: read_models.linkage_place(t)
+                  for t in Town.objects.select_related("ward__municipality").filter(id__in={r["town_id"] for r in rows})}
+        heads = linkage_heads({r["household_id"] for r in rows}) if "head_name" in items else {}
+        getters = read_models.linkage_getters(items)
+        return LinkageRead(records={(r["person_id"], r["seq"]): read_models.linkage_items(
+            r, places=places, heads=heads, getters=getters) for r in rows}, withheld=withheld)

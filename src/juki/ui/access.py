@@ -44,7 +44,8 @@ def idle_seconds() -> int:
 
 
 # The staff screens' apps; a `next` outside them is ignored (no open redirect).
-STAFF_PREFIXES = ("/counter/", "/rights/", "/protection/", "/audit/", "/disclosure/", "/admin/")
+STAFF_PREFIXES = ("/counter/", "/rights/", "/protection/", "/audit/", "/disclosure/", "/admin/", "/jukinet/",
+                  "/linkage/", "/atena/")
 # Where a user without any first screen of `menu` lands (it refuses them with the 403 screen).
 DEFAULT_HOME = "counter:search"
 

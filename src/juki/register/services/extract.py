@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 
 from juki.accounts.destinations import CHANGES
 from juki.accounts.permissions import Perm
@@ -37,7 +37,7 @@ from juki.core import clock
 from juki.core.errors import AccessDenied, DomainError, ErrorCode
 from juki.protection import enforcement as protection
 
-from .. import read_models, reasons, visibility
+from .. import read_models, reasons, selectors, visibility
 from ..models import OutboxCursor, OutboxEvent, Person, PersonVersion, Status, Town
 from . import outbox
 
@@ -240,3 +240,66 @@ def snapshot_hand_over(*, actor: Actor, destination: str, sink: Callable[[list[d
             session.write_log()
         return Summary(function=function, delivered=delivered, withheld=withheld,
                        position=position)
+
+
+# --- 庁内連携: a destination's full file (issue 16) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkageSummary:
+    delivered: int
+    withheld: dict[int, str]  # person id → why (支援措置, 抑止(他システム連携)): for the caller's refusal record
+    position: int  # the outbox position the file includes
+
+
+def _current_rows(size: int, removed_since: dt.date | None, values: tuple[str, ...]) -> Iterator[list[dict]]:
+    """Every person's newest version, chunk by chunk in person id order, as plain values: the 住民 (a
+    転出 dated ahead included) and, with `removed_since`, those removed on or after that day."""
+    today = clock.today()
+    keep = Q(status=Status.RESIDENT) | Q(removed_on__gt=today)
+    if removed_since is not None:
+        keep |= Q(removed_on__gte=removed_since)
+    last = 0
+    while True:
+        rows = list(PersonVersion.objects.filter(person_id__gt=last, person__current_id=F("id"))
+                    .order_by("person_id").values(*values)[:size])
+        if not rows:
+            return
+        last = rows[-1]["person_id"]
+        yield [r for r in rows if r["status"] == Status.RESIDENT or (r["removed_on"] and (
+            r["removed_on"] > today or (removed_since is not None and r["removed_on"] >= removed_since)))]
+
+
+def linkage_full(*, actor: Actor, destination: str, items, sink: Callable[[list[dict]], None],
+                 removed_since: dt.date | None = None, criteria: dict | None = None, keyed: bool = False,
+                 chunk: int = CHUNK) -> LinkageSummary:
+    """全件: every 住民's items (and those removed since `removed_since`) for one 庁内連携 destination,
+    read by its own system actor in one consistent view, chunk by chunk to `sink`; one provision row
+    (`linkage.deliver`) with every person delivered as a subject (C07). Persons under a 支援措置 or an
+    抑止(他システム連携) are not read: counted and returned for the caller's refusal record. `keyed`: the
+    sink gets (person id, items) pairs, for the 団体内統合宛名 that ties its number to the register's person."""
+    items = frozenset(items)
+    with gate.open(actor, function="linkage.deliver", perm=Perm.LINKAGE_READ,
+                   criteria={"consumer": destination, "items": sorted(items), "full": True,
+                             "removed_since": removed_since.isoformat() if removed_since else None,
+                             **(criteria or {})}) as session:
+        selectors.linkage_check(session, destination, items)
+        if "my_number" in items:
+            session.reveal_my_number()
+        getters = read_models.linkage_getters(items)
+        places = {t.id: read_models.linkage_place(t) for t in Town.objects.select_related("ward__municipality")}
+        delivered, withheld = 0, {}
+        with _consistent_view(strict=False):
+            position = OutboxEvent.objects.aggregate(last=Max("id"))["last"] or 0
+            session.criteria["position"] = position
+            for rows in _current_rows(chunk, removed_since, read_models.linkage_values(items)):
+                held = protection.linkage_withheld(session, [r["person_id"] for r in rows])
+                rows = [r for r in rows if r["person_id"] not in held]
+                heads = selectors.linkage_heads({r["household_id"] for r in rows}) if "head_name" in items else {}
+                session.record(r["person_id"] for r in rows)
+                built = [read_models.linkage_items(r, places=places, heads=heads, getters=getters) for r in rows]
+                sink(list(zip((r["person_id"] for r in rows), built)) if keyed else built)
+                delivered += len(rows)
+                withheld.update(held)
+                _progress(session, delivered, len(withheld))
+        return LinkageSummary(delivered=delivered, withheld=withheld, position=position)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from juki.accounts import destinations
 from juki.accounts.destinations import Destination
@@ -58,12 +58,15 @@ def _approved_items(entry: dict, allowed: frozenset[str]) -> dict:
             for k, v in entry.items() if k in allowed}
 
 
-def read(stream: Stream, *, actor: Actor, destination: str, limit: int = 100) -> dict:
+def read(stream: Stream, *, actor: Actor, destination: str, limit: int = 100, after: int | None = None) -> dict:
+    """Up to `limit` events after the destination's cursor, or after `after` (a batch read page by
+    page before one ack, or a re-send the destination asked for)."""
     with gate.open(actor, function=f"{stream.function}.read", perm=Perm.OUTBOX_CONSUME,
-                   criteria={"consumer": destination}) as session:
+                   criteria={"consumer": destination, **({"after": after} if after is not None else {})}) as session:
         allowed = _destination(stream, actor, destination).allowed(stream.function)
         cursor = stream.cursors.objects.filter(consumer=destination).first() or stream.cursors(consumer=destination)
-        events = list(stream.events.objects.filter(id__gt=cursor.position).order_by("id")[: max(1, min(limit, 1000))])
+        start = cursor.position if after is None else max(0, int(after))
+        events = list(stream.events.objects.filter(id__gt=start).order_by("id")[: max(1, min(limit, 1000))])
         session.record(p["person_id"] for e in events for p in e.payload["persons"])
         delivered = stream.deliver(session, [{"position": e.id, **e.payload} for e in events])
         return {"consumer": destination, "position": cursor.position,
@@ -91,8 +94,22 @@ def ack(stream: Stream, *, actor: Actor, destination: str, position: int) -> dic
 CHANGES = Stream("outbox", OutboxEvent, OutboxCursor, protection.outbox_events)
 
 
-def outbox_read(*, actor: Actor, destination: str, limit: int = 100) -> dict:
-    return read(CHANGES, actor=actor, destination=destination, limit=limit)
+def outbox_read(*, actor: Actor, destination: str, limit: int = 100, after: int | None = None) -> dict:
+    return read(CHANGES, actor=actor, destination=destination, limit=limit, after=after)
+
+
+def outbox_position() -> int:
+    """The newest event's position (the lag of a destination is this less its cursor). A number, no
+    payload: read without the gate (the guarded manager refuses any query outside it), so a consumer's
+    idle turn writes no access-log row."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT MAX(id) FROM {OutboxEvent._meta.db_table}")
+        return cur.fetchone()[0] or 0
+
+
+def outbox_cursor(destination: str) -> int:
+    """A destination's acknowledged position (0: none yet); no personal data."""
+    return OutboxCursor.objects.filter(consumer=destination).values_list("position", flat=True).first() or 0
 
 
 def outbox_ack(*, actor: Actor, destination: str, position: int) -> dict:

@@ -1,0 +1,91 @@
+"""宛名検索 and a 宛名's page (numbers, business systems' 宛名番号, 名寄せ): thin callers of `services`."""
+from __future__ import annotations
+
+from django import forms
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from juki.accounts.permissions import Perm
+from juki.core.errors import DomainError
+from juki.ui.access import counter_view
+from juki.ui.forms import WarekiDateField
+
+from . import services
+from .models import AtenaPerson
+
+
+class SearchForm(forms.Form):
+    name = forms.CharField(label="氏名（カナ可）", max_length=60, required=False)
+    birth_date = WarekiDateField(label="生年月日", required=False)
+    address = forms.CharField(label="住所（一部）", max_length=60, required=False)
+
+
+class MergeForm(forms.Form):
+    absorbed = forms.RegexField(label="同一人とする統一識別番号", regex=r"^\d{12}$",
+                                error_messages={"invalid": "統一識別番号は数字12桁で入力してください。"})
+    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class UndoForm(forms.Form):
+    reason = forms.CharField(label="取消しの理由", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+@counter_view(Perm.ATENA_VIEW)
+def search(request):
+    form = SearchForm(request.GET or None)
+    result = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.search(request.actor, services.Criteria(
+                name=data["name"], birth_date=data["birth_date"], address=data["address"]))
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    return render(request, "atena/search.html", {"form": form, "result": result, "help": "atena"},
+                  status=400 if form.is_bound and form.errors else 200)
+
+
+def _page(request, pk: int, *, merge_form=None, undo_form=None, status=200):
+    view = services.person_view(request.actor, pk)
+    return render(request, "atena/person.html", {
+        **view, "merge_form": merge_form or MergeForm(), "undo_form": undo_form or UndoForm(),
+        "may_merge": request.actor.can(Perm.ATENA_MANAGE), "may_undo": request.actor.can(Perm.ATENA_MERGE_UNDO),
+        "help": "atena"}, status=status)
+
+
+@counter_view(Perm.ATENA_VIEW)
+def person(request, pk: int):
+    return _page(request, pk)
+
+
+@counter_view(Perm.ATENA_MANAGE)
+@require_POST
+def merge(request, pk: int):
+    survivor = AtenaPerson.objects.filter(pk=pk).values_list("number", flat=True).first() or ""
+    form = MergeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.merge(request.actor, survivor=survivor, absorbed=form.cleaned_data["absorbed"],
+                           reason=form.cleaned_data["reason"])
+            return redirect("atena:person", pk=pk)
+        except DomainError as exc:
+            if exc.status == 403:
+                raise
+            form.add_error("absorbed" if exc.field in (None, "survivor") else exc.field, exc.message)
+    return _page(request, pk, merge_form=form, status=400)
+
+
+@counter_view(Perm.ATENA_MERGE_UNDO)
+@require_POST
+def undo(request, merge_id: int):
+    form = UndoForm(request.POST)
+    back = int(request.POST.get("back") or 0)
+    if form.is_valid():
+        try:
+            services.undo_merge(request.actor, merge_id, reason=form.cleaned_data["reason"])
+            return redirect("atena:person", pk=back)
+        except DomainError as exc:
+            if exc.status == 403:
+                raise
+            form.add_error(None, exc.message)
+    return _page(request, back, undo_form=form, status=400)
