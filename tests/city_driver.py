@@ -221,6 +221,35 @@ def town(args: dict) -> dict:
     return {"code": first.code, "name": f"{first.ward.name}{first.name}"}
 
 
+def moves(args: dict) -> dict:
+    """`count` households of this city move within it, one 転居 each (a clerk's day at the counter, for the
+    庁内連携 tests): the banchi each moved to, by the household's 世帯番号, and when each committed."""
+    from django.db.models import Count
+
+    from juki.audit import gate
+    from juki.audit.gate import Actor
+    from juki.register.models import Household, Person, Town
+    from juki.register.services import changes
+    from juki.register.services.people import Address
+    from juki.register.services.writer import PersonRef
+
+    actor = clerk()
+    town = Town.objects.order_by("code").first()
+    with gate.open(Actor.system_actor("jukinet"), function="test.driver", perm="identity.link"):
+        households = list(Household.objects.annotate(n=Count("people")).filter(n__gt=0).order_by("id")
+                          .values_list("id", "number")[: args["count"]])
+        members = {hid: list(Person.objects.filter(household_id=hid, status="resident").values_list("id", "latest_seq"))
+                   for hid, _ in households}
+    out = []
+    for i, (hid, number) in enumerate(households):
+        banchi = f"{args.get('base', 100) + i}番"
+        changes.move_within_city(actor=actor, event_date=dt.date.today(), notified_on=dt.date.today(),
+                                 persons=[PersonRef(pid, seq) for pid, seq in members[hid]],
+                                 address=Address(town.code, banchi))
+        out.append({"household": number, "banchi": banchi, "persons": len(members[hid]), "at": time.time()})
+    return {"moves": out}
+
+
 if __name__ == "__main__":
     _setup()
     step, payload = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")

@@ -161,12 +161,13 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW, Perm.DISCLOSURE_PREPARE})),
     "admin": ("システム管理者", frozenset({Perm.MASTER_EDIT, Perm.BATCH_RUN, Perm.ACCESS_LOG_VIEW, Perm.RIGHTS_ADMIN,
                                             Perm.MEDIA_EXPORT, Perm.KIOSK_MANAGE})),
-    "manager": ("システム所管課長（権限承認）", frozenset({Perm.RIGHTS_APPROVE, Perm.ACCESS_LOG_VIEW, Perm.LINKAGE_APPROVE,
-                                                     Perm.ATENA_MERGE_UNDO})),
+    "manager": ("システム所管課長（権限承認）", frozenset({Perm.RIGHTS_APPROVE, Perm.ACCESS_LOG_VIEW, Perm.LINKAGE_APPROVE})),
     # 情報政策課: runs the 庁内連携 and the 団体内統合宛名 (applications, delivery, 名寄せ); sees 宛名, never 住民票.
     "linkage_operator": ("連携運用担当（情報政策課）", frozenset({Perm.LINKAGE_MANAGE, Perm.ATENA_VIEW, Perm.ATENA_MANAGE,
                                                           Perm.MEDIA_EXPORT})),
-    "linkage": ("連携システム", frozenset({Perm.OUTBOX_CONSUME})),
+    # A connector's account acts as its destination's system actor, with the rights both list
+    # (audit.requests.destination_actor): the 宛名's look-up is a 庁内連携 business system's (issue 16).
+    "linkage": ("連携システム", frozenset({Perm.OUTBOX_CONSUME, Perm.ATENA_QUERY})),
 }
 ROLE_CHOICES = [(k, v[0]) for k, v in ROLES.items()]
 

@@ -11,4 +11,5 @@ class AtenaConfig(AppConfig):
         from juki.accounts.permissions import Perm
         from juki.ui import menu
 
-        menu.register(menu.Entry("宛名検索", "atena:search", (Perm.ATENA_VIEW,), "f", order=78))
+        menu.register(menu.Entry("宛名検索", "atena:search", (Perm.ATENA_VIEW,), "f", order=78),
+                      menu.Home(86, Perm.ATENA_VIEW, "atena:search"))

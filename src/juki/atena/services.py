@@ -27,7 +27,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core import checkdigits, clock, mynumber
-from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
+from juki.core.errors import AccessDenied, ConflictError, DomainError, ErrorCode, NotFoundError
 from juki.protection import enforcement as protection
 from juki.register import selectors
 from juki.register.services import extract, outbox
@@ -187,12 +187,13 @@ def register_non_resident(actor: Actor, *, system_number: str, name: str, name_k
         if not system_number.strip() or not name.strip() or not name_kana.strip():
             raise DomainError(ErrorCode.INVALID_INPUT, "業務システムの宛名番号・氏名・氏名（カナ）は必須です。",
                               field="system_number" if not system_number.strip() else "name")
+        if my_number:
+            mynumber.validate(my_number)
         if existing := SystemNumber.objects.select_related("person__merged_into").filter(
                 system=system.code, number=system_number.strip()).first():
             session.criteria["unified_number"] = existing.person.number
             return {**answer(existing.person), "created": False}
         if my_number:
-            mynumber.validate(my_number)
             if AtenaPerson.objects.filter(my_number_digest=mynumber.digest(my_number)).exists():
                 raise DomainError(ErrorCode.DUPLICATE_MY_NUMBER, "この個人番号の宛名は登録済みです。照会してください。",
                                   field="my_number")
@@ -225,8 +226,11 @@ def lookup(actor: Actor, *, unified_number: str = "", system_number: str = "", l
             session.record([current.person_id])
         if link and system_number and unified_number:
             with transaction.atomic():
-                SystemNumber.objects.get_or_create(system=system.code, number=system_number,
-                                                   defaults={"person": current})
+                tied, _ = SystemNumber.objects.get_or_create(system=system.code, number=system_number,
+                                                             defaults={"person": current})
+                if tied.person_id != current.id:  # the system's number is another person's: say so
+                    raise ConflictError("この業務システムの宛名番号は、別の統一識別番号にひも付いています。",
+                                        field="system_number")
         return answer(person)
 
 

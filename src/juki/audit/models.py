@@ -26,7 +26,7 @@ _CATEGORY_PREFIXES = (
     ("jukinet.send.", Category.PROVISION), ("jukinet.receive.", Category.PROVISION),
     ("jukinet.transfer_request", Category.PROVISION), ("jukinet.wide_area_request", Category.PROVISION),
     # Issue 16: the 庁内連携's applications are settings; its deliveries and refusals are provisions (C07).
-    ("linkage.approval.", Category.SETTINGS), ("linkage.media.", Category.EXPORT), ("linkage.", Category.PROVISION),
+    ("linkage.approval.", Category.SETTINGS), ("linkage.operate.", Category.SETTINGS), ("linkage.media.", Category.EXPORT), ("linkage.", Category.PROVISION),
     ("atena.provide", Category.PROVISION),
     ("batch.", Category.BATCH), ("auth.", Category.AUTH), ("rights.", Category.SETTINGS),
     ("master.", Category.SETTINGS), ("export.", Category.EXPORT), ("print.", Category.PRINT),

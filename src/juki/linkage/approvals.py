@@ -18,7 +18,7 @@ from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core import clock
-from juki.core.errors import DomainError, ErrorCode
+from juki.core.errors import DomainError, ErrorCode, NotFoundError
 
 from .models import Approval
 
@@ -66,20 +66,20 @@ def apply(actor: Actor, *, code: str, items, purpose: str, legal_basis: str, sta
         return approval
 
 
-def _locked(approval_id: int, *states) -> Approval:
+def _locked(approval_id: int, *states, code: str | None = None) -> Approval:
     approval = Approval.objects.select_for_update().filter(id=approval_id).first()
-    if approval is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "利用申請が見つかりません。")
+    if approval is None or (code is not None and approval.destination != code):
+        raise NotFoundError("利用申請が見つかりません。")
     if states and approval.state not in states:
         raise DomainError(ErrorCode.APPROVAL_STATE, f"この利用申請は「{approval.get_state_display()}」です。この操作はできません。")
     return approval
 
 
-def decide(actor: Actor, approval_id: int, *, approve: bool, note: str = "") -> Approval:
+def decide(actor: Actor, approval_id: int, *, approve: bool, note: str = "", code: str | None = None) -> Approval:
     """承認 or 却下, by someone other than the applicant (C16)."""
     with gate.open(actor, function="linkage.approval.decide", perm=Perm.LINKAGE_APPROVE,
                    criteria={"approval": approval_id, "approve": approve}), transaction.atomic():
-        approval = _locked(approval_id, Approval.State.APPLIED)
+        approval = _locked(approval_id, Approval.State.APPLIED, code=code)
         if actor.user is not None and approval.applied_by_id == actor.user.id:
             raise DomainError(ErrorCode.SELF_APPROVAL, "自分が申請した利用申請は承認できません。別の承認者が承認してください。")
         approval.state = Approval.State.APPROVED if approve else Approval.State.REJECTED
@@ -90,11 +90,15 @@ def decide(actor: Actor, approval_id: int, *, approve: bool, note: str = "") -> 
         return approval
 
 
-def activate(actor: Actor, approval_id: int) -> Approval:
+def activate(actor: Actor, approval_id: int, *, code: str | None = None) -> Approval:
     """開始: the approved application replaces the one in use (which ends)."""
     with gate.open(actor, function="linkage.approval.activate", perm=Perm.LINKAGE_MANAGE,
                    criteria={"approval": approval_id}), transaction.atomic():
-        approval = _locked(approval_id, Approval.State.APPROVED)
+        approval = _locked(approval_id, Approval.State.APPROVED, code=code)
+        if approval.starts_on > clock.today():  # the one in use would end with nothing in force until then
+            raise DomainError(ErrorCode.APPROVAL_STATE, f"利用開始日（{approval.starts_on:%Y年%-m月%-d日}）になってから開始してください。")
+        if approval.ends_on < clock.today():
+            raise DomainError(ErrorCode.APPROVAL_STATE, "利用期間が終わった申請は開始できません。")
         now = timezone.now()
         Approval.objects.filter(destination=approval.destination, state=Approval.State.ACTIVE).update(
             state=Approval.State.ENDED, ended_at=now)
@@ -103,11 +107,11 @@ def activate(actor: Actor, approval_id: int) -> Approval:
         return approval
 
 
-def end(actor: Actor, approval_id: int, *, note: str = "") -> Approval:
+def end(actor: Actor, approval_id: int, *, note: str = "", code: str | None = None) -> Approval:
     """終了: the destination receives nothing more; what it would have received is recorded as refused."""
     with gate.open(actor, function="linkage.approval.end", perm=Perm.LINKAGE_MANAGE,
                    criteria={"approval": approval_id}), transaction.atomic():
-        approval = _locked(approval_id, Approval.State.ACTIVE, Approval.State.APPROVED)
+        approval = _locked(approval_id, Approval.State.ACTIVE, Approval.State.APPROVED, code=code)
         approval.state, approval.ended_at = Approval.State.ENDED, timezone.now()
         if note.strip():
             approval.note = f"{approval.note}\n{note.strip()}".strip()

@@ -12,4 +12,5 @@ class LinkageConfig(AppConfig):
         from juki.ui import menu
 
         menu.register(menu.Entry("庁内連携", "linkage:destinations", (Perm.LINKAGE_MANAGE, Perm.LINKAGE_APPROVE), "z",
-                                 order=77))
+                                 order=77),
+                      menu.Home(85, Perm.LINKAGE_MANAGE, "linkage:destinations"))

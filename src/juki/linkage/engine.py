@@ -12,8 +12,9 @@ Two phases, so that a crash loses and doubles nothing:
    destination's folder under a name made of the sequence. Then marked delivered. Killed in between:
    sent again, and the destination answers "duplicate" (or the file is already there).
 
-The rhythm is the registry's: 随時 within seconds, 日次 once a day after `DAILY_HOUR`, 月次 a full file
-on the month's first day after `MONTHLY_HOUR` (a frozen clock moves them in the tests). Without an
+The rhythm is the registry's: 随時 within seconds; 日次 the day before's changes, once, at the first turn
+after `DAILY_HOUR`; 月次 the month's full file, once, at the first turn of the month after `MONTHLY_HOUR`
+(the 1st, when the consumer runs every day). The tests give the turn its clock. Without an
 approval in force nothing is read: the persons the events name are recorded as refused
 (`linkage.refuse`, outcome `approval_ended`), and the events are passed.
 """
@@ -375,8 +376,9 @@ def send_pending(code: str, *, limit: int = 50) -> Outcome:
                 _post(delivery, key)
             else:
                 _hand_over(delivery, found)
-        except Unreachable as exc:
-            Delivery.objects.filter(id=delivery.id).update(attempts=delivery.attempts + 1, last_error=str(exc)[:200])
+        except Unreachable as exc:  # down or refusing for now: kept, and the next turn tries again
+            Delivery.objects.filter(id=delivery.id).update(attempts=delivery.attempts + 1,
+                                                           last_error=f"送信先に接続できません（{exc}）"[:200])
             result.error = str(exc)
             break
         except Refused as exc:

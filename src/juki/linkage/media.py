@@ -26,11 +26,11 @@ def request(actor: Actor, *, code: str, purpose: str, medium: str) -> MediaReque
                                            requested_by=actor.user)
 
 
-def approve(actor: Actor, request_id: int) -> MediaRequest:
+def approve(actor: Actor, request_id: int, *, code: str | None = None) -> MediaRequest:
     with gate.open(actor, function="linkage.media.approve", perm=Perm.LINKAGE_APPROVE,
                    criteria={"request": request_id}), transaction.atomic():
         found = MediaRequest.objects.select_for_update().filter(id=request_id).first()
-        if found is None:
+        if found is None or (code is not None and found.destination != code):
             raise NotFoundError("媒体出力の申請が見つかりません。")
         if found.approved_at is not None:
             raise DomainError(ErrorCode.APPROVAL_STATE, "この申請は承認済みです。")
@@ -41,12 +41,12 @@ def approve(actor: Actor, request_id: int) -> MediaRequest:
         return found
 
 
-def output(actor: Actor, *, request_id: int, delivery_id: int) -> tuple[str, bytes]:
+def output(actor: Actor, *, request_id: int, delivery_id: int, code: str | None = None) -> tuple[str, bytes]:
     """The file of a handed-over delivery, for the medium the approved request names."""
     with gate.open(actor, function="linkage.media.output", perm=Perm.MEDIA_EXPORT,
                    criteria={"request": request_id, "delivery": delivery_id}):
         found = MediaRequest.objects.filter(id=request_id).first()
-        if found is None or found.approved_at is None:
+        if found is None or found.approved_at is None or (code is not None and found.destination != code):
             raise DomainError(ErrorCode.MEDIA_REQUEST_REQUIRED,
                               "承認された媒体出力の申請書がありません。申請書を作成し、承認を受けてください。", field="request")
         delivery = Delivery.objects.filter(id=delivery_id, destination=found.destination).first()

@@ -14,9 +14,9 @@ from juki.accounts.permissions import Perm
 from juki.core import clock
 from juki.core.errors import DomainError
 from juki.ui.access import counter_view
-from juki.ui.forms import WarekiDateField
+from juki.ui.forms import Form, WarekiDateField
 
-from . import approvals, engine, media
+from . import approvals, engine, media, operations
 from .models import Approval, Delivery, MediaRequest
 
 _ANY = (Perm.LINKAGE_MANAGE, Perm.LINKAGE_APPROVE)
@@ -26,11 +26,11 @@ _ANY = (Perm.LINKAGE_MANAGE, Perm.LINKAGE_APPROVE)
 def destinations_list(request):
     rows = [engine.status_of(d.code) for d in destinations.LINKAGE]
     waiting = Approval.objects.filter(state=Approval.State.APPLIED).count()
-    return render(request, "linkage/destinations.html", {"rows": rows, "waiting": waiting,
+    return render(request, "linkage/destinations.html", {"rows": rows, "waiting": waiting, "title": "庁内連携",
                                                          "labels": DELIVERY_LABELS, "help": "linkage"})
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(Form):
     items = forms.MultipleChoiceField(label="利用する項目", widget=forms.CheckboxSelectMultiple, required=False)
     purpose = forms.CharField(label="利用目的", widget=forms.Textarea(attrs={"rows": 2}))
     legal_basis = forms.CharField(label="根拠法令", widget=forms.Textarea(attrs={"rows": 2}))
@@ -43,11 +43,11 @@ class ApplicationForm(forms.Form):
         self.fields["items"].choices = [(k, REGISTER_ITEMS[k]) for k in REGISTER_ITEMS if k in destination.register_items]
 
 
-class ResendForm(forms.Form):
+class ResendForm(Form):
     after = forms.IntegerField(label="この位置の後から", min_value=0)
 
 
-class MediaRequestForm(forms.Form):
+class MediaRequestForm(Form):
     medium = forms.CharField(label="媒体", max_length=40, initial="暗号化USBメモリ")
     purpose = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -66,6 +66,7 @@ def _detail(request, code: str, *, form=None, resend_form=None, media_form=None,
         "resend_form": resend_form or ResendForm(), "media_form": media_form or MediaRequestForm(),
         "may_manage": request.actor.can(Perm.LINKAGE_MANAGE), "may_approve": request.actor.can(Perm.LINKAGE_APPROVE),
         "may_export": request.actor.can(Perm.MEDIA_EXPORT), "error": error, "help": "linkage",
+        "title": f"庁内連携：{found.name}",
     }
     return render(request, "linkage/destination.html", context, status=status)
 
@@ -102,11 +103,12 @@ def approval_step(request, code: str, approval_id: int):
     step = request.POST.get("step")
     try:
         if step in ("approve", "reject"):
-            approvals.decide(request.actor, approval_id, approve=step == "approve", note=request.POST.get("note", ""))
+            approvals.decide(request.actor, approval_id, approve=step == "approve", note=request.POST.get("note", ""),
+                             code=code)
         elif step == "activate":
-            approvals.activate(request.actor, approval_id)
+            approvals.activate(request.actor, approval_id, code=code)
         elif step == "end":
-            approvals.end(request.actor, approval_id, note=request.POST.get("note", ""))
+            approvals.end(request.actor, approval_id, note=request.POST.get("note", ""), code=code)
     except DomainError as exc:
         if exc.status == 403:
             raise
@@ -120,11 +122,11 @@ def resend(request, code: str):
     approvals.destination(code)
     form = ResendForm(request.POST)
     if form.is_valid():
-        outcome = engine.resend(code, after=form.cleaned_data["after"])
-        if not outcome.collected and not outcome.refused:
-            form.add_error("after", "この位置の後に、再送する異動はありません。")
-        else:
+        try:
+            operations.resend(request.actor, code=code, after=form.cleaned_data["after"])
             return redirect("linkage:destination", code=code)
+        except DomainError as exc:
+            _field_error(form, exc)
     return _detail(request, code, resend_form=form, status=400)
 
 
@@ -132,9 +134,12 @@ def resend(request, code: str):
 @require_POST
 def retry(request, code: str, sequence: int):
     """A dead letter put back in line (after the destination's fault was mended)."""
-    approvals.destination(code)
-    Delivery.objects.filter(destination=code, sequence=sequence, state=Delivery.State.DEAD).update(
-        state=Delivery.State.PENDING, last_error="")
+    try:
+        operations.retry(request.actor, code=code, sequence=sequence)
+    except DomainError as exc:
+        if exc.status == 403:
+            raise
+        return _detail(request, code, error=exc.message, status=400)
     return redirect("linkage:destination", code=code)
 
 
@@ -156,7 +161,7 @@ def media_request(request, code: str):
 @require_POST
 def media_approve(request, code: str, request_id: int):
     try:
-        media.approve(request.actor, request_id)
+        media.approve(request.actor, request_id, code=code)
     except DomainError as exc:
         if exc.status == 403:
             raise
@@ -168,8 +173,9 @@ def media_approve(request, code: str, request_id: int):
 @require_POST
 def media_output(request, code: str, delivery_id: int):
     try:
-        name, data = media.output(request.actor, request_id=int(request.POST.get("request") or 0),
-                                  delivery_id=delivery_id)
+        raw = request.POST.get("request", "")
+        name, data = media.output(request.actor, request_id=int(raw) if raw.isascii() and raw.isdigit() else 0,
+                                  code=code, delivery_id=delivery_id)
     except DomainError as exc:
         if exc.status == 403:
             raise

@@ -77,6 +77,13 @@ PROVISION_CONTENT: dict[str, tuple[str, tuple[tuple[str, str | None], ...]]] = {
                                                     ("期間", "start"))),
 }
 
+# 庁内連携 (issue 16): each row names the items read; a refusal names those it would have sent (C07).
+_LINKAGE_CONTENT = {
+    "linkage.deliver": "住民記録の項目の移転・提供（庁内連携）",
+    "linkage.refuse": "住民記録の項目（庁内連携、提供せず）",
+    "atena.provide": "宛名情報（団体内統合宛名）",
+}
+
 # --- labels ------------------------------------------------------------------------------------
 
 # function → plain purpose for the resident; the most specific prefix wins.
@@ -100,6 +107,9 @@ _PURPOSES: tuple[tuple[str, str], ...] = (
     ("jukinet.send.municipal_notice", "法務大臣への通知（外国人住民）"),
     ("jukinet.receive.", "他の市区町村からの通知の受信（住基ネット）"),
     ("jukinet.notice_missing", "転入通知未着者の確認"),
+    ("linkage.deliver", "庁内の業務システムへの住民記録の移転・提供（利用申請で承認された項目）"),
+    ("linkage.refuse", "庁内の業務システムへの移転・提供の停止（承認期間外・支援措置等）"),
+    ("atena.", "団体内統合宛名（統一識別番号）の管理・業務システムへの回答"),
     ("print.notice_inquiry", "転入通知未着照会書の作成"),
     ("certificate.", "住民票の写し等の交付"),
     ("print.disclosure", "開示請求への回答書の作成"),
@@ -126,6 +136,8 @@ _OUTCOMES = {
     "support_measure_block": "支援措置のため処理せず",
     "restricted": "抑止の設定のため拒否",
     "not_found": "該当なし",
+    "approval_ended": "利用申請の承認がないため提供せず",
+    "withheld": "支援措置・抑止のため提供せず",
 }
 
 def purpose_of(function: str) -> str:
@@ -173,7 +185,11 @@ def destination_of(row: AccessLog) -> str:
 
 def provision_content(row: AccessLog) -> str:
     """What a provision carried: the parts of the notice the destination receives (ADR 0019); a row of a
-    code the registry does not know lists every part."""
+    code the registry does not know lists every part. A 庁内連携 row names the items it read (issue 16)."""
+    if row.function in _LINKAGE_CONTENT:
+        items = (row.criteria or {}).get("items") or []
+        labels = "・".join(destinations.REGISTER_ITEMS.get(k, k) for k in items)
+        return f"{_LINKAGE_CONTENT[row.function]}（{labels}）" if labels else _LINKAGE_CONTENT[row.function]
     if row.function not in PROVISION_CONTENT:
         return ""
     notice, parts = PROVISION_CONTENT[row.function]

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -39,14 +40,27 @@ def _receivers() -> list[subprocess.Popen]:
     return procs
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Command(BaseCommand):
     help = "庁内連携・団体内統合宛名: 連携先への送信、受信サービス（デモ）、宛名の付番"
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["setup", "receivers", "run", "once", "status"])
         parser.add_argument("--interval", type=float, default=0.2, help="run: 変更がないときの待ち秒数")
+        parser.add_argument("--only", help="run・once: この連携先だけ（カンマ区切り、atena で宛名の付番）")
+        parser.add_argument("--while-pid", type=int, help="run・receivers: このプロセスが終了したら停止します（デモ用）")
 
-    def handle(self, *args, action, interval, **options):
+    def handle(self, *args, action, interval, while_pid=None, only=None, **options):
+        codes = set(only.split(",")) if only else None
         if action == "setup":
             config.ensure_pki([d.code for d in destinations.LINKAGE])
             config.signing_key()
@@ -59,7 +73,14 @@ class Command(BaseCommand):
 
             config.ensure_pki([d.code for d in destinations.LINKAGE])
             self.stdout.write("庁内連携: 受信サービスを起動します（停止は Ctrl+C）")
-            run_until_stopped(_receivers())
+            procs = _receivers()
+            if while_pid is not None:  # the demo: a watcher ends them with the server
+                while _alive(while_pid) and all(p.poll() is None for p in procs):
+                    time.sleep(1)
+                for p in procs:
+                    p.terminate()
+                return
+            run_until_stopped(procs)
             return
         if action == "status":
             for found in destinations.LINKAGE:
@@ -69,9 +90,9 @@ class Command(BaseCommand):
                                               "approval": s["approval"].number if s["approval"] else None},
                                              ensure_ascii=False))
             return
-        while True:
-            synced = atena.sync()
-            outcomes = engine.run_all()
+        while while_pid is None or _alive(while_pid):
+            synced = atena.sync() if codes is None or "atena" in codes else atena.Sync()
+            outcomes = engine.run_all(codes=codes)
             if action == "once":
                 self.stdout.write(json.dumps({"atena": synced.__dict__, **{k: v.__dict__ for k, v in outcomes.items()}},
                                              ensure_ascii=False))

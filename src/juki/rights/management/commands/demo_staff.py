@@ -30,6 +30,7 @@ DEMO_STAFF = [  # (職員ID, 事務分担, 氏名, 所属コード)
     ("demo-auditor", "auditor", "監査 美咲", "SOUMU-KANSA"),
     ("demo-admin", "admin", "管理 健太", "JOHO-SEISAKU"),
     ("demo-manager", "manager", "所管 課長", "JOHO-SEISAKU"),
+    ("demo-linkage", "linkage_operator", "連携 誠", "JOHO-SEISAKU"),  # 庁内連携・宛名 (issue 16)
 ]
 
 
