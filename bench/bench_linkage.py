@@ -133,16 +133,14 @@ def lag(args, engine, outbox, Delivery, config) -> dict:
 
     from juki.audit.gate import Actor
     from juki.network import wire
+    from django.db.models import Count
+
     from juki.register.models import Person, Town
     from juki.register.services import changes
     from juki.register.services.people import Address
     from juki.register.services.writer import PersonRef
 
     code = "tax"
-    # Started at the outbox's head (no initial full of 1 M persons here: the monthly mode measures that).
-    position = outbox.outbox_position()
-    if position and outbox.outbox_cursor(code) < position:
-        outbox.outbox_ack(actor=Actor.system_actor(code), destination=code, position=position)
     Delivery.objects.filter(destination=code).delete()
     store = config.root() / "receivers" / f"{code}.bench.sqlite3"
     store.unlink(missing_ok=True)
@@ -156,7 +154,7 @@ def lag(args, engine, outbox, Delivery, config) -> dict:
                                  str(config.pki_dir()), "--store", str(store), "--sender-key", str(pem), "--sender",
                                  config.sender(), "--port-file", str(config.port_file(code))], env=env,
                                 stdout=subprocess.DEVNULL)
-    consumer = subprocess.Popen([sys.executable, "-m", "juki.cli", "linkage", "run", "--only", code], env=env)
+    consumer = None
     try:
         while not config.port_file(code).exists():
             time.sleep(0.05)
@@ -165,13 +163,21 @@ def lag(args, engine, outbox, Delivery, config) -> dict:
         from juki.audit import gate
 
         with gate.open(Actor.system_actor("jukinet"), function="bench.pick", perm="identity.link"):
-            picked = list(Person.objects.filter(status="resident", household__isnull=False)
-                          .order_by("-id").values_list("id", "latest_seq", "household_id")[: args.changes * 3])
-        seen, movers = set(), []
-        for pid, seq, hid in picked:  # one-person moves: each 転居 its own household's change
-            if hid not in seen:
-                seen.add(hid)
-                movers.append((pid, seq))
+            # Persons living alone: each 転居 moves a whole household, one person.
+            alone = (Person.objects.filter(status="resident").values("household_id").annotate(n=Count("id"))
+                     .filter(n=1).values_list("household_id", flat=True)[: args.changes])
+            movers = list(Person.objects.filter(status="resident", household_id__in=list(alone))
+                          .values_list("id", "latest_seq"))
+        # Started at the outbox's head (no initial full of 1 M persons here: the monthly mode measures
+        # that): a first 転居 gives the seeded register its first event, and the cursor goes there.
+        pid, seq = movers.pop()
+        changes.move_within_city(actor=actor, event_date=dt.date.today(), notified_on=dt.date.today(),
+                                 persons=[PersonRef(pid, seq)], address=Address(town.code, "899番"))
+        position = outbox.outbox_position()
+        if outbox.outbox_cursor(code) < position:
+            outbox.outbox_ack(actor=Actor.system_actor(code), destination=code, position=position)
+        consumer = subprocess.Popen([sys.executable, "-m", "juki.cli", "linkage", "run", "--only", code], env=env)
+        time.sleep(2)  # its start-up
         commits: dict[int, tuple[float, float]] = {}
         for i, (pid, seq) in enumerate(movers[: args.changes]):
             t0 = time.time()
@@ -199,10 +205,10 @@ def lag(args, engine, outbox, Delivery, config) -> dict:
         connection.close()
         return out
     finally:
-        consumer.terminate()
-        receiver.terminate()
-        consumer.wait(timeout=10)
-        receiver.wait(timeout=10)
+        for proc in (consumer, receiver):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -253,6 +253,25 @@ def everyone_protected() -> set[int]:
         SupportMeasureMember.objects.filter(measure__state__in=PROTECTED).values_list("person_id", flat=True)))
 
 
+def everyone_linkage_withheld(session: GateSession) -> dict[int, str]:
+    """`linkage_withheld` for the whole register at once (a full file): every person a 支援措置 protects
+    and every one an error-level 抑止(他システム連携) covers, their own or their household's. Two small
+    reads instead of two per chunk of a million persons."""
+    now = timezone.now()
+    persons, households = set(), set()
+    for r in Restriction.objects.filter(ended_at__isnull=True, start__lte=timezone.localdate(now), level=Level.ERROR):
+        if _in_force(r, Process.LINKAGE, now):
+            (persons.add(r.person_id) if r.person_id else households.add(r.household_id))
+    if households:
+        persons |= set(Person.objects.filter(household_id__in=households).values_list("id", flat=True))
+    protected = everyone_protected()
+    if protected:
+        session.flag(FLAG)
+    if persons - protected:
+        session.flag(RESTRICTION_FLAG)
+    return {**dict.fromkeys(persons, RESTRICTION_FLAG), **dict.fromkeys(protected, FLAG)}
+
+
 def everyone_inquiry_restricted() -> set[int]:
     """Every person an error-level 抑止(照会) hides now, their own or their household's."""
     now = timezone.now()

@@ -415,6 +415,40 @@ def _load_restriction(restriction_id: int, session: GateSession) -> Restriction:
     return r
 
 
+def restriction_roster(*, actor: Actor, ward: str = "", process: str = "", export: bool = False) -> dict:
+    """抑止対象者一覧 [1290]: every person a 抑止 in force covers (their own, or their household's), with
+    the 抑止's processes, level and period; by 行政区 (a 政令市 splits the list by ward), one ward or all.
+    `process` keeps the 抑止 of that process only (e.g. 他システム連携: whom no 庁内連携 receives).
+    `export`: the CSV to print, logged as an output (C09), not as a look."""
+    if process and process not in Process.values:
+        raise DomainError(ErrorCode.INVALID_INPUT, "抑止する処理の指定が正しくありません。", field="process")
+    with gate.open(actor, function="export.restriction_roster" if export else "restriction.roster",
+                   perm=Perm.RESTRICTION_MANAGE,
+                   criteria={"ward": ward, "process": process}) as session:
+        now = timezone.now()
+        found = [r for r in Restriction.objects.select_related("set_by").filter(ended_at__isnull=True).order_by("id")
+                 if not (r.temporary_release_until and r.temporary_release_until > now)
+                 and (not process or process in r.processes)]
+        covered = {r.id: _covered(r) for r in found}
+        ids = {pid for pids in covered.values() for pid in pids}
+        versions = {v.person_id: v for v in PersonVersion.objects.select_related("person", "town__ward").filter(
+            person_id__in=ids, person__current_id=F("id"))}
+        rows = []
+        for r in found:
+            for pid in covered[r.id]:
+                v = versions.get(pid)
+                if v is None or (ward and v.town.ward.code != ward):
+                    continue
+                rows.append({"ward": v.town.ward.name, "ward_code": v.town.ward.code, "person_id": pid,
+                             "atena_number": v.person.atena_number, "name": f"{v.family_name}　{v.given_name}".strip(),
+                             "target": "世帯" if r.household_id else "個人", **_restriction_dict(r, now)})
+        rows.sort(key=lambda x: (x["ward_code"], x["atena_number"], x["id"]))
+        session.record(x["person_id"] for x in rows)
+        if rows:
+            session.flag(enforcement.RESTRICTION_FLAG)
+        return {"rows": rows, "ward": ward, "process": process}
+
+
 def restriction_release(*, actor: Actor, restriction_id: int) -> dict:
     """解除 (本解除): the restriction ends for good."""
     with _writing(actor, function="restriction.release", perm=Perm.RESTRICTION_RELEASE,

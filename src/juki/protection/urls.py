@@ -13,5 +13,6 @@ urlpatterns = [
     path("support/<id:measure_id>/<slug:action>/", views.support_action, name="support_action"),
     path("persons/<id:person_id>/", views.person_protection, name="person"),
     path("persons/<id:person_id>/restrictions/", views.restriction_new, name="restriction_new"),
+    path("restrictions/", views.restriction_roster, name="restriction_roster"),  # 抑止対象者一覧 [1290]
     path("restrictions/<id:restriction_id>/<slug:action>/", views.restriction_action, name="restriction_action"),
 ]

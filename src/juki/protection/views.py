@@ -9,9 +9,11 @@ from juki.accounts.permissions import RESTRICTION_RIGHTS, Perm
 from juki.core.errors import DomainError, ErrorCode
 from juki.core.wareki import display_date, parse_date
 from juki.ui.access import counter_view, refuse
-from juki.register.models import Municipality
+from juki.core import csvout
+from juki.register.models import Municipality, Ward
 
 from . import forms, services, terms
+from .models import Process
 
 
 def _term_text(start) -> str:
@@ -192,3 +194,23 @@ def restriction_action(request, restriction_id: int, action: str):
         services.restriction_temporary_release(actor=request.actor, restriction_id=restriction_id,
                                                minutes=int(minutes) if minutes else None)
     return _back(request)
+
+
+@counter_view(Perm.RESTRICTION_MANAGE)
+def restriction_roster(request):
+    """抑止対象者一覧 [1290]: by 行政区 (the list splits per ward), as a screen or a CSV to print."""
+    ward = request.GET.get("ward", "")
+    process = request.GET.get("process", "")
+    export = request.GET.get("format") == "csv"
+    data = services.restriction_roster(actor=request.actor, ward=ward, process=process, export=export)
+    if export:
+        body = csvout.to_bytes(["行政区", "宛名番号", "氏名", "対象", "抑止する処理", "抑止レベル", "開始日", "終了日（予定）", "理由"],
+                               [[r["ward"], r["atena_number"], r["name"], r["target"], "・".join(r["process_labels"]),
+                                 r["level_label"], (r["start"] or {}).get("display", ""), (r["end"] or {}).get("display", ""),
+                                 r["reason"]] for r in data["rows"]])
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="restriction-roster.csv"'
+        return response
+    return render(request, "protection/restriction_roster.html", {
+        **data, "wards": Ward.objects.order_by("code"), "processes": Process.choices,
+        "title": "抑止対象者一覧", "help": "support"})

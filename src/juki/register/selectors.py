@@ -592,12 +592,14 @@ def linkage_check(session: GateSession, destination: str, items) -> None:
                           details={"items": extra})
 
 
-def linkage_heads(household_ids) -> dict[int, str]:
-    """household id → its 世帯主's 氏名 now (inside the gate)."""
+def linkage_heads(household_ids=None) -> dict[int, str]:
+    """household id → its 世帯主's 氏名 now (inside the gate); None: every household's (a full file reads
+    them once rather than per chunk)."""
     gate.require("linkage_heads")
-    rows = (Person.objects.filter(current__household_id__in=set(household_ids), current__relationship=relationships.HEAD,
-                                  current__status=Status.RESIDENT)
-            .values_list("current__household_id", "current__family_name", "current__given_name"))
+    rows = Person.objects.filter(current__relationship=relationships.HEAD, current__status=Status.RESIDENT)
+    if household_ids is not None:
+        rows = rows.filter(current__household_id__in=set(household_ids))
+    rows = rows.values_list("current__household_id", "current__family_name", "current__given_name")
     return {hid: f"{family}　{given}".strip() for hid, family, given in rows}
 
 

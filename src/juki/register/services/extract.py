@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 
 from juki.accounts.destinations import CHANGES
 from juki.accounts.permissions import Perm
@@ -259,12 +259,17 @@ def _current_rows(size: int, removed_since: dt.date | None, values: tuple[str, .
     keep = Q(status=Status.RESIDENT) | Q(removed_on__gt=today)
     if removed_since is not None:
         keep |= Q(removed_on__gte=removed_since)
+    # From the person (keyset on its primary key) to its current version (one index look-up each): a
+    # filter on the version's side lets PostgreSQL scan every version for each chunk (BENCHMARKS.md).
+    names = {v: ("id" if v == "person_id" else "atena_number" if v == "person__atena_number" else f"current__{v}")
+             for v in values}
     last = 0
     while True:
-        rows = list(PersonVersion.objects.filter(person_id__gt=last, person__current_id=F("id"))
-                    .order_by("person_id").values(*values)[:size])
-        if not rows:
+        raw = list(Person.objects.filter(id__gt=last, current__isnull=False).order_by("id")
+                   .values_list(*names.values())[:size])
+        if not raw:
             return
+        rows = [dict(zip(names, r)) for r in raw]
         last = rows[-1]["person_id"]
         yield [r for r in rows if r["status"] == Status.RESIDENT or (r["removed_on"] and (
             r["removed_on"] > today or (removed_since is not None and r["removed_on"] >= removed_since)))]
@@ -292,10 +297,12 @@ def linkage_full(*, actor: Actor, destination: str, items, sink: Callable[[list[
         with _consistent_view(strict=False):
             position = OutboxEvent.objects.aggregate(last=Max("id"))["last"] or 0
             session.criteria["position"] = position
+            # Read once for the whole register (a few hundred protected, 437,000 heads at 1 M persons).
+            withheld_all = protection.everyone_linkage_withheld(session)
+            heads = selectors.linkage_heads() if "head_name" in items else {}
             for rows in _current_rows(chunk, removed_since, read_models.linkage_values(items)):
-                held = protection.linkage_withheld(session, [r["person_id"] for r in rows])
+                held = {r["person_id"]: withheld_all[r["person_id"]] for r in rows if r["person_id"] in withheld_all}
                 rows = [r for r in rows if r["person_id"] not in held]
-                heads = selectors.linkage_heads({r["household_id"] for r in rows}) if "head_name" in items else {}
                 session.record(r["person_id"] for r in rows)
                 built = [read_models.linkage_items(r, places=places, heads=heads, getters=getters) for r in rows]
                 sink(list(zip((r["person_id"] for r in rows), built)) if keyed else built)
