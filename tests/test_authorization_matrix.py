@@ -244,6 +244,7 @@ ROUTES: dict[str, list[Call]] = {
     "protection:support_action": [post(SUPPORT)],
     "protection:person": [get(any_of(P.RESTRICTION_MANAGE, P.RESTRICTION_RELEASE, P.RESTRICTION_TEMPORARY_RELEASE))],
     "protection:restriction_new": [post(RESTRICT)],
+    "protection:restriction_roster": [get(RESTRICT)],  # 抑止対象者一覧 [1290]
     "protection:restriction_action": [post(RELEASE)],  # action=release below
     # --- screens: the auditor's
     "audit:analysis": [get(LOGS)],

@@ -439,9 +439,11 @@ def restriction_roster(*, actor: Actor, ward: str = "", process: str = "", expor
                 v = versions.get(pid)
                 if v is None or (ward and v.town.ward.code != ward):
                     continue
-                rows.append({"ward": v.town.ward.name, "ward_code": v.town.ward.code, "person_id": pid,
-                             "atena_number": v.person.atena_number, "name": f"{v.family_name}　{v.given_name}".strip(),
-                             "target": "世帯" if r.household_id else "個人", **_restriction_dict(r, now)})
+                # The covered person last: the 抑止's own person_id is None for a household's.
+                rows.append({**_restriction_dict(r, now), "ward": v.town.ward.name, "ward_code": v.town.ward.code,
+                             "person_id": pid, "atena_number": v.person.atena_number,
+                             "name": f"{v.family_name}　{v.given_name}".strip(),
+                             "target": "世帯" if r.household_id else "個人"})
         rows.sort(key=lambda x: (x["ward_code"], x["atena_number"], x["id"]))
         session.record(x["person_id"] for x in rows)
         if rows:
