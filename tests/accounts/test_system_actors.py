@@ -99,13 +99,13 @@ def test_a_destination_whose_account_lost_the_right_reads_nothing(destination_ac
     from juki.rights.models import Grant
     from tests.conftest import api_for
 
-    account = destination_account("tax")
+    account = destination_account("atena")
     client = api_for(account, terminal)
-    assert client.get("/api/v1/outbox?consumer=tax").status_code == 200
+    assert client.get("/api/v1/outbox?consumer=atena").status_code == 200
     past = clock.today() - dt.timedelta(days=10)
     ended = Grant.objects.filter(user=account).update(valid_from=past, valid_until=past + dt.timedelta(days=9))
     assert ended >= 1
-    refused = client.get("/api/v1/outbox?consumer=tax")
+    refused = client.get("/api/v1/outbox?consumer=atena")
     assert refused.status_code == 403 and refused.json()["code"] == ErrorCode.PERMISSION_DENIED
     row = AccessLog.objects.filter(function="outbox.read").latest("id")
-    assert (row.user_id, row.system, row.outcome) == (None, "tax", AccessLog.DENIED)
+    assert (row.user_id, row.system, row.outcome) == (None, "atena", AccessLog.DENIED)

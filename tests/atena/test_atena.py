@@ -23,6 +23,15 @@ from ..register.helpers import href, ids, ref
 from ..register.test_moves import UOMACHI
 
 MY_NUMBER = "123456789018"
+
+
+@pytest.fixture(autouse=True)
+def applications(db):
+    """The business systems' applications in force: without one a system gets no 宛名 (C16)."""
+    from juki.linkage import approvals
+    from tests.helpers import TEST_ACTOR
+
+    approvals.demo_approvals(TEST_ACTOR)
 TAX = Actor.system_actor("tax")
 
 
@@ -56,7 +65,8 @@ def test_the_first_load_and_the_outbox_give_every_register_person_one_number(wor
     assert result.events == 2 and result.issued == 1 and result.updated >= 2
     again = AtenaPerson.objects.get(person_id=head)
     assert again.number == numbers[head].number and "魚町" in again.address
-    assert AtenaPerson.objects.get(person_id=baby).number > max(p.number for p in numbers.values())
+    born = AtenaPerson.objects.get(person_id=baby).number
+    assert born not in {p.number for p in numbers.values()} and checkdigits.mod11_check_digit(born[:11]) == int(born[11])
     assert services.sync().events == 0  # nothing new: no read at all
 
 
@@ -139,10 +149,11 @@ def test_a_merge_is_logged_and_undone_by_a_supervisor(world, sup_actor, manager_
     refused(ErrorCode.PERMISSION_DENIED, services.undo_merge, manager_actor, merge.id, reason="再")  # the 係長's
     assert [r.outcome for r in AccessLog.objects.filter(function="atena.merge_undo").order_by("id")] == [
         "denied", "ok", ErrorCode.ATENA_MERGE_STATE, "denied"]
-    # Numbers are never reused: a new person gets a number above every one issued.
+    # Numbers are never reused: a new person gets none of those issued (random, so no system walks them).
     newest = services.register_non_resident(TAX, system_number="T-10", name="市外　次郎", name_kana="シガイジロウ",
                                             birth_date=None)["unified_number"]
-    assert newest > max(AtenaPerson.objects.exclude(number=newest).values_list("number", flat=True))
+    assert newest not in set(AtenaPerson.objects.exclude(pk=AtenaPerson.objects.get(number=newest).pk)
+                             .values_list("number", flat=True))
 
 
 def test_the_atena_search_needs_two_items_and_masks_protected_persons(world, support, sup_actor):
@@ -159,3 +170,61 @@ def test_the_atena_search_needs_two_items_and_masks_protected_persons(world, sup
     shown = services.search(sup_actor, services.Criteria(name="ヤマダ", address="福岡"))
     assert [p.kind for p in shown["results"]] == ["non_resident"]
     assert last_log("atena.search").criteria == {"name": True, "birth_date": False, "address": True}
+
+
+# --- after the review: protection checked when answering, stored data following it ------------------
+
+
+def test_a_person_protected_after_the_load_is_answered_as_unknown_and_their_address_goes(world, support):
+    victim = move_in_victim(world)
+    services.load()
+    number = AtenaPerson.objects.get(person_id=victim["mother"]).number
+    assert services.lookup(TAX, unified_number=number)["address"].endswith("城内3番3号")
+    measure = protect(support, victim)  # no change of the register: no outbox event
+    refused(ErrorCode.NOT_FOUND, services.lookup, TAX, unified_number=number)  # as for a number nobody has
+    row = last_log("atena.provide")
+    assert row.outcome == ErrorCode.NOT_FOUND and "support_measure" in row.flags
+    assert services.sweep()["withheld"] == 2  # the mother and the child
+    stored = AtenaPerson.objects.get(person_id=victim["mother"])
+    assert stored.withheld and not stored.address and stored.number == number
+    # The measure ends: the 宛名情報 comes back from the register.
+    from juki.protection import services as protection_services
+    protection_services.support_end(actor=support, measure_id=measure["id"], reason="期間満了")
+    assert services.sweep()["restored"] == 2
+    assert AtenaPerson.objects.get(person_id=victim["mother"]).address.endswith("城内3番3号")
+
+
+def test_a_lookup_answers_only_what_the_systems_application_allows(world):
+    from juki.linkage import approvals
+    from tests.helpers import TEST_ACTOR
+
+    head = ids(_family(world))[0]
+    services.load()
+    number = AtenaPerson.objects.get(person_id=head).number
+    housing = Actor.system_actor("public-housing")
+    active = approvals.active("public-housing")
+    approvals.end(TEST_ACTOR, active.id)
+    refused(ErrorCode.APPROVAL_ENDED, services.lookup, housing, unified_number=number)
+    narrow = approvals.apply(TEST_ACTOR, code="public-housing", items=["name", "status"], purpose="入居者の確認",
+                             legal_basis="公営住宅法", starts_on=days_ago(0), ends_on=days_ago(-30))
+    approver = Actor(user=None, system="test-approver", rights=TEST_ACTOR.rights)  # not the applicant
+    approvals.decide(approver, narrow.id, approve=True)
+    approvals.activate(TEST_ACTOR, narrow.id)
+    answer = services.lookup(housing, unified_number=number)
+    assert answer["name"] == "青木　太郎" and answer["address"] is None and answer["birth_date"] is None
+    # Another system's 住登外者 is not this system's to look up.
+    outside = services.register_non_resident(TAX, system_number="T-77", name="市外　三郎", name_kana="シガイサブロウ",
+                                             birth_date=None)["unified_number"]
+    refused(ErrorCode.NOT_FOUND, services.lookup, housing, unified_number=outside)
+
+
+def test_an_address_search_marks_a_protected_person_whatever_address_is_typed(world, support):
+    from tests.conftest import _staff
+
+    operator = Actor(user=_staff("linkage_operator", "ope-probe"), terminal=world.terminal)
+    victim = move_in_victim(world)
+    services.load()
+    protect(support, victim)
+    near = services.search(operator, services.Criteria(name="ヤマダ", address="城内3番3号"))
+    far = services.search(operator, services.Criteria(name="ヤマダ", address="城内4番4号"))
+    assert near["markers"] == far["markers"] != [] and not near["results"] and not far["results"]

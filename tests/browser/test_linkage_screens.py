@@ -16,12 +16,13 @@ from juki.atena.models import AtenaPerson, Merge, SystemNumber
 from juki.audit.gate import Actor
 from juki.core import clock
 from juki.core.wareki import to_wareki
-from juki.linkage import engine
+from juki.linkage import approvals, engine
 from juki.linkage.models import Approval, Delivery, MediaOutput
 from juki.register.services import changes
 from juki.register.services.people import Address
 
 from ..conftest import _staff, days_ago, move_in_family
+from ..helpers import TEST_ACTOR
 from ..linkage.conftest import linkage, linkage_pki  # noqa: F401 (fixtures)
 from ..register.helpers import ids, ref
 from ..register.test_moves import UOMACHI
@@ -214,6 +215,7 @@ def test_atena_search_merge_and_undo(page, browser, live_url, world, operator, s
                                      screenshot):
     head = ids(move_in_family(world))[0]
     atena.load()
+    approvals.demo_approvals(TEST_ACTOR)  # tax's application in force: it may register a 住登外者 (C16)
     outside = atena.register_non_resident(Actor.system_actor("tax"), system_number="T-9", name="青木　太郎",
                                           name_kana="アオキタロウ", birth_date=dt.date(1985, 4, 1),
                                           address="福岡県福岡市博多区博多駅前二丁目1番1号")["unified_number"]

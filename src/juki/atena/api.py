@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from juki.accounts.permissions import Perm
 from juki.audit.requests import actor_of
 from juki.core.api import STAFF_WITH_RIGHT, StrictSerializer
+from juki.core.errors import DomainError, ErrorCode
 
 from . import services
 
@@ -24,6 +25,12 @@ class LookupSerializer(StrictSerializer):
                                           help_text="業務システムの宛名番号")
     link = serializers.BooleanField(required=False, default=False,
                                     help_text="統一識別番号で照会し、業務システムの宛名番号をひも付ける")
+
+    def validate(self, data):
+        if not data["unified_number"] and not data["system_number"]:
+            raise DomainError(ErrorCode.INVALID_INPUT, "統一識別番号か業務システムの宛名番号を指定してください。",
+                              field="unified_number")
+        return data
 
 
 class NonResidentSerializer(StrictSerializer):
@@ -39,17 +46,18 @@ class NonResidentSerializer(StrictSerializer):
 
 
 class AtenaSerializer(serializers.Serializer):
+    """A 宛名 as the calling system may see it: an item its application does not include is null."""
+
     unified_number = serializers.CharField()
     merged_from = serializers.CharField(allow_null=True)
     kind = serializers.CharField()
-    name = serializers.CharField()
-    name_kana = serializers.CharField()
+    name = serializers.CharField(allow_null=True)
+    name_kana = serializers.CharField(allow_null=True)
     birth_date = serializers.DateField(allow_null=True)
-    sex = serializers.CharField()
-    postal_code = serializers.CharField()
-    address = serializers.CharField()
-    status = serializers.CharField()
-    withheld = serializers.BooleanField()
+    sex = serializers.CharField(allow_null=True)
+    postal_code = serializers.CharField(allow_null=True)
+    address = serializers.CharField(allow_null=True)
+    status = serializers.CharField(allow_null=True)
 
 
 class RegisteredSerializer(AtenaSerializer):

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import unicodedata
 from dataclasses import dataclass
 
@@ -28,24 +29,27 @@ from juki.audit import gate
 from juki.audit.gate import Actor
 from juki.core import checkdigits, clock, mynumber
 from juki.core.errors import AccessDenied, ConflictError, DomainError, ErrorCode, NotFoundError
+from juki.linkage import approvals as linkage_approvals
 from juki.protection import enforcement as protection
 from juki.register import selectors
 from juki.register.services import extract, outbox
 
-from .models import AtenaPerson, Counter, Merge, SystemNumber
+from .models import AtenaPerson, Merge, SystemNumber
 
 DESTINATION = "atena"
 ITEMS = destinations.REGISTER_ITEMS_OF[DESTINATION]
 NUMBER_LENGTH = 12  # 11 digits and a check digit (mod 11, as the 個人番号's)
 
 
-def _issue() -> str:
-    """The next 統一識別番号: the counter only goes up (inside the caller's transaction)."""
-    Counter.objects.get_or_create(name="unified")
-    counter = Counter.objects.select_for_update().get(name="unified")
-    counter.value += 1
-    counter.save(update_fields=["value"])
-    return checkdigits.with_check_digit(counter.value, NUMBER_LENGTH)
+def _issue(taken: set[str] | None = None) -> str:
+    """A new 統一識別番号: 11 random digits and a check digit, not one ever issued (numbers are never
+    deleted, so never reused). Random, not counted: a business system cannot walk the table by number."""
+    while True:
+        number = checkdigits.with_check_digit(secrets.randbelow(10 ** (NUMBER_LENGTH - 1)), NUMBER_LENGTH)
+        if number not in (taken or ()) and not AtenaPerson.objects.filter(number=number).exists():
+            if taken is not None:
+                taken.add(number)
+            return number
 
 
 def name_key(text: str) -> str:
@@ -112,6 +116,17 @@ def sync(*, limit: int = 200) -> Sync:
                     newest[p["person_id"]] = max(newest.get(p["person_id"], 0), p["version_after"])
         read = selectors.linkage_records(actor=actor, destination=DESTINATION, versions=list(newest.items()),
                                          items=ITEMS, criteria={"purpose": "統一識別番号の宛名情報"})
+        _store(actor, read, blocked, result)
+        outbox.outbox_ack(actor=actor, destination=DESTINATION, position=events[-1]["position"])
+    return result
+
+
+def _store(actor: Actor, read, blocked: set[int], result: Sync) -> None:
+    """The 宛名 of the persons read, and the withheld ones' numbers without 宛名情報 (one log row)."""
+    with gate.open(actor, function="atena.sync", perm=Perm.LINKAGE_READ) as session:
+        session.record({pid for pid, _ in read.records} | blocked | set(read.withheld))
+        if blocked or read.withheld:
+            session.flag(protection.FLAG)
         for (pid, _), items in read.records.items():
             person = _resident(pid)
             result.issued += person.pk is None
@@ -125,8 +140,38 @@ def sync(*, limit: int = 200) -> Sync:
             person.name = person.name_kana = person.address = person.postal_code = person.household_number = ""
             person.save()
             result.withheld += 1
-        outbox.outbox_ack(actor=actor, destination=DESTINATION, position=events[-1]["position"])
-    return result
+
+
+def sweep() -> dict:
+    """支援措置・抑止 that began or ended without a change of the register: a 宛名 whose person is now
+    protected loses its 宛名情報 (the number stays); one no longer protected gets it back from the
+    register. The look-ups check protection as they answer; this keeps what is stored in step too."""
+    actor = Actor.system_actor(DESTINATION)
+    with gate.open(actor, function="atena.protect", perm=Perm.LINKAGE_READ) as session, transaction.atomic():
+        withheld = protection.everyone_linkage_withheld()
+        now_protected = list(AtenaPerson.objects.filter(person_id__in=list(withheld), withheld=False))
+        freed = list(AtenaPerson.objects.filter(withheld=True, person_id__isnull=False)
+                     .exclude(person_id__in=list(withheld)).values_list("person_id", flat=True))
+        for person in now_protected:
+            person.withheld = True
+            person.name = person.name_kana = person.address = person.postal_code = person.household_number = ""
+            person.save()
+        session.record(p.person_id for p in now_protected)
+        if now_protected:
+            session.flag(protection.FLAG)
+    restored = 0
+    if freed:
+        with transaction.atomic():
+            read = selectors.linkage_records(actor=actor, destination=DESTINATION, versions=[(p, None) for p in freed],
+                                             items=ITEMS, criteria={"purpose": "支援措置等の終了による宛名情報の回復"})
+            with gate.open(actor, function="atena.protect", perm=Perm.LINKAGE_READ) as session:
+                for (pid, _), items in read.records.items():
+                    person = AtenaPerson.objects.get(person_id=pid)
+                    _apply_items(person, items)
+                    person.save()
+                    restored += 1
+                session.record(pid for pid, _ in read.records)
+    return {"withheld": len(now_protected), "restored": restored}
 
 
 def load() -> int:
@@ -137,19 +182,20 @@ def load() -> int:
     summary = extract.linkage_full(actor=actor, destination=DESTINATION, items=ITEMS, keyed=True,
                                    removed_since=clock.today() - dt.timedelta(days=5 * 366), sink=rows.extend,
                                    criteria={"purpose": "統一識別番号の初回付番"})
-    with transaction.atomic():
+    with gate.open(actor, function="atena.load", perm=Perm.LINKAGE_READ) as session, transaction.atomic():
         known = set(AtenaPerson.objects.filter(person_id__isnull=False).values_list("person_id", flat=True))
-        made = []
+        made, taken = [], set()
         for pid, items in rows:
             if pid not in known:
-                person = AtenaPerson(number=_issue(), kind=AtenaPerson.Kind.RESIDENT, person_id=pid,
+                person = AtenaPerson(number=_issue(taken), kind=AtenaPerson.Kind.RESIDENT, person_id=pid,
                                      registered_by="住民記録")
                 _apply_items(person, items)
                 made.append(person)
         for pid in set(summary.withheld) - known:
-            made.append(AtenaPerson(number=_issue(), kind=AtenaPerson.Kind.RESIDENT, person_id=pid,
+            made.append(AtenaPerson(number=_issue(taken), kind=AtenaPerson.Kind.RESIDENT, person_id=pid,
                                     registered_by="住民記録", withheld=True))
         AtenaPerson.objects.bulk_create(made, batch_size=2000)
+        session.tally(len(made))  # the persons were read (and logged, each) by the bulk read above
         if summary.position > outbox.outbox_cursor(DESTINATION):
             outbox.outbox_ack(actor=actor, destination=DESTINATION, position=summary.position)
     return len(made)
@@ -167,14 +213,44 @@ def _system(session: gate.GateSession) -> destinations.Destination:
     return found
 
 
-def answer(person: AtenaPerson) -> dict:
-    """What a business system receives of a 宛名: the number and the 宛名情報, never the 個人番号."""
+# 宛名情報 item → the 住民記録 item of an application that allows it (C16: a system whose approval has no
+# 住所 gets no address from the 宛名 either).
+_ANSWER_ITEMS = {"name": "name", "name_kana": "name_kana", "birth_date": "birth_date", "sex": "sex",
+                 "postal_code": "postal_code", "address": "address", "status": "status"}
+
+
+def answer(person: AtenaPerson, allowed=None) -> dict:
+    """What a business system receives of a 宛名: the number and the 宛名情報 its application allows
+    (`allowed`: item keys; None: all, for a system's own 住登外者), never the 個人番号."""
     current = person.merged_into or person
+    values = {"name": current.name, "name_kana": current.name_kana,
+              "birth_date": current.birth_date.isoformat() if current.birth_date else None, "sex": current.sex,
+              "postal_code": current.postal_code, "address": current.address, "status": current.status}
     return {"unified_number": current.number, "merged_from": person.number if person.merged_into else None,
-            "kind": current.kind, "name": current.name, "name_kana": current.name_kana,
-            "birth_date": current.birth_date.isoformat() if current.birth_date else None, "sex": current.sex,
-            "postal_code": current.postal_code, "address": current.address, "status": current.status,
-            "withheld": current.withheld}
+            "kind": current.kind, **{k: (v if allowed is None or _ANSWER_ITEMS[k] in allowed else None)
+                                     for k, v in values.items()}}
+
+
+def _approved_items(system: destinations.Destination) -> frozenset[str]:
+    """The items of the caller's application in force; none in force: refused (C16)."""
+    approval = linkage_approvals.active(system.code)
+    if approval is None:
+        raise DomainError(ErrorCode.APPROVAL_ENDED, "利用申請の承認期間外のため、宛名を照会できません。")
+    return frozenset(approval.items)
+
+
+def _visible(session: gate.GateSession, system: destinations.Destination, person: AtenaPerson | None) -> AtenaPerson:
+    """The person, if this system may be answered about them now: a resident not under a 支援措置 or an
+    抑止(他システム連携) today (checked now, not when the 宛名 was stored), or a 住登外者 this system
+    knows. Anything else is answered as unknown — the same 404 — and the row is flagged."""
+    current = (person.merged_into or person) if person is not None else None
+    if current is None or current.withheld:
+        raise NotFoundError("該当する宛名がありません。")
+    if current.person_id and protection.linkage_withheld(session, [current.person_id]):
+        raise NotFoundError("該当する宛名がありません。")
+    if not current.person_id and not current.system_numbers.filter(system=system.code).exists():
+        raise NotFoundError("該当する宛名がありません。")  # another system's 住登外者
+    return current
 
 
 def register_non_resident(actor: Actor, *, system_number: str, name: str, name_kana: str, birth_date: dt.date | None,
@@ -184,6 +260,7 @@ def register_non_resident(actor: Actor, *, system_number: str, name: str, name_k
     with gate.open(actor, function="atena.register", perm=Perm.ATENA_QUERY,
                    criteria={"system_number": system_number}) as session, transaction.atomic():
         system = _system(session)
+        allowed = _approved_items(system)
         if not system_number.strip() or not name.strip() or not name_kana.strip():
             raise DomainError(ErrorCode.INVALID_INPUT, "業務システムの宛名番号・氏名・氏名（カナ）は必須です。",
                               field="system_number" if not system_number.strip() else "name")
@@ -191,12 +268,12 @@ def register_non_resident(actor: Actor, *, system_number: str, name: str, name_k
             mynumber.validate(my_number)
         if existing := SystemNumber.objects.select_related("person__merged_into").filter(
                 system=system.code, number=system_number.strip()).first():
-            session.criteria["unified_number"] = existing.person.number
-            return {**answer(existing.person), "created": False}
-        if my_number:
-            if AtenaPerson.objects.filter(my_number_digest=mynumber.digest(my_number)).exists():
-                raise DomainError(ErrorCode.DUPLICATE_MY_NUMBER, "この個人番号の宛名は登録済みです。照会してください。",
-                                  field="my_number")
+            current = existing.person.merged_into or existing.person
+            session.criteria["unified_number"] = current.number
+            if current.person_id:  # merged into a resident: what the application allows, as a look-up
+                _visible(session, system, current)
+                session.record([current.person_id])
+            return {**answer(existing.person, allowed if current.person_id else None), "created": False}
         person = AtenaPerson(number=_issue(), kind=AtenaPerson.Kind.NON_RESIDENT, registered_by=system.code)
         _apply_items(person, {"name": name.strip(), "name_kana": name_kana, "sex": sex, "address": address.strip(),
                               "postal_code": postal_code, "my_number": my_number or None,
@@ -213,15 +290,16 @@ def lookup(actor: Actor, *, unified_number: str = "", system_number: str = "", l
     with gate.open(actor, function="atena.provide", perm=Perm.ATENA_QUERY,
                    criteria={"by": "unified_number" if unified_number else "system_number"}) as session:
         system = _system(session)
+        allowed = _approved_items(system)
         if system_number and not unified_number:
             found = SystemNumber.objects.select_related("person__merged_into").filter(
                 system=system.code, number=system_number).first()
             person = found.person if found else None
         else:
             person = AtenaPerson.objects.select_related("merged_into").filter(number=unified_number).first()
-        if person is None:
-            raise NotFoundError("該当する宛名がありません。")
-        current = person.merged_into or person
+        current = _visible(session, system, person)
+        session.criteria["atena_id"] = current.id
+        session.criteria["items"] = sorted(i for i in _ANSWER_ITEMS.values() if i in allowed)
         if current.person_id:
             session.record([current.person_id])
         if link and system_number and unified_number:
@@ -231,7 +309,7 @@ def lookup(actor: Actor, *, unified_number: str = "", system_number: str = "", l
                 if tied.person_id != current.id:  # the system's number is another person's: say so
                     raise ConflictError("この業務システムの宛名番号は、別の統一識別番号にひも付いています。",
                                         field="system_number")
-        return answer(person)
+        return answer(person, None if not current.person_id else allowed)
 
 
 def by_my_number(actor: Actor, number: str) -> dict:
@@ -240,13 +318,17 @@ def by_my_number(actor: Actor, number: str) -> dict:
         if actor.user is not None or actor.system != "intermediary":
             raise AccessDenied("個人番号による照会は中間サーバーだけが行えます。")
         mynumber.validate(number)
+        # A resident's number first: a 住登外者 registered with the same 個人番号 is the same person,
+        # to be merged by the staff (registration does not tell a system the number is known).
         person = AtenaPerson.objects.select_related("merged_into").filter(
-            my_number_digest=mynumber.digest(number), merged_into__isnull=True).first()
-        if person is None:
+            my_number_digest=mynumber.digest(number), merged_into__isnull=True).order_by("person_id").first()
+        if person is None or person.withheld or (
+                person.person_id and protection.linkage_withheld(session, [person.person_id])):
             raise NotFoundError("該当する宛名がありません。")
         if person.person_id:
             session.record([person.person_id])
-        return answer(person)
+        # The 中間サーバー keeps the map 符号 ↔ 統一識別番号 (S4); of the 宛名 it needs the number only.
+        return {"unified_number": person.number, "kind": person.kind}
 
 
 # --- staff: search, merge, undo --------------------------------------------------------------------
@@ -271,13 +353,19 @@ def search(actor: Actor, criteria: Criteria, *, limit: int = 100) -> dict:
                               field="name" if not criteria.name.strip() else "birth_date")
         key = name_key(criteria.name)
         by_name = Q(name_kana__startswith=key) | Q(name__startswith=criteria.name.strip())
-        rows = AtenaPerson.objects.filter(by_name, merged_into__isnull=True)
+        others = AtenaPerson.objects.filter(by_name, merged_into__isnull=True)
         if criteria.birth_date:
-            rows = rows.filter(birth_date=criteria.birth_date)
-        rows = list(rows.filter(address__contains=criteria.address.strip()) if criteria.address.strip() else rows)
-        rows = rows[: limit + 1]
+            others = others.filter(birth_date=criteria.birth_date)
+        rows = others.filter(address__contains=criteria.address.strip()) if criteria.address.strip() else others
+        rows = list(rows[: limit + 1])
         ids = {r.person_id for r in rows if r.person_id}
-        mask = protection.search_mask(session, ids)
+
+        def beyond_address(candidates: set[int]) -> set[int]:
+            # ADR 0013: with address terms, a protected person whom the other terms meet gets the marker
+            # whatever address was typed, so trying 番地 after 番地 tells nothing.
+            return set(others.filter(person_id__in=candidates).values_list("person_id", flat=True))
+
+        mask = protection.search_mask(session, ids, beyond_address=beyond_address if criteria.address.strip() else None)
         shown = [r for r in rows if r.person_id not in mask.hidden]
         # A withheld number (支援措置・抑止) has no 宛名情報 to match: found only by its own number.
         session.record(r.person_id for r in shown if r.person_id)
@@ -298,13 +386,15 @@ def person_view(actor: Actor, pk: int) -> dict:
                 "merged_here": list(AtenaPerson.objects.filter(merged_into=person))}
 
 
-def merge(actor: Actor, *, survivor: str, absorbed: str, reason: str) -> Merge:
+def merge(actor: Actor, *, absorbed: str, reason: str, survivor: str = "", survivor_pk: int | None = None) -> Merge:
     """名寄せ: `absorbed` is the same person as `survivor`; its business systems' 宛名番号 move to the
     survivor and it points there from now on. A register person's number is the one that stays."""
     with gate.open(actor, function="atena.merge", perm=Perm.ATENA_MANAGE,
                    criteria={"survivor": survivor, "absorbed": absorbed}) as session, transaction.atomic():
         if not reason.strip():
             raise DomainError(ErrorCode.INVALID_INPUT, "名寄せの理由を記入してください。", field="reason")
+        if survivor_pk is not None:  # the screen names the 宛名 by its internal id (never a number in a URL)
+            survivor = AtenaPerson.objects.filter(pk=survivor_pk).values_list("number", flat=True).first() or ""
         pair = {p.number: p for p in AtenaPerson.objects.select_for_update().filter(number__in=[survivor, absorbed])}
         if survivor == absorbed or len(pair) != 2:
             raise DomainError(ErrorCode.ATENA_MERGE_STATE, "名寄せする二つの統一識別番号を正しく指定してください。",

@@ -12,7 +12,6 @@ from juki.ui.access import counter_view
 from juki.ui.forms import Form, WarekiDateField
 
 from . import services
-from .models import AtenaPerson
 
 
 class SearchForm(Form):
@@ -64,11 +63,10 @@ def person(request, pk: int):
 @counter_view(Perm.ATENA_MANAGE)
 @require_POST
 def merge(request, pk: int):
-    survivor = AtenaPerson.objects.filter(pk=pk).values_list("number", flat=True).first() or ""
     form = MergeForm(request.POST)
     if form.is_valid():
         try:
-            services.merge(request.actor, survivor=survivor, absorbed=form.cleaned_data["absorbed"],
+            services.merge(request.actor, survivor_pk=pk, absorbed=form.cleaned_data["absorbed"],
                            reason=form.cleaned_data["reason"])
             return redirect("atena:person", pk=pk)
         except DomainError as exc:

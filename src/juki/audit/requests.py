@@ -27,11 +27,18 @@ LINKAGE_ROLE = "linkage"
 SESSION_WORK_APPLICATION = "juki_work_application"
 
 
+# A 庁内連携 destination's cursor and items are the linkage consumer's (juki.linkage, in the server):
+# over the API its account may query the 宛名, never read or acknowledge its outbox (an ack would skip
+# events the consumer has not delivered, and the block markers would tell it who is protected).
+_CONSUMER_ONLY = frozenset({"outbox.consume", "linkage.read"})
+
+
 def destination_actor(code: str, user, terminal=None) -> Actor:
     """The destination's system actor, as far as its connector's account still holds each right."""
     actor = Actor.system_actor(code, terminal=terminal)
-    return Actor(system=actor.system, terminal=terminal,
-                 rights=frozenset(r for r in actor.rights if user.has_juki_perm(r)))
+    found = destination_get(code)
+    kept = actor.rights - _CONSUMER_ONLY if found is not None and found.delivery else actor.rights
+    return Actor(system=actor.system, terminal=terminal, rights=frozenset(r for r in kept if user.has_juki_perm(r)))
 
 
 def actor_of(request, terminal=None, *, system: str = "") -> Actor:

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -40,6 +41,20 @@ def signing_key():
 
 def port_file(code: str) -> Path:
     return root() / "receivers" / f"{code}.port"
+
+
+def private_dir(path: Path) -> Path:
+    """`path` and every folder up to the linkage's root, created owner-only (0700): they hold files of
+    residents' data. `mkdir(mode=)` does not apply to the parents it creates, hence the chmod."""
+    path.mkdir(parents=True, exist_ok=True)
+    top = root().resolve()
+    current = path.resolve()
+    while True:
+        os.chmod(current, 0o700)
+        if current == top or top not in current.parents:
+            break
+        current = current.parent
+    return path
 
 
 def spool(code: str) -> Path:

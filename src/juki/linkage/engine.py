@@ -21,13 +21,16 @@ approval in force nothing is read: the persons the events name are recorded as r
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -36,7 +39,11 @@ from juki.accounts.destinations import Delivery as Mode
 from juki.accounts.destinations import Frequency
 from juki.audit import events as audit_events
 from juki.audit.gate import Actor
+from juki.accounts.permissions import Perm
+from juki.audit import gate
 from juki.core import mynumber
+from juki.core.errors import DomainError
+from juki.protection import enforcement as protection
 from juki.network.wire import Unreachable
 from juki.register import selectors
 from juki.register.services import extract, outbox
@@ -65,8 +72,17 @@ _DATES = {"birth_date", "event_date", "notified_on", "became_resident_on", "addr
 _CODES = {"atena_number", "postal_code", "town_code", "household_number"}
 
 
+# The envelope's items that are the person's: only for an application that has the item (C16).
+_ENVELOPE_NEEDS = {"notice": "reason", "notice_date": "event_date"}
+
+
+def envelope_keys(items) -> list[str]:
+    return [k for k, *_ in _ENVELOPE_COLUMNS if _ENVELOPE_NEEDS.get(k, k) in items or k not in _ENVELOPE_NEEDS]
+
+
 def columns_of(items, *, envelope: bool) -> list[files.Column]:
-    cols = [files.Column(k, label, width, kind) for k, label, width, kind in _ENVELOPE_COLUMNS] if envelope else []
+    keep = set(envelope_keys(items)) if envelope else set()
+    cols = [files.Column(k, label, width, kind) for k, label, width, kind in _ENVELOPE_COLUMNS if k in keep]
     for key in sorted(items):
         kind = "date" if key in _DATES else "code" if key in _CODES else "text"
         cols.append(files.Column(key, destinations.REGISTER_ITEMS[key], _WIDTHS[key], kind))
@@ -90,24 +106,36 @@ def _next_sequence(code: str) -> int:
     return (Delivery.objects.filter(destination=code).aggregate(n=Max("sequence"))["n"] or 0) + 1
 
 
-def _refuse(code: str, person_ids, *, outcome: str, items, criteria: dict) -> int:
-    """The refused provision, per person (C07: refused attempts are kept 7 years too)."""
+def _refuse(code: str, person_ids, *, outcome: str, items, criteria: dict, flags=()) -> int:
+    """The refused provision, per person (C07: refused attempts are kept 7 years too). `flags`: the row is
+    about protected persons (a 開示請求 by a 支援措置's 相手方 leaves it out, ADR 0014)."""
     ids = sorted(set(person_ids))
     if ids:
-        audit_events.record(_actor(code), function="linkage.refuse", outcome=outcome, person_ids=ids,
+        audit_events.record(_actor(code), function="linkage.refuse", outcome=outcome, person_ids=ids, flags=flags,
                             criteria={"consumer": code, "items": sorted(items), **criteria})
     return len(ids)
 
 
-def _records(events: list[dict], read: selectors.LinkageRead) -> list[dict]:
+def _last_items(code: str, found: destinations.Destination) -> list[str]:
+    """The items the destination received last (its latest application's), for a refusal's record."""
+    last = Approval.objects.filter(destination=code).order_by("-id").values_list("items", flat=True).first()
+    return list(last) if last else sorted(found.register_items)
+
+
+def _records(events: list[dict], read: selectors.LinkageRead, items, persons: list[int] | None = None) -> list[dict]:
+    """The delivery's records; `persons` gets the register's person id of each (kept sealed with the
+    delivery, never sent: a delivery that waited is checked again before it goes)."""
+    keys = envelope_keys(items)
     out = []
     for e in events:
         for p in e["persons"]:
             if p.get("blocked") or (p["person_id"], p.get("version_after")) not in read.records:
                 continue
-            out.append({"position": e["position"], "change_id": e["change_id"],
-                        "notice": p.get("reason_label") or "", "notice_date": e.get("event_date"),
-                        "items": read.records[(p["person_id"], p["version_after"])]})
+            values = {"position": e["position"], "change_id": e["change_id"], "notice": p.get("reason_label") or "",
+                      "notice_date": e.get("event_date")}
+            out.append({**{k: values[k] for k in keys}, "items": read.records[(p["person_id"], p["version_after"])]})
+            if persons is not None:
+                persons.append(p["person_id"])
     return out
 
 
@@ -125,7 +153,8 @@ def _read_events(code: str, *, limit: int, after: int | None = None, until: int 
     return out
 
 
-def _read_items(code: str, approval: Approval, events: list[dict], sequence: int) -> tuple[list[dict], int, int]:
+def _read_items(code: str, approval: Approval, events: list[dict], sequence: int,
+                persons: list[int] | None = None) -> tuple[list[dict], int, int]:
     """The approved items of the versions the events name, and the withheld recorded as refused."""
     versions = [(p["person_id"], p["version_after"]) for e in events for p in e["persons"]
                 if not p.get("blocked") and p.get("version_after")]
@@ -135,12 +164,13 @@ def _read_items(code: str, approval: Approval, events: list[dict], sequence: int
     withheld = {**blocked, **read.withheld}
     for why in set(withheld.values()):
         _refuse(code, [pid for pid, w in withheld.items() if w == why], outcome="withheld", items=approval.items,
-                criteria={"delivery": sequence, "reason": why})
-    return _records(events, read), len({pid for pid, _ in read.records}), len(withheld)
+                criteria={"delivery": sequence}, flags=[why])
+    return (_records(events, read, approval.items, persons), len({pid for pid, _ in read.records}),
+            len(withheld))
 
 
-def _sealed(records: list[dict]) -> tuple[str, bytes]:
-    return mynumber.seal_json({"records": records})
+def _sealed(records: list[dict], persons: list[int] | None = None) -> tuple[str, bytes]:
+    return mynumber.seal_json({"records": records, "persons": persons or []})
 
 
 def _spool_path(code: str, sequence: int, suffix: str) -> Path:
@@ -152,9 +182,10 @@ def _suffix(found: destinations.Destination) -> str:
 
 
 def _write_file(found: destinations.Destination, path: Path, items, rows, *, envelope: bool) -> files.FileSummary:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    config.private_dir(path.parent)
     cols = columns_of(items, envelope=envelope)
-    flat = ({**{k: r.get(k) for k, *_ in _ENVELOPE_COLUMNS}, **r["items"]} if envelope else r for r in rows)
+    keys = envelope_keys(items)
+    flat = ({**{k: r.get(k) for k in keys}, **r["items"]} if envelope else r for r in rows)
     if found.delivery == Mode.FIXED:
         return files.write_fixed(path, cols, flat)
     return files.write_csv(path, cols, flat, encoding="cp932" if found.delivery == Mode.CSV_CP932 else "utf-8")
@@ -183,24 +214,41 @@ def collect_changes(code: str, *, limit: int = JSON_PAGE, kind: str = Delivery.K
     resend = kind == Delivery.Kind.RESEND
     if not resend and outbox.outbox_position() <= outbox.outbox_cursor(code):
         return result  # nothing new: no read, so no empty row in the access log every turn
+    read_events: list[dict] = []
+    try:
+        return _collect(code, found, result, kind=kind, period=period, after=after, until=until, resend=resend,
+                        limit=limit, read_events=read_events)
+    except DomainError as exc:  # the register refused the read (items beyond the list …): kept, for the operator
+        if read_events:
+            _refuse(code, {p["person_id"] for e in read_events for p in e["persons"]}, outcome=str(exc.code),
+                    items=_last_items(code, found), criteria={"positions": [read_events[0]["position"],
+                                                                            read_events[-1]["position"]]})
+        result.error = exc.message
+        return result
+
+
+def _collect(code: str, found, result: Outcome, *, kind: str, period: str, after, until, resend: bool, limit: int,
+             read_events: list[dict]) -> Outcome:
     with transaction.atomic():
         events = _read_events(code, limit=limit, after=after, until=until)
+        read_events.extend(events)
         if not events:
             return result
         approval = approvals.active(code)
         last = events[-1]["position"]
         if approval is None:
-            result.refused = _no_approval(code, events, found.register_items)
+            result.refused = _no_approval(code, events, _last_items(code, found))
             if not resend:
                 outbox.outbox_ack(actor=_actor(code), destination=code, position=last)
             return result
         sequence = _next_sequence(code)
-        records, persons, result.withheld = _read_items(code, approval, events, sequence)
+        who: list[int] = []
+        records, persons, result.withheld = _read_items(code, approval, events, sequence, who)
         delivery = Delivery(destination=code, sequence=sequence, kind=kind, period=period, approval=approval,
                             items=approval.items, first_position=events[0]["position"], last_position=last,
                             persons=persons, withheld=result.withheld)
         if found.delivery == Mode.JSON:
-            delivery.body_key_id, delivery.body = _sealed(records)
+            delivery.body_key_id, delivery.body = _sealed(records, who)
         else:
             summary = _write_file(found, _spool_path(code, sequence, _suffix(found)), approval.items, records,
                                   envelope=True)
@@ -225,16 +273,16 @@ def collect_full(code: str, *, kind: str = Delivery.Kind.MONTHLY, period: str = 
     if approval is None:
         result.error = "approval_ended"
         audit_events.record(_actor(code), function="linkage.refuse", outcome="approval_ended",
-                            criteria={"consumer": code, "items": sorted(found.register_items), "full": True,
+                            criteria={"consumer": code, "items": _last_items(code, found), "full": True,
                                       "period": period})
         return result
     sequence = _next_sequence(code)
     spool = _spool_path(code, sequence, ".jsonl" if found.delivery == Mode.JSON else _suffix(found))
-    spool.parent.mkdir(parents=True, exist_ok=True)
+    config.private_dir(spool.parent)
     # The read is one consistent view (read-only on PostgreSQL): the rows go to the spool, the deliveries
     # are written after it, with the cursor.
     if found.delivery == Mode.JSON:
-        with open(spool, "w", encoding="utf-8") as out:
+        with os.fdopen(os.open(spool, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
             summary = extract.linkage_full(actor=_actor(code), destination=code, items=approval.items,
                                            removed_since=removed_since,
                                            criteria={"delivery": sequence, "approval": approval.id, "kind": kind},
@@ -244,7 +292,7 @@ def collect_full(code: str, *, kind: str = Delivery.Kind.MONTHLY, period: str = 
         summary, file_summary = _full_to_file(found, code, approval, spool, sequence, kind, removed_since)
     for why in set(summary.withheld.values()):
         result.withheld += _refuse(code, [p for p, w in summary.withheld.items() if w == why], outcome="withheld",
-                                   items=approval.items, criteria={"delivery": sequence, "reason": why, "full": True})
+                                   items=approval.items, criteria={"delivery": sequence, "full": True}, flags=[why])
     with transaction.atomic():
         deliveries = []
         base = dict(destination=code, kind=kind, period=period, approval=approval, items=approval.items,
@@ -253,8 +301,8 @@ def collect_full(code: str, *, kind: str = Delivery.Kind.MONTHLY, period: str = 
             with open(spool, encoding="utf-8") as f:
                 lines = f.readlines()
             for i in range(0, max(len(lines), 1), FULL_PAGE):
-                records = [{"position": summary.position, "change_id": None, "notice": "全件", "notice_date": None,
-                            "items": json.loads(line)} for line in lines[i:i + FULL_PAGE]]
+                records = [{"position": summary.position, "change_id": None, "items": json.loads(line)}
+                           for line in lines[i:i + FULL_PAGE]]
                 d = Delivery(sequence=sequence + len(deliveries), persons=len(records),
                              withheld=result.withheld if not deliveries else 0, **base)
                 d.period = period if not deliveries else ""  # the period's constraint: its first part carries it
@@ -330,11 +378,41 @@ def _payload(delivery: Delivery, records: list[dict]) -> dict:
             "created_at": delivery.created_at.isoformat(), "records": records}
 
 
+RECHECK_AFTER = dt.timedelta(seconds=5)  # a delivery that waited longer is checked again before it goes
+
+
+def _rechecked(delivery: Delivery, records: list[dict], persons: list[int]) -> list[dict]:
+    """A delivery that waited (its destination was down): what may still go now. An application that
+    ended takes every record out; a person protected since is taken out; both recorded as refused. The
+    delivery still goes (perhaps empty), so the destination's sequence has no gap."""
+    code = delivery.destination
+    if timezone.now() - delivery.created_at < RECHECK_AFTER or not records:
+        return records
+    active = approvals.active(code)
+    if active is None or not set(delivery.items) <= set(active.items):
+        _refuse(code, persons, outcome="approval_ended", items=delivery.items, criteria={"delivery": delivery.sequence})
+        return []
+    if len(persons) != len(records):  # sealed before persons were kept: sent as collected
+        return records
+    with gate.open(_actor(code), function="linkage.recheck", perm=Perm.OUTBOX_CONSUME,
+                   criteria={"consumer": code, "delivery": delivery.sequence}) as session:
+        held = protection.linkage_withheld(session, set(persons))
+    for why in set(held.values()):
+        _refuse(code, [p for p in persons if held.get(p) == why], outcome="withheld", items=delivery.items,
+                criteria={"delivery": delivery.sequence}, flags=[why])
+    return [r for r, p in zip(records, persons) if p not in held]
+
+
 def _post(delivery: Delivery, key) -> None:
-    records = mynumber.open_json(delivery.body_key_id, bytes(delivery.body))["records"]
+    body = mynumber.open_json(delivery.body_key_id, bytes(delivery.body))
+    records = _rechecked(delivery, body["records"], body.get("persons") or [])
     envelope = signing.sign(key, _payload(delivery, records))
     client = config.client(delivery.destination)
     try:
+        # The server's certificate must be the destination's own (C17: no wrong recipient), whatever a
+        # port file says.
+        if (peer := client.peer_name()) != delivery.destination:
+            raise Refused(f"wrong_server:{peer}")
         status, answer = client.call("POST", "/deliveries", envelope)
     finally:
         client.close()
@@ -350,7 +428,7 @@ def _hand_over(delivery: Delivery, found: destinations.Destination) -> None:
     target = config.outbound(delivery.destination) / delivery.file_name
     spool = _spool_path(delivery.destination, delivery.sequence, _suffix(found))
     if spool.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+        config.private_dir(target.parent)
         with open(spool, "rb") as f:
             os.fsync(f.fileno())
         os.replace(spool, target)  # one rename: the destination sees the whole file or none
@@ -387,8 +465,8 @@ def send_pending(code: str, *, limit: int = 50) -> Outcome:
             result.error = str(exc)
             break
         Delivery.objects.filter(id=delivery.id).update(attempts=delivery.attempts + 1, state=Delivery.State.DELIVERED,
-                                                       delivered_at=timezone.now(), last_error="",
-                                                       body=None if found.delivery != Mode.JSON else delivery.body)
+                                                       delivered_at=timezone.now(), last_error="", body=None,
+                                                       body_key_id="")
         result.sent.append(delivery.sequence)
     return result
 
@@ -415,9 +493,44 @@ def due(code: str, now: dt.datetime | None = None) -> tuple[str, str] | None:
     return None
 
 
+@contextmanager
+def exclusive(code: str, *, wait: bool) -> Iterator[bool]:
+    """One consumer per destination at a time (a second `juki linkage run`, an operator's re-send): two
+    would read the same events after the same cursor and deliver them twice. PostgreSQL: an advisory
+    lock of the session; SQLite: a lock file (the processes of one server). Yields whether it is held."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"juki.linkage:{code}".encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)" if wait else "SELECT pg_try_advisory_lock(%s)", [key])
+            held = wait or bool(cur.fetchone()[0])
+        try:
+            yield held
+        finally:
+            if held:
+                with connection.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_unlock(%s)", [key])
+        return
+    path = config.private_dir(config.root() / "locks") / f"{code}.lock"
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_once(code: str, *, now: dt.datetime | None = None) -> Outcome:
-    """One turn of a destination's consumer: start it (initial full), collect what its rhythm says is due,
-    then send what is pending."""
+    """One turn of a destination's consumer, if no other holds it: start it (initial full), collect what
+    its rhythm says is due, then send what is pending."""
+    with exclusive(code, wait=False) as held:
+        return _turn(code, now=now) if held else Outcome()
+
+
+def _turn(code: str, *, now: dt.datetime | None) -> Outcome:
     found = approvals.destination(code)
     result = Outcome()
     if found.frequency != Frequency.MONTHLY and not started(code) and approvals.active(code):
@@ -475,6 +588,11 @@ def run_all(*, now: dt.datetime | None = None, codes=None) -> dict[str, Outcome]
 def resend(code: str, *, after: int, until: int | None = None) -> Outcome:
     """再送: the events after position `after` (up to the cursor) again, as new deliveries with their own
     sequences, for a destination that lost what it had. The cursor does not move."""
+    with exclusive(code, wait=True):
+        return _resend(code, after=after, until=until)
+
+
+def _resend(code: str, *, after: int, until: int | None) -> Outcome:
     cursor = outbox.outbox_cursor(code)
     until = cursor if until is None else min(until, cursor)
     result = Outcome()
@@ -503,10 +621,3 @@ def status_of(code: str) -> dict:
             "lag_events": max(0, outbox.outbox_position() - cursor) if found.frequency != Frequency.MONTHLY else None,
             "last": last, "pending": pending.count(), "oldest_pending": oldest, "dead": dead,
             "error": (oldest.last_error if oldest else "")}
-
-
-def delivery_records(delivery: Delivery) -> list[dict]:
-    """A JSON delivery's records (for the operator's media output), opened from their seal."""
-    if not delivery.body:
-        return []
-    return mynumber.open_json(delivery.body_key_id, bytes(delivery.body))["records"]

@@ -207,7 +207,8 @@ def _write_atomic(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     try:
-        with open(part, "wb") as out:
+        # Owner-only from the first byte: the file holds residents' names and addresses.
+        with os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
             for chunk in chunks:
                 out.write(chunk)
                 digest.update(chunk)

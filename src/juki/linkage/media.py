@@ -10,7 +10,7 @@ from django.utils import timezone
 from juki.accounts.permissions import Perm
 from juki.audit import gate
 from juki.audit.gate import Actor
-from juki.core.errors import DomainError, ErrorCode, NotFoundError
+from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
 
 from . import approvals, config
 from .models import Delivery, MediaOutput, MediaRequest
@@ -45,10 +45,15 @@ def output(actor: Actor, *, request_id: int, delivery_id: int, code: str | None 
     """The file of a handed-over delivery, for the medium the approved request names."""
     with gate.open(actor, function="linkage.media.output", perm=Perm.MEDIA_EXPORT,
                    criteria={"request": request_id, "delivery": delivery_id}):
+        if not actor.can(Perm.LINKAGE_MANAGE):  # the 連携運用担当's step, with the right to write media
+            raise AccessDenied("媒体への出力は、庁内連携の運用担当が行います。")
         found = MediaRequest.objects.filter(id=request_id).first()
         if found is None or found.approved_at is None or (code is not None and found.destination != code):
             raise DomainError(ErrorCode.MEDIA_REQUEST_REQUIRED,
                               "承認された媒体出力の申請書がありません。申請書を作成し、承認を受けてください。", field="request")
+        if found.outputs.exists():  # one form, one output (C09): the next medium needs its own form
+            raise DomainError(ErrorCode.MEDIA_REQUEST_REQUIRED,
+                              "この申請書による出力は済んでいます。新しい申請書を作成し、承認を受けてください。", field="request")
         delivery = Delivery.objects.filter(id=delivery_id, destination=found.destination).first()
         if delivery is None:
             raise NotFoundError("配信が見つかりません。")

@@ -156,6 +156,8 @@ def build_app(destination: str, store: Store, public_keys: Mapping[str, str], ex
 
     @app.route("GET", "/deliveries")
     def deliveries(request: wire.Request) -> dict:
+        if request.peer != expected_sender:  # the department's copy: its own and the sender's eyes only
+            raise wire.Refused(403, "unknown_sender", f"{request.peer} はこの受信記録を読めません。")
         after = request.query.get("after", "0")
         if not (after.isascii() and after.isdigit()):
             raise wire.Refused(400, "invalid_after", "after には 0 以上の整数を指定してください。")

@@ -169,7 +169,7 @@ def media_approve(request, code: str, request_id: int):
     return redirect("linkage:destination", code=code)
 
 
-@counter_view(Perm.MEDIA_EXPORT)
+@counter_view(Perm.LINKAGE_MANAGE)  # and media.export, which the service asks for (C09)
 @require_POST
 def media_output(request, code: str, delivery_id: int):
     try:

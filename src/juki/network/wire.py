@@ -175,6 +175,19 @@ class Client:
                     raise Unreachable(f"{self.host}:{self.port}: {type(exc).__name__}") from None
         raise AssertionError("unreachable")
 
+    def peer_name(self) -> str | None:
+        """The verified common name of the server's certificate (connecting if need be): for a sender
+        that must reach one named server, not just any server of the CA. Unreachable if it is down."""
+        conn = self._connection()
+        try:
+            if conn.sock is None:
+                conn.connect()
+            return pki.peer_name(conn.sock.getpeercert())
+        except OSError as exc:
+            conn.close()
+            self._local.conn = None
+            raise Unreachable(f"{self.host}:{self.port}: {type(exc).__name__}") from None
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:

@@ -137,7 +137,7 @@ _OUTCOMES = {
     "restricted": "抑止の設定のため拒否",
     "not_found": "該当なし",
     "approval_ended": "利用申請の承認がないため提供せず",
-    "withheld": "支援措置・抑止のため提供せず",
+    "withheld": "提供を制限しているため提供せず",
 }
 
 def purpose_of(function: str) -> str:

@@ -253,7 +253,7 @@ def everyone_protected() -> set[int]:
         SupportMeasureMember.objects.filter(measure__state__in=PROTECTED).values_list("person_id", flat=True)))
 
 
-def everyone_linkage_withheld(session: GateSession) -> dict[int, str]:
+def everyone_linkage_withheld(session: GateSession | None = None) -> dict[int, str]:
     """`linkage_withheld` for the whole register at once (a full file): every person a 支援措置 protects
     and every one an error-level 抑止(他システム連携) covers, their own or their household's. Two small
     reads instead of two per chunk of a million persons."""
@@ -265,10 +265,7 @@ def everyone_linkage_withheld(session: GateSession) -> dict[int, str]:
     if households:
         persons |= set(Person.objects.filter(household_id__in=households).values_list("id", flat=True))
     protected = everyone_protected()
-    if protected:
-        session.flag(FLAG)
-    if persons - protected:
-        session.flag(RESTRICTION_FLAG)
+    # No flag on the reading row: the persons are left out of it, not read (their refusal rows carry it).
     return {**dict.fromkeys(persons, RESTRICTION_FLAG), **dict.fromkeys(protected, FLAG)}
 
 

@@ -426,18 +426,24 @@ def restriction_roster(*, actor: Actor, ward: str = "", process: str = "", expor
                    perm=Perm.RESTRICTION_MANAGE,
                    criteria={"ward": ward, "process": process}) as session:
         now = timezone.now()
+        # Every 抑止 not released (a 一時解除 is shown as such: for 他システム連携 it does not apply [410]).
         found = [r for r in Restriction.objects.select_related("set_by").filter(ended_at__isnull=True).order_by("id")
-                 if not (r.temporary_release_until and r.temporary_release_until > now)
-                 and (not process or process in r.processes)]
+                 if not process or process in r.processes]
         covered = {r.id: _covered(r) for r in found}
         ids = {pid for pids in covered.values() for pid in pids}
+        # A 支援措置 person is on it for the 支援措置 staff only; others see how many are left out (ADR 0009).
+        protected = enforcement.protected_ids(ids)
+        hidden = set() if actor.can(Perm.SUPPORT_MEASURE_MANAGE) else protected
+        if protected:
+            session.flag(enforcement.FLAG)
+        ids -= hidden
         versions = {v.person_id: v for v in PersonVersion.objects.select_related("person", "town__ward").filter(
             person_id__in=ids, person__current_id=F("id"))}
         rows = []
         for r in found:
             for pid in covered[r.id]:
                 v = versions.get(pid)
-                if v is None or (ward and v.town.ward.code != ward):
+                if v is None or pid in hidden or (ward and v.town.ward.code != ward):
                     continue
                 # The covered person last: the 抑止's own person_id is None for a household's.
                 rows.append({**_restriction_dict(r, now), "ward": v.town.ward.name, "ward_code": v.town.ward.code,
@@ -448,7 +454,8 @@ def restriction_roster(*, actor: Actor, ward: str = "", process: str = "", expor
         session.record(x["person_id"] for x in rows)
         if rows:
             session.flag(enforcement.RESTRICTION_FLAG)
-        return {"rows": rows, "ward": ward, "process": process}
+        return {"rows": rows, "ward": ward, "process": process,
+                "hidden": len({pid for pids in covered.values() for pid in pids} & hidden)}
 
 
 def restriction_release(*, actor: Actor, restriction_id: int) -> dict:

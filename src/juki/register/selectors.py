@@ -592,15 +592,16 @@ def linkage_check(session: GateSession, destination: str, items) -> None:
                           details={"items": extra})
 
 
-def linkage_heads(household_ids=None) -> dict[int, str]:
+def linkage_heads(household_ids=None, *, withheld=frozenset()) -> dict[int, str]:
     """household id → its 世帯主's 氏名 now (inside the gate); None: every household's (a full file reads
-    them once rather than per chunk)."""
+    them once rather than per chunk). A 世帯主 in `withheld` (支援措置・抑止) is not named: their name
+    beside a member's address would tell where they live."""
     gate.require("linkage_heads")
     rows = Person.objects.filter(current__relationship=relationships.HEAD, current__status=Status.RESIDENT)
     if household_ids is not None:
         rows = rows.filter(current__household_id__in=set(household_ids))
-    rows = rows.values_list("current__household_id", "current__family_name", "current__given_name")
-    return {hid: f"{family}　{given}".strip() for hid, family, given in rows}
+    rows = rows.values_list("id", "current__household_id", "current__family_name", "current__given_name")
+    return {hid: f"{family}　{given}".strip() for pid, hid, family, given in rows if pid not in withheld}
 
 
 @dataclass(frozen=True)
@@ -622,6 +623,9 @@ def linkage_records(*, actor: Actor, destination: str, versions: list[tuple[int,
         linkage_check(session, destination, items)
         if "my_number" in items:
             session.reveal_my_number()
+        if current := [pid for pid, seq in versions if seq is None]:  # None: the person's newest version
+            latest = dict(Person.objects.filter(id__in=current).values_list("id", "latest_seq"))
+            versions = [(pid, latest.get(pid, 0) if seq is None else seq) for pid, seq in versions]
         wanted = set(versions)
         withheld = protection.linkage_withheld(session, {pid for pid, _ in wanted})
         wanted = {(pid, seq) for pid, seq in wanted if pid not in withheld}
@@ -633,7 +637,7 @@ def linkage_records(*, actor: Actor, destination: str, versions: list[tuple[int,
         session.criteria["withheld"] = len(withheld)
         places = {t.id: read_models.linkage_place(t)
                   for t in Town.objects.select_related("ward__municipality").filter(id__in={r["town_id"] for r in rows})}
-        heads = linkage_heads({r["household_id"] for r in rows}) if "head_name" in items else {}
+        heads = linkage_heads({r["household_id"] for r in rows}, withheld=withheld) if "head_name" in items else {}
         getters = read_models.linkage_getters(items)
         return LinkageRead(records={(r["person_id"], r["seq"]): read_models.linkage_items(
             r, places=places, heads=heads, getters=getters) for r in rows}, withheld=withheld)

@@ -299,7 +299,7 @@ def linkage_full(*, actor: Actor, destination: str, items, sink: Callable[[list[
             session.criteria["position"] = position
             # Read once for the whole register (a few hundred protected, 437,000 heads at 1 M persons).
             withheld_all = protection.everyone_linkage_withheld(session)
-            heads = selectors.linkage_heads() if "head_name" in items else {}
+            heads = selectors.linkage_heads(withheld=withheld_all) if "head_name" in items else {}
             for rows in _current_rows(chunk, removed_since, read_models.linkage_values(items)):
                 held = {r["person_id"]: withheld_all[r["person_id"]] for r in rows if r["person_id"] in withheld_all}
                 rows = [r for r in rows if r["person_id"] not in held]
