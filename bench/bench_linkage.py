@@ -159,6 +159,7 @@ def lag(args, engine, outbox, Delivery, config) -> dict:
         while not config.port_file(code).exists():
             time.sleep(0.05)
         actor = c.bench_actor()
+        run = int(time.time()) % 997 + 1  # a new address each run (the same movers may be picked again)
         town = Town.objects.order_by("code").first()
         from juki.audit import gate
 
@@ -172,7 +173,7 @@ def lag(args, engine, outbox, Delivery, config) -> dict:
         # that): a first 転居 gives the seeded register its first event, and the cursor goes there.
         pid, seq = movers.pop()
         changes.move_within_city(actor=actor, event_date=dt.date.today(), notified_on=dt.date.today(),
-                                 persons=[PersonRef(pid, seq)], address=Address(town.code, "899番"))
+                                 persons=[PersonRef(pid, seq)], address=Address(town.code, f"899番{run}号"))
         position = outbox.outbox_position()
         if outbox.outbox_cursor(code) < position:
             outbox.outbox_ack(actor=Actor.system_actor(code), destination=code, position=position)
@@ -182,7 +183,8 @@ def lag(args, engine, outbox, Delivery, config) -> dict:
         for i, (pid, seq) in enumerate(movers[: args.changes]):
             t0 = time.time()
             result = changes.move_within_city(actor=actor, event_date=dt.date.today(), notified_on=dt.date.today(),
-                                              persons=[PersonRef(pid, seq)], address=Address(town.code, f"{900 + i}番"))
+                                              persons=[PersonRef(pid, seq)],
+                                              address=Address(town.code, f"{900 + i}番{run}号"))
             commits[result.change_id] = (t0, time.time())
             time.sleep(max(0.0, 1 / args.rate - (time.time() - t0)))
         deadline = time.time() + 60
