@@ -76,6 +76,18 @@ def destination(request, code: str):
     return _detail(request, code)
 
 
+def _step(request, code: str, call):
+    """A button's step on the destination's page: done → back to the page; refused → the page with the
+    message (a 403 stays the refusal screen)."""
+    try:
+        call()
+    except DomainError as exc:
+        if exc.status == 403:
+            raise
+        return _detail(request, code, error=exc.message, status=400)
+    return redirect("linkage:destination", code=code)
+
+
 def _field_error(form, exc: DomainError):
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
@@ -100,20 +112,12 @@ def apply(request, code: str):
 @counter_view(_ANY)
 @require_POST
 def approval_step(request, code: str, approval_id: int):
-    step = request.POST.get("step")
-    try:
-        if step in ("approve", "reject"):
-            approvals.decide(request.actor, approval_id, approve=step == "approve", note=request.POST.get("note", ""),
-                             code=code)
-        elif step == "activate":
-            approvals.activate(request.actor, approval_id, code=code)
-        elif step == "end":
-            approvals.end(request.actor, approval_id, note=request.POST.get("note", ""), code=code)
-    except DomainError as exc:
-        if exc.status == 403:
-            raise
-        return _detail(request, code, error=exc.message, status=400)
-    return redirect("linkage:destination", code=code)
+    step, note = request.POST.get("step"), request.POST.get("note", "")
+    steps = {"approve": lambda: approvals.decide(request.actor, approval_id, approve=True, note=note, code=code),
+             "reject": lambda: approvals.decide(request.actor, approval_id, approve=False, note=note, code=code),
+             "activate": lambda: approvals.activate(request.actor, approval_id, code=code),
+             "end": lambda: approvals.end(request.actor, approval_id, note=note, code=code)}
+    return _step(request, code, steps.get(step, lambda: None))
 
 
 @counter_view(Perm.LINKAGE_MANAGE)
@@ -134,13 +138,7 @@ def resend(request, code: str):
 @require_POST
 def retry(request, code: str, sequence: int):
     """A dead letter put back in line (after the destination's fault was mended)."""
-    try:
-        operations.retry(request.actor, code=code, sequence=sequence)
-    except DomainError as exc:
-        if exc.status == 403:
-            raise
-        return _detail(request, code, error=exc.message, status=400)
-    return redirect("linkage:destination", code=code)
+    return _step(request, code, lambda: operations.retry(request.actor, code=code, sequence=sequence))
 
 
 @counter_view(Perm.LINKAGE_MANAGE)
@@ -160,13 +158,7 @@ def media_request(request, code: str):
 @counter_view(Perm.LINKAGE_APPROVE)
 @require_POST
 def media_approve(request, code: str, request_id: int):
-    try:
-        media.approve(request.actor, request_id, code=code)
-    except DomainError as exc:
-        if exc.status == 403:
-            raise
-        return _detail(request, code, error=exc.message, status=400)
-    return redirect("linkage:destination", code=code)
+    return _step(request, code, lambda: media.approve(request.actor, request_id, code=code))
 
 
 @counter_view(Perm.LINKAGE_MANAGE)  # and media.export, which the service asks for (C09)

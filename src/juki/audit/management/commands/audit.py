@@ -16,7 +16,6 @@ Cron (as the application user, with the production settings):
 """
 import json
 import logging
-import os
 import time
 
 from django.core.exceptions import ImproperlyConfigured
@@ -24,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
 from juki.audit import chain, checkpoints
+from juki.core import processes
 
 log = logging.getLogger("juki.audit.chainer")
 
@@ -82,7 +82,7 @@ class Command(BaseCommand):
                                                                  f"{done.max_lag * 1000:.0f} ms）" if done.rows else ""))
             return
         rows, worst, since = 0, 0.0, time.monotonic()
-        while while_pid is None or _alive(while_pid):
+        while while_pid is None or processes.alive(while_pid):
             try:
                 done = chain.link()
             except DatabaseError:  # the database restarted or failed over: reconnect and go on
@@ -118,13 +118,3 @@ class Command(BaseCommand):
         except chain.ChainBroken as exc:
             raise CommandError(f"{exc.result.summary()} — 検証に失敗したため削除しません。", returncode=1) from None
         self.stdout.write(result.summary())
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from juki.accounts import destinations
 from juki.accounts.destinations import Delivery as Mode
 from juki.atena import services as atena
 from juki.audit.gate import Actor
+from juki.core import processes
 from juki.linkage import approvals, config, engine, signing
 
 
@@ -41,16 +41,6 @@ def _receivers() -> list[subprocess.Popen]:
 
 
 SWEEP_SECONDS = 60  # 支援措置・抑止 that began or ended: the 宛名's stored data follows within a minute
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Command(BaseCommand):
@@ -78,7 +68,7 @@ class Command(BaseCommand):
             self.stdout.write("庁内連携: 受信サービスを起動します（停止は Ctrl+C）")
             procs = _receivers()
             if while_pid is not None:  # the demo: a watcher ends them with the server
-                while _alive(while_pid) and all(p.poll() is None for p in procs):
+                while processes.alive(while_pid) and all(p.poll() is None for p in procs):
                     time.sleep(1)
                 for p in procs:
                     p.terminate()
@@ -94,7 +84,7 @@ class Command(BaseCommand):
                                              ensure_ascii=False))
             return
         swept = 0.0
-        while while_pid is None or _alive(while_pid):
+        while while_pid is None or processes.alive(while_pid):
             synced = atena.Sync()
             if codes is None or "atena" in codes:
                 try:  # the 宛名's fault never stops the destinations
