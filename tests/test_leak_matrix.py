@@ -52,6 +52,12 @@ NOT_CALLED = {
     "counter:reveal_my_number": "person_get with the number (the same policy as counter:person)",
     "rights:*": "staff and rights only", "api-rights-*": "staff and rights only",
     "protection:*": "支援措置・抑止の事務: support.manage / restriction.manage only",
+    "linkage:*": "the 庁内連携's operator screens: states, counts, positions and file names, no resident item "
+                 "(tests/linkage/test_screens_access.py)",
+    "atena:*": "the 宛名: a protected person is a marker whatever address is typed (search_mask with "
+               "beyond_address) and the page refuses them (guard_read); tests/atena/test_atena.py",
+    "api-atena-*": "the business systems' accounts only (none of these roles): a protected person is answered as "
+                   "unknown, checked when answering (tests/atena/test_api.py, test_atena.py)",
     "api-support-measure*": "support.manage only", "api-protection-alerts": "support.manage only; counts",
     "api-restriction*": "restriction.manage, or the linkage stream of ids and block markers",
     "api-outbox-ack": "acknowledges a position; no data",

@@ -53,8 +53,10 @@ def test_every_route_is_classified():
              "api-card-reissue", "api-card-abolish"}
     # 印鑑登録: every call opens the gate (seal.*); the 印鑑登録証明書 prints personal data.
     seals = {"api-seal", "api-seal-register", "api-seal-answer", "api-seal-abolish", "api-seal-lost", "api-seal-certificate"}
+    # 団体内統合宛名: every call opens the gate (atena.provide, atena.register).
+    atena = {"api-atena-lookup", "api-atena-register"}
     assert names == NO_PERSONAL_DATA | changes | reads | pending | disclosure | rights | protection | certificates \
-        | cards | seals
+        | cards | seals | atena
 
 
 @pytest.fixture(autouse=True)
