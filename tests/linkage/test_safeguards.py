@@ -50,11 +50,32 @@ def test_files_and_folders_holding_residents_data_are_owner_only(linkage, world)
 
 
 def test_one_consumer_per_destination_at_a_time(linkage, world):
+    """Another consumer (its own thread and database session, as another process would be) holds tax."""
+    import threading
+
+    from django.db import connection
+
     ids(move_in_family(world))
-    with engine.exclusive("tax", wait=False) as held:
-        assert held
+    holding, release = threading.Event(), threading.Event()
+
+    def other_consumer():
+        try:
+            with engine.exclusive("tax", wait=False) as held:
+                assert held
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_consumer)
+    thread.start()
+    assert holding.wait(30)
+    try:
         assert engine.run_once("tax").collected == []  # another holds it: this turn does nothing
         assert not Delivery.objects.filter(destination="tax").exists()
+    finally:
+        release.set()
+        thread.join(30)
     assert engine.run_once("tax").collected == [1]
 
 
