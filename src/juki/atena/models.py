@@ -4,20 +4,13 @@ Residents and former residents come from the register's outbox (destination `ate
 register never held (住登外者: an out-of-city taxpayer, a former resident from before the register)
 are registered by the business system that knows them, with the items it holds. Each person's number
 is tied to the 個人番号 (sealed, and a keyed digest to find it) and to each business system's own
-宛名番号. Numbers are never reused and never deleted: a merged number stays, pointing to the one it was
-merged into.
+宛名番号. Numbers are random (a business system cannot walk them), never reused and never deleted: a
+merged number stays, pointing to the one it was merged into.
 """
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-
-
-class Counter(models.Model):
-    """The last 統一識別番号 issued: it only goes up, so a number is never issued twice."""
-
-    name = models.CharField(max_length=20, unique=True)
-    value = models.BigIntegerField(default=0)
 
 
 class AtenaPerson(models.Model):
