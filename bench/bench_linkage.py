@@ -29,13 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
-
-_SCAN = ("SELECT p.*, v.* FROM register_person p JOIN register_personversion v ON v.id = p.current_id "
-         "WHERE p.id > %s ORDER BY p.id LIMIT %s")
-
-
-class Stop(Exception):
-    pass
+from bench_bulk import _SCAN, Stop  # noqa: E402 - the same baseline scan as the bulk reads' benchmark
 
 
 def parse() -> argparse.Namespace:
