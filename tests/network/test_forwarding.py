@@ -183,7 +183,7 @@ def test_network_up_starts_the_national_server_before_the_prefecture_and_they_co
     assert list(peers.PEERS).index("national") < list(peers.PEERS).index("prefecture")
     procs, description = cli.start(tmp_path / "network", ports=dict.fromkeys(peers.PEERS, 0))
     try:
-        assert set(description["peers"]) == {"national", "prefecture", "jlis", "cards", "koseki", "moj"}
+        assert set(description["peers"]) == {"national", "prefecture", "jlis", "cards", "koseki", "moj", "infonet"}
 
         def client(peer):
             return wire.Client(description["peers"][peer], directory=tmp_path / "network", name="cs-401005", timeout=5)

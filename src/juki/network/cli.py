@@ -23,7 +23,7 @@ from . import pki
 from .peers import PEERS
 from .wire import serve
 
-PORTS = {"prefecture": 8441, "jlis": 8442, "national": 8443, "cards": 8444, "koseki": 8445, "moj": 8446}
+PORTS = {"prefecture": 8441, "jlis": 8442, "national": 8443, "cards": 8444, "koseki": 8445, "moj": 8446, "infonet": 8447}
 
 
 def default_dir() -> Path:

@@ -409,6 +409,40 @@ def jlis(directory: Path) -> App:
             db.execute("INSERT INTO fugo VALUES (?, ?, ?, ?)", (code, holder, value, _now()))
         return {"fugo": value, "holder": holder, "new": True}
 
+    @app.route("POST", "/fugo/translate")
+    def fugo_translate(request: Request) -> dict:
+        """The 情報提供ネットワークシステム's question: the 符号 another holder (the provider's 中間サーバー)
+        uses for the person a requester's 符号 names. Neither side ever sees the 住民票コード."""
+        if request.peer != "infonet":
+            raise Refused(403, "network_only", "情報提供ネットワークシステムの証明書ではありません。")
+        holder = str(request.body.get("holder", ""))[:32]
+        rows = store.query("SELECT resident_code FROM fugo WHERE fugo = ?", (str(request.body.get("fugo", "")),))
+        if not rows or not holder:
+            raise Refused(404, "unknown_fugo", "符号が見つかりません。")
+        with store as db:
+            row = db.execute("SELECT fugo FROM fugo WHERE resident_code = ? AND holder = ?", (rows[0][0], holder)).fetchone()
+            if row:
+                return {"fugo": row[0]}
+            value = secrets.token_hex(16)
+            db.execute("INSERT INTO fugo VALUES (?, ?, ?, ?)", (rows[0][0], holder, value, _now()))
+        return {"fugo": value}
+
+    @app.route("POST", "/requesters/fugo")
+    def requester_fugo(request: Request) -> dict:
+        """A 情報照会者's own 符号 for a person (in the simulation, from the 住民票コード it holds)."""
+        if not request.peer.startswith("req-"):
+            raise Refused(403, "not_a_requester", "情報照会者の証明書ではありません。")
+        code = str(request.body.get("resident_code", ""))
+        if not is_valid_resident_code(code):
+            raise Refused(422, "invalid_resident_code", "住民票コードが正しくありません。")
+        with store as db:
+            row = db.execute("SELECT fugo FROM fugo WHERE resident_code = ? AND holder = ?", (code, request.peer)).fetchone()
+            if row:
+                return {"fugo": row[0]}
+            value = secrets.token_hex(16)
+            db.execute("INSERT INTO fugo VALUES (?, ?, ?, ?)", (code, request.peer, value, _now()))
+        return {"fugo": value}
+
     @app.route("POST", "/resident-codes")
     def resident_codes(request: Request) -> dict:
         """新しい住民票コード for a CS's stock [870]."""
@@ -446,4 +480,4 @@ def _elsewhere(module: str, name: str | None = None) -> Callable[[Path], App]:
 PEERS: dict[str, Callable[[Path], App]] = {"national": _elsewhere("national"), "prefecture": prefecture,
                                            "jlis": jlis, "cards": _elsewhere("cards"),
                                            "koseki": _elsewhere("agencies", "koseki"),
-                                           "moj": _elsewhere("agencies", "moj")}
+                                           "moj": _elsewhere("agencies", "moj"), "infonet": _elsewhere("infonet")}

@@ -32,7 +32,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_NAME = "juki 住基ネット 試験用認証局 (demo and tests only)"
-SERVERS = ("prefecture", "national", "jlis", "cards", "koseki", "moj")
+SERVERS = ("prefecture", "national", "jlis", "cards", "koseki", "moj", "infonet", "intermediary")
+# The 情報提供ネットワークシステム's simulated 情報照会者 (issue 17): certificate name → (name, kind of body as
+# 別表第二 names it). `infonet` vouches for them towards the 中間サーバー.
+REQUESTERS = {
+    "req-mhlw": ("厚生労働大臣（日本年金機構）", "厚生労働大臣"),
+    "req-jasso": ("独立行政法人日本学生支援機構", "独立行政法人日本学生支援機構"),
+    "req-kkr": ("国家公務員共済組合", "国家公務員共済組合"),
+    "req-401307": ("福岡市長", "市町村長"),
+}
 DAYS = 825
 _SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _RESERVED = frozenset({"ca", "expired", "forged", "rogue-ca"})
@@ -137,8 +145,10 @@ def create(directory: Path, *, municipalities: tuple[str, ...] = ("401005",)) ->
     servers = [*SERVERS, *(cs_name(m) for m in municipalities)]
     # `moj`: the 法務省's system at the exchange; `operator`: whoever plays the outside world in the demo and
     # the tests (a 法務省通知 to send), never a city.
+    # The 中間サーバー (issue 17): each city's 既存システム連携 (`im-<code>`), the platform's operator, the
+    # 情報提供ネットワークシステム towards J-LIS and the platform, and its 情報照会者.
     clients = [*(cs_name(m) for m in municipalities), *(s2_name(m) for m in municipalities), "prefecture", "moj",
-               "operator"]
+               "operator", *(f"im-{m}" for m in municipalities), "im-operator", "infonet", *REQUESTERS]
     ca_key, ca_cert, written = _create_leaves(directory, CA_NAME, servers, clients, now)
     valid = dict(not_before=now - dt.timedelta(minutes=5), not_after=now + dt.timedelta(days=DAYS))
     if not (directory / "expired.pem").exists():

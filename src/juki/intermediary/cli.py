@@ -1,0 +1,128 @@
+"""`juki intermediary …`: the 中間サーバー platform, a process of its own with its own PostgreSQL.
+
+    juki intermediary up [--dir DIR] [--tenant 401005=北九州市 …]
+        the demo's and the tests' platform: a PostgreSQL cluster of its own under DIR/pg (Debian's
+        postgresql-15), the schema, the tenants, then `serve`; writes the network directory's
+        intermediary.json so the 情報提供ネットワークシステム finds it. Foreground; Ctrl-C stops it all.
+    juki intermediary init --url ADMIN_URL [--tenant CODE=NAME …]    roles, schema and tenants (production)
+    juki intermediary serve --url URL [--network DIR] [--port N]     the HTTPS API (mutual TLS)
+
+URL is the platform's database; the service logs in as each tenant's role on the same server
+(`im_t_<code>`), never as the owner. DIR defaults to $JUKI_VAR_DIR/intermediary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from juki.network import pki
+from juki.network.cli import default_dir as network_dir
+from juki.network.wire import serve as serve_app
+
+from . import cluster, db
+
+DEMO_TENANTS = {"401005": "北九州市", "401307": "福岡市"}  # the two cities of Juki-net II
+
+
+def default_dir() -> Path:
+    var = os.environ.get("JUKI_VAR_DIR") or str(Path(__file__).resolve().parents[3] / "var")
+    return Path(var) / "intermediary"
+
+
+def _tenants(values: list[str] | None) -> dict[str, str]:
+    if not values:
+        return dict(DEMO_TENANTS)
+    found = {}
+    for value in values:
+        code, _, name = value.partition("=")
+        found[code] = name or code
+    return found
+
+
+def prepare(admin_url: str, tenants: dict[str, str]) -> None:
+    db.init(admin_url)
+    for code, name in tenants.items():
+        db.add_tenant(admin_url, code, name)
+
+
+def start_server(url: str, network: Path, *, port: int = 0, timeout: float = 20) -> tuple[subprocess.Popen, str]:
+    """`serve` as a process of its own; returns it and its URL once it listens."""
+    ready = network / "intermediary.port"
+    ready.unlink(missing_ok=True)
+    proc = subprocess.Popen([sys.executable, "-m", "juki.intermediary.cli", "serve", "--url", url,
+                             "--network", str(network), "--port", str(port)])
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("中間サーバーが起動しませんでした。")
+        time.sleep(0.05)
+    base = f"https://127.0.0.1:{ready.read_text().strip()}"
+    (network / "intermediary.json").write_text(json.dumps({"url": base}))
+    return proc, base
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="juki intermediary", description="中間サーバー（情報提供ネットワークシステム）")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="試験用の中間サーバーを PostgreSQL とともに起動する")
+    up.add_argument("--dir", type=Path, default=default_dir())
+    up.add_argument("--network", type=Path, default=network_dir())
+    up.add_argument("--tenant", action="append")
+    up.add_argument("--port", type=int, default=8450)
+    init = sub.add_parser("init", help="ロール・スキーマ・利用団体を作成する")
+    init.add_argument("--url", required=True)
+    init.add_argument("--tenant", action="append")
+    serve = sub.add_parser("serve", help="中間サーバーの API を起動する")
+    serve.add_argument("--url", default=os.environ.get("JUKI_INTERMEDIARY_DATABASE_URL"))
+    serve.add_argument("--network", type=Path, default=network_dir())
+    serve.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.command == "init":
+        prepare(args.url, _tenants(args.tenant))
+        print("中間サーバー: ロール・スキーマ・利用団体を用意しました")
+    elif args.command == "serve":
+        if not args.url:
+            parser.error("--url か JUKI_INTERMEDIARY_DATABASE_URL を指定してください")
+        from .server import build
+
+        app = build(args.url)
+
+        def ready(port: int) -> None:
+            (args.network / "intermediary.port").write_text(str(port))
+            print(f"intermediary: https://127.0.0.1:{port}", flush=True)
+
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        serve_app(app, directory=args.network, name="intermediary", port=args.port, ready=ready)
+    else:
+        tenants = _tenants(args.tenant)
+        pki.create(args.network, municipalities=tuple(tenants))
+        pg = cluster.start(args.dir / "pg")
+        url = db.create_database(pg.url, "intermediary")
+        try:
+            prepare(url, tenants)
+            proc, base = start_server(url, args.network, port=args.port)
+            print(json.dumps({"url": base, "database": f"127.0.0.1:{pg.port}/intermediary",
+                              "tenants": tenants}, ensure_ascii=False), flush=True)
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            try:
+                while proc.poll() is None:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                if proc.poll() is None:
+                    proc.terminate()
+                    proc.wait(timeout=10)
+        finally:
+            pg.stop()
+
+
+if __name__ == "__main__":
+    main()

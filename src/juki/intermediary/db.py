@@ -1,0 +1,108 @@
+"""The platform's database: roles, schema, tenants, and a connection per tenant role (ADR 0026).
+
+- `im_owner` owns the tables; nobody logs in as it (the admin URL sets the role to create them).
+- `im_app` holds the table rights; each tenant logs in as `im_t_<code>`, a member of `im_app` and of
+  nothing else, so row-level security (`tenant = im_tenant()`, the tenant of the logged-in role)
+  limits every statement it runs, however it is written (C19).
+- `im_operator` may only call `platform_status()`: counts and times per tenant, no person.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from importlib import resources
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+OWNER, APP, OPERATOR = "im_owner", "im_app", "im_operator"
+_CODE = re.compile(r"[0-9]{6}")
+
+
+def role_of(code: str) -> str:
+    if not _CODE.fullmatch(code):
+        raise ValueError(f"地方公共団体コードは6桁の数字です: {code!r}")
+    return f"im_t_{code}"
+
+
+def url_as(url: str, role: str) -> str:
+    """The same server and database, logged in as `role`."""
+    params = conninfo_to_dict(url)
+    params.pop("password", None)
+    return make_conninfo(**{**params, "user": role})
+
+
+def _ensure_role(cur, name: str, *, login: bool) -> None:
+    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
+    if cur.fetchone() is None:
+        cur.execute(sql.SQL("CREATE ROLE {} " + ("LOGIN" if login else "NOLOGIN")
+                            + " NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS").format(sql.Identifier(name)))
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """The platform's database on a server (the demo's and the tests' own cluster); its URL."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_conninfo(**{**conninfo_to_dict(admin_url), "dbname": name})
+
+
+def init(admin_url: str) -> None:
+    """Roles and schema (idempotent). `admin_url` may create roles (a superuser, at installation)."""
+    schema = resources.files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        cur = conn.cursor()
+        for name, login in ((OWNER, False), (APP, False), (OPERATOR, True)):
+            _ensure_role(cur, name, login=login)
+        cur.execute(sql.SQL("GRANT CREATE, USAGE ON SCHEMA public TO {}").format(sql.Identifier(OWNER)))
+        cur.execute(sql.SQL("GRANT {} TO current_user").format(sql.Identifier(OWNER)))
+        with conn.transaction():
+            cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER)))
+            cur.execute(schema)
+            cur.execute("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC")
+            cur.execute(sql.SQL("GRANT SELECT ON tenant TO {}").format(sql.Identifier(APP)))
+            cur.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON replica, fugo, inquiry, feed_batch TO {}")
+                        .format(sql.Identifier(APP)))
+            # 情報提供等記録 is append-only for the service: no UPDATE, no DELETE (the 7-year purge is the
+            # owner's, issue 18).
+            cur.execute(sql.SQL("GRANT SELECT, INSERT ON record TO {}").format(sql.Identifier(APP)))
+            cur.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}").format(sql.Identifier(APP)))
+            cur.execute("REVOKE ALL ON FUNCTION platform_status() FROM PUBLIC")
+            cur.execute(sql.SQL("GRANT EXECUTE ON FUNCTION platform_status() TO {}").format(sql.Identifier(OPERATOR)))
+        cur.execute(sql.SQL("REVOKE {} FROM current_user").format(sql.Identifier(OWNER)))
+
+
+def add_tenant(admin_url: str, code: str, name: str) -> str:
+    """A municipality joins the platform: its login role and its tenant row. Idempotent; returns the role."""
+    role = role_of(code)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        cur = conn.cursor()
+        _ensure_role(cur, role, login=True)
+        cur.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(APP), sql.Identifier(role)))
+        cur.execute("INSERT INTO tenant (code, name, role) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name", (code, name, role))
+    return role
+
+
+class Connections:
+    """One connection per (thread, role): the server's request threads each keep their own."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._local = threading.local()
+
+    def get(self, role: str) -> psycopg.Connection:
+        pool = self._local.__dict__.setdefault("conns", {})
+        conn = pool.get(role)
+        if conn is None or conn.closed or conn.broken:
+            conn = pool[role] = psycopg.connect(url_as(self.url, role))
+        return conn
+
+    def tenant(self, code: str) -> psycopg.Connection:
+        return self.get(role_of(code))
+
+    def close(self) -> None:
+        for conn in self._local.__dict__.get("conns", {}).values():
+            conn.close()
+        self._local.__dict__["conns"] = {}
