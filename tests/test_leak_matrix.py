@@ -61,6 +61,9 @@ NOT_CALLED = {
     "api-support-measure*": "support.manage only", "api-protection-alerts": "support.manage only; counts",
     "api-restriction*": "restriction.manage, or the linkage stream of ids and block markers",
     "api-outbox-ack": "acknowledges a position; no data",
+    "intermediary_link:*": "the 中間サーバー's screens: 統一識別番号, requesters, provisions and states, never a name or "
+                           "an address; a held inquiry links to the person's page, which applies guard_read "
+                           "(tests/intermediary/test_screens.py)",
     "jukinet:*": "the CS's and the national server's data: the outbox withholds a protected person from the "
                  "住基ネット連携 (block markers), so none reaches them; jukinet.operate/identify only (tests/jukinet)",
     "kiosk:*": "the card holder's own record; a protected holder is refused (kiosk.services.precheck)",

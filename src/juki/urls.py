@@ -18,6 +18,7 @@ urlpatterns = [
     path("jukinet/", include("juki.jukinet.urls")),
     path("linkage/", include("juki.linkage.urls")),  # 庁内連携 (issue 16)
     path("atena/", include("juki.atena.urls")),  # 団体内統合宛名 (issue 16)
+    path("intermediary/", include("juki.intermediary_link.urls")),  # 中間サーバー (issue 17)
     path("disclosure/", include("juki.oversight.disclosure_urls")),
     path("verify/", include("juki.certificates.urls")),  # public: checks a certificate, no login
     path("kiosk/", include("juki.kiosk.urls")),  # 証明書自動交付機: the device credential opens it, not a login

@@ -29,11 +29,12 @@ def test_every_destination_has_its_basis_approval_streams_and_items():
             assert items <= set(ITEMS[stream]), (d.code, items - set(ITEMS[stream]))
             assert not items & ENVELOPE[stream]
         # 住基ネット連携 reads FILE-2 (selectors.linked_identities); the 庁内連携 destinations their approved
-        # items (selectors.linkage_records) and the 宛名 (atena.query); the 宛名 its items and the 個人番号 (issue 16).
+        # items (selectors.linkage_records) and the 宛名 (atena.query); the 宛名 its items and the 個人番号 (issue 16);
+        # the 中間サーバー the 副本's 住民票関係情報 (selectors.replica_relations) and the 統一識別番号 (issue 17).
         expected = {"jukinet": {Perm.OUTBOX_CONSUME, Perm.IDENTITY_LINK, Perm.FIELD_RESIDENT_CODE, Perm.MY_NUMBER_VIEW,
                                 Perm.JUKINET_INBOUND},
                     "atena": {Perm.OUTBOX_CONSUME, Perm.LINKAGE_READ, Perm.MY_NUMBER_VIEW},
-                    "intermediary": {Perm.OUTBOX_CONSUME, Perm.ATENA_QUERY}}.get(
+                    "intermediary": {Perm.OUTBOX_CONSUME, Perm.ATENA_QUERY, Perm.LINKAGE_READ}}.get(
             d.code, {Perm.OUTBOX_CONSUME, Perm.LINKAGE_READ, Perm.ATENA_QUERY} if d.delivery else {Perm.OUTBOX_CONSUME})
         assert d.rights == expected and d.account == d.code, d.code
         # What it may ever read of the register: its listed items, the 個人番号 for the 宛名 alone.

@@ -117,6 +117,8 @@ REGISTER_ITEMS_OF: dict[str, frozenset[str]] = {
                                  "household_number", "relationship", "head_name", "status", "removed_on"}),
     "school-affairs": _REGISTER_BASE,
     "atena": _REGISTER_BASE | {"my_number"},  # 宛名情報 and the 個人番号 for the 統一識別番号
+    # 中間サーバーの副本 (issue 17): 住民票関係情報 — 世帯主である旨, or the head's name and the 続柄 (PIA ③).
+    "intermediary": frozenset({"relationship", "head_name", "status"}),
 }
 
 
@@ -267,8 +269,9 @@ DESTINATIONS: tuple[Destination, ...] = (
         # 世帯情報の異動 (PIA Section 2, システム1 の 11): the household and the head, not the 宛名番号.
         items={CHANGES: frozenset({"reason", "reason_category", "household_before", "household_after", "status_after",
                                    "my_number_changed", "number", "version", "head_absent"})},
-        # P5: the 統一識別番号 of a 個人番号, from the 団体内統合宛名 (atena.services.by_my_number).
-        rights=frozenset({Perm.OUTBOX_CONSUME, Perm.ATENA_QUERY}),
+        # P5: the 統一識別番号 of a 個人番号, from the 団体内統合宛名 (atena.services.by_my_number); the 副本's
+        # 住民票関係情報 (selectors.replica_relations, issue 17).
+        rights=frozenset({Perm.OUTBOX_CONSUME, Perm.ATENA_QUERY, Perm.LINKAGE_READ}),
     ),
     Destination(
         code="conveni", name="コンビニ交付システム", kind=Kind.SYSTEM,

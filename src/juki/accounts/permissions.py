@@ -47,6 +47,9 @@ class Perm(StrEnum):
     ATENA_MANAGE = "atena.manage"  # 統一識別番号の名寄せ（統合）
     ATENA_MERGE_UNDO = "atena.merge_undo"  # 名寄せの取消し（係長）
     ATENA_QUERY = "atena.query"  # 業務システムからの宛名の照会・住登外者の登録（業務システムだけ）
+    # 中間サーバー (S4, issue 17)
+    INTERMEDIARY_VIEW = "intermediary.view"  # 中間サーバーの照会状況・情報提供等記録・副本の状況の閲覧
+    INTERMEDIARY_REVIEW = "intermediary.review"  # 自動応答不可の照会の確認と提供の判断 (C18)
     FIELD_DOMICILE = "field.domicile"  # 本籍・筆頭者の表示
     FIELD_RESIDENT_CODE = "field.resident_code"  # 住民票コードの表示
     FIELD_FOREIGN = "field.foreign"  # 在留資格・在留期間・在留カード等番号の表示
@@ -113,6 +116,8 @@ PERM_LABELS: dict[str, str] = {
     Perm.LINKAGE_APPROVE: "庁内連携の利用申請の承認",
     Perm.LINKAGE_READ: "連携先への住民記録の項目の提供（連携システム）",
     Perm.ATENA_VIEW: "宛名の検索・照会（団体内統合宛名）",
+    Perm.INTERMEDIARY_VIEW: "中間サーバーの照会状況・情報提供等記録・副本の閲覧",
+    Perm.INTERMEDIARY_REVIEW: "自動応答不可の照会の確認・提供の判断（中間サーバー）",
     Perm.ATENA_MANAGE: "統一識別番号の名寄せ",
     Perm.ATENA_MERGE_UNDO: "統一識別番号の名寄せの取消し",
     Perm.ATENA_QUERY: "業務システムからの宛名の照会・住登外者の登録（連携システム）",
@@ -145,7 +150,7 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
         "係長（審査・個人番号）",
         frozenset(_CLERK | _SUPERVISOR_OPERATIONS | _RESTRICTION
                   | {Perm.CHANGE_APPROVE, Perm.MY_NUMBER_VIEW, Perm.RESIDENT_CODE_ASSIGN, Perm.JUKINET_OPERATE,
-                     Perm.JUKINET_IDENTIFY, Perm.ATENA_VIEW, Perm.ATENA_MERGE_UNDO}),
+                     Perm.JUKINET_IDENTIFY, Perm.ATENA_VIEW, Perm.ATENA_MERGE_UNDO, Perm.INTERMEDIARY_VIEW}),
     ),
     "identity_manager": (
         "本人確認情報管理責任者（課長）",
@@ -155,16 +160,18 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
     ),
     # 市民課 staff designated for 支援措置: they also process and review (C10, among themselves) the
     # protected persons' 異動, which nobody without support.manage can even read.
-    "support": ("支援措置担当", frozenset(_CLERK | _RESTRICTION | {Perm.SUPPORT_MEASURE_MANAGE, Perm.CHANGE_APPROVE})),
+    # They also re-check the 中間サーバー's inquiries about the persons they protect before any answer (C18).
+    "support": ("支援措置担当", frozenset(_CLERK | _RESTRICTION | {Perm.SUPPORT_MEASURE_MANAGE, Perm.CHANGE_APPROVE,
+                                                          Perm.INTERMEDIARY_VIEW, Perm.INTERMEDIARY_REVIEW})),
     # Sees the address and the household, but not 本籍, 住民票コード, 在留資格 or 個人番号 ([1390]).
     "viewer": ("照会のみ", frozenset(_READ)),
-    "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW, Perm.DISCLOSURE_PREPARE})),
+    "auditor": ("監査担当", frozenset({Perm.ACCESS_LOG_VIEW, Perm.DISCLOSURE_PREPARE, Perm.INTERMEDIARY_VIEW})),
     "admin": ("システム管理者", frozenset({Perm.MASTER_EDIT, Perm.BATCH_RUN, Perm.ACCESS_LOG_VIEW, Perm.RIGHTS_ADMIN,
                                             Perm.MEDIA_EXPORT, Perm.KIOSK_MANAGE})),
     "manager": ("システム所管課長（権限承認）", frozenset({Perm.RIGHTS_APPROVE, Perm.ACCESS_LOG_VIEW, Perm.LINKAGE_APPROVE})),
     # 情報政策課: runs the 庁内連携 and the 団体内統合宛名 (applications, delivery, 名寄せ); sees 宛名, never 住民票.
     "linkage_operator": ("連携運用担当（情報政策課）", frozenset({Perm.LINKAGE_MANAGE, Perm.ATENA_VIEW, Perm.ATENA_MANAGE,
-                                                          Perm.MEDIA_EXPORT})),
+                                                          Perm.MEDIA_EXPORT, Perm.INTERMEDIARY_VIEW})),
     # A connector's account acts as its destination's system actor, with the rights both list
     # (audit.requests.destination_actor): the 宛名's look-up is a 庁内連携 business system's (issue 16).
     "linkage": ("連携システム", frozenset({Perm.OUTBOX_CONSUME, Perm.ATENA_QUERY})),

@@ -331,6 +331,41 @@ def by_my_number(actor: Actor, number: str) -> dict:
         return {"unified_number": person.number, "kind": person.kind}
 
 
+def unified_numbers(actor: Actor, person_ids) -> dict[int, str]:
+    """The 中間サーバー's feed (issue 17): the 統一識別番号 of register persons, by person id (the 副本 is
+    keyed by it; the register's own numbers never leave). Persons the 宛名 has not numbered yet are
+    missing from the answer: the caller waits for `sync`."""
+    with gate.open(actor, function="atena.provide.intermediary", perm=Perm.ATENA_QUERY) as session:
+        if actor.user is not None or actor.system != "intermediary":
+            raise AccessDenied("統一識別番号の一覧は中間サーバーだけが受け取れます。")
+        found = dict(AtenaPerson.objects.filter(person_id__in=set(person_ids), merged_into__isnull=True)
+                     .values_list("person_id", "number"))
+        session.record(found)
+        return found
+
+
+def persons_of(actor: Actor, numbers) -> dict[str, int]:
+    """P5 (S4 → S5 → S1): the register person of each 統一識別番号 the 中間サーバー needs a 符号 for; a
+    住登外者 has none (the 住基ネット does not know them) and is left out."""
+    with gate.open(actor, function="atena.provide.intermediary", perm=Perm.ATENA_QUERY) as session:
+        if actor.user is not None or actor.system != "intermediary":
+            raise AccessDenied("統一識別番号の照会は中間サーバーだけが行えます。")
+        found = dict(AtenaPerson.objects.filter(number__in=set(numbers), person_id__isnull=False,
+                                                merged_into__isnull=True).values_list("number", "person_id"))
+        session.record(found.values())
+        return found
+
+
+def register_persons(numbers) -> dict[str, int]:
+    """統一識別番号 → register person id, inside the caller's gate session (the 中間サーバー's screens
+    link a held inquiry to the person's page, where the register's own rules apply)."""
+    session = gate.require("atena.register_persons")
+    found = dict(AtenaPerson.objects.filter(number__in=set(numbers), person_id__isnull=False)
+                 .values_list("number", "person_id"))
+    session.record(found.values())
+    return found
+
+
 # --- staff: search, merge, undo --------------------------------------------------------------------
 
 

@@ -28,6 +28,8 @@ _CATEGORY_PREFIXES = (
     # Issue 16: the 庁内連携's applications are settings; its deliveries and refusals are provisions (C07).
     ("linkage.approval.", Category.SETTINGS), ("linkage.operate.", Category.SETTINGS), ("linkage.media.", Category.EXPORT), ("linkage.", Category.PROVISION),
     ("atena.provide", Category.PROVISION),
+    # Issue 17: a held inquiry released by the staff is a provision through the 中間サーバー (C07, C18).
+    ("intermediary.review", Category.PROVISION),
     ("batch.", Category.BATCH), ("auth.", Category.AUTH), ("rights.", Category.SETTINGS),
     ("master.", Category.SETTINGS), ("export.", Category.EXPORT), ("print.", Category.PRINT),
     ("error.", Category.ERROR),

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "juki.jukinet",
     "juki.linkage",
     "juki.atena",
+    "juki.intermediary_link",
 ]
 
 MIDDLEWARE = [

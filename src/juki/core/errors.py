@@ -65,6 +65,10 @@ class ErrorCode(StrEnum):
     MEDIA_REQUEST_REQUIRED = "media_request_required"  # C09: no media output without an approved request form
     ATENA_MERGED = "atena_merged"  # a 統一識別番号 merged into another: use the one it was merged into
     ATENA_MERGE_STATE = "atena_merge_state"  # merge of a number with itself, an already merged one, undo twice …
+    # 中間サーバー (issue 17)
+    INTERMEDIARY_UNREACHABLE = "intermediary_unreachable"  # the platform is down or refused the city's connector
+    INQUIRY_STATE = "inquiry_state"  # a review of an inquiry that is not (or no longer) held
+    UNIFIED_NUMBER_INVALID = "unified_number_invalid"  # 統一識別番号 is 12 digits
     UNKNOWN_TOWN = "unknown_town"
     TOWN_FILE_INVALID = "town_file_invalid"
     IDENTITY_APPROVAL_REQUIRED = "identity_approval_required"

@@ -460,6 +460,7 @@ HELP_PAGES = {
     "jukinet": "住基ネット連携",
     "linkage": "庁内連携",
     "atena": "宛名検索（団体内統合宛名）",
+    "intermediary": "中間サーバー（情報提供ネットワークシステム）",
 }
 
 

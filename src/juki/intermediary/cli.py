@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--dir", type=Path, default=default_dir())
     up.add_argument("--network", type=Path, default=network_dir())
     up.add_argument("--tenant", action="append")
-    up.add_argument("--port", type=int, default=8450)
+    up.add_argument("--port", type=int, default=8460)
     init = sub.add_parser("init", help="ロール・スキーマ・利用団体を作成する")
     init.add_argument("--url", required=True)
     init.add_argument("--tenant", action="append")

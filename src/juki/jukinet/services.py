@@ -275,3 +275,11 @@ def fugo(cs: Client, *, person_id: int, resident_code: str, holder: str) -> str:
     if status != 200:
         raise DomainError(ErrorCode.CS_REJECTED, f"符号を取得できませんでした（{answer.get('code', status)}）。")
     return answer["fugo"]
+
+
+def fugo_for(cs: Client, *, person_ids, holder: str) -> dict[int, str]:
+    """P5 for several persons: their 住民票コード read under S2's actor, each 符号 asked of J-LIS through
+    the CS (`fugo`, one provision row each). Persons without a 住民票コード are left out."""
+    codes = selectors.resident_codes(actor=Actor.system_actor(DESTINATION), person_ids=person_ids,
+                                     purpose=f"情報提供用個人識別符号の取得（{holder}）")
+    return {pid: fugo(cs, person_id=pid, resident_code=code, holder=holder) for pid, code in codes.items()}

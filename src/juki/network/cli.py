@@ -76,6 +76,15 @@ def main(argv: list[str] | None = None) -> None:
     one.add_argument("--port", type=int, default=0)
     up = sub.add_parser("up", help="すべての相手方サーバを起動する")
     up.add_argument("--dir", type=Path, default=default_dir())
+    ask = sub.add_parser("ask", help="情報照会者として情報提供ネットワークシステムに照会する（試験用）")
+    ask.add_argument("--dir", type=Path, default=default_dir())
+    ask.add_argument("--as", dest="requester", choices=sorted(pki.REQUESTERS), default="req-mhlw")
+    ask.add_argument("--provider", default="401005", help="情報提供者の地方公共団体コード")
+    ask.add_argument("--resident-code", required=True, help="照会者が符号を得るための住民票コード（試験用）")
+    ask.add_argument("--provision", type=int, default=48, help="別表第二の項番")
+    ask.add_argument("--affair", default="048-1", help="事務の番号（照会許可用照合リスト）")
+    ask.add_argument("--items", default="is_head,head_name,relationship")
+    ask.add_argument("--inquiry", type=int, help="保留中の照会の番号（結果をもう一度たずねる）")
     args = parser.parse_args(argv)
     if args.command == "ca":
         written = pki.create(args.dir)
@@ -89,6 +98,13 @@ def main(argv: list[str] | None = None) -> None:
 
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         serve(app, directory=args.dir, name=args.peer, port=args.port, ready=ready)
+    elif args.command == "ask":
+        from .requester import ask as asking
+
+        print(json.dumps(asking(args.dir, requester=args.requester, provider=args.provider,
+                                resident_code=args.resident_code, provision=args.provision, affair=args.affair,
+                                items=[i for i in args.items.split(",") if i], inquiry=args.inquiry),
+                         ensure_ascii=False, indent=2))
     else:
         procs, description = start(args.dir)
         print(json.dumps(description, ensure_ascii=False, indent=2), flush=True)

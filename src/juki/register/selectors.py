@@ -641,3 +641,65 @@ def linkage_records(*, actor: Actor, destination: str, versions: list[tuple[int,
         getters = read_models.linkage_getters(items)
         return LinkageRead(records={(r["person_id"], r["seq"]): read_models.linkage_items(
             r, places=places, heads=heads, getters=getters) for r in rows}, withheld=withheld)
+
+
+# --- 中間サーバーの副本 (issue 17) ------------------------------------------------------------------
+
+REPLICA_ITEMS = frozenset({"relationship", "head_name", "status"})
+
+
+def replica_record(row: dict, heads: dict[int, tuple[int, str]], withheld) -> dict:
+    """住民票関係情報 of one current version, as the 副本 keeps it (PIA ③): for a 世帯主 that he is one,
+    otherwise the head's name and the 続柄. `no_auto` (自動応答不可, C18): the person, or the head whose
+    name the answer would carry, is under a 支援措置 or an 抑止(他システム連携)."""
+    is_head = row["relationship"] == relationships.HEAD
+    head_id, head_name = heads.get(row["household_id"], (None, ""))
+    return {"status": "resident" if row["status"] == Status.RESIDENT else "removed", "is_head": is_head,
+            "head_name": "" if is_head else head_name, "relationship": "" if is_head else row["relationship"],
+            "no_auto": row["person_id"] in withheld or (not is_head and head_id in withheld)}
+
+
+def replica_heads(household_ids=None) -> dict[int, tuple[int, str]]:
+    """household id → (its 世帯主's person id, 氏名) now (inside the gate); None: every household's."""
+    gate.require("replica_heads")
+    rows = Person.objects.filter(current__relationship=relationships.HEAD, current__status=Status.RESIDENT)
+    if household_ids is not None:
+        rows = rows.filter(current__household_id__in=set(household_ids))
+    rows = rows.values_list("id", "current__household_id", "current__family_name", "current__given_name")
+    return {hid: (pid, f"{family}　{given}".strip()) for pid, hid, family, given in rows}
+
+
+_REPLICA_VALUES = ("person_id", "household_id", "relationship", "status")
+
+
+def replica_relations(*, actor: Actor, person_ids, household_ids=(), criteria: dict | None = None) -> dict[int, dict]:
+    """The 副本's rows for the 中間サーバー (its own system actor only): the persons named and every
+    current member of the households named (a 世帯主's change reaches each member's answer), as
+    `replica_record`s by person id. One provision row (`linkage.deliver`, C07). Persons under a 支援措置
+    or an 抑止 are read too, flagged `no_auto`: the platform holds them for a person's review (C18)."""
+    with gate.open(actor, function="linkage.deliver", perm=Perm.LINKAGE_READ,
+                   criteria={"consumer": "intermediary", "items": sorted(REPLICA_ITEMS), **(criteria or {})}) as session:
+        linkage_check(session, "intermediary", REPLICA_ITEMS)
+        ids = set(person_ids) | set(Person.objects.filter(
+            current__household_id__in=set(household_ids), current__status=Status.RESIDENT).values_list("id", flat=True))
+        rows = [dict(zip(_REPLICA_VALUES, r)) for r in Person.objects.filter(id__in=ids, current__isnull=False)
+                .values_list("id", "current__household_id", "current__relationship", "current__status")]
+        heads = replica_heads({r["household_id"] for r in rows})
+        withheld = protection.linkage_withheld(session, {r["person_id"] for r in rows}
+                                               | {pid for pid, _ in heads.values()})
+        session.record(r["person_id"] for r in rows)
+        session.criteria["no_auto"] = sum(1 for r in rows if r["person_id"] in withheld)
+        return {r["person_id"]: replica_record(r, heads, withheld) for r in rows}
+
+
+def resident_codes(*, actor: Actor, person_ids, purpose: str) -> dict[int, str]:
+    """P5 (符号の取得): the persons' current 住民票コード, for the 住基ネット連携 (S2) to ask J-LIS through
+    the CS. Only S2's own actor (right `identity.link`) and only the code: one log row naming the item."""
+    with gate.open(actor, function="jukinet.resident_codes", perm=Perm.IDENTITY_LINK,
+                   criteria={"items": ["resident_code"], "purpose": purpose}) as session:
+        if actor.user is not None or actor.system != "jukinet":
+            raise AccessDenied("住民票コードの一覧は住基ネット連携だけが受け取れます。")
+        rows = dict(Person.objects.filter(id__in=set(person_ids), current__isnull=False)
+                    .exclude(current__resident_code="").values_list("id", "current__resident_code"))
+        session.record(rows)
+        return rows

@@ -1,0 +1,172 @@
+"""The 副本's feed (S1-11: "push household information on every change"), under the destination
+`intermediary` and its own system actor.
+
+- `run_once`: one batch of the outbox. The persons its events name and every current member of the
+  households they name (a 世帯主's change reaches each member's answer) are read as 住民票関係情報
+  (`selectors.replica_relations`, one provision row), keyed by their 統一識別番号 (`atena`), and sent;
+  the cursor moves only after the platform stored them. The platform keeps a row only from a newer
+  position, so a batch sent again after a crash changes nothing: every change lands once.
+- `load`: the full load from one consistent read (`extract.replica_full`), page by page under one load
+  id; the platform drops rows the load did not carry; the cursor goes to the read's position.
+- `reconcile` (C28): the platform's export compared with the register now, item by item; the
+  differences named by 統一識別番号 and item, never by value.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from juki.atena import services as atena
+from juki.audit.gate import Actor
+from juki.network.wire import Client, Unreachable
+from juki.register import selectors
+from juki.register.services import extract, outbox
+
+DESTINATION = "intermediary"
+PAGE = 2000
+
+
+def actor() -> Actor:
+    return Actor.system_actor(DESTINATION)
+
+
+class PlatformRefused(Exception):
+    def __init__(self, status: int, answer: dict):
+        super().__init__(f"{status} {answer.get('code')}")
+        self.status, self.code = status, answer.get("code", "")
+
+
+def post(client: Client, path: str, body: dict) -> dict:
+    status, answer = client.call("POST", path, body)
+    if status != 200:
+        raise PlatformRefused(status, answer)
+    return answer
+
+
+@dataclass
+class Batch:
+    events: int = 0
+    sent: int = 0
+    waiting: int = 0  # persons the 宛名 has not numbered yet: the batch waits for atena.sync
+    position: int = 0
+
+
+def _records(me: Actor, relations: dict[int, dict]) -> tuple[list[dict], set[int]]:
+    numbers = atena.unified_numbers(me, relations)
+    records = [{"unified_number": numbers[pid], **record} for pid, record in relations.items() if pid in numbers]
+    return records, set(relations) - set(numbers)
+
+
+def run_once(client: Client, *, limit: int = 200) -> Batch:
+    me, batch = actor(), Batch()
+    if outbox.outbox_position() <= outbox.outbox_cursor(DESTINATION):
+        return batch  # nothing new: no read, no empty row in the access log
+    with transaction.atomic():
+        events = outbox.outbox_read(actor=me, destination=DESTINATION, limit=limit)["events"]
+        if not events:
+            return batch
+        persons, households = set(), set()
+        for event in events:
+            persons |= {p["person_id"] for p in event["persons"]}  # a blocked (protected) person too
+            for p in event["persons"]:
+                households |= {h for h in (p.get("household_before"), p.get("household_after")) if h}
+        relations = selectors.replica_relations(actor=me, person_ids=persons, household_ids=households,
+                                                criteria={"purpose": "中間サーバーの副本（住民票関係情報）"})
+        records, missing = _records(me, relations)
+        if missing:
+            batch.waiting = len(missing)
+            return batch  # nothing sent, nothing acknowledged; the read stays logged
+        position = events[-1]["position"]
+        for start in range(0, len(records), PAGE):
+            post(client, "/replica/changes", {"position": position, "records": records[start:start + PAGE]})
+        outbox.outbox_ack(actor=me, destination=DESTINATION, position=position)
+        batch.events, batch.sent, batch.position = len(events), len(records), position
+    return batch
+
+
+def load(client: Client) -> dict:
+    """The full load; then the cursor at the position the read includes."""
+    me, load_id, sent, waiting = actor(), secrets.token_hex(8), 0, 0
+
+    def sink(rows: list[tuple[int, dict]]) -> None:
+        nonlocal sent, waiting
+        records, missing = _records(me, dict(rows))
+        waiting += len(missing)
+        if records:
+            post(client, "/replica/full", {"load_id": load_id, "position": 0, "records": records})
+            sent += len(records)
+
+    summary = extract.replica_full(actor=me, sink=sink, chunk=PAGE)
+    if waiting:
+        raise PlatformRefused(409, {"code": "atena_behind"})  # no 統一識別番号 yet: run `juki linkage setup`
+    answer = post(client, "/replica/full", {"load_id": load_id, "position": summary.position, "records": [],
+                                             "last": True, "count": sent})
+    with transaction.atomic():
+        if summary.position > outbox.outbox_cursor(DESTINATION):
+            outbox.outbox_ack(actor=me, destination=DESTINATION, position=summary.position)
+    return {"sent": sent, "removed": answer["removed"], "position": summary.position}
+
+
+@dataclass
+class Reconciliation:
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)  # in the register, not in the 副本
+    extra: list[str] = field(default_factory=list)  # in the 副本, not a resident of the register
+    differing: dict[str, list[str]] = field(default_factory=dict)  # 統一識別番号 → items that differ
+
+    @property
+    def differences(self) -> int:
+        return len(self.missing) + len(self.extra) + len(self.differing)
+
+
+_COMPARED = ("status", "is_head", "head_name", "relationship", "no_auto")
+
+
+def reconcile(client: Client) -> Reconciliation:
+    """C28: the 副本 as the platform exports it against the register now (residents)."""
+    me, expected = actor(), {}
+
+    def sink(rows: list[tuple[int, dict]]) -> None:
+        records, _ = _records(me, dict(rows))
+        expected.update((r["unified_number"], r) for r in records if r["status"] == "resident")
+
+    summary = extract.replica_full(actor=me, sink=sink, chunk=PAGE)
+    result, after = Reconciliation(), ""
+    while True:
+        status, page = client.call("GET", f"/replica/export?after={after}&limit=5000")
+        if status != 200:
+            raise PlatformRefused(status, page)
+        if not page["rows"]:
+            break
+        for row in page["rows"]:
+            result.checked += 1
+            mine = expected.pop(row["unified_number"], None)
+            if mine is None:
+                if row["status"] == "resident":
+                    result.extra.append(row["unified_number"])
+                continue
+            if differing := [k for k in _COMPARED if row[k] != mine[k]]:
+                result.differing[row["unified_number"]] = differing
+        after = page["rows"][-1]["unified_number"]
+    result.missing = sorted(expected)
+    post(client, "/replica/reconciled", {"checked": result.checked, "differences": result.differences,
+                                          "position": summary.position})
+    return result
+
+
+def run_until(client_factory, *, stop, interval: float = 0.5) -> None:
+    """The consumer's loop (`juki intermediary-link run`): a batch whenever the outbox moved; the platform
+    away → wait and try again (nothing acknowledged)."""
+    client = None
+    while not stop():
+        try:
+            client = client or client_factory()
+            done = run_once(client)
+        except (Unreachable, PlatformRefused):
+            client, done = None, Batch()
+            stop(wait=5.0)
+            continue
+        if not done.events:
+            stop(wait=interval)

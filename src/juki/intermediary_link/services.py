@@ -1,0 +1,133 @@
+"""The city's staff and the 中間サーバー (issue 17): inquiries and the 副本's state, the review of held
+inquiries (自動応答不可, C18), the 情報提供等記録 and the reconciliation (C28). Each call is one gate
+session under the staff member's rights; the platform answers the city's connector (its tenant only).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from juki.accounts.permissions import Perm
+from juki.atena import services as atena
+from juki.audit import gate
+from juki.audit.gate import Actor
+from juki.core.errors import AccessDenied, DomainError, ErrorCode, NotFoundError
+from juki.intermediary import permits
+from juki.network import pki
+from juki.network.wire import Client, Unreachable
+
+from . import connection, feed
+
+STATES = {"answered": "自動応答", "refused": "不可（照合リストに該当せず等）", "held": "確認待ち", "released": "確認のうえ提供",
+          "declined": "確認のうえ不提供"}
+EVENTS = {"inquiry": "照会の受付", "answer": "提供（自動応答）", "refusal": "提供不可", "hold": "確認待ち（自動応答不可）",
+          "release": "提供（職員の確認後）", "decline": "不提供（職員の確認後）"}
+
+
+class PlatformDown(DomainError):
+    status = 503
+
+
+def _call(method: str, path: str, body: dict | None = None, *, client: Client | None = None) -> dict:
+    try:
+        status, answer = (client or connection.platform()).call(method, path, body)
+    except Unreachable:
+        raise PlatformDown(ErrorCode.INTERMEDIARY_UNREACHABLE, "中間サーバーに接続できません。時間をおいてやり直してください。") from None
+    if status == 422 and answer.get("code") in ("not_held", "inquiry_not_found", "not_resident"):
+        raise DomainError(ErrorCode.INQUIRY_STATE, {"not_held": "この照会はすでに確認済みです。",
+                                               "inquiry_not_found": "指定された照会はありません。",
+                                               "not_resident": "この方は副本にいないため提供できません。"}[answer["code"]])
+    if status != 200:
+        raise PlatformDown(ErrorCode.INTERMEDIARY_UNREACHABLE, f"中間サーバーが要求を受け付けませんでした（{answer.get('code', status)}）。")
+    return answer
+
+
+def requester_name(code: str) -> str:
+    return pki.REQUESTERS.get(code, (code,))[0]
+
+
+def provision_label(number: int, affair: str) -> str:
+    entry = permits.provisions().get(number)
+    name = entry.affairs.get(affair, affair) if entry else affair
+    return f"別表第二 {number}の項　{name}"
+
+
+def _labelled(row: dict) -> dict:
+    return {**row, "requester_name": requester_name(row["requester"]),
+            "provision_label": provision_label(row["provision"], row["affair"]),
+            "item_labels": [permits.ITEMS.get(i, i) for i in row["items"]],
+            "state_label": STATES.get(row.get("state", ""), row.get("state", "")),
+            "reason_label": permits.REASONS.get(row.get("reason", ""), row.get("reason", "")),
+            "event_label": EVENTS.get(row.get("event", ""), row.get("event", ""))}
+
+
+def overview(actor: Actor, *, client: Client | None = None) -> dict:
+    """副本の状況 and the latest inquiries (統一識別番号 only, no names)."""
+    with gate.open(actor, function="intermediary.view", perm=Perm.INTERMEDIARY_VIEW) as session:
+        status = _call("GET", "/replica/status", client=client)
+        inquiries = [_labelled(r) for r in _call("GET", "/inquiries?limit=50", client=client)["inquiries"]]
+        session.record(atena.register_persons({r["unified_number"] for r in inquiries if r["unified_number"]}).values())
+        return {"status": status, "inquiries": inquiries,
+                "held": sum(1 for r in inquiries if r["state"] == "held")}
+
+
+def review_queue(actor: Actor, *, client: Client | None = None) -> list[dict]:
+    """The held inquiries, oldest first, each with the register person to re-check (a link: the person's
+    page applies the register's rules, 支援措置 included)."""
+    with gate.open(actor, function="intermediary.queue", perm=Perm.INTERMEDIARY_REVIEW):
+        held = [_labelled(r) for r in _call("GET", "/inquiries?state=held&limit=200", client=client)["inquiries"]]
+        persons = atena.register_persons({r["unified_number"] for r in held})
+        return [{**r, "person_id": persons.get(r["unified_number"])} for r in held]
+
+
+def decide(actor: Actor, inquiry_id: int, *, release: bool, client: Client | None = None) -> dict:
+    """提供する / 提供しない: the staff member's decision, recorded on the platform with their name and here
+    in the access log (a release is a provision, C07)."""
+    with gate.open(actor, function="intermediary.review", perm=Perm.INTERMEDIARY_REVIEW,
+                   criteria={"inquiry": inquiry_id, "release": release}) as session:
+        if actor.user is None:
+            raise AccessDenied("確認は職員が行います。")
+        held = {r["id"]: r for r in _call("GET", "/inquiries?state=held&limit=500", client=client)["inquiries"]}
+        if inquiry_id not in held:
+            raise NotFoundError("確認待ちの照会に見当たりません。すでに確認済みか、番号が違います。")
+        row = held[inquiry_id]
+        session.record(atena.register_persons([row["unified_number"]]).values())
+        session.criteria.update(requester=row["requester"], provision=row["provision"], affair=row["affair"],
+                                items=row["items"])
+        return _call("POST", f"/inquiries/{inquiry_id}/review", {"staff": actor.user.username, "release": release},
+                     client=client)
+
+
+def records(actor: Actor, *, unified_number: str = "", client: Client | None = None) -> list[dict]:
+    """情報提供等記録 (the platform's, newest last), for one 統一識別番号 or all."""
+    if unified_number and not (len(unified_number) == 12 and unified_number.isdigit()):
+        raise DomainError(ErrorCode.UNIFIED_NUMBER_INVALID, "統一識別番号は数字12桁で入力してください。", field="unified_number")
+    with gate.open(actor, function="intermediary.records", perm=Perm.INTERMEDIARY_VIEW,
+                   criteria={"unified_number": bool(unified_number)}) as session:
+        path = f"/records?limit=500&unified_number={unified_number}" if unified_number else "/records?limit=500"
+        rows = [_labelled(r) for r in _call("GET", path, client=client)["records"]]
+        session.record(atena.register_persons({r["unified_number"] for r in rows if r["unified_number"]}).values())
+        return rows
+
+
+@dataclass
+class Reconciled:
+    checked: int
+    missing: list[str]
+    extra: list[str]
+    differing: dict[str, list[str]]
+
+
+def reconcile(actor: Actor, *, client: Client | None = None) -> Reconciled:
+    """C28 on a staff member's request: the 副本 against the register now (the read is the feed's own,
+    under the destination's actor; this row names who asked)."""
+    with gate.open(actor, function="intermediary.reconcile", perm=Perm.LINKAGE_MANAGE) as session:
+        if not actor.can(Perm.INTERMEDIARY_VIEW):
+            raise AccessDenied()
+        try:
+            found = feed.reconcile(client or connection.platform())
+        except (Unreachable, feed.PlatformRefused):
+            raise PlatformDown(ErrorCode.INTERMEDIARY_UNREACHABLE, "中間サーバーに接続できません。時間をおいてやり直してください。") from None
+        session.criteria.update(checked=found.checked, differences=found.differences)
+        labels = {"status": "住民・除票の別", "no_auto": "自動応答不可フラグ", **permits.ITEMS}
+        return Reconciled(checked=found.checked, missing=found.missing, extra=found.extra,
+                          differing={k: [labels.get(i, i) for i in v] for k, v in found.differing.items()})

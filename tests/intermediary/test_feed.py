@@ -1,0 +1,119 @@
+"""The 副本 kept from the register (S1-11, P1): the full load, then every change through the outbox under
+the destination `intermediary` — a household's members follow their 世帯主 — exactly once; 支援措置
+persons flagged 自動応答不可; and the reconciliation (C28) that finds a planted difference."""
+from __future__ import annotations
+
+import pytest
+
+from juki.atena import services as atena
+from juki.atena.models import AtenaPerson
+from juki.intermediary_link import feed
+from juki.register.services import changes
+from juki.register.services.people import Address
+
+from ..conftest import days_ago, move_in_family
+from ..helpers import last_log
+from ..protection.helpers import move_in_victim, protect
+from ..register.helpers import href, ids, ref
+from ..register.test_moves import UOMACHI
+
+
+@pytest.fixture(autouse=True)
+def applications(db):
+    from juki.linkage import approvals
+    from tests.helpers import TEST_ACTOR
+
+    approvals.demo_approvals(TEST_ACTOR)
+
+
+def _replica(admin) -> dict[str, tuple]:
+    rows = admin.execute("SELECT unified_number, status, is_head, head_name, relationship, no_auto FROM replica "
+                         "WHERE tenant = '401005'").fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def _number(pid: int) -> str:
+    return AtenaPerson.objects.get(person_id=pid).number
+
+
+def test_the_full_load_then_each_change_of_a_day_keeps_the_replica_equal_to_the_register(world, network, admin):
+    family = move_in_family(world)
+    head, wife, child = ids(family)
+    atena.load()
+    im = network.client("im-401005")
+    loaded = feed.load(im)
+    assert loaded["sent"] == 3 and loaded["removed"] == 0
+    assert _replica(admin) == {
+        _number(head): ("resident", True, "", "", False),
+        _number(wife): ("resident", False, "青木　太郎", "妻", False),
+        _number(child): ("resident", False, "青木　太郎", "子", False)}
+    row = last_log("linkage.deliver", system="intermediary")
+    assert row.criteria["full"] and row.criteria["items"] == ["head_name", "relationship", "status"]
+    assert feed.run_once(im).events == 0  # the load's position: nothing to send again
+
+    # A day: a birth, a move, the head's death (the wife becomes 世帯主), a correction of a child's name.
+    baby = ids(changes.birth(actor=world, event_date=days_ago(3), notified_on=days_ago(2),
+                             child={"family_name": "青木", "given_name": "二郎", "sex": 1, "relationship": "子"},
+                             destination=href(family.households[0]["id"])))[0]
+    changes.move_within_city(actor=world, event_date=days_ago(2), notified_on=days_ago(1),
+                             persons=[ref(head), ref(wife), ref(child), ref(baby)], address=Address(UOMACHI, "8番"))
+    changes.death(actor=world, event_date=days_ago(1), notified_on=days_ago(1), persons=[ref(head)], new_head=wife)
+    atena.sync()
+    batch = feed.run_once(im)
+    assert batch.events == 3 and batch.waiting == 0
+    assert _replica(admin) == {
+        _number(head): ("removed", True, "", "", False),
+        _number(wife): ("resident", True, "", "", False),
+        _number(child): ("resident", False, "青木　花子", "子", False),
+        _number(baby): ("resident", False, "青木　花子", "子", False)}
+    assert feed.run_once(im).events == 0
+    found = feed.reconcile(im)
+    assert (found.checked, found.differences) == (4, 0)
+
+    # Sent again (a consumer killed after the platform stored a batch, before its commit): nothing changes;
+    # an older batch arriving late does not overwrite a newer row.
+    stale = {"unified_number": _number(child), "status": "resident", "is_head": False, "head_name": "青木　太郎",
+             "relationship": "子"}
+    assert im.call("POST", "/replica/changes", {"position": 1, "records": [stale]}) == (200, {"changed": 0})
+    assert _replica(admin)[_number(child)][2] == "青木　花子"
+
+
+def test_a_person_not_yet_numbered_by_the_atena_waits_and_nothing_is_acknowledged(world, network, admin):
+    family = move_in_family(world)
+    atena.load()
+    im = network.client("im-401005")
+    feed.load(im)
+    changes.birth(actor=world, event_date=days_ago(1), notified_on=days_ago(1),
+                  child={"family_name": "青木", "given_name": "二郎", "sex": 1, "relationship": "子"},
+                  destination=href(family.households[0]["id"]))
+    assert feed.run_once(im).waiting == 1 and len(_replica(admin)) == 3
+    atena.sync()
+    assert feed.run_once(im).events == 1 and len(_replica(admin)) == 4
+
+
+def test_a_support_measure_person_and_the_members_of_a_protected_head_are_flagged_no_auto(world, support, network, admin):
+    victim = move_in_victim(world)
+    protect(support, victim)
+    atena.load()
+    feed.load(network.client("im-401005"))
+    replica = _replica(admin)
+    assert replica[_number(victim["mother"])][-1] is True and replica[_number(victim["child"])][-1] is True
+    assert [r for r in replica.values() if r[-1]] and all(r[-1] for r in replica.values())  # the whole household
+
+
+def test_reconciliation_finds_a_planted_difference_a_missing_row_and_an_extra_one(world, network, admin):
+    family = move_in_family(world)
+    head, wife, child = ids(family)
+    atena.load()
+    im = network.client("im-401005")
+    feed.load(im)
+    admin.execute("UPDATE replica SET relationship = '孫' WHERE unified_number = %s", (_number(child),))
+    admin.execute("DELETE FROM replica WHERE unified_number = %s", (_number(wife),))
+    admin.execute("INSERT INTO replica (tenant, unified_number, status, is_head, position) "
+                  "VALUES ('401005', '999999999999', 'resident', true, 1)")
+    found = feed.reconcile(im)
+    assert found.differing == {_number(child): ["relationship"]}
+    assert found.missing == [_number(wife)] and found.extra == ["999999999999"]
+    assert found.differences == 3
+    batch = admin.execute("SELECT kind, count FROM feed_batch WHERE tenant = '401005' ORDER BY id DESC LIMIT 1").fetchone()
+    assert batch == ("reconcile", 3)
