@@ -147,3 +147,26 @@ def test_bad_input_and_a_platform_that_is_down(city, network, terminal, support,
     assert down.status_code == 503 and "中間サーバーが起動していません" not in down.content.decode()
     assert "中間サーバーに接続できません" in down.content.decode()
     assert last_log("intermediary.view").outcome == ErrorCode.INTERMEDIARY_UNREACHABLE
+
+
+def test_the_records_are_copied_to_the_city_and_listed_in_the_disclosure_answer(city, network, terminal, auditor):
+    from juki.audit.gate import Actor
+    from juki.intermediary_link.models import ProvisionRecord
+    from juki.oversight.disclosure import disclosure_data, render_pdf
+
+    wife = city["family"][1]
+    code = _tie(network, wife, 13)
+    _ask(network, "req-mhlw", code, items=["head_name", "relationship"])
+    _ask(network, "req-jasso", code)  # refused
+    im = network.client("im-401005")
+    assert feed.pull_records(im) == 4 and feed.pull_records(im) == 0  # inquiry + answer, inquiry + refusal
+    answer = disclosure_data(Actor(user=auditor, terminal=terminal), wife)
+    mine = [p for p in answer["provisions"] if p["destination"].startswith("情報提供ネットワークシステム")]
+    assert [(p["destination"], p["outcome"]) for p in mine] == [
+        ("情報提供ネットワークシステム（厚生労働大臣（日本年金機構））", "提供（自動応答）"),
+        ("情報提供ネットワークシステム（独立行政法人日本学生支援機構）", "提供不可：この項の情報照会者ではありません")]
+    assert mine[0]["content"] == "住民票関係情報（世帯主の氏名、世帯主との続柄）／別表第二 48の項　年金である給付若しくは一時金の支給に関する事務"
+    assert render_pdf(answer)[:4] == b"%PDF"
+    with pytest.raises(Exception) as ungated:
+        list(ProvisionRecord.objects.all())
+    assert type(ungated.value).__name__ == "UngatedAccess"

@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from juki.accounts.permissions import Perm
 from juki.atena import services as atena
+from juki.audit import gate
 from juki.audit.gate import Actor
-from juki.network.wire import Client, Unreachable
+from juki.network.wire import Client
 from juki.register import selectors
 from juki.register.services import extract, outbox
+
+from .models import ProvisionRecord
 
 DESTINATION = "intermediary"
 PAGE = 2000
@@ -156,17 +160,26 @@ def reconcile(client: Client) -> Reconciliation:
     return result
 
 
-def run_until(client_factory, *, stop, interval: float = 0.5) -> None:
-    """The consumer's loop (`juki intermediary-link run`): a batch whenever the outbox moved; the platform
-    away → wait and try again (nothing acknowledged)."""
-    client = None
-    while not stop():
-        try:
-            client = client or client_factory()
-            done = run_once(client)
-        except (Unreachable, PlatformRefused):
-            client, done = None, Batch()
-            stop(wait=5.0)
-            continue
-        if not done.events:
-            stop(wait=interval)
+def pull_records(client: Client, *, limit: int = 1000) -> int:
+    """The platform's new 情報提供等記録 into the city's copy (`ProvisionRecord`), each tied to its register
+    person through the 宛名; returns how many. Idempotent: the platform's record number is unique here."""
+    me, copied = actor(), 0
+    while True:
+        with gate.open(me, function="intermediary.records_copy", perm=Perm.ATENA_QUERY) as session:
+            after = ProvisionRecord.objects.order_by("-platform_id").values_list("platform_id", flat=True).first() or 0
+            status, page = client.call("GET", f"/records?after={after}&limit={limit}")
+            if status != 200:
+                raise PlatformRefused(status, page)
+            rows = page["records"]
+            if not rows:
+                return copied
+            persons = atena.persons_of(me, {r["unified_number"] for r in rows if r["unified_number"]})
+            with transaction.atomic():
+                ProvisionRecord.objects.bulk_create([ProvisionRecord(
+                    platform_id=r["id"], inquiry_id=r["inquiry_id"], at=r["at"], event=r["event"],
+                    requester=r["requester"], provision=r["provision"], affair=r["affair"], items=r["items"],
+                    unified_number=r["unified_number"] or "", person_id=persons.get(r["unified_number"]),
+                    reason=r["reason"], staff=r["staff"], keep_until=r["keep_until"]) for r in rows],
+                    ignore_conflicts=True)
+            session.record({p for p in persons.values()})
+            copied += len(rows)

@@ -131,3 +131,17 @@ def reconcile(actor: Actor, *, client: Client | None = None) -> Reconciled:
         labels = {"status": "住民・除票の別", "no_auto": "自動応答不可フラグ", **permits.ITEMS}
         return Reconciled(checked=found.checked, missing=found.missing, extra=found.extra,
                           differing={k: [labels.get(i, i) for i in v] for k, v in found.differing.items()})
+
+
+def provisions_of(person_id: int) -> list[dict]:
+    """The city's copy of the 情報提供等記録 about one register person, for the 開示請求 answer (inside the
+    caller's gate session): each answer, refusal, hold and review, oldest first."""
+    gate.require("intermediary.provisions_of")
+    from .models import ProvisionRecord
+
+    rows = ProvisionRecord.objects.filter(person_id=person_id).exclude(event="inquiry").order_by("platform_id")
+    return [{"at": r.at, "destination": f"情報提供ネットワークシステム（{requester_name(r.requester)}）",
+             "content": f"住民票関係情報（{'、'.join(permits.ITEMS.get(i, i) for i in r.items)}）／"
+                        f"{provision_label(r.provision, r.affair)}",
+             "outcome": EVENTS.get(r.event, r.event) + (f"：{permits.REASONS.get(r.reason, r.reason)}" if r.reason else "")}
+            for r in rows]

@@ -411,6 +411,10 @@ def _collect(session: gate.GateSession, person_id: int, since: dt.date | None = 
             provisions.append({"at": entry["at"], "destination": destination_of(r),
                                "content": provision_content(r) or entry["purpose"], "outcome": entry["outcome"]})
 
+    # 情報提供等記録 (issue 17): what the 中間サーバー answered about the person, or refused, or held.
+    from juki.intermediary_link.services import provisions_of
+
+    provisions += [{**p, "at": _stamp(p["at"])} for p in provisions_of(person_id)]
     linked = [
         {"at": _stamp(e.created_at), "change_id": e.change_id, "operation": _operation_label(e.change.operation)}
         for e in OutboxEvent.objects.select_related("change")

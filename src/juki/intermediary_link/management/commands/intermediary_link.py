@@ -1,7 +1,8 @@
 """`juki intermediary-link load|run|once|reconcile`: the city's feed of the 中間サーバー's 副本.
 
     load        the full load (after `juki linkage setup` numbered everyone), cursor to its position
-    run         follow the outbox (stops with --while-pid's process)
+    run         follow the outbox (stops with --while-pid's process); when idle, copy the platform's
+                情報提供等記録 and get 符号 (P5) through the CS for whoever lacks one
     once        one batch; prints what it sent
     reconcile   C28: the 副本 against the register; prints the differences (統一識別番号 and items)
 """
@@ -13,7 +14,8 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 
 from juki.core.processes import alive
-from juki.intermediary_link import connection, feed
+from juki.intermediary_link import connection, feed, runner
+from juki.jukinet.connection import cs_client
 from juki.network.wire import Unreachable
 
 
@@ -21,7 +23,7 @@ class Command(BaseCommand):
     help = "中間サーバーの副本を住民記録から更新する"
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["load", "run", "once", "reconcile"])
+        parser.add_argument("action", choices=["load", "run", "once", "reconcile", "records", "fugo"])
         parser.add_argument("--while-pid", type=int)
 
     def handle(self, *args, action, while_pid=None, **options):
@@ -30,6 +32,12 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(feed.load(connection.platform()), ensure_ascii=False))
             elif action == "once":
                 self.stdout.write(json.dumps(feed.run_once(connection.platform()).__dict__))
+            elif action == "records":
+                self.stdout.write(json.dumps({"copied": feed.pull_records(connection.platform())}))
+            elif action == "fugo":
+                from juki.intermediary_link import codes
+
+                self.stdout.write(json.dumps(codes.acquire(connection.platform(), cs_client())))
             elif action == "reconcile":
                 found = feed.reconcile(connection.platform())
                 self.stdout.write(json.dumps({"checked": found.checked, "differences": found.differences,
@@ -46,6 +54,6 @@ class Command(BaseCommand):
                         stopping.wait(wait)
                     return stopping.is_set()
 
-                feed.run_until(connection.platform, stop=stop)
+                runner.run_until(connection.platform, stop=stop, cs_factory=cs_client)
         except (Unreachable, feed.PlatformRefused) as exc:
             raise CommandError(f"中間サーバーに送れませんでした: {exc}") from None
