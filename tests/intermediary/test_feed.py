@@ -117,3 +117,19 @@ def test_reconciliation_finds_a_planted_difference_a_missing_row_and_an_extra_on
     assert found.differences == 3
     batch = admin.execute("SELECT kind, count FROM feed_batch WHERE tenant = '401005' ORDER BY id DESC LIMIT 1").fetchone()
     assert batch == ("reconcile", 3)
+
+
+def test_the_full_loads_rows_carry_the_snapshots_position_so_an_older_change_cannot_overwrite_them(world, network, admin):
+    family = move_in_family(world)
+    head, wife, child = ids(family)
+    changes.move_within_city(actor=world, event_date=days_ago(1), notified_on=days_ago(1),
+                             persons=[ref(head), ref(wife), ref(child)], address=Address(UOMACHI, "8番"))
+    atena.load()
+    im = network.client("im-401005")
+    loaded = feed.load(im)
+    assert loaded["position"] > 0
+    positions = {r[0] for r in admin.execute("SELECT position FROM replica WHERE tenant = '401005'")}
+    assert positions == {loaded["position"]}
+    late = {"unified_number": _number(child), "status": "resident", "is_head": False, "head_name": "誰か",
+            "relationship": "孫"}
+    assert im.call("POST", "/replica/changes", {"position": loaded["position"] - 1, "records": [late]})[1] == {"changed": 0}

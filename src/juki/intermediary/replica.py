@@ -75,6 +75,9 @@ def finish_full(conn: psycopg.Connection, *, load_id: str, position: int, count:
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("DELETE FROM replica WHERE load_id <> %s AND position <= %s", (load_id, position))
         removed = cur.rowcount
+        # The pages were sent before the read's position was known: the rows get it now, so that a
+        # change from before the snapshot that arrives late cannot overwrite them.
+        cur.execute("UPDATE replica SET position = %s WHERE load_id = %s AND position < %s", (position, load_id, position))
         cur.execute("INSERT INTO feed_batch (tenant, kind, count, position) VALUES (im_tenant(), 'full', %s, %s)",
                     (count, position))
     return removed

@@ -4,6 +4,7 @@ session under the staff member's rights; the platform answers the city's connect
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from juki.accounts.permissions import Perm
@@ -51,10 +52,24 @@ def provision_label(number: int, affair: str) -> str:
     return f"別表第二 {number}の項　{name}"
 
 
+def _when(value: str | None) -> dt.datetime | None:
+    """The platform's ISO time as an aware datetime: the screens print it in the city's time zone."""
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def item_labels(items) -> list[str]:
+    """In the order the PIA names them (世帯主である旨, 世帯主の氏名, 世帯主との続柄)."""
+    order = list(permits.ITEMS)
+    return [permits.ITEMS.get(i, i) for i in sorted(items, key=lambda i: order.index(i) if i in order else 99)]
+
+
 def _labelled(row: dict) -> dict:
-    return {**row, "requester_name": requester_name(row["requester"]),
+    times = {k: _when(row[k]) for k in ("received_at", "decided_at", "at") if k in row}
+    if "keep_until" in row:
+        times["keep_until"] = dt.date.fromisoformat(row["keep_until"])
+    return {**row, **times, "requester_name": requester_name(row["requester"]),
             "provision_label": provision_label(row["provision"], row["affair"]),
-            "item_labels": [permits.ITEMS.get(i, i) for i in row["items"]],
+            "item_labels": item_labels(row["items"]),
             "state_label": STATES.get(row.get("state", ""), row.get("state", "")),
             "reason_label": permits.REASONS.get(row.get("reason", ""), row.get("reason", "")),
             "event_label": EVENTS.get(row.get("event", ""), row.get("event", ""))}
@@ -64,6 +79,7 @@ def overview(actor: Actor, *, client: Client | None = None) -> dict:
     """副本の状況 and the latest inquiries (統一識別番号 only, no names)."""
     with gate.open(actor, function="intermediary.view", perm=Perm.INTERMEDIARY_VIEW) as session:
         status = _call("GET", "/replica/status", client=client)
+        status["batches"] = [{**b, "at": _when(b["at"])} for b in status["batches"]]
         inquiries = [_labelled(r) for r in _call("GET", "/inquiries?limit=50", client=client)["inquiries"]]
         session.record(atena.register_persons({r["unified_number"] for r in inquiries if r["unified_number"]}).values())
         return {"status": status, "inquiries": inquiries,
@@ -116,6 +132,10 @@ class Reconciled:
     extra: list[str]
     differing: dict[str, list[str]]
 
+    @property
+    def differences(self) -> int:
+        return len(self.missing) + len(self.extra) + len(self.differing)
+
 
 def reconcile(actor: Actor, *, client: Client | None = None) -> Reconciled:
     """C28 on a staff member's request: the 副本 against the register now (the read is the feed's own,
@@ -141,7 +161,7 @@ def provisions_of(person_id: int) -> list[dict]:
 
     rows = ProvisionRecord.objects.filter(person_id=person_id).exclude(event="inquiry").order_by("platform_id")
     return [{"at": r.at, "destination": f"情報提供ネットワークシステム（{requester_name(r.requester)}）",
-             "content": f"住民票関係情報（{'、'.join(permits.ITEMS.get(i, i) for i in r.items)}）／"
+             "content": f"住民票関係情報（{'、'.join(item_labels(r.items))}）／"
                         f"{provision_label(r.provision, r.affair)}",
              "outcome": EVENTS.get(r.event, r.event) + (f"：{permits.REASONS.get(r.reason, r.reason)}" if r.reason else "")}
             for r in rows]
