@@ -3,7 +3,9 @@
 The same code runs as 北九州市 (401005) and 福岡市 (401307): each city its own register (database under
 `var/cities/<code>/`), its own CS (`juki cs serve`, its own database) and its own 住基ネット連携
 (`juki jukinet run`), and both on the one network (`juki network up`: the prefecture and national
-servers, J-LIS, the card management system, the exchange, the 戸籍附票システム and the 法務省's system).
+servers, J-LIS, the card management system, the exchange, the 戸籍附票システム and the 法務省's system);
+both cities are tenants of one 中間サーバー (`juki intermediary up`, its own PostgreSQL) and feed it
+(`juki intermediary-link run`), and the network's 情報提供ネットワークシステム asks it (`juki network ask`).
 
     juki cities up [--persons 2000] [--root var]   set up what is missing, start everything, serve
                                                    北九州市 on :8000 and 福岡市 on :8001 until Ctrl-C
@@ -77,6 +79,14 @@ class City:
     def start_link(self) -> subprocess.Popen:
         return self.start("jukinet", "run", "--network", str(self.network))
 
+    def load_intermediary(self) -> None:
+        """The 宛名's numbers (`juki linkage setup`) and the 中間サーバー's first load of this city's 副本, once."""
+        marker = self.root / "intermediary-loaded"
+        if not marker.exists():
+            self.run("linkage", "setup")
+            print(f"{CITIES[self.code][0]}の副本: {self.run('intermediary-link', 'load').strip()}", flush=True)
+            marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
+
 
 def wait_for(ready: Path, proc: subprocess.Popen, name: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
@@ -89,12 +99,23 @@ def wait_for(ready: Path, proc: subprocess.Popen, name: str, timeout: float = 60
         time.sleep(0.05)
 
 
+def start_intermediary(root: Path, network: Path) -> subprocess.Popen:
+    """The 中間サーバー both cities share (issue 17): its own PostgreSQL under root/intermediary."""
+    ready = network / "intermediary.json"
+    ready.unlink(missing_ok=True)
+    proc = subprocess.Popen([*JUKI, "intermediary", "up", "--dir", str(root / "intermediary"), "--network", str(network),
+                             *(arg for code, (name, _, _) in CITIES.items() for arg in ("--tenant", f"{code}={name}"))])
+    wait_for(ready, proc, "juki intermediary up", timeout=120)
+    return proc
+
+
 def up(root: Path, persons: int) -> list[subprocess.Popen]:
     network = root / "network"
     if not (network / "network.json").exists() or not _network_alive(network):
         procs, _ = network_cli.start(network)
     else:
         procs = []
+    procs.append(start_intermediary(root, network))
     cities = [City(code, root / "cities" / code, network) for code in CITIES]
     for city in cities:
         name, web, cs_port = CITIES[city.code]
@@ -103,6 +124,8 @@ def up(root: Path, persons: int) -> list[subprocess.Popen]:
         procs.append(city.start_cs(cs_port))
         city.load()
         procs.append(city.start_link())
+        city.load_intermediary()
+        procs.append(city.start("intermediary-link", "run"))
         procs.append(city.start("audit", "chain", "--follow"))
         procs.append(city.start("runserver", f"127.0.0.1:{web}", "--insecure", "--noreload"))
     return procs

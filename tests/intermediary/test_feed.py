@@ -133,3 +133,26 @@ def test_the_full_loads_rows_carry_the_snapshots_position_so_an_older_change_can
     late = {"unified_number": _number(child), "status": "resident", "is_head": False, "head_name": "誰か",
             "relationship": "孫"}
     assert im.call("POST", "/replica/changes", {"position": loaded["position"] - 1, "records": [late]})[1] == {"changed": 0}
+
+
+def test_the_sweep_flags_a_support_measure_begun_without_a_change_and_clears_one_that_ended(world, support, network,
+                                                                                           admin):
+    victim = move_in_victim(world)
+    family = move_in_family(world)
+    atena.load()
+    im = network.client("im-401005")
+    feed.load(im)
+    assert not any(r[-1] for r in _replica(admin).values())
+    protect(support, victim)  # no 異動: no outbox event
+    assert feed.run_once(im).events == 0
+    assert feed.sweep(im) == {"flagged": 2, "cleared": 0}
+    replica = _replica(admin)
+    assert replica[_number(victim["mother"])][-1] and replica[_number(victim["child"])][-1]
+    assert not replica[_number(ids(family)[0])][-1]
+    row = last_log("intermediary.protect")
+    assert row.criteria == {"flagged": 2, "cleared": 0} and row.system == "intermediary"
+    assert feed.sweep(im) == {"flagged": 0, "cleared": 0}  # nothing more to do
+    # A flag the register no longer asks for (a 支援措置 ended) is cleared.
+    admin.execute("UPDATE replica SET no_auto = true WHERE unified_number = %s", (_number(ids(family)[0]),))
+    assert feed.sweep(im) == {"flagged": 0, "cleared": 1}
+    assert not _replica(admin)[_number(ids(family)[0])][-1]

@@ -129,3 +129,9 @@ def without_fugo(conn: psycopg.Connection, *, limit: int = 500) -> list[str]:
             "SELECT r.unified_number FROM replica r WHERE r.status = 'resident' AND NOT EXISTS "
             "(SELECT 1 FROM fugo f WHERE f.tenant = r.tenant AND f.unified_number = r.unified_number) "
             "ORDER BY r.unified_number LIMIT %s", (min(max(limit, 1), 5000),)).fetchall()]
+
+
+def flagged(conn: psycopg.Connection) -> list[str]:
+    """The 統一識別番号 carrying the 自動応答不可フラグ now (for the city's sweep to compare)."""
+    with conn.transaction():
+        return [r[0] for r in conn.execute("SELECT unified_number FROM replica WHERE no_auto ORDER BY unified_number")]

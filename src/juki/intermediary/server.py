@@ -111,6 +111,11 @@ def build(url: str) -> App:
     def status(request: Request) -> dict:
         return replica.status(city(request))
 
+    @app.route("GET", "/replica/flagged")
+    @guarded
+    def flagged(request: Request) -> dict:
+        return {"unified_numbers": replica.flagged(city(request))}
+
     @app.route("POST", "/fugo")
     @guarded
     def tie(request: Request) -> dict:

@@ -160,6 +160,30 @@ def reconcile(client: Client) -> Reconciliation:
     return result
 
 
+def sweep(client: Client) -> dict:
+    """支援措置・抑止 begun or ended without a 異動 (no outbox event): the persons whose 自動応答不可フラグ
+    must change are sent again with it. The platform's flagged set is compared with the register's; the
+    city keeps no list of protected persons of its own."""
+    me = actor()
+    status, answer = client.call("GET", "/replica/flagged")
+    if status != 200:
+        raise PlatformRefused(status, answer)
+    with gate.open(me, function="intermediary.protect", perm=Perm.LINKAGE_READ) as session:
+        should = selectors.replica_flagged()
+        had = set(atena.persons_of(me, answer["unified_numbers"]).values())
+        changed = should ^ had
+        session.criteria.update(flagged=len(should - had), cleared=len(had - should))
+        session.record(changed)
+    if not changed:
+        return {"flagged": 0, "cleared": 0}
+    relations = selectors.replica_relations(actor=me, person_ids=changed,
+                                            criteria={"purpose": "自動応答不可フラグの更新"})
+    records, _ = _records(me, relations)
+    # The cursor's position: these rows reflect the register at least as of it (a later change wins).
+    post(client, "/replica/changes", {"position": outbox.outbox_cursor(DESTINATION), "records": records})
+    return {"flagged": len(should - had), "cleared": len(had - should)}
+
+
 def pull_records(client: Client, *, limit: int = 1000) -> int:
     """The platform's new 情報提供等記録 into the city's copy (`ProvisionRecord`), each tied to its register
     person through the 宛名; returns how many. Idempotent: the platform's record number is unique here."""

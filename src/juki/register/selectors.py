@@ -672,6 +672,19 @@ def replica_heads(household_ids=None) -> dict[int, tuple[int, str]]:
 _REPLICA_VALUES = ("person_id", "household_id", "relationship", "status")
 
 
+def replica_flagged() -> set[int]:
+    """Inside the gate: the residents whose 副本 row must carry 自動応答不可 now (`replica_record`'s rule):
+    each person a 支援措置 or an 抑止(他システム連携) covers, and the members of a household whose 世帯主
+    is one. For the 中間サーバー's sweep, which catches a 支援措置 begun or ended without a 異動."""
+    session = gate.require("replica_flagged")
+    withheld = set(protection.everyone_linkage_withheld(session))
+    heads = {hid for hid, (pid, _) in replica_heads().items() if pid in withheld}
+    members = set(Person.objects.filter(current__household_id__in=heads, current__status=Status.RESIDENT)
+                  .values_list("id", flat=True)) if heads else set()
+    resident = set(Person.objects.filter(id__in=withheld, current__status=Status.RESIDENT).values_list("id", flat=True))
+    return resident | members
+
+
 def replica_relations(*, actor: Actor, person_ids, household_ids=(), criteria: dict | None = None) -> dict[int, dict]:
     """The 副本's rows for the 中間サーバー (its own system actor only): the persons named and every
     current member of the households named (a 世帯主's change reaches each member's answer), as

@@ -5,6 +5,9 @@
                 情報提供等記録 and get 符号 (P5) through the CS for whoever lacks one
     once        one batch; prints what it sent
     reconcile   C28: the 副本 against the register; prints the differences (統一識別番号 and items)
+    records     copy the platform's new 情報提供等記録 (the 開示請求 answer lists them)
+    fugo        P5: 符号 through the CS for the persons the platform has none for
+    sweep       the 自動応答不可フラグ of 支援措置 begun or ended without a 異動
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ class Command(BaseCommand):
     help = "中間サーバーの副本を住民記録から更新する"
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["load", "run", "once", "reconcile", "records", "fugo"])
+        parser.add_argument("action", choices=["load", "run", "once", "reconcile", "records", "fugo", "sweep"])
         parser.add_argument("--while-pid", type=int)
 
     def handle(self, *args, action, while_pid=None, **options):
@@ -32,6 +35,8 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(feed.load(connection.platform()), ensure_ascii=False))
             elif action == "once":
                 self.stdout.write(json.dumps(feed.run_once(connection.platform()).__dict__))
+            elif action == "sweep":
+                self.stdout.write(json.dumps(feed.sweep(connection.platform())))
             elif action == "records":
                 self.stdout.write(json.dumps({"copied": feed.pull_records(connection.platform())}))
             elif action == "fugo":
