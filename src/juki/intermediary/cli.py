@@ -6,6 +6,7 @@
         intermediary.json so the 情報提供ネットワークシステム finds it. Foreground; Ctrl-C stops it all.
     juki intermediary init --url ADMIN_URL [--tenant CODE=NAME …]    roles, schema and tenants (production)
     juki intermediary serve --url URL [--network DIR] [--port N]     the HTTPS API (mutual TLS)
+    juki intermediary status [--network DIR]                         the operator's view: counts per tenant
 
 URL is the platform's database; the service logs in as each tenant's role on the same server
 (`im_t_<code>`), never as the owner. DIR defaults to $JUKI_VAR_DIR/intermediary.
@@ -68,6 +69,26 @@ def start_server(url: str, network: Path, *, port: int = 0, timeout: float = 20)
     return proc, base
 
 
+def operator_status(network: Path) -> str:
+    """The platform operator's view (`im-operator`): health, and per tenant counts and batch times."""
+    from juki.network.wire import Client, Unreachable
+
+    try:
+        url = json.loads((network / "intermediary.json").read_text())["url"]
+        status, seen = Client(url, directory=network, name="im-operator").call("GET", "/operator/status")
+    except (OSError, ValueError, KeyError, Unreachable):
+        return "中間サーバーに接続できません（juki intermediary up）。"
+    if status != 200:
+        return f"中間サーバーが状況を返しませんでした（{seen.get('code', status)}）。"
+    lines = [f"稼働: {seen['health']}（起動から {seen['uptime_seconds']} 秒）",
+             "団体　　　　副本　自動応答不可　符号　確認待ち　照会(24h)　不可(24h)　最終更新　　　　　　最終全件"]
+    for t in seen["tenants"]:
+        lines.append(f"{t['tenant']} {t['name']:<5} {t['replica']:>8} {t['no_auto']:>8} {t['fugo']:>8} {t['held']:>6} "
+                     f"{t['inquiries_24h']:>8} {t['refused_24h']:>8}  {(t['last_feed'] or '—')[:19]}  "
+                     f"{(t['last_full'] or '—')[:19]}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="juki intermediary", description="中間サーバー（情報提供ネットワークシステム）")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +100,8 @@ def main(argv: list[str] | None = None) -> None:
     init = sub.add_parser("init", help="ロール・スキーマ・利用団体を作成する")
     init.add_argument("--url", required=True)
     init.add_argument("--tenant", action="append")
+    status = sub.add_parser("status", help="基盤の運用者として稼働状況を見る（団体ごとの件数のみ）")
+    status.add_argument("--network", type=Path, default=network_dir())
     serve = sub.add_parser("serve", help="中間サーバーの API を起動する")
     serve.add_argument("--url", default=os.environ.get("JUKI_INTERMEDIARY_DATABASE_URL"))
     serve.add_argument("--network", type=Path, default=network_dir())
@@ -87,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "init":
         prepare(args.url, _tenants(args.tenant))
         print("中間サーバー: ロール・スキーマ・利用団体を用意しました")
+    elif args.command == "status":
+        print(operator_status(args.network))
     elif args.command == "serve":
         if not args.url:
             parser.error("--url か JUKI_INTERMEDIARY_DATABASE_URL を指定してください")

@@ -65,6 +65,11 @@ def build(url: str) -> App:
                 raise Refused(503, "database_unavailable", "中間サーバーのデータベースに接続できません。") from None
         return wrapped
 
+    @app.route("GET", "/health")
+    def health(request: Request) -> dict:
+        """Any verified peer: the process answers (no database; the benchmarks' same-run baseline)."""
+        return {"health": "ok"}
+
     # --- the city's feed and screens ----------------------------------------------------------------
 
     @app.route("POST", "/replica/changes")
