@@ -149,10 +149,86 @@ def test_the_sweep_flags_a_support_measure_begun_without_a_change_and_clears_one
     replica = _replica(admin)
     assert replica[_number(victim["mother"])][-1] and replica[_number(victim["child"])][-1]
     assert not replica[_number(ids(family)[0])][-1]
-    row = last_log("intermediary.protect")
-    assert row.criteria == {"flagged": 2, "cleared": 0} and row.system == "intermediary"
+    assert last_log("intermediary.protect").system == "intermediary"
     assert feed.sweep(im) == {"flagged": 0, "cleared": 0}  # nothing more to do
     # A flag the register no longer asks for (a 支援措置 ended) is cleared.
     admin.execute("UPDATE replica SET no_auto = true WHERE unified_number = %s", (_number(ids(family)[0]),))
     assert feed.sweep(im) == {"flagged": 0, "cleared": 1}
     assert not _replica(admin)[_number(ids(family)[0])][-1]
+
+
+
+def test_a_second_full_load_and_a_load_after_changes_keep_every_row(world, network, admin):
+    family = move_in_family(world)
+    head, wife, child = ids(family)
+    atena.load()
+    im = network.client("im-401005")
+    assert feed.load(im)["sent"] == 3
+    again = feed.load(im)
+    assert (again["sent"], again["removed"]) == (3, 0)
+    assert len(_replica(admin)) == 3
+    changes.ex_officio_correction(actor=world, event_date=days_ago(0), person=ref(head), changes={"given_name": "太一"})
+    atena.sync()
+    feed.run_once(im)
+    loaded = feed.load(im)
+    assert loaded["removed"] == 0 and loaded["position"] > 0
+    assert _replica(admin)[_number(wife)][2] == "青木　太一"
+    assert feed.reconcile(im).differences == 0
+
+
+def test_a_household_without_a_head_goes_flagged_and_never_stops_the_feed(world, network, admin):
+    family = move_in_family(world)
+    head, wife, child = ids(family)
+    atena.load()
+    im = network.client("im-401005")
+    feed.load(im)
+    # The head dies and no one is named 世帯主 (世帯主不在): the members have no head to name.
+    changes.death(actor=world, event_date=days_ago(1), notified_on=days_ago(1), persons=[ref(head)])
+    atena.sync()
+    assert feed.run_once(im).events == 1
+    replica = _replica(admin)
+    assert replica[_number(wife)] == ("resident", False, "", "妻", True)
+    assert replica[_number(child)][-1] is True
+    reloaded = feed.load(im)  # the full load takes them too; the dead head, no longer a resident, goes
+    assert (reloaded["sent"], reloaded["removed"]) == (2, 1) and _replica(admin)[_number(wife)][-1] is True
+    assert feed.sweep(im) == {"flagged": 0, "cleared": 0}  # and the sweep leaves them as they are
+
+
+def test_a_protected_heads_change_reaches_the_members_rows(world, support, network, admin):
+    victim = move_in_victim(world)
+    protect(support, victim)
+    atena.load()
+    im = network.client("im-401005")
+    feed.load(im)
+    changes.ex_officio_correction(actor=support, event_date=days_ago(0), person=ref(victim["mother"]),
+                                  changes={"given_name": "花江"})
+    atena.sync()
+    assert feed.run_once(im).events == 1  # the event's person is a block marker, without households
+    assert _replica(admin)[_number(victim["child"])][2] == "山田　花江"
+
+
+def test_a_removed_protected_person_stays_flagged_and_the_sweep_does_not_churn(world, support, network, admin):
+    victim = move_in_victim(world)
+    protect(support, victim)
+    atena.load()
+    im = network.client("im-401005")
+    feed.load(im)
+    admin.execute("UPDATE replica SET status = 'removed' WHERE unified_number = %s", (_number(victim["mother"]),))
+    assert feed.sweep(im) == {"flagged": 0, "cleared": 0}
+    assert feed.sweep(im) == {"flagged": 0, "cleared": 0}
+
+
+def test_the_loop_sweeps_on_its_own_clock_under_steady_traffic(monkeypatch):
+    from juki.intermediary_link import runner
+
+    calls = {"batch": 0, "sweep": 0}
+
+    def busy(client):
+        calls["batch"] += 1
+        return feed.Batch(events=5)
+
+    monkeypatch.setattr(feed, "run_once", busy)
+    monkeypatch.setattr(feed, "sweep", lambda client: calls.__setitem__("sweep", calls["sweep"] + 1))
+    turns = iter(range(6))
+    runner.run_until(lambda: object(), stop=lambda wait=0.0: next(turns, None) is None, sweep_seconds=0.0)
+    assert calls == {"batch": 6, "sweep": 6}  # every batch busy, the sweep never starved

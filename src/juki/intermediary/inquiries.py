@@ -8,6 +8,8 @@ the platform keeps only the sealed form.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 import psycopg
@@ -51,9 +53,16 @@ def _validated(body: dict) -> dict:
     except (KeyError, TypeError, ValueError):
         raise Invalid("invalid_inquiry") from None
     if not (0 < len(inquiry["message_id"]) <= 80 and 0 < len(inquiry["requester"]) <= 80
+            and 0 < inquiry["provision"] < 1000 and len(inquiry["affair"]) <= 20 and len(inquiry["items"]) <= 10
+            and all(len(i) <= 40 for i in inquiry["items"]) and len(inquiry["requester_kind"]) <= 200
             and re.fullmatch(r"[0-9a-f]{32}", inquiry["fugo"]) and sealing.valid_public_key(inquiry["public_key"])):
         raise Invalid("invalid_inquiry")
     return inquiry
+
+
+def _digest(inquiry: dict) -> str:
+    asked = [inquiry[k] for k in ("requester", "requester_kind", "provision", "affair", "items", "fugo", "public_key")]
+    return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode()).hexdigest()
 
 
 def _outcome(row) -> dict:
@@ -61,14 +70,24 @@ def _outcome(row) -> dict:
     return {"inquiry_id": inquiry_id, "state": state, "reason": reason, "answer": answer}
 
 
+def _seen(cur, inquiry: dict, digest: str) -> dict | None:
+    cur.execute("SELECT id, state, reason, answer, digest FROM inquiry WHERE message_id = %s", (inquiry["message_id"],))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    if row[4] != digest:
+        raise Invalid("message_id_reused")  # the same id for another question: never the first one's answer
+    return _outcome(row[:4])
+
+
 def receive(conn: psycopg.Connection, body: dict) -> dict:
-    """One inquiry from the network, for this tenant. A repeat of a message id gets its first outcome."""
+    """One inquiry from the network, for this tenant. A repeat of a message id gets its first outcome;
+    the same id for another question is refused (`message_id_reused`)."""
     inquiry = _validated(body)
+    digest = _digest(inquiry)
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("SELECT id, state, reason, answer FROM inquiry WHERE message_id = %s", (inquiry["message_id"],))
-        seen = cur.fetchone()
-        if seen:
-            return _outcome(seen)
+        if seen := _seen(cur, inquiry, digest):
+            return seen
         reason = permits.check(provision=inquiry["provision"], requester_kind=inquiry["requester_kind"],
                                affair=inquiry["affair"], items=inquiry["items"])
         cur.execute("SELECT unified_number FROM fugo WHERE fugo = %s", (inquiry["fugo"],))
@@ -81,16 +100,24 @@ def receive(conn: psycopg.Connection, body: dict) -> dict:
             row = cur.fetchone()
         if reason is None and row is None:
             reason = "not_found"
-        elif reason is None and row[0] != "resident":
+        # 自動応答不可 before anything else the 副本 tells: even "no longer a resident" is for a person to say.
+        held = reason is None and (row[1] or (not row[2] and not row[3]))  # flagged, or a member with no head
+        if reason is None and not held and row[0] != "resident":
             reason = "not_resident"
-        state = "refused" if reason else ("held" if row[1] else "answered")
+        state = "refused" if reason else ("held" if held else "answered")
+        # Two deliveries of one message at once: the second waits for the first and takes its outcome.
         cur.execute(
             "INSERT INTO inquiry (tenant, message_id, requester, requester_kind, provision, affair, items, fugo, "
-            "unified_number, state, reason, public_key) VALUES (im_tenant(), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "RETURNING id",
+            "unified_number, state, reason, public_key, digest) "
+            "VALUES (im_tenant(), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (tenant, message_id) DO NOTHING RETURNING id",
             (inquiry["message_id"], inquiry["requester"], inquiry["requester_kind"], inquiry["provision"],
-             inquiry["affair"], inquiry["items"], inquiry["fugo"], unified, state, reason or "", inquiry["public_key"]))
-        inquiry_id = cur.fetchone()[0]
+             inquiry["affair"], inquiry["items"], inquiry["fugo"], unified, state, reason or "", inquiry["public_key"],
+             digest))
+        inserted = cur.fetchone()
+        if inserted is None:
+            return _seen(cur, inquiry, digest)
+        inquiry_id = inserted[0]
         _record(cur, inquiry_id, "inquiry", inquiry, unified=unified)
         answer = None
         if state == "answered":
@@ -143,7 +170,7 @@ def listing(conn: psycopg.Connection, *, state: str = "", limit: int = 100, befo
 def review(conn: psycopg.Connection, inquiry_id: int, *, staff: str, release: bool) -> dict:
     """A held inquiry re-checked by the city's staff (C18): released (the answer built now, from the 副本 as
     it is) or declined. Only once; a person no longer in the 副本 cannot be released."""
-    if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,150}", staff or ""):
+    if not re.fullmatch(r"[\w.@+-]{1,150}", staff or ""):  # Django's username characters
         raise Invalid("staff_required")
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT requester, provision, affair, items, unified_number, public_key, state FROM inquiry "
@@ -172,9 +199,15 @@ def review(conn: psycopg.Connection, inquiry_id: int, *, staff: str, release: bo
     return {"inquiry_id": inquiry_id, "state": state, "reason": reason}
 
 
-def records(conn: psycopg.Connection, *, unified_number: str = "", after: int = 0, limit: int = 200) -> list[dict]:
-    """情報提供等記録, oldest first (for the city's auditors and the 開示請求 report)."""
+def records(conn: psycopg.Connection, *, unified_number: str = "", after: int = 0, limit: int = 200,
+            settled: bool = False) -> list[dict]:
+    """情報提供等記録, oldest first (for the city's auditors and the 開示請求 report). `settled`: only rows
+    older than a few seconds, for a copier that keeps its place by id — a row whose transaction was
+    still open when a later id was read would otherwise be skipped for good (ids are taken before
+    commit). Every write of a record is one short transaction."""
     clauses, params = ["id > %s"], [after]
+    if settled:
+        clauses.append("at < now() - interval '5 seconds'")
     if unified_number:
         clauses.append("unified_number = %s")
         params.append(unified_number)

@@ -3,8 +3,9 @@
 Every function takes a connection logged in as one tenant's role: the rows it reads and writes are
 that tenant's only, by row-level security, whatever it asks. Changes arrive with the register's outbox
 position; an older position never overwrites a newer one, so a batch sent twice or late does no harm.
-A full load (the snapshot) tags every row it writes and, when its last page arrives, removes the rows it
-did not carry.
+A full load (the snapshot) sends its pages at the snapshot's position and tags every row it carries;
+when its last page arrives, the rows it did not carry (and no newer change wrote) go. A member of a
+household without a 世帯主 has no head's name to give: the register sends it flagged 自動応答不可.
 """
 from __future__ import annotations
 
@@ -40,21 +41,28 @@ def _validated(records: list) -> list[tuple]:
         head_name, relationship = str(record.get("head_name") or ""), str(record.get("relationship") or "")
         if len(head_name) > 200 or len(relationship) > 40:
             raise Invalid("too_long", index)
-        if not is_head and record["status"] == "resident" and not (head_name and relationship):
-            raise Invalid("head_required", index)  # a member's answer is the head's name and the 続柄
         rows.append((number, record["status"], is_head, "" if is_head else head_name,
                      "" if is_head else relationship, bool(record.get("no_auto", False))))
     return rows
 
 
-_UPSERT = """
+# A row's items change only from a position at least as new as its own; a full load's page tags every
+# row it carries (its load id) whatever the position, so that the load's end removes only the rows the
+# register no longer has.
+_NEWER = "replica.position <= EXCLUDED.position"
+_UPSERT = f"""
 INSERT INTO replica (tenant, unified_number, status, is_head, head_name, relationship, no_auto, position, load_id)
 VALUES (im_tenant(), %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (tenant, unified_number) DO UPDATE SET
-    status = EXCLUDED.status, is_head = EXCLUDED.is_head, head_name = EXCLUDED.head_name,
-    relationship = EXCLUDED.relationship, no_auto = EXCLUDED.no_auto, position = EXCLUDED.position,
-    load_id = CASE WHEN EXCLUDED.load_id = '' THEN replica.load_id ELSE EXCLUDED.load_id END, updated_at = now()
-WHERE replica.position <= EXCLUDED.position
+    status = CASE WHEN {_NEWER} THEN EXCLUDED.status ELSE replica.status END,
+    is_head = CASE WHEN {_NEWER} THEN EXCLUDED.is_head ELSE replica.is_head END,
+    head_name = CASE WHEN {_NEWER} THEN EXCLUDED.head_name ELSE replica.head_name END,
+    relationship = CASE WHEN {_NEWER} THEN EXCLUDED.relationship ELSE replica.relationship END,
+    no_auto = CASE WHEN {_NEWER} THEN EXCLUDED.no_auto ELSE replica.no_auto END,
+    position = GREATEST(replica.position, EXCLUDED.position),
+    load_id = CASE WHEN EXCLUDED.load_id = '' THEN replica.load_id ELSE EXCLUDED.load_id END,
+    updated_at = now()
+WHERE {_NEWER} OR EXCLUDED.load_id <> ''
 """
 
 
@@ -73,11 +81,9 @@ def apply(conn: psycopg.Connection, records: list, *, position: int, load_id: st
 def finish_full(conn: psycopg.Connection, *, load_id: str, position: int, count: int) -> int:
     """The full load's end: rows it did not carry (and no change since) go; returns how many."""
     with conn.transaction(), conn.cursor() as cur:
+        # A row changed after the snapshot (a newer position) stays even if the load did not carry it.
         cur.execute("DELETE FROM replica WHERE load_id <> %s AND position <= %s", (load_id, position))
         removed = cur.rowcount
-        # The pages were sent before the read's position was known: the rows get it now, so that a
-        # change from before the snapshot that arrives late cannot overwrite them.
-        cur.execute("UPDATE replica SET position = %s WHERE load_id = %s AND position < %s", (position, load_id, position))
         cur.execute("INSERT INTO feed_batch (tenant, kind, count, position) VALUES (im_tenant(), 'full', %s, %s)",
                     (count, position))
     return removed

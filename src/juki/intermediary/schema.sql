@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS inquiry (
     UNIQUE (tenant, message_id)
 );
 CREATE INDEX IF NOT EXISTS inquiry_state ON inquiry (tenant, state, id);
+-- What the message asked (requester, provision, 事務, items, 符号): a message id used again for
+-- another question is refused, not answered with the first one's outcome.
+ALTER TABLE inquiry ADD COLUMN IF NOT EXISTS digest text NOT NULL DEFAULT '';
 
 -- 情報提供等記録: append-only; every inquiry, answer, refusal, hold and review, kept 7 years.
 CREATE TABLE IF NOT EXISTS record (

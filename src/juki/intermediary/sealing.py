@@ -52,7 +52,12 @@ def open_sealed(private_key: str, sealed: str, *, context: str) -> dict:
 
 
 def valid_public_key(value: str) -> bool:
+    """32 bytes that make a usable key: a low-order point (all zeros …) fails the trial exchange."""
     try:
-        return len(base64.b64decode(value, validate=True)) == 32
+        raw = base64.b64decode(value, validate=True)
+        if len(raw) != 32:
+            return False
+        X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
+        return True
     except (ValueError, TypeError):
         return False

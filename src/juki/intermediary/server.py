@@ -23,6 +23,13 @@ NETWORK, OPERATOR = "infonet", "im-operator"
 _TENANT_CERT = re.compile(r"im-([0-9]{6})")
 
 
+def _reset(conns: db.Connections) -> None:
+    """After a statement failed: the thread's connections may be inside an aborted transaction."""
+    for conn in conns._local.__dict__.get("conns", {}).values():
+        if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.rollback()
+
+
 def build(url: str) -> App:
     app = App("intermediary")
     conns = db.Connections(url)
@@ -34,8 +41,10 @@ def build(url: str) -> App:
             try:
                 conns.tenant(code)
                 known[code] = True
-            except psycopg.OperationalError:  # no such role: not a tenant of this platform
-                return False
+            except psycopg.OperationalError as exc:
+                if "does not exist" in str(exc):  # no such role: not a tenant of this platform
+                    return False
+                raise Refused(503, "database_unavailable", "中間サーバーのデータベースに接続できません。") from None
         return known[code]
 
     def city(request: Request) -> psycopg.Connection:
@@ -58,8 +67,12 @@ def build(url: str) -> App:
             except (replica.Invalid, inquiries.Invalid) as exc:
                 extra = {"index": exc.index} if isinstance(exc, replica.Invalid) else {}
                 raise Refused(422, exc.code, **extra) from None
-            except (ValueError, TypeError):  # a number that is not one, a body of the wrong shape
+            except (ValueError, TypeError, psycopg.errors.DataError):  # not a number, out of range, wrong shape
+                _reset(conns)
                 raise Refused(422, "invalid_request", "要求の形式が正しくありません。") from None
+            except psycopg.errors.IntegrityError:
+                _reset(conns)
+                raise Refused(409, "conflict", "すでに登録されている内容と矛盾します。") from None
             except psycopg.OperationalError:
                 conns.close()
                 raise Refused(503, "database_unavailable", "中間サーバーのデータベースに接続できません。") from None
@@ -144,14 +157,15 @@ def build(url: str) -> App:
     @guarded
     def review(request: Request) -> dict:
         return inquiries.review(city(request), int(request.params["id"]), staff=str(request.body.get("staff", "")),
-                                release=bool(request.body.get("release")))
+                                release=request.body.get("release") is True)  # "false" is not a release
 
     @app.route("GET", "/records")
     @guarded
     def records(request: Request) -> dict:
         return {"records": inquiries.records(city(request), unified_number=request.query.get("unified_number", ""),
                                              after=int(request.query.get("after", 0)),
-                                             limit=int(request.query.get("limit", 200)))}
+                                             limit=int(request.query.get("limit", 200)),
+                                             settled=request.query.get("settled") == "1")}
 
     # --- the network ---------------------------------------------------------------------------------
 

@@ -94,12 +94,12 @@ def load(client: Client) -> dict:
     """The full load; then the cursor at the position the read includes."""
     me, load_id, sent, waiting = actor(), secrets.token_hex(8), 0, 0
 
-    def sink(rows: list[tuple[int, dict]]) -> None:
+    def sink(rows: list[tuple[int, dict]], position: int) -> None:
         nonlocal sent, waiting
         records, missing = _records(me, dict(rows))
         waiting += len(missing)
-        if records:
-            post(client, "/replica/full", {"load_id": load_id, "position": 0, "records": records})
+        if records:  # at the snapshot's position: a change after it (newer) is not overwritten
+            post(client, "/replica/full", {"load_id": load_id, "position": position, "records": records})
             sent += len(records)
 
     summary = extract.replica_full(actor=me, sink=sink, chunk=PAGE)
@@ -132,7 +132,7 @@ def reconcile(client: Client) -> Reconciliation:
     """C28: the 副本 as the platform exports it against the register now (residents)."""
     me, expected = actor(), {}
 
-    def sink(rows: list[tuple[int, dict]]) -> None:
+    def sink(rows: list[tuple[int, dict]], position: int) -> None:
         records, _ = _records(me, dict(rows))
         expected.update((r["unified_number"], r) for r in records if r["status"] == "resident")
 
@@ -162,41 +162,48 @@ def reconcile(client: Client) -> Reconciliation:
 
 def sweep(client: Client) -> dict:
     """支援措置・抑止 begun or ended without a 異動 (no outbox event): the persons whose 自動応答不可フラグ
-    must change are sent again with it. The platform's flagged set is compared with the register's; the
-    city keeps no list of protected persons of its own."""
+    must change are sent again with it. The candidates are the platform's flagged persons and the
+    register's protected ones (and their households); each is compared by its own rule
+    (`selectors.replica_record`), so the city keeps no list of protected persons of its own."""
     me = actor()
     status, answer = client.call("GET", "/replica/flagged")
     if status != 200:
         raise PlatformRefused(status, answer)
-    with gate.open(me, function="intermediary.protect", perm=Perm.LINKAGE_READ) as session:
-        should = selectors.replica_flagged()
-        had = set(atena.persons_of(me, answer["unified_numbers"]).values())
-        changed = should ^ had
-        session.criteria.update(flagged=len(should - had), cleared=len(had - should))
-        session.record(changed)
-    if not changed:
-        return {"flagged": 0, "cleared": 0}
-    relations = selectors.replica_relations(actor=me, person_ids=changed,
-                                            criteria={"purpose": "自動応答不可フラグの更新"})
+    had = set(answer["unified_numbers"])
+    with gate.open(me, function="intermediary.protect", perm=Perm.LINKAGE_READ):
+        candidates = selectors.replica_flagged() | set(atena.persons_of(me, had).values())
+    relations = selectors.replica_relations(actor=me, person_ids=candidates,
+                                            criteria={"purpose": "自動応答不可フラグの確認"})
     records, _ = _records(me, relations)
-    # The cursor's position: these rows reflect the register at least as of it (a later change wins).
-    post(client, "/replica/changes", {"position": outbox.outbox_cursor(DESTINATION), "records": records})
-    return {"flagged": len(should - had), "cleared": len(had - should)}
+    changed = [r for r in records if r["no_auto"] != (r["unified_number"] in had)]
+    if changed:
+        # The cursor's position: these rows reflect the register at least as of it (a later change wins).
+        post(client, "/replica/changes", {"position": outbox.outbox_cursor(DESTINATION), "records": changed})
+    return {"flagged": sum(1 for r in changed if r["no_auto"]), "cleared": sum(1 for r in changed if not r["no_auto"])}
 
 
-def pull_records(client: Client, *, limit: int = 1000) -> int:
+def copied_up_to() -> int:
+    """The platform's record number the city's copy has reached (read once, at the loop's start)."""
+    with gate.open(actor(), function="intermediary.records_copy", perm=Perm.ATENA_QUERY):
+        return ProvisionRecord.objects.order_by("-platform_id").values_list("platform_id", flat=True).first() or 0
+
+
+def pull_records(client: Client, *, after: int | None = None, limit: int = 1000) -> int:
     """The platform's new 情報提供等記録 into the city's copy (`ProvisionRecord`), each tied to its register
-    person through the 宛名; returns how many. Idempotent: the platform's record number is unique here."""
-    me, copied = actor(), 0
+    person through the 宛名; returns the record number reached. The platform is asked first, outside the
+    gate (its answer is the platform's, not the register's): an idle turn writes no log row. Only
+    settled rows (a few seconds old) are taken, so none committed late behind a higher number is
+    skipped; the platform's number is unique here, so a row taken twice is stored once."""
+    me = actor()
+    after = copied_up_to() if after is None else after
     while True:
+        status, page = client.call("GET", f"/records?after={after}&limit={limit}&settled=1")
+        if status != 200:
+            raise PlatformRefused(status, page)
+        rows = page["records"]
+        if not rows:
+            return after
         with gate.open(me, function="intermediary.records_copy", perm=Perm.ATENA_QUERY) as session:
-            after = ProvisionRecord.objects.order_by("-platform_id").values_list("platform_id", flat=True).first() or 0
-            status, page = client.call("GET", f"/records?after={after}&limit={limit}")
-            if status != 200:
-                raise PlatformRefused(status, page)
-            rows = page["records"]
-            if not rows:
-                return copied
             persons = atena.persons_of(me, {r["unified_number"] for r in rows if r["unified_number"]})
             with transaction.atomic():
                 ProvisionRecord.objects.bulk_create([ProvisionRecord(
@@ -205,5 +212,5 @@ def pull_records(client: Client, *, limit: int = 1000) -> int:
                     unified_number=r["unified_number"] or "", person_id=persons.get(r["unified_number"]),
                     reason=r["reason"], staff=r["staff"], keep_until=r["keep_until"]) for r in rows],
                     ignore_conflicts=True)
-            session.record({p for p in persons.values()})
-            copied += len(rows)
+            session.record(set(persons.values()))
+        after = rows[-1]["id"]

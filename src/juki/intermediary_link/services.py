@@ -75,13 +75,28 @@ def _labelled(row: dict) -> dict:
             "event_label": EVENTS.get(row.get("event", ""), row.get("event", ""))}
 
 
+# An inquiry that was held tells that its person (or their 世帯主) is under a 支援措置 or an 抑止.
+_HELD_STATES = frozenset({"held", "released", "declined"})
+MASKED = "（支援措置等のため表示しません）"
+
+
+def _sees_protected(actor: Actor) -> bool:
+    """The 支援措置担当 (who review) and the auditors (who read every log) see which persons were held."""
+    return actor.can(Perm.INTERMEDIARY_REVIEW) or actor.can(Perm.ACCESS_LOG_VIEW)
+
+
 def overview(actor: Actor, *, client: Client | None = None) -> dict:
-    """副本の状況 and the latest inquiries (統一識別番号 only, no names)."""
+    """副本の状況 and the latest inquiries (統一識別番号 only, no names; a held one's number masked for
+    staff who may not know who is protected)."""
     with gate.open(actor, function="intermediary.view", perm=Perm.INTERMEDIARY_VIEW) as session:
         status = _call("GET", "/replica/status", client=client)
         status["batches"] = [{**b, "at": _when(b["at"])} for b in status["batches"]]
         inquiries = [_labelled(r) for r in _call("GET", "/inquiries?limit=50", client=client)["inquiries"]]
-        session.record(atena.register_persons({r["unified_number"] for r in inquiries if r["unified_number"]}).values())
+        if not _sees_protected(actor):
+            inquiries = [{**r, "unified_number": MASKED} if r["state"] in _HELD_STATES else r for r in inquiries]
+            status["no_auto"] = None
+        session.record(atena.register_persons({r["unified_number"] for r in inquiries
+                                               if r["unified_number"] and r["unified_number"] != MASKED}).values())
         return {"status": status, "inquiries": inquiries,
                 "held": sum(1 for r in inquiries if r["state"] == "held")}
 
@@ -121,7 +136,14 @@ def records(actor: Actor, *, unified_number: str = "", client: Client | None = N
                    criteria={"unified_number": bool(unified_number)}) as session:
         path = f"/records?limit=500&unified_number={unified_number}" if unified_number else "/records?limit=500"
         rows = [_labelled(r) for r in _call("GET", path, client=client)["records"]]
-        session.record(atena.register_persons({r["unified_number"] for r in rows if r["unified_number"]}).values())
+        if not _sees_protected(actor):
+            # Every row of a held inquiry would tell who is protected: a number asked for shows none of
+            # them; the full list shows them without the number.
+            held = {r["inquiry_id"] for r in rows if r["event"] in ("hold", "release", "decline")}
+            rows = ([r for r in rows if r["inquiry_id"] not in held] if unified_number else
+                    [{**r, "unified_number": MASKED} if r["inquiry_id"] in held else r for r in rows])
+        session.record(atena.register_persons({r["unified_number"] for r in rows
+                                               if r["unified_number"] and r["unified_number"] != MASKED}).values())
         return rows
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -70,6 +71,8 @@ def infonet(directory: Path) -> App:
     def inquiry(request: Request) -> dict:
         name, kind = requester(request)
         provider = str(request.body.get("provider", ""))
+        if not re.fullmatch(r"[0-9]{6}", provider):
+            raise Refused(422, "invalid_provider", "情報提供者の団体コードは6桁の数字です。")
         status, translated = call("jlis", "POST", "/fugo/translate",
                                   {"fugo": str(request.body.get("fugo", "")), "holder": f"im-{provider}"})
         if status != 200:

@@ -654,9 +654,10 @@ def replica_record(row: dict, heads: dict[int, tuple[int, str]], withheld) -> di
     name the answer would carry, is under a 支援措置 or an 抑止(他システム連携)."""
     is_head = row["relationship"] == relationships.HEAD
     head_id, head_name = heads.get(row["household_id"], (None, ""))
+    # A member of a household without a 世帯主 (世帯主不在) has no head to name: a person looks first.
     return {"status": "resident" if row["status"] == Status.RESIDENT else "removed", "is_head": is_head,
             "head_name": "" if is_head else head_name, "relationship": "" if is_head else row["relationship"],
-            "no_auto": row["person_id"] in withheld or (not is_head and head_id in withheld)}
+            "no_auto": row["person_id"] in withheld or (not is_head and (head_id is None or head_id in withheld))}
 
 
 def replica_heads(household_ids=None) -> dict[int, tuple[int, str]]:
@@ -673,16 +674,18 @@ _REPLICA_VALUES = ("person_id", "household_id", "relationship", "status")
 
 
 def replica_flagged() -> set[int]:
-    """Inside the gate: the residents whose 副本 row must carry 自動応答不可 now (`replica_record`'s rule):
-    each person a 支援措置 or an 抑止(他システム連携) covers, and the members of a household whose 世帯主
-    is one. For the 中間サーバー's sweep, which catches a 支援措置 begun or ended without a 異動."""
+    """Inside the gate: the persons whose 副本 row must carry 自動応答不可 now (`replica_record`'s rule):
+    each person a 支援措置 or an 抑止(他システム連携) covers (resident or not), and the resident members
+    of a household whose 世帯主 is one. For the 中間サーバー's sweep, which catches a 支援措置 begun or
+    ended without a 異動 (a household without a head comes from a 異動, through the feed)."""
     session = gate.require("replica_flagged")
     withheld = set(protection.everyone_linkage_withheld(session))
-    heads = {hid for hid, (pid, _) in replica_heads().items() if pid in withheld}
-    members = set(Person.objects.filter(current__household_id__in=heads, current__status=Status.RESIDENT)
-                  .values_list("id", flat=True)) if heads else set()
-    resident = set(Person.objects.filter(id__in=withheld, current__status=Status.RESIDENT).values_list("id", flat=True))
-    return resident | members
+    protected_heads = set(Person.objects.filter(id__in=withheld, current__relationship=relationships.HEAD,
+                                                current__status=Status.RESIDENT).values_list("current__household_id",
+                                                                                             flat=True))
+    members = set(Person.objects.filter(current__household_id__in=protected_heads, current__status=Status.RESIDENT)
+                  .values_list("id", flat=True)) if protected_heads else set()
+    return withheld | members
 
 
 def replica_relations(*, actor: Actor, person_ids, household_ids=(), criteria: dict | None = None) -> dict[int, dict]:
@@ -693,8 +696,13 @@ def replica_relations(*, actor: Actor, person_ids, household_ids=(), criteria: d
     with gate.open(actor, function="linkage.deliver", perm=Perm.LINKAGE_READ,
                    criteria={"consumer": "intermediary", "items": sorted(REPLICA_ITEMS), **(criteria or {})}) as session:
         linkage_check(session, "intermediary", REPLICA_ITEMS)
-        ids = set(person_ids) | set(Person.objects.filter(
-            current__household_id__in=set(household_ids), current__status=Status.RESIDENT).values_list("id", flat=True))
+        # The households named, and those each person named is in or was in just before (a protected
+        # person's event carries no household: its block marker strips them).
+        named = set(person_ids)
+        households = set(household_ids) | set(PersonVersion.objects.filter(
+            person_id__in=named, seq__gte=F("person__latest_seq") - 1).values_list("household_id", flat=True))
+        ids = named | set(Person.objects.filter(
+            current__household_id__in=households, current__status=Status.RESIDENT).values_list("id", flat=True))
         rows = [dict(zip(_REPLICA_VALUES, r)) for r in Person.objects.filter(id__in=ids, current__isnull=False)
                 .values_list("id", "current__household_id", "current__relationship", "current__status")]
         heads = replica_heads({r["household_id"] for r in rows})

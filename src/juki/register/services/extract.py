@@ -312,9 +312,11 @@ def linkage_full(*, actor: Actor, destination: str, items, sink: Callable[[list[
         return LinkageSummary(delivered=delivered, withheld=withheld, position=position)
 
 
-def replica_full(*, actor: Actor, sink: Callable[[list[tuple[int, dict]]], None], chunk: int = CHUNK) -> LinkageSummary:
+def replica_full(*, actor: Actor, sink: Callable[[list[tuple[int, dict]], int], None],
+                 chunk: int = CHUNK) -> LinkageSummary:
     """The 中間サーバー's full load: every 住民's 住民票関係情報 (`selectors.replica_record`) from one
-    consistent view, chunk by chunk to `sink` as (person id, record); the outbox position it includes.
+    consistent view, chunk by chunk to `sink` as (person id, record) pairs with the outbox position the
+    view includes (the same for every chunk).
     One provision row with every person a subject (C07); protected persons go flagged `no_auto`."""
     with gate.open(actor, function="linkage.deliver", perm=Perm.LINKAGE_READ,
                    criteria={"consumer": "intermediary", "items": sorted(selectors.REPLICA_ITEMS),
@@ -329,7 +331,7 @@ def replica_full(*, actor: Actor, sink: Callable[[list[tuple[int, dict]]], None]
             for rows in _current_rows(chunk, None, ("person_id", "household_id", "relationship", "status",
                                                      "removed_on")):
                 session.record(r["person_id"] for r in rows)
-                sink([(r["person_id"], selectors.replica_record(r, heads, withheld)) for r in rows])
+                sink([(r["person_id"], selectors.replica_record(r, heads, withheld)) for r in rows], position)
                 delivered += len(rows)
                 _progress(session, delivered, 0)
         session.criteria["no_auto"] = len(withheld)
