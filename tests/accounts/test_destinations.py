@@ -40,9 +40,11 @@ def test_every_destination_has_its_basis_approval_streams_and_items():
         # What it may ever read of the register: its listed items, the 個人番号 for the 宛名 alone.
         assert d.register_items <= set(destinations.REGISTER_ITEMS), d.code
         assert ("my_number" in d.register_items) == (d.code == "atena"), d.code
-        assert bool(d.register_items) == (bool(d.delivery) or d.code == "atena"), d.code
+        assert bool(d.register_items) == (bool(d.delivery) or d.code in ("atena", "intermediary")), d.code
         assert destinations.destination_get(d.code) is d
     assert destinations.destination_get("nobody") is None
+    # The 中間サーバー's 副本: 住民票関係情報 only (世帯主である旨, or the head's name and the 続柄; issue 17).
+    assert destinations.destination_get("intermediary").register_items == {"relationship", "head_name", "status"}
 
 
 def test_the_business_systems_get_no_identifier_changes():

@@ -344,6 +344,16 @@ def unified_numbers(actor: Actor, person_ids) -> dict[int, str]:
         return found
 
 
+def unified_numbers_within(person_ids) -> dict[int, str]:
+    """`unified_numbers` inside the caller's gate session (the 中間サーバー's full read, whose one row names
+    every person already): no row of its own, so it can run inside a read-only consistent view."""
+    session = gate.require("atena.unified_numbers_within")
+    if session.actor.user is not None or session.actor.system != "intermediary":
+        raise AccessDenied("統一識別番号の一覧は中間サーバーだけが受け取れます。")
+    return dict(AtenaPerson.objects.filter(person_id__in=set(person_ids), merged_into__isnull=True)
+                .values_list("person_id", "number"))
+
+
 def persons_of(actor: Actor, numbers) -> dict[str, int]:
     """P5 (S4 → S5 → S1): the register person of each 統一識別番号 the 中間サーバー needs a 符号 for; a
     住登外者 has none (the 住基ネット does not know them) and is left out."""

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     name = pki.cs_name(settings.MUNICIPALITY)
 
     def ready(port: int) -> None:
-        (args.network / f"{name}.port").write_text(str(port))
+        wire.write_ready(args.network / f"{name}.port", str(port))
         print(f"{name}: https://127.0.0.1:{port}", flush=True)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

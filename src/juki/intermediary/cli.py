@@ -25,6 +25,7 @@ from pathlib import Path
 from juki.network import pki
 from juki.network.cli import default_dir as network_dir
 from juki.network.wire import serve as serve_app
+from juki.network.wire import write_ready
 
 from . import cluster, db
 
@@ -65,7 +66,7 @@ def start_server(url: str, network: Path, *, port: int = 0, timeout: float = 20)
             raise RuntimeError("中間サーバーが起動しませんでした。")
         time.sleep(0.05)
     base = f"https://127.0.0.1:{ready.read_text().strip()}"
-    (network / "intermediary.json").write_text(json.dumps({"url": base}))
+    write_ready(network / "intermediary.json", json.dumps({"url": base}))
     return proc, base
 
 
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         app = build(args.url)
 
         def ready(port: int) -> None:
-            (args.network / "intermediary.port").write_text(str(port))
+            write_ready(args.network / "intermediary.port", str(port))
             print(f"intermediary: https://127.0.0.1:{port}", flush=True)
 
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

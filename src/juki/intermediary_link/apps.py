@@ -11,5 +11,5 @@ class IntermediaryLinkConfig(AppConfig):
         from juki.accounts.permissions import Perm
         from juki.ui import menu
 
-        menu.register(menu.Entry("中間サーバー", "intermediary_link:overview", (Perm.INTERMEDIARY_VIEW,), "k", order=79),
+        menu.register(menu.Entry("中間サーバー", "intermediary_link:overview", (Perm.INTERMEDIARY_VIEW,), "9", order=79),
                       menu.Home(87, Perm.INTERMEDIARY_VIEW, "intermediary_link:overview"))

@@ -57,8 +57,10 @@ class Batch:
     position: int = 0
 
 
-def _records(me: Actor, relations: dict[int, dict]) -> tuple[list[dict], set[int]]:
-    numbers = atena.unified_numbers(me, relations)
+def _records(me: Actor, relations: dict[int, dict], *, within: bool = False) -> tuple[list[dict], set[int]]:
+    """The rows keyed by 統一識別番号, and the persons the 宛名 has not numbered yet. `within`: inside the
+    full read's gate session and read-only view (no log row of its own)."""
+    numbers = atena.unified_numbers_within(relations) if within else atena.unified_numbers(me, relations)
     records = [{"unified_number": numbers[pid], **record} for pid, record in relations.items() if pid in numbers]
     return records, set(relations) - set(numbers)
 
@@ -96,7 +98,7 @@ def load(client: Client) -> dict:
 
     def sink(rows: list[tuple[int, dict]], position: int) -> None:
         nonlocal sent, waiting
-        records, missing = _records(me, dict(rows))
+        records, missing = _records(me, dict(rows), within=True)
         waiting += len(missing)
         if records:  # at the snapshot's position: a change after it (newer) is not overwritten
             post(client, "/replica/full", {"load_id": load_id, "position": position, "records": records})
@@ -133,7 +135,7 @@ def reconcile(client: Client) -> Reconciliation:
     me, expected = actor(), {}
 
     def sink(rows: list[tuple[int, dict]], position: int) -> None:
-        records, _ = _records(me, dict(rows))
+        records, _ = _records(me, dict(rows), within=True)
         expected.update((r["unified_number"], r) for r in records if r["status"] == "resident")
 
     summary = extract.replica_full(actor=me, sink=sink, chunk=PAGE)

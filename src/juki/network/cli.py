@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import pki
 from .peers import PEERS
-from .wire import serve
+from .wire import serve, write_ready
 
 PORTS = {"prefecture": 8441, "jlis": 8442, "national": 8443, "cards": 8444, "koseki": 8445, "moj": 8446, "infonet": 8447}
 
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         app = PEERS[args.peer](args.dir)
 
         def ready(port: int) -> None:
-            (args.dir / f"{args.peer}.port").write_text(str(port))
+            write_ready(args.dir / f"{args.peer}.port", str(port))
             print(f"{args.peer}: https://127.0.0.1:{port}", flush=True)
 
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import ssl
 import threading
@@ -128,6 +129,13 @@ class Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         pass  # a client that hung up mid-request; nothing to log that would help
+
+
+def write_ready(path: Path, text: str) -> None:
+    """A ready file (a port, a URL) that a waiting reader never sees half-written: written aside, renamed."""
+    aside = path.with_name(f".{path.name}.{os.getpid()}")
+    aside.write_text(text)
+    os.replace(aside, path)
 
 
 def serve(app: App, *, directory: Path, name: str, host: str = "127.0.0.1", port: int = 0,
