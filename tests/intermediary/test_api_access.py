@@ -12,7 +12,7 @@ ROUTES = [
     ("GET", "/health", None, {"*"}, None),  # any certificate of the network's CA: no data
     ("POST", "/replica/changes", {"position": 1, "records": []}, {"im-401005", "im-401307"}, "not_a_tenant"),
     ("POST", "/replica/full", {"load_id": "abcdefgh12", "records": []}, {"im-401005", "im-401307"}, "not_a_tenant"),
-    ("GET", "/replica/export", None, {"im-401005", "im-401307"}, "not_a_tenant"),
+    ("POST", "/replica/export", {}, {"im-401005", "im-401307"}, "not_a_tenant"),
     ("POST", "/replica/reconciled", {"checked": 0}, {"im-401005", "im-401307"}, "not_a_tenant"),
     ("GET", "/replica/status", None, {"im-401005", "im-401307"}, "not_a_tenant"),
     ("GET", "/replica/flagged", None, {"im-401005", "im-401307"}, "not_a_tenant"),
@@ -20,7 +20,7 @@ ROUTES = [
     ("GET", "/fugo/missing", None, {"im-401005", "im-401307"}, "not_a_tenant"),
     ("GET", "/inquiries", None, {"im-401005", "im-401307"}, "not_a_tenant"),
     ("POST", "/inquiries/1/review", {"staff": "x", "release": False}, set(), "not_a_tenant"),  # none held: 422
-    ("GET", "/records", None, {"im-401005", "im-401307"}, "not_a_tenant"),
+    ("POST", "/records", {}, {"im-401005", "im-401307"}, "not_a_tenant"),
     ("POST", "/providers/401005/inquiries", {}, set(), "network_only"),  # the network's empty body: 422
     ("GET", "/providers/401005/inquiries/1", None, set(), "network_only"),  # none: 422
     ("GET", "/operator/status", None, {"im-operator"}, "operator_only"),

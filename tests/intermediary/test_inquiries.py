@@ -144,7 +144,7 @@ def test_only_the_network_asks_only_a_tenant_feeds_and_only_the_operator_sees_th
     body = {"message_id": "x", "requester": "req-mhlw"}
     assert network.client("im-401005").call("POST", "/providers/401005/inquiries", body)[1]["code"] == "network_only"
     assert network.client("infonet").call("GET", "/replica/status")[1]["code"] == "not_a_tenant"
-    assert network.client("cs-401005").call("GET", "/replica/export")[1]["code"] == "not_a_tenant"
+    assert network.client("cs-401005").call("POST", "/replica/export", {})[1]["code"] == "not_a_tenant"
     assert network.client("im-401005").call("GET", "/operator/status")[1]["code"] == "operator_only"
     assert network.client("infonet").call("POST", "/providers/999999/inquiries", body)[1]["code"] == "unknown_provider"
     assert network.net("cs-401005").call("POST", "/inquiries", {})[1]["code"] == "not_a_requester"
@@ -274,7 +274,7 @@ def test_out_of_range_numbers_weak_keys_and_a_string_release_get_precise_codes(n
     assert infonet.call("POST", "/providers/401005/inquiries", weak)[1]["code"] == "invalid_inquiry"
     im = network.client("im-401005")
     assert im.call("POST", "/replica/changes", {"position": 2 ** 70, "records": [HEAD]})[1]["code"] == "invalid_request"
-    assert im.call("GET", "/records")[0] == 200  # the connection is usable after the refusal
+    assert im.call("POST", "/records", {})[0] == 200  # the connection is usable after the refusal
     code = _person(network, CHILD, 11, no_auto=True)
     held = _ask(network, "req-mhlw", code)[1]
     assert im.call("POST", f"/inquiries/{held['inquiry_id']}/review", {"staff": "tanaka", "release": "false"})[1][

@@ -315,8 +315,7 @@ def lookup(actor: Actor, *, unified_number: str = "", system_number: str = "", l
 def by_my_number(actor: Actor, number: str) -> dict:
     """The 中間サーバー's look-up (P5): the 統一識別番号 of a 個人番号."""
     with gate.open(actor, function="atena.provide.intermediary", perm=Perm.ATENA_QUERY) as session:
-        if actor.user is not None or actor.system != "intermediary":
-            raise AccessDenied("個人番号による照会は中間サーバーだけが行えます。")
+        _intermediary_only(actor, "個人番号による照会は中間サーバーだけが行えます。")
         mynumber.validate(number)
         # A resident's number first: a 住登外者 registered with the same 個人番号 is the same person,
         # to be merged by the staff (registration does not tell a system the number is known).
@@ -331,49 +330,46 @@ def by_my_number(actor: Actor, number: str) -> dict:
         return {"unified_number": person.number, "kind": person.kind}
 
 
+def _intermediary_only(actor: Actor, message: str = "統一識別番号の一覧は中間サーバーだけが受け取れます。") -> None:
+    if actor.user is not None or actor.system != "intermediary":
+        raise AccessDenied(message)
+
+
+def unified_numbers_within(person_ids) -> dict[int, str]:
+    """The 中間サーバー's feed (issue 17), inside its gate session: the 統一識別番号 of register persons, by
+    person id (the 副本 is keyed by it; the register's own numbers never leave). Persons the 宛名 has not
+    numbered yet are missing from the answer: the caller waits for `sync`. Writes no row of its own, so
+    the full read (whose one row names every person already) calls it inside its read-only view."""
+    _intermediary_only(gate.require("atena.unified_numbers").actor)
+    return dict(AtenaPerson.objects.filter(person_id__in=set(person_ids), merged_into__isnull=True)
+                .values_list("person_id", "number"))
+
+
 def unified_numbers(actor: Actor, person_ids) -> dict[int, str]:
-    """The 中間サーバー's feed (issue 17): the 統一識別番号 of register persons, by person id (the 副本 is
-    keyed by it; the register's own numbers never leave). Persons the 宛名 has not numbered yet are
-    missing from the answer: the caller waits for `sync`."""
+    """`unified_numbers_within` in a gate session and log row of its own."""
     with gate.open(actor, function="atena.provide.intermediary", perm=Perm.ATENA_QUERY) as session:
-        if actor.user is not None or actor.system != "intermediary":
-            raise AccessDenied("統一識別番号の一覧は中間サーバーだけが受け取れます。")
-        found = dict(AtenaPerson.objects.filter(person_id__in=set(person_ids), merged_into__isnull=True)
-                     .values_list("person_id", "number"))
+        found = unified_numbers_within(person_ids)
         session.record(found)
         return found
 
 
-def unified_numbers_within(person_ids) -> dict[int, str]:
-    """`unified_numbers` inside the caller's gate session (the 中間サーバー's full read, whose one row names
-    every person already): no row of its own, so it can run inside a read-only consistent view."""
-    session = gate.require("atena.unified_numbers_within")
-    if session.actor.user is not None or session.actor.system != "intermediary":
-        raise AccessDenied("統一識別番号の一覧は中間サーバーだけが受け取れます。")
-    return dict(AtenaPerson.objects.filter(person_id__in=set(person_ids), merged_into__isnull=True)
-                .values_list("person_id", "number"))
+def register_persons(numbers, *, current_only: bool = False) -> dict[str, int]:
+    """統一識別番号 → register person id, inside the caller's gate session (the 中間サーバー's screens
+    link a held inquiry to the person's page, where the register's own rules apply). `current_only`:
+    not a number merged into another."""
+    session = gate.require("atena.register_persons")
+    rows = AtenaPerson.objects.filter(number__in=set(numbers), person_id__isnull=False)
+    found = dict((rows.filter(merged_into__isnull=True) if current_only else rows).values_list("number", "person_id"))
+    session.record(found.values())
+    return found
 
 
 def persons_of(actor: Actor, numbers) -> dict[str, int]:
     """P5 (S4 → S5 → S1): the register person of each 統一識別番号 the 中間サーバー needs a 符号 for; a
     住登外者 has none (the 住基ネット does not know them) and is left out."""
-    with gate.open(actor, function="atena.provide.intermediary", perm=Perm.ATENA_QUERY) as session:
-        if actor.user is not None or actor.system != "intermediary":
-            raise AccessDenied("統一識別番号の照会は中間サーバーだけが行えます。")
-        found = dict(AtenaPerson.objects.filter(number__in=set(numbers), person_id__isnull=False,
-                                                merged_into__isnull=True).values_list("number", "person_id"))
-        session.record(found.values())
-        return found
-
-
-def register_persons(numbers) -> dict[str, int]:
-    """統一識別番号 → register person id, inside the caller's gate session (the 中間サーバー's screens
-    link a held inquiry to the person's page, where the register's own rules apply)."""
-    session = gate.require("atena.register_persons")
-    found = dict(AtenaPerson.objects.filter(number__in=set(numbers), person_id__isnull=False)
-                 .values_list("number", "person_id"))
-    session.record(found.values())
-    return found
+    with gate.open(actor, function="atena.provide.intermediary", perm=Perm.ATENA_QUERY):
+        _intermediary_only(actor, "統一識別番号の照会は中間サーバーだけが行えます。")
+        return register_persons(numbers, current_only=True)
 
 
 # --- staff: search, merge, undo --------------------------------------------------------------------

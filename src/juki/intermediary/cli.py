@@ -33,8 +33,7 @@ DEMO_TENANTS = {"401005": "北九州市", "401307": "福岡市"}  # the two citi
 
 
 def default_dir() -> Path:
-    var = os.environ.get("JUKI_VAR_DIR") or str(Path(__file__).resolve().parents[3] / "var")
-    return Path(var) / "intermediary"
+    return network_dir().parent / "intermediary"  # beside the network's: $JUKI_VAR_DIR/intermediary
 
 
 def _tenants(values: list[str] | None) -> dict[str, str]:

@@ -102,6 +102,12 @@ class Connections:
     def tenant(self, code: str) -> psycopg.Connection:
         return self.get(role_of(code))
 
+    def rollback_all(self) -> None:
+        """After a statement failed: this thread's connections may be left inside an aborted transaction."""
+        for conn in self._local.__dict__.get("conns", {}).values():
+            if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.rollback()
+
     def close(self) -> None:
         for conn in self._local.__dict__.get("conns", {}).values():
             conn.close()

@@ -15,15 +15,10 @@ import re
 import psycopg
 
 from . import permits, sealing
+from .replica import Invalid
 
 KEEP = "7 years"  # 情報提供等記録の保存期間 (番号法施行令第29条: 7年)
 _ITEM_ORDER = tuple(permits.ITEMS)
-
-
-class Invalid(ValueError):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 def _record(cur, inquiry_id: int, event: str, inquiry: dict, *, unified: str | None, reason: str = "",

@@ -18,9 +18,9 @@ STATUSES = ("resident", "removed")
 
 
 class Invalid(ValueError):
-    """A record the platform will not store: the code names the field."""
+    """Input the platform will not take: the code names what is wrong; `index` the record of a batch."""
 
-    def __init__(self, code: str, index: int):
+    def __init__(self, code: str, index: int | None = None):
         super().__init__(code)
         self.code, self.index = code, index
 
@@ -99,7 +99,8 @@ def export(conn: psycopg.Connection, *, after: str = "", limit: int = 5000) -> l
                  position=r[6]) for r in rows]
 
 
-def record_reconciliation(conn: psycopg.Connection, *, checked: int, differences: int, position: int) -> None:
+def record_reconciliation(conn: psycopg.Connection, *, differences: int, position: int) -> None:
+    """The city's reconciliation (C28) in the batch list: its count is the differences found."""
     with conn.transaction():
         conn.execute("INSERT INTO feed_batch (tenant, kind, count, position) VALUES (im_tenant(), 'reconcile', %s, %s)",
                      (differences, position))
@@ -121,7 +122,7 @@ def status(conn: psycopg.Connection) -> dict:
 def tie_fugo(conn: psycopg.Connection, *, unified_number: str, fugo: str) -> bool:
     """P5's end: the 符号 J-LIS made for this city, tied to the 統一識別番号 (kept only here)."""
     if not _NUMBER.fullmatch(unified_number) or not re.fullmatch(r"[0-9a-f]{32}", fugo):
-        raise Invalid("invalid_fugo", 0)
+        raise Invalid("invalid_fugo")
     with conn.transaction():
         cur = conn.execute("INSERT INTO fugo (tenant, unified_number, fugo) VALUES (im_tenant(), %s, %s) "
                            "ON CONFLICT (tenant, unified_number) DO NOTHING", (unified_number, fugo))

@@ -23,13 +23,6 @@ NETWORK, OPERATOR = "infonet", "im-operator"
 _TENANT_CERT = re.compile(r"im-([0-9]{6})")
 
 
-def _reset(conns: db.Connections) -> None:
-    """After a statement failed: the thread's connections may be inside an aborted transaction."""
-    for conn in conns._local.__dict__.get("conns", {}).values():
-        if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            conn.rollback()
-
-
 def build(url: str) -> App:
     app = App("intermediary")
     conns = db.Connections(url)
@@ -64,14 +57,13 @@ def build(url: str) -> App:
         def wrapped(request: Request) -> dict:
             try:
                 return handler(request)
-            except (replica.Invalid, inquiries.Invalid) as exc:
-                extra = {"index": exc.index} if isinstance(exc, replica.Invalid) else {}
-                raise Refused(422, exc.code, **extra) from None
+            except replica.Invalid as exc:
+                raise Refused(422, exc.code, **({} if exc.index is None else {"index": exc.index})) from None
             except (ValueError, TypeError, psycopg.errors.DataError):  # not a number, out of range, wrong shape
-                _reset(conns)
+                conns.rollback_all()
                 raise Refused(422, "invalid_request", "要求の形式が正しくありません。") from None
             except psycopg.errors.IntegrityError:
-                _reset(conns)
+                conns.rollback_all()
                 raise Refused(409, "conflict", "すでに登録されている内容と矛盾します。") from None
             except psycopg.OperationalError:
                 conns.close()
@@ -109,18 +101,19 @@ def build(url: str) -> App:
             if body.get("last") else 0
         return {"changed": changed, "removed": removed}
 
-    @app.route("GET", "/replica/export")
+    # A 統一識別番号 never goes into a URL (a proxy's access log keeps URLs): the export's place and the
+    # records' filter travel in the body.
+    @app.route("POST", "/replica/export")
     @guarded
     def export(request: Request) -> dict:
-        rows = replica.export(city(request), after=request.query.get("after", ""),
-                              limit=int(request.query.get("limit", 5000)))
+        rows = replica.export(city(request), after=str(request.body.get("after", "")),
+                              limit=int(request.body.get("limit", 5000)))
         return {"rows": rows}
 
     @app.route("POST", "/replica/reconciled")
     @guarded
     def reconciled(request: Request) -> dict:
-        replica.record_reconciliation(city(request), checked=int(request.body.get("checked", 0)),
-                                      differences=int(request.body.get("differences", 0)),
+        replica.record_reconciliation(city(request), differences=int(request.body.get("differences", 0)),
                                       position=int(request.body.get("position", 0)))
         return {"ok": True}
 
@@ -159,13 +152,13 @@ def build(url: str) -> App:
         return inquiries.review(city(request), int(request.params["id"]), staff=str(request.body.get("staff", "")),
                                 release=request.body.get("release") is True)  # "false" is not a release
 
-    @app.route("GET", "/records")
+    @app.route("POST", "/records")
     @guarded
     def records(request: Request) -> dict:
-        return {"records": inquiries.records(city(request), unified_number=request.query.get("unified_number", ""),
-                                             after=int(request.query.get("after", 0)),
-                                             limit=int(request.query.get("limit", 200)),
-                                             settled=request.query.get("settled") == "1")}
+        body = request.body
+        return {"records": inquiries.records(city(request), unified_number=str(body.get("unified_number", "")),
+                                             after=int(body.get("after", 0)), limit=int(body.get("limit", 200)),
+                                             settled=body.get("settled") is True)}
 
     # --- the network ---------------------------------------------------------------------------------
 

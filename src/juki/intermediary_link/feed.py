@@ -141,7 +141,7 @@ def reconcile(client: Client) -> Reconciliation:
     summary = extract.replica_full(actor=me, sink=sink, chunk=PAGE)
     result, after = Reconciliation(), ""
     while True:
-        status, page = client.call("GET", f"/replica/export?after={after}&limit=5000")
+        status, page = client.call("POST", "/replica/export", {"after": after, "limit": 5000})
         if status != 200:
             raise PlatformRefused(status, page)
         if not page["rows"]:
@@ -157,8 +157,7 @@ def reconcile(client: Client) -> Reconciliation:
                 result.differing[row["unified_number"]] = differing
         after = page["rows"][-1]["unified_number"]
     result.missing = sorted(expected)
-    post(client, "/replica/reconciled", {"checked": result.checked, "differences": result.differences,
-                                          "position": summary.position})
+    post(client, "/replica/reconciled", {"differences": result.differences, "position": summary.position})
     return result
 
 
@@ -199,7 +198,7 @@ def pull_records(client: Client, *, after: int | None = None, limit: int = 1000)
     me = actor()
     after = copied_up_to() if after is None else after
     while True:
-        status, page = client.call("GET", f"/records?after={after}&limit={limit}&settled=1")
+        status, page = client.call("POST", "/records", {"after": after, "limit": limit, "settled": True})
         if status != 200:
             raise PlatformRefused(status, page)
         rows = page["records"]

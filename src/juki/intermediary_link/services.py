@@ -4,8 +4,8 @@ session under the staff member's rights; the platform answers the city's connect
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass
 
 from juki.accounts.permissions import Perm
 from juki.atena import services as atena
@@ -17,6 +17,7 @@ from juki.network import pki
 from juki.network.wire import Client, Unreachable
 
 from . import connection, feed
+from .models import ProvisionRecord
 
 STATES = {"answered": "自動応答", "refused": "不可（照合リストに該当せず等）", "held": "確認待ち", "released": "確認のうえ提供",
           "declined": "確認のうえ不提供"}
@@ -27,18 +28,21 @@ EVENTS = {"inquiry": "照会の受付", "answer": "提供（自動応答）", "r
 class PlatformDown(DomainError):
     status = 503
 
+    def __init__(self, message: str = "中間サーバーに接続できません。時間をおいてやり直してください。"):
+        super().__init__(ErrorCode.INTERMEDIARY_UNREACHABLE, message)
+
 
 def _call(method: str, path: str, body: dict | None = None, *, client: Client | None = None) -> dict:
     try:
         status, answer = (client or connection.platform()).call(method, path, body)
     except Unreachable:
-        raise PlatformDown(ErrorCode.INTERMEDIARY_UNREACHABLE, "中間サーバーに接続できません。時間をおいてやり直してください。") from None
+        raise PlatformDown() from None
     if status == 422 and answer.get("code") in ("not_held", "inquiry_not_found", "not_resident"):
         raise DomainError(ErrorCode.INQUIRY_STATE, {"not_held": "この照会はすでに確認済みです。",
                                                "inquiry_not_found": "指定された照会はありません。",
                                                "not_resident": "この方は副本にいないため提供できません。"}[answer["code"]])
     if status != 200:
-        raise PlatformDown(ErrorCode.INTERMEDIARY_UNREACHABLE, f"中間サーバーが要求を受け付けませんでした（{answer.get('code', status)}）。")
+        raise PlatformDown(f"中間サーバーが要求を受け付けませんでした（{answer.get('code', status)}）。")
     return answer
 
 
@@ -134,8 +138,8 @@ def records(actor: Actor, *, unified_number: str = "", client: Client | None = N
         raise DomainError(ErrorCode.UNIFIED_NUMBER_INVALID, "統一識別番号は数字12桁で入力してください。", field="unified_number")
     with gate.open(actor, function="intermediary.records", perm=Perm.INTERMEDIARY_VIEW,
                    criteria={"unified_number": bool(unified_number)}) as session:
-        path = f"/records?limit=500&unified_number={unified_number}" if unified_number else "/records?limit=500"
-        rows = [_labelled(r) for r in _call("GET", path, client=client)["records"]]
+        rows = [_labelled(r) for r in _call("POST", "/records", {"limit": 500, "unified_number": unified_number},
+                                            client=client)["records"]]
         if not _sees_protected(actor):
             # Every row of a held inquiry would tell who is protected: a number asked for shows none of
             # them; the full list shows them without the number.
@@ -147,19 +151,7 @@ def records(actor: Actor, *, unified_number: str = "", client: Client | None = N
         return rows
 
 
-@dataclass
-class Reconciled:
-    checked: int
-    missing: list[str]
-    extra: list[str]
-    differing: dict[str, list[str]]
-
-    @property
-    def differences(self) -> int:
-        return len(self.missing) + len(self.extra) + len(self.differing)
-
-
-def reconcile(actor: Actor, *, client: Client | None = None) -> Reconciled:
+def reconcile(actor: Actor, *, client: Client | None = None) -> feed.Reconciliation:
     """C28 on a staff member's request: the 副本 against the register now (the read is the feed's own,
     under the destination's actor; this row names who asked)."""
     with gate.open(actor, function="intermediary.reconcile", perm=Perm.LINKAGE_MANAGE) as session:
@@ -168,19 +160,16 @@ def reconcile(actor: Actor, *, client: Client | None = None) -> Reconciled:
         try:
             found = feed.reconcile(client or connection.platform())
         except (Unreachable, feed.PlatformRefused):
-            raise PlatformDown(ErrorCode.INTERMEDIARY_UNREACHABLE, "中間サーバーに接続できません。時間をおいてやり直してください。") from None
+            raise PlatformDown() from None
         session.criteria.update(checked=found.checked, differences=found.differences)
         labels = {"status": "住民・除票の別", "no_auto": "自動応答不可フラグ", **permits.ITEMS}
-        return Reconciled(checked=found.checked, missing=found.missing, extra=found.extra,
-                          differing={k: [labels.get(i, i) for i in v] for k, v in found.differing.items()})
+        return dataclasses.replace(found, differing={k: [labels.get(i, i) for i in v] for k, v in found.differing.items()})
 
 
 def provisions_of(person_id: int) -> list[dict]:
     """The city's copy of the 情報提供等記録 about one register person, for the 開示請求 answer (inside the
     caller's gate session): each answer, refusal, hold and review, oldest first."""
     gate.require("intermediary.provisions_of")
-    from .models import ProvisionRecord
-
     rows = ProvisionRecord.objects.filter(person_id=person_id).exclude(event="inquiry").order_by("platform_id")
     return [{"at": r.at, "destination": f"情報提供ネットワークシステム（{requester_name(r.requester)}）",
              "content": f"住民票関係情報（{'、'.join(item_labels(r.items))}）／"

@@ -16,8 +16,8 @@ from . import services
 
 
 class RecordsForm(Form):
-    unified_number = forms.RegexField(label="統一識別番号", regex=r"^\d{12}$", required=False,
-                                      error_messages={"invalid": "統一識別番号は数字12桁で入力してください。"})
+    # The number's rule is the service's (`services.records`); the form only carries it.
+    unified_number = forms.CharField(label="統一識別番号", max_length=20, required=False)
 
 
 def _context(request, **extra) -> dict:
@@ -80,11 +80,15 @@ def records(request):
     rows, down, status = None, "", 200
     if not form.is_bound or form.is_valid():
         try:
-            rows = services.records(request.actor, unified_number=form.cleaned_data["unified_number"]
+            rows = services.records(request.actor, unified_number=form.cleaned_data["unified_number"].strip()
                                     if form.is_bound else "")
         except services.PlatformDown as exc:
             down, status = exc.message, 503
-    else:
+        except DomainError as exc:
+            if exc.status == 403:
+                raise
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    if form.is_bound and form.errors:
         status = 400
     return render(request, "intermediary_link/records.html",
                   _context(request, title="情報提供等記録", form=form, rows=rows, down=down), status=status)

@@ -596,12 +596,7 @@ def linkage_heads(household_ids=None, *, withheld=frozenset()) -> dict[int, str]
     """household id → its 世帯主's 氏名 now (inside the gate); None: every household's (a full file reads
     them once rather than per chunk). A 世帯主 in `withheld` (支援措置・抑止) is not named: their name
     beside a member's address would tell where they live."""
-    gate.require("linkage_heads")
-    rows = Person.objects.filter(current__relationship=relationships.HEAD, current__status=Status.RESIDENT)
-    if household_ids is not None:
-        rows = rows.filter(current__household_id__in=set(household_ids))
-    rows = rows.values_list("id", "current__household_id", "current__family_name", "current__given_name")
-    return {hid: f"{family}　{given}".strip() for pid, hid, family, given in rows if pid not in withheld}
+    return {hid: name for hid, (pid, name) in replica_heads(household_ids).items() if pid not in withheld}
 
 
 @dataclass(frozen=True)
