@@ -28,10 +28,19 @@ def requester_key(directory: Path, name: str) -> tuple[str, str]:
 
     path = directory / f"{name}.x25519"
     if not path.exists():
+        # Written aside, then linked into place: two first uses at once keep one key, and neither reads
+        # a half-written file.
         private, public = sealing.new_key()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        aside = directory / f".{name}.x25519.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump({"private": private, "public": public}, f)
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another thread's key came first: use it
+        finally:
+            aside.unlink()
     data = json.loads(path.read_text())
     return data["private"], data["public"]
 
