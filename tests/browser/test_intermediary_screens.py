@@ -9,18 +9,15 @@ import pytest
 from playwright.sync_api import expect
 
 from ..conftest import _staff
-from ..intermediary.conftest import admin, network, platform_db, tenant  # noqa: F401 (fixtures)
+from ..intermediary.conftest import admin, applications, network, platform_db, tenant  # noqa: F401 (fixtures)
 from ..intermediary.test_inquiries import _ask, _open
 from ..intermediary.test_screens import _tie, city  # noqa: F401 (a fixture)
 from .counter_helpers import login, ready
 
 
 @pytest.fixture(autouse=True)
-def applications(transactional_db):
-    from juki.linkage import approvals
-    from tests.helpers import TEST_ACTOR
-
-    approvals.demo_approvals(TEST_ACTOR)
+def in_force(transactional_db, applications):
+    """The demo's applications, in the live server's committed database."""
 
 
 def test_the_support_staff_releases_one_held_inquiry_and_declines_another(page, live_url, city, network, support_user,

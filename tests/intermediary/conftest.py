@@ -48,6 +48,15 @@ def admin(platform_db):
 
 
 @pytest.fixture
+def applications(db):
+    """The demo city's data-use applications in force (the 宛名's look-ups need them)."""
+    from juki.linkage import approvals
+    from tests.helpers import TEST_ACTOR
+
+    approvals.demo_approvals(TEST_ACTOR)
+
+
+@pytest.fixture
 def tenant(platform_db, admin):
     """A maker of tenant connections (the service's own role for each city)."""
     conns = db.Connections(platform_db)
@@ -63,8 +72,9 @@ def _serve(app, directory: Path, name: str):
 
 @pytest.fixture
 def network(tmp_path, platform_db, admin):
-    """J-LIS, the 情報提供ネットワークシステム and the platform, each a real HTTPS server with mutual TLS (in
-    this process's threads); `client(name)` calls the platform as `name`, `net(name)` the network."""
+    """J-LIS, the 情報提供ネットワークシステム and the platform, each its real HTTPS service with mutual TLS,
+    served from this process's threads (test_e2e.py starts them as processes of their own);
+    `client(name)` calls the platform as `name`, `net(name)` the network."""
     directory = tmp_path / "network"
     pki.create(directory, municipalities=tuple(TENANTS))
     servers = {}

@@ -18,12 +18,7 @@ from ..protection.helpers import move_in_victim, protect
 from ..register.helpers import ids
 
 
-@pytest.fixture(autouse=True)
-def applications(db):
-    from juki.linkage import approvals
-    from tests.helpers import TEST_ACTOR
-
-    approvals.demo_approvals(TEST_ACTOR)
+pytestmark = pytest.mark.usefixtures("applications")
 
 
 @pytest.fixture

@@ -101,18 +101,19 @@ def test_a_support_measure_persons_inquiry_waits_for_the_staff_and_is_released_o
         (answer["inquiry_id"], "req-mhlw", 48, CHILD["unified_number"])]
     # Another city's connector does not see it, nor can it decide it.
     assert network.client("im-401307").call("GET", "/inquiries?state=held")[1]["inquiries"] == []
-    assert network.client("im-401307").call("POST", f"/inquiries/{answer['inquiry_id']}/review",
-                                            {"staff": "suzuki", "release": True})[1]["code"] == "inquiry_not_found"
+    other = network.client("im-401307").call("POST", f"/inquiries/{answer['inquiry_id']}/review",
+                                             {"staff": "suzuki", "release": True})
+    assert (other[0], other[1]["code"]) == (422, "inquiry_not_found")
     assert im.call("POST", f"/inquiries/{answer['inquiry_id']}/review", {"staff": "tanaka", "release": True}) == (
         200, {"inquiry_id": answer["inquiry_id"], "state": "released", "reason": ""})
-    assert im.call("POST", f"/inquiries/{answer['inquiry_id']}/review",
-                   {"staff": "tanaka", "release": False})[1]["code"] == "not_held"
+    twice = im.call("POST", f"/inquiries/{answer['inquiry_id']}/review", {"staff": "tanaka", "release": False})
+    assert (twice[0], twice[1]["code"]) == (422, "not_held")
     released = asked.call("GET", f"/inquiries/401005/{answer['inquiry_id']}")[1]
     assert released["state"] == "released"
     assert _open(network, "req-mhlw", released) == {"is_head": False, "head_name": "北九　太郎", "relationship": "子"}
     # Another requester cannot fetch it.
-    assert network.net("req-jasso").call("GET", f"/inquiries/401005/{answer['inquiry_id']}")[1]["code"] == \
-        "inquiry_not_found"
+    stranger = network.net("req-jasso").call("GET", f"/inquiries/401005/{answer['inquiry_id']}")
+    assert (stranger[0], stranger[1]["code"]) == (422, "inquiry_not_found")
     events = [(e["event"], e["staff"]) for e in inquiries.records(tenant("401005"))]
     assert events == [("inquiry", ""), ("hold", ""), ("release", "tanaka")]
 
@@ -133,8 +134,7 @@ def test_unknown_or_removed_persons_are_refused_and_a_repeat_gets_the_first_outc
     other = _code(7)  # a person J-LIS knows but this city's 副本 does not
     network.jlis("cs-401005").call("POST", "/fugo", {"resident_code": other, "holder": "im-401005"})
     assert _ask(network, "req-mhlw", other)[1]["reason"] == "not_found"
-    body = {"message_id": "m-1", "requester": "req-mhlw", "requester_kind": "厚生労働大臣", "provision": 48,
-            "affair": "048-1", "items": ["is_head"], "fugo": "0" * 32, "public_key": requester_key(network.dir, "req-mhlw")[1]}
+    body = _body(network)
     first = inquiries.receive(tenant("401005"), body)
     assert inquiries.receive(tenant("401005"), body) == first
     assert tenant("401005").execute("SELECT count(*) FROM inquiry WHERE message_id = 'm-1'").fetchone()[0] == 1
@@ -165,6 +165,9 @@ def test_bad_input_gets_a_precise_code_and_stores_nothing(network, tenant):
     assert tenant("401005").execute("SELECT count(*) FROM replica").fetchone()[0] == 0  # not even the good first row
     assert network.client("infonet").call("POST", "/providers/401005/inquiries", {"provision": 48})[1]["code"] == \
         "invalid_inquiry"
+    counts = tenant("401005").execute("SELECT (SELECT count(*) FROM fugo), (SELECT count(*) FROM inquiry), "
+                                      "(SELECT count(*) FROM record)").fetchone()
+    assert counts == (0, 0, 0)
 
 
 def test_the_permit_list_holds_the_pias_provisions_each_with_requesters_affairs_and_items():
@@ -193,59 +196,50 @@ def test_a_message_id_used_again_for_another_question_is_refused(network, tenant
     assert inquiries.receive(tenant("401005"), _body(network)) == first
 
 
-def test_one_message_delivered_twice_at_once_is_stored_once_and_both_get_its_outcome(network, platform_db, admin):
+def _at_once(platform_db, calls) -> list:
+    """Each call(conn) in a thread of its own with its own tenant connection, released together; each
+    one's result, or the code of its refusal."""
     import threading
 
     from juki.intermediary import db
 
-    results, errors = [], []
-    barrier = threading.Barrier(4)
+    outcomes: list = [None] * len(calls)
+    barrier = threading.Barrier(len(calls), timeout=10)
 
-    def deliver() -> None:
+    def run(k: int) -> None:
         conns = db.Connections(platform_db)
         try:
             barrier.wait()
-            results.append(inquiries.receive(conns.tenant("401005"), _body(network, message_id="twice")))
-        except Exception as exc:  # noqa: BLE001 - the assertion below names it
-            errors.append(exc)
+            outcomes[k] = calls[k](conns.tenant("401005"))
+        except inquiries.Invalid as exc:
+            outcomes[k] = exc.code
+        except Exception as exc:  # noqa: BLE001 - the assertions name what was expected instead
+            outcomes[k] = exc
         finally:
             conns.close()
 
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(calls))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == [] and len({r["inquiry_id"] for r in results}) == 1
+    return outcomes
+
+
+def test_one_message_delivered_twice_at_once_is_stored_once_and_both_get_its_outcome(network, platform_db, admin):
+    results = _at_once(platform_db, [lambda conn: inquiries.receive(conn, _body(network, message_id="twice"))] * 4)
+    assert all(isinstance(r, dict) for r in results) and all(r == results[0] for r in results), [type(r).__name__ + str(r)[:200] for r in results]
+    assert results[0]["state"] == "refused"
     assert admin.execute("SELECT count(*) FROM inquiry WHERE message_id = 'twice'").fetchone()[0] == 1
     assert admin.execute("SELECT count(*) FROM record").fetchone()[0] == 2  # one inquiry, one refusal
 
 
 def test_two_staff_releasing_one_held_inquiry_at_once_release_it_once(network, tenant, platform_db):
-    import threading
-
-    from juki.intermediary import db
-
     code = _person(network, CHILD, 8, no_auto=True)
     held = _ask(network, "req-mhlw", code)[1]
-    outcomes = []
-    barrier = threading.Barrier(2)
-
-    def release(staff: str) -> None:
-        conns = db.Connections(platform_db)
-        try:
-            barrier.wait()
-            outcomes.append(inquiries.review(conns.tenant("401005"), held["inquiry_id"], staff=staff, release=True)["state"])
-        except inquiries.Invalid as exc:
-            outcomes.append(exc.code)
-        finally:
-            conns.close()
-
-    threads = [threading.Thread(target=release, args=(name,)) for name in ("tanaka", "suzuki")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = _at_once(platform_db, [
+        lambda conn, staff=staff: inquiries.review(conn, held["inquiry_id"], staff=staff, release=True)["state"]
+        for staff in ("tanaka", "suzuki")])
     assert sorted(outcomes) == ["not_held", "released"]
     assert [e["event"] for e in inquiries.records(tenant("401005"))].count("release") == 1
 
@@ -256,9 +250,10 @@ def test_a_protected_person_who_moved_away_is_held_not_refused_automatically(net
     im = network.client("im-401005")
     queue = im.call("GET", "/inquiries?state=held")[1]["inquiries"]
     # Released, there is nothing to answer with: the staff are told, and may decline.
-    assert im.call("POST", f"/inquiries/{queue[0]['id']}/review", {"staff": "tanaka", "release": True})[1]["code"] == \
-        "not_resident"
-    assert im.call("POST", f"/inquiries/{queue[0]['id']}/review", {"staff": "tanaka", "release": False})[0] == 200
+    gone = im.call("POST", f"/inquiries/{queue[0]['id']}/review", {"staff": "tanaka", "release": True})
+    assert (gone[0], gone[1]["code"]) == (422, "not_resident")
+    assert im.call("POST", f"/inquiries/{queue[0]['id']}/review", {"staff": "tanaka", "release": False}) == (
+        200, {"inquiry_id": queue[0]["id"], "state": "declined", "reason": "declined"})
 
 
 def test_a_member_without_a_head_is_held(network):
@@ -282,3 +277,4 @@ def test_out_of_range_numbers_weak_keys_and_a_string_release_get_precise_codes(n
     assert network.net("req-mhlw").call("POST", "/inquiries", {"provider": "../x", "fugo": "0" * 32})[1]["code"] == \
         "invalid_provider"
     assert tenant("401005").execute("SELECT count(*) FROM inquiry WHERE message_id = 'weak'").fetchone()[0] == 0
+    assert tenant("401005").execute("SELECT count(*) FROM inquiry").fetchone()[0] == 1  # the held one only

@@ -45,9 +45,27 @@ def test_the_tenant_roles_own_nothing_and_cannot_bypass_the_policy(admin):
     owners = {r[0] for r in admin.execute(
         "SELECT tableowner FROM pg_tables WHERE tablename IN ('replica', 'fugo', 'inquiry', 'record', 'feed_batch')")}
     assert owners == {db.OWNER}
-    forced = admin.execute("SELECT relname FROM pg_class WHERE relname IN ('replica', 'fugo', 'inquiry', 'record', "
-                           "'feed_batch') AND relrowsecurity ORDER BY relname").fetchall()
-    assert [r[0] for r in forced] == ["feed_batch", "fugo", "inquiry", "record", "replica"]
+    secured = admin.execute("SELECT relname, relforcerowsecurity FROM pg_class WHERE relname IN ('replica', 'fugo', "
+                            "'inquiry', 'record', 'feed_batch') AND relrowsecurity ORDER BY relname").fetchall()
+    # Enabled, not forced: the owner (nobody logs in as it) bypasses it for platform_status() alone (ADR 0026).
+    assert secured == [(t, False) for t in ("feed_batch", "fugo", "inquiry", "record", "replica")]
+
+
+def test_every_table_with_a_citys_rows_hides_them_from_the_other_city(tenant):
+    from juki.intermediary import inquiries
+
+    fuku = tenant("401307")
+    replica.apply(fuku, [ROW], position=1)  # a 副本 row and a feed batch
+    replica.tie_fugo(fuku, unified_number=ROW["unified_number"], fugo="f" * 32)
+    from juki.intermediary import sealing
+    inquiries.receive(fuku, {"message_id": "m", "requester": "req-mhlw", "requester_kind": "厚生労働大臣",
+                             "provision": 48, "affair": "048-1", "items": ["is_head"], "fugo": "f" * 32,
+                             "public_key": sealing.new_key()[1]})  # an inquiry and two records
+    kita = tenant("401005")
+    for table in ("replica", "fugo", "inquiry", "record", "feed_batch"):
+        assert fuku.execute(f"SELECT count(*) FROM {table}").fetchone()[0] >= 1, table
+        assert kita.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+        assert kita.execute(f"SELECT count(*) FROM {table} WHERE tenant = '401307'").fetchone()[0] == 0, table
 
 
 def test_the_operator_sees_counts_per_tenant_and_no_row(tenant, platform_db):
