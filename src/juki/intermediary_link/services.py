@@ -19,8 +19,9 @@ from juki.network.wire import Client, Unreachable
 from . import connection, feed
 from .models import ProvisionRecord
 
-STATES = {"answered": "自動応答", "refused": "不可（照合リストに該当せず等）", "held": "確認待ち", "released": "確認のうえ提供",
-          "declined": "確認のうえ不提供"}
+# The same words as the records' (EVENTS): an inquiry's state is its last record.
+STATES = {"answered": "提供（自動応答）", "refused": "提供不可", "held": "確認待ち", "released": "提供（職員の確認後）",
+          "declined": "不提供（職員の確認後）"}
 EVENTS = {"inquiry": "照会の受付", "answer": "提供（自動応答）", "refusal": "提供不可", "hold": "確認待ち（自動応答不可）",
           "release": "提供（職員の確認後）", "decline": "不提供（職員の確認後）"}
 
