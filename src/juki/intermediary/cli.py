@@ -14,6 +14,7 @@ URL is the platform's database; the service logs in as each tenant's role on the
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import signal
@@ -29,6 +30,7 @@ from juki.network.wire import write_ready
 
 from . import cluster, db
 
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 DEMO_TENANTS = {"401005": "北九州市", "401307": "福岡市"}  # the two cities of Juki-net II
 
 
@@ -82,10 +84,12 @@ def operator_status(network: Path) -> str:
         return f"中間サーバーが状況を返しませんでした（{seen.get('code', status)}）。"
     lines = [f"稼働: {seen['health']}（起動から {seen['uptime_seconds']} 秒）",
              "団体　　　　副本　自動応答不可　符号　確認待ち　照会(24h)　不可(24h)　最終更新　　　　　　最終全件"]
+    def when(value: str | None) -> str:  # the platform's time in Japan's, as its operators read it
+        return dt.datetime.fromisoformat(value).astimezone(JST).strftime("%Y-%m-%d %H:%M") if value else "—"
+
     for t in seen["tenants"]:
         lines.append(f"{t['tenant']} {t['name']:<5} {t['replica']:>8} {t['no_auto']:>8} {t['fugo']:>8} {t['held']:>6} "
-                     f"{t['inquiries_24h']:>8} {t['refused_24h']:>8}  {(t['last_feed'] or '—')[:19]}  "
-                     f"{(t['last_full'] or '—')[:19]}")
+                     f"{t['inquiries_24h']:>8} {t['refused_24h']:>8}  {when(t['last_feed'])}  {when(t['last_full'])}")
     return "\n".join(lines)
 
 
