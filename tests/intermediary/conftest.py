@@ -43,7 +43,7 @@ def platform_db(tmp_path_factory):
 def admin(platform_db):
     """The installer's connection (a superuser); every test starts from empty tables."""
     with psycopg.connect(platform_db, autocommit=True) as conn:
-        conn.execute("TRUNCATE replica, fugo, inquiry, record, feed_batch")
+        conn.execute("TRUNCATE replica, fugo, inquiry, record, feed_batch, record_purge")
         yield conn
 
 

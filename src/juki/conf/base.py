@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "juki.linkage",
     "juki.atena",
     "juki.intermediary_link",
+    "juki.retention",
 ]
 
 MIDDLEWARE = [

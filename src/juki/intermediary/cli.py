@@ -7,6 +7,7 @@
     juki intermediary init --url ADMIN_URL [--tenant CODE=NAME …]    roles, schema and tenants (production)
     juki intermediary serve --url URL [--network DIR] [--port N]     the HTTPS API (mutual TLS)
     juki intermediary status [--network DIR]                         the operator's view: counts per tenant
+    juki intermediary purge --url ADMIN_URL [--dry-run]              daily: 情報提供等記録 past 7 years (issue 18)
 
 URL is the platform's database; the service logs in as each tenant's role on the same server
 (`im_t_<code>`), never as the owner. DIR defaults to $JUKI_VAR_DIR/intermediary.
@@ -106,6 +107,9 @@ def main(argv: list[str] | None = None) -> None:
     init.add_argument("--tenant", action="append")
     status = sub.add_parser("status", help="基盤の運用者として稼働状況を見る（団体ごとの件数のみ）")
     status.add_argument("--network", type=Path, default=network_dir())
+    purge = sub.add_parser("purge", help="保存期間（7年）を過ぎた情報提供等記録を削除する（毎日）")
+    purge.add_argument("--url", required=True)
+    purge.add_argument("--dry-run", action="store_true")
     serve = sub.add_parser("serve", help="中間サーバーの API を起動する")
     serve.add_argument("--url", default=os.environ.get("JUKI_INTERMEDIARY_DATABASE_URL"))
     serve.add_argument("--network", type=Path, default=network_dir())
@@ -114,6 +118,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "init":
         prepare(args.url, _tenants(args.tenant))
         print("中間サーバー: ロール・スキーマ・利用団体を用意しました")
+    elif args.command == "purge":
+        rows = db.purge(args.url, today=dt.datetime.now(JST).date(), execute=not args.dry_run)
+        verb = "対象" if args.dry_run else "削除"
+        for row in rows:
+            print(f"{row['tenant']}: 情報提供等記録 {verb} {row['records']} 件（保存期限 {row['before']} より前）、"
+                  f"照会 {verb} {row['inquiries']} 件（{row['inquiries_before']} より前に受付、確認待ちを除く）")
     elif args.command == "status":
         print(operator_status(args.network))
     elif args.command == "serve":

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from importlib import resources
@@ -112,3 +113,29 @@ class Connections:
         for conn in self._local.__dict__.get("conns", {}).values():
             conn.close()
         self._local.__dict__["conns"] = {}
+
+
+def purge(admin_url: str, *, today: dt.date, execute: bool) -> list[dict]:
+    """The 情報提供等記録 past their 保存期限 (`keep_until < today`, 7 years: 番号法施行令29条) and the inquiries
+    (with their sealed answers) received before the same seven years, held ones excepted; per tenant, one
+    `record_purge` row with the counts. The service may not delete a record: this runs on the installer's
+    connection as the tables' owner (`juki intermediary purge`, daily)."""
+    before = today.replace(year=today.year - 7) if not (today.month == 2 and today.day == 29) \
+        else today.replace(year=today.year - 7, day=28)
+    done = []
+    with psycopg.connect(admin_url) as conn, conn.transaction():
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER)))
+        for (code,) in conn.execute("SELECT code FROM tenant ORDER BY code").fetchall():
+            records = conn.execute("SELECT count(*) FROM record WHERE tenant = %s AND keep_until < %s",
+                                   (code, today)).fetchone()[0]
+            inquiries = conn.execute("SELECT count(*) FROM inquiry WHERE tenant = %s AND received_at < %s "
+                                     "AND state <> 'held'", (code, before)).fetchone()[0]
+            if execute:
+                conn.execute("DELETE FROM record WHERE tenant = %s AND keep_until < %s", (code, today))
+                conn.execute("DELETE FROM inquiry WHERE tenant = %s AND received_at < %s AND state <> 'held'",
+                             (code, before))
+                conn.execute("INSERT INTO record_purge (tenant, before, records, inquiries) VALUES (%s, %s, %s, %s)",
+                             (code, today, records, inquiries))
+            done.append({"tenant": code, "records": records, "inquiries": inquiries, "before": today.isoformat(),
+                         "inquiries_before": before.isoformat()})
+    return done

@@ -133,3 +133,13 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
            (SELECT max(b.position) FROM feed_batch b WHERE b.tenant = t.code)
     FROM tenant t ORDER BY t.code
 $$;
+
+-- What the 7-year purge removed (issue 18): counts per tenant, no person; the owner's table only.
+CREATE TABLE IF NOT EXISTS record_purge (
+    id          bigserial PRIMARY KEY,
+    at          timestamptz NOT NULL DEFAULT now(),
+    tenant      text NOT NULL REFERENCES tenant,
+    before      date NOT NULL,
+    records     integer NOT NULL,
+    inquiries   integer NOT NULL
+);

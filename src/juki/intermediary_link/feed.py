@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
@@ -215,3 +216,17 @@ def pull_records(client: Client, *, after: int | None = None, limit: int = 1000)
                     ignore_conflicts=True)
             session.record(set(persons.values()))
         after = rows[-1]["id"]
+
+
+def purge_copy(*, today: dt.date, execute: bool) -> int:
+    """The city's copy of the 情報提供等記録 past its 保存期限 (`keep_until`, 7 years: 番号法施行令29条), removed
+    (`juki retention purge`); returns how many were due. The log row carries the count, not the persons."""
+    with gate.open(actor(), function="intermediary.records_purge", perm=Perm.ATENA_QUERY,
+                   criteria={"before": today.isoformat(), "execute": execute}) as session:
+        due = ProvisionRecord.objects.filter(keep_until__lt=today)
+        count = due.count()
+        if execute and count:
+            with transaction.atomic():
+                due.delete()
+        session.tally(count)
+        return count

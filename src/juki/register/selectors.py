@@ -719,3 +719,15 @@ def resident_codes(*, actor: Actor, person_ids, purpose: str) -> dict[int, str]:
                     .exclude(current__resident_code="").values_list("id", "current__resident_code"))
         session.record(rows)
         return rows
+
+
+def removed_before(*, actor: Actor, day: dt.date) -> tuple[int, dt.date | None]:
+    """How many 除票 were removed before `day`, and the oldest 消除日: the 保存期間表's check of the 150
+    years (施行令34条). Counts only, so the log row carries the count and no subject."""
+    with gate.open(actor, function="retention.removed_register", perm=Perm.BATCH_RUN,
+                   criteria={"before": day.isoformat()}) as session:
+        removed = Person.objects.filter(status=Status.REMOVED)
+        due = removed.filter(removed_on__lt=day).count()
+        oldest = removed.aggregate(oldest=Min("removed_on"))["oldest"]
+        session.tally(due)
+        return due, oldest
