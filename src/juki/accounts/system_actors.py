@@ -47,6 +47,8 @@ JOBS: tuple[SystemJob, ...] = (
     SystemJob("cards-sweep", "除票となった住民の市民カードの廃止", frozenset({Perm.CARD_MANAGE})),
     SystemJob("seals-sweep", "照会の期限切れ・除票となった住民の印鑑登録の廃止", frozenset({Perm.SEAL_MANAGE})),
     # The 保存期間表's daily purge (issue 18): counts the 除票 due (a count, no person) and removes what is due.
+    # The 個人番号 key rotation (issue 18): opens and re-seals every number, shows none.
+    SystemJob("juki mynumber", "個人番号の暗号鍵の切替え", frozenset({Perm.BATCH_RUN})),
     SystemJob("juki retention", "保存期間を過ぎた記録の削除", frozenset({Perm.BATCH_RUN})),
     SystemJob("protection-alerts", "支援措置の期間満了の通知", frozenset({Perm.SUPPORT_MEASURE_MANAGE})),
     # A bulk read for statistics (register.services.extract.statistics_read, ADR 0020): one log row, the count.

@@ -40,6 +40,28 @@ END; $$ LANGUAGE plpgsql;
 """
 
 
+# table → the columns a re-key of the 個人番号 may rewrite (juki.core.rekey, issue 18): on PostgreSQL an
+# UPDATE that changes these and nothing else passes inside a transaction that set `juki.rekey`.
+REKEYABLE = {"register_personversion": ("my_number_key_id", "my_number_cipher"),
+             "certificates_certificatesnapshot": ("sealed",)}
+REKEY_SETTING = "juki.rekey"
+
+
+def _pg_rekeyable_function(table: str) -> tuple[str, str]:
+    strip = " ".join(f"- '{c}'" for c in REKEYABLE[table])
+    name = f"juki_{table}_guard"
+    return name, f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND current_setting('{REKEY_SETTING}', true) = 'on'
+       AND (to_jsonb(NEW) {strip}) = (to_jsonb(OLD) {strip}) THEN
+        RETURN NEW;  -- the 個人番号 re-sealed under the active key, nothing else
+    END IF;
+    RAISE EXCEPTION 'juki: % on % is not allowed (append-only)', TG_OP, TG_TABLE_NAME;
+END; $$ LANGUAGE plpgsql;
+"""
+
+
 # table → (the column that is NULL until the row is linked, the chain columns the link fills)
 LINKABLE = {"audit_accesslog": ("seq", ("seq", "prev_hash", "row_hash"))}
 
@@ -78,8 +100,8 @@ def operation(*tables: str) -> migrations.RunPython:
         for table in tables:
             drop = f"DROP TRIGGER IF EXISTS {table}_append_only" + (f" ON {table}" if vendor == "postgresql" else "")
             schema_editor.execute(drop)
-            if vendor == "postgresql" and table in LINKABLE:
-                function, body = _pg_linkable_function(table)
+            if vendor == "postgresql" and (table in LINKABLE or table in REKEYABLE):
+                function, body = (_pg_linkable_function if table in LINKABLE else _pg_rekeyable_function)(table)
                 schema_editor.execute(
                     body + f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                     f"FOR EACH ROW EXECUTE FUNCTION {function}();", params=None)

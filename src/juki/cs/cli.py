@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     media.add_argument("file_id")
     media.add_argument("--out", type=Path, required=True)
     sub.add_parser("purge", help="保存期間を過ぎた送付先情報（送信の翌営業日）・本人確認情報（5年）・転出証明書情報（90日）を削除する（日次）")
+    sub.add_parser("rekey", help="個人番号の暗号鍵の切替え: 有効な鍵（JUKI_CS_MYNUMBER_KEYS の先頭）で暗号化し直す")
     args = parser.parse_args(argv)
     _setup()
     from django.conf import settings
@@ -54,6 +55,15 @@ def main(argv: list[str] | None = None) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         print(f"{args.out}: 暗号化して書き出しました（{len(data)} バイト）。記録しました。")
+        return
+    if args.command == "rekey":
+        from juki.core import rekey
+
+        from .services import rekey_stores
+
+        done = rekey.rekey(rekey_stores())
+        print(json.dumps({"active_key": rekey.active_key(), "resealed": done, "by_key": rekey.status(rekey_stores())},
+                         ensure_ascii=False, indent=2))
         return
     if args.command == "purge":
         from . import services

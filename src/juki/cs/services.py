@@ -25,6 +25,7 @@ from juki.network.wire import Client, Unreachable
 from . import file2, file3
 from .models import (ConsistencyRun, Counter, IdentityVersion, Inbound, Kind, MediaExport, Outbound, Purge,
                      Recipient, RecipientFile, Suppression)
+from .models import Mail, TransferHold
 
 log = logging.getLogger("juki.cs")
 BATCH = 200
@@ -304,6 +305,16 @@ def recipients_report() -> dict:
               for p in Purge.objects.filter(kind="recipients").order_by("-id")[:500]]
     return {"files": files, "purged": purges, "overdue": [f for f in files if f["due_on"]
                                                           and f["due_on"] < timezone.localdate().isoformat()]}
+
+
+def rekey_stores():
+    """The CS's sealed columns, for `juki cs rekey` (its key rotation: juki.core.rekey)."""
+    from juki.core.rekey import Store
+
+    return [Store(IdentityVersion._meta.db_table, "my_number_key_id", "my_number_cipher", "number"),
+            Store(Recipient._meta.db_table, "key_id", "cipher", "values"),
+            Store(Mail._meta.db_table, "key_id", "cipher", "values"),
+            Store(TransferHold._meta.db_table, "key_id", "cipher", "values")]
 
 
 # --- 本人確認情報の保存期間 (C23): five years after a version stopped being current ---------------------
