@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "juki.linkage",
     "juki.atena",
     "juki.intermediary_link",
+    "juki.backup",  # backups and point-in-time restore (SQLite files, PostgreSQL via pgBackRest)
     "juki.retention",
 ]
 
