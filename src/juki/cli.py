@@ -6,6 +6,7 @@
     juki network up          (the simulated 住基ネット: juki.network.cli)
     juki cs serve            (the city's 市町村CS, its own database: juki.cs.cli)
     juki intermediary up     (the 中間サーバー platform, its own PostgreSQL: juki.intermediary.cli)
+    juki failover up         (a primary, its synchronous standby and the monitor: juki.failover)
     juki cities up           (北九州市 and 福岡市 on one network, each its own processes: juki.cities)
 """
 import os
@@ -25,6 +26,9 @@ def main(argv: list[str] | None = None) -> None:
     if len(args) > 1 and args[1] == "intermediary":  # the 中間サーバー platform (issue 17)
         from juki.intermediary.cli import main as intermediary
         return intermediary(args[2:])
+    if len(args) > 1 and args[1] == "failover":  # the standby that takes over (issue 18, ADR 0027)
+        from juki.failover import main as failover
+        return failover(args[2:])
     if len(args) > 1 and args[1] == "cities":
         from juki.cities import main as cities
         return cities(args[2:])

@@ -3,7 +3,7 @@ import json
 import os
 from pathlib import Path
 
-import dj_database_url
+from . import dburl
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/juki
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -81,7 +81,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": dburl.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'juki.sqlite3'}",
         conn_max_age=60,
     )
@@ -104,7 +104,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 else:
     # Server-side binding lets psycopg prepare the statements a change repeats (measured
     # +20 % changes/s in bench/); prepared after 5 uses on a connection.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+    DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), "server_side_binding": True,
+                                       "prepare_threshold": 5}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
