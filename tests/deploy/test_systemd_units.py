@@ -38,7 +38,13 @@ TIMERS = {
     "juki-kiosk-cleanup": ("juki kiosk-cleanup", "*:0/5"),
     "juki-cs-purge": ("juki cs purge", "*-*-* 03:00:00"),
     "juki-retention-purge": ("juki retention purge", "*-*-* 04:00:00"),
+    "juki-backup-full": ("juki backup run --type full", "Sun *-*-* 01:30:00"),
+    "juki-backup": ("juki backup run --type diff", "Mon..Sat *-*-* 01:30:00"),
+    "juki-backup-verify": ("juki backup verify", "*-*-* 05:00:00"),
 }
+# pgBackRest reads PostgreSQL's data directory: these run as Debian's postgres user, without the
+# StateDirectory that would hand /var/lib/juki to it, writing only the backups and the repository.
+BACKUP_UNITS = {"juki-backup-full.service", "juki-backup.service", "juki-backup-verify.service"}
 CS_UNITS = {"juki-cs.service", "juki-cs-purge.service"}  # the CS's own environment (ADR 0022)
 HARDENING = {"NoNewPrivileges": ["yes"], "ProtectSystem": ["strict"], "ReadWritePaths": ["/var/lib/juki"],
              "PrivateTmp": ["yes"], "ProtectHome": ["yes"], "CapabilityBoundingSet": [""]}
@@ -84,6 +90,12 @@ def test_the_units_are_the_expected_set():
 @pytest.mark.parametrize("name", sorted(p.name for p in UNITS.glob("*.service")))
 def test_each_service_runs_sandboxed_as_juki(name):
     service = parse(UNITS / name)["Service"]
+    if name in BACKUP_UNITS:
+        assert service["User"] == ["postgres"] and "StateDirectory" not in service
+        assert service["ReadWritePaths"][0].split()[:2] == ["/var/lib/juki/backups", "/var/lib/pgbackrest"]
+        assert service["WorkingDirectory"] == ["/var/lib/juki/backups"] and service["NoNewPrivileges"] == ["yes"]
+        assert service["ProtectSystem"] == ["strict"] and service["CapabilityBoundingSet"] == [""]
+        return
     assert service["User"] == ["juki"] and service["Group"] == ["juki"]
     assert service["EnvironmentFile"] == ["/etc/juki/cs.env" if name in CS_UNITS else "/etc/juki/juki.env"]
     if name not in CS_UNITS:  # never the dev settings (juki.cli's default), which would make keys of their own

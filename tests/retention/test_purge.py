@@ -185,5 +185,5 @@ def test_the_report_reads_the_table_and_the_last_run_for_an_auditor(settings, mo
     assert "■ 住民票の除票（removed_register）" in text and "保存期間: 消除の日から150年" in text
     assert "根拠: 住民基本台帳法施行令第34条第1項" in text
     assert "直近の実行:" in text and "削除済み（対象 1 件、削除 1 件" in text
-    assert "市町村CSの記録を参照（juki cs purge が自らの記録に残します）" in text
+    assert "市町村CSの記録を参照（juki cs purge が実行のたびに件数を記録します）" in text
     assert "削除後の検証: 成功" in text

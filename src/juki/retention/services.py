@@ -87,8 +87,8 @@ def _sessions(p: Period, run: Run, now: dt.datetime) -> Outcome:
     due = expired.count()
     if run.executed and due:
         expired.delete()
-    return Outcome(p.code, due=due, deleted=due if run.executed else 0, cutoff=now.isoformat(timespec="seconds"),
-                   outcome="done" if due else "empty")
+    return Outcome(p.code, due=due, deleted=due if run.executed else 0,
+                   cutoff=f"{timezone.localtime(now):%Y-%m-%d %H:%M}", outcome="done" if due else "empty")
 
 
 JOBS = {"removed_register": _removed_register, "access_log": _access_log, "provision_log": _provision_log,
@@ -160,15 +160,19 @@ def report_text(*, runs: int = 30) -> str:
         out.append(f"  保存期間: {p.period}")
         out.append(f"  根拠: {p.basis}")
         out.append(f"  管理策: {'・'.join(p.controls)}　記録の場所: {p.system}　削除: {p.job}（{_ENFORCED[p.enforced]}）")
-        if p.note:
-            out.append("  注記: " + " ".join(p.note.split()))
-        if not p.in_register:
-            out.append(f"  実行状況: {p.system}の記録を参照（{p.job} が自らの記録に残します）")
+        if p.note:  # the table's lines are folded for review: joined again without spaces (Japanese)
+            out.append("  注記: " + "".join(line.strip() for line in p.note.splitlines()))
+        if p.enforced == "expiry":
+            out.append(f"  実行状況: {p.job} が保存世代を超えたものを消します（件数は {p.job} の記録）")
+        elif not p.in_register:
+            out.append(f"  実行状況: {p.system}の記録を参照（{p.job} が実行のたびに件数を記録します）")
         elif last:
             x = last["result"]
             out.append(f"  直近の実行: {timezone.localtime(last['at']):%Y-%m-%d %H:%M} {OUTCOMES[x['outcome']]}"
                        f"（対象 {x['due']} 件、削除 {x['deleted']} 件、基準 {x['cutoff']} より前）"
                        f"　直近{len(data['runs'])}回の削除 計 {row['deleted_recent']} 件")
+            if x["detail"].get("oldest_removed_on"):
+                out.append(f"  最も古い消除日: {x['detail']['oldest_removed_on']}")
         else:
             out.append("  実行状況: まだ実行されていません")
         out.append("")
@@ -182,5 +186,5 @@ def report_text(*, runs: int = 30) -> str:
     return "\n".join(out)
 
 
-_ENFORCED = {"purge": "期限を過ぎたものを削除", "check": "期限を過ぎたものを数えて報告（削除は未実装）",
+_ENFORCED = {"purge": "期限を過ぎたものを削除", "check": "期限を過ぎたものを数えて報告・削除は未実装",
              "expiry": "保存世代を超えたものが自動で消える"}
