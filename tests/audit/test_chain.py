@@ -553,3 +553,40 @@ def test_purge_refuses_a_broken_chain(db, settings, monkeypatch):
         call_command("audit", "purge", "--execute", stdout=io.StringIO())
     assert err.value.returncode == 1 and "[row_altered]" in str(err.value)
     assert AccessLog.objects.count() == count  # the evidence stays
+
+
+def test_incremental_verify_walks_from_the_newest_checkpoint_and_still_catches_what_follows(actor):
+    _events(actor, 5)
+    checkpoints.checkpoint()
+    later = _events(actor, 3)
+    full, since = chain.verify(), chain.verify(incremental=True)
+    assert full.ok and since.ok and since.rows < full.rows
+    cp = Checkpoint.objects.order_by("-seq").first()
+    assert (since.from_checkpoint, since.first_seq, since.last_seq) == (cp.seq, cp.seq, full.last_seq)
+    assert "差分検証: 署名済みチェックポイント seq" in _verify("--incremental")
+
+    # After the checkpoint: an edited row is named by the incremental walk too.
+    with attacker(LOG) as cur:
+        cur.execute(f"UPDATE {LOG} SET outcome = 'x' WHERE id = %s", [later[1].id])
+    problem = chain.verify(incremental=True).problem
+    assert (problem.code, problem.id) == ("row_altered", later[1].id)
+    assert "[row_altered]" in _verify_fails("--incremental")
+
+
+def test_incremental_verify_leaves_rows_before_the_checkpoint_to_the_full_walk(actor):
+    first = _events(actor, 4)
+    checkpoints.checkpoint()
+    with attacker(LOG) as cur:
+        cur.execute(f"UPDATE {LOG} SET outcome = 'x' WHERE id = %s", [first[1].id])
+    assert chain.verify(incremental=True).ok  # documented: the weekly full walk finds this one
+    assert chain.verify().problem.code == "row_altered"
+
+
+def test_incremental_verify_after_a_purge_starts_after_the_anchor(db, settings, monkeypatch):
+    settings.JUKI_AUDIT_RETENTION_YEARS = 1
+    _at(timezone.now() - dt.timedelta(days=800), monkeypatch, lambda: _events(TEST_ACTOR, 3))
+    checkpoints.checkpoint()  # signed before the purge, at a row the purge keeps
+    checkpoints.purge(execute=True)
+    _events(TEST_ACTOR, 2)
+    result = chain.verify(incremental=True)
+    assert result.ok and result.from_checkpoint == Checkpoint.objects.filter(kind="periodic").latest("id").seq

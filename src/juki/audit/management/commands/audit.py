@@ -5,6 +5,8 @@
     juki audit verify [--checkpoints FILE]      # exit 0: chain intact and anchored by a signed checkpoint;
                                                 # exit 1: names the first broken record, says there is no checkpoint,
                                                 # or that rows waited longer than JUKI_AUDIT_LINK_MAX_AGE to be linked
+    juki audit verify --incremental             # from the newest signed checkpoint only (frequent runs; the full
+                                                # walk still runs weekly)
     juki audit checkpoint                       # sign the head of the chain (cron, e.g. hourly)
     juki audit export-checkpoints [--out FILE]  # public key + every checkpoint, as JSON
     juki audit purge --dry-run | --execute      # remove rows past retention (JUKI_AUDIT_RETENTION_YEARS)
@@ -37,6 +39,8 @@ class Command(BaseCommand):
         verify.add_argument("--checkpoints", metavar="FILE",
                             help="export-checkpoints で書き出したファイル（別に保管した控え）も照合します")
         verify.add_argument("--chunk-size", type=int, default=2000)
+        verify.add_argument("--incremental", action="store_true",
+                            help="最新の署名済みチェックポイントから後だけを検証します（大きなログの頻繁な確認用。全体の検証も定期的に行ってください）")
         follow = sub.add_parser("chain", help="書き込まれた記録をハッシュチェーンに連結します（--follow で常駐）")
         follow.add_argument("--follow", action="store_true", help="常駐して、新しい記録を随時連結します")
         follow.add_argument("--interval", type=float, default=0.2, help="連結の間隔（秒、既定 0.2）")
@@ -56,14 +60,14 @@ class Command(BaseCommand):
         except ImproperlyConfigured as exc:
             raise CommandError(f"[improperly_configured] {exc}") from None
 
-    def _verify(self, *, checkpoints=None, chunk_size=2000, **_):
+    def _verify(self, *, checkpoints=None, chunk_size=2000, incremental=False, **_):
         exported = None
         if checkpoints:
             with open(checkpoints, encoding="utf-8") as f:
                 exported = json.load(f)
         waiting = chain.pending()  # before linking: were rows left unlinked too long (the chainer down)?
         chain.link()
-        result = chain.verify(chunk_size=chunk_size, exported=exported)
+        result = chain.verify(chunk_size=chunk_size, exported=exported, incremental=incremental)
         if not result.ok:
             raise CommandError(result.summary(), returncode=1)
         if result.unanchored:  # an intact chain nobody signed proves nothing: fail, so cron alerts
