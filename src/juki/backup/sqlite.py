@@ -122,6 +122,25 @@ def run(*, label: str | None = None) -> Backup:
     return Backup(path, manifest)
 
 
+def prune(*, keep: int, replaced_days: int, now: dt.datetime, execute: bool) -> dict:
+    """The SQLite backups beyond the newest `keep`, and files a restore set aside (`replaced-*`) older than
+    `replaced_days`: overwritten and removed (C25; `juki retention purge`). Returns the counts."""
+    old = backups()[:-keep] if keep > 0 else backups()
+    directory = conf.backup_dir()
+    cutoff = now - dt.timedelta(days=replaced_days)
+    replaced = [p for p in sorted(directory.glob("replaced-*.sqlite3")) if directory.is_dir()
+                and dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC) < cutoff]
+    if execute:
+        from juki.core.files import shred
+
+        for backup in old:
+            shred(backup.path)
+            shred(backup.path.with_suffix(".json"))
+        for path in replaced:
+            shred(path)
+    return {"backups": len(old), "replaced": len(replaced)}
+
+
 def choose(*, latest: bool = False, to_time: dt.datetime | None = None, to_mark: str | None = None) -> Backup:
     found = backups()
     if to_mark is not None:

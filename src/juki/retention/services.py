@@ -12,15 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from juki.audit import chain, checkpoints
 from juki.audit.events import record
 from juki.audit.gate import Actor
 from juki.core.wareki import years_before
+from juki.backup import sqlite as sqlite_backups
 from juki.intermediary_link import feed
+from juki.linkage import cleanup as linkage_cleanup
 from juki.register import selectors
 
 from .models import PurgeRun
@@ -91,8 +94,26 @@ def _sessions(p: Period, run: Run, now: dt.datetime) -> Outcome:
                    cutoff=f"{timezone.localtime(now):%Y-%m-%d %H:%M}", outcome="done" if due else "empty")
 
 
+def _backups_sqlite(p: Period, run: Run, now: dt.datetime) -> Outcome:
+    if connection.vendor != "sqlite":  # PostgreSQL's are pgBackRest's (the "backups" entry)
+        return Outcome(p.code, outcome="empty", detail={"engine": connection.vendor})
+    keep = int(getattr(settings, "JUKI_BACKUP_KEEP", 14))
+    counts = sqlite_backups.prune(keep=keep, replaced_days=30, now=now, execute=run.executed)
+    due = counts["backups"] + counts["replaced"]
+    return Outcome(p.code, due=due, deleted=due if run.executed else 0, cutoff=f"新しい{keep}世代",
+                   outcome="done" if due else "empty", detail=counts)
+
+
+def _linkage_files(p: Period, run: Run, now: dt.datetime) -> Outcome:
+    due = linkage_cleanup.purge_files(now=now, execute=run.executed)
+    cutoff = timezone.localtime(now - dt.timedelta(days=linkage_cleanup.days()))
+    return Outcome(p.code, due=due, deleted=due if run.executed else 0, cutoff=f"{cutoff:%Y-%m-%d %H:%M}",
+                   outcome="done" if due else "empty")
+
+
 JOBS = {"removed_register": _removed_register, "access_log": _access_log, "provision_log": _provision_log,
-        "provision_records_copy": _provision_records_copy, "sessions": _sessions}
+        "provision_records_copy": _provision_records_copy, "sessions": _sessions,
+        "backups_sqlite": _backups_sqlite, "linkage_files": _linkage_files}
 
 
 def purge(*, execute: bool, now: dt.datetime | None = None) -> Run:
