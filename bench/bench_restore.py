@@ -50,18 +50,23 @@ def main() -> None:
         juki("backup", "config", "--repo", directory / "repo", "--pg-data", data, "--pg-port", pg.port,
              "--pg-socket", directory, "--log-path", directory / "log", "--lock-path", directory / "lock", "--out", config)
         with psycopg.connect(pg.url, autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM SET max_wal_size = '4GB'")
+            conn.execute("SELECT pg_reload_conf()")
+            conn.execute("CREATE DATABASE juki")
+        juki("migrate", "-v0")
+        juki("load-towns", TOWNS)
+        # The migration's load before archiving starts (as a city's first load would be): the backups
+        # and the WAL archive begin with the loaded register.
+        seed = timed(juki, "seed", "--persons", str(args.persons), "--seed", "1", "--no-progress")
+        juki("audit", "chain")
+        with psycopg.connect(pg.url, autocommit=True) as conn:
             for name, value in (("wal_level", "replica"), ("archive_mode", "on"),
                                 ("archive_command", f"pgbackrest --config={config} --stanza=juki archive-push %p"),
                                 ("port", str(pg.port)), ("unix_socket_directories", str(directory)),
-                                ("listen_addresses", "127.0.0.1"), ("max_wal_size", "4GB")):
+                                ("listen_addresses", "127.0.0.1")):
                 conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-            conn.execute("CREATE DATABASE juki")
         pg.stop()
         pg = cluster.start(directory, port=pg.port)
-        juki("migrate", "-v0")
-        juki("load-towns", TOWNS)
-        seed = timed(juki, "seed", "--persons", str(args.persons), "--seed", "1", "--no-progress")
-        juki("audit", "chain")
         juki("backup", "init")
         backup = timed(juki, "backup", "run", "--type", "full")
         juki("backup", "mark", "bench-mark")

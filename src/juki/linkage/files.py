@@ -290,18 +290,22 @@ def write_csv(path: Path, columns: Sequence[Column], rows: Iterable[Mapping], *,
 
 
 def read_csv(path: Path, *, encoding: str) -> list[dict[str, str]]:
-    """Rows as dicts keyed by the header row's labels."""
+    """Rows as dicts keyed by the header row's labels. A file that cannot be read so: ValueError (bytes the
+    encoding refuses raise UnicodeDecodeError, a ValueError too)."""
     encoding = _codec(encoding)
     with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as stream:
         reader = csv.reader(stream)
-        header = next(reader, None)
-        if header is None:
-            return []
-        result = []
-        for number, cells in enumerate(reader, start=2):
-            if len(cells) != len(header):
-                raise ValueError(f"{number}行目の項目数（{len(cells)}）が見出し（{len(header)}）と一致しません。")
-            result.append(dict(zip(header, cells)))
+        try:
+            header = next(reader, None)
+            if header is None:
+                return []
+            result = []
+            for number, cells in enumerate(reader, start=2):
+                if len(cells) != len(header):
+                    raise ValueError(f"{number}行目の項目数（{len(cells)}）が見出し（{len(header)}）と一致しません。")
+                result.append(dict(zip(header, cells)))
+        except csv.Error:  # a field over csv's size limit (issue 18: fuzzing): the refusal is a ValueError
+            raise ValueError(f"{reader.line_num}行目をCSVとして読めません（項目の中の改行や、長すぎる項目がないか確認してください）。") from None
     return result
 
 

@@ -30,10 +30,14 @@ class LoadSummary:
 
 def _read(text: str) -> list[dict]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise DomainError(ErrorCode.TOWN_FILE_INVALID, f"町字ファイルに必要な列がありません: {', '.join(missing)}")
-    return list(reader)
+    try:
+        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DomainError(ErrorCode.TOWN_FILE_INVALID, f"町字ファイルに必要な列がありません: {', '.join(missing)}")
+        return list(reader)
+    except csv.Error:  # a bare CR inside a field, a field over csv's size limit (issue 18: fuzzing)
+        raise DomainError(ErrorCode.TOWN_FILE_INVALID, f"町字ファイルの{reader.line_num}行目をCSVとして読めません"
+                          "（項目の中の改行や、長すぎる項目がないか確認してください）。1件も登録していません。") from None
 
 
 # A 指定都市's wards are numbered right after the city (北九州市 40100: 門司区 40101 … 八幡西区 40109;
