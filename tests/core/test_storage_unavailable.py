@@ -72,3 +72,22 @@ def test_other_database_errors_stay_500(clerk, terminal):
             "/api/v1/auth/token", {"username": clerk.username, "password": clerk.plain_password},
             content_type="application/json")
     assert response.status_code == 500 and response.json()["code"] == "internal_error"
+
+
+@pytest.mark.parametrize("message", ["server closed the connection unexpectedly",
+                                     "terminating connection due to administrator command"])
+def test_a_database_restarting_or_failing_over_is_503_database_unavailable(clerk, terminal, message):
+    """The server went away mid-request (issue 18: PostgreSQL restarted, the primary lost): try again, not a defect."""
+    before = ApiToken.objects.count()
+    with database_refuses_writes(message):
+        api = Client(raise_request_exception=False).post(
+            "/api/v1/auth/token", {"username": clerk.username, "password": clerk.plain_password},
+            content_type="application/json")
+        screen = Client(raise_request_exception=False).post(
+            "/counter/login/", {"username": clerk.username, "password": clerk.plain_password, "terminal": terminal.code})
+    assert api.status_code == 503 and api["Content-Type"].startswith(PROBLEM)
+    assert api.json()["code"] == "database_unavailable" and "処理は行われていません" in api.json()["detail"]
+    assert screen.status_code == 503
+    page = screen.content.decode()
+    assert "データベースに接続できません" in page and "システムエラー" not in page
+    assert ApiToken.objects.count() == before

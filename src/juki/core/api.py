@@ -14,7 +14,7 @@ from rest_framework.views import exception_handler
 
 from .errors import DomainError, ErrorCode
 from .parsers import BodyTooDeep
-from .storage import STORAGE_MESSAGE, storage_failure
+from .storage import STORAGE_MESSAGE, UNAVAILABLE_MESSAGE, database_gone, storage_failure
 
 TOO_LARGE = "送信内容が大きすぎます。内容を分けて送信してください。"
 
@@ -77,6 +77,9 @@ def problem_exception_handler(exc, context):
     if storage_failure(exc):
         log.error("API write refused by the database: storage unavailable (%s)", type(exc).__name__)
         return problem(status.HTTP_503_SERVICE_UNAVAILABLE, ErrorCode.STORAGE_UNAVAILABLE, STORAGE_MESSAGE)
+    if database_gone(exc):
+        log.error("API request failed: the database is unavailable (%s)", type(exc).__name__)
+        return problem(status.HTTP_503_SERVICE_UNAVAILABLE, ErrorCode.DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE)
     for cls, (code, msg) in _DRF_CODES.items():
         if isinstance(exc, cls):
             # An authentication failure may name its own code and message (TokenRefused).

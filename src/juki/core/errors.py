@@ -109,6 +109,7 @@ class ErrorCode(StrEnum):
     REQUEST_TOO_LARGE = "request_too_large"  # 413
     JSON_TOO_DEEP = "json_too_deep"  # 400
     STORAGE_UNAVAILABLE = "storage_unavailable"  # 503: disk full or database read-only
+    DATABASE_UNAVAILABLE = "database_unavailable"  # 503: the database restarting, failing over or unreachable
 
 
 class DomainError(Exception):

@@ -41,7 +41,7 @@ _DESCRIPTIONS = {
     "409": "他の職員が先に更新した（conflict）",
     "413": "送信内容が大きすぎる（request_too_large）",
     "415": "送信形式が違う（unsupported_media_type）",
-    "503": "記録できない状態（storage_unavailable）",
+    "503": "記録できない・データベースに接続できない状態（storage_unavailable・database_unavailable）",
 }
 
 

@@ -19,6 +19,30 @@ _SQLSTATES = {"53100", "53000", "53200", "58030", "25006"}
 _SQLITE_MESSAGES = ("database or disk is full", "readonly database", "disk i/o error", "unable to open database file")
 
 
+UNAVAILABLE_MESSAGE = ("データベースに接続できません（再起動中か、予備のサーバーへの切り替え中です）。"
+                       "処理は行われていません。しばらくしてからやり直してください。")
+
+# PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now, and the connection_exception class.
+_GONE_SQLSTATES = {"57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006"}
+# psycopg's words when the server went away mid-query or is not there (no SQLSTATE then).
+_GONE_MESSAGES = ("server closed the connection unexpectedly", "connection is closed", "consuming input failed",
+                  "connection failed", "connection refused", "terminating connection due to administrator command",
+                  "the database system is shutting down", "the database system is starting up",
+                  "no connection to the server")
+
+
+def database_gone(exc: BaseException | None) -> bool:
+    """The database restarted, failed over or is not reachable: a 503 to try again, not a defect."""
+    from django.db import InterfaceError
+
+    if not isinstance(exc, (DatabaseError, InterfaceError)):
+        return False
+    if sqlstate(exc) in _GONE_SQLSTATES:
+        return True
+    text = str(exc).lower()
+    return any(m in text for m in _GONE_MESSAGES)
+
+
 def storage_failure(exc: BaseException | None) -> bool:
     if not isinstance(exc, DatabaseError):
         return False

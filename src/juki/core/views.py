@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from .errors import ErrorCode
-from .storage import STORAGE_MESSAGE, storage_failure
+from .storage import STORAGE_MESSAGE, UNAVAILABLE_MESSAGE, database_gone, storage_failure
 
 log = logging.getLogger("juki.errors")
 
@@ -64,6 +64,12 @@ def server_error(request):
             return _problem(503, ErrorCode.STORAGE_UNAVAILABLE, STORAGE_MESSAGE)
         return render(request, "core/error.html", {"title": "保存できません", "status": 503, "detail": STORAGE_MESSAGE},
                       status=503)
+    if database_gone(sys.exc_info()[1]):  # restarting or failing over: the log row cannot be written either
+        log.error("database unavailable: a request failed while the database restarted or failed over")
+        if _wants_json(request):
+            return _problem(503, ErrorCode.DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE)
+        return render(request, "core/error.html", {"title": "データベースに接続できません", "status": 503,
+                                                   "detail": UNAVAILABLE_MESSAGE}, status=503)
     record_error(request, "server")
     if _wants_json(request):
         return _problem(500, "internal_error", "システムエラーが発生しました。処理は行われていません。")
