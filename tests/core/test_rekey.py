@@ -106,11 +106,14 @@ def test_the_history_stays_append_only_after_a_rekey(fam, keys, settings):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             connection.cursor().execute(statement)
     if connection.vendor == "postgresql":
-        # The re-key's own setting lets only the key columns through: another column is still refused.
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute(f"SET LOCAL {append_only.REKEY_SETTING} = 'on'")
-                cur.execute(f"UPDATE {VERSIONS} SET family_name = 'x', my_number_key_id = 't2'")
+        # The re-key's own setting lets only the key columns through, and only to another key: another
+        # column, or a ciphertext swapped under the same key id, is still refused.
+        for statement in (f"UPDATE {VERSIONS} SET family_name = 'x', my_number_key_id = 't3'",
+                          f"UPDATE {VERSIONS} SET my_number_cipher = my_number_cipher || '\\x00'::bytea"):
+            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+                with connection.cursor() as cur:
+                    cur.execute(f"SET LOCAL {append_only.REKEY_SETTING} = 'on'")
+                    cur.execute(statement)
 
 
 def test_a_number_under_a_key_no_longer_listed_stops_the_rekey_with_its_code(fam, keys, settings):
@@ -118,3 +121,32 @@ def test_a_number_under_a_key_no_longer_listed_stops_the_rekey_with_its_code(fam
     with pytest.raises(CommandError) as err:
         _run("rekey")
     assert str(err.value).startswith("rekey_failed: ImproperlyConfigured") and _key_ids() == {"t1"}
+
+
+def test_a_row_changed_while_the_rekey_runs_keeps_the_new_value(keys, settings, monkeypatch):
+    """Compare-and-set: a clerk's change between the re-key's read and its write is not overwritten."""
+    from juki.linkage.models import Delivery
+
+    first = Delivery.objects.create(destination="zeimu", sequence=1, kind="daily", items=["name"],
+                                    body_key_id=mynumber.seal_json({"n": 1})[0], body=mynumber.seal_json({"n": 1})[1])
+    settings.JUKI_MYNUMBER_KEYS = f"t2:{keys['t2']},t1:{keys['t1']}"
+    clerk_key, clerk_body = mynumber._keys(f"t1:{keys['t1']}")[0], None
+    original = rekey._reseal
+
+    def reseal_while_a_clerk_writes(store, key_id, cipher):
+        nonlocal clerk_body
+        if store.table == "linkage_delivery" and clerk_body is None:
+            settings.JUKI_MYNUMBER_KEYS = f"t1:{keys['t1']}"
+            clerk_body = mynumber.seal_json({"n": 2})[1]
+            settings.JUKI_MYNUMBER_KEYS = f"t2:{keys['t2']},t1:{keys['t1']}"
+            Delivery.objects.filter(pk=first.pk).update(body=clerk_body)
+        return original(store, key_id, cipher)
+
+    monkeypatch.setattr(rekey, "_reseal", reseal_while_a_clerk_writes)
+    assert rekey.rekey(stores())["linkage_delivery"] == 0
+    row = Delivery.objects.get(pk=first.pk)
+    assert (row.body_key_id, bytes(row.body)) == (clerk_key, clerk_body)  # the clerk's value stands
+    monkeypatch.setattr(rekey, "_reseal", original)
+    assert rekey.rekey(stores())["linkage_delivery"] == 1  # and the next run re-keys it
+    row = Delivery.objects.get(pk=first.pk)
+    assert row.body_key_id == "t2" and json.loads(mynumber.unseal_values("t2", bytes(row.body))[0]) == {"n": 2}

@@ -238,7 +238,7 @@ def test_static_files_are_served_by_nginx(site):
 def test_http_redirects_to_https(site):
     response, _, _ = _get(site, "/counter/login/?next=/counter/", port_key="http_port")
     assert response.status == 301
-    assert response.headers["Location"] == "https://127.0.0.1/counter/login/?next=/counter/"
+    assert response.headers["Location"] == "https://juki.example.lg.jp/counter/login/?next=/counter/"  # server_name, not Host
     assert response.headers.get("Strict-Transport-Security") is None  # HSTS is only meaningful over HTTPS
 
 
@@ -262,9 +262,15 @@ def test_the_access_logs_carry_no_query_string(site):
     assert response.status == 200
     redirect, _, _ = _get(site, f"/counter/login/?{SECRET_QUERY}", port_key="http_port")
     assert redirect.status == 301
-    time.sleep(0.3)  # gunicorn writes its access line after the response
-    nginx_log = site["access_log"].read_text(encoding="utf-8")
-    gunicorn_log = site["gunicorn_log"].read_text(encoding="utf-8")
+    # gunicorn writes its access line after the response: wait for the 200's request id to appear there.
+    deadline = time.monotonic() + 10
+    while True:
+        nginx_log = site["access_log"].read_text(encoding="utf-8")
+        gunicorn_log = site["gunicorn_log"].read_text(encoding="utf-8")
+        served = [x for x in nginx_log.splitlines() if '"GET /counter/login/ HTTP/1.1" 200 ' in x]
+        if served and served[-1].split()[-1] in gunicorn_log or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     for log in (nginx_log, gunicorn_log):
         assert "secret" not in log and "%EF%BE" not in log.upper() and "?" not in log
     # nginx: client, time, "method path protocol", status, bytes, seconds, request id — for both requests.
@@ -272,6 +278,7 @@ def test_the_access_logs_carry_no_query_string(site):
     ours = [x for x in nginx_log.splitlines() if "/counter/login/" in x]
     assert sorted(line.match(x).group(1) for x in ours[-2:]) == ["200", "301"], ours
     # gunicorn: the client nginx saw, "method path protocol", status, bytes, time, nginx's request id.
-    last = [x for x in gunicorn_log.splitlines() if "/counter/login/" in x][-1]
-    assert re.fullmatch(r'127\.0\.0\.1 "GET /counter/login/ HTTP/1\.0" 200 \d+ \d+us [0-9a-f]{32}', last), last
-    assert last.split()[-1] in nginx_log  # the same request id in both logs
+    rid = served[-1].split()[-1]
+    last = [x for x in gunicorn_log.splitlines() if x.endswith(rid)]
+    assert len(last) == 1, (rid, gunicorn_log[-500:])  # the same request id in both logs
+    assert re.fullmatch(r'127\.0\.0\.1 "GET /counter/login/ HTTP/1\.0" 200 \d+ \d+us [0-9a-f]{32}', last[0]), last

@@ -29,7 +29,7 @@ class Acks:
             if line.strip().isdigit():
                 self.items.append((time.monotonic(), int(line)))
 
-    def wait(self, count: int, *, after: float = 0.0, timeout: float = 60) -> None:
+    def wait(self, count: int, *, after: float = 0.0, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while sum(1 for t, _ in self.items if t > after) < count:
             assert time.monotonic() < deadline, f"{len(self.items)} changes acknowledged, waited for {count} after {after}"

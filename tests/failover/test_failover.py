@@ -31,7 +31,7 @@ def test_the_primary_lost_under_writes_loses_no_acknowledged_change():
             assert conn.execute("SHOW synchronous_standby_names").fetchone()[0].startswith("ANY 1 (")
             assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
 
-        run = kill_under_writes(formation, env, directory, before=30, after=30, timeout=90)
+        run = kill_under_writes(formation, env, directory, before=30, after=30, timeout=180)
 
         new = formation.primary()
         assert new is not None and new is not run.old
@@ -49,7 +49,7 @@ def test_the_primary_lost_under_writes_loses_no_acknowledged_change():
         assert not lost, f"acknowledged and lost: {sorted(lost)}"
         assert all(versions.get(c, 0) >= 1 and events.get(c, 0) >= 1 for c in acked)
         assert set(acked) <= logged
-        assert run.outage() < 30, f"the writer waited {run.outage():.1f} s"
+        assert run.outage() < 60, f"the writer waited {run.outage():.1f} s"  # ~6 s unloaded (--fast)
     finally:
         formation.stop()
         shutil.rmtree(directory, ignore_errors=True)

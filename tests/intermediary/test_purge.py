@@ -38,20 +38,24 @@ def test_the_purge_removes_exactly_what_is_due_per_tenant_and_records_the_counts
     kept = {("401005", _record(admin, "401005", TODAY)), ("401307", _record(admin, "401307", TODAY + dt.timedelta(days=9)))}
     old = dt.datetime.combine(BEFORE - dt.timedelta(days=1), dt.time(12), tzinfo=jst)
     gone_inquiries = {("401005", _inquiry(admin, "401005", old, "answered"))}
+    # Midnight in Japan is the line, whatever the server's time zone: 23:30 the day before goes, 08:00 stays.
+    gone_inquiries.add(("401307", _inquiry(admin, "401307", dt.datetime.combine(BEFORE - dt.timedelta(days=1),
+                                                                              dt.time(23, 30), tzinfo=jst), "answered")))
     kept_inquiries = {("401005", _inquiry(admin, "401005", old, "held")),
-                      ("401307", _inquiry(admin, "401307", dt.datetime.combine(BEFORE, dt.time(12), tzinfo=jst), "refused"))}
+                      ("401307", _inquiry(admin, "401307", dt.datetime.combine(BEFORE, dt.time(8), tzinfo=jst), "refused"))}
 
+    admin.execute("ALTER DATABASE intermediary SET timezone = 'UTC'")  # a server keeping UTC
     counted = db.purge(platform_db, today=TODAY, execute=False)
-    assert [(r["tenant"], r["records"], r["inquiries"]) for r in counted] == [("401005", 1, 1), ("401307", 1, 0)]
+    assert [(r["tenant"], r["records"], r["inquiries"]) for r in counted] == [("401005", 1, 1), ("401307", 1, 1)]
     assert _ids(admin, "record") == gone | kept  # a dry run deletes nothing
 
     done = db.purge(platform_db, today=TODAY, execute=True)
 
-    assert [(r["tenant"], r["records"], r["inquiries"]) for r in done] == [("401005", 1, 1), ("401307", 1, 0)]
+    assert [(r["tenant"], r["records"], r["inquiries"]) for r in done] == [("401005", 1, 1), ("401307", 1, 1)]
     assert _ids(admin, "record") == kept and _ids(admin, "inquiry") == kept_inquiries
     assert not gone_inquiries & _ids(admin, "inquiry")
     assert admin.execute("SELECT tenant, before, records, inquiries FROM record_purge ORDER BY tenant").fetchall() == [
-        ("401005", TODAY, 1, 1), ("401307", TODAY, 1, 0)]
+        ("401005", TODAY, 1, 1), ("401307", TODAY, 1, 1)]
 
 
 def test_a_tenant_role_still_cannot_delete_a_record(admin, tenant):

@@ -28,6 +28,21 @@ def test_shred_overwrites_the_content_before_removing_the_name(tmp_path):
     assert shred(path) == 0  # already gone
 
 
+def test_shred_never_follows_a_link_nor_writes_to_anything_but_a_regular_file(tmp_path):
+    register = tmp_path / "juki.sqlite3"
+    register.write_bytes(b"the register")
+    planted = tmp_path / "00000001.csv"
+    planted.symlink_to(register)  # a link left where a delivered file was
+
+    assert shred(planted) == 0
+    assert not planted.is_symlink() and register.read_bytes() == b"the register"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="通常のファイルではない"):
+        shred(fifo)  # and it did not block waiting for a reader
+    assert fifo.exists()
+
+
 def _backup(directory, at: dt.datetime, label=None):
     stem = "juki-" + at.strftime(sqlite_backups.STAMP) + (f"-{label}" if label else "")
     (directory / f"{stem}.sqlite3").write_bytes(b"SQLite format 3\0" + b"x" * 100)

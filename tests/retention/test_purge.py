@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from juki.accounts.permissions import Perm
 from juki.audit import chain, gate
+from juki.core.wareki import years_before
 from juki.audit.models import AccessLog, Checkpoint
 from juki.intermediary_link import feed
 from juki.intermediary_link.models import ProvisionRecord
@@ -26,7 +27,10 @@ from tests.audit.test_chain import LOG, _at, _events, attacker
 from tests.helpers import TEST_ACTOR
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+
+
+def today() -> dt.date:
+    return timezone.localdate()
 
 
 def _purge(*args) -> str:
@@ -83,8 +87,8 @@ def test_a_purge_removes_exactly_what_is_due_checkpoints_first_and_verifies_afte
     settings.JUKI_AUDIT_RETENTION_YEARS = 2
     old = _at(timezone.now() - dt.timedelta(days=366 * 3), monkeypatch, lambda: _events(TEST_ACTOR, 2))
     recent = _at(timezone.now() - dt.timedelta(days=300), monkeypatch, lambda: _events(TEST_ACTOR, 1))
-    gone_records = _records(TODAY - dt.timedelta(days=1), TODAY - dt.timedelta(days=400))
-    kept_records = _records(TODAY, TODAY + dt.timedelta(days=1))
+    gone_records = _records(today() - dt.timedelta(days=1), today() - dt.timedelta(days=400))
+    kept_records = _records(today(), today() + dt.timedelta(days=1))
     stale = _session(timezone.now() - dt.timedelta(minutes=1))
     live = _session(timezone.now() + dt.timedelta(hours=1))
     before = Checkpoint.objects.count()
@@ -118,7 +122,7 @@ def test_a_purge_removes_exactly_what_is_due_checkpoints_first_and_verifies_afte
 def test_a_dry_run_counts_and_removes_nothing(settings, monkeypatch):
     settings.JUKI_AUDIT_RETENTION_YEARS = 2
     _at(timezone.now() - dt.timedelta(days=366 * 3), monkeypatch, lambda: _events(TEST_ACTOR, 3))
-    _records(TODAY - dt.timedelta(days=1))
+    _records(today() - dt.timedelta(days=1))
     rows = AccessLog.objects.count()
 
     out = _purge("--dry-run")
@@ -129,8 +133,8 @@ def test_a_dry_run_counts_and_removes_nothing(settings, monkeypatch):
 
 
 def test_a_removed_record_past_150_years_is_reported_overdue_and_never_deleted():
-    person = _removed(TODAY.replace(year=TODAY.year - 151))
-    _removed(TODAY.replace(year=TODAY.year - 149))
+    person = _removed(years_before(today(), 151))
+    _removed(years_before(today(), 149))
 
     with pytest.raises(CommandError) as err:
         _purge()
@@ -149,7 +153,7 @@ def test_a_broken_chain_stops_the_log_purge_and_the_run_reports_it(settings, mon
     old = _at(timezone.now() - dt.timedelta(days=366 * 3), monkeypatch, lambda: _events(TEST_ACTOR, 3))
     with attacker(LOG) as cur:
         cur.execute(f"UPDATE {LOG} SET outcome = 'x' WHERE id = %s", [old[1].id])
-    gone = _records(TODAY - dt.timedelta(days=1))
+    gone = _records(today() - dt.timedelta(days=1))
 
     run = services.purge(execute=True)
 
@@ -164,7 +168,7 @@ def test_a_broken_chain_stops_the_log_purge_and_the_run_reports_it(settings, mon
 
 def test_without_a_signing_key_nothing_is_deleted(settings):
     settings.JUKI_AUDIT_SIGNING_KEY = ""
-    kept = _records(TODAY - dt.timedelta(days=1))
+    kept = _records(today() - dt.timedelta(days=1))
     with pytest.raises(CommandError) as err:
         _purge()
     assert str(err.value).startswith("improperly_configured") and _kept_records() == set(kept)
@@ -173,7 +177,7 @@ def test_without_a_signing_key_nothing_is_deleted(settings):
 
 def test_the_report_reads_the_table_and_the_last_run_for_an_auditor(settings, monkeypatch):
     settings.JUKI_AUDIT_RETENTION_YEARS = 2
-    _records(TODAY - dt.timedelta(days=1))
+    _records(today() - dt.timedelta(days=1))
     out = io.StringIO()
     call_command("retention", "report", stdout=out)
     assert "実行状況: まだ実行されていません" in out.getvalue()
@@ -187,3 +191,15 @@ def test_the_report_reads_the_table_and_the_last_run_for_an_auditor(settings, mo
     assert "直近の実行:" in text and "削除済み（対象 1 件、削除 1 件" in text
     assert "市町村CSの記録を参照（juki cs purge が実行のたびに件数を記録します）" in text
     assert "削除後の検証: 成功" in text
+
+
+def test_two_purges_at_once_do_not_both_run(settings, tmp_path):
+    import fcntl
+
+    settings.VAR_DIR = tmp_path
+    with open(tmp_path / "retention.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # the timer's run, still going
+        with pytest.raises(CommandError) as err:
+            _purge()
+    assert err.value.returncode == 2 and str(err.value).startswith("retention_running")
+    assert PurgeRun.objects.count() == 0

@@ -44,6 +44,8 @@ END; $$ LANGUAGE plpgsql;
 # UPDATE that changes these and nothing else passes inside a transaction that set `juki.rekey`.
 REKEYABLE = {"register_personversion": ("my_number_key_id", "my_number_cipher"),
              "certificates_certificatesnapshot": ("sealed",)}
+# The column that must change for a re-key to pass: a "re-key" to the same key is a rewrite, refused.
+_REKEY_MOVES = {"register_personversion": "my_number_key_id", "certificates_certificatesnapshot": "sealed"}
 REKEY_SETTING = "juki.rekey"
 
 
@@ -54,6 +56,7 @@ def _pg_rekeyable_function(table: str) -> tuple[str, str]:
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND current_setting('{REKEY_SETTING}', true) = 'on'
+       AND NEW.{_REKEY_MOVES[table]} IS DISTINCT FROM OLD.{_REKEY_MOVES[table]}
        AND (to_jsonb(NEW) {strip}) = (to_jsonb(OLD) {strip}) THEN
         RETURN NEW;  -- the 個人番号 re-sealed under the active key, nothing else
     END IF;

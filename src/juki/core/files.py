@@ -8,19 +8,31 @@ still removes the name and the readable content.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 _BLOCK = 1 << 20
 
 
 def shred(path: Path) -> int:
-    """Overwrite and remove `path`; returns the bytes overwritten (0 if it was already gone)."""
+    """Overwrite and remove `path`; returns the bytes overwritten (0 if it was already gone). Never follows
+    a symbolic link and never writes to anything but a regular file: a link planted in a folder juki
+    cleans (a destination's) must not make it zero what the link points to."""
     try:
-        fd = os.open(path, os.O_WRONLY)
+        seen = os.lstat(path)
     except FileNotFoundError:
         return 0
+    if stat.S_ISLNK(seen.st_mode):  # the link goes, its target stays untouched
+        os.unlink(path)
+        return 0
+    if not stat.S_ISREG(seen.st_mode):
+        raise ValueError(f"{path.name}: 通常のファイルではないため消去しません。")
+    fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # swapped for a link since: ELOOP
     try:
-        size = os.fstat(fd).st_size
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_ino != seen.st_ino:
+            raise ValueError(f"{path.name}: 確認した後に置き換えられたため消去しません。")
+        size = info.st_size
         zeros = bytes(_BLOCK)
         written = 0
         while written < size:
@@ -28,5 +40,8 @@ def shred(path: Path) -> int:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.unlink(path)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:  # another run removed it meanwhile
+        pass
     return size

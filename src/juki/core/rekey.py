@@ -117,18 +117,24 @@ def _batch(store: Store, active: str, after: int, size: int, using: str) -> tupl
                     import json
 
                     updates.append((json.dumps(_snapshot_reseal(value)), row_id))
-            sql = f"UPDATE {store.table} SET {store.key_column} = %s WHERE id = %s"
+            sql = f"UPDATE {store.table} SET {store.key_column} = %s WHERE id = %s"  # snapshots are never changed
         else:
             cur.execute(f"SELECT id, {store.key_column}, {store.cipher_column} FROM {store.table} "
                         f"WHERE id > %s AND {store.cipher_column} IS NOT NULL AND {store.key_column} <> '' "
                         f"AND {store.key_column} <> %s ORDER BY id LIMIT %s", [after, active, size])
             rows = cur.fetchall()
-            updates = [(*_reseal(store, key_id, bytes(cipher)), row_id) for row_id, key_id, cipher in rows]
-            sql = f"UPDATE {store.table} SET {store.key_column} = %s, {store.cipher_column} = %s WHERE id = %s"
+            updates = [(*_reseal(store, key_id, bytes(cipher)), row_id, key_id, bytes(cipher))
+                       for row_id, key_id, cipher in rows]
+            # Compare-and-set: a row a clerk changed since it was read (a 宛名 correction) keeps the clerk's
+            # value; the next run re-keys it.
+            sql = (f"UPDATE {store.table} SET {store.key_column} = %s, {store.cipher_column} = %s "
+                   f"WHERE id = %s AND {store.key_column} = %s AND {store.cipher_column} = %s")
+        changed = 0
         if updates:
             with _past_append_only(cur, store.table, conn.vendor):
                 cur.executemany(sql, updates)
-    return len(updates), (rows[-1][0] if len(rows) == size else None)
+                changed = cur.rowcount  # the rows a clerk changed meanwhile are not counted (nor changed)
+    return changed, (rows[-1][0] if len(rows) == size else None)
 
 
 class _past_append_only:
@@ -152,7 +158,7 @@ class _past_append_only:
         return self
 
     def __exit__(self, *exc):
-        if self.table not in append_only.REKEYABLE:
+        if self.table not in append_only.REKEYABLE or exc[0] is not None:  # an aborted transaction rolls back
             return False
         if self.vendor == "postgresql":
             self.cur.execute(f"SET LOCAL {append_only.REKEY_SETTING} = 'off'")

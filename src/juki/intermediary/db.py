@@ -117,11 +117,13 @@ class Connections:
 
 def purge(admin_url: str, *, today: dt.date, execute: bool) -> list[dict]:
     """The 情報提供等記録 past their 保存期限 (`keep_until < today`, 7 years: 番号法施行令29条) and the inquiries
-    (with their sealed answers) received before the same seven years, held ones excepted; per tenant, one
-    `record_purge` row with the counts. The service may not delete a record: this runs on the installer's
-    connection as the tables' owner (`juki intermediary purge`, daily)."""
-    before = today.replace(year=today.year - 7) if not (today.month == 2 and today.day == 29) \
+    (with their sealed answers) received before the same seven years (from midnight in Japan), held ones
+    excepted; per tenant, one `record_purge` row with the counts. The service may not delete a record: this
+    runs on the installer's connection (a superuser, as for `init`) as the tables' owner (`juki intermediary
+    purge`, daily)."""
+    day = today.replace(year=today.year - 7) if not (today.month == 2 and today.day == 29) \
         else today.replace(year=today.year - 7, day=28)
+    before = dt.datetime.combine(day, dt.time.min, tzinfo=dt.timezone(dt.timedelta(hours=9)))
     done = []
     with psycopg.connect(admin_url) as conn, conn.transaction():
         conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER)))
@@ -137,5 +139,5 @@ def purge(admin_url: str, *, today: dt.date, execute: bool) -> list[dict]:
                 conn.execute("INSERT INTO record_purge (tenant, before, records, inquiries) VALUES (%s, %s, %s, %s)",
                              (code, today, records, inquiries))
             done.append({"tenant": code, "records": records, "inquiries": inquiries, "before": today.isoformat(),
-                         "inquiries_before": before.isoformat()})
+                         "inquiries_before": day.isoformat()})
     return done

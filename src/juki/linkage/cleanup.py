@@ -26,7 +26,7 @@ def purge_files(*, now: dt.datetime, execute: bool) -> int:
     if not root.is_dir():
         return 0
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        names = {p.name: p for p in folder.iterdir() if p.is_file()}
+        names = {p.name: p for p in folder.iterdir() if p.is_file() or p.is_symlink()}
         if not names:
             continue
         old = Delivery.objects.filter(destination=folder.name, file_name__in=list(names),

@@ -10,7 +10,10 @@ error, and the run ends not ok. The CS and the 中間サーバー purge their ow
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -116,8 +119,33 @@ JOBS = {"removed_register": _removed_register, "access_log": _access_log, "provi
         "backups_sqlite": _backups_sqlite, "linkage_files": _linkage_files}
 
 
+class AlreadyRunning(Exception):
+    pass
+
+
+@contextmanager
+def _one_run():
+    """One purge at a time on this server (the timer and a manual run would shred the same files)."""
+    path = Path(settings.VAR_DIR) / "retention.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyRunning() from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def purge(*, execute: bool, now: dt.datetime | None = None) -> Run:
     """Run every entry the register's process enforces. `now` is for tests (a frozen clock)."""
+    with _one_run():
+        return _purge(execute=execute, now=now)
+
+
+def _purge(*, execute: bool, now: dt.datetime | None) -> Run:
     now = now or timezone.now()
     run = Run(today=timezone.localdate(now), executed=execute)
     started = timezone.now()
@@ -130,8 +158,9 @@ def purge(*, execute: bool, now: dt.datetime | None = None) -> Run:
             with transaction.atomic():
                 run.outcomes.append(JOBS[p.code](p, run, now))
         except Exception as exc:  # noqa: BLE001 - reported with its kind; the other entries still run
+            # The kind and the SQLSTATE only: a database error's text can quote values (personal data).
             run.outcomes.append(Outcome(p.code, outcome="failed", detail={"error": type(exc).__name__,
-                                                                           "message": str(exc)[:200]}))
+                                                                           "message": _safe(exc)}))
     chain.link()
     checked = chain.verify()
     run.verified, run.verify_summary = checked.ok, checked.summary()[:300]
@@ -144,6 +173,16 @@ def purge(*, execute: bool, now: dt.datetime | None = None) -> Run:
                criteria={"today": run.today.isoformat(), "results": counts, "verified": run.verified})
         chain.link()
     return run
+
+
+def _safe(exc: Exception) -> str:
+    from django.db import DatabaseError
+
+    from juki.core.logging import sqlstate
+
+    if isinstance(exc, DatabaseError):
+        return f"database error sqlstate={sqlstate(exc) or '-'}"
+    return str(exc)[:200] if isinstance(exc, chain.ChainBroken) else type(exc).__name__
 
 
 OUTCOMES = {"done": "削除済み", "empty": "該当なし", "overdue": "期限経過・未削除", "failed": "失敗"}

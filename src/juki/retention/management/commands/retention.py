@@ -23,6 +23,8 @@ class Command(BaseCommand):
             run = services.purge(execute=not opts["dry_run"])
         except ImproperlyConfigured as exc:
             raise CommandError(f"improperly_configured: {exc}") from None
+        except services.AlreadyRunning:
+            raise CommandError("retention_running: 別の削除処理が実行中です。終わってからやり直してください。", returncode=2) from None
         self.stdout.write(services.summary(run))
         if not run.ok:
             raise CommandError("retention_incomplete: 削除の一部が終わっていないか、監査ログの検証に失敗しました。上の結果を確認してください。",
