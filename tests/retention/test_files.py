@@ -74,7 +74,7 @@ def test_the_purge_runs_the_sqlite_backups_entry_on_sqlite_only(settings, tmp_pa
     run = services.purge(execute=True)
     outcome = next(o for o in run.outcomes if o.code == "backups_sqlite")
     if connection.vendor == "sqlite":
-        assert (outcome.deleted, outcome.detail) == (1, {"backups": 1, "replaced": 0})
+        assert (outcome.deleted, outcome.detail) == (1, {"backups": 1, "replaced": 0, "keep": 1})
         assert [p.exists() for p in files] == [False, True]
     else:  # PostgreSQL's backups are pgBackRest's to expire
         assert (outcome.outcome, outcome.detail) == ("empty", {"engine": "postgresql"})

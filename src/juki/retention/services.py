@@ -103,8 +103,8 @@ def _backups_sqlite(p: Period, run: Run, now: dt.datetime) -> Outcome:
     keep = int(getattr(settings, "JUKI_BACKUP_KEEP", 14))
     counts = sqlite_backups.prune(keep=keep, replaced_days=30, now=now, execute=run.executed)
     due = counts["backups"] + counts["replaced"]
-    return Outcome(p.code, due=due, deleted=due if run.executed else 0, cutoff=f"新しい{keep}世代",
-                   outcome="done" if due else "empty", detail=counts)
+    return Outcome(p.code, due=due, deleted=due if run.executed else 0, outcome="done" if due else "empty",
+                   detail={**counts, "keep": keep})
 
 
 def _linkage_files(p: Period, run: Run, now: dt.datetime) -> Outcome:
@@ -195,7 +195,8 @@ def summary(run: Run) -> str:
         name = period(o.code).name
         done = f"削除 {o.deleted} 件" if run.executed else f"対象 {o.due} 件"
         extra = f"（{o.detail['error']}: {o.detail['message']}）" if o.outcome == "failed" else ""
-        lines.append(f"  {name}: {OUTCOMES[o.outcome]}、{done}（基準 {o.cutoff} より前）{extra}")
+        since = f"（基準 {o.cutoff} より前）" if o.cutoff else (f"（新しい{o.detail['keep']}世代を残す）" if "keep" in o.detail else "")
+        lines.append(f"  {name}: {OUTCOMES[o.outcome]}、{done}{since}{extra}")
     lines.append(("  監査ログ: " if run.verified else "  監査ログ: 【異常】") + run.verify_summary)
     return "\n".join(lines)
 
@@ -228,8 +229,9 @@ def report_text(*, runs: int = 30) -> str:
             out.append(f"  実行状況: {p.system}の記録を参照（{p.job} が実行のたびに件数を記録します）")
         elif last:
             x = last["result"]
+            cutoff = f"、基準 {x['cutoff']} より前" if x["cutoff"] else ""
             out.append(f"  直近の実行: {timezone.localtime(last['at']):%Y-%m-%d %H:%M} {OUTCOMES[x['outcome']]}"
-                       f"（対象 {x['due']} 件、削除 {x['deleted']} 件、基準 {x['cutoff']} より前）"
+                       f"（対象 {x['due']} 件、削除 {x['deleted']} 件{cutoff}）"
                        f"　直近{len(data['runs'])}回の削除 計 {row['deleted_recent']} 件")
             if x["detail"].get("oldest_removed_on"):
                 out.append(f"  最も古い消除日: {x['detail']['oldest_removed_on']}")
