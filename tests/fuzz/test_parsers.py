@@ -285,6 +285,7 @@ def test_a_card_number_typed_with_spaces_hyphens_or_full_width_reads_as_itself(n
 
 @FAST
 @given(fuzz_text)
+@example("゛ウ" * 40)  # found in CI: a separator removed joined a mark to the kana before it
 def test_a_normalised_card_number_is_idempotent(text):
     number = numbers.normalize_number(text)
     assert numbers.normalize_number(number) == number

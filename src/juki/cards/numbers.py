@@ -30,8 +30,13 @@ def new_number() -> str:
 
 def normalize_number(raw: str) -> str:
     """As typed: full-width digits, spaces and hyphens allowed (「１２３４ ５６７８ ９０」)."""
-    text = unicodedata.normalize("NFKC", raw or "")
-    return re.sub(r"[\s\-ー−]", "", text)
+    text = raw or ""
+    for _ in range(4):  # removing a separator can join a mark to the letter before it: NFKC again (fuzzing)
+        again = re.sub(r"[\s\-ー−]", "", unicodedata.normalize("NFKC", text))
+        if again == text:
+            break
+        text = again
+    return text
 
 
 def number_valid(number: str) -> bool:
