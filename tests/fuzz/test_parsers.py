@@ -24,6 +24,7 @@ keeps its invariants or raise its own documented refusal — never any other exc
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -44,8 +45,12 @@ from juki.register.services import master, people
 
 from .strategies import SPECIAL, full_width, fuzz_text, special_text
 
-FAST = settings(max_examples=150, deadline=None, database=None)
-SLOW = settings(max_examples=40, deadline=None, database=None,
+# In the suite the examples are the same every run (a fixed seed), so a CI run fails only for a change
+# in the code; JUKI_FUZZ_EXPLORE=N runs N× as many fresh random examples to look for new failures
+# (keep what one finds as an @example, as below).
+_EXPLORE = int(os.environ.get("JUKI_FUZZ_EXPLORE", "0"))
+FAST = settings(max_examples=150 * max(_EXPLORE, 1), deadline=None, database=None, derandomize=not _EXPLORE)
+SLOW = settings(max_examples=40 * max(_EXPLORE, 1), deadline=None, database=None, derandomize=not _EXPLORE,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # --- 和暦 -------------------------------------------------------------------------------------------
@@ -315,7 +320,7 @@ def test_a_pin_is_four_ascii_digits_or_refused_as_invalid_input(text, birth):
 _HASH = pins._hash("2580")
 
 
-@settings(max_examples=4, deadline=None, database=None)  # argon2: each check costs its time on purpose
+@settings(max_examples=4, deadline=None, database=None, derandomize=not _EXPLORE)  # argon2: each check costs its time on purpose
 @given(special_text)
 @example("２５８０")
 @example("2580 ")
@@ -439,7 +444,7 @@ def test_read_csv_returns_rows_or_refuses_with_value_error(data, encoding):
 LABELS = st.lists(st.text(alphabet="氏名住所ABCxyz0123", min_size=1, max_size=6), min_size=1, max_size=4, unique=True)
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None, derandomize=not _EXPLORE)
 @given(LABELS.flatmap(lambda labels: st.tuples(st.just(labels), st.lists(st.lists(fuzz_text, min_size=len(labels),
                                                                                      max_size=len(labels)), max_size=4))),
        st.sampled_from(["utf-8", "cp932"]))
@@ -477,7 +482,7 @@ def test_read_fixed_returns_rows_or_refuses_with_value_error(data):
         path.unlink()
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None, derandomize=not _EXPLORE)
 @given(st.lists(st.tuples(st.from_regex(r"[0-9A-Za-z]{0,6}", fullmatch=True), st.one_of(st.none(), st.integers(0, 99999)),
                           st.one_of(st.none(), st.dates()), special_text), max_size=4))
 def test_what_write_fixed_writes_read_fixed_reads_back(records):
