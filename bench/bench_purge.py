@@ -51,7 +51,7 @@ def main() -> None:
                 "CASE WHEN g %% 10 = 0 THEN 'provision' ELSE 'access' END, '', '[]', 'ok', 1, false, "
                 "jsonb_build_object('i', g), '', '' FROM generate_series(1, %s) g",
                 (args.rows, args.rows, args.rows))
-            conn.execute("INSERT INTO audit_accesslogsubject (log_id, person_id) SELECT id, id % 100000 FROM audit_accesslog")
+            conn.execute("INSERT INTO audit_accesslogsubject (log_id, log_at, person_id) SELECT id, at, id % 100000 FROM audit_accesslog")
             conn.execute("VACUUM ANALYZE")
         link, _ = timed(juki, "audit", "chain")
         juki("audit", "checkpoint")

@@ -150,6 +150,17 @@ def test_an_edited_subject_is_named(actor):
     assert (problem.code, problem.seq, problem.id) == ("row_altered", logs[1].seq, logs[1].id)
 
 
+def test_a_subject_moved_to_another_time_is_named(actor):
+    """`log_at` is not hashed but a person's history is looked up by it (ADR 0030): changing it
+    would hide the row from the person's 開示請求 answer, so verify compares it with its row."""
+    logs = _events(actor, 4)
+    with attacker(SUBJECT) as cur:
+        cur.execute(f"UPDATE {SUBJECT} SET log_at = %s WHERE log_id = %s", [logs[2].at - dt.timedelta(days=400), logs[2].id])
+    problem = chain.verify().problem
+    assert (problem.code, problem.seq, problem.id) == ("row_altered", logs[2].seq, logs[2].id)
+    assert "対象者の記録の日時" in problem.message
+
+
 def test_a_deleted_row_is_named_as_a_gap(actor):
     logs = _events(actor, 5)
     gone, after = logs[2], logs[3]
@@ -381,8 +392,8 @@ def test_concurrent_writers_and_the_chainer_leave_one_valid_chain_that_names_any
                            user=gone.user, terminal=gone.terminal, at=gone.at, criteria={"forged": True},
                            row_hash=gone.row_hash)
         forged.save()
-        cur.execute(f"INSERT INTO {SUBJECT} (log_id, person_id) VALUES " + ", ".join(["(%s, %s)"] * len(saved_subjects)),
-                    [v for p in saved_subjects for v in (forged.id, p)])
+        cur.execute(f"INSERT INTO {SUBJECT} (log_id, log_at, person_id) VALUES "
+                    + ", ".join(["(%s, %s, %s)"] * len(saved_subjects)), [v for p in saved_subjects for v in (forged.id, gone.at, p)])
     problem = chain.verify().problem
     assert (problem.code, problem.seq, problem.id) == ("row_altered", gone.seq, forged.id)
     with attacker(LOG, SUBJECT) as cur:

@@ -96,9 +96,12 @@ def _count_failure(user: Staff, actor: Actor, function: str, outcome: str, crite
     Failures older than the lock window are forgotten, as they are for an unknown name
     (`_unknown_user_failure`): otherwise a guesser could tell a real ID from a made-up one by
     failing, waiting out the window and failing again."""
-    last = (AccessLog.objects.filter(user=user, function__startswith="auth.", function__endswith="_failure")
-            .order_by("-seq").values_list("at", flat=True).first())
-    if last is None or last < timezone.now() - _lock_delta():
+    # Only the lock window is looked at (an older failure is forgotten anyway): the months before
+    # it are never read, however long the log (ADR 0030).
+    since = timezone.now() - _lock_delta()
+    last = (AccessLog.objects.filter(user=user, at__gte=since, function__startswith="auth.", function__endswith="_failure")
+            .order_by("-at").values_list("at", flat=True).first())
+    if last is None:
         user.failed_logins = 0
     user.failed_logins += 1
     events.record(actor, function=function, outcome=outcome, criteria=criteria)

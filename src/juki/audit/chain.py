@@ -96,9 +96,9 @@ def _insert_sql() -> tuple[list, str]:
     marks = ", ".join(["%s"] * len(fields))
     if connection.vendor == "postgresql":
         # The row and its subjects in one round trip (and one statement, so atomic on its own).
-        sql = (f"WITH l AS (INSERT INTO {_LOG} ({columns}) VALUES ({marks}) RETURNING id), "
-               f"s AS (INSERT INTO {_SUBJECT} (log_id, person_id) SELECT l.id, p FROM l, unnest(%s::bigint[]) AS p) "
-               "SELECT id FROM l")
+        sql = (f"WITH l AS (INSERT INTO {_LOG} ({columns}) VALUES ({marks}) RETURNING id, at), "
+               f"s AS (INSERT INTO {_SUBJECT} (log_id, log_at, person_id) "
+               "SELECT l.id, l.at, p FROM l, unnest(%s::bigint[]) AS p) SELECT id FROM l")
     else:
         sql = f"INSERT INTO {_LOG} ({columns}) VALUES ({marks}) RETURNING id"
     return fields, sql
@@ -130,10 +130,11 @@ def write(entry: AccessLog, person_ids: list[int]) -> AccessLog:
         else:
             cur.execute(sql, params)
             entry.pk = cur.fetchone()[0]
+            at = params[fields.index(AccessLog._meta.get_field("at"))]
             for i in range(0, len(person_ids), 2000):
                 chunk = person_ids[i:i + 2000]
-                cur.execute(f"INSERT INTO {_SUBJECT} (log_id, person_id) VALUES " + ", ".join(["(%s, %s)"] * len(chunk)),
-                            [v for pid in chunk for v in (entry.pk, pid)])
+                cur.execute(f"INSERT INTO {_SUBJECT} (log_id, log_at, person_id) VALUES "
+                            + ", ".join(["(%s, %s, %s)"] * len(chunk)), [v for pid in chunk for v in (entry.pk, at, pid)])
     entry._state.adding, entry._state.db = False, connection.alias
     return entry
 
@@ -187,16 +188,18 @@ def _link_batch(batch: int, result: LinkResult) -> int:
             seq += 1
             row["seq"] = seq
             row_hash = digest(row, subjects.get(log_id, ()), prev)
-            updates.append((seq, prev, row_hash, log_id))
+            updates.append((seq, prev, row_hash, log_id, row["at"]))
             prev = row_hash
             result.max_lag = max(result.max_lag, (now - row["at"]).total_seconds())
         if connection.vendor == "postgresql":
+            # `at` too: the log is partitioned by it (ADR 0030), so each row is found in its month only.
             cur.execute(f"UPDATE {_LOG} AS l SET seq = v.seq, prev_hash = v.prev, row_hash = v.hash "
-                        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) AS v(seq, prev, hash, id) "
-                        "WHERE l.id = v.id",
-                        [[u[0] for u in updates], [u[1] for u in updates], [u[2] for u in updates], [u[3] for u in updates]])
+                        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[]) "
+                        "AS v(seq, prev, hash, id, at) WHERE l.id = v.id AND l.at = v.at",
+                        [[u[i] for u in updates] for i in range(5)])
         else:
-            cur.executemany(f"UPDATE {_LOG} SET seq = %s, prev_hash = %s, row_hash = %s WHERE id = %s", updates)
+            cur.executemany(f"UPDATE {_LOG} SET seq = %s, prev_hash = %s, row_hash = %s WHERE id = %s",
+                            [u[:4] for u in updates])
         cur.execute(_HEAD_MOVE, [seq, prev])
     result.first_seq = result.first_seq or updates[0][0]
     result.last_seq = seq
@@ -433,13 +436,20 @@ def _walk(result: VerifyResult, at_seq: dict, anchors: dict, chunk_size: int, *,
     expected: int | None = None
     for chunk in _chunks(rows.iterator(chunk_size=chunk_size), chunk_size):
         subjects: dict[int, list[int]] = defaultdict(list)
-        for log_id, person_id in AccessLogSubject.objects.filter(log_id__in=[r[0] for r in chunk]).values_list(
-            "log_id", "person_id"
+        subject_at: dict[int, set] = defaultdict(set)
+        for log_id, person_id, log_at in AccessLogSubject.objects.filter(log_id__in=[r[0] for r in chunk]).values_list(
+            "log_id", "person_id", "log_at"
         ):
             subjects[log_id].append(person_id)
+            subject_at[log_id].add(log_at)
         for values in chunk:
             row = dict(zip(names, values))
             seq, rid = row["seq"], row["id"]
+            if subject_at.get(rid, {row["at"]}) != {row["at"]}:
+                # Not in the hash, but a person's history is joined on it (ADR 0030): a changed
+                # `log_at` would hide the row from the person's disclosure answer.
+                return Problem("row_altered", "対象者の記録の日時が記録と一致しません。対象者の記録が書き換えられています。",
+                               seq=seq, id=rid)
             if expected is None and start is not None:
                 # Incremental: the walk starts at the checkpoint's own row, which must be there; its
                 # hash is compared with the signed one below, its link backwards is the full walk's.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -19,7 +19,7 @@ from django.utils import timezone
 from juki.core import append_only
 from juki.core.wareki import years_before
 
-from . import chain
+from . import chain, partitions
 from .events import record
 from .gate import Actor
 from .models import AccessLog, AccessLogSubject, Category, Checkpoint
@@ -40,6 +40,7 @@ def sign(*, kind: str, seq: int, row_hash: str) -> Checkpoint:
 def checkpoint() -> Checkpoint:
     """Sign the head of the chain. The run is logged first, so the checkpoint covers its own row."""
     chain.signing_key()  # refuse before writing anything when no key is configured
+    partitions.ensure()  # the hourly run keeps the coming months made (PostgreSQL, ADR 0030)
     record(Actor.system_actor(BATCH), function="batch.audit_checkpoint")
     chain.link()  # our row and everything before it
     with transaction.atomic():
@@ -89,6 +90,7 @@ class PurgeResult:
     rows: int = 0
     subjects: int = 0
     executed: bool = False
+    partitions: list[str] = field(default_factory=list)  # months dropped whole (PostgreSQL)
 
     def summary(self) -> str:
         head = "削除しました" if self.executed else "削除対象（--dry-run、削除していません）"
@@ -140,25 +142,32 @@ def _purge(*, execute: bool, now: dt.datetime | None) -> PurgeResult:
         if not execute:
             return result
         anchor = AccessLog.objects.filter(seq=through).values_list("row_hash", flat=True).get()
-        _delete_through(through)
+        result.partitions = _delete_through(through, before=result.cutoff)
         sign(kind=Checkpoint.PURGE, seq=through, row_hash=anchor)
         result.executed = True
         record(Actor.system_actor(BATCH), function="batch.audit_purge", criteria=_criteria(result, years))
     return result
 
 
-def _delete_through(through: int) -> None:
+def _delete_through(through: int, *, before: dt.datetime) -> list[str]:
+    """Remove the chain's prefix up to `through`: whole months by dropping their partition (ADR
+    0030), the rest row by row. Returns the partitions dropped."""
     log, subject = AccessLog._meta.db_table, AccessLogSubject._meta.db_table
+    dropped: list[str] = []
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":  # the one sanctioned way past the DELETE trigger
             cur.execute(f"SET LOCAL {append_only.PURGE_SETTING} = 'on'")
+            if partitions.enabled():
+                dropped = partitions.drop_through(through, before=before)[0]
         cur.execute(f"DELETE FROM {subject} WHERE log_id IN (SELECT id FROM {log} WHERE seq <= %s)", [through])
         cur.execute(f"DELETE FROM {log} WHERE seq <= %s", [through])
         if connection.vendor == "postgresql":
             cur.execute(f"SET LOCAL {append_only.PURGE_SETTING} = 'off'")
+    return dropped
 
 
 def _criteria(result: PurgeResult, years: int) -> dict:
     return {"retention_years": years, "cutoff": result.cutoff.isoformat(),
             "provision_cutoff": result.provision_cutoff.isoformat(), "first_seq": result.first_seq,
-            "through_seq": result.through_seq, "rows": result.rows, "subjects": result.subjects}
+            "through_seq": result.through_seq, "rows": result.rows, "subjects": result.subjects,
+            "partitions_dropped": len(result.partitions)}

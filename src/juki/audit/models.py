@@ -61,7 +61,9 @@ class AccessLog(models.Model):
 
     # Set before the insert (not auto_now_add), because the row's hash covers it.
     at = models.DateTimeField("日時", default=timezone.now, db_index=True, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作者", null=True, on_delete=models.PROTECT)
+    # No index of its own: the (user, at) index below serves every look-up by user (ADR 0030).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作者", null=True, on_delete=models.PROTECT,
+                             db_index=False)
     system = models.CharField("バッチ・システム名", max_length=40, blank=True)
     terminal = models.ForeignKey("accounts.Terminal", verbose_name="端末", null=True, on_delete=models.PROTECT)
     function = models.CharField("機能", max_length=60)
@@ -85,10 +87,23 @@ class AccessLog(models.Model):
 
 
 class AccessLogSubject(models.Model):
-    """Which persons a log row touched; kept apart so 'every access to person X' is an index scan."""
+    """Which persons a log row touched; kept apart so 'every access to person X' is an index scan.
 
-    log = models.ForeignKey(AccessLog, on_delete=models.PROTECT, related_name="subjects")
-    person_id = models.BigIntegerField(db_index=True)
+    `log_at` repeats the row's `at`: on PostgreSQL the log is partitioned by it (ADR 0030), and a
+    person's history is looked up by (id, at), so in each row's own month instead of every month
+    (`selectors.log_rows_for_person`). `verify` checks that it still matches its row.
+    """
+
+    # No foreign key in the database: on PostgreSQL a key into the partitioned log may only name
+    # (id, at). The gate writes a row and its subjects in one statement, the append-only triggers
+    # keep both, and the purge removes the subjects first.
+    log = models.ForeignKey(AccessLog, on_delete=models.PROTECT, related_name="subjects", db_constraint=False)
+    log_at = models.DateTimeField("記録の日時")
+    person_id = models.BigIntegerField()
+
+    class Meta:
+        # A person's history newest first, read from the index alone (`selectors.log_rows_for_person`).
+        indexes = [models.Index(fields=["person_id", "log_at", "log"], name="audit_subject_person_at")]
 
 
 class ChainHead(models.Model):

@@ -96,7 +96,8 @@ def certificate_receipt(actor: Actor, number: str, addressee: str = "") -> bytes
         raise DomainError(ErrorCode.CERTIFICATE_VOIDED, "無効にした証明書の領収書は発行できません。")
     if not issue.fee:
         raise DomainError(ErrorCode.INVALID_INPUT, "手数料のかからない交付（公用・再交付）には、領収書は発行しません。")
-    reprint = AccessLog.objects.filter(function="print.receipt", outcome="done",
+    # A receipt is printed after its certificate: the log before the issue is never read (ADR 0030).
+    reprint = AccessLog.objects.filter(function="print.receipt", outcome="done", at__gte=issue.issued_at,
                                        criteria__number=issue.number).exists()
     city = issuing.city().name  # the receipt names the city, not the 認証者
     place = issue.terminal.location if issue.terminal else "自動交付機" if issue.channel == "kiosk" else ""

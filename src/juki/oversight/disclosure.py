@@ -31,6 +31,7 @@ from juki.core.errors import DomainError, ErrorCode, NotFoundError
 from juki.core.wareki import display_date
 
 from juki.audit import events, gate
+from juki.audit import selectors as audit_selectors
 from juki.audit.gate import Actor
 from juki.audit.models import AccessLog, Category
 
@@ -296,8 +297,7 @@ def _person_info(person, current) -> dict:
 
 
 def _log_rows(person_id: int) -> list[AccessLog]:
-    return list(AccessLog.objects.select_related("user", "terminal")
-                .filter(subjects__person_id=person_id).order_by("at", "id"))
+    return audit_selectors.log_rows_for_person(person_id, newest_first=False)
 
 
 def _operations() -> frozenset[str]:

@@ -10,6 +10,8 @@
     juki audit checkpoint                       # sign the head of the chain (cron, e.g. hourly)
     juki audit export-checkpoints [--out FILE]  # public key + every checkpoint, as JSON
     juki audit purge --dry-run | --execute      # remove rows past retention (JUKI_AUDIT_RETENTION_YEARS)
+    juki audit partitions [--ahead N]           # PostgreSQL: make the coming months' partitions now, list them
+                                                # (every checkpoint run does it too; ADR 0030)
 
 Cron (as the application user, with the production settings):
 
@@ -24,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
-from juki.audit import chain, checkpoints
+from juki.audit import chain, checkpoints, partitions
 from juki.core import processes
 
 log = logging.getLogger("juki.audit.chainer")
@@ -49,6 +51,8 @@ class Command(BaseCommand):
         sub.add_parser("checkpoint", help="チェーンの先頭に署名したチェックポイントを記録します（cron で定期実行）")
         export = sub.add_parser("export-checkpoints", help="公開鍵とすべてのチェックポイントを JSON で書き出します")
         export.add_argument("--out", metavar="FILE", help="書き出し先（省略時は標準出力）")
+        parts = sub.add_parser("partitions", help="月別パーティションを先の月まで作成し、一覧を表示します（PostgreSQL）")
+        parts.add_argument("--ahead", type=int, default=partitions.AHEAD, help="何か月先まで作るか（既定 3）")
         purge = sub.add_parser("purge", help="保存期間を過ぎた古い記録を削除します")
         mode = purge.add_mutually_exclusive_group(required=True)
         mode.add_argument("--dry-run", action="store_true", help="削除対象を表示するだけで削除しません")
@@ -122,3 +126,17 @@ class Command(BaseCommand):
         except chain.ChainBroken as exc:
             raise CommandError(f"{exc.result.summary()} — 検証に失敗したため削除しません。", returncode=1) from None
         self.stdout.write(result.summary())
+
+    def _partitions(self, *, ahead=partitions.AHEAD, **_):
+        if not partitions.enabled():
+            self.stdout.write("このデータベースでは監査ログを月別に分割していません（PostgreSQL のみ）。")
+            return
+        made = partitions.ensure(ahead=max(ahead, 0))
+        parts = partitions.listing()
+        months = [p for p in parts if p.start is not None]
+        self.stdout.write(f"月別パーティション {len(months)} 個（{months[0].start:%Y年%m月}–{months[-1].start:%Y年%m月}）"
+                          + (f"、今回作成 {len(made)} 個" if made else "") + "。")
+        waiting = partitions.default_rows()
+        if waiting:  # rows whose month was missing: a month made now has taken its own
+            raise CommandError(f"[partition_missing] 月別パーティションのない記録が {waiting} 件、既定パーティションにあります。"
+                               "--ahead を広げて再実行してください。", returncode=1)
