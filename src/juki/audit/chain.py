@@ -152,7 +152,7 @@ class LinkResult:
     max_lag: float = 0.0
 
 
-_PENDING = f"SELECT id FROM {_LOG} WHERE seq IS NULL ORDER BY id LIMIT %s"
+_PENDING = f"SELECT id, at FROM {_LOG} WHERE seq IS NULL ORDER BY id LIMIT %s"
 
 
 def link(*, batch: int = 5000) -> LinkResult:
@@ -173,11 +173,15 @@ def _link_batch(batch: int, result: LinkResult) -> int:
     with connection.cursor() as cur:
         seq, prev = _lock_head(cur)
         cur.execute(_PENDING, [batch])
-        ids = [r[0] for r in cur.fetchall()]
-        if not ids:
+        waiting = cur.fetchall()
+        if not waiting:
             return 0
+        ids = [r[0] for r in waiting]
         names = ("id", *[n for n in HASHED if n != "seq"])
-        rows = {r[0]: dict(zip(names, r)) for r in AccessLog.objects.filter(id__in=ids).values_list(*names)}
+        found = AccessLog.objects.filter(id__in=ids)
+        if connection.vendor == "postgresql":  # by `at` too, so that only the rows' months are read (ADR 0030)
+            found = found.filter(at__in={r[1] for r in waiting})
+        rows = {r[0]: dict(zip(names, r)) for r in found.values_list(*names)}
         subjects: dict[int, list[int]] = defaultdict(list)
         for log_id, person_id in AccessLogSubject.objects.filter(log_id__in=ids).values_list("log_id", "person_id"):
             subjects[log_id].append(person_id)
