@@ -10,7 +10,7 @@ in each database through juki's own code:
 - write: the gate's write of one log row with its subject (`events.record`), linked every 100;
 - person: a person's access history, newest 500 (`audit.selectors.log_rows_for_person`, as the
   auditors' screen and the 開示請求 read it);
-- user: a user's newest 100 rows (the auditors' search by 操作者);
+- user: one user's rows of one day (the auditors' ログ分析 window on `at`);
 - login: the failed-login look-up of `accounts.login` (within the lock window);
 - receipt: the reprint check of `certificates.cash` (since the certificate's issue);
 - verify: `chain.verify(incremental=True)` over 10,000 rows written after a checkpoint.
@@ -66,12 +66,12 @@ def _fill_month(url: str, month: list, first_seq: int, count: int, persons: int,
                      f"SELECT id, at, (seq * 2654435761) %% 1000003 %% %s + 1 FROM {name}", [persons])
 
 
-def build(url: str, env: dict, rows: int, persons: int) -> float:
+def build(url: str, env: dict, rows: int, persons: int, users: int, span: int = MONTHS) -> float:
     """Migrate, add the users, fill MONTHS months (two connections: the machine's two cores)."""
     started = time.monotonic()
     run(env, "migrate", "-v0")
-    prepared = json.loads(subprocess.run([sys.executable, __file__, "--prepare"], env=env, capture_output=True,
-                                         text=True, check=True).stdout)
+    prepared = json.loads(subprocess.run([sys.executable, __file__, "--prepare", str(users)], env=env,
+                                         capture_output=True, text=True, check=True).stdout)
     users, spans = prepared["users"], prepared["months"]
     # The subjects are one table: its indexes are built once after the load, not row by row.
     with psycopg.connect(url, autocommit=True) as conn:
@@ -79,8 +79,8 @@ def build(url: str, env: dict, rows: int, persons: int) -> float:
                                "AND indexname NOT LIKE '%%pkey'").fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-    per = rows // MONTHS
-    months = list(range(MONTHS))
+    per = rows // span
+    months = list(range(MONTHS - span, MONTHS))  # the newest `span` months
     lock = threading.Lock()
 
     def worker():
@@ -89,8 +89,8 @@ def build(url: str, env: dict, rows: int, persons: int) -> float:
                 if not months:
                     return
                 m = months.pop(0)
-            count = per + (rows - per * MONTHS if m == MONTHS - 1 else 0)
-            _fill_month(url, spans[m], m * per + 1, count, persons, users)
+            count = per + (rows - per * span if m == MONTHS - 1 else 0)
+            _fill_month(url, spans[m], (m - MONTHS + span) * per + 1, count, persons, users)
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for t in threads:
@@ -124,7 +124,7 @@ def _timings(fn, samples: int) -> dict:
             "n": samples}
 
 
-def prepare() -> None:
+def prepare(users: int) -> None:
     from _common import setup_django
 
     setup_django(None)
@@ -135,7 +135,7 @@ def prepare() -> None:
 
     from juki.audit import partitions
 
-    made = User.objects.bulk_create([User(username=f"bench-log-{i:03d}") for i in range(USERS)])
+    made = User.objects.bulk_create([User(username=f"bench-log-{i:03d}") for i in range(users)])
     this = partitions.month_of(timezone.now())
     partitions.ensure(since=partitions.next_month(this, -MONTHS))
     months = [partitions.next_month(this, m - MONTHS) for m in range(MONTHS)]  # the 84 months before this one
@@ -172,8 +172,13 @@ def measure(persons: int, samples: int, seed: int) -> dict:
 
     out["person"] = _timings(person, samples)
 
-    def user(i):
-        list(AccessLog.objects.filter(user_id=rng.choice(users)).order_by("-at", "-id")[:100])
+    today = timezone.localdate()
+
+    def user(i):  # one user's day, as the auditors' ログ分析 reads it (a window on `at`)
+        day = today - dt.timedelta(days=1 + i % 28)
+        start = dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
+        list(AccessLog.objects.filter(at__gte=start, at__lt=start + dt.timedelta(days=1), user_id=rng.choice(users))
+             .order_by("at", "id"))
 
     out["user"] = _timings(user, samples)
 
@@ -184,8 +189,8 @@ def measure(persons: int, samples: int, seed: int) -> dict:
 
     out["login"] = _timings(login, samples)
 
-    def receipt(i):  # certificates.cash's reprint check, from the certificate's issue on
-        AccessLog.objects.filter(function="print.receipt", outcome="done", at__gte=timezone.now() - dt.timedelta(days=1),
+    def receipt(i):  # certificates.cash's reprint check, from the certificate's issue on (same visit)
+        AccessLog.objects.filter(function="print.receipt", outcome="done", at__gte=timezone.now() - dt.timedelta(minutes=10),
                                  criteria__number=f"R{i:08d}").exists()
 
     out["receipt"] = _timings(receipt, samples)
@@ -214,12 +219,14 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=1_000_000, help="persons named by the grown log")
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=18)
-    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", type=int, metavar="USERS", help=argparse.SUPPRESS)
     parser.add_argument("--measure", type=int, metavar="PERSONS", help=argparse.SUPPRESS)
+    parser.add_argument("--first-month", action="store_true",
+                        help="also measure the log after its first month at the grown log's rate (rows / 84)")
     parser.add_argument("--keep", metavar="DIR", help="cluster directory to keep (re-used when it has both databases)")
     args = parser.parse_args()
     if args.prepare:
-        return prepare()
+        return prepare(args.prepare)
     if args.measure:
         print(json.dumps(measure(args.measure, args.samples, args.seed)))
         return
@@ -231,13 +238,16 @@ def main() -> None:
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o755)
     pg = cluster.start(directory, fast=True)  # fsync off: the build's 100 M rows, not what is measured
-    # Same log rows per person in both: the baseline names proportionally fewer persons.
-    plan = [("baseline", args.baseline_rows, max(1, args.persons * args.baseline_rows // args.rows)),
-            ("grown", args.rows, args.persons)]
+    # Same log rows per person and per user and day in both: the baseline has proportionally fewer.
+    plan = [("baseline", args.baseline_rows, max(1, args.persons * args.baseline_rows // args.rows),
+             max(1, USERS * args.baseline_rows // args.rows)),
+            ("grown", args.rows, args.persons, USERS)]
+    if args.first_month:  # the same city after its first month: the log's rate, one month of history
+        plan.insert(1, ("first_month", args.rows // MONTHS, args.persons, USERS, 1))
     report = {"rows": args.rows, "baseline_rows": args.baseline_rows, "months": MONTHS, **src_info(),
               "machine": machine(), "date": dt.date.today().isoformat()}
     try:
-        for label, rows, persons in plan:
+        for label, rows, persons, users, *span in plan:
             url = f"postgresql://postgres@127.0.0.1:{pg.port}/juki_log_{label}"
             env = {**os.environ, "DATABASE_URL": url, "JUKI_VAR_DIR": str(directory / "var"),
                    "DJANGO_SETTINGS_MODULE": "juki.conf.dev", "PYTHONPATH": str(ROOT / "src")}
@@ -246,7 +256,7 @@ def main() -> None:
                 if not (exists and args.keep):
                     conn.execute(f"DROP DATABASE IF EXISTS juki_log_{label}")
                     conn.execute(f"CREATE DATABASE juki_log_{label}")
-                    report[f"{label}_build_s"] = round(build(url, env, rows, persons), 1)
+                    report[f"{label}_build_s"] = round(build(url, env, rows, persons, users, *span), 1)
                     print(f"{label}: {rows} rows built in {report[f'{label}_build_s']} s", file=sys.stderr)
             done = subprocess.run([sys.executable, __file__, "--measure", str(persons), "--samples", str(args.samples),
                                    "--seed", str(args.seed)], env=env, capture_output=True, text=True)
@@ -258,6 +268,11 @@ def main() -> None:
             ratios[f"{key}_p95"] = round(report["grown"][key]["p95_ms"] / report["baseline"][key]["p95_ms"], 2)
         ratios["verify"] = round(report["grown"]["verify"]["s"] / report["baseline"]["verify"]["s"], 2)
         report["ratios"] = ratios
+        if "first_month" in report:
+            report["ratios_to_first_month"] = {
+                **{f"{k}_p95": round(report["grown"][k]["p95_ms"] / report["first_month"][k]["p95_ms"], 2)
+                   for k in ("write", "person", "user", "login", "receipt")},
+                "verify": round(report["grown"]["verify"]["s"] / report["first_month"]["verify"]["s"], 2)}
         RESULTS.mkdir(parents=True, exist_ok=True)
         with open(RESULTS / "log_partitions.jsonl", "a") as f:
             f.write(json.dumps(report) + "\n")

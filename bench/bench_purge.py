@@ -1,5 +1,5 @@
 """Purge time (issue 18): an access log of N rows spread over 14 years on a PostgreSQL cluster of its own,
-linked into the hash chain; `juki audit verify --incremental` (from the newest checkpoint) and `juki retention purge` (checkpoint, verify, delete the half older than 7
+each month in its partition (ADR 0030: the purge drops the old months whole), linked into the hash chain; `juki audit verify --incremental` (from the newest checkpoint) and `juki retention purge` (checkpoint, verify, delete the half older than 7
 years, verify again) timed against the same run's `juki audit verify` of the whole chain (the ratio).
 
     .venv/bin/python bench/bench_purge.py --rows 1000000
@@ -52,6 +52,9 @@ def main() -> None:
                 "jsonb_build_object('i', g), '', '' FROM generate_series(1, %s) g",
                 (args.rows, args.rows, args.rows))
             conn.execute("INSERT INTO audit_accesslogsubject (log_id, log_at, person_id) SELECT id, at, id % 100000 FROM audit_accesslog")
+        # Each row into its month's partition (ADR 0030), as a log that grew month by month has them.
+        juki("audit", "partitions", timeout=7200)
+        with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
         link, _ = timed(juki, "audit", "chain")
         juki("audit", "checkpoint")
