@@ -28,6 +28,7 @@ AHEAD = 3  # months made ahead of the current one
 LOG = AccessLog._meta.db_table
 SUBJECT = AccessLogSubject._meta.db_table
 DEFAULT = f"{LOG}_default"
+_MAKE_LOCK_KEY = 0x6A6B7074  # "jkpt"
 
 
 @dataclass
@@ -119,6 +120,11 @@ def _make(month: dt.date) -> None:
     # DDL takes no parameters: the bounds are literals made from a date, never from input.
     ddl = f"CREATE TABLE {name} PARTITION OF {LOG} FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
     with transaction.atomic(), connection.cursor() as cur:
+        # One maker at a time (the hourly checkpoint and an operator's command may meet).
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [_MAKE_LOCK_KEY])
+        cur.execute("SELECT to_regclass(%s)", [name])
+        if cur.fetchone()[0] is not None:
+            return
         cur.execute(f"SELECT 1 FROM {DEFAULT} WHERE at >= %s AND at < %s LIMIT 1", [start, end])
         if cur.fetchone() is None:
             cur.execute(ddl)
