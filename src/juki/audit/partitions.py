@@ -152,12 +152,15 @@ def drop_through(through: int, *, before: dt.datetime) -> tuple[list[str], int, 
         for part in listing():
             if part.start is None or part.end > before:
                 break
-            cur.execute(f"SELECT count(*), count(seq), max(seq) FROM {part.name}")
-            count, linked, last = cur.fetchone()
+            cur.execute(f"SELECT count(*), count(seq), max(seq), min(id), max(id) FROM {part.name}")
+            count, linked, last, low, high = cur.fetchone()
             if count and (linked < count or last > through):
                 break  # the first month the prefix does not cover whole: the rest is younger
             if count:
-                cur.execute(f"DELETE FROM {SUBJECT} WHERE log_id IN (SELECT id FROM {part.name})")
+                # The id range lets PostgreSQL walk the subjects' log_id index (a month's ids are
+                # close together) instead of reading the whole subjects table for every month.
+                cur.execute(f"DELETE FROM {SUBJECT} WHERE log_id BETWEEN %s AND %s AND log_id IN (SELECT id FROM {part.name})",
+                            [low, high])
                 subjects += cur.rowcount
             # A partition with deferred key checks pending cannot be dropped: run them now (rows
             # written in this very transaction: only ever in a test).
