@@ -17,7 +17,8 @@ in each database through juki's own code:
 
 The ratio grown / baseline says whether the growth slowed it (1.0: not at all).
 
-    flock /tmp/bench.lock .venv/bin/python bench/bench_log_partitions.py --rows 100000000
+    flock /tmp/bench.lock .venv/bin/python bench/bench_log_partitions.py --rows 100000000 --first-month
+    # needs ≈ 60 GB free under /tmp and ≈ 45 min on 2 cores to build the 100 M rows (--keep DIR re-uses them)
     .venv/bin/python bench/bench_log_partitions.py --rows 2000000 --baseline-rows 200000   # a quick try
 """
 from __future__ import annotations
