@@ -258,6 +258,34 @@ def test_the_clerk_prints_an_earlier_issue_again_from_the_history_while_it_is_ke
         reverse(f"{NS}:issue_detail", args=[numbers[-1]])).content.decode()
 
 
+def test_the_pdfs_are_kept_beside_the_session_not_in_it_and_end_with_the_logout(client, fam):
+    """Every request loads the session: it holds what was issued, never the PDFs (issue 18, 18 ms of CPU
+    a request with five PDFs in it). The PDFs are the session's documents, the last five, gone at logout."""
+    from django.contrib.sessions.models import Session
+
+    from juki.accounts.models import SessionDocument
+    from juki.ui import documents
+
+    r = client.post(reverse(f"{NS}:preview", args=[fam["head"]]), form_data(fam), HTTP_HX_REQUEST="true")
+    assert r.status_code == 200
+    key = client.session.session_key
+    assert list(SessionDocument.objects.filter(session_id=key).values_list("slot", flat=True)) == ["preview"]
+    numbers = []
+    for _ in range(6):
+        assert client.post(reverse(f"{NS}:issue", args=[fam["head"]]), form_data(fam)).status_code == 302
+        numbers.append(CertificateIssue.objects.order_by("-id").values_list("number", flat=True)[0])
+    kept = set(SessionDocument.objects.filter(session_id=key).values_list("slot", flat=True))
+    assert kept == set(numbers[1:])  # the preview went with the first issue, the oldest issue with the sixth
+    assert [s["number"] for s in client.session[documents.SESSION_ISSUED]] == numbers[:0:-1]
+    assert all("pdf" not in s for s in client.session[documents.SESSION_ISSUED])
+    assert len(Session.objects.get(pk=key).session_data) < 4000  # five PDFs made it about 430 KB
+    assert bytes(SessionDocument.objects.get(session_id=key, slot=numbers[-1]).pdf).startswith(b"%PDF")
+
+    assert client.post(reverse("counter:logout")).status_code == 302
+    assert not SessionDocument.objects.filter(session_id=key).exists()
+    assert not Session.objects.filter(pk=key).exists()
+
+
 def test_the_fee_is_confirmed_only_after_every_check_of_the_issue(client, fam):
     """交付する: the form's checks and the issue's own (entitlement …) first, then the fee to
     confirm, then the issue. Nothing is issued before the confirmation."""

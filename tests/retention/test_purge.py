@@ -14,6 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from juki.accounts import sessions
+from juki.accounts.models import SessionDocument
 from juki.accounts.permissions import Perm
 from juki.audit import chain, gate
 from juki.core.wareki import years_before
@@ -91,6 +93,12 @@ def test_a_purge_removes_exactly_what_is_due_checkpoints_first_and_verifies_afte
     kept_records = _records(today(), today() + dt.timedelta(days=1))
     stale = _session(timezone.now() - dt.timedelta(minutes=1))
     live = _session(timezone.now() + dt.timedelta(hours=1))
+    # The PDFs kept beside a session: the stale session's go with it, the live one's past their hour go too.
+    sessions.keep_document(stale, "preview", b"%PDF stale")
+    sessions.keep_document(live, "A-1", b"%PDF old", keep_slots=["A-2"])
+    sessions.keep_document(live, "A-2", b"%PDF recent", keep_slots=["A-1"])
+    SessionDocument.objects.filter(session_id=live, slot="A-1").update(
+        kept_at=timezone.now() - dt.timedelta(seconds=sessions.DOCUMENT_SECONDS + 60))
     before = Checkpoint.objects.count()
 
     out = _purge()
@@ -99,10 +107,12 @@ def test_a_purge_removes_exactly_what_is_due_checkpoints_first_and_verifies_afte
     assert AccessLog.objects.filter(id__in=[r.id for r in recent]).count() == 1
     assert _kept_records() == set(kept_records) and not _kept_records() & set(gone_records)
     assert list(Session.objects.values_list("session_key", flat=True)) == [live] and stale != live
+    assert list(SessionDocument.objects.values_list("session_id", "slot")) == [(live, "A-2")]
     run = PurgeRun.objects.get()
     results = {r["code"]: r for r in run.results}
     assert (results["access_log"]["deleted"], results["provision_records_copy"]["deleted"], results["sessions"]["deleted"]) \
         == (2, 2, 1)
+    assert results["sessions"]["detail"] == {"documents": 1}
     assert results["removed_register"]["outcome"] == "empty" and run.ok and run.verified
     # Checkpoint before (periodic, signed at the run's start) and the purge's anchor; the chain verifies.
     kinds = list(Checkpoint.objects.order_by("id").values_list("kind", flat=True))[before:]

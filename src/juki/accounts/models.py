@@ -180,3 +180,19 @@ class CounterSession(models.Model):
     terminal = models.OneToOneField(Terminal, on_delete=models.CASCADE, related_name="counter_session")
     session_key = models.CharField(max_length=40, db_index=True)
     started_at = models.DateTimeField(default=timezone.now)
+
+
+class SessionDocument(models.Model):
+    """A PDF a staff screen hands out in a later request of the same login (`ui.documents`: the
+    certificate preview, the last few issued): kept beside the session, not in it, because every
+    request loads and often saves the session (five PDFs in it cost 18 ms of CPU per request under the
+    load test, issue 18). It ends with its session (logout, a newer login, expiry) and after
+    `sessions.DOCUMENT_SECONDS`; the daily purge removes what is left (`juki retention purge`)."""
+
+    session = models.ForeignKey("sessions.Session", on_delete=models.CASCADE, related_name="+", db_index=False)  # the slot constraint leads with it
+    slot = models.CharField(max_length=40)  # "preview", or the issue number
+    pdf = models.BinaryField()
+    kept_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "slot"], name="accounts_sessiondocument_slot")]

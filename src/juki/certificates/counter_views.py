@@ -260,10 +260,11 @@ def issue_detail(request, number: str):
 def issue_pdf(request, number: str):
     """The issued PDF, for saving and printing: only in the session that issued it, while kept."""
     slot = documents.issued_slot(request, number)
-    if not slot:
+    pdf = documents.issued_pdf(request, number) if slot else None
+    if pdf is None:
         raise NotFoundError(f"この証明書のPDFは、交付した職員のログイン中、{documents.KEPT_FOR}に限り取り出せます。"
                             "もう一度必要なときは、交付履歴から無効にして再交付してください。")
-    return responses.issued_pdf(request.actor, number=number, pdf_base64=slot["pdf"],
+    return responses.issued_pdf(request.actor, number=number, pdf=pdf,
                                 person_ids=slot.get("person_ids") or [], inline=request.GET.get("inline") == "1",
                                 channel=Channel.COUNTER)
 

@@ -321,7 +321,7 @@ def pdf(request):
         return HttpResponse(services.TAKEN, status=410, content_type="text/plain; charset=utf-8")
     inline = request.GET.get("download") != "1"
     # Shown on the done screen or taken away: each copy is on the record, as at the counter.
-    response = responses.issued_pdf(request.kiosk_actor, number=copy["number"], pdf_base64=copy["pdf"],
+    response = responses.issued_pdf(request.kiosk_actor, number=copy["number"], pdf=base64.b64decode(copy["pdf"]),
                                     person_ids=issued["person_ids"], inline=inline, channel=Channel.KIOSK)
     if not inline:
         access.take_certificate(request, index)  # delivered: out of the session table at once

@@ -20,6 +20,7 @@ from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.utils import timezone
 
+from juki.accounts import sessions
 from juki.audit import chain, checkpoints
 from juki.audit.events import record
 from juki.audit.gate import Actor
@@ -90,11 +91,15 @@ def _provision_records_copy(p: Period, run: Run, now: dt.datetime) -> Outcome:
 
 def _sessions(p: Period, run: Run, now: dt.datetime) -> Outcome:
     expired = Session.objects.filter(expire_date__lt=now)
-    due = expired.count()
+    documents = sessions.documents_due(now)  # the PDFs kept beside a session, past their hour
+    due, documents_due = expired.count(), documents.count()
+    if run.executed and documents_due:
+        documents.delete()
     if run.executed and due:
-        expired.delete()
+        expired.delete()  # with their documents (SessionDocument's CASCADE)
     return Outcome(p.code, due=due, deleted=due if run.executed else 0,
-                   cutoff=f"{timezone.localtime(now):%Y-%m-%d %H:%M}", outcome="done" if due else "empty")
+                   cutoff=f"{timezone.localtime(now):%Y-%m-%d %H:%M}", outcome="done" if due or documents_due else "empty",
+                   detail={"documents": documents_due})
 
 
 def _backups_sqlite(p: Period, run: Run, now: dt.datetime) -> Outcome:
