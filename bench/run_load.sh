@@ -7,7 +7,7 @@
 # Needs the bench cluster (`bash bench/pg.sh start`), a seeded 1 M database, and the bench extra
 # (`.venv/bin/pip install -e '.[bench]'`: locust, gunicorn). Creates the accounts and targets
 # (bench/load_setup.py, 500 clerks + 50 reviewers by default), starts gunicorn on $PORT, samples
-# CPU and pg_stat_activity (bench/load_sampler.py), runs locust headless with the step shape of
+# CPU and pg_stat_activity (bench/load_sampler.py), starts the chainer and the 庁内連携 consumer, runs locust headless with the step shape of
 # bench/locustfile.py, then writes the per-stage figures (bench/load_stats.py → results/load.jsonl).
 # Run files: /tmp/juki-bench/load/run-<stamp>/ (records.csv, samples.jsonl, locust_*.csv, logs).
 # The code under test: $BENCH_SRC if set (bench/snapshot.sh), else the work tree.
@@ -56,7 +56,23 @@ if DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} .venv/bin/j
     setsid .venv/bin/juki audit chain --follow --report-every 30 >"$RUN/chainer.log" 2>&1 &
   CPID=$!
 fi
+# The 庁内連携 consumer and its receivers run as in production (CONSUMERS=0 leaves them out): set up
+# once (the 庁内 PKI, the demo applications, 統一識別番号 for every person), the backlog of earlier
+# runs sent before the clock starts (not measured), then `juki linkage run` beside the load.
+LKPIDS=()
+if [ "${CONSUMERS:-1}" = 1 ]; then
+  export JUKI_LINKAGE_DIR=${JUKI_LINKAGE_DIR:-$JUKI_VAR_DIR/linkage}
+  DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} .venv/bin/juki linkage setup >"$RUN/linkage-setup.log" 2>&1
+  DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} setsid .venv/bin/juki linkage receivers >"$RUN/receivers.log" 2>&1 &
+  LKPIDS+=($!)
+  sleep 3
+  DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} .venv/bin/juki linkage once >"$RUN/linkage-backlog.log" 2>&1
+  DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} JUKI_LOG_LEVEL=INFO \
+    setsid .venv/bin/juki linkage run >"$RUN/linkage.log" 2>&1 &
+  LKPIDS+=($!)
+fi
 cleanup() { kill "$SPID" 2>/dev/null || true; kill "$GPID" 2>/dev/null || true; [ -z "$CPID" ] || kill "$CPID" 2>/dev/null || true
+            for p in "${LKPIDS[@]}"; do kill -- -"$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
             wait "$GPID" 2>/dev/null || true; }
 SPID=""
 trap cleanup EXIT
