@@ -120,6 +120,7 @@ AUTH_USER_MODEL = "accounts.Staff"
 # Passwords as Django's model backend checks them; rights from the grants in force (ADR 0008).
 AUTHENTICATION_BACKENDS = ["juki.rights.backends.RightsBackend"]
 SESSION_ENGINE = "juki.accounts.sessions"  # Django's database sessions, its load built once
+FORM_RENDERER = "juki.ui.renderers.FormRenderer"  # choice options written inline (ADR 0031)
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
