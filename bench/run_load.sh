@@ -56,19 +56,21 @@ if DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} .venv/bin/j
     setsid .venv/bin/juki audit chain --follow --report-every 30 >"$RUN/chainer.log" 2>&1 &
   CPID=$!
 fi
-# The 庁内連携 consumer and its receivers run as in production (CONSUMERS=0 leaves them out): set up
-# once (the 庁内 PKI, the demo applications, 統一識別番号 for every person), the backlog of earlier
-# runs sent before the clock starts (not measured), then `juki linkage run` beside the load.
+# The 庁内連携 consumer and its receivers run as in the daytime (CONSUMERS=0 leaves them out): set up
+# once (the 庁内 PKI, the demo applications, 統一識別番号 for every person: ~25 min at 1 M persons),
+# the 随時 destinations' initial fulls taken as delivered (bench/load_linkage.py), the backlog of
+# earlier runs sent before the clock starts (not measured), then `juki linkage run` beside the load.
 LKPIDS=()
 if [ "${CONSUMERS:-1}" = 1 ]; then
   export JUKI_LINKAGE_DIR=${JUKI_LINKAGE_DIR:-$JUKI_VAR_DIR/linkage}
   DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} .venv/bin/juki linkage setup >"$RUN/linkage-setup.log" 2>&1
+  ONLY=$(DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} .venv/bin/python bench/load_linkage.py)
   DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} setsid .venv/bin/juki linkage receivers >"$RUN/receivers.log" 2>&1 &
   LKPIDS+=($!)
   sleep 3
-  DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} .venv/bin/juki linkage once >"$RUN/linkage-backlog.log" 2>&1
+  DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} .venv/bin/juki linkage once --only "$ONLY" >"$RUN/linkage-backlog.log" 2>&1
   DATABASE_URL=$URL PYTHONPATH=${PYPATH}${PYTHONPATH:+:$PYTHONPATH} JUKI_LOG_LEVEL=INFO \
-    setsid .venv/bin/juki linkage run >"$RUN/linkage.log" 2>&1 &
+    setsid .venv/bin/juki linkage run --only "$ONLY" >"$RUN/linkage.log" 2>&1 &
   LKPIDS+=($!)
 fi
 cleanup() { kill "$SPID" 2>/dev/null || true; kill "$GPID" 2>/dev/null || true; [ -z "$CPID" ] || kill "$CPID" 2>/dev/null || true
