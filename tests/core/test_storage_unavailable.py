@@ -89,5 +89,6 @@ def test_a_database_restarting_or_failing_over_is_503_database_unavailable(clerk
     assert api.json()["code"] == "database_unavailable" and "処理は行われていません" in api.json()["detail"]
     assert screen.status_code == 503
     page = screen.content.decode()
-    assert "データベースに接続できません" in page and "システムエラー" not in page
+    assert "<h1>ただいま処理できません</h1>" in page and "データベースに接続できません" in page and "システムエラー" not in page
+    assert "システム担当へ連絡" in page
     assert ApiToken.objects.count() == before

@@ -68,8 +68,11 @@ def server_error(request):
         log.error("database unavailable: a request failed while the database restarted or failed over")
         if _wants_json(request):
             return _problem(503, ErrorCode.DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE)
-        return render(request, "core/error.html", {"title": "データベースに接続できません", "status": 503,
-                                                   "detail": UNAVAILABLE_MESSAGE}, status=503)
+        # The page says what to do, once: the title does not repeat the message's first words.
+        return render(request, "core/error.html", {"title": "ただいま処理できません", "status": 503,
+                                                   "detail": UNAVAILABLE_MESSAGE,
+                                                   "then": "数分たっても同じ画面になるときは、システム担当へ連絡してください。"},
+                      status=503)
     record_error(request, "server")
     if _wants_json(request):
         return _problem(500, "internal_error", "システムエラーが発生しました。処理は行われていません。")
