@@ -26,6 +26,7 @@ from juki.register.services import master, verification
 from juki.core import clock
 
 from . import forms
+from juki.ui import menu
 from juki.ui.access import counter_view, refuse
 
 # --- login, lock, logout: see login_views.py ------------------------------------------------------
@@ -183,7 +184,8 @@ def _operations(request, kind: str) -> list[dict]:
     if not request.actor.can(Perm.PERSON_CHANGE):
         return []
     ops = {"household": _FROM_HOUSEHOLD, "person": _FROM_PERSON, "new": NEW_ENTRIES}[kind]
-    return [{"op": str(op), "slug": str(op).replace("_", "-"), "label": OPERATION_LABELS[op]} for op in ops
+    return [{"op": str(op), "slug": (slug := str(op).replace("_", "-")), "label": OPERATION_LABELS[op],
+             "url": menu.link("counter:change_form", slug)} for op in ops
             if request.actor.can(f"change.{op}")]  # offer only the 異動 the user may enter
 
 
