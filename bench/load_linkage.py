@@ -20,6 +20,7 @@ import django  # noqa: E402
 django.setup()
 
 from juki.accounts import destinations  # noqa: E402
+from juki.audit.gate import Actor  # noqa: E402
 from juki.linkage import approvals, engine  # noqa: E402
 from juki.register.services import outbox  # noqa: E402
 
@@ -27,5 +28,5 @@ codes = [d.code for d in destinations.LINKAGE if approvals.destination(d.code).f
 head = outbox.outbox_position()
 for code in codes:
     if not engine.started(code) and head:
-        outbox.outbox_ack(actor=engine._actor(code), destination=code, position=head)
+        outbox.outbox_ack(actor=Actor.system_actor(code), destination=code, position=head)
 print(",".join(["atena", *codes]))

@@ -40,9 +40,8 @@ DOCUMENT_SECONDS = 60 * 60  # nothing kept is handed out after an hour (ui.docum
 def keep_document(session_key: str, slot: str, pdf: bytes, *, keep_slots: Iterable[str] = ()) -> None:
     """Keep `pdf` in this session's `slot` (replacing what was there), and drop the session's other
     documents except those in `keep_slots`."""
-    with transaction.atomic():
-        SessionDocument.objects.filter(session_id=session_key).exclude(slot__in=[slot, *keep_slots]).delete()
-        SessionDocument.objects.filter(session_id=session_key, slot=slot).delete()
+    with transaction.atomic():  # one delete: the slot's old PDF goes with the others not kept
+        SessionDocument.objects.filter(session_id=session_key).exclude(slot__in=set(keep_slots) - {slot}).delete()
         SessionDocument.objects.create(session_id=session_key, slot=slot, pdf=pdf)
 
 
